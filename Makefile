@@ -1,0 +1,23 @@
+# tinydbg build and test entry points. `make build` needs only Go; `make test`
+# expects root (ptrace, BPF) and runs every test strictly.
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: build test test-short bench vet fmt
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/tinydbg ./cmd/tinydbg
+
+test: build vet
+	TINYDBG_STRICT=1 $(GO) test -count=1 -timeout 30m ./...
+
+test-short:
+	$(GO) test -count=1 -short ./...
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '^_fixtures/'))" || (gofmt -l $$(git ls-files '*.go' | grep -v '^_fixtures/'); echo "gofmt needed"; exit 1)
+	$(GO) vet ./...
+
+bench: build
+	./bench/run.sh
