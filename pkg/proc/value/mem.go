@@ -1,0 +1,120 @@
+package value
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+)
+
+// maxCacheSize bounds one prefetch; bigger values are read piecewise.
+const maxCacheSize = 1 << 20
+
+// cachedMemory serves reads inside [base, base+len(data)) from one
+// prefetched block, so loading a struct or array costs one read of the
+// target (one pread on /proc/PID/mem, one copy out of an eBPF buffer)
+// instead of one per field.
+type cachedMemory struct {
+	base   uint64
+	data   []byte
+	parent MemoryReader
+}
+
+func (c *cachedMemory) ReadMemory(buf []byte, addr uint64) (int, error) {
+	if addr >= c.base && addr-c.base <= uint64(len(c.data)) && uint64(len(buf)) <= uint64(len(c.data))-(addr-c.base) {
+		return copy(buf, c.data[addr-c.base:]), nil
+	}
+	return c.parent.ReadMemory(buf, addr)
+}
+
+// cacheMemory prefetches size bytes at addr. When the block cannot be
+// read at once (it may straddle an unmapped page) it returns mem
+// unchanged, so that each part reports its own error.
+func cacheMemory(mem MemoryReader, addr uint64, size int64) MemoryReader {
+	if size <= 0 || size > maxCacheSize || addr == 0 || addr+uint64(size) < addr {
+		return mem
+	}
+	if c, ok := mem.(*cachedMemory); ok {
+		if addr >= c.base && addr-c.base <= uint64(len(c.data)) && uint64(size) <= uint64(len(c.data))-(addr-c.base) {
+			return mem
+		}
+	}
+	buf := make([]byte, size)
+	if err := readFull(mem, buf, addr); err != nil {
+		return mem
+	}
+	return &cachedMemory{base: addr, data: buf, parent: uncached(mem)}
+}
+
+// uncached strips prefetch layers: memory reached through a pointer is
+// elsewhere, so the current block cannot serve it.
+func uncached(mem MemoryReader) MemoryReader {
+	for {
+		c, ok := mem.(*cachedMemory)
+		if !ok {
+			return mem
+		}
+		mem = c.parent
+	}
+}
+
+func readFull(mem MemoryReader, buf []byte, addr uint64) error {
+	n, err := mem.ReadMemory(buf, addr)
+	if err != nil {
+		return fmt.Errorf("reading %d bytes at %#x: %w", len(buf), addr, err)
+	}
+	if n != len(buf) {
+		return fmt.Errorf("reading %d bytes at %#x: short read (%d bytes)", len(buf), addr, n)
+	}
+	return nil
+}
+
+func readUint(mem MemoryReader, addr uint64, size int64) (uint64, error) {
+	var buf [8]byte
+	if size <= 0 || size > 8 {
+		return 0, fmt.Errorf("invalid integer size %d", size)
+	}
+	if err := readFull(mem, buf[:size], addr); err != nil {
+		return 0, err
+	}
+	switch size {
+	case 1:
+		return uint64(buf[0]), nil
+	case 2:
+		return uint64(binary.LittleEndian.Uint16(buf[:])), nil
+	case 4:
+		return uint64(binary.LittleEndian.Uint32(buf[:])), nil
+	case 8:
+		return binary.LittleEndian.Uint64(buf[:]), nil
+	}
+	return 0, fmt.Errorf("invalid integer size %d", size)
+}
+
+func readInt(mem MemoryReader, addr uint64, size int64) (int64, error) {
+	u, err := readUint(mem, addr, size)
+	if err != nil {
+		return 0, err
+	}
+	switch size {
+	case 1:
+		return int64(int8(u)), nil
+	case 2:
+		return int64(int16(u)), nil
+	case 4:
+		return int64(int32(u)), nil
+	}
+	return int64(u), nil
+}
+
+func readFloat(mem MemoryReader, addr uint64, size int64) (float64, error) {
+	u, err := readUint(mem, addr, size)
+	if err != nil {
+		return 0, err
+	}
+	switch size {
+	case 4:
+		return float64(math.Float32frombits(uint32(u))), nil
+	case 8:
+		return math.Float64frombits(u), nil
+	}
+	return 0, fmt.Errorf("invalid float size %d", size)
+}
