@@ -1,0 +1,97 @@
+package op
+
+import (
+	"encoding/binary"
+
+	"github.com/tinydbg/tinydbg/pkg/proc/arch"
+)
+
+// DwarfRegisters is the machine state an expression is evaluated in: the
+// register values of one frame indexed by DWARF register number (amd64
+// numbering, see package arch), plus the frame's CFA and frame base.
+//
+// The unwinder fills one per frame; registers it could not recover are
+// simply absent, so that an expression needing them fails with
+// ErrRegisterUnavailable instead of silently reading zero.
+type DwarfRegisters struct {
+	// CFA is the canonical frame address (DW_OP_call_frame_cfa); 0 means
+	// unknown.
+	CFA int64
+	// FrameBase is the value of the function's DW_AT_frame_base, the base of
+	// DW_OP_fbreg; 0 means unknown. For Go code it equals CFA.
+	FrameBase int64
+	// StaticBase is the load bias added to DW_OP_addr and DW_OP_addrx
+	// operands, which hold link-time addresses (non-zero for PIE).
+	StaticBase uint64
+	// ByteOrder decodes operands and memory; nil means little endian.
+	ByteOrder binary.ByteOrder
+	// AddrIndex resolves an index into the compile unit's .debug_addr slice
+	// (DW_OP_addrx, DW_OP_constx); it should apply DW_AT_addr_base. Nil
+	// makes those operations fail with ErrUnsupported.
+	AddrIndex func(index uint64) (uint64, error)
+
+	vals    []uint64
+	present []bool
+}
+
+// NewDwarfRegisters returns registers holding vals[i] for every i with
+// present[i] set; the slices are copied. Shorter present marks the rest
+// absent.
+func NewDwarfRegisters(vals []uint64, present []bool) *DwarfRegisters {
+	r := &DwarfRegisters{}
+	for i, v := range vals {
+		if i < len(present) && present[i] {
+			r.AddReg(uint64(i), v)
+		}
+	}
+	return r
+}
+
+// NewDwarfRegistersFromArch returns the registers of a thread's register
+// file, with CFA and FrameBase left unknown.
+func NewDwarfRegistersFromArch(regs *arch.Registers) *DwarfRegisters {
+	vals, present := regs.DwarfRegs()
+	return NewDwarfRegisters(vals[:], present[:])
+}
+
+// maxRegNum bounds register numbers so that a malformed DW_OP_regx cannot
+// make AddReg allocate huge tables.
+const maxRegNum = 4096
+
+// AddReg sets register n to v (numbers above 4095 are ignored).
+func (r *DwarfRegisters) AddReg(n uint64, v uint64) {
+	if n >= maxRegNum {
+		return
+	}
+	for uint64(len(r.vals)) <= n {
+		r.vals = append(r.vals, 0)
+		r.present = append(r.present, false)
+	}
+	r.vals[n] = v
+	r.present[n] = true
+}
+
+// Reg returns the value of register n and whether it is known.
+func (r *DwarfRegisters) Reg(n uint64) (uint64, bool) {
+	if r == nil || n >= uint64(len(r.vals)) || !r.present[n] {
+		return 0, false
+	}
+	return r.vals[n], true
+}
+
+// PC returns the instruction pointer (DWARF register 16), 0 if absent.
+func (r *DwarfRegisters) PC() uint64 { v, _ := r.Reg(arch.DwarfRip); return v }
+
+// SP returns the stack pointer (DWARF register 7), 0 if absent.
+func (r *DwarfRegisters) SP() uint64 { v, _ := r.Reg(arch.DwarfRsp); return v }
+
+// BP returns the frame pointer (DWARF register 6), 0 if absent.
+func (r *DwarfRegisters) BP() uint64 { v, _ := r.Reg(arch.DwarfRbp); return v }
+
+// byteOrder returns the configured byte order, little endian by default.
+func (r *DwarfRegisters) byteOrder() binary.ByteOrder {
+	if r == nil || r.ByteOrder == nil {
+		return binary.LittleEndian
+	}
+	return r.ByteOrder
+}
