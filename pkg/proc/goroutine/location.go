@@ -1,0 +1,117 @@
+package goroutine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/tinydbg/tinydbg/pkg/proc/arch"
+	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/stack"
+)
+
+// Location is a code address with its source position.
+type Location struct {
+	PC   uint64
+	File string
+	Line int
+	Func string // "" when no function covers PC
+}
+
+// String formats the location as "file:line function".
+func (l Location) String() string {
+	fn := l.Func
+	if fn == "" {
+		fn = fmt.Sprintf("?%#x", l.PC)
+	}
+	return fmt.Sprintf("%s:%d %s", l.File, l.Line, fn)
+}
+
+// locate resolves pc, looking up lookup (pc or pc-1 for return addresses).
+func locate(bi *bininfo.BinaryInfo, pc, lookup uint64) Location {
+	file, line, fn := bi.PCToLine(lookup)
+	l := Location{PC: pc, File: file, Line: line}
+	if fn != nil {
+		l.Func = fn.Name
+	}
+	return l
+}
+
+// CurrentLoc returns where g is: the thread's PC when it runs (regs are the
+// registers of its thread, nil if it is not running), else its saved resume
+// PC, positioned at the call into the scheduler as the runtime prints it.
+func CurrentLoc(bi *bininfo.BinaryInfo, g *G, regs *arch.Registers) Location {
+	if regs != nil {
+		return locate(bi, regs.Rip, regs.Rip)
+	}
+	return locate(bi, g.Sched.PC, prevPC(bi, g.Sched.PC))
+}
+
+// GoLoc returns the go statement that created g. GoPC is the return
+// address of the call to runtime.newproc, so the statement is the
+// instruction before it.
+func GoLoc(bi *bininfo.BinaryInfo, g *G) Location {
+	return locate(bi, g.GoPC, prevPC(bi, g.GoPC))
+}
+
+// StartLoc returns the function g started in, at its entry.
+func StartLoc(bi *bininfo.BinaryInfo, g *G) Location {
+	return locate(bi, g.StartPC, g.StartPC)
+}
+
+// prevPC steps back into the call instruction a return address follows,
+// unless that would leave the function (pc at its entry).
+func prevPC(bi *bininfo.BinaryInfo, pc uint64) uint64 {
+	if fn := bi.PCToFunc(pc); fn != nil && pc > fn.Entry {
+		return pc - 1
+	}
+	return pc
+}
+
+// UserFrame returns the innermost frame that is not runtime machinery: the
+// first whose function is outside package runtime, its internal packages,
+// and the runtime-implemented functions linknamed into other packages.
+func UserFrame(frames []stack.Frame) (stack.Frame, bool) {
+	for _, f := range frames {
+		if f.Func.Name != "" && !isRuntimeFrame(f) {
+			return f, true
+		}
+	}
+	return stack.Frame{}, false
+}
+
+func isRuntimeFrame(f stack.Frame) bool {
+	name := f.Func.Name
+	if strings.HasPrefix(name, "runtime.") || strings.HasPrefix(name, "runtime/") || strings.HasPrefix(name, "internal/runtime/") {
+		return true
+	}
+	// sync.runtime_Semacquire and friends are written in the runtime's
+	// source files under another package's name.
+	return strings.Contains(f.File, "/src/runtime/")
+}
+
+// FrameLoc returns the source location of a frame.
+func FrameLoc(f stack.Frame) Location {
+	return Location{PC: f.PC, File: f.File, Line: f.Line, Func: f.Func.Name}
+}
+
+// Stacktrace unwinds g's stack. regs are the registers of the thread
+// running g (nil if it is parked): a running goroutine is unwound from the
+// thread, following the switch back from the system stack when the thread
+// is on it; a parked one from its saved context, bounded by its stack.
+func Stacktrace(u *stack.Unwinder, mem MemoryReader, g *G, regs *arch.Registers, maxDepth int) ([]stack.Frame, error) {
+	opts := stack.Options{MaxDepth: maxDepth}
+	if regs != nil {
+		if g != nil && g.OnSystemStack && g.Sched.SP != 0 {
+			curg := g.Sched
+			opts.Curg = &curg
+		} else if g != nil && g.StackHi != 0 {
+			opts.StackLo, opts.StackHi = g.StackLo, g.StackHi
+		}
+		return u.Unwind(mem, stack.FromRegisters(regs), opts)
+	}
+	if g == nil {
+		return nil, fmt.Errorf("no goroutine and no thread to unwind")
+	}
+	opts.StackLo, opts.StackHi = g.StackLo, g.StackHi
+	return u.UnwindSched(mem, g.Sched, opts)
+}
