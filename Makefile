@@ -21,3 +21,8 @@ vet:
 
 bench: build
 	./bench/run.sh
+
+# Regenerates the embedded BPF object from its C source (installs clang if missing).
+.PHONY: bpf
+bpf:
+	./pkg/proc/ebpf/bpf/build.sh

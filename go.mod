@@ -10,6 +10,8 @@ require (
 )
 
 require (
+	github.com/go-delve/liner v1.2.2-1 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/mattn/go-runewidth v0.0.3 // indirect
 	github.com/spf13/pflag v1.0.10 // indirect
 )

@@ -1,0 +1,119 @@
+package ebpf
+
+// Go mirrors of the structures shared with bpf/trace.bpf.c. Field order,
+// sizes and padding must match the C declarations exactly; layout_test.go
+// checks them against the BTF of the compiled object.
+
+// Limits compiled into the BPF program.
+const (
+	maxOps      = 16   // capture operations per probe kind of a function
+	maxPieces   = 4    // registers making up one register-assigned value
+	maxValue    = 64   // bytes of one register-assigned value
+	maxData     = 4096 // captured bytes (segment headers included) per event
+	maxSeg      = 2048 // bytes one capture operation may copy
+	noLenOffset = 0xffff
+)
+
+// Capture operation kinds (cap_op.kind).
+const (
+	opRegs  = 1 // assemble a value from registers
+	opStack = 2 // copy a value from CFA + stack_off
+	opDeref = 3 // follow a pointer held in an earlier segment
+)
+
+// Event kinds and flags (event_header.kind, .flags).
+const (
+	evCall        = 0
+	evReturn      = 1
+	probeCall     = 0 // attach cookie kinds (cookie = function index << 2 | kind)
+	probeReturn   = 1
+	probeBoth     = 2 // a site that is both the entry and a RET
+	evfUnpaired   = 1
+	evfTruncated  = 2
+	evfStateLost  = 4
+	segfNil       = 1
+	segfUnread    = 2
+	segfBadSource = 4
+)
+
+// Slots of the per-CPU drop counter array.
+const (
+	dropRingbuf = 0
+	dropState   = 1
+	dropNoPlan  = 2
+	numDrops    = 4
+)
+
+// pt_regs slots (u64 index into struct pt_regs on x86-64) of the integer
+// registers the Go internal ABI assigns, in assignment order: RAX, RBX, RCX,
+// RDI, RSI, R8, R9, R10, R11.
+var abiIntRegSlots = [...]uint8{10, 5, 11, 14, 13, 9, 8, 7, 6}
+
+// abiFloatRegs is the number of X registers the internal ABI assigns (X0–X14).
+const abiFloatRegs = 15
+
+// bpfConfig mirrors struct config.
+type bpfConfig struct {
+	Tgid       uint32
+	GoidOffset uint32
+}
+
+// capOp mirrors struct cap_op: one step of a capture plan.
+type capOp struct {
+	Kind      uint8
+	Param     uint8
+	Src       uint8
+	NPieces   uint8
+	Regs      [maxPieces]uint8
+	PieceOff  [maxPieces]uint8
+	PieceSize [maxPieces]uint8
+	StackOff  int32
+	PtrOff    uint16
+	LenOff    uint16
+	Size      uint32
+	Max       uint32
+}
+
+// bpfPlan mirrors struct plan: what one probe kind of one function captures.
+type bpfPlan struct {
+	NOps uint32
+	Pad  uint32
+	Ops  [maxOps]capOp
+}
+
+// eventHeader mirrors struct event_header, the start of every ring buffer
+// record; data_len bytes of segments follow it.
+type eventHeader struct {
+	Goid       uint64
+	TimeNs     uint64
+	DurationNs uint64
+	Tid        uint32
+	Cookie     uint32
+	Depth      uint32
+	DataLen    uint16
+	Kind       uint8
+	Flags      uint8
+}
+
+// segmentHeader mirrors struct segment; len bytes (padded to 8) follow it.
+type segmentHeader struct {
+	Addr  uint64
+	Want  uint32
+	Len   uint16
+	Op    uint8
+	Flags uint8
+}
+
+// depthKey mirrors struct depth_key.
+type depthKey struct {
+	Goid uint64
+	Fn   uint32
+	Pad  uint32
+}
+
+// callKey mirrors struct call_key.
+type callKey struct {
+	Goid  uint64
+	Fn    uint32
+	Depth uint32
+}

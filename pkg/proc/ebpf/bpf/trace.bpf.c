@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// trace.bpf.c is tinydbg's uprobe program for `trace --ebpf`. One program is
+// attached at every probe: the entry of each traced Go function (just after
+// its stack-growth check, so a morestack re-entry does not fire twice) and
+// every RET instruction of its body. The attach cookie tells which function
+// and which kind of probe fired; the capture plan for that kind, built in
+// Go from DWARF and the ABIInternal rules, says which registers and memory to
+// copy. Calls and returns are paired per goroutine (goid read through R14),
+// not per thread, because goroutines interleave on one OS thread.
+//
+// The layouts below are mirrored in Go (abi.go); layout_test.go compares them
+// through the BTF of the compiled object.
+
+typedef unsigned char __u8;
+typedef unsigned short __u16;
+typedef unsigned int __u32;
+typedef int __s32;
+typedef unsigned long long __u64;
+typedef long long __s64;
+
+#define SEC(name) __attribute__((section(name), used))
+#define __uint(name, val) int (*name)[val]
+#define __type(name, val) typeof(val) *name
+
+static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)1;
+static long (*bpf_map_update_elem)(void *map, const void *key, const void *value, __u64 flags) = (void *)2;
+static long (*bpf_map_delete_elem)(void *map, const void *key) = (void *)3;
+static __u64 (*bpf_ktime_get_ns)(void) = (void *)5;
+static __u64 (*bpf_get_current_pid_tgid)(void) = (void *)14;
+static long (*bpf_probe_read_user)(void *dst, __u32 size, const void *unsafe_ptr) = (void *)112;
+static long (*bpf_ringbuf_output)(void *ringbuf, void *data, __u64 size, __u64 flags) = (void *)130;
+static __u64 (*bpf_get_attach_cookie)(void *ctx) = (void *)174;
+
+#define BPF_MAP_TYPE_HASH 1
+#define BPF_MAP_TYPE_ARRAY 2
+#define BPF_MAP_TYPE_PERCPU_ARRAY 6
+#define BPF_MAP_TYPE_RINGBUF 27
+#define BPF_NOEXIST 1
+
+#define MAX_OPS 16        // capture operations per probe kind of a function
+#define MAX_PIECES 4      // registers making up one register-assigned value
+#define MAX_VALUE 64      // bytes of one register-assigned value
+#define MAX_DATA 4096     // captured bytes (segment headers included) per event
+#define MAX_SEG 2048      // bytes one capture operation may copy
+#define NUM_REGS 21       // u64 slots of struct pt_regs on x86-64
+#define REG_SP 19         // pt_regs slot of RSP
+#define REG_G 1           // pt_regs slot of R14, the current g under ABIInternal
+
+// Operation kinds.
+#define OP_REGS 1   // assemble a value from registers
+#define OP_STACK 2  // copy a value from CFA + stack_off
+#define OP_DEREF 3  // follow a pointer held in an earlier segment
+
+// Event kinds and flags.
+#define EV_CALL 0
+#define EV_RETURN 1
+#define PROBE_BOTH 2      // cookie kind: a site that is the entry and a return
+#define EVF_UNPAIRED 1    // return without a recorded call (probe attached mid-call)
+#define EVF_TRUNCATED 2   // the data area filled up; later operations were skipped
+#define EVF_STATE_LOST 4  // the per-goroutine state map was full at the call
+
+// Segment flags.
+#define SEGF_NIL 1         // the pointer to follow was nil
+#define SEGF_UNREADABLE 2  // bpf_probe_read_user failed
+#define SEGF_BAD_SOURCE 4  // the source segment lacked the pointer or length
+
+// Drop counter slots.
+#define DROP_RINGBUF 0     // ring buffer full: the event was lost
+#define DROP_STATE 1       // call state could not be stored: duration lost
+#define DROP_NO_PLAN 2     // probe fired with an unknown cookie
+#define NUM_DROPS 4
+
+struct config {
+	__u32 tgid;
+	__u32 goid_offset;
+};
+
+struct cap_op {
+	__u8 kind;
+	__u8 param;
+	__u8 src;
+	__u8 npieces;
+	__u8 regs[MAX_PIECES];
+	__u8 piece_off[MAX_PIECES];
+	__u8 piece_size[MAX_PIECES];
+	__s32 stack_off;
+	__u16 ptr_off;
+	__u16 len_off; // 0xffff: fixed size
+	__u32 size;    // value size, or element size for a counted deref
+	__u32 max;     // byte bound of a deref
+};
+
+struct plan {
+	__u32 nops;
+	__u32 pad;
+	struct cap_op ops[MAX_OPS];
+};
+
+struct event_header {
+	__u64 goid;
+	__u64 time_ns;
+	__u64 duration_ns;
+	__u32 tid;
+	__u32 cookie;
+	__u32 depth;
+	__u16 data_len;
+	__u8 kind;
+	__u8 flags;
+};
+
+struct segment {
+	__u64 addr;
+	__u32 want;
+	__u16 len;
+	__u8 op;
+	__u8 flags;
+};
+
+struct scratch {
+	struct event_header hdr;
+	__u8 data[MAX_DATA + MAX_SEG + 64];
+	__u64 regs[NUM_REGS];
+	__u16 seg_off[MAX_OPS];
+	__u16 seg_len[MAX_OPS];
+	__u32 off; // end of the segments written so far
+};
+
+struct depth_key {
+	__u64 goid;
+	__u32 fn;
+	__u32 pad;
+};
+
+struct call_key {
+	__u64 goid;
+	__u32 fn;
+	__u32 depth;
+};
+
+// segment_layout is never used at run time: it keeps struct segment in the
+// object's BTF so the Go layout test can compare it.
+struct segment segment_layout;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct config);
+} config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2); // resized by the loader to 2 × functions
+	__type(key, __u32);
+	__type(value, struct plan);
+} plans SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NUM_DROPS);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct depth_key);
+	__type(value, __u32);
+} depths SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct call_key);
+	__type(value, __u64);
+} calls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22); // resized by the loader
+} events SEC(".maps");
+
+static __attribute__((always_inline)) void count_drop(__u32 slot)
+{
+	__u64 *n = bpf_map_lookup_elem(&drops, &slot);
+	if (n)
+		*n += 1;
+}
+
+// run_op performs capture operation i, appending a segment at s->off. It
+// is a global (non-inlined) function so the verifier checks it once rather
+// than once per unrolled operation of the caller's loop. It returns 0 when
+// the data area is full.
+__attribute__((noinline)) int run_op(struct scratch *s, struct cap_op *op, __u32 i)
+{
+	if (!s || !op || i >= MAX_OPS)
+		return 0;
+	__u32 o = s->off;
+	if (o > MAX_DATA - sizeof(struct segment) - 8)
+		return 0;
+	o &= (MAX_DATA - 1);
+	struct segment *seg = (struct segment *)&s->data[o];
+	__u32 body = o + sizeof(struct segment);
+	seg->addr = 0;
+	seg->want = 0;
+	seg->len = 0;
+	seg->op = i;
+	seg->flags = 0;
+	__u32 room = MAX_DATA - body;
+	__u32 n = 0;
+	__u8 kind = op->kind;
+
+	if (kind == OP_REGS) {
+		__u32 size = op->size;
+		if (size > MAX_VALUE)
+			size = MAX_VALUE;
+		if (size > room)
+			return 0;
+		// The data area has MAX_SEG spare bytes past MAX_DATA, so zeroing a
+		// whole MAX_VALUE block stays in bounds whatever the value's size.
+		__u64 *words = (__u64 *)&s->data[body & (MAX_DATA - 1)];
+		for (int w = 0; w < MAX_VALUE / 8; w++)
+			words[w] = 0;
+		__u32 np = op->npieces;
+		for (int p = 0; p < MAX_PIECES; p++) {
+			if (p >= np)
+				break;
+			__u32 r = op->regs[p];
+			if (r >= NUM_REGS)
+				continue;
+			__u64 v = s->regs[r];
+			__u32 po = op->piece_off[p];
+			__u32 ps = op->piece_size[p];
+			if (ps > 8)
+				ps = 8;
+			for (__u32 b = 0; b < 8; b++) {
+				if (b >= ps)
+					break;
+				s->data[(body + po + b) & (MAX_DATA + MAX_SEG - 1)] = (__u8)(v >> (8 * b));
+			}
+		}
+		seg->want = size;
+		n = size;
+	} else if (kind == OP_STACK || kind == OP_DEREF) {
+		__u64 addr = 0;
+		__u64 want = op->size;
+		if (kind == OP_STACK) {
+			addr = s->regs[REG_SP] + 8 + (__s64)op->stack_off;
+		} else {
+			__u32 src = op->src;
+			if (src >= i) {
+				seg->flags |= SEGF_BAD_SOURCE;
+				goto done;
+			}
+			__u32 so = s->seg_off[src & (MAX_OPS - 1)];
+			__u32 sl = s->seg_len[src & (MAX_OPS - 1)];
+			__u32 po = op->ptr_off, lo = op->len_off;
+			if (po + 8 > sl) {
+				seg->flags |= SEGF_BAD_SOURCE;
+				goto done;
+			}
+			addr = *(__u64 *)&s->data[(so + po) & (MAX_DATA - 1)];
+			if (lo != 0xffff) {
+				if (lo + 8 > sl) {
+					seg->flags |= SEGF_BAD_SOURCE;
+					goto done;
+				}
+				__u64 count = *(__u64 *)&s->data[(so + lo) & (MAX_DATA - 1)];
+				if ((__s64)count < 0 || count > 0xffffffffULL)
+					count = 0xffffffffULL;
+				want = count * op->size;
+			}
+			if (addr == 0) {
+				seg->flags |= SEGF_NIL;
+				goto done;
+			}
+		}
+		seg->addr = addr;
+		seg->want = want > 0xffffffffULL ? 0xffffffffU : (__u32)want;
+		__u64 len = want;
+		if (len > op->max)
+			len = op->max;
+		if (len > room)
+			len = room;
+		if (len > MAX_SEG)
+			len = MAX_SEG;
+		if (len > 0) {
+			if (bpf_probe_read_user(&s->data[body & (MAX_DATA - 1)], (__u32)len, (void *)addr) < 0) {
+				seg->flags |= SEGF_UNREADABLE;
+				len = 0;
+			}
+		}
+		n = (__u32)len;
+	}
+done:
+	seg->len = n;
+	s->seg_off[i & (MAX_OPS - 1)] = body;
+	s->seg_len[i & (MAX_OPS - 1)] = n;
+	s->off = body + ((n + 7) & ~7U);
+	return 1;
+}
+
+// emit records one call or return of function fn on goroutine goid:
+// it pairs the event through the per-goroutine maps, runs the capture plan
+// and writes the record to the ring buffer.
+static __attribute__((noinline)) int emit(struct scratch *s, __u64 goid, __u32 tid, __u32 fn, __u32 kind)
+{
+	__u32 key = fn * 2 + kind;
+	struct plan *plan = bpf_map_lookup_elem(&plans, &key);
+	if (!plan) {
+		count_drop(DROP_NO_PLAN);
+		return 0;
+	}
+	__u64 now = bpf_ktime_get_ns();
+	struct event_header *h = &s->hdr;
+	h->goid = goid;
+	h->time_ns = now;
+	h->duration_ns = 0;
+	h->tid = tid;
+	h->cookie = key;
+	h->kind = kind;
+	h->flags = 0;
+	h->depth = 0;
+
+	struct depth_key dk = {.goid = goid, .fn = fn};
+	if (kind == EV_CALL) {
+		__u32 depth = 0;
+		__u32 *dp = bpf_map_lookup_elem(&depths, &dk);
+		if (dp)
+			depth = *dp;
+		struct call_key ck = {.goid = goid, .fn = fn, .depth = depth};
+		__u32 next = depth + 1;
+		if (bpf_map_update_elem(&calls, &ck, &now, 0) < 0 ||
+		    bpf_map_update_elem(&depths, &dk, &next, 0) < 0) {
+			h->flags |= EVF_STATE_LOST;
+			count_drop(DROP_STATE);
+		}
+		h->depth = depth;
+	} else {
+		__u32 *dp = bpf_map_lookup_elem(&depths, &dk);
+		if (!dp || *dp == 0) {
+			h->flags |= EVF_UNPAIRED;
+		} else {
+			__u32 depth = *dp - 1;
+			struct call_key ck = {.goid = goid, .fn = fn, .depth = depth};
+			__u64 *start = bpf_map_lookup_elem(&calls, &ck);
+			if (start) {
+				h->duration_ns = now - *start;
+				bpf_map_delete_elem(&calls, &ck);
+			} else {
+				h->flags |= EVF_UNPAIRED;
+			}
+			if (depth == 0)
+				bpf_map_delete_elem(&depths, &dk);
+			else
+				*dp = depth;
+			h->depth = depth;
+		}
+	}
+
+	s->off = 0;
+	__u32 nops = plan->nops;
+	for (__u32 i = 0; i < MAX_OPS; i++) {
+		if (i >= nops)
+			break;
+		if (!run_op(s, &plan->ops[i], i)) {
+			h->flags |= EVF_TRUNCATED;
+			break;
+		}
+	}
+	__u32 off = s->off;
+	if (off > MAX_DATA)
+		off = MAX_DATA;
+	h->data_len = off;
+	if (bpf_ringbuf_output(&events, s, sizeof(struct event_header) + (off & (MAX_DATA * 2 - 1)), 0) < 0)
+		count_drop(DROP_RINGBUF);
+	return 0;
+}
+
+// The attach cookie is fn << 2 | probe kind. A function whose first
+// instruction is its RET (an empty body) has one site that is both its
+// entry and its return: two uprobes at one address would fire in an
+// unspecified order, so one probe of kind PROBE_BOTH reports both.
+SEC("uprobe")
+int tinydbg_trace(void *ctx)
+{
+	__u32 zero = 0;
+	struct config *cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg)
+		return 0;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if ((pid_tgid >> 32) != cfg->tgid)
+		return 0;
+
+	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
+	if (!s)
+		return 0;
+	for (int r = 0; r < NUM_REGS; r++)
+		s->regs[r] = ((__u64 *)ctx)[r];
+
+	__u64 goid = 0;
+	bpf_probe_read_user(&goid, sizeof(goid), (void *)(s->regs[REG_G] + cfg->goid_offset));
+
+	__u32 cookie = (__u32)bpf_get_attach_cookie(ctx);
+	__u32 fn = cookie >> 2, kind = cookie & 3;
+	if (kind == PROBE_BOTH) {
+		emit(s, goid, (__u32)pid_tgid, fn, EV_CALL);
+		emit(s, goid, (__u32)pid_tgid, fn, EV_RETURN);
+	} else {
+		emit(s, goid, (__u32)pid_tgid, fn, kind);
+	}
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,235 @@
+package ebpf
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/value"
+)
+
+// EventKind tells a call from a return.
+type EventKind uint8
+
+// Event kinds.
+const (
+	Call   EventKind = evCall
+	Return EventKind = evReturn
+)
+
+// String implements fmt.Stringer.
+func (k EventKind) String() string {
+	if k == Return {
+		return "return"
+	}
+	return "call"
+}
+
+// Event is one traced call or return.
+type Event struct {
+	Kind     EventKind
+	Func     *bininfo.Function
+	Goid     int64
+	ThreadID int
+	// TimeNs is CLOCK_MONOTONIC at the probe; DurationNs, on a paired
+	// return, is the time since its own call on the same goroutine.
+	TimeNs, DurationNs uint64
+	// Depth counts the calls of Func already active on this goroutine
+	// (recursion), so a return pairs with the call of the same depth.
+	Depth int
+	// Unpaired marks a return whose call was not seen (the probes were
+	// attached mid-call, or the call's state could not be stored).
+	Unpaired bool
+	// Truncated is set when the event's data area filled up and some
+	// values were captured only partly or not at all.
+	Truncated bool
+	// Values are the arguments at a call and the results at a return, in
+	// declaration order.
+	Values []Value
+	// Err is set when the record could not be decoded.
+	Err error
+}
+
+// Value is one captured argument or result.
+type Value struct {
+	Name string
+	// Var is the value as the shared loader decoded it from the captured
+	// bytes; nil when Unavailable is set.
+	Var *value.Variable
+	// Unavailable says why nothing was captured (e.g. a float register).
+	Unavailable string
+	// Truncated is set when a string, slice or pointee was longer than
+	// the capture bound or could not be read at probe time.
+	Truncated bool
+}
+
+// String formats the value as the ptrace tracer prints it.
+func (v Value) String() string {
+	if v.Var == nil {
+		return fmt.Sprintf("%s=(unavailable: %s)", v.Name, v.Unavailable)
+	}
+	return v.Name + "=" + value.Format(v.Var)
+}
+
+// syntheticBase is where register-held values are placed for the loader:
+// a non-canonical address no user pointer can equal.
+const syntheticBase = 0xfff0_0000_0000_0000
+
+// captured is the bytes of one event presented as the target's memory at
+// their original addresses, so the shared loader formats them exactly as it
+// formats live memory.
+type captured struct {
+	segs []segmentView
+}
+
+type segmentView struct {
+	hdr  segmentHeader
+	addr uint64
+	data []byte
+}
+
+// ReadMemory implements value.MemoryReader: reads must fall entirely inside
+// one captured segment, anything else was not captured.
+func (c *captured) ReadMemory(buf []byte, addr uint64) (int, error) {
+	for _, s := range c.segs {
+		if addr >= s.addr && addr-s.addr <= uint64(len(s.data)) && uint64(len(buf)) <= uint64(len(s.data))-(addr-s.addr) {
+			return copy(buf, s.data[addr-s.addr:]), nil
+		}
+	}
+	return 0, fmt.Errorf("%d bytes at %#x were not captured by the probe", len(buf), addr)
+}
+
+// decode turns one ring buffer record into an Event.
+func (t *Tracer) decode(raw []byte) (Event, error) {
+	const hdrSize = 40
+	if len(raw) < hdrSize {
+		return Event{}, fmt.Errorf("short record of %d bytes", len(raw))
+	}
+	le := binary.LittleEndian
+	h := eventHeader{
+		Goid: le.Uint64(raw[0:]), TimeNs: le.Uint64(raw[8:]), DurationNs: le.Uint64(raw[16:]),
+		Tid: le.Uint32(raw[24:]), Cookie: le.Uint32(raw[28:]), Depth: le.Uint32(raw[32:]),
+		DataLen: le.Uint16(raw[36:]), Kind: raw[38], Flags: raw[39],
+	}
+	fi := int(h.Cookie / 2)
+	if fi >= len(t.funcs) {
+		return Event{}, fmt.Errorf("record for unknown probe cookie %d", h.Cookie)
+	}
+	tf := t.funcs[fi]
+	ev := Event{
+		Kind: EventKind(h.Kind), Func: tf.fn, Goid: int64(h.Goid), ThreadID: int(h.Tid),
+		TimeNs: h.TimeNs, DurationNs: h.DurationNs, Depth: int(h.Depth),
+		Unpaired:  h.Flags&evfUnpaired != 0,
+		Truncated: h.Flags&evfTruncated != 0,
+	}
+	data := raw[hdrSize:]
+	if int(h.DataLen) < len(data) {
+		data = data[:h.DataLen]
+	}
+	plan := &tf.entry
+	if ev.Kind == Return {
+		plan = &tf.returns
+	}
+	mem, err := parseSegments(data, plan)
+	if err != nil {
+		return ev, err
+	}
+	ev.Values = t.values(mem, plan, &ev)
+	return ev, nil
+}
+
+// parseSegments splits an event's data area into segments, giving each
+// register-assembled value its synthetic address.
+func parseSegments(data []byte, plan *probePlan) (*captured, error) {
+	const segHdr = 16
+	le := binary.LittleEndian
+	c := &captured{}
+	for off := 0; off+segHdr <= len(data); {
+		h := segmentHeader{Addr: le.Uint64(data[off:]), Want: le.Uint32(data[off+8:]),
+			Len: le.Uint16(data[off+12:]), Op: data[off+14], Flags: data[off+15]}
+		body := off + segHdr
+		if body+int(h.Len) > len(data) || int(h.Op) >= int(plan.bpf.NOps) {
+			return nil, fmt.Errorf("corrupt segment at offset %d of event data", off)
+		}
+		sv := segmentView{hdr: h, addr: h.Addr, data: data[body : body+int(h.Len)]}
+		if plan.bpf.Ops[h.Op].Kind == opRegs {
+			sv.addr = syntheticBase + uint64(h.Op)<<12
+		}
+		c.segs = append(c.segs, sv)
+		off = body + (int(h.Len)+7)&^7
+	}
+	return c, nil
+}
+
+// values decodes every parameter of a plan from the captured memory.
+func (t *Tracer) values(mem *captured, plan *probePlan, ev *Event) []Value {
+	out := make([]Value, 0, len(plan.params))
+	for i, pc := range plan.params {
+		v := Value{Name: pc.param.Name, Unavailable: pc.unavailable}
+		var seg *segmentView
+		for j := range mem.segs {
+			if int(mem.segs[j].hdr.Op) == pc.valueOp {
+				seg = &mem.segs[j]
+			}
+		}
+		switch {
+		case pc.param.Type.Size() == 0:
+			v.Var = value.Load(mem, syntheticBase, pc.param.Type, value.DefaultLoadConfig)
+		case pc.valueOp < 0:
+		case seg == nil:
+			v.Unavailable = "dropped: the event's data area was full"
+			v.Truncated = true
+		default:
+			v.Truncated = paramTruncated(mem, plan, i)
+			cfg := loadConfigFor(mem, plan, i)
+			l := &value.Loader{Mem: mem, Types: t.types}
+			v.Var = l.Load(pc.param.Name, seg.addr, pc.param.Type, cfg)
+		}
+		if v.Truncated {
+			ev.Truncated = true
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// paramTruncated reports whether any segment of parameter i was cut short
+// or unreadable, or whether the plan could not follow all its pointers.
+func paramTruncated(mem *captured, plan *probePlan, i int) bool {
+	for _, s := range mem.segs {
+		if int(plan.bpf.Ops[s.hdr.Op].Param) != i {
+			continue
+		}
+		if uint32(s.hdr.Len) < s.hdr.Want || s.hdr.Flags&(segfUnread|segfBadSource) != 0 {
+			return true
+		}
+	}
+	return plan.partial
+}
+
+// loadConfigFor bounds the loader to what the probe captured for parameter
+// i, so a long string shows its captured prefix rather than an error.
+func loadConfigFor(mem *captured, plan *probePlan, i int) value.LoadConfig {
+	cfg := value.DefaultLoadConfig
+	strLen, elems := -1, -1
+	for _, s := range mem.segs {
+		op := plan.bpf.Ops[s.hdr.Op]
+		if int(op.Param) != i || op.Kind != opDeref || op.LenOff == noLenOffset {
+			continue
+		}
+		// Every string or slice of a value is bounded alike, so the
+		// longest capture bounds them all without hiding a shorter one.
+		if op.Size == 1 {
+			strLen = max(strLen, len(s.data))
+		} else if op.Size > 0 {
+			elems = max(elems, len(s.data)/int(op.Size))
+		}
+	}
+	if strLen >= 0 {
+		cfg.MaxStringLen = strLen
+	}
+	if elems >= 0 {
+		cfg.MaxArrayValues = elems
+	}
+	return cfg
+}

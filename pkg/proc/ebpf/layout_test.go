@@ -1,0 +1,63 @@
+package ebpf
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/cilium/ebpf/btf"
+)
+
+// TestLayoutMatchesBTF proves every Go mirror has the same fields, offsets
+// and sizes as the C struct compiled into the embedded object, so a change
+// on one side without the other fails here rather than corrupting events.
+func TestLayoutMatchesBTF(t *testing.T) {
+	spec, err := loadSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		cName string
+		goVal any
+	}{
+		{"config", bpfConfig{}},
+		{"cap_op", capOp{}},
+		{"plan", bpfPlan{}},
+		{"event_header", eventHeader{}},
+		{"segment", segmentHeader{}},
+		{"depth_key", depthKey{}},
+		{"call_key", callKey{}},
+	}
+	for _, c := range cases {
+		var st *btf.Struct
+		if err := spec.Types.TypeByName(c.cName, &st); err != nil {
+			t.Errorf("struct %s not in BTF: %v", c.cName, err)
+			continue
+		}
+		gt := reflect.TypeOf(c.goVal)
+		if uint32(gt.Size()) != st.Size {
+			t.Errorf("%s: Go size %d, C size %d", c.cName, gt.Size(), st.Size)
+		}
+		if gt.NumField() != len(st.Members) {
+			t.Errorf("%s: Go has %d fields, C has %d", c.cName, gt.NumField(), len(st.Members))
+			continue
+		}
+		for i, m := range st.Members {
+			f := gt.Field(i)
+			size, err := btf.Sizeof(m.Type)
+			if err != nil {
+				t.Fatalf("%s.%s: %v", c.cName, m.Name, err)
+			}
+			if uint32(f.Offset) != m.Offset.Bytes() || int(f.Type.Size()) != size {
+				t.Errorf("%s.%s: C offset %d size %d; Go %s offset %d size %d",
+					c.cName, m.Name, m.Offset.Bytes(), size, f.Name, f.Offset, f.Type.Size())
+			}
+			if norm(f.Name) != norm(m.Name) {
+				t.Errorf("%s field %d: C name %s, Go name %s", c.cName, i, m.Name, f.Name)
+			}
+		}
+	}
+}
+
+// norm makes snake_case and CamelCase names comparable.
+func norm(s string) string { return strings.ToLower(strings.ReplaceAll(s, "_", "")) }

@@ -1,0 +1,368 @@
+// Package ebpf is tinydbg's eBPF tracing engine behind `trace --ebpf`: it
+// attaches uprobes at the entry (past the stack-growth check) and at every
+// RET of the traced Go functions, captures arguments and results in the
+// kernel by plans derived from DWARF and the register ABI, pairs each
+// return with its own call per goroutine, and decodes the captured bytes
+// with the shared value loader so output matches the ptrace tracer.
+package ebpf
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	cebpf "github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/features"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
+
+	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
+	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+)
+
+// Stats counts what a Tracer did.
+type Stats struct {
+	Events  uint64 // records decoded and delivered
+	Dropped uint64 // events lost because the ring buffer was full
+	// StateLost counts calls whose per-goroutine state could not be stored,
+	// so their return is reported unpaired.
+	StateLost uint64
+	Probes    int  // probe sites attached (entries plus returns)
+	Multi     bool // attached through one uprobe_multi link
+	// AttachTime and DetachTime measure link creation and removal.
+	AttachTime, DetachTime time.Duration
+}
+
+// tracedFunc is one function with its probe sites and capture plans.
+type tracedFunc struct {
+	fn      *bininfo.Function
+	sites   probeSites
+	entry   probePlan
+	returns probePlan
+}
+
+// Tracer is an attached set of probes on one process. Receive from Events
+// until it is closed; Close detaches, delivers what is still buffered and
+// then closes the channel.
+type Tracer struct {
+	bi     *bininfo.BinaryInfo
+	pid    int
+	funcs  []*tracedFunc
+	types  *godwarf.Types
+	coll   *cebpf.Collection
+	links  []link.Link
+	reader *ringbuf.Reader
+	events chan Event
+	done   chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
+	delivered atomic.Uint64
+	mu        sync.Mutex // guards stats and coll against Close
+	stats     Stats
+}
+
+// Open attaches probes for funcs to process pid, an instance of the
+// executable bi describes. The process should not yet run traced code
+// (start it stopped) or its in-flight calls return unpaired.
+func Open(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, opts Options) (*Tracer, error) {
+	if len(funcs) == 0 {
+		return nil, errors.New("no functions to trace")
+	}
+	if len(funcs) > 1<<28 {
+		return nil, fmt.Errorf("%d functions exceed the tracer's limit", len(funcs))
+	}
+	opts = withDefaults(opts)
+	rt, err := bi.RuntimeLayout()
+	if err != nil {
+		return nil, fmt.Errorf("reading runtime layout: %w", err)
+	}
+	if !rt.ABIInternal || rt.G.Goid < 0 {
+		return nil, fmt.Errorf("eBPF tracing needs the register ABI (Go 1.17+) and runtime.g.goid")
+	}
+	d, err := bi.DWARF()
+	if err != nil {
+		return nil, fmt.Errorf("reading DWARF: %w", err)
+	}
+	t := &Tracer{bi: bi, pid: pid, types: godwarf.New(d), done: make(chan struct{})}
+	cr := newCodeReader(bi.ELF())
+	for _, fn := range funcs {
+		tf, err := t.prepare(cr, fn, opts)
+		if err != nil {
+			return nil, err
+		}
+		t.funcs = append(t.funcs, tf)
+	}
+	if err := t.load(rt.G.Goid, opts); err != nil {
+		return nil, err
+	}
+	if err := t.attach(cr, opts); err != nil {
+		t.coll.Close()
+		return nil, err
+	}
+	rd, err := ringbuf.NewReader(t.coll.Maps["events"])
+	if err != nil {
+		t.detach()
+		t.coll.Close()
+		return nil, fmt.Errorf("opening ring buffer: %w", err)
+	}
+	t.reader = rd
+	t.events = make(chan Event, 1024)
+	go t.readLoop()
+	return t, nil
+}
+
+func withDefaults(o Options) Options {
+	if o.MaxStringBytes <= 0 {
+		o.MaxStringBytes = DefaultOptions.MaxStringBytes
+	}
+	if o.MaxSliceBytes <= 0 {
+		o.MaxSliceBytes = DefaultOptions.MaxSliceBytes
+	}
+	if o.PointerDepth == 0 {
+		o.PointerDepth = DefaultOptions.PointerDepth
+	} else if o.PointerDepth < 0 {
+		o.PointerDepth = 0
+	}
+	if o.RingBufferBytes <= 0 {
+		o.RingBufferBytes = DefaultOptions.RingBufferBytes
+	}
+	o.MaxStringBytes = min(o.MaxStringBytes, maxSeg)
+	o.MaxSliceBytes = min(o.MaxSliceBytes, maxSeg)
+	return o
+}
+
+// prepare finds fn's probe sites and builds its capture plans.
+func (t *Tracer) prepare(cr *codeReader, fn *bininfo.Function, opts Options) (*tracedFunc, error) {
+	sites, err := findSites(cr, fn, t.bi.Bias())
+	if err != nil {
+		return nil, err
+	}
+	params, err := readParams(t.types.Data(), t.types, fn.Offset)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", fn.Name, err)
+	}
+	var args, results []param
+	var argLocs, resLocs []abiLoc
+	var a abiAssigner
+	for _, p := range params {
+		if !p.Result {
+			args = append(args, p)
+			argLocs = append(argLocs, a.assign(p.Type))
+		}
+	}
+	a.endSection()
+	for _, p := range params {
+		if p.Result {
+			results = append(results, p)
+			resLocs = append(resLocs, a.assign(p.Type))
+		}
+	}
+	return &tracedFunc{fn: fn, sites: sites,
+		entry:   buildPlan(args, argLocs, opts),
+		returns: buildPlan(results, resLocs, opts)}, nil
+}
+
+// load creates the maps and the program and fills in the plans.
+func (t *Tracer) load(goidOffset int64, opts Options) error {
+	spec, err := loadSpec()
+	if err != nil {
+		return err
+	}
+	spec.Maps["plans"].MaxEntries = uint32(2 * len(t.funcs))
+	spec.Maps["events"].MaxEntries = uint32(ringSize(opts.RingBufferBytes))
+	if !opts.NoUprobeMulti && features.HaveBPFLinkUprobeMulti() == nil {
+		spec.Programs[programName].AttachType = cebpf.AttachTraceUprobeMulti
+		t.stats.Multi = true
+	}
+	coll, err := cebpf.NewCollection(spec)
+	if err != nil {
+		var ve *cebpf.VerifierError
+		if errors.As(err, &ve) {
+			return fmt.Errorf("loading BPF program: %w\n%+v", err, ve)
+		}
+		return fmt.Errorf("loading BPF program: %w", err)
+	}
+	t.coll = coll
+	cfg := bpfConfig{Tgid: uint32(t.pid), GoidOffset: uint32(goidOffset)}
+	if err := coll.Maps["config"].Put(uint32(0), cfg); err != nil {
+		coll.Close()
+		return fmt.Errorf("writing BPF config: %w", err)
+	}
+	keys := make([]uint32, 0, 2*len(t.funcs))
+	vals := make([]bpfPlan, 0, 2*len(t.funcs))
+	for i, tf := range t.funcs {
+		keys = append(keys, uint32(2*i), uint32(2*i+1))
+		vals = append(vals, tf.entry.bpf, tf.returns.bpf)
+	}
+	if _, err := coll.Maps["plans"].BatchUpdate(keys, vals, nil); err != nil {
+		for i := range keys {
+			if err := coll.Maps["plans"].Put(keys[i], vals[i]); err != nil {
+				coll.Close()
+				return fmt.Errorf("writing capture plans: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// ringSize rounds n up to a power-of-two number of pages, as the kernel
+// requires of ring buffers.
+func ringSize(n int) int {
+	size := os.Getpagesize()
+	for size < n {
+		size <<= 1
+	}
+	return size
+}
+
+// attach creates the probes: one uprobe_multi link for every site, or one
+// perf-event uprobe per site when multi links are unavailable.
+func (t *Tracer) attach(cr *codeReader, opts Options) error {
+	var addrs, cookies []uint64
+	for i, tf := range t.funcs {
+		entryKind := uint64(probeCall)
+		for _, site := range tf.sites.rets {
+			kind := uint64(probeReturn)
+			if site == tf.sites.entry {
+				// An empty function: its entry is its RET. One probe
+				// reports both, in order (see trace.bpf.c).
+				entryKind = probeBoth
+				continue
+			}
+			off, err := cr.fileOffset(site)
+			if err != nil {
+				return fmt.Errorf("%s: %w", tf.fn.Name, err)
+			}
+			addrs = append(addrs, off)
+			cookies = append(cookies, uint64(i)<<2|kind)
+		}
+		off, err := cr.fileOffset(tf.sites.entry)
+		if err != nil {
+			return fmt.Errorf("%s: %w", tf.fn.Name, err)
+		}
+		addrs = append(addrs, off)
+		cookies = append(cookies, uint64(i)<<2|entryKind)
+	}
+	ex, err := link.OpenExecutable(t.bi.Path())
+	if err != nil {
+		return fmt.Errorf("opening %s for uprobes: %w", t.bi.Path(), err)
+	}
+	prog := t.coll.Programs[programName]
+	start := time.Now()
+	defer func() { t.stats.AttachTime = time.Since(start) }()
+	t.stats.Probes = len(addrs)
+	if t.stats.Multi {
+		l, err := ex.UprobeMulti(nil, prog, &link.UprobeMultiOptions{Addresses: addrs, Cookies: cookies, PID: uint32(t.pid)})
+		if err != nil {
+			return fmt.Errorf("attaching %d uprobes with uprobe_multi: %w", len(addrs), err)
+		}
+		t.links = []link.Link{l}
+		return nil
+	}
+	for i := range addrs {
+		l, err := ex.Uprobe("", prog, &link.UprobeOptions{Address: addrs[i], Cookie: cookies[i], PID: t.pid})
+		if err != nil {
+			t.detach()
+			return fmt.Errorf("attaching uprobe at file offset %#x: %w", addrs[i], err)
+		}
+		t.links = append(t.links, l)
+	}
+	return nil
+}
+
+// detach removes every probe, timing it.
+func (t *Tracer) detach() error {
+	start := time.Now()
+	var errs []error
+	for _, l := range t.links {
+		if err := l.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	t.links = nil
+	t.mu.Lock()
+	t.stats.DetachTime = time.Since(start)
+	t.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+// Events delivers calls and returns in the order the kernel recorded them.
+// It is closed once Close has delivered everything captured.
+func (t *Tracer) Events() <-chan Event { return t.events }
+
+// readLoop drains the ring buffer until Close flushes it.
+func (t *Tracer) readLoop() {
+	defer close(t.done)
+	defer close(t.events)
+	var rec ringbuf.Record
+	for {
+		if err := t.reader.ReadInto(&rec); err != nil {
+			if errors.Is(err, ringbuf.ErrFlushed) || errors.Is(err, ringbuf.ErrClosed) {
+				return
+			}
+			continue
+		}
+		ev, err := t.decode(rec.RawSample)
+		if err != nil {
+			ev = Event{Err: err}
+		}
+		t.delivered.Add(1)
+		t.events <- ev
+	}
+}
+
+// Stats reports counters so far; the drop counts are read from the kernel.
+func (t *Tracer) Stats() Stats {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.statsLocked()
+}
+
+func (t *Tracer) statsLocked() Stats {
+	s := t.stats
+	s.Events = t.delivered.Load()
+	if t.coll != nil {
+		var perCPU []uint64
+		if err := t.coll.Maps["drops"].Lookup(uint32(dropRingbuf), &perCPU); err == nil {
+			s.Dropped = sum(perCPU)
+		}
+		if err := t.coll.Maps["drops"].Lookup(uint32(dropState), &perCPU); err == nil {
+			s.StateLost = sum(perCPU)
+		}
+	}
+	return s
+}
+
+func sum(v []uint64) uint64 {
+	var n uint64
+	for _, x := range v {
+		n += x
+	}
+	return n
+}
+
+// Close detaches every probe, delivers the events still in the ring buffer,
+// closes the Events channel and frees the kernel objects. The caller must
+// keep receiving from Events meanwhile. Stats stay readable afterwards.
+func (t *Tracer) Close() error {
+	t.closeOnce.Do(func() {
+		errs := []error{t.detach()}
+		if err := t.reader.Flush(); err != nil {
+			errs = append(errs, fmt.Errorf("flushing ring buffer: %w", err))
+			t.reader.Close()
+		}
+		<-t.done
+		errs = append(errs, t.reader.Close())
+		t.mu.Lock()
+		t.stats = t.statsLocked()
+		t.coll.Close()
+		t.coll = nil
+		t.mu.Unlock()
+		t.closeErr = errors.Join(errs...)
+	})
+	return t.closeErr
+}
