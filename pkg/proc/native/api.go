@@ -6,7 +6,6 @@ package native
 
 import "os"
 
-
 // LaunchConfig describes a program to start under the debugger.
 type LaunchConfig struct {
 	Path string   // executable
@@ -15,6 +14,8 @@ type LaunchConfig struct {
 	Env  []string // environment; nil: the debugger's
 	// Stdin, Stdout, Stderr are given to the program; nil means the debugger's own.
 	Stdin, Stdout, Stderr *os.File
+	// DisableASLR starts the program with personality(ADDR_NO_RANDOMIZE), so
+	// PIE load addresses, stacks and mmaps are the same on every run.
 	DisableASLR bool
 }
 
@@ -27,6 +28,21 @@ const (
 	StopExited                 // the process exited; ExitCode is set
 	StopKilled                 // the process died from a signal; Signal is set
 )
+
+// String names the stop kind for messages and test failures.
+func (k StopKind) String() string {
+	switch k {
+	case StopTrap:
+		return "trap"
+	case StopHalt:
+		return "halt"
+	case StopExited:
+		return "exited"
+	case StopKilled:
+		return "killed"
+	}
+	return "StopKind(?)"
+}
 
 // StopEvent reports the state after Continue returns. Every live thread is
 // stopped when it is returned.

@@ -1,0 +1,264 @@
+package proc
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/tinydbg/tinydbg/pkg/proc/arch"
+)
+
+// Breakpoint is a user breakpoint: one logical stop point that may cover
+// several addresses (inlined copies of a line or function).
+type Breakpoint struct {
+	ID       int      // user breakpoints count from 1
+	Addrs    []uint64 // run-time addresses, ascending
+	FuncName string   // function at the first address
+	File     string
+	Line     int
+
+	// Cond, when set, decides per hit whether to stop; goid is the goroutine
+	// that hit. A false result makes Continue step over the breakpoint.
+	Cond func(goid int64) (bool, error)
+	// CondExpr is an expression evaluated by the Target's Evaluator; used
+	// when Cond is nil.
+	CondExpr string
+	// HitCond, when set, stops only when the hit count satisfies it.
+	HitCond *HitCondition
+	// HitCondPerG applies HitCond to the goroutine's own count.
+	HitCondPerG bool
+
+	// TotalHitCount counts hits whose Cond was true.
+	TotalHitCount uint64
+	// HitCount counts those hits per goroutine id.
+	HitCount map[int64]uint64
+}
+
+// HitCondition is a comparison on a hit count, like Delve's `cond -hitcount`.
+type HitCondition struct {
+	Op string // one of == != < <= > >= %
+	N  uint64
+}
+
+// Satisfied reports whether count passes the condition.
+func (h HitCondition) Satisfied(count uint64) (bool, error) {
+	switch h.Op {
+	case "==":
+		return count == h.N, nil
+	case "!=":
+		return count != h.N, nil
+	case "<":
+		return count < h.N, nil
+	case "<=":
+		return count <= h.N, nil
+	case ">":
+		return count > h.N, nil
+	case ">=":
+		return count >= h.N, nil
+	case "%":
+		if h.N == 0 {
+			return false, errors.New("hit condition: modulo by zero")
+		}
+		return count%h.N == 0, nil
+	}
+	return false, fmt.Errorf("hit condition: unknown operator %q", h.Op)
+}
+
+// Evaluator evaluates a breakpoint condition expression in the context of
+// the goroutine that hit it; it is injected once the expression evaluator exists.
+type Evaluator func(t *Target, goid int64, expr string) (bool, error)
+
+// physBreakpoint is one int3 written into the text, shared by every logical
+// user breakpoint and internal stepping breakpoint at that address.
+type physBreakpoint struct {
+	addr uint64
+	orig byte
+	refs int
+}
+
+// breakpointTable owns the physical breakpoints of a process.
+type breakpointTable struct {
+	phys map[uint64]*physBreakpoint
+}
+
+func (bt *breakpointTable) acquire(mem Process, addr uint64) error {
+	if bp := bt.phys[addr]; bp != nil {
+		bp.refs++
+		return nil
+	}
+	var orig [1]byte
+	if _, err := mem.ReadMemory(orig[:], addr); err != nil {
+		return fmt.Errorf("breakpoint at %#x: reading original byte: %w", addr, err)
+	}
+	if _, err := mem.WriteMemory(addr, arch.BreakpointInstr); err != nil {
+		return fmt.Errorf("breakpoint at %#x: writing int3: %w", addr, err)
+	}
+	bt.phys[addr] = &physBreakpoint{addr: addr, orig: orig[0], refs: 1}
+	return nil
+}
+
+func (bt *breakpointTable) release(mem Process, addr uint64) error {
+	bp := bt.phys[addr]
+	if bp == nil {
+		return nil
+	}
+	bp.refs--
+	if bp.refs > 0 {
+		return nil
+	}
+	delete(bt.phys, addr)
+	if _, err := mem.WriteMemory(addr, []byte{bp.orig}); err != nil {
+		return fmt.Errorf("restoring byte at %#x: %w", addr, err)
+	}
+	return nil
+}
+
+// removeAll restores every original byte, as needed before detaching.
+func (bt *breakpointTable) removeAll(mem Process) error {
+	var errs []error
+	for addr, bp := range bt.phys {
+		if _, err := mem.WriteMemory(addr, []byte{bp.orig}); err != nil {
+			errs = append(errs, fmt.Errorf("restoring byte at %#x: %w", addr, err))
+			continue
+		}
+		delete(bt.phys, addr)
+	}
+	return errors.Join(errs...)
+}
+
+// SetBreakpointFunc sets a user breakpoint on the first statement after the
+// prologue of the named function.
+func (t *Target) SetBreakpointFunc(name string) (*Breakpoint, error) {
+	if err := t.checkAlive(); err != nil {
+		return nil, err
+	}
+	fn, err := t.sym.LookupFunc(name)
+	if err != nil {
+		return nil, err
+	}
+	pc, err := t.sym.FirstStmtAfterPrologue(fn)
+	if err != nil {
+		return nil, fmt.Errorf("breakpoint on %s: %w", name, err)
+	}
+	return t.addUserBreakpoint([]uint64{pc})
+}
+
+// SetBreakpointLine sets one logical user breakpoint on every address of
+// file:line; file may be a path suffix like "basic/main.go".
+func (t *Target) SetBreakpointLine(file string, line int) (*Breakpoint, error) {
+	if err := t.checkAlive(); err != nil {
+		return nil, err
+	}
+	pcs, err := t.sym.LineToPCs(file, line)
+	if err != nil {
+		return nil, err
+	}
+	if len(pcs) == 0 {
+		return nil, fmt.Errorf("no code at %s:%d", file, line)
+	}
+	return t.addUserBreakpoint(pcs)
+}
+
+// SetBreakpointAddr sets a user breakpoint at a run-time address.
+func (t *Target) SetBreakpointAddr(addr uint64) (*Breakpoint, error) {
+	if err := t.checkAlive(); err != nil {
+		return nil, err
+	}
+	if _, ok := t.sym.PCToFunc(addr); !ok {
+		return nil, fmt.Errorf("address %#x is not inside any function", addr)
+	}
+	return t.addUserBreakpoint([]uint64{addr})
+}
+
+func (t *Target) addUserBreakpoint(pcs []uint64) (*Breakpoint, error) {
+	pcs = append([]uint64(nil), pcs...)
+	sort.Slice(pcs, func(i, j int) bool { return pcs[i] < pcs[j] })
+	for _, pc := range pcs {
+		if other := t.userAt[pc]; other != nil {
+			return nil, fmt.Errorf("breakpoint %d already exists at %#x", other.ID, pc)
+		}
+	}
+	bp := &Breakpoint{ID: t.nextBPID, Addrs: pcs, HitCount: map[int64]uint64{}}
+	if file, line, fn, ok := t.sym.PCToLine(pcs[0]); ok {
+		bp.File, bp.Line, bp.FuncName = file, line, fn
+	}
+	for i, pc := range pcs {
+		if err := t.bps.acquire(t.proc, pc); err != nil {
+			for _, done := range pcs[:i] {
+				_ = t.bps.release(t.proc, done)
+				delete(t.userAt, done)
+			}
+			return nil, err
+		}
+		t.userAt[pc] = bp
+	}
+	t.nextBPID++
+	t.user[bp.ID] = bp
+	return bp, nil
+}
+
+// ClearBreakpoint removes the user breakpoint with the given id.
+func (t *Target) ClearBreakpoint(id int) error {
+	bp := t.user[id]
+	if bp == nil {
+		return fmt.Errorf("no breakpoint with id %d", id)
+	}
+	var errs []error
+	for _, pc := range bp.Addrs {
+		delete(t.userAt, pc)
+		if !t.exited {
+			errs = append(errs, t.bps.release(t.proc, pc))
+		}
+	}
+	delete(t.user, id)
+	return errors.Join(errs...)
+}
+
+// Breakpoints returns the user breakpoints ordered by id.
+func (t *Target) Breakpoints() []*Breakpoint {
+	out := make([]*Breakpoint, 0, len(t.user))
+	for _, bp := range t.user {
+		out = append(out, bp)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Breakpoint returns the user breakpoint with the given id.
+func (t *Target) Breakpoint(id int) (*Breakpoint, bool) {
+	bp, ok := t.user[id]
+	return bp, ok
+}
+
+// userHit decides whether a hit of bp by goroutine goid stops the program,
+// counting it first. Hits whose condition is false are not counted, as in Delve.
+func (t *Target) userHit(bp *Breakpoint, goid int64) (bool, error) {
+	ok := true
+	var err error
+	switch {
+	case bp.Cond != nil:
+		ok, err = bp.Cond(goid)
+	case bp.CondExpr != "":
+		if t.Eval == nil {
+			return true, fmt.Errorf("breakpoint %d: condition %q: no expression evaluator", bp.ID, bp.CondExpr)
+		}
+		ok, err = t.Eval(t, goid, bp.CondExpr)
+	}
+	if err != nil {
+		// A broken condition stops the program so the user can see it.
+		return true, fmt.Errorf("breakpoint %d: evaluating condition: %w", bp.ID, err)
+	}
+	if !ok {
+		return false, nil
+	}
+	bp.TotalHitCount++
+	bp.HitCount[goid]++
+	if bp.HitCond == nil {
+		return true, nil
+	}
+	count := bp.TotalHitCount
+	if bp.HitCondPerG {
+		count = bp.HitCount[goid]
+	}
+	return bp.HitCond.Satisfied(count)
+}

@@ -1,0 +1,239 @@
+package proc
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tinydbg/tinydbg/pkg/proc/arch"
+)
+
+// trapHit is one thread stopped on one of our breakpoints, its PC already
+// rewound onto the breakpoint address.
+type trapHit struct {
+	th     Thread
+	regs   arch.Registers
+	pc     uint64
+	g      Goroutine
+	frames []Frame // lazily unwound
+}
+
+// unwind returns at least depth frames of the hit thread (fewer at the stack's end).
+func (h *trapHit) unwind(t *Target, depth int) ([]Frame, error) {
+	if len(h.frames) >= depth {
+		return h.frames, nil
+	}
+	fr, err := t.rt.Unwind(h.th, h.regs, depth)
+	if err != nil {
+		return nil, fmt.Errorf("unwinding thread %d: %w", h.th.ID(), err)
+	}
+	if len(fr) == 0 {
+		return nil, fmt.Errorf("unwinding thread %d: no frames", h.th.ID())
+	}
+	h.frames = fr
+	return fr, nil
+}
+
+// Continue resumes every thread until a user breakpoint whose conditions
+// hold, the end of the stepping operation in progress, a halt, or exit.
+func (t *Target) Continue() (Stop, error) {
+	if err := t.checkAlive(); err != nil {
+		return Stop{}, err
+	}
+	t.threadBP = map[int]*Breakpoint{}
+	for {
+		// A Halt that arrives between two resumes of this loop is kept
+		// pending by the backend, whose next Continue returns at once.
+		if err := t.stepOverBreakpoints(); err != nil {
+			return Stop{}, err
+		}
+		ev, err := t.proc.Continue()
+		if err != nil {
+			return Stop{}, fmt.Errorf("continue: %w", err)
+		}
+		switch ev.Kind {
+		case StopKindExited, StopKindKilled:
+			return t.markExited(ev), nil
+		}
+		stop, found, err := t.handleTraps(ev.Trapped)
+		if err != nil || found {
+			return stop, err
+		}
+		if ev.Kind == StopKindHalt {
+			t.clearSteps()
+			return t.stopOn(nil, StopHalted)
+		}
+	}
+}
+
+func (t *Target) markExited(ev StopEvent) Stop {
+	t.exited = true
+	t.exitCode = ev.ExitCode
+	t.steps = nil
+	t.bps.phys = map[uint64]*physBreakpoint{}
+	t.threadBP = map[int]*Breakpoint{}
+	st := Stop{Reason: StopExited, ExitCode: ev.ExitCode}
+	if ev.Kind == StopKindKilled {
+		st = Stop{Reason: StopKilled, Signal: ev.Signal}
+	}
+	t.lastStop = st
+	_ = t.close()
+	return st
+}
+
+// stepOverBreakpoints moves every thread that stopped on a breakpoint (and
+// was rewound onto it) past that address, so resuming does not hit it again.
+// Other threads are left alone: one standing on a breakpoint it has not yet
+// executed must still hit it.
+func (t *Target) stepOverBreakpoints() error {
+	for _, th := range t.proc.Threads() {
+		regs, err := th.Registers()
+		if err != nil {
+			return fmt.Errorf("thread %d: %w", th.ID(), err)
+		}
+		if !t.sitsOnHit(th.ID(), regs.PC()) {
+			continue
+		}
+		if err := t.stepOverAt(th, regs.PC()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sitsOnHit reports whether thread tid was rewound onto a breakpoint at pc
+// by the last stop and has not moved since.
+func (t *Target) sitsOnHit(tid int, pc uint64) bool {
+	at, ok := t.rewound[tid]
+	return ok && at == pc && t.bps.phys[pc] != nil
+}
+
+// stepOverAt executes the instruction at pc on th alone, with the original
+// byte temporarily restored when a breakpoint is there.
+func (t *Target) stepOverAt(th Thread, pc uint64) error {
+	delete(t.rewound, th.ID())
+	bp := t.bps.phys[pc]
+	if bp == nil {
+		return th.StepInstruction()
+	}
+	if _, err := t.proc.WriteMemory(pc, []byte{bp.orig}); err != nil {
+		return fmt.Errorf("stepping over breakpoint at %#x: %w", pc, err)
+	}
+	stepErr := th.StepInstruction()
+	if _, err := t.proc.WriteMemory(pc, arch.BreakpointInstr); err != nil {
+		return errors.Join(stepErr, fmt.Errorf("reinserting breakpoint at %#x: %w", pc, err))
+	}
+	if stepErr != nil {
+		return fmt.Errorf("stepping thread %d over %#x: %w", th.ID(), pc, stepErr)
+	}
+	return nil
+}
+
+// handleTraps rewinds every thread that executed one of our int3s, counts
+// user breakpoint hits and evaluates stepping breakpoints. It returns the
+// stop to report, if any: a user breakpoint (preferably on the selected
+// goroutine) beats the end of a stepping operation.
+func (t *Target) handleTraps(trapped []Thread) (Stop, bool, error) {
+	var hits []*trapHit
+	var foreign Thread // a thread stopped by an int3 we did not write
+	for _, th := range trapped {
+		regs, err := th.Registers()
+		if err != nil {
+			return Stop{}, false, fmt.Errorf("thread %d: %w", th.ID(), err)
+		}
+		pc := regs.PC() - 1
+		if t.bps.phys[pc] == nil {
+			var b [1]byte
+			if _, err := t.proc.ReadMemory(b[:], pc); err == nil && b[0] == arch.BreakpointInstr[0] && foreign == nil {
+				foreign = th
+			}
+			continue
+		}
+		if err := th.SetPC(pc); err != nil {
+			return Stop{}, false, fmt.Errorf("rewinding thread %d: %w", th.ID(), err)
+		}
+		regs.Rip = pc
+		t.rewound[th.ID()] = pc
+		h := &trapHit{th: th, regs: regs, pc: pc}
+		if g, err := t.rt.CurrentGoroutine(th); err == nil {
+			h.g = g
+		}
+		hits = append(hits, h)
+	}
+
+	var userHits []*trapHit
+	var condErr error
+	var stepDone *trapHit
+	for _, h := range hits {
+		if bp := t.userAt[h.pc]; bp != nil {
+			active, err := t.userHit(bp, h.g.ID)
+			if err != nil && condErr == nil {
+				condErr = err
+			}
+			if active {
+				t.threadBP[h.th.ID()] = bp
+				userHits = append(userHits, h)
+				continue
+			}
+		}
+		done, err := t.evalSteps(h)
+		if err != nil {
+			return Stop{}, false, err
+		}
+		if done && stepDone == nil {
+			stepDone = h
+		}
+	}
+
+	// The selected goroutine finishing its step in the same stop as other
+	// goroutines' breakpoint hits wins: those hits are counted and stay
+	// visible on their threads, nothing is lost.
+	stepFirst := stepDone != nil && stepDone.g.ID != 0 && stepDone.g.ID == t.selG
+	switch {
+	case len(userHits) > 0 && !stepFirst:
+		chosen := userHits[0]
+		for _, h := range userHits {
+			if h.g.ID != 0 && h.g.ID == t.selG {
+				chosen = h
+				break
+			}
+		}
+		// A user breakpoint interrupts a next/step in progress, as in Delve.
+		t.clearSteps()
+		st, err := t.stopOn(chosen.th, StopBreakpoint)
+		st.Breakpoint = t.threadBP[chosen.th.ID()]
+		t.lastStop = st
+		return st, true, errors.Join(err, condErr)
+	case stepDone != nil:
+		t.clearSteps()
+		st, err := t.stopOn(stepDone.th, StopStepDone)
+		return st, true, err
+	case foreign != nil:
+		t.clearSteps()
+		st, err := t.stopOn(foreign, StopTrap)
+		return st, true, err
+	}
+	return Stop{}, false, nil
+}
+
+// stopOn selects th (the selected thread when nil) and its goroutine and
+// describes the stop there.
+func (t *Target) stopOn(th Thread, reason StopReason) (Stop, error) {
+	if th == nil {
+		var err error
+		if th, err = t.selectedThread(); err != nil {
+			return Stop{}, err
+		}
+	}
+	regs, err := th.Registers()
+	if err != nil {
+		return Stop{}, fmt.Errorf("thread %d: %w", th.ID(), err)
+	}
+	st := Stop{Reason: reason, ThreadID: th.ID(), PC: regs.PC()}
+	if g, err := t.rt.CurrentGoroutine(th); err == nil {
+		st.GoroutineID = g.ID
+	}
+	st.File, st.Line, st.Function, _ = t.sym.PCToLine(st.PC)
+	t.selThread, t.selG = th.ID(), st.GoroutineID
+	t.lastStop = st
+	return st, nil
+}

@@ -1,0 +1,365 @@
+package native
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// eventKind classifies one wait4 report after handle has updated the state.
+type eventKind int
+
+const (
+	evIgnored     eventKind = iota // an event stop, group-stop or stray report: just resume
+	evTrap                         // SIGTRAP from the kernel: breakpoint, single-step
+	evOwnStop                      // a SIGSTOP the debugger sent (or a new thread's first stop), swallowed
+	evSignal                       // a signal for the program, queued in Thread.pending
+	evThreadGone                   // a thread other than the leader ended
+	evProcessGone                  // the leader ended: the process is over
+)
+
+// event is what handle learnt from one wait4 report.
+type event struct {
+	kind     eventKind
+	t        *Thread // nil for evProcessGone and reports about unknown tids
+	exitCode int
+	signal   int
+}
+
+// handle updates the thread table for one wait4 report and classifies it.
+// It never resumes anything; the caller decides that according to its mode.
+func (p *Process) handle(tid int, ws unix.WaitStatus) event {
+	p.mu.Lock()
+	t := p.threads[tid]
+	p.mu.Unlock()
+
+	if ws.Exited() || ws.Signaled() {
+		code, sig := ws.ExitStatus(), 0
+		if ws.Signaled() {
+			code, sig = 0, int(ws.Signal())
+		}
+		if tid == p.pid {
+			p.markExited()
+			return event{kind: evProcessGone, exitCode: code, signal: sig}
+		}
+		p.mu.Lock()
+		delete(p.threads, tid)
+		p.mu.Unlock()
+		return event{kind: evThreadGone, t: t}
+	}
+	if !ws.Stopped() {
+		return event{kind: evIgnored, t: t}
+	}
+	if t == nil {
+		// A new thread can report its first stop before its parent reports
+		// the clone event; that stop is its auto-attach SIGSTOP.
+		t = &Thread{p: p, tid: tid}
+		p.mu.Lock()
+		p.threads[tid] = t
+		p.mu.Unlock()
+		t.stopped, t.inSignalStop = true, true
+		return event{kind: evOwnStop, t: t}
+	}
+	t.stopped = true
+	sig := ws.StopSignal()
+	if sig == unix.SIGTRAP && ws.TrapCause() != 0 {
+		t.inSignalStop = false
+		if ws.TrapCause() == unix.PTRACE_EVENT_CLONE {
+			p.addClonedThread(t)
+		}
+		return event{kind: evIgnored, t: t}
+	}
+	info, err := getSiginfo(tid)
+	if err != nil {
+		// EINVAL here means group-stop: a stop signal already delivered
+		// reached this thread; resuming without a signal undoes it.
+		t.inSignalStop = false
+		return event{kind: evIgnored, t: t}
+	}
+	t.inSignalStop = true
+	switch {
+	case sig == unix.SIGTRAP && info.code() > 0:
+		return event{kind: evTrap, t: t}
+	case sig == unix.SIGSTOP && p.consumeExpectedStop(t):
+		return event{kind: evOwnStop, t: t}
+	}
+	t.queueSignal(int(sig), info)
+	return event{kind: evSignal, t: t}
+}
+
+// addClonedThread registers the thread parent just created. The kernel
+// attaches it with a SIGSTOP, which is expected unless it was already seen.
+func (p *Process) addClonedThread(parent *Thread) {
+	msg, err := unix.PtraceGetEventMsg(parent.tid)
+	if err != nil {
+		return
+	}
+	tid := int(msg)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.threads[tid]; !ok {
+		p.threads[tid] = &Thread{p: p, tid: tid, expectedStops: 1}
+	}
+}
+
+func (p *Process) consumeExpectedStop(t *Thread) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t.expectedStops == 0 {
+		return false
+	}
+	t.expectedStops--
+	return true
+}
+
+// queueSignal remembers a program signal. Standard signals do not queue in
+// the kernel either, so a second one of the same number is dropped.
+func (t *Thread) queueSignal(sig int, info siginfo) {
+	for _, s := range t.pending {
+		if s.sig == sig {
+			return
+		}
+	}
+	t.pending = append(t.pending, pendingSignal{sig: sig, info: info})
+}
+
+func (p *Process) markExited() {
+	p.mu.Lock()
+	p.exited = true
+	p.threads = map[int]*Thread{}
+	p.mu.Unlock()
+	p.mem.Close()
+}
+
+// resume restarts a stopped thread with req (PTRACE_CONT or
+// PTRACE_SINGLESTEP). With deliver, owed signals go to the program.
+func (p *Process) resume(t *Thread, req int, deliver bool) error {
+	sig, extra := 0, []pendingSignal(nil)
+	if deliver {
+		sig, extra = t.takePending()
+	}
+	err := ptrace(req, t.tid, 0, uintptr(sig))
+	if err != nil && err != unix.ESRCH {
+		return fmt.Errorf("resuming thread %d: %w", t.tid, err)
+	}
+	// ESRCH: the thread is dying (SIGKILL); its exit report will follow.
+	t.stopped = false
+	for _, s := range extra {
+		_ = unix.Tgkill(p.pid, t.tid, unix.Signal(s.sig))
+	}
+	return nil
+}
+
+// Continue resumes every thread and waits until a thread traps, RequestHalt
+// is honoured or the process ends. Signals meant for the program are passed
+// on without returning. On StopTrap and StopHalt every thread is stopped.
+func (p *Process) Continue() (StopEvent, error) {
+	var ev StopEvent
+	err := p.do(func() error {
+		var err error
+		ev, err = p.cont()
+		return err
+	})
+	return ev, err
+}
+
+func (p *Process) cont() (StopEvent, error) {
+	p.mu.Lock()
+	if p.halt {
+		p.halt = false
+		p.mu.Unlock()
+		return StopEvent{Kind: StopHalt}, nil
+	}
+	p.running = true
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.running, p.halt = false, false
+		p.mu.Unlock()
+	}()
+
+	for _, t := range p.Threads() {
+		if err := p.resume(t, unix.PTRACE_CONT, true); err != nil {
+			return StopEvent{}, err
+		}
+	}
+	for {
+		tid, ws, err := waitAny()
+		if err != nil {
+			return StopEvent{}, fmt.Errorf("waiting for process %d: %w", p.pid, err)
+		}
+		e := p.handle(tid, ws)
+		switch e.kind {
+		case evProcessGone:
+			return exitEvent(e), nil
+		case evThreadGone:
+			continue
+		case evTrap:
+			return p.stopAll([]*Thread{e.t}, StopTrap)
+		case evOwnStop:
+			p.mu.Lock()
+			halt := p.halt
+			p.mu.Unlock()
+			if halt {
+				return p.stopAll(nil, StopHalt)
+			}
+		}
+		if e.t != nil {
+			if err := p.resume(e.t, unix.PTRACE_CONT, true); err != nil {
+				return StopEvent{}, err
+			}
+		}
+	}
+}
+
+func exitEvent(e event) StopEvent {
+	if e.signal != 0 {
+		return StopEvent{Kind: StopKilled, Signal: e.signal}
+	}
+	return StopEvent{Kind: StopExited, ExitCode: e.exitCode}
+}
+
+// stopAll brings every thread to a ptrace-stop with SIGSTOP. Threads that
+// report something else on the way stay stopped there: a trap joins the
+// trapped list, a program signal waits in pending for the next Continue. Their
+// SIGSTOP stays expected and is swallowed whenever it shows up.
+func (p *Process) stopAll(trapped []*Thread, kind StopKind) (StopEvent, error) {
+	p.mu.Lock()
+	for _, t := range p.threads {
+		if !t.stopped && t.expectedStops == 0 && unix.Tgkill(p.pid, t.tid, unix.SIGSTOP) == nil {
+			t.expectedStops++
+		}
+	}
+	p.mu.Unlock()
+	for !p.allStopped() {
+		tid, ws, err := waitAny()
+		if err != nil {
+			return StopEvent{}, fmt.Errorf("stopping process %d: %w", p.pid, err)
+		}
+		e := p.handle(tid, ws)
+		switch e.kind {
+		case evProcessGone:
+			return exitEvent(e), nil
+		case evTrap:
+			trapped = append(trapped, e.t)
+		}
+	}
+	if len(trapped) > 0 {
+		kind = StopTrap
+	}
+	return StopEvent{Kind: kind, Trapped: trapped}, nil
+}
+
+func (p *Process) allStopped() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, t := range p.threads {
+		if !t.stopped {
+			return false
+		}
+	}
+	return true
+}
+
+// StepInstruction executes one instruction on this thread while the others
+// stay stopped. A signal arriving meanwhile is kept for the next Continue and
+// the step retried. If the process ends during the step the error is a
+// *ProcessExitedError; if only this thread ends, a *ThreadExitedError.
+func (t *Thread) StepInstruction() error {
+	return t.p.do(func() error { return t.p.step(t) })
+}
+
+func (p *Process) step(t *Thread) error {
+	if cur, ok := p.Thread(t.tid); !ok || cur != t {
+		return &ThreadExitedError{Tid: t.tid}
+	}
+	if !t.stopped {
+		return fmt.Errorf("step thread %d: %w", t.tid, ErrThreadRunning)
+	}
+	done := false
+	for !done || !p.allStopped() {
+		if !done && t.stopped {
+			if err := p.resume(t, unix.PTRACE_SINGLESTEP, false); err != nil {
+				return err
+			}
+		}
+		tid, ws, err := waitAny()
+		if err != nil {
+			return fmt.Errorf("step thread %d: %w", t.tid, err)
+		}
+		e := p.handle(tid, ws)
+		switch {
+		case e.kind == evProcessGone:
+			return &ProcessExitedError{Pid: p.pid, ExitCode: e.exitCode, Signal: e.signal}
+		case e.t != t:
+			// Another thread: a clone's first stop or its death. It stays
+			// stopped; the loop only ends once every thread is.
+		case e.kind == evThreadGone:
+			return &ThreadExitedError{Tid: t.tid}
+		case e.kind == evTrap:
+			done = true
+		}
+	}
+	return nil
+}
+
+// drainExpectedStops collects the SIGSTOPs the debugger sent but has not seen
+// yet, so that none reaches the program after Detach (it would stop the whole
+// process). A thread is resumed only if the kernel really holds a SIGSTOP for
+// it, so it returns to the stop before running any instruction.
+func (p *Process) drainExpectedStops() {
+	for _, t := range p.Threads() {
+		for {
+			p.mu.Lock()
+			expected := t.expectedStops
+			p.mu.Unlock()
+			if expected == 0 || !t.stopped {
+				break
+			}
+			if !p.sigstopPending(t.tid) {
+				p.mu.Lock()
+				t.expectedStops = 0
+				p.mu.Unlock()
+				break
+			}
+			if p.resume(t, unix.PTRACE_CONT, false) != nil {
+				break
+			}
+			for !t.stopped {
+				tid, ws, err := waitAny()
+				if err != nil {
+					return
+				}
+				if e := p.handle(tid, ws); e.kind == evProcessGone {
+					return
+				}
+				if _, alive := p.Thread(t.tid); !alive {
+					break
+				}
+			}
+		}
+	}
+}
+
+// sigstopPending reads the thread's and the process's pending-signal masks.
+func (p *Process) sigstopPending(tid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/status", p.pid, tid))
+	if err != nil {
+		return false
+	}
+	const bit = uint64(1) << (unix.SIGSTOP - 1)
+	for _, line := range strings.Split(string(b), "\n") {
+		name, val, ok := strings.Cut(line, ":")
+		if !ok || (name != "SigPnd" && name != "ShdPnd") {
+			continue
+		}
+		mask, err := strconv.ParseUint(strings.TrimSpace(val), 16, 64)
+		if err == nil && mask&bit != 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,111 @@
+package native
+
+import (
+	"runtime"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// ptracer owns the one OS thread every ptrace request is issued from. Linux
+// records the tracing *thread* as a tracee's tracer, so a ptrace call or a
+// wait4 made from any other thread would fail with ESRCH or miss events.
+type ptracer struct {
+	reqs chan func() (quit bool)
+	done chan struct{} // closed when the goroutine (and its OS thread) ended
+}
+
+func newPtracer() *ptracer {
+	pt := &ptracer{reqs: make(chan func() bool), done: make(chan struct{})}
+	go pt.loop()
+	return pt
+}
+
+func (pt *ptracer) loop() {
+	// The thread is never unlocked: when this goroutine returns the Go runtime
+	// terminates the thread instead of reusing it, so no tracee state or
+	// altered personality can leak into other goroutines.
+	runtime.LockOSThread()
+	defer close(pt.done)
+	for f := range pt.reqs {
+		if f() {
+			return
+		}
+	}
+}
+
+// run executes f on the ptrace thread and waits for it. If f returns true the
+// ptrace goroutine ends after it. It reports false when the goroutine had
+// already ended, so f did not run.
+func (pt *ptracer) run(f func() (quit bool)) bool {
+	finished := make(chan struct{})
+	wrapped := func() bool {
+		defer close(finished)
+		return f()
+	}
+	select {
+	case pt.reqs <- wrapped:
+	case <-pt.done:
+		return false
+	}
+	<-finished
+	return true
+}
+
+// ptrace issues a raw ptrace request; x/sys lacks variants passing a signal
+// to PTRACE_DETACH or a buffer to PTRACE_GETSIGINFO.
+func ptrace(req int, tid int, addr, data uintptr) error {
+	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, uintptr(req), uintptr(tid), addr, data, 0, 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// siginfo is the kernel's 128-byte siginfo_t, kept opaque so that it can be
+// handed back verbatim when a signal is re-injected.
+type siginfo [128]byte
+
+// code returns si_code: positive values come from the kernel (faults, traps),
+// zero or negative ones from kill, tgkill or sigqueue.
+func (s *siginfo) code() int32 { return *(*int32)(unsafe.Pointer(&s[8])) }
+
+func getSiginfo(tid int) (siginfo, error) {
+	var si siginfo
+	err := ptrace(unix.PTRACE_GETSIGINFO, tid, 0, uintptr(unsafe.Pointer(&si)))
+	runtime.KeepAlive(&si)
+	return si, err
+}
+
+func setSiginfo(tid int, si *siginfo) error {
+	err := ptrace(unix.PTRACE_SETSIGINFO, tid, 0, uintptr(unsafe.Pointer(si)))
+	runtime.KeepAlive(si)
+	return err
+}
+
+// waitAny waits for the next event of any tracee of this thread. __WNOTHREAD
+// keeps the wait away from children other goroutines of the debugger started
+// (os/exec would lose their exit status otherwise) and from tracees of other
+// Process values, which belong to other ptrace threads.
+func waitAny() (int, unix.WaitStatus, error) {
+	for {
+		var ws unix.WaitStatus
+		tid, err := unix.Wait4(-1, &ws, unix.WALL|unix.WNOTHREAD, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		return tid, ws, err
+	}
+}
+
+// waitTid waits for the next event of one tracee.
+func waitTid(tid int) (unix.WaitStatus, error) {
+	for {
+		var ws unix.WaitStatus
+		_, err := unix.Wait4(tid, &ws, unix.WALL|unix.WNOTHREAD, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		return ws, err
+	}
+}

@@ -1,0 +1,513 @@
+package proc
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tinydbg/tinydbg/pkg/proc/arch"
+)
+
+// stepBreakpoint is an internal breakpoint of a next/step/stepout in
+// progress. It only fires for the goroutine the operation is bound to.
+type stepBreakpoint struct {
+	addr   uint64
+	origin *stepOrigin
+	// cond further restricts the hit (same frame, deeper frame...); nil: none.
+	cond func(t *Target, h *trapHit) (bool, error)
+	// onHit replaces "stop here": it may move the thread and arm more
+	// breakpoints, and says whether the operation ends at the new position.
+	onHit func(t *Target, h *trapHit) (bool, error)
+	// mark, when set, only records the hit (the thread does not move) and
+	// the other breakpoints at the address are still evaluated.
+	mark func()
+}
+
+// stepOrigin is where a stepping operation started.
+type stepOrigin struct {
+	th     Thread
+	regs   arch.Registers
+	g      Goroutine
+	frames []Frame
+	fn     Func   // physical function of the top frame
+	file   string // position of the top frame
+	line   int
+	inner  string // innermost (possibly inlined) function at the top frame
+	// returned is set once the top frame has returned: a later call of the
+	// same function at the same depth (a loop, the next deferred call) is
+	// another frame that merely reuses the stack slot.
+	returned bool
+}
+
+// owns reports whether a hit belongs to the goroutine (or, without one,
+// the thread) that started the operation.
+func (o *stepOrigin) owns(h *trapHit) bool {
+	if o.g.ID != 0 {
+		return h.g.ID == o.g.ID
+	}
+	return h.th.ID() == o.th.ID()
+}
+
+// frameDepth turns a CFA into a distance from the stack top that survives
+// the runtime moving the stack; bigger is deeper.
+func frameDepth(g Goroutine, cfa uint64) uint64 {
+	if g.StackHi != 0 {
+		return g.StackHi - cfa
+	}
+	return ^cfa
+}
+
+// atDepth is a condition: the hit's top frame is the frame at cfa of origin.
+func atDepth(o *stepOrigin, cfa uint64) func(*Target, *trapHit) (bool, error) {
+	want := frameDepth(o.g, cfa)
+	return func(t *Target, h *trapHit) (bool, error) {
+		fr, err := h.unwind(t, 1)
+		if err != nil {
+			return false, err
+		}
+		return frameDepth(h.g, fr[0].CFA) == want, nil
+	}
+}
+
+// evalSteps reports whether hit h ends the stepping operation in progress.
+func (t *Target) evalSteps(h *trapHit) (bool, error) {
+	for _, sb := range append([]*stepBreakpoint(nil), t.steps...) {
+		if sb.addr != h.pc || !sb.origin.owns(h) {
+			continue
+		}
+		if sb.cond != nil {
+			ok, err := sb.cond(t, h)
+			if err != nil {
+				return false, err
+			}
+			if !ok {
+				continue
+			}
+		}
+		if sb.mark != nil {
+			sb.mark()
+			continue
+		}
+		if sb.onHit != nil {
+			return sb.onHit(t, h)
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+func (t *Target) addStep(sb *stepBreakpoint) error {
+	if err := t.bps.acquire(t.proc, sb.addr); err != nil {
+		return err
+	}
+	t.steps = append(t.steps, sb)
+	return nil
+}
+
+// clearSteps removes every internal stepping breakpoint.
+func (t *Target) clearSteps() {
+	for _, sb := range t.steps {
+		if !t.exited {
+			_ = t.bps.release(t.proc, sb.addr)
+		}
+	}
+	t.steps = nil
+}
+
+// origin captures the selected goroutine's position for a stepping operation.
+func (t *Target) origin() (*stepOrigin, error) {
+	if err := t.checkAlive(); err != nil {
+		return nil, err
+	}
+	th, err := t.stepThread()
+	if err != nil {
+		return nil, err
+	}
+	regs, err := th.Registers()
+	if err != nil {
+		return nil, fmt.Errorf("thread %d: %w", th.ID(), err)
+	}
+	o := &stepOrigin{th: th, regs: regs}
+	if g, err := t.rt.CurrentGoroutine(th); err == nil {
+		o.g = g
+	}
+	o.frames, err = t.rt.Unwind(th, regs, 16)
+	if err != nil || len(o.frames) == 0 {
+		return nil, fmt.Errorf("unwinding thread %d: %w", th.ID(), errors.Join(err, errors.New("no frames")))
+	}
+	fn, ok := t.sym.PCToFunc(regs.PC())
+	if !ok {
+		return nil, fmt.Errorf("no function at PC %#x", regs.PC())
+	}
+	o.fn = fn
+	var okLine bool
+	o.file, o.line, o.inner, okLine = t.sym.PCToLine(regs.PC())
+	if !okLine {
+		return nil, fmt.Errorf("no line information for PC %#x in %s", regs.PC(), fn.Name)
+	}
+	t.clearSteps()
+	return o, nil
+}
+
+// Next runs the selected goroutine to the next source line of the current
+// function, stepping over calls; it also stops when the function returns
+// or when a panic runs one of the function's deferred closures.
+func (t *Target) Next() (Stop, error) { return t.lineStep(false) }
+
+// Step is Next that also enters calls made on the current line to
+// functions with debug info (stopping after their prologue) and deferred
+// calls run on return. Calls into the runtime are stepped over.
+func (t *Target) Step() (Stop, error) { return t.lineStep(true) }
+
+func (t *Target) lineStep(into bool) (Stop, error) {
+	o, err := t.origin()
+	if err != nil {
+		return Stop{}, err
+	}
+	if err := t.armLines(o, into); err != nil {
+		return t.abortStep(err)
+	}
+	if _, err := t.armReturn(o, into); err != nil {
+		return t.abortStep(err)
+	}
+	if _, err := t.armDefers(o, o.fn.Name, o.frames[0].CFA, into); err != nil {
+		return t.abortStep(err)
+	}
+	if into {
+		here, err := t.armCalls(o, o.fn, o.regs.PC())
+		if err != nil {
+			return t.abortStep(err)
+		}
+		if here {
+			// The thread sits on a call of the line: enter it now, since
+			// resuming would step over that instruction's breakpoint.
+			h := &trapHit{th: o.th, regs: o.regs, pc: o.regs.PC(), g: o.g}
+			stop, err := t.stepIntoCall(o, h)
+			if err != nil {
+				return t.abortStep(err)
+			}
+			if stop {
+				t.clearSteps()
+				return t.stopOn(o.th, StopStepDone)
+			}
+		}
+	}
+	return t.runStep()
+}
+
+// StepOut runs the selected goroutine until the current function returns
+// to its caller (skipping runtime and wrapper frames), or until a deferred
+// call of the function runs because of a panic.
+func (t *Target) StepOut() (Stop, error) {
+	o, err := t.origin()
+	if err != nil {
+		return Stop{}, err
+	}
+	nret, err := t.armReturn(o, false)
+	if err != nil {
+		return t.abortStep(err)
+	}
+	ndef, err := t.armDefers(o, o.fn.Name, o.frames[0].CFA, false)
+	if err != nil {
+		return t.abortStep(err)
+	}
+	if nret+ndef == 0 {
+		return Stop{}, fmt.Errorf("stepout: %s has no caller to return to", o.fn.Name)
+	}
+	return t.runStep()
+}
+
+// StepInstruction executes one instruction of the selected thread; the
+// other threads stay stopped.
+func (t *Target) StepInstruction() (Stop, error) {
+	if err := t.checkAlive(); err != nil {
+		return Stop{}, err
+	}
+	th, err := t.stepThread()
+	if err != nil {
+		return Stop{}, err
+	}
+	regs, err := th.Registers()
+	if err != nil {
+		return Stop{}, fmt.Errorf("thread %d: %w", th.ID(), err)
+	}
+	t.clearSteps()
+	if err := t.stepOverAt(th, regs.PC()); err != nil {
+		return Stop{}, err
+	}
+	delete(t.threadBP, th.ID())
+	return t.stopOn(th, StopStepDone)
+}
+
+func (t *Target) abortStep(err error) (Stop, error) {
+	t.clearSteps()
+	return Stop{}, err
+}
+
+func (t *Target) runStep() (Stop, error) {
+	st, err := t.Continue()
+	if err != nil {
+		t.clearSteps()
+	}
+	return st, err
+}
+
+// armLines puts a breakpoint on every statement of the current function
+// that starts another line, for the current frame only (so recursion and
+// other goroutines are ignored). Statements of inlined calls count only
+// for step.
+func (t *Target) armLines(o *stepOrigin, into bool) error {
+	stmts, err := t.sym.StmtPCs(o.fn)
+	if err != nil {
+		return fmt.Errorf("lines of %s: %w", o.fn.Name, err)
+	}
+	same := atDepth(o, o.frames[0].CFA)
+	cond := func(t *Target, h *trapHit) (bool, error) {
+		if o.returned {
+			return false, nil
+		}
+		return same(t, h)
+	}
+	seen := map[uint64]bool{o.regs.PC(): true}
+	// The rows after a deferreturn call only load the results on the way
+	// out; the user is leaving the function, not starting a line.
+	calls, err := t.calls(o.fn)
+	if err != nil {
+		return err
+	}
+	for _, c := range calls {
+		if f, ok := t.sym.PCToFunc(c.target); ok && f.Name == "runtime.deferreturn" {
+			seen[c.next] = true
+		}
+	}
+	for _, s := range stmts {
+		if seen[s.PC] || (s.File == o.file && s.Line == o.line) {
+			continue
+		}
+		seen[s.PC] = true
+		_, _, inner, _ := t.sym.PCToLine(s.PC)
+		if !into && inner != o.inner && inner != o.fn.Name {
+			continue
+		}
+		if err := t.addStep(&stepBreakpoint{addr: s.PC, origin: o, cond: cond}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// armReturn puts breakpoints where the current frame returns to user code.
+// Runtime and wrapper frames are skipped. A function that called
+// runtime.deferreturn is only finishing, so its caller is the target and,
+// for step, its remaining deferred calls. When a panic is on the stack the
+// runtime may resume any frame above, so every user frame gets one.
+func (t *Target) armReturn(o *stepOrigin, into bool) (int, error) {
+	n := 0
+	if len(o.frames) > 1 {
+		f := o.frames[1]
+		sentinel := &stepBreakpoint{addr: f.PC, origin: o, cond: atDepth(o, f.CFA),
+			mark: func() { o.returned = true }}
+		if err := t.addStep(sentinel); err != nil {
+			return n, err
+		}
+	}
+	finishing, panicking := false, false
+	for i := 1; i < len(o.frames); i++ {
+		f := o.frames[i]
+		switch {
+		case f.Fn == "" || f.Fn == "runtime.goexit" || f.Fn == "runtime.main":
+			return n, nil
+		case f.Fn == "runtime.deferreturn":
+			finishing = true
+			continue
+		case f.Fn == "runtime.gopanic":
+			panicking = true
+			continue
+		case isRuntime(f.Fn) || isWrapper(f.Fn):
+			continue
+		case finishing:
+			finishing = false
+			if into {
+				fn, ok := t.sym.PCToFunc(f.PC)
+				if !ok {
+					continue
+				}
+				k, err := t.armDefers(o, fn.Name, f.CFA, true)
+				if err != nil {
+					return n, err
+				}
+				n += k
+			}
+			continue
+		}
+		if err := t.addStep(&stepBreakpoint{addr: f.PC, origin: o, cond: atDepth(o, f.CFA)}); err != nil {
+			return n, err
+		}
+		n++
+		if !panicking {
+			return n, nil
+		}
+	}
+	return n, nil
+}
+
+// armDefers puts breakpoints after the prologue of the functions fnName
+// (whose frame is at cfa) may defer: its own closures and what its defer
+// wrappers call. They fire only below the current frame and, as in Delve,
+// for next/stepout only when a panic runs them; for step also when the
+// function's return runs them.
+func (t *Target) armDefers(o *stepOrigin, fnName string, cfa uint64, into bool) (int, error) {
+	var cands []Func
+	prefix := fnName + ".func"
+	for _, f := range t.sym.Funcs(prefix) {
+		if isDigits(strings.TrimPrefix(f.Name, prefix)) {
+			cands = append(cands, f)
+		}
+	}
+	for _, w := range t.sym.Funcs(fnName + ".deferwrap") {
+		targets, err := t.callTargets(w)
+		if err != nil {
+			return 0, err
+		}
+		if len(targets) == 0 {
+			cands = append(cands, w) // the deferred call was inlined into the wrapper
+		}
+		cands = append(cands, targets...)
+	}
+	top := frameDepth(o.g, cfa)
+	cond := func(t *Target, h *trapHit) (bool, error) {
+		fr, err := h.unwind(t, 12)
+		if err != nil {
+			return false, err
+		}
+		if frameDepth(h.g, fr[0].CFA) <= top {
+			return false, nil
+		}
+		for _, f := range fr[1:] {
+			if frameDepth(h.g, f.CFA) <= top {
+				break
+			}
+			if f.Fn == "runtime.gopanic" {
+				return true, nil
+			}
+			if into && (f.Fn == "runtime.deferreturn" || isWrapper(f.Fn)) {
+				return true, nil
+			}
+		}
+		return false, nil
+	}
+	n := 0
+	seen := map[uint64]bool{}
+	for _, f := range cands {
+		pc, err := t.sym.FirstStmtAfterPrologue(f)
+		if err != nil || seen[pc] {
+			continue
+		}
+		seen[pc] = true
+		if err := t.addStep(&stepBreakpoint{addr: pc, origin: o, cond: cond}); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// armCalls puts a step-into breakpoint on every call instruction of fn on
+// the origin's line. It reports whether the instruction at pc is one.
+func (t *Target) armCalls(o *stepOrigin, fn Func, pc uint64) (bool, error) {
+	calls, err := t.calls(fn)
+	if err != nil {
+		return false, err
+	}
+	here := false
+	cond := atDepth(o, o.frames[0].CFA)
+	for _, c := range calls {
+		file, line, _, _ := t.sym.PCToLine(c.pc)
+		if file != o.file || line != o.line {
+			continue
+		}
+		if c.pc == pc {
+			here = true
+			continue
+		}
+		err := t.addStep(&stepBreakpoint{addr: c.pc, origin: o, cond: cond,
+			onHit: func(t *Target, h *trapHit) (bool, error) { return t.stepIntoCall(o, h) }})
+		if err != nil {
+			return here, err
+		}
+	}
+	return here, nil
+}
+
+// stepIntoCall executes the call instruction h stands on. Entering a
+// function with debug info arms a breakpoint after its prologue; a call
+// into the runtime (or code without symbols) is never single-stepped but
+// run to its return address.
+func (t *Target) stepIntoCall(o *stepOrigin, h *trapHit) (bool, error) {
+	if err := t.stepOverAt(h.th, h.pc); err != nil {
+		return false, err
+	}
+	regs, err := h.th.Registers()
+	if err != nil {
+		return false, fmt.Errorf("thread %d: %w", h.th.ID(), err)
+	}
+	pc := regs.PC()
+	callee, ok := t.sym.PCToFunc(pc)
+	switch {
+	case ok && isWrapper(callee.Name):
+		// Defer and method wrappers: go through them to what they call.
+		calls, err := t.calls(callee)
+		if err != nil {
+			return false, err
+		}
+		for _, c := range calls {
+			err := t.addStep(&stepBreakpoint{addr: c.pc, origin: o,
+				onHit: func(t *Target, h *trapHit) (bool, error) { return t.stepIntoCall(o, h) }})
+			if err != nil {
+				return false, err
+			}
+		}
+		return false, nil
+	case ok && !isRuntime(callee.Name):
+		body, err := t.sym.FirstStmtAfterPrologue(callee)
+		if err != nil {
+			return false, fmt.Errorf("stepping into %s: %w", callee.Name, err)
+		}
+		if body == pc {
+			return true, nil
+		}
+		return false, t.addStep(&stepBreakpoint{addr: body, origin: o})
+	}
+	var ret [8]byte
+	if _, err := t.proc.ReadMemory(ret[:], regs.SP()); err != nil {
+		return false, fmt.Errorf("reading return address: %w", err)
+	}
+	return false, t.addStep(&stepBreakpoint{addr: binary.LittleEndian.Uint64(ret[:]), origin: o,
+		cond: atDepth(o, o.frames[0].CFA)})
+}
+
+// isRuntime reports whether name belongs to the Go runtime, which the
+// debugger never steps through.
+func isRuntime(name string) bool {
+	return strings.HasPrefix(name, "runtime.") || strings.HasPrefix(name, "internal/runtime/") ||
+		strings.HasPrefix(name, "runtime/internal/")
+}
+
+// isWrapper reports whether name is a compiler-generated wrapper without
+// user source of its own.
+func isWrapper(name string) bool {
+	return strings.Contains(name, ".deferwrap") || strings.HasSuffix(name, "-fm")
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
