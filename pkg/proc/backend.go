@@ -5,7 +5,12 @@
 // this file, so that ptrace, core files or another backend can be plugged in.
 package proc
 
-import "github.com/tinydbg/tinydbg/pkg/proc/arch"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tinydbg/tinydbg/pkg/proc/arch"
+)
 
 // Process is what the core needs from a backend that controls a live process.
 type Process interface {
@@ -97,6 +102,24 @@ type Symbols interface {
 	StmtPCs(fn Func) ([]LinePC, error)
 	// Funcs returns every function whose name starts with prefix.
 	Funcs(prefix string) []Func
+	// InlinedCallsAt returns the inlined calls whose bodies contain pc,
+	// innermost first; nil outside inlined code.
+	InlinedCallsAt(pc uint64) []InlinedCall
+	// FuncEntryStmts returns where a breakpoint on the named function goes:
+	// after the prologue of its out-of-line copy, if any, and on the first
+	// statement of each inlined copy; ascending.
+	FuncEntryStmts(name string) ([]uint64, error)
+}
+
+// InlinedCall is one level of inlining active at a PC: Func's body was
+// inlined at CallFile:CallLine into the next element (or the physical
+// function for the last one).
+type InlinedCall struct {
+	Func     string
+	CallFile string
+	CallLine int
+	Ranges   [][2]uint64 // run-time [lo, hi) ranges of the inlined body
+	ID       uint64      // identifies this inlined copy among all others
 }
 
 // Frame is one frame of a goroutine's stack; frames[i+1].PC is the return
@@ -119,4 +142,29 @@ type Runtime interface {
 	CurrentGoroutine(th Thread) (Goroutine, error)
 	// Unwind returns up to depth frames of th, starting from regs.
 	Unwind(th Thread, regs arch.Registers, depth int) ([]Frame, error)
+	// ParkedFrames returns goroutine goid, which runs on no thread, and up
+	// to depth of its physical frames from where it will resume.
+	ParkedFrames(goid int64, depth int) (Goroutine, []Frame, error)
 }
+
+// ProcessExitedError is returned by a backend operation on one thread (a
+// single step) during which the whole process ended. The core turns it
+// into a StopExited or StopKilled stop.
+type ProcessExitedError struct {
+	ExitCode int // valid when Signal == 0
+	Signal   int // nonzero when a signal killed the process
+}
+
+func (e *ProcessExitedError) Error() string {
+	if e.Signal != 0 {
+		return fmt.Sprintf("process killed by signal %d", e.Signal)
+	}
+	return fmt.Sprintf("process exited with status %d", e.ExitCode)
+}
+
+// Is makes errors.Is(err, ErrProcessExited) hold.
+func (e *ProcessExitedError) Is(target error) bool { return target == ErrProcessExited }
+
+// ErrThreadExited is wrapped by backend operations on a thread that ended
+// while the rest of the process lives on; the core forgets that thread.
+var ErrThreadExited = errors.New("thread exited")

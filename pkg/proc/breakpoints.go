@@ -32,6 +32,17 @@ type Breakpoint struct {
 	TotalHitCount uint64
 	// HitCount counts those hits per goroutine id.
 	HitCount map[int64]uint64
+
+	spec bpSpec // what the breakpoint was set on, for Restart
+}
+
+// bpSpec is what a user breakpoint was set on. Restart resolves it again in
+// the new process, whose load bias (and binary) may differ.
+type bpSpec struct {
+	fn       string // SetBreakpointFunc
+	file     string // SetBreakpointLine
+	line     int
+	linkAddr uint64 // SetBreakpointAddr: run-time address minus the load bias
 }
 
 // HitCondition is a comparison on a hit count, like Delve's `cond -hitcount`.
@@ -126,21 +137,26 @@ func (bt *breakpointTable) removeAll(mem Process) error {
 	return errors.Join(errs...)
 }
 
-// SetBreakpointFunc sets a user breakpoint on the first statement after the
-// prologue of the named function.
+// SetBreakpointFunc sets one logical user breakpoint on the named
+// function: on the first statement after the prologue of its out-of-line
+// copy and on the first statement of each of its inlined copies.
 func (t *Target) SetBreakpointFunc(name string) (*Breakpoint, error) {
 	if err := t.checkAlive(); err != nil {
 		return nil, err
 	}
-	fn, err := t.sym.LookupFunc(name)
+	pcs, err := t.sym.FuncEntryStmts(name)
 	if err != nil {
 		return nil, err
 	}
-	pc, err := t.sym.FirstStmtAfterPrologue(fn)
-	if err != nil {
-		return nil, fmt.Errorf("breakpoint on %s: %w", name, err)
+	if len(pcs) == 0 {
+		return nil, fmt.Errorf("breakpoint on %s: the function has no code", name)
 	}
-	return t.addUserBreakpoint([]uint64{pc})
+	bp, err := t.addUserBreakpoint(pcs)
+	if err != nil {
+		return nil, err
+	}
+	bp.spec = bpSpec{fn: name}
+	return bp, nil
 }
 
 // SetBreakpointLine sets one logical user breakpoint on every address of
@@ -156,7 +172,12 @@ func (t *Target) SetBreakpointLine(file string, line int) (*Breakpoint, error) {
 	if len(pcs) == 0 {
 		return nil, fmt.Errorf("no code at %s:%d", file, line)
 	}
-	return t.addUserBreakpoint(pcs)
+	bp, err := t.addUserBreakpoint(pcs)
+	if err != nil {
+		return nil, err
+	}
+	bp.spec = bpSpec{file: file, line: line}
+	return bp, nil
 }
 
 // SetBreakpointAddr sets a user breakpoint at a run-time address.
@@ -167,7 +188,12 @@ func (t *Target) SetBreakpointAddr(addr uint64) (*Breakpoint, error) {
 	if _, ok := t.sym.PCToFunc(addr); !ok {
 		return nil, fmt.Errorf("address %#x is not inside any function", addr)
 	}
-	return t.addUserBreakpoint([]uint64{addr})
+	bp, err := t.addUserBreakpoint([]uint64{addr})
+	if err != nil {
+		return nil, err
+	}
+	bp.spec = bpSpec{linkAddr: addr - t.bias}
+	return bp, nil
 }
 
 func (t *Target) addUserBreakpoint(pcs []uint64) (*Breakpoint, error) {
@@ -178,9 +204,20 @@ func (t *Target) addUserBreakpoint(pcs []uint64) (*Breakpoint, error) {
 			return nil, fmt.Errorf("breakpoint %d already exists at %#x", other.ID, pc)
 		}
 	}
-	bp := &Breakpoint{ID: t.nextBPID, Addrs: pcs, HitCount: map[int64]uint64{}}
-	if file, line, fn, ok := t.sym.PCToLine(pcs[0]); ok {
-		bp.File, bp.Line, bp.FuncName = file, line, fn
+	bp := &Breakpoint{ID: t.nextBPID, HitCount: map[int64]uint64{}}
+	if err := t.place(bp, pcs); err != nil {
+		return nil, err
+	}
+	t.nextBPID++
+	t.user[bp.ID] = bp
+	return bp, nil
+}
+
+// place writes the int3s of bp at the ascending pcs and records where it
+// is; on failure nothing stays written.
+func (t *Target) place(bp *Breakpoint, pcs []uint64) error {
+	if len(pcs) == 0 {
+		return errors.New("no code at the breakpoint's location")
 	}
 	for i, pc := range pcs {
 		if err := t.bps.acquire(t.proc, pc); err != nil {
@@ -188,13 +225,15 @@ func (t *Target) addUserBreakpoint(pcs []uint64) (*Breakpoint, error) {
 				_ = t.bps.release(t.proc, done)
 				delete(t.userAt, done)
 			}
-			return nil, err
+			return err
 		}
 		t.userAt[pc] = bp
 	}
-	t.nextBPID++
-	t.user[bp.ID] = bp
-	return bp, nil
+	bp.Addrs = pcs
+	if file, line, fn, ok := t.sym.PCToLine(pcs[0]); ok {
+		bp.File, bp.Line, bp.FuncName = file, line, fn
+	}
+	return nil
 }
 
 // ClearBreakpoint removes the user breakpoint with the given id.

@@ -44,25 +44,45 @@ func (t *Target) Continue() (Stop, error) {
 		// A Halt that arrives between two resumes of this loop is kept
 		// pending by the backend, whose next Continue returns at once.
 		if err := t.stepOverBreakpoints(); err != nil {
-			return Stop{}, err
+			return t.exitedBy(err)
 		}
 		ev, err := t.proc.Continue()
 		if err != nil {
-			return Stop{}, fmt.Errorf("continue: %w", err)
+			return t.exitedBy(fmt.Errorf("continue: %w", err))
 		}
 		switch ev.Kind {
 		case StopKindExited, StopKindKilled:
 			return t.markExited(ev), nil
 		}
 		stop, found, err := t.handleTraps(ev.Trapped)
-		if err != nil || found {
-			return stop, err
+		if err != nil {
+			return t.exitedBy(err)
+		}
+		if found {
+			return stop, nil
 		}
 		if ev.Kind == StopKindHalt {
 			t.clearSteps()
 			return t.stopOn(nil, StopHalted)
 		}
 	}
+}
+
+// exitedBy reports the end of the process as a stop when err says the
+// process ended during a single step (stepping over a breakpoint on the
+// exit system call, or through the last instruction of a next); any other
+// error is returned as is, with the stepping operation cancelled.
+func (t *Target) exitedBy(err error) (Stop, error) {
+	var pe *ProcessExitedError
+	if errors.As(err, &pe) {
+		ev := StopEvent{Kind: StopKindExited, ExitCode: pe.ExitCode, Signal: pe.Signal}
+		if pe.Signal != 0 {
+			ev.Kind = StopKindKilled
+		}
+		return t.markExited(ev), nil
+	}
+	t.clearSteps()
+	return Stop{}, err
 }
 
 func (t *Target) markExited(ev StopEvent) Stop {
@@ -87,13 +107,18 @@ func (t *Target) markExited(ev StopEvent) Stop {
 func (t *Target) stepOverBreakpoints() error {
 	for _, th := range t.proc.Threads() {
 		regs, err := th.Registers()
+		if errors.Is(err, ErrThreadExited) {
+			continue // it ended while stopped (killed); nothing to step over
+		}
 		if err != nil {
 			return fmt.Errorf("thread %d: %w", th.ID(), err)
 		}
 		if !t.sitsOnHit(th.ID(), regs.PC()) {
 			continue
 		}
-		if err := t.stepOverAt(th, regs.PC()); err != nil {
+		if err := t.stepOverAt(th, regs.PC()); err != nil && !errors.Is(err, ErrThreadExited) {
+			// A thread ending on the instruction it stepped over (its
+			// exit system call) is fine; the others go on.
 			return err
 		}
 	}
@@ -137,6 +162,9 @@ func (t *Target) handleTraps(trapped []Thread) (Stop, bool, error) {
 	var foreign Thread // a thread stopped by an int3 we did not write
 	for _, th := range trapped {
 		regs, err := th.Registers()
+		if errors.Is(err, ErrThreadExited) {
+			continue
+		}
 		if err != nil {
 			return Stop{}, false, fmt.Errorf("thread %d: %w", th.ID(), err)
 		}

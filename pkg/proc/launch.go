@@ -1,9 +1,11 @@
 package proc
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
+	"github.com/tinydbg/tinydbg/pkg/proc/arch"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/native"
 )
@@ -23,9 +25,36 @@ func (p nativeProcess) Threads() []Thread {
 	ths := p.Process.Threads()
 	out := make([]Thread, len(ths))
 	for i, th := range ths {
-		out[i] = th
+		out[i] = nativeThread{th}
 	}
 	return out
+}
+
+// nativeThread adapts *native.Thread to Thread, translating the errors
+// that say the thread or the whole process ended into the core's.
+type nativeThread struct{ *native.Thread }
+
+func (th nativeThread) Registers() (arch.Registers, error) {
+	regs, err := th.Thread.Registers()
+	return regs, nativeErr(err)
+}
+
+func (th nativeThread) SetPC(pc uint64) error { return nativeErr(th.Thread.SetPC(pc)) }
+
+func (th nativeThread) StepInstruction() error { return nativeErr(th.Thread.StepInstruction()) }
+
+func nativeErr(err error) error {
+	var pe *native.ProcessExitedError
+	var te *native.ThreadExitedError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &pe):
+		return &ProcessExitedError{ExitCode: pe.ExitCode, Signal: pe.Signal}
+	case errors.As(err, &te):
+		return fmt.Errorf("%w: %v", ErrThreadExited, err)
+	}
+	return err
 }
 
 func (p nativeProcess) Continue() (StopEvent, error) {
@@ -47,7 +76,7 @@ func (p nativeProcess) Continue() (StopEvent, error) {
 		return StopEvent{}, fmt.Errorf("unknown stop kind %v", ev.Kind)
 	}
 	for _, th := range ev.Trapped {
-		out.Trapped = append(out.Trapped, th)
+		out.Trapped = append(out.Trapped, nativeThread{th})
 	}
 	return out, nil
 }

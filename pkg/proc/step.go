@@ -26,18 +26,48 @@ type stepBreakpoint struct {
 
 // stepOrigin is where a stepping operation started.
 type stepOrigin struct {
-	th     Thread
+	th     Thread // nil when the goroutine is parked
 	regs   arch.Registers
 	g      Goroutine
 	frames []Frame
 	fn     Func   // physical function of the top frame
 	file   string // position of the top frame
 	line   int
-	inner  string // innermost (possibly inlined) function at the top frame
+	// pc is the address the position was looked up at: the thread's PC, or
+	// for a parked goroutine the return address into its user frame minus one.
+	pc uint64
+	// inl are the inlined calls active at pc, innermost first.
+	inl []InlinedCall
+	// parked is set when the goroutine runs on no thread: the operation
+	// waits for it to be scheduled again and reach the next line.
+	parked bool
 	// returned is set once the top frame has returned: a later call of the
 	// same function at the same depth (a loop, the next deferred call) is
 	// another frame that merely reuses the stack slot.
 	returned bool
+}
+
+// inlineID returns the inlined call the origin's logical frame is in, 0
+// for the physical function.
+func (o *stepOrigin) inlineID() uint64 {
+	if len(o.inl) == 0 {
+		return 0
+	}
+	return o.inl[0].ID
+}
+
+// enclosing reports whether id is the origin's logical frame or one of the
+// frames it is inlined into (0: the physical function).
+func (o *stepOrigin) enclosing(id uint64) bool {
+	if id == 0 {
+		return true
+	}
+	for _, c := range o.inl {
+		if c.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // owns reports whether a hit belongs to the goroutine (or, without one,
@@ -122,13 +152,16 @@ func (t *Target) origin() (*stepOrigin, error) {
 	}
 	th, err := t.stepThread()
 	if err != nil {
-		return nil, err
+		if t.selG == 0 {
+			return nil, err
+		}
+		return t.parkedOrigin(t.selG)
 	}
 	regs, err := th.Registers()
 	if err != nil {
 		return nil, fmt.Errorf("thread %d: %w", th.ID(), err)
 	}
-	o := &stepOrigin{th: th, regs: regs}
+	o := &stepOrigin{th: th, regs: regs, pc: regs.PC()}
 	if g, err := t.rt.CurrentGoroutine(th); err == nil {
 		o.g = g
 	}
@@ -136,18 +169,52 @@ func (t *Target) origin() (*stepOrigin, error) {
 	if err != nil || len(o.frames) == 0 {
 		return nil, fmt.Errorf("unwinding thread %d: %w", th.ID(), errors.Join(err, errors.New("no frames")))
 	}
-	fn, ok := t.sym.PCToFunc(regs.PC())
-	if !ok {
-		return nil, fmt.Errorf("no function at PC %#x", regs.PC())
-	}
-	o.fn = fn
-	var okLine bool
-	o.file, o.line, o.inner, okLine = t.sym.PCToLine(regs.PC())
-	if !okLine {
-		return nil, fmt.Errorf("no line information for PC %#x in %s", regs.PC(), fn.Name)
+	if err := t.locateOrigin(o); err != nil {
+		return nil, err
 	}
 	t.clearSteps()
 	return o, nil
+}
+
+// parkedOrigin starts a stepping operation on a goroutine that runs on no
+// thread. Its innermost frames are the runtime's (gopark...); the frame to
+// step is the first user frame, which resumes at its return address when
+// the goroutine is scheduled again, mid-way through its current line.
+func (t *Target) parkedOrigin(goid int64) (*stepOrigin, error) {
+	g, frames, err := t.rt.ParkedFrames(goid, 32)
+	if err != nil {
+		return nil, err
+	}
+	k := 0
+	for k < len(frames) && (frames[k].Fn == "" || isRuntime(frames[k].Fn) || isWrapper(frames[k].Fn)) {
+		k++
+	}
+	if k == len(frames) {
+		return nil, fmt.Errorf("goroutine %d is parked in the runtime with no user frame to step in", goid)
+	}
+	o := &stepOrigin{g: g, frames: frames[k:], parked: true, pc: frames[k].PC - 1}
+	o.regs.Rip = frames[k].PC
+	if err := t.locateOrigin(o); err != nil {
+		return nil, err
+	}
+	t.clearSteps()
+	return o, nil
+}
+
+// locateOrigin fills the function, line and inlining of o.pc.
+func (t *Target) locateOrigin(o *stepOrigin) error {
+	fn, ok := t.sym.PCToFunc(o.pc)
+	if !ok {
+		return fmt.Errorf("no function at PC %#x", o.pc)
+	}
+	o.fn = fn
+	var okLine bool
+	o.file, o.line, _, okLine = t.sym.PCToLine(o.pc)
+	if !okLine {
+		return fmt.Errorf("no line information for PC %#x in %s", o.pc, fn.Name)
+	}
+	o.inl = t.sym.InlinedCallsAt(o.pc)
+	return nil
 }
 
 // Next runs the selected goroutine to the next source line of the current
@@ -174,7 +241,7 @@ func (t *Target) lineStep(into bool) (Stop, error) {
 	if _, err := t.armDefers(o, o.fn.Name, o.frames[0].CFA, into); err != nil {
 		return t.abortStep(err)
 	}
-	if into {
+	if into && !o.parked {
 		here, err := t.armCalls(o, o.fn, o.regs.PC())
 		if err != nil {
 			return t.abortStep(err)
@@ -204,10 +271,19 @@ func (t *Target) StepOut() (Stop, error) {
 	if err != nil {
 		return Stop{}, err
 	}
+	ninl := 0
+	if len(o.inl) > 0 {
+		// An inlined frame has no return address: its caller resumes at
+		// the caller's next statement outside the inlined body.
+		if ninl, err = t.armInlinedReturn(o); err != nil {
+			return t.abortStep(err)
+		}
+	}
 	nret, err := t.armReturn(o, false)
 	if err != nil {
 		return t.abortStep(err)
 	}
+	nret += ninl
 	ndef, err := t.armDefers(o, o.fn.Name, o.frames[0].CFA, false)
 	if err != nil {
 		return t.abortStep(err)
@@ -234,15 +310,16 @@ func (t *Target) StepInstruction() (Stop, error) {
 	}
 	t.clearSteps()
 	if err := t.stepOverAt(th, regs.PC()); err != nil {
-		return Stop{}, err
+		return t.exitedBy(err)
 	}
 	delete(t.threadBP, th.ID())
 	return t.stopOn(th, StopStepDone)
 }
 
+// abortStep cancels the stepping operation being set up, unless err says
+// the process ended, which is reported as an exit stop.
 func (t *Target) abortStep(err error) (Stop, error) {
-	t.clearSteps()
-	return Stop{}, err
+	return t.exitedBy(err)
 }
 
 func (t *Target) runStep() (Stop, error) {
@@ -255,21 +332,21 @@ func (t *Target) runStep() (Stop, error) {
 
 // armLines puts a breakpoint on every statement of the current function
 // that starts another line, for the current frame only (so recursion and
-// other goroutines are ignored). Statements of inlined calls count only
-// for step.
+// other goroutines are ignored). Statements of inlined calls count when
+// they are the current logical frame or one it is inlined into; step also
+// takes those of calls inlined on the current line.
 func (t *Target) armLines(o *stepOrigin, into bool) error {
 	stmts, err := t.sym.StmtPCs(o.fn)
 	if err != nil {
 		return fmt.Errorf("lines of %s: %w", o.fn.Name, err)
 	}
-	same := atDepth(o, o.frames[0].CFA)
-	cond := func(t *Target, h *trapHit) (bool, error) {
-		if o.returned {
-			return false, nil
-		}
-		return same(t, h)
+	cond := sameFrameLine(o)
+	seen := map[uint64]bool{}
+	if !o.parked {
+		// The thread stands there; a parked goroutine's return address may
+		// well be the next line's first statement.
+		seen[o.pc] = true
 	}
-	seen := map[uint64]bool{o.regs.PC(): true}
 	// The rows after a deferreturn call only load the results on the way
 	// out; the user is leaving the function, not starting a line.
 	calls, err := t.calls(o.fn)
@@ -286,8 +363,7 @@ func (t *Target) armLines(o *stepOrigin, into bool) error {
 			continue
 		}
 		seen[s.PC] = true
-		_, _, inner, _ := t.sym.PCToLine(s.PC)
-		if !into && inner != o.inner && inner != o.fn.Name {
+		if !t.stopsIn(o, s.PC, into) {
 			continue
 		}
 		if err := t.addStep(&stepBreakpoint{addr: s.PC, origin: o, cond: cond}); err != nil {
@@ -295,6 +371,73 @@ func (t *Target) armLines(o *stepOrigin, into bool) error {
 		}
 	}
 	return nil
+}
+
+// sameFrameLine is the condition of line breakpoints: the origin's frame,
+// before it returned.
+func sameFrameLine(o *stepOrigin) func(*Target, *trapHit) (bool, error) {
+	same := atDepth(o, o.frames[0].CFA)
+	return func(t *Target, h *trapHit) (bool, error) {
+		if o.returned {
+			return false, nil
+		}
+		return same(t, h)
+	}
+}
+
+// stopsIn reports whether a statement at pc may end a next (into=false)
+// or step from o: its innermost logical frame is o's or one o is inlined
+// into, or, for step, it lies in a call inlined on o's line by o's frame.
+func (t *Target) stopsIn(o *stepOrigin, pc uint64, into bool) bool {
+	chain := t.sym.InlinedCallsAt(pc)
+	inner := uint64(0)
+	if len(chain) > 0 {
+		inner = chain[0].ID
+	}
+	if o.enclosing(inner) {
+		return true
+	}
+	if !into {
+		return false
+	}
+	for i, c := range chain {
+		parent := uint64(0)
+		if i+1 < len(chain) {
+			parent = chain[i+1].ID
+		}
+		if parent == o.inlineID() && c.CallLine == o.line && c.CallFile == o.file {
+			return true
+		}
+	}
+	return false
+}
+
+// armInlinedReturn puts a breakpoint on every statement of the frames o's
+// inlined call is inlined into, outside that call's body: where the caller
+// goes on once the inlined body is done.
+func (t *Target) armInlinedReturn(o *stepOrigin) (int, error) {
+	stmts, err := t.sym.StmtPCs(o.fn)
+	if err != nil {
+		return 0, fmt.Errorf("lines of %s: %w", o.fn.Name, err)
+	}
+	self := o.inlineID()
+	cond := sameFrameLine(o)
+	n := 0
+	for _, s := range stmts {
+		chain := t.sym.InlinedCallsAt(s.PC)
+		inner := uint64(0)
+		if len(chain) > 0 {
+			inner = chain[0].ID
+		}
+		if inner == self || !o.enclosing(inner) {
+			continue
+		}
+		if err := t.addStep(&stepBreakpoint{addr: s.PC, origin: o, cond: cond}); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // armReturn puts breakpoints where the current frame returns to user code.

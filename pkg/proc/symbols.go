@@ -1,13 +1,10 @@
 package proc
 
 import (
-	"debug/dwarf"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"sort"
-	"sync"
 
 	"github.com/tinydbg/tinydbg/pkg/proc/arch"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
@@ -18,14 +15,11 @@ import (
 // binSymbols implements Symbols over pkg/proc/bininfo.
 type binSymbols struct {
 	bi *bininfo.BinaryInfo
-
-	mu    sync.Mutex
-	stmts map[dwarf.Offset][]LinePC // per compile unit, link-time addresses, ascending
 }
 
 // NewSymbols adapts a BinaryInfo to the Symbols the core needs.
 func NewSymbols(bi *bininfo.BinaryInfo) Symbols {
-	return &binSymbols{bi: bi, stmts: map[dwarf.Offset][]LinePC{}}
+	return &binSymbols{bi: bi}
 }
 
 func toFunc(fn *bininfo.Function) Func { return Func{Name: fn.Name, Entry: fn.Entry, End: fn.End} }
@@ -105,66 +99,55 @@ func (s *binSymbols) Funcs(prefix string) []Func {
 	return out
 }
 
-// StmtPCs reads the is_stmt rows of fn's compile unit from the DWARF line
-// table; bininfo answers line→PCs and PC→line but not "every statement of
-// a function", which next needs.
+// StmtPCs returns the statements of fn's code, inlined calls included.
 func (s *binSymbols) StmtPCs(fn Func) ([]LinePC, error) {
 	f := s.bi.PCToFunc(fn.Entry)
-	if f == nil || f.CU == nil {
-		return nil, fmt.Errorf("no compile unit for %s", fn.Name)
+	if f == nil || f.Entry != fn.Entry {
+		return nil, fmt.Errorf("no function at %#x", fn.Entry)
 	}
-	rows, err := s.unitStmts(f.CU.Offset)
+	stmts, err := s.bi.StmtPCs(f, false)
 	if err != nil {
 		return nil, err
 	}
-	bias := s.bi.Bias()
-	lo, hi := fn.Entry-bias, fn.End-bias
-	i := sort.Search(len(rows), func(i int) bool { return rows[i].PC >= lo })
-	var out []LinePC
-	for ; i < len(rows) && rows[i].PC < hi; i++ {
-		r := rows[i]
-		r.PC += bias
-		out = append(out, r)
+	out := make([]LinePC, len(stmts))
+	for i, st := range stmts {
+		out[i] = LinePC{PC: st.PC, File: st.File, Line: st.Line}
 	}
 	return out, nil
 }
 
-func (s *binSymbols) unitStmts(off dwarf.Offset) ([]LinePC, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if rows, ok := s.stmts[off]; ok {
-		return rows, nil
+func (s *binSymbols) InlinedCallsAt(pc uint64) []InlinedCall {
+	calls := s.bi.InlinedCallsAt(pc)
+	out := make([]InlinedCall, len(calls))
+	for i, c := range calls {
+		out[i] = InlinedCall{Func: c.Func, CallFile: c.CallFile, CallLine: c.CallLine, Ranges: c.Ranges, ID: uint64(c.Offset)}
 	}
-	d, err := s.bi.DWARF()
+	return out
+}
+
+// FuncEntryStmts puts a function's breakpoint after the prologue of its
+// out-of-line copy and on the first statement of every inlined copy, so
+// that a function the optimizer inlined still stops on every call.
+func (s *binSymbols) FuncEntryStmts(name string) ([]uint64, error) {
+	fn, insts, err := s.bi.LookupFuncInstances(name)
 	if err != nil {
 		return nil, err
 	}
-	r := d.Reader()
-	r.Seek(off)
-	cu, err := r.Next()
-	if err != nil || cu == nil {
-		return nil, fmt.Errorf("reading compile unit at %#x: %w", off, errors.Join(err, errors.New("missing entry")))
+	var pcs []uint64
+	if fn != nil {
+		pcs = append(pcs, s.bi.FirstStmtAfterPrologue(fn))
 	}
-	lr, err := d.LineReader(cu)
-	if err != nil || lr == nil {
-		return nil, fmt.Errorf("line table of unit at %#x: %w", off, errors.Join(err, errors.New("missing")))
+	for _, inst := range insts {
+		pcs = append(pcs, s.bi.FirstStmt(inst))
 	}
-	var rows []LinePC
-	var e dwarf.LineEntry
-	for {
-		if err := lr.Next(&e); err != nil {
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			return nil, fmt.Errorf("line table of unit at %#x: %w", off, err)
-		}
-		if e.IsStmt && !e.EndSequence && e.File != nil {
-			rows = append(rows, LinePC{PC: e.Address, File: e.File.Name, Line: e.Line})
+	sort.Slice(pcs, func(i, j int) bool { return pcs[i] < pcs[j] })
+	out := pcs[:0]
+	for i, pc := range pcs {
+		if i == 0 || pc != pcs[i-1] {
+			out = append(out, pc)
 		}
 	}
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].PC < rows[j].PC })
-	s.stmts[off] = rows
-	return rows, nil
+	return out, nil
 }
 
 // goRuntime implements Runtime with pkg/proc/goroutine and pkg/proc/stack.
@@ -192,13 +175,19 @@ func (r *goRuntime) CurrentGoroutine(th Thread) (Goroutine, error) {
 	return Goroutine{ID: int64(g.ID), StackHi: g.StackHi}, nil
 }
 
+// maxInlineSlack is how many inlined frames an unwind may meet on top of
+// the physical ones asked for.
+const maxInlineSlack = 16
+
 // Unwind returns physical frames only: inlined logical frames share the
 // CFA and return address of the frame that owns their code.
 func (r *goRuntime) Unwind(th Thread, regs arch.Registers, depth int) ([]Frame, error) {
-	frames, err := r.u.Unwind(r.mem, stack.FromRegisters(&regs), stack.Options{MaxDepth: depth})
+	// MaxDepth counts logical frames: leave room for the inlined ones so
+	// that depth physical frames come back even inside inlined code.
+	frames, err := r.u.Unwind(r.mem, stack.FromRegisters(&regs), stack.Options{MaxDepth: depth + maxInlineSlack})
 	var out []Frame
 	for _, f := range frames {
-		if !f.Inlined {
+		if !f.Inlined && len(out) < depth {
 			out = append(out, Frame{PC: f.PC, CFA: f.CFA, Fn: f.Func.Name})
 		}
 	}
@@ -206,4 +195,32 @@ func (r *goRuntime) Unwind(th Thread, regs arch.Registers, depth int) ([]Frame, 
 		return nil, fmt.Errorf("no frames at PC %#x: %w", regs.PC(), err)
 	}
 	return out, nil
+}
+
+// ParkedFrames unwinds a parked goroutine from its saved context (g.sched).
+func (r *goRuntime) ParkedFrames(goid int64, depth int) (Goroutine, []Frame, error) {
+	gs, err := goroutine.List(r.bi, r.mem)
+	if err != nil {
+		return Goroutine{}, nil, fmt.Errorf("listing goroutines: %w", err)
+	}
+	for _, g := range gs {
+		if int64(g.ID) != goid {
+			continue
+		}
+		if g.ThreadID != 0 {
+			return Goroutine{}, nil, fmt.Errorf("goroutine %d is running on thread %d", goid, g.ThreadID)
+		}
+		frames, err := goroutine.Stacktrace(r.u, r.mem, g, nil, depth+maxInlineSlack)
+		var out []Frame
+		for _, f := range frames {
+			if !f.Inlined && len(out) < depth {
+				out = append(out, Frame{PC: f.PC, CFA: f.CFA, Fn: f.Func.Name})
+			}
+		}
+		if len(out) == 0 {
+			return Goroutine{}, nil, fmt.Errorf("goroutine %d has no frames: %w", goid, errors.Join(err, errors.New("empty stack")))
+		}
+		return Goroutine{ID: goid, StackHi: g.StackHi}, out, nil
+	}
+	return Goroutine{}, nil, fmt.Errorf("no goroutine %d", goid)
 }

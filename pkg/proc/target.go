@@ -60,6 +60,7 @@ type Target struct {
 	proc Process
 	sym  Symbols
 	rt   Runtime
+	bias uint64 // load bias: run-time minus link-time addresses
 
 	// Eval evaluates breakpoint condition expressions (CondExpr).
 	Eval Evaluator
@@ -109,7 +110,8 @@ func NewTarget(p Process, sym Symbols, rt Runtime) (*Target, error) {
 		return nil, fmt.Errorf("reading AT_ENTRY: %w", err)
 	}
 	if elfEntry := sym.EntryPoint(); entry != elfEntry {
-		sym.SetLoadBias(entry - elfEntry)
+		t.bias = entry - elfEntry
+		sym.SetLoadBias(t.bias)
 	}
 	if ths := p.Threads(); len(ths) > 0 {
 		t.selThread = ths[0].ID()
@@ -255,6 +257,21 @@ func (t *Target) SwitchGoroutine(goid int64) error {
 		return err
 	}
 	t.selThread, t.selG = th.ID(), goid
+	return nil
+}
+
+// SelectGoroutine selects goroutine goid whether it runs on a thread or is
+// parked. For a parked one the selected thread stays; Next, Step and
+// StepOut then resume the program until that goroutine, once scheduled
+// again, reaches the next line of its innermost user frame.
+func (t *Target) SelectGoroutine(goid int64) error {
+	if err := t.SwitchGoroutine(goid); err == nil {
+		return nil
+	}
+	if _, _, err := t.rt.ParkedFrames(goid, 1); err != nil {
+		return err
+	}
+	t.selG = goid
 	return nil
 }
 

@@ -69,6 +69,9 @@ type BinaryInfo struct {
 	srcOnce sync.Once
 	sources sourceIndex
 
+	instOnce  sync.Once
+	instances instanceIndex
+
 	rtOnce sync.Once
 	rt     *Runtime
 	rtErr  error

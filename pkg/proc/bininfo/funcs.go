@@ -178,11 +178,17 @@ func (bi *BinaryInfo) FuncAtOffset(off dwarf.Offset) *Function {
 }
 
 // LookupFunc finds a function by its fully qualified name, as Go prints it
-// ("main.main", "main.(*Point).Scale"). On failure the error names up to
-// three similar existing functions.
+// ("main.main", "main.(*Point).Scale"). Assembly functions are found under
+// either spelling: the ELF symbol carries an ABI suffix
+// ("runtime.goexit.abi0") that the DWARF name lacks. On failure the error
+// names up to three similar existing functions.
 func (bi *BinaryInfo) LookupFunc(name string) (*Function, error) {
 	st := bi.loadSymbols()
-	if i, ok := st.byName[name]; ok && st.all[i].typ() == elf.STT_FUNC {
+	for _, sym := range abiSpellings(name) {
+		i, ok := st.byName[sym]
+		if !ok || st.all[i].typ() != elf.STT_FUNC {
+			continue
+		}
 		pc := st.all[i].value + bi.Bias()
 		if fn := bi.PCToFunc(pc); fn != nil && fn.Entry == pc {
 			return fn, nil
@@ -192,10 +198,50 @@ func (bi *BinaryInfo) LookupFunc(name string) (*Function, error) {
 		}
 		return nil, fmt.Errorf("function %s: %w (it has a symbol but no DWARF entry)", name, ErrFuncNotFound)
 	}
+	hint := bi.inlinedAwayHint(name)
 	if close := closest(name, bi.funcNames(), 3); len(close) > 0 {
-		return nil, fmt.Errorf("function %s: %w (did you mean %s?)", name, ErrFuncNotFound, strings.Join(close, ", "))
+		return nil, fmt.Errorf("function %s: %w (did you mean %s?)%s", name, ErrFuncNotFound, strings.Join(close, ", "), hint)
 	}
-	return nil, fmt.Errorf("function %s: %w", name, ErrFuncNotFound)
+	return nil, fmt.Errorf("function %s: %w%s", name, ErrFuncNotFound, hint)
+}
+
+// abiSuffixes are the suffixes the Go linker appends to the ELF symbols of
+// functions whose ABI differs from the default one of their package.
+var abiSuffixes = []string{".abi0", ".abiinternal"}
+
+// abiSpellings returns name first, then the same function with its ABI
+// suffix added (when name has none) or removed (when it has one).
+func abiSpellings(name string) []string {
+	for _, suf := range abiSuffixes {
+		if base, ok := strings.CutSuffix(name, suf); ok {
+			return []string{name, base}
+		}
+	}
+	out := []string{name}
+	for _, suf := range abiSuffixes {
+		out = append(out, name+suf)
+	}
+	return out
+}
+
+// inlinedAwayHint explains a missing function of an optimized package: the
+// compiler drops a function that was inlined at every call site (and whose
+// inlined copies were folded into constants) from both the symbol table and
+// DWARF, so the debugger cannot tell it from a typo.
+func (bi *BinaryInfo) inlinedAwayHint(name string) string {
+	pkg := name
+	if i := strings.LastIndex(pkg, "/"); i >= 0 {
+		if j := strings.Index(pkg[i:], "."); j >= 0 {
+			pkg = pkg[:i+j]
+		}
+	} else if j := strings.Index(pkg, "."); j >= 0 {
+		pkg = pkg[:j]
+	}
+	cu := bi.CompileUnitByName(pkg)
+	if cu == nil || !cu.Optimized() {
+		return ""
+	}
+	return fmt.Sprintf(" (package %s is optimized: a function inlined at every call site leaves no trace; rebuild with -gcflags='all=-N -l')", pkg)
 }
 
 // FuncsMatching returns the functions whose names match re, sorted by name.

@@ -1,0 +1,183 @@
+package bininfo
+
+import (
+	"debug/dwarf"
+	"errors"
+	"runtime"
+	"sort"
+	"sync"
+)
+
+// InlinedInstance is one inlined copy of a function's body: the
+// DW_TAG_inlined_subroutine whose abstract origin is that function, inside
+// the code of a concrete function (possibly nested in other inlined calls).
+type InlinedInstance struct {
+	InlinedCall // Func is the inlined function; Ranges are run-time
+	// Caller is the concrete (out-of-line) function whose code holds the copy.
+	Caller *Function
+	// Depth is 1 for a call inlined directly into Caller, 2 for one inlined
+	// into a function that was itself inlined into Caller, and so on.
+	Depth int
+}
+
+// instanceRef locates one inlined call without holding a *Function, whose
+// addresses would go stale if the load bias changed after indexing.
+type instanceRef struct {
+	fnOffset dwarf.Offset
+	node     *inlineNode
+	depth    int
+}
+
+type instanceIndex struct {
+	byName map[string][]instanceRef
+	err    error
+}
+
+// loadInstances walks the inline trees of every function of every unit,
+// once, on the first query by name. An abstract origin may be referenced
+// from any unit (cross-package inlining uses DW_FORM_ref_addr), so no unit
+// can be skipped; the walk is spread over the available CPUs.
+func (bi *BinaryInfo) loadInstances() (*instanceIndex, error) {
+	bi.instOnce.Do(func() {
+		idx := &bi.instances
+		idx.byName = map[string][]instanceRef{}
+		units, err := bi.loadUnits()
+		if err != nil {
+			idx.err = err
+			return
+		}
+		work := make(chan *CompileUnit)
+		results := make([][]instanceRef, len(units.list))
+		errs := make([]error, len(units.list))
+		pos := make(map[*CompileUnit]int, len(units.list))
+		for i, cu := range units.list {
+			pos[cu] = i
+		}
+		var wg sync.WaitGroup
+		for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for cu := range work {
+					results[pos[cu]], errs[pos[cu]] = unitInstances(cu)
+				}
+			}()
+		}
+		for _, cu := range units.list {
+			work <- cu
+		}
+		close(work)
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			idx.err = err
+			return
+		}
+		for _, refs := range results {
+			for _, r := range refs {
+				idx.byName[r.node.call.Func] = append(idx.byName[r.node.call.Func], r)
+			}
+		}
+	})
+	return &bi.instances, bi.instances.err
+}
+
+// unitInstances lists every inlined call of the unit's functions.
+func unitInstances(cu *CompileUnit) ([]instanceRef, error) {
+	fns, err := cu.functions()
+	if err != nil {
+		return nil, err
+	}
+	var out []instanceRef
+	var walk func(fn *Function, nodes []*inlineNode, depth int)
+	walk = func(fn *Function, nodes []*inlineNode, depth int) {
+		for _, n := range nodes {
+			out = append(out, instanceRef{fnOffset: fn.Offset, node: n, depth: depth})
+			walk(fn, n.children, depth+1)
+		}
+	}
+	for _, fn := range fns {
+		tree, err := fn.inlineTree()
+		if err != nil {
+			return nil, err
+		}
+		walk(fn, tree, 1)
+	}
+	return out, nil
+}
+
+// InlinedInstances returns every inlined copy of the function named name
+// (as Go prints it, like LookupFunc), sorted by address; nil when the
+// function was never inlined.
+func (bi *BinaryInfo) InlinedInstances(name string) ([]InlinedInstance, error) {
+	idx, err := bi.loadInstances()
+	if err != nil {
+		return nil, err
+	}
+	bias := bi.Bias()
+	var out []InlinedInstance
+	for _, spelling := range abiSpellings(name) {
+		for _, r := range idx.byName[spelling] {
+			caller := bi.FuncAtOffset(r.fnOffset)
+			if caller == nil || len(r.node.call.Ranges) == 0 {
+				continue
+			}
+			inst := InlinedInstance{InlinedCall: r.node.call, Caller: caller, Depth: r.depth}
+			inst.Ranges = make([][2]uint64, len(r.node.call.Ranges))
+			for i, rg := range r.node.call.Ranges {
+				inst.Ranges[i] = [2]uint64{rg[0] + bias, rg[1] + bias}
+			}
+			out = append(out, inst)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Ranges[0][0] < out[j].Ranges[0][0] })
+	return out, nil
+}
+
+// LookupFuncInstances finds a function by name in all its forms: the
+// out-of-line copy (nil when the compiler kept none) and its inlined
+// copies. It fails like LookupFunc only when neither exists.
+func (bi *BinaryInfo) LookupFuncInstances(name string) (*Function, []InlinedInstance, error) {
+	fn, lookupErr := bi.LookupFunc(name)
+	if fn != nil {
+		name = fn.Name
+	}
+	insts, err := bi.InlinedInstances(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if fn == nil && len(insts) == 0 {
+		return nil, nil, lookupErr
+	}
+	return fn, insts, nil
+}
+
+// FirstStmt returns the run-time address where a breakpoint on the inlined
+// copy should go: its lowest is_stmt address (an inlined body has no
+// prologue), or the start of its first range when no row is a statement.
+func (bi *BinaryInfo) FirstStmt(inst InlinedInstance) uint64 {
+	best := uint64(0)
+	if inst.Caller != nil && inst.Caller.CU != nil {
+		if lt, err := inst.Caller.CU.lineTable(); err == nil {
+			bias := bi.Bias()
+			for _, rg := range inst.Ranges {
+				lt.rowsIn(rg[0]-bias, rg[1]-bias, func(r lineRow) bool {
+					if !r.isStmt {
+						return true
+					}
+					if pc := r.addr + bias; best == 0 || pc < best {
+						best = pc
+					}
+					return false
+				})
+			}
+		}
+	}
+	if best != 0 {
+		return best
+	}
+	lo := inst.Ranges[0][0]
+	for _, rg := range inst.Ranges {
+		lo = min(lo, rg[0])
+	}
+	return lo
+}

@@ -1,0 +1,178 @@
+package bininfo
+
+import (
+	"errors"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/tinydbg/tinydbg/internal/fixture"
+)
+
+// TestLookupFuncABISuffix: assembly functions have an ".abi0" ELF symbol
+// and a suffix-less DWARF name; both spellings find the same function.
+func TestLookupFuncABISuffix(t *testing.T) {
+	for _, f := range []fixture.Flavour{{}, {PIE: true}} {
+		t.Run(f.Name(), func(t *testing.T) {
+			bi := openFixture(t, "basic", f)
+			if f.PIE {
+				bi.SetLoadBias(0x7f0000000000)
+			}
+			sym, ok := bi.Symbol("runtime.goexit.abi0")
+			if !ok {
+				t.Fatal("no runtime.goexit.abi0 symbol")
+			}
+			if _, ok := bi.Symbol("runtime.goexit"); ok {
+				t.Fatal("runtime.goexit has a symbol: the test no longer covers the fallback")
+			}
+			for _, name := range []string{"runtime.goexit", "runtime.goexit.abi0"} {
+				fn, err := bi.LookupFunc(name)
+				if err != nil {
+					t.Fatalf("LookupFunc(%s): %v", name, err)
+				}
+				if fn.Name != "runtime.goexit" || fn.Entry != sym.Addr {
+					t.Errorf("LookupFunc(%s) = %s at %#x, want runtime.goexit at %#x", name, fn.Name, fn.Entry, sym.Addr)
+				}
+			}
+			// goexit1 exists twice: the Go function and its assembly
+			// trampoline, whose DWARF name is also runtime.goexit1.
+			goFn, err := bi.LookupFunc("runtime.goexit1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			asmFn, err := bi.LookupFunc("runtime.goexit1.abi0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			goSym, _ := bi.Symbol("runtime.goexit1")
+			asmSym, _ := bi.Symbol("runtime.goexit1.abi0")
+			if goFn.Entry != goSym.Addr || asmFn.Entry != asmSym.Addr || goFn.Entry == asmFn.Entry {
+				t.Errorf("goexit1: Go %#x (symbol %#x), asm %#x (symbol %#x)", goFn.Entry, goSym.Addr, asmFn.Entry, asmSym.Addr)
+			}
+		})
+	}
+}
+
+// TestInlinedAwayFunction: in optimized basic, add(3, 4) is folded into a
+// constant, leaving neither symbol nor DWARF; the error says why.
+func TestInlinedAwayFunction(t *testing.T) {
+	bi := openFixture(t, "basic", fixture.Flavour{Optimized: true})
+	_, _, err := bi.LookupFuncInstances("main.add")
+	if !errors.Is(err, ErrFuncNotFound) || !strings.Contains(err.Error(), "package main is optimized") {
+		t.Fatalf("LookupFuncInstances(main.add) = %v, want not found with the optimization hint", err)
+	}
+	noopt := openFixture(t, "basic", fixture.Flavour{})
+	if _, err := noopt.LookupFunc("main.nosuch"); err == nil || strings.Contains(err.Error(), "optimized") {
+		t.Fatalf("LookupFunc(main.nosuch) in -N -l build = %v, want no optimization hint", err)
+	}
+}
+
+// TestInlinedInstances: add exists only inlined, once into main (line 20)
+// and once into twice, itself inlined into main (line 21).
+func TestInlinedInstances(t *testing.T) {
+	for _, f := range []fixture.Flavour{{Optimized: true}, {Optimized: true, PIE: true}} {
+		t.Run(f.Name(), func(t *testing.T) {
+			bi := openFixture(t, "inlinedonly", f)
+			if f.PIE {
+				bi.SetLoadBias(0x555555554000)
+			}
+			fn, insts, err := bi.LookupFuncInstances("main.add")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fn != nil || len(insts) != 2 {
+				t.Fatalf("main.add: out-of-line %v, %d inlined copies, want none and 2", fn, len(insts))
+			}
+			type want struct {
+				callLine, depth, firstLine int
+			}
+			for i, w := range []want{{20, 1, 10}, {14, 2, 9}} {
+				in := insts[i]
+				file, line, caller := bi.PCToLine(bi.FirstStmt(in))
+				if in.Func != "main.add" || in.Caller.Name != "main.main" || in.CallLine != w.callLine ||
+					filepath.Base(in.CallFile) != "main.go" || in.Depth != w.depth {
+					t.Errorf("copy %d: %s in %s called at %s:%d depth %d", i, in.Func, in.Caller.Name, in.CallFile, in.CallLine, in.Depth)
+				}
+				if line != w.firstLine || caller.Name != "main.main" || !strings.HasSuffix(file, "inlinedonly/main.go") {
+					t.Errorf("copy %d: first statement at %s:%d in %v, want line %d", i, file, line, caller, w.firstLine)
+				}
+				if c := bi.InlinedCallsAt(bi.FirstStmt(in)); len(c) != w.depth || c[0].Offset != in.Offset {
+					t.Errorf("copy %d: InlinedCallsAt(first statement) = %+v", i, c)
+				}
+			}
+			twice, err := bi.InlinedInstances("main.twice")
+			if err != nil || len(twice) != 1 || len(twice[0].Ranges) != 2 || twice[0].CallLine != 21 {
+				t.Fatalf("InlinedInstances(main.twice) = %+v, %v", twice, err)
+			}
+			stmts, err := bi.InstanceStmtPCs(twice[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := stmtLines(stmts); got != "9 15 14" {
+				t.Errorf("statements of twice's copy: lines %s, want 9 15 14", got)
+			}
+		})
+	}
+}
+
+// TestStmtPCs: the statements of main.main in order of address (its own,
+// and those of the calls inlined into it), and of half with its copies.
+func TestStmtPCs(t *testing.T) {
+	bi := openFixture(t, "inlinedonly", fixture.Flavour{Optimized: true})
+	main, err := bi.LookupFunc("main.main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmts, err := bi.StmtPCs(main, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := stmtLines(stmts), "18 18 19 23 10 9 15 20 21 14 22 315 24 18 18"; got != want {
+		t.Errorf("StmtPCs(main.main) lines %s, want %s", got, want)
+	}
+	for _, s := range stmts {
+		if s.PC < main.Entry || s.PC >= main.End {
+			t.Errorf("statement %#x outside main.main [%#x, %#x)", s.PC, main.Entry, main.End)
+		}
+	}
+
+	tw := openFixture(t, "inlinedtwice", fixture.Flavour{Optimized: true})
+	half, err := tw.LookupFunc("main.half")
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, _ := tw.StmtPCs(half, false)
+	all, err := tw.StmtPCs(half, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(own) != 1 || own[0].PC != tw.FirstStmtAfterPrologue(half) || stmtLines(all) != "6 6 6" {
+		t.Fatalf("half: own %+v, with copies %+v", own, all)
+	}
+	callers := []string{}
+	for _, s := range all {
+		callers = append(callers, tw.PCToFunc(s.PC).Name)
+	}
+	if got := strings.Join(callers, " "); got != "main.half main.first main.second" {
+		t.Errorf("half's statements are in %s", got)
+	}
+
+	noopt := openFixture(t, "basic", fixture.Flavour{})
+	add, _ := noopt.LookupFunc("main.add")
+	stmts, err = noopt.StmtPCs(add, true)
+	if err != nil || stmtLines(stmts) != "13 13 14 15" || stmts[0].PC != add.Entry {
+		t.Errorf("StmtPCs(main.add) -N -l = %+v, %v", stmts, err)
+	}
+}
+
+func stmtLines(stmts []Stmt) string {
+	var b strings.Builder
+	for i, s := range stmts {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strconv.Itoa(s.Line))
+	}
+	return b.String()
+}

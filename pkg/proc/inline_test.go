@@ -1,0 +1,126 @@
+package proc_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/tinydbg/tinydbg/internal/fixture"
+	"github.com/tinydbg/tinydbg/pkg/proc"
+	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+)
+
+var optFlavours = []fixture.Flavour{{Optimized: true}, {Optimized: true, PIE: true}}
+
+// TestBreakFuncInlinedOnly: add has no out-of-line copy, only two inlined
+// ones (into main at line 20, into twice inlined into main at line 21);
+// one logical breakpoint stops at both, on their first statements.
+func TestBreakFuncInlinedOnly(t *testing.T) {
+	for _, fl := range optFlavours {
+		t.Run(fl.Name(), func(t *testing.T) {
+			tg := launch(t, "inlinedonly", fl)
+			bp := mustBreakFunc(t, tg, "main.add")
+			if len(bp.Addrs) != 2 || bp.FuncName != "main.add" || bp.Line != 10 {
+				t.Fatalf("breakpoint on main.add: %s:%d at %#x", bp.FuncName, bp.Line, bp.Addrs)
+			}
+			st, err := tg.Continue()
+			want(t, "continue", st, err, proc.StopBreakpoint, "main.add", 10)
+			st, err = tg.Continue()
+			want(t, "continue", st, err, proc.StopBreakpoint, "main.add", 9)
+			if st.PC != bp.Addrs[1] || st.Breakpoint != bp {
+				t.Fatalf("second stop at %#x on %v, want %#x", st.PC, st.Breakpoint, bp.Addrs[1])
+			}
+			if st := continueToExit(t, tg); st.ExitCode != 7 {
+				t.Fatalf("exit code %d, want 7", st.ExitCode)
+			}
+			if bp.TotalHitCount != 2 {
+				t.Fatalf("%d hits, want 2", bp.TotalHitCount)
+			}
+		})
+	}
+}
+
+// TestBreakFuncInlinedTwice: half is kept out of line and inlined into
+// first and second; the function breakpoint covers all three.
+func TestBreakFuncInlinedTwice(t *testing.T) {
+	tg := launch(t, "inlinedtwice", fixture.Flavour{Optimized: true})
+	bp := mustBreakFunc(t, tg, "main.half")
+	if len(bp.Addrs) != 3 {
+		t.Fatalf("main.half at %#x, want 3 addresses", bp.Addrs)
+	}
+	var callers []string
+	for i := 0; i < 3; i++ {
+		st, err := tg.Continue()
+		want(t, "continue", st, err, proc.StopBreakpoint, "main.half", 6)
+		fn, _ := tg.Symbols().PCToFunc(st.PC)
+		callers = append(callers, fn.Name)
+	}
+	// first(10), second(20), then sink(30) through the out-of-line copy.
+	if got := strings.Join(callers, " "); got != "main.first main.second main.half" {
+		t.Fatalf("stops in %s", got)
+	}
+	continueToExit(t, tg)
+}
+
+// TestBreakFuncInlinedAway: optimized basic folds add(3, 4) into 7; the
+// error says so instead of only "not found".
+func TestBreakFuncInlinedAway(t *testing.T) {
+	tg := launch(t, "basic", fixture.Flavour{Optimized: true})
+	_, err := tg.SetBreakpointFunc("main.add")
+	if !errors.Is(err, bininfo.ErrFuncNotFound) || !strings.Contains(err.Error(), "package main is optimized") {
+		t.Fatalf("break main.add: %v", err)
+	}
+	if bp := mustBreakFunc(t, tg, "runtime.goexit"); bp.FuncName != "runtime.goexit" {
+		t.Fatalf("break runtime.goexit: %+v", bp)
+	}
+}
+
+// TestStepOutInlined: stepout of an inlined frame stops at the caller's
+// next statement outside the inlined body: main's line 20 (after add,
+// once the optimizer's reordering ran twice's body), and from add inlined
+// into twice, at twice's line 15.
+func TestStepOutInlined(t *testing.T) {
+	tg := launch(t, "inlinedonly", fixture.Flavour{Optimized: true})
+	bp := mustBreakFunc(t, tg, "main.add")
+	st, err := tg.Continue()
+	want(t, "continue", st, err, proc.StopBreakpoint, "main.add", 10)
+	// The other copy of add runs before main's line 20 resumes; it would
+	// interrupt the stepout, as any user breakpoint does.
+	if err := tg.ClearBreakpoint(bp.ID); err != nil {
+		t.Fatal(err)
+	}
+	st, err = tg.StepOut()
+	want(t, "stepout of add inlined into main", st, err, proc.StopStepDone, "main.main", 20)
+	st, err = tg.Next()
+	want(t, "next", st, err, proc.StopStepDone, "main.main", 21)
+	st, err = tg.Step()
+	want(t, "step into inlined twice", st, err, proc.StopStepDone, "main.twice", 14)
+	st, err = tg.Next()
+	want(t, "next out of inlined twice", st, err, proc.StopStepDone, "main.main", 22)
+
+	tg = launch(t, "inlinedonly", fixture.Flavour{Optimized: true})
+	bp = mustBreakFunc(t, tg, "main.add")
+	bp.HitCond = &proc.HitCondition{Op: "==", N: 2}
+	st, err = tg.Continue()
+	want(t, "continue", st, err, proc.StopBreakpoint, "main.add", 9)
+	st, err = tg.StepOut()
+	want(t, "stepout of add inlined into twice", st, err, proc.StopStepDone, "main.twice", 15)
+	st, err = tg.StepOut()
+	want(t, "stepout of twice inlined into main", st, err, proc.StopStepDone, "main.main", 20)
+}
+
+// TestStepSkipsOtherInlinedCalls: step from line 23, which calls nothing
+// inlined, must not stop in add's body inlined at line 20 even though that
+// code comes next: it goes to main's next statement, line 20.
+func TestStepSkipsOtherInlinedCalls(t *testing.T) {
+	tg := launch(t, "inlinedonly", fixture.Flavour{Optimized: true})
+	if _, err := tg.SetBreakpointLine("inlinedonly/main.go", 19); err != nil {
+		t.Fatal(err)
+	}
+	st, err := tg.Continue()
+	want(t, "continue", st, err, proc.StopBreakpoint, "main.main", 19)
+	st, err = tg.Step()
+	want(t, "step", st, err, proc.StopStepDone, "main.main", 23)
+	st, err = tg.Step()
+	want(t, "step from line 23", st, err, proc.StopStepDone, "main.main", 20)
+}
