@@ -1,0 +1,82 @@
+package eval_test
+
+import (
+	"testing"
+
+	"github.com/tinydbg/tinydbg/internal/fixture"
+	"github.com/tinydbg/tinydbg/internal/testenv"
+	"github.com/tinydbg/tinydbg/pkg/proc"
+	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/eval"
+	"github.com/tinydbg/tinydbg/pkg/proc/stack"
+	"github.com/tinydbg/tinydbg/pkg/proc/value"
+)
+
+// bigScope stops the bigvalues fixture after it built its values and
+// returns the scope of main.main.
+func bigScope(b *testing.B) *eval.Scope {
+	testenv.RequirePtrace(b)
+	path := fixture.Build(b, "bigvalues", fixture.Flavour{})
+	tg, err := proc.Launch(path, nil, proc.LaunchConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = tg.Kill() })
+	if st, err := tg.Continue(); err != nil || st.Reason != proc.StopTrap {
+		b.Fatalf("continue: %v %v", st, err)
+	}
+	bi, err := bininfo.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { bi.Close() })
+	prog, err := eval.NewProgram(bi)
+	if err != nil {
+		b.Fatal(err)
+	}
+	th := tg.Process().Threads()
+	var regs, _ = th[0].Registers()
+	for _, t := range th {
+		if t.ID() == tg.LastStop().ThreadID {
+			regs, _ = t.Registers()
+		}
+	}
+	frames, err := stack.New(bi).Unwind(tg.Process(), stack.FromRegisters(&regs), stack.Options{MaxDepth: 10})
+	for i, f := range frames {
+		if f.Func.Name == "main.main" {
+			sc, err := prog.FrameScope(tg.Process(), frames, i)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return sc
+		}
+	}
+	b.Fatalf("no main.main frame: %v", err)
+	return nil
+}
+
+// BenchmarkLoadBigValues loads a 1,000-deep pointer chain and a 100,000
+// entry map under Delve's default limits, and looks up one map key.
+func BenchmarkLoadBigValues(b *testing.B) {
+	sc := bigScope(b)
+	for _, c := range []struct{ name, expr, want string }{
+		{"chain", "chain", ""},
+		{"chain-deep", "chain.Next.Next.Next.Next.Next.Next.Next.Next.Next.Depth", "10"},
+		{"map", "bigMap", ""},
+		{"map-index", "bigMap[31]", `"v31"`},
+		{"map-index-last", "bigMap[99999]", `"v99999"`},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				v, err := sc.Eval(c.expr, value.DefaultLoadConfig)
+				if err != nil || v.Unreadable != nil {
+					b.Fatalf("%s: %v %v", c.expr, err, v.Unreadable)
+				}
+				if c.want != "" && value.Format(v) != c.want {
+					b.Fatalf("%s = %s, want %s", c.expr, value.Format(v), c.want)
+				}
+			}
+		})
+	}
+}
