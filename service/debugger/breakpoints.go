@@ -1,0 +1,365 @@
+package debugger
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/tinydbg/tinydbg/pkg/proc"
+	"github.com/tinydbg/tinydbg/service/api"
+)
+
+// userBreakpoint is a client-visible breakpoint. Its id is ours, not
+// proc's: disabling removes the proc breakpoint and enabling creates a new
+// one, and a restart creates all of them again, while clients keep the id.
+type userBreakpoint struct {
+	spec api.Breakpoint   // the client's settings, with our ID
+	loc  location         // where it was resolved, to set it again
+	pbp  *proc.Breakpoint // nil while disabled
+	// hits carried over from earlier proc breakpoints (before a disable).
+	total uint64
+	perG  map[int64]uint64
+}
+
+// ValidBreakpointName rejects names that are numbers or contain anything
+// but letters and digits, as Delve does (names and ids share a namespace
+// in the terminal).
+func ValidBreakpointName(name string) error {
+	if name == "" {
+		return nil
+	}
+	if _, err := strconv.Atoi(name); err == nil {
+		return errors.New("breakpoint name can not be a number")
+	}
+	for _, r := range name {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			return fmt.Errorf("invalid character in breakpoint name '%c'", r)
+		}
+	}
+	return nil
+}
+
+// ParseHitCond parses Delve's hit conditions: "N" (== N) or "OP N".
+func ParseHitCond(s string) (*proc.HitCondition, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	op, num := "==", s
+	if f := strings.Fields(s); len(f) == 2 {
+		op, num = f[0], f[1]
+	} else if len(f) != 1 {
+		return nil, fmt.Errorf("invalid hit condition %q: want N or OP N", s)
+	}
+	n, err := strconv.ParseUint(num, 0, 64)
+	if err != nil {
+		return nil, fmt.Errorf("invalid hit condition %q: %w", s, err)
+	}
+	switch op {
+	case "==", "!=", "<", "<=", ">", ">=", "%":
+	default:
+		return nil, fmt.Errorf("invalid hit condition %q: unknown operator %q", s, op)
+	}
+	return &proc.HitCondition{Op: op, N: n}, nil
+}
+
+// CreateBreakpoint sets a breakpoint at locExpr, or when it is empty at the
+// place req describes (File:Line, FunctionName, Addrs or Addr, in that
+// order of preference, as Delve does), with req's settings.
+func (d *Debugger) CreateBreakpoint(req api.Breakpoint, locExpr string) (*api.Breakpoint, error) {
+	if err := ValidBreakpointName(req.Name); err != nil {
+		return nil, err
+	}
+	hc, err := ParseHitCond(req.HitCond)
+	if err != nil {
+		return nil, err
+	}
+	t, unlock, err := d.lockAlive()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if req.Name != "" && d.byName(req.Name) != nil {
+		return nil, fmt.Errorf("breakpoint name %q already exists", req.Name)
+	}
+	var loc location
+	switch {
+	case locExpr != "":
+		locs, err := d.findLocation(t, d.selectedG(t), 0, locExpr)
+		if err != nil {
+			return nil, err
+		}
+		if len(locs) != 1 {
+			return nil, fmt.Errorf("location %q is ambiguous: %d locations", locExpr, len(locs))
+		}
+		loc = locs[0]
+		req.ExprString = locExpr
+	case req.File != "":
+		loc = location{kind: locLine, file: req.File, line: req.Line}
+	case req.FunctionName != "":
+		if req.Line != 0 {
+			fn, err := d.bi.LookupFunc(req.FunctionName)
+			if err != nil {
+				return nil, err
+			}
+			loc = location{kind: locLine, file: fn.DeclFile, line: fn.DeclLine + req.Line}
+		} else {
+			loc = location{kind: locFunc, fn: req.FunctionName}
+		}
+	case len(req.Addrs) > 0:
+		loc = location{kind: locAddr, addr: req.Addrs[0]}
+	case req.Addr != 0:
+		loc = location{kind: locAddr, addr: req.Addr}
+	default:
+		return nil, errors.New("no location given for the breakpoint")
+	}
+	pbp, err := loc.set(t)
+	if err != nil {
+		return nil, err
+	}
+	pbp.CondExpr, pbp.HitCond, pbp.HitCondPerG = req.Cond, hc, req.HitCondPerG
+	d.installEvaluator(t)
+	req.File, req.Line, req.FunctionName = pbp.File, pbp.Line, pbp.FuncName
+	req.Addrs = append([]uint64(nil), pbp.Addrs...)
+	req.ID = d.nextBP
+	if req.ExprString == "" {
+		req.ExprString = loc.exprString(pbp)
+	}
+	d.nextBP++
+	ub := &userBreakpoint{spec: req, loc: loc, pbp: pbp, perG: map[int64]uint64{}}
+	d.bps[req.ID] = ub
+	return d.convertBreakpoint(ub), nil
+}
+
+func (d *Debugger) byName(name string) *userBreakpoint {
+	for _, ub := range d.bps {
+		if ub.spec.Name == name {
+			return ub
+		}
+	}
+	return nil
+}
+
+// lookupBreakpoint finds a breakpoint by name, or by id when name is empty.
+func (d *Debugger) lookupBreakpoint(id int, name string) (*userBreakpoint, error) {
+	if name != "" {
+		if ub := d.byName(name); ub != nil {
+			return ub, nil
+		}
+		return nil, fmt.Errorf("no breakpoint with name %s", name)
+	}
+	if ub := d.bps[id]; ub != nil {
+		return ub, nil
+	}
+	return nil, fmt.Errorf("no breakpoint with id %d", id)
+}
+
+// GetBreakpoint returns one breakpoint, by name if name is not empty.
+func (d *Debugger) GetBreakpoint(id int, name string) (*api.Breakpoint, error) {
+	_, unlock, err := d.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	ub, err := d.lookupBreakpoint(id, name)
+	if err != nil {
+		return nil, err
+	}
+	return d.convertBreakpoint(ub), nil
+}
+
+// Breakpoints lists the user breakpoints by id.
+func (d *Debugger) Breakpoints() ([]*api.Breakpoint, error) {
+	_, unlock, err := d.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	ids := make([]int, 0, len(d.bps))
+	for id := range d.bps {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	out := make([]*api.Breakpoint, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, d.convertBreakpoint(d.bps[id]))
+	}
+	return out, nil
+}
+
+// ClearBreakpoint removes a breakpoint and returns it as it was.
+func (d *Debugger) ClearBreakpoint(id int, name string) (*api.Breakpoint, error) {
+	t, unlock, err := d.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	ub, err := d.lookupBreakpoint(id, name)
+	if err != nil {
+		return nil, err
+	}
+	out := d.convertBreakpoint(ub)
+	if ub.pbp != nil {
+		if err := t.ClearBreakpoint(ub.pbp.ID); err != nil {
+			return nil, fmt.Errorf("clearing breakpoint %d: %w", ub.spec.ID, err)
+		}
+	}
+	delete(d.bps, ub.spec.ID)
+	return out, nil
+}
+
+// ToggleBreakpoint enables a disabled breakpoint or disables an enabled one.
+func (d *Debugger) ToggleBreakpoint(id int, name string) (*api.Breakpoint, error) {
+	t, unlock, err := d.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	ub, err := d.lookupBreakpoint(id, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.setDisabled(t, ub, !ub.spec.Disabled); err != nil {
+		return nil, err
+	}
+	return d.convertBreakpoint(ub), nil
+}
+
+// AmendBreakpoint changes the settings (name, condition, hit condition,
+// enabled state, what to collect) of the breakpoint with req.ID; its
+// location cannot change.
+func (d *Debugger) AmendBreakpoint(req api.Breakpoint) error {
+	if err := ValidBreakpointName(req.Name); err != nil {
+		return err
+	}
+	hc, err := ParseHitCond(req.HitCond)
+	if err != nil {
+		return err
+	}
+	t, unlock, err := d.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	ub := d.bps[req.ID]
+	if ub == nil {
+		return fmt.Errorf("no breakpoint with id %d", req.ID)
+	}
+	if other := d.byName(req.Name); req.Name != "" && other != nil && other != ub {
+		return fmt.Errorf("breakpoint name %q already exists", req.Name)
+	}
+	if err := d.setDisabled(t, ub, req.Disabled); err != nil {
+		return err
+	}
+	s := &ub.spec
+	s.Name, s.Cond, s.HitCond, s.HitCondPerG = req.Name, req.Cond, req.HitCond, req.HitCondPerG
+	s.Tracepoint, s.TraceReturn, s.Goroutine, s.Stacktrace = req.Tracepoint, req.TraceReturn, req.Goroutine, req.Stacktrace
+	s.Variables, s.LoadArgs, s.LoadLocals, s.CustomCommands = req.Variables, req.LoadArgs, req.LoadLocals, req.CustomCommands
+	if ub.pbp != nil {
+		ub.pbp.CondExpr, ub.pbp.HitCond, ub.pbp.HitCondPerG = s.Cond, hc, s.HitCondPerG
+		d.installEvaluator(t)
+	}
+	return nil
+}
+
+// setDisabled removes or recreates the proc breakpoint of ub, keeping its
+// hit counts across the gap.
+func (d *Debugger) setDisabled(t *proc.Target, ub *userBreakpoint, disabled bool) error {
+	if disabled == ub.spec.Disabled {
+		return nil
+	}
+	if disabled {
+		if ub.pbp != nil {
+			if err := d.exitedErr(); err == nil {
+				if err := t.ClearBreakpoint(ub.pbp.ID); err != nil {
+					return fmt.Errorf("disabling breakpoint %d: %w", ub.spec.ID, err)
+				}
+			}
+			ub.total += ub.pbp.TotalHitCount
+			for g, n := range ub.pbp.HitCount {
+				ub.perG[g] += n
+			}
+			ub.pbp = nil
+		}
+		ub.spec.Disabled = true
+		return nil
+	}
+	if err := d.exitedErr(); err != nil {
+		return err
+	}
+	pbp, err := ub.loc.set(t)
+	if err != nil {
+		return fmt.Errorf("enabling breakpoint %d: %w", ub.spec.ID, err)
+	}
+	hc, _ := ParseHitCond(ub.spec.HitCond)
+	pbp.CondExpr, pbp.HitCond, pbp.HitCondPerG = ub.spec.Cond, hc, ub.spec.HitCondPerG
+	ub.pbp = pbp
+	ub.spec.Disabled = false
+	return nil
+}
+
+// reinstallBreakpoints sets every enabled breakpoint in a new process
+// (after a restart) with zeroed hit counts; the ones that fail are removed
+// and returned.
+func (d *Debugger) reinstallBreakpoints() []api.DiscardedBreakpoint {
+	var discarded []api.DiscardedBreakpoint
+	for id, ub := range d.bps {
+		ub.total, ub.perG, ub.pbp = 0, map[int64]uint64{}, nil
+		if ub.spec.Disabled {
+			continue
+		}
+		pbp, err := ub.loc.set(d.target)
+		if err != nil {
+			discarded = append(discarded, api.DiscardedBreakpoint{Breakpoint: d.convertBreakpoint(ub), Reason: err.Error()})
+			delete(d.bps, id)
+			continue
+		}
+		hc, _ := ParseHitCond(ub.spec.HitCond)
+		pbp.CondExpr, pbp.HitCond, pbp.HitCondPerG = ub.spec.Cond, hc, ub.spec.HitCondPerG
+		ub.pbp = pbp
+	}
+	d.installEvaluator(d.target)
+	return discarded
+}
+
+// bpOf finds the user breakpoint wrapping a proc breakpoint.
+func (d *Debugger) bpOf(pbp *proc.Breakpoint) *userBreakpoint {
+	if pbp == nil {
+		return nil
+	}
+	for _, ub := range d.bps {
+		if ub.pbp == pbp {
+			return ub
+		}
+	}
+	return nil
+}
+
+// convertBreakpoint describes ub on the wire, with current hit counts.
+func (d *Debugger) convertBreakpoint(ub *userBreakpoint) *api.Breakpoint {
+	b := ub.spec
+	b.HitCount = map[string]uint64{}
+	b.TotalHitCount = ub.total
+	for g, n := range ub.perG {
+		b.HitCount[strconv.FormatInt(g, 10)] = n
+	}
+	b.Addrs = nil
+	if ub.pbp != nil {
+		b.TotalHitCount += ub.pbp.TotalHitCount
+		for g, n := range ub.pbp.HitCount {
+			b.HitCount[strconv.FormatInt(g, 10)] += n
+		}
+		b.Addrs = append([]uint64(nil), ub.pbp.Addrs...)
+		b.File, b.Line, b.FunctionName = ub.pbp.File, ub.pbp.Line, ub.pbp.FuncName
+	} else {
+		b.Addrs = append(b.Addrs, ub.spec.Addrs...)
+	}
+	if len(b.Addrs) > 0 {
+		b.Addr = b.Addrs[0]
+	}
+	b.AddrPid = nil
+	return &b
+}

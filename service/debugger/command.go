@@ -1,0 +1,208 @@
+package debugger
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tinydbg/tinydbg/pkg/proc"
+	"github.com/tinydbg/tinydbg/service/api"
+)
+
+// State returns the debugger state. With nonBlocking set it answers at once
+// while the target runs (Running set, nothing else known); otherwise it
+// waits for the running command to stop.
+func (d *Debugger) State(nonBlocking bool) (*api.DebuggerState, error) {
+	if nonBlocking && d.running.Load() {
+		return &api.DebuggerState{Pid: d.ProcessPid(), Running: true, TargetCommandLine: d.commandLine()}, nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.detached {
+		return nil, errors.New("detached from the target")
+	}
+	if err := d.exitedErr(); err != nil {
+		return nil, err
+	}
+	return d.state(nil)
+}
+
+// Command runs one execution command. resumed, when not nil, is closed
+// once the command holds the target (and, for resuming commands, the
+// target is marked running), so a server can read the next request
+// knowing that a following halt will find the target running.
+func (d *Debugger) Command(cmd api.DebuggerCommand, resumed chan<- struct{}) (*api.DebuggerState, error) {
+	notify := func() {
+		if resumed != nil {
+			close(resumed)
+			resumed = nil
+		}
+	}
+	defer notify()
+	if cmd.Name == api.Halt {
+		d.Halt()
+		notify()
+	}
+	t, unlock, err := d.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	var run func() (proc.Stop, error)
+	switch cmd.Name {
+	case api.Halt:
+		if err := d.exitedErr(); err != nil {
+			return nil, err
+		}
+		return d.state(nil)
+	case api.SwitchThread:
+		notify()
+		if err := t.SwitchThread(cmd.ThreadID); err != nil {
+			return nil, err
+		}
+		d.parkedG = 0
+		return d.state(nil)
+	case api.SwitchGoroutine:
+		notify()
+		if err := d.switchGoroutine(t, cmd.GoroutineID); err != nil {
+			return nil, err
+		}
+		return d.state(nil)
+	case api.Continue:
+		run = t.Continue
+	case api.Next:
+		run = t.Next
+	case api.Step:
+		run = t.Step
+	case api.StepOut:
+		run = t.StepOut
+	case api.StepInstruction, api.NextInstruction:
+		run = t.StepInstruction
+	default:
+		return nil, fmt.Errorf("command %q is not supported by tinydbg", cmd.Name)
+	}
+	if err := d.exitedErr(); err != nil {
+		return nil, err
+	}
+	if d.parkedG != 0 {
+		if cmd.Name != api.Continue {
+			return nil, fmt.Errorf("goroutine %d is not running on any thread: select a running goroutine to step", d.parkedG)
+		}
+		d.parkedG = 0
+	}
+	var retFn *returnSite
+	if cmd.Name == api.StepOut && cmd.ReturnInfoLoadConfig != nil {
+		retFn = d.returnSiteOf(t)
+	}
+	d.running.Store(true)
+	notify()
+	stop, err := run()
+	d.running.Store(false)
+	d.lastStop = stop
+	d.stopReason = stopReasonName(stop.Reason)
+	if err != nil {
+		if errors.Is(err, proc.ErrProcessExited) {
+			return d.exitedState(t), nil
+		}
+		return nil, err
+	}
+	if stop.Reason == proc.StopExited || stop.Reason == proc.StopKilled {
+		return d.exitedState(t), nil
+	}
+	st, err := d.state(cmd.ReturnInfoLoadConfig)
+	if err != nil {
+		return nil, err
+	}
+	if retFn != nil && stop.Reason == proc.StopStepDone && st.CurrentThread != nil {
+		st.CurrentThread.ReturnValues = d.returnValues(t, retFn, *cmd.ReturnInfoLoadConfig)
+	}
+	return st, nil
+}
+
+// exitedState is the state Delve reports for a process that exited
+// during a command: only the pid and the exit status.
+func (d *Debugger) exitedState(t *proc.Target) *api.DebuggerState {
+	_, code := t.Exited()
+	st := &api.DebuggerState{Pid: t.Pid(), Exited: true, ExitStatus: code, TargetCommandLine: d.commandLine()}
+	if d.lastStop.Reason == proc.StopKilled {
+		st.ExitStatus = -1
+	}
+	return st
+}
+
+// switchGoroutine selects goid; a goroutine running on no thread becomes
+// the default scope without moving the selected thread.
+func (d *Debugger) switchGoroutine(t *proc.Target, goid int64) error {
+	err := t.SwitchGoroutine(goid)
+	if err == nil {
+		d.parkedG = 0
+		return nil
+	}
+	gs, lerr := d.listG(t)
+	if lerr != nil {
+		return fmt.Errorf("%w (listing goroutines: %v)", err, lerr)
+	}
+	for _, g := range gs {
+		if int64(g.ID) == goid {
+			d.parkedG = goid
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown goroutine %d", goid)
+}
+
+// selectedG returns the goroutine id scopes default to.
+func (d *Debugger) selectedG(t *proc.Target) int64 {
+	if d.parkedG != 0 {
+		return d.parkedG
+	}
+	return t.SelectedGoroutine()
+}
+
+// state builds the DebuggerState of a stopped, live target; callers hold mu.
+func (d *Debugger) state(retCfg *api.LoadConfig) (*api.DebuggerState, error) {
+	t := d.target
+	ths, err := t.Threads()
+	if err != nil {
+		return nil, err
+	}
+	st := &api.DebuggerState{Pid: t.Pid(), TargetCommandLine: d.commandLine()}
+	sel := t.SelectedThread()
+	for i := range ths {
+		th := d.convertThread(&ths[i])
+		st.Threads = append(st.Threads, th)
+		if th.ID == sel {
+			st.CurrentThread = th
+		}
+	}
+	if st.CurrentThread == nil && len(st.Threads) > 0 {
+		st.CurrentThread = st.Threads[0]
+	}
+	if goid := d.selectedG(t); goid != 0 {
+		if g, err := d.findG(t, goid); err == nil {
+			st.SelectedGoroutine = d.convertG(t, g, ths)
+		}
+	}
+	st.StopReason = d.stopReason
+	if d.stopReason == "breakpoint" {
+		d.fillBreakpointInfo(t, st)
+	}
+	return st, nil
+}
+
+// stopReasonName names a stop reason with Delve's words.
+func stopReasonName(r proc.StopReason) string {
+	switch r {
+	case proc.StopBreakpoint:
+		return "breakpoint"
+	case proc.StopHalted:
+		return "manual"
+	case proc.StopStepDone:
+		return "next finished"
+	case proc.StopTrap:
+		return "hardcoded breakpoint"
+	case proc.StopExited, proc.StopKilled:
+		return "exited"
+	}
+	return "unknown"
+}

@@ -1,0 +1,247 @@
+// Package debugger is the one facade every front end (JSON-RPC, DAP, the
+// REPL through its client) uses to drive a target. It serializes access to
+// the process: one operation at a time holds the target, except Halt, which
+// must be able to interrupt a running continue from another goroutine.
+// Results are expressed in the wire types of service/api.
+package debugger
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tinydbg/tinydbg/pkg/proc"
+	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/stack"
+	"github.com/tinydbg/tinydbg/service/api"
+)
+
+// Config says what to debug.
+type Config struct {
+	// Path is the executable to launch (ignored when AttachPid is set).
+	Path string
+	// Args are argv[1:] of the launched program.
+	Args []string
+	// WorkingDir is the launched program's working directory.
+	WorkingDir string
+	// AttachPid, when not zero, attaches to this process instead of launching.
+	AttachPid int
+	// Stdout and Stderr of the launched program; nil: the debugger's own.
+	Stdout, Stderr *os.File
+	// DisableASLR launches the program without address randomization.
+	DisableASLR bool
+}
+
+// ErrRunning is returned by operations that need a stopped target while a
+// continue or step is in progress.
+var ErrRunning = errors.New("target is running")
+
+// Debugger owns one target process.
+type Debugger struct {
+	cfg Config
+
+	// mu serializes every operation on the target; it is held for the
+	// whole duration of a continue or step.
+	mu sync.Mutex
+	// running is set while a command resumes the target (under mu).
+	running atomic.Bool
+	// tmu guards the target pointer itself, so Halt can reach the target
+	// without mu while a Restart swaps it.
+	tmu    sync.Mutex
+	target *proc.Target
+
+	bi     *bininfo.BinaryInfo // our own view of the binary, same load bias as the target's
+	unw    *stack.Unwinder
+	vars   *varSupport // lazily built value/expression support
+	bps    map[int]*userBreakpoint
+	nextBP int
+
+	// parkedG is a goroutine selected with switchGoroutine that runs on no
+	// thread; it is the default scope until the target resumes.
+	parkedG int64
+
+	lastStop   proc.Stop
+	stopReason string // Delve's name of the last stop reason
+	detached   bool
+}
+
+// New launches or attaches to the target described by cfg, stopped.
+func New(cfg Config) (*Debugger, error) {
+	d := &Debugger{cfg: cfg, bps: map[int]*userBreakpoint{}, nextBP: 1}
+	if err := d.start(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// start launches or attaches and opens our view of the binary.
+func (d *Debugger) start() error {
+	var t *proc.Target
+	var err error
+	if d.cfg.AttachPid != 0 {
+		t, err = proc.Attach(d.cfg.AttachPid)
+	} else {
+		t, err = proc.Launch(d.cfg.Path, d.cfg.Args, proc.LaunchConfig{
+			Dir: d.cfg.WorkingDir, Stdout: d.cfg.Stdout, Stderr: d.cfg.Stderr,
+			DisableASLR: d.cfg.DisableASLR,
+		})
+	}
+	if err != nil {
+		return err
+	}
+	path := d.cfg.Path
+	if d.cfg.AttachPid != 0 || path == "" {
+		if path, err = os.Readlink(fmt.Sprintf("/proc/%d/exe", t.Pid())); err != nil {
+			_ = t.Kill()
+			return fmt.Errorf("reading executable of pid %d: %w", t.Pid(), err)
+		}
+		if d.cfg.AttachPid != 0 {
+			d.cfg.Path = path
+		}
+	}
+	bi, err := bininfo.Open(path)
+	if err != nil {
+		_ = t.Kill()
+		return fmt.Errorf("opening %s: %w", path, err)
+	}
+	entry, err := t.Process().AuxvEntry()
+	if err != nil {
+		_ = t.Kill()
+		bi.Close()
+		return fmt.Errorf("reading AT_ENTRY: %w", err)
+	}
+	// The target's own symbols have the bias applied already; ours must
+	// agree, or every address we report would be off for PIE binaries.
+	bi.SetLoadBias(entry - bi.EntryPoint())
+	if d.bi != nil {
+		d.bi.Close()
+	}
+	d.bi, d.unw, d.vars = bi, stack.New(bi), nil
+	d.tmu.Lock()
+	d.target = t
+	d.tmu.Unlock()
+	d.lastStop, d.parkedG, d.detached = proc.Stop{}, 0, false
+	d.stopReason = "launched"
+	if d.cfg.AttachPid != 0 {
+		d.stopReason = "attached"
+	}
+	return nil
+}
+
+// lock takes the target for one operation and fails if it is gone.
+func (d *Debugger) lock() (*proc.Target, func(), error) {
+	d.mu.Lock()
+	if d.detached {
+		d.mu.Unlock()
+		return nil, nil, errors.New("detached from the target")
+	}
+	return d.target, d.mu.Unlock, nil
+}
+
+// lockAlive is lock for operations that need a live process.
+func (d *Debugger) lockAlive() (*proc.Target, func(), error) {
+	t, unlock, err := d.lock()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := d.exitedErr(); err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return t, unlock, nil
+}
+
+// exitedErr reports, in Delve's words, that the process has exited.
+func (d *Debugger) exitedErr() error {
+	if exited, code := d.target.Exited(); exited {
+		return fmt.Errorf("Process %d has exited with status %d", d.target.Pid(), code)
+	}
+	return nil
+}
+
+// IsRunning reports whether a continue or step is in progress.
+func (d *Debugger) IsRunning() bool { return d.running.Load() }
+
+// ProcessPid returns the pid of the target.
+func (d *Debugger) ProcessPid() int {
+	d.tmu.Lock()
+	defer d.tmu.Unlock()
+	return d.target.Pid()
+}
+
+// AttachPid returns the pid attached to, 0 for a launched program.
+func (d *Debugger) AttachPid() int { return d.cfg.AttachPid }
+
+// TargetGoVersion returns the Go version the target was built with.
+func (d *Debugger) TargetGoVersion() string { return d.bi.GoVersion() }
+
+// LastModified returns the modification time of the executable.
+func (d *Debugger) LastModified() time.Time {
+	fi, err := os.Stat(d.cfg.Path)
+	if err != nil {
+		return time.Time{}
+	}
+	return fi.ModTime()
+}
+
+// commandLine is the target's command line as Delve shows it.
+func (d *Debugger) commandLine() string {
+	return strings.Join(append([]string{d.cfg.Path}, d.cfg.Args...), " ")
+}
+
+// Halt interrupts a running continue or step; it does nothing when the
+// target is stopped, so a late halt cannot cancel the next continue.
+func (d *Debugger) Halt() {
+	d.tmu.Lock()
+	defer d.tmu.Unlock()
+	if d.running.Load() {
+		d.target.Halt()
+	}
+}
+
+// Detach leaves the target, killing it when kill is set. A running
+// target is halted first.
+func (d *Debugger) Detach(kill bool) error {
+	d.Halt()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.detached {
+		return nil
+	}
+	d.detached = true
+	defer d.bi.Close()
+	if kill {
+		return d.target.Kill()
+	}
+	return d.target.Detach()
+}
+
+// Restart kills a launched target and starts it again, with newArgs when
+// resetArgs is set, and sets the user breakpoints again; those that cannot
+// be set are returned.
+func (d *Debugger) Restart(resetArgs bool, newArgs []string) ([]api.DiscardedBreakpoint, error) {
+	if d.cfg.AttachPid != 0 {
+		return nil, errors.New("cannot restart a process tinydbg did not create")
+	}
+	d.Halt()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.detached {
+		return nil, errors.New("detached from the target")
+	}
+	if err := d.target.Kill(); err != nil && !errors.Is(err, proc.ErrProcessExited) {
+		return nil, fmt.Errorf("restart: killing the old process: %w", err)
+	}
+	if resetArgs {
+		d.cfg.Args = newArgs
+	}
+	if err := d.start(); err != nil {
+		d.detached = true
+		return nil, fmt.Errorf("restart: %w", err)
+	}
+	return d.reinstallBreakpoints(), nil
+}

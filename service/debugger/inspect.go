@@ -1,0 +1,418 @@
+package debugger
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+
+	"github.com/tinydbg/tinydbg/pkg/proc"
+	"github.com/tinydbg/tinydbg/pkg/proc/arch"
+	"github.com/tinydbg/tinydbg/pkg/proc/goroutine"
+	"github.com/tinydbg/tinydbg/pkg/proc/stack"
+	"github.com/tinydbg/tinydbg/service/api"
+)
+
+// Threads lists the threads of the stopped target.
+func (d *Debugger) Threads() ([]*api.Thread, error) {
+	t, unlock, err := d.lockAlive()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	ths, err := t.Threads()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*api.Thread, 0, len(ths))
+	for i := range ths {
+		out = append(out, d.convertThread(&ths[i]))
+	}
+	return out, nil
+}
+
+func (d *Debugger) convertThread(th *proc.ThreadInfo) *api.Thread {
+	out := &api.Thread{ID: th.ID, PC: th.Regs.PC(), File: th.File, Line: th.Line, GoroutineID: th.GoroutineID}
+	if fn := d.bi.PCToFunc(out.PC); fn != nil {
+		out.Function = apiFunction(fn)
+	}
+	if ub := d.bpOf(th.Breakpoint); ub != nil {
+		out.Breakpoint = d.convertBreakpoint(ub)
+	}
+	return out
+}
+
+// listG reads every goroutine of the target.
+func (d *Debugger) listG(t *proc.Target) ([]*goroutine.G, error) {
+	gs, err := goroutine.List(d.bi, t.Process())
+	if err != nil {
+		return nil, fmt.Errorf("listing goroutines: %w", err)
+	}
+	return gs, nil
+}
+
+// findG returns goroutine goid.
+func (d *Debugger) findG(t *proc.Target, goid int64) (*goroutine.G, error) {
+	gs, err := d.listG(t)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range gs {
+		if int64(g.ID) == goid {
+			return g, nil
+		}
+	}
+	return nil, fmt.Errorf("unknown goroutine %d", goid)
+}
+
+// threadRegsOf returns the registers of the thread running goid, if any.
+func threadRegsOf(ths []proc.ThreadInfo, goid int64) *proc.ThreadInfo {
+	for i := range ths {
+		if goid != 0 && ths[i].GoroutineID == goid {
+			return &ths[i]
+		}
+	}
+	return nil
+}
+
+// goroutineFrames unwinds up to depth frames of goroutine goid (0: the
+// selected thread, even when it runs no goroutine). Reaching depth is not
+// an error.
+func (d *Debugger) goroutineFrames(t *proc.Target, goid int64, depth int) ([]stack.Frame, error) {
+	frames, err := d.unwindG(t, goid, depth)
+	if errors.Is(err, stack.ErrMaxDepth) && len(frames) > 0 {
+		err = nil
+	}
+	return frames, err
+}
+
+func (d *Debugger) unwindG(t *proc.Target, goid int64, depth int) ([]stack.Frame, error) {
+	ths, err := t.Threads()
+	if err != nil {
+		return nil, err
+	}
+	if goid == 0 {
+		for i := range ths {
+			if ths[i].ID == t.SelectedThread() {
+				regs := ths[i].Regs
+				return d.unw.Unwind(t.Process(), stack.FromRegisters(&regs), stack.Options{MaxDepth: depth})
+			}
+		}
+		return nil, fmt.Errorf("no selected thread")
+	}
+	if ti := threadRegsOf(ths, goid); ti != nil {
+		regs := ti.Regs
+		g, err := goroutine.Current(d.bi, t.Process(), &regs)
+		if err == nil && g != nil {
+			return goroutine.Stacktrace(d.unw, t.Process(), g, &regs, depth)
+		}
+	}
+	g, err := d.findG(t, goid)
+	if err != nil {
+		return nil, err
+	}
+	return goroutine.Stacktrace(d.unw, t.Process(), g, nil, depth)
+}
+
+// apiLoc converts a goroutine package location.
+func (d *Debugger) apiLoc(l goroutine.Location) api.Location {
+	out := api.Location{PC: l.PC, File: l.File, Line: l.Line}
+	if fn := d.bi.PCToFunc(l.PC); fn != nil {
+		out.Function = apiFunction(fn)
+	}
+	return out
+}
+
+// convertG describes g; ths are the target's threads, to find its registers.
+func (d *Debugger) convertG(t *proc.Target, g *goroutine.G, ths []proc.ThreadInfo) *api.Goroutine {
+	var regs *proc.ThreadInfo
+	if g.ThreadID != 0 {
+		for i := range ths {
+			if ths[i].ID == g.ThreadID {
+				regs = &ths[i]
+			}
+		}
+	}
+	out := &api.Goroutine{
+		ID: int64(g.ID), ThreadID: g.ThreadID, Status: uint64(g.Status),
+		GoStatementLoc: d.apiLoc(goroutine.GoLoc(d.bi, g)),
+		StartLoc:       d.apiLoc(goroutine.StartLoc(d.bi, g)),
+	}
+	var rp *arch.Registers
+	if regs != nil {
+		rr := regs.Regs
+		rp = &rr
+	}
+	out.CurrentLoc = d.apiLoc(goroutine.CurrentLoc(d.bi, g, rp))
+	out.UserCurrentLoc = out.CurrentLoc
+	frames, _ := goroutine.Stacktrace(d.unw, t.Process(), g, rp, 32)
+	if f, ok := goroutine.UserFrame(frames); ok {
+		out.UserCurrentLoc = d.apiLoc(goroutine.FrameLoc(f))
+	}
+	return out
+}
+
+// Goroutines lists goroutines from index start, at most count of them
+// (0: all). next is the index to continue from, -1 at the end.
+func (d *Debugger) Goroutines(start, count int) (gs []*api.Goroutine, next int, err error) {
+	t, unlock, err := d.lockAlive()
+	if err != nil {
+		return nil, 0, err
+	}
+	defer unlock()
+	all, err := d.listG(t)
+	if err != nil {
+		return nil, 0, err
+	}
+	ths, err := t.Threads()
+	if err != nil {
+		return nil, 0, err
+	}
+	if start > len(all) {
+		start = len(all)
+	}
+	end := len(all)
+	next = -1
+	if count > 0 && start+count < len(all) {
+		end, next = start+count, start+count
+	}
+	for _, g := range all[start:end] {
+		gs = append(gs, d.convertG(t, g, ths))
+	}
+	return gs, next, nil
+}
+
+// Stacktrace returns up to depth+1 frames of goroutine goid (-1: the
+// selected one), skipping the first skip. With cfg set, each frame carries
+// its arguments and locals.
+func (d *Debugger) Stacktrace(goid int64, depth, skip int, cfg *api.LoadConfig) ([]api.Stackframe, error) {
+	t, unlock, err := d.lockAlive()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if goid < 0 {
+		goid = d.selectedG(t)
+	}
+	frames, err := d.goroutineFrames(t, goid, depth+1)
+	if err != nil && len(frames) == 0 {
+		return nil, err
+	}
+	var stackHi uint64
+	if goid != 0 {
+		if g, err := d.findG(t, goid); err == nil {
+			stackHi = g.StackHi
+		}
+	}
+	out := make([]api.Stackframe, 0, len(frames))
+	for i, f := range frames {
+		if i < skip {
+			continue
+		}
+		sf := api.Stackframe{Location: api.Location{PC: f.PC, File: f.File, Line: f.Line}}
+		if fn := d.bi.PCToFunc(f.PC); fn != nil {
+			sf.Function = apiFunction(fn)
+			if f.Inlined && f.Func.Name != "" {
+				sf.Function.Name_ = f.Func.Name
+			}
+		}
+		if stackHi != 0 {
+			sf.FrameOffset = int64(f.CFA) - int64(stackHi)
+			if f.BP != 0 {
+				sf.FramePointerOffset = int64(f.BP) - int64(stackHi)
+			}
+		}
+		if cfg != nil {
+			args, aerr := d.frameVars(t, goid, i, *cfg, true)
+			locals, lerr := d.frameVars(t, goid, i, *cfg, false)
+			sf.Arguments, sf.Locals = args, locals
+			if aerr != nil {
+				sf.Err = aerr.Error()
+			} else if lerr != nil {
+				sf.Err = lerr.Error()
+			}
+		}
+		out = append(out, sf)
+	}
+	if len(frames) > 0 && len(frames) <= depth && len(out) > 0 {
+		last := frames[len(frames)-1].Func.Name
+		out[len(out)-1].Bottom = last == "runtime.goexit" || last == "runtime.rt0_go" || last == "runtime.mstart"
+	}
+	return out, nil
+}
+
+// fillBreakpointInfo collects what the breakpoint the current thread
+// stopped on asked for.
+func (d *Debugger) fillBreakpointInfo(t *proc.Target, st *api.DebuggerState) {
+	th := st.CurrentThread
+	if th == nil || th.Breakpoint == nil {
+		return
+	}
+	bp := th.Breakpoint
+	if !bp.Goroutine && bp.Stacktrace == 0 && len(bp.Variables) == 0 && bp.LoadArgs == nil && bp.LoadLocals == nil {
+		return
+	}
+	info := &api.BreakpointInfo{}
+	if bp.Goroutine {
+		info.Goroutine = st.SelectedGoroutine
+	}
+	goid := th.GoroutineID
+	if bp.Stacktrace > 0 {
+		if frames, err := d.goroutineFrames(t, goid, bp.Stacktrace+1); err == nil {
+			for _, f := range frames {
+				info.Stacktrace = append(info.Stacktrace, api.Stackframe{Location: d.pcLocation(f.PC)})
+			}
+		}
+	}
+	if bp.LoadArgs != nil {
+		info.Arguments, _ = d.frameVars(t, goid, 0, *bp.LoadArgs, true)
+	}
+	if bp.LoadLocals != nil {
+		info.Locals, _ = d.frameVars(t, goid, 0, *bp.LoadLocals, false)
+	}
+	for _, expr := range bp.Variables {
+		v, err := d.evalLocked(t, goid, 0, expr, api.LoadConfig{FollowPointers: true, MaxVariableRecurse: 1, MaxStringLen: 64, MaxArrayValues: 64, MaxStructFields: -1})
+		if err != nil {
+			v = &api.Variable{Name: expr, Unreadable: err.Error()}
+		}
+		info.Variables = append(info.Variables, *v)
+	}
+	th.BreakpointInfo = info
+}
+
+// Registers returns the registers of thread tid (0: the selected thread).
+func (d *Debugger) Registers(tid int) (api.Registers, error) {
+	t, unlock, err := d.lockAlive()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if tid == 0 {
+		tid = t.SelectedThread()
+	}
+	ths, err := t.Threads()
+	if err != nil {
+		return nil, err
+	}
+	for _, th := range ths {
+		if th.ID != tid {
+			continue
+		}
+		r := th.Regs
+		list := []struct {
+			name string
+			v    uint64
+			dw   int
+		}{
+			{"Rip", r.Rip, 16}, {"Rsp", r.Rsp, 7}, {"Rax", r.Rax, 0}, {"Rbx", r.Rbx, 3},
+			{"Rcx", r.Rcx, 2}, {"Rdx", r.Rdx, 1}, {"Rdi", r.Rdi, 5}, {"Rsi", r.Rsi, 4},
+			{"Rbp", r.Rbp, 6}, {"R8", r.R8, 8}, {"R9", r.R9, 9}, {"R10", r.R10, 10},
+			{"R11", r.R11, 11}, {"R12", r.R12, 12}, {"R13", r.R13, 13}, {"R14", r.R14, 14},
+			{"R15", r.R15, 15}, {"Orig_rax", r.OrigRax, -1}, {"Cs", r.Cs, 51}, {"Rflags", r.Eflags, 49},
+			{"Ss", r.Ss, 52}, {"Fs_base", r.FsBase, 58}, {"Gs_base", r.GsBase, 59},
+			{"Ds", r.Ds, 53}, {"Es", r.Es, 50}, {"Fs", r.Fs, 54}, {"Gs", r.Gs, 55},
+		}
+		out := make(api.Registers, 0, len(list))
+		for _, e := range list {
+			out = append(out, api.Register{Name: e.name, Value: fmt.Sprintf("%#016x", e.v), DwarfNumber: e.dw})
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("no thread %d", tid)
+}
+
+// FormatRegisters renders registers one per line, names right-aligned.
+func FormatRegisters(regs api.Registers) string {
+	w := 0
+	for _, r := range regs {
+		w = max(w, len(r.Name))
+	}
+	var s []byte
+	for _, r := range regs {
+		s = fmt.Appendf(s, "%*s = %s\n", w, r.Name, r.Value)
+	}
+	return string(s)
+}
+
+// ExamineMemory reads length bytes at addr.
+func (d *Debugger) ExamineMemory(addr uint64, length int) ([]byte, error) {
+	if length < 0 || length > 1<<16 {
+		return nil, fmt.Errorf("len must be between 0 and %d", 1<<16)
+	}
+	t, unlock, err := d.lockAlive()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	buf := make([]byte, length)
+	n, err := t.Process().ReadMemory(buf, addr)
+	if err != nil {
+		return nil, fmt.Errorf("reading %d bytes at %#x: %w", length, addr, err)
+	}
+	return buf[:n], nil
+}
+
+// filterNames returns the names matching the regular expression filter.
+func filterNames(names []string, filter string) ([]string, error) {
+	if filter == "" {
+		return names, nil
+	}
+	re, err := regexp.Compile(filter)
+	if err != nil {
+		return nil, fmt.Errorf("invalid filter %q: %w", filter, err)
+	}
+	var out []string
+	for _, n := range names {
+		if re.MatchString(n) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// Sources lists the source files matching filter (a regexp).
+func (d *Debugger) Sources(filter string) ([]string, error) {
+	all, err := d.bi.Sources()
+	if err != nil {
+		return nil, err
+	}
+	return filterNames(all, filter)
+}
+
+// Functions lists the functions matching filter (a regexp).
+func (d *Debugger) Functions(filter string) ([]string, error) {
+	return filterNames(d.bi.Functions(), filter)
+}
+
+// Types lists the named types of the binary matching filter (a regexp).
+func (d *Debugger) Types(filter string) ([]string, error) {
+	data, err := d.bi.DWARF()
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	r := data.Reader()
+	for {
+		e, err := r.Next()
+		if err != nil {
+			return nil, fmt.Errorf("reading DWARF types: %w", err)
+		}
+		if e == nil {
+			break
+		}
+		if isTypeTag(e.Tag) {
+			if name, ok := e.Val(dwarfAttrName).(string); ok && name != "" {
+				seen[name] = true
+			}
+		}
+		if e.Tag != dwarfTagCompileUnit {
+			r.SkipChildren()
+		}
+	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return filterNames(names, filter)
+}

@@ -1,0 +1,349 @@
+package debugger
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+
+	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
+	"github.com/tinydbg/tinydbg/pkg/proc"
+	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/eval"
+	"github.com/tinydbg/tinydbg/pkg/proc/stack"
+	"github.com/tinydbg/tinydbg/pkg/proc/value"
+	"github.com/tinydbg/tinydbg/service/api"
+)
+
+// varSupport is the per-binary evaluation state, built on first use.
+type varSupport struct {
+	prog *eval.Program
+}
+
+// program returns the evaluation program of the current binary.
+func (d *Debugger) program() (*eval.Program, error) {
+	if d.vars == nil {
+		p, err := eval.NewProgram(d.bi)
+		if err != nil {
+			return nil, err
+		}
+		d.vars = &varSupport{prog: p}
+	}
+	return d.vars.prog, nil
+}
+
+// LoadConfigToValue converts a wire load configuration.
+func LoadConfigToValue(c api.LoadConfig) value.LoadConfig {
+	return value.LoadConfig{
+		FollowPointers: c.FollowPointers, MaxVariableRecurse: c.MaxVariableRecurse,
+		MaxStringLen: c.MaxStringLen, MaxArrayValues: c.MaxArrayValues, MaxStructFields: c.MaxStructFields,
+	}
+}
+
+// ConvertVar describes a loaded value on the wire.
+func ConvertVar(v *value.Variable) api.Variable {
+	out := api.Variable{
+		Name: v.Name, Addr: v.Addr, OnlyAddr: v.OnlyAddr, Type: v.Type, Kind: v.Kind,
+		Value: v.Value, Len: v.Len, Cap: v.Cap, Base: v.Base,
+	}
+	out.RealType = out.Type
+	if v.DwarfType != nil {
+		if rt := godwarf.ResolveTypedef(v.DwarfType); rt != nil && rt.String() != "" {
+			out.RealType = rt.String()
+		}
+	}
+	if v.Unreadable != nil {
+		out.Unreadable = v.Unreadable.Error()
+	}
+	if v.Addr >= eval.SyntheticBase {
+		out.Addr, out.Flags = 0, out.Flags|api.VariableFakeAddress
+	}
+	if len(v.Children) > 0 {
+		out.Children = make([]api.Variable, len(v.Children))
+		for i := range v.Children {
+			out.Children[i] = ConvertVar(&v.Children[i])
+		}
+	}
+	return out
+}
+
+func convertScopeVars(vars []eval.ScopeVar) []api.Variable {
+	out := make([]api.Variable, 0, len(vars))
+	for _, sv := range vars {
+		v := ConvertVar(sv.Var)
+		if sv.Arg {
+			v.Flags |= api.VariableArgument
+		}
+		if sv.Return {
+			v.Flags |= api.VariableReturnArgument
+		}
+		if sv.Shadowed {
+			v.Flags |= api.VariableShadowed
+		}
+		v.DeclLine = int64(sv.DeclLine)
+		out = append(out, v)
+	}
+	return out
+}
+
+// scope builds the evaluation scope of frame of goroutine goid.
+func (d *Debugger) scope(t *proc.Target, goid int64, frame int) (*eval.Scope, error) {
+	prog, err := d.program()
+	if err != nil {
+		return nil, err
+	}
+	frames, err := d.goroutineFrames(t, goid, frame+1)
+	if err != nil && len(frames) <= frame {
+		return nil, err
+	}
+	return prog.FrameScope(t.Process(), frames, frame)
+}
+
+// frameVars loads the arguments (args set) or locals of a frame.
+func (d *Debugger) frameVars(t *proc.Target, goid int64, frame int, cfg api.LoadConfig, args bool) ([]api.Variable, error) {
+	sc, err := d.scope(t, goid, frame)
+	if err != nil {
+		return nil, err
+	}
+	var vars []eval.ScopeVar
+	if args {
+		vars, err = sc.Args(LoadConfigToValue(cfg))
+	} else {
+		vars, err = sc.Locals(LoadConfigToValue(cfg))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return convertScopeVars(vars), nil
+}
+
+// scopeGoroutine resolves the -1 "selected goroutine" convention.
+func (d *Debugger) scopeGoroutine(t *proc.Target, goid int64) int64 {
+	if goid < 0 {
+		return d.selectedG(t)
+	}
+	return goid
+}
+
+// LocalVariables lists the locals of a frame of goroutine goid (-1: selected).
+func (d *Debugger) LocalVariables(goid int64, frame int, cfg api.LoadConfig) ([]api.Variable, error) {
+	t, unlock, err := d.lockAlive()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return d.frameVars(t, d.scopeGoroutine(t, goid), frame, cfg, false)
+}
+
+// FunctionArguments lists the arguments and results of a frame.
+func (d *Debugger) FunctionArguments(goid int64, frame int, cfg api.LoadConfig) ([]api.Variable, error) {
+	t, unlock, err := d.lockAlive()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return d.frameVars(t, d.scopeGoroutine(t, goid), frame, cfg, true)
+}
+
+// errNoExpressions is returned until pkg/proc/eval can evaluate expressions.
+var errNoExpressions = errors.New("expression evaluation is not available yet in this build")
+
+// variableSetter is the evaluator's assignment; it is asserted at run time
+// so this package builds before the evaluator offers it.
+type variableSetter interface {
+	SetVariable(lhs, rhs string) error
+}
+
+// Eval evaluates expr in a frame of goroutine goid (-1: selected).
+func (d *Debugger) Eval(goid int64, frame int, expr string, cfg api.LoadConfig) (*api.Variable, error) {
+	t, unlock, err := d.lockAlive()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return d.evalLocked(t, d.scopeGoroutine(t, goid), frame, expr, cfg)
+}
+
+func (d *Debugger) evalLocked(t *proc.Target, goid int64, frame int, expr string, cfg api.LoadConfig) (*api.Variable, error) {
+	sc, err := d.scope(t, goid, frame)
+	if err != nil {
+		// Package variables need no frame.
+		if v, perr := d.packageVar(t, expr, cfg); perr == nil {
+			return v, nil
+		}
+		return nil, err
+	}
+	v, err := sc.Eval(expr, LoadConfigToValue(cfg))
+	if err != nil {
+		return nil, err
+	}
+	out := ConvertVar(v)
+	return &out, nil
+}
+
+// Set assigns value to the variable or expression symbol in a frame.
+func (d *Debugger) Set(goid int64, frame int, symbol, val string) error {
+	t, unlock, err := d.lockAlive()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	sc, err := d.scope(t, d.scopeGoroutine(t, goid), frame)
+	if err != nil {
+		return err
+	}
+	s, ok := any(sc).(variableSetter)
+	if !ok {
+		return errNoExpressions
+	}
+	return s.SetVariable(symbol, val)
+}
+
+// packageVar loads one package variable by its full name.
+func (d *Debugger) packageVar(t *proc.Target, name string, cfg api.LoadConfig) (*api.Variable, error) {
+	pv, err := d.bi.LookupPackageVar(name)
+	if err != nil {
+		return nil, err
+	}
+	v, err := d.loadPackageVar(t, pv, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+func (d *Debugger) loadPackageVar(t *proc.Target, pv bininfo.PackageVar, cfg api.LoadConfig) (api.Variable, error) {
+	prog, err := d.program()
+	if err != nil {
+		return api.Variable{}, err
+	}
+	typ, err := prog.Types.Type(pv.Type)
+	if err != nil {
+		return api.Variable{}, fmt.Errorf("type of %s: %w", pv.Name, err)
+	}
+	l := &value.Loader{Mem: t.Process(), Types: prog.Types, Funcs: prog}
+	if s, ok := d.bi.Symbol("runtime.types"); ok {
+		l.RuntimeTypes = s.Addr
+	}
+	return ConvertVar(l.Load(pv.Name, pv.Addr, typ, LoadConfigToValue(cfg))), nil
+}
+
+// PackageVariables loads the package variables whose names match filter.
+func (d *Debugger) PackageVariables(filter string, cfg api.LoadConfig) ([]api.Variable, error) {
+	t, unlock, err := d.lockAlive()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	cus, err := d.bi.CompileUnits()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	byName := map[string]bininfo.PackageVar{}
+	for _, cu := range cus {
+		pvs, err := cu.PackageVars()
+		if err != nil {
+			continue
+		}
+		for _, pv := range pvs {
+			if _, dup := byName[pv.Name]; !dup && pv.Addr != 0 {
+				byName[pv.Name] = pv
+				names = append(names, pv.Name)
+			}
+		}
+	}
+	names, err = filterNames(names, filter)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.Variable, 0, len(names))
+	for _, n := range names {
+		v, err := d.loadPackageVar(t, byName[n], cfg)
+		if err != nil {
+			continue
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// returnSite remembers the function being stepped out of, to read its
+// results once it has returned.
+type returnSite struct {
+	fn       *bininfo.Function
+	cfa, sp  uint64
+	selected int64
+}
+
+// returnSiteOf records the innermost frame of the selected goroutine.
+func (d *Debugger) returnSiteOf(t *proc.Target) *returnSite {
+	frames, err := d.goroutineFrames(t, t.SelectedGoroutine(), 1)
+	if err != nil || len(frames) == 0 {
+		return nil
+	}
+	fn := d.bi.PCToFunc(frames[0].PC)
+	if fn == nil {
+		return nil
+	}
+	return &returnSite{fn: fn, cfa: frames[0].CFA, sp: frames[0].SP, selected: t.SelectedGoroutine()}
+}
+
+// returnValues reads the results of rs.fn right after it returned: the
+// registers still hold register-assigned results and the old frame still
+// holds the stack ones, so the function's entry scope with its old frame
+// address describes them.
+func (d *Debugger) returnValues(t *proc.Target, rs *returnSite, cfg api.LoadConfig) []api.Variable {
+	if t.SelectedGoroutine() != rs.selected {
+		return nil
+	}
+	ths, err := t.Threads()
+	if err != nil {
+		return nil
+	}
+	ti := threadRegsOf(ths, rs.selected)
+	if ti == nil {
+		return nil
+	}
+	prog, err := d.program()
+	if err != nil {
+		return nil
+	}
+	regs := ti.Regs
+	fake := regs
+	fake.Rsp, fake.Rip = rs.sp, rs.fn.Entry
+	r := stack.FromRegisters(&fake)
+	r.CFA, r.FrameBase = int64(rs.cfa), int64(rs.cfa)
+	sc, err := prog.PCScope(t.Process(), r, rs.fn.Entry)
+	if err != nil {
+		return []api.Variable{{Name: "?", Unreadable: err.Error()}}
+	}
+	vars, err := sc.Args(LoadConfigToValue(cfg))
+	if err != nil {
+		return []api.Variable{{Name: "?", Unreadable: err.Error()}}
+	}
+	var out []api.Variable
+	for _, v := range convertScopeVars(vars) {
+		if v.Flags&api.VariableReturnArgument != 0 {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// installEvaluator gives the target a breakpoint condition evaluator when
+// the expression evaluator can provide one.
+func (d *Debugger) installEvaluator(t *proc.Target) {
+	if t.Eval != nil {
+		return
+	}
+	t.Eval = func(t *proc.Target, goid int64, expr string) (bool, error) {
+		v, err := d.evalLocked(t, goid, 0, expr, api.LoadConfig{MaxStringLen: 64})
+		if err != nil {
+			return false, err
+		}
+		if v.Kind != reflect.Bool {
+			return false, fmt.Errorf("condition %q is not boolean", expr)
+		}
+		return v.Value == "true", nil
+	}
+}

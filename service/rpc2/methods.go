@@ -1,0 +1,392 @@
+package rpc2
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tinydbg/tinydbg/service/api"
+	"github.com/tinydbg/tinydbg/service/debugger"
+)
+
+// methodTable maps "RPCServer.<Name>" to its handler. Methods Delve has
+// and tinydbg lacks are absent, so they get an "unknown method" error.
+func (s *Server) methodTable() map[string]handler {
+	d := s.d
+	m := map[string]handler{
+		"SetApiVersion": syncH(func(in api.SetAPIVersionIn, _ *api.SetAPIVersionOut) error {
+			if in.APIVersion != 2 {
+				return fmt.Errorf("unknown API version %d: tinydbg speaks API v2 only", in.APIVersion)
+			}
+			return nil
+		}),
+		"GetVersion": syncH(func(_ api.GetVersionIn, out *api.GetVersionOut) error {
+			out.DelveVersion = "tinydbg " + s.cfg.Version
+			out.APIVersion = 2
+			out.Backend = "native"
+			out.TargetGoVersion = d.TargetGoVersion()
+			return nil
+		}),
+		"IsMulticlient": syncH(func(_ IsMulticlientIn, out *IsMulticlientOut) error {
+			out.IsMulticlient = s.cfg.AcceptMulti
+			return nil
+		}),
+		"ProcessPid": syncH(func(_ ProcessPidIn, out *ProcessPidOut) error {
+			out.Pid = d.ProcessPid()
+			return nil
+		}),
+		"LastModified": syncH(func(_ LastModifiedIn, out *LastModifiedOut) error {
+			out.Time = d.LastModified()
+			return nil
+		}),
+		"AttachedToExistingProcess": syncH(func(_ AttachedToExistingProcessIn, out *AttachedToExistingProcessOut) error {
+			out.Answer = d.AttachPid() != 0
+			return nil
+		}),
+		"Recorded": syncH(func(_ RecordedIn, out *RecordedOut) error { return nil }),
+		"FollowExecEnabled": syncH(func(_ FollowExecEnabledIn, out *FollowExecEnabledOut) error {
+			return nil
+		}),
+		"Detach": syncH(func(in DetachIn, _ *DetachOut) error { return d.Detach(in.Kill) }),
+		"CancelNext": syncH(func(_ CancelNextIn, _ *CancelNextOut) error {
+			// Stepping in tinydbg never outlives its command, so there is
+			// never a next to cancel.
+			return nil
+		}),
+		"State": asyncH(func(c *callCtx, in StateIn, out *StateOut) error {
+			c.setup()
+			st, err := d.State(in.NonBlocking)
+			out.State = st
+			return err
+		}),
+		"Restart": asyncH(func(c *callCtx, in RestartIn, out *RestartOut) error {
+			c.setup()
+			if in.Position != "" || in.Rerecord {
+				return errors.New("restarting from a position needs a recording, which tinydbg does not make")
+			}
+			if in.Rebuild {
+				return errors.New("rebuilding on restart is not supported by tinydbg")
+			}
+			var err error
+			out.DiscardedBreakpoints, err = d.Restart(in.ResetArgs, in.NewArgs)
+			return err
+		}),
+		"Command": s.commandHandler(),
+		"GetEvents": asyncH(func(c *callCtx, _ GetEventsIn, out *GetEventsOut) error {
+			c.setup()
+			select {
+			case ev := <-s.events:
+				out.Events = append(out.Events, ev)
+			case <-c.conn.gone:
+				return errors.New("client disconnected")
+			case <-s.stopCh:
+				return errors.New("server stopped")
+			}
+			for len(out.Events) < cap(s.events) {
+				select {
+				case ev := <-s.events:
+					out.Events = append(out.Events, ev)
+				default:
+					return nil
+				}
+			}
+			return nil
+		}),
+
+		"CreateBreakpoint": syncH(func(in CreateBreakpointIn, out *CreateBreakpointOut) error {
+			if in.Suspended {
+				return errors.New("suspended breakpoints are not supported by tinydbg")
+			}
+			bp, err := d.CreateBreakpoint(in.Breakpoint, in.LocExpr)
+			if err != nil {
+				return err
+			}
+			out.Breakpoint = *bp
+			return nil
+		}),
+		"AmendBreakpoint": syncH(func(in AmendBreakpointIn, _ *AmendBreakpointOut) error {
+			return d.AmendBreakpoint(in.Breakpoint)
+		}),
+		"GetBreakpoint": syncH(func(in GetBreakpointIn, out *GetBreakpointOut) error {
+			bp, err := d.GetBreakpoint(in.Id, in.Name)
+			if err != nil {
+				return err
+			}
+			out.Breakpoint = *bp
+			return nil
+		}),
+		"ListBreakpoints": syncH(func(_ ListBreakpointsIn, out *ListBreakpointsOut) error {
+			var err error
+			out.Breakpoints, err = d.Breakpoints()
+			return err
+		}),
+		"ClearBreakpoint": syncH(func(in ClearBreakpointIn, out *ClearBreakpointOut) error {
+			var err error
+			out.Breakpoint, err = d.ClearBreakpoint(in.Id, in.Name)
+			return err
+		}),
+		"ToggleBreakpoint": syncH(func(in ToggleBreakpointIn, out *ToggleBreakpointOut) error {
+			var err error
+			out.Breakpoint, err = d.ToggleBreakpoint(in.Id, in.Name)
+			return err
+		}),
+		"FindLocation": syncH(func(in FindLocationIn, out *FindLocationOut) error {
+			var err error
+			out.Locations, err = d.FindLocation(in.Scope.GoroutineID, in.Scope.Frame, in.Loc)
+			return err
+		}),
+
+		"ListThreads": syncH(func(_ ListThreadsIn, out *ListThreadsOut) error {
+			var err error
+			out.Threads, err = d.Threads()
+			return err
+		}),
+		"GetThread": syncH(func(in GetThreadIn, out *GetThreadOut) error {
+			ths, err := d.Threads()
+			if err != nil {
+				return err
+			}
+			for _, th := range ths {
+				if th.ID == in.Id {
+					out.Thread = th
+					return nil
+				}
+			}
+			return fmt.Errorf("no thread with id %d", in.Id)
+		}),
+		"ListGoroutines": syncH(func(in ListGoroutinesIn, out *ListGoroutinesOut) error {
+			return listGoroutines(d, in, out)
+		}),
+		"Stacktrace": syncH(func(in StacktraceIn, out *StacktraceOut) error {
+			cfg := in.Cfg
+			if cfg == nil && in.Full {
+				cfg = &fullLoadConfig
+			}
+			var err error
+			out.Locations, err = d.Stacktrace(in.Id, in.Depth, in.Skip, cfg)
+			return err
+		}),
+		"ListLocalVars": syncH(func(in ListLocalVarsIn, out *ListLocalVarsOut) error {
+			var err error
+			out.Variables, err = d.LocalVariables(in.Scope.GoroutineID, in.Scope.Frame, in.Cfg)
+			return err
+		}),
+		"ListFunctionArgs": syncH(func(in ListFunctionArgsIn, out *ListFunctionArgsOut) error {
+			var err error
+			out.Args, err = d.FunctionArguments(in.Scope.GoroutineID, in.Scope.Frame, in.Cfg)
+			return err
+		}),
+		"ListPackageVars": syncH(func(in ListPackageVarsIn, out *ListPackageVarsOut) error {
+			var err error
+			out.Variables, err = d.PackageVariables(in.Filter, in.Cfg)
+			return err
+		}),
+		"Eval": syncH(func(in EvalIn, out *EvalOut) error {
+			cfg := in.Cfg
+			if cfg == nil {
+				cfg = &fullLoadConfig
+			}
+			var err error
+			out.Variable, err = d.Eval(in.Scope.GoroutineID, in.Scope.Frame, in.Expr, *cfg)
+			return err
+		}),
+		"Set": syncH(func(in SetIn, _ *SetOut) error {
+			return d.Set(in.Scope.GoroutineID, in.Scope.Frame, in.Symbol, in.Value)
+		}),
+		"ListRegisters": syncH(func(in ListRegistersIn, out *ListRegistersOut) error {
+			if in.Scope != nil && in.Scope.Frame != 0 {
+				return errors.New("registers of outer frames are not supported by tinydbg")
+			}
+			regs, err := d.Registers(in.ThreadID)
+			if err != nil {
+				return err
+			}
+			out.Regs, out.Registers = regs, debugger.FormatRegisters(regs)
+			return nil
+		}),
+		"ExamineMemory": syncH(func(in ExamineMemoryIn, out *ExaminedMemoryOut) error {
+			var err error
+			out.Mem, err = d.ExamineMemory(in.Address, in.Length)
+			out.IsLittleEndian = true
+			return err
+		}),
+		"Disassemble": syncH(func(in DisassembleIn, out *DisassembleOut) error {
+			var err error
+			out.Disassemble, err = d.Disassemble(in.StartPC, in.EndPC, in.Flavour)
+			return err
+		}),
+		"ListSources": syncH(func(in ListSourcesIn, out *ListSourcesOut) error {
+			var err error
+			out.Sources, err = d.Sources(in.Filter)
+			return err
+		}),
+		"ListFunctions": syncH(func(in ListFunctionsIn, out *ListFunctionsOut) error {
+			if in.FollowCalls > 0 {
+				return errors.New("following calls when listing functions is not supported by tinydbg")
+			}
+			var err error
+			out.Funcs, err = d.Functions(in.Filter)
+			return err
+		}),
+		"ListTypes": syncH(func(in ListTypesIn, out *ListTypesOut) error {
+			var err error
+			out.Types, err = d.Types(in.Filter)
+			return err
+		}),
+	}
+	full := make(map[string]handler, len(m))
+	for name, h := range m {
+		full["RPCServer."+name] = h
+	}
+	return full
+}
+
+// fullLoadConfig is what Delve loads when a client gives no configuration.
+var fullLoadConfig = api.LoadConfig{FollowPointers: true, MaxVariableRecurse: 1, MaxStringLen: 64, MaxArrayValues: 64, MaxStructFields: -1}
+
+// commandHandler runs Command. Its parameter is the DebuggerCommand itself.
+func (s *Server) commandHandler() handler {
+	return asyncH(func(c *callCtx, cmd api.DebuggerCommand, out *CommandOut) error {
+		resumes := cmd.Name != api.Halt && cmd.Name != api.SwitchThread && cmd.Name != api.SwitchGoroutine
+		if cmd.WithEvents && resumes {
+			s.event(api.EventResumed)
+			defer s.event(api.EventStopped)
+		}
+		ready := make(chan struct{})
+		go func() {
+			select {
+			case <-ready:
+			case <-c.conn.gone:
+			}
+			c.setup()
+		}()
+		st, err := s.d.Command(cmd, ready)
+		if err != nil {
+			return err
+		}
+		out.State = *st
+		return nil
+	})
+}
+
+// event queues an event for GetEvents, dropping it when nobody reads them.
+func (s *Server) event(k api.EventKind) {
+	select {
+	case s.events <- api.Event{Kind: k}:
+	default:
+	}
+}
+
+// listGoroutines pages, filters and groups goroutines as Delve's
+// ListGoroutines does, for the fields tinydbg knows.
+func listGoroutines(d *debugger.Debugger, in ListGoroutinesIn, out *ListGoroutinesOut) error {
+	for _, f := range in.Filters {
+		switch f.Kind {
+		case api.GoroutineWaitingOnChannel:
+			return errors.New("filtering goroutines by channel is not supported by tinydbg")
+		case api.GoroutineLabel:
+			return errors.New("goroutine labels are not supported by tinydbg")
+		}
+	}
+	if in.GroupBy == api.GoroutineLabel {
+		return errors.New("goroutine labels are not supported by tinydbg")
+	}
+	gs, next, err := d.Goroutines(in.Start, in.Count)
+	if err != nil {
+		return err
+	}
+	out.Nextg = next
+	var kept []*api.Goroutine
+	for _, g := range gs {
+		ok := true
+		for _, f := range in.Filters {
+			if goroutineMatches(g, f) == f.Negated {
+				ok = false
+			}
+		}
+		if ok {
+			kept = append(kept, g)
+		}
+	}
+	if in.GroupBy == api.GoroutineFieldNone {
+		out.Goroutines = kept
+		return nil
+	}
+	maxMembers := in.MaxGroupMembers
+	if maxMembers <= 0 {
+		maxMembers = 10
+	}
+	type group struct {
+		name    string
+		members []*api.Goroutine
+		total   int
+	}
+	var order []*group
+	byName := map[string]*group{}
+	for _, g := range kept {
+		key := goroutineField(g, in.GroupBy)
+		grp := byName[key]
+		if grp == nil {
+			if in.MaxGroups > 0 && len(order) >= in.MaxGroups {
+				out.TooManyGroups = true
+				continue
+			}
+			grp = &group{name: key}
+			byName[key] = grp
+			order = append(order, grp)
+		}
+		grp.total++
+		if len(grp.members) < maxMembers {
+			grp.members = append(grp.members, g)
+		}
+	}
+	for _, grp := range order {
+		out.Groups = append(out.Groups, api.GoroutineGroup{
+			Name: grp.name, Offset: len(out.Goroutines), Count: len(grp.members), Total: grp.total,
+		})
+		out.Goroutines = append(out.Goroutines, grp.members...)
+	}
+	return nil
+}
+
+func locString(l api.Location) string {
+	return fmt.Sprintf("%s:%d %s", l.File, l.Line, l.Function.Name())
+}
+
+// goroutineField renders the field of g used for filtering and grouping.
+func goroutineField(g *api.Goroutine, f api.GoroutineField) string {
+	switch f {
+	case api.GoroutineCurrentLoc:
+		return locString(g.CurrentLoc)
+	case api.GoroutineUserLoc:
+		return locString(g.UserCurrentLoc)
+	case api.GoroutineGoLoc:
+		return locString(g.GoStatementLoc)
+	case api.GoroutineStartLoc:
+		return locString(g.StartLoc)
+	case api.GoroutineRunning:
+		return fmt.Sprintf("running=%v", g.ThreadID != 0)
+	case api.GoroutineUser:
+		return fmt.Sprintf("user=%v", !isSystemStart(g))
+	}
+	return ""
+}
+
+// isSystemStart mirrors the runtime's notion of a system goroutine: one
+// started in package runtime, except runtime.main.
+func isSystemStart(g *api.Goroutine) bool {
+	name := g.StartLoc.Function.Name()
+	return strings.HasPrefix(name, "runtime.") && name != "runtime.main"
+}
+
+func goroutineMatches(g *api.Goroutine, f api.ListGoroutinesFilter) bool {
+	switch f.Kind {
+	case api.GoroutineRunning:
+		return g.ThreadID != 0
+	case api.GoroutineUser:
+		return !isSystemStart(g)
+	case api.GoroutineFieldNone:
+		return true
+	}
+	return strings.Contains(goroutineField(g, f.Kind), f.Arg)
+}
