@@ -132,6 +132,6 @@ func newNativeTarget(p *native.Process, bi *bininfo.BinaryInfo) (*Target, error)
 		bi.Close()
 		return nil, err
 	}
-	t.closeFn = bi.Close
+	t.closeFn, t.bi = bi.Close, bi
 	return t, nil
 }

@@ -76,7 +76,7 @@ func (t *Target) Restart() error {
 // launched target; user breakpoints, ids and the evaluator stay.
 func (t *Target) adopt(nt *Target) {
 	t.proc, t.sym, t.rt, t.bias = nt.proc, nt.sym, nt.rt, nt.bias
-	t.closeFn, t.launched = nt.closeFn, nt.launched
+	t.closeFn, t.launched, t.bi = nt.closeFn, nt.launched, nt.bi
 	t.bps = nt.bps
 	t.userAt = map[uint64]*Breakpoint{}
 	t.steps = nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tinydbg/tinydbg/pkg/proc/arch"
+	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 )
 
 // ErrProcessExited is wrapped by operations on a process that has exited.
@@ -79,7 +80,8 @@ type Target struct {
 
 	exited   bool
 	exitCode int
-	closeFn  func() error // releases the symbols, set by the constructor that opened them
+	closeFn  func() error        // releases the symbols, set by the constructor that opened them
+	bi       *bininfo.BinaryInfo // the binary, when the target was launched or attached here
 
 	// launched records how the process was started, so that a Restart can
 	// start it again; nil for attached processes.
@@ -321,3 +323,8 @@ func (t *Target) selectedThread() (Thread, error) {
 	}
 	return ths[0], nil
 }
+
+// BinInfo returns the binary of a launched or attached target, with the load
+// bias applied, so callers share one symbol index instead of opening another.
+// It is nil for targets built with NewTarget over other symbols.
+func (t *Target) BinInfo() *bininfo.BinaryInfo { return t.bi }

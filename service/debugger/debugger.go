@@ -93,33 +93,12 @@ func (d *Debugger) start() error {
 	if err != nil {
 		return err
 	}
-	path := d.cfg.Path
-	if d.cfg.AttachPid != 0 || path == "" {
-		if path, err = os.Readlink(fmt.Sprintf("/proc/%d/exe", t.Pid())); err != nil {
-			_ = t.Kill()
-			return fmt.Errorf("reading executable of pid %d: %w", t.Pid(), err)
-		}
-		if d.cfg.AttachPid != 0 {
-			d.cfg.Path = path
-		}
+	if d.cfg.AttachPid != 0 {
+		d.cfg.Path = t.BinInfo().Path()
 	}
-	bi, err := bininfo.Open(path)
-	if err != nil {
-		_ = t.Kill()
-		return fmt.Errorf("opening %s: %w", path, err)
-	}
-	entry, err := t.Process().AuxvEntry()
-	if err != nil {
-		_ = t.Kill()
-		bi.Close()
-		return fmt.Errorf("reading AT_ENTRY: %w", err)
-	}
-	// The target's own symbols have the bias applied already; ours must
-	// agree, or every address we report would be off for PIE binaries.
-	bi.SetLoadBias(entry - bi.EntryPoint())
-	if d.bi != nil {
-		d.bi.Close()
-	}
+	// The target opened the binary and applied the load bias; sharing it
+	// keeps one symbol index in memory instead of two.
+	bi := t.BinInfo()
 	d.bi, d.unw, d.vars = bi, stack.New(bi), nil
 	d.tmu.Lock()
 	d.target = t
@@ -213,7 +192,6 @@ func (d *Debugger) Detach(kill bool) error {
 		return nil
 	}
 	d.detached = true
-	defer d.bi.Close()
 	if kill {
 		return d.target.Kill()
 	}
