@@ -9,8 +9,11 @@ LDFLAGS := -X main.version=$(VERSION)
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/tinydbg ./cmd/tinydbg
 
+# compat is its own module (it depends on Delve's client, the main module
+# never does), so it is tested in its own step.
 test: build vet
 	TINYDBG_STRICT=1 $(GO) test -count=1 -timeout 30m ./...
+	cd compat && TINYDBG_STRICT=1 $(GO) test -count=1 -timeout 15m ./...
 
 test-short:
 	$(GO) test -count=1 -short ./...
@@ -18,6 +21,7 @@ test-short:
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '^_fixtures/'))" || (gofmt -l $$(git ls-files '*.go' | grep -v '^_fixtures/'); echo "gofmt needed"; exit 1)
 	$(GO) vet ./...
+	cd compat && $(GO) vet ./...
 
 bench: build
 	./bench/run.sh
