@@ -475,41 +475,52 @@ func TestSignalDuringStepIsKept(t *testing.T) {
 }
 
 // TestDetachPassesPendingSignal checks that a signal the debugger held back
-// during a step reaches the program when the debugger detaches.
+// during a step reaches the program when the debugger detaches. In the
+// goroutines case the signal belongs to a worker thread, so the program dies
+// while later threads are still being detached.
 func TestDetachPassesPendingSignal(t *testing.T) {
 	testenv.RequirePtrace(t)
-	checkNoLeak(t)
-	exe := fixture.Build(t, "basic", fixture.Flavour{})
-	_, w := pipe(t)
-	p, err := Launch(LaunchConfig{Path: exe, Stdout: w})
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := symbol(t, exe, "main.main")
-	orig := textBytes(t, exe, addr, 1)
-	if _, err := p.WriteMemory(addr, []byte{0xCC}); err != nil {
-		t.Fatal(err)
-	}
-	th := continueTo(t, p, StopTrap).Trapped[0]
-	p.WriteMemory(addr, orig)
-	th.SetPC(addr)
-	if err := syscall.Tgkill(p.Pid(), th.ID(), syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := th.StepInstruction(); err != nil {
-		t.Fatalf("StepInstruction: %v", err)
-	}
-	if err := p.Detach(); err != nil {
-		t.Fatalf("Detach: %v", err)
-	}
-	// The ptrace thread that forked the program is gone, so the process is
-	// now an ordinary child of this test process.
-	var ws syscall.WaitStatus
-	if _, err := syscall.Wait4(p.Pid(), &ws, 0, nil); err != nil {
-		t.Fatal(err)
-	}
-	if !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
-		t.Fatalf("program ended with status %#x, want killed by SIGTERM", uint32(ws))
+	for _, tc := range []struct{ fixture, fn string }{{"basic", "main.main"}, {"goroutines", "main.work"}} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			checkNoLeak(t)
+			exe := fixture.Build(t, tc.fixture, fixture.Flavour{})
+			_, w := pipe(t)
+			p, err := Launch(LaunchConfig{Path: exe, Stdout: w})
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr := symbol(t, exe, tc.fn)
+			orig := textBytes(t, exe, addr, 1)
+			if _, err := p.WriteMemory(addr, []byte{0xCC}); err != nil {
+				t.Fatal(err)
+			}
+			ev := continueTo(t, p, StopTrap)
+			p.WriteMemory(addr, orig)
+			for _, other := range ev.Trapped {
+				if err := other.SetPC(addr); err != nil {
+					t.Fatal(err)
+				}
+			}
+			th := ev.Trapped[0]
+			if err := syscall.Tgkill(p.Pid(), th.ID(), syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if err := th.StepInstruction(); err != nil {
+				t.Fatalf("StepInstruction: %v", err)
+			}
+			if err := p.Detach(); err != nil {
+				t.Fatalf("Detach: %v", err)
+			}
+			// The ptrace thread that forked the program is gone or idle, so
+			// the process is now an ordinary child of this test process.
+			var ws syscall.WaitStatus
+			if _, err := syscall.Wait4(p.Pid(), &ws, 0, nil); err != nil {
+				t.Fatal(err)
+			}
+			if !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
+				t.Fatalf("program ended with status %#x, want killed by SIGTERM", uint32(ws))
+			}
+		})
 	}
 }
 
@@ -535,5 +546,52 @@ func TestTwoProcessesConcurrently(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestPartialMemoryAccess reads and writes across the end of a mapping: the
+// accessible part is transferred and counted, and an error says why the rest
+// was not.
+func TestPartialMemoryAccess(t *testing.T) {
+	testenv.RequirePtrace(t)
+	checkNoLeak(t)
+	exe := fixture.Build(t, "basic", fixture.Flavour{})
+	p := launch(t, LaunchConfig{Path: exe})
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", p.Pid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Find a writable mapping followed by a hole.
+	var end uint64
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	for i := 0; i+1 < len(lines); i++ {
+		var s1, e1, s2, e2 uint64
+		var perm string
+		fmt.Sscanf(lines[i], "%x-%x %s", &s1, &e1, &perm)
+		fmt.Sscanf(lines[i+1], "%x-%x", &s2, &e2)
+		if e1 != s2 && strings.HasPrefix(perm, "rw") {
+			end = e1
+			break
+		}
+	}
+	if end == 0 {
+		t.Fatalf("no writable mapping followed by a hole in\n%s", b)
+	}
+	buf := make([]byte, 16)
+	n, err := p.ReadMemory(buf, end-8)
+	if n != 8 || err == nil {
+		t.Fatalf("ReadMemory across %#x = %d, %v; want 8 and an error", end, n, err)
+	}
+	n, err = p.ReadMemory(buf, end)
+	if n != 0 || !errors.Is(err, syscall.EFAULT) {
+		t.Fatalf("ReadMemory of unmapped %#x = %d, %v; want 0, EFAULT", end, n, err)
+	}
+	data := []byte("0123456789abcdef")
+	n, err = p.WriteMemory(end-8, data)
+	if n != 8 || err == nil {
+		t.Fatalf("WriteMemory across %#x = %d, %v; want 8 and an error", end, n, err)
+	}
+	if n, err := p.ReadMemory(buf[:8], end-8); n != 8 || err != nil || string(buf[:8]) != "01234567" {
+		t.Fatalf("read back %q (%d, %v)", buf[:8], n, err)
 	}
 }

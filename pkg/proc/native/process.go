@@ -138,13 +138,14 @@ func (p *Process) Detach() error {
 	return p.do(func() error {
 		p.drainExpectedStops()
 		var firstErr error
-		for _, t := range p.Threads() {
-			sig, extra := t.takePending()
-			if err := ptrace(unix.PTRACE_DETACH, t.tid, 0, uintptr(sig)); err != nil && err != unix.ESRCH && firstErr == nil {
-				firstErr = fmt.Errorf("detaching thread %d: %w", t.tid, err)
-			}
-			for _, s := range extra {
-				_ = unix.Tgkill(p.pid, t.tid, unix.Signal(s.sig))
+		threads := p.Threads()
+		// The leader goes last: if an owed signal makes the program exit
+		// while we detach, the kernel reports the leader only after every
+		// other thread has been reaped.
+		sort.SliceStable(threads, func(i, j int) bool { return threads[j].tid == p.pid })
+		for _, t := range threads {
+			if err := p.detachThread(t); err != nil && firstErr == nil {
+				firstErr = err
 			}
 		}
 		p.mem.Close()
@@ -154,6 +155,39 @@ func (p *Process) Detach() error {
 		p.mu.Unlock()
 		return firstErr
 	})
+}
+
+// detachThread detaches one stopped thread, handing it its owed signals.
+func (p *Process) detachThread(t *Thread) error {
+	sig, extra := t.takePending()
+	for {
+		err := ptrace(unix.PTRACE_DETACH, t.tid, 0, uintptr(sig))
+		if err == nil {
+			break
+		}
+		if err != unix.ESRCH {
+			return fmt.Errorf("detaching thread %d: %w", t.tid, err)
+		}
+		// ESRCH: the thread left its stop because the process is exiting
+		// (a signal passed on to an earlier thread killed it). It stays a
+		// traced zombie until its tracer reaps it, and the tracer thread
+		// may outlive this Process (Go wedges a locked main thread instead
+		// of ending it), so reap it here.
+		ws, werr := waitTid(t.tid)
+		if werr != nil {
+			return nil
+		}
+		if ws.Exited() || ws.Signaled() {
+			if t.tid == p.pid {
+				p.markExited()
+			}
+			return nil
+		}
+	}
+	for _, s := range extra {
+		_ = unix.Tgkill(p.pid, t.tid, unix.Signal(s.sig))
+	}
+	return nil
 }
 
 // Kill kills the process with SIGKILL and reaps it. Killing a process that

@@ -1,0 +1,214 @@
+package trace
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
+	"github.com/tinydbg/tinydbg/pkg/proc"
+	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+)
+
+// Options describe one trace: what to run or attach to, which functions,
+// which backend and how much of each value to load.
+type Options struct {
+	// Regexp selects the traced functions by fully qualified name.
+	Regexp string
+	// Exec is the program to start, with Args; ignored when Pid is set.
+	Exec string
+	Args []string
+	Dir  string
+	// Stdin, Stdout and Stderr of a started program; nil: the tracer's.
+	Stdin, Stdout, Stderr *os.File
+	// Pid is a running process to attach to; it is left running afterwards.
+	Pid int
+	// EBPF selects the uprobe backend, which never stops the program.
+	EBPF bool
+	// Depth is how many pointers are followed in arguments and results.
+	Depth int
+	// Stack is the number of frames printed with each event (ptrace only).
+	Stack int
+}
+
+// Summary is what a trace did, printed on stderr at the end.
+type Summary struct {
+	Backend string // "ptrace" or "ebpf"
+	Funcs   int    // functions traced
+	Probes  int    // probe sites (entries plus returns)
+	Events  uint64
+	Dropped uint64
+	// Exited is set when the program ended during the trace, with its
+	// exit status or the signal that killed it.
+	Exited   bool
+	ExitCode int
+	Signal   int
+	// Interrupted is set when the trace was stopped by cancelling its
+	// context (SIGINT/SIGTERM); the program was detached or killed.
+	Interrupted bool
+}
+
+// String renders the summary as one line.
+func (s Summary) String() string {
+	line := fmt.Sprintf("trace: %d events, %d dropped, %d probes on %d functions, backend %s",
+		s.Events, s.Dropped, s.Probes, s.Funcs, s.Backend)
+	switch {
+	case s.Exited && s.Signal != 0:
+		line += fmt.Sprintf("; program killed by signal %d", s.Signal)
+	case s.Exited:
+		line += fmt.Sprintf("; program exited with status %d", s.ExitCode)
+	case s.Interrupted:
+		line += "; interrupted"
+	}
+	return line
+}
+
+// MatchFuncs returns the functions of bi whose names match re. When none
+// does, the error names the closest function names.
+func MatchFuncs(bi *bininfo.BinaryInfo, re string) ([]*bininfo.Function, error) {
+	rx, err := regexp.Compile(re)
+	if err != nil {
+		return nil, fmt.Errorf("invalid regexp %q: %w", re, err)
+	}
+	var out []*bininfo.Function
+	for _, fn := range bi.FuncsMatching(rx) {
+		if fn.End > fn.Entry {
+			out = append(out, fn)
+		}
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	// The pattern is usually a name, or close to one: the symbol lookup
+	// knows how to suggest near misses for a name.
+	literal := strings.NewReplacer(`\.`, ".", "^", "", "$", "", `\`, "").Replace(re)
+	if _, err := bi.LookupFunc(literal); err != nil {
+		if i := strings.Index(err.Error(), "(did you mean"); i >= 0 {
+			return nil, fmt.Errorf("%w %q %s", errNoFuncs, re, strings.TrimSpace(err.Error()[i:]))
+		}
+	}
+	return nil, fmt.Errorf("%w %q", errNoFuncs, re)
+}
+
+// Run traces the program described by opts, sending every event to sink,
+// until the program exits or ctx is cancelled. A started program is killed
+// on cancellation; an attached one is detached and keeps running, with
+// every breakpoint byte restored. The sink is closed before Run returns.
+func Run(ctx context.Context, opts Options, sink Sink) (sum Summary, err error) {
+	sum.Backend = "ptrace"
+	if opts.EBPF {
+		sum.Backend = "ebpf"
+	}
+	defer func() {
+		if cerr := sink.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+	if _, err := regexp.Compile(opts.Regexp); err != nil {
+		return sum, fmt.Errorf("invalid regexp %q: %w", opts.Regexp, err)
+	}
+	path := opts.Exec
+	if opts.Pid != 0 {
+		if path, err = os.Readlink(fmt.Sprintf("/proc/%d/exe", opts.Pid)); err != nil {
+			return sum, fmt.Errorf("attach %d: %w", opts.Pid, err)
+		}
+	}
+	bi, err := bininfo.Open(path)
+	if err != nil {
+		return sum, err
+	}
+	defer bi.Close()
+	d, err := bi.DWARF()
+	if err != nil {
+		return sum, fmt.Errorf("%s: %w", path, err)
+	}
+	// Validate the pattern on the binary before starting anything.
+	if _, err := MatchFuncs(bi, opts.Regexp); err != nil {
+		return sum, err
+	}
+
+	tg, err := start(opts, path)
+	if err != nil {
+		return sum, err
+	}
+	finished := false
+	defer func() {
+		if finished {
+			return
+		}
+		var end error
+		if opts.Pid != 0 {
+			end = tg.Detach()
+		} else {
+			end = tg.Kill()
+		}
+		if err == nil && end != nil {
+			err = end
+		}
+	}()
+
+	// Function addresses are computed when a unit is first parsed, so the
+	// load bias of a PIE must be known before matching for real; the
+	// validation above may have parsed units at bias 0, so open afresh.
+	bi2, err := bininfo.Open(path)
+	if err != nil {
+		return sum, err
+	}
+	defer bi2.Close()
+	entry, err := tg.Process().AuxvEntry()
+	if err != nil {
+		return sum, fmt.Errorf("reading AT_ENTRY: %w", err)
+	}
+	bi2.SetLoadBias(entry - bi2.EntryPoint())
+	funcs, err := MatchFuncs(bi2, opts.Regexp)
+	if err != nil {
+		return sum, err
+	}
+	sum.Funcs = len(funcs)
+	if d, err = bi2.DWARF(); err != nil {
+		return sum, err
+	}
+	types := godwarf.New(d)
+	needs := Needs{Values: true, Stack: opts.Stack}
+	if n, ok := sink.(interface{ Needs() Needs }); ok {
+		needs = n.Needs()
+		needs.Stack = opts.Stack
+	}
+
+	if opts.EBPF {
+		return runEBPF(ctx, opts, tg, bi2, funcs, sink, sum, &finished)
+	}
+	pt, err := newPtraceTracer(tg, bi2, types, funcs, opts.Depth, needs)
+	if err != nil {
+		return sum, err
+	}
+	sum.Probes = len(pt.sites)
+	res, err := pt.run(ctx, sink)
+	sum.Events = pt.events
+	if err != nil {
+		if errors.Is(err, proc.ErrProcessExited) {
+			finished = true
+		}
+		return sum, err
+	}
+	sum.Interrupted = res.interrupted
+	if !res.interrupted {
+		finished = true
+		sum.Exited = true
+		sum.ExitCode, sum.Signal = res.stop.ExitCode, res.stop.Signal
+	}
+	return sum, nil
+}
+
+// start launches or attaches the target, stopped.
+func start(opts Options, path string) (*proc.Target, error) {
+	if opts.Pid != 0 {
+		return proc.Attach(opts.Pid)
+	}
+	return proc.Launch(path, opts.Args, proc.LaunchConfig{
+		Dir: opts.Dir, Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr,
+	})
+}
