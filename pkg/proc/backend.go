@@ -32,6 +32,11 @@ type Process interface {
 	Kill() error
 	// AuxvEntry returns AT_ENTRY from the auxiliary vector.
 	AuxvEntry() (uint64, error)
+	// Exclusive runs f with the backend's undivided attention: for ptrace,
+	// on its own thread, so the many requests of one stop are not each
+	// handed over separately. It fails without running f once the process
+	// is gone.
+	Exclusive(f func()) error
 }
 
 // Thread is one stopped thread of a Process.

@@ -35,7 +35,9 @@ func (h *trapHit) unwind(t *Target, depth int) ([]Frame, error) {
 
 // Continue resumes every thread until a user breakpoint whose conditions
 // hold, the end of the stepping operation in progress, a halt, or exit.
-func (t *Target) Continue() (Stop, error) {
+func (t *Target) Continue() (Stop, error) { return t.exclusive(t.continueToStop) }
+
+func (t *Target) continueToStop() (Stop, error) {
 	if err := t.checkAlive(); err != nil {
 		return Stop{}, err
 	}

@@ -220,12 +220,16 @@ func (t *Target) locateOrigin(o *stepOrigin) error {
 // Next runs the selected goroutine to the next source line of the current
 // function, stepping over calls; it also stops when the function returns
 // or when a panic runs one of the function's deferred closures.
-func (t *Target) Next() (Stop, error) { return t.lineStep(false) }
+func (t *Target) Next() (Stop, error) {
+	return t.exclusive(func() (Stop, error) { return t.lineStep(false) })
+}
 
 // Step is Next that also enters calls made on the current line to
 // functions with debug info (stopping after their prologue) and deferred
 // calls run on return. Calls into the runtime are stepped over.
-func (t *Target) Step() (Stop, error) { return t.lineStep(true) }
+func (t *Target) Step() (Stop, error) {
+	return t.exclusive(func() (Stop, error) { return t.lineStep(true) })
+}
 
 func (t *Target) lineStep(into bool) (Stop, error) {
 	o, err := t.origin()
@@ -266,7 +270,9 @@ func (t *Target) lineStep(into bool) (Stop, error) {
 // StepOut runs the selected goroutine until the current function returns
 // to its caller (skipping runtime and wrapper frames), or until a deferred
 // call of the function runs because of a panic.
-func (t *Target) StepOut() (Stop, error) {
+func (t *Target) StepOut() (Stop, error) { return t.exclusive(t.stepOut) }
+
+func (t *Target) stepOut() (Stop, error) {
 	o, err := t.origin()
 	if err != nil {
 		return Stop{}, err
@@ -296,7 +302,9 @@ func (t *Target) StepOut() (Stop, error) {
 
 // StepInstruction executes one instruction of the selected thread; the
 // other threads stay stopped.
-func (t *Target) StepInstruction() (Stop, error) {
+func (t *Target) StepInstruction() (Stop, error) { return t.exclusive(t.stepInstruction) }
+
+func (t *Target) stepInstruction() (Stop, error) {
 	if err := t.checkAlive(); err != nil {
 		return Stop{}, err
 	}

@@ -328,3 +328,15 @@ func (t *Target) selectedThread() (Thread, error) {
 // bias applied, so callers share one symbol index instead of opening another.
 // It is nil for targets built with NewTarget over other symbols.
 func (t *Target) BinInfo() *bininfo.BinaryInfo { return t.bi }
+
+// exclusive runs a resume-and-stop operation under Process.Exclusive. When
+// the process is already gone Exclusive cannot run it, so it runs directly
+// and reports the exit the way it always does.
+func (t *Target) exclusive(op func() (Stop, error)) (st Stop, err error) {
+	ran := false
+	_ = t.proc.Exclusive(func() { ran = true; st, err = op() })
+	if !ran {
+		return op()
+	}
+	return st, err
+}

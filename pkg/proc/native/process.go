@@ -27,6 +27,8 @@ type Process struct {
 	detached bool
 	running  bool // a Continue is resuming or waiting
 	halt     bool // RequestHalt was called and Continue has not yet honoured it
+
+	lastProbeRun probeCounts // how the last RunProbes passed its hits over; ptrace thread only
 }
 
 // Thread is one thread (task) of a traced process.
@@ -244,4 +246,12 @@ func (t *Thread) takePending() (int, []pendingSignal) {
 		return 0, all
 	}
 	return all[0].sig, all[1:]
+}
+
+// Exclusive runs f on the ptrace thread. Every call f makes into this
+// package then runs directly instead of being handed to that thread one
+// request at a time, which is what makes a breakpoint stop cheap.
+// f must not wait for another goroutine that itself needs the ptrace thread.
+func (p *Process) Exclusive(f func()) error {
+	return p.do(func() error { f(); return nil })
 }

@@ -2,6 +2,7 @@ package native
 
 import (
 	"runtime"
+	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -13,6 +14,14 @@ import (
 type ptracer struct {
 	reqs chan func() (quit bool)
 	done chan struct{} // closed when the goroutine (and its OS thread) ended
+	// tid is the locked OS thread's id. A request made from that thread
+	// (inside Exclusive) runs directly: a hand-off between goroutines costs
+	// a futex wake-up and an M start, tens of µs each on a VM, and a
+	// breakpoint stop issues dozens of requests.
+	tid atomic.Int32
+	// quitAfter records that a request run directly asked to end the
+	// goroutine; the loop ends once the enclosing request returns.
+	quitAfter bool
 }
 
 func newPtracer() *ptracer {
@@ -26,9 +35,10 @@ func (pt *ptracer) loop() {
 	// terminates the thread instead of reusing it, so no tracee state or
 	// altered personality can leak into other goroutines.
 	runtime.LockOSThread()
+	pt.tid.Store(int32(unix.Gettid()))
 	defer close(pt.done)
 	for f := range pt.reqs {
-		if f() {
+		if f() || pt.quitAfter {
 			return
 		}
 	}
@@ -38,6 +48,12 @@ func (pt *ptracer) loop() {
 // ptrace goroutine ends after it. It reports false when the goroutine had
 // already ended, so f did not run.
 func (pt *ptracer) run(f func() (quit bool)) bool {
+	if pt.onThread() {
+		if f() {
+			pt.quitAfter = true
+		}
+		return true
+	}
 	finished := make(chan struct{})
 	wrapped := func() bool {
 		defer close(finished)
@@ -50,6 +66,12 @@ func (pt *ptracer) run(f func() (quit bool)) bool {
 	}
 	<-finished
 	return true
+}
+
+// onThread reports whether the caller runs on the ptrace thread. Only the
+// locked goroutine can run there, so a match means we are inside a request.
+func (pt *ptracer) onThread() bool {
+	return int(pt.tid.Load()) == unix.Gettid()
 }
 
 // ptrace issues a raw ptrace request; x/sys lacks variants passing a signal
