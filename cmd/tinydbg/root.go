@@ -21,7 +21,10 @@ their clients feel at home.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersionCommand())
+	o := &options{}
+	addSessionFlags(root, o)
+	root.AddCommand(newVersionCommand(), newDebugCommand(o), newExecCommand(o), newTestCommand(o),
+		newAttachCommand(o), newConnectCommand(o), newTraceCommand())
 	return root
 }
 

@@ -1,0 +1,18 @@
+package main
+
+import (
+	"net"
+
+	"github.com/tinydbg/tinydbg/pkg/terminal"
+	"github.com/tinydbg/tinydbg/service/rpc2"
+)
+
+// newClient negotiates API v2 on conn and wraps the client for the terminal.
+func newClient(conn net.Conn) (terminal.Client, error) {
+	c, err := rpc2.NewClientFromConn(conn)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return terminal.NewRPCClient(c), nil
+}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tinydbg/tinydbg/pkg/terminal"
+	"github.com/tinydbg/tinydbg/service/debugger"
+)
+
+// addSessionFlags registers Delve's flags for commands that start a session.
+func addSessionFlags(root *cobra.Command, o *options) {
+	f := root.PersistentFlags()
+	f.BoolVar(&o.headless, "headless", false, "Run the debug server only, in headless mode.")
+	f.StringVarP(&o.listen, "listen", "l", "127.0.0.1:0", "Debugging server listen address (host:port, or unix:/path for a unix socket).")
+	f.BoolVar(&o.acceptMulti, "accept-multiclient", false, "Allows a headless server to accept multiple client connections, one after the other.")
+	f.IntVar(&o.apiVersion, "api-version", 2, "Selects JSON-RPC API version when headless (only 2 is supported).")
+	f.StringVar(&o.initFile, "init", "", "Init file, executed by the terminal client.")
+	f.StringVar(&o.wd, "wd", "", "Working directory for running the program.")
+	f.StringVar(&o.buildFlags, "build-flags", "", "Build flags, to be passed to the compiler (debug and test).")
+}
+
+// splitAtDash splits cobra args into the command's own and the program's
+// (those after "--").
+func splitAtDash(cmd *cobra.Command, args []string) ([]string, []string) {
+	if i := cmd.ArgsLenAtDash(); i >= 0 {
+		return args[:i], args[i:]
+	}
+	return args, nil
+}
+
+func newExecCommand(o *options) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "exec <path/to/binary> [-- args...]",
+		Short: "Execute a precompiled binary, and begin a debug session.",
+		Long: `Execute a precompiled binary and begin a debug session.
+
+The binary should be built with optimizations disabled
+(-gcflags="all=-N -l") for the best debugging experience.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			own, progArgs := splitAtDash(cmd, args)
+			if len(own) != 1 {
+				return fmt.Errorf("exec needs exactly one binary, got %d arguments (put program arguments after --)", len(own))
+			}
+			path, err := filepath.Abs(own[0])
+			if err != nil {
+				return err
+			}
+			if err := checkExecutable(path); err != nil {
+				return err
+			}
+			return runSession(o, debugger.Config{Path: path, Args: progArgs, WorkingDir: o.wd}, cmd.OutOrStdout())
+		},
+	}
+	c.Flags().BoolVar(&o.cont, "continue", false, "Continue the debugged process on start.")
+	return c
+}
+
+func newDebugCommand(o *options) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "debug [package] [-- args...]",
+		Short: "Compile and begin debugging main package in current directory, or the package specified.",
+		Long: `Compile the program with optimizations disabled, start it and begin a
+debug session. The binary is removed when the session ends, unless
+--output names where to keep it.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			own, progArgs := splitAtDash(cmd, args)
+			if len(own) > 1 {
+				return fmt.Errorf("debug takes at most one package, got %d (put program arguments after --)", len(own))
+			}
+			pkg := "."
+			if len(own) == 1 {
+				pkg = own[0]
+			}
+			bin, cleanup, err := buildBinary(o, pkg, false)
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			return runSession(o, debugger.Config{Path: bin, Args: progArgs, WorkingDir: o.wd}, cmd.OutOrStdout())
+		},
+	}
+	c.Flags().StringVarP(&o.output, "output", "o", "", "Output path for the binary.")
+	c.Flags().BoolVar(&o.cont, "continue", false, "Continue the debugged process on start.")
+	return c
+}
+
+func newTestCommand(o *options) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "test [package] [-- test flags...]",
+		Short: "Compile test binary and begin debugging program.",
+		Long: `Compile a test binary with optimizations disabled and begin a debug
+session. Test flags go after --, e.g. tinydbg test ./pkg -- -test.run TestFoo.
+The test runs in the package's directory, as go test does.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			own, progArgs := splitAtDash(cmd, args)
+			if len(own) > 1 {
+				return fmt.Errorf("test takes at most one package, got %d (put test flags after --)", len(own))
+			}
+			pkg := "."
+			if len(own) == 1 {
+				pkg = own[0]
+			}
+			bin, cleanup, err := buildBinary(o, pkg, true)
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			wd := o.wd
+			if wd == "" {
+				if dir, err := packageDir(pkg); err == nil {
+					wd = dir
+				}
+			}
+			return runSession(o, debugger.Config{Path: bin, Args: progArgs, WorkingDir: wd}, cmd.OutOrStdout())
+		},
+	}
+	c.Flags().StringVarP(&o.output, "output", "o", "", "Output path for the binary.")
+	c.Flags().BoolVar(&o.cont, "continue", false, "Continue the debugged process on start.")
+	return c
+}
+
+func newAttachCommand(o *options) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "attach <pid>",
+		Short: "Attach to running process and begin debugging.",
+		Long:  "Attach to an already running Go process and begin a debug session. Quitting asks whether to kill it.",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pid, err := strconv.Atoi(args[0])
+			if err != nil {
+				return fmt.Errorf("invalid pid %q: must be a number", args[0])
+			}
+			if err := checkAttachable(pid); err != nil {
+				return err
+			}
+			return runSession(o, debugger.Config{AttachPid: pid}, cmd.OutOrStdout())
+		},
+	}
+	c.Flags().BoolVar(&o.cont, "continue", false, "Continue the debugged process on start.")
+	return c
+}
+
+func newConnectCommand(o *options) *cobra.Command {
+	return &cobra.Command{
+		Use:   "connect <addr>",
+		Short: "Connect to a headless debug server with a terminal client.",
+		Long:  "Connect to a running headless server, given as host:port or unix:/path/to/socket.",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			conn, err := dial(args[0])
+			if err != nil {
+				return err
+			}
+			client, err := newClient(conn)
+			if err != nil {
+				return err
+			}
+			code, err := runTerminal(o, client, terminal.Config{Remote: true})
+			conn.Close()
+			if err != nil {
+				return err
+			}
+			if code != 0 {
+				return exitCodeError{code}
+			}
+			return nil
+		},
+	}
+}
+
+// exitWith ends the process with the code an error asks for.
+func exitWith(err error) {
+	if e, ok := err.(exitCodeError); ok {
+		os.Exit(e.code)
+	}
+	fmt.Fprintln(os.Stderr, "Error:", err)
+	os.Exit(1)
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/tinydbg/tinydbg/internal/fixture"
+	"github.com/tinydbg/tinydbg/internal/testenv"
+)
+
+// traceCLI runs the trace command in-process and returns what it printed
+// on stderr (the trace and the summary).
+func traceCLI(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := newTraceCommand()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	return out.String(), err
+}
+
+func TestTraceCommandExec(t *testing.T) {
+	testenv.RequirePtrace(t)
+	bin := fixture.Build(t, "traceprog", fixture.Flavour{})
+	out, err := traceCLI(t, "--exec", bin, `^main\.weigh$`, "--", "exit", "7")
+	var ec exitCodeError
+	if !errors.As(err, &ec) || ec.code != 7 {
+		t.Fatalf("error %v, want exit status 7", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 7 || lines[0] != `> goroutine(1): main.weigh(*main.Item {Weight: 1, Tag: "t1"})` ||
+		lines[1] != ">> goroutine(1): main.weigh => (4)" ||
+		lines[6] != "trace: 6 events, 0 dropped, 2 probes on 1 functions, backend ptrace; program exited with status 7" {
+		t.Fatalf("output:\n%s", out)
+	}
+}
+
+func TestTraceCommandBuildsPackage(t *testing.T) {
+	testenv.RequirePtrace(t)
+	t.Chdir(filepath.Join(fixture.Dir(), "traceprog"))
+	perf := filepath.Join(t.TempDir(), "p.json")
+	out, err := traceCLI(t, "--format", "json", "--perfetto", perf, "--timestamp", `^main\.work$`)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 7 || !strings.HasPrefix(lines[0], `{"kind":"call","goroutine":1,"thread":`) ||
+		!strings.Contains(lines[0], `"function":"main.work","args":[{"name":"n","type":"int","value":"1"}`) ||
+		lines[6] != "trace: 6 events, 0 dropped, 3 probes on 1 functions, backend ptrace; program exited with status 0" {
+		t.Fatalf("output:\n%s", out)
+	}
+	b, err := os.ReadFile(perf)
+	if err != nil || strings.Count(string(b), `"ph":"X"`) != 3 {
+		t.Fatalf("perfetto file: %v\n%s", err, b)
+	}
+}
+
+func TestTraceCommandTimestampAndErrors(t *testing.T) {
+	testenv.RequirePtrace(t)
+	bin := fixture.Build(t, "traceprog", fixture.Flavour{Optimized: true})
+	out, err := traceCLI(t, "-e", bin, "--timestamp", "-v", "1", `^main\.weigh$`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := strings.SplitN(out, "\n", 2)[0]
+	if !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z > goroutine\(1\): main\.weigh\(it: \*main\.Item \{Weight: 1, Tag: "t1"\}\)$`).MatchString(first) {
+		t.Fatalf("first line %q", first)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-e", bin}, "you must supply a regexp for functions to trace"},
+		{[]string{"-e", bin, "pkg", "re"}, "cannot specify package when using --exec"},
+		{[]string{"-e", bin, "--format", "xml", "re"}, `unknown --format "xml": want text, json or graph`},
+		{[]string{"-e", bin, `main\.wrk$`}, `no function matches "main\\.wrk$" (did you mean main.work`},
+	} {
+		out, err := traceCLI(t, tc.args...)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Fatalf("%v: error %v, want %q\n%s", tc.args, err, tc.want, out)
+		}
+	}
+}

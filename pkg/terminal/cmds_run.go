@@ -1,0 +1,356 @@
+package terminal
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/tinydbg/tinydbg/service/api"
+)
+
+func runCommands() []*command {
+	return []*command{
+		{names: []string{"continue", "c"}, group: groupRun, fn: continueCmd,
+			help: "Run until breakpoint or program termination.\n\n\tcontinue [<locspec>]\n\nWith a location, a temporary breakpoint is set there and cleared once the program stops."},
+		{names: []string{"next", "n"}, group: groupRun, allowed: scopePrefix, fn: nextCmd,
+			help: "Step over to next source line.\n\n\tnext [count]\n\nOptional [count] repeats the step that many times."},
+		{names: []string{"step", "s"}, group: groupRun, allowed: scopePrefix, fn: stepCmd,
+			help: "Single step through program."},
+		{names: []string{"stepout", "so"}, group: groupRun, allowed: scopePrefix, fn: stepOutCmd,
+			help: "Step out of the current function."},
+		{names: []string{"step-instruction", "si", "stepi"}, group: groupRun, allowed: scopePrefix, fn: stepInstructionCmd,
+			help: "Single step a single cpu instruction."},
+		{names: []string{"next-instruction", "ni", "nexti"}, group: groupRun, allowed: scopePrefix, fn: nextInstructionCmd,
+			help: "Single step a single cpu instruction, skipping function calls."},
+		{names: []string{"restart", "r"}, group: groupRun, fn: restartCmd,
+			help: "Restart process.\n\n\trestart\n\nThe process is killed and started again with the same arguments; breakpoints are kept."},
+		{names: []string{"exit", "quit", "q"}, group: groupOther, fn: exitCmd,
+			help: "Exit the debugger.\n\n\texit [-c]\n\nWhen connected to a headless instance started with --accept-multiclient, -c leaves the target running."},
+	}
+}
+
+// errNotTopFrame refuses stepping while a caller's frame is selected, since
+// stepping always starts from the innermost frame.
+var errNotTopFrame = errors.New("not on topmost frame")
+
+// exitedError turns a stop caused by the end of the process into the
+// error the user is shown.
+func exitedError(st *api.DebuggerState, err error) (*api.DebuggerState, error) {
+	if err == nil && st != nil && st.Exited {
+		return nil, fmt.Errorf("Process %d has exited with status %d", st.Pid, st.ExitStatus)
+	}
+	return st, err
+}
+
+// switchForScope selects the goroutine named by a "goroutine N" prefix
+// before a stepping command, which always steps the selected goroutine.
+func switchForScope(t *Term, ctx callCtx) error {
+	if ctx.scope.GoroutineID > 0 {
+		if _, err := t.client.SwitchGoroutine(ctx.scope.GoroutineID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func continueCmd(t *Term, ctx callCtx, args string) error {
+	if args != "" {
+		bps, err := setBreakpoint(t, ctx, args, false)
+		if err != nil && !strings.Contains(err.Error(), "exists") {
+			return err
+		}
+		defer func() {
+			for _, bp := range bps {
+				if _, err := t.client.ClearBreakpoint(bp.ID); err != nil {
+					fmt.Fprintf(t.errOut, "failed to clear temporary breakpoint %d: %v\n", bp.ID, err)
+				}
+			}
+		}()
+	}
+	t.frame = 0
+	t.setRunning(true)
+	var last *api.DebuggerState
+	for st := range t.client.Continue() {
+		if st.Err != nil {
+			t.setRunning(false)
+			printContextNow(t)
+			return st.Err
+		}
+		if st.Exited {
+			t.setRunning(false)
+			return fmt.Errorf("Process %d has exited with status %d", st.Pid, st.ExitStatus)
+		}
+		printContext(t, st)
+		last = st
+	}
+	t.setRunning(false)
+	if last == nil {
+		return errors.New("continue returned no state")
+	}
+	t.printSource(last.CurrentThread)
+	t.afterStop()
+	return nil
+}
+
+// finishStep prints where a step ended; when another breakpoint
+// interrupted it, the step is cancelled and the user told why.
+func finishStep(t *Term, st *api.DebuggerState, op string, showSource bool) error {
+	defer t.afterStop()
+	if st.NextInProgress {
+		fmt.Fprintf(t.out, "\tbreakpoint hit during %s, stopping here (%s cancelled)\n", op, op)
+		if err := t.client.CancelNext(); err != nil {
+			return err
+		}
+	}
+	if showSource {
+		t.printSource(st.CurrentThread)
+	}
+	return nil
+}
+
+func stepWith(t *Term, ctx callCtx, op string, fn func() (*api.DebuggerState, error)) error {
+	if err := switchForScope(t, ctx); err != nil {
+		return err
+	}
+	if t.frame != 0 {
+		return errNotTopFrame
+	}
+	t.setRunning(true)
+	st, err := exitedError(fn())
+	t.setRunning(false)
+	if err != nil {
+		printContextNow(t)
+		return err
+	}
+	printContext(t, st)
+	return finishStep(t, st, op, true)
+}
+
+func nextCmd(t *Term, ctx callCtx, args string) error {
+	count := 1
+	if args != "" {
+		n, err := strconv.Atoi(args)
+		if err != nil || n <= 0 {
+			return errors.New("Invalid next count")
+		}
+		count = n
+	}
+	for i := 0; i < count-1; i++ {
+		st, err := exitedError(t.client.Next())
+		if err != nil {
+			printContextNow(t)
+			return err
+		}
+		if st.NextInProgress {
+			printContext(t, st)
+			return finishStep(t, st, "next", true)
+		}
+	}
+	return stepWith(t, ctx, "next", t.client.Next)
+}
+
+func stepCmd(t *Term, ctx callCtx, args string) error {
+	return stepWith(t, ctx, "step", t.client.Step)
+}
+
+func stepOutCmd(t *Term, ctx callCtx, args string) error {
+	return stepWith(t, ctx, "stepout", t.client.StepOut)
+}
+
+func stepInstructionCmd(t *Term, ctx callCtx, args string) error {
+	return stepWith(t, ctx, "step-instruction", func() (*api.DebuggerState, error) { return t.client.StepInstruction(false) })
+}
+
+func nextInstructionCmd(t *Term, ctx callCtx, args string) error {
+	return stepWith(t, ctx, "next-instruction", func() (*api.DebuggerState, error) { return t.client.StepInstruction(true) })
+}
+
+func restartCmd(t *Term, ctx callCtx, args string) error {
+	if args != "" {
+		return errors.New("restart does not take arguments: the program restarts with its original ones")
+	}
+	discarded, err := t.client.Restart(false)
+	if err != nil {
+		return err
+	}
+	for _, d := range discarded {
+		fmt.Fprintf(t.out, "Discarded %s at %s: %s\n", bpName(d.Breakpoint, true), bpLocation(d.Breakpoint), d.Reason)
+	}
+	t.frame = 0
+	fmt.Fprintln(t.out, "Process restarted with PID", t.client.ProcessPid())
+	return nil
+}
+
+func exitCmd(t *Term, ctx callCtx, args string) error {
+	switch args {
+	case "":
+		return ErrExit
+	case "-c":
+		if !t.client.IsMulticlient() {
+			return errors.New("not connected to an --accept-multiclient server")
+		}
+		if err := t.client.Disconnect(true); err != nil {
+			return err
+		}
+		return errExitNow
+	}
+	return fmt.Errorf("unknown option %q to exit", args)
+}
+
+// errExitNow ends the session without the usual questions and cleanup,
+// because the server was already told what to do.
+var errExitNow = fmt.Errorf("%w (disconnected)", ErrExit)
+
+// printContextNow prints the current position, if there is one, after a
+// command failed part way.
+func printContextNow(t *Term) {
+	st, err := t.client.GetState()
+	if err != nil || st == nil || st.CurrentThread == nil {
+		return
+	}
+	printContext(t, st)
+}
+
+// printContext prints the "> func() file:line" banner for the stop: first
+// for other threads sitting on breakpoints, then for the selected one.
+func printContext(t *Term, st *api.DebuggerState) {
+	for _, th := range st.Threads {
+		if st.CurrentThread != nil && th.ID == st.CurrentThread.ID {
+			continue
+		}
+		if th.Breakpoint != nil {
+			printThreadContext(t, th)
+		}
+	}
+	if st.CurrentThread == nil {
+		fmt.Fprintln(t.out, "No current thread available")
+		return
+	}
+	th := st.CurrentThread
+	if st.SelectedGoroutine != nil && st.SelectedGoroutine.ThreadID != th.ID {
+		th = nil
+		for _, o := range st.Threads {
+			if o.ID == st.SelectedGoroutine.ThreadID {
+				th = o
+			}
+		}
+		if th == nil {
+			loc := st.SelectedGoroutine.CurrentLoc
+			printLocation(t, loc.Function, loc.File, loc.Line, loc.PC)
+			return
+		}
+	}
+	if th.File == "" {
+		fmt.Fprintf(t.out, "Stopped at: %#x\n", th.PC)
+		fmt.Fprintln(t.out, "=>   1:\tno source available")
+		return
+	}
+	printThreadContext(t, th)
+	if st.When != "" {
+		fmt.Fprintln(t.out, st.When)
+	}
+}
+
+func printLocation(t *Term, fn *api.Function, file string, line int, pc uint64) {
+	fmt.Fprintf(t.out, "> %s() %s:%d (PC: %#x)\n", fn.Name(), formatPath(file), line, pc)
+	if fn != nil && fn.Optimized {
+		fmt.Fprintln(t.out, optimizedWarning)
+	}
+}
+
+const optimizedWarning = "Warning: debugging optimized function"
+
+func printThreadContext(t *Term, th *api.Thread) {
+	bp := th.Breakpoint
+	if bp == nil {
+		printLocation(t, th.Function, th.File, th.Line, th.PC)
+		printReturnValues(t, th)
+		return
+	}
+	var args []string
+	if th.BreakpointInfo != nil && bp.LoadArgs != nil && *bp.LoadArgs == shortLoad {
+		for i := range th.BreakpointInfo.Arguments {
+			a := &th.BreakpointInfo.Arguments[i]
+			if a.Flags&api.VariableArgument != 0 {
+				args = append(args, oneLine(a))
+			}
+		}
+	}
+	name := ""
+	switch {
+	case bp.WatchExpr != "":
+		name = fmt.Sprintf("watchpoint on [%s] ", bp.WatchExpr)
+	case bp.Name != "":
+		name = fmt.Sprintf("[%s] ", bp.Name)
+	case !bp.Tracepoint:
+		name = fmt.Sprintf("[Breakpoint %d] ", bp.ID)
+	}
+	hits := fmt.Sprintf("hits total:%d", bp.TotalHitCount)
+	if n, ok := bp.HitCount[strconv.FormatInt(th.GoroutineID, 10)]; ok {
+		hits = fmt.Sprintf("hits goroutine(%d):%d total:%d", th.GoroutineID, n, bp.TotalHitCount)
+	}
+	fmt.Fprintf(t.out, "> %s%s(%s) %s:%d (%s) (PC: %#x)\n", name, th.Function.Name(), strings.Join(args, ", "),
+		formatPath(th.File), th.Line, hits, th.PC)
+	if th.Function != nil && th.Function.Optimized {
+		fmt.Fprintln(t.out, optimizedWarning)
+	}
+	printReturnValues(t, th)
+	printBreakpointInfo(t, th)
+}
+
+func printReturnValues(t *Term, th *api.Thread) {
+	if th.ReturnValues == nil {
+		return
+	}
+	fmt.Fprintln(t.out, "Values returned:")
+	for i := range th.ReturnValues {
+		v := &th.ReturnValues[i]
+		fmt.Fprintf(t.out, "\t%s: %s\n", v.Name, multiLine(v, "\t", ""))
+	}
+	fmt.Fprintln(t.out)
+}
+
+// printBreakpointInfo prints what an "on" command asked the breakpoint to collect.
+func printBreakpointInfo(t *Term, th *api.Thread) {
+	info := th.BreakpointInfo
+	if info == nil {
+		return
+	}
+	if info.Goroutine != nil {
+		writeGoroutineLong(t, info.Goroutine, "\t")
+	}
+	for i := range info.Variables {
+		v := &info.Variables[i]
+		fmt.Fprintf(t.out, "\t%s: %s\n", v.Name, multiLine(v, "\t", ""))
+	}
+	for i := range info.Locals {
+		v := &info.Locals[i]
+		fmt.Fprintf(t.out, "\t%s: %s\n", v.Name, oneLine(v))
+	}
+	if info.Stacktrace != nil {
+		fmt.Fprintln(t.out, "\tStack:")
+		printStack(t, info.Stacktrace, "\t\t", false)
+	}
+}
+
+// afterStop runs what the user asked to see at every stop.
+func (t *Term) afterStop() {
+	for i, expr := range t.display {
+		if expr == "" {
+			continue
+		}
+		verb, e := splitVerb(expr)
+		v, err := t.client.EvalVariable(api.EvalScope{GoroutineID: -1}, e, shortLoad)
+		if err != nil {
+			if strings.Contains(err.Error(), "exited") {
+				return
+			}
+			fmt.Fprintf(t.out, "%d: %s = error %v\n", i, e, err)
+			continue
+		}
+		var b strings.Builder
+		writeVar(&b, v, fmtOpts{top: true, withType: true, verb: verb}, "")
+		fmt.Fprintf(t.out, "%d: %s = %s\n", i, v.Name, b.String())
+	}
+}

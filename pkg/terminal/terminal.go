@@ -1,0 +1,335 @@
+// Package terminal is tinydbg's interactive command line. It speaks Delve's
+// command language and prints Delve's output shapes, and it reaches the
+// debugger only through a service Client, so a local session (in-process
+// server over a pipe) and a remote one (connect) share one code path.
+package terminal
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/go-delve/liner"
+	"golang.org/x/sys/unix"
+
+	"github.com/tinydbg/tinydbg/service/api"
+)
+
+// Config tunes a Term; the zero value reads os.Stdin and writes os.Stdout.
+type Config struct {
+	// Stdin, Stdout and Stderr default to the process's own.
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// InitFile names a file of commands to run before the first prompt.
+	InitFile string
+	// HistoryFile overrides the history location; "-" disables history.
+	HistoryFile string
+	// Attached says the target was attached to rather than started, so
+	// quitting asks before killing it.
+	Attached bool
+	// Remote says the server lives in another process (connect), so
+	// quitting asks whether to stop it.
+	Remote bool
+}
+
+// Term is one REPL session on top of a Client.
+type Term struct {
+	client  Client
+	conf    Config
+	out     io.Writer
+	errOut  io.Writer
+	cmds    []*command
+	frame   int // frame selected with frame/up/down, reset by every stop
+	set     settings
+	display []string
+	// waitReasons caches the target runtime's names for wait reasons.
+	waitReasons map[int64]string
+	// funcCache and sourceCache feed tab completion; the binary never changes under us.
+	funcCache, sourceCache []string
+
+	in      *bufio.Reader // non-tty input: one command per line
+	line    *liner.State  // tty input with editing, history and completion
+	histFn  string
+	lastCmd string
+
+	mu      sync.Mutex
+	running bool // a continue/step is in flight; SIGINT halts it
+}
+
+// ErrExit is returned by a command that ends the session.
+var ErrExit = errors.New("exit requested")
+
+// New builds a terminal for client.
+func New(client Client, conf Config) *Term {
+	if conf.Stdin == nil {
+		conf.Stdin = os.Stdin
+	}
+	if conf.Stdout == nil {
+		conf.Stdout = os.Stdout
+	}
+	if conf.Stderr == nil {
+		conf.Stderr = os.Stderr
+	}
+	t := &Term{client: client, conf: conf, out: conf.Stdout, errOut: conf.Stderr, set: defaultSettings()}
+	t.cmds = t.commandTable()
+	return t
+}
+
+// isTerminal reports whether r is an interactive terminal.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+// HistoryPath is where command history is kept: $XDG_CONFIG_HOME/tinydbg/history,
+// else ~/.config/tinydbg/history.
+func HistoryPath() (string, error) {
+	dir := os.Getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("locating history: %w", err)
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "tinydbg", "history"), nil
+}
+
+const prompt = "(tinydbg) "
+
+// Run reads and executes commands until exit or end of input, and returns
+// the process exit code the session asks for.
+func (t *Term) Run() (int, error) {
+	interactive := isTerminal(t.conf.Stdin)
+	if interactive {
+		t.line = liner.NewLiner()
+		t.line.SetCtrlCAborts(true)
+		t.line.SetTabCompletionStyle(liner.TabPrints)
+		t.line.SetCompleter(t.complete)
+		t.loadHistory()
+		defer func() {
+			t.saveHistory()
+			t.line.Close()
+		}()
+		fmt.Fprintln(t.out, "Type 'help' for list of commands.")
+	} else {
+		t.in = bufio.NewReader(t.conf.Stdin)
+	}
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT)
+	defer signal.Stop(sig)
+	go t.haltOnInterrupt(sig)
+
+	if t.conf.InitFile != "" {
+		if err := t.sourceFile(t.conf.InitFile); err != nil {
+			if errors.Is(err, ErrExit) {
+				return t.quit()
+			}
+			fmt.Fprintf(t.errOut, "Error executing init file: %v\n", err)
+		}
+	}
+	for {
+		cmdline, err := t.readLine(prompt)
+		if err == liner.ErrPromptAborted {
+			continue // Ctrl-C at the prompt only clears the line
+		}
+		if err != nil {
+			if interactive {
+				fmt.Fprintln(t.out, "exit")
+			}
+			return t.quit()
+		}
+		if strings.TrimSpace(cmdline) == "" {
+			if !interactive {
+				continue // blank script lines are not "repeat last"
+			}
+			cmdline = t.lastCmd
+		}
+		t.lastCmd = cmdline
+		if err := t.Call(cmdline); err != nil {
+			if err == errExitNow {
+				return 0, nil
+			}
+			if errors.Is(err, ErrExit) {
+				return t.quit()
+			}
+			t.reportError(err)
+		}
+	}
+}
+
+// reportError prints a failed command's error the way Delve does: a
+// process exit is news, anything else is a failure.
+func (t *Term) reportError(err error) {
+	if strings.Contains(err.Error(), "exited") {
+		fmt.Fprintln(t.errOut, err.Error())
+		return
+	}
+	fmt.Fprintf(t.errOut, "Command failed: %v\n", err)
+}
+
+// readLine reads one command from the tty (with editing) or from the script.
+func (t *Term) readLine(p string) (string, error) {
+	if t.line != nil {
+		s, err := t.line.Prompt(p)
+		if err != nil {
+			return "", err
+		}
+		if strings.TrimSpace(s) != "" {
+			t.line.AppendHistory(s)
+		}
+		return s, nil
+	}
+	s, err := t.in.ReadString('\n')
+	if err != nil && (err != io.EOF || s == "") {
+		return "", err
+	}
+	return strings.TrimRight(s, "\r\n"), nil
+}
+
+// yesNo asks a question; scripts answer it on their next line, and end of
+// input takes the default.
+func (t *Term) yesNo(question string, def bool) bool {
+	if t.line == nil {
+		fmt.Fprint(t.out, question)
+	}
+	for {
+		s, err := t.readLine(question)
+		if t.line == nil {
+			fmt.Fprintln(t.out) // the script's answer is not echoed
+		}
+		if err != nil {
+			return def
+		}
+		switch strings.ToLower(strings.TrimSpace(s)) {
+		case "":
+			return def
+		case "y", "yes":
+			return true
+		case "n", "no":
+			return false
+		}
+		fmt.Fprintln(t.out, "Please answer yes or no.")
+	}
+}
+
+// haltOnInterrupt turns Ctrl-C into a halt of the running target, so the
+// user regains the prompt instead of losing the debugger.
+func (t *Term) haltOnInterrupt(sig <-chan os.Signal) {
+	for range sig {
+		t.mu.Lock()
+		running := t.running
+		t.mu.Unlock()
+		if !running {
+			continue
+		}
+		fmt.Fprintln(t.out, "received SIGINT, stopping process (will not forward signal)")
+		if _, err := t.client.Halt(); err != nil {
+			fmt.Fprintf(t.errOut, "%v\n", err)
+		}
+	}
+}
+
+func (t *Term) setRunning(r bool) {
+	t.mu.Lock()
+	t.running = r
+	t.mu.Unlock()
+}
+
+func (t *Term) loadHistory() {
+	path := t.conf.HistoryFile
+	if path == "-" {
+		return
+	}
+	if path == "" {
+		p, err := HistoryPath()
+		if err != nil {
+			fmt.Fprintf(t.errOut, "History will not be saved: %v\n", err)
+			return
+		}
+		path = p
+	}
+	t.histFn = path
+	f, err := os.Open(path)
+	if err != nil {
+		return // first session: nothing to load yet
+	}
+	defer f.Close()
+	t.line.ReadHistory(f)
+}
+
+func (t *Term) saveHistory() {
+	if t.histFn == "" {
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(t.histFn), 0o700); err != nil {
+		fmt.Fprintf(t.errOut, "saving history: %v\n", err)
+		return
+	}
+	f, err := os.OpenFile(t.histFn, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		fmt.Fprintf(t.errOut, "saving history: %v\n", err)
+		return
+	}
+	defer f.Close()
+	t.line.WriteHistory(f)
+}
+
+// quit ends the session: a process we started dies with us, an attached
+// one or a remote server is kept if the user says so.
+func (t *Term) quit() (int, error) {
+	st, err := t.client.GetState()
+	if err != nil {
+		if strings.Contains(err.Error(), "exited") {
+			if t.conf.Remote && t.yesNo("Remote process has exited. Would you like to kill the headless instance? [Y/n] ", true) {
+				return 0, t.client.Detach(true)
+			}
+			if !t.conf.Remote {
+				return 0, t.client.Detach(true)
+			}
+			return 0, nil
+		}
+		return 1, err
+	}
+	if t.conf.Remote && !t.yesNo("Would you like to kill the headless instance? [Y/n] ", true) {
+		return 0, t.client.Disconnect(false)
+	}
+	kill := !st.Exited
+	if t.conf.Attached && !st.Exited {
+		kill = t.yesNo("Would you like to kill the process? [Y/n] ", true)
+	}
+	if err := t.client.Detach(kill); err != nil && !strings.Contains(err.Error(), "exited") {
+		return 1, fmt.Errorf("detaching: %w", err)
+	}
+	return 0, nil
+}
+
+// scope is the evaluation scope of plain commands: the selected goroutine
+// at the frame chosen with frame/up/down.
+func (t *Term) scope() api.EvalScope {
+	return api.EvalScope{GoroutineID: -1, Frame: t.frame}
+}
+
+// formatPath shortens paths under the working directory to ./rel, as Delve does.
+func formatPath(path string) string {
+	wd, err := os.Getwd()
+	if err != nil || wd == "/" {
+		return path
+	}
+	if strings.HasPrefix(path, wd+"/") {
+		return "." + path[len(wd):]
+	}
+	return path
+}
