@@ -22,8 +22,14 @@ import (
 // server has stopped.
 func serve(t *testing.T) (string, <-chan struct{}) {
 	t.Helper()
+	return serveFixture(t, "basic")
+}
+
+// serveFixture is serve for any fixture.
+func serveFixture(t *testing.T, name string) (string, <-chan struct{}) {
+	t.Helper()
 	testenv.RequirePtrace(t)
-	bin := fixture.Build(t, "basic", fixture.Flavour{})
+	bin := fixture.Build(t, name, fixture.Flavour{})
 	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package compat
 import (
 	"bufio"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,16 +18,8 @@ import (
 // for the banner Delve's tools wait for, and drives it with Delve's client.
 func TestHeadlessBinary(t *testing.T) {
 	testenv.RequirePtrace(t)
-	dir := t.TempDir()
-	tinydbg := filepath.Join(dir, "tinydbg")
-	// Built inside the main module, with its own go.sum and dependencies.
-	build := exec.Command("go", "build", "-o", tinydbg, "./cmd/tinydbg")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building tinydbg: %v\n%s", err, out)
-	}
 	bin := fixture.Build(t, "basic", fixture.Flavour{})
-	cmd := exec.Command(tinydbg, "exec", "--headless", "--listen", "127.0.0.1:0", bin)
+	cmd := exec.Command(tinydbgBin, "exec", "--headless", "--listen", "127.0.0.1:0", bin)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

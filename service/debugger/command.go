@@ -60,7 +60,6 @@ func (d *Debugger) Command(cmd api.DebuggerCommand, resumed chan<- struct{}) (*a
 		if err := t.SwitchThread(cmd.ThreadID); err != nil {
 			return nil, err
 		}
-		d.parkedG = 0
 		return d.state(nil)
 	case api.SwitchGoroutine:
 		notify()
@@ -84,16 +83,24 @@ func (d *Debugger) Command(cmd api.DebuggerCommand, resumed chan<- struct{}) (*a
 	if err := d.exitedErr(); err != nil {
 		return nil, err
 	}
-	if d.parkedG != 0 {
-		if cmd.Name != api.Continue {
-			return nil, fmt.Errorf("goroutine %d is not running on any thread: select a running goroutine to step", d.parkedG)
+	if cmd.Name == api.Next || cmd.Name == api.Step || cmd.Name == api.StepOut {
+		// Delve refuses to start a second stepping operation while an
+		// interrupted one still has its breakpoints armed: the user
+		// finishes it with continue or drops it with CancelNext.
+		if d.nextInProgress(t) {
+			return nil, errors.New("next while nexting")
 		}
-		d.parkedG = 0
 	}
 	var retFn *returnSite
-	if cmd.Name == api.StepOut && cmd.ReturnInfoLoadConfig != nil {
-		retFn = d.returnSiteOf(t)
+	switch {
+	case cmd.Name == api.StepOut && cmd.ReturnInfoLoadConfig != nil:
+		retFn = d.returnSiteOf(t, *cmd.ReturnInfoLoadConfig)
+	case cmd.Name == api.Continue && d.nextInProgress(t):
+		// Continuing finishes an interrupted stepout: its results are
+		// still the ones to show.
+		retFn = d.pendingRet
 	}
+	d.pendingRet = nil
 	d.running.Store(true)
 	notify()
 	stop, err := run()
@@ -114,7 +121,10 @@ func (d *Debugger) Command(cmd api.DebuggerCommand, resumed chan<- struct{}) (*a
 		return nil, err
 	}
 	if retFn != nil && stop.Reason == proc.StopStepDone && st.CurrentThread != nil {
-		st.CurrentThread.ReturnValues = d.returnValues(t, retFn, *cmd.ReturnInfoLoadConfig)
+		st.CurrentThread.ReturnValues = d.returnValues(t, retFn, retFn.cfg)
+	}
+	if retFn != nil && st.NextInProgress {
+		d.pendingRet = retFn
 	}
 	return st, nil
 }
@@ -130,34 +140,21 @@ func (d *Debugger) exitedState(t *proc.Target) *api.DebuggerState {
 	return st
 }
 
-// switchGoroutine selects goid; a goroutine running on no thread becomes
-// the default scope without moving the selected thread.
+// switchGoroutine selects goid, running or parked. A parked goroutine
+// becomes the scope of later commands and the one next, step and stepout
+// follow; the selected thread stays where it is, as in Delve.
 func (d *Debugger) switchGoroutine(t *proc.Target, goid int64) error {
-	err := t.SwitchGoroutine(goid)
-	if err == nil {
-		d.parkedG = 0
-		return nil
+	if _, err := d.findG(t, goid); err != nil {
+		return err
 	}
-	gs, lerr := d.listG(t)
-	if lerr != nil {
-		return fmt.Errorf("%w (listing goroutines: %v)", err, lerr)
+	if err := t.SelectGoroutine(goid); err != nil {
+		return fmt.Errorf("selecting goroutine %d: %w", goid, err)
 	}
-	for _, g := range gs {
-		if int64(g.ID) == goid {
-			d.parkedG = goid
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown goroutine %d", goid)
+	return nil
 }
 
 // selectedG returns the goroutine id scopes default to.
-func (d *Debugger) selectedG(t *proc.Target) int64 {
-	if d.parkedG != 0 {
-		return d.parkedG
-	}
-	return t.SelectedGoroutine()
-}
+func (d *Debugger) selectedG(t *proc.Target) int64 { return t.SelectedGoroutine() }
 
 // state builds the DebuggerState of a stopped, live target; callers hold mu.
 func (d *Debugger) state(retCfg *api.LoadConfig) (*api.DebuggerState, error) {
@@ -184,6 +181,7 @@ func (d *Debugger) state(retCfg *api.LoadConfig) (*api.DebuggerState, error) {
 		}
 	}
 	st.StopReason = d.stopReason
+	st.NextInProgress = d.nextInProgress(t)
 	if d.stopReason == "breakpoint" {
 		d.fillBreakpointInfo(t, st)
 	}
@@ -205,4 +203,40 @@ func stopReasonName(r proc.StopReason) string {
 		return "exited"
 	}
 	return "unknown"
+}
+
+// nextTracker is what a target offers to keep a next, step or stepout
+// that another goroutine's breakpoint interrupted, as Delve does. It is
+// consumer-owned: proc.Target cancels such an operation today, and the
+// debugger follows Delve's semantics as soon as the target implements it.
+type nextTracker interface {
+	// NextInProgress reports whether stepping breakpoints are still armed.
+	NextInProgress() bool
+	// CancelNext removes them.
+	CancelNext()
+}
+
+// nextInProgress reports whether an interrupted stepping operation is
+// still armed on a live target.
+func (d *Debugger) nextInProgress(t *proc.Target) bool {
+	if exited, _ := t.Exited(); exited {
+		return false
+	}
+	nt, ok := any(t).(nextTracker)
+	return ok && nt.NextInProgress()
+}
+
+// CancelNext abandons a next, step or stepout that a breakpoint of another
+// goroutine interrupted; it does nothing when none is in progress.
+func (d *Debugger) CancelNext() error {
+	t, unlock, err := d.lockAlive()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if nt, ok := any(t).(nextTracker); ok {
+		nt.CancelNext()
+	}
+	d.pendingRet = nil
+	return nil
 }

@@ -60,9 +60,10 @@ type Debugger struct {
 	bps    map[int]*userBreakpoint
 	nextBP int
 
-	// parkedG is a goroutine selected with switchGoroutine that runs on no
-	// thread; it is the default scope until the target resumes.
-	parkedG int64
+	// pendingRet is the function an interrupted stepout is leaving, kept
+	// while the stepout is in progress so that the continue finishing it
+	// reports its results.
+	pendingRet *returnSite
 
 	lastStop   proc.Stop
 	stopReason string // Delve's name of the last stop reason
@@ -103,7 +104,7 @@ func (d *Debugger) start() error {
 	d.tmu.Lock()
 	d.target = t
 	d.tmu.Unlock()
-	d.lastStop, d.parkedG, d.detached = proc.Stop{}, 0, false
+	d.lastStop, d.pendingRet, d.detached = proc.Stop{}, nil, false
 	d.stopReason = "launched"
 	if d.cfg.AttachPid != 0 {
 		d.stopReason = "attached"

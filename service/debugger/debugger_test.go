@@ -183,13 +183,20 @@ func TestInspection(t *testing.T) {
 	if !strings.Contains(debugger.FormatRegisters(regs), "Rip = 0x"+strconvHex(bp.Addr)+"\n") {
 		t.Fatalf("formatted registers:\n%s", debugger.FormatRegisters(regs))
 	}
-	mem, err := d.ExamineMemory(bp.Addr, 4)
-	if err != nil || len(mem) != 4 || mem[0] != 0xcc {
-		t.Fatalf("memory at breakpoint %x %v (want the int3 we wrote)", mem, err)
-	}
 	insts, err := d.Disassemble(bp.Addr, 0, api.GNUFlavour)
 	if err != nil || len(insts) < 5 {
 		t.Fatalf("disassemble %d %v", len(insts), err)
+	}
+	// Memory shows the program's bytes, not the int3 at the breakpoint:
+	// the same bytes as the executable's instructions from the function's
+	// entry through the breakpoint.
+	var code []byte
+	for _, in := range insts {
+		code = append(code, in.Bytes...)
+	}
+	mem, err := d.ExamineMemory(insts[0].Loc.PC, len(code))
+	if err != nil || !slices.Equal(mem, code) || code[bp.Addr-insts[0].Loc.PC] == 0xcc {
+		t.Fatalf("memory of main.add\n%x, %v\nwant the executable's\n%x", mem, err, code)
 	}
 	var atPC, calls int
 	for _, in := range insts {

@@ -123,65 +123,6 @@ func (d *Debugger) apiLoc(l goroutine.Location) api.Location {
 	return out
 }
 
-// convertG describes g; ths are the target's threads, to find its registers.
-func (d *Debugger) convertG(t *proc.Target, g *goroutine.G, ths []proc.ThreadInfo) *api.Goroutine {
-	var regs *proc.ThreadInfo
-	if g.ThreadID != 0 {
-		for i := range ths {
-			if ths[i].ID == g.ThreadID {
-				regs = &ths[i]
-			}
-		}
-	}
-	out := &api.Goroutine{
-		ID: int64(g.ID), ThreadID: g.ThreadID, Status: uint64(g.Status),
-		GoStatementLoc: d.apiLoc(goroutine.GoLoc(d.bi, g)),
-		StartLoc:       d.apiLoc(goroutine.StartLoc(d.bi, g)),
-	}
-	var rp *arch.Registers
-	if regs != nil {
-		rr := regs.Regs
-		rp = &rr
-	}
-	out.CurrentLoc = d.apiLoc(goroutine.CurrentLoc(d.bi, g, rp))
-	out.UserCurrentLoc = out.CurrentLoc
-	frames, _ := goroutine.Stacktrace(d.unw, t.Process(), g, rp, 32)
-	if f, ok := goroutine.UserFrame(frames); ok {
-		out.UserCurrentLoc = d.apiLoc(goroutine.FrameLoc(f))
-	}
-	return out
-}
-
-// Goroutines lists goroutines from index start, at most count of them
-// (0: all). next is the index to continue from, -1 at the end.
-func (d *Debugger) Goroutines(start, count int) (gs []*api.Goroutine, next int, err error) {
-	t, unlock, err := d.lockAlive()
-	if err != nil {
-		return nil, 0, err
-	}
-	defer unlock()
-	all, err := d.listG(t)
-	if err != nil {
-		return nil, 0, err
-	}
-	ths, err := t.Threads()
-	if err != nil {
-		return nil, 0, err
-	}
-	if start > len(all) {
-		start = len(all)
-	}
-	end := len(all)
-	next = -1
-	if count > 0 && start+count < len(all) {
-		end, next = start+count, start+count
-	}
-	for _, g := range all[start:end] {
-		gs = append(gs, d.convertG(t, g, ths))
-	}
-	return gs, next, nil
-}
-
 // Stacktrace returns up to depth+1 frames of goroutine goid (-1: the
 // selected one), skipping the first skip. With cfg set, each frame carries
 // its arguments and locals.
@@ -334,7 +275,9 @@ func FormatRegisters(regs api.Registers) string {
 	return string(s)
 }
 
-// ExamineMemory reads length bytes at addr.
+// ExamineMemory reads length bytes at addr as the program sees them: where
+// the debugger has written a breakpoint instruction, the original byte of
+// the executable is shown instead.
 func (d *Debugger) ExamineMemory(addr uint64, length int) ([]byte, error) {
 	if length < 0 || length > 1<<16 {
 		return nil, fmt.Errorf("len must be between 0 and %d", 1<<16)
@@ -349,7 +292,24 @@ func (d *Debugger) ExamineMemory(addr uint64, length int) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %d bytes at %#x: %w", length, addr, err)
 	}
-	return buf[:n], nil
+	buf = buf[:n]
+	d.restoreCode(addr, buf)
+	return buf, nil
+}
+
+// restoreCode replaces, in buf read from addr, every int3 inside the
+// executable's code by the byte the file has there. Go programs never
+// write to their text, so an int3 that is not in the file is ours (a user
+// or stepping breakpoint); an int3 the file has (runtime.Breakpoint) stays.
+func (d *Debugger) restoreCode(addr uint64, buf []byte) {
+	for i := 0; i < len(buf); i++ {
+		if buf[i] != arch.BreakpointInstr[0] {
+			continue
+		}
+		if orig, err := d.readCode(addr+uint64(i), 1); err == nil {
+			buf[i] = orig[0]
+		}
+	}
 }
 
 // filterNames returns the names matching the regular expression filter.

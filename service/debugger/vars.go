@@ -1,9 +1,9 @@
 package debugger
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc"
@@ -17,6 +17,7 @@ import (
 // varSupport is the per-binary evaluation state, built on first use.
 type varSupport struct {
 	prog *eval.Program
+	gOff *gOffsets // extra runtime.g field offsets, once computed
 }
 
 // program returns the evaluation program of the current binary.
@@ -144,15 +145,6 @@ func (d *Debugger) FunctionArguments(goid int64, frame int, cfg api.LoadConfig) 
 	return d.frameVars(t, d.scopeGoroutine(t, goid), frame, cfg, true)
 }
 
-// errNoExpressions is returned until pkg/proc/eval can evaluate expressions.
-var errNoExpressions = errors.New("expression evaluation is not available yet in this build")
-
-// variableSetter is the evaluator's assignment; it is asserted at run time
-// so this package builds before the evaluator offers it.
-type variableSetter interface {
-	SetVariable(lhs, rhs string) error
-}
-
 // Eval evaluates expr in a frame of goroutine goid (-1: selected).
 func (d *Debugger) Eval(goid int64, frame int, expr string, cfg api.LoadConfig) (*api.Variable, error) {
 	t, unlock, err := d.lockAlive()
@@ -191,11 +183,8 @@ func (d *Debugger) Set(goid int64, frame int, symbol, val string) error {
 	if err != nil {
 		return err
 	}
-	s, ok := any(sc).(variableSetter)
-	if !ok {
-		return errNoExpressions
-	}
-	return s.SetVariable(symbol, val)
+	// The evaluator's message is what Delve's clients show the user.
+	return sc.SetVariable(symbol, val)
 }
 
 // packageVar loads one package variable by its full name.
@@ -273,19 +262,41 @@ type returnSite struct {
 	fn       *bininfo.Function
 	cfa, sp  uint64
 	selected int64
+	cfg      api.LoadConfig
 }
 
-// returnSiteOf records the innermost frame of the selected goroutine.
-func (d *Debugger) returnSiteOf(t *proc.Target) *returnSite {
-	frames, err := d.goroutineFrames(t, t.SelectedGoroutine(), 1)
+// returnSiteOf records the frame of the selected goroutine that a stepout
+// leaves: the innermost one, or for a parked goroutine its innermost user
+// frame, the one proc steps out of.
+func (d *Debugger) returnSiteOf(t *proc.Target, cfg api.LoadConfig) *returnSite {
+	goid := t.SelectedGoroutine()
+	frames, err := d.goroutineFrames(t, goid, 32)
 	if err != nil || len(frames) == 0 {
 		return nil
 	}
-	fn := d.bi.PCToFunc(frames[0].PC)
+	k := 0
+	if !d.onThread(t, goid) {
+		for k < len(frames)-1 && isRuntimeFrame(frames[k].Func.Name) {
+			k++
+		}
+	}
+	fn := d.bi.PCToFunc(frames[k].PC)
 	if fn == nil {
 		return nil
 	}
-	return &returnSite{fn: fn, cfa: frames[0].CFA, sp: frames[0].SP, selected: t.SelectedGoroutine()}
+	return &returnSite{fn: fn, cfa: frames[k].CFA, sp: frames[k].SP, selected: goid, cfg: cfg}
+}
+
+// isRuntimeFrame reports frames a parked goroutine is stopped in on the
+// runtime's behalf (gopark and its callers), which stepping looks through.
+func isRuntimeFrame(name string) bool {
+	return name == "" || strings.HasPrefix(name, "runtime.") || strings.HasSuffix(name, "-fm")
+}
+
+// onThread reports whether goroutine goid runs on one of the threads.
+func (d *Debugger) onThread(t *proc.Target, goid int64) bool {
+	ths, err := t.Threads()
+	return err == nil && threadRegsOf(ths, goid) != nil
 }
 
 // returnValues reads the results of rs.fn right after it returned: the

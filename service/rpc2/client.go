@@ -146,6 +146,12 @@ func (c *Client) Halt() (*api.DebuggerState, error) {
 	return c.command(api.DebuggerCommand{Name: api.Halt})
 }
 
+// CancelNext abandons a next, step or stepout that a breakpoint of another
+// goroutine interrupted (DebuggerState.NextInProgress).
+func (c *Client) CancelNext() error {
+	return c.call("CancelNext", CancelNextIn{}, &CancelNextOut{})
+}
+
 // SwitchThread selects a thread.
 func (c *Client) SwitchThread(tid int) (*api.DebuggerState, error) {
 	return c.command(api.DebuggerCommand{Name: api.SwitchThread, ThreadID: tid})

@@ -3,7 +3,6 @@ package rpc2
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/tinydbg/tinydbg/service/api"
 	"github.com/tinydbg/tinydbg/service/debugger"
@@ -49,9 +48,7 @@ func (s *Server) methodTable() map[string]handler {
 		}),
 		"Detach": syncH(func(in DetachIn, _ *DetachOut) error { return d.Detach(in.Kill) }),
 		"CancelNext": syncH(func(_ CancelNextIn, _ *CancelNextOut) error {
-			// Stepping in tinydbg never outlives its command, so there is
-			// never a next to cancel.
-			return nil
+			return d.CancelNext()
 		}),
 		"State": asyncH(func(c *callCtx, in StateIn, out *StateOut) error {
 			c.setup()
@@ -278,115 +275,12 @@ func (s *Server) event(k api.EventKind) {
 }
 
 // listGoroutines pages, filters and groups goroutines as Delve's
-// ListGoroutines does, for the fields tinydbg knows.
+// ListGoroutines does.
 func listGoroutines(d *debugger.Debugger, in ListGoroutinesIn, out *ListGoroutinesOut) error {
-	for _, f := range in.Filters {
-		switch f.Kind {
-		case api.GoroutineWaitingOnChannel:
-			return errors.New("filtering goroutines by channel is not supported by tinydbg")
-		case api.GoroutineLabel:
-			return errors.New("goroutine labels are not supported by tinydbg")
-		}
-	}
-	if in.GroupBy == api.GoroutineLabel {
-		return errors.New("goroutine labels are not supported by tinydbg")
-	}
-	gs, next, err := d.Goroutines(in.Start, in.Count)
+	gl, err := d.ListGoroutines(in.Start, in.Count, in.Filters, in.GoroutineGroupingOptions)
 	if err != nil {
 		return err
 	}
-	out.Nextg = next
-	var kept []*api.Goroutine
-	for _, g := range gs {
-		ok := true
-		for _, f := range in.Filters {
-			if goroutineMatches(g, f) == f.Negated {
-				ok = false
-			}
-		}
-		if ok {
-			kept = append(kept, g)
-		}
-	}
-	if in.GroupBy == api.GoroutineFieldNone {
-		out.Goroutines = kept
-		return nil
-	}
-	maxMembers := in.MaxGroupMembers
-	if maxMembers <= 0 {
-		maxMembers = 10
-	}
-	type group struct {
-		name    string
-		members []*api.Goroutine
-		total   int
-	}
-	var order []*group
-	byName := map[string]*group{}
-	for _, g := range kept {
-		key := goroutineField(g, in.GroupBy)
-		grp := byName[key]
-		if grp == nil {
-			if in.MaxGroups > 0 && len(order) >= in.MaxGroups {
-				out.TooManyGroups = true
-				continue
-			}
-			grp = &group{name: key}
-			byName[key] = grp
-			order = append(order, grp)
-		}
-		grp.total++
-		if len(grp.members) < maxMembers {
-			grp.members = append(grp.members, g)
-		}
-	}
-	for _, grp := range order {
-		out.Groups = append(out.Groups, api.GoroutineGroup{
-			Name: grp.name, Offset: len(out.Goroutines), Count: len(grp.members), Total: grp.total,
-		})
-		out.Goroutines = append(out.Goroutines, grp.members...)
-	}
+	out.Goroutines, out.Groups, out.Nextg, out.TooManyGroups = gl.Goroutines, gl.Groups, gl.Next, gl.TooManyGroups
 	return nil
-}
-
-func locString(l api.Location) string {
-	return fmt.Sprintf("%s:%d %s", l.File, l.Line, l.Function.Name())
-}
-
-// goroutineField renders the field of g used for filtering and grouping.
-func goroutineField(g *api.Goroutine, f api.GoroutineField) string {
-	switch f {
-	case api.GoroutineCurrentLoc:
-		return locString(g.CurrentLoc)
-	case api.GoroutineUserLoc:
-		return locString(g.UserCurrentLoc)
-	case api.GoroutineGoLoc:
-		return locString(g.GoStatementLoc)
-	case api.GoroutineStartLoc:
-		return locString(g.StartLoc)
-	case api.GoroutineRunning:
-		return fmt.Sprintf("running=%v", g.ThreadID != 0)
-	case api.GoroutineUser:
-		return fmt.Sprintf("user=%v", !isSystemStart(g))
-	}
-	return ""
-}
-
-// isSystemStart mirrors the runtime's notion of a system goroutine: one
-// started in package runtime, except runtime.main.
-func isSystemStart(g *api.Goroutine) bool {
-	name := g.StartLoc.Function.Name()
-	return strings.HasPrefix(name, "runtime.") && name != "runtime.main"
-}
-
-func goroutineMatches(g *api.Goroutine, f api.ListGoroutinesFilter) bool {
-	switch f.Kind {
-	case api.GoroutineRunning:
-		return g.ThreadID != 0
-	case api.GoroutineUser:
-		return !isSystemStart(g)
-	case api.GoroutineFieldNone:
-		return true
-	}
-	return strings.Contains(goroutineField(g, f.Kind), f.Arg)
 }
