@@ -227,8 +227,12 @@ func (t *Target) handleTraps(trapped []Thread) (Stop, bool, error) {
 				break
 			}
 		}
-		// A user breakpoint interrupts a next/step in progress, as in Delve.
-		t.clearSteps()
+		// A user breakpoint hit by the stepping goroutine ends its step;
+		// one hit by another goroutine only interrupts it, and, as in
+		// Delve, the next Continue finishes the step unless CancelNext.
+		if len(t.steps) == 0 || t.steps[0].origin.owns(chosen) {
+			t.clearSteps()
+		}
 		st, err := t.stopOn(chosen.th, StopBreakpoint)
 		st.Breakpoint = t.threadBP[chosen.th.ID()]
 		t.lastStop = st

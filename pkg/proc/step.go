@@ -135,6 +135,13 @@ func (t *Target) addStep(sb *stepBreakpoint) error {
 	return nil
 }
 
+// NextInProgress reports whether a next, step or stepout was interrupted by
+// another goroutine's breakpoint and is still pending.
+func (t *Target) NextInProgress() bool { return len(t.steps) > 0 }
+
+// CancelNext abandons a pending next, step or stepout.
+func (t *Target) CancelNext() { t.clearSteps() }
+
 // clearSteps removes every internal stepping breakpoint.
 func (t *Target) clearSteps() {
 	for _, sb := range t.steps {

@@ -79,8 +79,7 @@ func (r *rpcClient) ClearBreakpointByName(name string) (*api.Breakpoint, error) 
 
 func (r *rpcClient) AmendBreakpoint(bp *api.Breakpoint) error { return r.c.AmendBreakpoint(bp) }
 
-// CancelNext has nothing to do: tinydbg's steps never outlive their command.
-func (r *rpcClient) CancelNext() error { return nil }
+func (r *rpcClient) CancelNext() error { return r.c.CancelNext() }
 
 func (r *rpcClient) ListThreads() ([]*api.Thread, error) { return r.c.ListThreads() }
 
