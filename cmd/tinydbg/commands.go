@@ -15,13 +15,13 @@ import (
 // addSessionFlags registers Delve's flags for commands that start a session.
 func addSessionFlags(root *cobra.Command, o *options) {
 	f := root.PersistentFlags()
-	f.BoolVar(&o.headless, "headless", false, "Run the debug server only, in headless mode.")
-	f.StringVarP(&o.listen, "listen", "l", "127.0.0.1:0", "Debugging server listen address (host:port, or unix:/path for a unix socket).")
-	f.BoolVar(&o.acceptMulti, "accept-multiclient", false, "Allows a headless server to accept multiple client connections, one after the other.")
-	f.IntVar(&o.apiVersion, "api-version", 2, "Selects JSON-RPC API version when headless (only 2 is supported).")
-	f.StringVar(&o.initFile, "init", "", "Init file, executed by the terminal client.")
-	f.StringVar(&o.wd, "wd", "", "Working directory for running the program.")
-	f.StringVar(&o.buildFlags, "build-flags", "", "Build flags, to be passed to the compiler (debug and test).")
+	f.BoolVar(&o.headless, "headless", false, "Serve the JSON-RPC API without a terminal.")
+	f.StringVarP(&o.listen, "listen", "l", "127.0.0.1:0", "Where a headless server listens: host:port, or unix:/path.")
+	f.BoolVar(&o.acceptMulti, "accept-multiclient", false, "Keep a headless server running across clients instead of exiting after the first.")
+	f.IntVar(&o.apiVersion, "api-version", 2, "JSON-RPC API version a headless server speaks; only 2 exists.")
+	f.StringVar(&o.initFile, "init", "", "File of terminal commands to run before the first prompt.")
+	f.StringVar(&o.wd, "wd", "", "Directory the program runs in.")
+	f.StringVar(&o.buildFlags, "build-flags", "", "Extra flags for go build (debug, test, trace).")
 }
 
 // splitAtDash splits cobra args into the command's own and the program's
@@ -36,8 +36,8 @@ func splitAtDash(cmd *cobra.Command, args []string) ([]string, []string) {
 func newExecCommand(o *options) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "exec <path/to/binary> [-- args...]",
-		Short: "Execute a precompiled binary, and begin a debug session.",
-		Long: `Execute a precompiled binary and begin a debug session.
+		Short: "Start a compiled Go program under the debugger.",
+		Long: `Start a compiled Go program under the debugger, stopped before its first instruction.
 
 The binary should be built with optimizations disabled
 (-gcflags="all=-N -l") for the best debugging experience.`,
@@ -56,14 +56,14 @@ The binary should be built with optimizations disabled
 			return runSession(o, debugger.Config{Path: path, Args: progArgs, WorkingDir: o.wd}, cmd.OutOrStdout())
 		},
 	}
-	c.Flags().BoolVar(&o.cont, "continue", false, "Continue the debugged process on start.")
+	c.Flags().BoolVar(&o.cont, "continue", false, "Let the program run as soon as it is started.")
 	return c
 }
 
 func newDebugCommand(o *options) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "debug [package] [-- args...]",
-		Short: "Compile and begin debugging main package in current directory, or the package specified.",
+		Short: "Build a main package (default: the current directory) and debug it.",
 		Long: `Compile the program with optimizations disabled, start it and begin a
 debug session. The binary is removed when the session ends, unless
 --output names where to keep it.`,
@@ -84,15 +84,15 @@ debug session. The binary is removed when the session ends, unless
 			return runSession(o, debugger.Config{Path: bin, Args: progArgs, WorkingDir: o.wd}, cmd.OutOrStdout())
 		},
 	}
-	c.Flags().StringVarP(&o.output, "output", "o", "", "Output path for the binary.")
-	c.Flags().BoolVar(&o.cont, "continue", false, "Continue the debugged process on start.")
+	c.Flags().StringVarP(&o.output, "output", "o", "", "Where to write the built binary.")
+	c.Flags().BoolVar(&o.cont, "continue", false, "Let the program run as soon as it is started.")
 	return c
 }
 
 func newTestCommand(o *options) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "test [package] [-- test flags...]",
-		Short: "Compile test binary and begin debugging program.",
+		Short: "Build a package's tests and debug the test binary.",
 		Long: `Compile a test binary with optimizations disabled and begin a debug
 session. Test flags go after --, e.g. tinydbg test ./pkg -- -test.run TestFoo.
 The test runs in the package's directory, as go test does.`,
@@ -119,15 +119,15 @@ The test runs in the package's directory, as go test does.`,
 			return runSession(o, debugger.Config{Path: bin, Args: progArgs, WorkingDir: wd}, cmd.OutOrStdout())
 		},
 	}
-	c.Flags().StringVarP(&o.output, "output", "o", "", "Output path for the binary.")
-	c.Flags().BoolVar(&o.cont, "continue", false, "Continue the debugged process on start.")
+	c.Flags().StringVarP(&o.output, "output", "o", "", "Where to write the built binary.")
+	c.Flags().BoolVar(&o.cont, "continue", false, "Let the program run as soon as it is started.")
 	return c
 }
 
 func newAttachCommand(o *options) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "attach <pid>",
-		Short: "Attach to running process and begin debugging.",
+		Short: "Debug a Go process that is already running.",
 		Long:  "Attach to an already running Go process and begin a debug session. Quitting asks whether to kill it.",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -141,14 +141,14 @@ func newAttachCommand(o *options) *cobra.Command {
 			return runSession(o, debugger.Config{AttachPid: pid}, cmd.OutOrStdout())
 		},
 	}
-	c.Flags().BoolVar(&o.cont, "continue", false, "Continue the debugged process on start.")
+	c.Flags().BoolVar(&o.cont, "continue", false, "Let the program run as soon as it is started.")
 	return c
 }
 
 func newConnectCommand(o *options) *cobra.Command {
 	return &cobra.Command{
 		Use:   "connect <addr>",
-		Short: "Connect to a headless debug server with a terminal client.",
+		Short: "Open a terminal on a headless tinydbg or Delve server.",
 		Long:  "Connect to a running headless server, given as host:port or unix:/path/to/socket.",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -36,10 +36,10 @@ func newTraceCommand() *cobra.Command {
 	var f traceFlags
 	cmd := &cobra.Command{
 		Use:   "trace [package] regexp [-- args]",
-		Short: "Compile and begin tracing program.",
-		Long: `Trace program execution.
+		Short: "Print every call and return of matching functions.",
+		Long: `Trace calls without writing a breakpoint by hand.
 
-The trace sub command reports every call of the functions matching the
+tinydbg trace reports every call of the functions matching the
 regular expression, with its arguments, and every return, with its results,
 paired with its own call per goroutine. Without --exec or --pid it builds the
 package (default ".") with optimizations disabled, as Delve does.
@@ -56,13 +56,13 @@ one-line summary ends it.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.exec, "exec", "e", "", "Binary file to exec and trace.")
-	fl.IntVarP(&f.pid, "pid", "p", 0, "Pid to attach to; it keeps running afterwards.")
-	fl.BoolVarP(&f.test, "test", "t", false, "Trace a test binary.")
-	fl.IntVarP(&f.stack, "stack", "s", 0, "Show stack trace with given depth. (Ignored with --ebpf)")
-	fl.BoolVar(&f.timestamp, "timestamp", false, "Show timestamp in the output")
-	fl.IntVarP(&f.verbose, "verbose", "v", 0, "Parameter verbosity: 0=values, 1 or more=name: value")
-	fl.StringVar(&f.output, "output", "", "Output path for the binary.")
+	fl.StringVarP(&f.exec, "exec", "e", "", "Trace this compiled binary instead of building one.")
+	fl.IntVarP(&f.pid, "pid", "p", 0, "Trace the running process with this pid; it keeps running afterwards.")
+	fl.BoolVarP(&f.test, "test", "t", false, "Build and trace the package's test binary.")
+	fl.IntVarP(&f.stack, "stack", "s", 0, "Print this many stack frames with each call (ptrace backend only).")
+	fl.BoolVar(&f.timestamp, "timestamp", false, "Prefix each event with its time.")
+	fl.IntVarP(&f.verbose, "verbose", "v", 0, "How values are shown: 0 values only, 1 or more name: value.")
+	fl.StringVar(&f.output, "output", "", "Where to write the built binary.")
 	fl.IntVar(&f.depth, "depth", 1, "How many pointers are followed in arguments and results.")
 	fl.StringVar(&f.format, "format", "text", "Output format: text, json (JSON Lines) or graph (call tree per goroutine).")
 	fl.StringVar(&f.perfetto, "perfetto", "", "Also write a Chrome trace-event JSON file for ui.perfetto.dev.")
