@@ -146,7 +146,7 @@ func TestPrintArgsLocals(t *testing.T) {
 func TestNextStepStepout(t *testing.T) {
 	r := debugFixture(t, "basic", "b main.add\nc\nnext\nstepout\nnext\nstep\nstack\nexit\n")
 	expectBlock(t, r.stdout, "> main.add() ./main.go:15 (PC: 0xPC)")
-	expectBlock(t, r.stdout, "> main.main() ./main.go:32 (PC: 0xPC)")
+	expectBlock(t, r.stdout, "> main.main() ./main.go:32 (PC: 0xPC)", "Values returned:", "\t~r0: 7")
 	expectBlock(t, r.stdout, "> main.main() ./main.go:33 (PC: 0xPC)")
 	expectBlock(t, r.stdout, "> main.(*Point).Scale() ./main.go:19 (PC: 0xPC)", "    14:\t\tsum := a + b")
 	expectBlock(t, r.stdout, "=>  19:\t\tp.X *= k")

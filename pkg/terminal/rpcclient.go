@@ -15,6 +15,11 @@ type rpcClient struct {
 
 // NewRPCClient wraps an rpc2 client, local (over a pipe) or remote, for the terminal.
 func NewRPCClient(c *rpc2.Client) Client {
+	if c.ReturnInfoLoadConfig == nil {
+		// Like Delve's terminal: stepout prints what the function returned.
+		c.ReturnInfoLoadConfig = &api.LoadConfig{FollowPointers: true, MaxVariableRecurse: 1,
+			MaxStringLen: 64, MaxArrayValues: 64, MaxStructFields: -1}
+	}
 	return &rpcClient{c: c}
 }
 
