@@ -28,9 +28,9 @@ const (
 	probeCall     = 0 // attach cookie kinds (cookie = function index << 2 | kind)
 	probeReturn   = 1
 	probeBoth     = 2 // a site that is both the entry and a RET
-	evfUnpaired   = 1
+	probeTail     = 3 // a tail JMP leaving the function
 	evfTruncated  = 2
-	evfStateLost  = 4
+	evfTail       = 8
 	segfNil       = 1
 	segfUnread    = 2
 	segfBadSource = 4
@@ -39,23 +39,20 @@ const (
 // Slots of the per-CPU drop counter array.
 const (
 	dropRingbuf = 0
-	dropState   = 1
 	dropNoPlan  = 2
 	numDrops    = 4
 )
 
 // pt_regs slots (u64 index into struct pt_regs on x86-64) of the integer
-// registers the Go internal ABI assigns, in assignment order: RAX, RBX, RCX,
-// RDI, RSI, R8, R9, R10, R11.
+// registers the Go internal ABI assigns, indexed like probe.IntArgRegs.
 var abiIntRegSlots = [...]uint8{10, 5, 11, 14, 13, 9, 8, 7, 6}
-
-// abiFloatRegs is the number of X registers the internal ABI assigns (X0–X14).
-const abiFloatRegs = 15
 
 // bpfConfig mirrors struct config.
 type bpfConfig struct {
-	Tgid       uint32
-	GoidOffset uint32
+	Tgid          uint32
+	GoidOffset    uint32
+	StackHiOffset uint32
+	WakeBytes     uint32
 }
 
 // capOp mirrors struct cap_op: one step of a capture plan.
@@ -84,15 +81,15 @@ type bpfPlan struct {
 // eventHeader mirrors struct event_header, the start of every ring buffer
 // record; data_len bytes of segments follow it.
 type eventHeader struct {
-	Goid       uint64
-	TimeNs     uint64
-	DurationNs uint64
-	Tid        uint32
-	Cookie     uint32
-	Depth      uint32
-	DataLen    uint16
-	Kind       uint8
-	Flags      uint8
+	Goid     uint64
+	TimeNs   uint64
+	StackOff uint64
+	Tid      uint32
+	Cookie   uint32
+	DataLen  uint16
+	Kind     uint8
+	Flags    uint8
+	Pad      uint32
 }
 
 // segmentHeader mirrors struct segment; len bytes (padded to 8) follow it.
@@ -102,18 +99,4 @@ type segmentHeader struct {
 	Len   uint16
 	Op    uint8
 	Flags uint8
-}
-
-// depthKey mirrors struct depth_key.
-type depthKey struct {
-	Goid uint64
-	Fn   uint32
-	Pad  uint32
-}
-
-// callKey mirrors struct call_key.
-type callKey struct {
-	Goid  uint64
-	Fn    uint32
-	Depth uint32
 }

@@ -34,12 +34,18 @@ type Event struct {
 	// TimeNs is CLOCK_MONOTONIC at the probe; DurationNs, on a paired
 	// return, is the time since its own call on the same goroutine.
 	TimeNs, DurationNs uint64
-	// Depth counts the calls of Func already active on this goroutine
-	// (recursion), so a return pairs with the call of the same depth.
+	// Depth counts the calls of Func still active below this one on the
+	// goroutine (recursion); a call and its return have the same Depth.
 	Depth int
+	// StackOffset is the distance of SP below the goroutine's stack top
+	// at the probe: a call and its return share it (see pair.go).
+	StackOffset uint64
 	// Unpaired marks a return whose call was not seen (the probes were
-	// attached mid-call, or the call's state could not be stored).
+	// attached mid-call, or the call's event was dropped).
 	Unpaired bool
+	// TailCall marks a return by a tail jump to another function, which
+	// computes the results: they are reported unavailable.
+	TailCall bool
 	// Truncated is set when the event's data area filled up and some
 	// values were captured only partly or not at all.
 	Truncated bool
@@ -79,7 +85,8 @@ const syntheticBase = 0xfff0_0000_0000_0000
 // their original addresses, so the shared loader formats them exactly as it
 // formats live memory.
 type captured struct {
-	segs []segmentView
+	segs   []segmentView
+	static staticMemory
 }
 
 type segmentView struct {
@@ -96,6 +103,12 @@ func (c *captured) ReadMemory(buf []byte, addr uint64) (int, error) {
 			return copy(buf, s.data[addr-s.addr:]), nil
 		}
 	}
+	if addr >= syntheticBase {
+		return 0, fmt.Errorf("%d bytes at %#x were not captured by the probe", len(buf), addr)
+	}
+	if n, err := c.static.ReadMemory(buf, addr); err == nil {
+		return n, nil
+	}
 	return 0, fmt.Errorf("%d bytes at %#x were not captured by the probe", len(buf), addr)
 }
 
@@ -107,9 +120,9 @@ func (t *Tracer) decode(raw []byte) (Event, error) {
 	}
 	le := binary.LittleEndian
 	h := eventHeader{
-		Goid: le.Uint64(raw[0:]), TimeNs: le.Uint64(raw[8:]), DurationNs: le.Uint64(raw[16:]),
-		Tid: le.Uint32(raw[24:]), Cookie: le.Uint32(raw[28:]), Depth: le.Uint32(raw[32:]),
-		DataLen: le.Uint16(raw[36:]), Kind: raw[38], Flags: raw[39],
+		Goid: le.Uint64(raw[0:]), TimeNs: le.Uint64(raw[8:]), StackOff: le.Uint64(raw[16:]),
+		Tid: le.Uint32(raw[24:]), Cookie: le.Uint32(raw[28:]),
+		DataLen: le.Uint16(raw[32:]), Kind: raw[34], Flags: raw[35],
 	}
 	fi := int(h.Cookie / 2)
 	if fi >= len(t.funcs) {
@@ -118,10 +131,18 @@ func (t *Tracer) decode(raw []byte) (Event, error) {
 	tf := t.funcs[fi]
 	ev := Event{
 		Kind: EventKind(h.Kind), Func: tf.fn, Goid: int64(h.Goid), ThreadID: int(h.Tid),
-		TimeNs: h.TimeNs, DurationNs: h.DurationNs, Depth: int(h.Depth),
-		Unpaired:  h.Flags&evfUnpaired != 0,
+		TimeNs: h.TimeNs, StackOffset: h.StackOff,
 		Truncated: h.Flags&evfTruncated != 0,
+		TailCall:  h.Flags&evfTail != 0,
 	}
+	if ev.Kind == Call {
+		ev.Depth = t.pairs.call(h.Goid, fi, h.StackOff, h.TimeNs)
+	} else {
+		var ok bool
+		ev.DurationNs, ev.Depth, ok = t.pairs.ret(h.Goid, fi, h.StackOff, h.TimeNs)
+		ev.Unpaired = !ok
+	}
+	t.abandoned.Store(t.pairs.abandoned)
 	data := raw[hdrSize:]
 	if int(h.DataLen) < len(data) {
 		data = data[:h.DataLen]
@@ -130,10 +151,18 @@ func (t *Tracer) decode(raw []byte) (Event, error) {
 	if ev.Kind == Return {
 		plan = &tf.returns
 	}
+	if ev.TailCall {
+		for _, pc := range plan.params {
+			ev.Values = append(ev.Values, Value{Name: pc.param.Name,
+				Unavailable: "returned by a tail call, whose callee computes the results"})
+		}
+		return ev, nil
+	}
 	mem, err := parseSegments(data, plan)
 	if err != nil {
 		return ev, err
 	}
+	mem.static = t.static
 	ev.Values = t.values(mem, plan, &ev)
 	return ev, nil
 }
@@ -182,7 +211,11 @@ func (t *Tracer) values(mem *captured, plan *probePlan, ev *Event) []Value {
 		default:
 			v.Truncated = paramTruncated(mem, plan, i)
 			cfg := loadConfigFor(mem, plan, i)
-			l := &value.Loader{Mem: mem, Types: t.types}
+			// Print pointers as deep as they were followed, like the
+			// ptrace tracer at the same --depth.
+			cfg.FollowPointers = t.opts.PointerDepth > 0
+			cfg.MaxVariableRecurse = t.opts.PointerDepth
+			l := &value.Loader{Mem: mem, Types: t.types, RuntimeTypes: t.rtypes}
 			v.Var = l.Load(pc.param.Name, seg.addr, pc.param.Type, cfg)
 		}
 		if v.Truncated {
@@ -197,7 +230,7 @@ func (t *Tracer) values(mem *captured, plan *probePlan, ev *Event) []Value {
 // or unreadable, or whether the plan could not follow all its pointers.
 func paramTruncated(mem *captured, plan *probePlan, i int) bool {
 	for _, s := range mem.segs {
-		if int(plan.bpf.Ops[s.hdr.Op].Param) != i {
+		if int(plan.bpf.Ops[s.hdr.Op].Param) != i || plan.speculative[s.hdr.Op] {
 			continue
 		}
 		if uint32(s.hdr.Len) < s.hdr.Want || s.hdr.Flags&(segfUnread|segfBadSource) != 0 {

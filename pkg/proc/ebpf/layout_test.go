@@ -25,8 +25,6 @@ func TestLayoutMatchesBTF(t *testing.T) {
 		{"plan", bpfPlan{}},
 		{"event_header", eventHeader{}},
 		{"segment", segmentHeader{}},
-		{"depth_key", depthKey{}},
-		{"call_key", callKey{}},
 	}
 	for _, c := range cases {
 		var st *btf.Struct

@@ -79,8 +79,8 @@ func TestTraceNetHTTP(t *testing.T) {
 		t.Errorf("target printed %q, want %q", st.out.String(), want)
 	}
 	stats := tr.Stats()
-	if stats.Dropped != 0 || stats.StateLost != 0 {
-		t.Errorf("dropped %d events, lost %d call states", stats.Dropped, stats.StateLost)
+	if stats.Dropped != 0 || stats.Abandoned != 0 {
+		t.Errorf("dropped %d events, abandoned %d calls", stats.Dropped, stats.Abandoned)
 	}
 	calls, rets := 0, 0
 	var reqs []string

@@ -1,146 +1,17 @@
 package ebpf
 
 import (
-	"reflect"
-
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
+	"github.com/tinydbg/tinydbg/pkg/proc/probe"
 )
 
 // Capture plans say, for one probe kind of one function, which registers
-// and memory the BPF program copies. They follow the Go internal ABI
-// (ABIInternal, amd64): integer-class pieces in RAX, RBX, RCX, RDI, RSI, R8,
-// R9, R10, R11; floats in X0–X14; a value that does not fit entirely in the
-// remaining registers goes on the stack, above the return address.
-
-// piece is one register-held part of a value.
-type piece struct {
-	float bool
-	reg   int   // index into the ABI's integer or float register sequence
-	off   int64 // offset of the part within the value
-	size  int64
-}
-
-// abiLoc is where one parameter lives at a probe.
-type abiLoc struct {
-	inRegs   bool
-	pieces   []piece
-	stackOff int64 // from the CFA (the caller's SP before the CALL pushed)
-}
-
-// abiAssigner implements the register-then-stack assignment of the ABI.
-type abiAssigner struct {
-	ints, floats int
-	stack        int64
-	pieces       []piece
-}
-
-// assign places one parameter, mutating the register and stack cursors.
-func (a *abiAssigner) assign(t godwarf.Type) abiLoc {
-	saveInts, saveFloats := a.ints, a.floats
-	a.pieces = nil
-	if a.regAssign(t, 0) {
-		return abiLoc{inRegs: true, pieces: a.pieces}
-	}
-	a.ints, a.floats, a.pieces = saveInts, saveFloats, nil
-	al := alignOf(t)
-	a.stack = (a.stack + al - 1) / al * al
-	loc := abiLoc{stackOff: a.stack}
-	a.stack += t.Size()
-	return loc
-}
-
-// endSection aligns the stack cursor to a pointer and frees the registers,
-// as the ABI does between the arguments and the results.
-func (a *abiAssigner) endSection() {
-	a.stack = (a.stack + 7) / 8 * 8
-	a.ints, a.floats = 0, 0
-}
-
-func (a *abiAssigner) intReg(off, size int64) bool {
-	if a.ints >= len(abiIntRegSlots) {
-		return false
-	}
-	a.pieces = append(a.pieces, piece{reg: a.ints, off: off, size: size})
-	a.ints++
-	return true
-}
-
-func (a *abiAssigner) floatReg(off, size int64) bool {
-	if a.floats >= abiFloatRegs {
-		return false
-	}
-	a.pieces = append(a.pieces, piece{float: true, reg: a.floats, off: off, size: size})
-	a.floats++
-	return true
-}
-
-// regAssign tries to give every part of t (at offset off) a register.
-func (a *abiAssigner) regAssign(t godwarf.Type, off int64) bool {
-	switch rt := godwarf.ResolveTypedef(t).(type) {
-	case *godwarf.BasicType:
-		switch rt.Kind {
-		case reflect.Float32, reflect.Float64:
-			return a.floatReg(off, rt.Size())
-		case reflect.Complex64, reflect.Complex128:
-			half := rt.Size() / 2
-			return a.floatReg(off, half) && a.floatReg(off+half, half)
-		}
-		return a.intReg(off, rt.Size())
-	case *godwarf.PtrType, *godwarf.MapType, *godwarf.ChanType, *godwarf.FuncType:
-		return a.intReg(off, 8)
-	case *godwarf.StringType:
-		return a.intReg(off, 8) && a.intReg(off+8, 8)
-	case *godwarf.SliceType:
-		return a.intReg(off, 8) && a.intReg(off+8, 8) && a.intReg(off+16, 8)
-	case *godwarf.InterfaceType:
-		return a.intReg(off, 8) && a.intReg(off+8, 8)
-	case *godwarf.StructType:
-		for _, f := range rt.Fields {
-			if !a.regAssign(f.Type, off+f.ByteOffset) {
-				return false
-			}
-		}
-		return true
-	case *godwarf.ArrayType:
-		switch rt.Count {
-		case 0:
-			return true
-		case 1:
-			return a.regAssign(rt.Elem, off)
-		}
-		return false
-	}
-	return false
-}
-
-// alignOf is the alignment of t on amd64.
-func alignOf(t godwarf.Type) int64 {
-	switch rt := godwarf.ResolveTypedef(t).(type) {
-	case *godwarf.BasicType:
-		switch {
-		case rt.Kind == reflect.Complex64:
-			return 4
-		case rt.Size() >= 8:
-			return 8
-		case rt.Size() > 0:
-			return rt.Size()
-		}
-		return 1
-	case *godwarf.StructType:
-		al := int64(1)
-		for _, f := range rt.Fields {
-			al = max(al, alignOf(f.Type))
-		}
-		return al
-	case *godwarf.ArrayType:
-		return alignOf(rt.Elem)
-	}
-	return 8
-}
+// and memory the BPF program copies, at the locations package probe
+// assigns by the Go internal ABI.
 
 // paramCapture records how one parameter's captured bytes are found again.
 type paramCapture struct {
-	param       param
+	param       probe.Param
 	valueOp     int    // op whose segment holds the value itself; -1 if none
 	unavailable string // why nothing was captured
 }
@@ -152,6 +23,30 @@ type probePlan struct {
 	// partial is set when the op budget ran out before every reachable
 	// pointer was followed.
 	partial bool
+	// speculative marks operations whose failure or shortness says
+	// nothing about the value (guesses at a dynamic type's layout).
+	speculative [maxOps]bool
+}
+
+// add appends op to the plan and returns its index, or -1 when the
+// operation budget is spent.
+func (p *probePlan) add(op capOp) int {
+	if p.bpf.NOps >= maxOps {
+		p.partial = true
+		return -1
+	}
+	p.bpf.Ops[p.bpf.NOps] = op
+	p.bpf.NOps++
+	return int(p.bpf.NOps - 1)
+}
+
+// guess appends an operation that copies a guessed layout.
+func (p *probePlan) guess(op capOp) int {
+	i := p.add(op)
+	if i >= 0 {
+		p.speculative[i] = true
+	}
+	return i
 }
 
 // Options bound what is captured per event.
@@ -182,17 +77,9 @@ var DefaultOptions = Options{
 // buildPlan makes the capture plan for the given parameters, which are the
 // arguments at an entry probe and the results at a return probe. locs holds
 // their ABI locations.
-func buildPlan(params []param, locs []abiLoc, opts Options) probePlan {
+func buildPlan(params []probe.Param, locs []probe.Location, opts Options) probePlan {
 	var p probePlan
-	add := func(op capOp) int {
-		if p.bpf.NOps >= maxOps {
-			p.partial = true
-			return -1
-		}
-		p.bpf.Ops[p.bpf.NOps] = op
-		p.bpf.NOps++
-		return int(p.bpf.NOps - 1)
-	}
+	add := p.add
 	for i, prm := range params {
 		pc := paramCapture{param: prm, valueOp: -1}
 		loc := locs[i]
@@ -200,22 +87,22 @@ func buildPlan(params []param, locs []abiLoc, opts Options) probePlan {
 		switch {
 		case size == 0:
 			pc.unavailable = ""
-		case loc.inRegs && len(loc.pieces) > maxPieces:
+		case loc.InRegs && len(loc.Pieces) > maxPieces:
 			pc.unavailable = "held in more registers than a probe captures"
-		case loc.inRegs && size > maxValue:
+		case loc.InRegs && size > maxValue:
 			pc.unavailable = "register-held value too large to capture"
-		case loc.inRegs && hasFloat(loc.pieces):
+		case loc.InRegs && loc.HasFloat():
 			pc.unavailable = "held in a floating-point register, which uprobes cannot read"
-		case loc.inRegs:
-			op := capOp{Kind: opRegs, Param: uint8(i), NPieces: uint8(len(loc.pieces)), Size: uint32(size)}
-			for j, pc := range loc.pieces {
-				op.Regs[j] = abiIntRegSlots[pc.reg]
-				op.PieceOff[j] = uint8(pc.off)
-				op.PieceSize[j] = uint8(pc.size)
+		case loc.InRegs:
+			op := capOp{Kind: opRegs, Param: uint8(i), NPieces: uint8(len(loc.Pieces)), Size: uint32(size)}
+			for j, pc := range loc.Pieces {
+				op.Regs[j] = abiIntRegSlots[pc.Reg]
+				op.PieceOff[j] = uint8(pc.Off)
+				op.PieceSize[j] = uint8(pc.Size)
 			}
 			pc.valueOp = add(op)
 		default:
-			pc.valueOp = add(capOp{Kind: opStack, Param: uint8(i), StackOff: int32(loc.stackOff),
+			pc.valueOp = add(capOp{Kind: opStack, Param: uint8(i), StackOff: int32(loc.StackOff),
 				Size: uint32(size), Max: uint32(min(size, maxSeg))})
 		}
 		if pc.valueOp < 0 && pc.unavailable == "" && size > 0 {
@@ -225,52 +112,48 @@ func buildPlan(params []param, locs []abiLoc, opts Options) probePlan {
 	}
 	for i, pc := range p.params {
 		if pc.valueOp >= 0 {
-			addDerefs(add, pc.param.Type, uint8(i), pc.valueOp, 0, 0, opts)
+			addDerefs(&p, pc.param.Type, uint8(i), pc.valueOp, 0, 0, opts)
 		}
 	}
 	return p
 }
 
-func hasFloat(ps []piece) bool {
-	for _, p := range ps {
-		if p.float {
-			return true
-		}
-	}
-	return false
-}
-
 // addDerefs appends the operations that follow the strings, slices and
 // pointers inside a value of type t lying at offset off of segment src.
-func addDerefs(add func(capOp) int, t godwarf.Type, prm uint8, src int, off int64, depth int, opts Options) {
+// The loader prints a struct reached through PointerDepth pointers with its
+// pointer fields followed once more (as print does), so pointers are
+// captured one level deeper than PointerDepth.
+func addDerefs(p *probePlan, t godwarf.Type, prm uint8, src int, off int64, depth int, opts Options) {
 	if off+16 > 0xfffe {
 		return
 	}
 	switch rt := godwarf.ResolveTypedef(t).(type) {
 	case *godwarf.StringType:
-		add(capOp{Kind: opDeref, Param: prm, Src: uint8(src), PtrOff: uint16(off), LenOff: uint16(off + 8),
+		p.add(capOp{Kind: opDeref, Param: prm, Src: uint8(src), PtrOff: uint16(off), LenOff: uint16(off + 8),
 			Size: 1, Max: uint32(opts.MaxStringBytes)})
 	case *godwarf.SliceType:
 		if es := rt.Elem.Size(); es > 0 {
-			add(capOp{Kind: opDeref, Param: prm, Src: uint8(src), PtrOff: uint16(off), LenOff: uint16(off + 8),
+			p.add(capOp{Kind: opDeref, Param: prm, Src: uint8(src), PtrOff: uint16(off), LenOff: uint16(off + 8),
 				Size: uint32(es), Max: uint32(opts.MaxSliceBytes)})
 		}
 	case *godwarf.PtrType:
-		if rt.Elem == nil || depth >= opts.PointerDepth {
+		if rt.Elem == nil || depth > opts.PointerDepth {
 			return
 		}
 		es := rt.Elem.Size()
 		if es <= 0 {
 			return
 		}
-		idx := add(capOp{Kind: opDeref, Param: prm, Src: uint8(src), PtrOff: uint16(off), LenOff: noLenOffset,
+		idx := p.add(capOp{Kind: opDeref, Param: prm, Src: uint8(src), PtrOff: uint16(off), LenOff: noLenOffset,
 			Size: uint32(es), Max: uint32(min(es, maxSeg))})
 		if idx >= 0 {
-			addDerefs(add, rt.Elem, prm, idx, 0, depth+1, opts)
+			addDerefs(p, rt.Elem, prm, idx, 0, depth+1, opts)
 		}
+	case *godwarf.InterfaceType:
+		addIfaceDerefs(p, rt, prm, src, off, depth, opts)
 	case *godwarf.StructType:
 		for _, f := range rt.Fields {
-			addDerefs(add, f.Type, prm, src, off+f.ByteOffset, depth, opts)
+			addDerefs(p, f.Type, prm, src, off+f.ByteOffset, depth, opts)
 		}
 	case *godwarf.ArrayType:
 		for i := int64(0); i < rt.Count && i < 4; i++ {
@@ -278,7 +161,38 @@ func addDerefs(add func(capOp) int, t godwarf.Type, prm uint8, src int, off int6
 			if stride == 0 {
 				stride = rt.Elem.Size()
 			}
-			addDerefs(add, rt.Elem, prm, src, off+i*stride, depth, opts)
+			addDerefs(p, rt.Elem, prm, src, off+i*stride, depth, opts)
 		}
+	}
+}
+
+// ifaceDataBytes is how much is copied from behind an interface's data
+// word, whose type is known only at run time: enough for the small structs
+// errors and other interface values usually point at.
+const ifaceDataBytes = 64
+
+// addIfaceDerefs captures what the loader needs to print a non-nil
+// interface as its dynamic type and value. The type descriptor itself is
+// read-only data the decoder reads from the executable (staticMemory);
+// an itab may be built at run time, so its first two words (interface
+// type, dynamic type) are copied. The value behind the data word is copied
+// up to ifaceDataBytes, and, since its layout is unknown when the plan is
+// built, its first two words are followed as a string's pointer and
+// length: that prints the message of *errors.errorString, *fmt.wrapError
+// and any value whose first field is a string, and costs one bounded read
+// otherwise.
+func addIfaceDerefs(p *probePlan, t *godwarf.InterfaceType, prm uint8, src int, off int64, depth int, opts Options) {
+	if depth >= opts.PointerDepth {
+		return
+	}
+	if layout, ok := godwarf.ResolveTypedef(t.Type).(*godwarf.StructType); ok && layout.Field("tab") != nil {
+		p.add(capOp{Kind: opDeref, Param: prm, Src: uint8(src), PtrOff: uint16(off), LenOff: noLenOffset,
+			Size: 16, Max: 16})
+	}
+	idx := p.guess(capOp{Kind: opDeref, Param: prm, Src: uint8(src), PtrOff: uint16(off + 8), LenOff: noLenOffset,
+		Size: ifaceDataBytes, Max: ifaceDataBytes})
+	if idx >= 0 {
+		p.guess(capOp{Kind: opDeref, Param: prm, Src: uint8(idx), PtrOff: 0, LenOff: 8,
+			Size: 1, Max: uint32(opts.MaxStringBytes)})
 	}
 }

@@ -1,9 +1,16 @@
 // Package ebpf is tinydbg's eBPF tracing engine behind `trace --ebpf`: it
 // attaches uprobes at the entry (past the stack-growth check) and at every
 // RET of the traced Go functions, captures arguments and results in the
-// kernel by plans derived from DWARF and the register ABI, pairs each
-// return with its own call per goroutine, and decodes the captured bytes
-// with the shared value loader so output matches the ptrace tracer.
+// kernel by plans derived from DWARF and the register ABI (package probe),
+// pairs each return with its own call by goroutine and stack position, and
+// decodes the captured bytes with the shared value loader so output matches
+// the ptrace tracer.
+//
+// Limits that uprobes impose: a uprobe's BPF program sees only the general
+// registers (struct pt_regs), never the X registers, so float arguments
+// and results are reported unavailable; inlined calls have no entry or RET
+// of their own and cannot be probed as functions (only their out-of-line
+// copies are).
 package ebpf
 
 import (
@@ -21,16 +28,17 @@ import (
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/probe"
 )
 
 // Stats counts what a Tracer did.
 type Stats struct {
 	Events  uint64 // records decoded and delivered
 	Dropped uint64 // events lost because the ring buffer was full
-	// StateLost counts calls whose per-goroutine state could not be stored,
-	// so their return is reported unpaired.
-	StateLost uint64
-	Probes    int  // probe sites attached (entries plus returns)
+	// Abandoned counts calls that never returned because a panic (or
+	// runtime.Goexit) unwound past them; they pair with nothing.
+	Abandoned uint64
+	Probes    int  // probe sites attached (entries, returns and tail jumps)
 	Multi     bool // attached through one uprobe_multi link
 	// AttachTime and DetachTime measure link creation and removal.
 	AttachTime, DetachTime time.Duration
@@ -39,7 +47,7 @@ type Stats struct {
 // tracedFunc is one function with its probe sites and capture plans.
 type tracedFunc struct {
 	fn      *bininfo.Function
-	sites   probeSites
+	sites   probe.Sites
 	entry   probePlan
 	returns probePlan
 }
@@ -50,6 +58,9 @@ type tracedFunc struct {
 type Tracer struct {
 	bi     *bininfo.BinaryInfo
 	pid    int
+	opts   Options
+	static staticMemory
+	rtypes uint64 // run-time address of runtime.types
 	funcs  []*tracedFunc
 	types  *godwarf.Types
 	coll   *cebpf.Collection
@@ -61,13 +72,17 @@ type Tracer struct {
 	closeOnce sync.Once
 	closeErr  error
 	delivered atomic.Uint64
+	abandoned atomic.Uint64
+	pairs     *pairer
 	mu        sync.Mutex // guards stats and coll against Close
 	stats     Stats
 }
 
 // Open attaches probes for funcs to process pid, an instance of the
 // executable bi describes. The process should not yet run traced code
-// (start it stopped) or its in-flight calls return unpaired.
+// (start it stopped) or its in-flight calls return unpaired. For a PIE,
+// bi's load bias must already be set: interfaces are decoded with the
+// executable's read-only data at run-time addresses.
 func Open(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, opts Options) (*Tracer, error) {
 	if len(funcs) == 0 {
 		return nil, errors.New("no functions to trace")
@@ -87,19 +102,22 @@ func Open(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, opts Optio
 	if err != nil {
 		return nil, fmt.Errorf("reading DWARF: %w", err)
 	}
-	t := &Tracer{bi: bi, pid: pid, types: godwarf.New(d), done: make(chan struct{})}
-	cr := newCodeReader(bi.ELF())
+	t := &Tracer{bi: bi, pid: pid, opts: opts, types: godwarf.New(d), done: make(chan struct{}),
+		static: staticMemory{bi: bi}, pairs: newPairer()}
+	if s, ok := bi.Symbol("runtime.types"); ok {
+		t.rtypes = s.Addr
+	}
 	for _, fn := range funcs {
-		tf, err := t.prepare(cr, fn, opts)
+		tf, err := t.prepare(fn, opts)
 		if err != nil {
 			return nil, err
 		}
 		t.funcs = append(t.funcs, tf)
 	}
-	if err := t.load(rt.G.Goid, opts); err != nil {
+	if err := t.load(rt.G, opts); err != nil {
 		return nil, err
 	}
-	if err := t.attach(cr, opts); err != nil {
+	if err := t.attach(opts); err != nil {
 		t.coll.Close()
 		return nil, err
 	}
@@ -136,38 +154,27 @@ func withDefaults(o Options) Options {
 }
 
 // prepare finds fn's probe sites and builds its capture plans.
-func (t *Tracer) prepare(cr *codeReader, fn *bininfo.Function, opts Options) (*tracedFunc, error) {
-	sites, err := findSites(cr, fn, t.bi.Bias())
+func (t *Tracer) prepare(fn *bininfo.Function, opts Options) (*tracedFunc, error) {
+	sites, err := probe.FindSites(t.bi, fn)
 	if err != nil {
 		return nil, err
 	}
-	params, err := readParams(t.types.Data(), t.types, fn.Offset)
+	params, err := probe.Params(t.types, fn)
+	if err != nil {
+		return nil, err
+	}
+	locs, err := probe.Assign(params, probe.ABIInternal)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", fn.Name, err)
 	}
-	var args, results []param
-	var argLocs, resLocs []abiLoc
-	var a abiAssigner
-	for _, p := range params {
-		if !p.Result {
-			args = append(args, p)
-			argLocs = append(argLocs, a.assign(p.Type))
-		}
-	}
-	a.endSection()
-	for _, p := range params {
-		if p.Result {
-			results = append(results, p)
-			resLocs = append(resLocs, a.assign(p.Type))
-		}
-	}
+	args, results, argLocs, resLocs := probe.Split(params, locs)
 	return &tracedFunc{fn: fn, sites: sites,
 		entry:   buildPlan(args, argLocs, opts),
 		returns: buildPlan(results, resLocs, opts)}, nil
 }
 
 // load creates the maps and the program and fills in the plans.
-func (t *Tracer) load(goidOffset int64, opts Options) error {
+func (t *Tracer) load(g bininfo.GLayout, opts Options) error {
 	spec, err := loadSpec()
 	if err != nil {
 		return err
@@ -187,7 +194,8 @@ func (t *Tracer) load(goidOffset int64, opts Options) error {
 		return fmt.Errorf("loading BPF program: %w", err)
 	}
 	t.coll = coll
-	cfg := bpfConfig{Tgid: uint32(t.pid), GoidOffset: uint32(goidOffset)}
+	cfg := bpfConfig{Tgid: uint32(t.pid), GoidOffset: uint32(g.Goid), StackHiOffset: uint32(g.StackHi),
+		WakeBytes: uint32(ringSize(opts.RingBufferBytes) / wakeFraction)}
 	if err := coll.Maps["config"].Put(uint32(0), cfg); err != nil {
 		coll.Close()
 		return fmt.Errorf("writing BPF config: %w", err)
@@ -221,26 +229,34 @@ func ringSize(n int) int {
 
 // attach creates the probes: one uprobe_multi link for every site, or one
 // perf-event uprobe per site when multi links are unavailable.
-func (t *Tracer) attach(cr *codeReader, opts Options) error {
+func (t *Tracer) attach(opts Options) error {
 	var addrs, cookies []uint64
 	for i, tf := range t.funcs {
 		entryKind := uint64(probeCall)
-		for _, site := range tf.sites.rets {
+		for _, site := range tf.sites.Returns {
 			kind := uint64(probeReturn)
-			if site == tf.sites.entry {
+			if site == tf.sites.Entry {
 				// An empty function: its entry is its RET. One probe
 				// reports both, in order (see trace.bpf.c).
 				entryKind = probeBoth
 				continue
 			}
-			off, err := cr.fileOffset(site)
+			off, err := probe.FileOffset(t.bi, site)
 			if err != nil {
 				return fmt.Errorf("%s: %w", tf.fn.Name, err)
 			}
 			addrs = append(addrs, off)
 			cookies = append(cookies, uint64(i)<<2|kind)
 		}
-		off, err := cr.fileOffset(tf.sites.entry)
+		for _, site := range tf.sites.TailJumps {
+			off, err := probe.FileOffset(t.bi, site)
+			if err != nil {
+				return fmt.Errorf("%s: %w", tf.fn.Name, err)
+			}
+			addrs = append(addrs, off)
+			cookies = append(cookies, uint64(i)<<2|probeTail)
+		}
+		off, err := probe.FileOffset(t.bi, tf.sites.Entry)
 		if err != nil {
 			return fmt.Errorf("%s: %w", tf.fn.Name, err)
 		}
@@ -294,13 +310,28 @@ func (t *Tracer) detach() error {
 // It is closed once Close has delivered everything captured.
 func (t *Tracer) Events() <-chan Event { return t.events }
 
+// wakeFraction: the BPF program wakes the reader once 1/wakeFraction of
+// the ring holds unread data; pollInterval bounds how long a quieter trace
+// waits. Waking per event would cost the traced program more than the
+// probes themselves, since the reader then competes for its CPUs once per
+// call.
+const (
+	wakeFraction = 8
+	pollInterval = 20 * time.Millisecond
+)
+
 // readLoop drains the ring buffer until Close flushes it.
 func (t *Tracer) readLoop() {
 	defer close(t.done)
 	defer close(t.events)
 	var rec ringbuf.Record
+	t.reader.SetDeadline(time.Now().Add(pollInterval))
 	for {
 		if err := t.reader.ReadInto(&rec); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				t.reader.SetDeadline(time.Now().Add(pollInterval))
+				continue
+			}
 			if errors.Is(err, ringbuf.ErrFlushed) || errors.Is(err, ringbuf.ErrClosed) {
 				return
 			}
@@ -325,13 +356,11 @@ func (t *Tracer) Stats() Stats {
 func (t *Tracer) statsLocked() Stats {
 	s := t.stats
 	s.Events = t.delivered.Load()
+	s.Abandoned = t.abandoned.Load()
 	if t.coll != nil {
 		var perCPU []uint64
 		if err := t.coll.Maps["drops"].Lookup(uint32(dropRingbuf), &perCPU); err == nil {
 			s.Dropped = sum(perCPU)
-		}
-		if err := t.coll.Maps["drops"].Lookup(uint32(dropState), &perCPU); err == nil {
-			s.StateLost = sum(perCPU)
 		}
 	}
 	return s

@@ -123,8 +123,8 @@ func testTrace(t *testing.T, fl fixture.Flavour, opts Options) {
 	}
 	evs := <-res
 	stats := tr.Stats()
-	if stats.Dropped != 0 || stats.StateLost != 0 {
-		t.Errorf("dropped %d events, lost %d call states", stats.Dropped, stats.StateLost)
+	if stats.Dropped != 0 || stats.Abandoned != 0 {
+		t.Errorf("dropped %d events, abandoned %d calls", stats.Dropped, stats.Abandoned)
 	}
 	// 4 work + 3 classify + 1 norm + 41 grow + many + scale calls, each
 	// with its return. grow's frames overflow the goroutine's first stack,

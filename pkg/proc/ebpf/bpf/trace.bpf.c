@@ -6,8 +6,13 @@
 // every RET instruction of its body. The attach cookie tells which function
 // and which kind of probe fired; the capture plan for that kind, built in
 // Go from DWARF and the ABIInternal rules, says which registers and memory to
-// copy. Calls and returns are paired per goroutine (goid read through R14),
-// not per thread, because goroutines interleave on one OS thread.
+// copy. Every event carries its goroutine (goid read through R14) and the
+// distance of SP below the goroutine's stack top: a call and its return see
+// the same distance even when the stack was copied in between, so user
+// space pairs them by it, and a panic that abandons calls cannot shift the
+// pairing of later ones. The program keeps no per-call state and does no
+// map update, which keeps the probe cheap; records are written without a
+// wake-up and user space is woken only once a batch has accumulated.
 //
 // The layouts below are mirrored in Go (abi.go); layout_test.go compares them
 // through the BTF of the compiled object.
@@ -24,19 +29,19 @@ typedef long long __s64;
 #define __type(name, val) typeof(val) *name
 
 static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)1;
-static long (*bpf_map_update_elem)(void *map, const void *key, const void *value, __u64 flags) = (void *)2;
-static long (*bpf_map_delete_elem)(void *map, const void *key) = (void *)3;
 static __u64 (*bpf_ktime_get_ns)(void) = (void *)5;
 static __u64 (*bpf_get_current_pid_tgid)(void) = (void *)14;
 static long (*bpf_probe_read_user)(void *dst, __u32 size, const void *unsafe_ptr) = (void *)112;
 static long (*bpf_ringbuf_output)(void *ringbuf, void *data, __u64 size, __u64 flags) = (void *)130;
+static __u64 (*bpf_ringbuf_query)(void *ringbuf, __u64 flags) = (void *)134;
 static __u64 (*bpf_get_attach_cookie)(void *ctx) = (void *)174;
 
-#define BPF_MAP_TYPE_HASH 1
 #define BPF_MAP_TYPE_ARRAY 2
 #define BPF_MAP_TYPE_PERCPU_ARRAY 6
 #define BPF_MAP_TYPE_RINGBUF 27
-#define BPF_NOEXIST 1
+#define BPF_RB_NO_WAKEUP 1
+#define BPF_RB_FORCE_WAKEUP 2
+#define BPF_RB_AVAIL_DATA 0
 
 #define MAX_OPS 16        // capture operations per probe kind of a function
 #define MAX_PIECES 4      // registers making up one register-assigned value
@@ -56,9 +61,9 @@ static __u64 (*bpf_get_attach_cookie)(void *ctx) = (void *)174;
 #define EV_CALL 0
 #define EV_RETURN 1
 #define PROBE_BOTH 2      // cookie kind: a site that is the entry and a return
-#define EVF_UNPAIRED 1    // return without a recorded call (probe attached mid-call)
+#define PROBE_TAIL 3      // cookie kind: a tail JMP leaving the function
 #define EVF_TRUNCATED 2   // the data area filled up; later operations were skipped
-#define EVF_STATE_LOST 4  // the per-goroutine state map was full at the call
+#define EVF_TAIL 8        // a return by tail call: results are the callee's
 
 // Segment flags.
 #define SEGF_NIL 1         // the pointer to follow was nil
@@ -67,13 +72,14 @@ static __u64 (*bpf_get_attach_cookie)(void *ctx) = (void *)174;
 
 // Drop counter slots.
 #define DROP_RINGBUF 0     // ring buffer full: the event was lost
-#define DROP_STATE 1       // call state could not be stored: duration lost
 #define DROP_NO_PLAN 2     // probe fired with an unknown cookie
 #define NUM_DROPS 4
 
 struct config {
 	__u32 tgid;
-	__u32 goid_offset;
+	__u32 goid_offset;     // of runtime.g.goid
+	__u32 stack_hi_offset; // of runtime.g.stack.hi
+	__u32 wake_bytes;      // wake the reader once this much data waits
 };
 
 struct cap_op {
@@ -100,13 +106,13 @@ struct plan {
 struct event_header {
 	__u64 goid;
 	__u64 time_ns;
-	__u64 duration_ns;
+	__u64 stack_off; // g.stack.hi - SP at the probe
 	__u32 tid;
 	__u32 cookie;
-	__u32 depth;
 	__u16 data_len;
 	__u8 kind;
 	__u8 flags;
+	__u32 pad;
 };
 
 struct segment {
@@ -124,18 +130,6 @@ struct scratch {
 	__u16 seg_off[MAX_OPS];
 	__u16 seg_len[MAX_OPS];
 	__u32 off; // end of the segments written so far
-};
-
-struct depth_key {
-	__u64 goid;
-	__u32 fn;
-	__u32 pad;
-};
-
-struct call_key {
-	__u64 goid;
-	__u32 fn;
-	__u32 depth;
 };
 
 // segment_layout is never used at run time: it keeps struct segment in the
@@ -169,20 +163,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } drops SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct depth_key);
-	__type(value, __u32);
-} depths SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct call_key);
-	__type(value, __u64);
-} calls SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -309,66 +289,27 @@ done:
 	return 1;
 }
 
-// emit records one call or return of function fn on goroutine goid:
-// it pairs the event through the per-goroutine maps, runs the capture plan
-// and writes the record to the ring buffer.
-static __attribute__((noinline)) int emit(struct scratch *s, __u64 goid, __u32 tid, __u32 fn, __u32 kind)
+// emit runs the capture plan of one call or return and writes the record
+// to the ring buffer. The record wakes the reader only when enough data
+// has accumulated (the reader also polls), because a wake-up per event
+// costs more than the probe itself.
+static __attribute__((noinline)) int emit(struct scratch *s, struct config *cfg, __u32 fn, __u32 kind, __u8 flags)
 {
-	__u32 key = fn * 2 + kind;
+	__u32 key = fn * 2 + (kind == EV_CALL ? 0 : 1);
 	struct plan *plan = bpf_map_lookup_elem(&plans, &key);
 	if (!plan) {
 		count_drop(DROP_NO_PLAN);
 		return 0;
 	}
-	__u64 now = bpf_ktime_get_ns();
 	struct event_header *h = &s->hdr;
-	h->goid = goid;
-	h->time_ns = now;
-	h->duration_ns = 0;
-	h->tid = tid;
+	h->time_ns = bpf_ktime_get_ns();
 	h->cookie = key;
 	h->kind = kind;
-	h->flags = 0;
-	h->depth = 0;
-
-	struct depth_key dk = {.goid = goid, .fn = fn};
-	if (kind == EV_CALL) {
-		__u32 depth = 0;
-		__u32 *dp = bpf_map_lookup_elem(&depths, &dk);
-		if (dp)
-			depth = *dp;
-		struct call_key ck = {.goid = goid, .fn = fn, .depth = depth};
-		__u32 next = depth + 1;
-		if (bpf_map_update_elem(&calls, &ck, &now, 0) < 0 ||
-		    bpf_map_update_elem(&depths, &dk, &next, 0) < 0) {
-			h->flags |= EVF_STATE_LOST;
-			count_drop(DROP_STATE);
-		}
-		h->depth = depth;
-	} else {
-		__u32 *dp = bpf_map_lookup_elem(&depths, &dk);
-		if (!dp || *dp == 0) {
-			h->flags |= EVF_UNPAIRED;
-		} else {
-			__u32 depth = *dp - 1;
-			struct call_key ck = {.goid = goid, .fn = fn, .depth = depth};
-			__u64 *start = bpf_map_lookup_elem(&calls, &ck);
-			if (start) {
-				h->duration_ns = now - *start;
-				bpf_map_delete_elem(&calls, &ck);
-			} else {
-				h->flags |= EVF_UNPAIRED;
-			}
-			if (depth == 0)
-				bpf_map_delete_elem(&depths, &dk);
-			else
-				*dp = depth;
-			h->depth = depth;
-		}
-	}
+	h->flags = flags;
+	h->pad = 0;
 
 	s->off = 0;
-	__u32 nops = plan->nops;
+	__u32 nops = (flags & EVF_TAIL) ? 0 : plan->nops;
 	for (__u32 i = 0; i < MAX_OPS; i++) {
 		if (i >= nops)
 			break;
@@ -381,7 +322,10 @@ static __attribute__((noinline)) int emit(struct scratch *s, __u64 goid, __u32 t
 	if (off > MAX_DATA)
 		off = MAX_DATA;
 	h->data_len = off;
-	if (bpf_ringbuf_output(&events, s, sizeof(struct event_header) + (off & (MAX_DATA * 2 - 1)), 0) < 0)
+	__u64 wake = BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg->wake_bytes)
+		wake = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(&events, s, sizeof(struct event_header) + (off & (MAX_DATA * 2 - 1)), wake) < 0)
 		count_drop(DROP_RINGBUF);
 	return 0;
 }
@@ -407,16 +351,24 @@ int tinydbg_trace(void *ctx)
 	for (int r = 0; r < NUM_REGS; r++)
 		s->regs[r] = ((__u64 *)ctx)[r];
 
-	__u64 goid = 0;
-	bpf_probe_read_user(&goid, sizeof(goid), (void *)(s->regs[REG_G] + cfg->goid_offset));
+	struct event_header *h = &s->hdr;
+	__u64 g = s->regs[REG_G];
+	__u64 goid = 0, hi = 0;
+	bpf_probe_read_user(&goid, sizeof(goid), (void *)(g + cfg->goid_offset));
+	bpf_probe_read_user(&hi, sizeof(hi), (void *)(g + cfg->stack_hi_offset));
+	h->goid = goid;
+	h->stack_off = hi - s->regs[REG_SP];
+	h->tid = (__u32)pid_tgid;
 
 	__u32 cookie = (__u32)bpf_get_attach_cookie(ctx);
 	__u32 fn = cookie >> 2, kind = cookie & 3;
 	if (kind == PROBE_BOTH) {
-		emit(s, goid, (__u32)pid_tgid, fn, EV_CALL);
-		emit(s, goid, (__u32)pid_tgid, fn, EV_RETURN);
+		emit(s, cfg, fn, EV_CALL, 0);
+		emit(s, cfg, fn, EV_RETURN, 0);
+	} else if (kind == PROBE_TAIL) {
+		emit(s, cfg, fn, EV_RETURN, EVF_TAIL);
 	} else {
-		emit(s, goid, (__u32)pid_tgid, fn, kind);
+		emit(s, cfg, fn, kind, 0);
 	}
 	return 0;
 }

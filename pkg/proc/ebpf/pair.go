@@ -1,0 +1,77 @@
+package ebpf
+
+// Calls and returns are paired in user space by the activation they belong
+// to: the goroutine and the distance of SP below the goroutine's stack top
+// at the probe. Both probe kinds sit where the frame is not set up (the
+// entry) or already torn down (a RET), so a call and its return see the
+// same distance, and copying a growing stack preserves it. Stacks grow
+// down, so the open calls of a goroutine are ordered by distance: a new
+// call at distance d, or a return at d, proves every open call deeper than
+// d (and, for a call, at d) is gone without returning — a panic or
+// runtime.Goexit unwound it. Those are dropped, so they can never be
+// matched by a later return and shift the pairing of every call after.
+
+// openCall is a call whose return has not been seen.
+type openCall struct {
+	fn       int // index into Tracer.funcs
+	stackOff uint64
+	timeNs   uint64
+}
+
+// pairer tracks the open calls of every goroutine. It is used only by the
+// reader goroutine.
+type pairer struct {
+	open      map[uint64][]openCall // by goid, shallowest first
+	abandoned uint64
+}
+
+func newPairer() *pairer { return &pairer{open: map[uint64][]openCall{}} }
+
+// call records a call and returns its depth: how many calls of the same
+// function are still open below it on the goroutine (recursion).
+func (p *pairer) call(goid uint64, fn int, stackOff, timeNs uint64) int {
+	calls := p.unwind(goid, stackOff, true)
+	depth := 0
+	for _, c := range calls {
+		if c.fn == fn {
+			depth++
+		}
+	}
+	p.open[goid] = append(calls, openCall{fn: fn, stackOff: stackOff, timeNs: timeNs})
+	return depth
+}
+
+// ret pairs a return with its call. ok is false when the call was not seen
+// (the probes were attached during it, or its event was dropped).
+func (p *pairer) ret(goid uint64, fn int, stackOff, timeNs uint64) (durationNs uint64, depth int, ok bool) {
+	calls := p.unwind(goid, stackOff, false)
+	n := len(calls)
+	if n > 0 && calls[n-1].stackOff == stackOff && calls[n-1].fn == fn {
+		c := calls[n-1]
+		calls = calls[:n-1]
+		for _, o := range calls {
+			if o.fn == fn {
+				depth++
+			}
+		}
+		durationNs, ok = timeNs-c.timeNs, true
+	}
+	if len(calls) == 0 {
+		delete(p.open, goid)
+	} else {
+		p.open[goid] = calls
+	}
+	return durationNs, depth, ok
+}
+
+// unwind drops the goroutine's open calls that are deeper than stackOff
+// (or at it, when inclusive) and returns those that remain.
+func (p *pairer) unwind(goid, stackOff uint64, inclusive bool) []openCall {
+	calls := p.open[goid]
+	n := len(calls)
+	for n > 0 && (calls[n-1].stackOff > stackOff || inclusive && calls[n-1].stackOff == stackOff) {
+		n--
+	}
+	p.abandoned += uint64(len(calls) - n)
+	return calls[:n]
+}
