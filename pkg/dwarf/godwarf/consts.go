@@ -2,6 +2,7 @@ package godwarf
 
 import (
 	"debug/dwarf"
+	"math/bits"
 	"sort"
 	"strings"
 )
@@ -13,8 +14,10 @@ type constant struct {
 }
 
 // ConstName returns the name of the constant of typ's named type whose
-// value is v ("Green" for main.Color(1)), or "". Only the compile unit of
-// the type's package is read, the first time one of its types is asked.
+// value is v ("Green" for main.Color(1)), or, as Delve does for flag
+// sets, the single-bit constants whose union is v ("Read|Write" for 3);
+// "" when neither describes v. Only the compile unit of the type's
+// package is read, the first time one of its types is asked.
 func (t *Types) ConstName(typ Type, v int64) string {
 	if typ == nil {
 		return ""
@@ -31,7 +34,26 @@ func (t *Types) ConstName(typ Type, v int64) string {
 	if i < len(consts) && consts[i].value == v {
 		return consts[i].name
 	}
-	return ""
+	return flagNames(consts, v)
+}
+
+// flagNames spells v as a union of the single-bit constants, in
+// ascending order, or "" when bits of v have no constant.
+func flagNames(consts []constant, v int64) string {
+	if v == 0 {
+		return ""
+	}
+	var names []string
+	for _, c := range consts {
+		if bits.OnesCount64(uint64(c.value)) == 1 && v&c.value != 0 {
+			names = append(names, c.name)
+			v &^= c.value
+		}
+	}
+	if v != 0 {
+		return ""
+	}
+	return strings.Join(names, "|")
 }
 
 // constsOf indexes the constants declared in package pkg by type name.

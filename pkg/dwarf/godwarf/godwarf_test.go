@@ -141,12 +141,43 @@ func TestRuntimeType(t *testing.T) {
 func TestConstName(t *testing.T) {
 	types, _ := open(t, fixture.Flavour{})
 	color := mustName(t, types, "main.Color")
-	for v, want := range map[int64]string{0: "Red", 1: "Green", 2: "Blue", 3: ""} {
+	// Green and Blue are single bits, so 3 reads as their union, as in Delve.
+	for v, want := range map[int64]string{0: "Red", 1: "Green", 2: "Blue", 3: "Green|Blue", 4: "", -1: ""} {
 		if got := types.ConstName(color, v); got != want {
 			t.Errorf("ConstName(main.Color, %d) = %q, want %q", v, got, want)
 		}
 	}
 	if got := types.ConstName(mustName(t, types, "int"), 1); got != "" {
 		t.Errorf("ConstName(int, 1) = %q", got)
+	}
+}
+
+// TestConstNameFlags checks Delve's flag-set descriptions: a value that is
+// no constant is spelled as the union of single-bit constants, in
+// ascending order, when every bit has one.
+func TestConstNameFlags(t *testing.T) {
+	ef, err := elf.Open(fixture.Build(t, "valuesmore", fixture.Flavour{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ef.Close() })
+	d, err := ef.DWARF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := godwarf.New(d)
+	perm, mode := mustName(t, types, "main.Perm"), mustName(t, types, "main.Mode")
+	for _, c := range []struct {
+		typ  godwarf.Type
+		v    int64
+		want string
+	}{
+		{perm, 1, "PermRead"}, {perm, 3, "PermRead|PermWrite"}, {perm, 7, "PermRead|PermWrite|PermExec"},
+		{perm, 6, "PermWrite|PermExec"}, {perm, 0, ""}, {perm, 9, ""},
+		{mode, 3, "ModeA|ModeB"}, {mode, 7, "ModeAll"}, {mode, 5, "ModeA|ModeC"}, {mode, 8, ""},
+	} {
+		if got := types.ConstName(c.typ, c.v); got != c.want {
+			t.Errorf("ConstName(%s, %d) = %q, want %q", c.typ.Common().Name, c.v, got, c.want)
+		}
 	}
 }

@@ -251,65 +251,6 @@ func (s *Scope) index(e *ast.IndexExpr) (*evalValue, error) {
 	return v, nil
 }
 
-// mapIndex finds a key by walking the map through the shared loader and
-// comparing each key with Go's == semantics.
-func (s *Scope) mapIndex(x *evalValue, mt *godwarf.MapType, keyExpr ast.Expr) (*evalValue, error) {
-	k, err := s.eval(keyExpr)
-	if err != nil {
-		return nil, err
-	}
-	if k.unreadable != nil {
-		return nil, k.unreadable
-	}
-	_, ifaceKey := godwarf.ResolveTypedef(mt.Key).(*godwarf.InterfaceType)
-	if k.typ == nil {
-		keyType := mt.Key
-		if ifaceKey {
-			keyType = nil // the constant's default type, compared with each dynamic type
-		}
-		if k, err = s.materialize(k, keyType); err != nil {
-			return nil, err
-		}
-	} else if !sameType(k.typ, mt.Key) {
-		if _, isIface := godwarf.ResolveTypedef(mt.Key).(*godwarf.InterfaceType); !isIface {
-			return nil, fmt.Errorf("mismatched types %q and %q", typeName(k.typ), typeName(mt.Key))
-		}
-	}
-	// Only the positions of keys and values are needed, so nothing behind
-	// them is read; the bucket bound keeps a corrupt header from making the
-	// walk endless.
-	cfg := value.LoadConfig{MaxArrayValues: 1 << 20, MaxMapBuckets: 1 << 16, MaxStructFields: 0}
-	mv := s.load(x, x.name, cfg)
-	if mv.Unreadable != nil {
-		return nil, mv.Unreadable
-	}
-	for i := 0; i+1 < len(mv.Children); i += 2 {
-		kc := &mv.Children[i]
-		cand := &evalValue{typ: kc.DwarfType, addr: kc.Addr, reg: -1}
-		if kc.Unreadable != nil || kc.DwarfType == nil {
-			continue
-		}
-		var eq bool
-		if ifaceKey && !sameType(k.typ, mt.Key) {
-			d, err := s.ifaceData(cand)
-			if err != nil || d == nil || !sameType(d.typ, k.typ) {
-				continue
-			}
-			eq, err = s.equal(d, k, 0)
-			if err != nil {
-				continue
-			}
-		} else if eq, err = s.equal(cand, k, 0); err != nil {
-			continue
-		}
-		if eq {
-			vc := &mv.Children[i+1]
-			return &evalValue{name: x.name + "[" + exprText(keyExpr) + "]", typ: vc.DwarfType, addr: vc.Addr, reg: -1}, nil
-		}
-	}
-	return nil, errors.New("key not found")
-}
-
 // slice evaluates a[lo:hi] and a[lo:hi:max] on slices, arrays, pointers
 // to arrays and strings.
 func (s *Scope) slice(e *ast.SliceExpr) (*evalValue, error) {
@@ -319,6 +260,9 @@ func (s *Scope) slice(e *ast.SliceExpr) (*evalValue, error) {
 	}
 	if x.unreadable != nil {
 		return nil, x.unreadable
+	}
+	if _, ok := godwarf.ResolveTypedef(x.typ).(*godwarf.MapType); ok {
+		return s.sliceMap(x, e)
 	}
 	seq, err := s.sequenceOf(x)
 	if err != nil {

@@ -65,11 +65,20 @@ func BenchmarkLoadBigValues(b *testing.B) {
 		{"map", "bigMap", ""},
 		{"map-index", "bigMap[31]", `"v31"`},
 		{"map-index-last", "bigMap[99999]", `"v99999"`},
+		// A missing key walks the whole map: the worst case of a lookup.
+		{"map-index-missing", "bigMap[100000]", "key not found"},
+		{"map-page-last", "bigMap[99936:]", ""},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				v, err := sc.Eval(c.expr, value.DefaultLoadConfig)
+				if c.want == "key not found" {
+					if err == nil || err.Error() != c.want {
+						b.Fatalf("%s: error %v, want %s", c.expr, err, c.want)
+					}
+					continue
+				}
 				if err != nil || v.Unreadable != nil {
 					b.Fatalf("%s: %v %v", c.expr, err, v.Unreadable)
 				}

@@ -24,6 +24,8 @@ type Program struct {
 	loc4     *loclist.Dwarf4Reader
 	loc5     *loclist.Dwarf5Reader
 	debugAdr []byte
+
+	closures closureCache
 }
 
 // NewProgram prepares evaluation over the binary bi describes.

@@ -23,8 +23,9 @@ type evalValue struct {
 	konst      constant.Value // untyped constant, when typ == nil
 	isRune     bool           // the untyped constant is a rune literal
 	isNil      bool
-	reg        int  // DWARF register holding the whole value, -1 if none
-	addrOnly   bool // made by &: printed as an address, like Delve
+	reg        int   // DWARF register holding the whole value, -1 if none
+	addrOnly   bool  // made by &: printed as an address, like Delve
+	mapSkip    int64 // a map sliced as m[lo:]: entries skipped when loading
 	unreadable error
 }
 
@@ -96,8 +97,15 @@ func (s *Scope) load(v *evalValue, name string, cfg value.LoadConfig) *value.Var
 	if v.addrOnly {
 		cfg.FollowPointers = false
 	}
-	l := &value.Loader{Mem: s.mem, Types: s.prog.Types, RuntimeTypes: s.prog.runtimeTypes(), Funcs: s.prog, Consts: s.prog.Types}
-	return l.Load(name, v.addr, v.typ, cfg)
+	if v.mapSkip > 0 {
+		// The skipped entries are walked too: read the buckets by pages.
+		if saved := s.mem.parent; saved != nil {
+			s.mem.parent = newPageCache(saved)
+			defer func() { s.mem.parent = saved }()
+		}
+		return s.loader().LoadMapFrom(name, v.addr, v.typ, v.mapSkip, cfg)
+	}
+	return s.loader().Load(name, v.addr, v.typ, cfg)
 }
 
 // basic returns the basic type under t, or nil.

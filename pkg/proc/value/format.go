@@ -80,12 +80,21 @@ func (v *Variable) write(b *strings.Builder, flags fmtFlags, indent string) {
 			fmt.Fprintf(b, "unsafe.Pointer(%#x)", v.Children[0].Addr)
 		}
 	case reflect.Chan:
-		if len(v.Children) < 2 {
+		if flags&fNewlines != 0 {
+			// print shows the whole hchan, as Delve does.
+			hchan := *v
+			hchan.Len = int64(len(v.Children))
+			hchan.writeStruct(b, flags, indent)
+		} else if len(v.Children) < 2 {
 			b.WriteString(v.Type + " nil")
 		} else {
 			fmt.Fprintf(b, "%s %s/%s", v.Type, v.Children[0].Value, v.Children[1].Value)
 		}
 	case reflect.Struct:
+		if v.Value != "" { // a described struct: time.Time(2024-01-02T03:04:05Z){...}
+			fmt.Fprintf(b, "%s(%s)", v.Type, v.Value)
+			flags = flags.with(fIncludeType, false)
+		}
 		v.writeStruct(b, flags, indent)
 	case reflect.Interface:
 		v.writeInterface(b, flags, indent)
@@ -94,8 +103,19 @@ func (v *Variable) write(b *strings.Builder, flags fmtFlags, indent string) {
 	case reflect.Func:
 		if v.Value == "" {
 			b.WriteString("nil")
-		} else {
-			b.WriteString(v.Value)
+			return
+		}
+		b.WriteString(v.Value)
+		if flags&fNewlines != 0 && len(v.Children) > 0 {
+			// A closure's captured variables, as Delve's print lists them.
+			b.WriteString(" {\n")
+			for i := range v.Children {
+				c := &v.Children[i]
+				b.WriteString(indent + "\t" + c.Name + " " + c.Type + " = ")
+				c.write(b, flags.with(fTop, false).with(fIncludeType, false), indent+"\t")
+				b.WriteString("\n")
+			}
+			b.WriteString(indent + "}")
 		}
 	case reflect.String:
 		s := v.Value

@@ -14,9 +14,6 @@ const ptrSize = 8
 
 // Load reads the value of type typ at addr under cfg.
 func (l *Loader) Load(name string, addr uint64, typ godwarf.Type, cfg LoadConfig) *Variable {
-	if cfg.MaxMapBuckets <= 0 {
-		cfg.MaxMapBuckets = 100*cfg.MaxArrayValues + 64
-	}
 	st := &loadState{l: l, cfg: cfg}
 	v := st.newVariable(name, addr, typ, l.Mem)
 	st.load(v, 0, l.Mem)
@@ -28,6 +25,11 @@ type loadState struct {
 	l     *Loader
 	cfg   LoadConfig
 	nodes int // values loaded so far, bounded by maxNodes
+	// mapSkip is how many entries of the top-level map LoadMapFrom skips.
+	mapSkip int64
+	// mapVisits counts the buckets, groups and directory entries read,
+	// which is what bounds the cost of a corrupt map.
+	mapVisits int
 }
 
 // typeName is the name Delve shows for a type.
@@ -172,7 +174,7 @@ func (st *loadState) load(v *Variable, level int, mem MemoryReader) {
 	case reflect.Interface:
 		st.loadInterface(v, real.(*godwarf.InterfaceType), level, mem)
 	case reflect.Func:
-		st.loadFunc(v, mem)
+		st.loadFunc(v, level, mem)
 	case reflect.Complex64, reflect.Complex128:
 		st.loadComplex(v, real.Size(), mem)
 	case reflect.Int:
@@ -341,6 +343,9 @@ func (st *loadState) loadStruct(v *Variable, t *godwarf.StructType, level int, m
 		st.load(fv, level+1, mem)
 		v.Children = append(v.Children, *fv)
 	}
+	if t.Name == "time.Time" {
+		st.describeTime(v)
+	}
 }
 
 func (st *loadState) loadArray(v *Variable, real godwarf.Type, level int, mem MemoryReader) {
@@ -386,7 +391,7 @@ func (st *loadState) loadArray(v *Variable, real godwarf.Type, level int, mem Me
 	}
 }
 
-func (st *loadState) loadFunc(v *Variable, mem MemoryReader) {
+func (st *loadState) loadFunc(v *Variable, level int, mem MemoryReader) {
 	fv, err := readUint(mem, v.Addr, ptrSize)
 	if err != nil {
 		v.Unreadable = err
@@ -411,46 +416,7 @@ func (st *loadState) loadFunc(v *Variable, mem MemoryReader) {
 		return
 	}
 	v.Value = name
-}
-
-// loadChan reads a channel's length and capacity from its hchan. The
-// children are hchan's qcount and dataqsiz, which is what the one-line
-// format "chan int 2/3" shows.
-func (st *loadState) loadChan(v *Variable, t *godwarf.ChanType, mem MemoryReader) {
-	hp, err := readUint(mem, v.Addr, ptrSize)
-	if err != nil {
-		v.Unreadable = err
-		return
+	if cr, ok := st.l.Funcs.(ClosureResolver); ok {
+		st.loadClosureVars(v, cr.ClosureVars(pc), fv, level)
 	}
-	v.Base = hp
-	if hp == 0 {
-		return
-	}
-	ptr, ok := godwarf.ResolveTypedef(t.Type).(*godwarf.PtrType)
-	if !ok {
-		v.Unreadable = errors.New("bad channel type")
-		return
-	}
-	hchan, ok := godwarf.ResolveTypedef(ptr.Elem).(*godwarf.StructType)
-	if !ok {
-		v.Unreadable = errors.New("bad channel type")
-		return
-	}
-	hmem := cacheMemory(st.l.Mem, hp, hchan.Size())
-	for _, name := range []string{"qcount", "dataqsiz"} {
-		f := hchan.Field(name)
-		if f == nil {
-			v.Unreadable = fmt.Errorf("bad channel type: no field %s", name)
-			return
-		}
-		fv := st.newVariable(name, hp+uint64(f.ByteOffset), f.Type, hmem)
-		st.load(fv, 0, hmem)
-		if fv.Unreadable != nil {
-			v.Unreadable = fmt.Errorf("unreadable %s: %w", name, fv.Unreadable)
-			return
-		}
-		v.Children = append(v.Children, *fv)
-	}
-	v.Len, _ = strconv.ParseInt(v.Children[0].Value, 10, 64)
-	v.Cap, _ = strconv.ParseInt(v.Children[1].Value, 10, 64)
 }

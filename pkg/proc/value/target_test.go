@@ -57,8 +57,15 @@ type globalVar struct {
 // startValues builds and starts the values fixture and waits for "ready".
 func startValues(t *testing.T, f fixture.Flavour) *target {
 	t.Helper()
+	return startFixture(t, "values", f)
+}
+
+// startFixture builds and starts fixture name, which prints "ready" once
+// its values are built.
+func startFixture(t *testing.T, name string, f fixture.Flavour) *target {
+	t.Helper()
 	testenv.RequireRoot(t)
-	bin := fixture.Build(t, "values", f)
+	bin := fixture.Build(t, name, f)
 	cmd := exec.Command(bin)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -74,7 +81,7 @@ func startValues(t *testing.T, f fixture.Flavour) *target {
 	ready := make(chan error, 1)
 	go func() {
 		line, err := bufio.NewReader(out).ReadString('\n')
-		if err == nil && line != "ready\n" {
+		if err == nil && !strings.HasPrefix(line, "ready") {
 			err = fmt.Errorf("fixture said %q", line)
 		}
 		ready <- err

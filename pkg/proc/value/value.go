@@ -23,7 +23,8 @@ type LoadConfig struct {
 	MaxArrayValues     int  // elements of arrays, slices and maps read
 	MaxStructFields    int  // fields of a struct read; -1 for all
 	// MaxMapBuckets caps the buckets (or Swiss groups) scanned per map so a
-	// corrupt map cannot hang the loader; 0 means 100*MaxArrayValues+64.
+	// corrupt map cannot hang the loader; 0 means 100 per entry loaded
+	// or skipped, plus 64.
 	MaxMapBuckets int
 }
 
@@ -96,6 +97,22 @@ func (v *Variable) Truncated() bool {
 // print func values. Implementations live with the symbol tables.
 type FuncResolver interface {
 	FuncName(pc uint64) (string, bool)
+}
+
+// ClosureVar is one variable a closure captured: its name ("&n" when
+// captured by reference), its type and its offset in the closure's
+// context block (DW_AT_go_closure_offset).
+type ClosureVar struct {
+	Name   string
+	Offset int64
+	Type   godwarf.Type
+}
+
+// ClosureResolver lists the variables captured by the closure function
+// whose entry is pc; a FuncResolver may implement it so that print shows
+// a closure's captured variables as Delve does.
+type ClosureResolver interface {
+	ClosureVars(pc uint64) []ClosureVar
 }
 
 // ConstResolver describes an integer of a named type with its constants,
