@@ -24,7 +24,7 @@ their clients feel at home.`,
 	o := &options{}
 	addSessionFlags(root, o)
 	root.AddCommand(newVersionCommand(), newDebugCommand(o), newExecCommand(o), newTestCommand(o),
-		newAttachCommand(o), newConnectCommand(o), newTraceCommand())
+		newAttachCommand(o), newConnectCommand(o), newTraceCommand(), newDAPCommand())
 	return root
 }
 

@@ -1,0 +1,365 @@
+package dap
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/go-dap"
+
+	"github.com/tinydbg/tinydbg/service/debugger"
+)
+
+// launchArgs are the launch attributes of VS Code's Go extension that
+// tinydbg honours; names and defaults are Delve's.
+type launchArgs struct {
+	// Mode is "debug" (build the package at Program, the default),
+	// "test" (build its tests) or "exec" (run the binary at Program).
+	Mode        string             `json:"mode"`
+	Program     string             `json:"program"`
+	Args        []string           `json:"args"`
+	Cwd         string             `json:"cwd"`
+	Env         map[string]*string `json:"env"`
+	BuildFlags  json.RawMessage    `json:"buildFlags"` // a string or a list of strings
+	Output      string             `json:"output"`
+	StopOnEntry bool               `json:"stopOnEntry"`
+	NoDebug     bool               `json:"noDebug"`
+}
+
+// attachArgs are the attach attributes tinydbg honours.
+type attachArgs struct {
+	// Mode is "local" (attach to ProcessID, the default); "remote" needs
+	// a server that already debugs a process, which tinydbg dap is not.
+	Mode        string `json:"mode"`
+	ProcessID   int    `json:"processId"`
+	StopOnEntry bool   `json:"stopOnEntry"`
+}
+
+func (s *session) onLaunch(r *dap.LaunchRequest) {
+	fail := func(format string, args ...any) {
+		s.sendError(r.Request, errFailedToLaunch, "Failed to launch", fmt.Sprintf(format, args...), true)
+	}
+	if s.dbg != nil {
+		fail("debug session already in progress")
+		return
+	}
+	args := launchArgs{Mode: "debug"}
+	if len(r.Arguments) > 0 {
+		if err := json.Unmarshal(r.Arguments, &args); err != nil {
+			fail("invalid debug configuration - %v", err)
+			return
+		}
+	}
+	if args.NoDebug {
+		fail("noDebug mode is not supported by tinydbg")
+		return
+	}
+	switch args.Mode {
+	case "", "debug", "test", "exec":
+	default:
+		fail("invalid debug configuration - unsupported 'mode' attribute %q", args.Mode)
+		return
+	}
+	if args.Program == "" {
+		fail("The program attribute is missing in debug configuration.")
+		return
+	}
+	// The target inherits our environment; debugger.Config has no
+	// environment of its own, so the changes are made here, as Delve does.
+	for k, v := range args.Env {
+		var err error
+		if v != nil {
+			err = os.Setenv(k, *v)
+		} else {
+			err = os.Unsetenv(k)
+		}
+		if err != nil {
+			fail("setting %s in the environment: %v", k, err)
+			return
+		}
+	}
+	path := args.Program
+	if args.Mode != "exec" {
+		flags, err := parseBuildFlags(args.BuildFlags)
+		if err != nil {
+			fail("invalid debug configuration - %v", err)
+			return
+		}
+		out, cleanup, err := buildProgram(args.Program, args.Mode == "test", args.Output, flags)
+		if err != nil {
+			fail("Build error: %v", err)
+			return
+		}
+		s.cleanups = append(s.cleanups, cleanup)
+		path = out
+		if args.Mode == "test" && args.Cwd == "" {
+			// go test runs tests in their package directory.
+			args.Cwd = programDir(args.Program)
+		}
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		fail("%v", err)
+		return
+	}
+	cfg := debugger.Config{Path: abs, Args: args.Args, WorkingDir: args.Cwd}
+	pipes, err := s.outputPipes(&cfg)
+	if err != nil {
+		fail("%v", err)
+		return
+	}
+	d, err := debugger.New(cfg)
+	pipes.started()
+	if err != nil {
+		pipes.abandon()
+		fail("%v", err)
+		return
+	}
+	s.dbg, s.stopOnEntry = d, args.StopOnEntry
+	pipes.pump(s)
+	s.send(&dap.InitializedEvent{Event: event("initialized")})
+	s.send(&dap.LaunchResponse{Response: s.response(r.Request)})
+}
+
+func (s *session) onAttach(r *dap.AttachRequest) {
+	fail := func(format string, args ...any) {
+		s.sendError(r.Request, errFailedToAttach, "Failed to attach", fmt.Sprintf(format, args...), true)
+	}
+	if s.dbg != nil {
+		fail("debug session already in progress")
+		return
+	}
+	args := attachArgs{Mode: "local"}
+	if len(r.Arguments) > 0 {
+		if err := json.Unmarshal(r.Arguments, &args); err != nil {
+			fail("invalid debug configuration - %v", err)
+			return
+		}
+	}
+	switch args.Mode {
+	case "", "local":
+	case "remote":
+		fail("tinydbg dap debugs no process before an attach request: use mode \"local\" with a processId")
+		return
+	default:
+		fail("invalid debug configuration - unsupported 'mode' attribute %q", args.Mode)
+		return
+	}
+	if args.ProcessID <= 0 {
+		fail("The 'processId' attribute is missing in debug configuration")
+		return
+	}
+	d, err := debugger.New(debugger.Config{AttachPid: args.ProcessID})
+	if err != nil {
+		fail("%v", err)
+		return
+	}
+	s.dbg, s.attached, s.stopOnEntry = d, true, args.StopOnEntry
+	// Detaching and killing differ only for a process we attached to, so
+	// the client learns it may offer the choice now.
+	s.send(&dap.CapabilitiesEvent{Event: event("capabilities"),
+		Body: dap.CapabilitiesEventBody{Capabilities: dap.Capabilities{SupportTerminateDebuggee: true}}})
+	s.send(&dap.InitializedEvent{Event: event("initialized")})
+	s.send(&dap.AttachResponse{Response: s.response(r.Request)})
+}
+
+func (s *session) onConfigurationDone(r *dap.ConfigurationDoneRequest) {
+	if s.stopOnEntry {
+		s.send(&dap.StoppedEvent{Event: event("stopped"),
+			Body: dap.StoppedEventBody{Reason: "entry", ThreadId: 1, AllThreadsStopped: true}})
+	}
+	s.send(&dap.ConfigurationDoneResponse{Response: s.response(r.Request)})
+	if !s.stopOnEntry {
+		s.resume(cmdContinue)
+	}
+}
+
+func (s *session) onDisconnect(r *dap.DisconnectRequest) {
+	kill := !s.attached || (r.Arguments != nil && r.Arguments.TerminateDebuggee)
+	if err := s.release(kill); err != nil {
+		s.sendError(r.Request, errDisconnect, "Error while disconnecting", err.Error(), false)
+	} else {
+		s.send(&dap.DisconnectResponse{Response: s.response(r.Request)})
+	}
+	s.send(&dap.TerminatedEvent{Event: event("terminated")})
+}
+
+// onTerminate ends the debuggee, attached or launched; the client
+// disconnects afterwards.
+func (s *session) onTerminate(r *dap.TerminateRequest) {
+	if err := s.release(true); err != nil {
+		s.sendError(r.Request, errDisconnect, "Error while terminating", err.Error(), false)
+		return
+	}
+	s.send(&dap.TerminateResponse{Response: s.response(r.Request)})
+	s.send(&dap.TerminatedEvent{Event: event("terminated")})
+}
+
+// release kills or detaches from the target, once, interrupting a
+// running command; the run goroutine has ended when it returns.
+func (s *session) release(kill bool) error {
+	if s.dbg == nil || s.ended {
+		return nil
+	}
+	s.ended = true
+	s.closing.Store(true)
+	if kill {
+		s.console("Detaching and terminating target process")
+	} else {
+		s.console("Detaching without terminating target process")
+	}
+	err := s.dbg.Detach(kill)
+	s.run.wait()
+	if err != nil && isExited(err) {
+		err = nil
+	}
+	return err
+}
+
+// isExited recognizes the errors that only say the target is gone.
+func isExited(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "exited") || strings.Contains(msg, "no such process")
+}
+
+// cleanup leaves the target as the session's end requires (a launched
+// program is killed, an attached one keeps running) and closes conn.
+func (s *session) cleanup() {
+	if err := s.release(!s.attached); err != nil {
+		s.logf("releasing the target: %v", err)
+	}
+	s.waitOutput(2 * time.Second)
+	for _, c := range s.cleanups {
+		c()
+	}
+	s.conn.Close()
+}
+
+// targetPipes carries the target's stdout and stderr to the client as
+// output events.
+type targetPipes struct {
+	rOut, wOut, rErr, wErr *os.File
+}
+
+// outputPipes makes the pipes and sets them in cfg.
+func (s *session) outputPipes(cfg *debugger.Config) (*targetPipes, error) {
+	rOut, wOut, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("creating the stdout pipe: %w", err)
+	}
+	rErr, wErr, err := os.Pipe()
+	if err != nil {
+		rOut.Close()
+		wOut.Close()
+		return nil, fmt.Errorf("creating the stderr pipe: %w", err)
+	}
+	cfg.Stdout, cfg.Stderr = wOut, wErr
+	return &targetPipes{rOut, wOut, rErr, wErr}, nil
+}
+
+// started closes our copies of the write ends: the target has its own,
+// and the readers see EOF when the target's are gone.
+func (p *targetPipes) started() {
+	p.wOut.Close()
+	p.wErr.Close()
+}
+
+// abandon closes the read ends of a launch that failed.
+func (p *targetPipes) abandon() {
+	p.rOut.Close()
+	p.rErr.Close()
+}
+
+// pump forwards both pipes until EOF.
+func (p *targetPipes) pump(s *session) {
+	for _, f := range []struct {
+		r   *os.File
+		cat string
+	}{{p.rOut, "stdout"}, {p.rErr, "stderr"}} {
+		s.output.Add(1)
+		go func() {
+			defer s.output.Done()
+			defer f.r.Close()
+			buf := make([]byte, 4096)
+			for {
+				n, err := f.r.Read(buf)
+				if n > 0 {
+					s.send(&dap.OutputEvent{Event: event("output"),
+						Body: dap.OutputEventBody{Output: string(buf[:n]), Category: f.cat}})
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+}
+
+// waitOutput waits for the target's output to be forwarded; a child the
+// target left running may hold the pipes open, hence the limit.
+func (s *session) waitOutput(limit time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		s.output.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(limit):
+	}
+}
+
+// parseBuildFlags accepts buildFlags as one string (split like a shell
+// would for simple quoting) or as a list.
+func parseBuildFlags(raw json.RawMessage) ([]string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var list []string
+	if err := json.Unmarshal(raw, &list); err == nil {
+		return list, nil
+	}
+	var str string
+	if err := json.Unmarshal(raw, &str); err != nil {
+		return nil, errors.New("'buildFlags' must be a string or a list of strings")
+	}
+	return splitWords(str)
+}
+
+// splitWords splits s at blanks outside single or double quotes.
+func splitWords(s string) ([]string, error) {
+	var out []string
+	var cur strings.Builder
+	var quote rune
+	inWord := false
+	for _, r := range s {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteRune(r)
+		case r == '\'' || r == '"':
+			quote, inWord = r, true
+		case r == ' ' || r == '\t':
+			if inWord {
+				out = append(out, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if quote != 0 {
+		return nil, fmt.Errorf("unterminated quote in buildFlags %q", s)
+	}
+	if inWord {
+		out = append(out, cur.String())
+	}
+	return out, nil
+}
