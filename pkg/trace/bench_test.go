@@ -5,7 +5,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,17 +15,19 @@ import (
 	"github.com/tinydbg/tinydbg/internal/testenv"
 )
 
-// benchCalls is how many calls of the hot function one run makes: the
-// eBPF backend needs many more for its fixed attach cost to vanish.
-var benchCalls = map[string]int{"ptrace": 2000, "ebpf": 200000}
+// benchCalls is how many calls of the hot function one run makes: enough
+// for each tracer's fixed start-up cost to fade, few for Delve, which
+// takes about 3 ms per call.
+var benchCalls = map[string]int{"ptrace": 20000, "ebpf": 200000, "dlv": 1000}
 
 // BenchmarkHotCall measures the per-call cost of tracing a hot function
-// (one call and one return event per call) with each backend, net of the
+// (one call and one return event per call) with each backend, and with
+// `dlv trace` when a dlv binary is on PATH or in ~/go/bin, net of the
 // untraced run time.
 func BenchmarkHotCall(b *testing.B) {
 	testenv.RequirePtrace(b)
 	path := fixture.Build(b, "traceprog", fixture.Flavour{Optimized: true})
-	for _, backend := range []string{"ptrace", "ebpf"} {
+	for _, backend := range []string{"ptrace", "ebpf", "dlv"} {
 		b.Run(backend, func(b *testing.B) {
 			calls := benchCalls[backend]
 			args := []string{"hot", strconv.Itoa(calls)}
@@ -37,6 +41,10 @@ func BenchmarkHotCall(b *testing.B) {
 					b.Skip("no uprobes")
 				}
 			}
+			if backend == "dlv" {
+				benchDelve(b, path, args, calls, base)
+				return
+			}
 			for i := 0; i < b.N; i++ {
 				start := time.Now()
 				sum, err := Run(context.Background(), Options{Regexp: `^main\.hot$`, Exec: path, Args: args,
@@ -47,5 +55,29 @@ func BenchmarkHotCall(b *testing.B) {
 				b.ReportMetric(float64((time.Since(start)-base).Nanoseconds())/float64(calls), "ns/tracedcall")
 			}
 		})
+	}
+}
+
+// benchDelve runs `dlv trace --exec path main.hot -- args` b.N times.
+func benchDelve(b *testing.B, path string, args []string, calls int, base time.Duration) {
+	dlv, err := exec.LookPath("dlv")
+	if err != nil {
+		home, _ := os.UserHomeDir()
+		dlv = filepath.Join(home, "go", "bin", "dlv")
+		if _, err := os.Stat(dlv); err != nil {
+			b.Skip("no dlv binary (go install github.com/go-delve/delve/cmd/dlv@v1.27.2)")
+		}
+	}
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		cmd := exec.Command(dlv, append([]string{"trace", "--exec", path, `^main\.hot$`, "--"}, args...)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			b.Fatalf("dlv trace: %v\n%s", err, out)
+		}
+		if n := strings.Count(string(out), "main.hot"); n != 2*calls {
+			b.Fatalf("dlv trace printed %d events, want %d", n, 2*calls)
+		}
+		b.ReportMetric(float64((time.Since(start)-base).Nanoseconds())/float64(calls), "ns/tracedcall")
 	}
 }

@@ -6,28 +6,31 @@ import (
 	"fmt"
 	"time"
 
-	"golang.org/x/arch/x86/x86asm"
-
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/arch"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/goroutine"
+	"github.com/tinydbg/tinydbg/pkg/proc/native"
+	"github.com/tinydbg/tinydbg/pkg/proc/probe"
 	"github.com/tinydbg/tinydbg/pkg/proc/stack"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
 
 // tracedFunc is one function under trace with its parameters' locations.
 type tracedFunc struct {
-	name          string
-	args, results []param
-	err           error // why its parameters could not be described
+	name             string
+	args, results    []probe.Param
+	argLocs, resLocs []probe.Location
+	err              error // why its parameters could not be described
 }
 
-// site is one breakpoint address: a function's entry probe, one of its
-// RETs, or both for a body that is a single RET.
+// site is one probe address: a function's entry, one of its RETs, both for
+// a body that is a single RET, or a tail JMP that ends the call without
+// its results.
 type site struct {
-	fn         *tracedFunc
-	call, retn bool
+	fn               *tracedFunc
+	call, retn, tail bool
 }
 
 // openCall is a call whose return has not been seen yet.
@@ -36,84 +39,47 @@ type openCall struct {
 	at time.Duration
 }
 
-// ptraceTracer drives a stopped-at-every-probe trace through proc.Target.
+// ptraceTracer reports probe hits from the native backend's non-stop probe
+// mode: only the thread that hits a probe stops, and only while its event
+// is built.
 type ptraceTracer struct {
 	tg     *proc.Target
+	np     *native.Process
 	bi     *bininfo.BinaryInfo
 	types  *godwarf.Types
 	loader value.Loader
 	cfg    value.LoadConfig
 	needs  Needs
 	unw    *stack.Unwinder
+	gids   *goroutine.IDReader
 	sites  map[uint64]*site
+	probes []native.Probe
 	open   map[int64][]openCall // per goroutine, innermost last
 	start  time.Time
 	events uint64
 }
 
-// probeSites decodes fn's code: the entry probe goes right after the
-// stack-growth check (CMP against g.stackguard0 at 16(R14), then a
-// conditional jump to morestack), because morestack restarts the function
-// from its first instruction and a probe before the check would report a
-// call twice; before the frame is set up, every argument register is
-// intact and the CFA is SP+8, as at a RET. Every RET gets a return probe.
-func probeSites(mem proc.Process, fn *bininfo.Function) (entry uint64, rets []uint64, err error) {
-	if fn.End <= fn.Entry || fn.End-fn.Entry > 1<<22 {
-		return 0, nil, fmt.Errorf("%s has an invalid code range [%#x, %#x)", fn.Name, fn.Entry, fn.End)
-	}
-	code := make([]byte, fn.End-fn.Entry)
-	if _, err := mem.ReadMemory(code, fn.Entry); err != nil {
-		return 0, nil, fmt.Errorf("reading the code of %s: %w", fn.Name, err)
-	}
-	entry = fn.Entry
-	sawCheck := false
-	for off, n := 0, 0; off < len(code); n++ {
-		inst, err := x86asm.Decode(code[off:], 64)
-		if err != nil {
-			break // padding after the last instruction
-		}
-		switch {
-		case n < 4 && !sawCheck && isStackGuardCmp(inst):
-			sawCheck = true
-		case n < 5 && sawCheck && entry == fn.Entry && isCondJump(inst.Op):
-			entry = fn.Entry + uint64(off+inst.Len)
-		}
-		if inst.Op == x86asm.RET {
-			rets = append(rets, fn.Entry+uint64(off))
-		}
-		off += inst.Len
-	}
-	return entry, rets, nil
-}
+// maxInstLen is the longest amd64 instruction: the bytes a probe displaces
+// are within it.
+const maxInstLen = 15
 
-func isStackGuardCmp(inst x86asm.Inst) bool {
-	if inst.Op != x86asm.CMP {
-		return false
-	}
-	for _, a := range inst.Args {
-		if m, ok := a.(x86asm.Mem); ok && m.Base == x86asm.R14 && m.Disp == 16 {
-			return true
-		}
-	}
-	return false
-}
-
-func isCondJump(op x86asm.Op) bool {
-	switch op {
-	case x86asm.JBE, x86asm.JB, x86asm.JA, x86asm.JAE, x86asm.JLE, x86asm.JL:
-		return true
-	}
-	return false
-}
-
-// newPtraceTracer sets the entry and return breakpoints of funcs in tg.
-// Every code range is decoded before the first int3 is written, so no
-// decoder ever sees a breakpoint byte.
+// newPtraceTracer sets the entry, return and tail-jump probes of funcs in
+// tg. The original code under every probe is read before the first int3
+// is written, so no probe's bytes ever include another's breakpoint.
 func newPtraceTracer(tg *proc.Target, bi *bininfo.BinaryInfo, types *godwarf.Types, funcs []*bininfo.Function, depth int, needs Needs) (*ptraceTracer, error) {
+	np, ok := tg.Process().(interface{ NativeProcess() *native.Process })
+	if !ok {
+		return nil, errors.New("ptrace tracing needs the native backend")
+	}
+	gids, err := goroutine.NewIDReader(bi)
+	if err != nil {
+		return nil, err
+	}
 	pt := &ptraceTracer{
-		tg: tg, bi: bi, types: types, needs: needs,
+		tg: tg, np: np.NativeProcess(), bi: bi, types: types, needs: needs,
 		cfg:   loadConfig(depth),
 		unw:   stack.New(bi),
+		gids:  gids,
 		sites: map[uint64]*site{},
 		open:  map[int64][]openCall{},
 	}
@@ -121,18 +87,34 @@ func newPtraceTracer(tg *proc.Target, bi *bininfo.BinaryInfo, types *godwarf.Typ
 	if s, ok := bi.Symbol("runtime.types"); ok {
 		pt.loader.RuntimeTypes = s.Addr
 	}
-	d := types.Data()
 	for _, fn := range funcs {
 		tf := &tracedFunc{name: fn.Name}
-		tf.args, tf.results, tf.err = readParams(d, types, fn.Offset)
-		entry, rets, err := probeSites(tg.Process(), fn)
+		if params, err := probe.Params(types, fn); err != nil {
+			tf.err = err
+		} else if locs, err := probe.Assign(params, probe.ABIInternal); err != nil {
+			tf.err = err
+		} else {
+			tf.args, tf.results, tf.argLocs, tf.resLocs = probe.Split(params, locs)
+		}
+		sites, err := probe.FindSites(bi, fn)
 		if err != nil {
 			return nil, err
 		}
-		pt.siteAt(entry, tf).call = true
-		for _, r := range rets {
+		pt.siteAt(sites.Entry, tf).call = true
+		for _, r := range sites.Returns {
 			pt.siteAt(r, tf).retn = true
 		}
+		for _, j := range sites.TailJumps {
+			pt.siteAt(j, tf).tail = true
+		}
+	}
+	for addr := range pt.sites {
+		orig := make([]byte, maxInstLen)
+		n, err := tg.Process().ReadMemory(orig, addr)
+		if n == 0 {
+			return nil, fmt.Errorf("reading the code at %#x: %w", addr, err)
+		}
+		pt.probes = append(pt.probes, native.Probe{Addr: addr, Orig: orig[:n]})
 	}
 	for addr := range pt.sites {
 		if _, err := tg.SetBreakpointAddr(addr); err != nil {
@@ -177,9 +159,9 @@ type ptraceResult struct {
 	interrupted bool
 }
 
-// run continues the program, turning every breakpoint hit into an event,
-// until it exits or ctx is cancelled (the program is then halted and left
-// stopped for the caller to detach or kill).
+// run resumes the program, turning every probe hit into events, until it
+// exits or ctx is cancelled (the program is then halted and left stopped
+// for the caller to detach or kill).
 func (pt *ptraceTracer) run(ctx context.Context, sink Sink) (ptraceResult, error) {
 	done := make(chan struct{})
 	defer close(done)
@@ -191,90 +173,70 @@ func (pt *ptraceTracer) run(ctx context.Context, sink Sink) (ptraceResult, error
 		}
 	}()
 	pt.start = time.Now()
+	handler := func(h *native.ProbeHit) error { return pt.hit(h, sink) }
 	for {
 		if ctx.Err() != nil {
 			return ptraceResult{interrupted: true}, nil
 		}
-		st, err := pt.tg.Continue()
+		ev, err := pt.np.RunProbes(pt.probes, handler)
+		if errors.Is(err, native.ErrProcessExited) {
+			return ptraceResult{}, fmt.Errorf("%w: %v", proc.ErrProcessExited, err)
+		}
 		if err != nil {
 			return ptraceResult{}, err
 		}
-		switch st.Reason {
-		case proc.StopExited, proc.StopKilled:
-			return ptraceResult{stop: st}, nil
-		case proc.StopHalted:
-			if ctx.Err() != nil {
-				return ptraceResult{interrupted: true}, nil
-			}
-			continue
-		case proc.StopBreakpoint:
+		var st proc.Stop
+		switch ev.Kind {
+		case native.StopExited:
+			st = proc.Stop{Reason: proc.StopExited, ExitCode: ev.ExitCode}
+		case native.StopKilled:
+			st = proc.Stop{Reason: proc.StopKilled, Signal: ev.Signal}
 		default:
-			continue // a foreign int3 (runtime.Breakpoint): not ours to report
+			continue // a halt: the loop checks ctx
 		}
-		if err := pt.hits(st, sink); err != nil {
-			return ptraceResult{}, err
-		}
+		// The Target did not see the exit happen; Kill on an exited
+		// process only releases what the Target holds.
+		_ = pt.tg.Kill()
+		return ptraceResult{stop: st}, nil
 	}
 }
 
-// hits reports every thread that stopped on a trace breakpoint in this
-// stop. Continue names one; the fast path reads only that thread's
-// registers plus the PCs of the others. Only when another thread stands on
-// a probe address (it may have hit in the same stop, or merely be about to
-// execute the int3) does it ask the Target which threads really hit,
-// which costs a goroutine lookup per thread.
-func (pt *ptraceTracer) hits(st proc.Stop, sink Sink) error {
-	now := time.Since(pt.start)
-	var hit []proc.ThreadInfo
-	others := false
-	for _, th := range pt.tg.Process().Threads() {
-		regs, err := th.Registers()
-		if err != nil {
-			return fmt.Errorf("thread %d: %w", th.ID(), err)
-		}
-		if th.ID() == st.ThreadID {
-			hit = append(hit, proc.ThreadInfo{ID: th.ID(), Regs: regs, GoroutineID: st.GoroutineID, Breakpoint: st.Breakpoint})
-		} else if pt.sites[regs.PC()] != nil {
-			others = true
-		}
+// hit reports one probe hit; it runs on the ptrace thread while only the
+// hit thread is stopped, so it reads memory through the hit.
+func (pt *ptraceTracer) hit(h *native.ProbeHit, sink Sink) error {
+	s := pt.sites[h.Addr]
+	if s == nil {
+		return nil
 	}
-	if others {
-		ths, err := pt.tg.Threads()
-		if err != nil {
+	now := time.Since(pt.start)
+	goid, _ := pt.gids.Current(h, &h.Regs)
+	th := hitThread{id: h.Thread.ID(), goid: goid, regs: &h.Regs, mem: h}
+	if s.call {
+		if err := sink.Event(pt.event(Call, s.fn, &th, now, false)); err != nil {
 			return err
 		}
-		hit = hit[:0]
-		for _, th := range ths {
-			if th.Breakpoint != nil {
-				hit = append(hit, th)
-			}
-		}
 	}
-	for i := range hit {
-		th := &hit[i]
-		s := pt.sites[th.Regs.PC()]
-		if s == nil {
-			continue
-		}
-		if s.call {
-			if err := sink.Event(pt.event(Call, s.fn, th, now)); err != nil {
-				return err
-			}
-		}
-		if s.retn {
-			if err := sink.Event(pt.event(Return, s.fn, th, now)); err != nil {
-				return err
-			}
+	if s.retn || s.tail {
+		if err := sink.Event(pt.event(Return, s.fn, &th, now, s.tail)); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
+// hitThread is the thread of a probe hit.
+type hitThread struct {
+	id   int
+	goid int64
+	regs *arch.Registers
+	mem  value.MemoryReader
+}
+
 // event builds one event, loading only what the sink prints.
-func (pt *ptraceTracer) event(kind Kind, fn *tracedFunc, th *proc.ThreadInfo, now time.Duration) *Event {
+func (pt *ptraceTracer) event(kind Kind, fn *tracedFunc, th *hitThread, now time.Duration, tail bool) *Event {
 	pt.events++
-	ev := &Event{Kind: kind, Goroutine: th.GoroutineID, Thread: th.ID, Function: fn.name, Time: now}
-	g := th.GoroutineID
+	ev := &Event{Kind: kind, Goroutine: th.goid, Thread: th.id, Function: fn.name, Time: now}
+	g := th.goid
 	if kind == Call {
 		pt.open[g] = append(pt.open[g], openCall{fn: fn, at: now})
 	} else {
@@ -296,14 +258,20 @@ func (pt *ptraceTracer) event(kind Kind, fn *tracedFunc, th *proc.ThreadInfo, no
 		}
 	}
 	if pt.needs.Values {
-		params := fn.args
-		if kind == Return {
-			params = fn.results
+		switch {
+		case kind == Call:
+			ev.Values = pt.values(fn, fn.args, fn.argLocs, th)
+		case tail:
+			for _, p := range fn.results {
+				ev.Values = append(ev.Values, Value{Name: p.Name, Type: typeName(p.Type),
+					Value: "(unreadable returned by a tail call, whose callee computes the results)"})
+			}
+		default:
+			ev.Values = pt.values(fn, fn.results, fn.resLocs, th)
 		}
-		ev.Values = pt.values(fn, params, &th.Regs)
 	}
 	if pt.needs.Stack > 0 {
-		ev.Stack = pt.stack(&th.Regs, pt.needs.Stack+1)
+		ev.Stack = pt.stack(th, pt.needs.Stack+1)
 		if len(ev.Stack) > pt.needs.Stack {
 			ev.Stack, ev.StackTruncated = ev.Stack[:pt.needs.Stack], true
 		}
@@ -313,22 +281,22 @@ func (pt *ptraceTracer) event(kind Kind, fn *tracedFunc, th *proc.ThreadInfo, no
 
 // values loads params at a probe, where the CFA is SP+8 (the entry probe
 // precedes the frame setup; a RET follows its teardown).
-func (pt *ptraceTracer) values(fn *tracedFunc, params []param, regs *arch.Registers) []Value {
+func (pt *ptraceTracer) values(fn *tracedFunc, params []probe.Param, locs []probe.Location, th *hitThread) []Value {
 	if fn.err != nil {
 		return []Value{{Name: "?", Value: fmt.Sprintf("(unreadable %v)", fn.err)}}
 	}
-	mem := &regMemory{mem: pt.tg.Process()}
+	mem := &regMemory{mem: th.mem}
 	l := pt.loader
 	l.Mem = mem
 	out := make([]Value, 0, len(params))
 	for i := range params {
 		p := &params[i]
-		v := Value{Name: p.name, Type: typeName(p.typ)}
-		addr, err := mem.place(p, regs, regs.SP()+8)
+		v := Value{Name: p.Name, Type: typeName(p.Type)}
+		addr, err := mem.place(locs[i], p.Type.Size(), th.regs, th.regs.SP()+8)
 		if err != nil {
 			v.Value = fmt.Sprintf("(unreadable %v)", err)
 		} else {
-			v.Value = formatVar(l.Load(p.name, addr, p.typ, pt.cfg))
+			v.Value = formatVar(l.Load(p.Name, addr, p.Type, pt.cfg))
 		}
 		out = append(out, v)
 	}
@@ -354,8 +322,8 @@ func typeName(t godwarf.Type) string {
 }
 
 // stack unwinds up to depth frames from a probe.
-func (pt *ptraceTracer) stack(regs *arch.Registers, depth int) []Frame {
-	frames, _ := pt.unw.Unwind(pt.tg.Process(), stack.FromRegisters(regs), stack.Options{MaxDepth: depth})
+func (pt *ptraceTracer) stack(th *hitThread, depth int) []Frame {
+	frames, _ := pt.unw.Unwind(th.mem, stack.FromRegisters(th.regs), stack.Options{MaxDepth: depth})
 	out := make([]Frame, 0, len(frames))
 	for _, f := range frames {
 		out = append(out, Frame{PC: f.PC, Function: f.Func.Name, File: f.File, Line: f.Line})

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/tinydbg/tinydbg/pkg/proc/arch"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
@@ -92,6 +93,9 @@ type reader struct {
 	bi  *bininfo.BinaryInfo
 	rt  *bininfo.Runtime
 	mem MemoryReader
+
+	reasons     []string // runtime.waitReasonStrings, read on first use
+	reasonsRead bool
 }
 
 func newReader(bi *bininfo.BinaryInfo, mem MemoryReader) (*reader, error) {
@@ -124,14 +128,13 @@ func List(bi *bininfo.BinaryInfo, mem MemoryReader) ([]*G, error) {
 	if err := r.read(ptrs, arr); err != nil {
 		return nil, fmt.Errorf("reading the %d entries of runtime.allgs: %w", n, err)
 	}
-	reasons := r.waitReasons()
 	var gs []*G
 	for i := uint64(0); i < n; i++ {
 		addr := le64(ptrs[8*i:])
 		if addr == 0 {
 			continue
 		}
-		g, err := r.readG(addr, reasons)
+		g, err := r.readG(addr)
 		if err != nil {
 			return gs, err
 		}
@@ -162,8 +165,7 @@ func Current(bi *bininfo.BinaryInfo, mem MemoryReader, regs *arch.Registers) (*G
 	if gaddr == 0 {
 		return nil, nil
 	}
-	reasons := r.waitReasons()
-	g, err := r.readG(gaddr, reasons)
+	g, err := r.readG(gaddr)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +188,7 @@ func Current(bi *bininfo.BinaryInfo, mem MemoryReader, regs *arch.Registers) (*G
 	if curg == 0 {
 		return nil, nil
 	}
-	cg, err := r.readG(curg, reasons)
+	cg, err := r.readG(curg)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +197,7 @@ func Current(bi *bininfo.BinaryInfo, mem MemoryReader, regs *arch.Registers) (*G
 }
 
 // readG decodes the runtime.g at addr.
-func (r *reader) readG(addr uint64, reasons []string) (*G, error) {
+func (r *reader) readG(addr uint64) (*G, error) {
 	l := r.rt.G
 	if l.Size <= 0 || l.Size > 1<<16 {
 		return nil, fmt.Errorf("implausible runtime.g size %d", l.Size)
@@ -231,6 +233,7 @@ func (r *reader) readG(addr uint64, reasons []string) (*G, error) {
 		},
 	}
 	if g.Status == StatusWaiting || g.Status == StatusLeaked {
+		reasons := r.waitReasons()
 		if wr := field(l.Waitreason, 1); wr < uint64(len(reasons)) {
 			g.WaitReason = reasons[wr]
 		} else if l.Waitreason >= 0 {
@@ -270,19 +273,40 @@ func isSystem(start string) bool {
 	return strings.HasPrefix(start, "runtime.")
 }
 
-// waitReasons reads runtime.waitReasonStrings, an array of Go strings, from
-// the target, so that every Go version's own texts are used. On failure
-// reasons are shown by number.
+// reasonCacheKey identifies one binary's waitReasonStrings at one load
+// address; the table is initialised data, the same in every process.
+type reasonCacheKey struct {
+	bi   *bininfo.BinaryInfo
+	addr uint64
+}
+
+// reasonCache keeps each binary's wait-reason texts so that Current and
+// List, called at every stop, read the ~40 strings only once.
+var reasonCache sync.Map // reasonCacheKey → []string
+
+// waitReasons returns runtime.waitReasonStrings, an array of Go strings read
+// from the target so that every Go version's own texts are used. On
+// failure reasons are shown by number.
 func (r *reader) waitReasons() []string {
+	if r.reasonsRead {
+		return r.reasons
+	}
+	r.reasonsRead = true
 	sym, ok := r.bi.Symbol("runtime.waitReasonStrings")
 	if !ok || sym.Size == 0 || sym.Size%16 != 0 || sym.Size > 16*256 {
 		return nil
+	}
+	key := reasonCacheKey{r.bi, sym.Addr}
+	if v, ok := reasonCache.Load(key); ok {
+		r.reasons = v.([]string)
+		return r.reasons
 	}
 	hdrs := make([]byte, sym.Size)
 	if err := r.read(hdrs, sym.Addr); err != nil {
 		return nil
 	}
 	out := make([]string, sym.Size/16)
+	complete := true
 	for i := range out {
 		p, n := le64(hdrs[16*i:]), le64(hdrs[16*i+8:])
 		if p == 0 || n == 0 || n > 256 {
@@ -290,10 +314,15 @@ func (r *reader) waitReasons() []string {
 		}
 		b := make([]byte, n)
 		if err := r.read(b, p); err != nil {
+			complete = false // maybe a transient failure: do not cache it
 			continue
 		}
 		out[i] = string(b)
 	}
+	if complete {
+		reasonCache.Store(key, out)
+	}
+	r.reasons = out
 	return out
 }
 

@@ -27,6 +27,9 @@ type event struct {
 	t        *Thread // nil for evProcessGone and reports about unknown tids
 	exitCode int
 	signal   int
+	// fault marks a kernel-raised SIGSEGV, SIGBUS, SIGFPE or SIGILL: the
+	// instruction at the thread's PC failed and did not complete.
+	fault bool
 }
 
 // handle updates the thread table for one wait4 report and classifies it.
@@ -87,7 +90,8 @@ func (p *Process) handle(tid int, ws unix.WaitStatus) event {
 		return event{kind: evOwnStop, t: t}
 	}
 	t.queueSignal(int(sig), info)
-	return event{kind: evSignal, t: t}
+	fault := info.code() > 0 && (sig == unix.SIGSEGV || sig == unix.SIGBUS || sig == unix.SIGFPE || sig == unix.SIGILL)
+	return event{kind: evSignal, t: t, signal: int(sig), fault: fault}
 }
 
 // addClonedThread registers the thread parent just created. The kernel
@@ -266,7 +270,8 @@ func (p *Process) allStopped() bool {
 
 // StepInstruction executes one instruction on this thread while the others
 // stay stopped. A signal arriving meanwhile is kept for the next Continue and
-// the step retried. If the process ends during the step the error is a
+// the step retried; an instruction that faults ends the step where it is,
+// with the fault kept for the next Continue. If the process ends during the step the error is a
 // *ProcessExitedError; if only this thread ends, a *ThreadExitedError.
 func (t *Thread) StepInstruction() error {
 	return t.p.do(func() error { return t.p.step(t) })
@@ -300,6 +305,11 @@ func (p *Process) step(t *Thread) error {
 		case e.kind == evThreadGone:
 			return &ThreadExitedError{Tid: t.tid}
 		case e.kind == evTrap:
+			done = true
+		case e.kind == evSignal && e.fault:
+			// The instruction faulted: stepping again would fault again
+			// forever. The thread stays on it, its signal owed to the
+			// program on the next Continue, as the fault would have been.
 			done = true
 		}
 	}

@@ -20,12 +20,22 @@ func (p *Process) ReadMemory(buf []byte, addr uint64) (int, error) {
 	if p.finished() {
 		return 0, p.goneErr()
 	}
+	n, err := vmRead(p.pid, buf, addr)
+	if err == unix.ENOSYS || err == unix.EPERM {
+		return p.readMemFile(buf, addr)
+	}
+	return n, err
+}
+
+// vmRead reads with process_vm_readv, which needs no ptrace round trip; the
+// raw ENOSYS or EPERM tells the caller to fall back to /proc/PID/mem.
+func vmRead(pid int, buf []byte, addr uint64) (int, error) {
 	local := []unix.Iovec{{Base: &buf[0]}}
 	local[0].SetLen(len(buf))
 	remote := []unix.RemoteIovec{{Base: uintptr(addr), Len: len(buf)}}
-	n, err := unix.ProcessVMReadv(p.pid, local, remote, 0)
+	n, err := unix.ProcessVMReadv(pid, local, remote, 0)
 	if err == unix.ENOSYS || err == unix.EPERM {
-		return p.readMemFile(buf, addr)
+		return 0, err
 	}
 	if n < 0 {
 		n = 0
@@ -37,6 +47,22 @@ func (p *Process) ReadMemory(buf []byte, addr uint64) (int, error) {
 		return n, fmt.Errorf("reading %d bytes at %#x: only %d readable: %w", len(buf), addr, n, unix.EFAULT)
 	}
 	return n, nil
+}
+
+// readOnPtraceThread is ReadMemory for code already running on the ptrace
+// thread, where the /proc/PID/mem fallback must not queue behind itself.
+func (p *Process) readOnPtraceThread(buf []byte, addr uint64) (int, error) {
+	if len(buf) == 0 {
+		return 0, nil
+	}
+	n, err := vmRead(p.pid, buf, addr)
+	if err == unix.ENOSYS || err == unix.EPERM {
+		n, err = p.mem.ReadAt(buf, int64(addr))
+		if err != nil {
+			return n, fmt.Errorf("reading %d bytes at %#x: %w", len(buf), addr, err)
+		}
+	}
+	return n, err
 }
 
 // readMemFile is the fallback for kernels or sandboxes without
@@ -62,23 +88,29 @@ func (p *Process) WriteMemory(addr uint64, data []byte) (int, error) {
 	}
 	var n int
 	err := p.do(func() error {
-		// Issued from the ptrace thread: with proc_mem.force_override=ptrace
-		// the kernel only lets the tracer itself write to read-only pages.
 		var err error
-		n, err = p.mem.WriteAt(data, int64(addr))
-		if n == 0 && err != nil {
-			// Some hardened kernels refuse /proc/PID/mem writes; PTRACE_POKEDATA
-			// through any stopped thread reaches the same address space.
-			if t := p.anyStoppedThread(); t != nil {
-				n, err = unix.PtracePokeData(t.tid, uintptr(addr), data)
-			}
-		}
+		n, err = p.writeOnPtraceThread(addr, data)
 		return err
 	})
 	if err != nil {
 		return n, fmt.Errorf("writing %d bytes at %#x: %w", len(data), addr, err)
 	}
 	return n, nil
+}
+
+// writeOnPtraceThread writes through /proc/PID/mem. It must run on the
+// ptrace thread: with proc_mem.force_override=ptrace the kernel only lets
+// the tracer itself write to read-only pages.
+func (p *Process) writeOnPtraceThread(addr uint64, data []byte) (int, error) {
+	n, err := p.mem.WriteAt(data, int64(addr))
+	if n == 0 && err != nil {
+		// Some hardened kernels refuse /proc/PID/mem writes; PTRACE_POKEDATA
+		// through any stopped thread reaches the same address space.
+		if t := p.anyStoppedThread(); t != nil {
+			n, err = unix.PtracePokeData(t.tid, uintptr(addr), data)
+		}
+	}
+	return n, err
 }
 
 func (p *Process) anyStoppedThread() *Thread {

@@ -28,6 +28,7 @@ type Process struct {
 	running  bool // a Continue is resuming or waiting
 	halt     bool // RequestHalt was called and Continue has not yet honoured it
 
+	lastProbeRun probeCounts // how the last RunProbes passed its hits over; ptrace thread only
 }
 
 // Thread is one thread (task) of a traced process.
