@@ -210,7 +210,7 @@ func (pt *ptraceTracer) hit(h *native.ProbeHit, sink Sink) error {
 	}
 	now := time.Since(pt.start)
 	goid, _ := pt.gids.Current(h, &h.Regs)
-	th := hitThread{id: h.Thread.ID(), goid: goid, regs: &h.Regs, mem: h}
+	th := hitThread{id: h.Thread.ID(), goid: goid, regs: &h.Regs, mem: h, fp: h.FPRegisters}
 	if s.call {
 		if err := sink.Event(pt.event(Call, s.fn, &th, now, false)); err != nil {
 			return err
@@ -230,6 +230,7 @@ type hitThread struct {
 	goid int64
 	regs *arch.Registers
 	mem  value.MemoryReader
+	fp   func() (arch.FPRegisters, error) // the X registers, read on demand
 }
 
 // event builds one event, loading only what the sink prints.
@@ -285,7 +286,7 @@ func (pt *ptraceTracer) values(fn *tracedFunc, params []probe.Param, locs []prob
 	if fn.err != nil {
 		return []Value{{Name: "?", Value: fmt.Sprintf("(unreadable %v)", fn.err)}}
 	}
-	mem := &regMemory{mem: th.mem}
+	mem := &regMemory{mem: th.mem, fp: th.fp}
 	l := pt.loader
 	l.Mem = mem
 	out := make([]Value, 0, len(params))

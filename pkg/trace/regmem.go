@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/tinydbg/tinydbg/pkg/proc/arch"
@@ -17,6 +18,11 @@ const regBase = 0xfff0_0000_0000_0000
 type regMemory struct {
 	slots [][]byte // slot i lives at regBase + i<<12
 	mem   value.MemoryReader
+	// fp reads the hit thread's XMM registers; nil when the backend cannot.
+	// It is called at most once, and only for a value with a float piece.
+	fp     func() (arch.FPRegisters, error)
+	fpRegs *arch.FPRegisters
+	fpErr  error
 }
 
 // ReadMemory implements value.MemoryReader.
@@ -37,10 +43,56 @@ func (m *regMemory) place(loc probe.Location, size int64, regs *arch.Registers, 
 	if !loc.InRegs {
 		return cfa + uint64(loc.StackOff), nil
 	}
-	buf, err := loc.Assemble(regs, size)
+	buf, err := m.assemble(loc, size, regs)
 	if err != nil {
 		return 0, err
 	}
 	m.slots = append(m.slots, buf)
 	return regBase + uint64(len(m.slots)-1)<<12, nil
+}
+
+// assemble returns the bytes of a register-held value; integer pieces come
+// from regs, float pieces from the low bytes of the X registers.
+func (m *regMemory) assemble(loc probe.Location, size int64, regs *arch.Registers) ([]byte, error) {
+	if !loc.HasFloat() {
+		return loc.Assemble(regs, size)
+	}
+	fp, err := m.xmm()
+	if err != nil {
+		return nil, err
+	}
+	buf := make([]byte, size)
+	for _, p := range loc.Pieces {
+		var word [16]byte
+		src := word[:8]
+		if p.Float {
+			if p.Reg < 0 || p.Reg >= arch.NumXmm {
+				return nil, fmt.Errorf("no register X%d", p.Reg)
+			}
+			src = fp.Xmm[p.Reg][:]
+		} else {
+			binary.LittleEndian.PutUint64(word[:], probe.IntArgReg(regs, p.Reg))
+		}
+		if p.Off < 0 || p.Size < 0 || p.Size > int64(len(src)) || p.Off+p.Size > size {
+			return nil, fmt.Errorf("register piece [%d, %d) outside a %d-byte value", p.Off, p.Off+p.Size, size)
+		}
+		copy(buf[p.Off:p.Off+p.Size], src[:p.Size])
+	}
+	return buf, nil
+}
+
+// xmm reads the X registers once per hit.
+func (m *regMemory) xmm() (*arch.FPRegisters, error) {
+	if m.fp == nil {
+		return nil, probe.ErrFloatRegister
+	}
+	if m.fpRegs == nil && m.fpErr == nil {
+		fp, err := m.fp()
+		if err != nil {
+			m.fpErr = fmt.Errorf("reading X registers: %w", err)
+		} else {
+			m.fpRegs = &fp
+		}
+	}
+	return m.fpRegs, m.fpErr
 }

@@ -105,7 +105,8 @@ func (l Location) String() string {
 
 // Bytes assembles the size bytes of the object at l: memory pieces are read
 // through mem, register and value pieces are taken little-endian from regs
-// and the computed values. If some pieces are undefined the returned bytes
+// (8 bytes per general register, 16 per XMM register) and the computed
+// values. If some pieces are undefined the returned bytes
 // have zeros there and the error wraps ErrOptimizedOut, so callers can still
 // show the available parts. A piece of Size 0 stands for all remaining
 // bytes.
@@ -131,11 +132,13 @@ func (l Location) Bytes(size int, regs *DwarfRegisters, mem MemoryReader) ([]byt
 				return out, fmt.Errorf("piece %d: %w", i, err)
 			}
 		case RegisterPiece:
-			v, ok := regs.Reg(p.Reg)
-			if !ok {
-				return out, fmt.Errorf("piece %d: register %d: %w", i, p.Reg, ErrRegisterUnavailable)
+			b, err := regs.RegBytes(p.Reg)
+			if err != nil {
+				return out, fmt.Errorf("piece %d: %w", i, err)
 			}
-			copyWord(dst, v, p.Offset)
+			if p.Offset < len(b) {
+				copy(dst, b[p.Offset:])
+			}
 		case ValuePiece:
 			copyWord(dst, p.Value, p.Offset)
 		case ImplicitPiece:

@@ -2,6 +2,8 @@ package op
 
 import (
 	"encoding/binary"
+	"fmt"
+	"sync"
 
 	"github.com/tinydbg/tinydbg/pkg/proc/arch"
 )
@@ -32,6 +34,74 @@ type DwarfRegisters struct {
 
 	vals    []uint64
 	present []bool
+	// fp supplies XMM0–XMM15 (DWARF 17–32), 16 bytes each; copies of the
+	// struct share it so that the thread is asked at most once.
+	fp *fpSource
+}
+
+// fpSource holds a thread's SSE registers, read on first use: most
+// variables never live in an XMM register, and reading them is a ptrace
+// request of its own.
+type fpSource struct {
+	once sync.Once
+	load func() (arch.FPRegisters, error)
+	regs arch.FPRegisters
+	err  error
+}
+
+func (s *fpSource) get() (*arch.FPRegisters, error) {
+	s.once.Do(func() {
+		if s.load != nil {
+			s.regs, s.err = s.load()
+			s.load = nil
+		}
+	})
+	return &s.regs, s.err
+}
+
+// SetFPRegisters makes XMM0–XMM15 available with the values fp holds.
+func (r *DwarfRegisters) SetFPRegisters(fp arch.FPRegisters) {
+	r.fp = &fpSource{regs: fp}
+}
+
+// SetFPLoader makes XMM0–XMM15 available through load, which is called at
+// most once, the first time a location needs one of them. Only the
+// innermost frame should get one: XMM registers are not preserved across
+// Go calls, so callers' values cannot be recovered.
+func (r *DwarfRegisters) SetFPLoader(load func() (arch.FPRegisters, error)) {
+	r.fp = &fpSource{load: load}
+}
+
+// ShareFPRegisters gives r the XMM registers of src (loaded or not), for a
+// copy of the same frame's registers.
+func (r *DwarfRegisters) ShareFPRegisters(src *DwarfRegisters) {
+	if src != nil {
+		r.fp = src.fp
+	}
+}
+
+// HasFPRegisters reports whether XMM registers can be asked for (they may
+// still fail to load).
+func (r *DwarfRegisters) HasFPRegisters() bool { return r != nil && r.fp != nil }
+
+// RegBytes returns the little-endian contents of register n: 8 bytes for a
+// general register, 16 for XMM0–XMM15. The error wraps
+// ErrRegisterUnavailable when the frame does not know the register.
+func (r *DwarfRegisters) RegBytes(n uint64) ([]byte, error) {
+	if v, ok := r.Reg(n); ok {
+		b := make([]byte, 8)
+		binary.LittleEndian.PutUint64(b, v)
+		return b, nil
+	}
+	if !arch.IsDwarfXmm(n) || r == nil || r.fp == nil {
+		return nil, fmt.Errorf("register %s: %w", arch.DwarfRegName(int(n)), ErrRegisterUnavailable)
+	}
+	fp, err := r.fp.get()
+	if err != nil {
+		return nil, fmt.Errorf("register %s: %w: %w", arch.DwarfRegName(int(n)), ErrRegisterUnavailable, err)
+	}
+	x, _ := fp.DwarfXmm(n)
+	return append([]byte(nil), x...), nil
 }
 
 // NewDwarfRegisters returns registers holding vals[i] for every i with

@@ -88,6 +88,11 @@ type registerSetter interface {
 	SetRegisters(arch.Registers) error
 }
 
+// fpReader reads a thread's XMM registers (the native backend has it).
+type fpReader interface {
+	FPRegisters() (arch.FPRegisters, error)
+}
+
 // scope unwinds the stopped thread and returns the scope of the first
 // frame of function fn (frames of runtime.Breakpoint come first).
 func (s *session) scope(fn string) *eval.Scope {
@@ -106,7 +111,11 @@ func (s *session) scope(fn string) *eval.Scope {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	frames, err := s.un.Unwind(s.tg.Process(), stack.FromRegisters(&regs), stack.Options{MaxDepth: 20})
+	start := stack.FromRegisters(&regs)
+	if fr, ok := th.(fpReader); ok {
+		start = stack.FromRegistersFP(&regs, fr.FPRegisters)
+	}
+	frames, err := s.un.Unwind(s.tg.Process(), start, stack.Options{MaxDepth: 20})
 	if len(frames) == 0 {
 		s.t.Fatalf("unwind: %v", err)
 	}

@@ -2,6 +2,7 @@ package native
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/tinydbg/tinydbg/pkg/proc/arch"
 	"golang.org/x/sys/unix"
@@ -94,4 +95,66 @@ func toPtrace(r *arch.Registers) unix.PtraceRegs {
 		Fs_base: r.FsBase, Gs_base: r.GsBase,
 		Orig_rax: r.OrigRax,
 	}
+}
+
+// FPRegisters reads the thread's SSE registers (XMM0–XMM15, MXCSR). It is
+// a separate ptrace request so that stops which only need the general
+// registers do not pay for the 512-byte FXSAVE image.
+func (t *Thread) FPRegisters() (arch.FPRegisters, error) {
+	var fp arch.FPRegisters
+	err := t.p.do(func() error {
+		if err := t.checkStopped(); err != nil {
+			return err
+		}
+		var err error
+		fp, err = readFPRegs(t.tid)
+		return err
+	})
+	return fp, err
+}
+
+// SetFPRegisters writes the thread's SSE registers; the x87 state is read
+// first and written back unchanged.
+func (t *Thread) SetFPRegisters(fp arch.FPRegisters) error {
+	return t.p.do(func() error {
+		if err := t.checkStopped(); err != nil {
+			return err
+		}
+		var img [arch.FxsaveSize]byte
+		if err := ptraceFP(unix.PTRACE_GETFPREGS, t.tid, &img); err != nil {
+			return fmt.Errorf("fp registers of thread %d: %w", t.tid, err)
+		}
+		if err := fp.PutFxsave(img[:]); err != nil {
+			return err
+		}
+		if err := ptraceFP(unix.PTRACE_SETFPREGS, t.tid, &img); err != nil {
+			return fmt.Errorf("set fp registers of thread %d: %w", t.tid, err)
+		}
+		return nil
+	})
+}
+
+// FPRegisters reads the hit thread's SSE registers from inside a
+// ProbeHandler, where Thread.FPRegisters would deadlock.
+func (h *ProbeHit) FPRegisters() (arch.FPRegisters, error) {
+	return readFPRegs(h.Thread.tid)
+}
+
+// readFPRegs runs on the ptrace thread with tid stopped.
+func readFPRegs(tid int) (arch.FPRegisters, error) {
+	var img [arch.FxsaveSize]byte
+	if err := ptraceFP(unix.PTRACE_GETFPREGS, tid, &img); err != nil {
+		return arch.FPRegisters{}, fmt.Errorf("fp registers of thread %d: %w", tid, err)
+	}
+	return arch.FPRegistersFromFxsave(img[:])
+}
+
+// ptraceFP issues PTRACE_GETFPREGS or PTRACE_SETFPREGS, which x/sys/unix
+// has no wrapper for.
+func ptraceFP(req int, tid int, img *[arch.FxsaveSize]byte) error {
+	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, uintptr(req), uintptr(tid), 0, uintptr(unsafe.Pointer(img)), 0, 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
 }

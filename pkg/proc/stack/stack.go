@@ -172,6 +172,18 @@ func FromRegisters(regs *arch.Registers) *op.DwarfRegisters {
 	return op.NewDwarfRegistersFromArch(regs)
 }
 
+// FromRegistersFP is FromRegisters for a stopped thread whose XMM
+// registers load can read: the innermost frame's float variables become
+// readable, and load runs only if one of them is looked at. Outer frames
+// never get XMM registers, which Go calls do not preserve.
+func FromRegistersFP(regs *arch.Registers, load func() (arch.FPRegisters, error)) *op.DwarfRegisters {
+	r := op.NewDwarfRegistersFromArch(regs)
+	if load != nil {
+		r.SetFPLoader(load)
+	}
+	return r
+}
+
 // FromSched builds the starting registers of a goroutine that is not
 // running, from its saved context; prefer UnwindSched, which also knows
 // that the saved PC is a return address.

@@ -320,6 +320,7 @@ func framePointerCaller(mem MemoryReader, cur *op.DwarfRegisters) (*op.DwarfRegi
 // state with the caller's register set.
 func copyRegs(r *op.DwarfRegisters) *op.DwarfRegisters {
 	c := &op.DwarfRegisters{ByteOrder: r.ByteOrder, StaticBase: r.StaticBase, AddrIndex: r.AddrIndex}
+	c.ShareFPRegisters(r) // same frame, same XMM registers (loaded at most once)
 	for n := uint64(0); n < arch.NumDwarfRegs; n++ {
 		if v, ok := r.Reg(n); ok {
 			c.AddReg(n, v)

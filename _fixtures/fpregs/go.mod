@@ -1,0 +1,3 @@
+module fpregs
+
+go 1.22
