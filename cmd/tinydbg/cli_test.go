@@ -158,3 +158,35 @@ func TestSplitFlags(t *testing.T) {
 		t.Error("unterminated quote accepted")
 	}
 }
+
+// TestSessionFlagsBelongToSessionCommands: trace's help shows only the
+// shared --wd and --build-flags besides its own flags, exec's help shows
+// the session flags, trace refuses them, and Delve's spelling with the
+// session flags before the command name still works for exec.
+func TestSessionFlagsBelongToSessionCommands(t *testing.T) {
+	session := []string{"--headless", "--listen", "--accept-multiclient", "--api-version", "--init"}
+	trace := run(t, t.TempDir(), "", "trace", "--help")
+	for _, f := range session {
+		if strings.Contains(trace.stdout, f) {
+			t.Errorf("trace --help shows %s:\n%s", f, trace.stdout)
+		}
+	}
+	for _, f := range []string{"--wd", "--build-flags"} {
+		if !strings.Contains(trace.stdout, f) {
+			t.Errorf("trace --help lacks %s:\n%s", f, trace.stdout)
+		}
+	}
+	for _, cmd := range []string{"debug", "exec", "test", "attach", "connect"} {
+		help := run(t, t.TempDir(), "", cmd, "--help")
+		for _, f := range session {
+			if !strings.Contains(help.stdout, f) {
+				t.Errorf("%s --help lacks %s:\n%s", cmd, f, help.stdout)
+			}
+		}
+	}
+	r := run(t, t.TempDir(), "", "trace", "--headless", "main.nothing")
+	want := "Error: --headless applies to the debug, exec, test, attach and connect commands, not to trace\n"
+	if r.code == 0 || r.stderr != want {
+		t.Errorf("trace --headless: code %d stderr %q, want %q", r.code, r.stderr, want)
+	}
+}

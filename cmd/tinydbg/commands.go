@@ -12,16 +12,53 @@ import (
 	"github.com/tinydbg/tinydbg/service/debugger"
 )
 
-// addSessionFlags registers Delve's flags for commands that start a session.
+// sessionFlagNames are the flags of commands that start or join a debug
+// session (debug, exec, test, attach, connect) and of no other command.
+var sessionFlagNames = []string{"headless", "listen", "accept-multiclient", "api-version", "init"}
+
+// addSessionFlags registers the flags every command shares on the root:
+// --wd and --build-flags, which trace uses too. The session flags are
+// registered there as well, hidden, only so that Delve's spelling
+// `tinydbg --headless --listen=:2345 exec ./prog` still parses (flags
+// before the command name are looked up on the root); they belong to the
+// session commands (addDebugFlags) and other commands refuse them.
 func addSessionFlags(root *cobra.Command, o *options) {
 	f := root.PersistentFlags()
+	f.StringVar(&o.wd, "wd", "", "Directory the program runs in.")
+	f.StringVar(&o.buildFlags, "build-flags", "", "Extra flags for go build (debug, test, trace).")
+	registerDebugFlags(root, true, o)
+	for _, n := range sessionFlagNames {
+		_ = f.MarkHidden(n)
+	}
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		for _, n := range sessionFlagNames {
+			if fl := f.Lookup(n); fl != nil && fl.Changed && cmd.LocalFlags().Lookup(n) == nil {
+				return fmt.Errorf("--%s applies to the debug, exec, test, attach and connect commands, not to %s", n, cmd.Name())
+			}
+		}
+		return nil
+	}
+}
+
+// addDebugFlags gives a session command Delve's flags for serving and
+// starting a session.
+func addDebugFlags(c *cobra.Command, o *options) *cobra.Command {
+	registerDebugFlags(c, false, o)
+	return c
+}
+
+// registerDebugFlags adds the session flags to c's own flags, or to its
+// persistent ones.
+func registerDebugFlags(c *cobra.Command, persistent bool, o *options) {
+	f := c.Flags()
+	if persistent {
+		f = c.PersistentFlags()
+	}
 	f.BoolVar(&o.headless, "headless", false, "Serve the JSON-RPC API without a terminal.")
 	f.StringVarP(&o.listen, "listen", "l", "127.0.0.1:0", "Where a headless server listens: host:port, or unix:/path.")
 	f.BoolVar(&o.acceptMulti, "accept-multiclient", false, "Keep a headless server running across clients instead of exiting after the first.")
 	f.IntVar(&o.apiVersion, "api-version", 2, "JSON-RPC API version a headless server speaks; only 2 exists.")
 	f.StringVar(&o.initFile, "init", "", "File of terminal commands to run before the first prompt.")
-	f.StringVar(&o.wd, "wd", "", "Directory the program runs in.")
-	f.StringVar(&o.buildFlags, "build-flags", "", "Extra flags for go build (debug, test, trace).")
 }
 
 // splitAtDash splits cobra args into the command's own and the program's

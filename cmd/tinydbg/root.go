@@ -23,8 +23,9 @@ their clients feel at home.`,
 	}
 	o := &options{}
 	addSessionFlags(root, o)
-	root.AddCommand(newVersionCommand(), newDebugCommand(o), newExecCommand(o), newTestCommand(o),
-		newAttachCommand(o), newConnectCommand(o), newTraceCommand(), newDAPCommand())
+	root.AddCommand(newVersionCommand(), addDebugFlags(newDebugCommand(o), o), addDebugFlags(newExecCommand(o), o),
+		addDebugFlags(newTestCommand(o), o), addDebugFlags(newAttachCommand(o), o), addDebugFlags(newConnectCommand(o), o),
+		newTraceCommand(), newDAPCommand())
 	return root
 }
 

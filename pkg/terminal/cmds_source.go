@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -82,25 +83,21 @@ func (t *Term) listFile(file string, line int, arrow bool) error {
 	if file == "" {
 		return nil
 	}
-	f, err := os.Open(t.localPath(file))
+	lines, err := t.sources.lines(t.localPath(file))
 	if err != nil {
-		return fmt.Errorf("listing source: %w", err)
+		return err
 	}
-	defer f.Close()
-	first, last := line-t.set.listLines, line+t.set.listLines
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for n := 1; sc.Scan() && n <= last; n++ {
-		if n < first {
-			continue
-		}
+	first, last := max(line-t.set.listLines, 1), min(line+t.set.listLines, len(lines))
+	var b strings.Builder
+	for n := first; n <= last; n++ {
 		mark := "  "
 		if arrow && n == line {
 			mark = "=>"
 		}
-		fmt.Fprintf(t.out, "%s%4d:\t%s\n", mark, n, sc.Text())
+		fmt.Fprintf(&b, "%s%4d:\t%s\n", mark, n, lines[n-1])
 	}
-	return sc.Err()
+	_, err = io.WriteString(t.out, b.String())
+	return err
 }
 
 func listCmd(t *Term, ctx callCtx, args string) error {

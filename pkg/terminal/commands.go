@@ -77,6 +77,7 @@ func (t *Term) find(name string) *command {
 
 // Call executes one command line.
 func (t *Term) Call(line string) error {
+	defer t.outBuf.Flush()
 	return t.callWith(line, callCtx{scope: t.scope(), prefix: noPrefix})
 }
 

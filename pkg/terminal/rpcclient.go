@@ -1,8 +1,6 @@
 package terminal
 
 import (
-	"errors"
-
 	"github.com/tinydbg/tinydbg/service/api"
 	"github.com/tinydbg/tinydbg/service/rpc2"
 )
@@ -54,10 +52,7 @@ func (r *rpcClient) Step() (*api.DebuggerState, error)    { return r.c.Step() }
 func (r *rpcClient) StepOut() (*api.DebuggerState, error) { return r.c.StepOut() }
 
 func (r *rpcClient) StepInstruction(skipCalls bool) (*api.DebuggerState, error) {
-	if skipCalls {
-		return nil, errors.New("next-instruction is not supported by this server; use step-instruction")
-	}
-	return r.c.StepInstruction()
+	return r.c.StepInstruction(skipCalls)
 }
 
 func (r *rpcClient) SwitchThread(id int) (*api.DebuggerState, error) { return r.c.SwitchThread(id) }
@@ -114,14 +109,9 @@ func (r *rpcClient) ListFunctionArgs(scope api.EvalScope, cfg api.LoadConfig) ([
 	return r.c.ListFunctionArgs(scope, cfg)
 }
 
-// ListScopeRegisters returns the selected thread's registers; the server
-// has no per-frame register view, so other scopes are refused rather than
-// answered with frame 0's values.
-func (r *rpcClient) ListScopeRegisters(scope api.EvalScope, _ bool) (api.Registers, error) {
-	if scope.Frame != 0 || scope.GoroutineID > 0 {
-		return nil, errors.New("registers are only available for the topmost frame of the selected goroutine")
-	}
-	return r.c.ListRegisters(0)
+// ListScopeRegisters returns the registers of a frame of a goroutine.
+func (r *rpcClient) ListScopeRegisters(scope api.EvalScope, includeFp bool) (api.Registers, error) {
+	return r.c.ListScopeRegisters(scope, includeFp)
 }
 
 func (r *rpcClient) ListGoroutinesWithFilter(start, count int, filters []api.ListGoroutinesFilter, group *api.GoroutineGroupingOptions, scope *api.EvalScope) ([]*api.Goroutine, []api.GoroutineGroup, int, bool, error) {
@@ -136,17 +126,10 @@ func (r *rpcClient) ListGoroutinesWithFilter(start, count int, filters []api.Lis
 	return out.Goroutines, out.Groups, out.Nextg, out.TooManyGroups, nil
 }
 
-// Stacktrace fetches depth+1 frames and drops the first skip, which is how
-// a single frame is selected.
-func (r *rpcClient) Stacktrace(goid int64, depth, skip int, _ api.StacktraceOptions, cfg *api.LoadConfig) ([]api.Stackframe, error) {
-	frames, err := r.c.Stacktrace(goid, depth, cfg)
-	if err != nil {
-		return nil, err
-	}
-	if skip >= len(frames) {
-		return nil, nil
-	}
-	return frames[skip:], nil
+// Stacktrace returns frames skip to depth of a goroutine; the server
+// leaves out the first skip, which is how a single frame is selected.
+func (r *rpcClient) Stacktrace(goid int64, depth, skip int, opts api.StacktraceOptions, cfg *api.LoadConfig) ([]api.Stackframe, error) {
+	return r.c.StacktraceFrom(goid, depth, skip, opts, cfg)
 }
 
 func (r *rpcClient) FindLocation(scope api.EvalScope, loc string, _ bool, _ [][2]string) ([]api.Location, string, error) {

@@ -44,6 +44,7 @@ type Term struct {
 	client  Client
 	conf    Config
 	out     io.Writer
+	outBuf  *outBuffer // out itself, flushed at the end of every command and before reading input
 	errOut  io.Writer
 	cmds    []*command
 	frame   int // frame selected with frame/up/down, reset by every stop
@@ -53,6 +54,8 @@ type Term struct {
 	waitReasons map[int64]string
 	// funcCache and sourceCache feed tab completion; the binary never changes under us.
 	funcCache, sourceCache []string
+	// sources keeps the text of files listed at stops.
+	sources sourceCache
 
 	in      *bufio.Reader // non-tty input: one command per line
 	line    *liner.State  // tty input with editing, history and completion
@@ -77,7 +80,8 @@ func New(client Client, conf Config) *Term {
 	if conf.Stderr == nil {
 		conf.Stderr = os.Stderr
 	}
-	t := &Term{client: client, conf: conf, out: conf.Stdout, errOut: conf.Stderr, set: defaultSettings()}
+	ob := &outBuffer{w: conf.Stdout}
+	t := &Term{client: client, conf: conf, out: ob, outBuf: ob, errOut: afterFlush{ob, conf.Stderr}, set: defaultSettings()}
 	t.cmds = t.commandTable()
 	return t
 }
@@ -111,6 +115,7 @@ const prompt = "(tinydbg) "
 // Run reads and executes commands until exit or end of input, and returns
 // the process exit code the session asks for.
 func (t *Term) Run() (int, error) {
+	defer t.outBuf.Flush()
 	interactive := isTerminal(t.conf.Stdin)
 	if interactive {
 		t.line = liner.NewLiner()
@@ -182,6 +187,7 @@ func (t *Term) reportError(err error) {
 
 // readLine reads one command from the tty (with editing) or from the script.
 func (t *Term) readLine(p string) (string, error) {
+	_ = t.outBuf.Flush()
 	if t.line != nil {
 		s, err := t.line.Prompt(p)
 		if err != nil {
@@ -236,6 +242,7 @@ func (t *Term) haltOnInterrupt(sig <-chan os.Signal) {
 			continue
 		}
 		fmt.Fprintln(t.out, "received SIGINT, stopping process (will not forward signal)")
+		_ = t.outBuf.Flush()
 		if _, err := t.client.Halt(); err != nil {
 			fmt.Fprintf(t.errOut, "%v\n", err)
 		}
@@ -324,12 +331,5 @@ func (t *Term) scope() api.EvalScope {
 
 // formatPath shortens paths under the working directory to ./rel, as Delve does.
 func formatPath(path string) string {
-	wd, err := os.Getwd()
-	if err != nil || wd == "/" {
-		return path
-	}
-	if strings.HasPrefix(path, wd+"/") {
-		return "." + path[len(wd):]
-	}
-	return path
+	return trimPrefixDir(path, workingDir())
 }

@@ -137,6 +137,7 @@ func TestExamineMemoryFormat(t *testing.T) {
 	term, out, _, _ := newFake()
 	mem := []byte{1, 0, 2, 0, 0xff, 0xff, 0, 0, 9, 0}
 	writeMemory(term, 0x1000, mem, true, 'x', 2)
+	term.outBuf.Flush()
 	want := "0x1000:   0x0001   0x0002   0xffff   0x0000   0x0009   \n"
 	if out.String() != want {
 		t.Errorf("got %q\nwant %q", out.String(), want)

@@ -19,6 +19,9 @@ type userBreakpoint struct {
 	spec api.Breakpoint   // the client's settings, with our ID
 	loc  location         // where it was resolved, to set it again
 	pbp  *proc.Breakpoint // nil while disabled
+	// view, when set, is where a function breakpoint whose address is in
+	// inlined code is shown (see entryView); recomputed with pbp.
+	view *entryView
 	// hits carried over from earlier proc breakpoints (before a disable).
 	total uint64
 	perG  map[int64]uint64
@@ -130,6 +133,7 @@ func (d *Debugger) CreateBreakpoint(req api.Breakpoint, locExpr string) (*api.Br
 	}
 	d.nextBP++
 	ub := &userBreakpoint{spec: req, loc: loc, pbp: pbp, perG: map[int64]uint64{}}
+	ub.view = d.breakpointView(ub)
 	d.bps[req.ID] = ub
 	return d.convertBreakpoint(ub), nil
 }
@@ -297,6 +301,7 @@ func (d *Debugger) setDisabled(t *proc.Target, ub *userBreakpoint, disabled bool
 	hc, _ := ParseHitCond(ub.spec.HitCond)
 	pbp.CondExpr, pbp.HitCond, pbp.HitCondPerG = ub.spec.Cond, hc, ub.spec.HitCondPerG
 	ub.pbp = pbp
+	ub.view = d.breakpointView(ub)
 	ub.spec.Disabled = false
 	return nil
 }
@@ -320,6 +325,7 @@ func (d *Debugger) reinstallBreakpoints() []api.DiscardedBreakpoint {
 		hc, _ := ParseHitCond(ub.spec.HitCond)
 		pbp.CondExpr, pbp.HitCond, pbp.HitCondPerG = ub.spec.Cond, hc, ub.spec.HitCondPerG
 		ub.pbp = pbp
+		ub.view = d.breakpointView(ub)
 	}
 	d.installEvaluator(d.target)
 	return discarded
@@ -354,6 +360,13 @@ func (d *Debugger) convertBreakpoint(ub *userBreakpoint) *api.Breakpoint {
 		}
 		b.Addrs = append([]uint64(nil), ub.pbp.Addrs...)
 		b.File, b.Line, b.FunctionName = ub.pbp.File, ub.pbp.Line, ub.pbp.FuncName
+		if v := ub.view; v != nil {
+			// The function asked for, at its own line: see entryView.
+			b.File, b.Line = v.file, v.line
+			if fn := d.bi.PCToFunc(ub.pbp.Addrs[0]); fn != nil {
+				b.FunctionName = fn.Name
+			}
+		}
 	} else {
 		b.Addrs = append(b.Addrs, ub.spec.Addrs...)
 	}

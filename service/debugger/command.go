@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tinydbg/tinydbg/pkg/proc"
+	"github.com/tinydbg/tinydbg/pkg/proc/goroutine"
 	"github.com/tinydbg/tinydbg/service/api"
 )
 
@@ -23,7 +24,26 @@ func (d *Debugger) State(nonBlocking bool) (*api.DebuggerState, error) {
 	if err := d.exitedErr(); err != nil {
 		return nil, err
 	}
-	return d.state(nil)
+	return d.describe()
+}
+
+// describe is state(nil) run on the ptrace thread; callers hold mu.
+func (d *Debugger) describe() (st *api.DebuggerState, err error) {
+	onTracer(d.target, func() { st, err = d.state(nil) })
+	return st, err
+}
+
+// onTracer runs f on the backend's ptrace thread when the backend has one,
+// so that the dozens of register reads and thread queries that describe a
+// stop run there directly instead of each handing work to that thread and
+// waiting for it (two context switches apiece). When the process is gone f
+// runs where it is.
+func onTracer(t *proc.Target, f func()) {
+	ran := false
+	_ = t.Process().Exclusive(func() { ran = true; f() })
+	if !ran {
+		f()
+	}
 }
 
 // Command runs one execution command. resumed, when not nil, is closed
@@ -54,19 +74,19 @@ func (d *Debugger) Command(cmd api.DebuggerCommand, resumed chan<- struct{}) (*a
 		if err := d.exitedErr(); err != nil {
 			return nil, err
 		}
-		return d.state(nil)
+		return d.describe()
 	case api.SwitchThread:
 		notify()
 		if err := t.SwitchThread(cmd.ThreadID); err != nil {
 			return nil, err
 		}
-		return d.state(nil)
+		return d.describe()
 	case api.SwitchGoroutine:
 		notify()
 		if err := d.switchGoroutine(t, cmd.GoroutineID); err != nil {
 			return nil, err
 		}
-		return d.state(nil)
+		return d.describe()
 	case api.Continue:
 		run = t.Continue
 	case api.Next:
@@ -75,8 +95,10 @@ func (d *Debugger) Command(cmd api.DebuggerCommand, resumed chan<- struct{}) (*a
 		run = t.Step
 	case api.StepOut:
 		run = t.StepOut
-	case api.StepInstruction, api.NextInstruction:
+	case api.StepInstruction:
 		run = t.StepInstruction
+	case api.NextInstruction:
+		run = func() (proc.Stop, error) { return d.nextInstruction(t) }
 	default:
 		return nil, fmt.Errorf("command %q is not supported by tinydbg", cmd.Name)
 	}
@@ -103,6 +125,16 @@ func (d *Debugger) Command(cmd api.DebuggerCommand, resumed chan<- struct{}) (*a
 	d.pendingRet = nil
 	d.running.Store(true)
 	notify()
+	var st *api.DebuggerState
+	// The resume, the stop and its description form one job for the
+	// ptrace thread: see onTracer.
+	onTracer(t, func() { st, err = d.runAndDescribe(t, run, cmd, retFn) })
+	return st, err
+}
+
+// runAndDescribe resumes the target with run and describes where it
+// stopped; retFn, when set, is the function a stepout is leaving.
+func (d *Debugger) runAndDescribe(t *proc.Target, run func() (proc.Stop, error), cmd api.DebuggerCommand, retFn *returnSite) (*api.DebuggerState, error) {
 	stop, err := run()
 	d.running.Store(false)
 	d.lastStop = stop
@@ -176,7 +208,7 @@ func (d *Debugger) state(retCfg *api.LoadConfig) (*api.DebuggerState, error) {
 		st.CurrentThread = st.Threads[0]
 	}
 	if goid := d.selectedG(t); goid != 0 {
-		if g, err := d.findG(t, goid); err == nil {
+		if g, err := d.selectedGoroutine(t, goid, ths); err == nil {
 			st.SelectedGoroutine = d.convertG(t, g, ths)
 		}
 	}
@@ -186,6 +218,19 @@ func (d *Debugger) state(retCfg *api.LoadConfig) (*api.DebuggerState, error) {
 		d.fillBreakpointInfo(t, st)
 	}
 	return st, nil
+}
+
+// selectedGoroutine reads goroutine goid through the thread running it,
+// which the stop already knows, instead of reading every goroutine of the
+// program to find it; a parked goroutine is looked up in the list.
+func (d *Debugger) selectedGoroutine(t *proc.Target, goid int64, ths []proc.ThreadInfo) (*goroutine.G, error) {
+	if ti := threadRegsOf(ths, goid); ti != nil {
+		regs := ti.Regs
+		if g, err := goroutine.Current(d.bi, t.Process(), &regs); err == nil && g != nil && int64(g.ID) == goid {
+			return g, nil
+		}
+	}
+	return d.findG(t, goid)
 }
 
 // stopReasonName names a stop reason with Delve's words.

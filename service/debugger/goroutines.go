@@ -12,6 +12,7 @@ import (
 	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/arch"
 	"github.com/tinydbg/tinydbg/pkg/proc/goroutine"
+	"github.com/tinydbg/tinydbg/pkg/proc/stack"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
 	"github.com/tinydbg/tinydbg/service/api"
 )
@@ -36,15 +37,41 @@ func (d *Debugger) convertG(t *proc.Target, g *goroutine.G, ths []proc.ThreadInf
 		rr := regs.Regs
 		rp = &rr
 	}
-	out.CurrentLoc = d.apiLoc(goroutine.CurrentLoc(d.bi, g, rp))
-	out.UserCurrentLoc = out.CurrentLoc
-	frames, _ := goroutine.Stacktrace(d.unw, t.Process(), g, rp, 32)
-	if f, ok := goroutine.UserFrame(frames); ok {
-		out.UserCurrentLoc = d.apiLoc(goroutine.FrameLoc(f))
+	cur := goroutine.CurrentLoc(d.bi, g, rp)
+	out.CurrentLoc = d.apiLoc(cur)
+	if regs != nil {
+		d.threadView(regs).apply(&out.CurrentLoc)
 	}
-	out.WaitReason, out.WaitSince = d.gWait(t, g)
-	out.Labels = d.gLabels(t, g)
+	out.UserCurrentLoc = out.CurrentLoc
+	if rp == nil || !d.userCodeAt(rp.Rip, cur.File) {
+		// Only a goroutine inside runtime machinery needs its stack
+		// walked to find the user frame; one stopped in user code (any
+		// breakpoint in the program) is its own user frame.
+		frames, _ := goroutine.Stacktrace(d.unw, t.Process(), g, rp, 32)
+		if f, ok := goroutine.UserFrame(frames); ok {
+			out.UserCurrentLoc = d.apiLoc(goroutine.FrameLoc(f))
+		}
+	}
+	ex := d.gExtra(t, g)
+	out.WaitReason, out.WaitSince = ex.waitReason, ex.waitSince
+	out.Labels = d.gLabels(t, ex.labels)
 	return out
+}
+
+// userCodeAt reports whether the innermost logical frame at pc (in file)
+// is user code by the rule goroutine.UserFrame applies to unwound frames,
+// so the answer matches what an unwind would find first.
+func (d *Debugger) userCodeAt(pc uint64, file string) bool {
+	fn := d.bi.PCToFunc(pc)
+	if fn == nil {
+		return false
+	}
+	name := fn.Name
+	if inl := d.bi.InlinedCallsAt(pc); len(inl) > 0 {
+		name = inl[0].Func
+	}
+	_, ok := goroutine.UserFrame([]stack.Frame{{PC: pc, Func: stack.Func{Name: name}, File: file}})
+	return ok
 }
 
 // gOffsets are the offsets of runtime.g fields the goroutine package does
@@ -79,24 +106,47 @@ func (d *Debugger) gFields() gOffsets {
 	return off
 }
 
-// gWait reads g.waitreason and g.waitsince as Delve sends them: the
-// runtime's numeric waitReason (clients name it for the target's Go
-// version) and the nanotime the wait began.
-func (d *Debugger) gWait(t *proc.Target, g *goroutine.G) (reason, since int64) {
+// gExtraFields are the runtime.g fields the goroutine package does not
+// decode, as read from one goroutine.
+type gExtraFields struct {
+	waitReason, waitSince int64
+	labels                uint64 // g.labels, 0 when unset
+}
+
+// gExtra reads g.waitreason, g.waitsince and g.labels in one read of the
+// span of runtime.g that holds them. The wait fields are sent as Delve
+// sends them: the runtime's numeric waitReason (clients name it for the
+// target's Go version) and the nanotime the wait began.
+func (d *Debugger) gExtra(t *proc.Target, g *goroutine.G) gExtraFields {
 	off := d.gFields()
-	if off.waitReason >= 0 {
-		var b [1]byte
-		if _, err := t.Process().ReadMemory(b[:], g.Addr+uint64(off.waitReason)); err == nil {
-			reason = int64(b[0])
+	lo, hi := int64(-1), int64(-1)
+	for _, f := range []struct{ off, size int64 }{{off.waitReason, 1}, {off.waitSince, 8}, {off.labels, 8}} {
+		if f.off < 0 {
+			continue
 		}
+		if lo < 0 || f.off < lo {
+			lo = f.off
+		}
+		hi = max(hi, f.off+f.size)
+	}
+	var out gExtraFields
+	if lo < 0 {
+		return out
+	}
+	buf := make([]byte, hi-lo)
+	if n, err := t.Process().ReadMemory(buf, g.Addr+uint64(lo)); err != nil || n != len(buf) {
+		return out
+	}
+	if off.waitReason >= 0 {
+		out.waitReason = int64(buf[off.waitReason-lo])
 	}
 	if off.waitSince >= 0 {
-		var b [8]byte
-		if _, err := t.Process().ReadMemory(b[:], g.Addr+uint64(off.waitSince)); err == nil {
-			since = int64(binary.LittleEndian.Uint64(b[:]))
-		}
+		out.waitSince = int64(binary.LittleEndian.Uint64(buf[off.waitSince-lo:]))
 	}
-	return reason, since
+	if off.labels >= 0 {
+		out.labels = binary.LittleEndian.Uint64(buf[off.labels-lo:])
+	}
+	return out
 }
 
 // maxLabels bounds the labels read from one goroutine.
@@ -105,19 +155,10 @@ const maxLabels = 64
 // labelLoad reads label sets whole: they are a few short strings.
 var labelLoad = value.LoadConfig{FollowPointers: true, MaxVariableRecurse: 3, MaxStringLen: 1024, MaxArrayValues: maxLabels, MaxStructFields: -1}
 
-// gLabels reads the pprof labels of g (g.labels points to a
-// runtime/pprof.labelMap: a map before Go 1.24, a sorted list of key/value
-// pairs since); nil when it has none.
-func (d *Debugger) gLabels(t *proc.Target, g *goroutine.G) map[string]string {
-	off := d.gFields()
-	if off.labels < 0 {
-		return nil
-	}
-	var b [8]byte
-	if _, err := t.Process().ReadMemory(b[:], g.Addr+uint64(off.labels)); err != nil {
-		return nil
-	}
-	ptr := binary.LittleEndian.Uint64(b[:])
+// gLabels reads the pprof labels a goroutine's g.labels (ptr) points to:
+// a runtime/pprof.labelMap, a map before Go 1.24, a sorted list of
+// key/value pairs since; nil when it has none.
+func (d *Debugger) gLabels(t *proc.Target, ptr uint64) map[string]string {
 	if ptr == 0 {
 		return nil
 	}

@@ -33,6 +33,9 @@ func (d *Debugger) Threads() ([]*api.Thread, error) {
 
 func (d *Debugger) convertThread(th *proc.ThreadInfo) *api.Thread {
 	out := &api.Thread{ID: th.ID, PC: th.Regs.PC(), File: th.File, Line: th.Line, GoroutineID: th.GoroutineID}
+	if v := d.threadView(th); v != nil {
+		out.File, out.Line = v.file, v.line
+	}
 	if fn := d.bi.PCToFunc(out.PC); fn != nil {
 		out.Function = apiFunction(fn)
 	}
@@ -236,28 +239,9 @@ func (d *Debugger) Registers(tid int) (api.Registers, error) {
 		return nil, err
 	}
 	for _, th := range ths {
-		if th.ID != tid {
-			continue
+		if th.ID == tid {
+			return threadRegisters(&th.Regs), nil
 		}
-		r := th.Regs
-		list := []struct {
-			name string
-			v    uint64
-			dw   int
-		}{
-			{"Rip", r.Rip, 16}, {"Rsp", r.Rsp, 7}, {"Rax", r.Rax, 0}, {"Rbx", r.Rbx, 3},
-			{"Rcx", r.Rcx, 2}, {"Rdx", r.Rdx, 1}, {"Rdi", r.Rdi, 5}, {"Rsi", r.Rsi, 4},
-			{"Rbp", r.Rbp, 6}, {"R8", r.R8, 8}, {"R9", r.R9, 9}, {"R10", r.R10, 10},
-			{"R11", r.R11, 11}, {"R12", r.R12, 12}, {"R13", r.R13, 13}, {"R14", r.R14, 14},
-			{"R15", r.R15, 15}, {"Orig_rax", r.OrigRax, -1}, {"Cs", r.Cs, 51}, {"Rflags", r.Eflags, 49},
-			{"Ss", r.Ss, 52}, {"Fs_base", r.FsBase, 58}, {"Gs_base", r.GsBase, 59},
-			{"Ds", r.Ds, 53}, {"Es", r.Es, 50}, {"Fs", r.Fs, 54}, {"Gs", r.Gs, 55},
-		}
-		out := make(api.Registers, 0, len(list))
-		for _, e := range list {
-			out = append(out, api.Register{Name: e.name, Value: fmt.Sprintf("%#016x", e.v), DwarfNumber: e.dw})
-		}
-		return out, nil
 	}
 	return nil, fmt.Errorf("no thread %d", tid)
 }

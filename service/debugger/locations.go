@@ -90,6 +90,7 @@ func (d *Debugger) apiLocation(l location) (api.Location, error) {
 		}
 		pc := d.bi.FirstStmtAfterPrologue(fn)
 		loc := d.pcLocation(pc)
+		d.funcEntryView(pc, fn.Name).apply(&loc)
 		loc.PCs = []uint64{pc}
 		return loc, nil
 	case locLine:
@@ -193,11 +194,26 @@ func (d *Debugger) findLocation(t *proc.Target, goid int64, frame int, spec stri
 // scopeLine returns the file and line of frame of goroutine goid.
 func (d *Debugger) scopeLine(t *proc.Target, goid int64, frame int) (string, int, error) {
 	frames, err := d.goroutineFrames(t, goid, frame+1)
+	if frame < len(frames) {
+		// Only the frame asked for matters: a deeper stack, or one that
+		// cannot be unwound past it, does not make it less known.
+		err = nil
+	}
 	if err != nil {
-		return "", 0, err
+		return "", 0, fmt.Errorf("locating frame %d: %w", frame, err)
 	}
 	if frame >= len(frames) {
 		return "", 0, fmt.Errorf("frame %d does not exist", frame)
+	}
+	if frame == 0 {
+		// Relative specs count from the line the stop was reported at.
+		if ths, err := t.Threads(); err == nil {
+			for i := range ths {
+				if v := d.threadView(&ths[i]); v != nil && ths[i].GoroutineID == goid && ths[i].Regs.PC() == frames[0].PC {
+					return v.file, v.line, nil
+				}
+			}
+		}
 	}
 	return frames[frame].File, frames[frame].Line, nil
 }

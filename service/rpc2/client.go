@@ -136,8 +136,12 @@ func (c *Client) StepOut() (*api.DebuggerState, error) {
 	return c.command(api.DebuggerCommand{Name: api.StepOut, ReturnInfoLoadConfig: c.ReturnInfoLoadConfig})
 }
 
-// StepInstruction executes one machine instruction.
-func (c *Client) StepInstruction() (*api.DebuggerState, error) {
+// StepInstruction executes one machine instruction; with skipCalls a CALL
+// is executed whole (Delve's next-instruction).
+func (c *Client) StepInstruction(skipCalls bool) (*api.DebuggerState, error) {
+	if skipCalls {
+		return c.command(api.DebuggerCommand{Name: api.NextInstruction})
+	}
 	return c.command(api.DebuggerCommand{Name: api.StepInstruction})
 }
 
@@ -254,6 +258,15 @@ func (c *Client) Stacktrace(goid int64, depth int, cfg *api.LoadConfig) ([]api.S
 	return out.Locations, err
 }
 
+// StacktraceFrom returns the frames skip to depth (inclusive) of goroutine
+// goid (-1: selected): skip selects one frame without sending its callers'
+// frames. opts are Delve's flags; cfg as in Stacktrace.
+func (c *Client) StacktraceFrom(goid int64, depth, skip int, opts api.StacktraceOptions, cfg *api.LoadConfig) ([]api.Stackframe, error) {
+	var out StacktraceOut
+	err := c.call("Stacktrace", StacktraceIn{Id: goid, Depth: depth, Skip: skip, Opts: opts, Cfg: cfg}, &out)
+	return out.Locations, err
+}
+
 // ListLocalVars lists the locals of a frame.
 func (c *Client) ListLocalVars(scope api.EvalScope, cfg api.LoadConfig) ([]api.Variable, error) {
 	var out ListLocalVarsOut
@@ -292,6 +305,21 @@ func (c *Client) ListRegisters(tid int) (api.Registers, error) {
 	var out ListRegistersOut
 	err := c.call("ListRegisters", ListRegistersIn{ThreadID: tid}, &out)
 	return out.Regs, err
+}
+
+// ListScopeRegisters returns the registers of a frame of a goroutine, as
+// Delve's client of the same name: frame 0 of a running goroutine has its
+// thread's registers, outer frames those the unwinder recovered.
+func (c *Client) ListScopeRegisters(scope api.EvalScope, includeFp bool) (api.Registers, error) {
+	var out ListRegistersOut
+	err := c.call("ListRegisters", ListRegistersIn{IncludeFp: includeFp, Scope: &scope}, &out)
+	return out.Regs, err
+}
+
+// CallAPI calls any method of the server, named without its "RPCServer."
+// prefix, for requests this client has no wrapper for.
+func (c *Client) CallAPI(method string, in, out any) error {
+	return c.call(method, in, out)
 }
 
 // ExamineMemory reads length bytes at addr.

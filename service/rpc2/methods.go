@@ -191,10 +191,13 @@ func (s *Server) methodTable() map[string]handler {
 			return d.Set(in.Scope.GoroutineID, in.Scope.Frame, in.Symbol, in.Value)
 		}),
 		"ListRegisters": syncH(func(in ListRegistersIn, out *ListRegistersOut) error {
-			if in.Scope != nil && in.Scope.Frame != 0 {
-				return errors.New("registers of outer frames are not supported by tinydbg")
+			var regs api.Registers
+			var err error
+			if in.Scope != nil {
+				regs, err = d.ScopeRegisters(in.Scope.GoroutineID, in.Scope.Frame, in.IncludeFp)
+			} else {
+				regs, err = d.Registers(in.ThreadID)
 			}
-			regs, err := d.Registers(in.ThreadID)
 			if err != nil {
 				return err
 			}

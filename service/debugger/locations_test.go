@@ -1,0 +1,117 @@
+package debugger_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/tinydbg/tinydbg/internal/fixture"
+	"github.com/tinydbg/tinydbg/service/api"
+)
+
+// wantLoc checks a location's function, file base name and line.
+func wantLoc(t *testing.T, what string, fn, file string, line int, gotFn *api.Function, gotFile string, gotLine int) {
+	t.Helper()
+	if gotFn.Name() != fn || filepath.Base(gotFile) != file || gotLine != line {
+		t.Fatalf("%s: %s() %s:%d, want %s() %s:%d", what, gotFn.Name(), gotFile, gotLine, fn, file, line)
+	}
+}
+
+// TestFunctionBreakpointInInlinedEntry: inlinedentry's main.main starts
+// with setMode(3), inlined, so the first statement after the prologue is
+// mode.go:7 inside setMode. A breakpoint set on main.main, by name or by
+// the address FindLocation gives (what the REPL does), is reported at
+// main.main's own line for that address, main.go:9, and so is the stop
+// on it; relative locations count from there.
+func TestFunctionBreakpointInInlinedEntry(t *testing.T) {
+	d := launch(t, "inlinedentry", fixture.Flavour{Optimized: true})
+	locs, err := d.FindLocation(-1, 0, "main.main")
+	if err != nil || len(locs) != 1 {
+		t.Fatalf("FindLocation main.main: %+v %v", locs, err)
+	}
+	wantLoc(t, "FindLocation main.main", "main.main", "main.go", 9, locs[0].Function, locs[0].File, locs[0].Line)
+
+	byName, err := d.CreateBreakpoint(api.Breakpoint{}, "main.main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if byName.FunctionName != "main.main" || filepath.Base(byName.File) != "main.go" || byName.Line != 9 || byName.Addr != locs[0].PC {
+		t.Fatalf("breakpoint by name: %s %s:%d at %#x", byName.FunctionName, byName.File, byName.Line, byName.Addr)
+	}
+	if _, err := d.ClearBreakpoint(byName.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	byAddr, err := d.CreateBreakpoint(api.Breakpoint{Addr: locs[0].PC, Addrs: locs[0].PCs}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if byAddr.FunctionName != "main.main" || filepath.Base(byAddr.File) != "main.go" || byAddr.Line != 9 {
+		t.Fatalf("breakpoint by address: %s %s:%d", byAddr.FunctionName, byAddr.File, byAddr.Line)
+	}
+	// A breakpoint on the inlined line itself keeps the inlined body's position.
+	lineLocs, err := d.FindLocation(-1, 0, "mode.go:7")
+	if err != nil || len(lineLocs) != 1 {
+		t.Fatalf("FindLocation mode.go:7: %+v %v", lineLocs, err)
+	}
+	if l := lineLocs[0]; filepath.Base(l.File) != "mode.go" || l.Line != 7 || l.PC != locs[0].PC {
+		t.Fatalf("mode.go:7 is %s:%d at %#x, want mode.go:7 at %#x", l.File, l.Line, l.PC, locs[0].PC)
+	}
+
+	st := run(t, d, api.Continue)
+	th := st.CurrentThread
+	wantLoc(t, "stop", "main.main", "main.go", 9, th.Function, th.File, th.Line)
+	if th.Breakpoint == nil || th.Breakpoint.ID != byAddr.ID || th.Breakpoint.Line != 9 {
+		t.Fatalf("stop on breakpoint %+v, want %d at main.go:9", th.Breakpoint, byAddr.ID)
+	}
+	g := st.SelectedGoroutine
+	wantLoc(t, "selected goroutine", "main.main", "main.go", 9, g.CurrentLoc.Function, g.CurrentLoc.File, g.CurrentLoc.Line)
+	for spec, want := range map[string]int{"+2": 11, "-1": 8, "11": 11, "+0": 9} {
+		locs, err := d.FindLocation(-1, 0, spec)
+		if err != nil || len(locs) != 1 {
+			t.Fatalf("FindLocation %s: %+v %v", spec, locs, err)
+		}
+		if filepath.Base(locs[0].File) != "main.go" || locs[0].Line != want {
+			t.Errorf("FindLocation %s: %s:%d, want main.go:%d", spec, locs[0].File, locs[0].Line, want)
+		}
+	}
+	// The stack is truthful: the inlined call is frame 0, main.main frame 1.
+	frames, err := d.Stacktrace(-1, 1, 0, nil)
+	if err != nil || len(frames) != 2 {
+		t.Fatalf("stack: %+v %v", frames, err)
+	}
+	if frames[0].Function.Name() != "main.setMode" || filepath.Base(frames[0].File) != "mode.go" || frames[0].Line != 7 ||
+		frames[1].Function.Name() != "main.main" || frames[1].Line != 9 {
+		t.Errorf("stack %s %s:%d / %s %s:%d", frames[0].Function.Name(), frames[0].File, frames[0].Line,
+			frames[1].Function.Name(), frames[1].File, frames[1].Line)
+	}
+}
+
+// TestRelativeLocationsInDeepStack resolves line numbers and offsets in the
+// current file while stopped five calls deep, in frame 0 and in a caller's
+// frame: only the frame asked for is unwound, and a stack deeper than that
+// is not an error.
+func TestRelativeLocationsInDeepStack(t *testing.T) {
+	d := launch(t, "recursion", fixture.Flavour{})
+	if _, err := d.CreateBreakpoint(api.Breakpoint{Cond: "n == 1"}, "main.fact"); err != nil {
+		t.Fatal(err)
+	}
+	at(t, run(t, d, api.Continue), "main.fact", 6)
+	cases := []struct {
+		frame int
+		spec  string
+		line  int
+	}{
+		{0, "+1", 7}, {0, "9", 9}, {0, "+3", 9}, {1, "+0", 9}, {4, "-3", 6}, {5, "+1", 14}, {5, "13", 13},
+	}
+	for _, c := range cases {
+		locs, err := d.FindLocation(-1, c.frame, c.spec)
+		if err != nil || len(locs) != 1 {
+			t.Fatalf("frame %d %s: %+v %v", c.frame, c.spec, locs, err)
+		}
+		if filepath.Base(locs[0].File) != "main.go" || locs[0].Line != c.line {
+			t.Errorf("frame %d %s: %s:%d, want main.go:%d", c.frame, c.spec, locs[0].File, locs[0].Line, c.line)
+		}
+	}
+	if _, err := d.FindLocation(-1, 40, "+1"); err == nil {
+		t.Error("frame 40 of a 9-frame stack resolved")
+	}
+}
