@@ -36,16 +36,7 @@ func runEBPF(ctx context.Context, opts Options, tg *proc.Target, bi *bininfo.Bin
 		return sum, fmt.Errorf("attaching eBPF probes: %w", err)
 	}
 	sinkErr := make(chan error, 1)
-	go func() {
-		var first error
-		for ev := range tr.Events() {
-			if first != nil {
-				continue // keep draining so Close can finish
-			}
-			first = sink.Event(convertEBPF(ev, base))
-		}
-		sinkErr <- first
-	}()
+	go func() { sinkErr <- deliverEBPF(tr.Events(), sink, base) }()
 
 	done := make(chan struct{})
 	go func() {
@@ -84,6 +75,41 @@ func runEBPF(ctx context.Context, opts Options, tg *proc.Target, bi *bininfo.Bin
 		}
 	}
 	return sum, nil
+}
+
+// deliverEBPF converts and sends every event to sink, writing output in
+// batches, at most flushInterval after an event. It drains events even after the sink failed, so that Close can
+// finish, and returns the sink's first error.
+func deliverEBPF(events <-chan ebpf.Event, sink Sink, base uint64) error {
+	flush := holdFlushes(sink)
+	if flush == nil {
+		flush = func() error { return nil }
+	}
+	ticker := time.NewTicker(flushInterval)
+	defer ticker.Stop()
+	var first error
+	pending := false
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				if first == nil && pending {
+					first = flush()
+				}
+				return first
+			}
+			if first != nil {
+				continue // keep draining so Close can finish
+			}
+			first = sink.Event(convertEBPF(ev, base))
+			pending = true
+		case <-ticker.C:
+			if first == nil && pending {
+				first = flush()
+				pending = false
+			}
+		}
+	}
 }
 
 // convertEBPF turns an engine event into the tracer's event.

@@ -9,8 +9,9 @@ import (
 // JSONWriter writes one JSON object per event (JSON Lines); the schema is
 // documented in FORMAT.md.
 type JSONWriter struct {
-	w   *bufio.Writer
-	enc *json.Encoder
+	w    *bufio.Writer
+	enc  *json.Encoder
+	hold bool // flushes are left to the backend (holdFlushes)
 }
 
 // NewJSONWriter writes JSON Lines to w.
@@ -76,8 +77,17 @@ func (j *JSONWriter) Event(ev *Event) error {
 	if err := j.enc.Encode(out); err != nil {
 		return err
 	}
+	if j.hold {
+		return nil
+	}
 	return j.w.Flush()
 }
+
+// holdFlushes implements batcher.
+func (j *JSONWriter) holdFlushes() { j.hold = true }
+
+// flush implements batcher.
+func (j *JSONWriter) flush() error { return j.w.Flush() }
 
 // Close implements Sink.
 func (j *JSONWriter) Close() error { return j.w.Flush() }

@@ -4,7 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"strings"
+	"strconv"
 	"time"
 )
 
@@ -21,6 +21,9 @@ type TextWriter struct {
 	Start time.Time
 	// Verbose prints "name: value" instead of bare values.
 	Verbose bool
+
+	hold bool   // flushes are left to the backend (holdFlushes)
+	num  []byte // scratch for formatting numbers
 }
 
 // NewTextWriter writes text events to w.
@@ -32,37 +35,65 @@ func NewTextWriter(w io.Writer) *TextWriter {
 func (t *TextWriter) Needs() Needs { return Needs{Values: true} }
 
 // Event implements Sink. Lines are flushed at once so that the trace and
-// the program's own output interleave in the order they happened.
+// the program's own output interleave in the order they happened, unless
+// the backend holds flushes (see holdFlushes).
 func (t *TextWriter) Event(ev *Event) error {
+	w := t.w
 	if t.Timestamps {
-		t.w.WriteString(t.Start.Add(ev.Time).Format(time.RFC3339Nano) + " ")
+		w.WriteString(t.Start.Add(ev.Time).Format(time.RFC3339Nano) + " ")
 	}
-	vals := make([]string, len(ev.Values))
-	for i, v := range ev.Values {
-		vals[i] = v.Value
-		if t.Verbose {
-			vals[i] = v.Name + ": " + v.Value
-		}
-	}
+	// Written piecewise rather than through fmt: with --ebpf this runs
+	// for every call of a hot function.
+	sep := ", "
 	if ev.Kind == Call {
-		fmt.Fprintf(t.w, "> goroutine(%d): %s(%s)\n", ev.Goroutine, ev.Function, strings.Join(vals, ", "))
-		if len(ev.Stack) > 0 {
-			t.w.WriteString("\n") // Delve separates a call's stack by a blank line
-		}
+		w.WriteString("> goroutine(")
 	} else {
-		fmt.Fprintf(t.w, ">> goroutine(%d): %s => (%s)\n", ev.Goroutine, ev.Function, strings.Join(vals, ","))
+		w.WriteString(">> goroutine(")
+		sep = ","
+	}
+	t.num = strconv.AppendInt(t.num[:0], ev.Goroutine, 10)
+	w.Write(t.num)
+	w.WriteString("): ")
+	w.WriteString(ev.Function)
+	if ev.Kind == Call {
+		w.WriteString("(")
+	} else {
+		w.WriteString(" => (")
+	}
+	for i, v := range ev.Values {
+		if i > 0 {
+			w.WriteString(sep)
+		}
+		if t.Verbose {
+			w.WriteString(v.Name)
+			w.WriteString(": ")
+		}
+		w.WriteString(v.Value)
+	}
+	w.WriteString(")\n")
+	if ev.Kind == Call && len(ev.Stack) > 0 {
+		w.WriteString("\n") // Delve separates a call's stack by a blank line
 	}
 	if len(ev.Stack) > 0 {
-		t.w.WriteString("\tStack:\n")
+		w.WriteString("\tStack:\n")
 		for i, f := range ev.Stack {
-			fmt.Fprintf(t.w, "\t\t%d  %#016x in %s\n\t\t     at %s:%d\n", i, f.PC, f.Function, f.File, f.Line)
+			fmt.Fprintf(w, "\t\t%d  %#016x in %s\n\t\t     at %s:%d\n", i, f.PC, f.Function, f.File, f.Line)
 		}
 		if ev.StackTruncated {
-			t.w.WriteString("\t\t(truncated)\n")
+			w.WriteString("\t\t(truncated)\n")
 		}
 	}
-	return t.w.Flush()
+	if t.hold {
+		return nil
+	}
+	return w.Flush()
 }
+
+// holdFlushes implements batcher.
+func (t *TextWriter) holdFlushes() { t.hold = true }
+
+// flush implements batcher.
+func (t *TextWriter) flush() error { return t.w.Flush() }
 
 // Close implements Sink.
 func (t *TextWriter) Close() error { return t.w.Flush() }

@@ -158,8 +158,10 @@ func (t *Tracer) decode(raw []byte) (Event, error) {
 		}
 		return ev, nil
 	}
-	mem, err := parseSegments(data, plan)
-	if err != nil {
+	// The segments of one event are reused for the next: decoding copies
+	// every value out of them, and only the reader goroutine decodes.
+	mem := &t.scratch
+	if err := parseSegments(data, plan, mem); err != nil {
 		return ev, err
 	}
 	mem.static = t.static
@@ -167,18 +169,18 @@ func (t *Tracer) decode(raw []byte) (Event, error) {
 	return ev, nil
 }
 
-// parseSegments splits an event's data area into segments, giving each
-// register-assembled value its synthetic address.
-func parseSegments(data []byte, plan *probePlan) (*captured, error) {
+// parseSegments splits an event's data area into the segments of c,
+// giving each register-assembled value its synthetic address.
+func parseSegments(data []byte, plan *probePlan, c *captured) error {
 	const segHdr = 16
 	le := binary.LittleEndian
-	c := &captured{}
+	c.segs = c.segs[:0]
 	for off := 0; off+segHdr <= len(data); {
 		h := segmentHeader{Addr: le.Uint64(data[off:]), Want: le.Uint32(data[off+8:]),
 			Len: le.Uint16(data[off+12:]), Op: data[off+14], Flags: data[off+15]}
 		body := off + segHdr
 		if body+int(h.Len) > len(data) || int(h.Op) >= int(plan.bpf.NOps) {
-			return nil, fmt.Errorf("corrupt segment at offset %d of event data", off)
+			return fmt.Errorf("corrupt segment at offset %d of event data", off)
 		}
 		sv := segmentView{hdr: h, addr: h.Addr, data: data[body : body+int(h.Len)]}
 		if plan.bpf.Ops[h.Op].Kind == opRegs {
@@ -187,7 +189,7 @@ func parseSegments(data []byte, plan *probePlan) (*captured, error) {
 		c.segs = append(c.segs, sv)
 		off = body + (int(h.Len)+7)&^7
 	}
-	return c, nil
+	return nil
 }
 
 // values decodes every parameter of a plan from the captured memory.
@@ -215,8 +217,8 @@ func (t *Tracer) values(mem *captured, plan *probePlan, ev *Event) []Value {
 			// ptrace tracer at the same --depth.
 			cfg.FollowPointers = t.opts.PointerDepth > 0
 			cfg.MaxVariableRecurse = t.opts.PointerDepth
-			l := &value.Loader{Mem: mem, Types: t.types, RuntimeTypes: t.rtypes}
-			v.Var = l.Load(pc.param.Name, seg.addr, pc.param.Type, cfg)
+			t.loader = value.Loader{Mem: mem, Types: t.types, RuntimeTypes: t.rtypes}
+			v.Var = t.loader.Load(pc.param.Name, seg.addr, pc.param.Type, cfg)
 		}
 		if v.Truncated {
 			ev.Truncated = true

@@ -29,6 +29,7 @@ import (
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/probe"
+	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
 
 // Stats counts what a Tracer did.
@@ -74,7 +75,9 @@ type Tracer struct {
 	delivered atomic.Uint64
 	abandoned atomic.Uint64
 	pairs     *pairer
-	mu        sync.Mutex // guards stats and coll against Close
+	scratch   captured     // segments of the event being decoded (reader only)
+	loader    value.Loader // reused per value (reader only)
+	mu        sync.Mutex   // guards stats and coll against Close
 	stats     Stats
 }
 
