@@ -11,8 +11,13 @@ build:
 
 # compat is its own module (it depends on Delve's client, the main module
 # never does), so it is tested in its own step.
+# The race detector runs over the packages that need no tracee; the ptrace
+# and BPF packages run under it in development, where their timing allows.
+RACE_PKGS := ./pkg/dwarf/... ./pkg/proc/value ./pkg/proc/probe ./pkg/proc/arch ./pkg/terminal ./service/api ./internal/...
+
 test: build vet
 	TINYDBG_STRICT=1 $(GO) test -count=1 -timeout 30m ./...
+	TINYDBG_STRICT=1 $(GO) test -race -count=1 -timeout 15m $(RACE_PKGS)
 	cd compat && TINYDBG_STRICT=1 $(GO) test -count=1 -timeout 15m ./...
 
 test-short:
