@@ -51,6 +51,14 @@ type Thread interface {
 	StepInstruction() error
 }
 
+// FPThread is a Thread whose backend can also read the SSE registers,
+// where the Go register ABI passes float arguments and results.
+type FPThread interface {
+	Thread
+	// FPRegisters reads XMM0–XMM15 and MXCSR.
+	FPRegisters() (arch.FPRegisters, error)
+}
+
 // StopKind says why a backend's Continue returned.
 type StopKind int
 

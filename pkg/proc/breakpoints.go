@@ -43,6 +43,8 @@ type bpSpec struct {
 	file     string // SetBreakpointLine
 	line     int
 	linkAddr uint64 // SetBreakpointAddr: run-time address minus the load bias
+	// linkAddrs is SetBreakpointAddrs' addresses minus the load bias.
+	linkAddrs []uint64
 }
 
 // HitCondition is a comparison on a hit count, like Delve's `cond -hitcount`.
@@ -193,6 +195,38 @@ func (t *Target) SetBreakpointAddr(addr uint64) (*Breakpoint, error) {
 		return nil, err
 	}
 	bp.spec = bpSpec{linkAddr: addr - t.bias}
+	return bp, nil
+}
+
+// SetBreakpointAddrs sets one logical user breakpoint covering every
+// run-time address in addrs: what a client asks for with the addresses
+// FindLocation gave for a function or line that has several copies.
+func (t *Target) SetBreakpointAddrs(addrs []uint64) (*Breakpoint, error) {
+	if err := t.checkAlive(); err != nil {
+		return nil, err
+	}
+	if len(addrs) == 0 {
+		return nil, errors.New("no address for the breakpoint")
+	}
+	var pcs []uint64
+	seen := map[uint64]bool{}
+	for _, addr := range addrs {
+		if seen[addr] {
+			continue
+		}
+		seen[addr] = true
+		if _, ok := t.sym.PCToFunc(addr); !ok {
+			return nil, fmt.Errorf("address %#x is not inside any function", addr)
+		}
+		pcs = append(pcs, addr)
+	}
+	bp, err := t.addUserBreakpoint(pcs)
+	if err != nil {
+		return nil, err
+	}
+	for _, pc := range bp.Addrs { // ascending, as place wants them again
+		bp.spec.linkAddrs = append(bp.spec.linkAddrs, pc-t.bias)
+	}
 	return bp, nil
 }
 

@@ -39,6 +39,12 @@ func (th nativeThread) Registers() (arch.Registers, error) {
 	return regs, nativeErr(err)
 }
 
+// FPRegisters makes nativeThread an FPThread, with the core's errors.
+func (th nativeThread) FPRegisters() (arch.FPRegisters, error) {
+	fp, err := th.Thread.FPRegisters()
+	return fp, nativeErr(err)
+}
+
 func (th nativeThread) SetPC(pc uint64) error { return nativeErr(th.Thread.SetPC(pc)) }
 
 func (th nativeThread) StepInstruction() error { return nativeErr(th.Thread.StepInstruction()) }

@@ -94,6 +94,16 @@ func (t *Target) resolve(s bpSpec) ([]uint64, error) {
 		return t.sym.FuncEntryStmts(s.fn)
 	case s.file != "":
 		return t.sym.LineToPCs(s.file, s.line)
+	case len(s.linkAddrs) > 0:
+		var pcs []uint64
+		for _, link := range s.linkAddrs {
+			addr := link + t.bias
+			if _, ok := t.sym.PCToFunc(addr); !ok {
+				return nil, fmt.Errorf("address %#x is not inside any function", addr)
+			}
+			pcs = append(pcs, addr)
+		}
+		return pcs, nil
 	case s.linkAddr != 0:
 		addr := s.linkAddr + t.bias
 		if _, ok := t.sym.PCToFunc(addr); !ok {

@@ -203,6 +203,10 @@ type ThreadInfo struct {
 	Line        int
 	Function    string
 	Breakpoint  *Breakpoint // user breakpoint the thread is sitting on after a hit
+	// LoadFP reads the thread's XMM registers; nil when the backend cannot.
+	// It is a function rather than values so that a stop only pays for the
+	// FXSAVE read when a float variable in a register is looked at.
+	LoadFP func() (arch.FPRegisters, error)
 }
 
 // Threads lists every thread with its registers and position.
@@ -217,6 +221,9 @@ func (t *Target) Threads() ([]ThreadInfo, error) {
 			return nil, fmt.Errorf("thread %d: %w", th.ID(), err)
 		}
 		ti := ThreadInfo{ID: th.ID(), Regs: regs, Breakpoint: t.threadBP[th.ID()]}
+		if fp, ok := th.(FPThread); ok {
+			ti.LoadFP = fp.FPRegisters
+		}
 		if g, err := t.rt.CurrentGoroutine(th); err == nil {
 			ti.GoroutineID = g.ID
 		}

@@ -113,7 +113,7 @@ func (d *Debugger) CreateBreakpoint(req api.Breakpoint, locExpr string) (*api.Br
 			loc = location{kind: locFunc, fn: req.FunctionName}
 		}
 	case len(req.Addrs) > 0:
-		loc = location{kind: locAddr, addr: req.Addrs[0]}
+		loc = d.addrsLocation(t, req.Addrs)
 	case req.Addr != 0:
 		loc = location{kind: locAddr, addr: req.Addr}
 	default:
@@ -136,6 +136,54 @@ func (d *Debugger) CreateBreakpoint(req api.Breakpoint, locExpr string) (*api.Br
 	ub.view = d.breakpointView(ub)
 	d.bps[req.ID] = ub
 	return d.convertBreakpoint(ub), nil
+}
+
+// addrsLocation is the location of a breakpoint a client asked for by
+// addresses, as our REPL and Delve's clients do with the PCs FindLocation
+// returned: all of them make one logical breakpoint. When they are exactly
+// the copies of one function, the breakpoint is kept as that function's,
+// so that a restart finds them again by name.
+func (d *Debugger) addrsLocation(t *proc.Target, addrs []uint64) location {
+	// Addresses alone can be ambiguous: when a body begins with an inlined
+	// call, its breakpoint address is also the callee's. The physical
+	// function comes first, as FindLocation names it there (see
+	// entryView); then inlined functions innermost first, the one a stop
+	// there shows as frame 0.
+	var candidates []string
+	if fn := d.bi.PCToFunc(addrs[0]); fn != nil {
+		candidates = append(candidates, fn.Name)
+	}
+	for _, c := range d.bi.InlinedCallsAt(addrs[0]) {
+		candidates = append(candidates, c.Func)
+	}
+	for _, fn := range candidates {
+		if pcs, err := t.Symbols().FuncEntryStmts(fn); err == nil && sameAddrs(pcs, addrs) {
+			return location{kind: locFunc, fn: fn}
+		}
+	}
+	l := location{kind: locAddr, addr: addrs[0]}
+	if len(addrs) > 1 {
+		l.addrs = append([]uint64(nil), addrs...)
+	}
+	return l
+}
+
+// sameAddrs reports whether a and b hold the same set of addresses.
+func sameAddrs(a, b []uint64) bool {
+	set := map[uint64]bool{}
+	for _, x := range a {
+		set[x] = true
+	}
+	for _, x := range b {
+		if !set[x] {
+			return false
+		}
+	}
+	seen := map[uint64]bool{}
+	for _, x := range b {
+		seen[x] = true
+	}
+	return len(seen) == len(set)
 }
 
 func (d *Debugger) byName(name string) *userBreakpoint {

@@ -34,6 +34,9 @@ type Config struct {
 	Stdout, Stderr *os.File
 	// DisableASLR launches the program without address randomization.
 	DisableASLR bool
+	// Env is the launched program's environment; nil: the debugger's own.
+	// Clients pass it here so that several sessions never race on os.Setenv.
+	Env []string
 }
 
 // ErrRunning is returned by operations that need a stopped target while a
@@ -88,7 +91,7 @@ func (d *Debugger) start() error {
 	} else {
 		t, err = proc.Launch(d.cfg.Path, d.cfg.Args, proc.LaunchConfig{
 			Dir: d.cfg.WorkingDir, Stdout: d.cfg.Stdout, Stderr: d.cfg.Stderr,
-			DisableASLR: d.cfg.DisableASLR,
+			DisableASLR: d.cfg.DisableASLR, Env: d.cfg.Env,
 		})
 	}
 	if err != nil {

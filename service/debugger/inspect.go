@@ -98,7 +98,7 @@ func (d *Debugger) unwindG(t *proc.Target, goid int64, depth int) ([]stack.Frame
 		for i := range ths {
 			if ths[i].ID == t.SelectedThread() {
 				regs := ths[i].Regs
-				return d.unw.Unwind(t.Process(), stack.FromRegisters(&regs), stack.Options{MaxDepth: depth})
+				return d.unw.Unwind(t.Process(), stack.FromRegistersFP(&regs, ths[i].LoadFP), stack.Options{MaxDepth: depth})
 			}
 		}
 		return nil, fmt.Errorf("no selected thread")
@@ -107,7 +107,7 @@ func (d *Debugger) unwindG(t *proc.Target, goid int64, depth int) ([]stack.Frame
 		regs := ti.Regs
 		g, err := goroutine.Current(d.bi, t.Process(), &regs)
 		if err == nil && g != nil {
-			return goroutine.Stacktrace(d.unw, t.Process(), g, &regs, depth)
+			return goroutine.StacktraceFP(d.unw, t.Process(), g, &regs, ti.LoadFP, depth)
 		}
 	}
 	g, err := d.findG(t, goid)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,9 +17,9 @@ import (
 type locKind int
 
 const (
-	locFunc locKind = iota // after the prologue of fn
+	locFunc locKind = iota // after the prologue of fn, and on each inlined copy
 	locLine                // every address of file:line
-	locAddr                // one address
+	locAddr                // addr, or every address of addrs when set
 )
 
 // location is a resolved location spec, kept by breakpoints so they can be
@@ -29,6 +30,9 @@ type location struct {
 	file string
 	line int
 	addr uint64
+	// addrs, when it has more than one element, are the addresses a
+	// client gave for one logical breakpoint (addr is addrs[0]).
+	addrs []uint64
 }
 
 // set creates the proc breakpoint of l.
@@ -38,6 +42,9 @@ func (l location) set(t *proc.Target) (*proc.Breakpoint, error) {
 		return t.SetBreakpointFunc(l.fn)
 	case locLine:
 		return t.SetBreakpointLine(l.file, l.line)
+	}
+	if len(l.addrs) > 1 {
+		return t.SetBreakpointAddrs(l.addrs)
 	}
 	return t.SetBreakpointAddr(l.addr)
 }
@@ -71,7 +78,7 @@ func (d *Debugger) FindLocation(goid int64, frame int, spec string) ([]api.Locat
 	}
 	out := make([]api.Location, 0, len(locs))
 	for _, l := range locs {
-		al, err := d.apiLocation(l)
+		al, err := d.apiLocation(t, l)
 		if err != nil {
 			return nil, err
 		}
@@ -80,21 +87,40 @@ func (d *Debugger) FindLocation(goid int64, frame int, spec string) ([]api.Locat
 	return out, nil
 }
 
-// apiLocation describes where a breakpoint at l would stop.
-func (d *Debugger) apiLocation(l location) (api.Location, error) {
+// apiLocation describes where a breakpoint at l would stop. A function's
+// location lists in PCs every address its breakpoint covers (out-of-line
+// copy and inlined copies), so that a client setting a breakpoint on them
+// gets one logical breakpoint, as proc's SetBreakpointFunc does.
+func (d *Debugger) apiLocation(t *proc.Target, l location) (api.Location, error) {
 	switch l.kind {
 	case locFunc:
-		fn, err := d.bi.LookupFunc(l.fn)
+		pcs, err := t.Symbols().FuncEntryStmts(l.fn)
 		if err != nil {
 			return api.Location{}, err
 		}
-		pc := d.bi.FirstStmtAfterPrologue(fn)
+		if len(pcs) == 0 {
+			return api.Location{}, fmt.Errorf("function %s has no code", l.fn)
+		}
+		// PC is the out-of-line copy's breakpoint address when there is
+		// one, as before inlined copies were listed; else the first copy.
+		pc := pcs[0]
+		if fn, err := d.bi.LookupFunc(l.fn); err == nil {
+			pc = d.bi.FirstStmtAfterPrologue(fn)
+		}
 		loc := d.pcLocation(pc)
-		d.funcEntryView(pc, fn.Name).apply(&loc)
-		loc.PCs = []uint64{pc}
+		if loc.Function != nil && loc.Function.Name_ != l.fn {
+			// An inlined copy: name the function asked for, not its caller.
+			f := *loc.Function
+			f.Name_ = l.fn
+			loc.Function = &f
+		}
+		d.funcEntryView(pc, l.fn).apply(&loc)
+		loc.PCs = pcs
 		return loc, nil
 	case locLine:
-		pcs, err := d.bi.LineToPCs(l.file, l.line)
+		// The addresses SetBreakpointLine would use: the line's first
+		// statement in each body, not its every row.
+		pcs, err := t.Symbols().LineToPCs(l.file, l.line)
 		if err != nil {
 			return api.Location{}, err
 		}
@@ -227,11 +253,27 @@ func (d *Debugger) matchFunc(spec string) (string, error) {
 		return fn.Name, nil
 	}
 	want := undecorate(spec)
-	var matches []string
-	for _, name := range d.bi.Functions() {
-		n := undecorate(name)
-		if n == want || strings.HasSuffix(n, "."+want) || strings.HasSuffix(n, "/"+want) {
-			matches = append(matches, name)
+	match := func(names []string) []string {
+		var out []string
+		for _, name := range names {
+			n := undecorate(name)
+			if n == want || strings.HasSuffix(n, "."+want) || strings.HasSuffix(n, "/"+want) {
+				out = append(out, name)
+			}
+		}
+		return out
+	}
+	matches := match(d.bi.Functions())
+	if len(matches) != 1 && len(inMain(matches)) != 1 {
+		// A function inlined at every call site has no symbol, only
+		// inlined copies; indexing those walks all of DWARF, so only
+		// names that symbols do not settle pay for it.
+		if names, err := d.bi.InlinedFuncNames(); err == nil {
+			for _, n := range match(names) {
+				if !slices.Contains(matches, n) {
+					matches = append(matches, n)
+				}
+			}
 		}
 	}
 	switch len(matches) {
@@ -242,19 +284,24 @@ func (d *Debugger) matchFunc(spec string) (string, error) {
 		return matches[0], nil
 	}
 	// The program's own code is what users mean most of the time.
-	var inMain []string
-	for _, m := range matches {
-		if strings.HasPrefix(m, "main.") {
-			inMain = append(inMain, m)
-		}
-	}
-	if len(inMain) == 1 {
-		return inMain[0], nil
+	if m := inMain(matches); len(m) == 1 {
+		return m[0], nil
 	}
 	if len(matches) > 5 {
 		matches = append(matches[:5], "…")
 	}
 	return "", fmt.Errorf("ambiguous function name, it matches %s", strings.Join(matches, ", "))
+}
+
+// inMain returns the names of package main among names.
+func inMain(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if strings.HasPrefix(n, "main.") {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // undecorate turns "main.(*Point).Scale" into "main.Point.Scale".

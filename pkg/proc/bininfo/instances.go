@@ -181,3 +181,19 @@ func (bi *BinaryInfo) FirstStmt(inst InlinedInstance) uint64 {
 	}
 	return lo
 }
+
+// InlinedFuncNames returns, sorted, the names of every function that has
+// at least one inlined copy, including those the compiler kept no
+// out-of-line copy of (which Functions cannot list).
+func (bi *BinaryInfo) InlinedFuncNames() ([]string, error) {
+	idx, err := bi.loadInstances()
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(idx.byName))
+	for name := range idx.byName {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names, nil
+}

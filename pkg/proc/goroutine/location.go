@@ -99,6 +99,14 @@ func FrameLoc(f stack.Frame) Location {
 // thread, following the switch back from the system stack when the thread
 // is on it; a parked one from its saved context, bounded by its stack.
 func Stacktrace(u *stack.Unwinder, mem MemoryReader, g *G, regs *arch.Registers, maxDepth int) ([]stack.Frame, error) {
+	return StacktraceFP(u, mem, g, regs, nil, maxDepth)
+}
+
+// StacktraceFP is Stacktrace for a running goroutine whose thread's XMM
+// registers loadFP reads (nil: unavailable): float variables held in
+// registers become readable in the innermost frame. loadFP runs only if
+// such a variable is looked at, so plain stacktraces cost no more.
+func StacktraceFP(u *stack.Unwinder, mem MemoryReader, g *G, regs *arch.Registers, loadFP func() (arch.FPRegisters, error), maxDepth int) ([]stack.Frame, error) {
 	opts := stack.Options{MaxDepth: maxDepth}
 	if regs != nil {
 		if g != nil && g.OnSystemStack && g.Sched.SP != 0 {
@@ -107,7 +115,7 @@ func Stacktrace(u *stack.Unwinder, mem MemoryReader, g *G, regs *arch.Registers,
 		} else if g != nil && g.StackHi != 0 {
 			opts.StackLo, opts.StackHi = g.StackLo, g.StackHi
 		}
-		return u.Unwind(mem, stack.FromRegisters(regs), opts)
+		return u.Unwind(mem, stack.FromRegistersFP(regs, loadFP), opts)
 	}
 	if g == nil {
 		return nil, fmt.Errorf("no goroutine and no thread to unwind")
