@@ -1,0 +1,420 @@
+package api
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// Values travel as Variable trees and every client (the terminal, the DAP
+// server, Delve's own client) must render them the same way Delve users
+// are used to reading them, so the rendering lives on the wire type. Two
+// layouts exist: one line (locals, args, breakpoint banners, DAP) and
+// multi-line (print), where composites holding other composites or long
+// strings break onto indented lines.
+
+// longStringLen is the string length above which a multi-line rendering
+// puts each element of the enclosing composite on its own line.
+const longStringLen = 7
+
+// PrettyFlags select how a Variable is rendered.
+type PrettyFlags uint8
+
+const (
+	// PrettyNewlines allows composites to span several lines, as print does.
+	PrettyNewlines PrettyFlags = 1 << iota
+	// PrettyShortenType shortens package paths inside type names
+	// ("github.com/a/b.T" becomes "b.T"), as Delve's DAP server shows them.
+	PrettyShortenType
+)
+
+// prettyOpts carries the rendering options down the tree.
+type prettyOpts struct {
+	top      bool   // the value the user asked for, not a child
+	withType bool   // prefix composites with their type
+	newlines bool   // allow multi-line layout
+	short    bool   // shorten package paths in type names
+	verb     string // a user-supplied printf verb such as %x, or ""
+}
+
+// SinglelineString renders v on one line with its type, as locals and
+// args print.
+func (v *Variable) SinglelineString() string {
+	return v.StringWithOptions("", "", 0)
+}
+
+// SinglelineStringWithShortTypes renders v on one line with shortened
+// type names, as Delve's DAP server shows values.
+func (v *Variable) SinglelineStringWithShortTypes() string {
+	return v.StringWithOptions("", "", PrettyShortenType)
+}
+
+// MultilineString renders v as print does: composites may span several
+// lines, each nested level indented by a tab after indent; fmtstr is a
+// printf verb applied to basic values, or "".
+func (v *Variable) MultilineString(indent, fmtstr string) string {
+	return v.StringWithOptions(indent, fmtstr, PrettyNewlines)
+}
+
+// StringWithOptions renders v with the given layout flags; indent and
+// fmtstr are as for MultilineString.
+func (v *Variable) StringWithOptions(indent, fmtstr string, flags PrettyFlags) string {
+	var b strings.Builder
+	o := prettyOpts{top: true, withType: true, newlines: flags&PrettyNewlines != 0,
+		short: flags&PrettyShortenType != 0, verb: fmtstr}
+	v.writeTo(&b, o, indent)
+	return b.String()
+}
+
+// typeName is t as the options want it shown.
+func (o prettyOpts) typeName(t string) string {
+	if o.short {
+		return ShortTypeName(t)
+	}
+	return t
+}
+
+// quotedType is the shown type, quoted when it still holds a '/' so that
+// it reads as one token.
+func (o prettyOpts) quotedType(t string) string {
+	t = o.typeName(t)
+	if strings.Contains(t, "/") {
+		return strconv.Quote(t)
+	}
+	return t
+}
+
+// child is the options for an element of a composite: never the top,
+// with or without the type.
+func (o prettyOpts) child(withType, newlines bool) prettyOpts {
+	return prettyOpts{withType: withType, newlines: newlines, short: o.short, verb: o.verb}
+}
+
+func (v *Variable) writeTo(b *strings.Builder, o prettyOpts, indent string) {
+	if v.Unreadable != "" {
+		fmt.Fprintf(b, "(unreadable %s)", v.Unreadable)
+		return
+	}
+	if !o.top && v.Addr == 0 && v.Value == "" {
+		if o.withType && v.Type != "void" {
+			b.WriteString(o.typeName(v.Type) + " nil")
+		} else {
+			b.WriteString("nil")
+		}
+		return
+	}
+	switch v.Kind {
+	case reflect.Slice:
+		if o.withType {
+			fmt.Fprintf(b, "%s len: %d, cap: %d, ", o.typeName(v.Type), v.Len, v.Cap)
+		}
+		if v.Base == 0 && len(v.Children) == 0 {
+			b.WriteString("nil")
+			return
+		}
+		v.writeElems(b, o, indent)
+	case reflect.Array:
+		if o.withType {
+			b.WriteString(o.typeName(v.Type) + " ")
+		}
+		v.writeElems(b, o, indent)
+	case reflect.Ptr:
+		switch {
+		case v.Type == "" || len(v.Children) == 0:
+			b.WriteString("nil")
+		case v.Children[0].OnlyAddr && v.Children[0].Addr != 0:
+			fmt.Fprintf(b, "(%s)(%#x)", o.quotedType(v.Type), v.Children[0].Addr)
+		default:
+			if o.top && o.newlines && v.Children[0].Addr != 0 {
+				fmt.Fprintf(b, "(%s)(%#x)\n", o.quotedType(v.Type), v.Children[0].Addr)
+			}
+			b.WriteString("*")
+			v.Children[0].writeTo(b, o.child(o.withType, o.newlines), indent)
+		}
+	case reflect.UnsafePointer:
+		if len(v.Children) == 0 {
+			b.WriteString("unsafe.Pointer(nil)")
+		} else {
+			fmt.Fprintf(b, "unsafe.Pointer(%#x)", v.Children[0].Addr)
+		}
+	case reflect.Chan:
+		if o.newlines {
+			v.writeStruct(b, o, indent)
+		} else if len(v.Children) < 2 {
+			b.WriteString(o.typeName(v.Type) + " nil")
+		} else {
+			fmt.Fprintf(b, "%s %s/%s", o.typeName(v.Type), v.Children[0].Value, v.Children[1].Value)
+		}
+	case reflect.Struct:
+		if v.Value != "" {
+			fmt.Fprintf(b, "%s(%s)", o.typeName(v.Type), v.Value)
+			o.withType = false
+		}
+		v.writeStruct(b, o, indent)
+	case reflect.Interface:
+		v.writeIface(b, o, indent)
+	case reflect.Map:
+		v.writeMap(b, o, indent)
+	case reflect.Func:
+		if v.Value == "" {
+			b.WriteString("nil")
+		} else {
+			b.WriteString(v.Value)
+		}
+	default:
+		v.writeBasic(b, o)
+	}
+}
+
+func (v *Variable) writeIface(b *strings.Builder, o prettyOpts, indent string) {
+	if v.Addr == 0 && len(v.Children) == 0 {
+		b.WriteString("nil")
+		return
+	}
+	if len(v.Children) == 0 {
+		b.WriteString(o.typeName(v.Type) + " nil")
+		return
+	}
+	data := &v.Children[0]
+	if o.withType {
+		if data.Kind == reflect.Invalid {
+			b.WriteString(o.typeName(v.Type) + " ")
+			if data.Addr == 0 {
+				b.WriteString("nil")
+				return
+			}
+		} else {
+			fmt.Fprintf(b, "%s(%s) ", o.typeName(v.Type), o.typeName(data.Type))
+		}
+	}
+	switch {
+	case data.Kind == reflect.Ptr && len(data.Children) == 0:
+		b.WriteString("...")
+	case data.Kind == reflect.Ptr && data.Children[0].Addr == 0:
+		b.WriteString("nil")
+	case data.Kind == reflect.Ptr && data.Children[0].OnlyAddr:
+		fmt.Fprintf(b, "%#x", data.Addr)
+	case data.Kind != reflect.Ptr && data.OnlyAddr:
+		fmt.Fprintf(b, "*(*%s)(%#x)", o.quotedType(v.Type), v.Addr)
+	default:
+		// The dynamic type was shown already unless the caller hid types.
+		data.writeTo(b, o.child(!o.withType, o.newlines), indent)
+	}
+}
+
+// containerKind follows pointers to the kind they point at, and says
+// whether a pointer was crossed: pointed-to strings force line breaks too.
+func containerKind(v *Variable) (reflect.Kind, bool) {
+	viaPtr := false
+	for v.Kind == reflect.Ptr && len(v.Children) > 0 {
+		viaPtr = true
+		v = &v.Children[0]
+	}
+	if v.Kind == reflect.Ptr {
+		viaPtr = true
+	}
+	return v.Kind, viaPtr
+}
+
+// breaksLines decides whether a composite whose children are kids is
+// laid out one child per line; firstOnly is for arrays and slices, whose
+// elements share one type.
+func breaksLines(kids []Variable, newlines, firstOnly bool) bool {
+	if !newlines || len(kids) == 0 {
+		return false
+	}
+	for i := range kids {
+		k, viaPtr := containerKind(&kids[i])
+		switch k {
+		case reflect.Slice, reflect.Array, reflect.Struct, reflect.Map, reflect.Interface:
+			return true
+		case reflect.String:
+			if viaPtr {
+				return true
+			}
+			if firstOnly {
+				// Arrays are homogeneous: decide from every string's length.
+				for j := range kids {
+					if len(kids[j].Value) > longStringLen {
+						return true
+					}
+				}
+				return false
+			}
+			if len(kids[i].Value) > longStringLen {
+				return true
+			}
+		}
+		if firstOnly {
+			return false
+		}
+	}
+	return false
+}
+
+// writeMore notes the elements that were not loaded.
+func writeMore(b *strings.Builder, nl bool, indent string, shown, total int) {
+	if shown == total {
+		return
+	}
+	if shown == 0 {
+		b.WriteString("...")
+		return
+	}
+	if nl {
+		b.WriteString("\n" + indent + "\t")
+	} else {
+		b.WriteString(",")
+	}
+	fmt.Fprintf(b, "...+%d more", total-shown)
+}
+
+func (v *Variable) writeElems(b *strings.Builder, o prettyOpts, indent string) {
+	nl := breaksLines(v.Children, o.newlines, true)
+	b.WriteString("[")
+	for i := range v.Children {
+		if nl {
+			b.WriteString("\n" + indent + "\t")
+		}
+		v.Children[i].writeTo(b, o.child(false, nl), indent+"\t")
+		if i != len(v.Children)-1 || nl {
+			b.WriteString(",")
+		}
+	}
+	writeMore(b, nl, indent, len(v.Children), int(v.Len))
+	if nl {
+		b.WriteString("\n" + indent)
+	}
+	b.WriteString("]")
+}
+
+func (v *Variable) writeStruct(b *strings.Builder, o prettyOpts, indent string) {
+	if len(v.Children) == 0 && int(v.Len) != 0 {
+		// Too deep to load: show where it lives so the user can print it.
+		fmt.Fprintf(b, "(*%s)(%#x)", o.quotedType(v.Type), v.Addr)
+		return
+	}
+	if o.withType {
+		b.WriteString(o.typeName(v.Type) + " ")
+	}
+	nl := breaksLines(v.Children, o.newlines, false)
+	b.WriteString("{")
+	for i := range v.Children {
+		if nl {
+			b.WriteString("\n" + indent + "\t")
+		}
+		b.WriteString(v.Children[i].Name + ": ")
+		v.Children[i].writeTo(b, o.child(true, nl), indent+"\t")
+		if i != len(v.Children)-1 || nl {
+			b.WriteString(",")
+			if !nl {
+				b.WriteString(" ")
+			}
+		}
+	}
+	if len(v.Children) != int(v.Len) && v.Kind == reflect.Struct {
+		if nl {
+			b.WriteString("\n" + indent + "\t")
+		} else {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(b, "...+%d more", int(v.Len)-len(v.Children))
+	}
+	b.WriteString("}")
+}
+
+func (v *Variable) writeMap(b *strings.Builder, o prettyOpts, indent string) {
+	if o.withType {
+		b.WriteString(o.typeName(v.Type) + " ")
+	}
+	if v.Base == 0 && len(v.Children) == 0 {
+		b.WriteString("nil")
+		return
+	}
+	nl := o.newlines && len(v.Children) > 0
+	b.WriteString("[")
+	for i := 0; i+1 < len(v.Children); i += 2 {
+		if nl {
+			b.WriteString("\n" + indent + "\t")
+		}
+		v.Children[i].writeTo(b, o.child(false, false), indent+"\t")
+		b.WriteString(": ")
+		v.Children[i+1].writeTo(b, o.child(false, nl), indent+"\t")
+		// Delve leaves ", " after the last pair too; users have seen it
+		// for years and tools compare against it.
+		b.WriteString(", ")
+	}
+	writeMore(b, nl, indent, len(v.Children)/2, int(v.Len))
+	if nl {
+		b.WriteString("\n" + indent)
+	}
+	b.WriteString("]")
+}
+
+// ExtractIntValue strips the symbolic name some integers carry:
+// "main.Kind(3)" and "Name (3)" give "3"; a plain number is returned as is.
+func ExtractIntValue(s string) string {
+	if !strings.HasSuffix(s, ")") {
+		return s
+	}
+	if i := strings.LastIndexByte(s, '('); i >= 0 {
+		return s[i+1 : len(s)-1]
+	}
+	return s
+}
+
+func (v *Variable) writeBasic(b *strings.Builder, o prettyOpts) {
+	if v.Value == "" && v.Kind != reflect.String && v.Kind != reflect.Complex64 && v.Kind != reflect.Complex128 {
+		fmt.Fprintf(b, "(unknown %s)", v.Kind)
+		return
+	}
+	switch v.Kind {
+	case reflect.Bool:
+		if o.verb != "" {
+			fmt.Fprintf(b, o.verb, v.Value == "true")
+			return
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if o.verb != "" {
+			n, _ := strconv.ParseInt(ExtractIntValue(v.Value), 10, 64)
+			fmt.Fprintf(b, o.verb, n)
+			return
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		if o.verb != "" {
+			n, _ := strconv.ParseUint(ExtractIntValue(v.Value), 10, 64)
+			fmt.Fprintf(b, o.verb, n)
+			return
+		}
+	case reflect.Float32, reflect.Float64:
+		if o.verb != "" {
+			f, _ := strconv.ParseFloat(v.Value, 64)
+			fmt.Fprintf(b, o.verb, f)
+			return
+		}
+	case reflect.Complex64, reflect.Complex128:
+		if len(v.Children) == 2 {
+			if o.verb != "" {
+				re, _ := strconv.ParseFloat(v.Children[0].Value, 64)
+				im, _ := strconv.ParseFloat(v.Children[1].Value, 64)
+				fmt.Fprintf(b, o.verb, complex(re, im))
+				return
+			}
+			fmt.Fprintf(b, "(%s + %si)", v.Children[0].Value, v.Children[1].Value)
+			return
+		}
+	case reflect.String:
+		if o.verb != "" {
+			fmt.Fprintf(b, o.verb, v.Value)
+			return
+		}
+		s := v.Value
+		if len(s) < int(v.Len) {
+			s = fmt.Sprintf("%s...+%d more", s, int(v.Len)-len(s))
+		}
+		b.WriteString(strconv.Quote(s))
+		return
+	}
+	b.WriteString(v.Value)
+}
