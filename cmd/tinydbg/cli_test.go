@@ -145,20 +145,6 @@ func TestDebugBuildsAndRemovesBinary(t *testing.T) {
 	}
 }
 
-func TestSplitFlags(t *testing.T) {
-	got, err := splitFlags(`-tags 'a b' -ldflags="-X main.v=1"  -race`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"-tags", "a b", "-ldflags=-X main.v=1", "-race"}
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("splitFlags = %q, want %q", got, want)
-	}
-	if _, err := splitFlags(`-tags 'oops`); err == nil {
-		t.Error("unterminated quote accepted")
-	}
-}
-
 // TestSessionFlagsBelongToSessionCommands: trace's help shows only the
 // shared --wd and --build-flags besides its own flags, exec's help shows
 // the session flags, trace refuses them, and Delve's spelling with the

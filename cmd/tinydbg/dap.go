@@ -29,7 +29,8 @@ which then launches or attaches to the program to debug:
 When the client disconnects, a launched program is killed and an attached
 one is left running without breakpoints (unless the client asks to
 terminate it). The server listens on 127.0.0.1 unless --listen says
-otherwise; connections are not authenticated, so do not expose it.`,
+otherwise and refuses connections from other local users; remote
+connections are not authenticated, so do not expose it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			l, err := dap.Listen(listen, cmd.OutOrStdout(), cmd.ErrOrStderr())

@@ -76,7 +76,7 @@ func printCmd(t *Term, ctx callCtx, args string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(t.out, multiLine(v, "", verb))
+	fmt.Fprintln(t.out, v.MultilineString("", verb))
 	return nil
 }
 
@@ -109,9 +109,9 @@ func (t *Term) printVars(kind string, vars []api.Variable, re *regexp.Regexp, lo
 			name = "(" + name + ")"
 		}
 		if long {
-			fmt.Fprintf(t.out, "%s = %s\n", name, multiLine(v, "", ""))
+			fmt.Fprintf(t.out, "%s = %s\n", name, v.MultilineString("", ""))
 		} else {
-			fmt.Fprintf(t.out, "%s = %s\n", name, oneLine(v))
+			fmt.Fprintf(t.out, "%s = %s\n", name, v.SinglelineString())
 		}
 	}
 	if shown == 0 {
@@ -120,26 +120,19 @@ func (t *Term) printVars(kind string, vars []api.Variable, re *regexp.Regexp, lo
 }
 
 func localsCmd(t *Term, ctx callCtx, args string) error {
-	re, cfg, long, err := t.varListArgs(args)
-	if err != nil {
-		return err
-	}
-	if ctx.prefix == onPrefix {
-		if re != nil {
-			return errors.New("filter not supported on breakpoint")
-		}
-		ctx.bp.LoadLocals = &cfg
-		return nil
-	}
-	vars, err := t.client.ListLocalVariables(ctx.scope, cfg)
-	if err != nil {
-		return err
-	}
-	t.printVars("locals", vars, re, long)
-	return nil
+	return scopeVarsCmd(t, ctx, args, "locals", func(bp *api.Breakpoint, cfg *api.LoadConfig) { bp.LoadLocals = cfg },
+		t.client.ListLocalVariables)
 }
 
 func argsCmd(t *Term, ctx callCtx, args string) error {
+	return scopeVarsCmd(t, ctx, args, "args", func(bp *api.Breakpoint, cfg *api.LoadConfig) { bp.LoadArgs = cfg },
+		t.client.ListFunctionArgs)
+}
+
+// scopeVarsCmd is locals and args: under "on" it makes the breakpoint
+// load them (through onBreakpoint), otherwise it lists them with list.
+func scopeVarsCmd(t *Term, ctx callCtx, args, kind string, onBreakpoint func(*api.Breakpoint, *api.LoadConfig),
+	list func(api.EvalScope, api.LoadConfig) ([]api.Variable, error)) error {
 	re, cfg, long, err := t.varListArgs(args)
 	if err != nil {
 		return err
@@ -148,14 +141,14 @@ func argsCmd(t *Term, ctx callCtx, args string) error {
 		if re != nil {
 			return errors.New("filter not supported on breakpoint")
 		}
-		ctx.bp.LoadArgs = &cfg
+		onBreakpoint(ctx.bp, &cfg)
 		return nil
 	}
-	vars, err := t.client.ListFunctionArgs(ctx.scope, cfg)
+	vars, err := list(ctx.scope, cfg)
 	if err != nil {
 		return err
 	}
-	t.printVars("args", vars, re, long)
+	t.printVars(kind, vars, re, long)
 	return nil
 }
 
@@ -354,7 +347,7 @@ func examineCmd(t *Term, ctx callCtx, args string) error {
 		case v.Kind == reflect.Ptr && len(v.Children) > 0:
 			addr = v.Children[0].Addr
 		case v.Kind >= reflect.Int && v.Kind <= reflect.Uintptr:
-			if addr, err = strconv.ParseUint(intPart(v.Value), 0, 64); err != nil {
+			if addr, err = strconv.ParseUint(api.ExtractIntValue(v.Value), 0, 64); err != nil {
 				return fmt.Errorf("bad expression result %q: %w", v.Value, err)
 			}
 		default:

@@ -273,7 +273,7 @@ func printThreadContext(t *Term, th *api.Thread) {
 		for i := range th.BreakpointInfo.Arguments {
 			a := &th.BreakpointInfo.Arguments[i]
 			if a.Flags&api.VariableArgument != 0 {
-				args = append(args, oneLine(a))
+				args = append(args, a.SinglelineString())
 			}
 		}
 	}
@@ -306,7 +306,7 @@ func printReturnValues(t *Term, th *api.Thread) {
 	fmt.Fprintln(t.out, "Values returned:")
 	for i := range th.ReturnValues {
 		v := &th.ReturnValues[i]
-		fmt.Fprintf(t.out, "\t%s: %s\n", v.Name, multiLine(v, "\t", ""))
+		fmt.Fprintf(t.out, "\t%s: %s\n", v.Name, v.MultilineString("\t", ""))
 	}
 	fmt.Fprintln(t.out)
 }
@@ -322,11 +322,11 @@ func printBreakpointInfo(t *Term, th *api.Thread) {
 	}
 	for i := range info.Variables {
 		v := &info.Variables[i]
-		fmt.Fprintf(t.out, "\t%s: %s\n", v.Name, multiLine(v, "\t", ""))
+		fmt.Fprintf(t.out, "\t%s: %s\n", v.Name, v.MultilineString("\t", ""))
 	}
 	for i := range info.Locals {
 		v := &info.Locals[i]
-		fmt.Fprintf(t.out, "\t%s: %s\n", v.Name, oneLine(v))
+		fmt.Fprintf(t.out, "\t%s: %s\n", v.Name, v.SinglelineString())
 	}
 	if info.Stacktrace != nil {
 		fmt.Fprintln(t.out, "\tStack:")
@@ -349,8 +349,6 @@ func (t *Term) afterStop() {
 			fmt.Fprintf(t.out, "%d: %s = error %v\n", i, e, err)
 			continue
 		}
-		var b strings.Builder
-		writeVar(&b, v, fmtOpts{top: true, withType: true, verb: verb}, "")
-		fmt.Fprintf(t.out, "%d: %s = %s\n", i, v.Name, b.String())
+		fmt.Fprintf(t.out, "%d: %s = %s\n", i, v.Name, v.StringWithOptions("", verb, 0))
 	}
 }

@@ -140,7 +140,7 @@ func printStack(t *Term, frames []api.Stackframe, indent string, offsets bool) {
 		}
 		for _, vs := range [][]api.Variable{f.Arguments, f.Locals} {
 			for j := range vs {
-				fmt.Fprintf(t.out, "%s    %s = %s\n", pad, vs[j].Name, oneLine(&vs[j]))
+				fmt.Fprintf(t.out, "%s    %s = %s\n", pad, vs[j].Name, vs[j].SinglelineString())
 			}
 		}
 		if spaced {

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/google/go-dap"
 
+	"github.com/tinydbg/tinydbg/internal/gobuild"
 	"github.com/tinydbg/tinydbg/service/debugger"
 )
 
@@ -68,20 +70,9 @@ func (s *session) onLaunch(r *dap.LaunchRequest) {
 		fail("The program attribute is missing in debug configuration.")
 		return
 	}
-	// The target inherits our environment; debugger.Config has no
-	// environment of its own, so the changes are made here, as Delve does.
-	for k, v := range args.Env {
-		var err error
-		if v != nil {
-			err = os.Setenv(k, *v)
-		} else {
-			err = os.Unsetenv(k)
-		}
-		if err != nil {
-			fail("setting %s in the environment: %v", k, err)
-			return
-		}
-	}
+	// Delve applies env with os.Setenv, which leaks into the server and
+	// every later session; here it goes to the build and the target only.
+	env := launchEnv(os.Environ(), args.Env)
 	path := args.Program
 	if args.Mode != "exec" {
 		flags, err := parseBuildFlags(args.BuildFlags)
@@ -89,7 +80,7 @@ func (s *session) onLaunch(r *dap.LaunchRequest) {
 			fail("invalid debug configuration - %v", err)
 			return
 		}
-		out, cleanup, err := buildProgram(args.Program, args.Mode == "test", args.Output, flags)
+		out, cleanup, err := buildProgram(args.Program, args.Mode == "test", args.Output, flags, env)
 		if err != nil {
 			fail("Build error: %v", err)
 			return
@@ -106,7 +97,7 @@ func (s *session) onLaunch(r *dap.LaunchRequest) {
 		fail("%v", err)
 		return
 	}
-	cfg := debugger.Config{Path: abs, Args: args.Args, WorkingDir: args.Cwd}
+	cfg := debugger.Config{Path: abs, Args: args.Args, WorkingDir: args.Cwd, Env: env}
 	pipes, err := s.outputPipes(&cfg)
 	if err != nil {
 		fail("%v", err)
@@ -327,39 +318,33 @@ func parseBuildFlags(raw json.RawMessage) ([]string, error) {
 	if err := json.Unmarshal(raw, &str); err != nil {
 		return nil, errors.New("'buildFlags' must be a string or a list of strings")
 	}
-	return splitWords(str)
+	return gobuild.SplitFlags(str)
 }
 
-// splitWords splits s at blanks outside single or double quotes.
-func splitWords(s string) ([]string, error) {
-	var out []string
-	var cur strings.Builder
-	var quote rune
-	inWord := false
-	for _, r := range s {
-		switch {
-		case quote != 0 && r == quote:
-			quote = 0
-		case quote != 0:
-			cur.WriteRune(r)
-		case r == '\'' || r == '"':
-			quote, inWord = r, true
-		case r == ' ' || r == '\t':
-			if inWord {
-				out = append(out, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			cur.WriteRune(r)
-			inWord = true
+// launchEnv is base with the launch configuration's changes applied: a
+// value sets the variable, null unsets it. No changes give nil, which
+// keeps the inherited environment.
+func launchEnv(base []string, changes map[string]*string) []string {
+	if len(changes) == 0 {
+		return nil
+	}
+	env := make([]string, 0, len(base)+len(changes))
+	for _, kv := range base {
+		name, _, _ := strings.Cut(kv, "=")
+		if _, changed := changes[name]; !changed {
+			env = append(env, kv)
 		}
 	}
-	if quote != 0 {
-		return nil, fmt.Errorf("unterminated quote in buildFlags %q", s)
+	// Sorted, so that the target sees the same environment every launch.
+	names := make([]string, 0, len(changes))
+	for name := range changes {
+		names = append(names, name)
 	}
-	if inWord {
-		out = append(out, cur.String())
+	sort.Strings(names)
+	for _, name := range names {
+		if v := changes[name]; v != nil {
+			env = append(env, name+"="+*v)
+		}
 	}
-	return out, nil
+	return env
 }

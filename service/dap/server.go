@@ -18,6 +18,8 @@ import (
 	"os"
 	"strings"
 	"sync"
+
+	"github.com/tinydbg/tinydbg/internal/peercred"
 )
 
 // Config configures a DAP server.
@@ -25,6 +27,9 @@ type Config struct {
 	// Log receives one line per notable server event (connections,
 	// protocol errors); nil: standard error.
 	Log io.Writer
+	// AllowOtherUsers disables the check that refuses loopback connections
+	// from other local users, who could otherwise run code as this user.
+	AllowOtherUsers bool
 }
 
 // Server serves one DAP session at a time.
@@ -67,7 +72,9 @@ func Listen(addr string, stdout, stderr io.Writer) (net.Listener, error) {
 
 // Serve accepts one connection on l, serves its session to the end and
 // returns; l is closed as soon as the client is connected, since a DAP
-// server debugs one program for one client.
+// server debugs one program for one client. Connections from other local
+// users are refused (unless Config.AllowOtherUsers) and the server keeps
+// waiting for its own user's client.
 func (s *Server) Serve(l net.Listener) error {
 	s.mu.Lock()
 	if s.stopped {
@@ -77,7 +84,7 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 	s.listener = l
 	s.mu.Unlock()
-	conn, err := l.Accept()
+	conn, err := s.accept(l)
 	l.Close()
 	if err != nil {
 		s.mu.Lock()
@@ -91,6 +98,22 @@ func (s *Server) Serve(l net.Listener) error {
 	s.logf("client connected from %s", conn.RemoteAddr())
 	s.ServeConn(conn)
 	return nil
+}
+
+// accept returns the first connection that passes the same-user check.
+func (s *Server) accept(l net.Listener) (net.Conn, error) {
+	for {
+		conn, err := l.Accept()
+		if err != nil || s.cfg.AllowOtherUsers {
+			return conn, err
+		}
+		if err := peercred.CheckSameUser(l.Addr(), conn); err != nil {
+			s.logf("closing connection from %s: %v", conn.RemoteAddr(), err)
+			conn.Close()
+			continue
+		}
+		return conn, nil
+	}
 }
 
 // ServeConn serves one session on conn until the client disconnects or

@@ -132,7 +132,7 @@ func (s *session) mapEntry(ref *varRef, n int, key, val *api.Variable) []dap.Var
 	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
 		reflect.Float32, reflect.Float64:
-		valExpr = childExpr(ref.expr, "[%s]", intPart(key.Value))
+		valExpr = childExpr(ref.expr, "[%s]", api.ExtractIntValue(key.Value))
 	}
 	k := s.dapVar("", "", key, ref.frameRef)
 	v := s.dapVar("", valExpr, val, ref.frameRef)
@@ -152,16 +152,6 @@ func (s *session) mapEntry(ref *varRef, n int, key, val *api.Variable) []dap.Var
 		entry.VariablesReference = k.VariablesReference
 	}
 	return []dap.Variable{entry}
-}
-
-// intPart is the number in a value such as "main.Kind(2)" or "2".
-func intPart(s string) string {
-	if strings.HasSuffix(s, ")") {
-		if i := strings.LastIndexByte(s, '('); i >= 0 {
-			return s[i+1 : len(s)-1]
-		}
-	}
-	return s
 }
 
 // dapVar converts one value, giving it a handle when it can be expanded.
@@ -194,14 +184,14 @@ func (s *session) convert(v *api.Variable, expr string, f frameRef, fullValue bo
 			*v = *nv
 		}
 	}
-	value := formatValue(v)
+	value := v.SinglelineStringWithShortTypes()
 	if v.Unreadable != "" {
 		return value, 0
 	}
 	expandable := false
 	switch v.Kind {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		if n, err := strconv.ParseUint(intPart(v.Value), 10, 64); err == nil {
+		if n, err := strconv.ParseUint(api.ExtractIntValue(v.Value), 10, 64); err == nil {
 			value = fmt.Sprintf("%s = %#x", value, n)
 		}
 	case reflect.Ptr:

@@ -23,6 +23,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/tinydbg/tinydbg/internal/peercred"
 	"github.com/tinydbg/tinydbg/service/api"
 	"github.com/tinydbg/tinydbg/service/debugger"
 )
@@ -122,7 +123,7 @@ func (s *Server) Serve(l net.Listener) error {
 			break
 		}
 		if !s.cfg.AllowOtherUsers {
-			if err := checkSameUser(l.Addr(), c); err != nil {
+			if err := peercred.CheckSameUser(l.Addr(), c); err != nil {
 				fmt.Fprintf(s.cfg.Stderr, "closing connection from %v: %v\n", c.RemoteAddr(), err)
 				c.Close()
 				continue

@@ -1,0 +1,55 @@
+package api
+
+import (
+	"reflect"
+	"testing"
+)
+
+func intVar(name, v string) Variable {
+	return Variable{Name: name, Type: "int", Kind: reflect.Int, Value: v, Addr: 0x1000}
+}
+
+func strVar(name, v string, n int64) Variable {
+	return Variable{Name: name, Type: "string", Kind: reflect.String, Value: v, Len: n, Addr: 0x2000}
+}
+
+func TestFormatVariables(t *testing.T) {
+	point := Variable{Name: "p", Type: "main.Point", Kind: reflect.Struct, Len: 3, Addr: 0x3000,
+		Children: []Variable{intVar("X", "3"), intVar("Y", "4"), strVar("Name", "pt", 2)}}
+	longPoint := point
+	longPoint.Children = []Variable{intVar("X", "3"), intVar("Y", "4"), strVar("Name", "a long name", 11)}
+	slice := Variable{Type: "[]int", Kind: reflect.Slice, Len: 5, Cap: 8, Base: 0x4000, Addr: 0x4000,
+		Children: []Variable{intVar("", "1"), intVar("", "2"), intVar("", "3")}}
+	m := Variable{Type: "map[string]int", Kind: reflect.Map, Len: 1, Base: 0x5000, Addr: 0x5000,
+		Children: []Variable{strVar("", "k", 1), intVar("", "9")}}
+	ptr := Variable{Type: "*main.Point", Kind: reflect.Ptr, Addr: 0x6000, Children: []Variable{point}}
+	nilSlice := Variable{Type: "[]int", Kind: reflect.Slice, Addr: 0x7000}
+	cases := []struct {
+		name      string
+		v         Variable
+		one, many string
+	}{
+		{"int", intVar("a", "3"), "3", "3"},
+		{"truncated string", strVar("s", "abc", 10), `"abc...+7 more"`, `"abc...+7 more"`},
+		{"struct", point, `main.Point {X: 3, Y: 4, Name: "pt"}`, `main.Point {X: 3, Y: 4, Name: "pt"}`},
+		{"struct with long string", longPoint, `main.Point {X: 3, Y: 4, Name: "a long name"}`,
+			"main.Point {\n\tX: 3,\n\tY: 4,\n\tName: \"a long name\",}"},
+		{"partial slice", slice, "[]int len: 5, cap: 8, [1,2,3,...+2 more]", "[]int len: 5, cap: 8, [1,2,3,...+2 more]"},
+		{"nil slice", nilSlice, "[]int len: 0, cap: 0, nil", "[]int len: 0, cap: 0, nil"},
+		{"map", m, `map[string]int ["k": 9, ]`, "map[string]int [\n\t\"k\": 9, \n]"},
+		{"pointer", ptr, `*main.Point {X: 3, Y: 4, Name: "pt"}`, "(*main.Point)(0x3000)\n*main.Point {X: 3, Y: 4, Name: \"pt\"}"},
+		{"unreadable", Variable{Unreadable: "bad address"}, "(unreadable bad address)", "(unreadable bad address)"},
+	}
+	for _, c := range cases {
+		if got := c.v.SinglelineString(); got != c.one {
+			t.Errorf("%s: SinglelineString = %q, want %q", c.name, got, c.one)
+		}
+		if got := c.v.MultilineString("", ""); got != c.many {
+			t.Errorf("%s: MultilineString = %q, want %q", c.name, got, c.many)
+		}
+	}
+	v := intVar("a", "255")
+	if got := v.MultilineString("", "%x"); got != "ff" {
+		t.Errorf("print %%x 255 = %q, want ff", got)
+	}
+}
