@@ -46,7 +46,7 @@ its hit count (total, or per goroutine) satisfies the comparison.`},
 	on <breakpoint name or id> <command>
 
 Supported commands: print <expr>, stack [<depth>], goroutine, locals, args,
-condition <expr>. The result is shown each time the breakpoint stops the program.`},
+condition <expr>, trace (the breakpoint reports its hits without stopping). The result is shown each time the breakpoint stops the program.`},
 	}
 }
 
@@ -62,7 +62,17 @@ func breakCmd(t *Term, ctx callCtx, args string) error {
 // setBreakpoint parses "[name] [locspec] [if cond]", creates one
 // breakpoint per location found and reports each.
 func setBreakpoint(t *Term, ctx callCtx, args string, announce bool) ([]*api.Breakpoint, error) {
-	req := &api.Breakpoint{}
+	return createPoints(t, ctx, args, announce, false)
+}
+
+// createPoints is setBreakpoint for breakpoints or, with tracepoint set,
+// tracepoints, which load the arguments they print at each hit.
+func createPoints(t *Term, ctx callCtx, args string, announce, tracepoint bool) ([]*api.Breakpoint, error) {
+	req := &api.Breakpoint{Tracepoint: tracepoint}
+	if tracepoint {
+		cfg := shortLoad
+		req.LoadArgs = &cfg
+	}
 	spec := args
 	if strings.HasPrefix(spec, "if ") {
 		req.Cond, spec = strings.TrimSpace(spec[3:]), ""
@@ -356,6 +366,11 @@ func onCmd(t *Term, ctx callCtx, args string) error {
 	case "args":
 		cfg := shortLoad
 		bp.LoadArgs = &cfg
+	case "trace", "t":
+		if rest != "" {
+			return errTraceArgs
+		}
+		bp.Tracepoint = true
 	case "condition", "cond":
 		if err := conditionCmd(t, callCtx{scope: ctx.scope, prefix: onPrefix, bp: bp}, rest); err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tinydbg/tinydbg/service/api"
+	"github.com/tinydbg/tinydbg/service/rpc2"
 )
 
 func runCommands() []*command {
@@ -82,6 +83,11 @@ func continueCmd(t *Term, ctx callCtx, args string) error {
 			return fmt.Errorf("Process %d has exited with status %d", st.Pid, st.ExitStatus)
 		}
 		printContext(t, st)
+		if rpc2.TracepointStop(st) {
+			// The target runs on: its hits show as they happen, in order
+			// with what the program itself prints.
+			_ = t.outBuf.Flush()
+		}
 		last = st
 	}
 	t.setRunning(false)
@@ -266,6 +272,10 @@ func printThreadContext(t *Term, th *api.Thread) {
 	if bp == nil {
 		printLocation(t, th.Function, th.File, th.Line, th.PC)
 		printReturnValues(t, th)
+		return
+	}
+	if bp.Tracepoint || bp.TraceReturn {
+		printTracepoint(t, th)
 		return
 	}
 	var args []string

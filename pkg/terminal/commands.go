@@ -55,6 +55,7 @@ func (t *Term) commandTable() []*command {
 	var all []*command
 	all = append(all, runCommands()...)
 	all = append(all, breakCommands()...)
+	all = append(all, traceCommands()...)
 	all = append(all, dataCommands()...)
 	all = append(all, goroutineCommands()...)
 	all = append(all, stackCommands()...)

@@ -38,13 +38,25 @@ func (r *rpcClient) Continue() <-chan *api.DebuggerState {
 	ch := make(chan *api.DebuggerState, 1)
 	go func() {
 		defer close(ch)
-		st, err := r.c.Continue()
-		if err != nil {
-			st = &api.DebuggerState{Err: err}
+		// A tracepoint stop is reported and the target resumed at once,
+		// as Delve's client does, until a real stop or the end.
+		for {
+			st, err := r.c.Continue()
+			if err != nil {
+				st = &api.DebuggerState{Err: err}
+			}
+			ch <- st
+			if err != nil || !rpc2.TracepointStop(st) {
+				return
+			}
 		}
-		ch <- st
 	}()
 	return ch
+}
+
+// FunctionReturnLocations returns where fnName returns (see returnLocator).
+func (r *rpcClient) FunctionReturnLocations(fnName string) ([]uint64, error) {
+	return r.c.FunctionReturnLocations(fnName)
 }
 
 func (r *rpcClient) Next() (*api.DebuggerState, error)    { return r.c.Next() }

@@ -215,7 +215,7 @@ func (d *Debugger) state(retCfg *api.LoadConfig) (*api.DebuggerState, error) {
 	st.StopReason = d.stopReason
 	st.NextInProgress = d.nextInProgress(t)
 	if d.stopReason == "breakpoint" {
-		d.fillBreakpointInfo(t, st)
+		d.fillStopInfo(t, st)
 	}
 	return st, nil
 }

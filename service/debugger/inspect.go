@@ -185,10 +185,9 @@ func (d *Debugger) Stacktrace(goid int64, depth, skip int, cfg *api.LoadConfig) 
 	return out, nil
 }
 
-// fillBreakpointInfo collects what the breakpoint the current thread
-// stopped on asked for.
-func (d *Debugger) fillBreakpointInfo(t *proc.Target, st *api.DebuggerState) {
-	th := st.CurrentThread
+// fillBreakpointInfo collects what the breakpoint thread th stopped on
+// asked for; g is th's goroutine when already described, else nil.
+func (d *Debugger) fillBreakpointInfo(t *proc.Target, th *api.Thread, g *api.Goroutine) {
 	if th == nil || th.Breakpoint == nil {
 		return
 	}
@@ -198,7 +197,7 @@ func (d *Debugger) fillBreakpointInfo(t *proc.Target, st *api.DebuggerState) {
 	}
 	info := &api.BreakpointInfo{}
 	if bp.Goroutine {
-		info.Goroutine = st.SelectedGoroutine
+		info.Goroutine = g
 	}
 	goid := th.GoroutineID
 	if bp.Stacktrace > 0 {

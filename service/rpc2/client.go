@@ -356,3 +356,31 @@ func (c *Client) ListTypes(filter string) ([]string, error) {
 	err := c.call("ListTypes", ListTypesIn{Filter: filter}, &out)
 	return out.Types, err
 }
+
+// FunctionReturnLocations returns the addresses of the RET instructions of
+// fnName, where return tracepoints go.
+func (c *Client) FunctionReturnLocations(fnName string) ([]uint64, error) {
+	var out FunctionReturnLocationsOut
+	err := c.call("FunctionReturnLocations", FunctionReturnLocationsIn{FnName: fnName}, &out)
+	return out.Addrs, err
+}
+
+// TracepointStop reports whether st is a stop at which every thread
+// sitting on a breakpoint sits on a tracepoint (entry or return): a client
+// prints it and continues, as Delve's clients do.
+func TracepointStop(st *api.DebuggerState) bool {
+	if st == nil || st.Exited {
+		return false
+	}
+	hit := false
+	for _, th := range st.Threads {
+		if th.Breakpoint == nil {
+			continue
+		}
+		if !th.Breakpoint.Tracepoint && !th.Breakpoint.TraceReturn {
+			return false
+		}
+		hit = true
+	}
+	return hit
+}

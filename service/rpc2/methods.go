@@ -228,6 +228,11 @@ func (s *Server) methodTable() map[string]handler {
 			out.Funcs, err = d.Functions(in.Filter)
 			return err
 		}),
+		"FunctionReturnLocations": syncH(func(in FunctionReturnLocationsIn, out *FunctionReturnLocationsOut) error {
+			var err error
+			out.Addrs, err = d.FunctionReturnLocations(in.FnName)
+			return err
+		}),
 		"ListTypes": syncH(func(in ListTypesIn, out *ListTypesOut) error {
 			var err error
 			out.Types, err = d.Types(in.Filter)

@@ -301,3 +301,10 @@ type GetEventsIn struct{}
 
 // GetEventsOut carries the events since the last call.
 type GetEventsOut struct{ Events []api.Event }
+
+// FunctionReturnLocationsIn is the argument of FunctionReturnLocations.
+type FunctionReturnLocationsIn struct{ FnName string }
+
+// FunctionReturnLocationsOut is the result of FunctionReturnLocations:
+// the addresses where the function returns.
+type FunctionReturnLocationsOut struct{ Addrs []uint64 }
