@@ -123,7 +123,11 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	sum, err := trace.Run(ctx, opts, sink)
-	fmt.Fprintln(out, sum)
+	// Bad input (no permission, no match, no such file) stops the trace
+	// before any probe exists: its error is then the only line.
+	if sum.Probes > 0 {
+		fmt.Fprintln(out, sum)
+	}
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package trace
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -79,5 +80,46 @@ func benchDelve(b *testing.B, path string, args []string, calls int, base time.D
 			b.Fatalf("dlv trace printed %d events, want %d", n, 2*calls)
 		}
 		b.ReportMetric(float64((time.Since(start)-base).Nanoseconds())/float64(calls), "ns/tracedcall")
+	}
+}
+
+// BenchmarkHotloopEBPF measures what one traced call of main.hot costs the
+// hotloop fixture under `trace --ebpf --exec`, from the program's own
+// timing of its loop (start-up and shut-down excluded), net of an untraced
+// run. Four goroutines call main.hot, so the Go scheduler's preemption
+// signals run while probes fire.
+func BenchmarkHotloopEBPF(b *testing.B) {
+	requireBPF(b)
+	path := fixture.Build(b, "hotloop", fixture.Flavour{Optimized: true})
+	out := filepath.Join(b.TempDir(), "hotloop.out")
+	b.Setenv("HOTLOOP_OUT", out)
+	b.Setenv("HOTLOOP_N", "100000")
+	loop := func() (calls int, ns int64) {
+		data, err := os.ReadFile(out)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := fmt.Sscanf(string(data), "calls=%d loop_ns=%d", &calls, &ns); err != nil {
+			b.Fatalf("%q: %v", data, err)
+		}
+		return calls, ns
+	}
+	if err := exec.Command(path).Run(); err != nil {
+		b.Fatal(err)
+	}
+	_, base := loop()
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer devnull.Close()
+	for i := 0; i < b.N; i++ {
+		sum, err := Run(context.Background(), Options{Regexp: `^main\.hot$`, Exec: path, Depth: 1, EBPF: true,
+			Stdout: devnull}, NewTextWriter(io.Discard))
+		calls, ns := loop()
+		if err != nil || sum.Events+sum.Dropped != uint64(2*calls) {
+			b.Fatalf("%+v %v", sum, err)
+		}
+		b.ReportMetric(float64(ns-base)/float64(calls), "ns/tracedcall")
 	}
 }

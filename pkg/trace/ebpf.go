@@ -3,11 +3,12 @@ package trace
 import (
 	"context"
 	"fmt"
+	"math"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/ebpf"
 )
@@ -19,56 +20,95 @@ func monotonicNow() uint64 {
 	return uint64(ts.Nano())
 }
 
-// runEBPF attaches the uprobe engine to the stopped target, then lets the
-// program run under ptrace only for its lifetime (exit status, signals):
-// no probe ever stops it. Events are converted on their own goroutine, the
-// only one writing to the sink.
-func runEBPF(ctx context.Context, opts Options, tg *proc.Target, bi *bininfo.BinaryInfo, funcs []*bininfo.Function,
-	sink Sink, sum Summary, finished *bool) (Summary, error) {
+// runEBPF traces with the uprobe engine. The binary is opened once, from
+// the program's own executable; the process is never under ptrace while
+// probes fire (see ebpfTarget) and no probe ever stops it. Events are
+// converted on their own goroutine, the only one writing to the sink.
+func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary, error) {
+	// Permissions first: before a process is started, and in words rather
+	// than the kernel's bare EPERM.
+	if err := ebpf.CheckPermissions(); err != nil {
+		return sum, err
+	}
+	var tg *ebpfTarget
+	path := opts.Exec
+	if opts.Pid != 0 {
+		// The pidfd first: the executable read next is then surely the
+		// one of the process the probes will filter on.
+		var err error
+		if tg, err = openEBPFTarget(opts.Pid); err != nil {
+			return sum, err
+		}
+		defer tg.close()
+		if path, err = executable(opts.Pid); err != nil {
+			return sum, err
+		}
+	}
+	bi, err := bininfo.Open(path)
+	if err != nil {
+		return sum, err
+	}
+	defer bi.Close()
+	if _, err := bi.DWARF(); err != nil {
+		return sum, fmt.Errorf("%s: %w", path, err)
+	}
+	if tg == nil {
+		if tg, err = launchEBPFTarget(opts, path); err != nil {
+			return sum, err
+		}
+		defer tg.close()
+	}
+	// Functions carry run-time addresses computed when first looked up,
+	// so the load bias is set before anything is matched.
+	entry, err := auxvEntry(tg.pid)
+	if err != nil {
+		return sum, err
+	}
+	bi.SetLoadBias(entry - bi.EntryPoint())
+	funcs, err := MatchFuncs(bi, opts.Regexp)
+	if err != nil {
+		return sum, err
+	}
+	sum.Funcs = len(funcs)
+
 	eo := ebpf.DefaultOptions
 	eo.PointerDepth = opts.Depth
 	if opts.Depth <= 0 {
 		eo.PointerDepth = -1
 	}
 	base := monotonicNow()
-	tr, err := ebpf.Open(bi, tg.Pid(), funcs, eo)
+	tr, err := ebpf.Open(bi, tg.pid, funcs, eo)
 	if err != nil {
 		return sum, fmt.Errorf("attaching eBPF probes: %w", err)
 	}
+	var cut atomic.Uint64 // see deliverEBPF
+	cut.Store(math.MaxUint64)
+	var sent uint64
 	sinkErr := make(chan error, 1)
-	go func() { sinkErr <- deliverEBPF(tr.Events(), sink, base) }()
-
-	done := make(chan struct{})
 	go func() {
-		select {
-		case <-ctx.Done():
-			tg.Halt()
-		case <-done:
-		}
+		var err error
+		sent, err = deliverEBPF(tr.Events(), sink, base, &cut)
+		sinkErr <- err
 	}()
-	var st proc.Stop
-	var runErr error
-	for {
-		if ctx.Err() != nil {
-			sum.Interrupted = true
-			break
-		}
-		st, runErr = tg.Continue()
-		if runErr != nil {
-			break
-		}
-		if st.Reason == proc.StopExited || st.Reason == proc.StopKilled {
-			*finished = true
-			sum.Exited = true
-			sum.ExitCode, sum.Signal = st.ExitCode, st.Signal
-			break
-		}
+
+	runErr := tg.release()
+	var end ebpfEnd
+	if runErr == nil {
+		end, runErr = tg.wait(ctx)
 	}
-	close(done)
+	switch {
+	case end.exited:
+		sum.Exited, sum.ExitCode, sum.Signal, sum.ExitUnknown = true, end.code, end.sig, end.unknownCode
+	case runErr == nil:
+		sum.Interrupted = true
+		// A process we leave running keeps calling while the probes go
+		// one by one: the trace ends here, not at some later probe.
+		cut.Store(monotonicNow())
+	}
 	closeErr := tr.Close()
 	serr := <-sinkErr
 	stats := tr.Stats()
-	sum.Probes, sum.Events, sum.Dropped = stats.Probes, stats.Events, stats.Dropped
+	sum.Probes, sum.Events, sum.Dropped = stats.Probes, sent, stats.Dropped
 	for _, e := range []error{runErr, serr, closeErr} {
 		if e != nil {
 			return sum, e
@@ -78,9 +118,13 @@ func runEBPF(ctx context.Context, opts Options, tg *proc.Target, bi *bininfo.Bin
 }
 
 // deliverEBPF converts and sends every event to sink, writing output in
-// batches, at most flushInterval after an event. It drains events even after the sink failed, so that Close can
-// finish, and returns the sink's first error.
-func deliverEBPF(events <-chan ebpf.Event, sink Sink, base uint64) error {
+// batches, at most flushInterval after an event. Events recorded after the
+// cut (CLOCK_MONOTONIC, as the kernel stamps them) are dropped: while the
+// probes of a live process are removed one by one, a call may still meet
+// its entry probe and miss its return's. It drains events even after the
+// sink failed, so that Close can finish, and returns how many events it
+// sent and the sink's first error.
+func deliverEBPF(events <-chan ebpf.Event, sink Sink, base uint64, cut *atomic.Uint64) (sent uint64, _ error) {
 	flush := holdFlushes(sink)
 	if flush == nil {
 		flush = func() error { return nil }
@@ -96,11 +140,12 @@ func deliverEBPF(events <-chan ebpf.Event, sink Sink, base uint64) error {
 				if first == nil && pending {
 					first = flush()
 				}
-				return first
+				return sent, first
 			}
-			if first != nil {
+			if first != nil || (ev.TimeNs > cut.Load() && ev.Err == nil) {
 				continue // keep draining so Close can finish
 			}
+			sent++
 			first = sink.Event(convertEBPF(ev, base))
 			pending = true
 		case <-ticker.C:

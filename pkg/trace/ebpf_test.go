@@ -11,7 +11,7 @@ import (
 )
 
 // requireBPF stops the test unless uprobes can be attached here.
-func requireBPF(t *testing.T) {
+func requireBPF(t testing.TB) {
 	t.Helper()
 	testenv.RequireRoot(t)
 	if _, err := os.Stat("/sys/bus/event_source/devices/uprobe/type"); err != nil {

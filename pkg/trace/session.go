@@ -46,6 +46,9 @@ type Summary struct {
 	Exited   bool
 	ExitCode int
 	Signal   int
+	// ExitUnknown is set when a process we did not start exited during
+	// an eBPF trace: its status goes to its own parent, not to us.
+	ExitUnknown bool
 	// Interrupted is set when the trace was stopped by cancelling its
 	// context (SIGINT/SIGTERM); the program was detached or killed.
 	Interrupted bool
@@ -56,6 +59,8 @@ func (s Summary) String() string {
 	line := fmt.Sprintf("trace: %d events, %d dropped, %d probes on %d functions, backend %s",
 		s.Events, s.Dropped, s.Probes, s.Funcs, s.Backend)
 	switch {
+	case s.Exited && s.ExitUnknown:
+		line += "; program exited"
 	case s.Exited && s.Signal != 0:
 		line += fmt.Sprintf("; program killed by signal %d", s.Signal)
 	case s.Exited:
@@ -110,27 +115,10 @@ func Run(ctx context.Context, opts Options, sink Sink) (sum Summary, err error) 
 	if _, err := regexp.Compile(opts.Regexp); err != nil {
 		return sum, fmt.Errorf("invalid regexp %q: %w", opts.Regexp, err)
 	}
-	path := opts.Exec
-	if opts.Pid != 0 {
-		if path, err = os.Readlink(fmt.Sprintf("/proc/%d/exe", opts.Pid)); err != nil {
-			return sum, fmt.Errorf("attach %d: %w", opts.Pid, err)
-		}
+	if opts.EBPF {
+		return runEBPF(ctx, opts, sink, sum)
 	}
-	bi, err := bininfo.Open(path)
-	if err != nil {
-		return sum, err
-	}
-	defer bi.Close()
-	d, err := bi.DWARF()
-	if err != nil {
-		return sum, fmt.Errorf("%s: %w", path, err)
-	}
-	// Validate the pattern on the binary before starting anything.
-	if _, err := MatchFuncs(bi, opts.Regexp); err != nil {
-		return sum, err
-	}
-
-	tg, err := start(opts, path)
+	tg, err := start(opts)
 	if err != nil {
 		return sum, err
 	}
@@ -149,39 +137,26 @@ func Run(ctx context.Context, opts Options, sink Sink) (sum Summary, err error) 
 			err = end
 		}
 	}()
-
-	// Function addresses are computed when a unit is first parsed, so the
-	// load bias of a PIE must be known before matching for real; the
-	// validation above may have parsed units at bias 0, so open afresh.
-	bi2, err := bininfo.Open(path)
+	// The target's binary, opened once, already carries the load bias, so
+	// the functions matched here have run-time addresses. A pattern that
+	// matches nothing ends the trace before the program runs an instruction.
+	bi := tg.BinInfo()
+	d, err := bi.DWARF()
 	if err != nil {
-		return sum, err
+		return sum, fmt.Errorf("%s: %w", bi.Path(), err)
 	}
-	defer bi2.Close()
-	entry, err := tg.Process().AuxvEntry()
-	if err != nil {
-		return sum, fmt.Errorf("reading AT_ENTRY: %w", err)
-	}
-	bi2.SetLoadBias(entry - bi2.EntryPoint())
-	funcs, err := MatchFuncs(bi2, opts.Regexp)
+	funcs, err := MatchFuncs(bi, opts.Regexp)
 	if err != nil {
 		return sum, err
 	}
 	sum.Funcs = len(funcs)
-	if d, err = bi2.DWARF(); err != nil {
-		return sum, err
-	}
 	types := godwarf.New(d)
 	needs := Needs{Values: true, Stack: opts.Stack}
 	if n, ok := sink.(interface{ Needs() Needs }); ok {
 		needs = n.Needs()
 		needs.Stack = opts.Stack
 	}
-
-	if opts.EBPF {
-		return runEBPF(ctx, opts, tg, bi2, funcs, sink, sum, &finished)
-	}
-	pt, err := newPtraceTracer(tg, bi2, types, funcs, opts.Depth, needs)
+	pt, err := newPtraceTracer(tg, bi, types, funcs, opts.Depth, needs)
 	if err != nil {
 		return sum, err
 	}
@@ -204,11 +179,11 @@ func Run(ctx context.Context, opts Options, sink Sink) (sum Summary, err error) 
 }
 
 // start launches or attaches the target, stopped.
-func start(opts Options, path string) (*proc.Target, error) {
+func start(opts Options) (*proc.Target, error) {
 	if opts.Pid != 0 {
 		return proc.Attach(opts.Pid)
 	}
-	return proc.Launch(path, opts.Args, proc.LaunchConfig{
+	return proc.Launch(opts.Exec, opts.Args, proc.LaunchConfig{
 		Dir: opts.Dir, Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr,
 	})
 }
