@@ -5,15 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
-	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tinydbg/tinydbg/internal/gobuild"
 	"github.com/tinydbg/tinydbg/pkg/trace"
 )
 
@@ -171,35 +169,18 @@ func traceSink(out io.Writer, f *traceFlags) (trace.Sink, error) {
 // buildForTrace compiles pkg (default ".") with optimizations and inlining
 // disabled, as Delve does, into --output or a temporary file.
 func buildForTrace(cmd *cobra.Command, pkg string, f *traceFlags) (string, func(), error) {
-	if pkg == "" {
-		pkg = "."
-	}
-	cleanup := func() {}
-	out := f.output
-	if out == "" {
-		dir, err := os.MkdirTemp("", "tinydbg-trace-")
-		if err != nil {
-			return "", nil, fmt.Errorf("creating a build directory: %w", err)
-		}
-		cleanup = func() { os.RemoveAll(dir) }
-		out = filepath.Join(dir, "__debug_bin")
-	} else if abs, err := filepath.Abs(out); err == nil {
-		out = abs
-	}
-	args := []string{"build"}
-	if f.test {
-		args = []string{"test", "-c"}
-	}
-	args = append(args, "-gcflags=all=-N -l", "-o", out)
+	var flags []string
 	if bf := cmd.Flag("build-flags"); bf != nil {
-		args = append(args, strings.Fields(bf.Value.String())...)
+		var err error
+		if flags, err = gobuild.SplitFlags(bf.Value.String()); err != nil {
+			return "", nil, fmt.Errorf("--build-flags: %w", err)
+		}
 	}
-	args = append(args, pkg)
-	build := exec.Command("go", args...)
-	build.Stdout, build.Stderr = cmd.ErrOrStderr(), cmd.ErrOrStderr()
-	if err := build.Run(); err != nil {
-		cleanup()
-		return "", nil, fmt.Errorf("go %s: %w", args[0], err)
+	bin, cleanup, err := gobuild.Build(gobuild.Options{Package: pkg, Test: f.test, Output: f.output,
+		TempPattern: "tinydbg-trace-", Flags: flags})
+	var be *gobuild.Error
+	if errors.As(err, &be) {
+		return "", nil, fmt.Errorf("could not build %s:\n%s", pkg, be.Output)
 	}
-	return out, cleanup, nil
+	return bin, cleanup, err
 }
