@@ -37,7 +37,7 @@ func TestTraceCommandExec(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 7 || lines[0] != `> goroutine(1): main.weigh(*main.Item {Weight: 1, Tag: "t1"})` ||
 		lines[1] != ">> goroutine(1): main.weigh => (4)" ||
-		lines[6] != "trace: 6 events, 0 dropped, 2 probes on 1 functions, backend ptrace; program exited with status 7" {
+		lines[6] != "trace: 6 events, 0 dropped, 2 probes on 1 function, backend ptrace; program exited with status 7" {
 		t.Fatalf("output:\n%s", out)
 	}
 }
@@ -53,7 +53,7 @@ func TestTraceCommandBuildsPackage(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 7 || !strings.HasPrefix(lines[0], `{"kind":"call","goroutine":1,"thread":`) ||
 		!strings.Contains(lines[0], `"function":"main.work","args":[{"name":"n","type":"int","value":"1"}`) ||
-		lines[6] != "trace: 6 events, 0 dropped, 3 probes on 1 functions, backend ptrace; program exited with status 0" {
+		lines[6] != "trace: 6 events, 0 dropped, 3 probes on 1 function, backend ptrace; program exited with status 0" {
 		t.Fatalf("output:\n%s", out)
 	}
 	b, err := os.ReadFile(perf)

@@ -62,7 +62,7 @@ func TestExitCodeAndExitMidTrace(t *testing.T) {
 	if got, want := gbuf.String(), "goroutine(1):\nmain.work() { } (did not return)\n"; got != want {
 		t.Fatalf("graph of an unfinished call: %q, want %q", got, want)
 	}
-	if got, want := sum.String(), "trace: 1 events, 0 dropped, 5 probes on 2 functions, backend ptrace; program exited with status 5"; got != want {
+	if got, want := sum.String(), "trace: 1 event, 0 dropped, 5 probes on 2 functions, backend ptrace; program exited with status 5"; got != want {
 		t.Fatalf("summary line %q, want %q", got, want)
 	}
 }

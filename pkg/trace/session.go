@@ -56,8 +56,8 @@ type Summary struct {
 
 // String renders the summary as one line.
 func (s Summary) String() string {
-	line := fmt.Sprintf("trace: %d events, %d dropped, %d probes on %d functions, backend %s",
-		s.Events, s.Dropped, s.Probes, s.Funcs, s.Backend)
+	line := fmt.Sprintf("trace: %s, %d dropped, %s on %s, backend %s",
+		plural(int(s.Events), "event"), s.Dropped, plural(s.Probes, "probe"), plural(s.Funcs, "function"), s.Backend)
 	switch {
 	case s.Exited && s.ExitUnknown:
 		line += "; program exited"
@@ -186,4 +186,12 @@ func start(opts Options) (*proc.Target, error) {
 	return proc.Launch(opts.Exec, opts.Args, proc.LaunchConfig{
 		Dir: opts.Dir, Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr,
 	})
+}
+
+// plural writes a count with its noun, "1 function" or "2 functions".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
