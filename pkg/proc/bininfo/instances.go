@@ -139,6 +139,14 @@ func (bi *BinaryInfo) InlinedInstances(name string) ([]InlinedInstance, error) {
 func (bi *BinaryInfo) LookupFuncInstances(name string) (*Function, []InlinedInstance, error) {
 	fn, lookupErr := bi.LookupFunc(name)
 	if fn != nil {
+		// The compiler gives every inlinable function an abstract DIE that
+		// its out-of-line copy points to. Without one the function was never
+		// inlined, and the index of inlined calls, which reads every unit of
+		// .debug_info, is not needed: `break main.main` on a 20 MB binary
+		// stays at tens of MB instead of loading all of its DWARF.
+		if fn.AbstractOrigin == 0 {
+			return fn, nil, nil
+		}
 		name = fn.Name
 	}
 	insts, err := bi.InlinedInstances(name)
