@@ -94,6 +94,11 @@ func createPoints(t *Term, ctx callCtx, args string, announce, tracepoint bool) 
 		r := *req
 		r.Addr, r.Addrs, r.AddrPid = loc.PC, loc.PCs, loc.PCPids
 		r.ExprString = ""
+		if len(locs) == 1 {
+			// Kept so that "breakpoints" can name a disabled breakpoint by
+			// what the user typed, as Delve does.
+			r.ExprString = spec
+		}
 		bp, err := t.client.CreateBreakpoint(&r)
 		if err != nil {
 			return made, err
@@ -176,7 +181,13 @@ func breakpointsCmd(t *Term, ctx callCtx, args string) error {
 		if bp.Disabled {
 			state = "(disabled)"
 		}
-		fmt.Fprintf(t.out, "%s %s at %s (%d)\n", bpName(bp, true), state, bpLocation(bp), bp.TotalHitCount)
+		if bp.Disabled && bp.ExprString != "" {
+			// A disabled breakpoint is not in the program: Delve lists it
+			// by its location expression, without address or hit count.
+			fmt.Fprintf(t.out, "%s %s at %s\n", bpName(bp, true), state, bp.ExprString)
+		} else {
+			fmt.Fprintf(t.out, "%s %s at %s (%d)\n", bpName(bp, true), state, bpLocation(bp), bp.TotalHitCount)
+		}
 		for _, a := range bpAttrs(bp) {
 			fmt.Fprintf(t.out, "\t%s\n", a)
 		}

@@ -264,6 +264,7 @@ func regsCmd(t *Term, ctx callCtx, args string) error {
 	for _, r := range regs {
 		fmt.Fprintf(t.out, "%*s = %s\n", width, r.Name, r.Value)
 	}
+	fmt.Fprintln(t.out) // Delve ends the list with an empty line
 	return nil
 }
 

@@ -69,7 +69,9 @@ func TestLocations(t *testing.T) {
 				{"35", "main.main", 35},
 				{"+2", "main.main", 35},
 				{"-1", "main.main", 32},
-				{"main.describe:25", "main.describe", 25},
+				// func:line counts from the func line (23), as in Delve.
+				{"main.describe:2", "main.describe", 25},
+				{"describe:1", "main.describe", 24},
 			}
 			for _, c := range cases {
 				locs, err := d.FindLocation(-1, 0, c.spec)

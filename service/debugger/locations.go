@@ -206,8 +206,17 @@ func (d *Debugger) findLocation(t *proc.Target, goid int64, frame int, spec stri
 			if ferr != nil {
 				return nil, fmt.Errorf("location %q: %q is neither a source file nor a function: %w", spec, where, ferr)
 			}
-			fn, _ := d.bi.LookupFunc(name)
-			return []location{{kind: locLine, file: fn.DeclFile, line: n}}, nil
+			fn, err := d.bi.LookupFunc(name)
+			if err != nil {
+				return nil, fmt.Errorf("location %q: %w", spec, err)
+			}
+			// As in Delve, the line counts from the function's entry line:
+			// main.add:1 is the line after "func add(".
+			file, line := fn.DeclFile, fn.DeclLine
+			if f, l, _ := d.bi.PCToLine(fn.Entry); f != "" && l > 0 {
+				file, line = f, l
+			}
+			return []location{{kind: locLine, file: file, line: line + n}}, nil
 		}
 	}
 	name, err := d.matchFunc(spec)

@@ -2,6 +2,7 @@ package debugger
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/tinydbg/tinydbg/pkg/proc/arch"
 	"github.com/tinydbg/tinydbg/service/api"
@@ -23,8 +24,8 @@ var regSlots = []regSlot{
 	{"Rbx", func(r *arch.Registers) uint64 { return r.Rbx }, 3},
 	{"Rcx", func(r *arch.Registers) uint64 { return r.Rcx }, 2},
 	{"Rdx", func(r *arch.Registers) uint64 { return r.Rdx }, 1},
-	{"Rdi", func(r *arch.Registers) uint64 { return r.Rdi }, 5},
 	{"Rsi", func(r *arch.Registers) uint64 { return r.Rsi }, 4},
+	{"Rdi", func(r *arch.Registers) uint64 { return r.Rdi }, 5},
 	{"Rbp", func(r *arch.Registers) uint64 { return r.Rbp }, 6},
 	{"R8", func(r *arch.Registers) uint64 { return r.R8 }, 8},
 	{"R9", func(r *arch.Registers) uint64 { return r.R9 }, 9},
@@ -34,25 +35,54 @@ var regSlots = []regSlot{
 	{"R13", func(r *arch.Registers) uint64 { return r.R13 }, 13},
 	{"R14", func(r *arch.Registers) uint64 { return r.R14 }, 14},
 	{"R15", func(r *arch.Registers) uint64 { return r.R15 }, 15},
-	{"Orig_rax", func(r *arch.Registers) uint64 { return r.OrigRax }, -1},
-	{"Cs", func(r *arch.Registers) uint64 { return r.Cs }, 51},
 	{"Rflags", func(r *arch.Registers) uint64 { return r.Eflags }, 49},
-	{"Ss", func(r *arch.Registers) uint64 { return r.Ss }, 52},
-	{"Fs_base", func(r *arch.Registers) uint64 { return r.FsBase }, 58},
-	{"Gs_base", func(r *arch.Registers) uint64 { return r.GsBase }, 59},
-	{"Ds", func(r *arch.Registers) uint64 { return r.Ds }, 53},
 	{"Es", func(r *arch.Registers) uint64 { return r.Es }, 50},
+	{"Cs", func(r *arch.Registers) uint64 { return r.Cs }, 51},
+	{"Ss", func(r *arch.Registers) uint64 { return r.Ss }, 52},
+	{"Ds", func(r *arch.Registers) uint64 { return r.Ds }, 53},
 	{"Fs", func(r *arch.Registers) uint64 { return r.Fs }, 54},
 	{"Gs", func(r *arch.Registers) uint64 { return r.Gs }, 55},
+	{"Fs_base", func(r *arch.Registers) uint64 { return r.FsBase }, 58},
+	{"Gs_base", func(r *arch.Registers) uint64 { return r.GsBase }, 59},
 }
 
 func regValue(v uint64) string { return fmt.Sprintf("%#016x", v) }
+
+// eflagsBits names the flag bits of Rflags, low bit first; users read
+// "[ZF IF]" faster than the hex, and Delve shows them that way.
+var eflagsBits = []struct {
+	bit  uint
+	name string
+}{
+	{0, "CF"}, {2, "PF"}, {4, "AF"}, {6, "ZF"}, {7, "SF"}, {8, "TF"}, {9, "IF"}, {10, "DF"},
+	{11, "OF"}, {14, "NT"}, {16, "RF"}, {17, "VM"}, {18, "AC"}, {19, "VIF"}, {20, "VIP"}, {21, "ID"},
+}
+
+// rflagsValue is Rflags' hex value followed by its set flags and IOPL.
+func rflagsValue(v uint64) string {
+	var names []string
+	for _, b := range eflagsBits {
+		if v&(1<<b.bit) != 0 {
+			names = append(names, b.name)
+		}
+	}
+	names = append(names, fmt.Sprintf("IOPL=%d", (v>>12)&3))
+	return regValue(v) + "\t[" + strings.Join(names, " ") + "]"
+}
+
+// slotValue formats register s holding v.
+func slotValue(s regSlot, v uint64) string {
+	if s.name == "Rflags" {
+		return rflagsValue(v)
+	}
+	return regValue(v)
+}
 
 // threadRegisters lists a thread's general-purpose registers.
 func threadRegisters(r *arch.Registers) api.Registers {
 	out := make(api.Registers, 0, len(regSlots))
 	for _, s := range regSlots {
-		out = append(out, api.Register{Name: s.name, Value: regValue(s.get(r)), DwarfNumber: s.dw})
+		out = append(out, api.Register{Name: s.name, Value: slotValue(s, s.get(r)), DwarfNumber: s.dw})
 	}
 	return out
 }
@@ -119,7 +149,7 @@ func (d *Debugger) ScopeRegisters(goid int64, frame int, includeFp bool) (api.Re
 	var out api.Registers
 	for _, s := range regSlots {
 		if v, ok := known[s.dw]; ok && s.dw >= 0 {
-			out = append(out, api.Register{Name: s.name, Value: regValue(v), DwarfNumber: s.dw})
+			out = append(out, api.Register{Name: s.name, Value: slotValue(s, v), DwarfNumber: s.dw})
 		}
 	}
 	return out, nil

@@ -45,8 +45,8 @@ func TestClientFrameRegistersSkipAndNextInstruction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if regValue(t, top, "Rip") != st.CurrentThread.PC || len(top) != 27 {
-		t.Fatalf("frame 0 registers %+v, want 27 with Rip %#x", top, st.CurrentThread.PC)
+	if regValue(t, top, "Rip") != st.CurrentThread.PC || len(top) != 26 {
+		t.Fatalf("frame 0 registers %+v, want 26 with Rip %#x", top, st.CurrentThread.PC)
 	}
 	outer, err := c.ListScopeRegisters(api.EvalScope{GoroutineID: -1, Frame: 1}, true)
 	if err != nil {
