@@ -105,20 +105,7 @@ func newDebugCommand(o *options) *cobra.Command {
 debug session. The binary is removed when the session ends, unless
 --output names where to keep it.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			own, progArgs := splitAtDash(cmd, args)
-			if len(own) > 1 {
-				return fmt.Errorf("debug takes at most one package, got %d (put program arguments after --)", len(own))
-			}
-			pkg := "."
-			if len(own) == 1 {
-				pkg = own[0]
-			}
-			bin, cleanup, err := buildBinary(o, pkg, false)
-			if err != nil {
-				return err
-			}
-			defer cleanup()
-			return runSession(o, debugger.Config{Path: bin, Args: progArgs, WorkingDir: o.wd}, cmd.OutOrStdout())
+			return buildAndDebug(o, cmd, args, false)
 		},
 	}
 	c.Flags().StringVarP(&o.output, "output", "o", "", "Where to write the built binary.")
@@ -134,31 +121,42 @@ func newTestCommand(o *options) *cobra.Command {
 session. Test flags go after --, e.g. tinydbg test ./pkg -- -test.run TestFoo.
 The test runs in the package's directory, as go test does.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			own, progArgs := splitAtDash(cmd, args)
-			if len(own) > 1 {
-				return fmt.Errorf("test takes at most one package, got %d (put test flags after --)", len(own))
-			}
-			pkg := "."
-			if len(own) == 1 {
-				pkg = own[0]
-			}
-			bin, cleanup, err := buildBinary(o, pkg, true)
-			if err != nil {
-				return err
-			}
-			defer cleanup()
-			wd := o.wd
-			if wd == "" {
-				if dir, err := packageDir(pkg); err == nil {
-					wd = dir
-				}
-			}
-			return runSession(o, debugger.Config{Path: bin, Args: progArgs, WorkingDir: wd}, cmd.OutOrStdout())
+			return buildAndDebug(o, cmd, args, true)
 		},
 	}
 	c.Flags().StringVarP(&o.output, "output", "o", "", "Where to write the built binary.")
 	c.Flags().BoolVar(&o.cont, "continue", false, "Let the program run as soon as it is started.")
 	return c
+}
+
+// buildAndDebug is debug and test: build the one package named before --
+// (default: the current directory), its tests with test, and debug the result
+// with the arguments after --. A test binary runs in its package's
+// directory, as under go test, unless --wd says otherwise.
+func buildAndDebug(o *options, cmd *cobra.Command, args []string, test bool) error {
+	own, progArgs := splitAtDash(cmd, args)
+	if len(own) > 1 {
+		if test {
+			return fmt.Errorf("test takes at most one package, got %d (put test flags after --)", len(own))
+		}
+		return fmt.Errorf("debug takes at most one package, got %d (put program arguments after --)", len(own))
+	}
+	pkg := "."
+	if len(own) == 1 {
+		pkg = own[0]
+	}
+	bin, cleanup, err := buildBinary(o, pkg, test)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	wd := o.wd
+	if test && wd == "" {
+		if dir, err := packageDir(pkg); err == nil {
+			wd = dir
+		}
+	}
+	return runSession(o, debugger.Config{Path: bin, Args: progArgs, WorkingDir: wd}, cmd.OutOrStdout())
 }
 
 func newAttachCommand(o *options) *cobra.Command {

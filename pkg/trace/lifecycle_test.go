@@ -1,14 +1,9 @@
 package trace
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"debug/elf"
-	"encoding/binary"
-	"os"
-	"os/exec"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,6 +11,7 @@ import (
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/internal/testenv"
+	"github.com/tinydbg/tinydbg/internal/testproc"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 )
 
@@ -90,26 +86,7 @@ func TestAttachDetach(t *testing.T) {
 	for _, fl := range []fixture.Flavour{{}, {Optimized: true, PIE: true}} {
 		t.Run(fl.Name(), func(t *testing.T) {
 			path := fixture.Build(t, "traceprog", fl)
-			cmd := exec.Command(path, "loop")
-			out, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer func() { cmd.Process.Kill(); cmd.Wait() }()
-			rd := bufio.NewReader(out)
-			if line, err := rd.ReadString('\n'); err != nil || line != "ready\n" {
-				t.Fatalf("fixture said %q, %v", line, err)
-			}
-			go func() { // keep the pipe drained
-				for {
-					if _, err := rd.ReadString('\n'); err != nil {
-						return
-					}
-				}
-			}()
+			cmd := startLoop(t, path)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			var buf bytes.Buffer
@@ -151,31 +128,18 @@ func checkCodeRestored(t *testing.T, path string, pid int) {
 	}
 	defer bi.Close()
 	// The load bias is AT_ENTRY minus the ELF entry (0 without PIE).
-	auxv, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/auxv")
+	entry, err := auxvEntry(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var bias uint64
-	for i := 0; i+16 <= len(auxv); i += 16 {
-		if binary.LittleEndian.Uint64(auxv[i:]) == 9 { // AT_ENTRY
-			bias = binary.LittleEndian.Uint64(auxv[i+8:]) - bi.EntryPoint()
-		}
-	}
+	bias := entry - bi.EntryPoint()
 	bi.SetLoadBias(bias)
-	mem, err := os.Open("/proc/" + strconv.Itoa(pid) + "/mem")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mem.Close()
 	for _, name := range []string{"main.work", "main.weigh"} {
 		fn, err := bi.LookupFunc(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		live := make([]byte, fn.End-fn.Entry)
-		if _, err := mem.ReadAt(live, int64(fn.Entry)); err != nil {
-			t.Fatal(err)
-		}
+		live := testproc.Memory(t, pid, fn.Entry, int(fn.End-fn.Entry))
 		file := make([]byte, len(live))
 		for _, p := range bi.ELF().Progs {
 			lo := fn.Entry - bias

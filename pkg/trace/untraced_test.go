@@ -1,7 +1,6 @@
 package trace
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
+	"github.com/tinydbg/tinydbg/internal/testproc"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/probe"
 )
@@ -65,30 +65,13 @@ func (w *probeWatch) Event(ev *Event) error {
 	if ev.Kind == Return {
 		if w.n--; w.n == 0 {
 			w.sawPid = w.pid()
-			w.tracer = tracerPid(w.sawPid)
+			w.tracer = testproc.TracerPid(w.sawPid)
 			w.entry = codeAt(w.path, w.sawPid, "main.work", 1)
 			w.linkSeen = ourBPFLinks()
 			w.then(w.sawPid)
 		}
 	}
 	return err
-}
-
-// tracerPid reads TracerPid from /proc/PID/status; -1 if unreadable.
-func tracerPid(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return -1
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "TracerPid:"); ok {
-			n, err := strconv.Atoi(strings.TrimSpace(v))
-			if err == nil {
-				return n
-			}
-		}
-	}
-	return -1
 }
 
 // codeAt reads n bytes at fn's entry probe site (past the stack check) in
@@ -150,27 +133,7 @@ func ourBPFLinks() []int {
 // startLoop starts `traceprog loop` untraced and waits for it to be ready.
 func startLoop(t *testing.T, path string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(path, "loop")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	rd := bufio.NewReader(out)
-	if line, err := rd.ReadString('\n'); err != nil || line != "ready\n" {
-		t.Fatalf("fixture said %q, %v", line, err)
-	}
-	go func() { // keep the pipe drained
-		for {
-			if _, err := rd.ReadString('\n'); err != nil {
-				return
-			}
-		}
-	}()
-	return cmd
+	return testproc.StartReady(t, path, "loop")
 }
 
 // TestEBPFPidWithoutPtrace traces a running program with --ebpf --pid: it
@@ -206,7 +169,7 @@ func TestEBPFPidWithoutPtrace(t *testing.T) {
 			if err := cmd.Process.Signal(syscall.Signal(0)); err != nil {
 				t.Fatalf("process gone after the trace: %v", err)
 			}
-			if tp := tracerPid(pid); tp != 0 {
+			if tp := testproc.TracerPid(pid); tp != 0 {
 				t.Fatalf("TracerPid %d after the trace", tp)
 			}
 			checkCodeRestored(t, path, pid)
@@ -268,7 +231,7 @@ func TestEBPFExecKilledMidTrace(t *testing.T) {
 		pid:  func() int { return childOf(t, path) },
 		then: func(pid int) { syscall.Kill(pid, syscall.SIGKILL) }}
 	sum, err := Run(context.Background(), Options{Regexp: traced, Exec: path, Args: []string{"loop"}, Depth: 1, EBPF: true,
-		Stdout: devNull(t)}, w)
+		Stdout: testproc.DevNull(t)}, w)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,7 +262,7 @@ func TestEBPFExecInterrupted(t *testing.T) {
 	w := &probeWatch{Sink: NewTextWriter(&buf), n: 2, path: path,
 		pid: func() int { return childOf(t, path) }, then: func(int) { cancel() }}
 	sum, err := Run(ctx, Options{Regexp: traced, Exec: path, Args: []string{"loop"}, Depth: 1, EBPF: true,
-		Stdout: devNull(t)}, w)
+		Stdout: testproc.DevNull(t)}, w)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,14 +290,4 @@ func TestEBPFExitCode(t *testing.T) {
 	if first := strings.SplitN(buf.String(), "\n", 2)[0]; first != strings.SplitN(expand(wantText, g2, g3), "\n", 2)[0] {
 		t.Fatalf("first line %q", first)
 	}
-}
-
-func devNull(t *testing.T) *os.File {
-	t.Helper()
-	f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f
 }

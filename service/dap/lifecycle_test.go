@@ -1,13 +1,10 @@
 package dap
 
 import (
-	"bufio"
 	"bytes"
-	"debug/elf"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"runtime"
 	"strings"
 	"syscall"
@@ -18,6 +15,7 @@ import (
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/internal/testenv"
+	"github.com/tinydbg/tinydbg/internal/testproc"
 )
 
 // TestMalformedInput sends what a broken client might: an unknown
@@ -210,25 +208,8 @@ func TestPauseAndEditWhileRunning(t *testing.T) {
 // running it (the fixture is not PIE: the section's address is its own).
 func textOf(t *testing.T, path string, pid int) (file, mem []byte) {
 	t.Helper()
-	f, err := elf.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sec := f.Section(".text")
-	if file, err = sec.Data(); err != nil {
-		t.Fatal(err)
-	}
-	m, err := os.Open(fmt.Sprintf("/proc/%d/mem", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	mem = make([]byte, len(file))
-	if _, err := m.ReadAt(mem, int64(sec.Addr)); err != nil {
-		t.Fatalf("reading the text of %d: %v", pid, err)
-	}
-	return file, mem
+	file, addr := testproc.Text(t, path)
+	return file, testproc.Memory(t, pid, addr, len(file))
 }
 
 // TestAttachDetach attaches to a running sleeper, stops it at a
@@ -237,22 +218,7 @@ func textOf(t *testing.T, path string, pid int) (file, mem []byte) {
 func TestAttachDetach(t *testing.T) {
 	testenv.RequirePtrace(t)
 	bin := fixture.Build(t, "sleeper", fixture.Flavour{})
-	cmd := exec.Command(bin)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || strings.TrimSpace(line) != fmt.Sprint(cmd.Process.Pid) {
-		t.Fatalf("sleeper printed %q (%v), want its pid %d", line, err, cmd.Process.Pid)
-	}
+	cmd := testproc.StartPid(t, bin)
 	pid := cmd.Process.Pid
 
 	ts := startServer(t)
@@ -289,12 +255,12 @@ func TestAttachDetach(t *testing.T) {
 	c.expectClosed()
 	ts.wait(t)
 
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatalf("the sleeper is gone: %v", err)
-	}
-	if !strings.Contains(string(status), "\nTracerPid:\t0\n") {
-		t.Fatalf("the sleeper is still traced:\n%s", status)
+	switch tp := testproc.TracerPid(pid); tp {
+	case -1:
+		t.Fatal("the sleeper is gone")
+	case 0:
+	default:
+		t.Fatalf("the sleeper is still traced by %d", tp)
 	}
 	file, mem := textOf(t, bin, pid)
 	if !bytes.Equal(file, mem) {

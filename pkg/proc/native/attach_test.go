@@ -15,6 +15,7 @@ import (
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/internal/testenv"
+	"github.com/tinydbg/tinydbg/internal/testproc"
 	"golang.org/x/sys/unix"
 )
 
@@ -23,26 +24,7 @@ import (
 func startSleeper(t *testing.T) (*exec.Cmd, string) {
 	t.Helper()
 	exe := fixture.Build(t, "sleeper", fixture.Flavour{})
-	cmd := exec.Command(exe)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.TrimSpace(line) != strconv.Itoa(cmd.Process.Pid) {
-		t.Fatalf("sleeper printed %q, its pid is %d", line, cmd.Process.Pid)
-	}
-	return cmd, exe
+	return testproc.StartPid(t, exe), exe
 }
 
 // taskStates returns the state letter of every thread of pid.
@@ -125,13 +107,7 @@ func TestAttachBreakpointDetach(t *testing.T) {
 
 	ticks := symbol(t, exe, "main.ticks")
 	tick := symbol(t, exe, "main.tick")
-	orig := make([]byte, 1)
-	if _, err := p.ReadMemory(orig, tick); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.WriteMemory(tick, []byte{0xCC}); err != nil {
-		t.Fatal(err)
-	}
+	orig := insertInt3(t, p, tick)
 	ev := continueTo(t, p, StopTrap)
 	if len(ev.Trapped) != 1 || pc(t, ev.Trapped[0]) != tick+1 {
 		t.Fatalf("trapped %d threads, want 1 at main.tick+1", len(ev.Trapped))

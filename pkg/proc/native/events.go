@@ -171,49 +171,79 @@ func (p *Process) Continue() (StopEvent, error) {
 }
 
 func (p *Process) cont() (StopEvent, error) {
+	if ev, ok, err := p.beginRun(); !ok {
+		return ev, err
+	}
+	defer p.endRun()
+	trapped, exit, over, err := p.waitStop()
+	switch {
+	case err != nil || over:
+		return exit, err
+	case trapped != nil:
+		return p.stopAll([]*Thread{trapped}, StopTrap)
+	}
+	return p.stopAll(nil, StopHalt)
+}
+
+// beginRun marks the process running for Continue or RunProbes and resumes
+// every stopped thread. When it returns !ok the run is over before it began,
+// with ev and err to return: StopHalt if RequestHalt came first (consuming
+// the request), or the error that stopped resuming.
+func (p *Process) beginRun() (ev StopEvent, ok bool, err error) {
 	p.mu.Lock()
 	if p.halt {
 		p.halt = false
 		p.mu.Unlock()
-		return StopEvent{Kind: StopHalt}, nil
+		return StopEvent{Kind: StopHalt}, false, nil
 	}
 	p.running = true
 	p.mu.Unlock()
-	defer func() {
-		p.mu.Lock()
-		p.running, p.halt = false, false
-		p.mu.Unlock()
-	}()
-
-	for _, t := range p.Threads() {
-		if err := p.resume(t, unix.PTRACE_CONT, true); err != nil {
-			return StopEvent{}, err
-		}
+	if err := p.resumeAll(); err != nil {
+		p.endRun()
+		return StopEvent{}, false, err
 	}
+	return StopEvent{}, true, nil
+}
+
+// endRun ends what beginRun began; a halt requested too late to stop this
+// run must not stop the next one.
+func (p *Process) endRun() {
+	p.mu.Lock()
+	p.running, p.halt = false, false
+	p.mu.Unlock()
+}
+
+// waitStop is the wait loop of a run (Continue or RunProbes) while threads
+// run: it resumes every thread whose report needs no decision (program
+// signals, clone and group stops, the debugger's own SIGSTOPs, thread exits)
+// and returns at the first report that does: a SIGTRAP (trapped is its
+// thread), the end of the process (over, with its exit event), or a stop
+// after RequestHalt (neither).
+func (p *Process) waitStop() (trapped *Thread, exit StopEvent, over bool, err error) {
 	for {
 		tid, ws, err := waitAny()
 		if err != nil {
-			return StopEvent{}, fmt.Errorf("waiting for process %d: %w", p.pid, err)
+			return nil, StopEvent{}, false, fmt.Errorf("waiting for process %d: %w", p.pid, err)
 		}
 		e := p.handle(tid, ws)
 		switch e.kind {
 		case evProcessGone:
-			return exitEvent(e), nil
+			return nil, exitEvent(e), true, nil
+		case evTrap:
+			return e.t, StopEvent{}, false, nil
 		case evThreadGone:
 			continue
-		case evTrap:
-			return p.stopAll([]*Thread{e.t}, StopTrap)
 		case evOwnStop:
 			p.mu.Lock()
 			halt := p.halt
 			p.mu.Unlock()
 			if halt {
-				return p.stopAll(nil, StopHalt)
+				return nil, StopEvent{}, false, nil
 			}
 		}
 		if e.t != nil {
 			if err := p.resume(e.t, unix.PTRACE_CONT, true); err != nil {
-				return StopEvent{}, err
+				return nil, StopEvent{}, false, err
 			}
 		}
 	}

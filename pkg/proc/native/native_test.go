@@ -14,45 +14,22 @@ import (
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/internal/testenv"
+	"github.com/tinydbg/tinydbg/internal/testproc"
 	"golang.org/x/arch/x86/x86asm"
 )
 
 // symbol returns the link-time address of a symbol of the executable.
 func symbol(t *testing.T, exe, name string) uint64 {
 	t.Helper()
-	f, err := elf.Open(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	syms, err := f.Symbols()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range syms {
-		if s.Name == name {
-			return s.Value
-		}
-	}
-	t.Fatalf("%s: no symbol %s", exe, name)
-	return 0
+	return testproc.Symbol(t, exe, name).Value
 }
 
 // textBytes returns n bytes of the file's .text section at link address addr.
 func textBytes(t *testing.T, exe string, addr uint64, n int) []byte {
 	t.Helper()
-	f, err := elf.Open(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	text := f.Section(".text")
-	data, err := text.Data()
-	if err != nil {
-		t.Fatal(err)
-	}
-	off := addr - text.Addr
-	return data[off : off+uint64(n)]
+	text, start := testproc.Text(t, exe)
+	off := addr - start
+	return text[off : off+uint64(n)]
 }
 
 // elfEntry returns the entry point recorded in the ELF header and the
@@ -113,6 +90,19 @@ func pipe(t *testing.T) (r, w *os.File) {
 	}
 	t.Cleanup(func() { r.Close(); w.Close() })
 	return r, w
+}
+
+// insertInt3 writes an int3 at addr and returns the byte it replaced.
+func insertInt3(t *testing.T, p *Process, addr uint64) []byte {
+	t.Helper()
+	orig := make([]byte, 1)
+	if _, err := p.ReadMemory(orig, addr); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.WriteMemory(addr, []byte{0xCC}); err != nil {
+		t.Fatal(err)
+	}
+	return orig
 }
 
 func continueTo(t *testing.T, p *Process, want StopKind) StopEvent {
@@ -329,13 +319,7 @@ func TestStepIntoExit(t *testing.T) {
 	exe := fixture.Build(t, "exitcode", fixture.Flavour{})
 	p := launch(t, LaunchConfig{Path: exe, Args: []string{"3"}})
 	addr := symbol(t, exe, "runtime.exit.abi0")
-	orig := make([]byte, 1)
-	if _, err := p.ReadMemory(orig, addr); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.WriteMemory(addr, []byte{0xCC}); err != nil {
-		t.Fatal(err)
-	}
+	orig := insertInt3(t, p, addr)
 	ev := continueTo(t, p, StopTrap)
 	th := ev.Trapped[0]
 	if _, err := p.WriteMemory(addr, orig); err != nil {
@@ -369,13 +353,7 @@ func TestGoroutinesBreakpoint(t *testing.T) {
 	p := launch(t, LaunchConfig{Path: exe, Stdout: w})
 	w.Close()
 	addr := symbol(t, exe, "main.work")
-	orig := make([]byte, 1)
-	if _, err := p.ReadMemory(orig, addr); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.WriteMemory(addr, []byte{0xCC}); err != nil {
-		t.Fatal(err)
-	}
+	orig := insertInt3(t, p, addr)
 	hits, stops, maxThreads := 0, 0, 0
 	start := time.Now()
 	for {

@@ -95,61 +95,31 @@ type probeRun struct {
 
 func (r *probeRun) run() (StopEvent, error) {
 	p := r.p
-	p.mu.Lock()
-	if p.halt {
-		p.halt = false
-		p.mu.Unlock()
-		return StopEvent{Kind: StopHalt}, nil
+	if ev, ok, err := p.beginRun(); !ok {
+		return ev, err
 	}
-	p.running = true
-	p.mu.Unlock()
-	defer func() {
-		p.mu.Lock()
-		p.running, p.halt = false, false
-		p.mu.Unlock()
-	}()
-
-	if err := p.resumeAll(); err != nil {
-		return StopEvent{}, err
-	}
-	for {
-		if r.err != nil {
+	defer p.endRun()
+	for r.err == nil {
+		t, exit, over, err := p.waitStop()
+		if err != nil || over {
+			return exit, err
+		}
+		if t == nil { // RequestHalt
 			ev, err := r.stopAndSettle(nil)
 			return r.result(ev, err)
 		}
-		tid, ws, err := waitAny()
-		if err != nil {
-			return StopEvent{}, fmt.Errorf("waiting for process %d: %w", p.pid, err)
+		resumed, ev, err := r.trap(t)
+		if err != nil || ev != nil {
+			return r.result(ev, err)
 		}
-		e := p.handle(tid, ws)
-		switch e.kind {
-		case evProcessGone:
-			return exitEvent(e), nil
-		case evThreadGone:
-			continue
-		case evTrap:
-			resumed, ev, err := r.trap(e.t)
-			if err != nil || ev != nil {
-				return r.result(ev, err)
-			}
-			if resumed {
-				continue
-			}
-		case evOwnStop:
-			p.mu.Lock()
-			halt := p.halt
-			p.mu.Unlock()
-			if halt {
-				ev, err := r.stopAndSettle(nil)
-				return r.result(ev, err)
-			}
-		}
-		if e.t != nil {
-			if err := p.resume(e.t, unix.PTRACE_CONT, true); err != nil {
+		if !resumed {
+			if err := p.resume(t, unix.PTRACE_CONT, true); err != nil {
 				return StopEvent{}, err
 			}
 		}
 	}
+	ev, err := r.stopAndSettle(nil)
+	return r.result(ev, err)
 }
 
 // result turns the end of a run into RunProbes's return values.
@@ -175,22 +145,19 @@ func (r *probeRun) trap(t *Thread) (resumed bool, end *StopEvent, err error) {
 		}
 		return false, nil, fmt.Errorf("registers of thread %d: %w", t.tid, err)
 	}
-	s := r.sites[regs.Rip-1]
-	if s == nil {
+	s, emulated, err := r.hit(t, &regs)
+	switch {
+	case err != nil:
+		return false, nil, err
+	case s == nil:
 		// runtime.Breakpoint or a single step we did not ask for: there is
 		// nothing to report and the thread is already past it.
 		return false, nil, nil
-	}
-	regs.Rip = s.addr
-	r.report(t, s, &regs)
-	if r.emulate(t, s, &regs) {
+	case emulated:
 		if err := p.resume(t, unix.PTRACE_CONT, true); err != nil {
 			return false, nil, err
 		}
 		return true, nil, nil
-	}
-	if err := unix.PtraceSetRegs(t.tid, &regs); err != nil {
-		return false, nil, fmt.Errorf("rewinding thread %d: %w", t.tid, err)
 	}
 	ev, err := r.stopAndSettle([]*Thread{t})
 	if err != nil || ev.Kind == StopExited || ev.Kind == StopKilled || r.err != nil {
@@ -200,6 +167,26 @@ func (r *probeRun) trap(t *Thread) (resumed bool, end *StopEvent, err error) {
 		return false, nil, err
 	}
 	return true, nil, nil
+}
+
+// hit handles a thread stopped by a SIGTRAP with regs its registers. If
+// the trap is a probe's int3 (s non-nil) it reports the hit, then passes
+// the thread over the displaced instruction by emulation if it can
+// (emulated); otherwise it rewinds the thread onto the probe for stepOver.
+func (r *probeRun) hit(t *Thread, regs *unix.PtraceRegs) (s *probeSite, emulated bool, err error) {
+	s = r.sites[regs.Rip-1]
+	if s == nil {
+		return nil, false, nil
+	}
+	regs.Rip = s.addr
+	r.report(t, s, regs)
+	if r.emulate(t, s, regs) {
+		return s, true, nil
+	}
+	if err := unix.PtraceSetRegs(t.tid, regs); err != nil {
+		return s, false, fmt.Errorf("rewinding thread %d: %w", t.tid, err)
+	}
+	return s, false, nil
 }
 
 // report calls the handler for one hit unless an earlier call failed.
@@ -250,19 +237,13 @@ func (r *probeRun) stopAndSettle(first []*Thread) (*StopEvent, error) {
 		if unix.PtraceGetRegs(t.tid, &regs) != nil {
 			continue
 		}
-		s := r.sites[regs.Rip-1]
-		if s == nil {
-			continue
+		s, emulated, err := r.hit(t, &regs)
+		if err != nil {
+			return nil, err
 		}
-		regs.Rip = s.addr
-		r.report(t, s, &regs)
-		if r.emulate(t, s, &regs) {
-			continue
+		if s != nil && !emulated {
+			steps = append(steps, t)
 		}
-		if err := unix.PtraceSetRegs(t.tid, &regs); err != nil {
-			return nil, fmt.Errorf("rewinding thread %d: %w", t.tid, err)
-		}
-		steps = append(steps, t)
 	}
 	for _, t := range steps {
 		if end, err := r.stepOver(t); err != nil || end != nil {

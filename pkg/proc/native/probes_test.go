@@ -2,10 +2,8 @@ package native
 
 import (
 	"bytes"
-	"debug/elf"
 	"errors"
 	"io"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/internal/testenv"
+	"github.com/tinydbg/tinydbg/internal/testproc"
 	"golang.org/x/arch/x86/x86asm"
 	"golang.org/x/sys/unix"
 )
@@ -20,22 +19,8 @@ import (
 // funcCode returns the link-time address and code of an ELF function symbol.
 func funcCode(t *testing.T, exe, name string) (uint64, []byte) {
 	t.Helper()
-	f, err := elf.Open(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	syms, err := f.Symbols()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range syms {
-		if s.Name == name {
-			return s.Value, textBytes(t, exe, s.Value, int(s.Size))
-		}
-	}
-	t.Fatalf("%s: no symbol %s", exe, name)
-	return 0, nil
+	s := testproc.Symbol(t, exe, name)
+	return s.Value, textBytes(t, exe, s.Value, int(s.Size))
 }
 
 // siteInst is one instruction of a fixture function.
@@ -105,7 +90,7 @@ func TestEmulationMatchesCPU(t *testing.T) {
 		}
 	}
 
-	p := launch(t, LaunchConfig{Path: exe, Args: []string{"forms", "1"}, Stdout: devNull(t)})
+	p := launch(t, LaunchConfig{Path: exe, Args: []string{"forms", "1"}, Stdout: testproc.DevNull(t)})
 	byAddr := map[uint64]*siteInst{}
 	for i := range sites {
 		byAddr[sites[i].addr] = &sites[i]
@@ -173,16 +158,6 @@ func TestEmulationMatchesCPU(t *testing.T) {
 func isMem(a x86asm.Arg) bool {
 	_, ok := a.(x86asm.Mem)
 	return ok
-}
-
-func devNull(t *testing.T) *os.File {
-	t.Helper()
-	f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f
 }
 
 // probeRecorder counts hits per probe address and per thread.
@@ -254,18 +229,7 @@ func TestRunProbesForms(t *testing.T) {
 	if emulated != 25 || stepped != 15 {
 		t.Fatalf("fixture has %d emulated and %d stepped sites, want 25 and 15", emulated, stepped)
 	}
-	r, w := pipe(t)
-	p := launch(t, LaunchConfig{Path: exe, Args: []string{"forms", strconv.Itoa(calls)}, Stdout: w})
-	rec := newRecorder()
-	ev, err := p.RunProbes(probesAt(t, p, exe, addrs...), rec.handle)
-	if err != nil || ev.Kind != StopExited || ev.ExitCode != 0 {
-		t.Fatalf("RunProbes = %+v, %v; want exit 0", ev, err)
-	}
-	w.Close()
-	out, _ := io.ReadAll(r)
-	if string(out) != want {
-		t.Errorf("traced output %q, untraced %q", out, want)
-	}
+	p, rec := probeToExit(t, exe, addrs, want, "forms", strconv.Itoa(calls))
 	for _, a := range addrs {
 		if rec.perAddr[a] != calls {
 			t.Errorf("probe %#x: %d hits, want %d", a, rec.perAddr[a], calls)
@@ -278,6 +242,26 @@ func TestRunProbesForms(t *testing.T) {
 	if c.hits != uint64(calls*len(addrs)) || c.emulated != uint64(calls*emulated) || c.stepped != uint64(calls*stepped) {
 		t.Errorf("counts %+v, want %d hits, %d emulated, %d stepped", c, calls*len(addrs), calls*emulated, calls*stepped)
 	}
+}
+
+// probeToExit runs exe with args under RunProbes at addrs until it exits
+// 0, checks its output is want (its untraced output) and returns the
+// process and the hits recorded.
+func probeToExit(t *testing.T, exe string, addrs []uint64, want string, args ...string) (*Process, *probeRecorder) {
+	t.Helper()
+	r, w := pipe(t)
+	p := launch(t, LaunchConfig{Path: exe, Args: args, Stdout: w})
+	rec := newRecorder()
+	ev, err := p.RunProbes(probesAt(t, p, exe, addrs...), rec.handle)
+	if err != nil || ev.Kind != StopExited || ev.ExitCode != 0 {
+		t.Fatalf("RunProbes = %+v, %v; want exit 0", ev, err)
+	}
+	w.Close()
+	out, _ := io.ReadAll(r)
+	if string(out) != want {
+		t.Errorf("traced output %q, untraced %q", out, want)
+	}
+	return p, rec
 }
 
 // hammerProbes returns the entry and RET addresses of both hammered
@@ -308,18 +292,7 @@ func TestRunProbesFourThreads(t *testing.T) {
 	if len(addrs) != 4 {
 		t.Fatalf("probes %x, want 2 entries and 2 RETs", addrs)
 	}
-	r, w := pipe(t)
-	p := launch(t, LaunchConfig{Path: exe, Args: []string{"hammer", strconv.Itoa(calls)}, Stdout: w})
-	rec := newRecorder()
-	ev, err := p.RunProbes(probesAt(t, p, exe, addrs...), rec.handle)
-	if err != nil || ev.Kind != StopExited || ev.ExitCode != 0 {
-		t.Fatalf("RunProbes = %+v, %v; want exit 0", ev, err)
-	}
-	w.Close()
-	out, _ := io.ReadAll(r)
-	if string(out) != want {
-		t.Errorf("traced output %q, untraced %q", out, want)
-	}
+	p, rec := probeToExit(t, exe, addrs, want, "hammer", strconv.Itoa(calls))
 	for _, a := range addrs {
 		if rec.perAddr[a] != 4*calls {
 			t.Errorf("probe %#x: %d hits, want %d", a, rec.perAddr[a], 4*calls)
@@ -345,7 +318,7 @@ func TestRunProbesHaltAndHandlerError(t *testing.T) {
 	testenv.RequirePtrace(t)
 	exe := fixture.Build(t, "probeforms", fixture.Flavour{Optimized: true})
 	addrs := hammerProbes(t, exe)
-	p := launch(t, LaunchConfig{Path: exe, Args: []string{"hammer", "100000000"}, Stdout: devNull(t)})
+	p := launch(t, LaunchConfig{Path: exe, Args: []string{"hammer", "100000000"}, Stdout: testproc.DevNull(t)})
 	probes := probesAt(t, p, exe, addrs...)
 	settled := func() {
 		t.Helper()
