@@ -203,7 +203,9 @@ func TestDelveClientSession(t *testing.T) {
 		t.Fatalf("restart: %v %v", discarded, err)
 	}
 	bps, err := c.ListBreakpoints(false)
-	if err != nil || len(bps) != 1 || bps[0].ID != 1 || bps[0].TotalHitCount != 0 {
+	// Delve's default breakpoints come first, by id: -2 then -1.
+	if err != nil || len(bps) != 3 || bps[0].Name != "runtime-fatal-throw" || bps[1].Name != "unrecovered-panic" ||
+		bps[2].ID != 1 || bps[2].TotalHitCount != 0 {
 		t.Fatalf("breakpoints after restart: %+v %v", bps, err)
 	}
 	st, err = continueOnce(t, c)

@@ -15,7 +15,7 @@ func TestDisabledBreakpointAndFuncLineOffset(t *testing.T) {
 	want := `Breakpoint 1 set at 0xPC for main.add() ./main.go:14
 Breakpoint 2 set at 0xPC for main.describe() ./main.go:24
 Breakpoint 1 toggled at 0xPC for main.add() ./main.go:14
-Breakpoint 1 (disabled) at main.add
+` + defaultBps + `Breakpoint 1 (disabled) at main.add
 Breakpoint 2 (enabled) at 0xPC for main.describe() ./main.go:24 (0)
 > [Breakpoint 2] main.describe() ./main.go:24 (hits goroutine(1):1 total:1) (PC: 0xPC)
 `

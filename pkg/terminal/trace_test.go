@@ -34,6 +34,9 @@ func runREPL(t *testing.T, name, script string) (string, string) {
 		t.Fatal(err)
 	}
 	defer os.Chdir(wd)
+	// The terminal caches its working directory under $PWD: a REPL run on
+	// another fixture must not see the previous one's.
+	t.Setenv("PWD", filepath.Join(fixture.Dir(), name))
 	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +74,7 @@ func TestTraceFunctionEntryAndReturn(t *testing.T) {
 	want := `Tracepoint 1 set at 0xPC for main.add() ./main.go:14
 > goroutine(1): main.add(3, 4)
 >> goroutine(1): main.add => (7)
-Tracepoint 1 (enabled) at 0xPC for main.add() ./main.go:14 (1)
+` + defaultBps + `Tracepoint 1 (enabled) at 0xPC for main.add() ./main.go:14 (1)
 	args
 Breakpoint 2 (enabled) at 0xPC for main.add() ./main.go:15 (1)
 	args
@@ -119,7 +122,7 @@ func TestTraceLineHasNoReturns(t *testing.T) {
 	out, _ := runREPL(t, "basic", "trace main.go:15\ncontinue\nbreakpoints\nexit\n")
 	want := `Tracepoint 1 set at 0xPC for main.add() ./main.go:15
 > goroutine(1): main.add(3, 4)
-Tracepoint 1 (enabled) at 0xPC for main.add() ./main.go:15 (1)
+` + defaultBps + `Tracepoint 1 (enabled) at 0xPC for main.add() ./main.go:15 (1)
 	args
 `
 	if got := hexRE.ReplaceAllString(out, "0xPC"); got != want {

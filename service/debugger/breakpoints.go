@@ -421,6 +421,7 @@ func (d *Debugger) convertBreakpoint(ub *userBreakpoint) *api.Breakpoint {
 	if len(b.Addrs) > 0 {
 		b.Addr = b.Addrs[0]
 	}
+	d.describeMultiFunc(ub, &b)
 	b.AddrPid = nil
 	return &b
 }

@@ -79,6 +79,7 @@ func New(cfg Config) (*Debugger, error) {
 	if err := d.start(); err != nil {
 		return nil, err
 	}
+	d.installDefaultBreakpoints(d.target)
 	return d, nil
 }
 
@@ -225,5 +226,7 @@ func (d *Debugger) Restart(resetArgs bool, newArgs []string) ([]api.DiscardedBre
 		d.detached = true
 		return nil, fmt.Errorf("restart: %w", err)
 	}
-	return d.reinstallBreakpoints(), nil
+	discarded := d.reinstallBreakpoints()
+	d.installDefaultBreakpoints(d.target)
+	return discarded, nil
 }

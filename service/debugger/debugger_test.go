@@ -153,7 +153,7 @@ func TestBreakpointSettings(t *testing.T) {
 		t.Fatal("bad hit condition accepted")
 	}
 	bps, err := d.Breakpoints()
-	if err != nil || len(bps) != 2 || bps[0].Name != "adder2" || bps[0].HitCond != ">= 1" || bps[0].Disabled {
+	if err != nil || len(bps) != 4 || bps[2].Name != "adder2" || bps[2].HitCond != ">= 1" || bps[2].Disabled {
 		t.Fatalf("breakpoints %+v %v", bps, err)
 	}
 	if _, err := d.ClearBreakpoint(0, "adder2"); err != nil {

@@ -1,0 +1,111 @@
+package debugger
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/tinydbg/tinydbg/pkg/proc"
+	"github.com/tinydbg/tinydbg/service/api"
+)
+
+// The breakpoints every session starts with, under Delve's names and ids:
+// clients (Delve's own among them) recognise them by these.
+const (
+	// UnrecoveredPanicName names the breakpoint on runtime.fatalpanic,
+	// where a panic nobody recovered is about to kill the program.
+	UnrecoveredPanicName = "unrecovered-panic"
+	// FatalThrowName names the breakpoint on the runtime's fatal error
+	// paths (runtime.throw, runtime.fatal, runtime.fatalsignal).
+	FatalThrowName = "runtime-fatal-throw"
+	// UnrecoveredPanicID is the id of the unrecovered-panic breakpoint.
+	UnrecoveredPanicID = -1
+	// FatalThrowID is the id of the runtime-fatal-throw breakpoint.
+	FatalThrowID = -2
+	// panicValueExpr is printed at an unrecovered-panic stop: the value
+	// passed to panic, still reachable from the panicking goroutine.
+	panicValueExpr = "runtime.curg._panic.arg"
+)
+
+// fatalThrowFuncs are the functions behind runtime-fatal-throw, in the
+// order Delve lists their addresses; those a binary lacks are skipped.
+var fatalThrowFuncs = []string{"runtime.throw", "runtime.fatal", "runtime.winthrow", "runtime.fatalsignal"}
+
+// installDefaultBreakpoints sets the unrecovered-panic and
+// runtime-fatal-throw breakpoints that are not already there (a restart
+// keeps them, with their enabled state; a cleared one comes back, as in
+// Delve). A binary without these runtime functions (not Go, or stripped)
+// simply gets none: failing the launch for that would be worse.
+func (d *Debugger) installDefaultBreakpoints(t *proc.Target) {
+	if _, ok := d.bps[UnrecoveredPanicID]; !ok {
+		loc := location{kind: locFunc, fn: "runtime.fatalpanic"}
+		if pbp, err := loc.set(t); err == nil {
+			d.addDefault(loc, pbp, api.Breakpoint{
+				ID: UnrecoveredPanicID, Name: UnrecoveredPanicName,
+				Variables: []string{panicValueExpr},
+			})
+		}
+	}
+	if _, ok := d.bps[FatalThrowID]; !ok {
+		var addrs []uint64
+		for _, fn := range fatalThrowFuncs {
+			if pcs, err := t.Symbols().FuncEntryStmts(fn); err == nil && len(pcs) > 0 {
+				addrs = append(addrs, pcs[0])
+			}
+		}
+		if len(addrs) == 0 {
+			return
+		}
+		loc := location{kind: locAddr, addr: addrs[0], addrs: addrs}
+		if pbp, err := loc.set(t); err == nil {
+			d.addDefault(loc, pbp, api.Breakpoint{ID: FatalThrowID, Name: FatalThrowName})
+		}
+	}
+}
+
+// addDefault records a default breakpoint that loc.set just created.
+func (d *Debugger) addDefault(loc location, pbp *proc.Breakpoint, spec api.Breakpoint) {
+	spec.File, spec.Line, spec.FunctionName = pbp.File, pbp.Line, pbp.FuncName
+	spec.Addrs = append([]uint64(nil), loc.addrs...)
+	spec.ExprString = loc.exprString(pbp)
+	d.bps[spec.ID] = &userBreakpoint{spec: spec, loc: loc, pbp: pbp, perG: map[int64]uint64{}}
+}
+
+// describeMultiFunc shows a breakpoint spanning several functions as
+// Delve does: addresses in the order they were asked for, and no single
+// function, file or line.
+func (d *Debugger) describeMultiFunc(ub *userBreakpoint, b *api.Breakpoint) {
+	if len(ub.loc.addrs) < 2 || ub.pbp == nil {
+		return
+	}
+	fn := ""
+	for i, a := range ub.loc.addrs {
+		name := ""
+		if f := d.bi.PCToFunc(a); f != nil {
+			name = f.Name
+		}
+		if i == 0 {
+			fn = name
+		} else if name != fn {
+			b.FunctionName, b.File, b.Line = "(multiple functions)", "<multiple locations>", 0
+			b.Addrs = append([]uint64(nil), ub.loc.addrs...)
+			b.Addr = b.Addrs[0]
+			return
+		}
+	}
+}
+
+// curgExpr rewrites an expression on runtime.curg (Delve's name for the
+// stopped goroutine's runtime.g, which our evaluator does not know) into
+// one on that g's address, so that the unrecovered-panic breakpoint can
+// show the panic value; other expressions are returned unchanged.
+func (d *Debugger) curgExpr(t *proc.Target, goid int64, expr string) string {
+	rest, ok := strings.CutPrefix(expr, "runtime.curg")
+	if !ok || (rest != "" && rest[0] != '.') {
+		return expr
+	}
+	g, err := d.findG(t, goid)
+	if err != nil || g.Addr == 0 {
+		return expr
+	}
+	return fmt.Sprintf("(*runtime.g)(%#x)%s", g.Addr, rest)
+}
