@@ -159,8 +159,20 @@ func (v *Variable) writeTo(b *strings.Builder, o prettyOpts, indent string) {
 	case reflect.Func:
 		if v.Value == "" {
 			b.WriteString("nil")
-		} else {
-			b.WriteString(v.Value)
+			break
+		}
+		b.WriteString(v.Value)
+		// A closure's captured variables, one per line, as Delve's print
+		// shows them; the one-line form keeps just the function's name.
+		if o.newlines && len(v.Children) > 0 {
+			b.WriteString(" {\n")
+			for i := range v.Children {
+				c := &v.Children[i]
+				b.WriteString(indent + "\t" + c.Name + " " + c.Type + " = ")
+				c.writeTo(b, o.child(false, o.newlines), indent+"\t")
+				b.WriteString("\n")
+			}
+			b.WriteString(indent + "}")
 		}
 	default:
 		v.writeBasic(b, o)

@@ -53,3 +53,14 @@ func TestFormatVariables(t *testing.T) {
 		t.Errorf("print %%x 255 = %q, want ff", got)
 	}
 }
+
+func TestClosureCapturesMultiline(t *testing.T) {
+	v := Variable{Name: "c", Kind: reflect.Func, Type: "func() int", Value: "main.makeCounter.func1",
+		Children: []Variable{{Name: "n", Kind: reflect.Int, Type: "int", Value: "11"}}}
+	if got, want := v.MultilineString("", ""), "main.makeCounter.func1 {\n\tn int = 11\n}"; got != want {
+		t.Errorf("multi-line closure:\n%s\nwant\n%s", got, want)
+	}
+	if got, want := v.SinglelineString(), "main.makeCounter.func1"; got != want {
+		t.Errorf("one-line closure: %q, want %q", got, want)
+	}
+}
