@@ -118,17 +118,17 @@ func TestDelveClientSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bp.ID != 1 || bp.FunctionName != "main.add" || bp.Line != 14 || filepath.Base(bp.File) != "main.go" {
+	if bp.ID != 1 || bp.FunctionName != "main.add" || bp.Line != 13 || filepath.Base(bp.File) != "main.go" {
 		t.Fatalf("breakpoint %+v", bp)
 	}
 
 	st, err := continueOnce(t, c)
-	stopAt(t, "continue", st, err, "main.add", 14)
+	stopAt(t, "continue", st, err, "main.add", 13) // prologue_end, the func line
 	if b := st.CurrentThread.Breakpoint; b == nil || b.ID != 1 || b.TotalHitCount != 1 || b.HitCount["1"] != 1 {
 		t.Fatalf("hit breakpoint %+v", b)
 	}
 	st, err = c.GetState()
-	stopAt(t, "state", st, err, "main.add", 14)
+	stopAt(t, "state", st, err, "main.add", 13)
 	if st.SelectedGoroutine == nil || st.SelectedGoroutine.ID != 1 || st.Running {
 		t.Fatalf("state goroutine %+v running %v", st.SelectedGoroutine, st.Running)
 	}
@@ -143,7 +143,7 @@ func TestDelveClientSession(t *testing.T) {
 			g1 = g
 		}
 	}
-	if next != -1 || g1 == nil || g1.CurrentLoc.Function.Name() != "main.add" || g1.CurrentLoc.Line != 14 ||
+	if next != -1 || g1 == nil || g1.CurrentLoc.Function.Name() != "main.add" || g1.CurrentLoc.Line != 13 ||
 		g1.StartLoc.Function.Name() != "runtime.main" || g1.ThreadID == 0 {
 		t.Fatalf("goroutines (next %d): g1 %+v", next, g1)
 	}
@@ -152,7 +152,7 @@ func TestDelveClientSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(frames) < 3 || frames[0].Function.Name() != "main.add" || frames[0].Line != 14 ||
+	if len(frames) < 3 || frames[0].Function.Name() != "main.add" || frames[0].Line != 13 ||
 		frames[1].Function.Name() != "main.main" || frames[1].Line != 32 || frames[2].Function.Name() != "runtime.main" {
 		t.Fatalf("stack %+v", frames)
 	}
@@ -165,6 +165,8 @@ func TestDelveClientSession(t *testing.T) {
 		t.Fatalf("args %+v", args)
 	}
 
+	st, err = c.Next()
+	stopAt(t, "next", st, err, "main.add", 14)
 	st, err = c.Next()
 	stopAt(t, "next", st, err, "main.add", 15)
 	locals, err := c.ListLocalVariables(scope, loadCfg)
@@ -185,7 +187,7 @@ func TestDelveClientSession(t *testing.T) {
 	st, err = c.Next()
 	stopAt(t, "next to Scale", st, err, "main.main", 33)
 	st, err = c.Step()
-	stopAt(t, "step into Scale", st, err, "main.(*Point).Scale", 19)
+	stopAt(t, "step into Scale", st, err, "main.(*Point).Scale", 18)
 	pv, err := c.EvalVariable(scope, "*p", loadCfg)
 	if err != nil {
 		t.Fatal(err)
@@ -209,7 +211,7 @@ func TestDelveClientSession(t *testing.T) {
 		t.Fatalf("breakpoints after restart: %+v %v", bps, err)
 	}
 	st, err = continueOnce(t, c)
-	stopAt(t, "continue after restart", st, err, "main.add", 14)
+	stopAt(t, "continue after restart", st, err, "main.add", 13)
 
 	if _, err := c.ClearBreakpoint(1); err != nil {
 		t.Fatal(err)

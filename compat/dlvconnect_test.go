@@ -13,16 +13,17 @@ import (
 	"github.com/tinydbg/tinydbg/internal/testenv"
 )
 
-// transcriptScript is the session fed to `dlv connect` on stdin. It sets
-// the breakpoint by line because tinydbg and Delve differ on purpose for
-// function breakpoints of -N -l code (tinydbg stops on the body's first
-// line, Delve on the declaration line), and it lists user goroutines only
-// because the runtime's goroutine ids change from run to run.
+// transcriptScript is the session fed to `dlv connect` on stdin. It steps
+// once before `args` because at the function breakpoint (prologue_end, on
+// the func line) the result slot is not yet zeroed and holds stack garbage;
+// it lists user goroutines only because the runtime's goroutine ids change
+// from run to run.
 var transcriptScript = []string{
-	"break main.go:14",
+	"break main.add",
 	"continue",
 	"goroutines -with user",
 	"stack",
+	"step",
 	"args",
 	"step",
 	"locals",
@@ -181,17 +182,19 @@ func TestDlvConnectTranscript(t *testing.T) {
 	// right by merely matching Delve's if both went wrong the same way.
 	want := []string{
 		"Type 'help' for list of commands.",
-		"(dlv) Breakpoint 1 set at 0xADDR for main.add() SRC:14",
-		"(dlv) > [Breakpoint 1] main.add() SRC:14 (hits goroutine(1):1 total:1) (PC: 0xADDR)",
-		"=>  14:\t\tsum := a + b",
-		"(dlv) * Goroutine 1 - User: SRC:14 main.add (0xADDR) (thread TID)",
+		"(dlv) Breakpoint 1 set at 0xADDR for main.add() SRC:13",
+		"(dlv) > [Breakpoint 1] main.add() SRC:13 (hits goroutine(1):1 total:1) (PC: 0xADDR)",
+		"=>  13:\tfunc add(a, b int) int {",
+		"(dlv) * Goroutine 1 - User: SRC:13 main.add (0xADDR) (thread TID)",
 		"[1 goroutines]",
 		"(dlv) 0  0xADDR in main.add",
-		"   at SRC:14",
+		"   at SRC:13",
 		"1  0xADDR in main.main",
 		"   at SRC:32",
 		"2  0xADDR in runtime.main",
 		"3  0xADDR in runtime.goexit",
+		"(dlv) > main.add() SRC:14 (PC: 0xADDR)",
+		"=>  14:\t\tsum := a + b",
 		"(dlv) a = 3",
 		"b = 4",
 		"~r0 = 0",
@@ -207,7 +210,7 @@ func TestDlvConnectTranscript(t *testing.T) {
 		`(dlv) main.Point {X: 3, Y: 4, Name: "pt"}`,
 		`(dlv) (dlv) main.Point {X: 9, Y: 4, Name: "pt"}`,
 		"(dlv) Process restarted with PID PID",
-		"(dlv) Breakpoint 1 cleared at 0xADDR for main.add() SRC:14",
+		"(dlv) Breakpoint 1 cleared at 0xADDR for main.add() SRC:13",
 		"(dlv) Process PID has exited with status 0",
 		"(dlv) ",
 	}

@@ -58,7 +58,7 @@ func TestHeadlessBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, err := continueOnce(t, c)
-	stopAt(t, "continue", st, err, "main.describe", 24)
+	stopAt(t, "continue", st, err, "main.describe", 23)
 	args, err := c.ListFunctionArgs(api.EvalScope{GoroutineID: -1}, loadCfg)
 	if err != nil {
 		t.Fatal(err)

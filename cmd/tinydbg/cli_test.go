@@ -87,8 +87,8 @@ func TestHeadlessAndConnect(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("connect exit code %d: %s", r.code, r.stderr)
 	}
-	expectBlock(t, r.stdout, "=>  14:\t\tsum := a + b")
-	expectBlock(t, r.stdout, "    19:\t\tp.X *= k", "7", "Would you like to kill the headless instance? [Y/n] ")
+	expectBlock(t, r.stdout, "=>  13:\tfunc add(a, b int) int {")
+	expectBlock(t, r.stdout, "    18:\tfunc (p *Point) Scale(k int) {", "7", "Would you like to kill the headless instance? [Y/n] ")
 	done := make(chan error, 1)
 	go func() { done <- server.Wait() }()
 	select {

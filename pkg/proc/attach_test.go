@@ -70,12 +70,12 @@ func TestDetachRestoresText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Reason != proc.StopBreakpoint || (st.Line != 12 && st.Line != 21) {
+	if st.Reason != proc.StopBreakpoint || (st.Line != 11 && st.Line != 21) {
 		t.Fatalf("continue: %v", st)
 	}
 	if st.Line == 21 {
 		st, err = tg.Continue()
-		want(t, "continue", st, err, proc.StopBreakpoint, "main.tick", 12)
+		want(t, "continue", st, err, proc.StopBreakpoint, "main.tick", 11)
 	}
 	if st.Breakpoint != bp {
 		t.Fatalf("stopped on %v, want breakpoint %d", st.Breakpoint, bp.ID)
@@ -175,15 +175,18 @@ func TestHaltAndThreads(t *testing.T) {
 	}
 	bp := mustBreakFunc(t, tg, "main.tick")
 	st, err = tg.Continue()
-	want(t, "continue", st, err, proc.StopBreakpoint, "main.tick", 12)
+	want(t, "continue", st, err, proc.StopBreakpoint, "main.tick", 11)
 	if st.GoroutineID != 1 || st.Breakpoint != bp {
 		t.Fatalf("hit %v on goroutine %d", st.Breakpoint, st.GoroutineID)
 	}
 	if err := tg.SwitchGoroutine(1); err != nil || tg.SelectedThread() != st.ThreadID {
 		t.Fatalf("switch goroutine 1: %v, thread %d want %d", err, tg.SelectedThread(), st.ThreadID)
 	}
-	// Line 12 is one instruction (INCQ main.ticks, 7 bytes): stepping it
-	// from the breakpoint reaches line 13; next then returns to the loop.
+	// The breakpoint is on the func line (prologue_end); next reaches line
+	// 12, one instruction (INCQ main.ticks, 7 bytes): stepping it reaches
+	// line 13; next then returns to the loop.
+	st, err = tg.Next()
+	want(t, "next", st, err, proc.StopStepDone, "main.tick", 12)
 	pc := st.PC
 	st, err = tg.StepInstruction()
 	want(t, "step instruction", st, err, proc.StopStepDone, "main.tick", 13)

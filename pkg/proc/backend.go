@@ -109,8 +109,8 @@ type Symbols interface {
 	// included); file may be a suffix such as "basic/main.go". The error
 	// names close matches when the file or line has no code.
 	LineToPCs(file string, line int) ([]uint64, error)
-	// FirstStmtAfterPrologue returns the first statement past fn's stack check.
-	FirstStmtAfterPrologue(fn Func) (uint64, error)
+	// FirstPCAfterPrologue returns where a breakpoint on fn or a step into it stops (Delve's prologue-end rule).
+	FirstPCAfterPrologue(fn Func) (uint64, error)
 	// StmtPCs returns the statement boundaries inside fn, ascending by PC.
 	StmtPCs(fn Func) ([]LinePC, error)
 	// Funcs returns every function whose name starts with prefix.

@@ -13,17 +13,17 @@ func TestNextStaysOnGoroutine(t *testing.T) {
 	tg := launch(t, "goroutines", fixture.Flavour{})
 	bp := mustBreakFunc(t, tg, "main.work")
 	st, err := tg.Continue()
-	want(t, "continue", st, err, proc.StopBreakpoint, "main.work", 9)
+	want(t, "continue", st, err, proc.StopBreakpoint, "main.work", 8)
 	g := st.GoroutineID
 	if g <= 1 {
 		t.Fatalf("main.work hit on goroutine %d, want a worker goroutine", g)
 	}
 	// Without the user breakpoint no other goroutine can interrupt the nexts;
-	// the internal breakpoints on lines 10–12 are still hit by all of them.
+	// the internal breakpoints on lines 9–12 are still hit by all of them.
 	if err := tg.ClearBreakpoint(bp.ID); err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range []int{10, 11, 12} {
+	for _, line := range []int{9, 10, 11, 12} {
 		st, err := tg.Next()
 		want(t, "next", st, err, proc.StopStepDone, "main.work", line)
 		if st.GoroutineID != g || tg.SelectedGoroutine() != g {
@@ -52,7 +52,7 @@ func TestHitCounts(t *testing.T) {
 			}
 			break
 		}
-		want(t, "continue", st, err, proc.StopBreakpoint, "main.work", 9)
+		want(t, "continue", st, err, proc.StopBreakpoint, "main.work", 8)
 		stops++
 		if stops == 3 {
 			// A next here either finishes on the same goroutine or is
@@ -63,8 +63,8 @@ func TestHitCounts(t *testing.T) {
 				t.Fatal(err)
 			}
 			switch {
-			case st.Reason == proc.StopStepDone && st.GoroutineID == g && st.Line == 10:
-			case st.Reason == proc.StopBreakpoint && st.GoroutineID != g && st.Line == 9:
+			case st.Reason == proc.StopStepDone && st.GoroutineID == g && st.Line == 9:
+			case st.Reason == proc.StopBreakpoint && st.GoroutineID != g && st.Line == 8:
 				stops++
 			default:
 				t.Fatalf("next from goroutine %d: %v", g, st)
@@ -105,7 +105,7 @@ func TestConditionAndHitCount(t *testing.T) {
 	}
 	bp.HitCond = &proc.HitCondition{Op: "==", N: 50}
 	st, err := tg.Continue()
-	want(t, "continue", st, err, proc.StopBreakpoint, "main.work", 9)
+	want(t, "continue", st, err, proc.StopBreakpoint, "main.work", 8)
 	if st.GoroutineID != target || bp.TotalHitCount != 50 || bp.HitCount[target] != 50 || len(bp.HitCount) != 1 {
 		t.Fatalf("stop on goroutine %d (want %d), total %d, per goroutine %v", st.GoroutineID, target, bp.TotalHitCount, bp.HitCount)
 	}

@@ -96,7 +96,7 @@ func TestRestart(t *testing.T) {
 				t.Fatal(err)
 			}
 			st, err := tg.Continue()
-			want(t, "continue", st, err, proc.StopBreakpoint, "main.add", 14)
+			want(t, "continue", st, err, proc.StopBreakpoint, "main.add", 13)
 			oldPid := tg.Pid()
 			if err := tg.Restart(); err != nil {
 				t.Fatalf("restart: %v", err)
@@ -116,7 +116,7 @@ func TestRestart(t *testing.T) {
 				id   int
 				fn   string
 				line int
-			}{{add, 1, "main.add", 14}, {addr, 3, "main.describe", 23}, {line, 2, "main.main", 35}} {
+			}{{add, 1, "main.add", 13}, {addr, 3, "main.describe", 23}, {line, 2, "main.main", 35}} {
 				st, err := tg.Continue()
 				want(t, "continue after restart", st, err, proc.StopBreakpoint, w.fn, w.line)
 				if st.Breakpoint != w.bp || w.bp.ID != w.id || w.bp.TotalHitCount != 1 {
@@ -129,7 +129,7 @@ func TestRestart(t *testing.T) {
 				t.Fatalf("restart after exit: %v", err)
 			}
 			st, err = tg.Continue()
-			want(t, "continue after second restart", st, err, proc.StopBreakpoint, "main.add", 14)
+			want(t, "continue after second restart", st, err, proc.StopBreakpoint, "main.add", 13)
 		})
 	}
 }

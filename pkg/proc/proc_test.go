@@ -62,14 +62,17 @@ func TestBasicBreakNextStepOut(t *testing.T) {
 		t.Run(fl.Name(), func(t *testing.T) {
 			tg := launch(t, "basic", fl)
 			bp := mustBreakFunc(t, tg, "main.add")
-			if bp.ID != 1 || bp.Line != 14 || bp.FuncName != "main.add" || filepath.Base(bp.File) != "main.go" {
+			if bp.ID != 1 || bp.Line != 13 || bp.FuncName != "main.add" || filepath.Base(bp.File) != "main.go" {
 				t.Fatalf("breakpoint: got id %d %s %s:%d", bp.ID, bp.FuncName, bp.File, bp.Line)
 			}
 			st, err := tg.Continue()
-			want(t, "continue", st, err, proc.StopBreakpoint, "main.add", 14)
+			// At prologue_end, on the func line, as in Delve.
+			want(t, "continue", st, err, proc.StopBreakpoint, "main.add", 13)
 			if st.Breakpoint != bp || bp.TotalHitCount != 1 || st.GoroutineID != 1 || bp.HitCount[1] != 1 {
 				t.Fatalf("hit: bp %v, total %d, per-g %v, goroutine %d", st.Breakpoint, bp.TotalHitCount, bp.HitCount, st.GoroutineID)
 			}
+			st, err = tg.Next()
+			want(t, "next", st, err, proc.StopStepDone, "main.add", 14)
 			st, err = tg.Next()
 			want(t, "next", st, err, proc.StopStepDone, "main.add", 15)
 			st, err = tg.StepOut()
@@ -77,7 +80,7 @@ func TestBasicBreakNextStepOut(t *testing.T) {
 			st, err = tg.Next()
 			want(t, "next", st, err, proc.StopStepDone, "main.main", 33)
 			st, err = tg.Step()
-			want(t, "step", st, err, proc.StopStepDone, "main.(*Point).Scale", 19)
+			want(t, "step", st, err, proc.StopStepDone, "main.(*Point).Scale", 18)
 
 			bp2, err := tg.SetBreakpointLine("basic/main.go", 35)
 			if err != nil {

@@ -558,7 +558,7 @@ func (t *Target) armDefers(o *stepOrigin, fnName string, cfa uint64, into bool) 
 	n := 0
 	seen := map[uint64]bool{}
 	for _, f := range cands {
-		pc, err := t.sym.FirstStmtAfterPrologue(f)
+		pc, err := t.sym.FirstPCAfterPrologue(f)
 		if err != nil || seen[pc] {
 			continue
 		}
@@ -628,7 +628,7 @@ func (t *Target) stepIntoCall(o *stepOrigin, h *trapHit) (bool, error) {
 		}
 		return false, nil
 	case ok && !isRuntime(callee.Name):
-		body, err := t.sym.FirstStmtAfterPrologue(callee)
+		body, err := t.sym.FirstPCAfterPrologue(callee)
 		if err != nil {
 			return false, fmt.Errorf("stepping into %s: %w", callee.Name, err)
 		}

@@ -13,10 +13,12 @@ func TestNextRecursion(t *testing.T) {
 	tg := launch(t, "recursion", fixture.Flavour{})
 	bp := mustBreakFunc(t, tg, "main.fact")
 	st, err := tg.Continue()
-	want(t, "continue", st, err, proc.StopBreakpoint, "main.fact", 6) // fact(5)
+	want(t, "continue", st, err, proc.StopBreakpoint, "main.fact", 5) // fact(5)
 	if err := tg.ClearBreakpoint(bp.ID); err != nil {
 		t.Fatal(err)
 	}
+	st, err = tg.Next()
+	want(t, "next", st, err, proc.StopStepDone, "main.fact", 6)
 	st, err = tg.Next()
 	want(t, "next", st, err, proc.StopStepDone, "main.fact", 9)
 	// fact(4)…fact(1) all run lines 6–9; next must come back to fact(5)'s
@@ -33,7 +35,9 @@ func TestStepOutRecursion(t *testing.T) {
 	bp := mustBreakFunc(t, tg, "main.fact")
 	bp.HitCond = &proc.HitCondition{Op: "==", N: 5} // fact(1)
 	st, err := tg.Continue()
-	want(t, "continue", st, err, proc.StopBreakpoint, "main.fact", 6)
+	want(t, "continue", st, err, proc.StopBreakpoint, "main.fact", 5)
+	st, err = tg.Next()
+	want(t, "next", st, err, proc.StopStepDone, "main.fact", 6)
 	st, err = tg.Next()
 	want(t, "next", st, err, proc.StopStepDone, "main.fact", 7)
 	st, err = tg.StepOut()
@@ -70,12 +74,16 @@ func TestStepDefers(t *testing.T) {
 				want(t, "next over deferreturn", st, err, proc.StopStepDone, "main.main", 20)
 				return
 			}
+			// Entering a deferred call stops at its prologue_end, on
+			// the func line, as a step into any call does.
 			st, err = tg.Step()
-			want(t, "step into deferreturn", st, err, proc.StopStepDone, "main.cleanup", 8)
+			want(t, "step into deferreturn", st, err, proc.StopStepDone, "main.cleanup", 7)
+			st, err = tg.Next()
+			want(t, "next in last-deferred call", st, err, proc.StopStepDone, "main.cleanup", 8)
 			st, err = tg.Next()
 			want(t, "next in last-deferred call", st, err, proc.StopStepDone, "main.cleanup", 9)
 			st, err = tg.Step()
-			want(t, "step to first-deferred call", st, err, proc.StopStepDone, "main.cleanup", 8)
+			want(t, "step to first-deferred call", st, err, proc.StopStepDone, "main.cleanup", 7)
 			st, err = tg.StepOut()
 			want(t, "stepout of first-deferred call", st, err, proc.StopStepDone, "main.main", 20)
 		})
@@ -90,11 +98,16 @@ func TestNextRecoveredPanic(t *testing.T) {
 	bp := mustBreakFunc(t, tg, "main.safe")
 	bp.HitCond = &proc.HitCondition{Op: "==", N: 4} // safe(3) panics
 	st, err := tg.Continue()
-	want(t, "continue", st, err, proc.StopBreakpoint, "main.safe", 15)
+	want(t, "continue", st, err, proc.StopBreakpoint, "main.safe", 14)
+	st, err = tg.Next()
+	want(t, "next", st, err, proc.StopStepDone, "main.safe", 15)
 	st, err = tg.Next()
 	want(t, "next", st, err, proc.StopStepDone, "main.safe", 20)
+	// The closure is entered at its prologue_end, on its func line (15).
 	st, err = tg.Next()
-	want(t, "next over panicking call", st, err, proc.StopStepDone, "main.safe.func1", 16)
+	want(t, "next over panicking call", st, err, proc.StopStepDone, "main.safe.func1", 15)
+	st, err = tg.Next()
+	want(t, "next", st, err, proc.StopStepDone, "main.safe.func1", 16)
 	st, err = tg.Next()
 	want(t, "next", st, err, proc.StopStepDone, "main.safe.func1", 17)
 	st, err = tg.StepOut()

@@ -83,12 +83,12 @@ func (s *binSymbols) LineToPCs(file string, line int) ([]uint64, error) {
 	return out, nil
 }
 
-func (s *binSymbols) FirstStmtAfterPrologue(fn Func) (uint64, error) {
+func (s *binSymbols) FirstPCAfterPrologue(fn Func) (uint64, error) {
 	f := s.bi.PCToFunc(fn.Entry)
 	if f == nil || f.Entry != fn.Entry {
 		return 0, fmt.Errorf("no function at %#x", fn.Entry)
 	}
-	return s.bi.FirstStmtAfterPrologue(f), nil
+	return s.bi.FirstPCAfterPrologue(f), nil
 }
 
 func (s *binSymbols) Funcs(prefix string) []Func {
@@ -135,7 +135,7 @@ func (s *binSymbols) FuncEntryStmts(name string) ([]uint64, error) {
 	}
 	var pcs []uint64
 	if fn != nil {
-		pcs = append(pcs, s.bi.FirstStmtAfterPrologue(fn))
+		pcs = append(pcs, s.bi.FirstPCAfterPrologue(fn))
 	}
 	for _, inst := range insts {
 		pcs = append(pcs, s.bi.FirstStmt(inst))

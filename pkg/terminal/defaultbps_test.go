@@ -8,7 +8,7 @@ import (
 // defaultBps is how "breakpoints" lists Delve's two default breakpoints
 // before any hit, addresses masked (see hexRE).
 const defaultBps = `Breakpoint runtime-fatal-throw (enabled) at 0xPC,0xPC,0xPC for (multiple functions)() <multiple locations>:0 (0)
-Breakpoint unrecovered-panic (enabled) at 0xPC for runtime.fatalpanic() /usr/local/go/src/runtime/panic.go:1458 (0)
+Breakpoint unrecovered-panic (enabled) at 0xPC for runtime.fatalpanic() /usr/local/go/src/runtime/panic.go:1456 (0)
 	print runtime.curg._panic.arg
 `
 
@@ -19,12 +19,12 @@ func TestUnrecoveredPanicStop(t *testing.T) {
 	out, errOut := runREPL(t, "panicexit", "breakpoints\ncontinue\nbt\nclear runtime-fatal-throw\nbreakpoints\nexit\n")
 	got := hexRE.ReplaceAllString(out, "0xPC")
 	for _, want := range []string{
-		defaultBps + `> [unrecovered-panic] runtime.fatalpanic() /usr/local/go/src/runtime/panic.go:1458 (hits goroutine(1):1 total:1) (PC: 0xPC)
+		defaultBps + `> [unrecovered-panic] runtime.fatalpanic() /usr/local/go/src/runtime/panic.go:1456 (hits goroutine(1):1 total:1) (PC: 0xPC)
 Warning: debugging optimized function
 	runtime.curg._panic.arg: interface {}(string) "level 3 too deep: bad config"
 `,
 		`0  0xPC in runtime.fatalpanic
-   at /usr/local/go/src/runtime/panic.go:1458
+   at /usr/local/go/src/runtime/panic.go:1456
 1  0xPC in runtime.gopanic
    at /usr/local/go/src/runtime/panic.go:879
 2  0xPC in main.load
@@ -39,7 +39,7 @@ Warning: debugging optimized function
    at ./main.go:26
 `,
 		`Breakpoint runtime-fatal-throw cleared at 0xPC,0xPC,0xPC for (multiple functions)() <multiple locations>:0
-Breakpoint unrecovered-panic (enabled) at 0xPC for runtime.fatalpanic() /usr/local/go/src/runtime/panic.go:1458 (1)
+Breakpoint unrecovered-panic (enabled) at 0xPC for runtime.fatalpanic() /usr/local/go/src/runtime/panic.go:1456 (1)
 	print runtime.curg._panic.arg
 `,
 	} {

@@ -12,9 +12,9 @@ import (
 // disabled breakpoint is listed by the expression it was set with.
 func TestDisabledBreakpointAndFuncLineOffset(t *testing.T) {
 	out, errOut := runREPL(t, "basic", "break main.add\nbreak main.describe:1\ntoggle 1\nbreakpoints\ncontinue\nexit\n")
-	want := `Breakpoint 1 set at 0xPC for main.add() ./main.go:14
+	want := `Breakpoint 1 set at 0xPC for main.add() ./main.go:13
 Breakpoint 2 set at 0xPC for main.describe() ./main.go:24
-Breakpoint 1 toggled at 0xPC for main.add() ./main.go:14
+Breakpoint 1 toggled at 0xPC for main.add() ./main.go:13
 ` + defaultBps + `Breakpoint 1 (disabled) at main.add
 Breakpoint 2 (enabled) at 0xPC for main.describe() ./main.go:24 (0)
 > [Breakpoint 2] main.describe() ./main.go:24 (hits goroutine(1):1 total:1) (PC: 0xPC)

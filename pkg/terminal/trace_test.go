@@ -71,10 +71,10 @@ var hexRE = regexp.MustCompile(`0x[0-9a-f]+`)
 
 func TestTraceFunctionEntryAndReturn(t *testing.T) {
 	out, errOut := runREPL(t, "basic", "trace main.add\ncontinue\nbreakpoints\nexit\n")
-	want := `Tracepoint 1 set at 0xPC for main.add() ./main.go:14
+	want := `Tracepoint 1 set at 0xPC for main.add() ./main.go:13
 > goroutine(1): main.add(3, 4)
 >> goroutine(1): main.add => (7)
-` + defaultBps + `Tracepoint 1 (enabled) at 0xPC for main.add() ./main.go:14 (1)
+` + defaultBps + `Tracepoint 1 (enabled) at 0xPC for main.add() ./main.go:13 (1)
 	args
 Breakpoint 2 (enabled) at 0xPC for main.add() ./main.go:15 (1)
 	args
@@ -93,7 +93,7 @@ Breakpoint 2 (enabled) at 0xPC for main.add() ./main.go:15 (1)
 func TestTraceWithOnCondAndBreakpoint(t *testing.T) {
 	script := "t tp main.add\non tp print a+b\ncond tp a == 3\nbreak main.go:33\ncontinue\nexit\n"
 	out, errOut := runREPL(t, "basic", script)
-	want := `Tracepoint tp set at 0xPC for main.add() ./main.go:14
+	want := `Tracepoint tp set at 0xPC for main.add() ./main.go:13
 Breakpoint 3 set at 0xPC for main.main() ./main.go:33
 > goroutine(1): [tp] main.add(3, 4)
 
@@ -110,7 +110,7 @@ Breakpoint 3 set at 0xPC for main.main() ./main.go:33
 	}
 	// A false condition silences the entry; the returns still report.
 	out, _ = runREPL(t, "basic", "t tp main.add\ncond tp a == 4\ncontinue\nexit\n")
-	want = "Tracepoint tp set at 0xPC for main.add() ./main.go:14\n>> goroutine(1): main.add => (7)\n"
+	want = "Tracepoint tp set at 0xPC for main.add() ./main.go:13\n>> goroutine(1): main.add => (7)\n"
 	if got := hexRE.ReplaceAllString(out, "0xPC"); got != want {
 		t.Errorf("with a false condition:\n%s\nwant:\n%s", got, want)
 	}

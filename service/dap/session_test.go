@@ -180,7 +180,8 @@ func TestBasicSession(t *testing.T) {
 	if stop := expect[*dap.StoppedEvent](c).Body; stop.Reason != "step" || stop.ThreadId != goid {
 		t.Fatalf("stopped after stepIn: %+v", stop)
 	}
-	in := c.checkTop(goid, "main.(*Point).Scale", 19)
+	// stepIn stops where Delve does: prologue_end, on the func line.
+	in := c.checkTop(goid, "main.(*Point).Scale", 18)
 	if k := findVar(t, c.variables(c.scopes(in.Id)["Arguments"]), "k"); k.Value != "2" {
 		t.Fatalf("k in Scale: %+v", k)
 	}

@@ -37,7 +37,7 @@ func TestDefaultBreakpoints(t *testing.T) {
 			t.Fatalf("default breakpoints: %+v", bps)
 		}
 		st := run(t, d, api.Continue)
-		at(t, st, "runtime.fatalpanic", 1458)
+		at(t, st, "runtime.fatalpanic", 1456)
 		th := st.CurrentThread
 		if th.Breakpoint == nil || th.Breakpoint.ID != -1 || th.BreakpointInfo == nil || len(th.BreakpointInfo.Variables) != 1 {
 			t.Fatalf("stop: %+v", th)

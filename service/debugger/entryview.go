@@ -6,12 +6,13 @@ import (
 )
 
 // entryView is where a function breakpoint is shown when its address lies
-// inside a call the compiler inlined at the very start of the function:
-// cmd/go's main.main begins with log.SetFlags(0), so the first statement
-// after its prologue is log.go:377. A user who typed `break main.main`
-// asked for main.main; the breakpoint and the stop on it are reported at
-// the outermost function's own line for that address, the line of the
-// inlined call (cmd/go/main.go:99), as Delve reports a main.go line.
+// inside a call the compiler inlined at the very start of the function. A
+// breakpoint at prologue_end (the frame setup, before any inlined body, as
+// in cmd/go's main.main) never does; this covers functions whose
+// breakpoint comes from the fallback rule and lands in inlined code. A user
+// who typed `break main.main` asked for main.main; the breakpoint and the
+// stop on it are reported at the outermost function's own line for that
+// address, the line of the inlined call, as Delve reports a main.go line.
 type entryView struct {
 	file string
 	line int
@@ -28,7 +29,7 @@ func (d *Debugger) funcEntryView(pc uint64, fn string) *entryView {
 		return nil
 	}
 	inl := d.bi.InlinedCallsAt(pc)
-	if len(inl) == 0 || d.bi.FirstStmtAfterPrologue(f) != pc {
+	if len(inl) == 0 || d.bi.FirstPCAfterPrologue(f) != pc {
 		return nil
 	}
 	outer := inl[len(inl)-1]

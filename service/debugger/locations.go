@@ -105,7 +105,7 @@ func (d *Debugger) apiLocation(t *proc.Target, l location) (api.Location, error)
 		// one, as before inlined copies were listed; else the first copy.
 		pc := pcs[0]
 		if fn, err := d.bi.LookupFunc(l.fn); err == nil {
-			pc = d.bi.FirstStmtAfterPrologue(fn)
+			pc = d.bi.FirstPCAfterPrologue(fn)
 		}
 		loc := d.pcLocation(pc)
 		if loc.Function != nil && loc.Function.Name_ != l.fn {

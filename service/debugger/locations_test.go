@@ -17,24 +17,24 @@ func wantLoc(t *testing.T, what string, fn, file string, line int, gotFn *api.Fu
 }
 
 // TestFunctionBreakpointInInlinedEntry: inlinedentry's main.main starts
-// with setMode(3), inlined, so the first statement after the prologue is
-// mode.go:7 inside setMode. A breakpoint set on main.main, by name or by
-// the address FindLocation gives (what the REPL does), is reported at
-// main.main's own line for that address, main.go:9, and so is the stop
-// on it; relative locations count from there.
+// with setMode(3), inlined. As in Delve, a breakpoint set on main.main, by
+// name or by the address FindLocation gives (what the REPL does), goes at
+// prologue_end, before the inlined call, on main.main's func line
+// (main.go:8), and so does the stop on it; a breakpoint on the inlined line
+// itself is a later address; relative locations count from the func line.
 func TestFunctionBreakpointInInlinedEntry(t *testing.T) {
 	d := launch(t, "inlinedentry", fixture.Flavour{Optimized: true})
 	locs, err := d.FindLocation(-1, 0, "main.main")
 	if err != nil || len(locs) != 1 {
 		t.Fatalf("FindLocation main.main: %+v %v", locs, err)
 	}
-	wantLoc(t, "FindLocation main.main", "main.main", "main.go", 9, locs[0].Function, locs[0].File, locs[0].Line)
+	wantLoc(t, "FindLocation main.main", "main.main", "main.go", 8, locs[0].Function, locs[0].File, locs[0].Line)
 
 	byName, err := d.CreateBreakpoint(api.Breakpoint{}, "main.main")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if byName.FunctionName != "main.main" || filepath.Base(byName.File) != "main.go" || byName.Line != 9 || byName.Addr != locs[0].PC {
+	if byName.FunctionName != "main.main" || filepath.Base(byName.File) != "main.go" || byName.Line != 8 || byName.Addr != locs[0].PC {
 		t.Fatalf("breakpoint by name: %s %s:%d at %#x", byName.FunctionName, byName.File, byName.Line, byName.Addr)
 	}
 	if _, err := d.ClearBreakpoint(byName.ID, ""); err != nil {
@@ -44,27 +44,27 @@ func TestFunctionBreakpointInInlinedEntry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if byAddr.FunctionName != "main.main" || filepath.Base(byAddr.File) != "main.go" || byAddr.Line != 9 {
+	if byAddr.FunctionName != "main.main" || filepath.Base(byAddr.File) != "main.go" || byAddr.Line != 8 {
 		t.Fatalf("breakpoint by address: %s %s:%d", byAddr.FunctionName, byAddr.File, byAddr.Line)
 	}
-	// A breakpoint on the inlined line itself keeps the inlined body's position.
+	// The inlined line itself is inside the body, after the breakpoint.
 	lineLocs, err := d.FindLocation(-1, 0, "mode.go:7")
 	if err != nil || len(lineLocs) != 1 {
 		t.Fatalf("FindLocation mode.go:7: %+v %v", lineLocs, err)
 	}
-	if l := lineLocs[0]; filepath.Base(l.File) != "mode.go" || l.Line != 7 || l.PC != locs[0].PC {
-		t.Fatalf("mode.go:7 is %s:%d at %#x, want mode.go:7 at %#x", l.File, l.Line, l.PC, locs[0].PC)
+	if l := lineLocs[0]; filepath.Base(l.File) != "mode.go" || l.Line != 7 || l.PC <= locs[0].PC {
+		t.Fatalf("mode.go:7 is %s:%d at %#x, want mode.go:7 after %#x", l.File, l.Line, l.PC, locs[0].PC)
 	}
 
 	st := run(t, d, api.Continue)
 	th := st.CurrentThread
-	wantLoc(t, "stop", "main.main", "main.go", 9, th.Function, th.File, th.Line)
-	if th.Breakpoint == nil || th.Breakpoint.ID != byAddr.ID || th.Breakpoint.Line != 9 {
-		t.Fatalf("stop on breakpoint %+v, want %d at main.go:9", th.Breakpoint, byAddr.ID)
+	wantLoc(t, "stop", "main.main", "main.go", 8, th.Function, th.File, th.Line)
+	if th.Breakpoint == nil || th.Breakpoint.ID != byAddr.ID || th.Breakpoint.Line != 8 {
+		t.Fatalf("stop on breakpoint %+v, want %d at main.go:8", th.Breakpoint, byAddr.ID)
 	}
 	g := st.SelectedGoroutine
-	wantLoc(t, "selected goroutine", "main.main", "main.go", 9, g.CurrentLoc.Function, g.CurrentLoc.File, g.CurrentLoc.Line)
-	for spec, want := range map[string]int{"+2": 11, "-1": 8, "11": 11, "+0": 9} {
+	wantLoc(t, "selected goroutine", "main.main", "main.go", 8, g.CurrentLoc.Function, g.CurrentLoc.File, g.CurrentLoc.Line)
+	for spec, want := range map[string]int{"+1": 9, "+3": 11, "11": 11, "+0": 8} {
 		locs, err := d.FindLocation(-1, 0, spec)
 		if err != nil || len(locs) != 1 {
 			t.Fatalf("FindLocation %s: %+v %v", spec, locs, err)
@@ -73,13 +73,13 @@ func TestFunctionBreakpointInInlinedEntry(t *testing.T) {
 			t.Errorf("FindLocation %s: %s:%d, want main.go:%d", spec, locs[0].File, locs[0].Line, want)
 		}
 	}
-	// The stack is truthful: the inlined call is frame 0, main.main frame 1.
+	// Not yet in the inlined call: main.main is frame 0, runtime.main frame 1.
 	frames, err := d.Stacktrace(-1, 1, 0, nil)
 	if err != nil || len(frames) != 2 {
 		t.Fatalf("stack: %+v %v", frames, err)
 	}
-	if frames[0].Function.Name() != "main.setMode" || filepath.Base(frames[0].File) != "mode.go" || frames[0].Line != 7 ||
-		frames[1].Function.Name() != "main.main" || frames[1].Line != 9 {
+	if frames[0].Function.Name() != "main.main" || filepath.Base(frames[0].File) != "main.go" || frames[0].Line != 8 ||
+		frames[1].Function.Name() != "runtime.main" || filepath.Base(frames[1].File) != "proc.go" {
 		t.Errorf("stack %s %s:%d / %s %s:%d", frames[0].Function.Name(), frames[0].File, frames[0].Line,
 			frames[1].Function.Name(), frames[1].File, frames[1].Line)
 	}
@@ -94,13 +94,13 @@ func TestRelativeLocationsInDeepStack(t *testing.T) {
 	if _, err := d.CreateBreakpoint(api.Breakpoint{Cond: "n == 1"}, "main.fact"); err != nil {
 		t.Fatal(err)
 	}
-	at(t, run(t, d, api.Continue), "main.fact", 6)
+	at(t, run(t, d, api.Continue), "main.fact", 5) // the func line, as in Delve
 	cases := []struct {
 		frame int
 		spec  string
 		line  int
 	}{
-		{0, "+1", 7}, {0, "9", 9}, {0, "+3", 9}, {1, "+0", 9}, {4, "-3", 6}, {5, "+1", 14}, {5, "13", 13},
+		{0, "+1", 6}, {0, "9", 9}, {0, "+4", 9}, {1, "+0", 9}, {4, "-3", 6}, {5, "+1", 14}, {5, "13", 13},
 	}
 	for _, c := range cases {
 		locs, err := d.FindLocation(-1, c.frame, c.spec)

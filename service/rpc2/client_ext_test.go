@@ -35,7 +35,7 @@ func TestClientFrameRegistersSkipAndNextInstruction(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, err := c.Continue()
-	wantStop(t, "continue", st, err, "main.add", 14)
+	wantStop(t, "continue", st, err, "main.add", 13)
 
 	frames, err := c.StacktraceFrom(-1, 1, 1, 0, nil)
 	if err != nil || len(frames) != 1 || frames[0].Function.Name() != "main.main" || frames[0].Line != 32 {

@@ -117,11 +117,11 @@ func TestBasicSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bp.ID != 1 || bp.Line != 14 || bp.FunctionName != "main.add" || len(bp.Addrs) != 1 || bp.Addr != bp.Addrs[0] {
+	if bp.ID != 1 || bp.Line != 13 || bp.FunctionName != "main.add" || len(bp.Addrs) != 1 || bp.Addr != bp.Addrs[0] {
 		t.Fatalf("breakpoint %+v", bp)
 	}
 	st, err := c.Continue()
-	wantStop(t, "continue", st, err, "main.add", 14)
+	wantStop(t, "continue", st, err, "main.add", 13) // the func line, as in Delve
 	if st.CurrentThread.Breakpoint == nil || st.CurrentThread.Breakpoint.ID != 1 || st.CurrentThread.Breakpoint.TotalHitCount != 1 {
 		t.Fatalf("thread breakpoint %+v", st.CurrentThread.Breakpoint)
 	}
@@ -142,6 +142,8 @@ func TestBasicSession(t *testing.T) {
 	if len(frames) < 2 || frames[0].Function.Name() != "main.add" || frames[1].Function.Name() != "main.main" || frames[1].Line != 32 {
 		t.Fatalf("frames %+v", frames)
 	}
+	st, err = c.Next()
+	wantStop(t, "next", st, err, "main.add", 14)
 	st, err = c.Next()
 	wantStop(t, "next", st, err, "main.add", 15)
 	locals, err := c.ListLocalVars(api.EvalScope{GoroutineID: -1}, shortCfg)
@@ -261,7 +263,7 @@ func TestMalformedAndPipelined(t *testing.T) {
 		t.Fatalf("unknown method reply: %+v", r)
 	}
 	var created struct{ Breakpoint api.Breakpoint }
-	if r := replies[3]; r.Error != nil || json.Unmarshal(r.Result, &created) != nil || created.Breakpoint.FunctionName != "main.describe" || created.Breakpoint.Line != 24 {
+	if r := replies[3]; r.Error != nil || json.Unmarshal(r.Result, &created) != nil || created.Breakpoint.FunctionName != "main.describe" || created.Breakpoint.Line != 23 {
 		t.Fatalf("create: %+v %s", r, r.Result)
 	}
 	var listed struct{ Breakpoints []api.Breakpoint }
@@ -292,7 +294,7 @@ func TestMalformedAndPipelined(t *testing.T) {
 	// The other client and the target are unharmed.
 	c := s.client(t)
 	st, err := c.Continue()
-	wantStop(t, "continue after garbage", st, err, "main.describe", 24)
+	wantStop(t, "continue after garbage", st, err, "main.describe", 23)
 }
 
 // TestHaltDuringContinue halts a continue from the same connection and
@@ -346,7 +348,7 @@ func TestHaltDuringContinue(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, err := c.Continue()
-	wantStop(t, "continue to tick", st, err, "main.tick", 12)
+	wantStop(t, "continue to tick", st, err, "main.tick", 11)
 	v, err := c.Eval(api.EvalScope{GoroutineID: -1}, "main.ticks", shortCfg)
 	if err != nil || v.Value == "" || v.Value == "0" {
 		t.Fatalf("ticks: %+v %v", v, err)

@@ -57,9 +57,9 @@ func BenchmarkOpenLookupLarge(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		// cmd/go's first statement is an inlined log.SetFlags, so its
-		// position is in log.go; look up the declaration line instead.
-		if file, line, _ := bi.PCToLine(bi.FirstStmtAfterPrologue(fn)); file == "" || line == 0 {
+		// The breakpoint address must map to a line; the declaration
+		// line is then looked up by file.
+		if file, line, _ := bi.PCToLine(bi.FirstPCAfterPrologue(fn)); file == "" || line == 0 {
 			b.Fatalf("main.main body at %s:%d", file, line)
 		}
 		file, line := fn.DeclFile, fn.DeclLine

@@ -150,8 +150,10 @@ func TestBasicFunctionsAndLines(t *testing.T) {
 			if f.Optimized {
 				first = 33
 			}
-			if _, line, fn := bi.PCToLine(bi.FirstStmtAfterPrologue(main)); line != first || fn != main {
-				t.Errorf("main.main first statement at line %d in %v, want %d", line, fn, first)
+			// Delve stops a function breakpoint at prologue_end, the frame
+			// setup on the func line, in both builds.
+			if _, line, fn := bi.PCToLine(bi.FirstPCAfterPrologue(main)); line != 30 || fn != main {
+				t.Errorf("main.main breakpoint at line %d in %v, want 30", line, fn)
 			}
 			pcs, err := bi.LineToPCs("basic/main.go", first)
 			if err != nil || len(pcs) == 0 {
@@ -173,8 +175,8 @@ func TestBasicFunctionsAndLines(t *testing.T) {
 			if add.DeclLine != 13 || !strings.HasSuffix(add.DeclFile, "basic/main.go") {
 				t.Errorf("main.add declared at %s:%d, want basic/main.go:13", add.DeclFile, add.DeclLine)
 			}
-			if _, line, _ := bi.PCToLine(bi.FirstStmtAfterPrologue(add)); line != 14 {
-				t.Errorf("main.add first statement at line %d, want 14", line)
+			if _, line, _ := bi.PCToLine(bi.FirstPCAfterPrologue(add)); line != 13 {
+				t.Errorf("main.add breakpoint at line %d, want 13 (prologue_end, as Delve)", line)
 			}
 			scale, err := bi.LookupFunc("main.(*Point).Scale")
 			if err != nil || scale.DeclLine != 18 {
@@ -244,13 +246,37 @@ func TestPrologueFallback(t *testing.T) {
 				}
 				t.Fatal(err)
 			}
-			if end := bi.stackCheckEnd(fn.Entry, fn.End); end == fn.Entry {
+			end := bi.stackCheckEnd(fn.Entry-bi.Bias(), fn.End-bi.Bias()) + bi.Bias()
+			if end == fn.Entry {
 				t.Errorf("%s %s: no stack check recognised", f.Name(), name)
 			}
-			if a, b := bi.firstStmt(fn, true), bi.firstStmt(fn, false); a != b {
-				t.Errorf("%s %s: marker gives %#x, decoding gives %#x", f.Name(), name, a, b)
+			// Without prologue_end the stop is just past the stack check:
+			// the frame setup, before the marked instruction, on the same
+			// func line.
+			marked, fallback := bi.afterPrologue(fn, true), bi.afterPrologue(fn, false)
+			if fallback != end || fallback >= marked {
+				t.Errorf("%s %s: fallback %#x, stack check ends %#x, marker %#x", f.Name(), name, fallback, end, marked)
+			}
+			if _, a, _ := bi.PCToLine(marked); a != fn.DeclLine {
+				t.Errorf("%s %s: marker on line %d, want func line %d", f.Name(), name, a, fn.DeclLine)
+			}
+			if _, b, _ := bi.PCToLine(fallback); b != fn.DeclLine {
+				t.Errorf("%s %s: fallback on line %d, want func line %d", f.Name(), name, b, fn.DeclLine)
 			}
 		}
+	}
+	// main.add is a leaf without a stack check: with no marker, Delve's
+	// rule takes its first is_stmt row, the entry on the func line.
+	bi := openFixture(t, "basic", fixture.Flavour{})
+	add, err := bi.LookupFunc("main.add")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := bi.afterPrologue(add, false); got != add.Entry {
+		t.Errorf("main.add fallback %#x, want entry %#x", got, add.Entry)
+	}
+	if got := bi.afterPrologue(add, true); got != add.Entry+4 {
+		t.Errorf("main.add marker %#x, want %#x (after PUSHQ BP; MOVQ SP, BP)", got, add.Entry+4)
 	}
 }
 
@@ -358,8 +384,8 @@ func TestOlderToolchain(t *testing.T) {
 	if err != nil || add.DeclLine != 13 || !strings.HasSuffix(add.DeclFile, "basic/main.go") {
 		t.Fatalf("main.add = %+v, %v", add, err)
 	}
-	if _, line, _ := bi.PCToLine(bi.FirstStmtAfterPrologue(add)); line != 14 {
-		t.Errorf("main.add first statement on line %d, want 14", line)
+	if _, line, _ := bi.PCToLine(bi.FirstPCAfterPrologue(add)); line != 13 {
+		t.Errorf("main.add breakpoint on line %d, want 13 (prologue_end, as Delve)", line)
 	}
 	rt, err := bi.RuntimeLayout()
 	if err != nil {

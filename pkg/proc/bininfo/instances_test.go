@@ -147,7 +147,7 @@ func TestStmtPCs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(own) != 1 || own[0].PC != tw.FirstStmtAfterPrologue(half) || stmtLines(all) != "6 6 6" {
+	if len(own) != 1 || own[0].PC != tw.FirstPCAfterPrologue(half) || stmtLines(all) != "6 6 6" {
 		t.Fatalf("half: own %+v, with copies %+v", own, all)
 	}
 	callers := []string{}

@@ -165,17 +165,20 @@ func (bi *BinaryInfo) PCToLine(pc uint64) (file string, line int, fn *Function) 
 	return lt.files[row.file], int(row.line), fn
 }
 
-// FirstStmtAfterPrologue returns the run-time address where a breakpoint on
-// fn should go: the first statement of its body, past the stack-growth
-// check and frame setup. It uses the compiler's prologue_end marker and
-// falls back to recognising the stack check instructions.
-func (bi *BinaryInfo) FirstStmtAfterPrologue(fn *Function) uint64 {
-	return bi.firstStmt(fn, true)
+// FirstPCAfterPrologue returns the run-time address where a breakpoint on
+// fn, or a step into it, stops. Delve users expect Delve's stop, so this is
+// Delve's rule: the row the compiler marked prologue_end (the frame setup,
+// which in -N -l builds is on the func line); without that marker, the
+// instruction after a recognised stack-growth check; for a function with
+// neither, its first is_stmt row, so that `break fn` and `break file:line`
+// on that statement agree.
+func (bi *BinaryInfo) FirstPCAfterPrologue(fn *Function) uint64 {
+	return bi.afterPrologue(fn, true)
 }
 
-// firstStmt implements FirstStmtAfterPrologue; useMarker=false forces the
-// instruction-decoding fallback so tests can compare both paths.
-func (bi *BinaryInfo) firstStmt(fn *Function, useMarker bool) uint64 {
+// afterPrologue implements FirstPCAfterPrologue; useMarker=false ignores
+// prologue_end so tests can exercise the fallback on real functions.
+func (bi *BinaryInfo) afterPrologue(fn *Function, useMarker bool) uint64 {
 	if fn == nil || fn.CU == nil {
 		return 0
 	}
@@ -185,43 +188,34 @@ func (bi *BinaryInfo) firstStmt(fn *Function, useMarker bool) uint64 {
 	}
 	bias := bi.Bias()
 	lo, hi := fn.Entry-bias, fn.End-bias
-	after := uint64(0)
-	lt.rowsIn(lo, hi, func(r lineRow) bool {
-		if r.prologueEnd && useMarker {
-			after = r.addr
-			return false
-		}
-		return true
-	})
-	if after == 0 {
-		after = bi.stackCheckEnd(lo, hi)
-	}
-	first, ok := lt.rowAt(lo)
-	if !ok {
-		return after + bias
-	}
-	// The argument spills and frame setup after the prologue still carry the
-	// line of the func keyword; the user wants to stop on the first line of
-	// the body. Take the first statement at or after the prologue on a line
-	// other than the declaration's, if the function has one.
-	best, bestSet := uint64(0), false
-	lt.rowsIn(after, hi, func(r lineRow) bool {
-		if !r.isStmt {
+	if useMarker {
+		marked, found := uint64(0), false
+		lt.rowsIn(lo, hi, func(r lineRow) bool {
+			if r.prologueEnd {
+				marked, found = r.addr, true
+				return false
+			}
 			return true
+		})
+		if found {
+			return marked + bias
 		}
-		if !bestSet {
-			best, bestSet = r.addr, true
-		}
-		if r.file != first.file || r.line != first.line {
-			best = r.addr
+	}
+	if after := bi.stackCheckEnd(lo, hi); after != lo {
+		return after + bias
+	}
+	stmt, found := uint64(0), false
+	lt.rowsIn(lo, hi, func(r lineRow) bool {
+		if r.isStmt {
+			stmt, found = r.addr, true
 			return false
 		}
 		return true
 	})
-	if !bestSet {
-		return after + bias
+	if !found {
+		return fn.Entry
 	}
-	return best + bias
+	return stmt + bias
 }
 
 type sourceIndex struct {

@@ -161,12 +161,12 @@ func testGoroutines(t *testing.T, v version) {
 	if err != nil {
 		t.Fatalf("worker stack: %v\n%s", err, summary(frames))
 	}
-	want := "main.work main.go:9\nmain.main.func1 main.go:23\nmain.main.gowrap1 main.go:25\nruntime.goexit asm_amd64.s:" +
+	want := "main.work main.go:8\nmain.main.func1 main.go:23\nmain.main.gowrap1 main.go:25\nruntime.goexit asm_amd64.s:" +
 		fmt.Sprint(goexitLine(t, s, fl))
 	if got := summary(frames); got != want {
 		t.Errorf("worker stack:\n%s\nwant:\n%s", got, want)
 	}
-	if loc := goroutine.CurrentLoc(s.Bin, cur, &hit.Regs); loc.Func != "main.work" || loc.Line != 9 || loc.PC != hit.Regs.Rip {
+	if loc := goroutine.CurrentLoc(s.Bin, cur, &hit.Regs); loc.Func != "main.work" || loc.Line != 8 || loc.PC != hit.Regs.Rip {
 		t.Errorf("current location %v", loc)
 	}
 

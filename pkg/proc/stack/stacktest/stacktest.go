@@ -53,7 +53,7 @@ func (s *Session) BreakAt(fn string) uint64 {
 	if err != nil {
 		s.t.Fatalf("looking up %s: %v", fn, err)
 	}
-	addr := s.Bin.FirstStmtAfterPrologue(f)
+	addr := s.Bin.FirstPCAfterPrologue(f)
 	if addr == 0 {
 		s.t.Fatalf("no breakpoint address for %s", fn)
 	}
