@@ -50,6 +50,10 @@ func (p *Process) handle(tid int, ws unix.WaitStatus) event {
 		}
 		p.mu.Lock()
 		delete(p.threads, tid)
+		if p.reaped == nil {
+			p.reaped = map[int]bool{}
+		}
+		p.reaped[tid] = true
 		p.mu.Unlock()
 		return event{kind: evThreadGone, t: t}
 	}
@@ -62,6 +66,7 @@ func (p *Process) handle(tid int, ws unix.WaitStatus) event {
 		t = &Thread{p: p, tid: tid}
 		p.mu.Lock()
 		p.threads[tid] = t
+		delete(p.reaped, tid) // the kernel reused the id for a new thread
 		p.mu.Unlock()
 		t.stopped, t.inSignalStop = true, true
 		return event{kind: evOwnStop, t: t}
@@ -104,7 +109,7 @@ func (p *Process) addClonedThread(parent *Thread) {
 	tid := int(msg)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if _, ok := p.threads[tid]; !ok {
+	if _, ok := p.threads[tid]; !ok && !p.reaped[tid] {
 		p.threads[tid] = &Thread{p: p, tid: tid, expectedStops: 1}
 	}
 }

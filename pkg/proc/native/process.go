@@ -21,8 +21,13 @@ type Process struct {
 	// mu guards the fields below. The ptrace thread takes it for every change
 	// to the thread set so that RequestHalt (any goroutine) sees a
 	// consistent list and expectedStops never double-counts a SIGSTOP.
-	mu       sync.Mutex
-	threads  map[int]*Thread
+	mu      sync.Mutex
+	threads map[int]*Thread
+	// reaped holds threads whose exit was already collected. A parent's
+	// clone event can be reported after its child ran, exited and was
+	// reaped; without this the child would be added back as a thread that
+	// never stops, and stopping all threads would wait for it forever.
+	reaped   map[int]bool
 	exited   bool
 	detached bool
 	running  bool // a Continue is resuming or waiting
