@@ -37,8 +37,7 @@ var fatalThrowFuncs = []string{"runtime.throw", "runtime.fatal", "runtime.winthr
 // simply gets none: failing the launch for that would be worse.
 func (d *Debugger) installDefaultBreakpoints(t *proc.Target) {
 	if _, ok := d.bps[UnrecoveredPanicID]; !ok {
-		loc := location{kind: locFunc, fn: "runtime.fatalpanic"}
-		if pbp, err := loc.set(t); err == nil {
+		if pbp, loc, err := setAtEntry(t, "runtime.fatalpanic"); err == nil {
 			d.addDefault(loc, pbp, api.Breakpoint{
 				ID: UnrecoveredPanicID, Name: UnrecoveredPanicName,
 				Variables: []string{panicValueExpr},
@@ -47,9 +46,14 @@ func (d *Debugger) installDefaultBreakpoints(t *proc.Target) {
 	}
 	if _, ok := d.bps[FatalThrowID]; !ok {
 		var addrs []uint64
-		for _, fn := range fatalThrowFuncs {
-			if pcs, err := t.Symbols().FuncEntryStmts(fn); err == nil && len(pcs) > 0 {
-				addrs = append(addrs, pcs[0])
+		// Only the out-of-line copies, as in setAtEntry.
+		for _, name := range fatalThrowFuncs {
+			fn, err := t.Symbols().LookupFunc(name)
+			if err != nil {
+				continue
+			}
+			if pc, err := t.Symbols().FirstPCAfterPrologue(fn); err == nil {
+				addrs = append(addrs, pc)
 			}
 		}
 		if len(addrs) == 0 {
@@ -108,4 +112,21 @@ func (d *Debugger) curgExpr(t *proc.Target, goid int64, expr string) string {
 		return expr
 	}
 	return fmt.Sprintf("(*runtime.g)(%#x)%s", g.Addr, rest)
+}
+
+// setAtEntry sets a breakpoint at the out-of-line entry of a runtime
+// function, as Delve does for its default breakpoints; looking for inlined
+// copies too would read all of .debug_info at every launch.
+func setAtEntry(t *proc.Target, name string) (*proc.Breakpoint, location, error) {
+	fn, err := t.Symbols().LookupFunc(name)
+	if err != nil {
+		return nil, location{}, err
+	}
+	pc, err := t.Symbols().FirstPCAfterPrologue(fn)
+	if err != nil {
+		return nil, location{}, err
+	}
+	loc := location{kind: locAddr, addr: pc, addrs: []uint64{pc}}
+	pbp, err := loc.set(t)
+	return pbp, loc, err
 }
