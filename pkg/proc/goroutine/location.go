@@ -109,7 +109,11 @@ func Stacktrace(u *stack.Unwinder, mem MemoryReader, g *G, regs *arch.Registers,
 func StacktraceFP(u *stack.Unwinder, mem MemoryReader, g *G, regs *arch.Registers, loadFP func() (arch.FPRegisters, error), maxDepth int) ([]stack.Frame, error) {
 	opts := stack.Options{MaxDepth: maxDepth}
 	if regs != nil {
-		if g != nil && g.OnSystemStack && g.Sched.SP != 0 {
+		// A thread whose stack pointer is outside its goroutine's stack
+		// runs on g0 or gsignal (e.g. parking it: the status already says
+		// waiting, g.m is not yet cleared); its frames continue from g.sched.
+		offStack := g != nil && g.StackHi != 0 && (regs.Rsp < g.StackLo || regs.Rsp >= g.StackHi)
+		if g != nil && (g.OnSystemStack || offStack) && g.Sched.SP != 0 {
 			curg := g.Sched
 			opts.Curg = &curg
 		} else if g != nil && g.StackHi != 0 {

@@ -145,8 +145,8 @@ var switchers = map[string]bool{
 }
 
 // signalEntry names the functions the kernel enters a signal handler
-// through. The interrupted context is in the ucontext the kernel pushed,
-// which this unwinder does not decode, so the stack ends there.
+// through. runtime.sigtramp is unwound through the ucontext the kernel
+// pushed (see sigcontextRegs); elsewhere the stack ends there.
 var signalEntry = map[string]bool{
 	"runtime.sigtramp":             true,
 	"runtime.sigreturn__sigaction": true,

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -68,6 +69,10 @@ func (u *Unwinder) Unwind(mem MemoryReader, regs *op.DwarfRegisters, opts Option
 	}
 	cur := copyRegs(regs)
 	top, fromSched := true, opts.fromSched
+	// exact is set when the current PC is an interrupted instruction rather
+	// than a return address: the caller of runtime.asyncPreempt (injected by
+	// the preemption signal) or of runtime.sigpanic (a faulting instruction).
+	exact := false
 	curg := opts.Curg
 	var frames []Frame
 	for depth := 0; ; depth++ {
@@ -82,7 +87,7 @@ func (u *Unwinder) Unwind(mem MemoryReader, regs *op.DwarfRegisters, opts Option
 			return frames, nil
 		}
 		lookup := pc
-		if !top || fromSched {
+		if (!top || fromSched) && !exact {
 			// A return address follows the call; the call belongs to the
 			// line and the CFI row of the instruction before it.
 			lookup = pc - 1
@@ -101,6 +106,23 @@ func (u *Unwinder) Unwind(mem MemoryReader, regs *op.DwarfRegisters, opts Option
 			return frames, fmt.Errorf("%w: return address %#x is not in any function", ErrTruncated, pc)
 		}
 		name := baseName(fn.Name)
+
+		// A signal handler: the kernel pushed the interrupted registers in
+		// a ucontext right above sigtramp's return address, so the code the
+		// signal interrupted continues the stack, at its exact PC.
+		if name == "runtime.sigtramp" {
+			_, cfa, err := u.callerRegs(mem, cur, lookup)
+			u.appendFrames(&frames, fn, pc, lookup, depth == 0, cur, cfa)
+			if err != nil {
+				return frames, nil
+			}
+			interrupted, err := sigcontextRegs(mem, cfa)
+			if err != nil {
+				return frames, fmt.Errorf("%w: reading the signal context at %#x: %v", ErrTruncated, cfa, err)
+			}
+			cur, top, fromSched, exact, curg = interrupted, false, false, true, nil
+			continue
+		}
 
 		// Leaving the system stack: continue on the goroutine's stack from
 		// its saved context instead of following g0's CFI.
@@ -146,6 +168,7 @@ func (u *Unwinder) Unwind(mem MemoryReader, regs *op.DwarfRegisters, opts Option
 		}
 		cur = caller
 		top, fromSched = false, false
+		exact = name == "runtime.asyncPreempt" || name == "runtime.sigpanic"
 	}
 }
 
@@ -348,4 +371,26 @@ func errShort(err error) error {
 func le64(b []byte) uint64 {
 	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
 		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+// sigcontextRegs reads the registers a signal interrupted from the
+// ucontext at uc (Linux amd64: uc_flags, uc_link and a 24-byte stack_t,
+// then struct sigcontext: r8–r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp,
+// rip, eflags).
+func sigcontextRegs(mem MemoryReader, uc uint64) (*op.DwarfRegisters, error) {
+	const sigcontextOff, nregs = 40, 18
+	buf := make([]byte, nregs*8)
+	if n, err := mem.ReadMemory(buf, uc+sigcontextOff); err != nil || n != len(buf) {
+		if err == nil {
+			err = fmt.Errorf("short read of %d bytes", n)
+		}
+		return nil, err
+	}
+	r := func(i int) uint64 { return binary.LittleEndian.Uint64(buf[i*8:]) }
+	regs := arch.Registers{
+		R8: r(0), R9: r(1), R10: r(2), R11: r(3), R12: r(4), R13: r(5), R14: r(6), R15: r(7),
+		Rdi: r(8), Rsi: r(9), Rbp: r(10), Rbx: r(11), Rdx: r(12), Rax: r(13), Rcx: r(14),
+		Rsp: r(15), Rip: r(16), Eflags: r(17),
+	}
+	return op.NewDwarfRegistersFromArch(&regs), nil
 }
