@@ -65,6 +65,8 @@ func checkAttachable(pid int) error {
 		}
 		tracer, _ := strconv.Atoi(strings.TrimSpace(v))
 		if tracer != 0 {
+			// TracerPid names the tracing thread; users know the process.
+			tracer = threadGroupOf(tracer)
 			return fmt.Errorf("process %d is already being traced by process %d (%s)", pid, tracer, processName(tracer))
 		}
 	}
@@ -84,4 +86,21 @@ func processName(pid int) string {
 		return "unknown"
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// threadGroupOf returns the process (thread group) a thread belongs to, or
+// tid itself when /proc cannot tell.
+func threadGroupOf(tid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
+	if err != nil {
+		return tid
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
+			if tgid, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+				return tgid
+			}
+		}
+	}
+	return tid
 }
