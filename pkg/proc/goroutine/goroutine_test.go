@@ -74,7 +74,9 @@ func testGoroutines(t *testing.T, v version) {
 	var hit stacktest.Hit
 	var gs []*goroutine.G
 	for i := 0; ; i++ {
-		if i == 100 {
+		// 400 hits in all: under load main can take a while to reach
+		// wg.Wait, but it must before the workers are nearly done.
+		if i == 390 {
 			t.Fatalf("main never parked in wg.Wait")
 		}
 		hit = s.ContinueN(1)
@@ -82,7 +84,9 @@ func testGoroutines(t *testing.T, v version) {
 		if gs, err = goroutine.List(s.Bin, s.Proc); err != nil {
 			t.Fatalf("List: %v", err)
 		}
-		if g1 := byID(gs, 1); g1 != nil && g1.Status == goroutine.StatusWaiting {
+		// Parked for good: waiting, and its thread has let go of it (while
+		// parking, the status changes before g.m is cleared).
+		if g1 := byID(gs, 1); g1 != nil && g1.Status == goroutine.StatusWaiting && g1.ThreadID == 0 {
 			break
 		}
 	}
