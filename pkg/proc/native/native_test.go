@@ -492,7 +492,24 @@ func TestDetachPassesPendingSignal(t *testing.T) {
 			// The ptrace thread that forked the program is gone or idle, so
 			// the process is now an ordinary child of this test process.
 			var ws syscall.WaitStatus
-			if _, err := syscall.Wait4(p.Pid(), &ws, 0, nil); err != nil {
+			_, err = syscall.Wait4(p.Pid(), &ws, 0, nil)
+			if err == syscall.ECHILD {
+				// The forking thread has exited and the kernel reparented the
+				// program to another thread of this test process, whose
+				// wait may have collected it first: then the status is
+				// gone, but the program must be gone too.
+				for i := 0; ; i++ {
+					if _, err := os.Stat(fmt.Sprintf("/proc/%d", p.Pid())); err != nil {
+						t.Logf("exit status collected by another thread; the program is gone")
+						return
+					}
+					if i == 500 {
+						t.Fatalf("program %d still exists after Detach passed SIGTERM on", p.Pid())
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+			if err != nil {
 				t.Fatal(err)
 			}
 			if !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
