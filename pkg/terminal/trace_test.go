@@ -37,27 +37,7 @@ func runREPL(t *testing.T, name, script string) (string, string) {
 	// The terminal caches its working directory under $PWD: a REPL run on
 	// another fixture must not see the previous one's.
 	t.Setenv("PWD", filepath.Join(fixture.Dir(), name))
-	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer devnull.Close()
-	d, err := debugger.New(debugger.Config{Path: bin, Stdout: devnull, Stderr: devnull})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := rpc2.NewServer(rpc2.Config{Stderr: io.Discard}, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	serverEnd, clientEnd := net.Pipe()
-	go srv.ServeConn(serverEnd)
-	c, err := rpc2.NewClientFromConn(clientEnd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := startSession(t, bin)
 	var out, errOut strings.Builder
 	term := terminal.New(terminal.NewRPCClient(c), terminal.Config{
 		Stdin: strings.NewReader(script), Stdout: &out, Stderr: &errOut, HistoryFile: "-"})
@@ -65,6 +45,38 @@ func runREPL(t *testing.T, name, script string) (string, string) {
 		t.Fatal(err)
 	}
 	return out.String(), errOut.String()
+}
+
+// startSession launches bin under an in-process debugger and JSON-RPC
+// server, joined to the returned client by a pipe as in `tinydbg exec`;
+// the program's own output is discarded. Everything stops at cleanup.
+func startSession(tb testing.TB, bin string) *rpc2.Client {
+	tb.Helper()
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { devnull.Close() })
+	d, err := debugger.New(debugger.Config{Path: bin, Stdout: devnull, Stderr: devnull})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv, err := rpc2.NewServer(rpc2.Config{Stderr: io.Discard}, d)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	serverEnd, clientEnd := net.Pipe()
+	go srv.ServeConn(serverEnd)
+	c, err := rpc2.NewClientFromConn(clientEnd)
+	if err != nil {
+		srv.Stop()
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		c.Close()
+		srv.Stop()
+	})
+	return c
 }
 
 var hexRE = regexp.MustCompile(`0x[0-9a-f]+`)
