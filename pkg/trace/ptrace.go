@@ -264,7 +264,7 @@ func (pt *ptraceTracer) event(kind Kind, fn *tracedFunc, th *hitThread, now time
 			ev.Values = pt.values(fn, fn.args, fn.argLocs, th)
 		case tail:
 			for _, p := range fn.results {
-				ev.Values = append(ev.Values, Value{Name: p.Name, Type: typeName(p.Type),
+				ev.Values = append(ev.Values, Value{Name: p.Name, Type: value.TypeName(p.Type),
 					Value: "(unreadable returned by a tail call, whose callee computes the results)"})
 			}
 		default:
@@ -286,13 +286,13 @@ func (pt *ptraceTracer) values(fn *tracedFunc, params []probe.Param, locs []prob
 	if fn.err != nil {
 		return []Value{{Name: "?", Value: fmt.Sprintf("(unreadable %v)", fn.err)}}
 	}
-	mem := &regMemory{mem: th.mem, fp: th.fp}
+	mem := newRegMemory(th.mem, th.fp)
 	l := pt.loader
 	l.Mem = mem
 	out := make([]Value, 0, len(params))
 	for i := range params {
 		p := &params[i]
-		v := Value{Name: p.Name, Type: typeName(p.Type)}
+		v := Value{Name: p.Name, Type: value.TypeName(p.Type)}
 		addr, err := mem.place(locs[i], p.Type.Size(), th.regs, th.regs.SP()+8)
 		if err != nil {
 			v.Value = fmt.Sprintf("(unreadable %v)", err)
@@ -302,24 +302,6 @@ func (pt *ptraceTracer) values(fn *tracedFunc, params []probe.Param, locs []prob
 		out = append(out, v)
 	}
 	return out
-}
-
-// formatVar prints a loaded value as Delve's trace does.
-func formatVar(v *value.Variable) string {
-	if v.Unreadable != nil {
-		return fmt.Sprintf("(unreadable %v)", v.Unreadable)
-	}
-	return value.Format(v)
-}
-
-func typeName(t godwarf.Type) string {
-	if t == nil {
-		return ""
-	}
-	if n := t.Common().Name; n != "" {
-		return n
-	}
-	return t.String()
 }
 
 // stack unwinds up to depth frames from a probe.

@@ -86,7 +86,7 @@ func collect(tr *Tracer) <-chan []Event {
 func describe(ev Event) string {
 	var parts []string
 	for _, v := range ev.Values {
-		parts = append(parts, v.String())
+		parts = append(parts, text(v))
 	}
 	s := fmt.Sprintf("%s %s(%s)", ev.Kind, strings.TrimPrefix(ev.Func.Name, "main."), strings.Join(parts, ", "))
 	if ev.Err != nil {
