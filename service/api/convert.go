@@ -50,6 +50,14 @@ func FormatVarMultiline(v *value.Variable) string {
 	return out.MultilineString("", "")
 }
 
+// DefaultLoadConfig is value.DefaultLoadConfig on the wire: what Delve
+// loads when a client gives no configuration.
+var DefaultLoadConfig = LoadConfig{
+	FollowPointers: value.DefaultLoadConfig.FollowPointers, MaxVariableRecurse: value.DefaultLoadConfig.MaxVariableRecurse,
+	MaxStringLen: value.DefaultLoadConfig.MaxStringLen, MaxArrayValues: value.DefaultLoadConfig.MaxArrayValues,
+	MaxStructFields: value.DefaultLoadConfig.MaxStructFields,
+}
+
 // LoadConfigToValue converts a wire load configuration for the loader.
 func LoadConfigToValue(c LoadConfig) value.LoadConfig {
 	return value.LoadConfig{

@@ -12,7 +12,7 @@ import (
 
 // chanLoadConfig is how much of a channel's hchan is loaded, whatever the
 // caller's configuration: Delve always shows the whole struct in print.
-var chanLoadConfig = LoadConfig{FollowPointers: true, MaxVariableRecurse: 1, MaxStringLen: 64, MaxArrayValues: 64, MaxStructFields: -1}
+var chanLoadConfig = DefaultLoadConfig
 
 // loadChan loads a channel's hchan: its fields are the children, so that
 // print shows the struct as Delve does, and the first two, qcount and
