@@ -1,7 +1,8 @@
 // Package value turns bytes of a target's memory plus a DWARF type into a
-// tree of values, and formats that tree exactly as Delve does. Every UI and
-// every trace backend (ptrace, eBPF buffers) goes through this one loader
-// so that the text users read cannot drift between them.
+// tree of values; bytes held in registers or computed are read through the
+// one Overlay. Every UI and every trace backend (ptrace, eBPF buffers) goes
+// through this one loader, and renders through service/api (ConvertVar and
+// its printer), so that the text users read cannot drift between them.
 package value
 
 import (
