@@ -52,10 +52,17 @@ func FormatVarMultiline(v *value.Variable) string {
 
 // DefaultLoadConfig is value.DefaultLoadConfig on the wire: what Delve
 // loads when a client gives no configuration.
-var DefaultLoadConfig = LoadConfig{
-	FollowPointers: value.DefaultLoadConfig.FollowPointers, MaxVariableRecurse: value.DefaultLoadConfig.MaxVariableRecurse,
-	MaxStringLen: value.DefaultLoadConfig.MaxStringLen, MaxArrayValues: value.DefaultLoadConfig.MaxArrayValues,
-	MaxStructFields: value.DefaultLoadConfig.MaxStructFields,
+var DefaultLoadConfig = loadConfigFromValue(value.DefaultLoadConfig)
+
+// ShortLoadConfig is value.ShortLoadConfig on the wire: what one-line
+// listings (locals, args) load.
+var ShortLoadConfig = loadConfigFromValue(value.ShortLoadConfig)
+
+func loadConfigFromValue(c value.LoadConfig) LoadConfig {
+	return LoadConfig{
+		FollowPointers: c.FollowPointers, MaxVariableRecurse: c.MaxVariableRecurse,
+		MaxStringLen: c.MaxStringLen, MaxArrayValues: c.MaxArrayValues, MaxStructFields: c.MaxStructFields,
+	}
 }
 
 // LoadConfigToValue converts a wire load configuration for the loader.

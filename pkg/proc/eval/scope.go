@@ -157,10 +157,6 @@ func hiddenName(name string) bool {
 		strings.HasPrefix(name, "#yield") || strings.HasPrefix(name, "&#yield")
 }
 
-// ShortLoadConfig is what Delve's locals and args commands load: strings,
-// three struct fields, no array elements, no pointers followed.
-var ShortLoadConfig = value.LoadConfig{MaxStringLen: 64, MaxStructFields: 3}
-
 // ScopeVar is one variable of a frame with its role.
 type ScopeVar struct {
 	Var      *value.Variable

@@ -38,6 +38,10 @@ var DefaultLoadConfig = LoadConfig{
 	MaxStructFields:    -1,
 }
 
+// ShortLoadConfig is what Delve's locals and args commands load: strings,
+// three struct fields, no array elements, no pointers followed.
+var ShortLoadConfig = LoadConfig{MaxStringLen: 64, MaxStructFields: 3}
+
 // Hard limits that hold whatever the configuration asks for: a value read
 // from a corrupt or hostile process must never exhaust memory or time.
 const (
