@@ -223,4 +223,11 @@ func TestAttachErrors(t *testing.T) {
 	if !errors.Is(err, ErrAlreadyTraced) {
 		t.Fatal("error does not wrap ErrAlreadyTraced")
 	}
+	var traced *AlreadyTracedError
+	if !errors.As(err, &traced) || traced.Pid != p.Pid() || traced.Tracer != os.Getpid() {
+		t.Fatalf("Attach(traced) = %#v, want an *AlreadyTracedError{Pid: %d, Tracer: %d}", err, p.Pid(), os.Getpid())
+	}
+	if err := CheckAttachable(os.Getpid()); !errors.Is(err, ErrAttachSelf) || err.Error() != fmt.Sprintf("attach %d: cannot attach to the debugger itself", os.Getpid()) {
+		t.Fatalf("CheckAttachable(self) = %v", err)
+	}
 }

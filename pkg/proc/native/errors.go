@@ -47,3 +47,20 @@ type ThreadExitedError struct {
 }
 
 func (e *ThreadExitedError) Error() string { return fmt.Sprintf("thread %d exited", e.Tid) }
+
+// ErrAttachSelf is wrapped by Attach when pid is the debugger itself.
+var ErrAttachSelf = errors.New("cannot attach to the debugger itself")
+
+// AlreadyTracedError is returned by Attach when another tracer (a debugger,
+// strace) holds the process; errors.Is(err, ErrAlreadyTraced) holds.
+type AlreadyTracedError struct {
+	Pid    int
+	Tracer int // the tracing process, not its thread
+}
+
+func (e *AlreadyTracedError) Error() string {
+	return fmt.Sprintf("attach %d: %v by %d", e.Pid, ErrAlreadyTraced, e.Tracer)
+}
+
+// Is makes errors.Is(err, ErrAlreadyTraced) true for an *AlreadyTracedError.
+func (e *AlreadyTracedError) Is(target error) bool { return target == ErrAlreadyTraced }
