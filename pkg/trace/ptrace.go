@@ -44,7 +44,7 @@ type openCall struct {
 // is built.
 type ptraceTracer struct {
 	tg     *proc.Target
-	np     *native.Process
+	np     prober
 	bi     *bininfo.BinaryInfo
 	types  *godwarf.Types
 	loader value.Loader
@@ -59,6 +59,12 @@ type ptraceTracer struct {
 	events uint64
 }
 
+// prober is what the tracer needs of the ptrace backend: its non-stop
+// probe mode. The native backend's process provides it.
+type prober interface {
+	RunProbes(probes []native.Probe, handler native.ProbeHandler) (native.StopEvent, error)
+}
+
 // maxInstLen is the longest amd64 instruction: the bytes a probe displaces
 // are within it.
 const maxInstLen = 15
@@ -67,7 +73,7 @@ const maxInstLen = 15
 // tg. The original code under every probe is read before the first int3
 // is written, so no probe's bytes ever include another's breakpoint.
 func newPtraceTracer(tg *proc.Target, bi *bininfo.BinaryInfo, types *godwarf.Types, funcs []*bininfo.Function, depth int, needs Needs) (*ptraceTracer, error) {
-	np, ok := tg.Process().(interface{ NativeProcess() *native.Process })
+	np, ok := tg.Process().(prober)
 	if !ok {
 		return nil, errors.New("ptrace tracing needs the native backend")
 	}
@@ -76,7 +82,7 @@ func newPtraceTracer(tg *proc.Target, bi *bininfo.BinaryInfo, types *godwarf.Typ
 		return nil, err
 	}
 	pt := &ptraceTracer{
-		tg: tg, np: np.NativeProcess(), bi: bi, types: types, needs: needs,
+		tg: tg, np: np, bi: bi, types: types, needs: needs,
 		cfg:   loadConfig(depth),
 		unw:   stack.New(bi),
 		gids:  gids,

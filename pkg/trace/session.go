@@ -11,6 +11,7 @@ import (
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/native"
 )
 
 // Options describe one trace: what to run or attach to, which functions,
@@ -181,9 +182,9 @@ func Run(ctx context.Context, opts Options, sink Sink) (sum Summary, err error) 
 // start launches or attaches the target, stopped.
 func start(opts Options) (*proc.Target, error) {
 	if opts.Pid != 0 {
-		return proc.Attach(opts.Pid)
+		return proc.Attach(native.Backend{}, opts.Pid)
 	}
-	return proc.Launch(opts.Exec, opts.Args, proc.LaunchConfig{
+	return proc.Launch(native.Backend{}, opts.Exec, opts.Args, proc.LaunchConfig{
 		Dir: opts.Dir, Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr,
 	})
 }

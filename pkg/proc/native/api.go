@@ -52,8 +52,3 @@ type StopEvent struct {
 	ExitCode int
 	Signal   int
 }
-
-// NativeProcess returns p itself. pkg/proc's backend adapter embeds
-// *Process, so this promoted method lets a caller that holds only the
-// adapter as an interface reach the native-only API (RunProbes).
-func (p *Process) NativeProcess() *Process { return p }
