@@ -1,7 +1,8 @@
 // Package native controls a Linux process with ptrace. Every ptrace call runs
 // on one locked OS thread, because the kernel ties a tracee to the thread that
 // attached to it. The package knows threads, memory, registers and signals;
-// breakpoints, stepping policy and goroutines belong to pkg/proc.
+// breakpoints, stepping policy and goroutines belong to pkg/proc, which
+// receives this backend as a proc.Backend (Backend) from its caller.
 package native
 
 import "os"
