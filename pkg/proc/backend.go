@@ -62,7 +62,7 @@ type FPThread interface {
 // StopKind says why a backend's Continue returned.
 type StopKind int
 
-// Backend stop kinds, mirroring native.StopKind.
+// Backend stop kinds.
 const (
 	StopKindTrap   StopKind = iota // threads stopped with SIGTRAP
 	StopKindHalt                   // RequestHalt interrupted the program

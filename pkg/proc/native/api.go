@@ -1,7 +1,8 @@
 // Package native controls a Linux process with ptrace. Every ptrace call runs
 // on one locked OS thread, because the kernel ties a tracee to the thread that
 // attached to it. The package knows threads, memory, registers and signals;
-// breakpoints, stepping policy and goroutines belong to pkg/proc.
+// breakpoints, stepping policy and goroutines belong to pkg/proc, which
+// receives this backend as a proc.Backend (Backend) from its caller.
 package native
 
 import "os"
@@ -52,8 +53,3 @@ type StopEvent struct {
 	ExitCode int
 	Signal   int
 }
-
-// NativeProcess returns p itself. pkg/proc's backend adapter embeds
-// *Process, so this promoted method lets a caller that holds only the
-// adapter as an interface reach the native-only API (RunProbes).
-func (p *Process) NativeProcess() *Process { return p }
