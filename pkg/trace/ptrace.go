@@ -185,17 +185,14 @@ func (pt *ptraceTracer) run(ctx context.Context, sink Sink) (ptraceResult, error
 			return ptraceResult{interrupted: true}, nil
 		}
 		ev, err := pt.np.RunProbes(pt.probes, handler)
-		if errors.Is(err, native.ErrProcessExited) {
-			return ptraceResult{}, fmt.Errorf("%w: %v", proc.ErrProcessExited, err)
-		}
 		if err != nil {
 			return ptraceResult{}, err
 		}
 		var st proc.Stop
 		switch ev.Kind {
-		case native.StopExited:
+		case proc.StopKindExited:
 			st = proc.Stop{Reason: proc.StopExited, ExitCode: ev.ExitCode}
-		case native.StopKilled:
+		case proc.StopKindKilled:
 			st = proc.Stop{Reason: proc.StopKilled, Signal: ev.Signal}
 		default:
 			continue // a halt: the loop checks ctx
