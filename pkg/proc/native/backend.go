@@ -69,13 +69,10 @@ func (th coreThread) SetPC(pc uint64) error { return coreErr(th.Thread.SetPC(pc)
 func (th coreThread) StepInstruction() error { return coreErr(th.Thread.StepInstruction()) }
 
 func coreErr(err error) error {
-	var pe *ProcessExitedError
 	var te *ThreadExitedError
 	switch {
 	case err == nil:
 		return nil
-	case errors.As(err, &pe):
-		return &proc.ProcessExitedError{ExitCode: pe.ExitCode, Signal: pe.Signal}
 	case errors.As(err, &te):
 		return fmt.Errorf("%w: %v", proc.ErrThreadExited, err)
 	}
@@ -87,19 +84,7 @@ func (p coreProcess) Continue() (proc.StopEvent, error) {
 	if err != nil {
 		return proc.StopEvent{}, err
 	}
-	out := proc.StopEvent{ExitCode: ev.ExitCode, Signal: ev.Signal}
-	switch ev.Kind {
-	case StopTrap:
-		out.Kind = proc.StopKindTrap
-	case StopHalt:
-		out.Kind = proc.StopKindHalt
-	case StopExited:
-		out.Kind = proc.StopKindExited
-	case StopKilled:
-		out.Kind = proc.StopKindKilled
-	default:
-		return proc.StopEvent{}, fmt.Errorf("unknown stop kind %v", ev.Kind)
-	}
+	out := proc.StopEvent{Kind: ev.Kind, ExitCode: ev.ExitCode, Signal: ev.Signal}
 	for _, th := range ev.Trapped {
 		out.Trapped = append(out.Trapped, coreThread{th})
 	}

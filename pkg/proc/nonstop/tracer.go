@@ -6,7 +6,6 @@ package nonstop
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -199,17 +198,14 @@ func (pt *Tracer) Run(ctx context.Context, emit func(*event.Event) error) (Resul
 			return Result{Interrupted: true}, nil
 		}
 		ev, err := pt.np.RunProbes(pt.probes, handler)
-		if errors.Is(err, native.ErrProcessExited) {
-			return Result{}, fmt.Errorf("%w: %v", proc.ErrProcessExited, err)
-		}
 		if err != nil {
 			return Result{}, err
 		}
 		var st proc.Stop
 		switch ev.Kind {
-		case native.StopExited:
+		case proc.StopKindExited:
 			st = proc.Stop{Reason: proc.StopExited, ExitCode: ev.ExitCode}
-		case native.StopKilled:
+		case proc.StopKindKilled:
 			st = proc.Stop{Reason: proc.StopKilled, Signal: ev.Signal}
 		default:
 			continue // a halt: the loop checks ctx
