@@ -7,12 +7,12 @@ import (
 	"github.com/tinydbg/tinydbg/service/rpc2"
 )
 
-// newClient negotiates API v2 on conn and wraps the client for the terminal.
+// newClient negotiates API v2 on conn; the rpc2 client is the terminal's client.
 func newClient(conn net.Conn) (terminal.Client, error) {
 	c, err := rpc2.NewClientFromConn(conn)
 	if err != nil {
 		conn.Close()
 		return nil, err
 	}
-	return terminal.NewRPCClient(c), nil
+	return c, nil
 }

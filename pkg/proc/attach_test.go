@@ -16,6 +16,7 @@ import (
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/internal/testenv"
 	"github.com/tinydbg/tinydbg/pkg/proc"
+	"github.com/tinydbg/tinydbg/pkg/proc/native"
 )
 
 // startSleeper runs the sleeper fixture untraced and returns its pid.
@@ -57,7 +58,7 @@ func readMem(t *testing.T, pid int, addr uint64, n int) []byte {
 func TestDetachRestoresText(t *testing.T) {
 	path, cmd := startSleeper(t)
 	pid := cmd.Process.Pid
-	tg, err := proc.Attach(pid)
+	tg, err := proc.Attach(native.Backend{}, pid)
 	if err != nil {
 		t.Fatalf("attach: %v", err)
 	}

@@ -59,16 +59,32 @@ type FPThread interface {
 	FPRegisters() (arch.FPRegisters, error)
 }
 
-// StopKind says why a backend's Continue returned.
+// StopKind says why a backend's Continue returned. Backends report their
+// stops in these terms, so the core converts none.
 type StopKind int
 
-// Backend stop kinds, mirroring native.StopKind.
+// Backend stop kinds.
 const (
 	StopKindTrap   StopKind = iota // threads stopped with SIGTRAP
 	StopKindHalt                   // RequestHalt interrupted the program
 	StopKindExited                 // the process exited normally
 	StopKindKilled                 // the process died from a signal
 )
+
+// String names the stop kind for messages and test failures.
+func (k StopKind) String() string {
+	switch k {
+	case StopKindTrap:
+		return "trap"
+	case StopKindHalt:
+		return "halt"
+	case StopKindExited:
+		return "exited"
+	case StopKindKilled:
+		return "killed"
+	}
+	return "StopKind(?)"
+}
 
 // StopEvent is the backend's account of one stop.
 type StopEvent struct {
@@ -164,15 +180,16 @@ type Runtime interface {
 // single step) during which the whole process ended. The core turns it
 // into a StopExited or StopKilled stop.
 type ProcessExitedError struct {
+	Pid      int
 	ExitCode int // valid when Signal == 0
 	Signal   int // nonzero when a signal killed the process
 }
 
 func (e *ProcessExitedError) Error() string {
 	if e.Signal != 0 {
-		return fmt.Sprintf("process killed by signal %d", e.Signal)
+		return fmt.Sprintf("process %d was killed by signal %d", e.Pid, e.Signal)
 	}
-	return fmt.Sprintf("process exited with status %d", e.ExitCode)
+	return fmt.Sprintf("process %d exited with status %d", e.Pid, e.ExitCode)
 }
 
 // Is makes errors.Is(err, ErrProcessExited) hold.

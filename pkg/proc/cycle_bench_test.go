@@ -6,6 +6,7 @@ import (
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/internal/testenv"
 	"github.com/tinydbg/tinydbg/pkg/proc"
+	"github.com/tinydbg/tinydbg/pkg/proc/native"
 )
 
 // BenchmarkContinueCycle measures one breakpoint hit → continue round trip
@@ -13,7 +14,7 @@ import (
 func BenchmarkContinueCycle(b *testing.B) {
 	testenv.RequirePtrace(b)
 	bin := fixture.Build(b, "hotloop", fixture.Flavour{})
-	t, err := proc.Launch(bin, nil, proc.LaunchConfig{Env: []string{"HOTLOOP_N=1000000"}})
+	t, err := proc.Launch(native.Backend{}, bin, nil, proc.LaunchConfig{Env: []string{"HOTLOOP_N=1000000"}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/goroutine"
+	"github.com/tinydbg/tinydbg/pkg/proc/native"
 )
 
 // waiterGoroutine returns the id of the goroutine started in main.waiter.
@@ -136,7 +137,7 @@ func TestRestart(t *testing.T) {
 
 func TestRestartAttached(t *testing.T) {
 	_, cmd := startSleeper(t)
-	tg, err := proc.Attach(cmd.Process.Pid)
+	tg, err := proc.Attach(native.Backend{}, cmd.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/internal/testenv"
 	"github.com/tinydbg/tinydbg/pkg/proc"
+	"github.com/tinydbg/tinydbg/pkg/proc/native"
 )
 
 // launch builds and starts a fixture, killing it when the test ends.
@@ -15,7 +16,7 @@ func launch(t *testing.T, name string, fl fixture.Flavour, args ...string) *proc
 	t.Helper()
 	testenv.RequirePtrace(t)
 	path := fixture.Build(t, name, fl)
-	tg, err := proc.Launch(path, args, proc.LaunchConfig{})
+	tg, err := proc.Launch(native.Backend{}, path, args, proc.LaunchConfig{})
 	if err != nil {
 		t.Fatalf("launch %s: %v", name, err)
 	}

@@ -47,7 +47,7 @@ func (t *Target) Restart() error {
 	}
 	_ = t.close()
 	spec := t.launched
-	nt, err := Launch(spec.path, spec.args, spec.cfg)
+	nt, err := Launch(spec.backend, spec.path, spec.args, spec.cfg)
 	if err != nil {
 		return fmt.Errorf("restart: %w", err)
 	}

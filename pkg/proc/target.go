@@ -90,9 +90,10 @@ type Target struct {
 
 // launchSpec is what Launch was called with.
 type launchSpec struct {
-	path string
-	args []string
-	cfg  LaunchConfig
+	backend Backend
+	path    string
+	args    []string
+	cfg     LaunchConfig
 }
 
 // NewTarget wraps a stopped process. The load bias is computed from AT_ENTRY

@@ -20,7 +20,7 @@ func BenchmarkREPLContinue(b *testing.B) {
 	c := startSession(b, bin)
 	var errOut strings.Builder
 	script := "break main.hot\ncontinue\n" + strings.Repeat("continue\n", b.N)
-	term := terminal.New(terminal.NewRPCClient(c), terminal.Config{
+	term := terminal.New(c, terminal.Config{
 		Stdin: strings.NewReader(script), Stdout: io.Discard, Stderr: &errOut, HistoryFile: "-"})
 	b.ResetTimer()
 	if _, err := term.Run(); err != nil {

@@ -2,89 +2,90 @@ package terminal
 
 import (
 	"github.com/tinydbg/tinydbg/service/api"
+	"github.com/tinydbg/tinydbg/service/rpc2"
 )
 
-// Client is the part of a debugger service client the terminal uses. The
-// method set mirrors Delve's service.Client, so service/rpc2's client
-// satisfies it whether the server runs in-process (over a pipe) or remotely.
+// Client is what the terminal needs of a debugger service. service/rpc2's
+// client satisfies it as it is, whether the server runs in-process (over a
+// pipe) or remotely; the parts below follow the command groups using them.
 type Client interface {
-	// ProcessPid is the target's process id.
-	ProcessPid() int
-	// Detach ends the session, killing the target if kill is set.
-	Detach(kill bool) error
-	// Restart starts the target again from the beginning.
-	Restart(rebuild bool) ([]api.DiscardedBreakpoint, error)
-	// GetState returns the current debugger state.
-	GetState() (*api.DebuggerState, error)
-	// Continue resumes the target; the channel yields every stop.
-	Continue() <-chan *api.DebuggerState
-	// Next steps over to the next source line.
-	Next() (*api.DebuggerState, error)
-	// Step steps into calls.
-	Step() (*api.DebuggerState, error)
-	// StepOut runs until the current function returns.
-	StepOut() (*api.DebuggerState, error)
-	// StepInstruction executes one machine instruction.
-	StepInstruction(skipCalls bool) (*api.DebuggerState, error)
-	// SwitchThread selects a thread.
-	SwitchThread(threadID int) (*api.DebuggerState, error)
-	// SwitchGoroutine selects a goroutine.
-	SwitchGoroutine(goroutineID int64) (*api.DebuggerState, error)
-	// Halt stops a running target.
-	Halt() (*api.DebuggerState, error)
-	// GetBreakpoint returns one breakpoint by id.
-	GetBreakpoint(id int) (*api.Breakpoint, error)
-	// GetBreakpointByName returns one breakpoint by name.
-	GetBreakpointByName(name string) (*api.Breakpoint, error)
-	// CreateBreakpoint sets a breakpoint.
-	CreateBreakpoint(*api.Breakpoint) (*api.Breakpoint, error)
-	// ListBreakpoints lists breakpoints; all includes internal ones.
-	ListBreakpoints(all bool) ([]*api.Breakpoint, error)
-	// ClearBreakpoint deletes a breakpoint.
-	ClearBreakpoint(id int) (*api.Breakpoint, error)
-	// ClearBreakpointByName deletes a named breakpoint.
-	ClearBreakpointByName(name string) (*api.Breakpoint, error)
-	// AmendBreakpoint changes a breakpoint's attributes.
-	AmendBreakpoint(*api.Breakpoint) error
-	// CancelNext abandons an interrupted next/step.
-	CancelNext() error
-	// ListThreads lists the target's threads.
-	ListThreads() ([]*api.Thread, error)
-	// ListPackageVariables lists package variables matching filter.
-	ListPackageVariables(filter string, cfg api.LoadConfig) ([]api.Variable, error)
-	// EvalVariable evaluates an expression.
-	EvalVariable(scope api.EvalScope, expr string, cfg api.LoadConfig) (*api.Variable, error)
-	// SetVariable assigns value to the variable named symbol.
-	SetVariable(scope api.EvalScope, symbol, value string) error
-	// ListSources lists source files matching filter.
-	ListSources(filter string) ([]string, error)
-	// ListFunctions lists functions matching filter.
-	ListFunctions(filter string, traceFollow int) ([]string, error)
-	// ListTypes lists types matching filter.
-	ListTypes(filter string) ([]string, error)
-	// ListLocalVariables lists the locals of a scope.
-	ListLocalVariables(scope api.EvalScope, cfg api.LoadConfig) ([]api.Variable, error)
-	// ListFunctionArgs lists the arguments of a scope.
-	ListFunctionArgs(scope api.EvalScope, cfg api.LoadConfig) ([]api.Variable, error)
-	// ListScopeRegisters lists the registers of a scope.
-	ListScopeRegisters(scope api.EvalScope, includeFp bool) (api.Registers, error)
-	// ListGoroutinesWithFilter lists goroutines, filtered and grouped by the server.
-	ListGoroutinesWithFilter(start, count int, filters []api.ListGoroutinesFilter, group *api.GoroutineGroupingOptions, scope *api.EvalScope) ([]*api.Goroutine, []api.GoroutineGroup, int, bool, error)
-	// Stacktrace returns the frames of a goroutine.
-	Stacktrace(goroutineID int64, depth, skip int, opts api.StacktraceOptions, cfg *api.LoadConfig) ([]api.Stackframe, error)
-	// FindLocation resolves a location expression.
-	FindLocation(scope api.EvalScope, loc string, findInstruction bool, substitutePathRules [][2]string) ([]api.Location, string, error)
-	// DisassembleRange disassembles [startPC, endPC).
-	DisassembleRange(scope api.EvalScope, startPC, endPC uint64, flavour api.AssemblyFlavour) (api.AsmInstructions, error)
-	// DisassemblePC disassembles the function containing pc.
-	DisassemblePC(scope api.EvalScope, pc uint64, flavour api.AssemblyFlavour) (api.AsmInstructions, error)
-	// ExamineMemory reads target memory.
-	ExamineMemory(address uint64, length int) ([]byte, bool, error)
-	// IsMulticlient reports whether the server accepts several clients.
-	IsMulticlient() bool
-	// Disconnect leaves the server running, resuming the target if cont.
-	Disconnect(cont bool) error
+	sessionClient
+	runClient
+	breakClient
+	dataClient
+	stackClient
+	sourceClient
 }
 
-// Static check that the rpc2 adapter implements the interface.
-var _ Client = (*rpcClient)(nil)
+// sessionClient serves the session itself: restart, exit and the final quit.
+type sessionClient interface {
+	ProcessPid() (int, error)
+	IsMulticlient() (bool, error)
+	Restart(resetArgs bool, newArgs []string) ([]api.DiscardedBreakpoint, error)
+	// Detach ends the session, killing the target if kill is set.
+	Detach(kill bool) error
+	// Close leaves the server and its target as they are.
+	Close() error
+	// SetReturnValuesLoadConfig makes stepout report what the function returned.
+	SetReturnValuesLoadConfig(cfg *api.LoadConfig)
+}
+
+// runClient serves continue, the stepping commands and interrupts.
+type runClient interface {
+	GetState() (*api.DebuggerState, error)
+	Continue() (*api.DebuggerState, error)
+	Next() (*api.DebuggerState, error)
+	Step() (*api.DebuggerState, error)
+	StepOut() (*api.DebuggerState, error)
+	StepInstruction(skipCalls bool) (*api.DebuggerState, error)
+	Halt() (*api.DebuggerState, error)
+	// CancelNext abandons a next/step interrupted by another breakpoint.
+	CancelNext() error
+}
+
+// breakClient serves break, trace, clear, condition, on and toggle.
+type breakClient interface {
+	CreateBreakpoint(bp *api.Breakpoint, locExpr string) (*api.Breakpoint, error)
+	GetBreakpoint(id int) (*api.Breakpoint, error)
+	GetBreakpointByName(name string) (*api.Breakpoint, error)
+	ListBreakpoints() ([]*api.Breakpoint, error)
+	ClearBreakpoint(id int) (*api.Breakpoint, error)
+	ClearBreakpointByName(name string) (*api.Breakpoint, error)
+	AmendBreakpoint(bp *api.Breakpoint) error
+	// FunctionReturnLocations is where trace puts a function's return points.
+	FunctionReturnLocations(fnName string) ([]uint64, error)
+}
+
+// dataClient serves print, set, locals, args, vars, regs and examinemem.
+type dataClient interface {
+	Eval(scope api.EvalScope, expr string, cfg api.LoadConfig) (*api.Variable, error)
+	Set(scope api.EvalScope, symbol, value string) error
+	ListLocalVars(scope api.EvalScope, cfg api.LoadConfig) ([]api.Variable, error)
+	ListFunctionArgs(scope api.EvalScope, cfg api.LoadConfig) ([]api.Variable, error)
+	ListPackageVars(filter string, cfg api.LoadConfig) ([]api.Variable, error)
+	ListScopeRegisters(scope api.EvalScope, includeFp bool) (api.Registers, error)
+	ExamineMemory(addr uint64, length int) ([]byte, error)
+}
+
+// stackClient serves stack, frame, goroutine(s) and thread(s).
+type stackClient interface {
+	// StacktraceFrom returns frames skip to depth; skip selects one frame.
+	StacktraceFrom(goid int64, depth, skip int, opts api.StacktraceOptions, cfg *api.LoadConfig) ([]api.Stackframe, error)
+	ListGoroutinesWithFilter(in rpc2.ListGoroutinesIn) (*rpc2.ListGoroutinesOut, error)
+	SwitchGoroutine(goid int64) (*api.DebuggerState, error)
+	ListThreads() ([]*api.Thread, error)
+	SwitchThread(tid int) (*api.DebuggerState, error)
+}
+
+// sourceClient serves list, disassemble, funcs, sources, types and completion.
+type sourceClient interface {
+	FindLocation(scope api.EvalScope, loc string) ([]api.Location, error)
+	// Disassemble decodes [start, end), or the function at start when end is 0.
+	Disassemble(start, end uint64, flavour api.AssemblyFlavour) (api.AsmInstructions, error)
+	ListSources(filter string) ([]string, error)
+	ListFunctions(filter string) ([]string, error)
+	ListTypes(filter string) ([]string, error)
+}
+
+// Static check that the rpc2 client is a terminal client without an adapter.
+var _ Client = (*rpc2.Client)(nil)

@@ -85,7 +85,7 @@ func createPoints(t *Term, ctx callCtx, args string, announce, tracepoint bool) 
 	if spec == "" {
 		spec = "+0"
 	}
-	locs, _, err := t.client.FindLocation(ctx.scope, spec, true, nil)
+	locs, err := t.client.FindLocation(ctx.scope, spec)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +99,7 @@ func createPoints(t *Term, ctx callCtx, args string, announce, tracepoint bool) 
 			// what the user typed, as Delve does.
 			r.ExprString = spec
 		}
-		bp, err := t.client.CreateBreakpoint(&r)
+		bp, err := t.client.CreateBreakpoint(&r, "")
 		if err != nil {
 			return made, err
 		}
@@ -163,15 +163,12 @@ func bpLocation(bp *api.Breakpoint) string {
 }
 
 func breakpointsCmd(t *Term, ctx callCtx, args string) error {
-	all := false
 	switch args {
-	case "":
-	case "-a":
-		all = true
+	case "", "-a": // the server lists no internal breakpoints, so -a adds none
 	default:
 		return fmt.Errorf("unknown option %q to breakpoints", args)
 	}
-	bps, err := t.client.ListBreakpoints(all)
+	bps, err := t.client.ListBreakpoints()
 	if err != nil {
 		return err
 	}
@@ -254,13 +251,13 @@ func clearCmd(t *Term, ctx callCtx, args string) error {
 }
 
 func clearAllCmd(t *Term, ctx callCtx, args string) error {
-	bps, err := t.client.ListBreakpoints(false)
+	bps, err := t.client.ListBreakpoints()
 	if err != nil {
 		return err
 	}
 	var only map[uint64]bool
 	if args != "" {
-		locs, _, err := t.client.FindLocation(api.EvalScope{GoroutineID: -1}, args, true, nil)
+		locs, err := t.client.FindLocation(api.EvalScope{GoroutineID: -1}, args)
 		if err != nil {
 			return err
 		}

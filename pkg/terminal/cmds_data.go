@@ -72,7 +72,7 @@ func printCmd(t *Term, ctx callCtx, args string) error {
 	if expr == "" {
 		return errNotEnoughArgs
 	}
-	v, err := t.client.EvalVariable(ctx.scope, expr, t.loadConfig())
+	v, err := t.client.Eval(ctx.scope, expr, t.loadConfig())
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func (t *Term) printVars(kind string, vars []api.Variable, re *regexp.Regexp, lo
 
 func localsCmd(t *Term, ctx callCtx, args string) error {
 	return scopeVarsCmd(t, ctx, args, "locals", func(bp *api.Breakpoint, cfg *api.LoadConfig) { bp.LoadLocals = cfg },
-		t.client.ListLocalVariables)
+		t.client.ListLocalVars)
 }
 
 func argsCmd(t *Term, ctx callCtx, args string) error {
@@ -161,7 +161,7 @@ func varsCmd(t *Term, ctx callCtx, args string) error {
 	if re != nil {
 		filter = re.String()
 	}
-	vars, err := t.client.ListPackageVariables(filter, cfg)
+	vars, err := t.client.ListPackageVars(filter, cfg)
 	if err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ func setCmd(t *Term, ctx callCtx, args string) error {
 		if lhs == "" || rhs == "" {
 			return errNotEnoughArgs
 		}
-		return t.client.SetVariable(ctx.scope, lhs, rhs)
+		return t.client.Set(ctx.scope, lhs, rhs)
 	}
 	return errors.New("syntax error: '=' not found, use set <variable> = <value>")
 }
@@ -196,7 +196,7 @@ func whatisCmd(t *Term, ctx callCtx, args string) error {
 	if args == "" {
 		return errNotEnoughArgs
 	}
-	v, err := t.client.EvalVariable(ctx.scope, args, shortLoad)
+	v, err := t.client.Eval(ctx.scope, args, shortLoad)
 	if err != nil {
 		return err
 	}
@@ -340,7 +340,7 @@ func examineCmd(t *Term, ctx callCtx, args string) error {
 	}
 	var addr uint64
 	if m.expr {
-		v, err := t.client.EvalVariable(ctx.scope, m.target, t.loadConfig())
+		v, err := t.client.Eval(ctx.scope, m.target, t.loadConfig())
 		if err != nil {
 			return err
 		}
@@ -357,11 +357,11 @@ func examineCmd(t *Term, ctx callCtx, args string) error {
 	} else if addr, err = strconv.ParseUint(m.target, 0, 64); err != nil {
 		return fmt.Errorf("bad address %q: %w", m.target, err)
 	}
-	mem, little, err := t.client.ExamineMemory(addr, m.count*m.size)
+	mem, err := t.client.ExamineMemory(addr, m.count*m.size)
 	if err != nil {
 		return err
 	}
-	writeMemory(t, addr, mem, little, m.format, m.size)
+	writeMemory(t, addr, mem, true, m.format, m.size) // amd64 is little-endian
 	return nil
 }
 

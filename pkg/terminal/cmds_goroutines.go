@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tinydbg/tinydbg/service/api"
+	"github.com/tinydbg/tinydbg/service/rpc2"
 )
 
 // Runtime goroutine states that carry a wait reason (runtime._Gsyscall,
@@ -166,11 +167,13 @@ func goroutinesCmd(t *Term, ctx callCtx, args string) error {
 	total := 0
 	scope := ctx.scope
 	for start := 0; start >= 0; {
-		gs, groups, next, tooMany, err := t.client.ListGoroutinesWithFilter(start, batch, l.filters, &l.group, &scope)
+		out, err := t.client.ListGoroutinesWithFilter(rpc2.ListGoroutinesIn{Start: start, Count: batch,
+			Filters: l.filters, GoroutineGroupingOptions: l.group, EvalScope: &scope})
 		if err != nil {
 			return err
 		}
-		start = next
+		gs, groups, tooMany := out.Goroutines, out.Groups, out.TooManyGroups
+		start = out.Nextg
 		if len(groups) > 0 {
 			for i, g := range groups {
 				fmt.Fprintln(t.out, g.Name)
@@ -211,7 +214,7 @@ func (t *Term) printGoroutines(ctx callCtx, indent string, gs []*api.Goroutine, 
 			writeLabels(t, g, indent+"\t")
 		}
 		if l.stack {
-			frames, err := t.client.Stacktrace(g.ID, l.depth, 0, 0, nil)
+			frames, err := t.client.StacktraceFrom(g.ID, l.depth, 0, 0, nil)
 			if err != nil {
 				return err
 			}
@@ -269,7 +272,7 @@ func (t *Term) waitReason(n int64) string {
 		return s
 	}
 	s := fmt.Sprintf("unknown wait reason %d", n)
-	v, err := t.client.EvalVariable(api.EvalScope{GoroutineID: -1}, fmt.Sprintf("runtime.waitReasonStrings[%d]", n), shortLoad)
+	v, err := t.client.Eval(api.EvalScope{GoroutineID: -1}, fmt.Sprintf("runtime.waitReasonStrings[%d]", n), shortLoad)
 	if err == nil && v.Value != "" {
 		s = v.Value
 	}

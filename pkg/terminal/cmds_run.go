@@ -72,28 +72,28 @@ func continueCmd(t *Term, ctx callCtx, args string) error {
 	t.frame = 0
 	t.setRunning(true)
 	var last *api.DebuggerState
-	for st := range t.client.Continue() {
-		if st.Err != nil {
+	// A tracepoint stop is reported and the target resumed at once, as
+	// Delve's client does, until a real stop or the end.
+	for last == nil || rpc2.TracepointStop(last) {
+		if last != nil {
+			// The target runs on: its hits show as they happen, in order
+			// with what the program itself prints.
+			_ = t.outBuf.Flush()
+		}
+		st, err := t.client.Continue()
+		if err != nil {
 			t.setRunning(false)
 			printContextNow(t)
-			return st.Err
+			return err
 		}
 		if st.Exited {
 			t.setRunning(false)
 			return fmt.Errorf("Process %d has exited with status %d", st.Pid, st.ExitStatus)
 		}
 		printContext(t, st)
-		if rpc2.TracepointStop(st) {
-			// The target runs on: its hits show as they happen, in order
-			// with what the program itself prints.
-			_ = t.outBuf.Flush()
-		}
 		last = st
 	}
 	t.setRunning(false)
-	if last == nil {
-		return errors.New("continue returned no state")
-	}
 	t.printSource(last.CurrentThread)
 	t.afterStop()
 	return nil
@@ -176,7 +176,7 @@ func restartCmd(t *Term, ctx callCtx, args string) error {
 	if args != "" {
 		return errors.New("restart does not take arguments: the program restarts with its original ones")
 	}
-	discarded, err := t.client.Restart(false)
+	discarded, err := t.client.Restart(false, nil)
 	if err != nil {
 		return err
 	}
@@ -184,7 +184,8 @@ func restartCmd(t *Term, ctx callCtx, args string) error {
 		fmt.Fprintf(t.out, "Discarded %s at %s: %s\n", bpName(d.Breakpoint, true), bpLocation(d.Breakpoint), d.Reason)
 	}
 	t.frame = 0
-	fmt.Fprintln(t.out, "Process restarted with PID", t.client.ProcessPid())
+	pid, _ := t.client.ProcessPid()
+	fmt.Fprintln(t.out, "Process restarted with PID", pid)
 	return nil
 }
 
@@ -193,10 +194,10 @@ func exitCmd(t *Term, ctx callCtx, args string) error {
 	case "":
 		return ErrExit
 	case "-c":
-		if !t.client.IsMulticlient() {
+		if multi, _ := t.client.IsMulticlient(); !multi {
 			return errors.New("not connected to an --accept-multiclient server")
 		}
-		if err := t.client.Disconnect(true); err != nil {
+		if err := t.disconnect(true); err != nil {
 			return err
 		}
 		return errExitNow
@@ -351,7 +352,7 @@ func (t *Term) afterStop() {
 			continue
 		}
 		verb, e := splitVerb(expr)
-		v, err := t.client.EvalVariable(api.EvalScope{GoroutineID: -1}, e, shortLoad)
+		v, err := t.client.Eval(api.EvalScope{GoroutineID: -1}, e, shortLoad)
 		if err != nil {
 			if strings.Contains(err.Error(), "exited") {
 				return

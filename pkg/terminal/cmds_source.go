@@ -102,7 +102,7 @@ func (t *Term) listFile(file string, line int, arrow bool) error {
 
 func listCmd(t *Term, ctx callCtx, args string) error {
 	if args != "" {
-		locs, _, err := t.client.FindLocation(ctx.scope, args, false, t.set.substitute)
+		locs, err := t.client.FindLocation(ctx.scope, args)
 		if err != nil {
 			return err
 		}
@@ -114,7 +114,7 @@ func listCmd(t *Term, ctx callCtx, args string) error {
 		return t.listFile(l.File, l.Line, false)
 	}
 	if ctx.prefix == scopePrefix || t.frame != 0 {
-		frames, err := t.client.Stacktrace(ctx.scope.GoroutineID, ctx.scope.Frame, ctx.scope.Frame, 0, nil)
+		frames, err := t.client.StacktraceFrom(ctx.scope.GoroutineID, ctx.scope.Frame, ctx.scope.Frame, 0, nil)
 		if err != nil {
 			return err
 		}
@@ -160,14 +160,14 @@ func disassembleCmd(t *Term, ctx callCtx, args string) error {
 			}
 			spec = rest
 		}
-		locs, _, ferr := t.client.FindLocation(ctx.scope, spec, true, t.set.substitute)
+		locs, ferr := t.client.FindLocation(ctx.scope, spec)
 		if ferr != nil {
 			return ferr
 		}
 		if len(locs) != 1 {
 			return errors.New("expression specifies multiple locations")
 		}
-		insts, err = t.client.DisassemblePC(ctx.scope, locs[0].PC, api.IntelFlavour)
+		insts, err = t.client.Disassemble(locs[0].PC, 0, api.IntelFlavour)
 	case "-a":
 		f := strings.Fields(rest)
 		if len(f) != 2 {
@@ -178,7 +178,7 @@ func disassembleCmd(t *Term, ctx callCtx, args string) error {
 		if e1 != nil || e2 != nil {
 			return fmt.Errorf("wrong argument: addresses must be numbers")
 		}
-		insts, err = t.client.DisassembleRange(ctx.scope, start, end, api.IntelFlavour)
+		insts, err = t.client.Disassemble(start, end, api.IntelFlavour)
 	default:
 		return errDisasmUsage
 	}
@@ -219,7 +219,7 @@ func sourcesCmd(t *Term, ctx callCtx, args string) error {
 }
 
 func funcsCmd(t *Term, ctx callCtx, args string) error {
-	l, err := t.client.ListFunctions(args, 0)
+	l, err := t.client.ListFunctions(args)
 	return printSorted(t, l, err)
 }
 

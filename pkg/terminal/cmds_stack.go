@@ -90,7 +90,7 @@ func stackCmd(t *Term, ctx callCtx, args string) error {
 		c := shortLoad
 		cfg = &c
 	}
-	frames, err := t.client.Stacktrace(ctx.scope.GoroutineID, sa.depth, 0, sa.opts, cfg)
+	frames, err := t.client.StacktraceFrom(ctx.scope.GoroutineID, sa.depth, 0, sa.opts, cfg)
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func moveFrame(t *Term, ctx callCtx, args string, dir int) error {
 	if frame < 0 {
 		return fmt.Errorf("Invalid frame %d", frame)
 	}
-	frames, err := t.client.Stacktrace(ctx.scope.GoroutineID, frame, frame, 0, nil)
+	frames, err := t.client.StacktraceFrom(ctx.scope.GoroutineID, frame, frame, 0, nil)
 	if err != nil {
 		return err
 	}

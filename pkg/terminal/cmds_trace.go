@@ -23,26 +23,16 @@ tracepoints as to breakpoints.`},
 	}
 }
 
-// returnLocator is the optional client method that finds where a function
-// returns; without it, trace reports entries only.
-type returnLocator interface {
-	FunctionReturnLocations(fnName string) ([]uint64, error)
-}
-
 func traceCmd(t *Term, ctx callCtx, args string) error {
 	made, err := createPoints(t, ctx, args, true, true)
 	if err != nil || !isFunctionSpec(tracedSpec(args, made)) {
 		return err
 	}
-	rl, ok := t.client.(returnLocator)
-	if !ok {
-		return nil
-	}
 	for _, bp := range made {
 		if bp.FunctionName == "" {
 			continue
 		}
-		addrs, err := rl.FunctionReturnLocations(bp.FunctionName)
+		addrs, err := t.client.FunctionReturnLocations(bp.FunctionName)
 		if err != nil {
 			return err
 		}
@@ -50,7 +40,7 @@ func traceCmd(t *Term, ctx callCtx, args string) error {
 			cfg := shortLoad
 			// Like Delve's terminal: an unnamed, unannounced breakpoint
 			// per RET, which the listing shows as a plain breakpoint.
-			if _, err := t.client.CreateBreakpoint(&api.Breakpoint{Addr: a, TraceReturn: true, Line: -1, LoadArgs: &cfg}); err != nil {
+			if _, err := t.client.CreateBreakpoint(&api.Breakpoint{Addr: a, TraceReturn: true, Line: -1, LoadArgs: &cfg}, ""); err != nil {
 				return fmt.Errorf("tracing the returns of %s: %w", bp.FunctionName, err)
 			}
 		}

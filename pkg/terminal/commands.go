@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/tinydbg/tinydbg/internal/editdist"
 	"github.com/tinydbg/tinydbg/service/api"
 )
 
@@ -121,7 +122,7 @@ func unknownCommand(t *Term, name string) error {
 	best, bestDist := "", limit+1
 	for _, c := range t.cmds {
 		for _, n := range c.names {
-			d := editDistance(name, n)
+			d := editdist.Distance(name, n)
 			if len(name) >= 3 && strings.HasPrefix(n, name) {
 				d = 1
 			}
@@ -134,27 +135,6 @@ func unknownCommand(t *Term, name string) error {
 		return fmt.Errorf("command %q not available, type 'help' for a list of commands", name)
 	}
 	return fmt.Errorf("command %q not available, did you mean %q?", name, best)
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func helpCmd(t *Term, ctx callCtx, args string) error {

@@ -80,7 +80,7 @@ func prefixed(head string, items []string) []string {
 
 func (t *Term) functionNames() []string {
 	if t.funcCache == nil {
-		t.funcCache, _ = t.client.ListFunctions("", 0)
+		t.funcCache, _ = t.client.ListFunctions("")
 	}
 	return t.funcCache
 }
@@ -93,7 +93,7 @@ func (t *Term) sourceNames() []string {
 }
 
 func (t *Term) localNames() []string {
-	vars, _ := t.client.ListLocalVariables(t.scope(), shortLoad)
+	vars, _ := t.client.ListLocalVars(t.scope(), shortLoad)
 	args, _ := t.client.ListFunctionArgs(t.scope(), shortLoad)
 	var out []string
 	for _, v := range append(vars, args...) {

@@ -80,6 +80,9 @@ func New(client Client, conf Config) *Term {
 	if conf.Stderr == nil {
 		conf.Stderr = os.Stderr
 	}
+	// Like Delve's terminal: stepout prints what the function returned.
+	ret := api.DefaultLoadConfig
+	client.SetReturnValuesLoadConfig(&ret)
 	ob := &outBuffer{w: conf.Stdout}
 	t := &Term{client: client, conf: conf, out: ob, outBuf: ob, errOut: afterFlush{ob, conf.Stderr}, set: defaultSettings()}
 	t.cmds = t.commandTable()
@@ -311,7 +314,7 @@ func (t *Term) quit() (int, error) {
 		return 1, err
 	}
 	if t.conf.Remote && !t.yesNo("Would you like to kill the headless instance? [Y/n] ", true) {
-		return 0, t.client.Disconnect(false)
+		return 0, t.disconnect(false)
 	}
 	kill := !st.Exited
 	if t.conf.Attached && !st.Exited {
@@ -321,6 +324,15 @@ func (t *Term) quit() (int, error) {
 		return 1, fmt.Errorf("detaching: %w", err)
 	}
 	return 0, nil
+}
+
+// disconnect leaves the server and its target as they are; with cont the
+// target is resumed first, without waiting for it to stop.
+func (t *Term) disconnect(cont bool) error {
+	if cont {
+		go t.client.Continue()
+	}
+	return t.client.Close()
 }
 
 // scope is the evaluation scope of plain commands: the selected goroutine

@@ -19,17 +19,18 @@ type fakeClient struct {
 	state          *api.DebuggerState
 }
 
-func (f *fakeClient) ListFunctions(string, int) ([]string, error) { return f.funcs, nil }
-func (f *fakeClient) ListSources(string) ([]string, error)        { return f.sources, nil }
-func (f *fakeClient) ListLocalVariables(api.EvalScope, api.LoadConfig) ([]api.Variable, error) {
+func (f *fakeClient) ListFunctions(string) ([]string, error) { return f.funcs, nil }
+func (f *fakeClient) ListSources(string) ([]string, error)   { return f.sources, nil }
+func (f *fakeClient) ListLocalVars(api.EvalScope, api.LoadConfig) ([]api.Variable, error) {
 	return f.locals, nil
 }
 func (f *fakeClient) ListFunctionArgs(api.EvalScope, api.LoadConfig) ([]api.Variable, error) {
 	return nil, nil
 }
-func (f *fakeClient) GetState() (*api.DebuggerState, error) { return f.state, nil }
-func (f *fakeClient) Detach(bool) error                     { return nil }
-func (f *fakeClient) IsMulticlient() bool                   { return false }
+func (f *fakeClient) GetState() (*api.DebuggerState, error)     { return f.state, nil }
+func (f *fakeClient) Detach(bool) error                         { return nil }
+func (f *fakeClient) IsMulticlient() (bool, error)              { return false, nil }
+func (f *fakeClient) SetReturnValuesLoadConfig(*api.LoadConfig) {}
 
 func newFake() (*Term, *bytes.Buffer, *bytes.Buffer, *fakeClient) {
 	fc := &fakeClient{

@@ -39,7 +39,7 @@ func runREPL(t *testing.T, name, script string) (string, string) {
 	t.Setenv("PWD", filepath.Join(fixture.Dir(), name))
 	c := startSession(t, bin)
 	var out, errOut strings.Builder
-	term := terminal.New(terminal.NewRPCClient(c), terminal.Config{
+	term := terminal.New(c, terminal.Config{
 		Stdin: strings.NewReader(script), Stdout: &out, Stderr: &errOut, HistoryFile: "-"})
 	if _, err := term.Run(); err != nil {
 		t.Fatal(err)

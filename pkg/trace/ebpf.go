@@ -11,6 +11,7 @@ import (
 
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/ebpf"
+	"github.com/tinydbg/tinydbg/pkg/proc/native"
 )
 
 // monotonicNow reads CLOCK_MONOTONIC, the clock of the eBPF timestamps.
@@ -22,7 +23,7 @@ func monotonicNow() uint64 {
 
 // runEBPF traces with the uprobe engine. The binary is opened once, from
 // the program's own executable; the process is never under ptrace while
-// probes fire (see ebpfTarget) and no probe ever stops it. Events are
+// probes fire (see ebpf.Process) and no probe ever stops it. Events are
 // converted on their own goroutine, the only one writing to the sink.
 func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary, error) {
 	// Permissions first: before a process is started, and in words rather
@@ -30,17 +31,17 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 	if err := ebpf.CheckPermissions(); err != nil {
 		return sum, err
 	}
-	var tg *ebpfTarget
+	var tg *ebpf.Process
 	path := opts.Exec
 	if opts.Pid != 0 {
 		// The pidfd first: the executable read next is then surely the
 		// one of the process the probes will filter on.
 		var err error
-		if tg, err = openEBPFTarget(opts.Pid); err != nil {
+		if tg, err = ebpf.Running(opts.Pid); err != nil {
 			return sum, err
 		}
-		defer tg.close()
-		if path, err = executable(opts.Pid); err != nil {
+		defer tg.Close()
+		if path, err = ebpf.Executable(opts.Pid); err != nil {
 			return sum, err
 		}
 	}
@@ -53,14 +54,14 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 		return sum, fmt.Errorf("%s: %w", path, err)
 	}
 	if tg == nil {
-		if tg, err = launchEBPFTarget(opts, path); err != nil {
+		if tg, err = launchEBPF(opts, path); err != nil {
 			return sum, err
 		}
-		defer tg.close()
+		defer tg.Close()
 	}
 	// Functions carry run-time addresses computed when first looked up,
 	// so the load bias is set before anything is matched.
-	entry, err := auxvEntry(tg.pid)
+	entry, err := ebpf.AuxvEntry(tg.Pid())
 	if err != nil {
 		return sum, err
 	}
@@ -77,7 +78,7 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 		eo.PointerDepth = -1
 	}
 	base := monotonicNow()
-	tr, err := ebpf.Open(bi, tg.pid, funcs, eo)
+	tr, err := ebpf.Open(bi, tg.Pid(), funcs, eo)
 	if err != nil {
 		return sum, fmt.Errorf("attaching eBPF probes: %w", err)
 	}
@@ -91,14 +92,14 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 		sinkErr <- err
 	}()
 
-	runErr := tg.release()
-	var end ebpfEnd
+	runErr := tg.Release()
+	var end ebpf.End
 	if runErr == nil {
-		end, runErr = tg.wait(ctx)
+		end, runErr = tg.Wait(ctx)
 	}
 	switch {
-	case end.exited:
-		sum.Exited, sum.ExitCode, sum.Signal, sum.ExitUnknown = true, end.code, end.sig, end.unknownCode
+	case end.Exited:
+		sum.Exited, sum.ExitCode, sum.Signal, sum.ExitUnknown = true, end.Code, end.Sig, end.UnknownCode
 	case runErr == nil:
 		sum.Interrupted = true
 		// A process we leave running keeps calling while the probes go
@@ -124,7 +125,7 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 // its entry probe and miss its return's. It drains events even after the
 // sink failed, so that Close can finish, and returns how many events it
 // sent and the sink's first error.
-func deliverEBPF(events <-chan ebpf.Event, sink Sink, base uint64, cut *atomic.Uint64) (sent uint64, _ error) {
+func deliverEBPF(events <-chan Event, sink Sink, base uint64, cut *atomic.Uint64) (sent uint64, _ error) {
 	flush := holdFlushes(sink)
 	if flush == nil {
 		flush = func() error { return nil }
@@ -142,7 +143,7 @@ func deliverEBPF(events <-chan ebpf.Event, sink Sink, base uint64, cut *atomic.U
 				}
 				return sent, first
 			}
-			if first != nil || (ev.TimeNs > cut.Load() && ev.Err == nil) {
+			if first != nil || (uint64(ev.Time) > cut.Load() && ev.Err == nil) {
 				continue // keep draining so Close can finish
 			}
 			sent++
@@ -157,36 +158,25 @@ func deliverEBPF(events <-chan ebpf.Event, sink Sink, base uint64, cut *atomic.U
 	}
 }
 
-// convertEBPF turns an engine event into the tracer's event.
-func convertEBPF(ev ebpf.Event, base uint64) *Event {
-	out := &Event{
-		Kind:      Call,
-		Goroutine: ev.Goid,
-		Thread:    ev.ThreadID,
-		Time:      time.Duration(int64(ev.TimeNs - base)),
-		Duration:  time.Duration(ev.DurationNs),
-		Unpaired:  ev.Unpaired,
-	}
-	if ev.Kind == ebpf.Return {
-		out.Kind = Return
-	}
-	if ev.Func != nil {
-		out.Function = ev.Func.Name
-	}
+// convertEBPF completes an engine event for the sinks: its time from the
+// start of tracing, and the text and type of every value.
+func convertEBPF(ev Event, base uint64) *Event {
+	out := &ev
+	out.Time -= time.Duration(base)
 	if ev.Err != nil {
 		out.Values = []Value{{Name: "?", Value: fmt.Sprintf("(unreadable %v)", ev.Err)}}
 		return out
 	}
-	for _, v := range ev.Values {
-		val := Value{Name: v.Name}
-		switch {
-		case v.Var == nil:
-			val.Value = fmt.Sprintf("(unreadable %s)", v.Unavailable)
-		default:
-			val.Type = v.Var.Type
-			val.Value = formatVar(v.Var)
-		}
-		out.Values = append(out.Values, val)
+	return render(out)
+}
+
+// launchEBPF starts path with the native backend, held stopped before
+// its first instruction until the probes are attached.
+func launchEBPF(opts Options, path string) (*ebpf.Process, error) {
+	np, err := native.Launch(native.LaunchConfig{Path: path, Args: opts.Args, Dir: opts.Dir,
+		Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr})
+	if err != nil {
+		return nil, err
 	}
-	return out
+	return ebpf.Started(np)
 }

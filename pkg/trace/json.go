@@ -60,7 +60,7 @@ func (j *JSONWriter) Event(ev *Event) error {
 		Function: ev.Function, TimeNs: ev.Time.Nanoseconds(), Unpaired: ev.Unpaired}
 	vals := make([]JSONValue, len(ev.Values))
 	for i, v := range ev.Values {
-		vals[i] = JSONValue(v)
+		vals[i] = JSONValue{Name: v.Name, Type: v.Type, Value: v.Value}
 	}
 	if ev.Kind == Call {
 		out.Args = vals

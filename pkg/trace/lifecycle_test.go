@@ -13,6 +13,7 @@ import (
 	"github.com/tinydbg/tinydbg/internal/testenv"
 	"github.com/tinydbg/tinydbg/internal/testproc"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/ebpf"
 )
 
 func TestBadInput(t *testing.T) {
@@ -128,7 +129,7 @@ func checkCodeRestored(t *testing.T, path string, pid int) {
 	}
 	defer bi.Close()
 	// The load bias is AT_ENTRY minus the ELF entry (0 without PIE).
-	entry, err := auxvEntry(pid)
+	entry, err := ebpf.AuxvEntry(pid)
 	if err != nil {
 		t.Fatal(err)
 	}

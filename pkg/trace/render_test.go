@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/tinydbg/tinydbg/internal/rendertest"
-	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
-	"github.com/tinydbg/tinydbg/pkg/proc/ebpf"
 )
 
 // TestRenderTable: both backends report the table's text, and the text,
@@ -15,14 +13,14 @@ import (
 // values).
 func TestRenderTable(t *testing.T) {
 	for _, c := range rendertest.Cases() {
-		// The ptrace backend formats what it loaded with formatVar; the
-		// eBPF one converts a decoded event.
-		ptraceEv := &Event{Kind: Call, Goroutine: 1, Function: "main.f",
-			Values: []Value{{Name: "x", Type: c.Var.Type, Value: formatVar(c.Var)}}}
-		ebpfEv := convertEBPF(ebpf.Event{Kind: ebpf.Call, Func: &bininfo.Function{Name: "main.f"}, Goid: 1,
-			Values: []ebpf.Value{{Name: "x", Var: c.Var}}}, 0)
+		// The ptrace backend hands over the value it loaded, and the
+		// session renders it; an eBPF event is converted.
+		ptraceEv := render(&Event{Kind: Call, Goroutine: 1, Function: "main.f",
+			Values: []Value{{Name: "x", Type: c.Var.Type, Var: c.Var}}})
+		ebpfEv := convertEBPF(Event{Kind: Call, Goroutine: 1, Function: "main.f",
+			Values: []Value{{Name: "x", Var: c.Var}}}, 0)
 		for backend, ev := range map[string]*Event{"ptrace": ptraceEv, "ebpf": ebpfEv} {
-			if len(ev.Values) != 1 || ev.Values[0].Value != c.Want || ev.Values[0].Type != c.Var.Type {
+			if len(ev.Values) != 1 || ev.Values[0].Value != c.Want || ev.Values[0].Type != c.Var.Type || ev.Values[0].Var != nil {
 				t.Errorf("%s, %s backend: values %+v, want %q of type %s", c.Name, backend, ev.Values, c.Want, c.Var.Type)
 				continue
 			}
@@ -36,6 +34,19 @@ func TestRenderTable(t *testing.T) {
 				t.Errorf("%s, %s backend: Perfetto arg %q, want %q", c.Name, backend, got, c.Want)
 			}
 		}
+	}
+}
+
+// TestRenderWithoutValue: a value a backend could not locate keeps the
+// backend's text; one not captured says why.
+func TestRenderWithoutValue(t *testing.T) {
+	ev := render(&Event{Values: []Value{
+		{Name: "a", Value: "(unreadable no register X3)"},
+		{Name: "b", Unavailable: "returned by a tail call, whose callee computes the results"},
+	}})
+	if ev.Values[0].Value != "(unreadable no register X3)" ||
+		ev.Values[1].Value != "(unreadable returned by a tail call, whose callee computes the results)" {
+		t.Errorf("values %+v", ev.Values)
 	}
 }
 

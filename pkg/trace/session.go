@@ -11,6 +11,8 @@ import (
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/native"
+	"github.com/tinydbg/tinydbg/pkg/proc/nonstop"
 )
 
 // Options describe one trace: what to run or attach to, which functions,
@@ -156,34 +158,41 @@ func Run(ctx context.Context, opts Options, sink Sink) (sum Summary, err error) 
 		needs = n.Needs()
 		needs.Stack = opts.Stack
 	}
-	pt, err := newPtraceTracer(tg, bi, types, funcs, opts.Depth, needs)
+	np, ok := tg.Process().(nonstop.Prober)
+	if !ok {
+		return sum, errors.New("ptrace tracing needs the native backend")
+	}
+	pt, err := nonstop.New(tg, np, bi, types, funcs, opts.Depth, needs)
 	if err != nil {
 		return sum, err
 	}
-	sum.Probes = len(pt.sites)
-	res, err := pt.run(ctx, sink)
-	sum.Events = pt.events
+	sum.Probes = pt.Probes()
+	res, err := pt.Run(ctx, func(ev *Event) error { return sink.Event(render(ev)) })
+	sum.Events = pt.Events()
 	if err != nil {
 		if errors.Is(err, proc.ErrProcessExited) {
 			finished = true
 		}
 		return sum, err
 	}
-	sum.Interrupted = res.interrupted
-	if !res.interrupted {
+	sum.Interrupted = res.Interrupted
+	if !res.Interrupted {
 		finished = true
 		sum.Exited = true
-		sum.ExitCode, sum.Signal = res.stop.ExitCode, res.stop.Signal
+		sum.ExitCode, sum.Signal = res.Stop.ExitCode, res.Stop.Signal
 	}
 	return sum, nil
 }
 
-// start launches or attaches the target, stopped.
+// errNoFuncs is wrapped when the regular expression matches nothing.
+var errNoFuncs = errors.New("no function matches")
+
+// start launches or attaches the target with the native backend, stopped.
 func start(opts Options) (*proc.Target, error) {
 	if opts.Pid != 0 {
-		return proc.Attach(opts.Pid)
+		return proc.Attach(native.Backend{}, opts.Pid)
 	}
-	return proc.Launch(opts.Exec, opts.Args, proc.LaunchConfig{
+	return proc.Launch(native.Backend{}, opts.Exec, opts.Args, proc.LaunchConfig{
 		Dir: opts.Dir, Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr,
 	})
 }

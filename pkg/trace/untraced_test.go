@@ -16,6 +16,7 @@ import (
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/internal/testproc"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/ebpf"
 	"github.com/tinydbg/tinydbg/pkg/proc/probe"
 )
 
@@ -83,7 +84,7 @@ func codeAt(path string, pid int, fn string, n int) []byte {
 		return nil
 	}
 	defer bi.Close()
-	entry, err := auxvEntry(pid)
+	entry, err := ebpf.AuxvEntry(pid)
 	if err != nil {
 		return nil
 	}

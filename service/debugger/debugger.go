@@ -16,6 +16,7 @@ import (
 
 	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/native"
 	"github.com/tinydbg/tinydbg/pkg/proc/stack"
 	"github.com/tinydbg/tinydbg/service/api"
 )
@@ -88,9 +89,9 @@ func (d *Debugger) start() error {
 	var t *proc.Target
 	var err error
 	if d.cfg.AttachPid != 0 {
-		t, err = proc.Attach(d.cfg.AttachPid)
+		t, err = proc.Attach(native.Backend{}, d.cfg.AttachPid)
 	} else {
-		t, err = proc.Launch(d.cfg.Path, d.cfg.Args, proc.LaunchConfig{
+		t, err = proc.Launch(native.Backend{}, d.cfg.Path, d.cfg.Args, proc.LaunchConfig{
 			Dir: d.cfg.WorkingDir, Stdout: d.cfg.Stdout, Stderr: d.cfg.Stderr,
 			DisableASLR: d.cfg.DisableASLR, Env: d.cfg.Env,
 		})

@@ -1,19 +1,15 @@
 package debugger
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"reflect"
 	"sort"
 	"strings"
 
-	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/arch"
 	"github.com/tinydbg/tinydbg/pkg/proc/goroutine"
 	"github.com/tinydbg/tinydbg/pkg/proc/stack"
-	"github.com/tinydbg/tinydbg/pkg/proc/value"
 	"github.com/tinydbg/tinydbg/service/api"
 )
 
@@ -52,9 +48,9 @@ func (d *Debugger) convertG(t *proc.Target, g *goroutine.G, ths []proc.ThreadInf
 			out.UserCurrentLoc = d.apiLoc(goroutine.FrameLoc(f))
 		}
 	}
-	ex := d.gExtra(t, g)
-	out.WaitReason, out.WaitSince = ex.waitReason, ex.waitSince
-	out.Labels = d.gLabels(t, ex.labels)
+	ex := d.gLayout().ReadExtra(t.Process(), g)
+	out.WaitReason, out.WaitSince = ex.WaitReason, ex.WaitSince
+	out.Labels = d.gLabels(t, ex.Labels)
 	return out
 }
 
@@ -74,143 +70,27 @@ func (d *Debugger) userCodeAt(pc uint64, file string) bool {
 	return ok
 }
 
-// gOffsets are the offsets of runtime.g fields the goroutine package does
-// not decode; -1 when the runtime lacks the field.
-type gOffsets struct {
-	waitReason, waitSince, labels int64
-}
-
-// gFields returns the offsets of the extra runtime.g fields, computed once
-// per binary.
-func (d *Debugger) gFields() gOffsets {
+// gLayout returns where the goroutine list's extra runtime.g fields are,
+// computed once per binary.
+func (d *Debugger) gLayout() goroutine.ExtraLayout {
 	prog, err := d.program()
 	if err != nil {
-		return gOffsets{-1, -1, -1}
+		return goroutine.NewExtraLayout(nil, nil)
 	}
-	vs := d.vars
-	if vs.gOff != nil {
-		return *vs.gOff
+	if d.vars.gOff == nil {
+		off := goroutine.NewExtraLayout(d.bi, prog.Types)
+		d.vars.gOff = &off
 	}
-	off := gOffsets{-1, -1, -1}
-	if rt, err := d.bi.RuntimeLayout(); err == nil {
-		off.waitReason, off.labels = rt.G.Waitreason, rt.G.Labels
-	}
-	if typ, err := prog.Types.ByName("runtime.g"); err == nil {
-		if st, ok := godwarf.ResolveTypedef(typ).(*godwarf.StructType); ok {
-			if f := st.Field("waitsince"); f != nil {
-				off.waitSince = f.ByteOffset
-			}
-		}
-	}
-	vs.gOff = &off
-	return off
+	return *d.vars.gOff
 }
 
-// gExtraFields are the runtime.g fields the goroutine package does not
-// decode, as read from one goroutine.
-type gExtraFields struct {
-	waitReason, waitSince int64
-	labels                uint64 // g.labels, 0 when unset
-}
-
-// gExtra reads g.waitreason, g.waitsince and g.labels in one read of the
-// span of runtime.g that holds them. The wait fields are sent as Delve
-// sends them: the runtime's numeric waitReason (clients name it for the
-// target's Go version) and the nanotime the wait began.
-func (d *Debugger) gExtra(t *proc.Target, g *goroutine.G) gExtraFields {
-	off := d.gFields()
-	lo, hi := int64(-1), int64(-1)
-	for _, f := range []struct{ off, size int64 }{{off.waitReason, 1}, {off.waitSince, 8}, {off.labels, 8}} {
-		if f.off < 0 {
-			continue
-		}
-		if lo < 0 || f.off < lo {
-			lo = f.off
-		}
-		hi = max(hi, f.off+f.size)
-	}
-	var out gExtraFields
-	if lo < 0 {
-		return out
-	}
-	buf := make([]byte, hi-lo)
-	if n, err := t.Process().ReadMemory(buf, g.Addr+uint64(lo)); err != nil || n != len(buf) {
-		return out
-	}
-	if off.waitReason >= 0 {
-		out.waitReason = int64(buf[off.waitReason-lo])
-	}
-	if off.waitSince >= 0 {
-		out.waitSince = int64(binary.LittleEndian.Uint64(buf[off.waitSince-lo:]))
-	}
-	if off.labels >= 0 {
-		out.labels = binary.LittleEndian.Uint64(buf[off.labels-lo:])
-	}
-	return out
-}
-
-// maxLabels bounds the labels read from one goroutine.
-const maxLabels = 64
-
-// labelLoad reads label sets whole: they are a few short strings.
-var labelLoad = value.LoadConfig{FollowPointers: true, MaxVariableRecurse: 3, MaxStringLen: 1024, MaxArrayValues: maxLabels, MaxStructFields: -1}
-
-// gLabels reads the pprof labels a goroutine's g.labels (ptr) points to:
-// a runtime/pprof.labelMap, a map before Go 1.24, a sorted list of
-// key/value pairs since; nil when it has none.
+// gLabels reads the pprof labels at ptr (g.labels); nil when it has none.
 func (d *Debugger) gLabels(t *proc.Target, ptr uint64) map[string]string {
-	if ptr == 0 {
-		return nil
-	}
 	prog, err := d.program()
 	if err != nil {
 		return nil
 	}
-	typ, err := prog.Types.ByName("runtime/pprof.labelMap")
-	if err != nil {
-		return nil // the program never set labels
-	}
-	l := &value.Loader{Mem: t.Process(), Types: prog.Types, Funcs: prog}
-	v := l.Load("labels", ptr, typ, labelLoad)
-	if v.Unreadable != nil {
-		return nil
-	}
-	out := map[string]string{}
-	switch v.Kind {
-	case reflect.Map:
-		for i := 0; i+1 < len(v.Children); i += 2 {
-			out[v.Children[i].Value] = v.Children[i+1].Value
-		}
-	case reflect.Struct:
-		list := childNamed(childNamed(v, "LabelSet", "Set"), "list", "List")
-		if list == nil {
-			return nil
-		}
-		for _, kv := range list.Children {
-			if len(kv.Children) == 2 {
-				out[kv.Children[0].Value] = kv.Children[1].Value
-			}
-		}
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
-}
-
-// childNamed returns the first child of v called one of names.
-func childNamed(v *value.Variable, names ...string) *value.Variable {
-	if v == nil {
-		return nil
-	}
-	for i := range v.Children {
-		for _, n := range names {
-			if v.Children[i].Name == n {
-				return &v.Children[i]
-			}
-		}
-	}
-	return nil
+	return goroutine.Labels(t.Process(), prog.Types, prog, ptr)
 }
 
 // Goroutines lists goroutines from index start, at most count of them

@@ -8,6 +8,7 @@ import (
 	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/eval"
+	"github.com/tinydbg/tinydbg/pkg/proc/goroutine"
 	"github.com/tinydbg/tinydbg/pkg/proc/stack"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
 	"github.com/tinydbg/tinydbg/service/api"
@@ -16,7 +17,7 @@ import (
 // varSupport is the per-binary evaluation state, built on first use.
 type varSupport struct {
 	prog *eval.Program
-	gOff *gOffsets // extra runtime.g field offsets, once computed
+	gOff *goroutine.ExtraLayout // extra runtime.g field offsets, once computed
 }
 
 // program returns the evaluation program of the current binary.

@@ -131,6 +131,10 @@ func (c *Client) Step() (*api.DebuggerState, error) {
 	return c.command(api.DebuggerCommand{Name: api.Step})
 }
 
+// SetReturnValuesLoadConfig sets ReturnInfoLoadConfig, as Delve's client
+// of the same name does for its terminal.
+func (c *Client) SetReturnValuesLoadConfig(cfg *api.LoadConfig) { c.ReturnInfoLoadConfig = cfg }
+
 // StepOut runs until the current function returns.
 func (c *Client) StepOut() (*api.DebuggerState, error) {
 	return c.command(api.DebuggerCommand{Name: api.StepOut, ReturnInfoLoadConfig: c.ReturnInfoLoadConfig})

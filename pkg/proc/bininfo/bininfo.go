@@ -45,6 +45,21 @@ var (
 	ErrVarNotFound  = errors.New("package variable not found")
 )
 
+// ArchError is Open's error for an ELF built for another machine, so that
+// a caller can name the machine; errors.Is(err, ErrWrongArch) holds.
+type ArchError struct {
+	Path    string
+	Machine elf.Machine
+	Class   elf.Class
+}
+
+func (e *ArchError) Error() string {
+	return fmt.Sprintf("%s: %v: machine %v", e.Path, ErrWrongArch, e.Machine)
+}
+
+// Is makes errors.Is(err, ErrWrongArch) true for an *ArchError.
+func (e *ArchError) Is(target error) bool { return target == ErrWrongArch }
+
 // BinaryInfo describes one executable. It is safe for concurrent use.
 type BinaryInfo struct {
 	path      string
@@ -101,7 +116,7 @@ func newBinaryInfo(path string, osf *os.File) (*BinaryInfo, error) {
 		return nil, fmt.Errorf("%s: %w: %v", path, ErrNotELF, err)
 	}
 	if ef.Machine != elf.EM_X86_64 || ef.Class != elf.ELFCLASS64 {
-		return nil, fmt.Errorf("%s: %w: machine %v", path, ErrWrongArch, ef.Machine)
+		return nil, &ArchError{Path: path, Machine: ef.Machine, Class: ef.Class}
 	}
 	bi := &BinaryInfo{path: path, osFile: osf, elf: ef, sections: map[string]*sectionData{}}
 	if ef.Section(".go.buildinfo") == nil {

@@ -74,6 +74,10 @@ func TestOpenErrors(t *testing.T) {
 		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.msg) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("Open(%s) = %q, want one line wrapping %q", tc.path, err, tc.want)
 		}
+		var arch *ArchError
+		if isArch := errors.As(err, &arch); isArch != (tc.want == ErrWrongArch) || isArch && arch.Machine != elf.EM_AARCH64 {
+			t.Errorf("Open(%s) = %#v: an *ArchError only for arm64, naming EM_AARCH64", tc.path, err)
+		}
 	}
 }
 

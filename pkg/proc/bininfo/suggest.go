@@ -4,6 +4,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/tinydbg/tinydbg/internal/editdist"
 )
 
 // closest returns up to n candidates resembling name, best first: names
@@ -25,7 +27,7 @@ func closest(name string, candidates []string, n int) []string {
 			if strings.Contains(strings.ToLower(form), lname) {
 				score = len(form) - len(name) - 1000
 			} else if abs(len(form)-len(name)) <= limit {
-				if d := editDistance(name, form); d <= limit {
+				if d := editdist.Distance(name, form); d <= limit {
 					score = d
 				}
 			}
@@ -90,30 +92,4 @@ func abs(x int) int {
 		return -x
 	}
 	return x
-}
-
-// editDistance is the optimal-string-alignment distance between a and b:
-// Levenshtein plus transposition of adjacent characters, the most common
-// typo ("mian" for "main").
-func editDistance(a, b string) int {
-	rows := [3][]int{make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)}
-	for j := range rows[1] {
-		rows[1][j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		pp, prev, cur := rows[0], rows[1], rows[2]
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], pp[j-2]+1)
-			}
-		}
-		rows[0], rows[1], rows[2] = prev, cur, pp
-	}
-	return rows[1][len(b)]
 }

@@ -3,71 +3,11 @@ package ebpf
 import (
 	"encoding/binary"
 	"fmt"
+	"time"
 
-	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/event"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
-
-// EventKind tells a call from a return.
-type EventKind uint8
-
-// Event kinds.
-const (
-	Call   EventKind = evCall
-	Return EventKind = evReturn
-)
-
-// String implements fmt.Stringer.
-func (k EventKind) String() string {
-	if k == Return {
-		return "return"
-	}
-	return "call"
-}
-
-// Event is one traced call or return.
-type Event struct {
-	Kind     EventKind
-	Func     *bininfo.Function
-	Goid     int64
-	ThreadID int
-	// TimeNs is CLOCK_MONOTONIC at the probe; DurationNs, on a paired
-	// return, is the time since its own call on the same goroutine.
-	TimeNs, DurationNs uint64
-	// Depth counts the calls of Func still active below this one on the
-	// goroutine (recursion); a call and its return have the same Depth.
-	Depth int
-	// StackOffset is the distance of SP below the goroutine's stack top
-	// at the probe: a call and its return share it (see pair.go).
-	StackOffset uint64
-	// Unpaired marks a return whose call was not seen (the probes were
-	// attached mid-call, or the call's event was dropped).
-	Unpaired bool
-	// TailCall marks a return by a tail jump to another function, which
-	// computes the results: they are reported unavailable.
-	TailCall bool
-	// Truncated is set when the event's data area filled up and some
-	// values were captured only partly or not at all.
-	Truncated bool
-	// Values are the arguments at a call and the results at a return, in
-	// declaration order.
-	Values []Value
-	// Err is set when the record could not be decoded.
-	Err error
-}
-
-// Value is one captured argument or result.
-type Value struct {
-	Name string
-	// Var is the value as the shared loader decoded it from the captured
-	// bytes; nil when Unavailable is set.
-	Var *value.Variable
-	// Unavailable says why nothing was captured (e.g. a float register).
-	Unavailable string
-	// Truncated is set when a string, slice or pointee was longer than
-	// the capture bound or could not be read at probe time.
-	Truncated bool
-}
 
 // captured is the bytes of one event presented as the target's memory at
 // their original addresses, so the shared loader formats them exactly as it
@@ -105,10 +45,10 @@ func (c *captured) ReadMemory(buf []byte, addr uint64) (int, error) {
 }
 
 // decode turns one ring buffer record into an Event.
-func (t *Tracer) decode(raw []byte) (Event, error) {
+func (t *Tracer) decode(raw []byte) (event.Event, error) {
 	const hdrSize = 40
 	if len(raw) < hdrSize {
-		return Event{}, fmt.Errorf("short record of %d bytes", len(raw))
+		return event.Event{}, fmt.Errorf("short record of %d bytes", len(raw))
 	}
 	le := binary.LittleEndian
 	h := eventHeader{
@@ -118,21 +58,26 @@ func (t *Tracer) decode(raw []byte) (Event, error) {
 	}
 	fi := int(h.Cookie / 2)
 	if fi >= len(t.funcs) {
-		return Event{}, fmt.Errorf("record for unknown probe cookie %d", h.Cookie)
+		return event.Event{}, fmt.Errorf("record for unknown probe cookie %d", h.Cookie)
 	}
 	tf := t.funcs[fi]
-	ev := Event{
-		Kind: EventKind(h.Kind), Func: tf.fn, Goid: int64(h.Goid), ThreadID: int(h.Tid),
-		TimeNs: h.TimeNs, StackOffset: h.StackOff,
+	kind := event.Call
+	if h.Kind == evReturn {
+		kind = event.Return
+	}
+	ev := event.Event{
+		Kind: kind, Function: tf.fn.Name, Goroutine: int64(h.Goid), Thread: int(h.Tid),
+		Time: time.Duration(h.TimeNs), StackOffset: h.StackOff,
 		Truncated: h.Flags&evfTruncated != 0,
 		TailCall:  h.Flags&evfTail != 0,
 	}
-	if ev.Kind == Call {
+	if ev.Kind == event.Call {
 		ev.Depth = t.pairs.call(h.Goid, fi, h.StackOff, h.TimeNs)
 	} else {
 		var ok bool
-		ev.DurationNs, ev.Depth, ok = t.pairs.ret(h.Goid, fi, h.StackOff, h.TimeNs)
-		ev.Unpaired = !ok
+		var ns uint64
+		ns, ev.Depth, ok = t.pairs.ret(h.Goid, fi, h.StackOff, h.TimeNs)
+		ev.Duration, ev.Unpaired = time.Duration(ns), !ok
 	}
 	t.abandoned.Store(t.pairs.abandoned)
 	data := raw[hdrSize:]
@@ -140,12 +85,12 @@ func (t *Tracer) decode(raw []byte) (Event, error) {
 		data = data[:h.DataLen]
 	}
 	plan := &tf.entry
-	if ev.Kind == Return {
+	if ev.Kind == event.Return {
 		plan = &tf.returns
 	}
 	if ev.TailCall {
 		for _, pc := range plan.params {
-			ev.Values = append(ev.Values, Value{Name: pc.param.Name,
+			ev.Values = append(ev.Values, event.Value{Name: pc.param.Name,
 				Unavailable: "returned by a tail call, whose callee computes the results"})
 		}
 		return ev, nil
@@ -189,10 +134,10 @@ func parseSegments(data []byte, plan *probePlan, c *captured) error {
 }
 
 // values decodes every parameter of a plan from the captured memory.
-func (t *Tracer) values(mem *captured, plan *probePlan, ev *Event) []Value {
-	out := make([]Value, 0, len(plan.params))
+func (t *Tracer) values(mem *captured, plan *probePlan, ev *event.Event) []event.Value {
+	out := make([]event.Value, 0, len(plan.params))
 	for i, pc := range plan.params {
-		v := Value{Name: pc.param.Name, Unavailable: pc.unavailable}
+		v := event.Value{Name: pc.param.Name, Unavailable: pc.unavailable}
 		var seg *segmentView
 		for j := range mem.segs {
 			if int(mem.segs[j].hdr.Op) == pc.valueOp {

@@ -7,6 +7,7 @@ import (
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/event"
 )
 
 // hotRecord builds the ring buffer record the probe writes for main.hot of
@@ -56,11 +57,11 @@ func decodeTracer(tb testing.TB) *Tracer {
 func TestDecodeHotRecord(t *testing.T) {
 	tr := decodeTracer(t)
 	call, err := tr.decode(hotRecord(evCall, 41))
-	if err != nil || call.Kind != Call || call.Goid != 7 || len(call.Values) != 1 || text(call.Values[0]) != "i=41" {
+	if err != nil || call.Kind != event.Call || call.Goroutine != 7 || len(call.Values) != 1 || text(call.Values[0]) != "i=41" {
 		t.Fatalf("call %+v, %v", call, err)
 	}
 	ret, err := tr.decode(hotRecord(evReturn, 124))
-	if err != nil || ret.Kind != Return || ret.Unpaired || len(ret.Values) != 1 || text(ret.Values[0]) != "~r0=124" {
+	if err != nil || ret.Kind != event.Return || ret.Unpaired || len(ret.Values) != 1 || text(ret.Values[0]) != "~r0=124" {
 		t.Fatalf("return %+v %v, %v", ret, ret.Values, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/event"
 )
 
 // TestTraceEdgeCases traces _fixtures/ebpfmore: an empty function (one
@@ -44,7 +45,7 @@ func TestTraceEdgeCases(t *testing.T) {
 		if ev.Depth != 0 {
 			line += " DEPTH"
 		}
-		if ev.Kind == Return && !ev.Unpaired && ev.DurationNs == 0 {
+		if ev.Kind == event.Return && !ev.Unpaired && ev.Duration == 0 {
 			line += " NODURATION"
 		}
 		if ev.TailCall {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/event"
 )
 
 // bpfFDs counts this process's open BPF link and perf event descriptors,
@@ -89,12 +90,12 @@ func TestTraceNetHTTP(t *testing.T) {
 			t.Errorf("bad event %s: err %v unpaired %v", describe(ev), ev.Err, ev.Unpaired)
 			break
 		}
-		if ev.Kind == Call {
+		if ev.Kind == event.Call {
 			calls++
 		} else {
 			rets++
 		}
-		if ev.Kind == Call && ev.Func.Name == "net/http.NewRequestWithContext" {
+		if ev.Kind == event.Call && ev.Function == "net/http.NewRequestWithContext" {
 			// method and url, strings in RCX/RDI and RSI/R8, after the
 			// context interface in RAX/RBX.
 			v := ev.Values

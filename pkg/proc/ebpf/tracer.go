@@ -28,6 +28,7 @@ import (
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/event"
 	"github.com/tinydbg/tinydbg/pkg/proc/probe"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
@@ -67,7 +68,7 @@ type Tracer struct {
 	coll   *cebpf.Collection
 	links  []link.Link
 	reader *ringbuf.Reader
-	events chan Event
+	events chan event.Event
 	done   chan struct{}
 
 	closeOnce sync.Once
@@ -131,7 +132,7 @@ func Open(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, opts Optio
 		return nil, fmt.Errorf("opening ring buffer: %w", err)
 	}
 	t.reader = rd
-	t.events = make(chan Event, 1024)
+	t.events = make(chan event.Event, 1024)
 	go t.readLoop()
 	return t, nil
 }
@@ -311,7 +312,7 @@ func (t *Tracer) detach() error {
 
 // Events delivers calls and returns in the order the kernel recorded them.
 // It is closed once Close has delivered everything captured.
-func (t *Tracer) Events() <-chan Event { return t.events }
+func (t *Tracer) Events() <-chan event.Event { return t.events }
 
 // wakeFraction: the BPF program wakes the reader once 1/wakeFraction of
 // the ring holds unread data; pollInterval bounds how long a quieter trace
@@ -342,7 +343,7 @@ func (t *Tracer) readLoop() {
 		}
 		ev, err := t.decode(rec.RawSample)
 		if err != nil {
-			ev = Event{Err: err}
+			ev = event.Event{Err: err}
 		}
 		t.delivered.Add(1)
 		t.events <- ev

@@ -12,6 +12,7 @@ import (
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/internal/testenv"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/event"
 )
 
 // requireBPF stops the test unless uprobes can be attached here.
@@ -71,10 +72,10 @@ func lookupFuncs(t *testing.T, bi *bininfo.BinaryInfo, names ...string) []*binin
 }
 
 // collect receives every event until the tracer closes the channel.
-func collect(tr *Tracer) <-chan []Event {
-	res := make(chan []Event, 1)
+func collect(tr *Tracer) <-chan []event.Event {
+	res := make(chan []event.Event, 1)
 	go func() {
-		var evs []Event
+		var evs []event.Event
 		for ev := range tr.Events() {
 			evs = append(evs, ev)
 		}
@@ -83,12 +84,12 @@ func collect(tr *Tracer) <-chan []Event {
 	return res
 }
 
-func describe(ev Event) string {
+func describe(ev event.Event) string {
 	var parts []string
 	for _, v := range ev.Values {
 		parts = append(parts, text(v))
 	}
-	s := fmt.Sprintf("%s %s(%s)", ev.Kind, strings.TrimPrefix(ev.Func.Name, "main."), strings.Join(parts, ", "))
+	s := fmt.Sprintf("%s %s(%s)", ev.Kind, strings.TrimPrefix(ev.Function, "main."), strings.Join(parts, ", "))
 	if ev.Err != nil {
 		s += " ERR " + ev.Err.Error()
 	}
@@ -144,7 +145,7 @@ func testTrace(t *testing.T, fl fixture.Flavour, opts Options) {
 		fn    string
 		depth int
 	}
-	open := map[key]Event{}
+	open := map[key]event.Event{}
 	var workCalls, workRets []string
 	workGoids := map[int64]bool{}
 	interleaved := false
@@ -155,34 +156,34 @@ func testTrace(t *testing.T, fl fixture.Flavour, opts Options) {
 			t.Errorf("bad event: %+v", ev)
 			continue
 		}
-		k := key{ev.Goid, ev.Func.Name, ev.Depth}
-		if ev.Kind == Call {
+		k := key{ev.Goroutine, ev.Function, ev.Depth}
+		if ev.Kind == event.Call {
 			if _, dup := open[k]; dup {
-				t.Errorf("second call without return: %s on goroutine %d", describe(ev), ev.Goid)
+				t.Errorf("second call without return: %s on goroutine %d", describe(ev), ev.Goroutine)
 			}
 			open[k] = ev
 		} else {
 			c, ok := open[k]
 			if !ok {
-				t.Errorf("return without call: %s goroutine %d depth %d", describe(ev), ev.Goid, ev.Depth)
+				t.Errorf("return without call: %s goroutine %d depth %d", describe(ev), ev.Goroutine, ev.Depth)
 				continue
 			}
 			delete(open, k)
-			if ev.DurationNs == 0 || ev.DurationNs != ev.TimeNs-c.TimeNs {
-				t.Errorf("%s: duration %d, want %d", describe(ev), ev.DurationNs, ev.TimeNs-c.TimeNs)
+			if ev.Duration == 0 || ev.Duration != ev.Time-c.Time {
+				t.Errorf("%s: duration %d, want %d", describe(ev), ev.Duration, ev.Time-c.Time)
 			}
 		}
-		switch ev.Func.Name {
+		switch ev.Function {
 		case "main.work":
-			if ev.Kind == Call {
+			if ev.Kind == event.Call {
 				if lastWorkCallGoid >= 0 && len(workRets) == 0 {
 					interleaved = true // a second call began before any return
 				}
-				lastWorkCallGoid = ev.Goid
-				workGoids[ev.Goid] = true
-				workCalls = append(workCalls, fmt.Sprintf("g%d:%s", ev.Goid, describe(ev)))
+				lastWorkCallGoid = ev.Goroutine
+				workGoids[ev.Goroutine] = true
+				workCalls = append(workCalls, fmt.Sprintf("g%d:%s", ev.Goroutine, describe(ev)))
 			} else {
-				workRets = append(workRets, fmt.Sprintf("g%d:%s", ev.Goid, describe(ev)))
+				workRets = append(workRets, fmt.Sprintf("g%d:%s", ev.Goroutine, describe(ev)))
 			}
 		case "main.grow":
 		default:

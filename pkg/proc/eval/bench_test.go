@@ -8,6 +8,7 @@ import (
 	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/eval"
+	"github.com/tinydbg/tinydbg/pkg/proc/native"
 	"github.com/tinydbg/tinydbg/pkg/proc/stack"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
 	"github.com/tinydbg/tinydbg/service/api"
@@ -18,7 +19,7 @@ import (
 func bigScope(b *testing.B) *eval.Scope {
 	testenv.RequirePtrace(b)
 	path := fixture.Build(b, "bigvalues", fixture.Flavour{})
-	tg, err := proc.Launch(path, nil, proc.LaunchConfig{})
+	tg, err := proc.Launch(native.Backend{}, path, nil, proc.LaunchConfig{})
 	if err != nil {
 		b.Fatal(err)
 	}

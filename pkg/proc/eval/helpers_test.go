@@ -11,6 +11,7 @@ import (
 	"github.com/tinydbg/tinydbg/pkg/proc/arch"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/eval"
+	"github.com/tinydbg/tinydbg/pkg/proc/native"
 	"github.com/tinydbg/tinydbg/pkg/proc/stack"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
 	"github.com/tinydbg/tinydbg/service/api"
@@ -31,7 +32,7 @@ func start(t *testing.T, name string, fl fixture.Flavour) *session {
 	t.Helper()
 	testenv.RequirePtrace(t)
 	path := fixture.Build(t, name, fl)
-	tg, err := proc.Launch(path, nil, proc.LaunchConfig{Stdout: devNull(t), Stderr: devNull(t)})
+	tg, err := proc.Launch(native.Backend{}, path, nil, proc.LaunchConfig{Stdout: devNull(t), Stderr: devNull(t)})
 	if err != nil {
 		t.Fatalf("launch %s: %v", name, err)
 	}

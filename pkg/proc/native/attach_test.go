@@ -16,6 +16,7 @@ import (
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/internal/testenv"
 	"github.com/tinydbg/tinydbg/internal/testproc"
+	"github.com/tinydbg/tinydbg/pkg/proc"
 	"golang.org/x/sys/unix"
 )
 
@@ -108,7 +109,7 @@ func TestAttachBreakpointDetach(t *testing.T) {
 	ticks := symbol(t, exe, "main.ticks")
 	tick := symbol(t, exe, "main.tick")
 	orig := insertInt3(t, p, tick)
-	ev := continueTo(t, p, StopTrap)
+	ev := continueTo(t, p, proc.StopKindTrap)
 	if len(ev.Trapped) != 1 || pc(t, ev.Trapped[0]) != tick+1 {
 		t.Fatalf("trapped %d threads, want 1 at main.tick+1", len(ev.Trapped))
 	}
@@ -154,7 +155,7 @@ func TestRequestHaltAttached(t *testing.T) {
 	for round := 0; round < 3; round++ {
 		before := readTicks(t, p.Pid(), ticks)
 		timer := time.AfterFunc(300*time.Millisecond, p.RequestHalt)
-		continueTo(t, p, StopHalt)
+		continueTo(t, p, proc.StopKindHalt)
 		timer.Stop()
 		requireAllTraceStopped(t, p)
 		if after := readTicks(t, p.Pid(), ticks); after <= before {
@@ -163,7 +164,7 @@ func TestRequestHaltAttached(t *testing.T) {
 	}
 	// A halt requested while stopped makes the next Continue return at once.
 	p.RequestHalt()
-	continueTo(t, p, StopHalt)
+	continueTo(t, p, proc.StopKindHalt)
 	if err := p.Detach(); err != nil {
 		t.Fatalf("Detach: %v", err)
 	}
@@ -183,7 +184,7 @@ func TestRequestHaltLaunched(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 		p.RequestHalt()
 	}()
-	continueTo(t, p, StopHalt)
+	continueTo(t, p, proc.StopKindHalt)
 	requireAllTraceStopped(t, p)
 	if err := p.Kill(); err != nil {
 		t.Fatalf("Kill: %v", err)
@@ -222,5 +223,12 @@ func TestAttachErrors(t *testing.T) {
 	}
 	if !errors.Is(err, ErrAlreadyTraced) {
 		t.Fatal("error does not wrap ErrAlreadyTraced")
+	}
+	var traced *AlreadyTracedError
+	if !errors.As(err, &traced) || traced.Pid != p.Pid() || traced.Tracer != os.Getpid() {
+		t.Fatalf("Attach(traced) = %#v, want an *AlreadyTracedError{Pid: %d, Tracer: %d}", err, p.Pid(), os.Getpid())
+	}
+	if err := CheckAttachable(os.Getpid()); !errors.Is(err, ErrAttachSelf) || err.Error() != fmt.Sprintf("attach %d: cannot attach to the debugger itself", os.Getpid()) {
+		t.Fatalf("CheckAttachable(self) = %v", err)
 	}
 }

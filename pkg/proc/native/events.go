@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tinydbg/tinydbg/pkg/proc"
 )
 
 // eventKind classifies one wait4 report after handle has updated the state.
@@ -164,7 +166,8 @@ func (p *Process) resume(t *Thread, req int, deliver bool) error {
 
 // Continue resumes every thread and waits until a thread traps, RequestHalt
 // is honoured or the process ends. Signals meant for the program are passed
-// on without returning. On StopTrap and StopHalt every thread is stopped.
+// on without returning. On proc.StopKindTrap and proc.StopKindHalt every
+// thread is stopped.
 func (p *Process) Continue() (StopEvent, error) {
 	var ev StopEvent
 	err := p.do(func() error {
@@ -185,21 +188,21 @@ func (p *Process) cont() (StopEvent, error) {
 	case err != nil || over:
 		return exit, err
 	case trapped != nil:
-		return p.stopAll([]*Thread{trapped}, StopTrap)
+		return p.stopAll([]*Thread{trapped}, proc.StopKindTrap)
 	}
-	return p.stopAll(nil, StopHalt)
+	return p.stopAll(nil, proc.StopKindHalt)
 }
 
 // beginRun marks the process running for Continue or RunProbes and resumes
 // every stopped thread. When it returns !ok the run is over before it began,
-// with ev and err to return: StopHalt if RequestHalt came first (consuming
+// with ev and err to return: proc.StopKindHalt if RequestHalt came first (consuming
 // the request), or the error that stopped resuming.
 func (p *Process) beginRun() (ev StopEvent, ok bool, err error) {
 	p.mu.Lock()
 	if p.halt {
 		p.halt = false
 		p.mu.Unlock()
-		return StopEvent{Kind: StopHalt}, false, nil
+		return StopEvent{Kind: proc.StopKindHalt}, false, nil
 	}
 	p.running = true
 	p.mu.Unlock()
@@ -256,16 +259,16 @@ func (p *Process) waitStop() (trapped *Thread, exit StopEvent, over bool, err er
 
 func exitEvent(e event) StopEvent {
 	if e.signal != 0 {
-		return StopEvent{Kind: StopKilled, Signal: e.signal}
+		return StopEvent{Kind: proc.StopKindKilled, Signal: e.signal}
 	}
-	return StopEvent{Kind: StopExited, ExitCode: e.exitCode}
+	return StopEvent{Kind: proc.StopKindExited, ExitCode: e.exitCode}
 }
 
 // stopAll brings every thread to a ptrace-stop with SIGSTOP. Threads that
 // report something else on the way stay stopped there: a trap joins the
 // trapped list, a program signal waits in pending for the next Continue. Their
 // SIGSTOP stays expected and is swallowed whenever it shows up.
-func (p *Process) stopAll(trapped []*Thread, kind StopKind) (StopEvent, error) {
+func (p *Process) stopAll(trapped []*Thread, kind proc.StopKind) (StopEvent, error) {
 	p.mu.Lock()
 	for _, t := range p.threads {
 		if !t.stopped && t.expectedStops == 0 && unix.Tgkill(p.pid, t.tid, unix.SIGSTOP) == nil {
@@ -287,7 +290,7 @@ func (p *Process) stopAll(trapped []*Thread, kind StopKind) (StopEvent, error) {
 		}
 	}
 	if len(trapped) > 0 {
-		kind = StopTrap
+		kind = proc.StopKindTrap
 	}
 	return StopEvent{Kind: kind, Trapped: trapped}, nil
 }
@@ -307,7 +310,7 @@ func (p *Process) allStopped() bool {
 // stay stopped. A signal arriving meanwhile is kept for the next Continue and
 // the step retried; an instruction that faults ends the step where it is,
 // with the fault kept for the next Continue. If the process ends during the step the error is a
-// *ProcessExitedError; if only this thread ends, a *ThreadExitedError.
+// *proc.ProcessExitedError; if only this thread ends, a *ThreadExitedError.
 func (t *Thread) StepInstruction() error {
 	return t.p.do(func() error { return t.p.step(t) })
 }
@@ -333,7 +336,7 @@ func (p *Process) step(t *Thread) error {
 		e := p.handle(tid, ws)
 		switch {
 		case e.kind == evProcessGone:
-			return &ProcessExitedError{Pid: p.pid, ExitCode: e.exitCode, Signal: e.signal}
+			return &proc.ProcessExitedError{Pid: p.pid, ExitCode: e.exitCode, Signal: e.signal}
 		case e.t != t:
 			// Another thread: a clone's first stop or its death. It stays
 			// stopped; the loop only ends once every thread is.

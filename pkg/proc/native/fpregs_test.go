@@ -7,6 +7,7 @@ import (
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/internal/testenv"
+	"github.com/tinydbg/tinydbg/pkg/proc"
 )
 
 // TestFPRegisters stops at the entry of fpArgs(pi, -2.5), reads the two
@@ -25,7 +26,7 @@ func TestFPRegisters(t *testing.T) {
 	if _, err := p.WriteMemory(addr, []byte{0xCC}); err != nil {
 		t.Fatal(err)
 	}
-	th := continueTo(t, p, StopTrap).Trapped[0]
+	th := continueTo(t, p, proc.StopKindTrap).Trapped[0]
 	fp, err := th.FPRegisters()
 	if err != nil {
 		t.Fatalf("FPRegisters: %v", err)
@@ -59,7 +60,7 @@ func TestFPRegisters(t *testing.T) {
 	if err := th.SetPC(addr); err != nil {
 		t.Fatal(err)
 	}
-	continueTo(t, p, StopExited)
+	continueTo(t, p, proc.StopKindExited)
 	out, _ := bufioReadAll(r)
 	want := fmt.Sprintf("%#x\n8.75\n", math.Float64bits(math.Pi+0.5))
 	if out != want {

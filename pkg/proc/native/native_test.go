@@ -15,6 +15,7 @@ import (
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/internal/testenv"
 	"github.com/tinydbg/tinydbg/internal/testproc"
+	"github.com/tinydbg/tinydbg/pkg/proc"
 	"golang.org/x/arch/x86/x86asm"
 )
 
@@ -105,7 +106,7 @@ func insertInt3(t *testing.T, p *Process, addr uint64) []byte {
 	return orig
 }
 
-func continueTo(t *testing.T, p *Process, want StopKind) StopEvent {
+func continueTo(t *testing.T, p *Process, want proc.StopKind) StopEvent {
 	t.Helper()
 	ev, err := p.Continue()
 	if err != nil {
@@ -169,7 +170,7 @@ func TestLaunchBreakpointStepExit(t *testing.T) {
 				t.Fatalf("WriteMemory = %d, %v", n, err)
 			}
 
-			ev := continueTo(t, p, StopTrap)
+			ev := continueTo(t, p, proc.StopKindTrap)
 			if len(ev.Trapped) != 1 {
 				t.Fatalf("trapped %d threads, want 1", len(ev.Trapped))
 			}
@@ -194,19 +195,19 @@ func TestLaunchBreakpointStepExit(t *testing.T) {
 				t.Fatalf("pc after step %#x, want %#x (%v is %d bytes)", got, addr+uint64(inst.Len), inst, inst.Len)
 			}
 
-			ev = continueTo(t, p, StopExited)
+			ev = continueTo(t, p, proc.StopKindExited)
 			if ev.ExitCode != 0 {
 				t.Fatalf("exit code %d", ev.ExitCode)
 			}
 			if !p.Exited() {
-				t.Fatal("Exited() = false after StopExited")
+				t.Fatal("Exited() = false after proc.StopKindExited")
 			}
 			out, _ := bufioReadAll(r)
 			if out != "pt(6,8) 7 14\nargs: [a b]\n" {
 				t.Fatalf("program output %q", out)
 			}
-			if _, err := p.Continue(); !errors.Is(err, ErrProcessExited) {
-				t.Fatalf("Continue after exit: %v, want ErrProcessExited", err)
+			if _, err := p.Continue(); !errors.Is(err, proc.ErrProcessExited) {
+				t.Fatalf("Continue after exit: %v, want proc.ErrProcessExited", err)
 			}
 		})
 	}
@@ -226,7 +227,7 @@ func TestLaunchDirEnvShell(t *testing.T) {
 	p := launch(t, LaunchConfig{Path: "sh", Args: []string{"-c", `pwd; echo "$TINY"; exit 5`},
 		Dir: dir, Env: []string{"TINY=val ue"}, Stdout: w})
 	w.Close()
-	ev := continueTo(t, p, StopExited)
+	ev := continueTo(t, p, proc.StopKindExited)
 	if ev.ExitCode != 5 {
 		t.Fatalf("exit code %d, want 5", ev.ExitCode)
 	}
@@ -250,7 +251,7 @@ func TestExitCode(t *testing.T) {
 	checkNoLeak(t)
 	exe := fixture.Build(t, "exitcode", fixture.Flavour{})
 	p := launch(t, LaunchConfig{Path: exe, Args: []string{"3"}})
-	if ev := continueTo(t, p, StopExited); ev.ExitCode != 3 {
+	if ev := continueTo(t, p, proc.StopKindExited); ev.ExitCode != 3 {
 		t.Fatalf("exit code %d, want 3", ev.ExitCode)
 	}
 }
@@ -291,7 +292,7 @@ func TestSignalIsDelivered(t *testing.T) {
 	testenv.RequirePtrace(t)
 	checkNoLeak(t)
 	ev, out := waitSignalFixture(t, syscall.SIGUSR1)
-	if ev.Kind != StopExited || ev.ExitCode != 0 {
+	if ev.Kind != proc.StopKindExited || ev.ExitCode != 0 {
 		t.Fatalf("stop %+v, want exit 0", ev)
 	}
 	if out != "waiting\ngot SIGUSR1" {
@@ -303,7 +304,7 @@ func TestUnhandledSignalKills(t *testing.T) {
 	testenv.RequirePtrace(t)
 	checkNoLeak(t)
 	ev, out := waitSignalFixture(t, syscall.SIGTERM)
-	if ev.Kind != StopKilled || ev.Signal != 15 {
+	if ev.Kind != proc.StopKindKilled || ev.Signal != 15 {
 		t.Fatalf("stop %+v, want killed by signal 15", ev)
 	}
 	if out != "waiting" {
@@ -320,7 +321,7 @@ func TestStepIntoExit(t *testing.T) {
 	p := launch(t, LaunchConfig{Path: exe, Args: []string{"3"}})
 	addr := symbol(t, exe, "runtime.exit.abi0")
 	orig := insertInt3(t, p, addr)
-	ev := continueTo(t, p, StopTrap)
+	ev := continueTo(t, p, proc.StopKindTrap)
 	th := ev.Trapped[0]
 	if _, err := p.WriteMemory(addr, orig); err != nil {
 		t.Fatal(err)
@@ -333,11 +334,11 @@ func TestStepIntoExit(t *testing.T) {
 		if err == nil {
 			continue
 		}
-		var pe *ProcessExitedError
+		var pe *proc.ProcessExitedError
 		if !errors.As(err, &pe) || pe.ExitCode != 3 || pe.Signal != 0 || pe.Pid != p.Pid() {
-			t.Fatalf("step %d: %v, want *ProcessExitedError with code 3", i, err)
+			t.Fatalf("step %d: %v, want *proc.ProcessExitedError with code 3", i, err)
 		}
-		if !errors.Is(err, ErrProcessExited) || !p.Exited() {
+		if !errors.Is(err, proc.ErrProcessExited) || !p.Exited() {
 			t.Fatal("process not marked exited")
 		}
 		return
@@ -361,13 +362,13 @@ func TestGoroutinesBreakpoint(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Continue: %v", err)
 		}
-		if ev.Kind == StopExited {
+		if ev.Kind == proc.StopKindExited {
 			if ev.ExitCode != 0 {
 				t.Fatalf("exit code %d", ev.ExitCode)
 			}
 			break
 		}
-		if ev.Kind != StopTrap || len(ev.Trapped) == 0 {
+		if ev.Kind != proc.StopKindTrap || len(ev.Trapped) == 0 {
 			t.Fatalf("unexpected stop %+v", ev)
 		}
 		stops++
@@ -427,7 +428,7 @@ func TestSignalDuringStepIsKept(t *testing.T) {
 	if _, err := p.WriteMemory(addr, []byte{0xCC}); err != nil {
 		t.Fatal(err)
 	}
-	th := continueTo(t, p, StopTrap).Trapped[0]
+	th := continueTo(t, p, proc.StopKindTrap).Trapped[0]
 	if _, err := p.WriteMemory(addr, orig[:1]); err != nil {
 		t.Fatal(err)
 	}
@@ -447,7 +448,7 @@ func TestSignalDuringStepIsKept(t *testing.T) {
 	if got := pc(t, th); got != addr+uint64(inst.Len) {
 		t.Fatalf("pc after step %#x, want %#x", got, addr+uint64(inst.Len))
 	}
-	if ev := continueTo(t, p, StopKilled); ev.Signal != int(syscall.SIGTERM) {
+	if ev := continueTo(t, p, proc.StopKindKilled); ev.Signal != int(syscall.SIGTERM) {
 		t.Fatalf("killed by signal %d, want SIGTERM", ev.Signal)
 	}
 }
@@ -472,7 +473,7 @@ func TestDetachPassesPendingSignal(t *testing.T) {
 			if _, err := p.WriteMemory(addr, []byte{0xCC}); err != nil {
 				t.Fatal(err)
 			}
-			ev := continueTo(t, p, StopTrap)
+			ev := continueTo(t, p, proc.StopKindTrap)
 			p.WriteMemory(addr, orig)
 			for _, other := range ev.Trapped {
 				if err := other.SetPC(addr); err != nil {
@@ -531,7 +532,7 @@ func TestTwoProcessesConcurrently(t *testing.T) {
 		p := launch(t, LaunchConfig{Path: exe, Args: []string{fmt.Sprint(code)}})
 		go func() {
 			ev, err := p.Continue()
-			if err == nil && (ev.Kind != StopExited || ev.ExitCode != code) {
+			if err == nil && (ev.Kind != proc.StopKindExited || ev.ExitCode != code) {
 				err = fmt.Errorf("process %d: stop %+v, want exit %d", p.Pid(), ev, code)
 			}
 			errs <- err

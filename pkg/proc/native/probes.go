@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/arch"
 	"golang.org/x/sys/unix"
 )
@@ -47,9 +48,10 @@ type ProbeHandler func(h *ProbeHit) error
 // are handled as by Continue; SIGTRAPs from int3s that are not probes are
 // swallowed.
 //
-// It returns StopExited or StopKilled when the program ends, and StopHalt,
-// with every thread stopped and every hit already reported, after
-// RequestHalt or a handler error (which is returned too).
+// It returns proc.StopKindExited or proc.StopKindKilled when the program
+// ends, and proc.StopKindHalt, with every thread stopped and every hit
+// already reported, after RequestHalt or a handler error (which is
+// returned too).
 func (p *Process) RunProbes(probes []Probe, handler ProbeHandler) (StopEvent, error) {
 	r := &probeRun{p: p, handler: handler, sites: make(map[uint64]*probeSite, len(probes))}
 	for _, pr := range probes {
@@ -127,8 +129,8 @@ func (r *probeRun) result(ev *StopEvent, err error) (StopEvent, error) {
 	if err != nil {
 		return StopEvent{}, err
 	}
-	if ev.Kind == StopHalt || ev.Kind == StopTrap {
-		ev.Kind, ev.Trapped = StopHalt, nil
+	if ev.Kind == proc.StopKindHalt || ev.Kind == proc.StopKindTrap {
+		ev.Kind, ev.Trapped = proc.StopKindHalt, nil
 	}
 	return *ev, r.err
 }
@@ -160,7 +162,7 @@ func (r *probeRun) trap(t *Thread) (resumed bool, end *StopEvent, err error) {
 		return true, nil, nil
 	}
 	ev, err := r.stopAndSettle([]*Thread{t})
-	if err != nil || ev.Kind == StopExited || ev.Kind == StopKilled || r.err != nil {
+	if err != nil || ev.Kind == proc.StopKindExited || ev.Kind == proc.StopKindKilled || r.err != nil {
 		return false, ev, err
 	}
 	if err := p.resumeAll(); err != nil {
@@ -223,11 +225,11 @@ func (r *probeRun) emulate(t *Thread, s *probeSite, regs *unix.PtraceRegs) bool 
 // stopAndSettle stops every thread, then passes every hit thread over its
 // probe: first has already been reported and rewound; threads that hit a
 // probe while being stopped are reported now. It returns the stop, whose
-// kind is StopExited/StopKilled if the program ended meanwhile.
+// kind is proc.StopKindExited/proc.StopKindKilled if the program ended meanwhile.
 func (r *probeRun) stopAndSettle(first []*Thread) (*StopEvent, error) {
 	p := r.p
-	ev, err := p.stopAll(nil, StopHalt)
-	if err != nil || ev.Kind == StopExited || ev.Kind == StopKilled {
+	ev, err := p.stopAll(nil, proc.StopKindHalt)
+	if err != nil || ev.Kind == proc.StopKindExited || ev.Kind == proc.StopKindKilled {
 		return &ev, err
 	}
 	var steps []*Thread
@@ -250,7 +252,7 @@ func (r *probeRun) stopAndSettle(first []*Thread) (*StopEvent, error) {
 			return end, err
 		}
 	}
-	return &StopEvent{Kind: StopHalt}, nil
+	return &StopEvent{Kind: proc.StopKindHalt}, nil
 }
 
 // stepOver single-steps a stopped thread standing on a probe through the
@@ -273,13 +275,13 @@ func (r *probeRun) stepOver(t *Thread) (*StopEvent, error) {
 		return nil, fmt.Errorf("reinserting the probe at %#x: %w", s.addr, err)
 	}
 	r.counts.stepped++
-	var pe *ProcessExitedError
+	var pe *proc.ProcessExitedError
 	var te *ThreadExitedError
 	switch {
 	case errors.As(stepErr, &pe):
-		ev := StopEvent{Kind: StopExited, ExitCode: pe.ExitCode}
+		ev := StopEvent{Kind: proc.StopKindExited, ExitCode: pe.ExitCode}
 		if pe.Signal != 0 {
-			ev = StopEvent{Kind: StopKilled, Signal: pe.Signal}
+			ev = StopEvent{Kind: proc.StopKindKilled, Signal: pe.Signal}
 		}
 		return &ev, nil
 	case errors.As(stepErr, &te):

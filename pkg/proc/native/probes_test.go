@@ -12,6 +12,7 @@ import (
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/internal/testenv"
 	"github.com/tinydbg/tinydbg/internal/testproc"
+	"github.com/tinydbg/tinydbg/pkg/proc"
 	"golang.org/x/arch/x86/x86asm"
 	"golang.org/x/sys/unix"
 )
@@ -100,7 +101,7 @@ func TestEmulationMatchesCPU(t *testing.T) {
 	}
 	checked := 0
 	for checked < len(sites) {
-		ev := continueTo(t, p, StopTrap)
+		ev := continueTo(t, p, proc.StopKindTrap)
 		th := ev.Trapped[0]
 		regs, err := th.Registers()
 		if err != nil {
@@ -152,7 +153,7 @@ func TestEmulationMatchesCPU(t *testing.T) {
 		}
 		checked++
 	}
-	continueTo(t, p, StopExited)
+	continueTo(t, p, proc.StopKindExited)
 }
 
 func isMem(a x86asm.Arg) bool {
@@ -253,7 +254,7 @@ func probeToExit(t *testing.T, exe string, addrs []uint64, want string, args ...
 	p := launch(t, LaunchConfig{Path: exe, Args: args, Stdout: w})
 	rec := newRecorder()
 	ev, err := p.RunProbes(probesAt(t, p, exe, addrs...), rec.handle)
-	if err != nil || ev.Kind != StopExited || ev.ExitCode != 0 {
+	if err != nil || ev.Kind != proc.StopKindExited || ev.ExitCode != 0 {
 		t.Fatalf("RunProbes = %+v, %v; want exit 0", ev, err)
 	}
 	w.Close()
@@ -342,7 +343,7 @@ func TestRunProbesHaltAndHandlerError(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil || ev.Kind != StopHalt {
+	if err != nil || ev.Kind != proc.StopKindHalt {
 		t.Fatalf("RunProbes = %+v, %v; want a halt", ev, err)
 	}
 	if c := p.lastProbeRun; c.hits != uint64(hits) || hits < 500 {
@@ -358,7 +359,7 @@ func TestRunProbesHaltAndHandlerError(t *testing.T) {
 		}
 		return nil
 	})
-	if !errors.Is(err, boom) || ev.Kind != StopHalt || hits != 10 {
+	if !errors.Is(err, boom) || ev.Kind != proc.StopKindHalt || hits != 10 {
 		t.Fatalf("RunProbes = %+v, %v after %d hits; want boom, a halt and 10 hits", ev, err, hits)
 	}
 	if !strings.Contains(err.Error(), "probe at 0x") {

@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tinydbg/tinydbg/pkg/proc"
 )
 
 // Process is a traced process. Its methods are safe for concurrent use; all
@@ -98,7 +100,7 @@ func (p *Process) goneErr() error {
 	if p.detached {
 		return ErrDetached
 	}
-	return ErrProcessExited
+	return proc.ErrProcessExited
 }
 
 // do runs f on the ptrace thread, or returns why it cannot.
@@ -118,8 +120,9 @@ func (p *Process) finished() bool {
 }
 
 // RequestHalt makes a running Continue stop every thread and return
-// StopHalt. Called while no Continue runs, it makes the next Continue return
-// StopHalt at once. It may be called from any goroutine.
+// proc.StopKindHalt. Called while no Continue runs, it makes the next
+// Continue return proc.StopKindHalt at once. It may be called from any
+// goroutine.
 func (p *Process) RequestHalt() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -226,7 +229,7 @@ func (p *Process) Kill() error {
 		}
 		return nil
 	})
-	if err == ErrProcessExited {
+	if err == proc.ErrProcessExited {
 		return nil
 	}
 	return err

@@ -106,13 +106,7 @@ func (p *Process) startOnPtraceThread(path string, argv []string, attr *syscall.
 // Errors are one line: "attach PID: no such process", "attach PID: already
 // traced by TRACER", "attach PID: permission denied ...".
 func Attach(pid int) (*Process, error) {
-	if pid <= 0 {
-		return nil, fmt.Errorf("attach %d: %w", pid, ErrNoSuchProcess)
-	}
-	if pid == os.Getpid() {
-		return nil, fmt.Errorf("attach %d: cannot attach to the debugger itself", pid)
-	}
-	if err := checkAttachable(pid); err != nil {
+	if err := CheckAttachable(pid); err != nil {
 		return nil, err
 	}
 	p := &Process{pid: pid, pt: newPtracer(), threads: map[int]*Thread{}}
@@ -127,9 +121,16 @@ func Attach(pid int) (*Process, error) {
 	return p, nil
 }
 
-// checkAttachable turns the common failures into precise messages before
-// any thread is touched.
-func checkAttachable(pid int) error {
+// CheckAttachable is Attach's check of pid before any thread is touched,
+// for a caller that wants to refuse early: it wraps ErrNoSuchProcess or
+// ErrAttachSelf, or returns an *AlreadyTracedError.
+func CheckAttachable(pid int) error {
+	if pid <= 0 {
+		return fmt.Errorf("attach %d: %w", pid, ErrNoSuchProcess)
+	}
+	if pid == os.Getpid() {
+		return fmt.Errorf("attach %d: %w", pid, ErrAttachSelf)
+	}
 	tracer, err := tracerPid(pid)
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("attach %d: %w", pid, ErrNoSuchProcess)
@@ -138,7 +139,7 @@ func checkAttachable(pid int) error {
 		return fmt.Errorf("attach %d: %w", pid, err)
 	}
 	if tracer != 0 {
-		return fmt.Errorf("attach %d: %w by %d", pid, ErrAlreadyTraced, tracer)
+		return &AlreadyTracedError{Pid: pid, Tracer: tracer}
 	}
 	return nil
 }
@@ -217,7 +218,7 @@ func (p *Process) attachThread(tid int) error {
 			return nil
 		case unix.EPERM:
 			if tracer, terr := tracerPid(p.pid); terr == nil && tracer != 0 {
-				return fmt.Errorf("attach %d: %w by %d", p.pid, ErrAlreadyTraced, tracer)
+				return &AlreadyTracedError{Pid: p.pid, Tracer: tracer}
 			}
 			return fmt.Errorf("attach %d: permission denied (need root or CAP_SYS_PTRACE, or a lower kernel.yama.ptrace_scope): %w", p.pid, err)
 		}

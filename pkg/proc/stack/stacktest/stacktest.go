@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/arch"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/native"
@@ -93,7 +94,7 @@ func (s *Session) Continue() (first Hit, rest []Hit) {
 	if err != nil {
 		s.t.Fatalf("continue: %v", err)
 	}
-	if ev.Kind != native.StopTrap {
+	if ev.Kind != proc.StopKindTrap {
 		s.t.Fatalf("continue: stopped with %v (exit code %d, signal %d), not at a breakpoint", ev.Kind, ev.ExitCode, ev.Signal)
 	}
 	var hits []Hit

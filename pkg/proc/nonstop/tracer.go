@@ -1,8 +1,11 @@
-package trace
+// Package nonstop traces function calls and returns through the ptrace
+// backend's non-stop probe mode: an int3 at each entry, RET and tail jump,
+// where only the thread that hits one stops, and only while its event is
+// built. It is pkg/trace's ptrace backend, beside the eBPF engine.
+package nonstop
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -10,6 +13,7 @@ import (
 	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/arch"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/event"
 	"github.com/tinydbg/tinydbg/pkg/proc/goroutine"
 	"github.com/tinydbg/tinydbg/pkg/proc/native"
 	"github.com/tinydbg/tinydbg/pkg/proc/probe"
@@ -39,17 +43,17 @@ type openCall struct {
 	at time.Duration
 }
 
-// ptraceTracer reports probe hits from the native backend's non-stop probe
+// Tracer reports probe hits from the native backend's non-stop probe
 // mode: only the thread that hits a probe stops, and only while its event
 // is built.
-type ptraceTracer struct {
+type Tracer struct {
 	tg     *proc.Target
-	np     *native.Process
+	np     Prober
 	bi     *bininfo.BinaryInfo
 	types  *godwarf.Types
 	loader value.Loader
 	cfg    value.LoadConfig
-	needs  Needs
+	needs  event.Needs
 	unw    *stack.Unwinder
 	gids   *goroutine.IDReader
 	sites  map[uint64]*site
@@ -59,24 +63,31 @@ type ptraceTracer struct {
 	events uint64
 }
 
+// Prober is what the tracer needs of the ptrace backend: its non-stop
+// probe mode. The native backend's process provides it; the session that
+// chose that backend hands it over.
+type Prober interface {
+	// RunProbes resumes the program and reports every hit of probes to
+	// handler until the program ends or is halted.
+	RunProbes(probes []native.Probe, handler native.ProbeHandler) (native.StopEvent, error)
+}
+
 // maxInstLen is the longest amd64 instruction: the bytes a probe displaces
 // are within it.
 const maxInstLen = 15
 
-// newPtraceTracer sets the entry, return and tail-jump probes of funcs in
-// tg. The original code under every probe is read before the first int3
-// is written, so no probe's bytes ever include another's breakpoint.
-func newPtraceTracer(tg *proc.Target, bi *bininfo.BinaryInfo, types *godwarf.Types, funcs []*bininfo.Function, depth int, needs Needs) (*ptraceTracer, error) {
-	np, ok := tg.Process().(interface{ NativeProcess() *native.Process })
-	if !ok {
-		return nil, errors.New("ptrace tracing needs the native backend")
-	}
+// New sets the entry, return and tail-jump probes of funcs in tg, whose
+// process np runs the probes; depth bounds the pointers followed in values
+// and needs says what each event carries. The original code under every
+// probe is read before the first int3 is written, so no probe's bytes
+// ever include another's breakpoint.
+func New(tg *proc.Target, np Prober, bi *bininfo.BinaryInfo, types *godwarf.Types, funcs []*bininfo.Function, depth int, needs event.Needs) (*Tracer, error) {
 	gids, err := goroutine.NewIDReader(bi)
 	if err != nil {
 		return nil, err
 	}
-	pt := &ptraceTracer{
-		tg: tg, np: np.NativeProcess(), bi: bi, types: types, needs: needs,
+	pt := &Tracer{
+		tg: tg, np: np, bi: bi, types: types, needs: needs,
 		cfg:   loadConfig(depth),
 		unw:   stack.New(bi),
 		gids:  gids,
@@ -124,7 +135,7 @@ func newPtraceTracer(tg *proc.Target, bi *bininfo.BinaryInfo, types *godwarf.Typ
 	return pt, nil
 }
 
-func (pt *ptraceTracer) siteAt(addr uint64, tf *tracedFunc) *site {
+func (pt *Tracer) siteAt(addr uint64, tf *tracedFunc) *site {
 	s := pt.sites[addr]
 	if s == nil {
 		s = &site{fn: tf}
@@ -153,16 +164,24 @@ func (r funcResolver) FuncName(pc uint64) (string, bool) {
 	return "", false
 }
 
-// ptraceResult is how a ptrace trace ended.
-type ptraceResult struct {
-	stop        proc.Stop // StopExited/StopKilled when the program ended
-	interrupted bool
+// Probes returns the number of probe sites (entries, returns and tail
+// jumps).
+func (pt *Tracer) Probes() int { return len(pt.sites) }
+
+// Events returns the number of events reported so far.
+func (pt *Tracer) Events() uint64 { return pt.events }
+
+// Result is how a trace ended.
+type Result struct {
+	Stop        proc.Stop // StopExited/StopKilled when the program ended
+	Interrupted bool
 }
 
-// run resumes the program, turning every probe hit into events, until it
-// exits or ctx is cancelled (the program is then halted and left stopped
-// for the caller to detach or kill).
-func (pt *ptraceTracer) run(ctx context.Context, sink Sink) (ptraceResult, error) {
+// Run resumes the program, turning every probe hit into an event for
+// emit, until it exits or ctx is cancelled (the program is then halted and
+// left stopped for the caller to detach or kill). An error from emit ends
+// the trace.
+func (pt *Tracer) Run(ctx context.Context, emit func(*event.Event) error) (Result, error) {
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
@@ -173,23 +192,20 @@ func (pt *ptraceTracer) run(ctx context.Context, sink Sink) (ptraceResult, error
 		}
 	}()
 	pt.start = time.Now()
-	handler := func(h *native.ProbeHit) error { return pt.hit(h, sink) }
+	handler := func(h *native.ProbeHit) error { return pt.hit(h, emit) }
 	for {
 		if ctx.Err() != nil {
-			return ptraceResult{interrupted: true}, nil
+			return Result{Interrupted: true}, nil
 		}
 		ev, err := pt.np.RunProbes(pt.probes, handler)
-		if errors.Is(err, native.ErrProcessExited) {
-			return ptraceResult{}, fmt.Errorf("%w: %v", proc.ErrProcessExited, err)
-		}
 		if err != nil {
-			return ptraceResult{}, err
+			return Result{}, err
 		}
 		var st proc.Stop
 		switch ev.Kind {
-		case native.StopExited:
+		case proc.StopKindExited:
 			st = proc.Stop{Reason: proc.StopExited, ExitCode: ev.ExitCode}
-		case native.StopKilled:
+		case proc.StopKindKilled:
 			st = proc.Stop{Reason: proc.StopKilled, Signal: ev.Signal}
 		default:
 			continue // a halt: the loop checks ctx
@@ -197,13 +213,13 @@ func (pt *ptraceTracer) run(ctx context.Context, sink Sink) (ptraceResult, error
 		// The Target did not see the exit happen; Kill on an exited
 		// process only releases what the Target holds.
 		_ = pt.tg.Kill()
-		return ptraceResult{stop: st}, nil
+		return Result{Stop: st}, nil
 	}
 }
 
 // hit reports one probe hit; it runs on the ptrace thread while only the
 // hit thread is stopped, so it reads memory through the hit.
-func (pt *ptraceTracer) hit(h *native.ProbeHit, sink Sink) error {
+func (pt *Tracer) hit(h *native.ProbeHit, emit func(*event.Event) error) error {
 	s := pt.sites[h.Addr]
 	if s == nil {
 		return nil
@@ -212,12 +228,12 @@ func (pt *ptraceTracer) hit(h *native.ProbeHit, sink Sink) error {
 	goid, _ := pt.gids.Current(h, &h.Regs)
 	th := hitThread{id: h.Thread.ID(), goid: goid, regs: &h.Regs, mem: h, fp: h.FPRegisters}
 	if s.call {
-		if err := sink.Event(pt.event(Call, s.fn, &th, now, false)); err != nil {
+		if err := emit(pt.event(event.Call, s.fn, &th, now, false)); err != nil {
 			return err
 		}
 	}
 	if s.retn || s.tail {
-		if err := sink.Event(pt.event(Return, s.fn, &th, now, s.tail)); err != nil {
+		if err := emit(pt.event(event.Return, s.fn, &th, now, s.tail)); err != nil {
 			return err
 		}
 	}
@@ -234,11 +250,11 @@ type hitThread struct {
 }
 
 // event builds one event, loading only what the sink prints.
-func (pt *ptraceTracer) event(kind Kind, fn *tracedFunc, th *hitThread, now time.Duration, tail bool) *Event {
+func (pt *Tracer) event(kind event.Kind, fn *tracedFunc, th *hitThread, now time.Duration, tail bool) *event.Event {
 	pt.events++
-	ev := &Event{Kind: kind, Goroutine: th.goid, Thread: th.id, Function: fn.name, Time: now}
+	ev := &event.Event{Kind: kind, Goroutine: th.goid, Thread: th.id, Function: fn.name, Time: now}
 	g := th.goid
-	if kind == Call {
+	if kind == event.Call {
 		pt.open[g] = append(pt.open[g], openCall{fn: fn, at: now})
 	} else {
 		ev.Unpaired = true
@@ -260,11 +276,11 @@ func (pt *ptraceTracer) event(kind Kind, fn *tracedFunc, th *hitThread, now time
 	}
 	if pt.needs.Values {
 		switch {
-		case kind == Call:
+		case kind == event.Call:
 			ev.Values = pt.values(fn, fn.args, fn.argLocs, th)
 		case tail:
 			for _, p := range fn.results {
-				ev.Values = append(ev.Values, Value{Name: p.Name, Type: value.TypeName(p.Type),
+				ev.Values = append(ev.Values, event.Value{Name: p.Name, Type: value.TypeName(p.Type),
 					Value: "(unreadable returned by a tail call, whose callee computes the results)"})
 			}
 		default:
@@ -282,22 +298,22 @@ func (pt *ptraceTracer) event(kind Kind, fn *tracedFunc, th *hitThread, now time
 
 // values loads params at a probe, where the CFA is SP+8 (the entry probe
 // precedes the frame setup; a RET follows its teardown).
-func (pt *ptraceTracer) values(fn *tracedFunc, params []probe.Param, locs []probe.Location, th *hitThread) []Value {
+func (pt *Tracer) values(fn *tracedFunc, params []probe.Param, locs []probe.Location, th *hitThread) []event.Value {
 	if fn.err != nil {
-		return []Value{{Name: "?", Value: fmt.Sprintf("(unreadable %v)", fn.err)}}
+		return []event.Value{{Name: "?", Value: fmt.Sprintf("(unreadable %v)", fn.err)}}
 	}
 	mem := newRegMemory(th.mem, th.fp)
 	l := pt.loader
 	l.Mem = mem
-	out := make([]Value, 0, len(params))
+	out := make([]event.Value, 0, len(params))
 	for i := range params {
 		p := &params[i]
-		v := Value{Name: p.Name, Type: value.TypeName(p.Type)}
+		v := event.Value{Name: p.Name, Type: value.TypeName(p.Type)}
 		addr, err := mem.place(locs[i], p.Type.Size(), th.regs, th.regs.SP()+8)
 		if err != nil {
 			v.Value = fmt.Sprintf("(unreadable %v)", err)
 		} else {
-			v.Value = formatVar(l.Load(p.Name, addr, p.Type, pt.cfg))
+			v.Var = l.Load(p.Name, addr, p.Type, pt.cfg)
 		}
 		out = append(out, v)
 	}
@@ -305,14 +321,11 @@ func (pt *ptraceTracer) values(fn *tracedFunc, params []probe.Param, locs []prob
 }
 
 // stack unwinds up to depth frames from a probe.
-func (pt *ptraceTracer) stack(th *hitThread, depth int) []Frame {
+func (pt *Tracer) stack(th *hitThread, depth int) []event.Frame {
 	frames, _ := pt.unw.Unwind(th.mem, stack.FromRegisters(th.regs), stack.Options{MaxDepth: depth})
-	out := make([]Frame, 0, len(frames))
+	out := make([]event.Frame, 0, len(frames))
 	for _, f := range frames {
-		out = append(out, Frame{PC: f.PC, Function: f.Func.Name, File: f.File, Line: f.Line})
+		out = append(out, event.Frame{PC: f.PC, Function: f.Func.Name, File: f.File, Line: f.Line})
 	}
 	return out
 }
-
-// errNoFuncs is wrapped when the regular expression matches nothing.
-var errNoFuncs = errors.New("no function matches")

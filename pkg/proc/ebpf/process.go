@@ -1,4 +1,4 @@
-package trace
+package ebpf
 
 import (
 	"context"
@@ -10,42 +10,48 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/tinydbg/tinydbg/pkg/proc/native"
 )
 
-// ebpfTarget is the process an eBPF trace watches. It is never under
+// Process is the process an eBPF trace watches. It is never under
 // ptrace while probes fire: a program we start is held under ptrace only
 // from its exec until its probes are attached, and a running one is never
 // attached at all. Without a tracer every signal the program gets (the Go
 // scheduler's SIGURG preemptions above all) goes straight to it.
-type ebpfTarget struct {
+type Process struct {
 	pid int
 	// pidfd refers to this process even once its pid is reused; it becomes
 	// readable when the process ends.
 	pidfd int
-	// launched holds a program we started until release lets it run; once
+	// launched holds a program we started until Release lets it run; once
 	// released it is still our child, which we reap for its exit status.
-	launched *native.Process
+	launched Held
 	child    bool
 	ended    bool // reaped (child) or seen gone (pidfd)
 }
 
-// ebpfEnd is how the traced process ended, when it did.
-type ebpfEnd struct {
-	exited      bool
-	code, sig   int
-	unknownCode bool // not our child: its status goes to its own parent
+// End is how the traced process ended, when it did.
+type End struct {
+	Exited      bool
+	Code, Sig   int
+	UnknownCode bool // not our child: its status goes to its own parent
 }
 
-// launchEBPFTarget starts path stopped before its first instruction.
-func launchEBPFTarget(opts Options, path string) (*ebpfTarget, error) {
-	np, err := native.Launch(native.LaunchConfig{Path: path, Args: opts.Args, Dir: opts.Dir,
-		Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr})
-	if err != nil {
-		return nil, err
-	}
-	t := &ebpfTarget{pid: np.Pid(), pidfd: -1, launched: np, child: true}
+// Held is a program the caller started under a debugger backend, stopped
+// before its first instruction, which Release lets go. It is the only part
+// of a backend the eBPF lifecycle needs; the native backend's process is one.
+type Held interface {
+	Pid() int
+	// Detach lets the program run on, still our child.
+	Detach() error
+	// Kill kills and reaps the program.
+	Kill() error
+}
+
+// Started watches np, a program we started and hold stopped: it runs once
+// Release lets it go. On an error np is killed.
+func Started(np Held) (*Process, error) {
+	t := &Process{pid: np.Pid(), pidfd: -1, launched: np, child: true}
+	var err error
 	if t.pidfd, err = unix.PidfdOpen(t.pid, 0); err != nil {
 		_ = np.Kill()
 		return nil, fmt.Errorf("pidfd_open %d: %w", t.pid, err)
@@ -53,25 +59,28 @@ func launchEBPFTarget(opts Options, path string) (*ebpfTarget, error) {
 	return t, nil
 }
 
-// openEBPFTarget refers to the running process pid without stopping it.
-func openEBPFTarget(pid int) (*ebpfTarget, error) {
+// Running refers to the running process pid without stopping it.
+func Running(pid int) (*Process, error) {
 	if pid <= 0 || pid == os.Getpid() {
 		return nil, fmt.Errorf("trace %d: not a process that can be traced", pid)
 	}
 	fd, err := unix.PidfdOpen(pid, 0)
 	if err != nil {
 		if errors.Is(err, unix.ESRCH) {
-			return nil, fmt.Errorf("trace %d: %w", pid, native.ErrNoSuchProcess)
+			return nil, fmt.Errorf("trace %d: %w", pid, err) // "no such process"
 		}
 		return nil, fmt.Errorf("trace %d: pidfd_open: %w", pid, err)
 	}
-	return &ebpfTarget{pid: pid, pidfd: fd}, nil
+	return &Process{pid: pid, pidfd: fd}, nil
 }
 
-// executable returns the path to open for pid's binary: the file it was
+// Pid returns the process id.
+func (t *Process) Pid() int { return t.pid }
+
+// Executable returns the path to open for pid's binary: the file it was
 // started from if that is still the same file, else /proc/PID/exe, which
 // keeps reaching it after it was deleted or replaced (a rebuild).
-func executable(pid int) (string, error) {
+func Executable(pid int) (string, error) {
 	proc := fmt.Sprintf("/proc/%d/exe", pid)
 	path, err := os.Readlink(proc)
 	if err != nil {
@@ -87,9 +96,9 @@ func executable(pid int) (string, error) {
 	return path, nil
 }
 
-// auxvEntry reads AT_ENTRY, the run-time entry address, from pid's
+// AuxvEntry reads AT_ENTRY, the run-time entry address, from pid's
 // auxiliary vector; minus the ELF header's entry it is a PIE's load bias.
-func auxvEntry(pid int) (uint64, error) {
+func AuxvEntry(pid int) (uint64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/auxv", pid))
 	if err != nil {
 		return 0, fmt.Errorf("reading the load address of %d: %w", pid, err)
@@ -106,9 +115,9 @@ func auxvEntry(pid int) (uint64, error) {
 	return 0, fmt.Errorf("no AT_ENTRY in /proc/%d/auxv", pid)
 }
 
-// release ends ptrace on a program we started, leaving it running and our
+// Release ends ptrace on a program we started, leaving it running and our
 // child. It is a no-op for a process we did not start.
-func (t *ebpfTarget) release() error {
+func (t *Process) Release() error {
 	if t.launched == nil {
 		return nil
 	}
@@ -120,13 +129,13 @@ func (t *ebpfTarget) release() error {
 	return nil
 }
 
-// wait blocks until the process ends or ctx is cancelled. On cancellation
+// Wait blocks until the process ends or ctx is cancelled. On cancellation
 // a child is killed and reaped (ended stays false: it was interrupted); a
 // process we did not start is left running.
-func (t *ebpfTarget) wait(ctx context.Context) (ebpfEnd, error) {
+func (t *Process) Wait(ctx context.Context) (End, error) {
 	cancelFd, err := unix.Eventfd(0, unix.EFD_CLOEXEC)
 	if err != nil {
-		return ebpfEnd{}, fmt.Errorf("eventfd: %w", err)
+		return End{}, fmt.Errorf("eventfd: %w", err)
 	}
 	defer unix.Close(cancelFd)
 	stop := context.AfterFunc(ctx, func() {
@@ -142,22 +151,22 @@ func (t *ebpfTarget) wait(ctx context.Context) (ebpfEnd, error) {
 			continue
 		}
 		if err != nil {
-			return ebpfEnd{}, fmt.Errorf("waiting for %d: %w", t.pid, err)
+			return End{}, fmt.Errorf("waiting for %d: %w", t.pid, err)
 		}
 		if fds[0].Revents != 0 {
 			return t.reap()
 		}
 		if fds[1].Revents != 0 {
-			return ebpfEnd{}, t.interrupt()
+			return End{}, t.interrupt()
 		}
 	}
 }
 
 // reap collects the end of a process whose pidfd became readable.
-func (t *ebpfTarget) reap() (ebpfEnd, error) {
+func (t *Process) reap() (End, error) {
 	t.ended = true
 	if !t.child {
-		return ebpfEnd{exited: true, unknownCode: true}, nil
+		return End{Exited: true, UnknownCode: true}, nil
 	}
 	var ws syscall.WaitStatus
 	for {
@@ -166,18 +175,18 @@ func (t *ebpfTarget) reap() (ebpfEnd, error) {
 			continue
 		}
 		if err != nil {
-			return ebpfEnd{}, fmt.Errorf("reaping %d: %w", t.pid, err)
+			return End{}, fmt.Errorf("reaping %d: %w", t.pid, err)
 		}
 		break
 	}
 	if ws.Signaled() {
-		return ebpfEnd{exited: true, sig: int(ws.Signal())}, nil
+		return End{Exited: true, Sig: int(ws.Signal())}, nil
 	}
-	return ebpfEnd{exited: true, code: ws.ExitStatus()}, nil
+	return End{Exited: true, Code: ws.ExitStatus()}, nil
 }
 
 // interrupt kills and reaps a child; a process we did not start runs on.
-func (t *ebpfTarget) interrupt() error {
+func (t *Process) interrupt() error {
 	if !t.child || t.ended {
 		return nil
 	}
@@ -188,9 +197,9 @@ func (t *ebpfTarget) interrupt() error {
 	return err
 }
 
-// close kills a child still held under ptrace or still running (an error
+// Close kills a child still held under ptrace or still running (an error
 // path: nothing may be left behind) and releases the pidfd.
-func (t *ebpfTarget) close() {
+func (t *Process) Close() {
 	if t.launched != nil {
 		_ = t.launched.Kill() // kills and reaps under ptrace
 		t.launched = nil
