@@ -1,7 +1,7 @@
 // Package trace implements `tinydbg trace`: it reports every call of the
 // functions matching a regular expression, and every return paired with
 // its own call per goroutine, from one of two backends — int3 breakpoints
-// driven through ptrace (the program stops at each probe) or the eBPF
+// driven through ptrace (a probe stops only the thread that hit it) or the eBPF
 // uprobe engine (it never stops) — and writes the events as Delve-style
 // text, JSON Lines, per-goroutine call graphs or a Perfetto trace.
 package trace
