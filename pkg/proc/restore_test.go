@@ -43,9 +43,10 @@ func byteAt(t *testing.T, p Process, addr uint64) byte {
 	return b[0]
 }
 
-// A breakpoint whose byte cannot be restored stays in the table, so the
-// int3 left in the text is still handled and removed at detach.
-func TestFailedRestoreStaysTracked(t *testing.T) {
+// launchFailing starts the basic fixture behind a failRestores backend and
+// returns main.add's breakpoint addresses.
+func launchFailing(t *testing.T) (*Target, *failRestores, []uint64) {
+	t.Helper()
 	testenv.RequirePtrace(t)
 	tg, err := Launch(fixture.Build(t, "basic", fixture.Flavour{}), nil, LaunchConfig{})
 	if err != nil {
@@ -54,11 +55,17 @@ func TestFailedRestoreStaysTracked(t *testing.T) {
 	t.Cleanup(func() { _ = tg.Kill() })
 	fp := &failRestores{Process: tg.proc}
 	tg.proc = fp
-
 	pcs, err := tg.sym.FuncEntryStmts("main.add")
 	if err != nil || len(pcs) == 0 {
 		t.Fatalf("main.add: %v %v", pcs, err)
 	}
+	return tg, fp, pcs
+}
+
+// A breakpoint whose byte cannot be restored stays in the table, so the
+// int3 left in the text is still handled and removed at detach.
+func TestFailedRestoreStaysTracked(t *testing.T) {
+	tg, fp, pcs := launchFailing(t)
 	orig := byteAt(t, fp, pcs[0])
 	bp, err := tg.SetBreakpointFunc("main.add")
 	if err != nil {
@@ -112,20 +119,10 @@ func TestFailedRestoreStaysTracked(t *testing.T) {
 // A breakpoint that fails to place on its second address takes the first
 // back, and says so when that fails too.
 func TestPlaceRollbackReportsRestoreFailure(t *testing.T) {
-	testenv.RequirePtrace(t)
-	tg, err := Launch(fixture.Build(t, "basic", fixture.Flavour{}), nil, LaunchConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = tg.Kill() })
-	fp := &failRestores{Process: tg.proc, on: true}
-	tg.proc = fp
-	pcs, err := tg.sym.FuncEntryStmts("main.add")
-	if err != nil || len(pcs) == 0 {
-		t.Fatalf("main.add: %v %v", pcs, err)
-	}
+	tg, fp, pcs := launchFailing(t)
+	fp.on = true
 	fp.failRead = pcs[0] + 1 // placed second, as addresses go in ascending order
-	_, err = tg.SetBreakpointAddrs([]uint64{pcs[0], pcs[0] + 1})
+	_, err := tg.SetBreakpointAddrs([]uint64{pcs[0], pcs[0] + 1})
 	if err == nil {
 		t.Fatal("breakpoint on an unmapped address was set")
 	}

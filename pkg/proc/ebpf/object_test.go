@@ -77,8 +77,10 @@ func TestObjectHasNoBuildPath(t *testing.T) {
 // TestObjectRebuilds rebuilds the object with the pinned compiler, where it
 // is installed, and requires the committed bytes.
 func TestObjectRebuilds(t *testing.T) {
-	if _, err := exec.LookPath("clang-14"); err != nil {
-		t.Skip("clang-14 is not installed: the object cannot be rebuilt here")
+	for _, tool := range []string{"clang-14", "llvm-strip-14"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed: the object cannot be rebuilt here", tool)
+		}
 	}
 	out, err := exec.Command("bpf/build.sh", "--check").CombinedOutput()
 	if err != nil {
