@@ -7,6 +7,8 @@ import (
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/internal/testenv"
+	"github.com/tinydbg/tinydbg/internal/testproc"
+	"golang.org/x/sys/unix"
 )
 
 // A panic in work handed to the ptrace thread comes back as an error of
@@ -60,5 +62,39 @@ func TestPanicWhileStartingEndsThread(t *testing.T) {
 	<-pt.done
 	if ran, err := pt.run(func() bool { return false }); ran || err != nil {
 		t.Fatalf("run after the end: ran %v, err %v", ran, err)
+	}
+}
+
+// A probe handler that panics ends RunProbes as a failing handler does:
+// with the panic as the error and every thread stopped, none left between
+// a probe's int3 and its instruction.
+func TestProbeHandlerPanic(t *testing.T) {
+	testenv.RequirePtrace(t)
+	exe := fixture.Build(t, "probeforms", fixture.Flavour{Optimized: true})
+	addrs := hammerProbes(t, exe)
+	p := launch(t, LaunchConfig{Path: exe, Args: []string{"hammer", "100000000"}, Stdout: testproc.DevNull(t)})
+	hits := 0
+	ev, err := p.RunProbes(probesAt(t, p, exe, addrs...), func(h *ProbeHit) error {
+		if hits++; hits == 10 {
+			panic("handler fault")
+		}
+		return nil
+	})
+	if !errors.Is(err, ErrPanicked) || !strings.HasSuffix(err.Error(), ": panic on the ptrace thread: handler fault") || ev.Kind != StopHalt || hits != 10 {
+		t.Fatalf("RunProbes = %+v, %v after %d hits; want the panic, a halt and 10 hits", ev, err, hits)
+	}
+	for _, th := range p.Threads() {
+		regs, err := th.Registers() // fails with ErrThreadRunning unless stopped
+		if err != nil {
+			t.Fatalf("thread %d: %v", th.ID(), err)
+		}
+		for _, a := range addrs {
+			if regs.Rip == a+1 {
+				t.Errorf("thread %d left just past the int3 at %#x", th.ID(), a)
+			}
+		}
+	}
+	if err := unix.Kill(p.Pid(), 0); err != nil {
+		t.Errorf("process gone after the run: %v", err)
 	}
 }
