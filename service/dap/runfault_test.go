@@ -100,3 +100,33 @@ func TestRunLoopPanicReleasesTarget(t *testing.T) {
 		t.Fatalf("%d commands ran on the run goroutine, want 1", faults.Load())
 	}
 }
+
+// A launched program is killed when the run goroutine panics: the session
+// ends and nothing of the program stays stopped.
+func TestRunLoopPanicKillsLaunched(t *testing.T) {
+	testenv.RequirePtrace(t)
+	bin := fixture.Build(t, "basic", fixture.Flavour{})
+	runFault = func() { panic("injected run fault") }
+	t.Cleanup(func() { runFault = nil })
+
+	ts := startServer(t)
+	c := dial(t, ts)
+	c.launch(map[string]any{"mode": "exec", "program": bin})
+	seq := c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": fixture.Source("basic")}, "breakpoints": []map[string]any{{"line": 14}}})
+	expectResponse[*dap.SetBreakpointsResponse](c, seq)
+	pid := targetPid(t, ts)
+	seq = c.send("configurationDone", nil)
+	expectResponse[*dap.ConfigurationDoneResponse](c, seq)
+	const want = "internal error while running the target: injected run fault; ending the session\n"
+	if got := c.untilTerminated(); len(got) != 1 || got[0] != want {
+		t.Fatalf("stderr output: %q, want %q", got, want)
+	}
+	if st := procState(pid); st != "" {
+		t.Fatalf("target %d still there in state %s", pid, st)
+	}
+	seq = c.send("disconnect", nil)
+	expectResponse[*dap.DisconnectResponse](c, seq)
+	expect[*dap.TerminatedEvent](c)
+	c.expectClosed()
+	ts.wait(t)
+}
