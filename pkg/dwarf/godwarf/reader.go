@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+
+	"github.com/tinydbg/tinydbg/pkg/dwarf/dwarfbuf"
 )
 
 // ErrNotFound is returned when no type has the requested name or runtime
@@ -395,15 +397,7 @@ func (t *Types) readStruct(common CommonType, kids []*dwarf.Entry, e *dwarf.Entr
 		f := &StructField{}
 		f.Name, _ = k.Val(dwarf.AttrName).(string)
 		f.Embedded, _ = k.Val(AttrGoEmbeddedField).(bool)
-		switch loc := k.Val(dwarf.AttrDataMemberLoc).(type) {
-		case int64:
-			f.ByteOffset = loc
-		case []byte:
-			// DW_OP_plus_uconst N, as older producers emit it.
-			if len(loc) > 1 && loc[0] == 0x23 {
-				f.ByteOffset = int64(uleb(loc[1:]))
-			}
-		}
+		f.ByteOffset, _ = MemberOffset(k)
 		o, ok := k.Val(dwarf.AttrType).(dwarf.Offset)
 		if !ok {
 			return nil, fmt.Errorf("struct member %s.%s has no type", common.Name, f.Name)
@@ -434,17 +428,21 @@ func (t *Types) readStruct(common CommonType, kids []*dwarf.Entry, e *dwarf.Entr
 	return typ, nil
 }
 
-func uleb(b []byte) uint64 {
-	var v uint64
-	var shift uint
-	for _, c := range b {
-		v |= uint64(c&0x7f) << shift
-		if c&0x80 == 0 {
-			break
+// MemberOffset reads a member's DW_AT_data_member_location, a constant or,
+// from older producers, a DW_OP_plus_uconst expression. It reports false
+// when the attribute is absent or is any other expression.
+func MemberOffset(member *dwarf.Entry) (int64, bool) {
+	const opPlusUconst = 0x23
+	switch loc := member.Val(dwarf.AttrDataMemberLoc).(type) {
+	case int64:
+		return loc, true
+	case []byte:
+		if len(loc) > 1 && loc[0] == opPlusUconst {
+			off, n, err := dwarfbuf.ULEB128(loc[1:])
+			return int64(off), err == nil && n == len(loc)-1
 		}
-		shift += 7
 	}
-	return v
+	return 0, false
 }
 
 // basicKind derives the reflect.Kind of a base type, trusting
