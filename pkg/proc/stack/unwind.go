@@ -232,14 +232,10 @@ var cSaved = []uint64{regnum.Rbx, 12, 13, 14, 15}
 
 // applyRules evaluates one CFI row against the frame's registers.
 func applyRules(mem MemoryReader, cur *op.DwarfRegisters, rules *frame.Rules, isC bool) (*op.DwarfRegisters, uint64, error) {
-	if rules.CFA.Expr != nil {
-		return nil, 0, errors.New("CFA expressions are not supported")
+	cfa, err := cfaOf(mem, cur, rules.CFA)
+	if err != nil {
+		return nil, 0, err
 	}
-	base, ok := cur.Reg(rules.CFA.Reg)
-	if !ok {
-		return nil, 0, fmt.Errorf("CFA register %s is unknown", regnum.Name(int(rules.CFA.Reg)))
-	}
-	cfa := uint64(int64(base) + rules.CFA.Offset)
 	caller := &op.DwarfRegisters{ByteOrder: cur.ByteOrder}
 	// Neither Go nor GCC describe RSP: the caller's SP is the CFA by
 	// definition of the CFA.
@@ -277,6 +273,27 @@ func applyRules(mem MemoryReader, cur *op.DwarfRegisters, rules *frame.Rules, is
 		caller.AddReg(regnum.Rbp, bp)
 	}
 	return caller, cfa, nil
+}
+
+// cfaOf computes the canonical frame address a CFI row defines: a register
+// plus an offset, or a DWARF expression whose result is the CFA (the
+// linker's PLT stubs use one, since the CFA moves with the stub's push).
+func cfaOf(mem MemoryReader, cur *op.DwarfRegisters, rule frame.CFARule) (uint64, error) {
+	if rule.Expr == nil {
+		base, ok := cur.Reg(rule.Reg)
+		if !ok {
+			return 0, fmt.Errorf("CFA register %s is unknown", regnum.Name(int(rule.Reg)))
+		}
+		return uint64(int64(base) + rule.Offset), nil
+	}
+	loc, err := op.Execute(rule.Expr, cur, mem, 8)
+	if err != nil {
+		return 0, fmt.Errorf("CFA expression %s: %w", op.Disassemble(rule.Expr), err)
+	}
+	if !loc.IsAddr {
+		return 0, fmt.Errorf("CFA expression %s yields %v, not an address", op.Disassemble(rule.Expr), loc)
+	}
+	return loc.Addr, nil
 }
 
 // goCallerBP recovers the caller's RBP, which Go's CFI does not describe.
