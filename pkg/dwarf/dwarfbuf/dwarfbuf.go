@@ -181,41 +181,52 @@ func (b *Buf) Uint64(what string) uint64 {
 // ErrMalformed.
 func (b *Buf) UintN(size int, what string) uint64 {
 	switch size {
-	case 1:
-		return uint64(b.Uint8(what))
-	case 2:
-		return uint64(b.Uint16(what))
-	case 4:
-		return uint64(b.Uint32(what))
-	case 8:
-		return b.Uint64(what)
+	case 1, 2, 4, 8:
+		return Uint(b.Bytes(uint64(size), what), b.order)
 	}
 	b.Fail(b.Off(), fmt.Errorf("%w: %s has unsupported size %d", ErrMalformed, what, size))
 	return 0
 }
 
-// ULEB128 reads an unsigned LEB128 number; a failure is recorded at the
-// number's first byte.
-func (b *Buf) ULEB128(what string) uint64 {
-	if b.err != nil {
-		return 0
+// Uint assembles the unsigned integer held in the bytes of p, of any
+// length up to 8 (DW_OP_deref_size reads odd sizes); nil gives 0.
+func Uint(p []byte, order binary.ByteOrder) uint64 {
+	switch len(p) {
+	case 1:
+		return uint64(p[0])
+	case 2:
+		return uint64(order.Uint16(p))
+	case 4:
+		return uint64(order.Uint32(p))
+	case 8:
+		return order.Uint64(p)
 	}
-	v, n, err := ULEB128(b.data[b.off:])
-	if err != nil {
-		b.Fail(b.Off(), fmt.Errorf("%s: %w", what, err))
-		return 0
+	var v uint64
+	if order == binary.BigEndian {
+		for _, c := range p {
+			v = v<<8 | uint64(c)
+		}
+		return v
 	}
-	b.off += n
+	for i := len(p) - 1; i >= 0; i-- {
+		v = v<<8 | uint64(p[i])
+	}
 	return v
 }
 
+// ULEB128 reads an unsigned LEB128 number; a failure is recorded at the
+// number's first byte.
+func (b *Buf) ULEB128(what string) uint64 { return readLEB(b, what, ULEB128) }
+
 // SLEB128 reads a signed LEB128 number; a failure is recorded at the
 // number's first byte.
-func (b *Buf) SLEB128(what string) int64 {
+func (b *Buf) SLEB128(what string) int64 { return readLEB(b, what, SLEB128) }
+
+func readLEB[T uint64 | int64](b *Buf, what string, decode func([]byte) (T, int, error)) T {
 	if b.err != nil {
 		return 0
 	}
-	v, n, err := SLEB128(b.data[b.off:])
+	v, n, err := decode(b.data[b.off:])
 	if err != nil {
 		b.Fail(b.Off(), fmt.Errorf("%s: %w", what, err))
 		return 0

@@ -165,3 +165,24 @@ func TestDecodeErrorText(t *testing.T) {
 		t.Fatalf("error %q, want %q", b.Err(), want)
 	}
 }
+
+func TestUint(t *testing.T) {
+	p := []byte{0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08}
+	for _, c := range []struct {
+		n      int
+		le, be uint64
+	}{
+		{0, 0, 0},
+		{1, 0x01, 0x01},
+		{2, 0x0201, 0x0102},
+		{3, 0x030201, 0x010203},
+		{4, 0x04030201, 0x01020304},
+		{5, 0x0504030201, 0x0102030405},
+		{7, 0x07060504030201, 0x01020304050607},
+		{8, 0x0807060504030201, 0x0102030405060708},
+	} {
+		if le, be := Uint(p[:c.n], binary.LittleEndian), Uint(p[:c.n], binary.BigEndian); le != c.le || be != c.be {
+			t.Errorf("Uint of %d bytes = %#x (LE), %#x (BE); want %#x, %#x", c.n, le, be, c.le, c.be)
+		}
+	}
+}

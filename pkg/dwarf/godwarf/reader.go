@@ -62,12 +62,9 @@ func (t *Types) Type(off dwarf.Offset) (Type, error) {
 func (t *Types) ByName(name string) (Type, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	off, ok := t.names[name]
-	for !ok && !t.scanDone {
-		if err := t.scanUnit(); err != nil {
-			return nil, err
-		}
-		off, ok = t.names[name]
+	off, ok, err := scanFor(t, t.names, name)
+	if err != nil {
+		return nil, err
 	}
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrNotFound, name)
@@ -81,17 +78,27 @@ func (t *Types) ByName(name string) (Type, error) {
 func (t *Types) ByRuntimeType(off uint64) (Type, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	doff, ok := t.rtypes[off]
-	for !ok && !t.scanDone {
-		if err := t.scanUnit(); err != nil {
-			return nil, err
-		}
-		doff, ok = t.rtypes[off]
+	doff, ok, err := scanFor(t, t.rtypes, off)
+	if err != nil {
+		return nil, err
 	}
 	if !ok {
 		return nil, fmt.Errorf("%w: no type with runtime type offset %#x", ErrNotFound, off)
 	}
 	return t.readType(doff, 0)
+}
+
+// scanFor looks key up in one of the indexes scanUnit fills, scanning
+// further compile units until the key appears or every unit was read.
+func scanFor[K comparable](t *Types, index map[K]dwarf.Offset, key K) (dwarf.Offset, bool, error) {
+	off, ok := index[key]
+	for !ok && !t.scanDone {
+		if err := t.scanUnit(); err != nil {
+			return 0, false, err
+		}
+		off, ok = index[key]
+	}
+	return off, ok, nil
 }
 
 // isTypeTag reports whether a top-level DIE with this tag describes a type.

@@ -44,7 +44,7 @@ func (d *decoder) decode(off int) (instr, error) {
 	case argNone:
 	case argU1, argS1, argU2, argS2, argU4, argS4, argU8, argS8, argAddr:
 		size := fixedSize(inf.args, d.ptrSize)
-		in.u = readUint(b.Bytes(uint64(size), "operand"), d.order)
+		in.u = b.UintN(size, "operand")
 		in.s = int64(in.u)
 		if inf.args == argS1 || inf.args == argS2 || inf.args == argS4 || inf.args == argS8 {
 			in.s = signExtend(in.u, size)
@@ -74,7 +74,7 @@ func (d *decoder) decode(off int) (instr, error) {
 		in.u = uint64(b.Uint8("block size"))
 		in.block = b.Bytes(in.u, "block")
 	case argRefSLEB:
-		in.u = readUint(b.Bytes(4, "reference"), d.order)
+		in.u = uint64(b.Uint32("reference"))
 		in.s2 = b.SLEB128("offset")
 	}
 	if err := b.Err(); err != nil {
@@ -103,32 +103,6 @@ func fixedSize(k operandKind, ptrSize int) int {
 		return ptrSize
 	}
 	return 8
-}
-
-// readUint reads a 1, 2, 4 or 8 byte unsigned integer (other sizes up to 8
-// are assembled byte by byte).
-func readUint(b []byte, order binary.ByteOrder) uint64 {
-	switch len(b) {
-	case 1:
-		return uint64(b[0])
-	case 2:
-		return uint64(order.Uint16(b))
-	case 4:
-		return uint64(order.Uint32(b))
-	case 8:
-		return order.Uint64(b)
-	}
-	var v uint64
-	if order == binary.BigEndian {
-		for _, c := range b {
-			v = v<<8 | uint64(c)
-		}
-		return v
-	}
-	for i := len(b) - 1; i >= 0; i-- {
-		v = v<<8 | uint64(b[i])
-	}
-	return v
 }
 
 // signExtend widens the low size bytes of v as a two's complement number.
