@@ -320,7 +320,7 @@ func (t *Table) readFDEHeader(e entryHeader) (fdeRef, error) {
 		begin = t.readEncoded(r, cie.FDEEncoding, false, "FDE initial location")
 		size = t.readEncoded(r, cie.FDEEncoding&0x0f, false, "FDE address range")
 	} else {
-		r.Bytes(uint64(int(cie.SegmentSize)), "FDE segment selector")
+		r.Bytes(uint64(cie.SegmentSize), "FDE segment selector")
 		begin = r.UintN(int(cie.AddressSize), "FDE initial location")
 		size = r.UintN(int(cie.AddressSize), "FDE address range")
 	}
