@@ -28,10 +28,15 @@ vet:
 	$(GO) vet ./...
 	cd compat && $(GO) vet ./...
 
+# Rewrites every Go file gofmt would change; vet only reports them.
+fmt:
+	gofmt -w $$(git ls-files '*.go' | grep -v '^_fixtures/')
+
 bench: build
 	./bench/run.sh
 
-# Regenerates the embedded BPF object from its C source (installs clang if missing).
+# Regenerates the embedded BPF object and its trace.bpf.o.sum from the C
+# source with the pinned clang-14 (installed if missing).
 .PHONY: bpf
 bpf:
 	./pkg/proc/ebpf/bpf/build.sh

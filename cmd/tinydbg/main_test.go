@@ -77,7 +77,7 @@ func fixtureDir(name string) string {
 	return filepath.Join(fixture.Dir(), name)
 }
 
-// debugBasic runs script against the basic fixture and fails on a
+// debugFixture runs script against the named fixture and fails on a
 // non-zero exit.
 func debugFixture(t *testing.T, name, script string, extra ...string) result {
 	t.Helper()

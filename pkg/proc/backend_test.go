@@ -13,6 +13,8 @@ import (
 	"github.com/tinydbg/tinydbg/pkg/proc/native"
 )
 
+func init() { proc.TestBackend = native.Backend{} }
+
 // recordingBackend is the native backend with a log of what the core
 // asked of it, and a launch that can be made to fail.
 type recordingBackend struct {

@@ -86,7 +86,7 @@ type Evaluator func(t *Target, goid int64, expr string) (bool, error)
 type physBreakpoint struct {
 	addr uint64
 	orig byte
-	refs int
+	refs int // 0 once unowned but not yet restored
 }
 
 // breakpointTable owns the physical breakpoints of a process.
@@ -119,10 +119,13 @@ func (bt *breakpointTable) release(mem Process, addr uint64) error {
 	if bp.refs > 0 {
 		return nil
 	}
-	delete(bt.phys, addr)
+	// An unrestored int3 stays in the table, unowned, so that its traps
+	// are still stepped over and removeAll retries it before detaching.
 	if _, err := mem.WriteMemory(addr, []byte{bp.orig}); err != nil {
+		bp.refs = 0
 		return fmt.Errorf("restoring byte at %#x: %w", addr, err)
 	}
+	delete(bt.phys, addr)
 	return nil
 }
 
@@ -255,11 +258,12 @@ func (t *Target) place(bp *Breakpoint, pcs []uint64) error {
 	}
 	for i, pc := range pcs {
 		if err := t.bps.acquire(t.proc, pc); err != nil {
+			errs := []error{err}
 			for _, done := range pcs[:i] {
-				_ = t.bps.release(t.proc, done)
+				errs = append(errs, t.bps.release(t.proc, done))
 				delete(t.userAt, done)
 			}
-			return err
+			return errors.Join(errs...)
 		}
 		t.userAt[pc] = bp
 	}

@@ -64,8 +64,9 @@ func (t *Target) continueToStop() (Stop, error) {
 			return stop, nil
 		}
 		if ev.Kind == StopKindHalt {
-			t.clearSteps()
-			return t.stopOn(nil, StopHalted)
+			cerr := t.clearSteps()
+			st, err := t.stopOn(nil, StopHalted)
+			return st, errors.Join(err, cerr)
 		}
 	}
 }
@@ -83,8 +84,7 @@ func (t *Target) exitedBy(err error) (Stop, error) {
 		}
 		return t.markExited(ev), nil
 	}
-	t.clearSteps()
-	return Stop{}, err
+	return Stop{}, errors.Join(err, t.clearSteps())
 }
 
 func (t *Target) markExited(ev StopEvent) Stop {
@@ -230,21 +230,22 @@ func (t *Target) handleTraps(trapped []Thread) (Stop, bool, error) {
 		// A user breakpoint hit by the stepping goroutine ends its step;
 		// one hit by another goroutine only interrupts it, and, as in
 		// Delve, the next Continue finishes the step unless CancelNext.
+		var cerr error
 		if len(t.steps) == 0 || t.steps[0].origin.owns(chosen) {
-			t.clearSteps()
+			cerr = t.clearSteps()
 		}
 		st, err := t.stopOn(chosen.th, StopBreakpoint)
 		st.Breakpoint = t.threadBP[chosen.th.ID()]
 		t.lastStop = st
-		return st, true, errors.Join(err, condErr)
+		return st, true, errors.Join(err, condErr, cerr)
 	case stepDone != nil:
-		t.clearSteps()
+		cerr := t.clearSteps()
 		st, err := t.stopOn(stepDone.th, StopStepDone)
-		return st, true, err
+		return st, true, errors.Join(err, cerr)
 	case foreign != nil:
-		t.clearSteps()
+		cerr := t.clearSteps()
 		st, err := t.stopOn(foreign, StopTrap)
-		return st, true, err
+		return st, true, errors.Join(err, cerr)
 	}
 	return Stop{}, false, nil
 }

@@ -140,16 +140,19 @@ func (t *Target) addStep(sb *stepBreakpoint) error {
 func (t *Target) NextInProgress() bool { return len(t.steps) > 0 }
 
 // CancelNext abandons a pending next, step or stepout.
-func (t *Target) CancelNext() { t.clearSteps() }
+func (t *Target) CancelNext() error { return t.clearSteps() }
 
-// clearSteps removes every internal stepping breakpoint.
-func (t *Target) clearSteps() {
+// clearSteps removes every internal stepping breakpoint; one whose byte
+// cannot be restored stays in the breakpoint table, and is reported.
+func (t *Target) clearSteps() error {
+	var errs []error
 	for _, sb := range t.steps {
 		if !t.exited {
-			_ = t.bps.release(t.proc, sb.addr)
+			errs = append(errs, t.bps.release(t.proc, sb.addr))
 		}
 	}
 	t.steps = nil
+	return errors.Join(errs...)
 }
 
 // origin captures the selected goroutine's position for a stepping operation.
@@ -179,7 +182,9 @@ func (t *Target) origin() (*stepOrigin, error) {
 	if err := t.locateOrigin(o); err != nil {
 		return nil, err
 	}
-	t.clearSteps()
+	if err := t.clearSteps(); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
@@ -204,7 +209,9 @@ func (t *Target) parkedOrigin(goid int64) (*stepOrigin, error) {
 	if err := t.locateOrigin(o); err != nil {
 		return nil, err
 	}
-	t.clearSteps()
+	if err := t.clearSteps(); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
@@ -266,8 +273,9 @@ func (t *Target) lineStep(into bool) (Stop, error) {
 				return t.abortStep(err)
 			}
 			if stop {
-				t.clearSteps()
-				return t.stopOn(o.th, StopStepDone)
+				cerr := t.clearSteps()
+				st, err := t.stopOn(o.th, StopStepDone)
+				return st, errors.Join(err, cerr)
 			}
 		}
 	}
@@ -323,7 +331,9 @@ func (t *Target) stepInstruction() (Stop, error) {
 	if err != nil {
 		return Stop{}, fmt.Errorf("thread %d: %w", th.ID(), err)
 	}
-	t.clearSteps()
+	if err := t.clearSteps(); err != nil {
+		return Stop{}, err
+	}
 	if err := t.stepOverAt(th, regs.PC()); err != nil {
 		return t.exitedBy(err)
 	}
@@ -340,7 +350,7 @@ func (t *Target) abortStep(err error) (Stop, error) {
 func (t *Target) runStep() (Stop, error) {
 	st, err := t.Continue()
 	if err != nil {
-		t.clearSteps()
+		err = errors.Join(err, t.clearSteps())
 	}
 	return st, err
 }

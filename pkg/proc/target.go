@@ -342,9 +342,9 @@ func (t *Target) BinInfo() *bininfo.BinaryInfo { return t.bi }
 // and reports the exit the way it always does.
 func (t *Target) exclusive(op func() (Stop, error)) (st Stop, err error) {
 	ran := false
-	_ = t.proc.Exclusive(func() { ran = true; st, err = op() })
+	xerr := t.proc.Exclusive(func() { ran = true; st, err = op() })
 	if !ran {
 		return op()
 	}
-	return st, err
+	return st, errors.Join(err, xerr) // xerr: op panicked on the backend's thread
 }

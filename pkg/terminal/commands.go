@@ -174,7 +174,7 @@ func helpCmd(t *Term, ctx callCtx, args string) error {
 	return nil
 }
 
-// scopeCmds are the "goroutine N cmd" and "frame M cmd" prefixes: they
+// runInGoroutine and runInFrame are the "goroutine N cmd" and "frame M cmd" prefixes: they
 // run one command in another scope without changing the selection.
 func runInGoroutine(t *Term, ctx callCtx, gid int64, rest string) error {
 	ctx.scope.GoroutineID = gid

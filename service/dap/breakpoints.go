@@ -46,7 +46,7 @@ type wantedBp struct {
 	locExpr string
 }
 
-// sync makes the debugger's breakpoints match wants: existing ones are
+// syncBreakpoints makes the debugger's breakpoints match wants: existing ones are
 // amended (their condition may have changed), missing ones created, and
 // those no longer wanted cleared. The result is in the order of wants.
 func (s *session) syncBreakpoints(existing map[string]int, wants []wantedBp) ([]dap.Breakpoint, map[string]int) {

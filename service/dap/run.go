@@ -36,12 +36,22 @@ type runControl struct {
 
 	pauseRequested atomic.Bool
 	wg             sync.WaitGroup
+
+	// dead is closed when a run goroutine panicked, so that no request
+	// waits for a hand-over it will never make.
+	dead     chan struct{}
+	deadOnce sync.Once
 }
 
 func (rc *runControl) init() {
 	rc.editStopped = make(chan struct{})
 	rc.editDone = make(chan chan struct{})
+	rc.dead = make(chan struct{})
 }
+
+// runFault, when a test sets it, runs after each command of the run
+// goroutine: the place a bug in stop handling would panic.
+var runFault func()
 
 // isActive reports whether a command runs the target.
 func (rc *runControl) isActive() bool {
@@ -71,8 +81,12 @@ func (s *session) resume(cmd string) {
 // hear about, then reports it.
 func (s *session) runLoop(cmd string, resumed chan struct{}) {
 	defer s.run.wg.Done()
+	defer s.recoverRun()
 	for {
 		st, err := s.dbg.Command(api.DebuggerCommand{Name: cmd}, resumed)
+		if runFault != nil {
+			runFault()
+		}
 		s.run.mu.Lock()
 		if !s.run.editPending {
 			if err == nil && st != nil && !st.Exited && st.StopReason != "manual" {
@@ -104,6 +118,29 @@ func (s *session) runLoop(cmd string, resumed chan struct{}) {
 	}
 }
 
+// recoverRun ends the session when the run goroutine panics. The target is
+// released as at the session's end, a launched program killed and an
+// attached one detached with its breakpoints removed, never left stopped
+// with them in; the client and the log get one line saying why.
+func (s *session) recoverRun() {
+	r := recover()
+	if r == nil {
+		return
+	}
+	msg := fmt.Sprintf("internal error while running the target: %v; ending the session", r)
+	s.closing.Store(true) // no stop of the dying run is reported
+	s.run.mu.Lock()
+	s.run.active, s.run.editPending = false, false
+	s.run.mu.Unlock()
+	s.run.deadOnce.Do(func() { close(s.run.dead) })
+	if err := s.dbg.Detach(!s.attached); err != nil && !isExited(err) {
+		msg += fmt.Sprintf(" (releasing the target: %v)", err)
+	}
+	s.logf("%s", msg)
+	s.send(&dap.OutputEvent{Event: event("output"), Body: dap.OutputEventBody{Output: msg + "\n", Category: "stderr"}})
+	s.send(&dap.TerminatedEvent{Event: event("terminated")})
+}
+
 // whileHalted runs edit with the target stopped, resuming it afterwards
 // unless it stopped on its own meanwhile.
 func (s *session) whileHalted(edit func()) {
@@ -116,11 +153,23 @@ func (s *session) whileHalted(edit func()) {
 	s.run.editPending = true
 	s.run.mu.Unlock()
 	s.dbg.Halt()
-	<-s.run.editStopped
+	select {
+	case <-s.run.editStopped:
+	case <-s.run.dead:
+		edit() // on a released target: it reports its own failure
+		return
+	}
 	edit()
 	resumed := make(chan struct{})
-	s.run.editDone <- resumed
-	<-resumed
+	select {
+	case s.run.editDone <- resumed:
+	case <-s.run.dead:
+		return
+	}
+	select {
+	case <-resumed:
+	case <-s.run.dead:
+	}
 }
 
 func (s *session) onContinue(r *dap.ContinueRequest) {

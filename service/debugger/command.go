@@ -29,21 +29,23 @@ func (d *Debugger) State(nonBlocking bool) (*api.DebuggerState, error) {
 
 // describe is state(nil) run on the ptrace thread; callers hold mu.
 func (d *Debugger) describe() (st *api.DebuggerState, err error) {
-	onTracer(d.target, func() { st, err = d.state(nil) })
-	return st, err
+	xerr := onTracer(d.target, func() { st, err = d.state(nil) })
+	return st, errors.Join(err, xerr)
 }
 
 // onTracer runs f on the backend's ptrace thread when the backend has one,
 // so that the dozens of register reads and thread queries that describe a
 // stop run there directly instead of each handing work to that thread and
 // waiting for it (two context switches apiece). When the process is gone f
-// runs where it is.
-func onTracer(t *proc.Target, f func()) {
+// runs where it is. The error is f's panic, recovered on that thread.
+func onTracer(t *proc.Target, f func()) error {
 	ran := false
-	_ = t.Process().Exclusive(func() { ran = true; f() })
+	err := t.Process().Exclusive(func() { ran = true; f() })
 	if !ran {
 		f()
+		return nil
 	}
+	return err
 }
 
 // Command runs one execution command. resumed, when not nil, is closed
@@ -128,8 +130,11 @@ func (d *Debugger) Command(cmd api.DebuggerCommand, resumed chan<- struct{}) (*a
 	var st *api.DebuggerState
 	// The resume, the stop and its description form one job for the
 	// ptrace thread: see onTracer.
-	onTracer(t, func() { st, err = d.runAndDescribe(t, run, cmd, retFn) })
-	return st, err
+	xerr := onTracer(t, func() { st, err = d.runAndDescribe(t, run, cmd, retFn) })
+	if xerr != nil {
+		d.running.Store(false) // runAndDescribe panicked before it could
+	}
+	return st, errors.Join(err, xerr)
 }
 
 // runAndDescribe resumes the target with run and describes where it
@@ -258,8 +263,12 @@ type nextTracker interface {
 	// NextInProgress reports whether stepping breakpoints are still armed.
 	NextInProgress() bool
 	// CancelNext removes them.
-	CancelNext()
+	CancelNext() error
 }
+
+// proc.Target must keep satisfying nextTracker: a signature drift would
+// silently turn the assertion below false.
+var _ nextTracker = (*proc.Target)(nil)
 
 // nextInProgress reports whether an interrupted stepping operation is
 // still armed on a live target.
@@ -279,9 +288,9 @@ func (d *Debugger) CancelNext() error {
 		return err
 	}
 	defer unlock()
-	if nt, ok := any(t).(nextTracker); ok {
-		nt.CancelNext()
-	}
 	d.pendingRet = nil
+	if nt, ok := any(t).(nextTracker); ok {
+		return nt.CancelNext()
+	}
 	return nil
 }

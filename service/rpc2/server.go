@@ -365,7 +365,7 @@ func decodeParams(raw json.RawMessage, in any) error {
 	return nil
 }
 
-// sync makes a synchronous handler from a typed method.
+// syncH makes a synchronous handler from a typed method.
 func syncH[In, Out any](f func(in In, out *Out) error) handler {
 	return handler{fn: func(_ *callCtx, raw json.RawMessage) (any, error) {
 		var in In

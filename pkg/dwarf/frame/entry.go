@@ -3,6 +3,8 @@ package frame
 import (
 	"fmt"
 	"strings"
+
+	"github.com/tinydbg/tinydbg/pkg/dwarf/dwarfbuf"
 )
 
 // Pointer encodings (DW_EH_PE_*) used by .eh_frame augmentations, as defined
@@ -81,19 +83,20 @@ type entryHeader struct {
 }
 
 // entryReader returns a reader over [from, to) of the section.
-func (t *Table) entryReader(from, to uint64) *reader {
-	return &reader{data: t.data[from:to], base: int(from), order: t.order, section: sectionName(t.ehFrame)}
+func (t *Table) entryReader(from, to uint64) *dwarfbuf.Buf {
+	r := dwarfbuf.New(sectionName(t.ehFrame), from, t.data[from:to], t.order)
+	return &r
 }
 
 // readEntryHeader decodes the length and id fields of the entry at off.
 func (t *Table) readEntryHeader(off uint64) (entryHeader, error) {
 	e := entryHeader{start: off}
 	r := t.entryReader(off, uint64(len(t.data)))
-	length := uint64(r.u32("entry length"))
+	length := uint64(r.Uint32("entry length"))
 	dwarf64 := false
 	switch {
-	case r.err != nil:
-		return e, r.err
+	case r.Err() != nil:
+		return e, r.Err()
 	case length == 0:
 		e.next = off + 4
 		e.terminator = t.ehFrame
@@ -101,30 +104,30 @@ func (t *Table) readEntryHeader(off uint64) (entryHeader, error) {
 		return e, nil
 	case length == 0xffffffff:
 		dwarf64 = true
-		length = r.u64("64-bit entry length")
-		if r.err != nil {
-			return e, r.err
+		length = r.Uint64("64-bit entry length")
+		if r.Err() != nil {
+			return e, r.Err()
 		}
 	case length >= 0xfffffff0:
-		return e, &DecodeError{Section: r.section, Offset: off, Err: fmt.Errorf("%w: reserved length value %#x", ErrMalformed, length)}
+		return e, &dwarfbuf.DecodeError{Name: r.Name(), Offset: off, Err: fmt.Errorf("%w: reserved length value %#x", ErrMalformed, length)}
 	}
-	if length > uint64(len(r.data)-r.off) {
-		return e, &DecodeError{Section: r.section, Offset: off, Err: fmt.Errorf("%w: entry length %#x exceeds the %d bytes left", ErrTruncated, length, len(r.data)-r.off)}
+	if length > uint64(r.Len()) {
+		return e, &dwarfbuf.DecodeError{Name: r.Name(), Offset: off, Err: fmt.Errorf("%w: entry length %#x exceeds the %d bytes left", ErrTruncated, length, r.Len())}
 	}
-	e.next = r.pos() + length
-	e.idPos = r.pos()
+	e.next = r.Off() + length
+	e.idPos = r.Off()
 	r = t.entryReader(e.idPos, e.next)
 	if dwarf64 && !t.ehFrame {
-		e.id = r.u64("CIE id")
+		e.id = r.Uint64("CIE id")
 		e.isCIE = e.id == ^uint64(0)
 	} else {
-		e.id = uint64(r.u32("CIE id"))
+		e.id = uint64(r.Uint32("CIE id"))
 		e.isCIE = !t.ehFrame && e.id == 0xffffffff || t.ehFrame && e.id == 0
 	}
-	if r.err != nil {
-		return e, r.err
+	if r.Err() != nil {
+		return e, r.Err()
 	}
-	e.bodyStart = r.pos()
+	e.bodyStart = r.Off()
 	return e, nil
 }
 
@@ -134,14 +137,14 @@ func (t *Table) cieAt(off uint64, referrer uint64) (*CIE, error) {
 		return c, nil
 	}
 	if off >= uint64(len(t.data)) {
-		return nil, &DecodeError{Section: sectionName(t.ehFrame), Offset: referrer, Err: fmt.Errorf("%w: CIE pointer %#x is outside the section", ErrMalformed, off)}
+		return nil, &dwarfbuf.DecodeError{Name: sectionName(t.ehFrame), Offset: referrer, Err: fmt.Errorf("%w: CIE pointer %#x is outside the section", ErrMalformed, off)}
 	}
 	e, err := t.readEntryHeader(off)
 	if err != nil {
 		return nil, err
 	}
 	if !e.isCIE || e.padding || e.terminator {
-		return nil, &DecodeError{Section: sectionName(t.ehFrame), Offset: referrer, Err: fmt.Errorf("%w: CIE pointer %#x does not point at a CIE", ErrMalformed, off)}
+		return nil, &dwarfbuf.DecodeError{Name: sectionName(t.ehFrame), Offset: referrer, Err: fmt.Errorf("%w: CIE pointer %#x does not point at a CIE", ErrMalformed, off)}
 	}
 	c, err := t.parseCIE(e)
 	if err != nil {
@@ -157,122 +160,122 @@ func (t *Table) cieAt(off uint64, referrer uint64) (*CIE, error) {
 func (t *Table) parseCIE(e entryHeader) (*CIE, error) {
 	r := t.entryReader(e.bodyStart, e.next)
 	c := &CIE{Offset: e.start, LSDAEncoding: peOmit, AddressSize: uint8(t.ptrSize)}
-	c.Version = r.u8("CIE version")
-	if r.err == nil && c.Version != 1 && c.Version != 3 && c.Version != 4 {
-		return nil, &DecodeError{Section: r.section, Offset: e.bodyStart, Err: fmt.Errorf("%w: CIE version %d", ErrUnsupported, c.Version)}
+	c.Version = r.Uint8("CIE version")
+	if r.Err() == nil && c.Version != 1 && c.Version != 3 && c.Version != 4 {
+		return nil, &dwarfbuf.DecodeError{Name: r.Name(), Offset: e.bodyStart, Err: fmt.Errorf("%w: CIE version %d", ErrUnsupported, c.Version)}
 	}
-	c.Augmentation = r.cstring("CIE augmentation")
+	c.Augmentation = r.CString("CIE augmentation")
 	if c.Version >= 4 {
-		c.AddressSize = r.u8("CIE address size")
-		c.SegmentSize = r.u8("CIE segment size")
-		if r.err == nil && !validSize(c.AddressSize) || c.SegmentSize > 8 {
-			return nil, &DecodeError{Section: r.section, Offset: e.bodyStart, Err: fmt.Errorf("%w: address size %d, segment size %d", ErrMalformed, c.AddressSize, c.SegmentSize)}
+		c.AddressSize = r.Uint8("CIE address size")
+		c.SegmentSize = r.Uint8("CIE segment size")
+		if r.Err() == nil && !validSize(c.AddressSize) || c.SegmentSize > 8 {
+			return nil, &dwarfbuf.DecodeError{Name: r.Name(), Offset: e.bodyStart, Err: fmt.Errorf("%w: address size %d, segment size %d", ErrMalformed, c.AddressSize, c.SegmentSize)}
 		}
 	}
-	c.CodeAlign = r.uleb("code alignment factor")
-	c.DataAlign = r.sleb("data alignment factor")
+	c.CodeAlign = r.ULEB128("code alignment factor")
+	c.DataAlign = r.SLEB128("data alignment factor")
 	if c.Version == 1 {
-		c.RetAddrReg = uint64(r.u8("return address register"))
+		c.RetAddrReg = uint64(r.Uint8("return address register"))
 	} else {
-		c.RetAddrReg = r.uleb("return address register")
+		c.RetAddrReg = r.ULEB128("return address register")
 	}
-	if r.err != nil {
-		return nil, r.err
+	if r.Err() != nil {
+		return nil, r.Err()
 	}
 	if err := t.parseAugmentation(c, r); err != nil {
 		return nil, err
 	}
-	c.initialStart = r.pos()
-	c.initial = r.data[r.off:len(r.data):len(r.data)]
+	c.initialStart = r.Off()
+	c.initial = r.Rest()
 	return c, nil
 }
 
 func validSize(n uint8) bool { return n == 1 || n == 2 || n == 4 || n == 8 }
 
 // parseAugmentation interprets the augmentation string and data of c.
-func (t *Table) parseAugmentation(c *CIE, r *reader) error {
+func (t *Table) parseAugmentation(c *CIE, r *dwarfbuf.Buf) error {
 	aug := c.Augmentation
 	switch {
 	case aug == "":
 		return nil
 	case aug == "eh":
 		// Pre-"z" GCC: a pointer-sized EH data word follows; FDEs are plain.
-		r.take(t.ptrSize, "eh augmentation data")
-		return r.err
+		r.Bytes(uint64(t.ptrSize), "eh augmentation data")
+		return r.Err()
 	case !strings.HasPrefix(aug, "z"):
-		return &DecodeError{Section: r.section, Offset: c.Offset, Err: fmt.Errorf("%w: augmentation %q", ErrUnsupported, aug)}
+		return &dwarfbuf.DecodeError{Name: r.Name(), Offset: c.Offset, Err: fmt.Errorf("%w: augmentation %q", ErrUnsupported, aug)}
 	}
 	c.hasAugData = true
-	data := r.block("CIE augmentation data")
-	if r.err != nil {
-		return r.err
+	data := r.Block("CIE augmentation data")
+	if r.Err() != nil {
+		return r.Err()
 	}
-	ar := &reader{data: data, base: int(r.pos()) - len(data), order: t.order, section: r.section}
+	ar := dwarfbuf.New(r.Name(), r.Off()-uint64(len(data)), data, t.order)
 	for _, ch := range aug[1:] {
 		switch ch {
 		case 'R':
-			c.FDEEncoding = ar.u8("FDE pointer encoding")
+			c.FDEEncoding = ar.Uint8("FDE pointer encoding")
 		case 'L':
-			c.LSDAEncoding = ar.u8("LSDA pointer encoding")
+			c.LSDAEncoding = ar.Uint8("LSDA pointer encoding")
 		case 'P':
-			enc := ar.u8("personality encoding")
+			enc := ar.Uint8("personality encoding")
 			// The personality routine is not needed for unwinding; decode
 			// it only to validate the encoding and step over it.
-			t.readEncoded(ar, enc, true, "personality pointer")
+			t.readEncoded(&ar, enc, true, "personality pointer")
 		case 'S':
 			c.SignalFrame = true
 		default:
 			// Unknown letters ('B', 'G', vendor extensions): the 'z' length
 			// already tells where the data ends, so the rest is skipped.
-			return ar.err
+			return ar.Err()
 		}
 	}
-	return ar.err
+	return ar.Err()
 }
 
 // readEncoded reads a DW_EH_PE_* encoded pointer. PC-relative values are
 // resolved against the section's static address; indirect values are not
 // dereferenced (the section bytes hold no memory), which is only acceptable
 // where allowIndirect says the caller does not use the value.
-func (t *Table) readEncoded(r *reader, enc uint8, allowIndirect bool, what string) uint64 {
-	if r.err != nil || enc == peOmit {
+func (t *Table) readEncoded(r *dwarfbuf.Buf, enc uint8, allowIndirect bool, what string) uint64 {
+	if r.Err() != nil || enc == peOmit {
 		return 0
 	}
-	at := r.pos()
+	at := r.Off()
 	if enc&peIndirect != 0 && !allowIndirect {
-		r.fail(at, "%w: indirect pointer encoding %#x for %s", ErrUnsupported, enc, what)
+		r.Fail(at, fmt.Errorf("%w: indirect pointer encoding %#x for %s", ErrUnsupported, enc, what))
 		return 0
 	}
 	app := enc & 0x70
 	if app == peAligned {
 		if pad := int((t.sectionAddr + at) % uint64(t.ptrSize)); pad != 0 {
-			r.take(t.ptrSize-pad, what+" alignment")
+			r.Bytes(uint64(t.ptrSize-pad), what+" alignment")
 		}
-		at = r.pos()
+		at = r.Off()
 	}
 	fieldAddr := t.sectionAddr + at
 	var v uint64
 	switch enc & 0x0f {
 	case peAbsptr:
-		v = r.uintN(t.ptrSize, what)
+		v = r.UintN(t.ptrSize, what)
 	case peULEB128:
-		v = r.uleb(what)
+		v = r.ULEB128(what)
 	case peUData2:
-		v = uint64(r.u16(what))
+		v = uint64(r.Uint16(what))
 	case peUData4:
-		v = uint64(r.u32(what))
+		v = uint64(r.Uint32(what))
 	case peUData8:
-		v = r.u64(what)
+		v = r.Uint64(what)
 	case peSLEB128:
-		v = uint64(r.sleb(what))
+		v = uint64(r.SLEB128(what))
 	case peSData2:
-		v = uint64(int64(int16(r.u16(what))))
+		v = uint64(int64(int16(r.Uint16(what))))
 	case peSData4:
-		v = uint64(int64(int32(r.u32(what))))
+		v = uint64(int64(int32(r.Uint32(what))))
 	case peSData8:
-		v = r.u64(what)
+		v = r.Uint64(what)
 	default:
-		r.fail(at, "%w: pointer encoding %#x for %s", ErrMalformed, enc, what)
+		r.Fail(at, fmt.Errorf("%w: pointer encoding %#x for %s", ErrMalformed, enc, what))
 		return 0
 	}
 	switch app {
@@ -281,11 +284,11 @@ func (t *Table) readEncoded(r *reader, enc uint8, allowIndirect bool, what strin
 		v += fieldAddr
 	case peTextRel, peDataRel, peFuncRel:
 		if !allowIndirect {
-			r.fail(at, "%w: pointer application %#x for %s", ErrUnsupported, app, what)
+			r.Fail(at, fmt.Errorf("%w: pointer application %#x for %s", ErrUnsupported, app, what))
 			return 0
 		}
 	default:
-		r.fail(at, "%w: pointer encoding %#x for %s", ErrMalformed, enc, what)
+		r.Fail(at, fmt.Errorf("%w: pointer encoding %#x for %s", ErrMalformed, enc, what))
 		return 0
 	}
 	if t.ptrSize == 4 {
@@ -301,7 +304,7 @@ func (t *Table) readFDEHeader(e entryHeader) (fdeRef, error) {
 	if t.ehFrame {
 		// .eh_frame stores the distance back from the pointer field itself.
 		if e.id > e.idPos {
-			return fdeRef{}, &DecodeError{Section: ".eh_frame", Offset: e.idPos, Err: fmt.Errorf("%w: CIE pointer %#x points before the section", ErrMalformed, e.id)}
+			return fdeRef{}, &dwarfbuf.DecodeError{Name: ".eh_frame", Offset: e.idPos, Err: fmt.Errorf("%w: CIE pointer %#x points before the section", ErrMalformed, e.id)}
 		}
 		cieOff = e.idPos - e.id
 	} else {
@@ -317,25 +320,25 @@ func (t *Table) readFDEHeader(e entryHeader) (fdeRef, error) {
 		begin = t.readEncoded(r, cie.FDEEncoding, false, "FDE initial location")
 		size = t.readEncoded(r, cie.FDEEncoding&0x0f, false, "FDE address range")
 	} else {
-		r.take(int(cie.SegmentSize), "FDE segment selector")
-		begin = r.uintN(int(cie.AddressSize), "FDE initial location")
-		size = r.uintN(int(cie.AddressSize), "FDE address range")
+		r.Bytes(uint64(cie.SegmentSize), "FDE segment selector")
+		begin = r.UintN(int(cie.AddressSize), "FDE initial location")
+		size = r.UintN(int(cie.AddressSize), "FDE address range")
 	}
 	if cie.hasAugData {
-		r.block("FDE augmentation data") // holds the LSDA pointer; unused for unwinding
+		r.Block("FDE augmentation data") // holds the LSDA pointer; unused for unwinding
 	}
-	if r.err != nil {
-		return fdeRef{}, r.err
+	if r.Err() != nil {
+		return fdeRef{}, r.Err()
 	}
 	end := begin + size
 	if end < begin {
-		return fdeRef{}, &DecodeError{Section: r.section, Offset: e.start, Err: fmt.Errorf("%w: FDE range %#x+%#x wraps around", ErrMalformed, begin, size)}
+		return fdeRef{}, &dwarfbuf.DecodeError{Name: r.Name(), Offset: e.start, Err: fmt.Errorf("%w: FDE range %#x+%#x wraps around", ErrMalformed, begin, size)}
 	}
 	return fdeRef{
 		begin:     begin,
 		end:       end,
 		off:       uint32(e.start),
-		insnStart: uint32(r.pos()),
+		insnStart: uint32(r.Off()),
 		insnEnd:   uint32(e.next),
 		cie:       cie.index,
 	}, nil

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"testing"
+
+	"github.com/tinydbg/tinydbg/pkg/dwarf/dwarfbuf"
 )
 
 // goCIE appends the CIE the Go linker writes and returns its offset.
@@ -68,7 +70,7 @@ func TestParseErrors(t *testing.T) {
 			s := &sectionBuilder{eh: c.eh}
 			offset := c.build(s)
 			_, err := Parse(s.b, binary.LittleEndian, 8, 0x1000, c.eh)
-			var de *DecodeError
+			var de *dwarfbuf.DecodeError
 			if !errors.As(err, &de) || !errors.Is(err, c.kind) || de.Offset != offset {
 				t.Fatalf("Parse error = %v, want %v at offset %#x", err, c.kind, offset)
 			}
@@ -116,8 +118,8 @@ func TestInstructionErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = fde.RulesAt(0x10ff)
-			var de *DecodeError
-			if !errors.As(err, &de) || !errors.Is(err, c.kind) || de.Offset != c.offset || de.Section != ".debug_frame" {
+			var de *dwarfbuf.DecodeError
+			if !errors.As(err, &de) || !errors.Is(err, c.kind) || de.Offset != c.offset || de.Name != ".debug_frame" {
 				t.Fatalf("RulesAt error = %v, want %v at .debug_frame offset %#x", err, c.kind, c.offset)
 			}
 		})
@@ -135,7 +137,7 @@ func TestNoCFARule(t *testing.T) {
 	}
 	fde, _ := tab.FDEForPC(0x1000)
 	_, err = fde.RulesAt(0x1000)
-	var de *DecodeError
+	var de *dwarfbuf.DecodeError
 	if !errors.As(err, &de) || !errors.Is(err, ErrMalformed) || de.Offset != fdeOff {
 		t.Fatalf("RulesAt error = %v, want ErrMalformed at FDE offset %#x", err, fdeOff)
 	}

@@ -15,36 +15,24 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+
+	"github.com/tinydbg/tinydbg/pkg/dwarf/dwarfbuf"
 )
 
-// ErrTruncated is wrapped by a DecodeError when data ends inside an entry.
-var ErrTruncated = errors.New("truncated CFI data")
+// ErrTruncated is wrapped by a dwarfbuf.DecodeError when data ends inside
+// an entry. It is dwarfbuf.ErrTruncated, shared by every DWARF decoder.
+var ErrTruncated = dwarfbuf.ErrTruncated
 
-// ErrMalformed is wrapped by a DecodeError when a value is out of range or
-// structurally invalid.
-var ErrMalformed = errors.New("malformed CFI data")
+// ErrMalformed is wrapped by a dwarfbuf.DecodeError when a value is out of
+// range or structurally invalid. It is dwarfbuf.ErrMalformed.
+var ErrMalformed = dwarfbuf.ErrMalformed
 
-// ErrUnsupported is wrapped by a DecodeError for valid CFI this package does
+// ErrUnsupported is wrapped by a dwarfbuf.DecodeError for valid CFI this package does
 // not implement (for example data-relative pointer encodings).
 var ErrUnsupported = errors.New("unsupported CFI feature")
 
 // ErrNoFDE matches (via errors.Is) every NoFDEError.
 var ErrNoFDE = errors.New("no FDE covers the address")
-
-// DecodeError reports malformed or unsupported CFI at a section offset.
-type DecodeError struct {
-	Section string // ".debug_frame" or ".eh_frame"
-	Offset  uint64 // byte offset within the section
-	Err     error  // what went wrong; wraps ErrTruncated, ErrMalformed or ErrUnsupported
-}
-
-// Error formats the error with its section and offset.
-func (e *DecodeError) Error() string {
-	return fmt.Sprintf("%s at offset %#x: %v", e.Section, e.Offset, e.Err)
-}
-
-// Unwrap returns the underlying cause.
-func (e *DecodeError) Unwrap() error { return e.Err }
 
 // NoFDEError is returned by Table.FDEForPC when no FDE covers the address.
 type NoFDEError struct {
@@ -97,10 +85,10 @@ func sectionName(ehFrame bool) string {
 // PC-relative pointers. Only entry headers are decoded here.
 func Parse(data []byte, order binary.ByteOrder, ptrSize int, sectionAddr uint64, isEHFrame bool) (*Table, error) {
 	if ptrSize != 4 && ptrSize != 8 {
-		return nil, &DecodeError{Section: sectionName(isEHFrame), Err: fmt.Errorf("%w: pointer size %d", ErrUnsupported, ptrSize)}
+		return nil, &dwarfbuf.DecodeError{Name: sectionName(isEHFrame), Err: fmt.Errorf("%w: pointer size %d", ErrUnsupported, ptrSize)}
 	}
 	if uint64(len(data)) > 1<<32-1 {
-		return nil, &DecodeError{Section: sectionName(isEHFrame), Err: fmt.Errorf("%w: section of %d bytes exceeds 4 GiB", ErrUnsupported, len(data))}
+		return nil, &dwarfbuf.DecodeError{Name: sectionName(isEHFrame), Err: fmt.Errorf("%w: section of %d bytes exceeds 4 GiB", ErrUnsupported, len(data))}
 	}
 	t := &Table{
 		data:        data,

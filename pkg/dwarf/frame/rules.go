@@ -3,6 +3,8 @@ package frame
 import (
 	"fmt"
 	"maps"
+
+	"github.com/tinydbg/tinydbg/pkg/dwarf/dwarfbuf"
 )
 
 // RuleKind says how a caller's register is recovered (DWARF 5, 6.4.1).
@@ -139,7 +141,7 @@ func (f *FDE) RulesAt(pc uint64) (*Rules, error) {
 		return nil, err
 	}
 	if !in.cur.cfaSet {
-		return nil, &DecodeError{Section: sectionName(f.table.ehFrame), Offset: f.Offset, Err: fmt.Errorf("%w: no CFA rule at pc %#x", ErrMalformed, pc)}
+		return nil, &dwarfbuf.DecodeError{Name: sectionName(f.table.ehFrame), Offset: f.Offset, Err: fmt.Errorf("%w: no CFA rule at pc %#x", ErrMalformed, pc)}
 	}
 	return &Rules{
 		Loc:        in.loc,
@@ -167,16 +169,17 @@ func (in *interp) moveTo(loc uint64) {
 // run executes instructions (located at section offset base) until they end
 // or an advance passes the target.
 func (in *interp) run(insns []byte, base uint64, inCIE bool) error {
-	r := &reader{data: insns, base: int(base), order: in.t.order, section: sectionName(in.t.ehFrame)}
-	for r.off < len(r.data) && !in.done && r.err == nil {
-		at := r.pos()
-		op := r.u8("CFA opcode")
+	buf := dwarfbuf.New(sectionName(in.t.ehFrame), base, insns, in.t.order)
+	r := &buf
+	for r.Len() > 0 && !in.done && r.Err() == nil {
+		at := r.Off()
+		op := r.Uint8("CFA opcode")
 		switch op & 0xc0 {
 		case cfaAdvanceLoc:
 			in.advance(uint64(op & 0x3f))
 			continue
 		case cfaOffset:
-			in.setReg(uint64(op&0x3f), Rule{Kind: RuleOffset, Offset: int64(r.uleb("offset")) * in.cie.DataAlign})
+			in.setReg(uint64(op&0x3f), Rule{Kind: RuleOffset, Offset: int64(r.ULEB128("offset")) * in.cie.DataAlign})
 			continue
 		case cfaRestore:
 			in.restore(uint64(op&0x3f), inCIE)
@@ -186,11 +189,11 @@ func (in *interp) run(insns []byte, base uint64, inCIE bool) error {
 			return err
 		}
 	}
-	return r.err
+	return r.Err()
 }
 
 // extended executes one instruction whose opcode is in the low range.
-func (in *interp) extended(r *reader, op uint8, at uint64, inCIE bool) error {
+func (in *interp) extended(r *dwarfbuf.Buf, op uint8, at uint64, inCIE bool) error {
 	da := in.cie.DataAlign
 	switch op {
 	case cfaNop:
@@ -199,52 +202,52 @@ func (in *interp) extended(r *reader, op uint8, at uint64, inCIE bool) error {
 		if in.t.ehFrame {
 			loc = in.t.readEncoded(r, in.cie.FDEEncoding, false, "set_loc address")
 		} else {
-			loc = r.uintN(int(in.cie.AddressSize), "set_loc address")
+			loc = r.UintN(int(in.cie.AddressSize), "set_loc address")
 		}
-		if r.err == nil {
+		if r.Err() == nil {
 			in.moveTo(loc)
 		}
 	case cfaAdvanceLoc1:
-		in.advanceIfOK(r, uint64(r.u8("advance_loc1 delta")))
+		in.advanceIfOK(r, uint64(r.Uint8("advance_loc1 delta")))
 	case cfaAdvanceLoc2:
-		in.advanceIfOK(r, uint64(r.u16("advance_loc2 delta")))
+		in.advanceIfOK(r, uint64(r.Uint16("advance_loc2 delta")))
 	case cfaAdvanceLoc4:
-		in.advanceIfOK(r, uint64(r.u32("advance_loc4 delta")))
+		in.advanceIfOK(r, uint64(r.Uint32("advance_loc4 delta")))
 	case cfaMIPSAdvanceLoc8:
-		in.advanceIfOK(r, r.u64("advance_loc8 delta"))
+		in.advanceIfOK(r, r.Uint64("advance_loc8 delta"))
 	case cfaOffsetExtended:
-		reg := r.uleb("register")
-		in.setReg(reg, Rule{Kind: RuleOffset, Offset: int64(r.uleb("offset")) * da})
+		reg := r.ULEB128("register")
+		in.setReg(reg, Rule{Kind: RuleOffset, Offset: int64(r.ULEB128("offset")) * da})
 	case cfaOffsetExtendedSF:
-		reg := r.uleb("register")
-		in.setReg(reg, Rule{Kind: RuleOffset, Offset: r.sleb("offset") * da})
+		reg := r.ULEB128("register")
+		in.setReg(reg, Rule{Kind: RuleOffset, Offset: r.SLEB128("offset") * da})
 	case cfaGNUNegOffsetExtend:
-		reg := r.uleb("register")
-		in.setReg(reg, Rule{Kind: RuleOffset, Offset: -int64(r.uleb("offset")) * da})
+		reg := r.ULEB128("register")
+		in.setReg(reg, Rule{Kind: RuleOffset, Offset: -int64(r.ULEB128("offset")) * da})
 	case cfaValOffset:
-		reg := r.uleb("register")
-		in.setReg(reg, Rule{Kind: RuleValOffset, Offset: int64(r.uleb("offset")) * da})
+		reg := r.ULEB128("register")
+		in.setReg(reg, Rule{Kind: RuleValOffset, Offset: int64(r.ULEB128("offset")) * da})
 	case cfaValOffsetSF:
-		reg := r.uleb("register")
-		in.setReg(reg, Rule{Kind: RuleValOffset, Offset: r.sleb("offset") * da})
+		reg := r.ULEB128("register")
+		in.setReg(reg, Rule{Kind: RuleValOffset, Offset: r.SLEB128("offset") * da})
 	case cfaRestoreExtended:
-		reg := r.uleb("register")
-		if r.err == nil {
+		reg := r.ULEB128("register")
+		if r.Err() == nil {
 			in.restore(reg, inCIE)
 		}
 	case cfaUndefined:
-		in.setReg(r.uleb("register"), Rule{Kind: RuleUndefined})
+		in.setReg(r.ULEB128("register"), Rule{Kind: RuleUndefined})
 	case cfaSameValue:
-		in.setReg(r.uleb("register"), Rule{Kind: RuleSameValue})
+		in.setReg(r.ULEB128("register"), Rule{Kind: RuleSameValue})
 	case cfaRegister:
-		reg := r.uleb("register")
-		in.setReg(reg, Rule{Kind: RuleRegister, Reg: r.uleb("source register")})
+		reg := r.ULEB128("register")
+		in.setReg(reg, Rule{Kind: RuleRegister, Reg: r.ULEB128("source register")})
 	case cfaExpression:
-		reg := r.uleb("register")
-		in.setReg(reg, Rule{Kind: RuleExpression, Expr: r.block("expression")})
+		reg := r.ULEB128("register")
+		in.setReg(reg, Rule{Kind: RuleExpression, Expr: r.Block("expression")})
 	case cfaValExpression:
-		reg := r.uleb("register")
-		in.setReg(reg, Rule{Kind: RuleValExpression, Expr: r.block("expression")})
+		reg := r.ULEB128("register")
+		in.setReg(reg, Rule{Kind: RuleValExpression, Expr: r.Block("expression")})
 	case cfaRememberState:
 		if len(in.stack) >= maxStateDepth {
 			return in.errAt(at, ErrMalformed, "remember_state nested deeper than %d", maxStateDepth)
@@ -257,48 +260,48 @@ func (in *interp) extended(r *reader, op uint8, at uint64, inCIE bool) error {
 		in.cur = in.stack[len(in.stack)-1]
 		in.stack = in.stack[:len(in.stack)-1]
 	case cfaDefCFA:
-		reg := r.uleb("register")
-		in.setCFA(r, CFARule{Reg: reg, Offset: int64(r.uleb("offset"))})
+		reg := r.ULEB128("register")
+		in.setCFA(r, CFARule{Reg: reg, Offset: int64(r.ULEB128("offset"))})
 	case cfaDefCFASF:
-		reg := r.uleb("register")
-		in.setCFA(r, CFARule{Reg: reg, Offset: r.sleb("offset") * da})
+		reg := r.ULEB128("register")
+		in.setCFA(r, CFARule{Reg: reg, Offset: r.SLEB128("offset") * da})
 	case cfaDefCFARegister:
-		reg := r.uleb("register")
+		reg := r.ULEB128("register")
 		if err := in.needRegCFA(at, "def_cfa_register"); err != nil {
 			return err
 		}
 		in.setCFA(r, CFARule{Reg: reg, Offset: in.cur.cfa.Offset})
 	case cfaDefCFAOffset:
-		off := int64(r.uleb("offset"))
+		off := int64(r.ULEB128("offset"))
 		if err := in.needRegCFA(at, "def_cfa_offset"); err != nil {
 			return err
 		}
 		in.setCFA(r, CFARule{Reg: in.cur.cfa.Reg, Offset: off})
 	case cfaDefCFAOffsetSF:
-		off := r.sleb("offset") * da
+		off := r.SLEB128("offset") * da
 		if err := in.needRegCFA(at, "def_cfa_offset_sf"); err != nil {
 			return err
 		}
 		in.setCFA(r, CFARule{Reg: in.cur.cfa.Reg, Offset: off})
 	case cfaDefCFAExpression:
-		expr := r.block("CFA expression")
-		if expr == nil && r.err == nil {
+		expr := r.Block("CFA expression")
+		if expr == nil && r.Err() == nil {
 			expr = []byte{} // an empty expression is still an expression rule
 		}
 		in.setCFA(r, CFARule{Expr: expr})
 	case cfaGNUArgsSize:
-		in.argsSize = r.uleb("args size")
+		in.argsSize = r.ULEB128("args size")
 	case cfaGNUWindowSave:
 		// SPARC register windows / AArch64 return-address signing: no
 		// effect on amd64 rules, so accepted and ignored.
 	default:
 		return in.errAt(at, ErrUnsupported, "DW_CFA opcode %#x", op)
 	}
-	return r.err
+	return r.Err()
 }
 
-func (in *interp) advanceIfOK(r *reader, delta uint64) {
-	if r.err == nil {
+func (in *interp) advanceIfOK(r *dwarfbuf.Buf, delta uint64) {
+	if r.Err() == nil {
 		in.advance(delta)
 	}
 }
@@ -317,8 +320,8 @@ func (in *interp) restore(reg uint64, inCIE bool) {
 	delete(in.cur.regs, reg)
 }
 
-func (in *interp) setCFA(r *reader, rule CFARule) {
-	if r.err != nil {
+func (in *interp) setCFA(r *dwarfbuf.Buf, rule CFARule) {
+	if r.Err() != nil {
 		return
 	}
 	in.cur.cfa = rule
@@ -335,5 +338,5 @@ func (in *interp) needRegCFA(at uint64, op string) error {
 }
 
 func (in *interp) errAt(at uint64, kind error, format string, args ...any) error {
-	return &DecodeError{Section: sectionName(in.t.ehFrame), Offset: at, Err: fmt.Errorf("%w: "+format, append([]any{kind}, args...)...)}
+	return &dwarfbuf.DecodeError{Name: sectionName(in.t.ehFrame), Offset: at, Err: fmt.Errorf("%w: "+format, append([]any{kind}, args...)...)}
 }

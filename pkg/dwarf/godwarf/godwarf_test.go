@@ -12,7 +12,13 @@ import (
 
 func open(t *testing.T, f fixture.Flavour) (*godwarf.Types, *elf.File) {
 	t.Helper()
-	ef, err := elf.Open(fixture.Build(t, "values", f))
+	return openFixture(t, "values", f)
+}
+
+// openFixture reads the types of fixture name, built as f.
+func openFixture(t *testing.T, name string, f fixture.Flavour) (*godwarf.Types, *elf.File) {
+	t.Helper()
+	ef, err := elf.Open(fixture.Build(t, name, f))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,16 +162,7 @@ func TestConstName(t *testing.T) {
 // no constant is spelled as the union of single-bit constants, in
 // ascending order, when every bit has one.
 func TestConstNameFlags(t *testing.T) {
-	ef, err := elf.Open(fixture.Build(t, "valuesmore", fixture.Flavour{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ef.Close() })
-	d, err := ef.DWARF()
-	if err != nil {
-		t.Fatal(err)
-	}
-	types := godwarf.New(d)
+	types, _ := openFixture(t, "valuesmore", fixture.Flavour{})
 	perm, mode := mustName(t, types, "main.Perm"), mustName(t, types, "main.Mode")
 	for _, c := range []struct {
 		typ  godwarf.Type

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+
+	"github.com/tinydbg/tinydbg/pkg/dwarf/dwarfbuf"
 )
 
 // ErrNotFound is returned when no type has the requested name or runtime
@@ -60,12 +62,9 @@ func (t *Types) Type(off dwarf.Offset) (Type, error) {
 func (t *Types) ByName(name string) (Type, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	off, ok := t.names[name]
-	for !ok && !t.scanDone {
-		if err := t.scanUnit(); err != nil {
-			return nil, err
-		}
-		off, ok = t.names[name]
+	off, ok, err := scanFor(t, t.names, name)
+	if err != nil {
+		return nil, err
 	}
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrNotFound, name)
@@ -79,17 +78,27 @@ func (t *Types) ByName(name string) (Type, error) {
 func (t *Types) ByRuntimeType(off uint64) (Type, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	doff, ok := t.rtypes[off]
-	for !ok && !t.scanDone {
-		if err := t.scanUnit(); err != nil {
-			return nil, err
-		}
-		doff, ok = t.rtypes[off]
+	doff, ok, err := scanFor(t, t.rtypes, off)
+	if err != nil {
+		return nil, err
 	}
 	if !ok {
 		return nil, fmt.Errorf("%w: no type with runtime type offset %#x", ErrNotFound, off)
 	}
 	return t.readType(doff, 0)
+}
+
+// scanFor looks key up in one of the indexes scanUnit fills, scanning
+// further compile units until the key appears or every unit was read.
+func scanFor[K comparable](t *Types, index map[K]dwarf.Offset, key K) (dwarf.Offset, bool, error) {
+	off, ok := index[key]
+	for !ok && !t.scanDone {
+		if err := t.scanUnit(); err != nil {
+			return 0, false, err
+		}
+		off, ok = index[key]
+	}
+	return off, ok, nil
 }
 
 // isTypeTag reports whether a top-level DIE with this tag describes a type.
@@ -395,15 +404,7 @@ func (t *Types) readStruct(common CommonType, kids []*dwarf.Entry, e *dwarf.Entr
 		f := &StructField{}
 		f.Name, _ = k.Val(dwarf.AttrName).(string)
 		f.Embedded, _ = k.Val(AttrGoEmbeddedField).(bool)
-		switch loc := k.Val(dwarf.AttrDataMemberLoc).(type) {
-		case int64:
-			f.ByteOffset = loc
-		case []byte:
-			// DW_OP_plus_uconst N, as older producers emit it.
-			if len(loc) > 1 && loc[0] == 0x23 {
-				f.ByteOffset = int64(uleb(loc[1:]))
-			}
-		}
+		f.ByteOffset, _ = MemberOffset(k)
 		o, ok := k.Val(dwarf.AttrType).(dwarf.Offset)
 		if !ok {
 			return nil, fmt.Errorf("struct member %s.%s has no type", common.Name, f.Name)
@@ -434,17 +435,21 @@ func (t *Types) readStruct(common CommonType, kids []*dwarf.Entry, e *dwarf.Entr
 	return typ, nil
 }
 
-func uleb(b []byte) uint64 {
-	var v uint64
-	var shift uint
-	for _, c := range b {
-		v |= uint64(c&0x7f) << shift
-		if c&0x80 == 0 {
-			break
+// MemberOffset reads a member's DW_AT_data_member_location, a constant or,
+// from older producers, a DW_OP_plus_uconst expression. It reports false
+// when the attribute is absent or is any other expression.
+func MemberOffset(member *dwarf.Entry) (int64, bool) {
+	const opPlusUconst = 0x23
+	switch loc := member.Val(dwarf.AttrDataMemberLoc).(type) {
+	case int64:
+		return loc, true
+	case []byte:
+		if len(loc) > 1 && loc[0] == opPlusUconst {
+			off, n, err := dwarfbuf.ULEB128(loc[1:])
+			return int64(off), err == nil && n == len(loc)-1
 		}
-		shift += 7
 	}
-	return v
+	return 0, false
 }
 
 // basicKind derives the reflect.Kind of a base type, trusting

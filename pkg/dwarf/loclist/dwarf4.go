@@ -32,7 +32,7 @@ func (r *Dwarf4Reader) iterate(off int64, u Unit, fn func(Entry) bool) error {
 	if err := checkPtrSize(r.ptrSize); err != nil {
 		return err
 	}
-	c, err := newCursor(r.data, off)
+	c, err := newCursor(".debug_loc", r.data, off)
 	if err != nil {
 		return err
 	}
@@ -40,10 +40,10 @@ func (r *Dwarf4Reader) iterate(off int64, u Unit, fn func(Entry) bool) error {
 	selectBase := ^uint64(0) >> (64 - 8*uint(r.ptrSize))
 	base := u.Base
 	for n := 0; n < maxEntries; n++ {
-		start := c.uint(r.ptrSize, "start address")
-		end := c.uint(r.ptrSize, "end address")
-		if c.err != nil {
-			return fmt.Errorf(".debug_loc list %#x: %w", off, c.err)
+		start := c.UintN(r.ptrSize, "start address")
+		end := c.UintN(r.ptrSize, "end address")
+		if c.Err() != nil {
+			return fmt.Errorf(".debug_loc list %#x: %w", off, c.Err())
 		}
 		switch {
 		case start == 0 && end == 0:
@@ -52,10 +52,10 @@ func (r *Dwarf4Reader) iterate(off int64, u Unit, fn func(Entry) bool) error {
 			base = end
 			continue
 		}
-		size := c.uint(2, "expression length")
-		instr := c.bytes(size, "expression")
-		if c.err != nil {
-			return fmt.Errorf(".debug_loc list %#x: %w", off, c.err)
+		size := c.UintN(2, "expression length")
+		instr := c.Bytes(size, "expression")
+		if c.Err() != nil {
+			return fmt.Errorf(".debug_loc list %#x: %w", off, c.Err())
 		}
 		e := Entry{LowPC: base + start + u.StaticBase, HighPC: base + end + u.StaticBase, Instr: instr}
 		if !fn(e) {

@@ -57,10 +57,13 @@ func (r *Dwarf5Reader) OffsetOfIndex(loclistsBase, index uint64) (int64, error) 
 	if index >= count {
 		return 0, fmt.Errorf("loclistx %d: table at %#x has %d offsets: %w", index, loclistsBase, count, ErrMalformed)
 	}
-	c := &cursor{data: r.data, pos: int(loclistsBase + index*uint64(offSize))}
-	rel := c.uint(offSize, "offset entry")
-	if c.err != nil {
-		return 0, c.err
+	c, err := newCursor(".debug_loclists", r.data, int64(loclistsBase+index*uint64(offSize)))
+	if err != nil {
+		return 0, err
+	}
+	rel := c.UintN(offSize, "offset entry")
+	if c.Err() != nil {
+		return 0, c.Err()
 	}
 	return int64(loclistsBase + rel), nil
 }
@@ -69,17 +72,20 @@ func (r *Dwarf5Reader) OffsetOfIndex(loclistsBase, index uint64) (int64, error) 
 // and returns the width of its offsets (4 or 8) and their count.
 func (r *Dwarf5Reader) tableAt(base uint64) (int, uint64, error) {
 	for pos := uint64(0); pos < uint64(len(r.data)); {
-		c := &cursor{data: r.data, pos: int(pos)}
-		length, offSize, hdr := c.uint(4, "unit length"), 4, uint64(12)
-		if length == 0xffffffff {
-			length, offSize, hdr = c.uint(8, "unit length"), 8, 20
+		c, err := newCursor(".debug_loclists", r.data, int64(pos))
+		if err != nil {
+			return 0, 0, err
 		}
-		c.uint(2, "version")
-		c.uint(1, "address size")
-		c.uint(1, "segment selector size")
-		count := c.uint(4, "offset entry count")
-		if c.err != nil {
-			return 0, 0, c.err
+		length, offSize, hdr := c.UintN(4, "unit length"), 4, uint64(12)
+		if length == 0xffffffff {
+			length, offSize, hdr = c.UintN(8, "unit length"), 8, 20
+		}
+		c.UintN(2, "version")
+		c.UintN(1, "address size")
+		c.UintN(1, "segment selector size")
+		count := c.UintN(4, "offset entry count")
+		if c.Err() != nil {
+			return 0, 0, c.Err()
 		}
 		if pos+hdr == base {
 			if count*uint64(offSize) > uint64(len(r.data))-base {
@@ -116,64 +122,64 @@ func (r *Dwarf5Reader) iterate(off int64, u Unit, fn func(Entry) bool) error {
 	if err := checkPtrSize(r.ptrSize); err != nil {
 		return err
 	}
-	c, err := newCursor(r.data, off)
+	c, err := newCursor(".debug_loclists", r.data, off)
 	if err != nil {
 		return err
 	}
 	base := u.Base
 	wrap := func(err error) error { return fmt.Errorf(".debug_loclists list %#x: %w", off, err) }
 	for n := 0; n < maxEntries; n++ {
-		kindPos := c.pos
-		kind := c.uint(1, "entry kind")
+		kindPos := c.Off()
+		kind := c.UintN(1, "entry kind")
 		var start, end uint64
 		isRange := true
 		var aerr error
 		switch kind {
 		case lleEndOfList:
-			return wrapIf(c.err, wrap)
+			return wrapIf(c.Err(), wrap)
 		case lleBaseAddressx:
-			base, aerr = r.addr(u, c.uleb("base address index"))
+			base, aerr = r.addr(u, c.ULEB128("base address index"))
 			isRange = false
 		case lleBaseAddress:
-			base = c.uint(r.ptrSize, "base address")
+			base = c.UintN(r.ptrSize, "base address")
 			isRange = false
 		case lleStartxEndx:
-			si, ei := c.uleb("start index"), c.uleb("end index")
-			if c.err == nil {
+			si, ei := c.ULEB128("start index"), c.ULEB128("end index")
+			if c.Err() == nil {
 				if start, aerr = r.addr(u, si); aerr == nil {
 					end, aerr = r.addr(u, ei)
 				}
 			}
 		case lleStartxLength:
-			si, length := c.uleb("start index"), c.uleb("length")
-			if c.err == nil {
+			si, length := c.ULEB128("start index"), c.ULEB128("length")
+			if c.Err() == nil {
 				start, aerr = r.addr(u, si)
 				end = start + length
 			}
 		case lleOffsetPair:
-			start = base + c.uleb("start offset")
-			end = base + c.uleb("end offset")
+			start = base + c.ULEB128("start offset")
+			end = base + c.ULEB128("end offset")
 		case lleDefaultLocation:
 			isRange = false
 		case lleStartEnd:
-			start = c.uint(r.ptrSize, "start address")
-			end = c.uint(r.ptrSize, "end address")
+			start = c.UintN(r.ptrSize, "start address")
+			end = c.UintN(r.ptrSize, "end address")
 		case lleStartLength:
-			start = c.uint(r.ptrSize, "start address")
-			end = start + c.uleb("length")
+			start = c.UintN(r.ptrSize, "start address")
+			end = start + c.ULEB128("length")
 		case lleGNUViewPair:
 			// Location views refine ordering within one PC; a debugger
 			// stopped at a PC ignores them.
-			c.uleb("view")
-			c.uleb("view")
+			c.ULEB128("view")
+			c.ULEB128("view")
 			isRange = false
 		default:
-			if c.err == nil {
+			if c.Err() == nil {
 				return wrap(fmt.Errorf("unknown entry kind %#x at offset %#x: %w", kind, kindPos, ErrMalformed))
 			}
 		}
-		if c.err != nil {
-			return wrap(c.err)
+		if c.Err() != nil {
+			return wrap(c.Err())
 		}
 		if aerr != nil {
 			return wrap(aerr)
@@ -181,9 +187,9 @@ func (r *Dwarf5Reader) iterate(off int64, u Unit, fn func(Entry) bool) error {
 		if !isRange && kind != lleDefaultLocation {
 			continue
 		}
-		instr := c.bytes(c.uleb("expression length"), "expression")
-		if c.err != nil {
-			return wrap(c.err)
+		instr := c.Bytes(c.ULEB128("expression length"), "expression")
+		if c.Err() != nil {
+			return wrap(c.Err())
 		}
 		e := Entry{Default: true, Instr: instr}
 		if isRange {

@@ -12,13 +12,28 @@ import (
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/internal/testenv"
 	"github.com/tinydbg/tinydbg/pkg/dwarf/op"
-	"github.com/tinydbg/tinydbg/pkg/proc/arch"
+	"github.com/tinydbg/tinydbg/pkg/dwarf/regnum"
 )
 
 // stopped is a traced fixture halted at a breakpoint.
 type stopped struct {
 	pid, tid int
-	regs     arch.Registers
+	regs     syscall.PtraceRegs // Rip is the breakpoint address
+}
+
+// dwarfRegs numbers the general registers of s as DWARF does; built here
+// because this package does not depend on the debugger's register file.
+func (s *stopped) dwarfRegs() *op.DwarfRegisters {
+	r := &op.DwarfRegisters{}
+	for n, v := range map[uint64]uint64{
+		regnum.Rax: s.regs.Rax, regnum.Rdx: s.regs.Rdx, regnum.Rcx: s.regs.Rcx, regnum.Rbx: s.regs.Rbx,
+		regnum.Rsi: s.regs.Rsi, regnum.Rdi: s.regs.Rdi, regnum.Rbp: s.regs.Rbp, regnum.Rsp: s.regs.Rsp,
+		regnum.R8: s.regs.R8, regnum.R9: s.regs.R9, regnum.R10: s.regs.R10, regnum.R11: s.regs.R11,
+		regnum.Rip: s.regs.Rip,
+	} {
+		r.AddReg(n, v)
+	}
+	return r
 }
 
 // ReadMemory reads the stopped process's memory word by word.
@@ -63,7 +78,7 @@ func runToPC(t *testing.T, bin string, pc uint64) *stopped {
 	if _, err := syscall.PtracePeekData(pid, uintptr(pc), word); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := syscall.PtracePokeData(pid, uintptr(pc), arch.BreakpointInstr); err != nil {
+	if _, err := syscall.PtracePokeData(pid, uintptr(pc), []byte{0xcc}); err != nil { // int3
 		t.Fatal(err)
 	}
 	tid, sig := pid, 0
@@ -89,10 +104,8 @@ func runToPC(t *testing.T, bin string, pc uint64) *stopped {
 			if r.Rip-1 != pc {
 				t.Fatalf("SIGTRAP at %#x, want breakpoint %#x", r.Rip, pc)
 			}
-			return &stopped{pid: pid, tid: tid, regs: arch.Registers{
-				Rax: r.Rax, Rbx: r.Rbx, Rcx: r.Rcx, Rdx: r.Rdx, Rsi: r.Rsi, Rdi: r.Rdi,
-				Rbp: r.Rbp, Rsp: r.Rsp, Rip: pc, R8: r.R8, R9: r.R9, R10: r.R10, R11: r.R11,
-			}}
+			r.Rip = pc
+			return &stopped{pid: pid, tid: tid, regs: r}
 		case ws.StopSignal() == syscall.SIGTRAP || ws.StopSignal() == syscall.SIGSTOP:
 			// clone event or a new thread's initial stop: keep going
 		default:
@@ -123,7 +136,7 @@ func TestLiveArgumentValues(t *testing.T) {
 				cu, fn, vars := e.function(t, c.fn)
 				pc := fn.Val(dwarf.AttrLowpc).(uint64)
 				st := runToPC(t, bin, pc)
-				regs := op.NewDwarfRegistersFromArch(&st.regs)
+				regs := st.dwarfRegs()
 				regs.CFA = int64(st.regs.Rsp) + 8 // at entry only the return address is pushed
 				regs.FrameBase = regs.CFA
 				for name, want := range c.args {

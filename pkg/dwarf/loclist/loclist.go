@@ -12,6 +12,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/tinydbg/tinydbg/pkg/dwarf/dwarfbuf"
 )
 
 // Unit holds the attributes of the compile unit a list belongs to, which its
@@ -54,9 +56,11 @@ type Reader interface {
 }
 
 // Errors returned by the readers; they are wrapped with the position.
+// ErrTruncated and ErrMalformed are those of package dwarfbuf, shared by
+// every DWARF decoder.
 var (
-	ErrTruncated   = errors.New("location list truncated")
-	ErrMalformed   = errors.New("malformed location list")
+	ErrTruncated   = dwarfbuf.ErrTruncated
+	ErrMalformed   = dwarfbuf.ErrMalformed
 	ErrBadAddrSize = errors.New("unsupported address size")
 )
 
@@ -101,75 +105,15 @@ func collect(iterate func(func(Entry) bool) error) ([]Entry, error) {
 	return out, err
 }
 
-// cursor reads little-endian fields from a section with bounds checks; the
-// first failure sticks in err so callers check once per entry.
-type cursor struct {
-	data []byte
-	pos  int
-	err  error
-}
-
-func (c *cursor) fail(what string) {
-	if c.err == nil {
-		c.err = fmt.Errorf("reading %s at offset %#x: %w", what, c.pos, ErrTruncated)
-	}
-}
-
-func (c *cursor) bytes(n uint64, what string) []byte {
-	if c.err != nil {
-		return nil
-	}
-	if n > uint64(len(c.data)-c.pos) {
-		c.fail(what)
-		return nil
-	}
-	b := c.data[c.pos : c.pos+int(n)]
-	c.pos += int(n)
-	return b
-}
-
-func (c *cursor) uint(size int, what string) uint64 {
-	b := c.bytes(uint64(size), what)
-	switch {
-	case b == nil:
-		return 0
-	case size == 1:
-		return uint64(b[0])
-	case size == 2:
-		return uint64(binary.LittleEndian.Uint16(b))
-	case size == 4:
-		return uint64(binary.LittleEndian.Uint32(b))
-	}
-	return binary.LittleEndian.Uint64(b)
-}
-
-func (c *cursor) uleb(what string) uint64 {
-	if c.err != nil {
-		return 0
-	}
-	var v uint64
-	var shift uint
-	for i, b := range c.data[c.pos:] {
-		if shift < 64 {
-			v |= uint64(b&0x7f) << shift
-		}
-		shift += 7
-		if b&0x80 == 0 {
-			c.pos += i + 1
-			return v
-		}
-	}
-	c.fail(what)
-	return 0
-}
-
-// start positions the cursor at a list offset, rejecting offsets outside the
-// section.
-func newCursor(data []byte, off int64) (*cursor, error) {
+// newCursor returns a little-endian reader of the list at section offset
+// off, rejecting offsets outside the section; errors it records are
+// dwarfbuf.DecodeErrors at section offsets.
+func newCursor(name string, data []byte, off int64) (*dwarfbuf.Buf, error) {
 	if off < 0 || off >= int64(len(data)) {
 		return nil, fmt.Errorf("list offset %#x outside section of %d bytes: %w", off, len(data), ErrMalformed)
 	}
-	return &cursor{data: data, pos: int(off)}, nil
+	c := dwarfbuf.New(name, uint64(off), data[off:], binary.LittleEndian)
+	return &c, nil
 }
 
 func checkPtrSize(ptrSize int) error {

@@ -2,46 +2,12 @@ package op
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/tinydbg/tinydbg/pkg/dwarf/dwarfbuf"
 )
-
-// DecodeULEB128 decodes an unsigned LEB128 number at the start of b and
-// returns it with the number of bytes it used; n is 0 when b ends before the
-// number does. Bits beyond 64 are dropped, as no producer emits them.
-func DecodeULEB128(b []byte) (v uint64, n int) {
-	var shift uint
-	for i, c := range b {
-		if shift < 64 {
-			v |= uint64(c&0x7f) << shift
-		}
-		shift += 7
-		if c&0x80 == 0 {
-			return v, i + 1
-		}
-	}
-	return 0, 0
-}
-
-// DecodeSLEB128 decodes a signed LEB128 number at the start of b and returns
-// it with the number of bytes it used; n is 0 when b ends before the number
-// does.
-func DecodeSLEB128(b []byte) (v int64, n int) {
-	var shift uint
-	for i, c := range b {
-		if shift < 64 {
-			v |= int64(c&0x7f) << shift
-		}
-		shift += 7
-		if c&0x80 == 0 {
-			if shift < 64 && c&0x40 != 0 {
-				v |= -1 << shift
-			}
-			return v, i + 1
-		}
-	}
-	return 0, 0
-}
 
 // instr is one decoded operation: its opcode, where it starts, where the
 // next one starts, and its operands (unused ones are zero).
@@ -65,99 +31,62 @@ type decoder struct {
 }
 
 // decode reads the operation at offset off. It never reads past the
-// expression: truncated operands give ErrTruncated.
+// expression: truncated operands give ErrTruncated, LEB128 operands wider
+// than 64 bits ErrMalformed.
 func (d *decoder) decode(off int) (instr, error) {
 	in := instr{op: Opcode(d.expr[off]), off: off}
 	inf, ok := info(in.op)
 	if !ok {
 		return in, &Error{Offset: off, Op: in.op, Err: ErrUnknownOpcode}
 	}
-	p := off + 1
-	rest := func() []byte { return d.expr[p:] }
-	fixed := func(n int) ([]byte, bool) {
-		if len(d.expr)-p < n {
-			return nil, false
-		}
-		b := d.expr[p : p+n]
-		p += n
-		return b, true
-	}
-	uleb := func() (uint64, bool) {
-		v, n := DecodeULEB128(rest())
-		p += n
-		return v, n > 0
-	}
-	sleb := func() (int64, bool) {
-		v, n := DecodeSLEB128(rest())
-		p += n
-		return v, n > 0
-	}
-	ok = true
+	b := dwarfbuf.New("expression", uint64(off+1), d.expr[off+1:], d.order)
 	switch inf.args {
 	case argNone:
 	case argU1, argS1, argU2, argS2, argU4, argS4, argU8, argS8, argAddr:
 		size := fixedSize(inf.args, d.ptrSize)
-		var b []byte
-		if b, ok = fixed(size); ok {
-			in.u = readUint(b, d.order)
-			in.s = int64(in.u)
-			if inf.args == argS1 || inf.args == argS2 || inf.args == argS4 || inf.args == argS8 {
-				in.s = signExtend(in.u, size)
-				in.signed = true
-			}
+		in.u = b.UintN(size, "operand")
+		in.s = int64(in.u)
+		if inf.args == argS1 || inf.args == argS2 || inf.args == argS4 || inf.args == argS8 {
+			in.s = signExtend(in.u, size)
+			in.signed = true
 		}
 	case argULEB:
-		in.u, ok = uleb()
+		in.u = b.ULEB128("operand")
 		in.s = int64(in.u)
 	case argSLEB:
-		in.s, ok = sleb()
+		in.s = b.SLEB128("operand")
 		in.u = uint64(in.s)
 		in.signed = true
 	case argULEBSLEB:
-		var ok2 bool
-		in.u, ok = uleb()
-		in.s2, ok2 = sleb()
-		ok = ok && ok2
+		in.u = b.ULEB128("first operand")
+		in.s2 = b.SLEB128("second operand")
 	case argULEBULEB:
-		var ok2 bool
-		in.u, ok = uleb()
-		in.u2, ok2 = uleb()
-		ok = ok && ok2
+		in.u = b.ULEB128("first operand")
+		in.u2 = b.ULEB128("second operand")
 	case argBlock:
-		var n uint64
-		if n, ok = uleb(); ok {
-			if n > uint64(len(d.expr)-p) {
-				ok = false
-			} else {
-				in.u = n
-				in.block, _ = fixed(int(n))
-			}
-		}
+		in.block = b.Block("block")
+		in.u = uint64(len(in.block))
 	case argU1ULEB:
-		var b []byte
-		if b, ok = fixed(1); ok {
-			in.u = uint64(b[0])
-			in.u2, ok = uleb()
-		}
+		in.u = uint64(b.Uint8("first operand"))
+		in.u2 = b.ULEB128("second operand")
 	case argULEBU1Block:
-		var b []byte
-		if in.u2, ok = uleb(); ok {
-			if b, ok = fixed(1); ok {
-				in.u = uint64(b[0])
-				in.block, ok = fixed(int(b[0]))
-			}
-		}
+		in.u2 = b.ULEB128("type offset")
+		in.u = uint64(b.Uint8("block size"))
+		in.block = b.Bytes(in.u, "block")
 	case argRefSLEB:
-		var b []byte
-		if b, ok = fixed(4); ok {
-			in.u = readUint(b, d.order)
-			in.s2, ok = sleb()
+		in.u = uint64(b.Uint32("reference"))
+		in.s2 = b.SLEB128("offset")
+	}
+	if err := b.Err(); err != nil {
+		// Report the operation, which a reader of the expression can find
+		// in a disassembly, rather than the field inside it.
+		kind := ErrTruncated
+		if errors.Is(err, dwarfbuf.ErrMalformed) {
+			kind = ErrMalformed
 		}
+		return in, &Error{Offset: off, Op: in.op, Err: kind}
 	}
-	if !ok {
-		return in, &Error{Offset: off, Op: in.op, Err: ErrTruncated}
-	}
-	in.next = p
+	in.next = int(b.Off())
 	return in, nil
 }
 
@@ -174,32 +103,6 @@ func fixedSize(k operandKind, ptrSize int) int {
 		return ptrSize
 	}
 	return 8
-}
-
-// readUint reads a 1, 2, 4 or 8 byte unsigned integer (other sizes up to 8
-// are assembled byte by byte).
-func readUint(b []byte, order binary.ByteOrder) uint64 {
-	switch len(b) {
-	case 1:
-		return uint64(b[0])
-	case 2:
-		return uint64(order.Uint16(b))
-	case 4:
-		return uint64(order.Uint32(b))
-	case 8:
-		return order.Uint64(b)
-	}
-	var v uint64
-	if order == binary.BigEndian {
-		for _, c := range b {
-			v = v<<8 | uint64(c)
-		}
-		return v
-	}
-	for i := len(b) - 1; i >= 0; i-- {
-		v = v<<8 | uint64(b[i])
-	}
-	return v
 }
 
 // signExtend widens the low size bytes of v as a two's complement number.

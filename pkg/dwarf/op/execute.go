@@ -2,6 +2,8 @@ package op
 
 import (
 	"fmt"
+
+	"github.com/tinydbg/tinydbg/pkg/dwarf/dwarfbuf"
 )
 
 // maxSteps bounds the operations one evaluation may run, so that a looping
@@ -264,7 +266,7 @@ func (m *machine) deref(in instr) error {
 	if err := readFull(m.mem, buf, addr); err != nil {
 		return err
 	}
-	return m.push(readUint(buf, m.d.order))
+	return m.push(dwarfbuf.Uint(buf, m.d.order))
 }
 
 // unary applies a one-operand arithmetic operation.

@@ -1,11 +1,14 @@
 package op
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"reflect"
 	"testing"
+
+	"github.com/tinydbg/tinydbg/pkg/dwarf/dwarfbuf"
 )
 
 // fakeMem is a sparse memory made of 8-byte little-endian words.
@@ -254,6 +257,7 @@ func TestExecuteErrors(t *testing.T) {
 	}{
 		{"truncated addr", cat(DW_OP_addr, []byte{1, 2, 3}), nil, ErrTruncated},
 		{"truncated uleb", cat(DW_OP_constu, byte(0x80)), nil, ErrTruncated},
+		{"uleb past 64 bits", cat(DW_OP_constu, bytes.Repeat([]byte{0x80}, 9), byte(0x02)), nil, ErrMalformed},
 		{"truncated implicit", cat(DW_OP_implicit_value, uleb(5), byte(1)), nil, ErrTruncated},
 		{"unknown opcode", []byte{0x01}, nil, ErrUnknownOpcode},
 		{"underflow", cat(DW_OP_plus), nil, ErrStackUnderflow},
@@ -334,19 +338,18 @@ func TestDisassemble(t *testing.T) {
 	}
 }
 
-func TestLEB128(t *testing.T) {
+// TestLEB128Helpers checks the encoders the other tests build expressions
+// with against the decoder the package reads them with.
+func TestLEB128Helpers(t *testing.T) {
 	for _, v := range []uint64{0, 1, 127, 128, 300, 1 << 35, ^uint64(0)} {
-		if got, n := DecodeULEB128(uleb(v)); got != v || n != len(uleb(v)) {
-			t.Errorf("ULEB %d: got %d (%d bytes)", v, got, n)
+		if got, n, err := dwarfbuf.ULEB128(uleb(v)); got != v || n != len(uleb(v)) || err != nil {
+			t.Errorf("ULEB %d: got %d (%d bytes, %v)", v, got, n, err)
 		}
 	}
 	for _, v := range []int64{0, -1, 63, -64, 64, -65, -24, 1 << 40, -1 << 63} {
-		if got, n := DecodeSLEB128(sleb(v)); got != v || n != len(sleb(v)) {
-			t.Errorf("SLEB %d: got %d (%d bytes)", v, got, n)
+		if got, n, err := dwarfbuf.SLEB128(sleb(v)); got != v || n != len(sleb(v)) || err != nil {
+			t.Errorf("SLEB %d: got %d (%d bytes, %v)", v, got, n, err)
 		}
-	}
-	if _, n := DecodeULEB128([]byte{0x80, 0x80}); n != 0 {
-		t.Errorf("unterminated ULEB consumed %d bytes", n)
 	}
 }
 

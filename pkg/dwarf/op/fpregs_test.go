@@ -6,12 +6,12 @@ import (
 	"math"
 	"testing"
 
-	"github.com/tinydbg/tinydbg/pkg/proc/arch"
+	"github.com/tinydbg/tinydbg/pkg/dwarf/regnum"
 )
 
 // fpState has known values in the low and high lanes of X0, X1 and X2.
-func fpState() arch.FPRegisters {
-	var fp arch.FPRegisters
+func fpState() *xmmFile {
+	fp := &xmmFile{}
 	binary.LittleEndian.PutUint64(fp.Xmm[0][:], math.Float64bits(0.25))
 	binary.LittleEndian.PutUint64(fp.Xmm[0][8:], 0xdeadbeefdeadbeef)
 	binary.LittleEndian.PutUint64(fp.Xmm[1][:], math.Float64bits(-4))
@@ -20,10 +20,21 @@ func fpState() arch.FPRegisters {
 	return fp
 }
 
+// xmmFile stands in for the debugger's FPRegisters, which this package
+// must not import.
+type xmmFile struct{ Xmm [16][16]byte }
+
+func (f *xmmFile) DwarfXmm(n uint64) ([]byte, bool) {
+	if !regnum.IsXmm(n) {
+		return nil, false
+	}
+	return f.Xmm[n-regnum.Xmm0][:], true
+}
+
 func TestXmmPieces(t *testing.T) {
 	loads := 0
 	r := NewDwarfRegisters([]uint64{0: 7}, []bool{0: true})
-	r.SetFPLoader(func() (arch.FPRegisters, error) { loads++; return fpState(), nil })
+	r.SetFPLoader(func() (VectorRegisters, error) { loads++; return fpState(), nil })
 
 	// An integer in RAX does not touch the XMM registers.
 	loc, err := Execute([]byte{byte(DW_OP_reg0)}, r, nil, 8)
@@ -63,14 +74,14 @@ func TestXmmPieces(t *testing.T) {
 		t.Fatalf("FP registers loaded %d times, want 1", loads)
 	}
 	// A whole XMM register, high lane included.
-	x0, err := r.RegBytes(arch.DwarfXmm0)
+	x0, err := r.RegBytes(regnum.Xmm0)
 	if err != nil || binary.LittleEndian.Uint64(x0[8:]) != 0xdeadbeefdeadbeef {
 		t.Fatalf("xmm0 = % x, %v", x0, err)
 	}
 }
 
 func TestXmmUnavailable(t *testing.T) {
-	loc := Location{Pieces: []Piece{{Kind: RegisterPiece, Reg: arch.DwarfXmm0}}}
+	loc := Location{Pieces: []Piece{{Kind: RegisterPiece, Reg: regnum.Xmm0}}}
 	// A caller frame has no XMM registers: Go does not preserve them.
 	caller := NewDwarfRegisters(nil, nil)
 	if _, err := loc.Bytes(8, caller, nil); !errors.Is(err, ErrRegisterUnavailable) {
@@ -79,7 +90,7 @@ func TestXmmUnavailable(t *testing.T) {
 	// A thread that cannot be read reports why.
 	cause := errors.New("thread 42 is running")
 	failing := NewDwarfRegisters(nil, nil)
-	failing.SetFPLoader(func() (arch.FPRegisters, error) { return arch.FPRegisters{}, cause })
+	failing.SetFPLoader(func() (VectorRegisters, error) { return nil, cause })
 	_, err := loc.Bytes(8, failing, nil)
 	if !errors.Is(err, ErrRegisterUnavailable) || !errors.Is(err, cause) {
 		t.Fatalf("failing loader: %v", err)

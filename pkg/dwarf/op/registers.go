@@ -2,15 +2,16 @@ package op
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"sync"
 
-	"github.com/tinydbg/tinydbg/pkg/proc/arch"
+	"github.com/tinydbg/tinydbg/pkg/dwarf/regnum"
 )
 
 // DwarfRegisters is the machine state an expression is evaluated in: the
 // register values of one frame indexed by DWARF register number (amd64
-// numbering, see package arch), plus the frame's CFA and frame base.
+// numbering, see package regnum), plus the frame's CFA and frame base.
 //
 // The unwinder fills one per frame; registers it could not recover are
 // simply absent, so that an expression needing them fails with
@@ -39,28 +40,44 @@ type DwarfRegisters struct {
 	fp *fpSource
 }
 
+// VectorRegisters is what an expression needs of a thread's SSE state: the
+// 16 bytes of an XMM register, by DWARF number, low lane first. The
+// debugger's FPRegisters implements it.
+type VectorRegisters interface {
+	DwarfXmm(n uint64) ([]byte, bool)
+}
+
+// RegisterFile is a thread's general registers indexed by DWARF number,
+// with a mask of the ones it holds. The debugger's Registers implements it.
+type RegisterFile interface {
+	DwarfRegs() (vals [regnum.Count]uint64, present [regnum.Count]bool)
+}
+
 // fpSource holds a thread's SSE registers, read on first use: most
 // variables never live in an XMM register, and reading them is a ptrace
 // request of its own.
 type fpSource struct {
 	once sync.Once
-	load func() (arch.FPRegisters, error)
-	regs arch.FPRegisters
+	load func() (VectorRegisters, error)
+	regs VectorRegisters
 	err  error
 }
 
-func (s *fpSource) get() (*arch.FPRegisters, error) {
+func (s *fpSource) get() (VectorRegisters, error) {
 	s.once.Do(func() {
 		if s.load != nil {
 			s.regs, s.err = s.load()
 			s.load = nil
 		}
 	})
-	return &s.regs, s.err
+	if s.err == nil && s.regs == nil {
+		return nil, errors.New("no SSE registers")
+	}
+	return s.regs, s.err
 }
 
 // SetFPRegisters makes XMM0–XMM15 available with the values fp holds.
-func (r *DwarfRegisters) SetFPRegisters(fp arch.FPRegisters) {
+func (r *DwarfRegisters) SetFPRegisters(fp VectorRegisters) {
 	r.fp = &fpSource{regs: fp}
 }
 
@@ -68,7 +85,7 @@ func (r *DwarfRegisters) SetFPRegisters(fp arch.FPRegisters) {
 // most once, the first time a location needs one of them. Only the
 // innermost frame should get one: XMM registers are not preserved across
 // Go calls, so callers' values cannot be recovered.
-func (r *DwarfRegisters) SetFPLoader(load func() (arch.FPRegisters, error)) {
+func (r *DwarfRegisters) SetFPLoader(load func() (VectorRegisters, error)) {
 	r.fp = &fpSource{load: load}
 }
 
@@ -93,14 +110,17 @@ func (r *DwarfRegisters) RegBytes(n uint64) ([]byte, error) {
 		binary.LittleEndian.PutUint64(b, v)
 		return b, nil
 	}
-	if !arch.IsDwarfXmm(n) || r == nil || r.fp == nil {
-		return nil, fmt.Errorf("register %s: %w", arch.DwarfRegName(int(n)), ErrRegisterUnavailable)
+	if !regnum.IsXmm(n) || r == nil || r.fp == nil {
+		return nil, fmt.Errorf("register %s: %w", regnum.Name(int(n)), ErrRegisterUnavailable)
 	}
 	fp, err := r.fp.get()
 	if err != nil {
-		return nil, fmt.Errorf("register %s: %w: %w", arch.DwarfRegName(int(n)), ErrRegisterUnavailable, err)
+		return nil, fmt.Errorf("register %s: %w: %w", regnum.Name(int(n)), ErrRegisterUnavailable, err)
 	}
-	x, _ := fp.DwarfXmm(n)
+	x, ok := fp.DwarfXmm(n)
+	if !ok || len(x) != 16 {
+		return nil, fmt.Errorf("register %s: %w", regnum.Name(int(n)), ErrRegisterUnavailable)
+	}
 	return append([]byte(nil), x...), nil
 }
 
@@ -117,9 +137,9 @@ func NewDwarfRegisters(vals []uint64, present []bool) *DwarfRegisters {
 	return r
 }
 
-// NewDwarfRegistersFromArch returns the registers of a thread's register
-// file, with CFA and FrameBase left unknown.
-func NewDwarfRegistersFromArch(regs *arch.Registers) *DwarfRegisters {
+// NewDwarfRegistersFrom returns the registers of a thread's register file,
+// with CFA and FrameBase left unknown.
+func NewDwarfRegistersFrom(regs RegisterFile) *DwarfRegisters {
 	vals, present := regs.DwarfRegs()
 	return NewDwarfRegisters(vals[:], present[:])
 }
@@ -150,13 +170,13 @@ func (r *DwarfRegisters) Reg(n uint64) (uint64, bool) {
 }
 
 // PC returns the instruction pointer (DWARF register 16), 0 if absent.
-func (r *DwarfRegisters) PC() uint64 { v, _ := r.Reg(arch.DwarfRip); return v }
+func (r *DwarfRegisters) PC() uint64 { v, _ := r.Reg(regnum.Rip); return v }
 
 // SP returns the stack pointer (DWARF register 7), 0 if absent.
-func (r *DwarfRegisters) SP() uint64 { v, _ := r.Reg(arch.DwarfRsp); return v }
+func (r *DwarfRegisters) SP() uint64 { v, _ := r.Reg(regnum.Rsp); return v }
 
 // BP returns the frame pointer (DWARF register 6), 0 if absent.
-func (r *DwarfRegisters) BP() uint64 { v, _ := r.Reg(arch.DwarfRbp); return v }
+func (r *DwarfRegisters) BP() uint64 { v, _ := r.Reg(regnum.Rbp); return v }
 
 // byteOrder returns the configured byte order, little endian by default.
 func (r *DwarfRegisters) byteOrder() binary.ByteOrder {

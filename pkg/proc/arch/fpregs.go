@@ -3,13 +3,12 @@ package arch
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/tinydbg/tinydbg/pkg/dwarf/regnum"
 )
 
 // NumXmm is how many XMM registers an amd64 thread has (XMM0–XMM15).
 const NumXmm = 16
-
-// DwarfXmm15 is the DWARF number of the last SSE register.
-const DwarfXmm15 = DwarfXmm0 + NumXmm - 1
 
 // The FXSAVE image (Linux's user_fpregs_struct) that PTRACE_GETFPREGS
 // returns: MXCSR at byte 24, the XMM registers at byte 160, 16 bytes each.
@@ -29,15 +28,12 @@ type FPRegisters struct {
 	Mxcsr uint32
 }
 
-// IsDwarfXmm reports whether DWARF register n is one of XMM0–XMM15.
-func IsDwarfXmm(n uint64) bool { return n >= DwarfXmm0 && n <= DwarfXmm15 }
-
 // DwarfXmm returns the 16 bytes of the XMM register with DWARF number n.
 func (f *FPRegisters) DwarfXmm(n uint64) ([]byte, bool) {
-	if !IsDwarfXmm(n) {
+	if !regnum.IsXmm(n) {
 		return nil, false
 	}
-	return f.Xmm[n-DwarfXmm0][:], true
+	return f.Xmm[n-regnum.Xmm0][:], true
 }
 
 // Low64 returns the low 8 bytes of XMMi, where a float64 lives.

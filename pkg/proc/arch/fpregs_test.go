@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"math"
 	"testing"
+
+	"github.com/tinydbg/tinydbg/pkg/dwarf/regnum"
 )
 
 func TestFxsaveRoundTrip(t *testing.T) {
@@ -19,11 +21,11 @@ func TestFxsaveRoundTrip(t *testing.T) {
 	if f.Mxcsr != 0x1f80 || math.Float64frombits(f.Low64(0)) != 2.5 {
 		t.Fatalf("decoded mxcsr %#x x0 %v", f.Mxcsr, math.Float64frombits(f.Low64(0)))
 	}
-	x15, ok := f.DwarfXmm(DwarfXmm15)
+	x15, ok := f.DwarfXmm(regnum.Xmm15)
 	if !ok || binary.LittleEndian.Uint64(x15[8:]) != 0x1122334455667788 {
 		t.Fatalf("xmm15 = % x, %v", x15, ok)
 	}
-	if _, ok := f.DwarfXmm(DwarfRip); ok {
+	if _, ok := f.DwarfXmm(regnum.Rip); ok {
 		t.Fatal("rip is not an XMM register")
 	}
 	f.Xmm[1][0] = 0xAA

@@ -195,8 +195,7 @@ func TestBasicFunctionsAndLines(t *testing.T) {
 	}
 }
 
-// TestPrologueFallback checks that decoding the stack check finds the same
-// breakpoint address as the compiler's prologue_end marker.
+// elfSymbol returns the executable's ELF symbol called name.
 func elfSymbol(t *testing.T, bi *BinaryInfo, name string) elf.Symbol {
 	t.Helper()
 	syms, err := bi.ELF().Symbols()
@@ -239,6 +238,8 @@ func TestLaziness(t *testing.T) {
 	}
 }
 
+// TestPrologueFallback checks that decoding the stack check finds the same
+// breakpoint address as the compiler's prologue_end marker.
 func TestPrologueFallback(t *testing.T) {
 	for _, f := range fixture.Flavours {
 		bi := openFixture(t, "basic", f)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 )
 
 // Runtime is the layout of the Go runtime structures a debugger reads from
@@ -249,7 +251,7 @@ func scanStructs(d *dwarf.Data, cu *CompileUnit, want map[string]bool, found map
 			}
 			if m.Tag == dwarf.TagMember {
 				if fname, ok := m.Val(dwarf.AttrName).(string); ok {
-					if off, ok := memberOffset(m); ok {
+					if off, ok := godwarf.MemberOffset(m); ok {
 						si.fields[fname] = off
 					}
 				}
@@ -259,19 +261,4 @@ func scanStructs(d *dwarf.Data, cu *CompileUnit, want map[string]bool, found map
 		found[name] = si
 	}
 	return nil
-}
-
-// memberOffset reads DW_AT_data_member_location as a constant or as a
-// DW_OP_plus_uconst expression (older producers).
-func memberOffset(m *dwarf.Entry) (int64, bool) {
-	switch v := m.Val(dwarf.AttrDataMemberLoc).(type) {
-	case int64:
-		return v, true
-	case []byte:
-		if len(v) > 1 && v[0] == 0x23 {
-			n, l := uleb(v[1:])
-			return int64(n), l == len(v)-1
-		}
-	}
-	return 0, false
 }

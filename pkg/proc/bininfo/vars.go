@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
+
+	"github.com/tinydbg/tinydbg/pkg/dwarf/dwarfbuf"
 )
 
 // PackageVar is a package-level variable with a static address.
@@ -65,8 +67,8 @@ func (cu *CompileUnit) staticAddr(loc []byte) (uint64, bool) {
 	case len(loc) == 9 && loc[0] == opAddr:
 		return binary.LittleEndian.Uint64(loc[1:]), true
 	case len(loc) >= 2 && loc[0] == opAddrx:
-		idx, n := uleb(loc[1:])
-		if n != len(loc)-1 {
+		idx, n, err := dwarfbuf.ULEB128(loc[1:])
+		if err != nil || n != len(loc)-1 {
 			return 0, false
 		}
 		addrs, err := cu.bi.Section(".debug_addr")
@@ -77,17 +79,6 @@ func (cu *CompileUnit) staticAddr(loc []byte) (uint64, bool) {
 		return binary.LittleEndian.Uint64(addrs[off:]), true
 	}
 	return 0, false
-}
-
-func uleb(b []byte) (uint64, int) {
-	var v uint64
-	for i, c := range b {
-		v |= uint64(c&0x7f) << (7 * uint(i))
-		if c&0x80 == 0 {
-			return v, i + 1
-		}
-	}
-	return 0, 0
 }
 
 // packageOf returns the package path of a qualified name: "a/b.c.d" -> "a/b".

@@ -1,8 +1,11 @@
 package ebpf
 
-// Go mirrors of the structures shared with bpf/trace.bpf.c. Field order,
-// sizes and padding must match the C declarations exactly; layout_test.go
-// checks them against the BTF of the compiled object.
+import "unsafe"
+
+// Go mirrors of the structures and constants shared with bpf/trace.bpf.c.
+// Field order, sizes, padding and values must match the C declarations
+// exactly; layout_test.go checks them against the BTF of the compiled
+// object.
 
 // Limits compiled into the BPF program.
 const (
@@ -12,6 +15,13 @@ const (
 	maxData     = 4096 // captured bytes (segment headers included) per event
 	maxSeg      = 2048 // bytes one capture operation may copy
 	noLenOffset = 0xffff
+)
+
+// Record sizes, as the decoder walks the ring buffer's bytes; the layout
+// test checks the structs' sizes against C.
+const (
+	eventHeaderSize   = int(unsafe.Sizeof(eventHeader{}))
+	segmentHeaderSize = int(unsafe.Sizeof(segmentHeader{}))
 )
 
 // Capture operation kinds (cap_op.kind).
@@ -36,7 +46,7 @@ const (
 	segfBadSource = 4
 )
 
-// Slots of the per-CPU drop counter array.
+// Slots of the per-CPU drop counter array; each one is a field of Drops.
 const (
 	dropRingbuf = 0
 	dropNoPlan  = 2

@@ -46,8 +46,7 @@ func (c *captured) ReadMemory(buf []byte, addr uint64) (int, error) {
 
 // decode turns one ring buffer record into an Event.
 func (t *Tracer) decode(raw []byte) (event.Event, error) {
-	const hdrSize = 40
-	if len(raw) < hdrSize {
+	if len(raw) < eventHeaderSize {
 		return event.Event{}, fmt.Errorf("short record of %d bytes", len(raw))
 	}
 	le := binary.LittleEndian
@@ -80,7 +79,7 @@ func (t *Tracer) decode(raw []byte) (event.Event, error) {
 		ev.Duration, ev.Unpaired = time.Duration(ns), !ok
 	}
 	t.abandoned.Store(t.pairs.abandoned)
-	data := raw[hdrSize:]
+	data := raw[eventHeaderSize:]
 	if int(h.DataLen) < len(data) {
 		data = data[:h.DataLen]
 	}
@@ -109,14 +108,13 @@ func (t *Tracer) decode(raw []byte) (event.Event, error) {
 // parseSegments splits an event's data area into the segments of c,
 // giving each register-assembled value its synthetic address.
 func parseSegments(data []byte, plan *probePlan, c *captured) error {
-	const segHdr = 16
 	le := binary.LittleEndian
 	c.segs = c.segs[:0]
 	c.regs.Reset()
-	for off := 0; off+segHdr <= len(data); {
+	for off := 0; off+segmentHeaderSize <= len(data); {
 		h := segmentHeader{Addr: le.Uint64(data[off:]), Want: le.Uint32(data[off+8:]),
 			Len: le.Uint16(data[off+12:]), Op: data[off+14], Flags: data[off+15]}
-		body := off + segHdr
+		body := off + segmentHeaderSize
 		if body+int(h.Len) > len(data) || int(h.Op) >= int(plan.bpf.NOps) {
 			return fmt.Errorf("corrupt segment at offset %d of event data", off)
 		}

@@ -59,3 +59,38 @@ func TestLayoutMatchesBTF(t *testing.T) {
 
 // norm makes snake_case and CamelCase names comparable.
 func norm(s string) string { return strings.ToLower(strings.ReplaceAll(s, "_", "")) }
+
+// TestConstantsMatchBTF proves every constant abi.go mirrors has the value
+// of its C enumerator, and that the C enums hold nothing Go lacks: a new
+// drop reason, flag or kind on the BPF side fails here until Go knows it.
+func TestConstantsMatchBTF(t *testing.T) {
+	spec, err := loadSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]uint64{
+		"limits": {"MAX_OPS": maxOps, "MAX_PIECES": maxPieces, "MAX_VALUE": maxValue,
+			"MAX_DATA": maxData, "MAX_SEG": maxSeg, "NO_LEN_OFFSET": noLenOffset},
+		"op_kind":    {"OP_REGS": opRegs, "OP_STACK": opStack, "OP_DEREF": opDeref},
+		"ev_kind":    {"EV_CALL": evCall, "EV_RETURN": evReturn},
+		"probe_kind": {"PROBE_CALL": probeCall, "PROBE_RETURN": probeReturn, "PROBE_BOTH": probeBoth, "PROBE_TAIL": probeTail},
+		"ev_flags":   {"EVF_TRUNCATED": evfTruncated, "EVF_TAIL": evfTail},
+		"seg_flags":  {"SEGF_NIL": segfNil, "SEGF_UNREADABLE": segfUnread, "SEGF_BAD_SOURCE": segfBadSource},
+		// Each slot but NUM_DROPS is a field of Drops, read by statsLocked.
+		"drop_slot": {"DROP_RINGBUF": dropRingbuf, "DROP_NO_PLAN": dropNoPlan, "NUM_DROPS": numDrops},
+	}
+	for name, consts := range want {
+		var en *btf.Enum
+		if err := spec.Types.TypeByName(name, &en); err != nil {
+			t.Errorf("enum %s not in BTF: %v", name, err)
+			continue
+		}
+		got := map[string]uint64{}
+		for _, v := range en.Values {
+			got[v.Name] = v.Value
+		}
+		if !reflect.DeepEqual(got, consts) {
+			t.Errorf("enum %s: C has %v, Go mirrors %v", name, got, consts)
+		}
+	}
+}

@@ -36,7 +36,8 @@ import (
 // Stats counts what a Tracer did.
 type Stats struct {
 	Events  uint64 // records decoded and delivered
-	Dropped uint64 // events lost because the ring buffer was full
+	Dropped uint64 // events lost in the kernel, for any reason
+	Drops   Drops  // Dropped by reason
 	// Abandoned counts calls that never returned because a panic (or
 	// runtime.Goexit) unwound past them; they pair with nothing.
 	Abandoned uint64
@@ -44,6 +45,25 @@ type Stats struct {
 	Multi     bool // attached through one uprobe_multi link
 	// AttachTime and DetachTime measure link creation and removal.
 	AttachTime, DetachTime time.Duration
+}
+
+// Drops counts the events the BPF program lost, by the reason it counted
+// them under (the slots of its drops map).
+type Drops struct {
+	RingFull uint64 // the ring buffer had no room for the record
+	NoPlan   uint64 // a probe fired with a cookie that names no capture plan
+}
+
+// total is every drop, whatever its reason.
+func (d Drops) total() uint64 { return d.RingFull + d.NoPlan }
+
+// ringReader is what the tracer needs of its ring buffer: a
+// *ringbuf.Reader, or a fake that fails on demand in tests.
+type ringReader interface {
+	ReadInto(*ringbuf.Record) error
+	SetDeadline(time.Time)
+	Flush() error
+	Close() error
 }
 
 // tracedFunc is one function with its probe sites and capture plans.
@@ -67,9 +87,12 @@ type Tracer struct {
 	types  *godwarf.Types
 	coll   *cebpf.Collection
 	links  []link.Link
-	reader *ringbuf.Reader
+	reader ringReader
 	events chan event.Event
 	done   chan struct{}
+	// readErr is the unexpected ring-buffer error that ended readLoop; it is
+	// written before done is closed and returned by Close.
+	readErr error
 
 	closeOnce sync.Once
 	closeErr  error
@@ -339,7 +362,10 @@ func (t *Tracer) readLoop() {
 			if errors.Is(err, ringbuf.ErrFlushed) || errors.Is(err, ringbuf.ErrClosed) {
 				return
 			}
-			continue
+			// Going on could spin on the same error or skip records
+			// unnoticed: the trace ends, and Close says why.
+			t.readErr = fmt.Errorf("reading the ring buffer: %w", err)
+			return
 		}
 		ev, err := t.decode(rec.RawSample)
 		if err != nil {
@@ -362,10 +388,15 @@ func (t *Tracer) statsLocked() Stats {
 	s.Events = t.delivered.Load()
 	s.Abandoned = t.abandoned.Load()
 	if t.coll != nil {
-		var perCPU []uint64
-		if err := t.coll.Maps["drops"].Lookup(uint32(dropRingbuf), &perCPU); err == nil {
-			s.Dropped = sum(perCPU)
+		count := func(slot uint32) uint64 {
+			var perCPU []uint64
+			if err := t.coll.Maps["drops"].Lookup(slot, &perCPU); err != nil {
+				return 0
+			}
+			return sum(perCPU)
 		}
+		s.Drops = Drops{RingFull: count(dropRingbuf), NoPlan: count(dropNoPlan)}
+		s.Dropped = s.Drops.total()
 	}
 	return s
 }
@@ -389,10 +420,12 @@ func (t *Tracer) Close() error {
 			t.reader.Close()
 		}
 		<-t.done
-		errs = append(errs, t.reader.Close())
+		errs = append(errs, t.readErr, t.reader.Close())
 		t.mu.Lock()
 		t.stats = t.statsLocked()
-		t.coll.Close()
+		if t.coll != nil {
+			t.coll.Close()
+		}
 		t.coll = nil
 		t.mu.Unlock()
 		t.closeErr = errors.Join(errs...)

@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
-	"github.com/tinydbg/tinydbg/pkg/proc/arch"
+	"github.com/tinydbg/tinydbg/pkg/dwarf/regnum"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
 
@@ -127,8 +127,8 @@ func (s *Scope) packageVar(full string) (*evalValue, bool) {
 // registerNums maps upper-case register names to DWARF numbers.
 var registerNums = func() map[string]int {
 	m := map[string]int{}
-	for n := 0; n < arch.NumDwarfRegs; n++ {
-		name := arch.DwarfRegName(n)
+	for n := 0; n < regnum.Count; n++ {
+		name := regnum.Name(n)
 		if !strings.HasPrefix(name, "r?") {
 			m[strings.ToUpper(name)] = n
 		}

@@ -44,7 +44,7 @@ func fuzzScope(f *testing.F, bi *bininfo.BinaryInfo, prog *eval.Program, mem gar
 	}
 	r.Rax, r.Rbx, r.Rcx, r.Rdi, r.Rsi, r.Rsp = w(0), w(1), w(2), w(3), w(4), w(5)
 	r.Rip = fn.Entry + pcOff%(fn.End-fn.Entry)
-	regs := op.NewDwarfRegistersFromArch(&r)
+	regs := op.NewDwarfRegistersFrom(&r)
 	regs.CFA = int64(w(6))
 	regs.FrameBase = regs.CFA
 	sc, err := prog.PCScope(mem, regs, r.Rip)

@@ -11,7 +11,7 @@ import (
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/dwarf/loclist"
 	"github.com/tinydbg/tinydbg/pkg/dwarf/op"
-	"github.com/tinydbg/tinydbg/pkg/proc/arch"
+	"github.com/tinydbg/tinydbg/pkg/dwarf/regnum"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/stack"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
@@ -266,7 +266,7 @@ func (s *Scope) varValue(e *varEntry) *evalValue {
 		}
 		// Only general registers can be written back (SetRegister takes a
 		// 64-bit word); a float in an XMM register stays read-only.
-		if len(loc.Pieces) == 1 && loc.Pieces[0].Kind == op.RegisterPiece && loc.Pieces[0].Offset == 0 && size <= 8 && !arch.IsDwarfXmm(loc.Pieces[0].Reg) {
+		if len(loc.Pieces) == 1 && loc.Pieces[0].Kind == op.RegisterPiece && loc.Pieces[0].Offset == 0 && size <= 8 && !regnum.IsXmm(loc.Pieces[0].Reg) {
 			v.reg = int(loc.Pieces[0].Reg)
 		}
 		if v.addr, err = s.mem.Alloc(b); err != nil {

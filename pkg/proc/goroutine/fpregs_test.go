@@ -7,6 +7,7 @@ import (
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/internal/testenv"
+	"github.com/tinydbg/tinydbg/pkg/dwarf/regnum"
 	"github.com/tinydbg/tinydbg/pkg/proc/arch"
 	"github.com/tinydbg/tinydbg/pkg/proc/goroutine"
 	"github.com/tinydbg/tinydbg/pkg/proc/stack"
@@ -35,12 +36,12 @@ func TestStacktraceFPIsLazy(t *testing.T) {
 	if len(frames) != 2 || frames[0].Func.Name != "main.fpArgs" || frames[1].Func.Name != "main.main" {
 		t.Fatalf("frames %s (%v)", summary(frames), err)
 	}
-	if _, err := frames[0].Regs.RegBytes(arch.DwarfRsp); err != nil || loads != 0 {
+	if _, err := frames[0].Regs.RegBytes(regnum.Rsp); err != nil || loads != 0 {
 		t.Fatalf("unwinding and reading RSP loaded the XMM registers %d times (%v)", loads, err)
 	}
 	for i := 0; i < 2; i++ {
-		x0, err := frames[0].Regs.RegBytes(arch.DwarfXmm0)
-		x1, err1 := frames[0].Regs.RegBytes(arch.DwarfXmm0 + 1)
+		x0, err := frames[0].Regs.RegBytes(regnum.Xmm0)
+		x1, err1 := frames[0].Regs.RegBytes(regnum.Xmm0 + 1)
 		if err != nil || err1 != nil || len(x0) != 16 || len(x1) != 16 {
 			t.Fatalf("X0: %x %v, X1: %x %v", x0, err, x1, err1)
 		}
@@ -54,7 +55,7 @@ func TestStacktraceFPIsLazy(t *testing.T) {
 	if loads != 1 {
 		t.Fatalf("XMM registers loaded %d times, want 1", loads)
 	}
-	if _, err := frames[1].Regs.RegBytes(arch.DwarfXmm0); err == nil {
+	if _, err := frames[1].Regs.RegBytes(regnum.Xmm0); err == nil {
 		t.Fatal("the caller frame claims to know X0, which Go calls do not preserve")
 	}
 }

@@ -14,6 +14,10 @@ var ErrNoSuchProcess = errors.New("no such process")
 // ErrAlreadyTraced is wrapped by Attach when another tracer holds the process.
 var ErrAlreadyTraced = errors.New("already traced")
 
+// ErrPanicked is wrapped by the error of a request that panicked on the
+// ptrace thread; the thread recovers and keeps serving.
+var ErrPanicked = errors.New("panic on the ptrace thread")
+
 // ErrThreadRunning is returned by thread operations that need the thread
 // stopped, which is only the case between Continue calls.
 var ErrThreadRunning = errors.New("thread is running")

@@ -198,9 +198,21 @@ func (r *probeRun) report(t *Thread, s *probeSite, regs *unix.PtraceRegs) {
 		return
 	}
 	h := ProbeHit{Thread: t, Addr: s.addr, Regs: fromPtrace(regs), p: r.p}
-	if err := r.handler(&h); err != nil {
+	if err := r.call(&h); err != nil {
 		r.err = fmt.Errorf("probe at %#x: %w", s.addr, err)
 	}
+}
+
+// call runs the handler, turning its panic into its error: the run then
+// ends as after a handler error, every thread stopped and settled, where a
+// panic unwinding through RunProbes would leave threads mid-probe.
+func (r *probeRun) call(h *ProbeHit) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("%w: %v", ErrPanicked, v)
+		}
+	}()
+	return r.handler(h)
 }
 
 // emulate runs the displaced instruction of s in the tracer and stores the

@@ -106,8 +106,12 @@ func (p *Process) goneErr() error {
 // do runs f on the ptrace thread, or returns why it cannot.
 func (p *Process) do(f func() error) error {
 	var err error
-	if !p.pt.run(func() bool { err = f(); return p.finished() }) {
+	ran, perr := p.pt.run(func() bool { err = f(); return p.finished() })
+	if !ran {
 		return p.goneErr()
+	}
+	if perr != nil {
+		return perr
 	}
 	return err
 }

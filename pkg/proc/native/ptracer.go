@@ -1,6 +1,7 @@
 package native
 
 import (
+	"fmt"
 	"runtime"
 	"sync/atomic"
 	"unsafe"
@@ -46,26 +47,51 @@ func (pt *ptracer) loop() {
 
 // run executes f on the ptrace thread and waits for it. If f returns true the
 // ptrace goroutine ends after it. It reports false when the goroutine had
-// already ended, so f did not run.
-func (pt *ptracer) run(f func() (quit bool)) bool {
+// already ended, so f did not run. A panic in f is recovered there, so the
+// thread keeps serving, and returned as err.
+func (pt *ptracer) run(f func() (quit bool)) (ran bool, err error) {
 	if pt.onThread() {
-		if f() {
+		quit, err := guard(f)
+		if quit {
 			pt.quitAfter = true
 		}
-		return true
+		return true, err
 	}
 	finished := make(chan struct{})
 	wrapped := func() bool {
 		defer close(finished)
-		return f()
+		var quit bool
+		quit, err = guard(f)
+		return quit
 	}
 	select {
 	case pt.reqs <- wrapped:
 	case <-pt.done:
-		return false
+		return false, nil
 	}
 	<-finished
-	return true
+	return true, err
+}
+
+// guard runs f, turning a panic into an error of one line: the ptrace
+// thread must outlive a bug in the work handed to it, or every tracee is
+// stranded with its breakpoints in place.
+func guard(f func() bool) (quit bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrPanicked, r)
+		}
+	}()
+	return f(), nil
+}
+
+// endAfterPanic ends the goroutine when perr says its first request, which
+// would have made a tracee, panicked: there is no Process to serve.
+func (pt *ptracer) endAfterPanic(perr error) error {
+	if perr != nil {
+		pt.run(func() bool { return true })
+	}
+	return perr
 }
 
 // onThread reports whether the caller runs on the ptrace thread. Only the

@@ -44,11 +44,11 @@ func Launch(cfg LaunchConfig) (*Process, error) {
 
 	p := &Process{launched: true, pt: newPtracer(), threads: map[int]*Thread{}}
 	var err error
-	p.pt.run(func() bool {
+	_, perr := p.pt.run(func() bool {
 		err = p.startOnPtraceThread(path, argv, attr, cfg.DisableASLR)
 		return err != nil
 	})
-	if err != nil {
+	if err = errors.Join(err, p.pt.endAfterPanic(perr)); err != nil {
 		return nil, fmt.Errorf("launch %s: %w", cfg.Path, err)
 	}
 	return p, nil
@@ -111,11 +111,11 @@ func Attach(pid int) (*Process, error) {
 	}
 	p := &Process{pid: pid, pt: newPtracer(), threads: map[int]*Thread{}}
 	var err error
-	p.pt.run(func() bool {
+	_, perr := p.pt.run(func() bool {
 		err = p.attachOnPtraceThread()
 		return err != nil
 	})
-	if err != nil {
+	if err = errors.Join(err, p.pt.endAfterPanic(perr)); err != nil {
 		return nil, err
 	}
 	return p, nil

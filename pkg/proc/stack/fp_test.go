@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/tinydbg/tinydbg/pkg/dwarf/regnum"
 	"github.com/tinydbg/tinydbg/pkg/proc/arch"
 	"github.com/tinydbg/tinydbg/pkg/proc/stack"
 )
@@ -81,13 +82,13 @@ func TestFramePointerFallback(t *testing.T) {
 			t.Errorf("frame %d: %s pc %#x cfa %#x sp %#x line %d top %v lookup %#x bp %#x; want %+v",
 				i, f.Func.Name, f.PC, f.CFA, f.SP, f.Line, f.Top, f.LookupPC(), f.BP, w)
 		}
-		if v, ok := f.Regs.Reg(arch.DwarfRsp); !ok || v != w.sp {
+		if v, ok := f.Regs.Reg(regnum.Rsp); !ok || v != w.sp {
 			t.Errorf("frame %d: Regs rsp %#x %v, want %#x", i, v, ok, w.sp)
 		}
 	}
 	// Registers that the frame-pointer rule cannot recover are absent in
 	// callers rather than copied from the innermost frame.
-	if _, ok := frames[1].Regs.Reg(arch.DwarfRax); ok {
+	if _, ok := frames[1].Regs.Reg(regnum.Rax); ok {
 		t.Errorf("caller frame claims to know rax")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/op"
+	"github.com/tinydbg/tinydbg/pkg/dwarf/regnum"
 	"github.com/tinydbg/tinydbg/pkg/proc/arch"
 )
 
@@ -169,7 +170,7 @@ func baseName(name string) string {
 // FromRegisters converts a thread's register file into the starting
 // registers of an unwind.
 func FromRegisters(regs *arch.Registers) *op.DwarfRegisters {
-	return op.NewDwarfRegistersFromArch(regs)
+	return op.NewDwarfRegistersFrom(regs)
 }
 
 // FromRegistersFP is FromRegisters for a stopped thread whose XMM
@@ -177,9 +178,15 @@ func FromRegisters(regs *arch.Registers) *op.DwarfRegisters {
 // readable, and load runs only if one of them is looked at. Outer frames
 // never get XMM registers, which Go calls do not preserve.
 func FromRegistersFP(regs *arch.Registers, load func() (arch.FPRegisters, error)) *op.DwarfRegisters {
-	r := op.NewDwarfRegistersFromArch(regs)
+	r := op.NewDwarfRegistersFrom(regs)
 	if load != nil {
-		r.SetFPLoader(load)
+		r.SetFPLoader(func() (op.VectorRegisters, error) {
+			fp, err := load()
+			if err != nil {
+				return nil, err
+			}
+			return &fp, nil
+		})
 	}
 	return r
 }
@@ -189,8 +196,8 @@ func FromRegistersFP(regs *arch.Registers, load func() (arch.FPRegisters, error)
 // that the saved PC is a return address.
 func FromSched(s Sched) *op.DwarfRegisters {
 	r := &op.DwarfRegisters{}
-	r.AddReg(arch.DwarfRip, s.PC)
-	r.AddReg(arch.DwarfRsp, s.SP)
-	r.AddReg(arch.DwarfRbp, s.BP)
+	r.AddReg(regnum.Rip, s.PC)
+	r.AddReg(regnum.Rsp, s.SP)
+	r.AddReg(regnum.Rbp, s.BP)
 	return r
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/frame"
 	"github.com/tinydbg/tinydbg/pkg/dwarf/op"
+	"github.com/tinydbg/tinydbg/pkg/dwarf/regnum"
 	"github.com/tinydbg/tinydbg/pkg/proc/arch"
 )
 
@@ -227,22 +228,18 @@ func (u *Unwinder) callerRegs(mem MemoryReader, cur *op.DwarfRegisters, lookup u
 
 // cSaved are the registers the System V ABI makes callee-saved besides RSP
 // and RBP: in C frames they keep their value unless the CFI says otherwise.
-var cSaved = []uint64{arch.DwarfRbx, 12, 13, 14, 15}
+var cSaved = []uint64{regnum.Rbx, 12, 13, 14, 15}
 
 // applyRules evaluates one CFI row against the frame's registers.
 func applyRules(mem MemoryReader, cur *op.DwarfRegisters, rules *frame.Rules, isC bool) (*op.DwarfRegisters, uint64, error) {
-	if rules.CFA.Expr != nil {
-		return nil, 0, errors.New("CFA expressions are not supported")
+	cfa, err := cfaOf(mem, cur, rules.CFA)
+	if err != nil {
+		return nil, 0, err
 	}
-	base, ok := cur.Reg(rules.CFA.Reg)
-	if !ok {
-		return nil, 0, fmt.Errorf("CFA register %s is unknown", arch.DwarfRegName(int(rules.CFA.Reg)))
-	}
-	cfa := uint64(int64(base) + rules.CFA.Offset)
 	caller := &op.DwarfRegisters{ByteOrder: cur.ByteOrder}
 	// Neither Go nor GCC describe RSP: the caller's SP is the CFA by
 	// definition of the CFA.
-	caller.AddReg(arch.DwarfRsp, cfa)
+	caller.AddReg(regnum.Rsp, cfa)
 	if isC {
 		for _, r := range cSaved {
 			if v, ok := cur.Reg(r); ok {
@@ -253,7 +250,7 @@ func applyRules(mem MemoryReader, cur *op.DwarfRegisters, rules *frame.Rules, is
 	for reg, rule := range rules.Regs {
 		v, ok, err := evalRule(mem, cur, reg, rule, cfa)
 		if err != nil {
-			return nil, cfa, fmt.Errorf("recovering %s: %w", arch.DwarfRegName(int(reg)), err)
+			return nil, cfa, fmt.Errorf("recovering %s: %w", regnum.Name(int(reg)), err)
 		}
 		if ok {
 			caller.AddReg(reg, v)
@@ -267,15 +264,36 @@ func applyRules(mem MemoryReader, cur *op.DwarfRegisters, rules *frame.Rules, is
 	if err != nil || !ok {
 		return nil, cfa, fmt.Errorf("return address unrecoverable: %v", err)
 	}
-	caller.AddReg(arch.DwarfRip, ret)
-	if _, described := rules.Regs[arch.DwarfRbp]; !described {
+	caller.AddReg(regnum.Rip, ret)
+	if _, described := rules.Regs[regnum.Rbp]; !described {
 		bp, err := goCallerBP(mem, cur, cfa)
 		if err != nil {
 			return nil, cfa, err
 		}
-		caller.AddReg(arch.DwarfRbp, bp)
+		caller.AddReg(regnum.Rbp, bp)
 	}
 	return caller, cfa, nil
+}
+
+// cfaOf computes the canonical frame address a CFI row defines: a register
+// plus an offset, or a DWARF expression whose result is the CFA (the
+// linker's PLT stubs use one, since the CFA moves with the stub's push).
+func cfaOf(mem MemoryReader, cur *op.DwarfRegisters, rule frame.CFARule) (uint64, error) {
+	if rule.Expr == nil {
+		base, ok := cur.Reg(rule.Reg)
+		if !ok {
+			return 0, fmt.Errorf("CFA register %s is unknown", regnum.Name(int(rule.Reg)))
+		}
+		return uint64(int64(base) + rule.Offset), nil
+	}
+	loc, err := op.Execute(rule.Expr, cur, mem, 8)
+	if err != nil {
+		return 0, fmt.Errorf("CFA expression %s: %w", op.Disassemble(rule.Expr), err)
+	}
+	if !loc.IsAddr {
+		return 0, fmt.Errorf("CFA expression %s yields %v, not an address", op.Disassemble(rule.Expr), loc)
+	}
+	return loc.Addr, nil
 }
 
 // goCallerBP recovers the caller's RBP, which Go's CFI does not describe.
@@ -283,7 +301,7 @@ func applyRules(mem MemoryReader, cur *op.DwarfRegisters, rules *frame.Rules, is
 // point RBP at it; until that happens (and again after the epilogue pops
 // it) RBP still holds the caller's value, which lies above the CFA.
 func goCallerBP(mem MemoryReader, cur *op.DwarfRegisters, cfa uint64) (uint64, error) {
-	bp, ok := cur.Reg(arch.DwarfRbp)
+	bp, ok := cur.Reg(regnum.Rbp)
 	if !ok {
 		return 0, nil
 	}
@@ -323,7 +341,7 @@ func evalRule(mem MemoryReader, cur *op.DwarfRegisters, reg uint64, rule frame.R
 // framePointerCaller unwinds one frame through the RBP chain, for code no
 // FDE covers: [RBP] is the caller's RBP and [RBP+8] the return address.
 func framePointerCaller(mem MemoryReader, cur *op.DwarfRegisters) (*op.DwarfRegisters, uint64, error) {
-	bp, ok := cur.Reg(arch.DwarfRbp)
+	bp, ok := cur.Reg(regnum.Rbp)
 	if !ok || bp == 0 || bp%8 != 0 || bp < cur.SP() {
 		return nil, 0, fmt.Errorf("no call frame information and no usable frame pointer (rbp %#x)", bp)
 	}
@@ -333,9 +351,9 @@ func framePointerCaller(mem MemoryReader, cur *op.DwarfRegisters) (*op.DwarfRegi
 	}
 	cfa := bp + 16
 	caller := &op.DwarfRegisters{ByteOrder: cur.ByteOrder}
-	caller.AddReg(arch.DwarfRsp, cfa)
-	caller.AddReg(arch.DwarfRbp, le64(buf[0:8]))
-	caller.AddReg(arch.DwarfRip, le64(buf[8:16]))
+	caller.AddReg(regnum.Rsp, cfa)
+	caller.AddReg(regnum.Rbp, le64(buf[0:8]))
+	caller.AddReg(regnum.Rip, le64(buf[8:16]))
 	return caller, cfa, nil
 }
 
@@ -344,7 +362,7 @@ func framePointerCaller(mem MemoryReader, cur *op.DwarfRegisters) (*op.DwarfRegi
 func copyRegs(r *op.DwarfRegisters) *op.DwarfRegisters {
 	c := &op.DwarfRegisters{ByteOrder: r.ByteOrder, StaticBase: r.StaticBase, AddrIndex: r.AddrIndex}
 	c.ShareFPRegisters(r) // same frame, same XMM registers (loaded at most once)
-	for n := uint64(0); n < arch.NumDwarfRegs; n++ {
+	for n := uint64(0); n < regnum.Count; n++ {
 		if v, ok := r.Reg(n); ok {
 			c.AddReg(n, v)
 		}
@@ -392,5 +410,5 @@ func sigcontextRegs(mem MemoryReader, uc uint64) (*op.DwarfRegisters, error) {
 		Rdi: r(8), Rsi: r(9), Rbp: r(10), Rbx: r(11), Rdx: r(12), Rax: r(13), Rcx: r(14),
 		Rsp: r(15), Rip: r(16), Eflags: r(17),
 	}
-	return op.NewDwarfRegistersFromArch(&regs), nil
+	return op.NewDwarfRegistersFrom(&regs), nil
 }

@@ -1,20 +1,54 @@
 #!/usr/bin/env bash
 # build.sh regenerates trace.bpf.o, the committed BPF object embedded by
-# pkg/proc/ebpf. Building tinydbg itself never needs clang; run this (via
-# `make bpf`) only after editing trace.bpf.c, then commit the new object.
+# pkg/proc/ebpf, and trace.bpf.o.sum, which records what it was built from.
+# Building tinydbg itself never needs clang; run this (via `make bpf`) only
+# after editing trace.bpf.c, then commit both files. object_test.go fails
+# when the source changed and the object did not.
+#
+# The compiler is pinned to one Debian package so the object is the same
+# byte for byte wherever it is built; paths are mapped to "." so no build
+# directory ends up in it. `build.sh --check` rebuilds into a temporary file
+# and fails unless it equals the committed object.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if ! command -v clang >/dev/null 2>&1 || ! command -v llvm-strip >/dev/null 2>&1; then
-	echo "build.sh: installing clang and llvm from Debian" >&2
+CLANG=clang-14
+STRIP=llvm-strip-14
+COMPILER="Debian clang version 14.0.6"
+
+if ! command -v "$CLANG" >/dev/null 2>&1 || ! command -v "$STRIP" >/dev/null 2>&1; then
+	echo "build.sh: installing clang-14 and llvm-14 from Debian" >&2
 	if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
 	$SUDO apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq clang llvm >/dev/null
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq clang-14 llvm-14 >/dev/null
+fi
+got="$("$CLANG" --version | head -n1)"
+if [ "$got" != "$COMPILER" ]; then
+	echo "build.sh: $CLANG is \"$got\", want \"$COMPILER\"" >&2
+	exit 1
 fi
 
+out=trace.bpf.o
+if [ "${1:-}" = "--check" ]; then
+	out="$(mktemp)"
+	trap 'rm -f "$out" "$out.tmp"' EXIT
+fi
 # -g emits the BTF the loader and the layout test rely on; the DWARF part is
-# stripped afterwards so the committed object stays small and deterministic.
-clang -O2 -g -target bpf -Wall -Werror -c trace.bpf.c -o trace.bpf.o.tmp
-llvm-strip -g trace.bpf.o.tmp
-mv trace.bpf.o.tmp trace.bpf.o
-echo "build.sh: wrote $(pwd)/trace.bpf.o"
+# stripped afterwards so the committed object stays small.
+"$CLANG" -O2 -g -target bpf -Wall -Werror -ffile-prefix-map="$PWD"=. -c trace.bpf.c -o "$out.tmp"
+"$STRIP" -g "$out.tmp"
+mv "$out.tmp" "$out"
+
+if [ "${1:-}" = "--check" ]; then
+	if ! cmp -s "$out" trace.bpf.o; then
+		echo "build.sh: trace.bpf.o differs from what trace.bpf.c builds to; run make bpf" >&2
+		exit 1
+	fi
+	echo "build.sh: trace.bpf.o is what trace.bpf.c builds to"
+	exit 0
+fi
+{
+	echo "compiler: $COMPILER"
+	sha256sum trace.bpf.c build.sh trace.bpf.o
+} >trace.bpf.o.sum
+echo "build.sh: wrote $(pwd)/trace.bpf.o and trace.bpf.o.sum"

@@ -43,37 +43,78 @@ static __u64 (*bpf_get_attach_cookie)(void *ctx) = (void *)174;
 #define BPF_RB_FORCE_WAKEUP 2
 #define BPF_RB_AVAIL_DATA 0
 
-#define MAX_OPS 16        // capture operations per probe kind of a function
-#define MAX_PIECES 4      // registers making up one register-assigned value
-#define MAX_VALUE 64      // bytes of one register-assigned value
-#define MAX_DATA 4096     // captured bytes (segment headers included) per event
-#define MAX_SEG 2048      // bytes one capture operation may copy
+// The constants below are enums, not macros, so that they reach the BTF of
+// the object: layout_test.go checks their Go mirrors (abi.go) against it,
+// as it checks the structs.
+enum limits {
+	MAX_OPS = 16,           // capture operations per probe kind of a function
+	MAX_PIECES = 4,         // registers making up one register-assigned value
+	MAX_VALUE = 64,         // bytes of one register-assigned value
+	MAX_DATA = 4096,        // captured bytes (segment headers included) per event
+	MAX_SEG = 2048,         // bytes one capture operation may copy
+	NO_LEN_OFFSET = 0xffff, // cap_op.len_off of a fixed-size value
+};
+
 #define NUM_REGS 21       // u64 slots of struct pt_regs on x86-64
 #define REG_SP 19         // pt_regs slot of RSP
 #define REG_G 1           // pt_regs slot of R14, the current g under ABIInternal
 
 // Operation kinds.
-#define OP_REGS 1   // assemble a value from registers
-#define OP_STACK 2  // copy a value from CFA + stack_off
-#define OP_DEREF 3  // follow a pointer held in an earlier segment
+enum op_kind {
+	OP_REGS = 1,  // assemble a value from registers
+	OP_STACK = 2, // copy a value from CFA + stack_off
+	OP_DEREF = 3, // follow a pointer held in an earlier segment
+};
 
 // Event kinds and flags.
-#define EV_CALL 0
-#define EV_RETURN 1
-#define PROBE_BOTH 2      // cookie kind: a site that is the entry and a return
-#define PROBE_TAIL 3      // cookie kind: a tail JMP leaving the function
-#define EVF_TRUNCATED 2   // the data area filled up; later operations were skipped
-#define EVF_TAIL 8        // a return by tail call: results are the callee's
+enum ev_kind {
+	EV_CALL = 0,
+	EV_RETURN = 1,
+};
+
+enum ev_flags {
+	EVF_TRUNCATED = 2, // the data area filled up; later operations were skipped
+	EVF_TAIL = 8,      // a return by tail call: results are the callee's
+};
+
+// Probe kinds: the low two bits of an attach cookie (fn << 2 | kind).
+enum probe_kind {
+	PROBE_CALL = 0,   // a function's entry
+	PROBE_RETURN = 1, // a RET of its body
+	PROBE_BOTH = 2,   // a site that is the entry and a return
+	PROBE_TAIL = 3,   // a tail JMP leaving the function
+};
 
 // Segment flags.
-#define SEGF_NIL 1         // the pointer to follow was nil
-#define SEGF_UNREADABLE 2  // bpf_probe_read_user failed
-#define SEGF_BAD_SOURCE 4  // the source segment lacked the pointer or length
+enum seg_flags {
+	SEGF_NIL = 1,        // the pointer to follow was nil
+	SEGF_UNREADABLE = 2, // bpf_probe_read_user failed
+	SEGF_BAD_SOURCE = 4, // the source segment lacked the pointer or length
+};
 
 // Drop counter slots.
-#define DROP_RINGBUF 0     // ring buffer full: the event was lost
-#define DROP_NO_PLAN 2     // probe fired with an unknown cookie
-#define NUM_DROPS 4
+enum drop_slot {
+	DROP_RINGBUF = 0, // ring buffer full: the event was lost
+	DROP_NO_PLAN = 2, // probe fired with an unknown cookie
+	NUM_DROPS = 4,
+};
+
+// abi_constants is never called: its parameter puts the enums above into
+// the BTF, which has no room for macros and keeps only types in use.
+struct abi_enums {
+	enum limits limits;
+	enum op_kind op_kind;
+	enum ev_kind ev_kind;
+	enum ev_flags ev_flags;
+	enum probe_kind probe_kind;
+	enum seg_flags seg_flags;
+	enum drop_slot drop_slot;
+};
+
+__attribute__((noinline)) int abi_constants(struct abi_enums *e)
+{
+	return 0;
+}
 
 struct config {
 	__u32 tgid;
@@ -92,7 +133,7 @@ struct cap_op {
 	__u8 piece_size[MAX_PIECES];
 	__s32 stack_off;
 	__u16 ptr_off;
-	__u16 len_off; // 0xffff: fixed size
+	__u16 len_off; // NO_LEN_OFFSET: fixed size
 	__u32 size;    // value size, or element size for a counted deref
 	__u32 max;     // byte bound of a deref
 };
@@ -249,7 +290,7 @@ __attribute__((noinline)) int run_op(struct scratch *s, struct cap_op *op, __u32
 				goto done;
 			}
 			addr = *(__u64 *)&s->data[(so + po) & (MAX_DATA - 1)];
-			if (lo != 0xffff) {
+			if (lo != NO_LEN_OFFSET) {
 				if (lo + 8 > sl) {
 					seg->flags |= SEGF_BAD_SOURCE;
 					goto done;

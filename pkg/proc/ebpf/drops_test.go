@@ -1,0 +1,101 @@
+package ebpf
+
+import (
+	"github.com/tinydbg/tinydbg/pkg/proc/event"
+
+	"errors"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
+
+	"github.com/tinydbg/tinydbg/internal/fixture"
+	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/probe"
+)
+
+// failingRing times out once, as an idle ring does, then fails for good.
+type failingRing struct {
+	reads atomic.Int32
+	err   error
+}
+
+func (r *failingRing) ReadInto(*ringbuf.Record) error {
+	if r.reads.Add(1) == 1 {
+		return os.ErrDeadlineExceeded
+	}
+	return r.err
+}
+func (r *failingRing) SetDeadline(time.Time) {}
+func (r *failingRing) Flush() error          { return nil }
+func (r *failingRing) Close() error          { return nil }
+
+// An unexpected ring-buffer error ends the trace, and Close returns it
+// wrapped, instead of the reader retrying it forever.
+func TestRingReadErrorEndsTrace(t *testing.T) {
+	cause := errors.New("injected ring fault")
+	ring := &failingRing{err: cause}
+	tr := &Tracer{reader: ring, events: make(chan event.Event, 1), done: make(chan struct{})}
+	go tr.readLoop()
+	select {
+	case ev, ok := <-tr.Events():
+		if ok {
+			t.Fatalf("event from a failing ring: %+v", ev)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("the trace goes on after the ring failed (%d reads)", ring.reads.Load())
+	}
+	err := tr.Close()
+	if !errors.Is(err, cause) || err.Error() != "reading the ring buffer: injected ring fault" {
+		t.Fatalf("Close: %v, want the wrapped ring error", err)
+	}
+	if n := ring.reads.Load(); n != 2 {
+		t.Fatalf("%d reads, want the timeout and the failure", n)
+	}
+}
+
+// Every drop counter of the BPF program is reported by reason and in the
+// total. A probe whose cookie names a function past the plans makes the
+// program count a no-plan drop at each of the 4 calls of main.work.
+func TestDropsByReason(t *testing.T) {
+	requireBPF(t)
+	path := fixture.Build(t, "ebpftrace", fixture.Flavour{})
+	bi, err := bininfo.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bi.Close()
+	funcs := lookupFuncs(t, bi, "main.work")
+	st := startStopped(t, path)
+	tr, err := Open(bi, st.cmd.Process.Pid, funcs, Options{NoUprobeMulti: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := link.OpenExecutable(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, err := probe.FileOffset(bi, tr.funcs[0].sites.Entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bogus := uint64(len(funcs))<<2 | probeCall
+	l, err := ex.Uprobe("", tr.coll.Programs[programName], &link.UprobeOptions{Address: off, Cookie: bogus, PID: st.cmd.Process.Pid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.links = append(tr.links, l) // detached by Close
+	res := collect(tr)
+	st.run(t)
+	if err := tr.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	evs := <-res
+	s := tr.Stats()
+	if s.Drops != (Drops{NoPlan: 4}) || s.Dropped != 4 || len(evs) != 8 {
+		t.Fatalf("drops %+v, dropped %d, %d events; want 4 without a plan, 4 in all, 8 events", s.Drops, s.Dropped, len(evs))
+	}
+}

@@ -1,0 +1,91 @@
+package ebpf
+
+import (
+	"github.com/tinydbg/tinydbg/internal/testenv"
+
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestObjectMatchesSource fails when trace.bpf.c (or the build script)
+// changed and trace.bpf.o was not rebuilt: bpf/trace.bpf.o.sum, written by
+// build.sh, records the hashes of all three and the compiler build.sh pins.
+func TestObjectMatchesSource(t *testing.T) {
+	sum, err := os.ReadFile("bpf/trace.bpf.o.sum")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := os.ReadFile("bpf/build.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := regexp.MustCompile(`(?m)^COMPILER="([^"]+)"$`).FindSubmatch(script)
+	if pinned == nil {
+		t.Fatal("build.sh pins no compiler (COMPILER=...)")
+	}
+	lines := strings.Split(strings.TrimSpace(string(sum)), "\n")
+	if len(lines) != 4 || lines[0] != "compiler: "+string(pinned[1]) {
+		t.Fatalf("trace.bpf.o.sum:\n%s\nwant the compiler line %q and three hashes", sum, "compiler: "+string(pinned[1]))
+	}
+	seen := map[string]bool{}
+	for _, l := range lines[1:] {
+		hash, name, ok := strings.Cut(l, "  ")
+		if !ok {
+			t.Fatalf("trace.bpf.o.sum line %q", l)
+		}
+		b, err := os.ReadFile(filepath.Join("bpf", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "trace.bpf.o" && !bytes.Equal(b, traceObject) {
+			t.Fatal("the embedded object is not bpf/trace.bpf.o")
+		}
+		got := sha256.Sum256(b)
+		switch {
+		case hex.EncodeToString(got[:]) == hash:
+		case name == "trace.bpf.o":
+			t.Errorf("bpf/trace.bpf.o is not the object build.sh recorded: run make bpf")
+		default:
+			t.Errorf("bpf/%s changed since trace.bpf.o was built: run make bpf and commit both", name)
+		}
+		seen[name] = true
+	}
+	for _, name := range []string{"trace.bpf.c", "build.sh", "trace.bpf.o"} {
+		if !seen[name] {
+			t.Errorf("trace.bpf.o.sum has no hash of %s", name)
+		}
+	}
+}
+
+// TestObjectHasNoBuildPath: strings in the object (BTF names, line info)
+// are NUL-terminated; none may be an absolute path, which would make the
+// object depend on where it was built.
+func TestObjectHasNoBuildPath(t *testing.T) {
+	if m := regexp.MustCompile(`\x00/[[:alnum:]_.-]+/[^\x00]*`).Find(traceObject); m != nil {
+		t.Fatalf("the object embeds the absolute path %q", m[1:])
+	}
+	if !bytes.Contains(traceObject, []byte("\x00./trace.bpf.c\x00")) {
+		t.Fatal("the object's line info does not name ./trace.bpf.c")
+	}
+}
+
+// TestObjectRebuilds rebuilds the object with the pinned compiler, where it
+// is installed, and requires the committed bytes.
+func TestObjectRebuilds(t *testing.T) {
+	for _, tool := range []string{"clang-14", "llvm-strip-14"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			testenv.SkipOrFail(t, "%s is not installed: the object cannot be rebuilt here (.ci/run installs it)", tool)
+		}
+	}
+	out, err := exec.Command("bpf/build.sh", "--check").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build.sh --check: %v\n%s", err, out)
+	}
+}
