@@ -14,7 +14,7 @@ import (
 
 // shortLoad is how much of a value one-line listings (locals, args,
 // breakpoint banners) load: enough to recognise it, cheap to fetch.
-var shortLoad = api.LoadConfig{MaxStringLen: 64, MaxStructFields: 3}
+var shortLoad = api.ShortLoadConfig
 
 func dataCommands() []*command {
 	return []*command{

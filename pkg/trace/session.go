@@ -167,7 +167,7 @@ func Run(ctx context.Context, opts Options, sink Sink) (sum Summary, err error) 
 		return sum, err
 	}
 	sum.Probes = pt.Probes()
-	res, err := pt.Run(ctx, sink.Event)
+	res, err := pt.Run(ctx, func(ev *Event) error { return sink.Event(render(ev)) })
 	sum.Events = pt.Events()
 	if err != nil {
 		if errors.Is(err, proc.ErrProcessExited) {

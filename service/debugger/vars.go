@@ -5,7 +5,6 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/eval"
@@ -33,45 +32,10 @@ func (d *Debugger) program() (*eval.Program, error) {
 	return d.vars.prog, nil
 }
 
-// LoadConfigToValue converts a wire load configuration.
-func LoadConfigToValue(c api.LoadConfig) value.LoadConfig {
-	return value.LoadConfig{
-		FollowPointers: c.FollowPointers, MaxVariableRecurse: c.MaxVariableRecurse,
-		MaxStringLen: c.MaxStringLen, MaxArrayValues: c.MaxArrayValues, MaxStructFields: c.MaxStructFields,
-	}
-}
-
-// ConvertVar describes a loaded value on the wire.
-func ConvertVar(v *value.Variable) api.Variable {
-	out := api.Variable{
-		Name: v.Name, Addr: v.Addr, OnlyAddr: v.OnlyAddr, Type: v.Type, Kind: v.Kind,
-		Value: v.Value, Len: v.Len, Cap: v.Cap, Base: v.Base,
-	}
-	out.RealType = out.Type
-	if v.DwarfType != nil {
-		if rt := godwarf.ResolveTypedef(v.DwarfType); rt != nil && rt.String() != "" {
-			out.RealType = rt.String()
-		}
-	}
-	if v.Unreadable != nil {
-		out.Unreadable = v.Unreadable.Error()
-	}
-	if v.Addr >= eval.SyntheticBase {
-		out.Addr, out.Flags = 0, out.Flags|api.VariableFakeAddress
-	}
-	if len(v.Children) > 0 {
-		out.Children = make([]api.Variable, len(v.Children))
-		for i := range v.Children {
-			out.Children[i] = ConvertVar(&v.Children[i])
-		}
-	}
-	return out
-}
-
 func convertScopeVars(vars []eval.ScopeVar) []api.Variable {
 	out := make([]api.Variable, 0, len(vars))
 	for _, sv := range vars {
-		v := ConvertVar(sv.Var)
+		v := api.ConvertVar(sv.Var)
 		if sv.Arg {
 			v.Flags |= api.VariableArgument
 		}
@@ -108,9 +72,9 @@ func (d *Debugger) frameVars(t *proc.Target, goid int64, frame int, cfg api.Load
 	}
 	var vars []eval.ScopeVar
 	if args {
-		vars, err = sc.Args(LoadConfigToValue(cfg))
+		vars, err = sc.Args(api.LoadConfigToValue(cfg))
 	} else {
-		vars, err = sc.Locals(LoadConfigToValue(cfg))
+		vars, err = sc.Locals(api.LoadConfigToValue(cfg))
 	}
 	if err != nil {
 		return nil, err
@@ -165,11 +129,11 @@ func (d *Debugger) evalLocked(t *proc.Target, goid int64, frame int, expr string
 		}
 		return nil, err
 	}
-	v, err := sc.Eval(expr, LoadConfigToValue(cfg))
+	v, err := sc.Eval(expr, api.LoadConfigToValue(cfg))
 	if err != nil {
 		return nil, err
 	}
-	out := ConvertVar(v)
+	out := api.ConvertVar(v)
 	return &out, nil
 }
 
@@ -214,7 +178,7 @@ func (d *Debugger) loadPackageVar(t *proc.Target, pv bininfo.PackageVar, cfg api
 	if s, ok := d.bi.Symbol("runtime.types"); ok {
 		l.RuntimeTypes = s.Addr
 	}
-	return ConvertVar(l.Load(pv.Name, pv.Addr, typ, LoadConfigToValue(cfg))), nil
+	return api.ConvertVar(l.Load(pv.Name, pv.Addr, typ, api.LoadConfigToValue(cfg))), nil
 }
 
 // PackageVariables loads the package variables whose names match filter.
@@ -329,7 +293,7 @@ func (d *Debugger) returnValues(t *proc.Target, rs *returnSite, cfg api.LoadConf
 	if err != nil {
 		return []api.Variable{{Name: "?", Unreadable: err.Error()}}
 	}
-	vars, err := sc.Args(LoadConfigToValue(cfg))
+	vars, err := sc.Args(api.LoadConfigToValue(cfg))
 	if err != nil {
 		return []api.Variable{{Name: "?", Unreadable: err.Error()}}
 	}

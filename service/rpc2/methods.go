@@ -157,7 +157,7 @@ func (s *Server) methodTable() map[string]handler {
 		"Stacktrace": syncH(func(in StacktraceIn, out *StacktraceOut) error {
 			cfg := in.Cfg
 			if cfg == nil && in.Full {
-				cfg = &fullLoadConfig
+				cfg = defaultLoadConfig()
 			}
 			var err error
 			out.Locations, err = d.Stacktrace(in.Id, in.Depth, in.Skip, cfg)
@@ -181,7 +181,7 @@ func (s *Server) methodTable() map[string]handler {
 		"Eval": syncH(func(in EvalIn, out *EvalOut) error {
 			cfg := in.Cfg
 			if cfg == nil {
-				cfg = &fullLoadConfig
+				cfg = defaultLoadConfig()
 			}
 			var err error
 			out.Variable, err = d.Eval(in.Scope.GoroutineID, in.Scope.Frame, in.Expr, *cfg)
@@ -246,8 +246,12 @@ func (s *Server) methodTable() map[string]handler {
 	return full
 }
 
-// fullLoadConfig is what Delve loads when a client gives no configuration.
-var fullLoadConfig = api.LoadConfig{FollowPointers: true, MaxVariableRecurse: 1, MaxStringLen: 64, MaxArrayValues: 64, MaxStructFields: -1}
+// defaultLoadConfig is what Delve loads when a client gives no
+// configuration; a fresh copy, so that no request can change it.
+func defaultLoadConfig() *api.LoadConfig {
+	c := api.DefaultLoadConfig
+	return &c
+}
 
 // commandHandler runs Command. Its parameter is the DebuggerCommand itself.
 func (s *Server) commandHandler() handler {

@@ -137,10 +137,10 @@ func (s *Scope) typeAssert(e *ast.TypeAssertExpr) (*evalValue, error) {
 		return nil, err
 	}
 	if d == nil {
-		return nil, fmt.Errorf("interface conversion: %s is nil, not %s", x.typeName(), typeName(want))
+		return nil, fmt.Errorf("interface conversion: %s is nil, not %s", x.typeName(), value.TypeName(want))
 	}
 	if !sameType(d.typ, want) {
-		return nil, fmt.Errorf("interface conversion: %s is %s, not %s", x.typeName(), typeName(d.typ), typeName(want))
+		return nil, fmt.Errorf("interface conversion: %s is %s, not %s", x.typeName(), value.TypeName(d.typ), value.TypeName(want))
 	}
 	return d, nil
 }
@@ -320,7 +320,7 @@ func (s *Scope) header(typ godwarf.Type, base uint64, length, capacity int64) (*
 			data[8*i+j] = byte(w >> (8 * j))
 		}
 	}
-	addr, err := s.mem.alloc(data)
+	addr, err := s.mem.Alloc(data)
 	if err != nil {
 		return nil, err
 	}

@@ -190,24 +190,24 @@ func TestAssemble(t *testing.T) {
 		t.Fatal(err)
 	}
 	regs := &arch.Registers{Rax: 7, Rbx: 0x1000, Rcx: 5, Rdi: 0x2000, Rsi: 3, R8: 4}
-	b, err := locs[1].Assemble(regs, params[1].Type.Size())
+	b, err := locs[1].Assemble(regs, nil, params[1].Type.Size())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := fmt.Sprintf("% x", b); got != "00 10 00 00 00 00 00 00 05 00 00 00 00 00 00 00" {
 		t.Errorf("name assembled as %s", got)
 	}
-	if b, err := locs[3].Assemble(regs, 8); err != nil || b[0] != 7 {
+	if b, err := locs[3].Assemble(regs, nil, 8); err != nil || b[0] != 7 {
 		t.Errorf("result ~r0 assembled as % x, %v; want 07 from RAX", b, err)
 	}
 	ps, _ := Params(types, lookup(t, bi, "main.many"))
 	ls, _ := Assign(ps, ABIInternal)
-	if _, err := ls[9].Assemble(regs, 8); err == nil {
+	if _, err := ls[9].Assemble(regs, nil, 8); err == nil {
 		t.Errorf("assembling stack-held j from registers succeeded")
 	}
 	ps, _ = Params(types, lookup(t, bi, "main.scale"))
 	ls, _ = Assign(ps, ABIInternal)
-	if _, err := ls[0].Assemble(regs, 8); err != ErrFloatRegister {
+	if _, err := ls[0].Assemble(regs, nil, 8); err != ErrFloatRegister {
 		t.Errorf("float argument: err %v, want ErrFloatRegister", err)
 	}
 }
