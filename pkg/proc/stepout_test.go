@@ -1,6 +1,8 @@
 package proc_test
 
 import (
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
@@ -56,6 +58,162 @@ func TestStepThroughPromotedWrapper(t *testing.T) {
 			// The wrapper tail-jumped: Get returns straight into use.
 			want(t, "next off the method", st, err, proc.StopStepDone, "main.use", 59)
 			wantReturn(t, "next", st, "main.(*Base).Get")
+		})
+	}
+}
+
+// wantSourceLine asserts that a stop is on a line whose source, trimmed,
+// is text: where a runtime function resumes, whose line numbers change
+// from one Go release to the next.
+func wantSourceLine(t *testing.T, what string, st proc.Stop, text string) {
+	t.Helper()
+	b, err := os.ReadFile(st.File)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	lines := strings.Split(string(b), "\n")
+	if st.Line < 1 || st.Line > len(lines) || strings.TrimSpace(lines[st.Line-1]) != text {
+		t.Fatalf("%s: stopped at %s:%d, want a line reading %q", what, st.File, st.Line, text)
+	}
+}
+
+// TestStepOutOfInit: stepout of a package init returns into the runtime
+// function that called it, runtime.doInit1, on its call (Delve does the
+// same); the program then goes on normally.
+func TestStepOutOfInit(t *testing.T) {
+	tg := launch(t, "stepping", fixture.Flavour{})
+	mustBreakFunc(t, tg, "main.init.0")
+	st, err := tg.Continue()
+	want(t, "continue", st, err, proc.StopBreakpoint, "main.init.0", 14)
+	st, err = tg.StepOut()
+	if err != nil || st.Reason != proc.StopStepDone || st.Function != "runtime.doInit1" || !strings.HasSuffix(st.File, "runtime/proc.go") {
+		t.Fatalf("stepout: got %v, %v; want a stop in runtime.doInit1", st, err)
+	}
+	// The call f() is the last statement of the loop over init functions:
+	// its return address is on the loop's line.
+	wantSourceLine(t, "stepout", st, "for i := uint32(0); i < t.nfns; i++ {")
+	wantReturn(t, "stepout", st, "main.init.0")
+	st, err = tg.Next()
+	if err != nil || st.Reason != proc.StopStepDone || st.Function != "runtime.doInit1" {
+		t.Fatalf("next: got %v, %v; want runtime.doInit1", st, err)
+	}
+	if st := continueToExit(t, tg); st.ExitCode != 0 {
+		t.Fatalf("exit status %d", st.ExitCode)
+	}
+}
+
+// TestNextOffMain: next on main's closing brace returns into runtime.main
+// on its call of main (as in Delve) instead of running the program to its
+// end.
+func TestNextOffMain(t *testing.T) {
+	for _, fl := range fixture.Flavours {
+		t.Run(fl.Name(), func(t *testing.T) {
+			tg := launch(t, "stepping", fl)
+			if _, err := tg.SetBreakpointLine("stepping/main.go", 82); err != nil {
+				t.Fatal(err)
+			}
+			st, err := tg.Continue()
+			want(t, "continue", st, err, proc.StopBreakpoint, "main.main", 82)
+			st, err = tg.Next()
+			if err != nil || st.Reason != proc.StopStepDone {
+				t.Fatalf("next: got %v, %v; want a stop in runtime.main", st, err)
+			}
+			if fn, _ := tg.Symbols().PCToFunc(st.PC); fn.Name != "runtime.main" {
+				t.Fatalf("next: stopped in %s (%s), want runtime.main", fn.Name, st.Function)
+			}
+			if !fl.Optimized {
+				// fn() returns to the statement after it; optimized, the
+				// return address is in that statement's inlined atomic load.
+				wantSourceLine(t, "next", st, "if runningPanicDefers.Load() != 0 {")
+			}
+			wantReturn(t, "next", st, "main.main")
+			if st := continueToExit(t, tg); st.ExitCode != 0 {
+				t.Fatalf("exit status %d", st.ExitCode)
+			}
+		})
+	}
+}
+
+// TestNextOffDeferredCall: next off the end of a deferred call resumes the
+// deferring function where its deferreturn (-N -l) or deferwrap
+// (optimized, open-coded defers) call returns, as in Delve, rather than
+// its caller; the next next leaves it, returning its result.
+func TestNextOffDeferredCall(t *testing.T) {
+	for _, fl := range fixture.Flavours {
+		t.Run(fl.Name(), func(t *testing.T) {
+			tg := launch(t, "stepping", fl)
+			mustBreakFunc(t, tg, "main.note")
+			st, err := tg.Continue()
+			if fl.Optimized {
+				// note is inlined into the defer wrapper.
+				want(t, "continue", st, err, proc.StopBreakpoint, "main.note", 66)
+				st, err = tg.Next()
+				want(t, "next", st, err, proc.StopStepDone, "main.deferring.deferwrap1", 71)
+				st, err = tg.Next()
+				want(t, "next off the deferred call", st, err, proc.StopStepDone, "main.deferring", 73)
+				wantReturn(t, "next", st, "main.deferring.deferwrap1")
+				st, err = tg.Next()
+				want(t, "next out of deferring", st, err, proc.StopStepDone, "main.main", 80)
+				wantReturn(t, "next", st, "main.deferring")
+				return
+			}
+			want(t, "continue", st, err, proc.StopBreakpoint, "main.note", 65)
+			st, err = tg.Next()
+			want(t, "next", st, err, proc.StopStepDone, "main.note", 66)
+			st, err = tg.Next()
+			want(t, "next", st, err, proc.StopStepDone, "main.note", 67)
+			st, err = tg.Next()
+			want(t, "next off the deferred call", st, err, proc.StopStepDone, "main.deferring", 73)
+			wantReturn(t, "next", st, "runtime.deferreturn")
+			st, err = tg.Next()
+			want(t, "next", st, err, proc.StopStepDone, "main.deferring", 74)
+			wantReturn(t, "next", st, "")
+			st, err = tg.Next()
+			want(t, "next out of deferring", st, err, proc.StopStepDone, "main.main", 80)
+			wantReturn(t, "next", st, "main.deferring")
+		})
+	}
+}
+
+// threadSP returns the stack pointer of the thread a stop is on.
+func threadSP(t *testing.T, tg *proc.Target, st proc.Stop) uint64 {
+	t.Helper()
+	ths, err := tg.Threads()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, th := range ths {
+		if th.ID == st.ThreadID {
+			return th.Regs.SP()
+		}
+	}
+	t.Fatalf("no thread %d", st.ThreadID)
+	return 0
+}
+
+// TestStepOutAfterStackCopy: build's callee recurses deep enough for the
+// runtime to copy the goroutine's stack; stepout of build must report the
+// frame where it is now (right above the caller's SP after the return),
+// not where it was when the stepout began.
+func TestStepOutAfterStackCopy(t *testing.T) {
+	for _, fl := range fixture.Flavours {
+		t.Run(fl.Name(), func(t *testing.T) {
+			tg := launch(t, "stepping", fl)
+			mustBreakFunc(t, tg, "main.build")
+			st, err := tg.Continue()
+			want(t, "continue", st, err, proc.StopBreakpoint, "main.build", 37)
+			before := threadSP(t, tg, st)
+			st, err = tg.StepOut()
+			want(t, "stepout", st, err, proc.StopStepDone, "main.main", 77)
+			wantReturn(t, "stepout", st, "main.build")
+			sp := threadSP(t, tg, st)
+			if sp > before && sp-before < 1<<12 {
+				t.Fatalf("SP %#x right above %#x: the stack was not copied, the test proves nothing", sp, before)
+			}
+			// After RET the caller's SP is the callee's CFA.
+			if st.Return.CFA != sp {
+				t.Fatalf("returned frame at %#x, want %#x (SP after the return; stepout began at SP %#x)", st.Return.CFA, sp, before)
+			}
 		})
 	}
 }
