@@ -204,28 +204,13 @@ func (t *Target) wrappedBodies(fn Func) ([]uint64, error) {
 // tailJumps returns the non-runtime functions fn jumps to the entry of:
 // a wrapper whose receiver needs no fixing up ends in such a tail call.
 func (t *Target) tailJumps(fn Func) ([]Func, error) {
-	if fn.End <= fn.Entry || fn.End-fn.Entry > 1<<16 {
-		return nil, fmt.Errorf("function %s has a bad range [%#x, %#x)", fn.Name, fn.Entry, fn.End)
-	}
-	code, err := t.readText(fn.Entry, fn.End-fn.Entry)
+	jumps, err := t.branches(fn, x86asm.JMP)
 	if err != nil {
 		return nil, err
 	}
 	var out []Func
-	for off := 0; off < len(code); {
-		inst, err := x86asm.Decode(code[off:], 64)
-		if err != nil || inst.Len == 0 {
-			off++
-			continue
-		}
-		next := fn.Entry + uint64(off+inst.Len)
-		off += inst.Len
-		rel, ok := inst.Args[0].(x86asm.Rel)
-		if inst.Op != x86asm.JMP || !ok {
-			continue
-		}
-		dst := uint64(int64(next) + int64(rel))
-		if f, ok := t.sym.PCToFunc(dst); ok && f.Entry == dst && dst != fn.Entry && !isRuntime(f.Name) {
+	for _, j := range jumps {
+		if f, ok := t.sym.PCToFunc(j.target); ok && f.Entry == j.target && j.target != fn.Entry && !isRuntime(f.Name) {
 			out = append(out, f)
 		}
 	}
