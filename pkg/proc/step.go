@@ -312,8 +312,8 @@ func (t *Target) stepOut() (Stop, error) {
 		return t.abortStep(err)
 	}
 	if nret+ndef == 0 {
-		t.clearSteps() // the sentinel, so that no next is left in progress
-		return Stop{}, fmt.Errorf("stepout: %s has no caller to return to", o.fn.Name)
+		// Drop the sentinel too, so that no next is left in progress.
+		return Stop{}, errors.Join(fmt.Errorf("stepout: %s has no caller to return to", o.fn.Name), t.clearSteps())
 	}
 	return t.runStep()
 }
