@@ -239,8 +239,11 @@ func (t *Target) handleTraps(trapped []Thread) (Stop, bool, error) {
 		t.lastStop = st
 		return st, true, errors.Join(err, condErr, cerr)
 	case stepDone != nil:
+		ret := t.stepReturn()
 		cerr := t.clearSteps()
 		st, err := t.stopOn(stepDone.th, StopStepDone)
+		st.Return = ret
+		t.lastStop = st
 		return st, true, errors.Join(err, cerr)
 	case foreign != nil:
 		cerr := t.clearSteps()

@@ -41,6 +41,8 @@ type Stop struct {
 	Function    string
 	ExitCode    int
 	Signal      int
+	// Return, for StopStepDone, is the frame the step left by returning.
+	Return *Return
 }
 
 // String renders the stop as one line, e.g. "main.add at basic/main.go:14".

@@ -67,7 +67,7 @@ type Debugger struct {
 	// pendingRet is the function an interrupted stepout is leaving, kept
 	// while the stepout is in progress so that the continue finishing it
 	// reports its results.
-	pendingRet *returnSite
+	pendingRet *api.LoadConfig
 
 	lastStop   proc.Stop
 	stopReason string // Delve's name of the last stop reason
