@@ -139,12 +139,7 @@ func (bi *BinaryInfo) InlinedInstances(name string) ([]InlinedInstance, error) {
 func (bi *BinaryInfo) LookupFuncInstances(name string) (*Function, []InlinedInstance, error) {
 	fn, lookupErr := bi.LookupFunc(name)
 	if fn != nil {
-		// The compiler gives every inlinable function an abstract DIE that
-		// its out-of-line copy points to. Without one the function was never
-		// inlined, and the index of inlined calls, which reads every unit of
-		// .debug_info, is not needed: `break main.main` on a 20 MB binary
-		// stays at tens of MB instead of loading all of its DWARF.
-		if fn.AbstractOrigin == 0 {
+		if !bi.mayBeInlinedElsewhere(fn) {
 			return fn, nil, nil
 		}
 		name = fn.Name
@@ -157,6 +152,34 @@ func (bi *BinaryInfo) LookupFuncInstances(name string) (*Function, []InlinedInst
 		return nil, nil, lookupErr
 	}
 	return fn, insts, nil
+}
+
+// mayBeInlinedElsewhere reports whether fn can have inlined copies, so
+// that the index of inlined calls, which reads every unit of .debug_info,
+// is built only when it may answer: `break main.main` on a 20 MB binary
+// stays at tens of MB instead of loading all of its DWARF. The compiler
+// points an out-of-line copy at an abstract DIE only when its own package
+// inlined it; another package inlining it (go/parser inlining
+// go/ast.(*SwitchStmt).Pos) leaves the copy without one. Package main
+// cannot be imported, so there no abstract origin means never inlined;
+// elsewhere only a program without an optimized unit is sure of it.
+func (bi *BinaryInfo) mayBeInlinedElsewhere(fn *Function) bool {
+	if fn.AbstractOrigin != 0 {
+		return true
+	}
+	if fn.CU != nil && fn.CU.Name == "main" {
+		return false
+	}
+	units, err := bi.loadUnits()
+	if err != nil {
+		return true
+	}
+	for _, cu := range units.list {
+		if cu.Optimized() {
+			return true
+		}
+	}
+	return false
 }
 
 // FirstStmt returns the run-time address where a breakpoint on the inlined

@@ -1,8 +1,11 @@
 package bininfo
 
 import (
+	"debug/dwarf"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -175,4 +178,93 @@ func stmtLines(stmts []Stmt) string {
 		b.WriteString(strconv.Itoa(s.Line))
 	}
 	return b.String()
+}
+
+// TestInlinedIntoOtherPackage: lib never inlines (*Box).Pos itself, so its
+// out-of-line copy has no abstract origin, yet main.direct inlines it, as
+// go/parser inlines go/ast.(*SwitchStmt).Pos. Both copies are found, and
+// the inlined one is exactly the DW_TAG_inlined_subroutine DWARF lists.
+func TestInlinedIntoOtherPackage(t *testing.T) {
+	const name = "crossinline/lib.(*Box).Pos"
+	for _, tc := range fixture.Toolchains {
+		for _, f := range []fixture.Flavour{{Optimized: true, Toolchain: tc}, {Optimized: true, PIE: true, Toolchain: tc}} {
+			t.Run(f.Name(), func(t *testing.T) {
+				bi := openFixture(t, "crossinline", f)
+				if f.PIE {
+					bi.SetLoadBias(0x555555554000)
+				}
+				fn, insts, err := bi.LookupFuncInstances(name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fn == nil || fn.AbstractOrigin != 0 {
+					t.Fatalf("out-of-line copy %+v: want one without an abstract origin", fn)
+				}
+				want := dwarfInlinedStarts(t, bi, name)
+				var got []string
+				for _, in := range insts {
+					got = append(got, fmt.Sprintf("%s:%d@%#x", in.Caller.Name, in.CallLine, in.Ranges[0][0]))
+				}
+				if strings.Join(got, " ") != strings.Join(want, " ") || len(want) != 1 || !strings.HasPrefix(want[0], "main.direct:14@") {
+					t.Errorf("inlined copies %v, DWARF lists %v (want one, in main.direct at line 14)", got, want)
+				}
+			})
+		}
+	}
+}
+
+// dwarfInlinedStarts lists, straight from debug/dwarf, every inlined
+// subroutine of the function named name as caller:line@start.
+func dwarfInlinedStarts(t *testing.T, bi *BinaryInfo, name string) []string {
+	t.Helper()
+	d, err := bi.DWARF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[dwarf.Offset]string{}
+	r := d.Reader()
+	var out []string
+	caller := ""
+	for {
+		e, err := r.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e == nil {
+			break
+		}
+		switch e.Tag {
+		case dwarf.TagSubprogram:
+			n, _ := e.Val(dwarf.AttrName).(string)
+			names[e.Offset] = n
+			if _, ok := e.Val(dwarf.AttrLowpc).(uint64); ok {
+				caller = n
+			}
+		case dwarf.TagInlinedSubroutine:
+			ao, _ := e.Val(dwarf.AttrAbstractOrigin).(dwarf.Offset)
+			n, ok := names[ao]
+			if !ok {
+				ar := d.Reader()
+				ar.Seek(ao)
+				if ae, err := ar.Next(); err == nil && ae != nil {
+					n, _ = ae.Val(dwarf.AttrName).(string)
+				}
+			}
+			if n != name {
+				continue
+			}
+			rs, err := d.Ranges(e)
+			if err != nil || len(rs) == 0 {
+				t.Fatalf("ranges of %#x: %v", e.Offset, err)
+			}
+			lo := rs[0][0]
+			for _, rg := range rs {
+				lo = min(lo, rg[0])
+			}
+			line, _ := e.Val(dwarf.AttrCallLine).(int64)
+			out = append(out, fmt.Sprintf("%s:%d@%#x", caller, line, lo+bi.Bias()))
+		}
+	}
+	sort.Strings(out)
+	return out
 }
