@@ -55,32 +55,13 @@ func (s *binSymbols) PCToLine(pc uint64) (string, int, string, bool) {
 	return file, line, name, true
 }
 
-// LineToPCs keeps the first statement address of the line in each body
-// that contains it: every out-of-line function and every inlined copy. Later
-// rows of the same line in one body (loop back-edges, the code after a
-// deferreturn call) are not where a user expects the line to start.
+// LineToPCs puts a line breakpoint where Delve does: one address in each
+// body that holds the line, every out-of-line function and every inlined
+// copy (see bininfo.LineBreakpointPCs). Later rows of the same line in one
+// body (loop back-edges, the code after a deferreturn call) are not where
+// a user expects the line to start.
 func (s *binSymbols) LineToPCs(file string, line int) ([]uint64, error) {
-	pcs, err := s.bi.LineToPCs(file, line)
-	if err != nil {
-		return nil, err
-	}
-	type body struct{ fn, inl uint64 }
-	seen := map[body]bool{}
-	var out []uint64
-	for _, pc := range pcs { // ascending
-		var b body
-		if fn := s.bi.PCToFunc(pc); fn != nil {
-			b.fn = fn.Entry
-		}
-		if inl := s.bi.InlinedCallsAt(pc); len(inl) > 0 && len(inl[0].Ranges) > 0 {
-			b.inl = inl[0].Ranges[0][0]
-		}
-		if !seen[b] {
-			seen[b] = true
-			out = append(out, pc)
-		}
-	}
-	return out, nil
+	return s.bi.LineBreakpointPCs(file, line)
 }
 
 func (s *binSymbols) FirstPCAfterPrologue(fn Func) (uint64, error) {

@@ -2,6 +2,7 @@ package debugger_test
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
@@ -113,5 +114,31 @@ func TestRelativeLocationsInDeepStack(t *testing.T) {
 	}
 	if _, err := d.FindLocation(-1, 40, "+1"); err == nil {
 		t.Error("frame 40 of a 9-frame stack resolved")
+	}
+}
+
+// TestBreakpointOnClosureLine: `break main.go:27` in closureline, as the
+// REPL sets it (the PCs of FindLocation), covers main.main's statement and
+// the closure double past its prologue. Delve describes it as
+// "(multiple functions)() .../closureline/main.go:27"; both stops show
+// line 27, the closure's with its argument already in place.
+func TestBreakpointOnClosureLine(t *testing.T) {
+	d := launch(t, "closureline", fixture.Flavour{})
+	locs, err := d.FindLocation(-1, 0, "main.go:27")
+	if err != nil || len(locs) != 1 || len(locs[0].PCs) != 2 {
+		t.Fatalf("FindLocation main.go:27: %+v %v", locs, err)
+	}
+	bp, err := d.CreateBreakpoint(api.Breakpoint{Addr: locs[0].PC, Addrs: locs[0].PCs}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bp.FunctionName != "(multiple functions)" || !strings.HasSuffix(bp.File, "closureline/main.go") || bp.Line != 27 || len(bp.Addrs) != 2 {
+		t.Fatalf("breakpoint: %s %s:%d at %#x", bp.FunctionName, bp.File, bp.Line, bp.Addrs)
+	}
+	at(t, run(t, d, api.Continue), "main.main", 27)
+	at(t, run(t, d, api.Continue), "main.main.func1", 27)
+	args, err := d.FunctionArguments(-1, 0, api.LoadConfig{})
+	if err != nil || len(args) < 1 || args[0].Name != "x" || args[0].Value != "12" {
+		t.Fatalf("args of double at its breakpoint: %+v %v", args, err)
 	}
 }
