@@ -27,6 +27,15 @@ func Pair[K comparable, V any](k K, v V) string {
 	return fmt.Sprint(k, "=", v)
 }
 
+//go:noinline
+func Map[T, U any](xs []T, f func(T) U) []U {
+	out := make([]U, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, f(x))
+	}
+	return out
+}
+
 type Box[T any] struct {
 	items []T
 }
@@ -49,5 +58,6 @@ func main() {
 	p := Pair("answer", 42)
 	b := &Box[string]{}
 	c := b.Put("hi", 2)
-	fmt.Println(n, f, p, c, len(os.Args))
+	m := Map([]int{1, 2}, func(i int) string { return fmt.Sprint(i * 3) })
+	fmt.Println(n, f, p, c, m, len(os.Args))
 }

@@ -100,6 +100,9 @@ func (d *Debugger) describeMultiFunc(ub *userBreakpoint, b *api.Breakpoint) {
 		}
 		if name != fn0 {
 			b.FunctionName = "(multiple functions)"
+		} else if b.FunctionName != "(multiple functions)" {
+			// Instantiations of one generic function.
+			b.FunctionName = name
 		}
 		if file != file0 || line != line0 {
 			b.File, b.Line = "<multiple locations>", 0
@@ -108,8 +111,12 @@ func (d *Debugger) describeMultiFunc(ub *userBreakpoint, b *api.Breakpoint) {
 }
 
 // withoutTypeParams drops the bracketed type arguments of a generic
-// function's name: main.Sum[go.shape.int] is main.Sum.
+// function's name: main.Sum[go.shape.int] is main.Sum. Other brackets
+// (type:.eq.[2]int) are kept.
 func withoutTypeParams(name string) string {
+	if !strings.Contains(name, "[go.shape.") {
+		return name
+	}
 	var out strings.Builder
 	depth := 0
 	for _, r := range name {

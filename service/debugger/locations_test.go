@@ -2,10 +2,12 @@ package debugger_test
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
+	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/service/api"
 )
 
@@ -141,4 +143,45 @@ func TestBreakpointOnClosureLine(t *testing.T) {
 	if err != nil || len(args) < 1 || args[0].Name != "x" || args[0].Value != "12" {
 		t.Fatalf("args of double at its breakpoint: %+v %v", args, err)
 	}
+}
+
+// TestBreakpointOnGenericFunction: `break main.Sum` names no function of
+// the binary, only its instantiations main.Sum[go.shape.int] and
+// main.Sum[go.shape.float64]; as in Delve, the breakpoint covers both,
+// after each prologue, and is named main.Sum (Delve: "Breakpoint 1 set
+// at 0x4bda44,0x4bdb04 for main.Sum() .../main.go:17").
+func TestBreakpointOnGenericFunction(t *testing.T) {
+	d := launch(t, "generics", fixture.Flavour{})
+	bi, err := bininfo.Open(fixture.Build(t, "generics", fixture.Flavour{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bi.Close()
+	var want []uint64
+	for _, name := range []string{"main.Sum[go.shape.float64]", "main.Sum[go.shape.int]"} {
+		fn, err := bi.LookupFunc(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, bi.FirstPCAfterPrologue(fn))
+	}
+	slices.Sort(want)
+	locs, err := d.FindLocation(-1, 0, "main.Sum")
+	if err != nil || len(locs) != 1 || !slices.Equal(locs[0].PCs, want) {
+		t.Fatalf("FindLocation main.Sum: %+v %v, want PCs %#x", locs, err, want)
+	}
+	bp, err := d.CreateBreakpoint(api.Breakpoint{Addr: locs[0].PC, Addrs: locs[0].PCs}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bp.FunctionName != "main.Sum" || filepath.Base(bp.File) != "main.go" || bp.Line != 17 || !slices.Equal(bp.Addrs, want) {
+		t.Fatalf("breakpoint: %s %s:%d at %#x", bp.FunctionName, bp.File, bp.Line, bp.Addrs)
+	}
+	put, err := d.CreateBreakpoint(api.Breakpoint{}, "Box.Put")
+	if err != nil || put.FunctionName != "main.(*Box).Put" || len(put.Addrs) != 1 {
+		t.Fatalf("breakpoint on Box.Put: %+v %v", put, err)
+	}
+	at(t, run(t, d, api.Continue), "main.Sum[go.shape.int]", 17)
+	at(t, run(t, d, api.Continue), "main.Sum[go.shape.float64]", 17)
+	at(t, run(t, d, api.Continue), "main.(*Box[go.shape.string]).Put", 44)
 }
