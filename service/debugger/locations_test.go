@@ -185,3 +185,31 @@ func TestBreakpointOnGenericFunction(t *testing.T) {
 	at(t, run(t, d, api.Continue), "main.Sum[go.shape.float64]", 17)
 	at(t, run(t, d, api.Continue), "main.(*Box[go.shape.string]).Put", 44)
 }
+
+// TestBreakpointOnFunctionInlinedElsewhere: optimized, main.direct inlines
+// crossinline/lib.(*Box).Pos, which lib itself never inlines (as go/parser
+// inlines go/ast.(*SwitchStmt).Pos; Delve: 2 addresses). The breakpoint
+// covers the out-of-line copy and the copy in main.direct, and stops in
+// both: first inlined in direct, then out of line through lib.Walk.
+func TestBreakpointOnFunctionInlinedElsewhere(t *testing.T) {
+	d := launch(t, "crossinline", fixture.Flavour{Optimized: true})
+	bp, err := d.CreateBreakpoint(api.Breakpoint{}, "lib.(*Box).Pos")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bp.Addrs) != 2 {
+		t.Fatalf("breakpoint at %#x, want the out-of-line copy and the one inlined in main.direct", bp.Addrs)
+	}
+	// As in Delve, the stop names the function owning the code.
+	at(t, run(t, d, api.Continue), "main.direct", 11)
+	frames, err := d.Stacktrace(-1, 2, 0, nil)
+	if err != nil || len(frames) < 2 || frames[0].Function.Name() != "crossinline/lib.(*Box).Pos" ||
+		frames[1].Function.Name() != "main.direct" || frames[1].PC != frames[0].PC {
+		t.Fatalf("first stop: %+v %v, want Pos inlined in main.direct", frames, err)
+	}
+	at(t, run(t, d, api.Continue), "crossinline/lib.(*Box).Pos", 11)
+	frames, err = d.Stacktrace(-1, 2, 0, nil)
+	if err != nil || len(frames) < 2 || frames[1].Function.Name() != "crossinline/lib.Walk" {
+		t.Fatalf("second stop: %+v %v, want Pos called from lib.Walk", frames, err)
+	}
+}
