@@ -109,3 +109,48 @@ func TestLineBreakpointInEveryInlinedCopy(t *testing.T) {
 		})
 	}
 }
+
+// TestLineBreakpointDelveCases: the func line of a leaf whose entry row is
+// no statement goes to the function's first statement (generics, optimized
+// Sum: Delve 0x49eaa5,0x49eae5 on line 19); the line of a go statement is
+// not also set in the compiler's wrapper of it (parked line 21: Delve one
+// address, in main.main).
+func TestLineBreakpointDelveCases(t *testing.T) {
+	bi := openFixture(t, "generics", fixture.Flavour{Optimized: true})
+	var want []string
+	for _, name := range []string{"main.Sum[go.shape.float64]", "main.Sum[go.shape.int]"} {
+		fn, err := bi.LookupFunc(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, line, _ := bi.PCToLine(fn.Entry); line != 17 {
+			t.Fatalf("%s starts on line %d: the fixture lost its shape", name, line)
+		}
+		// The first statement row of the function.
+		stmts, err := bi.StmtPCs(fn, false)
+		if err != nil || len(stmts) == 0 {
+			t.Fatalf("statements of %s: %v", name, err)
+		}
+		want = append(want, fmt.Sprintf("%#x", stmts[0].PC))
+	}
+	pcs, err := bi.LineBreakpointPCs("generics/main.go", 17)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprintf("%#x", pcs); got != "["+strings.Join(want, " ")+"]" {
+		t.Errorf("generics/main.go:17 at %s, want %v", got, want)
+	}
+
+	bi = openFixture(t, "parked", fixture.Flavour{Optimized: true})
+	pcs, err = bi.LineBreakpointPCs("parked/main.go", 21)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fns []string
+	for _, pc := range pcs {
+		fns = append(fns, bi.PCToFunc(pc).Name)
+	}
+	if strings.Join(fns, " ") != "main.main" {
+		t.Errorf("parked/main.go:21 in %v, want main.main only (not its gowrap1)", fns)
+	}
+}

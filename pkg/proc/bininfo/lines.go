@@ -307,9 +307,12 @@ func (bi *BinaryInfo) ResolveFile(file string) (string, error) {
 // file:line. file is resolved as in ResolveFile. When the line has no code
 // the error names the nearest lines that do.
 func (bi *BinaryInfo) LineToPCs(file string, line int) ([]uint64, error) {
-	_, rows, err := bi.lineRows(file, line)
+	_, rows, noStmt, err := bi.lineRows(file, line)
 	if err != nil {
 		return nil, err
+	}
+	if noStmt != nil {
+		return nil, noStmt
 	}
 	var pcs []uint64
 	for _, r := range rows {
@@ -328,21 +331,20 @@ type lineHit struct {
 }
 
 // lineRows returns the resolved file and every row of file:line sorted by
-// address, failing like LineToPCs when no row of the line is a statement.
-func (bi *BinaryInfo) lineRows(file string, line int) (string, []lineHit, error) {
-	full, err := bi.ResolveFile(file)
+// address; noStmt is LineToPCs' error, set when no row is a statement.
+func (bi *BinaryInfo) lineRows(file string, line int) (full string, hits []lineHit, noStmt, err error) {
+	full, err = bi.ResolveFile(file)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	si, _ := bi.loadSources()
 	bias := bi.Bias()
-	var hits []lineHit
 	stmts := 0
 	var below, above int // nearest lines with code, for the error
 	for _, cu := range si.units[full] {
 		lt, err := cu.lineTable()
 		if err != nil {
-			return "", nil, err
+			return "", nil, nil, err
 		}
 		fi := -1
 		for i, n := range lt.files {
@@ -385,9 +387,13 @@ func (bi *BinaryInfo) lineRows(file string, line int) (string, []lineHit, error)
 			}
 		}
 		if len(near) > 0 {
-			return "", nil, fmt.Errorf("%s:%d: %w (nearest lines with code: %s)", full, line, ErrNoCode, strings.Join(near, ", "))
+			noStmt = fmt.Errorf("%s:%d: %w (nearest lines with code: %s)", full, line, ErrNoCode, strings.Join(near, ", "))
+		} else {
+			noStmt = fmt.Errorf("%s:%d: %w", full, line, ErrNoCode)
 		}
-		return "", nil, fmt.Errorf("%s:%d: %w", full, line, ErrNoCode)
+	}
+	if len(hits) == 0 {
+		return full, nil, noStmt, nil
 	}
 	sort.Slice(hits, func(i, j int) bool {
 		if hits[i].pc != hits[j].pc {
@@ -401,5 +407,5 @@ func (bi *BinaryInfo) lineRows(file string, line int) (string, []lineHit, error)
 			out = append(out, h)
 		}
 	}
-	return full, out, nil
+	return full, out, noStmt, nil
 }
