@@ -107,8 +107,8 @@ func (s *binSymbols) InlinedCallsAt(pc uint64) []InlinedCall {
 }
 
 // FuncEntryStmts puts a function's breakpoint after the prologue of its
-// out-of-line copy and on the first statement of every inlined copy, so
-// that a function the optimizer inlined still stops on every call.
+// out-of-line copy and at the start of every inlined copy, as Delve does,
+// so that a function the optimizer inlined still stops on every call.
 func (s *binSymbols) FuncEntryStmts(name string) ([]uint64, error) {
 	fn, insts, err := s.bi.LookupFuncInstances(name)
 	if err != nil {
@@ -119,7 +119,7 @@ func (s *binSymbols) FuncEntryStmts(name string) ([]uint64, error) {
 		pcs = append(pcs, s.bi.FirstPCAfterPrologue(fn))
 	}
 	for _, inst := range insts {
-		pcs = append(pcs, s.bi.FirstStmt(inst))
+		pcs = append(pcs, s.bi.BreakpointPC(inst))
 	}
 	sort.Slice(pcs, func(i, j int) bool { return pcs[i] < pcs[j] })
 	out := pcs[:0]

@@ -182,35 +182,12 @@ func (bi *BinaryInfo) mayBeInlinedElsewhere(fn *Function) bool {
 	return false
 }
 
-// FirstStmt returns the run-time address where a breakpoint on the inlined
-// copy should go: its lowest is_stmt address (an inlined body has no
-// prologue), or the start of its first range when no row is a statement.
-func (bi *BinaryInfo) FirstStmt(inst InlinedInstance) uint64 {
-	best := uint64(0)
-	if inst.Caller != nil && inst.Caller.CU != nil {
-		if lt, err := inst.Caller.CU.lineTable(); err == nil {
-			bias := bi.Bias()
-			for _, rg := range inst.Ranges {
-				lt.rowsIn(rg[0]-bias, rg[1]-bias, func(r lineRow) bool {
-					if !r.isStmt {
-						return true
-					}
-					if pc := r.addr + bias; best == 0 || pc < best {
-						best = pc
-					}
-					return false
-				})
-			}
-		}
-	}
-	if best != 0 {
-		return best
-	}
-	lo := inst.Ranges[0][0]
-	for _, rg := range inst.Ranges {
-		lo = min(lo, rg[0])
-	}
-	return lo
+// BreakpointPC returns the run-time address where a breakpoint on the
+// inlined copy goes: the start of its first range as DWARF lists it (an
+// inlined body has no prologue), which is where Delve puts it, statement
+// or not.
+func (bi *BinaryInfo) BreakpointPC(inst InlinedInstance) uint64 {
+	return inst.Ranges[0][0]
 }
 
 // InlinedFuncNames returns, sorted, the names of every function that has

@@ -92,16 +92,16 @@ func TestInlinedInstances(t *testing.T) {
 			}
 			for i, w := range []want{{20, 1, 10}, {14, 2, 9}} {
 				in := insts[i]
-				file, line, caller := bi.PCToLine(bi.FirstStmt(in))
+				file, line, caller := bi.PCToLine(bi.BreakpointPC(in))
 				if in.Func != "main.add" || in.Caller.Name != "main.main" || in.CallLine != w.callLine ||
 					filepath.Base(in.CallFile) != "main.go" || in.Depth != w.depth {
 					t.Errorf("copy %d: %s in %s called at %s:%d depth %d", i, in.Func, in.Caller.Name, in.CallFile, in.CallLine, in.Depth)
 				}
 				if line != w.firstLine || caller.Name != "main.main" || !strings.HasSuffix(file, "inlinedonly/main.go") {
-					t.Errorf("copy %d: first statement at %s:%d in %v, want line %d", i, file, line, caller, w.firstLine)
+					t.Errorf("copy %d: breakpoint at %s:%d in %v, want line %d", i, file, line, caller, w.firstLine)
 				}
-				if c := bi.InlinedCallsAt(bi.FirstStmt(in)); len(c) != w.depth || c[0].Offset != in.Offset {
-					t.Errorf("copy %d: InlinedCallsAt(first statement) = %+v", i, c)
+				if c := bi.InlinedCallsAt(bi.BreakpointPC(in)); len(c) != w.depth || c[0].Offset != in.Offset {
+					t.Errorf("copy %d: InlinedCallsAt(breakpoint) = %+v", i, c)
 				}
 			}
 			twice, err := bi.InlinedInstances("main.twice")
@@ -203,7 +203,7 @@ func TestInlinedIntoOtherPackage(t *testing.T) {
 				want := dwarfInlinedStarts(t, bi, name)
 				var got []string
 				for _, in := range insts {
-					got = append(got, fmt.Sprintf("%s:%d@%#x", in.Caller.Name, in.CallLine, in.Ranges[0][0]))
+					got = append(got, fmt.Sprintf("%s:%d@%#x", in.Caller.Name, in.CallLine, bi.BreakpointPC(in)))
 				}
 				if strings.Join(got, " ") != strings.Join(want, " ") || len(want) != 1 || !strings.HasPrefix(want[0], "main.direct:14@") {
 					t.Errorf("inlined copies %v, DWARF lists %v (want one, in main.direct at line 14)", got, want)
@@ -214,7 +214,8 @@ func TestInlinedIntoOtherPackage(t *testing.T) {
 }
 
 // dwarfInlinedStarts lists, straight from debug/dwarf, every inlined
-// subroutine of the function named name as caller:line@start.
+// subroutine of the function named name as caller:line@start, start being
+// the first range's as listed.
 func dwarfInlinedStarts(t *testing.T, bi *BinaryInfo, name string) []string {
 	t.Helper()
 	d, err := bi.DWARF()
@@ -257,14 +258,43 @@ func dwarfInlinedStarts(t *testing.T, bi *BinaryInfo, name string) []string {
 			if err != nil || len(rs) == 0 {
 				t.Fatalf("ranges of %#x: %v", e.Offset, err)
 			}
-			lo := rs[0][0]
-			for _, rg := range rs {
-				lo = min(lo, rg[0])
-			}
+			// The start of the first range as listed: Delve's breakpoint.
 			line, _ := e.Val(dwarf.AttrCallLine).(int64)
-			out = append(out, fmt.Sprintf("%s:%d@%#x", caller, line, lo+bi.Bias()))
+			out = append(out, fmt.Sprintf("%s:%d@%#x", caller, line, rs[0][0]+bi.Bias()))
 		}
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestInlinedBreakpointAtRangeStart: in inlinestart, trimLeftByte's code
+// inlined into TrimLeft begins with an instruction that is no statement
+// (as bytes.trimLeftByte's does in cmd/gofmt). Its breakpoint is the start
+// of the inlined range as DWARF lists it, where Delve puts it (0x49e15d),
+// not the first statement inside (0x49e169).
+func TestInlinedBreakpointAtRangeStart(t *testing.T) {
+	for _, tc := range fixture.Toolchains {
+		f := fixture.Flavour{Optimized: true, Toolchain: tc}
+		t.Run(f.Name(), func(t *testing.T) {
+			bi := openFixture(t, "inlinestart", f)
+			fn, insts, err := bi.LookupFuncInstances("main.trimLeftByte")
+			if err != nil || fn != nil || len(insts) != 1 {
+				t.Fatalf("trimLeftByte: out-of-line %v, %d inlined copies, %v; want none and 1", fn, len(insts), err)
+			}
+			pc := bi.BreakpointPC(insts[0])
+			want := dwarfInlinedStarts(t, bi, "main.trimLeftByte")
+			if got := fmt.Sprintf("%s:%d@%#x", insts[0].Caller.Name, insts[0].CallLine, pc); len(want) != 1 || got != want[0] || !strings.HasPrefix(got, "main.TrimLeft:28@") {
+				t.Errorf("breakpoint %s, DWARF's copy %v (want in main.TrimLeft at line 28)", got, want)
+			}
+			stmts, err := bi.StmtPCs(insts[0].Caller, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, st := range stmts {
+				if st.PC == pc {
+					t.Fatalf("%#x is a statement: the fixture lost its shape", pc)
+				}
+			}
+		})
+	}
 }
