@@ -422,6 +422,8 @@ func (d *Debugger) convertBreakpoint(ub *userBreakpoint) *api.Breakpoint {
 		b.Addr = b.Addrs[0]
 	}
 	d.describeMultiFunc(ub, &b)
+	// Delve names a breakpoint's function without type arguments.
+	b.FunctionName = withoutTypeParams(b.FunctionName)
 	b.AddrPid = nil
 	return &b
 }

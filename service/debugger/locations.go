@@ -29,6 +29,10 @@ type location struct {
 	fn   string
 	file string
 	line int
+	// fns, for a generic function named without type arguments (fn is
+	// then main.Sum), are its instantiations (main.Sum[go.shape.int], …):
+	// the breakpoint covers them all, as in Delve.
+	fns  []string
 	addr uint64
 	// addrs, when it has more than one element, are the addresses a
 	// client gave for one logical breakpoint (addr is addrs[0]).
@@ -39,6 +43,13 @@ type location struct {
 func (l location) set(t *proc.Target) (*proc.Breakpoint, error) {
 	switch l.kind {
 	case locFunc:
+		if len(l.fns) > 0 {
+			pcs, err := l.funcPCs(t)
+			if err != nil {
+				return nil, err
+			}
+			return t.SetBreakpointAddrs(pcs)
+		}
 		return t.SetBreakpointFunc(l.fn)
 	case locLine:
 		return t.SetBreakpointLine(l.file, l.line)
@@ -47,6 +58,24 @@ func (l location) set(t *proc.Target) (*proc.Breakpoint, error) {
 		return t.SetBreakpointAddrs(l.addrs)
 	}
 	return t.SetBreakpointAddr(l.addr)
+}
+
+// funcPCs returns the breakpoint addresses of a function location: those
+// of fn, or of every instantiation in fns.
+func (l location) funcPCs(t *proc.Target) ([]uint64, error) {
+	if len(l.fns) == 0 {
+		return t.Symbols().FuncEntryStmts(l.fn)
+	}
+	var pcs []uint64
+	for _, fn := range l.fns {
+		p, err := t.Symbols().FuncEntryStmts(fn)
+		if err != nil {
+			return nil, err
+		}
+		pcs = append(pcs, p...)
+	}
+	slices.Sort(pcs)
+	return slices.Compact(pcs), nil
 }
 
 // exprString is the location expression that recreates l.
@@ -94,7 +123,7 @@ func (d *Debugger) FindLocation(goid int64, frame int, spec string) ([]api.Locat
 func (d *Debugger) apiLocation(t *proc.Target, l location) (api.Location, error) {
 	switch l.kind {
 	case locFunc:
-		pcs, err := t.Symbols().FuncEntryStmts(l.fn)
+		pcs, err := l.funcPCs(t)
 		if err != nil {
 			return api.Location{}, err
 		}
@@ -221,9 +250,44 @@ func (d *Debugger) findLocation(t *proc.Target, goid int64, frame int, spec stri
 	}
 	name, err := d.matchFunc(spec)
 	if err != nil {
+		if base, insts := d.genericInstances(spec); len(insts) > 0 {
+			return []location{{kind: locFunc, fn: base, fns: insts}}, nil
+		}
 		return nil, fmt.Errorf("location %q: %w", spec, err)
 	}
 	return []location{{kind: locFunc, fn: name}}, nil
+}
+
+// genericInstances finds the generic function spec names without type
+// arguments, matched as matchFunc matches names (main.Sum, Sum,
+// main.(*Box).Put), and returns its name and instantiations; none when no
+// function or more than one matches (one in package main wins).
+func (d *Debugger) genericInstances(spec string) (string, []string) {
+	want := undecorate(spec)
+	byBase := map[string][]string{}
+	var bases []string
+	for _, name := range d.bi.Functions() {
+		if !strings.Contains(name, "[") {
+			continue
+		}
+		base := withoutTypeParams(name)
+		n := undecorate(base)
+		if n != want && !strings.HasSuffix(n, "."+want) && !strings.HasSuffix(n, "/"+want) {
+			continue
+		}
+		if byBase[base] == nil {
+			bases = append(bases, base)
+		}
+		byBase[base] = append(byBase[base], name)
+	}
+	if len(bases) != 1 {
+		if m := inMain(bases); len(m) == 1 {
+			bases = m
+		} else {
+			return "", nil
+		}
+	}
+	return bases[0], byBase[bases[0]]
 }
 
 // scopeLine returns the file and line of frame of goroutine goid.

@@ -331,18 +331,44 @@ func (bi *BinaryInfo) ResolveFile(file string) (string, error) {
 // file:line. file is resolved as in ResolveFile. When the line has no code
 // the error names the nearest lines that do.
 func (bi *BinaryInfo) LineToPCs(file string, line int) ([]uint64, error) {
-	full, err := bi.ResolveFile(file)
+	_, rows, noStmt, err := bi.lineRows(file, line)
 	if err != nil {
 		return nil, err
 	}
+	if noStmt != nil {
+		return nil, noStmt
+	}
+	var pcs []uint64
+	for _, r := range rows {
+		if r.stmt {
+			pcs = append(pcs, r.pc)
+		}
+	}
+	return pcs, nil
+}
+
+// lineHit is one line-table row of a line: its run-time address and
+// whether it is a statement.
+type lineHit struct {
+	pc   uint64
+	stmt bool
+}
+
+// lineRows returns the resolved file and every row of file:line sorted by
+// address; noStmt is LineToPCs' error, set when no row is a statement.
+func (bi *BinaryInfo) lineRows(file string, line int) (full string, hits []lineHit, noStmt, err error) {
+	full, err = bi.ResolveFile(file)
+	if err != nil {
+		return "", nil, nil, err
+	}
 	si, _ := bi.loadSources()
 	bias := bi.Bias()
-	var pcs []uint64
+	stmts := 0
 	var below, above int // nearest lines with code, for the error
 	for _, cu := range si.units[full] {
 		lt, err := cu.lineTable()
 		if err != nil {
-			return nil, err
+			return "", nil, nil, err
 		}
 		fi := -1
 		for i, n := range lt.files {
@@ -356,13 +382,19 @@ func (bi *BinaryInfo) LineToPCs(file string, line int) ([]uint64, error) {
 		}
 		for _, s := range lt.seqs {
 			for _, r := range s.rows {
-				if r.file != uint32(fi) || !r.isStmt {
+				if r.file != uint32(fi) {
 					continue
 				}
 				l := int(r.line)
+				if l == line {
+					hits = append(hits, lineHit{pc: r.addr + bias, stmt: r.isStmt})
+				}
+				if !r.isStmt {
+					continue
+				}
 				switch {
 				case l == line:
-					pcs = append(pcs, r.addr+bias)
+					stmts++
 				case l < line && l > below:
 					below = l
 				case l > line && (above == 0 || l < above):
@@ -371,7 +403,7 @@ func (bi *BinaryInfo) LineToPCs(file string, line int) ([]uint64, error) {
 			}
 		}
 	}
-	if len(pcs) == 0 {
+	if stmts == 0 {
 		var near []string
 		for _, l := range []int{below, above} {
 			if l > 0 {
@@ -379,16 +411,25 @@ func (bi *BinaryInfo) LineToPCs(file string, line int) ([]uint64, error) {
 			}
 		}
 		if len(near) > 0 {
-			return nil, fmt.Errorf("%s:%d: %w (nearest lines with code: %s)", full, line, ErrNoCode, strings.Join(near, ", "))
-		}
-		return nil, fmt.Errorf("%s:%d: %w", full, line, ErrNoCode)
-	}
-	sort.Slice(pcs, func(i, j int) bool { return pcs[i] < pcs[j] })
-	out := pcs[:1]
-	for _, pc := range pcs[1:] {
-		if pc != out[len(out)-1] {
-			out = append(out, pc)
+			noStmt = fmt.Errorf("%s:%d: %w (nearest lines with code: %s)", full, line, ErrNoCode, strings.Join(near, ", "))
+		} else {
+			noStmt = fmt.Errorf("%s:%d: %w", full, line, ErrNoCode)
 		}
 	}
-	return out, nil
+	if len(hits) == 0 {
+		return full, nil, noStmt, nil
+	}
+	sort.Slice(hits, func(i, j int) bool {
+		if hits[i].pc != hits[j].pc {
+			return hits[i].pc < hits[j].pc
+		}
+		return hits[i].stmt && !hits[j].stmt
+	})
+	out := hits[:1]
+	for _, h := range hits[1:] {
+		if h.pc != out[len(out)-1].pc {
+			out = append(out, h)
+		}
+	}
+	return full, out, noStmt, nil
 }
