@@ -169,12 +169,8 @@ func (d *Debugger) runAndDescribe(t *proc.Target, run func() (proc.Stop, error),
 // exitedState is the state Delve reports for a process that exited
 // during a command: only the pid and the exit status.
 func (d *Debugger) exitedState(t *proc.Target) *api.DebuggerState {
-	_, code := t.Exited()
-	st := &api.DebuggerState{Pid: t.Pid(), Exited: true, ExitStatus: code, TargetCommandLine: d.commandLine()}
-	if d.lastStop.Reason == proc.StopKilled {
-		st.ExitStatus = -1
-	}
-	return st
+	_, code := t.Exited() // -N for a process killed by signal N, as in Delve
+	return &api.DebuggerState{Pid: t.Pid(), Exited: true, ExitStatus: code, TargetCommandLine: d.commandLine()}
 }
 
 // switchGoroutine selects goid, running or parked. A parked goroutine
