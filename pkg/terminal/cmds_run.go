@@ -70,10 +70,22 @@ func continueCmd(t *Term, ctx callCtx, args string) error {
 		}()
 	}
 	t.frame = 0
+	last, err := continueToStop(t)
+	if err != nil {
+		return err
+	}
+	t.printSource(last.CurrentThread)
+	t.afterStop()
+	return nil
+}
+
+// continueToStop resumes the target and prints each stop until a real
+// one: a tracepoint stop is reported and the target resumed at once, as
+// Delve's client does. The end of the process is an error, in Delve's words.
+func continueToStop(t *Term) (*api.DebuggerState, error) {
 	t.setRunning(true)
+	defer t.setRunning(false)
 	var last *api.DebuggerState
-	// A tracepoint stop is reported and the target resumed at once, as
-	// Delve's client does, until a real stop or the end.
 	for last == nil || rpc2.TracepointStop(last) {
 		if last != nil {
 			// The target runs on: its hits show as they happen, in order
@@ -84,35 +96,77 @@ func continueCmd(t *Term, ctx callCtx, args string) error {
 		if err != nil {
 			t.setRunning(false)
 			printContextNow(t)
-			return err
+			return nil, err
 		}
 		if st.Exited {
-			t.setRunning(false)
-			return fmt.Errorf("Process %d has exited with status %d", st.Pid, st.ExitStatus)
+			return nil, fmt.Errorf("Process %d has exited with status %d", st.Pid, st.ExitStatus)
 		}
 		printContext(t, st)
 		last = st
 	}
-	t.setRunning(false)
-	t.printSource(last.CurrentThread)
-	t.afterStop()
-	return nil
+	return last, nil
 }
 
-// finishStep prints where a step ended; when another breakpoint
-// interrupted it, the step is cancelled and the user told why.
+// finishStep prints where a step ended. When a breakpoint of another
+// goroutine interrupted it, the step is still in progress and, as in
+// Delve's terminal, the user chooses: continue it (and be asked again at
+// the next such breakpoint), stop here and cancel it, or finish it
+// skipping every breakpoint on the way.
 func finishStep(t *Term, st *api.DebuggerState, op string, showSource bool) error {
 	defer t.afterStop()
-	if st.NextInProgress {
-		fmt.Fprintf(t.out, "\tbreakpoint hit during %s, stopping here (%s cancelled)\n", op, op)
-		if err := t.client.CancelNext(); err != nil {
+	skip := false
+	for st.NextInProgress {
+		fmt.Fprintf(t.out, "\tbreakpoint hit during %s", op)
+		if skip {
+			fmt.Fprintln(t.out, ", continuing...")
+		} else {
+			fmt.Fprintln(t.out)
+			switch t.askNextChoice(op) {
+			case "f":
+				skip = true
+				fallthrough
+			case "c":
+				fmt.Fprintln(t.out, "continuing...")
+			default: // "s", or no answer
+				if err := t.client.CancelNext(); err != nil {
+					return err
+				}
+				t.printSource(st.CurrentThread)
+				return nil
+			}
+		}
+		next, err := continueToStop(t)
+		if err != nil {
 			return err
 		}
+		st = next
 	}
 	if showSource {
 		t.printSource(st.CurrentThread)
 	}
 	return nil
+}
+
+// askNextChoice asks Delve's question until it gets one of its answers;
+// scripts answer on their next line, and end of input stops the step.
+func (t *Term) askNextChoice(op string) string {
+	q := fmt.Sprintf("[c] continue [s] stop here and cancel %s, [f] finish %s skipping all breakpoints? ", op, op)
+	for {
+		if t.line == nil {
+			fmt.Fprint(t.out, q)
+		}
+		s, err := t.readLine(q)
+		if t.line == nil {
+			fmt.Fprintln(t.out) // the script's answer is not echoed
+		}
+		if err != nil {
+			return ""
+		}
+		switch a := strings.ToLower(strings.TrimSpace(s)); a {
+		case "c", "s", "f":
+			return a
+		}
+	}
 }
 
 func stepWith(t *Term, ctx callCtx, op string, fn func() (*api.DebuggerState, error)) error {

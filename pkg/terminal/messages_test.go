@@ -76,3 +76,47 @@ func TestPrintChanListsWaiters(t *testing.T) {
 		t.Errorf("print ch:\n%s\nwant it to end with two senders (%s)", tail, re)
 	}
 }
+
+// TestNextInterruptedAsks checks Delve's terminal behaviour when another
+// goroutine hits a breakpoint during next: the next stays in progress and
+// the user is asked; c continues it (an unknown answer asks again), f
+// finishes it skipping breakpoints, s cancels it there. svcgoroutines'
+// spin goroutine calls main.tick while main sleeps on line 56; the hit
+// condition lets main.tick stop twice at most (once for s).
+func TestNextInterruptedAsks(t *testing.T) {
+	const ask = "[c] continue [s] stop here and cancel next, [f] finish next skipping all breakpoints? \n"
+	hit := func(n int) string {
+		return fmt.Sprintf(`> \[Breakpoint 2\] main\.tick\(\) \./main\.go:38 \(hits goroutine\(\d+\):%d total:%d\) \(PC: 0x[0-9a-f]+\)\n\tbreakpoint hit during next\n`, n, n)
+	}
+	listing := func(line int, src string) string {
+		return fmt.Sprintf(`(?:    \d+:\t.*\n)*=>  %d:\t%s\n(?:    \d+:\t.*\n)*`, line, regexp.QuoteMeta(src))
+	}
+	q := regexp.QuoteMeta(ask)
+	cases := []struct {
+		name, cond, answers, after string
+		want                       string
+		wantErr                    string
+	}{
+		{"continue-then-finish", "<= 2", "x\nc\nf\n", "print count\n",
+			hit(1) + q + q + "continuing...\n" + hit(2) + q + "continuing...\n" +
+				`> main\.main\(\) \./main\.go:57 \(PC: 0x[0-9a-f]+\)\n` + listing(57, "\tready()") + "3\n$", ""},
+		{"stop", "== 1", "s\n", "continue\n",
+			hit(1) + q + listing(38, "func tick(n int) int { return n + 1 }") + "$", `^Process \d+ has exited with status 0\n$`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			script := "break main.go:56\ncontinue\nbreak main.tick\ncondition -hitcount 2 " + c.cond + "\nnext\n" + c.answers + c.after + "exit\n"
+			out, errOut := runREPL(t, "svcgoroutines", script)
+			i := strings.Index(out, "> [Breakpoint 2]")
+			if i < 0 {
+				t.Fatalf("main.tick never stopped the next:\n%s", out)
+			}
+			if !regexp.MustCompile("^" + c.want).MatchString(out[i:]) {
+				t.Errorf("after the interrupting breakpoint:\n%s\nwant (regexp):\n%s", out[i:], c.want)
+			}
+			if c.wantErr == "" && errOut != "" || c.wantErr != "" && !regexp.MustCompile(c.wantErr).MatchString(errOut) {
+				t.Errorf("stderr %q, want %q", errOut, c.wantErr)
+			}
+		})
+	}
+}
