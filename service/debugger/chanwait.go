@@ -74,12 +74,7 @@ func (d *Debugger) ChanGoroutines(goid int64, frame int, expr string, start, cou
 			kept = append(kept, ag)
 		}
 	}
-	if group.GroupBy == api.GoroutineFieldNone {
-		out.Goroutines = kept
-		return out, nil
-	}
-	out.Goroutines, out.Groups, out.TooManyGroups = groupGoroutines(all, kept, group)
-	return out, nil
+	return out.group(all, kept, group), nil
 }
 
 // chanWaiters returns the ids of the goroutines in the channel's recvq
