@@ -112,9 +112,9 @@ func continueToStop(t *Term) (*api.DebuggerState, error) {
 // Delve's terminal, the user chooses: continue it (and be asked again at
 // the next such breakpoint), stop here and cancel it, or finish it
 // skipping every breakpoint on the way.
-func finishStep(t *Term, st *api.DebuggerState, op string, showSource bool) error {
+func finishStep(t *Term, st *api.DebuggerState, op string, showSource bool) (done bool, err error) {
 	defer t.afterStop()
-	skip := false
+	skip, continued := false, false
 	for st.NextInProgress {
 		fmt.Fprintf(t.out, "\tbreakpoint hit during %s", op)
 		if skip {
@@ -129,22 +129,24 @@ func finishStep(t *Term, st *api.DebuggerState, op string, showSource bool) erro
 				fmt.Fprintln(t.out, "continuing...")
 			default: // "s", or no answer
 				if err := t.client.CancelNext(); err != nil {
-					return err
+					return false, err
 				}
 				t.printSource(st.CurrentThread)
-				return nil
+				return false, nil
 			}
 		}
 		next, err := continueToStop(t)
 		if err != nil {
-			return err
+			return false, err
 		}
-		st = next
+		st, continued = next, true
 	}
-	if showSource {
+	if showSource || continued {
+		// Delve lists the source where a continued step ends even in
+		// the middle of "next N".
 		t.printSource(st.CurrentThread)
 	}
-	return nil
+	return true, nil
 }
 
 // askNextChoice asks Delve's question until it gets one of its answers;
@@ -169,22 +171,33 @@ func (t *Term) askNextChoice(op string) string {
 	}
 }
 
-func stepWith(t *Term, ctx callCtx, op string, fn func() (*api.DebuggerState, error)) error {
+// stepOnce runs one stepping command after the checks every stepping
+// command makes.
+func stepOnce(t *Term, ctx callCtx, fn func() (*api.DebuggerState, error)) (*api.DebuggerState, error) {
 	if err := switchForScope(t, ctx); err != nil {
-		return err
+		return nil, err
 	}
 	if t.frame != 0 {
-		return errNotTopFrame
+		return nil, errNotTopFrame
 	}
 	t.setRunning(true)
 	st, err := exitedError(fn())
 	t.setRunning(false)
 	if err != nil {
 		printContextNow(t)
+		return nil, err
+	}
+	return st, nil
+}
+
+func stepWith(t *Term, ctx callCtx, op string, fn func() (*api.DebuggerState, error)) error {
+	st, err := stepOnce(t, ctx, fn)
+	if err != nil {
 		return err
 	}
 	printContext(t, st)
-	return finishStep(t, st, op, true)
+	_, err = finishStep(t, st, op, true)
+	return err
 }
 
 func nextCmd(t *Term, ctx callCtx, args string) error {
@@ -196,15 +209,20 @@ func nextCmd(t *Term, ctx callCtx, args string) error {
 		}
 		count = n
 	}
-	for i := 0; i < count-1; i++ {
-		st, err := exitedError(t.client.Next())
+	// As in Delve, only the last next says where it stopped; an earlier
+	// one that a breakpoint interrupted asks first, and the count goes on
+	// once it is finished (not when it was cancelled).
+	for i := 1; i < count; i++ {
+		st, err := stepOnce(t, ctx, t.client.Next)
 		if err != nil {
-			printContextNow(t)
 			return err
 		}
-		if st.NextInProgress {
-			printContext(t, st)
-			return finishStep(t, st, "next", true)
+		if !st.NextInProgress {
+			continue
+		}
+		printContext(t, st)
+		if done, err := finishStep(t, st, "next", false); err != nil || !done {
+			return err
 		}
 	}
 	return stepWith(t, ctx, "next", t.client.Next)

@@ -93,19 +93,24 @@ func TestNextInterruptedAsks(t *testing.T) {
 	}
 	q := regexp.QuoteMeta(ask)
 	cases := []struct {
-		name, cond, answers, after string
-		want                       string
-		wantErr                    string
+		name, cond, next, answers, after string
+		want                             string
+		wantErr                          string
 	}{
-		{"continue-then-finish", "<= 2", "x\nc\nf\n", "print count\n",
+		{"continue-then-finish", "<= 2", "next", "x\nc\nf\n", "print count\n",
 			hit(1) + q + q + "continuing...\n" + hit(2) + q + "continuing...\n" +
 				`> main\.main\(\) \./main\.go:57 \(PC: 0x[0-9a-f]+\)\n` + listing(57, "\tready()") + "3\n$", ""},
-		{"stop", "== 1", "s\n", "continue\n",
+		{"stop", "== 1", "next", "s\n", "continue\n",
 			hit(1) + q + listing(38, "func tick(n int) int { return n + 1 }") + "$", `^Process \d+ has exited with status 0\n$`},
+		// The first of two nexts is interrupted, continued, and the count
+		// goes on from where it ended.
+		{"count", "== 1", "next 2", "c\n", "",
+			hit(1) + q + "continuing...\n" + `> main\.main\(\) \./main\.go:57 \(PC: 0x[0-9a-f]+\)\n` + listing(57, "\tready()") +
+				`> main\.main\(\) \./main\.go:58 \(PC: 0x[0-9a-f]+\)\n` + listing(58, "\tstop <- true") + "$", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			script := "break main.go:56\ncontinue\nbreak main.tick\ncondition -hitcount 2 " + c.cond + "\nnext\n" + c.answers + c.after + "exit\n"
+			script := "break main.go:56\ncontinue\nbreak main.tick\ncondition -hitcount 2 " + c.cond + "\n" + c.next + "\n" + c.answers + c.after + "exit\n"
 			out, errOut := runREPL(t, "svcgoroutines", script)
 			i := strings.Index(out, "> [Breakpoint 2]")
 			if i < 0 {
