@@ -252,9 +252,9 @@ func stopReasonName(r proc.StopReason) string {
 }
 
 // nextTracker is what a target offers to keep a next, step or stepout
-// that another goroutine's breakpoint interrupted, as Delve does. It is
-// consumer-owned: proc.Target cancels such an operation today, and the
-// debugger follows Delve's semantics as soon as the target implements it.
+// that another goroutine's breakpoint interrupted, as Delve does; the
+// terminal then asks whether to continue, cancel or finish it. It is
+// consumer-owned; proc.Target implements it.
 type nextTracker interface {
 	// NextInProgress reports whether stepping breakpoints are still armed.
 	NextInProgress() bool
