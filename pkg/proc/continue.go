@@ -96,6 +96,8 @@ func (t *Target) markExited(ev StopEvent) Stop {
 	st := Stop{Reason: StopExited, ExitCode: ev.ExitCode}
 	if ev.Kind == StopKindKilled {
 		st = Stop{Reason: StopKilled, Signal: ev.Signal}
+		// A shell's 128+N would read as a normal exit; Delve says -N.
+		t.exitCode = -ev.Signal
 	}
 	t.lastStop = st
 	_ = t.close()

@@ -3,6 +3,7 @@ package debugger
 import (
 	"errors"
 	"fmt"
+	"go/parser"
 	"sort"
 	"strconv"
 	"strings"
@@ -69,6 +70,16 @@ func ParseHitCond(s string) (*proc.HitCondition, error) {
 	return &proc.HitCondition{Op: op, N: n}, nil
 }
 
+// checkCond rejects a condition that does not parse, when it is set rather
+// than at its first hit, with go/parser's text as Delve reports it.
+func checkCond(cond string) error {
+	if strings.TrimSpace(cond) == "" {
+		return nil
+	}
+	_, err := parser.ParseExpr(cond)
+	return err
+}
+
 // CreateBreakpoint sets a breakpoint at locExpr, or when it is empty at the
 // place req describes (File:Line, FunctionName, Addrs or Addr, in that
 // order of preference, as Delve does), with req's settings.
@@ -78,6 +89,9 @@ func (d *Debugger) CreateBreakpoint(req api.Breakpoint, locExpr string) (*api.Br
 	}
 	hc, err := ParseHitCond(req.HitCond)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkCond(req.Cond); err != nil {
 		return nil, err
 	}
 	t, unlock, err := d.lockAlive()
@@ -289,6 +303,9 @@ func (d *Debugger) AmendBreakpoint(req api.Breakpoint) error {
 	}
 	hc, err := ParseHitCond(req.HitCond)
 	if err != nil {
+		return err
+	}
+	if err := checkCond(req.Cond); err != nil {
 		return err
 	}
 	t, unlock, err := d.lock()

@@ -174,12 +174,8 @@ func (d *Debugger) runAndDescribe(t *proc.Target, run func() (proc.Stop, error),
 // exitedState is the state Delve reports for a process that exited
 // during a command: only the pid and the exit status.
 func (d *Debugger) exitedState(t *proc.Target) *api.DebuggerState {
-	_, code := t.Exited()
-	st := &api.DebuggerState{Pid: t.Pid(), Exited: true, ExitStatus: code, TargetCommandLine: d.commandLine()}
-	if d.lastStop.Reason == proc.StopKilled {
-		st.ExitStatus = -1
-	}
-	return st
+	_, code := t.Exited() // -N for a process killed by signal N, as in Delve
+	return &api.DebuggerState{Pid: t.Pid(), Exited: true, ExitStatus: code, TargetCommandLine: d.commandLine()}
 }
 
 // switchGoroutine selects goid, running or parked. A parked goroutine
@@ -261,9 +257,9 @@ func stopReasonName(r proc.StopReason) string {
 }
 
 // nextTracker is what a target offers to keep a next, step or stepout
-// that another goroutine's breakpoint interrupted, as Delve does. It is
-// consumer-owned: proc.Target cancels such an operation today, and the
-// debugger follows Delve's semantics as soon as the target implements it.
+// that another goroutine's breakpoint interrupted, as Delve does; the
+// terminal then asks whether to continue, cancel or finish it. It is
+// consumer-owned; proc.Target implements it.
 type nextTracker interface {
 	// NextInProgress reports whether stepping breakpoints are still armed.
 	NextInProgress() bool

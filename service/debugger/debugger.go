@@ -142,7 +142,10 @@ func (d *Debugger) lockAlive() (*proc.Target, func(), error) {
 
 // exitedErr reports, in Delve's words, that the process has exited.
 func (d *Debugger) exitedErr() error {
-	if exited, code := d.target.Exited(); exited {
+	// A process killed while stopped is noticed here, so that every
+	// command reports its end rather than failing to read it.
+	if d.target.NoticeExit() {
+		_, code := d.target.Exited()
 		return fmt.Errorf("Process %d has exited with status %d", d.target.Pid(), code)
 	}
 	return nil

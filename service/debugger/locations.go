@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -231,7 +232,11 @@ func (d *Debugger) findLocation(t *proc.Target, goid int64, frame int, spec stri
 			if file, err := d.bi.ResolveFile(where); err == nil {
 				return []location{{kind: locLine, file: file, line: n}}, nil
 			}
-			name, ferr := d.matchFunc(where)
+			name, ferr := d.matchFunc(spec, where)
+			var amb *AmbiguousLocationError
+			if errors.As(ferr, &amb) {
+				return nil, ferr
+			}
 			if ferr != nil {
 				return nil, fmt.Errorf("location %q: %q is neither a source file nor a function: %w", spec, where, ferr)
 			}
@@ -248,7 +253,11 @@ func (d *Debugger) findLocation(t *proc.Target, goid int64, frame int, spec stri
 			return []location{{kind: locLine, file: file, line: line + n}}, nil
 		}
 	}
-	name, err := d.matchFunc(spec)
+	name, err := d.matchFunc(spec, spec)
+	var amb *AmbiguousLocationError
+	if errors.As(err, &amb) {
+		return nil, err
+	}
 	if err != nil {
 		if base, insts := d.genericInstances(spec); len(insts) > 0 {
 			return []location{{kind: locFunc, fn: base, fns: insts}}, nil
@@ -317,15 +326,31 @@ func (d *Debugger) scopeLine(t *proc.Target, goid int64, frame int) (string, int
 	return frames[frame].File, frames[frame].Line, nil
 }
 
+// AmbiguousLocationError is a location spec naming more than one function.
+// Its text is Delve's, candidates included (at most five, sorted here
+// where Delve's order is a map's).
+type AmbiguousLocationError struct {
+	Location   string
+	Candidates []string
+}
+
+func (e *AmbiguousLocationError) Error() string {
+	return fmt.Sprintf("Location %q ambiguous: %s…", e.Location, strings.Join(e.Candidates, ", "))
+}
+
+// maxLocationCandidates is how many candidates an ambiguous spec lists, as in Delve.
+const maxLocationCandidates = 5
+
 // matchFunc resolves a possibly partial function name the way Delve
 // does: an exact name, or a unique function whose name ends with
-// ".spec" or "/spec", ignoring the (*T) decoration of methods; among
-// several, a single one in package main wins.
-func (d *Debugger) matchFunc(spec string) (string, error) {
-	if fn, err := d.bi.LookupFunc(spec); err == nil {
+// ".name" or "/name", ignoring the (*T) decoration of methods. Several
+// matches are an AmbiguousLocationError for spec, even when one is in
+// package main: Delve does not guess either.
+func (d *Debugger) matchFunc(spec, name string) (string, error) {
+	if fn, err := d.bi.LookupFunc(name); err == nil {
 		return fn.Name, nil
 	}
-	want := undecorate(spec)
+	want := undecorate(name)
 	match := func(names []string) []string {
 		var out []string
 		for _, name := range names {
@@ -337,7 +362,7 @@ func (d *Debugger) matchFunc(spec string) (string, error) {
 		return out
 	}
 	matches := match(d.bi.Functions())
-	if len(matches) != 1 && len(inMain(matches)) != 1 {
+	if len(matches) != 1 {
 		// A function inlined at every call site has no symbol, only
 		// inlined copies; indexing those walks all of DWARF, so only
 		// names that symbols do not settle pay for it.
@@ -351,30 +376,16 @@ func (d *Debugger) matchFunc(spec string) (string, error) {
 	}
 	switch len(matches) {
 	case 0:
-		_, err := d.bi.LookupFunc(spec) // its error names close matches
+		_, err := d.bi.LookupFunc(name) // its error names close matches
 		return "", err
 	case 1:
 		return matches[0], nil
 	}
-	// The program's own code is what users mean most of the time.
-	if m := inMain(matches); len(m) == 1 {
-		return m[0], nil
+	sort.Strings(matches)
+	if len(matches) > maxLocationCandidates {
+		matches = matches[:maxLocationCandidates]
 	}
-	if len(matches) > 5 {
-		matches = append(matches[:5], "…")
-	}
-	return "", fmt.Errorf("ambiguous function name, it matches %s", strings.Join(matches, ", "))
-}
-
-// inMain returns the names of package main among names.
-func inMain(names []string) []string {
-	var out []string
-	for _, n := range names {
-		if strings.HasPrefix(n, "main.") {
-			out = append(out, n)
-		}
-	}
-	return out
+	return "", &AmbiguousLocationError{Location: spec, Candidates: matches}
 }
 
 // undecorate turns "main.(*Point).Scale" into "main.Point.Scale".
