@@ -270,7 +270,8 @@ func (d *Debugger) findLocation(t *proc.Target, goid int64, frame int, spec stri
 // genericInstances finds the generic function spec names without type
 // arguments, matched as matchFunc matches names (main.Sum, Sum,
 // main.(*Box).Put), and returns its name and instantiations; none when no
-// function or more than one matches (one in package main wins).
+// function or more than one matches (an ambiguous name is reported as
+// Delve reports it, with its candidates).
 func (d *Debugger) genericInstances(spec string) (string, []string) {
 	want := undecorate(spec)
 	byBase := map[string][]string{}
@@ -290,11 +291,7 @@ func (d *Debugger) genericInstances(spec string) (string, []string) {
 		byBase[base] = append(byBase[base], name)
 	}
 	if len(bases) != 1 {
-		if m := inMain(bases); len(m) == 1 {
-			bases = m
-		} else {
-			return "", nil
-		}
+		return "", nil
 	}
 	return bases[0], byBase[bases[0]]
 }
