@@ -1,0 +1,212 @@
+package compat
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-delve/delve/service/api"
+
+	"github.com/tinydbg/tinydbg/internal/fixture"
+	"github.com/tinydbg/tinydbg/internal/testenv"
+)
+
+// The differential test stops tinydbg and Delve at the first hit of real
+// functions of real programs and compares what each shows. By default it
+// runs a fixed slice (gofmt, two builds, the functions in sliceFunctions)
+// and fails on any disagreement not in knownDifferences. With
+// TINYDBG_DIFFERENTIAL=full it runs every program, build and toolchain,
+// choosing the functions from each binary's symbol table with a fixed seed,
+// and writes the table and every disagreement to
+// TINYDBG_DIFFERENTIAL_OUT (default testdata/differential-results.txt).
+
+// sliceFunctions are gofmt's functions the default slice stops at: its own
+// code, a closure, a method value, generic instances, go/* and the diff.
+var sliceFunctions = []string{
+	"main.processFile",
+	"main.(*sequencer).Add",
+	"main.simplify",
+	"go/parser.(*parser).parseFuncDecl",
+	"go/printer.(*printer).expr1",
+	"go/ast.Walk",
+	"go/scanner.(*Scanner).next",
+	"internal/diff.Diff",
+	"slices.SortFunc",
+	"go/token.(*File).AddLine",
+}
+
+// knownDifferences are the slice's disagreements that have been judged,
+// keyed by disagreement.key(), each with its one-line reason.
+var knownDifferences = map[string]string{}
+
+func TestDifferential(t *testing.T) {
+	testenv.RequirePtrace(t)
+	if dlvErr != nil {
+		testenv.SkipOrFail(t, "no dlv %s: %v", dlvVersion, dlvErr)
+	}
+	full := os.Getenv("TINYDBG_DIFFERENTIAL") == "full"
+	var builds []diffBuild
+	for _, p := range diffPrograms() {
+		if !full && p.name != "gofmt" {
+			continue
+		}
+		toolchains := []string{""}
+		if full {
+			toolchains = fixture.Toolchains
+		}
+		for _, tc := range toolchains {
+			for _, opt := range []bool{false, true} {
+				f := fixture.Flavour{Optimized: opt, Toolchain: tc}
+				if only := os.Getenv("TINYDBG_DIFFERENTIAL_ONLY"); only != "" && !slices.Contains(strings.Split(only, ","), p.name+"/"+f.Name()) {
+					continue
+				}
+				b, err := buildDiff(p, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				builds = append(builds, b)
+			}
+		}
+	}
+	perBuild := 18
+	if n, err := strconv.Atoi(os.Getenv("TINYDBG_DIFFERENTIAL_STOPS")); err == nil {
+		perBuild = n
+	}
+	if perBuild == 0 {
+		return // only the builds were asked for
+	}
+	tallies := map[string]*tally{}
+	var order []string
+	var all []disagreement
+	var notes []string
+	deadline := time.Now().Add(time.Duration(envInt("TINYDBG_DIFFERENTIAL_MINUTES", 600)) * time.Minute)
+	for _, b := range builds {
+		fns := sliceFunctions
+		if full {
+			var err error
+			fns, err = chooseFunctions(b, perBuild)
+			if err != nil {
+				notes = append(notes, fmt.Sprintf("%s: choosing functions: %v", b.label(), err))
+				continue
+			}
+			notes = append(notes, fmt.Sprintf("%s: %s", b.label(), strings.Join(fns, " ")))
+		}
+		order = append(order, b.label())
+		tl := &tally{}
+		tallies[b.label()] = tl
+		for _, fn := range fns {
+			if time.Now().After(deadline) {
+				notes = append(notes, fmt.Sprintf("%s: time budget spent before %s", b.label(), fn))
+				break
+			}
+			start := time.Now()
+			r := runStop(b, fn)
+			st, ds := judge(r)
+			if r.err != "" {
+				notes = append(notes, fmt.Sprintf("%s %s: %s", b.label(), fn, r.err))
+			}
+			tl.stops += st.stops
+			tl.items += st.items
+			tl.agree += st.agree
+			tl.skipped += st.skipped
+			tl.failed += st.failed
+			tl.unstable += st.unstable
+			all = append(all, ds...)
+			t.Logf("%s %s: %d/%d agree (%v)", b.label(), fn, st.agree, st.items, time.Since(start).Round(time.Millisecond))
+		}
+	}
+	var buf bytes.Buffer
+	writeReport(&buf, order, tallies, all, knownDifferences, notes)
+	if full {
+		out := os.Getenv("TINYDBG_DIFFERENTIAL_OUT")
+		if out == "" {
+			out = "testdata/differential-results.txt"
+		}
+		if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s", out)
+		return
+	}
+	t.Logf("\n%s", buf.String())
+	for _, d := range all {
+		if _, ok := knownDifferences[d.key()]; !ok {
+			t.Errorf("unexplained disagreement: %s", d)
+		}
+	}
+	for _, b := range order {
+		if tl := tallies[b]; tl.failed > 0 || tl.stops == 0 {
+			t.Errorf("%s: %d stops ran, %d failed", b, tl.stops, tl.failed)
+		}
+	}
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
+}
+
+// chooseFunctions runs b once under Delve with a breakpoint on each of up
+// to 400 candidates and keeps those the workload really calls, then picks
+// n of them with pickHit.
+func chooseFunctions(b diffBuild, n int) ([]string, error) {
+	cands, err := candidates(b)
+	if err != nil {
+		return nil, err
+	}
+	if len(cands) > 400 {
+		cands = cands[:400]
+	}
+	env := append([]string{"GOMAXPROCS=1"}, b.prog.envFor(b.goroot)...)
+	s, err := startSession("dlv", dlvBin, b.bin, diffCache(), b.prog.argsFor(b.goroot), env)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	ids := map[int]string{}
+	for _, fn := range cands {
+		var bp *api.Breakpoint
+		if err := s.call(20*time.Second, func() error {
+			var err error
+			bp, err = s.client.CreateBreakpoint(&api.Breakpoint{FunctionName: fn})
+			return err
+		}); err == nil {
+			ids[bp.ID] = fn
+		} else if s.broken != nil {
+			return nil, err
+		}
+	}
+	hit := map[string]bool{}
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		var last *api.DebuggerState
+		err := s.call(time.Until(deadline), func() error {
+			for st := range s.client.Continue() {
+				last = st
+			}
+			if last == nil {
+				return fmt.Errorf("no state")
+			}
+			return last.Err
+		})
+		if err != nil || last.Exited {
+			break
+		}
+		for _, th := range last.Threads {
+			if th.Breakpoint != nil && ids[th.Breakpoint.ID] != "" {
+				hit[ids[th.Breakpoint.ID]] = true
+				id := th.Breakpoint.ID
+				delete(ids, id)
+				_ = s.call(20*time.Second, func() error { _, err := s.client.ClearBreakpoint(id); return err })
+			}
+		}
+	}
+	return pickHit(cands, hit, n), nil
+}
