@@ -32,14 +32,20 @@ type debugSession struct {
 	glocs   map[int64]string // goroutine id -> location, from goroutineIDs
 }
 
+// dlvArgv is how Delve is started: 1.27.2 refuses programs built by Go
+// before 1.25 unless told not to check, and the test debugs go1.22's and
+// go1.24's builds too.
+func dlvArgv() []string { return []string{dlvBin, "--check-go-version=false"} }
+
 // errTimeout marks a call that did not answer in time.
 var errTimeout = errors.New("timed out")
 
 // startSession runs `<debugger> exec --headless` on bin with args in dir,
 // the program's environment extended by env, and connects Delve's client.
-func startSession(who, debugger, bin, dir string, args, env []string) (*debugSession, error) {
-	argv := []string{"exec", "--headless", "--listen=127.0.0.1:0", "--api-version=2", "--wd", dir, bin, "--"}
-	cmd := exec.Command(debugger, append(argv, args...)...)
+// debugger is the command and any flags of its own.
+func startSession(who string, debugger []string, bin, dir string, args, env []string) (*debugSession, error) {
+	argv := append(debugger[1:len(debugger):len(debugger)], "exec", "--headless", "--listen=127.0.0.1:0", "--api-version=2", "--wd", dir, bin, "--")
+	cmd := exec.Command(debugger[0], append(argv, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	// Its own process group, so that nothing the session starts can take
 	// the test's terminal signals.

@@ -47,7 +47,7 @@ func runStop(b diffBuild, fn string) stopResult {
 	dir := diffCache()
 	sessions := make([]*debugSession, 3)
 	errs := make([]error, 3)
-	debuggers := []string{tinydbgBin, dlvBin, dlvBin}
+	debuggers := [][]string{{tinydbgBin}, dlvArgv(), dlvArgv()}
 	names := []string{"tinydbg", "dlv", "dlv-control"}
 	var wg sync.WaitGroup
 	for i := range sessions {
@@ -314,7 +314,7 @@ func goroutineIDs(s *debugSession) []string {
 		sort.Slice(gs, func(i, j int) bool { return gs[i].ID < gs[j].ID })
 		for _, g := range gs {
 			l := g.CurrentLoc
-			out = append(out, fmt.Sprintf("%d %s", g.ID, l.Function.Name()))
+			out = append(out, fmt.Sprint(g.ID))
 			s.glocs[g.ID] = fmt.Sprintf("%d %s %s:%d", g.ID, l.Function.Name(), short(l.File), l.Line)
 		}
 		return nil
