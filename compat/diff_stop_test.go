@@ -34,15 +34,24 @@ type stopResult struct {
 	fn        string
 	tiny, dlv observation
 	ctl       observation
-	err       string   // a failure to run the stop at all
-	skipped   []string // items not compared, after the runs diverged
+	from      map[string]string // control item -> where it started, agreed by all
+	err       string            // a failure to run the stop at all
+	skipped   []string          // items not compared, after the runs diverged
+}
+
+// sessionEnv is the program's environment under every debugger: one P, so
+// that goroutines run in the same order, and the CGO_CFLAGS Delve sets in
+// its own environment (which its program inherits) set for all, so that
+// the programs' stacks start at the same address.
+func sessionEnv(b diffBuild) []string {
+	return append([]string{"GOMAXPROCS=1", "CGO_CFLAGS=-O0 -g"}, b.prog.envFor(b.goroot)...)
 }
 
 // runStop starts the three sessions on b and observes fn's first hit in
 // each, taking every item from all three in step.
 func runStop(b diffBuild, fn string) stopResult {
 	r := stopResult{build: b.label(), fn: fn}
-	env := append([]string{"GOMAXPROCS=1"}, b.prog.envFor(b.goroot)...)
+	env := sessionEnv(b)
 	args := b.prog.argsFor(b.goroot)
 	dir := diffCache()
 	sessions := make([]*debugSession, 3)
@@ -89,7 +98,12 @@ func runStop(b diffBuild, fn string) stopResult {
 		{"stepout", func(s *debugSession) []string { return move(s, "stepout") }},
 	}
 	diverged := false
+	r.from = map[string]string{}
+	last := ""
 	for _, st := range steps {
+		if controlItems[st.item] {
+			r.from[st.item] = last
+		}
 		if diverged {
 			r.skipped = append(r.skipped, st.item)
 			continue
@@ -119,6 +133,9 @@ func runStop(b diffBuild, fn string) stopResult {
 		}
 		if controlItems[st.item] && !same {
 			diverged = true
+		}
+		if st.item == "hit" || controlItems[st.item] {
+			last = first(a)
 		}
 		if st.item == "stepout" && !same {
 			r.skipped = append(r.skipped, "retvals")

@@ -116,6 +116,11 @@ func TestDifferential(t *testing.T) {
 			tl.unstable += st.unstable
 			all = append(all, ds...)
 			t.Logf("%s %s: %d/%d agree (%v)", b.label(), fn, st.agree, st.items, time.Since(start).Round(time.Millisecond))
+			if os.Getenv("TINYDBG_DIFFERENTIAL_DUMP") != "" {
+				for _, item := range diffItems {
+					t.Logf("  %s\n    tinydbg: %q\n    dlv:     %q\n    control: %q", item, r.tiny[item], r.dlv[item], r.ctl[item])
+				}
+			}
 		}
 	}
 	var buf bytes.Buffer
@@ -170,7 +175,7 @@ func chooseFunctions(b diffBuild, n int) ([]string, error) {
 	if len(cands) > 400 {
 		cands = cands[:400]
 	}
-	env := append([]string{"GOMAXPROCS=1"}, b.prog.envFor(b.goroot)...)
+	env := sessionEnv(b)
 	s, err := startSession("dlv", dlvArgv(), b.bin, diffCache(), b.prog.argsFor(b.goroot), env)
 	if err != nil {
 		return nil, err
