@@ -99,7 +99,7 @@ func judge(r stopResult) (t tally, ds []disagreement) {
 			continue
 		}
 		onlyA, onlyD := lineDiff(a, d)
-		ds = append(ds, disagreement{build: r.build, fn: r.fn, item: item, from: r.from[item], class: classify(r.fn, item, onlyA, onlyD),
+		ds = append(ds, disagreement{build: r.build, fn: r.fn, item: item, from: r.from[item], class: classify(r.fn, item, r.from[item], onlyA, onlyD),
 			tiny: strings.Join(focus(onlyA, onlyD), " ; "), dlv: strings.Join(focus(onlyD, onlyA), " ; ")})
 	}
 	// A function breakpoint that missed copies of the function can make the
@@ -161,7 +161,7 @@ var (
 // shape; the reader of the report confirms each. Classes "D…" are ones
 // where Delve is the one that is wrong or shows less; "new:…" are not in
 // issue 9.
-func classify(fn, item string, tiny, dlv []string) string {
+func classify(fn, item, from string, tiny, dlv []string) string {
 	// Delve gives a channel below the top level the length of its hchan
 	// struct (13 fields) and no capacity; tinydbg, as Delve at the top,
 	// gives qcount and dataqsiz. Judged apart from anything else.
@@ -223,6 +223,11 @@ func classify(fn, item string, tiny, dlv []string) string {
 		return "new:values"
 	case control && strings.Contains(fn, "deferwrap"):
 		return "7"
+	case control && len(tiny) == 1 && from != "" && gRE.ReplaceAllString(tiny[0], "") == gRE.ReplaceAllString(from, ""):
+		return "N8"
+	case control && len(tiny) == 1 && len(dlv) == 1 && closureRE.MatchString(fn) &&
+		funcOf(dlv[0]) == closureRE.ReplaceAllString(fn, "") && funcOf(tiny[0]) != funcOf(dlv[0]):
+		return "7" // off the end of a deferred closure: Delve is back in its parent
 	case item == "step" && strings.Contains(ds, ".deferwrap") && !strings.Contains(ts, ".deferwrap"):
 		return "N2"
 	case control && (strings.HasSuffix(fn, ".init") || strings.Contains(fn, ".init.")):
