@@ -67,6 +67,15 @@ type tally struct {
 	stops, items, agree, skipped, failed, unstable int
 }
 
+func (t *tally) add(o tally) {
+	t.stops += o.stops
+	t.items += o.items
+	t.agree += o.agree
+	t.skipped += o.skipped
+	t.failed += o.failed
+	t.unstable += o.unstable
+}
+
 // judge compares every item of r and returns the disagreements.
 func judge(r stopResult) (t tally, ds []disagreement) {
 	if r.err != "" {
@@ -339,12 +348,7 @@ func writeReport(w io.Writer, order []string, tallies map[string]*tally, ds []di
 	for _, b := range order {
 		t := tallies[b]
 		fmt.Fprintf(w, "%-28s %6d %6d %6d %7.1f%% %8d %8d %7d\n", b, t.stops, t.items, t.agree, pct(t.agree, t.items), t.skipped, t.unstable, t.failed)
-		total.unstable += t.unstable
-		total.stops += t.stops
-		total.items += t.items
-		total.agree += t.agree
-		total.skipped += t.skipped
-		total.failed += t.failed
+		total.add(*t)
 	}
 	fmt.Fprintf(w, "%-28s %6d %6d %6d %7.1f%% %8d %8d %7d\n", "total", total.stops, total.items, total.agree, pct(total.agree, total.items), total.skipped, total.unstable, total.failed)
 	byClass := map[string]int{}

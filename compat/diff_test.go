@@ -108,12 +108,7 @@ func TestDifferential(t *testing.T) {
 			if r.err != "" {
 				notes = append(notes, fmt.Sprintf("%s %s: %s", b.label(), fn, r.err))
 			}
-			tl.stops += st.stops
-			tl.items += st.items
-			tl.agree += st.agree
-			tl.skipped += st.skipped
-			tl.failed += st.failed
-			tl.unstable += st.unstable
+			tl.add(st)
 			all = append(all, ds...)
 			t.Logf("%s %s: %d/%d agree (%v)", b.label(), fn, st.agree, st.items, time.Since(start).Round(time.Millisecond))
 			if os.Getenv("TINYDBG_DIFFERENTIAL_DUMP") != "" {
