@@ -135,6 +135,12 @@ func TestDifferential(t *testing.T) {
 	seen := map[string]bool{}
 	for _, d := range all {
 		seen[d.key()] = true
+		if d.class == "R" {
+			// Which runtime goroutines had parked by the stop depends on the
+			// run's timing, not on the debugger.
+			t.Logf("run-dependent: %s", d)
+			continue
+		}
 		if _, ok := knownDifferences[d.key()]; !ok {
 			t.Errorf("unexplained disagreement: %s", d)
 		}
