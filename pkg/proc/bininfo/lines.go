@@ -176,6 +176,34 @@ func (bi *BinaryInfo) FirstPCAfterPrologue(fn *Function) uint64 {
 	return bi.afterPrologue(fn, true)
 }
 
+// FrameSetupEnd returns the end of fn's frame setup: its prologue_end row,
+// else the instruction after its stack-growth check, else its entry. Up to
+// there the function has run no code of its own, so the registers still
+// hold what the caller passed, the closure context among them.
+func (bi *BinaryInfo) FrameSetupEnd(fn *Function) uint64 {
+	if fn == nil || fn.CU == nil {
+		return 0
+	}
+	lt, err := fn.CU.lineTable()
+	if err != nil {
+		return fn.Entry
+	}
+	bias := bi.Bias()
+	lo, hi := fn.Entry-bias, fn.End-bias
+	end := uint64(0)
+	lt.rowsIn(lo, hi, func(r lineRow) bool {
+		if r.prologueEnd {
+			end = r.addr
+			return false
+		}
+		return true
+	})
+	if end == 0 {
+		end = bi.stackCheckEnd(lo, hi)
+	}
+	return end + bias
+}
+
 // afterPrologue implements FirstPCAfterPrologue; useMarker=false ignores
 // prologue_end so tests can exercise the fallback on real functions.
 func (bi *BinaryInfo) afterPrologue(fn *Function, useMarker bool) uint64 {

@@ -86,6 +86,7 @@ type varEntry struct {
 	isArg    bool
 	isRet    bool
 	captured bool
+	ctxOff   int64 // offset in the closure context, when captured
 	depth    int
 }
 
@@ -155,7 +156,7 @@ func (v *varEntry) fill(e *dwarf.Entry) {
 	if ret, ok := e.Val(dwarf.AttrVarParam).(bool); ok && ret {
 		v.isRet = true
 	}
-	if e.Val(attrGoClosureOffset) != nil {
-		v.captured = true
+	if off, ok := e.Val(attrGoClosureOffset).(int64); ok {
+		v.captured, v.ctxOff = true, off
 	}
 }
