@@ -14,7 +14,7 @@ import (
 // closure context, as the program sees them (capture(5, 7) captures n=5
 // and &m with m=7; c.Add's receiver is c). Delve 1.27.2 prints "m = 7",
 // "n = 5017504" (it reads n's unwritten slot: n is declared on another
-// line than the closure) and ".this = (*main.counter)(0xc000012345)".
+// line than the closure) and ".this = (*main.counter)(0x289773eb2e80)", the receiver.
 func TestCapturedAtEntry(t *testing.T) {
 	flavours := append(fixture.Flavours, fixture.Flavour{Toolchain: "go1.24.13"})
 	for _, fl := range flavours {
