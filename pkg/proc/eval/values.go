@@ -77,6 +77,9 @@ func (s *Scope) load(v *evalValue, name string, cfg value.LoadConfig) *value.Var
 		return &value.Variable{Name: name, Kind: reflect.Ptr}
 	}
 	if v.typ == nil {
+		if out := exactInt(v, name); out != nil {
+			return out
+		}
 		m, err := s.materialize(v, nil)
 		if err != nil {
 			return &value.Variable{Name: name, Unreadable: err}
@@ -95,6 +98,25 @@ func (s *Scope) load(v *evalValue, name string, cfg value.LoadConfig) *value.Var
 		return s.loader().LoadMapFrom(name, v.addr, v.typ, v.mapSkip, cfg)
 	}
 	return s.loader().Load(name, v.addr, v.typ, cfg)
+}
+
+// exactInt shows an untyped integer constant int64 cannot hold as the
+// exact number it is (Go's untyped constants are exact), with Delve's kind
+// for it: uint64 above the int64 range, int below. Nil when it fits: then
+// the constant takes its default type like any other.
+func exactInt(v *evalValue, name string) *value.Variable {
+	c := v.konst
+	if c == nil || c.Kind() != constant.Int || v.isRune {
+		return nil
+	}
+	if _, ok := constant.Int64Val(c); ok {
+		return nil
+	}
+	kind := reflect.Int
+	if constant.Sign(c) > 0 {
+		kind = reflect.Uint64
+	}
+	return &value.Variable{Name: name, Kind: kind, Value: c.ExactString()}
 }
 
 // basic returns the basic type under t, or nil.

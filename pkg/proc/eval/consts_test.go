@@ -1,0 +1,46 @@
+package eval_test
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/tinydbg/tinydbg/internal/fixture"
+	"github.com/tinydbg/tinydbg/pkg/proc/value"
+)
+
+// TestUntypedConstantsExact checks that untyped integer constants print
+// exactly, beyond 64 bits, as Go computes them and as Delve 1.27.2 prints
+// them; in a typed context they take the type's width, as Delve does.
+func TestUntypedConstantsExact(t *testing.T) {
+	for _, fl := range fixture.Flavours {
+		t.Run(fl.Name(), func(t *testing.T) {
+			s := start(t, "truth", fl)
+			if _, err := s.tg.SetBreakpointFunc("main.capture"); err != nil {
+				t.Fatal(err)
+			}
+			s.cont()
+			sc := s.scope("main.capture")
+			for _, c := range [][2]string{
+				{"1 << 63", "9223372036854775808"},
+				{"-1 << 70", "-1180591620717411303424"},
+				{"1<<100 / 3", "422550200076076467165567735125"},
+				{"(1<<64) >> 1", "9223372036854775808"},
+				{"'a' << 60", "111833385946864156672"},
+				{"1<<63 - 1", "9223372036854775807"},
+				{"-(1<<63)", "-9223372036854775808"},
+				{"uint64(1<<63)", "9223372036854775808"},
+				{"int64(1<<63)", "-9223372036854775808"},
+				{"1<<63 == 1<<63", "true"},
+			} {
+				expr(t, sc, c[0], c[1])
+			}
+			for e, kind := range map[string]reflect.Kind{"1 << 63": reflect.Uint64, "-1 << 70": reflect.Int, "7": reflect.Int} {
+				if v, err := sc.Eval(e, value.DefaultLoadConfig); err != nil {
+					t.Errorf("print %s: %v", e, err)
+				} else if v.Kind != kind {
+					t.Errorf("kind of %s: %v, want %v", e, v.Kind, kind)
+				}
+			}
+		})
+	}
+}
