@@ -166,6 +166,7 @@ type ScopeVar struct {
 	Arg      bool // a function parameter
 	Return   bool // a result parameter (~r0 or a named result)
 	Shadowed bool // hidden by an inner variable of the same name
+	Escaped  bool // moved to the heap (DWARF's "&x"): read through a pointer
 	DeclLine int
 }
 
@@ -183,7 +184,8 @@ func (s *Scope) Variables(cfg value.LoadConfig) ([]ScopeVar, error) {
 	for i := range ents {
 		e := &ents[i]
 		v := s.varValue(e)
-		sv := ScopeVar{Var: s.load(v, v.name, cfg), Arg: e.isArg && !e.isRet, Return: e.isRet, DeclLine: e.declLine}
+		sv := ScopeVar{Var: s.load(v, v.name, cfg), Arg: e.isArg && !e.isRet, Return: e.isRet, DeclLine: e.declLine,
+			Escaped: strings.HasPrefix(e.name, "&")}
 		if j, ok := last[v.name]; ok {
 			out[j].Shadowed = true
 		}

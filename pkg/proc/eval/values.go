@@ -67,11 +67,7 @@ func kindName(v *evalValue) string {
 // load turns a result into a loaded value.Variable.
 func (s *Scope) load(v *evalValue, name string, cfg value.LoadConfig) *value.Variable {
 	if v.unreadable != nil {
-		out := &value.Variable{Name: name, Unreadable: v.unreadable, DwarfType: v.typ}
-		if v.typ != nil {
-			out.Type = value.TypeName(v.typ)
-		}
-		return out
+		return value.UnreadableVar(name, v.typ, v.unreadable)
 	}
 	if v.isNil {
 		return &value.Variable{Name: name, Kind: reflect.Ptr}
