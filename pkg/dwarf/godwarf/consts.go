@@ -3,6 +3,7 @@ package godwarf
 import (
 	"cmp"
 	"debug/dwarf"
+	"fmt"
 	"math/bits"
 	"slices"
 	"strings"
@@ -22,6 +23,15 @@ type constIndex struct {
 	read   bool
 	byType map[dwarf.Offset][]constant
 	sorted map[dwarf.Offset]bool
+	all    []namedConst   // in DWARF order, for lookups by name
+	byName map[string]int // first index in all of each qualified name
+}
+
+// namedConst is one constant with its qualified name and type.
+type namedConst struct {
+	name  string
+	typ   dwarf.Offset
+	value int64
 }
 
 // langGo is DW_LANG_Go.
@@ -54,6 +64,32 @@ func (t *Types) ConstName(typ Type, v int64) string {
 	return flagNames(consts, v)
 }
 
+// Constant finds the constant called name ("main.High") or whose name
+// ends in "/"+name ("flags.Read" for fixtures/truth/flags.Read), as
+// Delve's expressions do, and returns its type and value.
+func (t *Types) Constant(name string) (Type, int64, error) {
+	t.mu.Lock()
+	t.readConstIndex()
+	var found *namedConst
+	if i, ok := t.consts.byName[name]; ok {
+		found = &t.consts.all[i]
+	}
+	for i := 0; found == nil && i < len(t.consts.all); i++ {
+		if c := &t.consts.all[i]; strings.HasSuffix(c.name, "/"+name) {
+			found = c
+		}
+	}
+	t.mu.Unlock()
+	if found == nil {
+		return nil, 0, ErrNotFound
+	}
+	typ, err := t.Type(found.typ)
+	if err != nil {
+		return nil, 0, fmt.Errorf("type of constant %s: %w", found.name, err)
+	}
+	return typ, found.value, nil
+}
+
 // flagNames spells v as a union of the single-bit constants, in
 // ascending order, or "" when bits of v have no constant.
 func flagNames(consts []constant, v int64) string {
@@ -76,12 +112,7 @@ func flagNames(consts []constant, v int64) string {
 // constsOf returns the constants of the type at off named name, sorted by
 // value, their names relative to the type's package.
 func (t *Types) constsOf(off dwarf.Offset, name string) []constant {
-	ci := &t.consts
-	if !ci.read {
-		ci.read = true
-		ci.byType = t.readConsts()
-		ci.sorted = make(map[dwarf.Offset]bool)
-	}
+	ci := t.readConstIndex()
 	cs := ci.byType[off]
 	if !ci.sorted[off] {
 		ci.sorted[off] = true
@@ -96,10 +127,30 @@ func (t *Types) constsOf(off dwarf.Offset, name string) []constant {
 	return cs
 }
 
+// readConstIndex reads the constants the first time they are needed;
+// t.mu must be held.
+func (t *Types) readConstIndex() *constIndex {
+	ci := &t.consts
+	if !ci.read {
+		ci.read = true
+		ci.all = t.readConsts()
+		ci.byType = make(map[dwarf.Offset][]constant)
+		ci.byName = make(map[string]int)
+		for i, c := range ci.all {
+			ci.byType[c.typ] = append(ci.byType[c.typ], constant{name: c.name, value: c.value})
+			if _, dup := ci.byName[c.name]; !dup {
+				ci.byName[c.name] = i
+			}
+		}
+		ci.sorted = make(map[dwarf.Offset]bool)
+	}
+	return ci
+}
+
 // readConsts collects the top-level DW_TAG_constant entries of every
 // compile unit; those of C units are named C.x, as cgo spells them.
-func (t *Types) readConsts() map[dwarf.Offset][]constant {
-	m := make(map[dwarf.Offset][]constant)
+func (t *Types) readConsts() []namedConst {
+	var m []namedConst
 	r := t.data.Reader()
 	for {
 		cu, err := r.Next()
@@ -136,7 +187,7 @@ func (t *Types) readConsts() map[dwarf.Offset][]constant {
 			if lang != langGo {
 				cname = "C." + cname
 			}
-			m[off] = append(m[off], constant{name: cname, value: val})
+			m = append(m, namedConst{name: cname, typ: off, value: val})
 		}
 	}
 }

@@ -44,3 +44,35 @@ func TestUntypedConstantsExact(t *testing.T) {
 		})
 	}
 }
+
+// TestNamedConstants evaluates the program's constants by name, as Delve
+// 1.27.2 does: a constant prints as its number (Delve does not describe a
+// constant by itself), and a value computed from constants is described
+// like any value of its type (main.Level's single-bit Mid and High make 3
+// "Mid|High").
+func TestNamedConstants(t *testing.T) {
+	for _, fl := range fixture.Flavours {
+		t.Run(fl.Name(), func(t *testing.T) {
+			s := start(t, "truth", fl)
+			if _, err := s.tg.SetBreakpointFunc("main.capture"); err != nil {
+				t.Fatal(err)
+			}
+			s.cont()
+			sc := s.scope("main.capture")
+			for _, c := range [][2]string{
+				{"main.High", "2"},
+				{"High", "2"},
+				{"main.ReadWrite", "3"},
+				{"flags.Read", "1"},
+				{"flags.Exec | flags.Read", "Read|Exec (5)"},
+				{"main.High + 1", "Mid|High (3)"},
+				{"main.gLevel == main.High", "true"},
+			} {
+				expr(t, sc, c[0], c[1])
+			}
+			if v, err := sc.Eval("main.High", value.DefaultLoadConfig); err != nil || v.Type != "main.Level" || v.Kind != reflect.Int {
+				t.Errorf("main.High: %+v %v", v, err)
+			}
+		})
+	}
+}

@@ -23,6 +23,7 @@ type evalValue struct {
 	konst      constant.Value // untyped constant, when typ == nil
 	isRune     bool           // the untyped constant is a rune literal
 	isNil      bool
+	isConst    bool  // a named constant: printed without a constant's name, as Delve does
 	reg        int   // DWARF register holding the whole value, -1 if none
 	addrOnly   bool  // made by &: printed as an address, like Delve
 	mapSkip    int64 // a map sliced as m[lo:]: entries skipped when loading
@@ -93,7 +94,29 @@ func (s *Scope) load(v *evalValue, name string, cfg value.LoadConfig) *value.Var
 		}
 		return s.loader().LoadMapFrom(name, v.addr, v.typ, v.mapSkip, cfg)
 	}
-	return s.loader().Load(name, v.addr, v.typ, cfg)
+	l := s.loader()
+	if v.isConst {
+		l.Consts = nil
+	}
+	return l.Load(name, v.addr, v.typ, cfg)
+}
+
+// namedConstant makes the value of the constant called full ("main.High")
+// of the binary's DWARF, with its type.
+func (s *Scope) namedConstant(full, name string) (*evalValue, bool) {
+	typ, n, err := s.prog.Types.Constant(full)
+	if err != nil {
+		return nil, false
+	}
+	if b := basic(typ); b == nil || !isInteger(b.Kind) {
+		return nil, false
+	}
+	v, err := s.store(constant.MakeInt64(n), typ, name)
+	if err != nil {
+		return &evalValue{name: name, reg: -1, unreadable: err}, true
+	}
+	v.isConst = true
+	return v, true
 }
 
 // exactInt shows an untyped integer constant int64 cannot hold as the
