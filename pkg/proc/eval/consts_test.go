@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
+	"github.com/tinydbg/tinydbg/pkg/proc/eval"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
 
@@ -14,12 +15,7 @@ import (
 func TestUntypedConstantsExact(t *testing.T) {
 	for _, fl := range fixture.Flavours {
 		t.Run(fl.Name(), func(t *testing.T) {
-			s := start(t, "truth", fl)
-			if _, err := s.tg.SetBreakpointFunc("main.capture"); err != nil {
-				t.Fatal(err)
-			}
-			s.cont()
-			sc := s.scope("main.capture")
+			sc := stopIn(t, "truth", fl, "main.capture")
 			for _, c := range [][2]string{
 				{"1 << 63", "9223372036854775808"},
 				{"-1 << 70", "-1180591620717411303424"},
@@ -53,12 +49,7 @@ func TestUntypedConstantsExact(t *testing.T) {
 func TestNamedConstants(t *testing.T) {
 	for _, fl := range fixture.Flavours {
 		t.Run(fl.Name(), func(t *testing.T) {
-			s := start(t, "truth", fl)
-			if _, err := s.tg.SetBreakpointFunc("main.capture"); err != nil {
-				t.Fatal(err)
-			}
-			s.cont()
-			sc := s.scope("main.capture")
+			sc := stopIn(t, "truth", fl, "main.capture")
 			for _, c := range [][2]string{
 				{"main.High", "2"},
 				{"High", "2"},
@@ -75,4 +66,15 @@ func TestNamedConstants(t *testing.T) {
 			}
 		})
 	}
+}
+
+// stopIn runs fixture name to the first call of fn and returns its scope.
+func stopIn(t *testing.T, name string, fl fixture.Flavour, fn string) *eval.Scope {
+	t.Helper()
+	s := start(t, name, fl)
+	if _, err := s.tg.SetBreakpointFunc(fn); err != nil {
+		t.Fatal(err)
+	}
+	s.cont()
+	return s.scope(fn)
 }
