@@ -45,7 +45,7 @@ func TestUntypedConstantsExact(t *testing.T) {
 // 1.27.2 does: a constant prints as its number (Delve does not describe a
 // constant by itself), and a value computed from constants is described
 // like any value of its type (main.Level's single-bit Mid and High make 3
-// "Mid|High").
+// "Mid|High"). A type is named by its package's last path element.
 func TestNamedConstants(t *testing.T) {
 	for _, fl := range fixture.Flavours {
 		t.Run(fl.Name(), func(t *testing.T) {
@@ -58,6 +58,8 @@ func TestNamedConstants(t *testing.T) {
 				{"flags.Exec | flags.Read", "Read|Exec (5)"},
 				{"main.High + 1", "Mid|High (3)"},
 				{"main.gLevel == main.High", "true"},
+				{"flags.Perm(3)", "main.ReadWrite (3)"},
+				{"flags.Perm(7)", "Read|Write|Exec (7)"},
 			} {
 				expr(t, sc, c[0], c[1])
 			}
