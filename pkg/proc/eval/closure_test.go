@@ -16,7 +16,7 @@ import (
 // "n = 5017504" (it reads n's unwritten slot: n is declared on another
 // line than the closure) and ".this = (*main.counter)(0x289773eb2e80)", the receiver.
 func TestCapturedAtEntry(t *testing.T) {
-	flavours := append(fixture.Flavours, fixture.Flavour{Toolchain: "go1.24.13"})
+	flavours := append(fixture.Flavours, fixture.Flavour{Toolchain: "go1.24.13"}, fixture.Flavour{PIE: true})
 	for _, fl := range flavours {
 		t.Run(fl.Name(), func(t *testing.T) {
 			s := start(t, "truth", fl)
