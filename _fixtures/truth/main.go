@@ -7,6 +7,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"fixtures/truth/flags"
 )
@@ -50,7 +51,18 @@ func capture(n, m int) int {
 	return call(f, 1)
 }
 
+// greet's closure calls a function, so it has a frame and a stack check:
+// its breakpoint is at prologue_end, before the captured values are loaded.
+//
+//go:noinline
+func greet(name string, times int) func() string {
+	return func() string {
+		return strings.Repeat(name, times)
+	}
+}
+
 func main() {
+	fmt.Println(greet("ab", 2)())
 	c := &counter{n: 40}
 	fmt.Println(capture(5, 7), call(c.Add, 2), gPerm, gBits, gLevel, gMode, gPerm.Has(flags.Read))
 }

@@ -14,19 +14,30 @@ import (
 // closure context, as the program sees them (capture(5, 7) captures n=5
 // and &m with m=7; c.Add's receiver is c). Delve 1.27.2 prints "m = 7",
 // "n = 5017504" (it reads n's unwritten slot: n is declared on another
-// line than the closure) and ".this = (*main.counter)(0x289773eb2e80)", the receiver.
+// line than the closure; at greet's closure it shows name and times from
+// their unwritten slots too) and ".this = (*main.counter)(0x289773eb2e80)", the receiver.
 func TestCapturedAtEntry(t *testing.T) {
 	flavours := append(fixture.Flavours, fixture.Flavour{Toolchain: "go1.24.13"}, fixture.Flavour{PIE: true})
 	for _, fl := range flavours {
 		t.Run(fl.Name(), func(t *testing.T) {
 			s := start(t, "truth", fl)
-			for _, fn := range []string{"main.capture.func1", "main.(*counter).Add-fm"} {
+			for _, fn := range []string{"main.greet.func1", "main.capture.func1", "main.(*counter).Add-fm"} {
 				if _, err := s.tg.SetBreakpointFunc(fn); err != nil {
 					t.Fatal(err)
 				}
 			}
 			s.cont()
-			sc := s.scope("main.capture.func1")
+			sc := s.scope("main.greet.func1")
+			if fl.Optimized {
+				// The captured variables are declared on the line after
+				// the stop: not visible yet, as in Delve.
+				match(t, "greet closure locals", vars(t, sc, false), `\(no locals\)`+"\n")
+			} else {
+				match(t, "greet closure locals", vars(t, sc, false), `name = "ab"`+"\ntimes = 2\n")
+			}
+
+			s.cont()
+			sc = s.scope("main.capture.func1")
 			if fl.Optimized {
 				// The optimized closure has no frame setup: the breakpoint
 				// is after the context's fields were loaded, and n has no
