@@ -142,11 +142,18 @@ func (s *Scope) entries() ([]varEntry, error) {
 		if v.isArg && v.depth <= 1 {
 			v.depth = 0
 		}
+		v.sortLine = v.declLine
+		if _, ok := s.closureContext(&v); ok && v.declLine == s.line {
+			// Delve's order: at the entry it reads the captured variables
+			// declared on the closure's line from the context, as values
+			// without a declaration line, so they come first.
+			v.sortLine = 0
+		}
 		kept = append(kept, v)
 	}
 	sort.SliceStable(kept, func(i, j int) bool {
 		if kept[i].depth == kept[j].depth {
-			return kept[i].declLine < kept[j].declLine
+			return kept[i].sortLine < kept[j].sortLine
 		}
 		return kept[i].depth < kept[j].depth
 	})

@@ -83,6 +83,7 @@ type varEntry struct {
 	name     string
 	typ      dwarf.Offset
 	declLine int
+	sortLine int // the line Delve orders it by (declLine, or 0)
 	isArg    bool
 	isRet    bool
 	captured bool
