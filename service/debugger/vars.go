@@ -9,7 +9,6 @@ import (
 	"github.com/tinydbg/tinydbg/pkg/proc/eval"
 	"github.com/tinydbg/tinydbg/pkg/proc/goroutine"
 	"github.com/tinydbg/tinydbg/pkg/proc/stack"
-	"github.com/tinydbg/tinydbg/pkg/proc/value"
 	"github.com/tinydbg/tinydbg/service/api"
 )
 
@@ -43,6 +42,9 @@ func convertScopeVars(vars []eval.ScopeVar) []api.Variable {
 		}
 		if sv.Shadowed {
 			v.Flags |= api.VariableShadowed
+		}
+		if sv.Escaped {
+			v.Flags |= api.VariableEscaped
 		}
 		v.DeclLine = int64(sv.DeclLine)
 		out = append(out, v)
@@ -173,11 +175,7 @@ func (d *Debugger) loadPackageVar(t *proc.Target, pv bininfo.PackageVar, cfg api
 	if err != nil {
 		return api.Variable{}, fmt.Errorf("type of %s: %w", pv.Name, err)
 	}
-	l := &value.Loader{Mem: t.Process(), Types: prog.Types, Funcs: prog}
-	if s, ok := d.bi.Symbol("runtime.types"); ok {
-		l.RuntimeTypes = s.Addr
-	}
-	return api.ConvertVar(l.Load(pv.Name, pv.Addr, typ, api.LoadConfigToValue(cfg))), nil
+	return api.ConvertVar(prog.Loader(t.Process()).Load(pv.Name, pv.Addr, typ, api.LoadConfigToValue(cfg))), nil
 }
 
 // PackageVariables loads the package variables whose names match filter.

@@ -146,6 +146,18 @@ func (lt *lineTable) rowsIn(lo, hi uint64, f func(lineRow) bool) {
 	}
 }
 
+// firstRow returns the address of the first row in [lo, hi) satisfying is.
+func (lt *lineTable) firstRow(lo, hi uint64, is func(lineRow) bool) (addr uint64, found bool) {
+	lt.rowsIn(lo, hi, func(r lineRow) bool {
+		if is(r) {
+			addr, found = r.addr, true
+			return false
+		}
+		return true
+	})
+	return addr, found
+}
+
 // PCToLine returns the source position of the run-time pc and the function
 // containing it. Inside inlined code the position is that of the inlined
 // body; use InlinedCallsAt for the call chain.
@@ -200,9 +212,24 @@ func (bi *BinaryInfo) FirstPCAfterPrologue(fn *Function) uint64 {
 	return bi.afterPrologue(fn, true)
 }
 
+// FrameSetupEnd returns the end of fn's frame setup: its prologue_end row,
+// else the instruction after its stack-growth check, else its entry. Up to
+// there the function has run no code of its own, so the registers still
+// hold what the caller passed, the closure context among them.
+func (bi *BinaryInfo) FrameSetupEnd(fn *Function) uint64 {
+	return bi.prologue(fn, true, false)
+}
+
 // afterPrologue implements FirstPCAfterPrologue; useMarker=false ignores
 // prologue_end so tests can exercise the fallback on real functions.
 func (bi *BinaryInfo) afterPrologue(fn *Function, useMarker bool) uint64 {
+	return bi.prologue(fn, useMarker, true)
+}
+
+// prologue finds the end of fn's prologue from its prologue_end row (when
+// useMarker), else its stack-growth check, else (when useStmt) its first
+// statement, else its entry.
+func (bi *BinaryInfo) prologue(fn *Function, useMarker, useStmt bool) uint64 {
 	if fn == nil || fn.CU == nil {
 		return 0
 	}
@@ -213,29 +240,14 @@ func (bi *BinaryInfo) afterPrologue(fn *Function, useMarker bool) uint64 {
 	bias := bi.Bias()
 	lo, hi := fn.Entry-bias, fn.End-bias
 	if useMarker {
-		marked, found := uint64(0), false
-		lt.rowsIn(lo, hi, func(r lineRow) bool {
-			if r.prologueEnd {
-				marked, found = r.addr, true
-				return false
-			}
-			return true
-		})
-		if found {
+		if marked, found := lt.firstRow(lo, hi, func(r lineRow) bool { return r.prologueEnd }); found {
 			return marked + bias
 		}
 	}
-	if after := bi.stackCheckEnd(lo, hi); after != lo {
+	if after := bi.stackCheckEnd(lo, hi); after != lo || !useStmt {
 		return after + bias
 	}
-	stmt, found := uint64(0), false
-	lt.rowsIn(lo, hi, func(r lineRow) bool {
-		if r.isStmt {
-			stmt, found = r.addr, true
-			return false
-		}
-		return true
-	})
+	stmt, found := lt.firstRow(lo, hi, func(r lineRow) bool { return r.isStmt })
 	if !found {
 		return fn.Entry
 	}
