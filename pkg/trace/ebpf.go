@@ -74,6 +74,10 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 	sum.Funcs = len(funcs)
 
 	eo := ebpf.DefaultOptions
+	eo.Lossy = opts.Lossy
+	if opts.ringBytes > 0 {
+		eo.RingBufferBytes = opts.ringBytes
+	}
 	eo.PointerDepth = opts.Depth
 	if opts.Depth <= 0 {
 		eo.PointerDepth = -1
@@ -87,9 +91,16 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 	cut.Store(math.MaxUint64)
 	var sent uint64
 	sinkErr := make(chan error, 1)
+	// A sink that fails (a full disk, a closed pipe) ends the trace as an
+	// interrupt would.
+	ctx, stopTrace := context.WithCancel(ctx)
+	defer stopTrace()
 	go func() {
 		var err error
 		sent, err = deliverEBPF(tr.Events(), sink, base, &cut)
+		if err != nil {
+			stopTrace()
+		}
 		sinkErr <- err
 	}()
 
@@ -111,6 +122,10 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 	serr := <-sinkErr
 	stats := tr.Stats()
 	sum.Probes, sum.Events, sum.Dropped = stats.Probes, sent, stats.Dropped
+	sum.Holds, sum.Held = stats.Holds, stats.Held
+	if len(stats.LostByFunc) > 0 {
+		sum.Lost = &stats.LostByFunc
+	}
 	for _, e := range []error{runErr, serr, closeErr} {
 		if e != nil {
 			return sum, e

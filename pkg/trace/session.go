@@ -7,10 +7,12 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/ebpf"
 	"github.com/tinydbg/tinydbg/pkg/proc/native"
 	"github.com/tinydbg/tinydbg/pkg/proc/nonstop"
 )
@@ -34,6 +36,12 @@ type Options struct {
 	Depth int
 	// Stack is the number of frames printed with each event (ptrace only).
 	Stack int
+	// Lossy lets the eBPF backend lose events rather than hold the
+	// program when the trace falls behind; it reports what each function
+	// lost. The ptrace backend never loses events.
+	Lossy bool
+
+	ringBytes int // tests: the eBPF ring buffer size, 0 for the default
 }
 
 // Summary is what a trace did, printed on stderr at the end.
@@ -43,6 +51,13 @@ type Summary struct {
 	Probes  int    // probe sites (entries plus returns)
 	Events  uint64
 	Dropped uint64
+	// Lost lists the functions that lost events, and how many; nil when
+	// none did (a pointer keeps Summary comparable).
+	Lost *[]FuncDrops
+	// Holds counts the times the eBPF backend stopped the program until
+	// the trace caught up; Held is how long it was stopped in all.
+	Holds uint64
+	Held  time.Duration
 	// Exited is set when the program ended during the trace, with its
 	// exit status or the signal that killed it.
 	Exited   bool
@@ -60,6 +75,9 @@ type Summary struct {
 func (s Summary) String() string {
 	line := fmt.Sprintf("trace: %s, %d dropped, %s on %s, backend %s",
 		plural(int(s.Events), "event"), s.Dropped, plural(s.Probes, "probe"), plural(s.Funcs, "function"), s.Backend)
+	if s.Holds > 0 {
+		line += fmt.Sprintf("; program held %s for %s", plural(int(s.Holds), "time"), s.Held.Round(time.Microsecond))
+	}
 	switch {
 	case s.Exited && s.ExitUnknown:
 		line += "; program exited"
@@ -70,8 +88,16 @@ func (s Summary) String() string {
 	case s.Interrupted:
 		line += "; interrupted"
 	}
+	if s.Lost != nil {
+		for _, l := range *s.Lost {
+			line += fmt.Sprintf("\ntrace: %s lost %s and %s", l.Function, plural(int(l.Calls), "call"), plural(int(l.Returns), "return"))
+		}
+	}
 	return line
 }
+
+// FuncDrops is what one function lost, in calls and returns.
+type FuncDrops = ebpf.FuncDrops
 
 // MatchFuncs returns the functions of bi whose names match re. When none
 // does, the error names the closest function names.
