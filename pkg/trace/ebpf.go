@@ -97,10 +97,7 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 	defer stopTrace()
 	go func() {
 		var err error
-		sent, err = deliverEBPF(tr.Events(), sink, base, &cut)
-		if err != nil {
-			stopTrace()
-		}
+		sent, err = deliverEBPF(tr.Events(), sink, base, &cut, stopTrace)
 		sinkErr <- err
 	}()
 
@@ -139,9 +136,10 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 // cut (CLOCK_MONOTONIC, as the kernel stamps them) are dropped: while the
 // probes of a live process are removed one by one, a call may still meet
 // its entry probe and miss its return's. It drains events even after the
-// sink failed, so that Close can finish, and returns how many events it
-// sent and the sink's first error.
-func deliverEBPF(events <-chan Event, sink Sink, base uint64, cut *atomic.Uint64) (sent uint64, _ error) {
+// sink failed (calling failed at once, which ends the trace), so that Close
+// can finish, and returns how many events it sent and the sink's first
+// error.
+func deliverEBPF(events <-chan Event, sink Sink, base uint64, cut *atomic.Uint64, failed func()) (sent uint64, _ error) {
 	flush := holdFlushes(sink)
 	if flush == nil {
 		flush = func() error { return nil }
@@ -155,7 +153,7 @@ func deliverEBPF(events <-chan Event, sink Sink, base uint64, cut *atomic.Uint64
 		case ev, ok := <-events:
 			if !ok {
 				if first == nil && pending {
-					first = flush()
+					first = writeErr(flush())
 				}
 				return sent, first
 			}
@@ -163,13 +161,17 @@ func deliverEBPF(events <-chan Event, sink Sink, base uint64, cut *atomic.Uint64
 				continue // keep draining so Close can finish
 			}
 			sent++
-			first = sink.Event(convertEBPF(ev, base))
+			first = writeErr(sink.Event(convertEBPF(ev, base)))
 			pending = true
 		case <-ticker.C:
 			if first == nil && pending {
-				first = flush()
+				first = writeErr(flush())
 				pending = false
 			}
+		}
+		if first != nil && failed != nil {
+			failed()
+			failed = nil
 		}
 	}
 }

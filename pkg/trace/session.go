@@ -136,8 +136,14 @@ func Run(ctx context.Context, opts Options, sink Sink) (sum Summary, err error) 
 		sum.Backend = "ebpf"
 	}
 	defer func() {
-		if cerr := sink.Close(); err == nil && cerr != nil {
+		if cerr := writeErr(sink.Close()); err == nil && cerr != nil {
 			err = cerr
+		}
+		// A failed write ends the trace with that one error, whichever
+		// layer of the backend it came through.
+		var we *WriteError
+		if errors.As(err, &we) {
+			err = we
 		}
 	}()
 	if _, err := regexp.Compile(opts.Regexp); err != nil {
@@ -193,7 +199,7 @@ func Run(ctx context.Context, opts Options, sink Sink) (sum Summary, err error) 
 		return sum, err
 	}
 	sum.Probes = pt.Probes()
-	res, err := pt.Run(ctx, sink.Event)
+	res, err := pt.Run(ctx, func(ev *Event) error { return writeErr(sink.Event(ev)) })
 	sum.Events = pt.Events()
 	if err != nil {
 		if errors.Is(err, proc.ErrProcessExited) {
@@ -208,6 +214,22 @@ func Run(ctx context.Context, opts Options, sink Sink) (sum Summary, err error) 
 		sum.ExitCode, sum.Signal = res.Stop.ExitCode, res.Stop.Signal
 	}
 	return sum, nil
+}
+
+// WriteError is a sink's failure to write the trace (a full disk, a closed
+// pipe): it ends the trace.
+type WriteError struct{ Err error }
+
+func (e *WriteError) Error() string { return "writing the trace: " + e.Err.Error() }
+func (e *WriteError) Unwrap() error { return e.Err }
+
+// writeErr wraps a sink's error as a WriteError.
+func writeErr(err error) error {
+	var we *WriteError
+	if err == nil || errors.As(err, &we) {
+		return err
+	}
+	return &WriteError{Err: err}
 }
 
 // errNoFuncs is wrapped when the regular expression matches nothing.

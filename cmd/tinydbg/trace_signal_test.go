@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tinydbg/tinydbg/internal/fixture"
+	"github.com/tinydbg/tinydbg/internal/testenv"
+	"github.com/tinydbg/tinydbg/internal/testproc"
+	"golang.org/x/sys/unix"
+)
+
+// startHot starts `hotargs` calling main.hot forever once it reads a line
+// on stdin; it returns the program and the writer that starts it.
+func startHot(t *testing.T, path string) (*exec.Cmd, *os.File) {
+	t.Helper()
+	cmd := exec.Command(path)
+	cmd.Env = append(os.Environ(), "HOTARGS_N=0", "HOTARGS_WAIT=1")
+	rd, wr, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdin = rd
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	rd.Close()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		wr.Close()
+	})
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != strconv.Itoa(cmd.Process.Pid) {
+		t.Fatalf("hotargs printed %q (%v), want its pid", line, err)
+	}
+	return cmd, wr
+}
+
+// procState is the state letter of /proc/PID/stat: 'T' when stopped.
+func procState(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
+}
+
+// traceHot runs `tinydbg trace` on the waiting hot program with the events
+// going to a file, lets the program go, and returns once events arrive.
+func traceHot(t *testing.T, pid int, start *os.File, extra ...string) (*exec.Cmd, *bytes.Buffer, string) {
+	t.Helper()
+	events := filepath.Join(t.TempDir(), "events")
+	args := append([]string{"trace", "-p", strconv.Itoa(pid), "--events-file", events}, extra...)
+	args = append(args, `^main\.hot$`)
+	tr := exec.Command(tinydbgBin, args...)
+	var stderr bytes.Buffer
+	tr.Stderr = &stderr
+	if err := tr.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		tr.Process.Kill()
+		tr.Wait()
+	})
+	// The program waits for its line until the probes are in: the first
+	// event then surely comes from a probe set before the first call.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no probe after 30s; stderr:\n%s", stderr.String())
+		}
+		if hasProbes(pid) {
+			break
+		}
+	}
+	start.WriteString("go\n")
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if st, err := os.Stat(events); err == nil && st.Size() > 4096 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no events after 30s; stderr:\n%s", stderr.String())
+		}
+	}
+	return tr, &stderr, events
+}
+
+// hasProbes tells whether main.hot's entry in pid holds an int3 (a uprobe
+// or a ptrace breakpoint), read through /proc/PID/mem.
+func hasProbes(pid int) bool {
+	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+	if err != nil {
+		return false
+	}
+	return bytes.IndexByte(liveCode(exe, pid), 0xcc) >= 0
+}
+
+// liveCode reads main.hot's code in the process (non-PIE fixture: file
+// addresses are run-time addresses); nil if it cannot.
+func liveCode(exe string, pid int) []byte {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/mem", pid))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	sym := hotSymbol(exe)
+	b := make([]byte, sym[1])
+	if _, err := f.ReadAt(b, int64(sym[0])); err != nil {
+		return nil
+	}
+	return b
+}
+
+// hotSymbol is main.hot's address and size in exe; zero if it has none.
+func hotSymbol(exe string) [2]uint64 {
+	f, err := elf.Open(exe)
+	if err != nil {
+		return [2]uint64{}
+	}
+	defer f.Close()
+	syms, _ := f.Symbols()
+	for _, s := range syms {
+		if s.Name == "main.hot" {
+			return [2]uint64{s.Value, s.Size}
+		}
+	}
+	return [2]uint64{}
+}
+
+// backendName names the backend the extra trace flags choose.
+func backendName(flags []string) string {
+	if len(flags) > 0 {
+		return "ebpf"
+	}
+	return "ptrace"
+}
+
+// TestTraceSignalsLeavePidRunning sends SIGINT, SIGTERM and SIGHUP to
+// `trace -p` under both backends: each ends the trace with its summary,
+// and the program runs on, not stopped, not traced, with no int3 left.
+func TestTraceSignalsLeavePidRunning(t *testing.T) {
+	testenv.RequirePtrace(t)
+	path := fixture.Build(t, "hotargs", fixture.Flavour{Optimized: true})
+	for _, backend := range [][]string{nil, {"--ebpf"}} {
+		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+			t.Run(fmt.Sprintf("%s/%s", backendName(backend), unix.SignalName(sig)), func(t *testing.T) {
+				cmd, start := startHot(t, path)
+				pid := cmd.Process.Pid
+				want := liveCode(path, pid)
+				tr, stderr, _ := traceHot(t, pid, start, backend...)
+				if err := tr.Process.Signal(sig); err != nil {
+					t.Fatal(err)
+				}
+				done := make(chan error, 1)
+				go func() { done <- tr.Wait() }()
+				select {
+				case err := <-done:
+					if err != nil {
+						t.Fatalf("tinydbg: %v; stderr:\n%s", err, stderr.String())
+					}
+				case <-time.After(60 * time.Second):
+					t.Fatalf("tinydbg still runs 60s after %v; stderr:\n%s", sig, stderr.String())
+				}
+				lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+				if len(lines) != 1 || !strings.HasPrefix(lines[0], "trace: ") || !strings.HasSuffix(lines[0], "; interrupted") {
+					t.Fatalf("stderr after %v:\n%s", sig, stderr.String())
+				}
+				time.Sleep(50 * time.Millisecond)
+				if st := procState(pid); st != "R" && st != "S" {
+					t.Fatalf("program state %q after the trace, want running", st)
+				}
+				if tp := testproc.TracerPid(pid); tp != 0 {
+					t.Fatalf("TracerPid %d after the trace", tp)
+				}
+				if got := liveCode(path, pid); len(want) == 0 || !bytes.Equal(got, want) {
+					t.Fatalf("main.hot after the trace:\n% x\nbefore:\n% x", got, want)
+				}
+			})
+		}
+	}
+}
+
+// TestTraceTargetKilled SIGKILLs the program mid-trace: the trace ends
+// with its summary naming the signal (or, for an eBPF --pid trace, which
+// is not the program's parent, that it exited) and no error.
+func TestTraceTargetKilled(t *testing.T) {
+	testenv.RequirePtrace(t)
+	path := fixture.Build(t, "hotargs", fixture.Flavour{Optimized: true})
+	for _, tc := range []struct {
+		backend []string
+		want    string
+	}{
+		{nil, "backend ptrace; program killed by signal 9"},
+		{[]string{"--ebpf"}, "backend ebpf; program exited"},
+	} {
+		t.Run(backendName(tc.backend), func(t *testing.T) {
+			for round := 0; round < 3; round++ {
+				cmd, start := startHot(t, path)
+				tr, stderr, _ := traceHot(t, cmd.Process.Pid, start, tc.backend...)
+				cmd.Process.Kill()
+				done := make(chan error, 1)
+				go func() { done <- tr.Wait() }()
+				select {
+				case err := <-done:
+					var ee *exec.ExitError
+					if err != nil && !errors.As(err, &ee) {
+						t.Fatal(err)
+					}
+					if err != nil {
+						t.Fatalf("round %d: tinydbg: %v; stderr:\n%s", round, err, stderr.String())
+					}
+				case <-time.After(60 * time.Second):
+					t.Fatalf("tinydbg still runs 60s after the program died; stderr:\n%s", stderr.String())
+				}
+				lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+				if len(lines) != 1 || !strings.HasPrefix(lines[0], "trace: ") || !strings.HasSuffix(lines[0], tc.want) {
+					t.Fatalf("round %d: stderr:\n%s\nwant one summary line ending %q", round, stderr.String(), tc.want)
+				}
+			}
+		})
+	}
+}
