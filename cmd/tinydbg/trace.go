@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -128,6 +130,10 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 	}
 
 	out := cmd.ErrOrStderr()
+	if f.ebpf && !f.lossy && f.pid != 0 && foregroundJob(f.pid) {
+		fmt.Fprintf(out, "warning: %d is the foreground job of a terminal: if the trace falls behind, its shell "+
+			"sees the hold as a job stop (\"Stopped\", status 147) and leaves it in the background; --lossy never holds it\n", f.pid)
+	}
 	evOut := out
 	var evFile *os.File
 	if f.events != "" {
@@ -219,4 +225,26 @@ func buildForTrace(cmd *cobra.Command, pkg string, f *traceFlags) (string, func(
 		return "", nil, fmt.Errorf("could not build %s:\n%s", pkg, be.Output)
 	}
 	return bin, cleanup, err
+}
+
+// foregroundJob tells whether pid belongs to the foreground process group
+// of its controlling terminal, where a job-control shell waits for it with
+// WUNTRACED: a SIGSTOP then returns the terminal to the shell.
+func foregroundJob(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// Fields after the command's closing parenthesis: state ppid pgrp
+	// session tty_nr tpgid ...
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 6 {
+		return false
+	}
+	pgrp, tty, tpgid := f[2], f[4], f[5]
+	return tty != "0" && pgrp == tpgid
 }
