@@ -239,3 +239,64 @@ func TestTraceTargetKilled(t *testing.T) {
 		})
 	}
 }
+
+// childrenOf lists the children of every thread of pid.
+func childrenOf(pid int) []int {
+	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	var out []int
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		for _, w := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(w); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// TestTraceStartedTargetKilled SIGKILLs a program `trace --exec` started:
+// the summary names the signal and tinydbg exits with 128+9, as a shell
+// reports the program's own death.
+func TestTraceStartedTargetKilled(t *testing.T) {
+	testenv.RequirePtrace(t)
+	path := fixture.Build(t, "hotargs", fixture.Flavour{Optimized: true})
+	for _, backend := range [][]string{nil, {"--ebpf"}} {
+		t.Run(backendName(backend), func(t *testing.T) {
+			events := filepath.Join(t.TempDir(), "events")
+			args := append([]string{"trace", "--events-file", events, "--exec", path}, backend...)
+			tr := exec.Command(tinydbgBin, append(args, `^main\.hot$`)...)
+			tr.Env = append(os.Environ(), "HOTARGS_N=0")
+			var stderr bytes.Buffer
+			tr.Stderr = &stderr
+			if err := tr.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer tr.Process.Kill()
+			for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				if st, err := os.Stat(events); err == nil && st.Size() > 4096 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no events after 30s; stderr:\n%s", stderr.String())
+				}
+			}
+			kids := childrenOf(tr.Process.Pid)
+			if len(kids) != 1 {
+				t.Fatalf("tinydbg has children %v, want the program", kids)
+			}
+			if err := syscall.Kill(kids[0], syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			err := tr.Wait()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 128+9 {
+				t.Fatalf("tinydbg: %v, want exit status 137; stderr:\n%s", err, stderr.String())
+			}
+			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+			if len(lines) != 1 || !strings.HasSuffix(lines[0], "backend "+backendName(backend)+"; program killed by signal 9") {
+				t.Fatalf("stderr:\n%s\nwant one summary line naming signal 9", stderr.String())
+			}
+		})
+	}
+}

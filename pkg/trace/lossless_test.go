@@ -88,7 +88,7 @@ func TestEBPFLosslessSlowConsumer(t *testing.T) {
 	path := fixture.Build(t, "hotargs", fixture.Flavour{})
 	var out bytes.Buffer
 	sink := &slowSink{every: 200, pause: 2 * time.Millisecond}
-	opts := Options{Regexp: `^main\.hot$`, Exec: path, Args: []string{"3"}, Depth: 1, EBPF: true, ringBytes: 1 << 20}
+	opts := Options{Regexp: `^main\.hot$`, Exec: path, Args: []string{"3"}, Depth: 1, EBPF: true, ringBytes: 256 << 10}
 	sum, stdout := runCaptured(t, opts, sink, &out)
 	if sum.Events != 2*hotCalls || sum.Dropped != 0 || sum.Lost != nil || !sum.Exited || sum.ExitCode != 3 {
 		t.Fatalf("summary %+v, want %d events, none dropped, exit status 3", sum, 2*hotCalls)
@@ -178,12 +178,13 @@ func procState(pid int) string {
 	return f[0]
 }
 
-// startHotWaiting starts `hotargs` calling forever once it reads a line,
-// and returns it with the writer that lets it go.
-func startHotWaiting(t *testing.T, path string) (*exec.Cmd, *os.File) {
+// startHotWaiting starts `hotargs` making n calls per goroutine (0:
+// forever) once it reads a line, and returns it with the writer that lets
+// it go.
+func startHotWaiting(t *testing.T, path string, n int) (*exec.Cmd, *os.File) {
 	t.Helper()
 	cmd := exec.Command(path)
-	cmd.Env = append(os.Environ(), "HOTARGS_N=0", "HOTARGS_WAIT=1")
+	cmd.Env = append(os.Environ(), "HOTARGS_N="+strconv.Itoa(n), "HOTARGS_WAIT=1")
 	rd, wr, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -215,7 +216,7 @@ func startHotWaiting(t *testing.T, path string) (*exec.Cmd, *os.File) {
 func TestEBPFPidInterruptedWhileHeld(t *testing.T) {
 	requireBPF(t)
 	path := fixture.Build(t, "hotargs", fixture.Flavour{Optimized: true})
-	cmd, start := startHotWaiting(t, path)
+	cmd, start := startHotWaiting(t, path, 0)
 	pid := cmd.Process.Pid
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -237,11 +238,7 @@ func TestEBPFPidInterruptedWhileHeld(t *testing.T) {
 		sum, err := Run(ctx, Options{Regexp: `^main\.hot$`, Pid: pid, Depth: 1, EBPF: true, ringBytes: 1 << 20}, sink)
 		done <- result{sum, err}
 	}()
-	for deadline := time.Now().Add(20 * time.Second); len(ourBPFLinks()) == 0; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("no probe attached after 20s")
-		}
-	}
+	waitForLinks(t)
 	t0 := time.Now()
 	start.WriteString("go\n")
 	var res result
@@ -267,4 +264,45 @@ func TestEBPFPidInterruptedWhileHeld(t *testing.T) {
 		t.Fatalf("main.hot's entry after the trace: % x, want the original code", b)
 	}
 	checkLinksGone(t, linksSeen)
+}
+
+// waitForLinks returns once this test process holds a BPF link: the
+// probes of the trace started meanwhile are attached.
+func waitForLinks(t *testing.T) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); len(ourBPFLinks()) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no probe attached after 20s")
+		}
+	}
+}
+
+// TestEBPFPidLosslessSlowConsumer is the lossless test on a running
+// process: attached before its first call, the trace delivers every call
+// and return of its life through a slow consumer, holding it as needed.
+func TestEBPFPidLosslessSlowConsumer(t *testing.T) {
+	requireBPF(t)
+	path := fixture.Build(t, "hotargs", fixture.Flavour{Optimized: true})
+	cmd, start := startHotWaiting(t, path, 50000)
+	sink := &slowSink{every: 100, pause: 2 * time.Millisecond}
+	type result struct {
+		sum Summary
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		sum, err := Run(context.Background(), Options{Regexp: `^main\.hot$`, Pid: cmd.Process.Pid, Depth: 1, EBPF: true, ringBytes: 256 << 10}, sink)
+		done <- result{sum, err}
+	}()
+	waitForLinks(t)
+	start.WriteString("go\n")
+	res := <-done
+	sum := res.sum
+	if res.err != nil || sum.Events != 2*hotCalls || sum.Dropped != 0 || !sum.Exited || !sum.ExitUnknown || sum.Holds == 0 {
+		t.Fatalf("trace: %v; summary %+v, want %d events, none dropped, held, the exit seen", res.err, sum, 2*hotCalls)
+	}
+	if sink.calls != hotCalls || sink.returns != hotCalls || sink.unpaired != 0 || sink.wrong != 0 || sink.badValue != "" {
+		t.Fatalf("%d calls, %d returns, %d unpaired, %d paired wrongly, bad call %q", sink.calls, sink.returns, sink.unpaired, sink.wrong, sink.badValue)
+	}
+	t.Logf("%s", sum.String())
 }
