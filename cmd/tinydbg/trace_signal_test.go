@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"debug/elf"
 	"errors"
@@ -20,50 +19,6 @@ import (
 	"github.com/tinydbg/tinydbg/internal/testproc"
 	"golang.org/x/sys/unix"
 )
-
-// startHot starts `hotargs` calling main.hot forever once it reads a line
-// on stdin; it returns the program and the writer that starts it.
-func startHot(t *testing.T, path string) (*exec.Cmd, *os.File) {
-	t.Helper()
-	cmd := exec.Command(path)
-	cmd.Env = append(os.Environ(), "HOTARGS_N=0", "HOTARGS_WAIT=1")
-	rd, wr, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdin = rd
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	rd.Close()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		wr.Close()
-	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || strings.TrimSpace(line) != strconv.Itoa(cmd.Process.Pid) {
-		t.Fatalf("hotargs printed %q (%v), want its pid", line, err)
-	}
-	return cmd, wr
-}
-
-// procState is the state letter of /proc/PID/stat: 'T' when stopped.
-func procState(pid int) string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return ""
-	}
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	if len(f) == 0 {
-		return ""
-	}
-	return f[0]
-}
 
 // traceHot runs `tinydbg trace` on the waiting hot program with the events
 // going to a file, lets the program go, and returns once events arrive.
@@ -163,7 +118,7 @@ func TestTraceSignalsLeavePidRunning(t *testing.T) {
 	for _, backend := range [][]string{nil, {"--ebpf"}} {
 		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 			t.Run(fmt.Sprintf("%s/%s", backendName(backend), unix.SignalName(sig)), func(t *testing.T) {
-				cmd, start := startHot(t, path)
+				cmd, start := testproc.StartWaiting(t, path, "HOTARGS_N=0", "HOTARGS_WAIT=1")
 				pid := cmd.Process.Pid
 				want := liveCode(path, pid)
 				tr, stderr, _ := traceHot(t, pid, start, backend...)
@@ -185,7 +140,7 @@ func TestTraceSignalsLeavePidRunning(t *testing.T) {
 					t.Fatalf("stderr after %v:\n%s", sig, stderr.String())
 				}
 				time.Sleep(50 * time.Millisecond)
-				if st := procState(pid); st != "R" && st != "S" {
+				if st := testproc.State(pid); st != "R" && st != "S" {
 					t.Fatalf("program state %q after the trace, want running", st)
 				}
 				if tp := testproc.TracerPid(pid); tp != 0 {
@@ -214,7 +169,7 @@ func TestTraceTargetKilled(t *testing.T) {
 	} {
 		t.Run(backendName(tc.backend), func(t *testing.T) {
 			for round := 0; round < 3; round++ {
-				cmd, start := startHot(t, path)
+				cmd, start := testproc.StartWaiting(t, path, "HOTARGS_N=0", "HOTARGS_WAIT=1")
 				tr, stderr, _ := traceHot(t, cmd.Process.Pid, start, tc.backend...)
 				cmd.Process.Kill()
 				done := make(chan error, 1)

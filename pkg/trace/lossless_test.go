@@ -1,12 +1,10 @@
 package trace
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
+	"github.com/tinydbg/tinydbg/internal/testproc"
 )
 
 // hotCalls is what `hotargs` makes by default: 4 goroutines × 50,000.
@@ -165,65 +164,20 @@ func runCaptured(t *testing.T, opts Options, sink Sink, _ *bytes.Buffer) (Summar
 	return sum, string(b)
 }
 
-// procState reads the state letter of /proc/PID/stat ('T' when stopped).
-func procState(pid int) string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return ""
-	}
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	if len(f) == 0 {
-		return ""
-	}
-	return f[0]
-}
-
-// startHotWaiting starts `hotargs` making n calls per goroutine (0:
-// forever) once it reads a line, and returns it with the writer that lets
-// it go.
-func startHotWaiting(t *testing.T, path string, n int) (*exec.Cmd, *os.File) {
-	t.Helper()
-	cmd := exec.Command(path)
-	cmd.Env = append(os.Environ(), "HOTARGS_N="+strconv.Itoa(n), "HOTARGS_WAIT=1")
-	rd, wr, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdin = rd
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	rd.Close()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		wr.Close()
-	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || strings.TrimSpace(line) != strconv.Itoa(cmd.Process.Pid) {
-		t.Fatalf("hotargs printed %q (%v), want its pid", line, err)
-	}
-	return cmd, wr
-}
-
 // TestEBPFPidInterruptedWhileHeld interrupts a --pid trace while the
 // program is held for a slow consumer: the program runs on, not stopped,
 // with no probe left in its code.
 func TestEBPFPidInterruptedWhileHeld(t *testing.T) {
 	requireBPF(t)
 	path := fixture.Build(t, "hotargs", fixture.Flavour{Optimized: true})
-	cmd, start := startHotWaiting(t, path, 0)
+	cmd, start := testproc.StartWaiting(t, path, "HOTARGS_N=0", "HOTARGS_WAIT=1")
 	pid := cmd.Process.Pid
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sawHeld := false
 	var linksSeen []int
 	sink := &slowSink{every: 100, pause: 5 * time.Millisecond, onPause: func() {
-		if !sawHeld && procState(pid) == "T" {
+		if !sawHeld && testproc.State(pid) == "T" {
 			sawHeld = true
 			linksSeen = ourBPFLinks()
 			cancel()
@@ -253,7 +207,7 @@ func TestEBPFPidInterruptedWhileHeld(t *testing.T) {
 	}
 	for i := 0; i < 5; i++ {
 		time.Sleep(20 * time.Millisecond)
-		if st := procState(pid); st == "T" || st == "" {
+		if st := testproc.State(pid); st == "T" || st == "" {
 			t.Fatalf("after the trace the program's state is %q, want running", st)
 		}
 	}
@@ -283,7 +237,7 @@ func waitForLinks(t *testing.T) {
 func TestEBPFPidLosslessSlowConsumer(t *testing.T) {
 	requireBPF(t)
 	path := fixture.Build(t, "hotargs", fixture.Flavour{Optimized: true})
-	cmd, start := startHotWaiting(t, path, 50000)
+	cmd, start := testproc.StartWaiting(t, path, "HOTARGS_WAIT=1")
 	sink := &slowSink{every: 100, pause: 2 * time.Millisecond}
 	type result struct {
 		sum Summary

@@ -4,7 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,21 +36,39 @@ const maxRecord = (8 + eventHeaderSize + maxData + 7) &^ 7
 const inflightPerCPU = 4
 
 // holdMargin is the free space kept above the high-water mark: room for the
-// records of every thread that can be running (one per CPU, plus threads
-// preempted inside a probe), and never less than a quarter of the ring.
-func holdMargin(ring int) int {
-	return max(ring/4, inflightPerCPU*(runtime.NumCPU()+8)*maxRecord)
+// records of every thread that can be inside a probe at once — a thread
+// writes only while on a CPU, so one per CPU, or per thread the process had
+// when attached if that is more, plus 8 for threads preempted inside a
+// probe — and never less than a quarter of the ring.
+func holdMargin(ring, threads int) int {
+	return max(ring/4, inflightPerCPU*(max(runtime.NumCPU(), threads)+8)*maxRecord)
 }
 
 // losslessRing returns the ring size and the high-water mark for a
-// requested ring size: the ring grows until the margin is at most half of
-// it.
-func losslessRing(requested int) (ring, mark int) {
+// requested ring size and the process's thread count: the ring grows until
+// the margin is at most half of it.
+func losslessRing(requested, threads int) (ring, mark int) {
 	ring = ringSize(requested)
-	for holdMargin(ring) > ring/2 {
+	for holdMargin(ring, threads) > ring/2 {
 		ring <<= 1
 	}
-	return ring, ring - holdMargin(ring)
+	return ring, ring - holdMargin(ring, threads)
+}
+
+// threadCount reads how many threads pid has now; 1 if it cannot.
+func threadCount(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "Threads:"); ok {
+			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+				return n
+			}
+		}
+	}
+	return 1
 }
 
 // holder resumes the process the BPF program stopped. Its methods are

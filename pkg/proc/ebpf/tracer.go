@@ -227,7 +227,7 @@ func (t *Tracer) load(g bininfo.GLayout, opts Options) error {
 	spec.Maps["fn_drops"].MaxEntries = uint32(2 * len(t.funcs))
 	ring, mark := ringSize(opts.RingBufferBytes), 0
 	if !opts.Lossy {
-		ring, mark = losslessRing(opts.RingBufferBytes)
+		ring, mark = losslessRing(opts.RingBufferBytes, threadCount(t.pid))
 	}
 	spec.Maps["events"].MaxEntries = uint32(ring)
 	if !opts.NoUprobeMulti && features.HaveBPFLinkUprobeMulti() == nil {
