@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"debug/elf"
 	"errors"
@@ -251,6 +252,57 @@ func TestTraceStartedTargetKilled(t *testing.T) {
 			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
 			if len(lines) != 1 || !strings.HasSuffix(lines[0], "backend "+backendName(backend)+"; program killed by signal 9") {
 				t.Fatalf("stderr:\n%s\nwant one summary line naming signal 9", stderr.String())
+			}
+		})
+	}
+}
+
+// TestTraceClosedPipe closes the pipe `trace -p` writes its events to (as
+// `| head` does): the failed write ends the trace cleanly before tinydbg
+// dies of SIGPIPE as a pipeline's writer does, and the program runs on
+// untraced with its code intact.
+func TestTraceClosedPipe(t *testing.T) {
+	testenv.RequirePtrace(t)
+	path := fixture.Build(t, "hotargs", fixture.Flavour{Optimized: true})
+	for _, backend := range [][]string{nil, {"--ebpf"}} {
+		t.Run(backendName(backend), func(t *testing.T) {
+			cmd, start := testproc.StartWaiting(t, path, "HOTARGS_N=0", "HOTARGS_WAIT=1")
+			pid := cmd.Process.Pid
+			want := liveCode(path, pid)
+			tr := exec.Command(tinydbgBin, append(append([]string{"trace", "-p", strconv.Itoa(pid)}, backend...), `^main\.hot$`)...)
+			rd, err := tr.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tr.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer tr.Process.Kill()
+			for deadline := time.Now().Add(30 * time.Second); !hasProbes(pid); time.Sleep(20 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("no probe after 30s")
+				}
+			}
+			start.WriteString("go\n")
+			line, err := bufio.NewReader(rd).ReadString('\n')
+			if err != nil || !strings.HasPrefix(line, "> goroutine(") {
+				t.Fatalf("first line %q (%v)", line, err)
+			}
+			rd.Close()
+			err = tr.Wait()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGPIPE {
+				t.Fatalf("tinydbg: %v, want its death by SIGPIPE once the trace ended", err)
+			}
+			time.Sleep(50 * time.Millisecond)
+			if st := testproc.State(pid); st != "R" && st != "S" {
+				t.Fatalf("program state %q after the trace, want running", st)
+			}
+			if tp := testproc.TracerPid(pid); tp != 0 {
+				t.Fatalf("TracerPid %d after the trace", tp)
+			}
+			if got := liveCode(path, pid); len(want) == 0 || !bytes.Equal(got, want) {
+				t.Fatalf("main.hot after the trace:\n% x\nbefore:\n% x", got, want)
 			}
 		})
 	}
