@@ -80,9 +80,9 @@ func New(client Client, conf Config) *Term {
 	if conf.Stderr == nil {
 		conf.Stderr = os.Stderr
 	}
-	// Like Delve's terminal: stepout prints what the function returned.
-	client.SetReturnValuesLoadConfig(&api.LoadConfig{FollowPointers: true, MaxVariableRecurse: 1,
-		MaxStringLen: 64, MaxArrayValues: 64, MaxStructFields: -1})
+	// Like Delve's terminal: next, step and stepout print what a function returned.
+	ret := api.DefaultLoadConfig
+	client.SetReturnValuesLoadConfig(&ret)
 	ob := &outBuffer{w: conf.Stdout}
 	t := &Term{client: client, conf: conf, out: ob, outBuf: ob, errOut: afterFlush{ob, conf.Stderr}, set: defaultSettings()}
 	t.cmds = t.commandTable()

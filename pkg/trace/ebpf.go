@@ -11,7 +11,6 @@ import (
 
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/ebpf"
-	"github.com/tinydbg/tinydbg/pkg/proc/event"
 	"github.com/tinydbg/tinydbg/pkg/proc/native"
 )
 
@@ -185,20 +184,7 @@ func convertEBPF(ev Event, base uint64) *Event {
 		out.Values = []Value{{Name: "?", Value: fmt.Sprintf("(unreadable %v)", ev.Err)}}
 		return out
 	}
-	for i := range out.Values {
-		v := &out.Values[i]
-		switch {
-		case v.Var == nil:
-			v.Value = fmt.Sprintf("(unreadable %s)", v.Unavailable)
-		default:
-			v.Type = v.Var.Type
-			v.Value = event.Text(v.Var)
-		}
-		// The text is all a sink prints; sinks that hold events (graph,
-		// Perfetto) need not keep the decoded values alive.
-		v.Var = nil
-	}
-	return out
+	return render(out)
 }
 
 // launchEBPF starts path with the native backend, held stopped before

@@ -26,6 +26,9 @@ const hotCalls = 4 * 50000
 type slowSink struct {
 	every int
 	pause time.Duration
+	// stall is a longer pause at the first event: long enough for the
+	// program to fill the ring whatever the machine's speed.
+	stall time.Duration
 	// onPause runs at each pause (tests watch the program from it).
 	onPause func()
 
@@ -38,7 +41,10 @@ type slowSink struct {
 var hotArgs = regexp.MustCompile(`^hot\((\d+), "x{40}", \*main\.item \{ID: (\d), Name: "worker"\}\)$`)
 
 func (s *slowSink) Event(ev *Event) error {
-	if s.n++; s.every > 0 && s.n%s.every == 0 {
+	if s.n++; s.n == 1 {
+		time.Sleep(s.stall)
+	}
+	if s.every > 0 && s.n%s.every == 0 {
 		if s.onPause != nil {
 			s.onPause()
 		}
@@ -86,7 +92,7 @@ func TestEBPFLosslessSlowConsumer(t *testing.T) {
 	requireBPF(t)
 	path := fixture.Build(t, "hotargs", fixture.Flavour{})
 	var out bytes.Buffer
-	sink := &slowSink{every: 200, pause: 2 * time.Millisecond}
+	sink := &slowSink{every: 200, pause: 2 * time.Millisecond, stall: time.Second}
 	opts := Options{Regexp: `^main\.hot$`, Exec: path, Args: []string{"3"}, Depth: 1, EBPF: true, ringBytes: 256 << 10}
 	sum, stdout := runCaptured(t, opts, sink, &out)
 	if sum.Events != 2*hotCalls || sum.Dropped != 0 || sum.Lost != nil || !sum.Exited || sum.ExitCode != 3 {
@@ -116,7 +122,7 @@ func TestEBPFLossyReportsDrops(t *testing.T) {
 	requireBPF(t)
 	path := fixture.Build(t, "hotargs", fixture.Flavour{})
 	var out bytes.Buffer
-	sink := &slowSink{every: 200, pause: 2 * time.Millisecond}
+	sink := &slowSink{every: 200, pause: 2 * time.Millisecond, stall: time.Second}
 	opts := Options{Regexp: `^main\.hot$`, Exec: path, Depth: 1, EBPF: true, Lossy: true, ringBytes: 1 << 20}
 	sum, stdout := runCaptured(t, opts, sink, &out)
 	if sum.Holds != 0 || sum.Dropped == 0 || sum.Events+sum.Dropped != 2*hotCalls || !sum.Exited || sum.ExitCode != 0 {
@@ -238,7 +244,7 @@ func TestEBPFPidLosslessSlowConsumer(t *testing.T) {
 	requireBPF(t)
 	path := fixture.Build(t, "hotargs", fixture.Flavour{Optimized: true})
 	cmd, start := testproc.StartWaiting(t, path, "HOTARGS_WAIT=1")
-	sink := &slowSink{every: 100, pause: 2 * time.Millisecond}
+	sink := &slowSink{every: 100, pause: 2 * time.Millisecond, stall: time.Second}
 	type result struct {
 		sum Summary
 		err error

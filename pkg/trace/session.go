@@ -199,7 +199,7 @@ func Run(ctx context.Context, opts Options, sink Sink) (sum Summary, err error) 
 		return sum, err
 	}
 	sum.Probes = pt.Probes()
-	res, err := pt.Run(ctx, func(ev *Event) error { return writeErr(sink.Event(ev)) })
+	res, err := pt.Run(ctx, func(ev *Event) error { return writeErr(sink.Event(render(ev))) })
 	sum.Events = pt.Events()
 	if err != nil {
 		if errors.Is(err, proc.ErrProcessExited) {

@@ -180,12 +180,12 @@ func (v *Variable) writeTo(b *strings.Builder, o prettyOpts, indent string) {
 }
 
 func (v *Variable) writeIface(b *strings.Builder, o prettyOpts, indent string) {
-	if v.Addr == 0 && len(v.Children) == 0 {
+	// Delve's rule: an interface without an address is nil (an escaped
+	// variable out of scope); values held in registers keep their
+	// synthetic address, so they are not mistaken for it. One without
+	// its data loaded has nothing else to show.
+	if v.Addr == 0 || len(v.Children) == 0 {
 		b.WriteString("nil")
-		return
-	}
-	if len(v.Children) == 0 {
-		b.WriteString(o.typeName(v.Type) + " nil")
 		return
 	}
 	data := &v.Children[0]

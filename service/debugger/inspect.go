@@ -214,7 +214,7 @@ func (d *Debugger) fillBreakpointInfo(t *proc.Target, th *api.Thread, g *api.Gor
 		info.Locals, _ = d.frameVars(t, goid, 0, *bp.LoadLocals, false)
 	}
 	for _, expr := range bp.Variables {
-		v, err := d.evalLocked(t, goid, 0, d.curgExpr(t, goid, expr), api.LoadConfig{FollowPointers: true, MaxVariableRecurse: 1, MaxStringLen: 64, MaxArrayValues: 64, MaxStructFields: -1})
+		v, err := d.evalLocked(t, goid, 0, d.curgExpr(t, goid, expr), api.DefaultLoadConfig)
 		if err == nil {
 			v.Name = expr
 		} else {

@@ -3,9 +3,7 @@ package debugger
 import (
 	"fmt"
 	"reflect"
-	"strings"
 
-	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/eval"
@@ -33,45 +31,10 @@ func (d *Debugger) program() (*eval.Program, error) {
 	return d.vars.prog, nil
 }
 
-// LoadConfigToValue converts a wire load configuration.
-func LoadConfigToValue(c api.LoadConfig) value.LoadConfig {
-	return value.LoadConfig{
-		FollowPointers: c.FollowPointers, MaxVariableRecurse: c.MaxVariableRecurse,
-		MaxStringLen: c.MaxStringLen, MaxArrayValues: c.MaxArrayValues, MaxStructFields: c.MaxStructFields,
-	}
-}
-
-// ConvertVar describes a loaded value on the wire.
-func ConvertVar(v *value.Variable) api.Variable {
-	out := api.Variable{
-		Name: v.Name, Addr: v.Addr, OnlyAddr: v.OnlyAddr, Type: v.Type, Kind: v.Kind,
-		Value: v.Value, Len: v.Len, Cap: v.Cap, Base: v.Base,
-	}
-	out.RealType = out.Type
-	if v.DwarfType != nil {
-		if rt := godwarf.ResolveTypedef(v.DwarfType); rt != nil && rt.String() != "" {
-			out.RealType = rt.String()
-		}
-	}
-	if v.Unreadable != nil {
-		out.Unreadable = v.Unreadable.Error()
-	}
-	if v.Addr >= eval.SyntheticBase {
-		out.Addr, out.Flags = 0, out.Flags|api.VariableFakeAddress
-	}
-	if len(v.Children) > 0 {
-		out.Children = make([]api.Variable, len(v.Children))
-		for i := range v.Children {
-			out.Children[i] = ConvertVar(&v.Children[i])
-		}
-	}
-	return out
-}
-
 func convertScopeVars(vars []eval.ScopeVar) []api.Variable {
 	out := make([]api.Variable, 0, len(vars))
 	for _, sv := range vars {
-		v := ConvertVar(sv.Var)
+		v := api.ConvertVar(sv.Var)
 		if sv.Arg {
 			v.Flags |= api.VariableArgument
 		}
@@ -108,9 +71,9 @@ func (d *Debugger) frameVars(t *proc.Target, goid int64, frame int, cfg api.Load
 	}
 	var vars []eval.ScopeVar
 	if args {
-		vars, err = sc.Args(LoadConfigToValue(cfg))
+		vars, err = sc.Args(api.LoadConfigToValue(cfg))
 	} else {
-		vars, err = sc.Locals(LoadConfigToValue(cfg))
+		vars, err = sc.Locals(api.LoadConfigToValue(cfg))
 	}
 	if err != nil {
 		return nil, err
@@ -165,11 +128,11 @@ func (d *Debugger) evalLocked(t *proc.Target, goid int64, frame int, expr string
 		}
 		return nil, err
 	}
-	v, err := sc.Eval(expr, LoadConfigToValue(cfg))
+	v, err := sc.Eval(expr, api.LoadConfigToValue(cfg))
 	if err != nil {
 		return nil, err
 	}
-	out := ConvertVar(v)
+	out := api.ConvertVar(v)
 	return &out, nil
 }
 
@@ -214,7 +177,7 @@ func (d *Debugger) loadPackageVar(t *proc.Target, pv bininfo.PackageVar, cfg api
 	if s, ok := d.bi.Symbol("runtime.types"); ok {
 		l.RuntimeTypes = s.Addr
 	}
-	return ConvertVar(l.Load(pv.Name, pv.Addr, typ, LoadConfigToValue(cfg))), nil
+	return api.ConvertVar(l.Load(pv.Name, pv.Addr, typ, api.LoadConfigToValue(cfg))), nil
 }
 
 // PackageVariables loads the package variables whose names match filter.
@@ -257,83 +220,46 @@ func (d *Debugger) PackageVariables(filter string, cfg api.LoadConfig) ([]api.Va
 	return out, nil
 }
 
-// returnSite remembers the function being stepped out of, to read its
-// results once it has returned.
-type returnSite struct {
-	fn       *bininfo.Function
-	cfa, sp  uint64
-	selected int64
-	cfg      api.LoadConfig
-}
-
-// returnSiteOf records the frame of the selected goroutine that a stepout
-// leaves: the innermost one, or for a parked goroutine its innermost user
-// frame, the one proc steps out of.
-func (d *Debugger) returnSiteOf(t *proc.Target, cfg api.LoadConfig) *returnSite {
-	goid := t.SelectedGoroutine()
-	frames, err := d.goroutineFrames(t, goid, 32)
-	if err != nil || len(frames) == 0 {
-		return nil
-	}
-	k := 0
-	if !d.onThread(t, goid) {
-		for k < len(frames)-1 && isRuntimeFrame(frames[k].Func.Name) {
-			k++
-		}
-	}
-	fn := d.bi.PCToFunc(frames[k].PC)
-	if fn == nil {
-		return nil
-	}
-	return &returnSite{fn: fn, cfa: frames[k].CFA, sp: frames[k].SP, selected: goid, cfg: cfg}
-}
-
-// isRuntimeFrame reports frames a parked goroutine is stopped in on the
-// runtime's behalf (gopark and its callers), which stepping looks through.
-func isRuntimeFrame(name string) bool {
-	return name == "" || strings.HasPrefix(name, "runtime.") || strings.HasSuffix(name, "-fm")
-}
-
-// onThread reports whether goroutine goid runs on one of the threads.
-func (d *Debugger) onThread(t *proc.Target, goid int64) bool {
-	ths, err := t.Threads()
-	return err == nil && threadRegsOf(ths, goid) != nil
-}
-
-// returnValues reads the results of rs.fn right after it returned: the
-// registers still hold register-assigned results and the old frame still
-// holds the stack ones, so the function's entry scope with its old frame
-// address describes them.
-func (d *Debugger) returnValues(t *proc.Target, rs *returnSite, cfg api.LoadConfig) []api.Variable {
-	if t.SelectedGoroutine() != rs.selected {
-		return nil
-	}
+// returnValues reads the results of the function the step of stop
+// returned from, right after it returned: the registers still hold
+// register-assigned results and the old frame still holds the stack ones,
+// so the function's entry scope with its frame address, as proc re-derived
+// it on the goroutine's current stack, describes them. A function without
+// results gives an empty, non-nil list: Delve still prints the header.
+func (d *Debugger) returnValues(t *proc.Target, stop proc.Stop, cfg api.LoadConfig) []api.Variable {
+	ret := stop.Return
 	ths, err := t.Threads()
 	if err != nil {
 		return nil
 	}
-	ti := threadRegsOf(ths, rs.selected)
-	if ti == nil {
+	var ti *proc.ThreadInfo
+	for i := range ths {
+		if ths[i].ID == stop.ThreadID {
+			ti = &ths[i]
+		}
+	}
+	fn := d.bi.PCToFunc(ret.Fn.Entry)
+	if ti == nil || fn == nil {
 		return nil
 	}
 	prog, err := d.program()
 	if err != nil {
 		return nil
 	}
-	regs := ti.Regs
-	fake := regs
-	fake.Rsp, fake.Rip = rs.sp, rs.fn.Entry
+	fake := ti.Regs
+	// At the entry the return address had just been pushed below the CFA.
+	fake.Rsp, fake.Rip = ret.CFA-8, fn.Entry
 	r := stack.FromRegisters(&fake)
-	r.CFA, r.FrameBase = int64(rs.cfa), int64(rs.cfa)
-	sc, err := prog.PCScope(t.Process(), r, rs.fn.Entry)
+	r.CFA, r.FrameBase = int64(ret.CFA), int64(ret.CFA)
+	sc, err := prog.PCScope(t.Process(), r, fn.Entry)
 	if err != nil {
 		return []api.Variable{{Name: "?", Unreadable: err.Error()}}
 	}
-	vars, err := sc.Args(LoadConfigToValue(cfg))
+	vars, err := sc.Args(api.LoadConfigToValue(cfg))
 	if err != nil {
 		return []api.Variable{{Name: "?", Unreadable: err.Error()}}
 	}
-	var out []api.Variable
+	out := []api.Variable{}
 	for _, v := range convertScopeVars(vars) {
 		if v.Flags&api.VariableReturnArgument != 0 {
 			out = append(out, v)

@@ -3,6 +3,7 @@ package rpc2
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/tinydbg/tinydbg/service/api"
 	"github.com/tinydbg/tinydbg/service/debugger"
@@ -157,7 +158,7 @@ func (s *Server) methodTable() map[string]handler {
 		"Stacktrace": syncH(func(in StacktraceIn, out *StacktraceOut) error {
 			cfg := in.Cfg
 			if cfg == nil && in.Full {
-				cfg = &fullLoadConfig
+				cfg = defaultLoadConfig()
 			}
 			var err error
 			out.Locations, err = d.Stacktrace(in.Id, in.Depth, in.Skip, cfg)
@@ -181,7 +182,7 @@ func (s *Server) methodTable() map[string]handler {
 		"Eval": syncH(func(in EvalIn, out *EvalOut) error {
 			cfg := in.Cfg
 			if cfg == nil {
-				cfg = &fullLoadConfig
+				cfg = defaultLoadConfig()
 			}
 			var err error
 			out.Variable, err = d.Eval(in.Scope.GoroutineID, in.Scope.Frame, in.Expr, *cfg)
@@ -246,8 +247,12 @@ func (s *Server) methodTable() map[string]handler {
 	return full
 }
 
-// fullLoadConfig is what Delve loads when a client gives no configuration.
-var fullLoadConfig = api.LoadConfig{FollowPointers: true, MaxVariableRecurse: 1, MaxStringLen: 64, MaxArrayValues: 64, MaxStructFields: -1}
+// defaultLoadConfig is what Delve loads when a client gives no
+// configuration; a fresh copy, so that no request can change it.
+func defaultLoadConfig() *api.LoadConfig {
+	c := api.DefaultLoadConfig
+	return &c
+}
 
 // commandHandler runs Command. Its parameter is the DebuggerCommand itself.
 func (s *Server) commandHandler() handler {
@@ -285,7 +290,22 @@ func (s *Server) event(k api.EventKind) {
 // listGoroutines pages, filters and groups goroutines as Delve's
 // ListGoroutines does.
 func listGoroutines(d *debugger.Debugger, in ListGoroutinesIn, out *ListGoroutinesOut) error {
-	gl, err := d.ListGoroutines(in.Start, in.Count, in.Filters, in.GoroutineGroupingOptions)
+	var gl *debugger.GoroutineList
+	var err error
+	if i := slices.IndexFunc(in.Filters, func(f api.ListGoroutinesFilter) bool { return f.Kind == api.GoroutineWaitingOnChannel }); i >= 0 {
+		// The channel's wait queues are the list to page, as in Delve.
+		f := in.Filters[i]
+		switch {
+		case f.Negated:
+			return errors.New("channel filter can not be negated")
+		case in.EvalScope == nil:
+			return errors.New("channel filter without eval scope")
+		}
+		rest := slices.Delete(slices.Clone(in.Filters), i, i+1)
+		gl, err = d.ChanGoroutines(in.EvalScope.GoroutineID, in.EvalScope.Frame, f.Arg, in.Start, in.Count, rest, in.GoroutineGroupingOptions)
+	} else {
+		gl, err = d.ListGoroutines(in.Start, in.Count, in.Filters, in.GoroutineGroupingOptions)
+	}
 	if err != nil {
 		return err
 	}

@@ -9,15 +9,12 @@ import (
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
 
-// syntheticBase is where register-held values are placed for the loader:
-// a non-canonical address no user pointer can equal.
-const syntheticBase = 0xfff0_0000_0000_0000
-
 // captured is the bytes of one event presented as the target's memory at
 // their original addresses, so the shared loader formats them exactly as it
-// formats live memory.
+// formats live memory; register-held values sit in the value overlay.
 type captured struct {
 	segs   []segmentView
+	regs   value.Overlay
 	static staticMemory
 }
 
@@ -30,13 +27,16 @@ type segmentView struct {
 // ReadMemory implements value.MemoryReader: reads must fall entirely inside
 // one captured segment, anything else was not captured.
 func (c *captured) ReadMemory(buf []byte, addr uint64) (int, error) {
+	if value.IsSynthetic(addr) {
+		if n, err := c.regs.ReadMemory(buf, addr); err == nil {
+			return n, nil
+		}
+		return 0, fmt.Errorf("%d bytes at %#x were not captured by the probe", len(buf), addr)
+	}
 	for _, s := range c.segs {
 		if addr >= s.addr && addr-s.addr <= uint64(len(s.data)) && uint64(len(buf)) <= uint64(len(s.data))-(addr-s.addr) {
 			return copy(buf, s.data[addr-s.addr:]), nil
 		}
-	}
-	if addr >= syntheticBase {
-		return 0, fmt.Errorf("%d bytes at %#x were not captured by the probe", len(buf), addr)
 	}
 	if n, err := c.static.ReadMemory(buf, addr); err == nil {
 		return n, nil
@@ -110,6 +110,7 @@ func (t *Tracer) decode(raw []byte) (event.Event, error) {
 func parseSegments(data []byte, plan *probePlan, c *captured) error {
 	le := binary.LittleEndian
 	c.segs = c.segs[:0]
+	c.regs.Reset()
 	for off := 0; off+segmentHeaderSize <= len(data); {
 		h := segmentHeader{Addr: le.Uint64(data[off:]), Want: le.Uint32(data[off+8:]),
 			Len: le.Uint16(data[off+12:]), Op: data[off+14], Flags: data[off+15]}
@@ -119,7 +120,10 @@ func parseSegments(data []byte, plan *probePlan, c *captured) error {
 		}
 		sv := segmentView{hdr: h, addr: h.Addr, data: data[body : body+int(h.Len)]}
 		if plan.bpf.Ops[h.Op].Kind == opRegs {
-			sv.addr = syntheticBase + uint64(h.Op)<<12
+			var err error
+			if sv.addr, err = c.regs.Alloc(sv.data); err != nil {
+				return fmt.Errorf("segment at offset %d of event data: %w", off, err)
+			}
 		}
 		c.segs = append(c.segs, sv)
 		off = body + (int(h.Len)+7)&^7
@@ -140,7 +144,7 @@ func (t *Tracer) values(mem *captured, plan *probePlan, ev *event.Event) []event
 		}
 		switch {
 		case pc.param.Type.Size() == 0:
-			v.Var = value.Load(mem, syntheticBase, pc.param.Type, value.DefaultLoadConfig)
+			v.Var = value.Load(mem, value.SyntheticBase, pc.param.Type, value.DefaultLoadConfig)
 		case pc.valueOp < 0:
 		case seg == nil:
 			v.Unavailable = "dropped: the event's data area was full"

@@ -57,11 +57,11 @@ func decodeTracer(tb testing.TB) *Tracer {
 func TestDecodeHotRecord(t *testing.T) {
 	tr := decodeTracer(t)
 	call, err := tr.decode(hotRecord(evCall, 41))
-	if err != nil || call.Kind != event.Call || call.Goroutine != 7 || len(call.Values) != 1 || call.Values[0].String() != "i=41" {
+	if err != nil || call.Kind != event.Call || call.Goroutine != 7 || len(call.Values) != 1 || text(call.Values[0]) != "i=41" {
 		t.Fatalf("call %+v, %v", call, err)
 	}
 	ret, err := tr.decode(hotRecord(evReturn, 124))
-	if err != nil || ret.Kind != event.Return || ret.Unpaired || len(ret.Values) != 1 || ret.Values[0].String() != "~r0=124" {
+	if err != nil || ret.Kind != event.Return || ret.Unpaired || len(ret.Values) != 1 || text(ret.Values[0]) != "~r0=124" {
 		t.Fatalf("return %+v %v, %v", ret, ret.Values, err)
 	}
 }

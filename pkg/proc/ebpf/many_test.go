@@ -99,11 +99,11 @@ func TestTraceNetHTTP(t *testing.T) {
 			// method and url, strings in RCX/RDI and RSI/R8, after the
 			// context interface in RAX/RBX.
 			v := ev.Values
-			if len(v) != 4 || v[1].String() != `method="GET"` || !strings.HasPrefix(v[2].String(), `url="http://127.0.0.1:`) {
+			if len(v) != 4 || text(v[1]) != `method="GET"` || !strings.HasPrefix(text(v[2]), `url="http://127.0.0.1:`) {
 				t.Errorf("unexpected %s", describe(ev))
 				continue
 			}
-			reqs = append(reqs, v[2].String()[strings.LastIndex(v[2].String(), "/"):])
+			reqs = append(reqs, text(v[2])[strings.LastIndex(text(v[2]), "/"):])
 		}
 	}
 	if got := strings.Join(reqs, " "); got != `/req0" /req1" /req2"` {

@@ -87,7 +87,7 @@ func collect(tr *Tracer) <-chan []event.Event {
 func describe(ev event.Event) string {
 	var parts []string
 	for _, v := range ev.Values {
-		parts = append(parts, v.String())
+		parts = append(parts, text(v))
 	}
 	s := fmt.Sprintf("%s %s(%s)", ev.Kind, strings.TrimPrefix(ev.Function, "main."), strings.Join(parts, ", "))
 	if ev.Err != nil {

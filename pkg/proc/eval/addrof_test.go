@@ -6,6 +6,7 @@ import (
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
+	"github.com/tinydbg/tinydbg/service/api"
 )
 
 // stopAtLine runs fixture name (built as fl) to its first stop at line and
@@ -108,10 +109,10 @@ func TestClosureCaptured(t *testing.T) {
 			if old {
 				want, kids = "main.makeCounter.func1", "[]"
 			}
-			if got := value.FormatMultiline(v); got != want {
+			if got := api.FormatVarMultiline(v); got != want {
 				t.Errorf("print c:\n got %q\nwant %q", got, want)
 			}
-			if got := value.Format(v); got != "main.makeCounter.func1" {
+			if got := api.FormatVar(v); got != "main.makeCounter.func1" {
 				t.Errorf("one-line c = %q", got)
 			}
 			var got []string

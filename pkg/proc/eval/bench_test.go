@@ -11,6 +11,7 @@ import (
 	"github.com/tinydbg/tinydbg/pkg/proc/native"
 	"github.com/tinydbg/tinydbg/pkg/proc/stack"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
+	"github.com/tinydbg/tinydbg/service/api"
 )
 
 // bigScope stops the bigvalues fixture after it built its values and
@@ -83,8 +84,8 @@ func BenchmarkLoadBigValues(b *testing.B) {
 				if err != nil || v.Unreadable != nil {
 					b.Fatalf("%s: %v %v", c.expr, err, v.Unreadable)
 				}
-				if c.want != "" && value.Format(v) != c.want {
-					b.Fatalf("%s = %s, want %s", c.expr, value.Format(v), c.want)
+				if c.want != "" && api.FormatVar(v) != c.want {
+					b.Fatalf("%s = %s, want %s", c.expr, api.FormatVar(v), c.want)
 				}
 			}
 		})

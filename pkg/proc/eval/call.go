@@ -31,7 +31,7 @@ func (s *Scope) call(e *ast.CallExpr) (*evalValue, error) {
 	}
 	if typ, err := s.typeOf(e.Fun); err == nil {
 		if len(e.Args) != 1 {
-			return nil, fmt.Errorf("wrong number of arguments to conversion to %s", typeName(typ))
+			return nil, fmt.Errorf("wrong number of arguments to conversion to %s", value.TypeName(typ))
 		}
 		x, err := s.eval(e.Args[0])
 		if err != nil {
@@ -170,9 +170,9 @@ func (s *Scope) convert(x *evalValue, typ godwarf.Type) (*evalValue, error) {
 		case *godwarf.PtrType, *godwarf.MapType, *godwarf.ChanType, *godwarf.FuncType:
 			return s.store(constant.MakeUint64(0), typ, "")
 		}
-		return nil, fmt.Errorf("can not convert nil to %s", typeName(typ))
+		return nil, fmt.Errorf("can not convert nil to %s", value.TypeName(typ))
 	}
-	if x.typ != nil && sameType(godwarf.ResolveTypedef(x.typ), dst) || x.typ != nil && typeName(godwarf.ResolveTypedef(x.typ)) == typeName(dst) {
+	if x.typ != nil && sameType(godwarf.ResolveTypedef(x.typ), dst) || x.typ != nil && value.TypeName(godwarf.ResolveTypedef(x.typ)) == value.TypeName(dst) {
 		return &evalValue{name: x.name, typ: typ, addr: x.addr, reg: x.reg}, nil
 	}
 	switch d := dst.(type) {
@@ -182,11 +182,11 @@ func (s *Scope) convert(x *evalValue, typ godwarf.Type) (*evalValue, error) {
 			return nil, err
 		}
 		if c.Kind() == constant.String || (c.Kind() == constant.Bool) != (d.Kind.String() == "bool") {
-			return nil, fmt.Errorf("can not convert %s to %s", x.typeName(), typeName(typ))
+			return nil, fmt.Errorf("can not convert %s to %s", x.typeName(), value.TypeName(typ))
 		}
 		if x.typ == nil && isInteger(d.Kind) && c.Kind() == constant.Float {
 			if i := constant.ToInt(c); i.Kind() != constant.Int {
-				return nil, fmt.Errorf("can not convert %s constant to %s", c, typeName(typ))
+				return nil, fmt.Errorf("can not convert %s constant to %s", c, value.TypeName(typ))
 			}
 		}
 		if isInteger(d.Kind) {
@@ -203,7 +203,7 @@ func (s *Scope) convert(x *evalValue, typ godwarf.Type) (*evalValue, error) {
 			return nil, err
 		}
 		if c.Kind() != constant.Int {
-			return nil, fmt.Errorf("can not convert %s to %s", x.typeName(), typeName(typ))
+			return nil, fmt.Errorf("can not convert %s to %s", x.typeName(), value.TypeName(typ))
 		}
 		return s.store(c, typ, "")
 	case *godwarf.StringType:
@@ -211,7 +211,7 @@ func (s *Scope) convert(x *evalValue, typ godwarf.Type) (*evalValue, error) {
 	case *godwarf.SliceType:
 		return s.toSlice(x, typ, d)
 	}
-	return nil, fmt.Errorf("can not convert %s to %s", x.typeName(), typeName(typ))
+	return nil, fmt.Errorf("can not convert %s to %s", x.typeName(), value.TypeName(typ))
 }
 
 // truncate turns a float into the integer a Go conversion gives
@@ -240,18 +240,18 @@ func (s *Scope) toString(x *evalValue, typ godwarf.Type) (*evalValue, error) {
 			}
 			return s.store(constant.MakeString(string(rune(r))), typ, "")
 		}
-		return nil, fmt.Errorf("can not convert %s to %s", x.typeName(), typeName(typ))
+		return nil, fmt.Errorf("can not convert %s to %s", x.typeName(), value.TypeName(typ))
 	}
 	seq, err := s.sequenceOf(x)
 	if err != nil || seq.isString {
 		if err == nil { // string(namedString)
 			return &evalValue{name: x.name, typ: typ, addr: x.addr, reg: -1}, nil
 		}
-		return nil, fmt.Errorf("can not convert %s to %s", x.typeName(), typeName(typ))
+		return nil, fmt.Errorf("can not convert %s to %s", x.typeName(), value.TypeName(typ))
 	}
 	eb := basic(seq.elem)
 	if eb == nil || (eb.Size() != 1 && eb.Size() != 4) || !isInteger(eb.Kind) {
-		return nil, fmt.Errorf("can not convert %s to %s", x.typeName(), typeName(typ))
+		return nil, fmt.Errorf("can not convert %s to %s", x.typeName(), value.TypeName(typ))
 	}
 	if seq.length*eb.Size() > maxStringRead {
 		return nil, fmt.Errorf("%s is too long to convert (%d elements)", x.name, seq.length)
@@ -274,12 +274,12 @@ func (s *Scope) toString(x *evalValue, typ godwarf.Type) (*evalValue, error) {
 func (s *Scope) toSlice(x *evalValue, typ godwarf.Type, d *godwarf.SliceType) (*evalValue, error) {
 	c, err := s.scalar(x)
 	if err != nil || c.Kind() != constant.String {
-		return nil, fmt.Errorf("can not convert %s to %s", x.typeName(), typeName(typ))
+		return nil, fmt.Errorf("can not convert %s to %s", x.typeName(), value.TypeName(typ))
 	}
 	str := constant.StringVal(c)
 	eb := basic(d.Elem)
 	if eb == nil || !isInteger(eb.Kind) || (eb.Size() != 1 && eb.Size() != 4) {
-		return nil, fmt.Errorf("can not convert %s to %s", x.typeName(), typeName(typ))
+		return nil, fmt.Errorf("can not convert %s to %s", x.typeName(), value.TypeName(typ))
 	}
 	data := []byte(str)
 	n := int64(len(data))
@@ -295,7 +295,7 @@ func (s *Scope) toSlice(x *evalValue, typ godwarf.Type, d *godwarf.SliceType) (*
 	}
 	var base uint64
 	if len(data) > 0 {
-		if base, err = s.mem.alloc(data); err != nil {
+		if base, err = s.mem.Alloc(data); err != nil {
 			return nil, err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"go/ast"
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
+	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
 
 // composite builds a struct or array literal of numbers, bools and
@@ -48,7 +49,7 @@ func (s *Scope) composite(e *ast.CompositeLit) (*evalValue, error) {
 			if kv, ok := el.(*ast.KeyValueExpr); ok {
 				id, ok := kv.Key.(*ast.Ident)
 				if !ok || t.Field(id.Name) == nil {
-					return nil, fmt.Errorf("unknown field %s in %s", exprText(kv.Key), typeName(typ))
+					return nil, fmt.Errorf("unknown field %s in %s", exprText(kv.Key), value.TypeName(typ))
 				}
 				f := t.Field(id.Name)
 				if err := put(f.ByteOffset, f.Type, kv.Value); err != nil {
@@ -57,7 +58,7 @@ func (s *Scope) composite(e *ast.CompositeLit) (*evalValue, error) {
 				continue
 			}
 			if i >= len(t.Fields) {
-				return nil, fmt.Errorf("too many values in %s literal", typeName(typ))
+				return nil, fmt.Errorf("too many values in %s literal", value.TypeName(typ))
 			}
 			if err := put(t.Fields[i].ByteOffset, t.Fields[i].Type, el); err != nil {
 				return nil, err
@@ -65,7 +66,7 @@ func (s *Scope) composite(e *ast.CompositeLit) (*evalValue, error) {
 		}
 	case *godwarf.ArrayType:
 		if int64(len(e.Elts)) > t.Count {
-			return nil, fmt.Errorf("too many values in %s literal", typeName(typ))
+			return nil, fmt.Errorf("too many values in %s literal", value.TypeName(typ))
 		}
 		for i, el := range e.Elts {
 			if _, ok := el.(*ast.KeyValueExpr); ok {
@@ -76,9 +77,9 @@ func (s *Scope) composite(e *ast.CompositeLit) (*evalValue, error) {
 			}
 		}
 	default:
-		return nil, fmt.Errorf("composite literals of %s are not supported", typeName(typ))
+		return nil, fmt.Errorf("composite literals of %s are not supported", value.TypeName(typ))
 	}
-	addr, err := s.mem.alloc(buf)
+	addr, err := s.mem.Alloc(buf)
 	if err != nil {
 		return nil, err
 	}

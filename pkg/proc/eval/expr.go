@@ -23,7 +23,7 @@ const maxExprDepth = 1000
 // under cfg. Syntax errors carry Go's position ("1:5: expected operand");
 // unknown names give Delve's "could not find symbol value for X".
 func (s *Scope) Eval(expr string, cfg value.LoadConfig) (*value.Variable, error) {
-	s.mem.reset()
+	s.mem.Reset()
 	v, err := s.evalString(expr)
 	if err != nil {
 		return nil, err

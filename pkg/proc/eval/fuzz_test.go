@@ -10,6 +10,7 @@ import (
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/eval"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
+	"github.com/tinydbg/tinydbg/service/api"
 )
 
 // garbage is a target memory made of one pattern repeated over the whole
@@ -84,7 +85,7 @@ func FuzzEval(f *testing.F) {
 		sc := fuzzScope(f, bi, prog, garbage(mem), pcOff)
 		start := time.Now()
 		if v, err := sc.Eval(expr, value.DefaultLoadConfig); err == nil {
-			_ = value.FormatMultiline(v)
+			_ = api.FormatVarMultiline(v)
 		}
 		if d := time.Since(start); d > 5*time.Second {
 			t.Fatalf("evaluating %q took %v", expr, d)
@@ -101,7 +102,7 @@ func FuzzLocals(f *testing.F) {
 		sc := fuzzScope(f, bi, prog, garbage(mem), pcOff)
 		vars, err := sc.Variables(value.DefaultLoadConfig)
 		if err == nil {
-			_ = eval.FormatVars(vars, "locals", true)
+			_ = formatVars(vars, "locals", true)
 		}
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/tinydbg/tinydbg/pkg/proc/native"
 	"github.com/tinydbg/tinydbg/pkg/proc/stack"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
+	"github.com/tinydbg/tinydbg/service/api"
 )
 
 // session is a fixture stopped under the debugger, with its own symbols
@@ -167,7 +168,7 @@ func expr(t *testing.T, sc *eval.Scope, e, want string) {
 		t.Errorf("print %s: error %v, want %q", e, err, want)
 		return
 	}
-	if got := value.FormatMultiline(v); got != want {
+	if got := api.FormatVarMultiline(v); got != want {
 		t.Errorf("print %s:\n got %q\nwant %q", e, got, want)
 	}
 }
@@ -177,7 +178,7 @@ func exprErr(t *testing.T, sc *eval.Scope, e, msg string) {
 	t.Helper()
 	v, err := sc.Eval(e, value.DefaultLoadConfig)
 	if err == nil {
-		t.Errorf("print %s: got %q, want error %q", e, value.FormatMultiline(v), msg)
+		t.Errorf("print %s: got %q, want error %q", e, api.FormatVarMultiline(v), msg)
 		return
 	}
 	if err.Error() != msg {
@@ -200,5 +201,28 @@ func vars(t *testing.T, sc *eval.Scope, args bool) string {
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
-	return eval.FormatVars(list, what, true)
+	return formatVars(list, what, true)
+}
+
+// formatVars renders variables one per line as Delve's locals and args
+// commands do: "name = value", shadowed names in parentheses, and
+// "(no locals)" / "(no args)" for an empty list. multiline selects print's
+// layout (locals -v) over the one-line layout.
+func formatVars(vars []eval.ScopeVar, what string, multiline bool) string {
+	if len(vars) == 0 {
+		return "(no " + what + ")\n"
+	}
+	var b strings.Builder
+	for _, v := range vars {
+		name := v.Var.Name
+		if v.Shadowed {
+			name = "(" + name + ")"
+		}
+		text := api.FormatVar(v.Var)
+		if multiline {
+			text = api.FormatVarMultiline(v.Var)
+		}
+		b.WriteString(name + " = " + text + "\n")
+	}
+	return b.String()
 }

@@ -43,13 +43,13 @@ func (s *Scope) mapIndex(x *evalValue, mt *godwarf.MapType, keyExpr ast.Expr) (*
 			return nil, err
 		}
 	} else if !sameType(k.typ, mt.Key) && !ifaceKey {
-		return nil, fmt.Errorf("mismatched types %q and %q", typeName(k.typ), typeName(mt.Key))
+		return nil, fmt.Errorf("mismatched types %q and %q", value.TypeName(k.typ), value.TypeName(mt.Key))
 	}
 
-	saved := s.mem.parent
+	saved := s.mem.Parent
 	if saved != nil {
-		s.mem.parent = newPageCache(saved)
-		defer func() { s.mem.parent = saved }()
+		s.mem.Parent = newPageCache(saved)
+		defer func() { s.mem.Parent = saved }()
 	}
 	match, err := s.keyMatcher(k, mt.Key, ifaceKey)
 	if err != nil {

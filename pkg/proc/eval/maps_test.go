@@ -9,6 +9,7 @@ import (
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/pkg/proc/eval"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
+	"github.com/tinydbg/tinydbg/service/api"
 )
 
 // valuesmoreLine is the line of `return y + 1` in scale, inlined into
@@ -46,7 +47,7 @@ func TestMapPaging(t *testing.T) {
 				if v.Len != 1000 || len(v.Children) != 2*n {
 					t.Fatalf("%s: len %d, %d entries; want 1000, %d", e, v.Len, len(v.Children)/2, n)
 				}
-				if got, want := value.Format(v), fmt.Sprintf(", ,...+%d more]", 1000-n); !strings.HasSuffix(got, want) {
+				if got, want := api.FormatVar(v), fmt.Sprintf(", ,...+%d more]", 1000-n); !strings.HasSuffix(got, want) {
 					t.Errorf("%s = ...%s, want suffix %q", e, got[max(0, len(got)-40):], want)
 				}
 				for i := 0; i < len(v.Children); i += 2 {
@@ -69,7 +70,7 @@ func TestMapPaging(t *testing.T) {
 			// Slicing again moves on, as in Delve: [64:][64:] is [128:].
 			a, errA := sc.Eval("pageMap[64:][64:]", value.DefaultLoadConfig)
 			b, errB := sc.Eval("pageMap[128:]", value.DefaultLoadConfig)
-			if errA != nil || errB != nil || value.Format(a) != value.Format(b) {
+			if errA != nil || errB != nil || api.FormatVar(a) != api.FormatVar(b) {
 				t.Errorf("pageMap[64:][64:] differs from pageMap[128:]: %v %v", errA, errB)
 			}
 			expr(t, sc, "len(pageMap[64:])", "1000")
@@ -140,7 +141,7 @@ func TestClosurePrint(t *testing.T) {
 			}
 			expr(t, sc, "fn", want)
 			v, err := sc.Eval("fn", value.DefaultLoadConfig)
-			if err != nil || value.Format(v) != "main.main.func1" {
+			if err != nil || api.FormatVar(v) != "main.main.func1" {
 				t.Errorf("one-line fn = %v, %v", v, err)
 			}
 		})

@@ -8,6 +8,7 @@ import (
 	"go/token"
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
+	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
 
 // binary evaluates arithmetic, comparison, shift and logical operators
@@ -71,6 +72,10 @@ func (s *Scope) binary(e *ast.BinaryExpr) (*evalValue, error) {
 		}
 	}
 	if (op == token.QUO || op == token.REM) && constant.Sign(cy) == 0 {
+		if intOp {
+			// Delve's wording: the panic Go raises at run time.
+			return nil, errors.New("runtime error: integer divide by zero")
+		}
 		return nil, errors.New("division by zero")
 	}
 	switch op {
@@ -136,7 +141,7 @@ func (s *Scope) unify(x, y *evalValue) (godwarf.Type, error) {
 	case sameType(x.typ, y.typ):
 		return x.typ, nil
 	}
-	return nil, fmt.Errorf("mismatched types %q and %q", typeName(x.typ), typeName(y.typ))
+	return nil, fmt.Errorf("mismatched types %q and %q", value.TypeName(x.typ), value.TypeName(y.typ))
 }
 
 // operand reads v as a constant of type typ, converting an untyped
@@ -159,19 +164,19 @@ func convertConst(c constant.Value, typ godwarf.Type) (constant.Value, error) {
 		if _, ok := godwarf.ResolveTypedef(typ).(*godwarf.StringType); ok && c.Kind() == constant.String {
 			return c, nil
 		}
-		return nil, fmt.Errorf("can not convert %s constant to %s", c, typeName(typ))
+		return nil, fmt.Errorf("can not convert %s constant to %s", c, value.TypeName(typ))
 	}
 	switch {
 	case isInteger(b.Kind):
 		i := constant.ToInt(c)
 		if i.Kind() != constant.Int {
-			return nil, fmt.Errorf("can not convert %s constant to %s", c, typeName(typ))
+			return nil, fmt.Errorf("can not convert %s constant to %s", c, value.TypeName(typ))
 		}
 		return fitKind(b.Kind, b.Size(), i)
 	case isFloat(b.Kind):
 		f := constant.ToFloat(c)
 		if f.Kind() != constant.Float && f.Kind() != constant.Int {
-			return nil, fmt.Errorf("can not convert %s constant to %s", c, typeName(typ))
+			return nil, fmt.Errorf("can not convert %s constant to %s", c, value.TypeName(typ))
 		}
 		return f, nil
 	case isComplex(b.Kind):
@@ -179,7 +184,7 @@ func convertConst(c constant.Value, typ godwarf.Type) (constant.Value, error) {
 	case c.Kind() == constant.Bool:
 		return c, nil
 	}
-	return nil, fmt.Errorf("can not convert %s constant to %s", c, typeName(typ))
+	return nil, fmt.Errorf("can not convert %s constant to %s", c, value.TypeName(typ))
 }
 
 func (s *Scope) shift(op token.Token, x, y *evalValue) (*evalValue, error) {
@@ -249,7 +254,7 @@ func (s *Scope) compare(op token.Token, x, y *evalValue) (*evalValue, error) {
 		switch godwarf.ResolveTypedef(typ).(type) {
 		case *godwarf.StructType, *godwarf.ArrayType, *godwarf.InterfaceType:
 			if op != token.EQL && op != token.NEQ {
-				return nil, fmt.Errorf("operator %s not defined on %s", op, typeName(typ))
+				return nil, fmt.Errorf("operator %s not defined on %s", op, value.TypeName(typ))
 			}
 			eq, err := s.equal(x, y, 0)
 			if err != nil {
@@ -257,7 +262,7 @@ func (s *Scope) compare(op token.Token, x, y *evalValue) (*evalValue, error) {
 			}
 			return result(eq == (op == token.EQL))
 		case *godwarf.SliceType:
-			return nil, fmt.Errorf("can not compare %s values", typeName(typ))
+			return nil, fmt.Errorf("can not compare %s values", value.TypeName(typ))
 		}
 	}
 	cx, err := s.operand(x, typ)
@@ -344,7 +349,7 @@ func (s *Scope) equal(x, y *evalValue, depth int) (bool, error) {
 		}
 		return s.equal(dx, dy, depth+1)
 	case *godwarf.SliceType:
-		return false, fmt.Errorf("can not compare %s values", typeName(x.typ))
+		return false, fmt.Errorf("can not compare %s values", value.TypeName(x.typ))
 	}
 	cx, err := s.scalar(x)
 	if err != nil {

@@ -21,7 +21,7 @@ import (
 // variables visible at its PC and its registers.
 type Scope struct {
 	prog *Program
-	mem  *overlay
+	mem  *value.Overlay
 	regs *op.DwarfRegisters
 	pc   uint64 // run-time address used for lookups (PC-1 for callers)
 	line int
@@ -101,7 +101,7 @@ func (p *Program) newScope(mem Memory, regs *op.DwarfRegisters, pc uint64, line 
 			return binary.LittleEndian.Uint64(addrs[off:]), nil
 		}
 	}
-	return &Scope{prog: p, mem: newOverlay(mem), regs: r, pc: pc, line: line, fn: fn, root: root}
+	return &Scope{prog: p, mem: &value.Overlay{Parent: mem}, regs: r, pc: pc, line: line, fn: fn, root: root}
 }
 
 // Function returns the function the scope belongs to.
@@ -157,10 +157,6 @@ func hiddenName(name string) bool {
 		strings.HasPrefix(name, "#yield") || strings.HasPrefix(name, "&#yield")
 }
 
-// ShortLoadConfig is what Delve's locals and args commands load: strings,
-// three struct fields, no array elements, no pointers followed.
-var ShortLoadConfig = value.LoadConfig{MaxStringLen: 64, MaxStructFields: 3}
-
 // ScopeVar is one variable of a frame with its role.
 type ScopeVar struct {
 	Var      *value.Variable
@@ -174,7 +170,7 @@ type ScopeVar struct {
 // scope, ordered as Delve orders them (outer blocks first, then by
 // declaration line) with shadowed ones marked.
 func (s *Scope) Variables(cfg value.LoadConfig) ([]ScopeVar, error) {
-	s.mem.reset()
+	s.mem.Reset()
 	ents, err := s.entries()
 	if err != nil {
 		return nil, err
@@ -218,29 +214,6 @@ func (s *Scope) filter(cfg value.LoadConfig, args bool) ([]ScopeVar, error) {
 	return out, nil
 }
 
-// FormatVars renders variables one per line as Delve's locals and args
-// commands do: "name = value", shadowed names in parentheses, and
-// "(no locals)" / "(no args)" for an empty list. multiline selects print's
-// layout (locals -v) over the one-line layout.
-func FormatVars(vars []ScopeVar, what string, multiline bool) string {
-	if len(vars) == 0 {
-		return "(no " + what + ")\n"
-	}
-	var b strings.Builder
-	for _, v := range vars {
-		name := v.Var.Name
-		if v.Shadowed {
-			name = "(" + name + ")"
-		}
-		text := value.Format(v.Var)
-		if multiline {
-			text = value.FormatMultiline(v.Var)
-		}
-		b.WriteString(name + " = " + text + "\n")
-	}
-	return b.String()
-}
-
 // lookupLocal finds the innermost visible variable called name.
 func (s *Scope) lookupLocal(name string) (*evalValue, bool) {
 	ents, err := s.entries()
@@ -273,7 +246,7 @@ func (s *Scope) varValue(e *varEntry) *evalValue {
 		v.unreadable = err
 		return v
 	}
-	loc, err := op.Execute(expr, s.regs, s.mem.parent, s.prog.BI.PtrSize())
+	loc, err := op.Execute(expr, s.regs, s.mem.Parent, s.prog.BI.PtrSize())
 	if err != nil {
 		v.unreadable = err
 		return v
@@ -286,7 +259,7 @@ func (s *Scope) varValue(e *varEntry) *evalValue {
 			v.unreadable = fmt.Errorf("invalid size %d for a value in registers", size)
 			return v
 		}
-		b, err := loc.Bytes(int(size), s.regs, s.mem.parent)
+		b, err := loc.Bytes(int(size), s.regs, s.mem.Parent)
 		if err != nil {
 			v.unreadable = err
 			return v
@@ -296,7 +269,7 @@ func (s *Scope) varValue(e *varEntry) *evalValue {
 		if len(loc.Pieces) == 1 && loc.Pieces[0].Kind == op.RegisterPiece && loc.Pieces[0].Offset == 0 && size <= 8 && !regnum.IsXmm(loc.Pieces[0].Reg) {
 			v.reg = int(loc.Pieces[0].Reg)
 		}
-		if v.addr, err = s.mem.alloc(b); err != nil {
+		if v.addr, err = s.mem.Alloc(b); err != nil {
 			v.unreadable = err
 			return v
 		}

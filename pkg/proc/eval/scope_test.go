@@ -4,7 +4,7 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/tinydbg/tinydbg/pkg/proc/eval"
+	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
 
 // match checks text against a regular expression anchored at both ends.
@@ -85,7 +85,7 @@ func TestScopes(t *testing.T) {
 				match(t, "divide args", vars(t, sc, true), "a = 7\nb = 2\nq = 0\nerr = error nil\n")
 			}
 			match(t, "divide locals", vars(t, sc, false), `\(no locals\)`+"\n")
-			all, err := sc.Variables(eval.ShortLoadConfig)
+			all, err := sc.Variables(value.ShortLoadConfig)
 			if err != nil {
 				t.Fatal(err)
 			}

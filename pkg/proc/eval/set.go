@@ -7,6 +7,7 @@ import (
 	"go/constant"
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
+	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
 
 // SetVariable assigns the value of expression rhs to the variable lhs, as
@@ -14,7 +15,7 @@ import (
 // the new value is written to the variable's memory, or to its register
 // when the frame is the innermost one and SetRegister is provided.
 func (s *Scope) SetVariable(lhs, rhs string) error {
-	s.mem.reset()
+	s.mem.Reset()
 	dst, err := s.evalString(lhs)
 	if err != nil {
 		return err
@@ -38,7 +39,7 @@ func (s *Scope) SetVariable(lhs, rhs string) error {
 	}
 	switch {
 	case isTarget(dst.addr):
-		w, ok := s.mem.parent.(MemoryWriter)
+		w, ok := s.mem.Parent.(MemoryWriter)
 		if !ok {
 			return errors.New("can not set variables: the target's memory is read-only")
 		}
@@ -72,10 +73,10 @@ func (s *Scope) assignBytes(dst, src *evalValue) ([]byte, error) {
 	switch t := godwarf.ResolveTypedef(dst.typ).(type) {
 	case *godwarf.BasicType:
 		if src.isNil {
-			return nil, fmt.Errorf("can not assign nil to %s", typeName(dst.typ))
+			return nil, fmt.Errorf("can not assign nil to %s", value.TypeName(dst.typ))
 		}
 		if src.typ != nil && !sameType(src.typ, dst.typ) {
-			return nil, fmt.Errorf("can not assign %s to %s", src.typeName(), typeName(dst.typ))
+			return nil, fmt.Errorf("can not assign %s to %s", src.typeName(), value.TypeName(dst.typ))
 		}
 		v, err := s.operand(src, dst.typ)
 		if err != nil {
@@ -93,14 +94,14 @@ func (s *Scope) assignBytes(dst, src *evalValue) ([]byte, error) {
 			}
 			c = constant.ToInt(v)
 			if c.Kind() != constant.Int {
-				return nil, fmt.Errorf("can not assign %s to %s", src.typeName(), typeName(dst.typ))
+				return nil, fmt.Errorf("can not assign %s to %s", src.typeName(), value.TypeName(dst.typ))
 			}
 		default:
-			return nil, fmt.Errorf("can not assign %s to %s", src.typeName(), typeName(dst.typ))
+			return nil, fmt.Errorf("can not assign %s to %s", src.typeName(), value.TypeName(dst.typ))
 		}
 		b := make([]byte, 8)
 		binary.LittleEndian.PutUint64(b, wrapInt(c))
 		return b, nil
 	}
-	return nil, fmt.Errorf("can not set variables of type %s (only numbers, bools and pointers)", typeName(dst.typ))
+	return nil, fmt.Errorf("can not set variables of type %s (only numbers, bools and pointers)", value.TypeName(dst.typ))
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
+	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
 
 // basicKinds describes Go's predeclared types, for binaries whose DWARF
@@ -59,7 +60,7 @@ func stringType() godwarf.Type {
 
 // pointerTo returns *t.
 func (s *Scope) pointerTo(t godwarf.Type) godwarf.Type {
-	name := "*" + typeName(t)
+	name := "*" + value.TypeName(t)
 	if pt, err := s.prog.Types.ByName(name); err == nil {
 		return pt
 	}
@@ -68,7 +69,7 @@ func (s *Scope) pointerTo(t godwarf.Type) godwarf.Type {
 
 // sliceOf returns []t.
 func (s *Scope) sliceOf(t godwarf.Type) godwarf.Type {
-	name := "[]" + typeName(t)
+	name := "[]" + value.TypeName(t)
 	if st, err := s.prog.Types.ByName(name); err == nil {
 		return st
 	}
@@ -116,7 +117,7 @@ func (s *Scope) typeOf(e ast.Expr) (godwarf.Type, error) {
 		if !ok || lit.Kind != token.INT {
 			return nil, fmt.Errorf("array length must be an integer literal")
 		}
-		name := "[" + lit.Value + "]" + typeName(elem)
+		name := "[" + lit.Value + "]" + value.TypeName(elem)
 		if t, err := s.prog.Types.ByName(name); err == nil {
 			return t, nil
 		}
@@ -197,5 +198,5 @@ func sameType(a, b godwarf.Type) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	return a == b || typeName(a) == typeName(b)
+	return a == b || value.TypeName(a) == value.TypeName(b)
 }

@@ -39,7 +39,7 @@ func (v *evalValue) typeName() string {
 	case v.typ == nil:
 		return "untyped " + kindName(v)
 	}
-	return typeName(v.typ)
+	return value.TypeName(v.typ)
 }
 
 func kindName(v *evalValue) string {
@@ -64,23 +64,12 @@ func kindName(v *evalValue) string {
 	return "constant"
 }
 
-// typeName is the Go name of a type as Delve prints it.
-func typeName(t godwarf.Type) string {
-	if t == nil {
-		return ""
-	}
-	if n := t.Common().Name; n != "" {
-		return n
-	}
-	return t.String()
-}
-
 // load turns a result into a loaded value.Variable.
 func (s *Scope) load(v *evalValue, name string, cfg value.LoadConfig) *value.Variable {
 	if v.unreadable != nil {
 		out := &value.Variable{Name: name, Unreadable: v.unreadable, DwarfType: v.typ}
 		if v.typ != nil {
-			out.Type = typeName(v.typ)
+			out.Type = value.TypeName(v.typ)
 		}
 		return out
 	}
@@ -99,9 +88,9 @@ func (s *Scope) load(v *evalValue, name string, cfg value.LoadConfig) *value.Var
 	}
 	if v.mapSkip > 0 {
 		// The skipped entries are walked too: read the buckets by pages.
-		if saved := s.mem.parent; saved != nil {
-			s.mem.parent = newPageCache(saved)
-			defer func() { s.mem.parent = saved }()
+		if saved := s.mem.Parent; saved != nil {
+			s.mem.Parent = newPageCache(saved)
+			defer func() { s.mem.Parent = saved }()
 		}
 		return s.loader().LoadMapFrom(name, v.addr, v.typ, v.mapSkip, cfg)
 	}
@@ -360,7 +349,7 @@ func (s *Scope) store(c constant.Value, typ godwarf.Type, name string) (*evalVal
 		var base uint64
 		if len(str) > 0 {
 			var err error
-			if base, err = s.mem.alloc([]byte(str)); err != nil {
+			if base, err = s.mem.Alloc([]byte(str)); err != nil {
 				return nil, err
 			}
 		}
@@ -370,14 +359,14 @@ func (s *Scope) store(c constant.Value, typ godwarf.Type, name string) (*evalVal
 	case *godwarf.PtrType, *godwarf.MapType, *godwarf.ChanType, *godwarf.FuncType:
 		i := constant.ToInt(c)
 		if i.Kind() != constant.Int {
-			return nil, fmt.Errorf("can not convert %s constant to %s", c, typeName(typ))
+			return nil, fmt.Errorf("can not convert %s constant to %s", c, value.TypeName(typ))
 		}
 		data = make([]byte, 8)
 		binary.LittleEndian.PutUint64(data, wrapInt(i))
 	default:
-		return nil, fmt.Errorf("can not store a constant as %s", typeName(typ))
+		return nil, fmt.Errorf("can not store a constant as %s", value.TypeName(typ))
 	}
-	addr, err := s.mem.alloc(data)
+	addr, err := s.mem.Alloc(data)
 	if err != nil {
 		return nil, err
 	}

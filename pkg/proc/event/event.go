@@ -5,7 +5,6 @@
 package event
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
@@ -32,37 +31,19 @@ func (k Kind) String() string {
 type Value struct {
 	Name string
 	Type string
-	// Value is the text printed: value.Format's, or "(unreadable ...)".
-	// The ptrace tracer sets it; for an eBPF event the session renders
-	// it from Var or Unavailable.
+	// Value is the text printed. A backend leaves it empty, or sets it to
+	// "(unreadable ...)" when it could not even locate the value; the
+	// session renders it from Var or Unavailable through service/api,
+	// the one printer of every output.
 	Value string
-	// Var is the value as the shared loader decoded it, when a backend
-	// hands over the decoded value (eBPF); nil when Unavailable is set.
+	// Var is the value as the shared loader decoded it; nil when
+	// Unavailable or Value says why there is none.
 	Var *value.Variable
 	// Unavailable says why nothing was captured (e.g. a float register).
 	Unavailable string
 	// Truncated is set when a string, slice or pointee was longer than
 	// the capture bound or could not be read at probe time.
 	Truncated bool
-}
-
-// String renders the value as name=text.
-func (v Value) String() string {
-	switch {
-	case v.Value != "":
-		return v.Name + "=" + v.Value
-	case v.Var == nil:
-		return fmt.Sprintf("%s=(unavailable: %s)", v.Name, v.Unavailable)
-	}
-	return v.Name + "=" + value.Format(v.Var)
-}
-
-// Text renders a loaded value as Delve's trace prints it.
-func Text(v *value.Variable) string {
-	if v.Unreadable != nil {
-		return fmt.Sprintf("(unreadable %v)", v.Unreadable)
-	}
-	return value.Format(v)
 }
 
 // Frame is one frame of the stack printed with -s N.

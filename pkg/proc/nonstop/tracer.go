@@ -280,7 +280,7 @@ func (pt *Tracer) event(kind event.Kind, fn *tracedFunc, th *hitThread, now time
 			ev.Values = pt.values(fn, fn.args, fn.argLocs, th)
 		case tail:
 			for _, p := range fn.results {
-				ev.Values = append(ev.Values, event.Value{Name: p.Name, Type: typeName(p.Type),
+				ev.Values = append(ev.Values, event.Value{Name: p.Name, Type: value.TypeName(p.Type),
 					Value: "(unreadable returned by a tail call, whose callee computes the results)"})
 			}
 		default:
@@ -302,32 +302,22 @@ func (pt *Tracer) values(fn *tracedFunc, params []probe.Param, locs []probe.Loca
 	if fn.err != nil {
 		return []event.Value{{Name: "?", Value: fmt.Sprintf("(unreadable %v)", fn.err)}}
 	}
-	mem := &regMemory{mem: th.mem, fp: th.fp}
+	mem := newRegMemory(th.mem, th.fp)
 	l := pt.loader
 	l.Mem = mem
 	out := make([]event.Value, 0, len(params))
 	for i := range params {
 		p := &params[i]
-		v := event.Value{Name: p.Name, Type: typeName(p.Type)}
+		v := event.Value{Name: p.Name, Type: value.TypeName(p.Type)}
 		addr, err := mem.place(locs[i], p.Type.Size(), th.regs, th.regs.SP()+8)
 		if err != nil {
 			v.Value = fmt.Sprintf("(unreadable %v)", err)
 		} else {
-			v.Value = event.Text(l.Load(p.Name, addr, p.Type, pt.cfg))
+			v.Var = l.Load(p.Name, addr, p.Type, pt.cfg)
 		}
 		out = append(out, v)
 	}
 	return out
-}
-
-func typeName(t godwarf.Type) string {
-	if t == nil {
-		return ""
-	}
-	if n := t.Common().Name; n != "" {
-		return n
-	}
-	return t.String()
 }
 
 // stack unwinds up to depth frames from a probe.

@@ -85,23 +85,33 @@ func (l Location) HasFloat() bool {
 // an X register.
 var ErrFloatRegister = errors.New("held in a floating-point register, which is not captured")
 
-// Assemble returns the size bytes of a register-held value from the
-// integer registers regs.
-func (l Location) Assemble(regs *arch.Registers, size int64) ([]byte, error) {
+// Assemble returns the size bytes of a register-held value: integer
+// pieces from regs, float pieces from the low bytes of fp's X registers.
+// fp may be nil when the backend cannot read them; a value with a float
+// piece is then ErrFloatRegister.
+func (l Location) Assemble(regs *arch.Registers, fp *arch.FPRegisters, size int64) ([]byte, error) {
 	if !l.InRegs {
 		return nil, fmt.Errorf("value is on the stack at CFA%+d, not in registers", l.StackOff)
 	}
-	if l.HasFloat() {
+	if l.HasFloat() && fp == nil {
 		return nil, ErrFloatRegister
 	}
 	buf := make([]byte, max(size, 8))
 	for _, p := range l.Pieces {
 		var w [8]byte
-		binary.LittleEndian.PutUint64(w[:], IntArgReg(regs, p.Reg))
-		if p.Off < 0 || p.Size > 8 || p.Off+p.Size > int64(len(buf)) {
+		src := w[:]
+		if p.Float {
+			if p.Reg < 0 || p.Reg >= arch.NumXmm {
+				return nil, fmt.Errorf("no register X%d", p.Reg)
+			}
+			src = fp.Xmm[p.Reg][:]
+		} else {
+			binary.LittleEndian.PutUint64(w[:], IntArgReg(regs, p.Reg))
+		}
+		if p.Off < 0 || p.Size < 0 || p.Size > int64(len(src)) || p.Off+p.Size > int64(len(buf)) {
 			return nil, fmt.Errorf("register piece [%d, %d) outside a %d-byte value", p.Off, p.Off+p.Size, size)
 		}
-		copy(buf[p.Off:p.Off+p.Size], w[:p.Size])
+		copy(buf[p.Off:p.Off+p.Size], src[:p.Size])
 	}
 	return buf[:size], nil
 }

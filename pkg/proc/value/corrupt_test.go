@@ -11,6 +11,7 @@ import (
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
+	"github.com/tinydbg/tinydbg/service/api"
 )
 
 // fakeMem is a sparse memory made of regions; anything else is unmapped.
@@ -94,7 +95,7 @@ func TestCorruptMemory(t *testing.T) {
 	for _, c := range cases {
 		start := time.Now()
 		v := (&value.Loader{Mem: c.mem, Types: types}).Load("x", at, typ(c.typ), c.cfg)
-		got := value.Format(v)
+		got := api.FormatVar(v)
 		if d := time.Since(start); d > 2*time.Second {
 			t.Errorf("%s: took %v", c.name, d)
 		}

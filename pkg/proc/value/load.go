@@ -32,8 +32,8 @@ type loadState struct {
 	mapVisits int
 }
 
-// typeName is the name Delve shows for a type.
-func typeName(t godwarf.Type) string {
+// TypeName is the name Delve shows for a type.
+func TypeName(t godwarf.Type) string {
 	if t == nil {
 		return ""
 	}
@@ -47,7 +47,7 @@ func typeName(t godwarf.Type) string {
 // headers (strings, slices, chans) it reads the length so that even an
 // unloaded value knows its size.
 func (st *loadState) newVariable(name string, addr uint64, typ godwarf.Type, mem MemoryReader) *Variable {
-	v := &Variable{Name: name, Addr: addr, DwarfType: typ, Type: typeName(typ)}
+	v := &Variable{Name: name, Addr: addr, DwarfType: typ, Type: TypeName(typ)}
 	if typ == nil {
 		v.Unreadable = errors.New("no type")
 		return v

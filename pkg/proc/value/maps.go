@@ -33,7 +33,7 @@ func (l *Loader) LoadMapFrom(name string, addr uint64, typ godwarf.Type, skip in
 func (l *Loader) MapLen(addr uint64, typ godwarf.Type) (int64, error) {
 	mt, ok := godwarf.ResolveTypedef(typ).(*godwarf.MapType)
 	if !ok {
-		return 0, fmt.Errorf("%s is not a map", typeName(typ))
+		return 0, fmt.Errorf("%s is not a map", TypeName(typ))
 	}
 	h, err := readMapHeader(l.Mem, addr, mt)
 	if err != nil || h == nil {
@@ -57,7 +57,7 @@ func (l *Loader) MapEntries(addr uint64, typ godwarf.Type, fn func(keyAddr, valA
 func (l *Loader) mapEntries(addr uint64, typ godwarf.Type, fn func(keyAddr, valAddr uint64) bool) (int, error) {
 	mt, ok := godwarf.ResolveTypedef(typ).(*godwarf.MapType)
 	if !ok {
-		return 0, fmt.Errorf("%s is not a map", typeName(typ))
+		return 0, fmt.Errorf("%s is not a map", TypeName(typ))
 	}
 	h, err := readMapHeader(l.Mem, addr, mt)
 	if err != nil || h == nil || h.count == 0 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
+	"github.com/tinydbg/tinydbg/service/api"
 )
 
 // chanPrint is Delve 1.27.2's `print ch` on Go 1.26, where hchan has a
@@ -61,12 +62,12 @@ func TestFormatMore(t *testing.T) {
 				{"tZone", short, fmt.Sprintf("time.Time(2024-01-02T02:04:05Z){wall: 0, ext: 63839757845, loc: (*time.Location)(%#x)}", tZoneLoc)},
 				{"dur", value.DefaultLoadConfig, "90000000000"},
 			} {
-				if got := value.Format(tg.load(t, c.name, c.cfg)); got != c.want {
+				if got := api.FormatVar(tg.load(t, c.name, c.cfg)); got != c.want {
 					t.Errorf("%s:\n got %s\nwant %s", c.name, got, c.want)
 				}
 			}
 			multi := func(name string) string {
-				return value.FormatMultiline(tg.load(t, name, value.DefaultLoadConfig))
+				return api.FormatVarMultiline(tg.load(t, name, value.DefaultLoadConfig))
 			}
 			if got, want := multi("tUTC"), "time.Time(2024-01-02T03:04:05Z){\n\twall: 6,\n\text: 63839761445,\n\tloc: *time.Location nil,}"; got != want {
 				t.Errorf("print tUTC:\n got %s\nwant %s", got, want)
@@ -117,7 +118,7 @@ func TestLoadMapFrom(t *testing.T) {
 					}
 					seen[k] = true
 				}
-				if got, want := value.FormatMultiline(v), fmt.Sprintf("\n\t...+%d more\n]", 1000-n); !strings.HasSuffix(got, want) {
+				if got, want := api.FormatVarMultiline(v), fmt.Sprintf("\n\t...+%d more\n]", 1000-n); !strings.HasSuffix(got, want) {
 					t.Errorf("skip %d: ends %q, want %q", skip, got[max(0, len(got)-30):], want)
 				}
 			}
@@ -125,7 +126,7 @@ func TestLoadMapFrom(t *testing.T) {
 				t.Errorf("%d distinct keys, want 1000", len(seen))
 			}
 			v := tg.loader.LoadMapFrom("pageMap", g.addr, g.typ, 1000, value.DefaultLoadConfig)
-			if got := value.Format(v); got != "(unreadable map index out of bounds)" {
+			if got := api.FormatVar(v); got != "(unreadable map index out of bounds)" {
 				t.Errorf("skip 1000: %s", got)
 			}
 		})

@@ -12,7 +12,7 @@ import (
 
 // chanLoadConfig is how much of a channel's hchan is loaded, whatever the
 // caller's configuration: Delve always shows the whole struct in print.
-var chanLoadConfig = LoadConfig{FollowPointers: true, MaxVariableRecurse: 1, MaxStringLen: 64, MaxArrayValues: 64, MaxStructFields: -1}
+var chanLoadConfig = DefaultLoadConfig
 
 // loadChan loads a channel's hchan: its fields are the children, so that
 // print shows the struct as Delve does, and the first two, qcount and
@@ -70,7 +70,7 @@ func withChanBuf(hchan *godwarf.StructType, elem godwarf.Type, n uint64) *godwar
 	if elem == nil || elem.Size() < 0 || n > hardMaxArray || (elem.Size() > 0 && n > (1<<40)/uint64(elem.Size())) {
 		return hchan // a corrupt size: leave buf an unsafe.Pointer
 	}
-	arrName := "[" + strconv.FormatUint(n, 10) + "]" + typeName(elem)
+	arrName := "[" + strconv.FormatUint(n, 10) + "]" + TypeName(elem)
 	arr := &godwarf.ArrayType{CommonType: godwarf.CommonType{Name: arrName, ByteSize: int64(n) * elem.Size()},
 		Elem: elem, Count: int64(n), Stride: elem.Size()}
 	buf := &godwarf.PtrType{CommonType: godwarf.CommonType{Name: "*" + arrName, ByteSize: ptrSize}, Elem: arr}

@@ -1,7 +1,8 @@
 // Package value turns bytes of a target's memory plus a DWARF type into a
-// tree of values, and formats that tree exactly as Delve does. Every UI and
-// every trace backend (ptrace, eBPF buffers) goes through this one loader
-// so that the text users read cannot drift between them.
+// tree of values; bytes held in registers or computed are read through the
+// one Overlay. Every UI and every trace backend (ptrace, eBPF buffers) goes
+// through this one loader, and renders through service/api (ConvertVar and
+// its printer), so that the text users read cannot drift between them.
 package value
 
 import (
@@ -36,6 +37,10 @@ var DefaultLoadConfig = LoadConfig{
 	MaxArrayValues:     64,
 	MaxStructFields:    -1,
 }
+
+// ShortLoadConfig is what Delve's locals and args commands load: strings,
+// three struct fields, no array elements, no pointers followed.
+var ShortLoadConfig = LoadConfig{MaxStringLen: 64, MaxStructFields: 3}
 
 // Hard limits that hold whatever the configuration asks for: a value read
 // from a corrupt or hostile process must never exhaust memory or time.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
+	"github.com/tinydbg/tinydbg/service/api"
 )
 
 // The expected texts were taken from Delve v1.27.2 (`print` and `vars`)
@@ -142,7 +143,7 @@ func TestFormatMatchesDelve(t *testing.T) {
 					continue
 				}
 				v := tg.load(t, name, value.DefaultLoadConfig)
-				if got, want := value.Format(v), expand(name, want); got != want {
+				if got, want := api.FormatVar(v), expand(name, want); got != want {
 					t.Errorf("%s:\n got %s\nwant %s", name, got, want)
 				}
 			}
@@ -151,7 +152,7 @@ func TestFormatMatchesDelve(t *testing.T) {
 					continue
 				}
 				v := tg.load(t, name, value.DefaultLoadConfig)
-				if got, want := value.FormatMultiline(v), expand(name, want); got != want {
+				if got, want := api.FormatVarMultiline(v), expand(name, want); got != want {
 					t.Errorf("%s (multiline):\n got %s\nwant %s", name, got, want)
 				}
 			}
@@ -173,7 +174,7 @@ func TestBigMap(t *testing.T) {
 			if v.Len != 100 || len(v.Children) != 128 || !v.Truncated() {
 				t.Fatalf("len %d, %d children, truncated %v; want 100, 128, true", v.Len, len(v.Children), v.Truncated())
 			}
-			s := value.Format(v)
+			s := api.FormatVar(v)
 			if !strings.HasPrefix(s, "map[int]int [") || !strings.HasSuffix(s, ", ,...+36 more]") {
 				t.Errorf("bad framing: %s", s)
 			}
@@ -223,7 +224,7 @@ func TestLimits(t *testing.T) {
 	for _, c := range cases {
 		cfg := value.DefaultLoadConfig
 		c.cfg(&cfg)
-		if got := value.Format(tg.load(t, c.name, cfg)); got != c.want {
+		if got := api.FormatVar(tg.load(t, c.name, cfg)); got != c.want {
 			t.Errorf("%s %+v:\n got %s\nwant %s", c.name, cfg, got, c.want)
 		}
 	}
