@@ -123,7 +123,7 @@ func TestEBPFLossyReportsDrops(t *testing.T) {
 	path := fixture.Build(t, "hotargs", fixture.Flavour{})
 	var out bytes.Buffer
 	sink := &slowSink{every: 200, pause: 2 * time.Millisecond, stall: time.Second}
-	opts := Options{Regexp: `^main\.hot$`, Exec: path, Depth: 1, EBPF: true, Lossy: true, ringBytes: 1 << 20}
+	opts := Options{Regexp: `^main\.hot$`, Exec: path, Depth: 1, EBPF: true, Lossy: true, ringBytes: 4096}
 	sum, stdout := runCaptured(t, opts, sink, &out)
 	if sum.Holds != 0 || sum.Dropped == 0 || sum.Events+sum.Dropped != 2*hotCalls || !sum.Exited || sum.ExitCode != 0 {
 		t.Fatalf("summary %+v: want drops, events + drops = %d, no hold", sum, 2*hotCalls)
