@@ -182,7 +182,7 @@ func TestEBPFPidInterruptedWhileHeld(t *testing.T) {
 	defer cancel()
 	sawHeld := false
 	var linksSeen []int
-	sink := &slowSink{every: 100, pause: 5 * time.Millisecond, onPause: func() {
+	sink := &slowSink{every: 100, pause: 5 * time.Millisecond, stall: 500 * time.Millisecond, onPause: func() {
 		if !sawHeld && testproc.State(pid) == "T" {
 			sawHeld = true
 			linksSeen = ourBPFLinks()
