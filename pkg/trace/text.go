@@ -70,7 +70,13 @@ func (t *TextWriter) Event(ev *Event) error {
 		}
 		w.WriteString(v.Value)
 	}
-	w.WriteString(")\n")
+	w.WriteString(")")
+	if ev.Unpaired {
+		// Its call was not seen (tracing began mid-call, or --lossy
+		// dropped it): the line must not pass for a paired return.
+		w.WriteString(" (unpaired)")
+	}
+	w.WriteString("\n")
 	if ev.Kind == Call && len(ev.Stack) > 0 {
 		w.WriteString("\n") // Delve separates a call's stack by a blank line
 	}

@@ -63,6 +63,15 @@ type bpfConfig struct {
 	GoidOffset    uint32
 	StackHiOffset uint32
 	WakeBytes     uint32
+	HoldBytes     uint32 // 0: lossy, the program is never held
+	Pad           uint32
+}
+
+// holdState mirrors struct hold_state, the memory-mapped flag through
+// which the BPF program tells the reader it stopped the process.
+type holdState struct {
+	Held    uint64
+	SinceNs uint64
 }
 
 // capOp mirrors struct cap_op: one step of a capture plan.
@@ -99,8 +108,11 @@ type eventHeader struct {
 	DataLen  uint16
 	Kind     uint8
 	Flags    uint8
-	Pad      uint32
+	DropGen  uint32 // events of this function lost before this one
 }
+
+// dropGenOffset is where event_header.drop_gen lies in a record.
+const dropGenOffset = int(unsafe.Offsetof(eventHeader{}.DropGen))
 
 // segmentHeader mirrors struct segment; len bytes (padded to 8) follow it.
 type segmentHeader struct {

@@ -21,6 +21,7 @@ func TestLayoutMatchesBTF(t *testing.T) {
 		goVal any
 	}{
 		{"config", bpfConfig{}},
+		{"hold_state", holdState{}},
 		{"cap_op", capOp{}},
 		{"plan", bpfPlan{}},
 		{"event_header", eventHeader{}},

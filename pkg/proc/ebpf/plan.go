@@ -64,6 +64,10 @@ type Options struct {
 	// NoUprobeMulti forces one perf-event uprobe per probe site, the
 	// fallback used when the kernel lacks uprobe_multi links.
 	NoUprobeMulti bool
+	// Lossy never holds the program: an event that finds the ring buffer
+	// full is lost, and counted for its function. By default the program
+	// is stopped until the reader catches up, and nothing is lost.
+	Lossy bool
 }
 
 // DefaultOptions captures enough to print arguments as Delve's trace does.

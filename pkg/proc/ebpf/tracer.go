@@ -14,6 +14,7 @@
 package ebpf
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -41,8 +42,14 @@ type Stats struct {
 	// Abandoned counts calls that never returned because a panic (or
 	// runtime.Goexit) unwound past them; they pair with nothing.
 	Abandoned uint64
-	Probes    int  // probe sites attached (entries, returns and tail jumps)
-	Multi     bool // attached through one uprobe_multi link
+	// LostByFunc breaks the ring-full drops down by function.
+	LostByFunc []FuncDrops
+	// Holds counts the times the program was stopped until the reader
+	// caught up, and Held is the sum of those stops (lossless mode).
+	Holds  uint64
+	Held   time.Duration
+	Probes int  // probe sites attached (entries, returns and tail jumps)
+	Multi  bool // attached through one uprobe_multi link
 	// AttachTime and DetachTime measure link creation and removal.
 	AttachTime, DetachTime time.Duration
 }
@@ -54,6 +61,12 @@ type Drops struct {
 	NoPlan   uint64 // a probe fired with a cookie that names no capture plan
 }
 
+// FuncDrops is what one function lost to a full ring buffer.
+type FuncDrops struct {
+	Function       string
+	Calls, Returns uint64
+}
+
 // total is every drop, whatever its reason.
 func (d Drops) total() uint64 { return d.RingFull + d.NoPlan }
 
@@ -62,6 +75,7 @@ func (d Drops) total() uint64 { return d.RingFull + d.NoPlan }
 type ringReader interface {
 	ReadInto(*ringbuf.Record) error
 	SetDeadline(time.Time)
+	AvailableBytes() int
 	Flush() error
 	Close() error
 }
@@ -88,6 +102,7 @@ type Tracer struct {
 	coll   *cebpf.Collection
 	links  []link.Link
 	reader ringReader
+	hold   *holder // nil in lossy mode
 	events chan event.Event
 	done   chan struct{}
 	// readErr is the unexpected ring-buffer error that ended readLoop; it is
@@ -145,12 +160,14 @@ func Open(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, opts Optio
 		return nil, err
 	}
 	if err := t.attach(opts); err != nil {
+		t.closeHold()
 		t.coll.Close()
 		return nil, err
 	}
 	rd, err := ringbuf.NewReader(t.coll.Maps["events"])
 	if err != nil {
 		t.detach()
+		t.closeHold()
 		t.coll.Close()
 		return nil, fmt.Errorf("opening ring buffer: %w", err)
 	}
@@ -207,7 +224,12 @@ func (t *Tracer) load(g bininfo.GLayout, opts Options) error {
 		return err
 	}
 	spec.Maps["plans"].MaxEntries = uint32(2 * len(t.funcs))
-	spec.Maps["events"].MaxEntries = uint32(ringSize(opts.RingBufferBytes))
+	spec.Maps["fn_drops"].MaxEntries = uint32(2 * len(t.funcs))
+	ring, mark := ringSize(opts.RingBufferBytes), 0
+	if !opts.Lossy {
+		ring, mark = losslessRing(opts.RingBufferBytes, threadCount(t.pid))
+	}
+	spec.Maps["events"].MaxEntries = uint32(ring)
 	if !opts.NoUprobeMulti && features.HaveBPFLinkUprobeMulti() == nil {
 		spec.Programs[programName].AttachType = cebpf.AttachTraceUprobeMulti
 		t.stats.Multi = true
@@ -222,10 +244,18 @@ func (t *Tracer) load(g bininfo.GLayout, opts Options) error {
 	}
 	t.coll = coll
 	cfg := bpfConfig{Tgid: uint32(t.pid), GoidOffset: uint32(g.Goid), StackHiOffset: uint32(g.StackHi),
-		WakeBytes: uint32(ringSize(opts.RingBufferBytes) / wakeFraction)}
+		WakeBytes: uint32(ring / wakeFraction), HoldBytes: uint32(mark)}
 	if err := coll.Maps["config"].Put(uint32(0), cfg); err != nil {
 		coll.Close()
 		return fmt.Errorf("writing BPF config: %w", err)
+	}
+	if !opts.Lossy {
+		// The reader resumes the program once the ring is as empty as
+		// when the BPF program starts waking it.
+		if t.hold, err = newHolder(coll.Maps["hold"], t.pid, ring/wakeFraction); err != nil {
+			coll.Close()
+			return err
+		}
 	}
 	keys := make([]uint32, 0, 2*len(t.funcs))
 	vals := make([]bpfPlan, 0, 2*len(t.funcs))
@@ -354,6 +384,9 @@ func (t *Tracer) readLoop() {
 	var rec ringbuf.Record
 	t.reader.SetDeadline(time.Now().Add(pollInterval))
 	for {
+		if t.hold != nil {
+			t.hold.check(t.reader.AvailableBytes())
+		}
 		if err := t.reader.ReadInto(&rec); err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				t.reader.SetDeadline(time.Now().Add(pollInterval))
@@ -366,6 +399,9 @@ func (t *Tracer) readLoop() {
 			// unnoticed: the trace ends, and Close says why.
 			t.readErr = fmt.Errorf("reading the ring buffer: %w", err)
 			return
+		}
+		if len(rec.RawSample) >= eventHeaderSize {
+			t.pairs.gen = binary.LittleEndian.Uint32(rec.RawSample[dropGenOffset:])
 		}
 		ev, err := t.decode(rec.RawSample)
 		if err != nil {
@@ -397,8 +433,44 @@ func (t *Tracer) statsLocked() Stats {
 		}
 		s.Drops = Drops{RingFull: count(dropRingbuf), NoPlan: count(dropNoPlan)}
 		s.Dropped = s.Drops.total()
+		s.LostByFunc = t.lostByFunc()
+	}
+	if t.hold != nil {
+		s.Holds, s.Held = t.hold.totals()
 	}
 	return s
+}
+
+// lostByFunc reads the per-function drop counters, keeping the functions
+// that lost anything.
+func (t *Tracer) lostByFunc() []FuncDrops {
+	var out []FuncDrops
+	var key uint32
+	var n uint64
+	it := t.coll.Maps["fn_drops"].Iterate()
+	for it.Next(&key, &n) {
+		if n == 0 || int(key/2) >= len(t.funcs) {
+			continue
+		}
+		name := t.funcs[key/2].fn.Name
+		if len(out) == 0 || out[len(out)-1].Function != name {
+			out = append(out, FuncDrops{Function: name})
+		}
+		if key%2 == 0 {
+			out[len(out)-1].Calls = n
+		} else {
+			out[len(out)-1].Returns = n
+		}
+	}
+	return out
+}
+
+// closeHold releases a held program and the holder's pidfd.
+func (t *Tracer) closeHold() error {
+	if t.hold == nil {
+		return nil
+	}
+	return t.hold.release()
 }
 
 func sum(v []uint64) uint64 {
@@ -414,7 +486,9 @@ func sum(v []uint64) uint64 {
 // keep receiving from Events meanwhile. Stats stay readable afterwards.
 func (t *Tracer) Close() error {
 	t.closeOnce.Do(func() {
-		errs := []error{t.detach()}
+		// With the probes gone nothing can stop the program again: it
+		// runs on at once, while the reader drains what is left.
+		errs := []error{t.detach(), t.closeHold()}
 		if err := t.reader.Flush(); err != nil {
 			errs = append(errs, fmt.Errorf("flushing ring buffer: %w", err))
 			t.reader.Close()

@@ -10,9 +10,13 @@
 // distance of SP below the goroutine's stack top: a call and its return see
 // the same distance even when the stack was copied in between, so user
 // space pairs them by it, and a panic that abandons calls cannot shift the
-// pairing of later ones. The program keeps no per-call state and does no
-// map update, which keeps the probe cheap; records are written without a
-// wake-up and user space is woken only once a batch has accumulated.
+// pairing of later ones. The program keeps no per-call state and updates
+// no map on its fast path, which keeps the probe cheap; records are written
+// without a wake-up and user space is woken only once a batch has
+// accumulated. By default no event is lost: once the ring holds more than
+// config.hold_bytes the program stops the process (hold_program) and the
+// reader resumes it when drained; in lossy mode it never does, and a full
+// ring costs the event, counted per function.
 //
 // The layouts below are mirrored in Go (abi.go); layout_test.go compares them
 // through the BTF of the compiled object.
@@ -35,6 +39,7 @@ static long (*bpf_probe_read_user)(void *dst, __u32 size, const void *unsafe_ptr
 static long (*bpf_ringbuf_output)(void *ringbuf, void *data, __u64 size, __u64 flags) = (void *)130;
 static __u64 (*bpf_ringbuf_query)(void *ringbuf, __u64 flags) = (void *)134;
 static __u64 (*bpf_get_attach_cookie)(void *ctx) = (void *)174;
+static long (*bpf_send_signal)(__u32 sig) = (void *)109;
 
 #define BPF_MAP_TYPE_ARRAY 2
 #define BPF_MAP_TYPE_PERCPU_ARRAY 6
@@ -42,6 +47,8 @@ static __u64 (*bpf_get_attach_cookie)(void *ctx) = (void *)174;
 #define BPF_RB_NO_WAKEUP 1
 #define BPF_RB_FORCE_WAKEUP 2
 #define BPF_RB_AVAIL_DATA 0
+#define BPF_F_MMAPABLE 1024
+#define SIGSTOP 19
 
 // The constants below are enums, not macros, so that they reach the BTF of
 // the object: layout_test.go checks their Go mirrors (abi.go) against it,
@@ -121,6 +128,20 @@ struct config {
 	__u32 goid_offset;     // of runtime.g.goid
 	__u32 stack_hi_offset; // of runtime.g.stack.hi
 	__u32 wake_bytes;      // wake the reader once this much data waits
+	__u32 hold_bytes;      // stop the program once this much waits; 0: lossy, never
+	__u32 pad;
+};
+
+// hold_state is shared with the reader through a memory-mapped array. The
+// program sets held (and since, when it was 0) after sending SIGSTOP; the
+// reader, once it has drained the ring below its low-water mark, clears
+// held and then sends SIGCONT. Sending before setting means held never
+// names a stop that is yet to come, so the reader's SIGCONT always follows
+// the SIGSTOP it answers; a stop that races with a resume sets held again
+// and is answered at the reader's next look.
+struct hold_state {
+	__u64 held;
+	__u64 since_ns; // CLOCK_MONOTONIC when the first thread sent SIGSTOP
 };
 
 struct cap_op {
@@ -153,7 +174,7 @@ struct event_header {
 	__u16 data_len;
 	__u8 kind;
 	__u8 flags;
-	__u32 pad;
+	__u32 drop_gen; // events of this function lost so far (see fn_drops)
 };
 
 struct segment {
@@ -204,6 +225,25 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } drops SEC(".maps");
+
+// fn_drops counts, per capture plan (function × call/return), the events
+// lost because the ring buffer was full. Every event carries the sum for
+// its function (drop_gen): a return whose call was recorded under another
+// sum may be paired with the wrong call, so user space marks it unpaired.
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2); // resized by the loader to 2 × functions
+	__type(key, __u32);
+	__type(value, __u64);
+} fn_drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct hold_state);
+} hold SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -330,6 +370,26 @@ done:
 	return 1;
 }
 
+// hold_program stops the traced process: SIGSTOP stops every thread, and
+// each one that is inside a probe now stops on its way back to user space,
+// so at most a few records per running thread follow the one that crossed
+// the mark. The margin above hold_bytes is sized for them (tracer.go).
+// Every thread that sees the ring above the mark sends the signal again:
+// a second SIGSTOP to a stopping process costs little and closes the race
+// with a resume.
+static __attribute__((always_inline)) void hold_program(void)
+{
+	bpf_send_signal(SIGSTOP);
+	__u32 zero = 0;
+	struct hold_state *st = bpf_map_lookup_elem(&hold, &zero);
+	if (!st)
+		return;
+	if (!st->held) {
+		st->since_ns = bpf_ktime_get_ns();
+		st->held = 1;
+	}
+}
+
 // emit runs the capture plan of one call or return and writes the record
 // to the ring buffer. The record wakes the reader only when enough data
 // has accumulated (the reader also polls), because a wake-up per event
@@ -347,7 +407,6 @@ static __attribute__((noinline)) int emit(struct scratch *s, struct config *cfg,
 	h->cookie = key;
 	h->kind = kind;
 	h->flags = flags;
-	h->pad = 0;
 
 	s->off = 0;
 	__u32 nops = (flags & EVF_TAIL) ? 0 : plan->nops;
@@ -363,11 +422,25 @@ static __attribute__((noinline)) int emit(struct scratch *s, struct config *cfg,
 	if (off > MAX_DATA)
 		off = MAX_DATA;
 	h->data_len = off;
+	__u32 fn_key = fn * 2;
+	__u64 *lost_calls = bpf_map_lookup_elem(&fn_drops, &fn_key);
+	fn_key++;
+	__u64 *lost_rets = bpf_map_lookup_elem(&fn_drops, &fn_key);
+	h->drop_gen = (__u32)((lost_calls ? *lost_calls : 0) + (lost_rets ? *lost_rets : 0));
 	__u64 wake = BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg->wake_bytes)
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	if (avail >= cfg->wake_bytes)
 		wake = BPF_RB_FORCE_WAKEUP;
-	if (bpf_ringbuf_output(&events, s, sizeof(struct event_header) + (off & (MAX_DATA * 2 - 1)), wake) < 0)
+	if (cfg->hold_bytes && avail >= cfg->hold_bytes)
+		hold_program();
+	if (bpf_ringbuf_output(&events, s, sizeof(struct event_header) + (off & (MAX_DATA * 2 - 1)), wake) < 0) {
+		// Lossless mode sizes its margin so this cannot happen; if it
+		// does anyway, the loss is counted, never silent.
 		count_drop(DROP_RINGBUF);
+		__u64 *lost = bpf_map_lookup_elem(&fn_drops, &key);
+		if (lost)
+			__sync_fetch_and_add(lost, 1);
+	}
 	return 0;
 }
 
