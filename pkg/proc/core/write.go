@@ -143,9 +143,16 @@ func readOrZero(mem MemoryReader, chunk []byte, addr uint64) (zeroed uint64) {
 }
 
 // dumped says whether the mapping's bytes go into the core: readable
-// memory, except the kernel's [vsyscall] page, which cannot be read
-// through the process.
-func (m Mapping) dumped() bool { return m.Read && m.Path != "[vsyscall]" }
+// memory, except the kernel's pages ([vsyscall], [vvar] and its clock
+// pages), which cannot all be read through the process and which the
+// kernel leaves out of its cores too.
+func (m Mapping) dumped() bool {
+	switch m.Path {
+	case "[vsyscall]", "[vvar]", "[vvar_vclock]":
+		return false
+	}
+	return m.Read
+}
 
 func (m Mapping) flags() uint32 {
 	var f elf.ProgFlag
