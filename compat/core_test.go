@@ -1,0 +1,160 @@
+package compat
+
+import (
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tinydbg/tinydbg/internal/corefile"
+	"github.com/tinydbg/tinydbg/internal/fixture"
+)
+
+// repl runs a debugger's terminal with script on stdin and returns what
+// it printed, without colours, prompts or Delve's greeting.
+func repl(t *testing.T, script []string, argv ...string) []string {
+	t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdin = strings.NewReader(strings.Join(script, "\n") + "\nexit\n")
+	done := make(chan struct{})
+	var out []byte
+	var err error
+	go func() {
+		out, err = cmd.CombinedOutput()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(90 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("%s did not finish:\n%s", argv, out)
+	}
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", argv, err, out)
+	}
+	s := ansiRE.ReplaceAllString(string(out), "")
+	s = strings.ReplaceAll(s, "(dlv) ", "")
+	var lines []string
+	for _, l := range strings.Split(s, "\n") {
+		if l != "Type 'help' for list of commands." && l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+func requireDlv(t *testing.T) {
+	t.Helper()
+	if dlvErr != nil {
+		t.Fatalf("dlv %s is needed: %v", dlvVersion, dlvErr)
+	}
+}
+
+// coreTools are the two commands that open a core, in the same shape.
+func coreTools(bin, core string) map[string][]string {
+	return map[string][]string{
+		"tinydbg": {tinydbgBin, "core", bin, core},
+		"dlv":     {dlvBin, "core", "--allow-non-terminal-interactive=true", bin, core},
+	}
+}
+
+var frameRE = regexp.MustCompile(`^\s*(\d+)\s+0x[0-9a-f]+ in (\S+)$`)
+
+// frames pairs bt's lines into "function file:line".
+func frames(bt []string) []string {
+	var out []string
+	for i := 0; i+1 < len(bt); i++ {
+		if m := frameRE.FindStringSubmatch(bt[i]); m != nil {
+			out = append(out, m[2]+" "+strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(bt[i+1]), "at ")))
+		}
+	}
+	return out
+}
+
+// parkedLine masks the line of runtime.gopark in a goroutine list: for the
+// saved PC of a parked goroutine, tinydbg names the line of the call that
+// parked it (462), Delve the line after it (463).
+var parkedLine = regexp.MustCompile(`proc\.go:\d+ runtime\.gopark`)
+
+// TestCoreKernelBothTools opens one GOTRACEBACK=crash core with tinydbg
+// and with dlv: the user goroutines, the panicking goroutine's stack from
+// runtime.crash to its end, and the arguments and locals of two of its
+// frames are the same text.
+//
+// Above runtime.crash the two differ on purpose: the fatal signal's
+// handler frames are the same, but tinydbg also shows runtime.sigtramp and
+// the dieFromSignal call that raised the signal (crash → dieFromSignal →
+// raise), at the instruction the signal interrupted (raise's RET, line
+// 154), where Delve skips both and names the SYSCALL's line (153).
+func TestCoreKernelBothTools(t *testing.T) {
+	requireDlv(t)
+	bin := fixture.Build(t, "corecrash", fixture.Flavour{})
+	core, _ := corefile.Crash(t, bin)
+	tools := coreTools(bin, core)
+	stacks := map[string][]string{}
+	values := map[string][]string{}
+	for name, argv := range tools {
+		bt := frames(repl(t, []string{"bt"}, argv...))
+		crash := slices.IndexFunc(bt, func(f string) bool { return strings.HasPrefix(f, "runtime.crash ") })
+		explode := slices.IndexFunc(bt, func(f string) bool { return strings.HasPrefix(f, "main.explode ") })
+		if crash < 0 || explode < 0 {
+			t.Fatalf("%s: no runtime.crash or main.explode in %q", name, bt)
+		}
+		stacks[name] = bt[crash:]
+		n := strconv.Itoa(explode)
+		n2 := strconv.Itoa(explode + 2)
+		out := repl(t, []string{"frame " + n + " args", "frame " + n + " locals -v", "frame " + n2 + " args", "frame " + n2 + " locals", "goroutines"}, argv...)
+		for _, l := range out {
+			if !strings.Contains(l, "runtime.gopark") { // see parkedLine
+				values[name] = append(values[name], l)
+			}
+		}
+	}
+	if !slices.Equal(stacks["tinydbg"], stacks["dlv"]) || len(stacks["dlv"]) != 9 {
+		t.Errorf("stack from runtime.crash\ntinydbg %q\n    dlv %q", stacks["tinydbg"], stacks["dlv"])
+	}
+	if !slices.Equal(values["tinydbg"], values["dlv"]) {
+		t.Errorf("values and goroutines\ntinydbg %q\n    dlv %q", values["tinydbg"], values["dlv"])
+	}
+	if !slices.Contains(values["dlv"], `msg = "core:0"`) || !slices.Contains(values["dlv"], "depth = 2") {
+		t.Errorf("dlv shows none of the fixture's values: %q", values["dlv"])
+	}
+}
+
+// TestDumpBothTools stops the fixture at its panic under tinydbg, dumps
+// it, and opens the dump with tinydbg and with dlv: goroutines, stack,
+// threads and the values of two frames are the same text.
+func TestDumpBothTools(t *testing.T) {
+	requireDlv(t)
+	bin := fixture.Build(t, "corecrash", fixture.Flavour{})
+	dump := filepath.Join(t.TempDir(), "dump")
+	out := repl(t, []string{"break main.go:25", "continue", "dump " + dump}, tinydbgBin, "exec", bin)
+	if !slices.ContainsFunc(out, func(l string) bool { return strings.HasPrefix(l, "\rDumping memory") || strings.Contains(l, "Dumping memory") }) {
+		t.Fatalf("dump printed no progress: %q", out)
+	}
+	for _, l := range out {
+		if strings.Contains(l, "incomplete") || strings.Contains(l, "error dumping") {
+			t.Fatalf("dump: %q", l)
+		}
+	}
+	script := []string{"goroutines", "bt", "args", "locals", "frame 2 args", "frame 2 locals", "threads", "print items[1:]", "print p.Y * 2"}
+	got := map[string][]string{}
+	for name, argv := range coreTools(bin, dump) {
+		for _, l := range repl(t, script, argv...) {
+			got[name] = append(got[name], parkedLine.ReplaceAllString(l, "proc.go:N runtime.gopark"))
+		}
+	}
+	if !slices.Equal(got["tinydbg"], got["dlv"]) {
+		t.Errorf("dump opened\ntinydbg %q\n    dlv %q", got["tinydbg"], got["dlv"])
+	}
+	for _, want := range []string{`p = main.point {X: 3, Y: 8}`, `[]int len: 2, cap: 2, [3,8]`, "16", `msg = "core:2"`} {
+		if !slices.Contains(got["dlv"], want) {
+			t.Errorf("dlv does not show %q: %q", want, got["dlv"])
+		}
+	}
+}
