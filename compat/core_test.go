@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-delve/delve/service/api"
+	delverpc "github.com/go-delve/delve/service/rpc2"
+
 	"github.com/tinydbg/tinydbg/internal/corefile"
 	"github.com/tinydbg/tinydbg/internal/fixture"
 )
@@ -134,7 +137,9 @@ func TestDumpBothTools(t *testing.T) {
 	bin := fixture.Build(t, "corecrash", fixture.Flavour{})
 	dump := filepath.Join(t.TempDir(), "dump")
 	out := repl(t, []string{"break main.go:25", "continue", "dump " + dump}, tinydbgBin, "exec", bin)
-	if !slices.ContainsFunc(out, func(l string) bool { return strings.HasPrefix(l, "\rDumping memory") || strings.Contains(l, "Dumping memory") }) {
+	if !slices.ContainsFunc(out, func(l string) bool {
+		return strings.HasPrefix(l, "\rDumping memory") || strings.Contains(l, "Dumping memory")
+	}) {
 		t.Fatalf("dump printed no progress: %q", out)
 	}
 	for _, l := range out {
@@ -156,5 +161,68 @@ func TestDumpBothTools(t *testing.T) {
 		if !slices.Contains(got["dlv"], want) {
 			t.Errorf("dlv does not show %q: %q", want, got["dlv"])
 		}
+	}
+}
+
+// TestDelveClientCore drives Delve's own client: DumpStart and DumpWait
+// on a live tinydbg server, then a headless `tinydbg core` of that dump,
+// where the client lists goroutines, reads the stack and a local, sees a
+// recording, and is refused a continue and a second dump in Delve's words.
+func TestDelveClientCore(t *testing.T) {
+	addr, _ := serveFixture(t, "corecrash")
+	c := delverpc.NewClient(addr)
+	if _, err := c.CreateBreakpoint(&api.Breakpoint{File: fixture.Source("corecrash"), Line: 25}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := continueOnce(t, c)
+	stopAt(t, "continue", st, err, "main.explode", 25)
+	dump := filepath.Join(t.TempDir(), "dump")
+	ds, err := c.CoreDumpStart(dump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ds.Dumping {
+		ds = c.CoreDumpWait(1000)
+	}
+	if !ds.AllDone || ds.Err != "" || ds.MemDone != ds.MemTotal || ds.ThreadsTotal == 0 {
+		t.Fatalf("dump state %+v", ds)
+	}
+	live, _, err := c.ListGoroutines(0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	bin := fixture.Build(t, "corecrash", fixture.Flavour{})
+	h := startHeadless(t, tinydbgBin, "core", "--headless", "--listen=127.0.0.1:0", bin, dump)
+	cc := delverpc.NewClient(h.addr)
+	defer cc.Detach(true)
+	if !cc.Recorded() {
+		t.Error("a core is not a recording to the client")
+	}
+	gs, _, err := cc.ListGoroutines(0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gs) != len(live) {
+		t.Errorf("%d goroutines in the dump, %d live", len(gs), len(live))
+	}
+	for i := range min(len(gs), len(live)) {
+		if gs[i].ID != live[i].ID || gs[i].UserCurrentLoc.PC != live[i].UserCurrentLoc.PC {
+			t.Errorf("goroutine %d in the dump %+v, live %+v", i, gs[i], live[i])
+		}
+	}
+	frames, err := cc.Stacktrace(1, 10, 0, api.StacktraceOptions(0), &loadCfg)
+	if err != nil || len(frames) < 4 || frames[0].Function.Name() != "main.explode" || frames[0].Line != 25 || frames[3].Function.Name() != "main.main" {
+		t.Fatalf("stack %+v, %v", frames, err)
+	}
+	v, err := cc.EvalVariable(api.EvalScope{GoroutineID: 1, Frame: 2}, "msg", loadCfg)
+	if err != nil || v.Value != "core:2" {
+		t.Errorf("msg in frame 2: %+v, %v", v, err)
+	}
+	if _, err := continueOnce(t, cc); err == nil || !strings.Contains(err.Error(), "can not continue execution of core process") {
+		t.Errorf("continue on a core: %v", err)
+	}
+	if _, err := cc.CoreDumpStart(dump + "2"); err == nil || !strings.Contains(err.Error(), "core dumping not supported") {
+		t.Errorf("dump of a core: %v", err)
 	}
 }
