@@ -129,38 +129,45 @@ func TestCoreKernelBothTools(t *testing.T) {
 	}
 }
 
-// TestDumpBothTools stops the fixture at its panic under tinydbg, dumps
-// it, and opens the dump with tinydbg and with dlv: goroutines, stack,
-// threads and the values of two frames are the same text.
+// TestDumpBothTools stops the fixture at its panic, under tinydbg and
+// under dlv, dumps it, and opens each dump with tinydbg and with dlv:
+// goroutines, stack, threads and the values of two frames are the same
+// text, so each tool reads the other's dumps.
 func TestDumpBothTools(t *testing.T) {
 	requireDlv(t)
 	bin := fixture.Build(t, "corecrash", fixture.Flavour{})
-	dump := filepath.Join(t.TempDir(), "dump")
-	out := repl(t, []string{"break main.go:25", "continue", "dump " + dump}, tinydbgBin, "exec", bin)
-	if !slices.ContainsFunc(out, func(l string) bool {
-		return strings.HasPrefix(l, "\rDumping memory") || strings.Contains(l, "Dumping memory")
-	}) {
-		t.Fatalf("dump printed no progress: %q", out)
+	dumpers := map[string][]string{
+		"tinydbg": {tinydbgBin, "exec", bin},
+		"dlv":     {dlvBin, "exec", "--allow-non-terminal-interactive=true", bin},
 	}
-	for _, l := range out {
-		if strings.Contains(l, "incomplete") || strings.Contains(l, "error dumping") {
-			t.Fatalf("dump: %q", l)
-		}
-	}
-	script := []string{"goroutines", "bt", "args", "locals", "frame 2 args", "frame 2 locals", "threads", "print items[1:]", "print p.Y * 2"}
-	got := map[string][]string{}
-	for name, argv := range coreTools(bin, dump) {
-		for _, l := range repl(t, script, argv...) {
-			got[name] = append(got[name], parkedLine.ReplaceAllString(l, "proc.go:N runtime.gopark"))
-		}
-	}
-	if !slices.Equal(got["tinydbg"], got["dlv"]) {
-		t.Errorf("dump opened\ntinydbg %q\n    dlv %q", got["tinydbg"], got["dlv"])
-	}
-	for _, want := range []string{`p = main.point {X: 3, Y: 8}`, `[]int len: 2, cap: 2, [3,8]`, "16", `msg = "core:2"`} {
-		if !slices.Contains(got["dlv"], want) {
-			t.Errorf("dlv does not show %q: %q", want, got["dlv"])
-		}
+	for dumper, argv := range dumpers {
+		t.Run(dumper, func(t *testing.T) {
+			dump := filepath.Join(t.TempDir(), "dump")
+			out := repl(t, []string{"break main.go:25", "continue", "dump " + dump}, argv...)
+			if !slices.ContainsFunc(out, func(l string) bool { return strings.Contains(l, "Dumping memory") }) {
+				t.Fatalf("dump printed no progress: %q", out)
+			}
+			for _, l := range out {
+				if strings.Contains(l, "incomplete") || strings.Contains(l, "error dumping") {
+					t.Fatalf("dump: %q", l)
+				}
+			}
+			script := []string{"goroutines", "bt", "args", "locals", "frame 2 args", "frame 2 locals", "threads", "print items[1:]", "print p.Y * 2"}
+			got := map[string][]string{}
+			for name, argv := range coreTools(bin, dump) {
+				for _, l := range repl(t, script, argv...) {
+					got[name] = append(got[name], parkedLine.ReplaceAllString(l, "proc.go:N runtime.gopark"))
+				}
+			}
+			if !slices.Equal(got["tinydbg"], got["dlv"]) {
+				t.Errorf("dump opened\ntinydbg %q\n    dlv %q", got["tinydbg"], got["dlv"])
+			}
+			for _, want := range []string{`p = main.point {X: 3, Y: 8}`, `[]int len: 2, cap: 2, [3,8]`, "16", `msg = "core:2"`} {
+				if !slices.Contains(got["dlv"], want) {
+					t.Errorf("dlv does not show %q: %q", want, got["dlv"])
+				}
+			}
+		})
 	}
 }
 
