@@ -17,12 +17,12 @@ import (
 	"github.com/tinydbg/tinydbg/internal/fixture"
 )
 
-// repl runs a debugger's terminal with script on stdin and returns what
-// it printed, without colours, prompts or Delve's greeting.
-func repl(t *testing.T, script []string, argv ...string) []string {
+// run runs argv with stdin, killing it after limit; it returns the
+// combined output and the command's error.
+func run(t *testing.T, stdin string, limit time.Duration, argv ...string) ([]byte, error) {
 	t.Helper()
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stdin = strings.NewReader(strings.Join(script, "\n") + "\nexit\n")
+	cmd.Stdin = strings.NewReader(stdin)
 	done := make(chan struct{})
 	var out []byte
 	var err error
@@ -32,11 +32,19 @@ func repl(t *testing.T, script []string, argv ...string) []string {
 	}()
 	select {
 	case <-done:
-	case <-time.After(90 * time.Second):
+	case <-time.After(limit):
 		_ = cmd.Process.Kill()
 		<-done
 		t.Fatalf("%s did not finish:\n%s", argv, out)
 	}
+	return out, err
+}
+
+// repl runs a debugger's terminal with script on stdin and returns what
+// it printed, without colours, prompts or Delve's greeting.
+func repl(t *testing.T, script []string, argv ...string) []string {
+	t.Helper()
+	out, err := run(t, strings.Join(script, "\n")+"\nexit\n", 90*time.Second, argv...)
 	if err != nil {
 		t.Fatalf("%s: %v\n%s", argv, err, out)
 	}
