@@ -156,10 +156,17 @@ func TestKernelCoreSession(t *testing.T) {
 	}
 }
 
-// TestDumpSession dumps the fixture stopped at the panic and opens the
-// dump: its goroutines, stack and values are the live process's.
+// TestDumpSession dumps the fixture stopped at the panic, plain and PIE,
+// and opens the dump: its goroutines, stack and values are the live
+// process's.
 func TestDumpSession(t *testing.T) {
-	live := launch(t, "corecrash", fixture.Flavour{})
+	for _, fl := range []fixture.Flavour{{}, {PIE: true}} {
+		t.Run(fl.Name(), func(t *testing.T) { dumpSession(t, fl) })
+	}
+}
+
+func dumpSession(t *testing.T, fl fixture.Flavour) {
+	live := launch(t, "corecrash", fl)
 	if _, err := live.CreateBreakpoint(api.Breakpoint{}, "main.go:25"); err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +189,7 @@ func TestDumpSession(t *testing.T) {
 	if !st.AllDone || st.Err != "" || st.MemDone != st.MemTotal || st.MemTotal == 0 || st.ThreadsDone != st.ThreadsTotal {
 		t.Fatalf("dump ended with %+v", st)
 	}
-	bin := fixture.Build(t, "corecrash", fixture.Flavour{})
+	bin := fixture.Build(t, "corecrash", fl)
 	d := openCore(t, bin, path)
 	if d.ProcessPid() != live.ProcessPid() {
 		t.Errorf("dump pid %d, live %d", d.ProcessPid(), live.ProcessPid())
