@@ -19,7 +19,6 @@ const (
 	ntAuxv     = elf.NType(6)    // the auxiliary vector
 	ntFile     = elf.NType(0x46494c45)
 	ntX86State = elf.NType(0x202) // the thread's XSAVE image
-	ntSiginfo  = elf.NType(0x53494749)
 )
 
 // Offsets inside the x86-64 struct elf_prstatus and elf_prpsinfo
