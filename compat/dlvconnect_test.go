@@ -122,22 +122,7 @@ func (h *headless) wait(t *testing.T, who string) []string {
 // what it printed.
 func connect(t *testing.T, addr string) string {
 	t.Helper()
-	cmd := exec.Command(dlvBin, "connect", addr)
-	cmd.Stdin = strings.NewReader(strings.Join(transcriptScript, "\n") + "\n")
-	done := make(chan struct{})
-	var out []byte
-	var err error
-	go func() {
-		out, err = cmd.CombinedOutput()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		_ = cmd.Process.Kill()
-		<-done
-		t.Fatalf("dlv connect did not finish:\n%s", out)
-	}
+	out, err := run(t, strings.Join(transcriptScript, "\n")+"\n", 60*time.Second, dlvBin, "connect", addr)
 	if err != nil {
 		t.Fatalf("dlv connect: %v\n%s", err, out)
 	}

@@ -25,7 +25,7 @@ their clients feel at home.`,
 	addSessionFlags(root, o)
 	root.AddCommand(newVersionCommand(), addDebugFlags(newDebugCommand(o), o), addDebugFlags(newExecCommand(o), o),
 		addDebugFlags(newTestCommand(o), o), addDebugFlags(newAttachCommand(o), o), addDebugFlags(newConnectCommand(o), o),
-		newTraceCommand(), newDAPCommand())
+		addDebugFlags(newCoreCommand(o), o), newTraceCommand(), newDAPCommand())
 	return root
 }
 

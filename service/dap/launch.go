@@ -20,7 +20,8 @@ import (
 // tinydbg honours; names and defaults are Delve's.
 type launchArgs struct {
 	// Mode is "debug" (build the package at Program, the default),
-	// "test" (build its tests) or "exec" (run the binary at Program).
+	// "test" (build its tests), "exec" (run the binary at Program) or
+	// "core" (examine CoreFilePath, a core of the binary at Program).
 	Mode        string             `json:"mode"`
 	Program     string             `json:"program"`
 	Args        []string           `json:"args"`
@@ -30,6 +31,8 @@ type launchArgs struct {
 	Output      string             `json:"output"`
 	StopOnEntry bool               `json:"stopOnEntry"`
 	NoDebug     bool               `json:"noDebug"`
+	// CoreFilePath is the core file of mode "core".
+	CoreFilePath string `json:"coreFilePath"`
 }
 
 // attachArgs are the attach attributes tinydbg honours.
@@ -61,13 +64,17 @@ func (s *session) onLaunch(r *dap.LaunchRequest) {
 		return
 	}
 	switch args.Mode {
-	case "", "debug", "test", "exec":
+	case "", "debug", "test", "exec", "core":
 	default:
 		fail("invalid debug configuration - unsupported 'mode' attribute %q", args.Mode)
 		return
 	}
 	if args.Program == "" {
 		fail("The program attribute is missing in debug configuration.")
+		return
+	}
+	if args.Mode == "core" {
+		s.launchCore(r, args, fail)
 		return
 	}
 	// Delve applies env with os.Setenv, which leaks into the server and
@@ -112,6 +119,29 @@ func (s *session) onLaunch(r *dap.LaunchRequest) {
 	}
 	s.dbg, s.stopOnEntry = d, args.StopOnEntry
 	pipes.pump(s)
+	s.send(&dap.InitializedEvent{Event: event("initialized")})
+	s.send(&dap.LaunchResponse{Response: s.response(r.Request)})
+}
+
+// launchCore opens a core file: nothing is built and nothing runs, so
+// there is no output to pump; the continue after configurationDone is
+// refused with the core backend's error, as in Delve.
+func (s *session) launchCore(r *dap.LaunchRequest, args launchArgs, fail func(string, ...any)) {
+	if args.CoreFilePath == "" {
+		fail("The 'coreFilePath' attribute is missing in debug configuration.")
+		return
+	}
+	abs, err := filepath.Abs(args.Program)
+	if err != nil {
+		fail("%v", err)
+		return
+	}
+	d, err := debugger.New(debugger.Config{Path: abs, CoreFile: args.CoreFilePath})
+	if err != nil {
+		fail("%v", err)
+		return
+	}
+	s.dbg, s.stopOnEntry = d, args.StopOnEntry
 	s.send(&dap.InitializedEvent{Event: event("initialized")})
 	s.send(&dap.LaunchResponse{Response: s.response(r.Request)})
 }

@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/tinydbg/tinydbg/pkg/proc"
+	"github.com/tinydbg/tinydbg/pkg/proc/core"
 	"github.com/tinydbg/tinydbg/service/api"
 )
 
@@ -93,6 +94,9 @@ func (d *Debugger) CreateBreakpoint(req api.Breakpoint, locExpr string) (*api.Br
 	}
 	if err := checkCond(req.Cond); err != nil {
 		return nil, err
+	}
+	if d.cfg.CoreFile != "" {
+		return nil, core.ErrBreakpointCore
 	}
 	t, unlock, err := d.lockAlive()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tinydbg/tinydbg/pkg/proc"
+	"github.com/tinydbg/tinydbg/pkg/proc/core"
 	"github.com/tinydbg/tinydbg/pkg/proc/goroutine"
 	"github.com/tinydbg/tinydbg/service/api"
 )
@@ -106,6 +107,9 @@ func (d *Debugger) Command(cmd api.DebuggerCommand, resumed chan<- struct{}) (*a
 	}
 	if err := d.exitedErr(); err != nil {
 		return nil, err
+	}
+	if d.cfg.CoreFile != "" {
+		return nil, core.ErrContinueCore
 	}
 	if cmd.Name == api.Next || cmd.Name == api.Step || cmd.Name == api.StepOut {
 		// Delve refuses to start a second stepping operation while an

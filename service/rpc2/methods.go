@@ -43,7 +43,8 @@ func (s *Server) methodTable() map[string]handler {
 			out.Answer = d.AttachPid() != 0
 			return nil
 		}),
-		"Recorded": syncH(func(_ RecordedIn, out *RecordedOut) error { return nil }),
+		// A core file is a recording to Delve's clients, as in Delve.
+		"Recorded": syncH(func(_ RecordedIn, out *RecordedOut) error { out.Recorded = d.IsCore(); return nil }),
 		"FollowExecEnabled": syncH(func(_ FollowExecEnabledIn, out *FollowExecEnabledOut) error {
 			return nil
 		}),
@@ -239,6 +240,9 @@ func (s *Server) methodTable() map[string]handler {
 			out.Types, err = d.Types(in.Filter)
 			return err
 		}),
+	}
+	for name, h := range dumpMethods(d) {
+		m[name] = h
 	}
 	full := make(map[string]handler, len(m))
 	for name, h := range m {
