@@ -329,6 +329,9 @@ func printContext(t *Term, st *api.DebuggerState) {
 	if st.When != "" {
 		fmt.Fprintln(t.out, st.When)
 	}
+	for _, wp := range st.WatchOutOfScope {
+		fmt.Fprintf(t.out, "%s went out of scope and was cleared\n", bpName(wp, true))
+	}
 }
 
 func printLocation(t *Term, fn *api.Function, file string, line int, pc uint64) {
@@ -377,6 +380,10 @@ func printThreadContext(t *Term, th *api.Thread) {
 		formatPath(th.File), th.Line, hits, th.PC)
 	if th.Function != nil && th.Function.Optimized {
 		fmt.Fprintln(t.out, optimizedWarning)
+	}
+	if th.WatchOld != nil && th.WatchNew != nil {
+		// Not in Delve, which shows neither: what the access did.
+		fmt.Fprintf(t.out, "\told value: %s\n\tnew value: %s\n", th.WatchOld.SinglelineString(), th.WatchNew.SinglelineString())
 	}
 	printReturnValues(t, th)
 	printBreakpointInfo(t, th)
