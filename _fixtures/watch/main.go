@@ -3,12 +3,16 @@
 // watched: the targets of the watchpoint tests.
 package main
 
-import "fmt"
+import (
+	"fmt"
+	"runtime"
+)
 
 var counter int
 var small uint16
 var readme = 7
 var sink int
+var late int32
 
 func loop() {
 	local := 0
@@ -39,9 +43,33 @@ func mover(done chan int) {
 	done <- x
 }
 
+// onNewThreads writes late from a goroutine that starts after several
+// others have each taken a thread for good, so that it runs on a thread
+// created after the program stopped in it.
+func onNewThreads() {
+	block := make(chan int)
+	ready := make(chan int)
+	for i := 0; i < 6; i++ {
+		go func() {
+			runtime.LockOSThread()
+			ready <- 1
+			<-block
+		}()
+		<-ready
+	}
+	go func() {
+		runtime.LockOSThread()
+		late = 42
+		ready <- 1
+	}()
+	<-ready
+}
+
 func main() {
 	loop()
 	done := make(chan int)
 	go mover(done)
 	fmt.Println(<-done)
+	onNewThreads()
+	fmt.Println(late)
 }
