@@ -118,12 +118,18 @@ func (h *headless) wait(t *testing.T, who string) []string {
 	}
 }
 
-// connect runs `dlv connect addr` with the script on stdin and returns
-// what it printed.
+// connect runs `dlv connect addr` with the transcript script on stdin and
+// returns what it printed.
 func connect(t *testing.T, addr string) string {
 	t.Helper()
+	return connectScript(t, addr, transcriptScript)
+}
+
+// connectScript is connect with another script.
+func connectScript(t *testing.T, addr string, script []string) string {
+	t.Helper()
 	cmd := exec.Command(dlvBin, "connect", addr)
-	cmd.Stdin = strings.NewReader(strings.Join(transcriptScript, "\n") + "\n")
+	cmd.Stdin = strings.NewReader(strings.Join(script, "\n") + "\n")
 	done := make(chan struct{})
 	var out []byte
 	var err error

@@ -320,3 +320,23 @@ func (t *Target) moveWatch(bp *Breakpoint, addr uint64) error {
 	bp.Addrs = []uint64{addr}
 	return nil
 }
+
+// absorbWatchHits drops the watchpoint traps of an instruction the user
+// stepped on purpose, which already stopped there, keeping the values it
+// wrote as the last seen; the next continue must not stop for it again.
+func (t *Target) absorbWatchHits(th Thread) {
+	bits := t.watchBits[th.ID()]
+	delete(t.watchBits, th.ID())
+	if wt, ok := th.(WatchThread); ok {
+		bits |= wt.WatchHits()
+	}
+	for slot, bp := range t.watchSlots {
+		if bp == nil || bits&(1<<slot) == 0 {
+			continue
+		}
+		cur := make([]byte, bp.Watch.Size)
+		if _, err := t.proc.ReadMemory(cur, bp.Watch.Addr); err == nil {
+			bp.Watch.last = cur
+		}
+	}
+}
