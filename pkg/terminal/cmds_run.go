@@ -253,7 +253,7 @@ func restartCmd(t *Term, ctx callCtx, args string) error {
 		return err
 	}
 	for _, d := range discarded {
-		fmt.Fprintf(t.out, "Discarded %s at %s: %s\n", bpName(d.Breakpoint, true), bpLocation(d.Breakpoint), d.Reason)
+		fmt.Fprintf(t.out, "Discarded %s at %s: %s\n", bpName(d.Breakpoint, false), bpLocation(d.Breakpoint), d.Reason)
 	}
 	t.frame = 0
 	pid, _ := t.client.ProcessPid()

@@ -187,3 +187,23 @@ Watchpoint x went out of scope and was cleared
 		t.Errorf("stderr: %q", errOut)
 	}
 }
+
+// TestWatchRestart: a restart drops watchpoints, whose addresses belonged
+// to the old process, with Delve's words.
+func TestWatchRestart(t *testing.T) {
+	out, errOut := runREPL(t, "watch", "break main.loop\ncontinue\nwatch -w counter\nrestart\ncontinue\ncontinue\nexit\n")
+	got := regexp.MustCompile(`PID \d+`).ReplaceAllString(stopLines(out), "PID N")
+	want := `Breakpoint 1 set at 0xPC for main.loop() ./main.go:17
+> [Breakpoint 1] main.loop() ./main.go:17 (hits goroutine(1):1 total:1) (PC: 0xPC)
+Watchpoint counter set at 0xPC
+Discarded breakpoint counter at 0xPC for :0: breakpoint 2 can not be enabled
+Process restarted with PID N
+> [Breakpoint 1] main.loop() ./main.go:17 (hits goroutine(1):1 total:1) (PC: 0xPC)
+`
+	if !strings.HasPrefix(got, want) {
+		t.Errorf("stdout:\n%s\nwant prefix:\n%s", got, want)
+	}
+	if !strings.Contains(errOut, "has exited with status 0") {
+		t.Errorf("stderr: %q, want the program to run to its end", errOut)
+	}
+}

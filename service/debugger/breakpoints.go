@@ -385,8 +385,11 @@ func (d *Debugger) reinstallBreakpoints() []api.DiscardedBreakpoint {
 	for id, ub := range d.bps {
 		ub.total, ub.perG, ub.pbp = 0, map[int64]uint64{}, nil
 		if ub.spec.WatchExpr != "" {
-			// Its address was the old process's; Delve drops it too.
-			discarded = append(discarded, api.DiscardedBreakpoint{Breakpoint: d.convertBreakpoint(ub), Reason: "watchpoints can not be restored"})
+			// Its address was the old process's. Delve drops it too and
+			// describes it as a breakpoint without a place.
+			b := d.convertBreakpoint(ub)
+			b.WatchExpr, b.WatchType, b.Addr, b.Addrs = "", 0, 0, nil
+			discarded = append(discarded, api.DiscardedBreakpoint{Breakpoint: b, Reason: fmt.Sprintf("breakpoint %d can not be enabled", id)})
 			delete(d.bps, id)
 			continue
 		}
