@@ -236,6 +236,13 @@ func TestDlvConnectTranscript(t *testing.T) {
 	ref := startHeadless(t, dlvBin, "exec", "--headless", "--listen=127.0.0.1:0", "--api-version=2", bin)
 	delve := normalize(connect(t, ref.addr))
 	ref.wait(t, "dlv")
+	sameTranscripts(t, got, delve)
+}
+
+// sameTranscripts requires two transcripts to be identical line for line,
+// showing both in full when they are not.
+func sameTranscripts(t *testing.T, got, delve []string) {
+	t.Helper()
 	for k := 0; k < max(len(got), len(delve)); k++ {
 		var g, d string
 		if k < len(got) {

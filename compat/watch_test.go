@@ -90,21 +90,7 @@ func TestDlvConnectWatchpoints(t *testing.T) {
 					t.Errorf("tinydbg transcript lacks %q", w)
 				}
 			}
-			for k := 0; k < max(len(got), len(delve)); k++ {
-				var g, d string
-				if k < len(got) {
-					g = got[k]
-				}
-				if k < len(delve) {
-					d = delve[k]
-				}
-				if g != d {
-					t.Errorf("line %d differs:\ntinydbg: %q\ndelve:   %q", k+1, g, d)
-				}
-			}
-			if t.Failed() {
-				t.Logf("tinydbg transcript:\n%s\n\ndelve transcript:\n%s", strings.Join(got, "\n"), strings.Join(delve, "\n"))
-			}
+			sameTranscripts(t, got, delve)
 		})
 	}
 }
