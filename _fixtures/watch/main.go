@@ -1,11 +1,11 @@
-// Command watch writes a global and a stack variable in a loop, reads
-// another global, and grows a goroutine's stack while one of its locals is
-// watched: the targets of the watchpoint tests.
+// Command watch writes globals and locals, reads globals, and grows and
+// shrinks goroutine stacks: the targets of the watchpoint tests.
 package main
 
 import (
 	"fmt"
 	"runtime"
+	"sync"
 )
 
 var counter int
@@ -65,11 +65,47 @@ func onNewThreads() {
 	<-ready
 }
 
+// shrinker grows its stack, then parks using little of it while main
+// runs the collector, which shrinks the stack (copying it from another
+// goroutine), then writes y.
+func shrinker(parked, resume, done chan int) {
+	y := 1
+	y += grow(400)
+	parked <- 1
+	<-resume
+	y = 5
+	done <- y
+}
+
+// shrink runs shrinker and the collector while it is parked.
+func shrink() {
+	parked, resume, done := make(chan int), make(chan int), make(chan int)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		shrinker(parked, resume, done)
+		wg.Done() // after shrinker returned: its frame is gone
+	}()
+	<-parked
+	runtime.GC()
+	runtime.GC()
+	resume <- 1
+	fmt.Println(<-done)
+	wg.Wait()
+}
+
 func main() {
 	loop()
 	done := make(chan int)
-	go mover(done)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		mover(done)
+		wg.Done()
+	}()
 	fmt.Println(<-done)
+	wg.Wait()
 	onNewThreads()
 	fmt.Println(late)
+	shrink()
 }

@@ -2,6 +2,7 @@ package proc
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -58,16 +59,20 @@ type Watch struct {
 type WatchScope struct {
 	Goroutine int64
 	StackHi   uint64 // the goroutine's stack top when the watch is set
-	RetPC     uint64 // return address of the declaring frame
-	CFA       uint64 // that frame's canonical frame address
+	// StackHiAddr is where the runtime keeps that top (&g.stack.hi), read
+	// again whenever a stack may have moved.
+	StackHiAddr uint64
+	RetPC       uint64 // return address of the declaring frame
+	CFA         uint64 // that frame's canonical frame address
 }
 
 // stackWatch keeps a stack watchpoint's position relative to the stack
 // top, which the runtime moves when it copies the stack.
 type stackWatch struct {
 	goid   int64
-	off    int64 // Addr - stack top
-	cfaOff int64 // the declaring frame's CFA - stack top
+	hiAddr uint64 // &g.stack.hi
+	off    int64  // Addr - stack top
+	cfaOff int64  // the declaring frame's CFA - stack top
 	pcs    []uint64
 }
 
@@ -147,7 +152,7 @@ func (t *Target) setStackSentinels(bp *Breakpoint, scope *WatchScope) error {
 	if len(rets) == 0 {
 		return errors.New("runtime.copystack has no return instruction")
 	}
-	sw := &stackWatch{goid: scope.Goroutine,
+	sw := &stackWatch{goid: scope.Goroutine, hiAddr: scope.StackHiAddr,
 		off:    int64(bp.Watch.Addr - scope.StackHi),
 		cfaOff: int64(scope.CFA - scope.StackHi)}
 	bp.Watch.stack = sw
@@ -284,22 +289,50 @@ func (t *Target) sentinelHit(h *trapHit) ([]*Breakpoint, error) {
 	var errs []error
 	for _, s := range append([]sentinel(nil), t.sentinels...) {
 		sw := s.wp.Watch.stack
-		if s.pc != h.pc || sw == nil || h.g.ID != sw.goid || h.g.StackHi == 0 {
+		if s.pc != h.pc || sw == nil {
 			continue
 		}
 		if !s.scopes {
-			errs = append(errs, t.moveWatch(s.wp, h.g.StackHi+uint64(sw.off)))
+			errs = append(errs, t.followCopy(s.wp))
+			continue
+		}
+		if h.g.ID != sw.goid {
+			continue
+		}
+		hi, err := t.stackHi(sw)
+		if err != nil {
+			errs = append(errs, err)
 			continue
 		}
 		// A deeper call of the same function returns here too; only the
 		// frame itself leaves the stack pointer at its CFA.
-		if int64(h.regs.SP()-h.g.StackHi) != sw.cfaOff || t.user[s.wp.ID] == nil {
+		if int64(h.regs.SP()-hi) != sw.cfaOff || t.user[s.wp.ID] == nil {
 			continue
 		}
 		errs = append(errs, t.clearWatch(s.wp))
 		gone = append(gone, s.wp)
 	}
 	return gone, errors.Join(errs...)
+}
+
+// followCopy moves a stack watchpoint after runtime.copystack returned,
+// on behalf of any goroutine: its own growing stack, or the stack of a
+// stopped one the garbage collector shrinks. Its g says where it is now.
+func (t *Target) followCopy(bp *Breakpoint) error {
+	hi, err := t.stackHi(bp.Watch.stack)
+	if err != nil {
+		return err
+	}
+	return t.moveWatch(bp, hi+uint64(bp.Watch.stack.off))
+}
+
+// stackHi reads the watched goroutine's g.stack.hi.
+func (t *Target) stackHi(sw *stackWatch) (uint64, error) {
+	var b [8]byte
+	if _, err := t.proc.ReadMemory(b[:], sw.hiAddr); err != nil {
+		return 0, fmt.Errorf("reading the stack of goroutine %d: %w", sw.goid, err)
+	}
+	return binary.LittleEndian.Uint64(b[:]), nil
 }
 
 // moveWatch re-arms a stack watchpoint at the variable's new address

@@ -10,7 +10,7 @@ import (
 // from a REPL transcript, and masks addresses, leaving what a watchpoint
 // session says.
 func stopLines(out string) string {
-	listing := regexp.MustCompile(`^(    |=> ) *\d+:`)
+	listing := regexp.MustCompile(`^(=>| ) *\d+:\t`)
 	var keep []string
 	for _, l := range strings.Split(out, "\n") {
 		if listing.MatchString(l) || strings.HasPrefix(l, "Breakpoint runtime-fatal-throw ") ||
@@ -139,7 +139,7 @@ Watchpoint local set at 0xPC
 > watchpoint on [local] main.loop() ./main.go:21 (hits goroutine(1):3 total:3) (PC: 0xPC)
 	old value: 20
 	new value: 30
-> main.main() ./main.go:70 (PC: 0xPC)
+> main.main() ./main.go:99 (PC: 0xPC)
 Watchpoint local went out of scope and was cleared
 Breakpoint 1 (enabled) at 0xPC for main.loop() ./main.go:19 (1)
 `
@@ -177,13 +177,40 @@ Watchpoint x (enabled) at 0xPC (2)
 > watchpoint on [x] main.mover() ./main.go:43 (hits goroutine(G):3 total:3) (PC: 0xPC)
 	old value: 20102
 	new value: 3
-> main.main.gowrap1() ./main.go:71 (PC: 0xPC)
+> main.main.func1() ./main.go:104 (PC: 0xPC)
 Watchpoint x went out of scope and was cleared
 `
 	if got != want {
 		t.Errorf("stdout:\n%s\nwant:\n%s", got, want)
 	}
 	if errOut != "Command failed: can not watch stack allocated variable for reads\n" {
+		t.Errorf("stderr: %q", errOut)
+	}
+}
+
+// TestWatchFollowsStackShrink watches y in a goroutine whose stack grows
+// (copied by the goroutine itself) and is then shrunk by the collector
+// while it is parked (copied by another goroutine): the write after both
+// copies still stops, and the watchpoint ends with shrinker.
+func TestWatchFollowsStackShrink(t *testing.T) {
+	out, errOut := runREPL(t, "watch", "break main.go:73\ncontinue\nwatch -w y\ncontinue\ncontinue\ncontinue\nexit\n")
+	got := regexp.MustCompile(`goroutine\(\d+\)`).ReplaceAllString(stopLines(out), "goroutine(G)")
+	want := `Breakpoint 1 set at 0xPC for main.shrinker() ./main.go:73
+> [Breakpoint 1] main.shrinker() ./main.go:73 (hits goroutine(G):1 total:1) (PC: 0xPC)
+Watchpoint y set at 0xPC
+> watchpoint on [y] main.shrinker() ./main.go:74 (hits goroutine(G):1 total:1) (PC: 0xPC)
+	old value: 1
+	new value: 43081
+> watchpoint on [y] main.shrinker() ./main.go:77 (hits goroutine(G):2 total:2) (PC: 0xPC)
+	old value: 43081
+	new value: 5
+> main.shrink.func1() ./main.go:87 (PC: 0xPC)
+Watchpoint y went out of scope and was cleared
+`
+	if !strings.HasSuffix(got, want) {
+		t.Errorf("stdout:\n%s\nwant suffix:\n%s", got, want)
+	}
+	if errOut != "" {
 		t.Errorf("stderr: %q", errOut)
 	}
 }

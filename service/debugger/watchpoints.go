@@ -103,7 +103,15 @@ func (d *Debugger) watchScope(t *proc.Target, goid int64, frame int, addr uint64
 	if i+1 >= len(frames) {
 		return nil, fmt.Errorf("can not watch %#x: frame %d has no caller to return to", addr, frame)
 	}
-	return &proc.WatchScope{Goroutine: goid, StackHi: g.StackHi, RetPC: frames[i+1].PC, CFA: frames[i].CFA}, nil
+	rt, err := d.bi.RuntimeLayout()
+	if err != nil {
+		return nil, err
+	}
+	if rt.G.StackHi < 0 {
+		return nil, errors.New("can not watch stack variables: runtime.g has no stack.hi")
+	}
+	return &proc.WatchScope{Goroutine: goid, StackHi: g.StackHi, StackHiAddr: g.Addr + uint64(rt.G.StackHi),
+		RetPC: frames[i+1].PC, CFA: frames[i].CFA}, nil
 }
 
 // watchValues renders the watched value before and after the access that
