@@ -234,3 +234,28 @@ Process restarted with PID N
 		t.Errorf("stderr: %q, want the program to run to its end", errOut)
 	}
 }
+
+// TestWatchWriteSteppedOver: continuing from a breakpoint on counter++
+// first steps over that instruction alone; its write must stop the
+// program there, before it runs on. Delve 1.27.2 prints the same lines but
+// for the value lines.
+func TestWatchWriteSteppedOver(t *testing.T) {
+	out, errOut := runREPL(t, "watch", "break main.go:21\ncontinue\nwatch -w counter\ncontinue\ncontinue\ncontinue\nexit\n")
+	want := `Breakpoint 1 set at 0xPC for main.loop() ./main.go:21
+> [Breakpoint 1] main.loop() ./main.go:21 (hits goroutine(1):1 total:1) (PC: 0xPC)
+Watchpoint counter set at 0xPC
+> watchpoint on [counter] main.loop() ./main.go:22 (hits goroutine(1):1 total:1) (PC: 0xPC)
+	old value: 0
+	new value: 1
+> [Breakpoint 1] main.loop() ./main.go:21 (hits goroutine(1):2 total:2) (PC: 0xPC)
+> watchpoint on [counter] main.loop() ./main.go:22 (hits goroutine(1):2 total:2) (PC: 0xPC)
+	old value: 1
+	new value: 2
+`
+	if got := stopLines(out); got != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", got, want)
+	}
+	if errOut != "" {
+		t.Errorf("stderr: %q", errOut)
+	}
+}
