@@ -22,6 +22,19 @@ func stopLines(out string) string {
 	return hexRE.ReplaceAllString(strings.Join(keep, "\n"), "0xPC")
 }
 
+// watchSession runs script on the watch fixture and requires exactly want
+// (through stopLines) on stdout and wantErr on stderr.
+func watchSession(t *testing.T, script, want, wantErr string) {
+	t.Helper()
+	out, errOut := runREPL(t, "watch", script)
+	if got := stopLines(out); got != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", got, want)
+	}
+	if errOut != wantErr {
+		t.Errorf("stderr:\n%s\nwant:\n%s", errOut, wantErr)
+	}
+}
+
 // TestWatchGlobals watches package variables: the write stops after the
 // instruction (on the next line) with the old and new values, hits are
 // counted, -rw stops on the read and on the write of small += 2, a fifth
@@ -29,7 +42,7 @@ func stopLines(out string) string {
 // Delve 1.27.2 prints the same lines but for the two value lines, and
 // misses the read of small that follows a stop on counter.
 func TestWatchGlobals(t *testing.T) {
-	out, errOut := runREPL(t, "watch", `break main.loop
+	script := `break main.loop
 continue
 watch counter
 watch -w counter
@@ -48,7 +61,7 @@ continue
 continue
 breakpoints
 exit
-`)
+`
 	want := `Breakpoint 1 set at 0xPC for main.loop() ./main.go:17
 > [Breakpoint 1] main.loop() ./main.go:17 (hits goroutine(1):1 total:1) (PC: 0xPC)
 Watchpoint counter set at 0xPC
@@ -82,16 +95,10 @@ Watchpoint counter (enabled) at 0xPC (3)
 Watchpoint sink (enabled) at 0xPC (0)
 Watchpoint readme (enabled) at 0xPC (0)
 `
-	if got := stopLines(out); got != want {
-		t.Errorf("stdout:\n%s\nwant:\n%s", got, want)
-	}
-	wantErr := `Command failed: wrong number of arguments: watch [-r|-w|-rw] <expr>
+	watchSession(t, script, want, `Command failed: wrong number of arguments: watch [-r|-w|-rw] <expr>
 Command failed: hardware breakpoints exhausted
 Command failed: can not disable watchpoints
-`
-	if errOut != wantErr {
-		t.Errorf("stderr:\n%s\nwant:\n%s", errOut, wantErr)
-	}
+`)
 }
 
 // TestWatchRead stops on reads with -r, which x86 can only do as a
@@ -100,7 +107,6 @@ Command failed: can not disable watchpoints
 // readme (sink = readme) and counter (the Println argument) do. Delve
 // 1.27.2 refuses: "break on read only not supported".
 func TestWatchRead(t *testing.T) {
-	out, errOut := runREPL(t, "watch", "break main.loop\ncontinue\nwatch -r readme\nwatch -r counter\ncontinue\ncontinue\nprint counter\nexit\n")
 	want := `Breakpoint 1 set at 0xPC for main.loop() ./main.go:17
 > [Breakpoint 1] main.loop() ./main.go:17 (hits goroutine(1):1 total:1) (PC: 0xPC)
 Watchpoint readme set at 0xPC
@@ -113,12 +119,7 @@ Watchpoint counter set at 0xPC
 	new value: 3
 3
 `
-	if got := stopLines(out); got != want {
-		t.Errorf("stdout:\n%s\nwant:\n%s", got, want)
-	}
-	if errOut != "" {
-		t.Errorf("stderr: %q", errOut)
-	}
+	watchSession(t, "break main.loop\ncontinue\nwatch -r readme\nwatch -r counter\ncontinue\ncontinue\nprint counter\nexit\n", want, "")
 }
 
 // TestWatchStackScope watches a local: three writes, then the function
@@ -126,7 +127,6 @@ Watchpoint counter set at 0xPC
 // shown where the frame returned to. Delve 1.27.2 prints the same lines
 // but for the value lines.
 func TestWatchStackScope(t *testing.T) {
-	out, errOut := runREPL(t, "watch", "break main.go:19\ncontinue\nwatch -w local\ncontinue\ncontinue\ncontinue\ncontinue\nbreakpoints\nexit\n")
 	want := `Breakpoint 1 set at 0xPC for main.loop() ./main.go:19
 > [Breakpoint 1] main.loop() ./main.go:19 (hits goroutine(1):1 total:1) (PC: 0xPC)
 Watchpoint local set at 0xPC
@@ -143,12 +143,7 @@ Watchpoint local set at 0xPC
 Watchpoint local went out of scope and was cleared
 Breakpoint 1 (enabled) at 0xPC for main.loop() ./main.go:19 (1)
 `
-	if got := stopLines(out); got != want {
-		t.Errorf("stdout:\n%s\nwant:\n%s", got, want)
-	}
-	if errOut != "" {
-		t.Errorf("stderr: %q", errOut)
-	}
+	watchSession(t, "break main.go:19\ncontinue\nwatch -w local\ncontinue\ncontinue\ncontinue\ncontinue\nbreakpoints\nexit\n", want, "")
 }
 
 // TestWatchFollowsStackCopy watches x in a goroutine whose stack grow(200)
@@ -240,7 +235,6 @@ Process restarted with PID N
 // program there, before it runs on. Delve 1.27.2 prints the same lines but
 // for the value lines.
 func TestWatchWriteSteppedOver(t *testing.T) {
-	out, errOut := runREPL(t, "watch", "break main.go:21\ncontinue\nwatch -w counter\ncontinue\ncontinue\ncontinue\nexit\n")
 	want := `Breakpoint 1 set at 0xPC for main.loop() ./main.go:21
 > [Breakpoint 1] main.loop() ./main.go:21 (hits goroutine(1):1 total:1) (PC: 0xPC)
 Watchpoint counter set at 0xPC
@@ -252,10 +246,5 @@ Watchpoint counter set at 0xPC
 	old value: 1
 	new value: 2
 `
-	if got := stopLines(out); got != want {
-		t.Errorf("stdout:\n%s\nwant:\n%s", got, want)
-	}
-	if errOut != "" {
-		t.Errorf("stderr: %q", errOut)
-	}
+	watchSession(t, "break main.go:21\ncontinue\nwatch -w counter\ncontinue\ncontinue\ncontinue\nexit\n", want, "")
 }
