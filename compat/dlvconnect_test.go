@@ -118,11 +118,17 @@ func (h *headless) wait(t *testing.T, who string) []string {
 	}
 }
 
-// connect runs `dlv connect addr` with the script on stdin and returns
-// what it printed.
+// connect runs `dlv connect addr` with the transcript script on stdin and
+// returns what it printed.
 func connect(t *testing.T, addr string) string {
 	t.Helper()
-	out, err := run(t, strings.Join(transcriptScript, "\n")+"\n", 60*time.Second, dlvBin, "connect", addr)
+	return connectScript(t, addr, transcriptScript)
+}
+
+// connectScript is connect with another script.
+func connectScript(t *testing.T, addr string, script []string) string {
+	t.Helper()
+	out, err := run(t, strings.Join(script, "\n")+"\n", 60*time.Second, dlvBin, "connect", addr)
 	if err != nil {
 		t.Fatalf("dlv connect: %v\n%s", err, out)
 	}
@@ -215,6 +221,13 @@ func TestDlvConnectTranscript(t *testing.T) {
 	ref := startHeadless(t, dlvBin, "exec", "--headless", "--listen=127.0.0.1:0", "--api-version=2", bin)
 	delve := normalize(connect(t, ref.addr))
 	ref.wait(t, "dlv")
+	sameTranscripts(t, got, delve)
+}
+
+// sameTranscripts requires two transcripts to be identical line for line,
+// showing both in full when they are not.
+func sameTranscripts(t *testing.T, got, delve []string) {
+	t.Helper()
 	for k := 0; k < max(len(got), len(delve)); k++ {
 		var g, d string
 		if k < len(got) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/core"
 	"github.com/tinydbg/tinydbg/service/api"
@@ -27,6 +28,8 @@ type userBreakpoint struct {
 	// hits carried over from earlier proc breakpoints (before a disable).
 	total uint64
 	perG  map[int64]uint64
+	// watchType is the type of a watchpoint's value, to show old and new.
+	watchType godwarf.Type
 }
 
 // ValidBreakpointName rejects names that are numbers or contain anything
@@ -344,6 +347,9 @@ func (d *Debugger) setDisabled(t *proc.Target, ub *userBreakpoint, disabled bool
 	if disabled == ub.spec.Disabled {
 		return nil
 	}
+	if ub.spec.WatchExpr != "" {
+		return errNoDisableWatch
+	}
 	if disabled {
 		if ub.pbp != nil {
 			if err := d.exitedErr(); err == nil {
@@ -382,6 +388,15 @@ func (d *Debugger) reinstallBreakpoints() []api.DiscardedBreakpoint {
 	var discarded []api.DiscardedBreakpoint
 	for id, ub := range d.bps {
 		ub.total, ub.perG, ub.pbp = 0, map[int64]uint64{}, nil
+		if ub.spec.WatchExpr != "" {
+			// Its address was the old process's. Delve drops it too and
+			// describes it as a breakpoint without a place.
+			b := d.convertBreakpoint(ub)
+			b.WatchExpr, b.WatchType, b.Addr, b.Addrs = "", 0, 0, nil
+			discarded = append(discarded, api.DiscardedBreakpoint{Breakpoint: b, Reason: fmt.Sprintf("breakpoint %d can not be enabled", id)})
+			delete(d.bps, id)
+			continue
+		}
 		if ub.spec.Disabled {
 			continue
 		}

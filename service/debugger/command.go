@@ -152,6 +152,7 @@ func (d *Debugger) runAndDescribe(t *proc.Target, run func() (proc.Stop, error),
 	stop, err := run()
 	d.running.Store(false)
 	d.lastStop = stop
+	gone := d.dropOutOfScope(stop)
 	d.stopReason = stopReasonName(stop.Reason)
 	if err != nil {
 		if errors.Is(err, proc.ErrProcessExited) {
@@ -166,6 +167,7 @@ func (d *Debugger) runAndDescribe(t *proc.Target, run func() (proc.Stop, error),
 	if err != nil {
 		return nil, err
 	}
+	d.describeWatchStop(t, stop, gone, st)
 	if retCfg != nil && stop.Reason == proc.StopStepDone && stop.Return != nil && st.CurrentThread != nil {
 		st.CurrentThread.ReturnValues = d.returnValues(t, stop, *retCfg)
 	}
@@ -254,6 +256,8 @@ func stopReasonName(r proc.StopReason) string {
 		return "next finished"
 	case proc.StopTrap:
 		return "hardcoded breakpoint"
+	case proc.StopWatchScope:
+		return "breakpoint"
 	case proc.StopExited, proc.StopKilled:
 		return "exited"
 	}

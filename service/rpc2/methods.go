@@ -103,6 +103,11 @@ func (s *Server) methodTable() map[string]handler {
 			out.Breakpoint = *bp
 			return nil
 		}),
+		"CreateWatchpoint": syncH(func(in CreateWatchpointIn, out *CreateWatchpointOut) error {
+			var err error
+			out.Breakpoint, err = d.CreateWatchpoint(in.Scope.GoroutineID, in.Scope.Frame, in.Expr, in.Type)
+			return err
+		}),
 		"AmendBreakpoint": syncH(func(in AmendBreakpointIn, _ *AmendBreakpointOut) error {
 			return d.AmendBreakpoint(in.Breakpoint)
 		}),
