@@ -20,6 +20,7 @@ import (
 // from run to run.
 var transcriptScript = []string{
 	"break main.add",
+	"breakpoints",
 	"continue",
 	"goroutines -with user",
 	"stack",

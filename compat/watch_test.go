@@ -19,9 +19,7 @@ import (
 // ends with its frame. Delve's terminal does not show the old and new
 // values tinydbg sends. The scripts keep away from two differences:
 // Delve misses an access by the instruction right after a watchpoint
-// stop (so no two watched accesses are adjacent here), and `breakpoints`
-// shows every breakpoint of tinydbg as "(suspended)", which sends
-// ExprString for enabled breakpoints too.
+// stop (so no two watched accesses are adjacent here).
 func TestDlvConnectWatchpoints(t *testing.T) {
 	testenv.RequirePtrace(t)
 	if dlvErr != nil {

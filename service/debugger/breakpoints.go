@@ -444,6 +444,10 @@ func (d *Debugger) convertBreakpoint(ub *userBreakpoint) *api.Breakpoint {
 		}
 		b.Addrs = append([]uint64(nil), ub.pbp.Addrs...)
 		b.File, b.Line, b.FunctionName = ub.pbp.File, ub.pbp.Line, ub.pbp.FuncName
+		// Delve sends the location expression only for a breakpoint that
+		// is not in the program (disabled or suspended); its terminal
+		// reads a non-empty one as "(suspended)".
+		b.ExprString = ""
 		if v := ub.view; v != nil {
 			// The function asked for, at its own line: see entryView.
 			b.File, b.Line = v.file, v.line
