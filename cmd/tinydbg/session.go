@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/tinydbg/tinydbg/pkg/terminal"
+	"github.com/tinydbg/tinydbg/service/dap"
 	"github.com/tinydbg/tinydbg/service/debugger"
 	"github.com/tinydbg/tinydbg/service/rpc2"
 )
@@ -93,6 +94,10 @@ func runSession(o *options, cfg debugger.Config, stdout io.Writer) error {
 	scfg := rpc2.Config{AcceptMulti: o.acceptMulti, APIVersion: 2, Version: version}
 	if o.headless {
 		scfg.ContinueOnStart = o.cont
+		// DAP clients share the port, as with Delve: VS Code's
+		// "attach"/"remote" configuration connects here.
+		shared := dap.SharedConfig{Debugger: d, AcceptMulti: o.acceptMulti, Addr: l.Addr().String()}
+		scfg.DAP = func(c io.ReadWriteCloser) bool { return dap.ServeShared(c, shared) }
 		srv, err := rpc2.NewServer(scfg, d)
 		if err != nil {
 			l.Close()

@@ -49,6 +49,10 @@ func (s *session) onLaunch(r *dap.LaunchRequest) {
 		fail("debug session already in progress")
 		return
 	}
+	if s.shared != nil {
+		fail("%s", s.inProgress())
+		return
+	}
 	args := launchArgs{Mode: "debug"}
 	if len(r.Arguments) > 0 {
 		if err := json.Unmarshal(r.Arguments, &args); err != nil {
@@ -133,8 +137,12 @@ func (s *session) onAttach(r *dap.AttachRequest) {
 	}
 	switch args.Mode {
 	case "", "local":
+		if s.shared != nil {
+			fail("%s", s.inProgress())
+			return
+		}
 	case "remote":
-		fail("tinydbg dap debugs no process before an attach request: use mode \"local\" with a processId")
+		s.attachRemote(r, args.StopOnEntry)
 		return
 	default:
 		fail("invalid debug configuration - unsupported 'mode' attribute %q", args.Mode)
@@ -170,6 +178,10 @@ func (s *session) onConfigurationDone(r *dap.ConfigurationDoneRequest) {
 }
 
 func (s *session) onDisconnect(r *dap.DisconnectRequest) {
+	if s.remote {
+		s.disconnectRemote(r)
+		return
+	}
 	kill := !s.attached || (r.Arguments != nil && r.Arguments.TerminateDebuggee)
 	if err := s.release(kill); err != nil {
 		s.sendError(r.Request, errDisconnect, "Error while disconnecting", err.Error(), false)
@@ -182,6 +194,7 @@ func (s *session) onDisconnect(r *dap.DisconnectRequest) {
 // onTerminate ends the debuggee, attached or launched; the client
 // disconnects afterwards.
 func (s *session) onTerminate(r *dap.TerminateRequest) {
+	s.terminated = true
 	if err := s.release(true); err != nil {
 		s.sendError(r.Request, errDisconnect, "Error while terminating", err.Error(), false)
 		return
@@ -220,6 +233,10 @@ func isExited(err error) bool {
 // cleanup leaves the target as the session's end requires (a launched
 // program is killed, an attached one keeps running) and closes conn.
 func (s *session) cleanup() {
+	if s.shared != nil && s.shared.AcceptMulti && !s.terminated {
+		// A multi-client server keeps its target for the next client.
+		s.ended = true
+	}
 	if err := s.release(!s.attached); err != nil {
 		s.logf("releasing the target: %v", err)
 	}

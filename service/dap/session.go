@@ -60,6 +60,13 @@ type session struct {
 
 	closing atomic.Bool // disconnecting: no more events
 	ended   bool        // the target was killed or detached from
+
+	// shared is the debugger of the headless server this session runs in
+	// (nil for tinydbg dap); remote is set once the client attached to it;
+	// terminated once the client ended it, which stops the server.
+	shared     *SharedConfig
+	remote     bool
+	terminated bool
 }
 
 func newSession(conn io.ReadWriteCloser, logf func(string, ...any)) *session {

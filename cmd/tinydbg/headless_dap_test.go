@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-dap"
+
+	"github.com/tinydbg/tinydbg/internal/fixture"
+	"github.com/tinydbg/tinydbg/internal/testenv"
+	"github.com/tinydbg/tinydbg/service/rpc2"
+)
+
+// dapConn is a minimal DAP client: requests with increasing seq, and a
+// reader that keeps what it saw for failure messages.
+type dapConn struct {
+	t    *testing.T
+	conn net.Conn
+	r    *bufio.Reader
+	seq  int
+	seen []string
+}
+
+func dialDAP(t *testing.T, addr string) *dapConn {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &dapConn{t: t, conn: conn, r: bufio.NewReader(conn)}
+}
+
+func (c *dapConn) send(command string, args any) int {
+	c.t.Helper()
+	c.seq++
+	b, _ := json.Marshal(map[string]any{"seq": c.seq, "type": "request", "command": command, "arguments": args})
+	if err := dap.WriteBaseMessage(c.conn, b); err != nil {
+		c.t.Fatal(err)
+	}
+	return c.seq
+}
+
+// waitFor reads messages until one whose JSON contains want, and returns it.
+func (c *dapConn) waitFor(want string) string {
+	c.t.Helper()
+	c.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	for {
+		m, err := dap.ReadProtocolMessage(c.r)
+		if err != nil {
+			c.t.Fatalf("waiting for %s after %v: %v", want, c.seen, err)
+		}
+		b, _ := json.Marshal(m)
+		c.seen = append(c.seen, string(b))
+		if strings.Contains(string(b), want) {
+			return string(b)
+		}
+	}
+}
+
+// TestHeadlessServesDAP attaches in mode "remote" to a multi-client
+// headless server, as VS Code's Go extension does, stops at a breakpoint,
+// disconnects leaving the target, checks that a JSON-RPC client on the
+// same port finds it stopped there, then ends it from a second DAP client.
+func TestHeadlessServesDAP(t *testing.T) {
+	testenv.RequirePtrace(t)
+	bin := fixture.Build(t, "basic", fixture.Flavour{})
+	addr, server := startHeadless(t, "--accept-multiclient", "exec", bin)
+
+	c := dialDAP(t, addr)
+	c.send("initialize", map[string]any{"adapterID": "go", "linesStartAt1": true})
+	c.waitFor(`"command":"initialize","body":{"supportsConfigurationDoneRequest":true`)
+	c.send("launch", map[string]any{"mode": "exec", "program": bin})
+	if got := c.waitFor(`"command":"launch"`); !strings.Contains(got, `"success":false`) ||
+		!strings.Contains(got, "debug session already in progress at "+addr+" - use remote mode") {
+		t.Fatalf("launch on a headless server: %s", got)
+	}
+	c.send("attach", map[string]any{"mode": "remote", "request": "attach"})
+	c.waitFor(`"supportTerminateDebuggee":true`)
+	c.waitFor(`"event":"initialized"`)
+	c.waitFor(`"success":true,"command":"attach"`)
+	c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": fixtureDir("basic") + "/main.go"},
+		"breakpoints": []map[string]any{{"line": 14}}})
+	c.waitFor(`"success":true,"command":"setBreakpoints"`)
+	c.send("configurationDone", map[string]any{})
+	c.waitFor(`"reason":"breakpoint"`)
+	c.send("stackTrace", map[string]any{"threadId": 1, "levels": 1})
+	if got := c.waitFor(`"command":"stackTrace"`); !strings.Contains(got, `"name":"main.add","source":{"name":"main.go"`) ||
+		!strings.Contains(got, `"line":14`) {
+		t.Fatalf("stack: %s", got)
+	}
+	c.send("disconnect", map[string]any{})
+	if got := c.waitFor(`"category":"console"`); !strings.Contains(got,
+		"Closing client session, but leaving multi-client DAP server at "+addr+" with debuggee halted") {
+		t.Fatalf("disconnect said %s", got)
+	}
+	c.waitFor(`"success":true,"command":"disconnect"`)
+	c.waitFor(`"event":"terminated"`)
+
+	// JSON-RPC on the same port finds the target where DAP left it.
+	rc, err := rpc2.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := rc.GetState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if th := st.CurrentThread; th == nil || th.Function == nil || th.Function.Name() != "main.add" || th.Line != 14 {
+		t.Fatalf("state after the DAP client left: %+v", st.CurrentThread)
+	}
+	rc.Close()
+
+	c2 := dialDAP(t, addr)
+	c2.send("initialize", map[string]any{"adapterID": "go"})
+	c2.waitFor(`"command":"initialize"`)
+	c2.send("attach", map[string]any{"mode": "remote"})
+	c2.waitFor(`"success":true,"command":"attach"`)
+	c2.send("disconnect", map[string]any{"terminateDebuggee": true})
+	c2.waitFor(`"success":true,"command":"disconnect"`)
+	done := make(chan error, 1)
+	go func() { done <- server.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the headless server kept running after a DAP client terminated the debuggee")
+	}
+}
