@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"net"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +33,10 @@ func dialDAP(t *testing.T, addr string) *dapConn {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newDAPConn(t, conn)
+}
+
+func newDAPConn(t *testing.T, conn net.Conn) *dapConn {
 	t.Cleanup(func() { conn.Close() })
 	return &dapConn{t: t, conn: conn, r: bufio.NewReader(conn)}
 }
@@ -128,5 +134,55 @@ func TestHeadlessServesDAP(t *testing.T) {
 	case <-done:
 	case <-time.After(20 * time.Second):
 		t.Fatal("the headless server kept running after a DAP client terminated the debuggee")
+	}
+}
+
+// TestDAPClientAddr runs `tinydbg dap --client-addr`: the server dials the
+// waiting client, serves its launch session and exits with it.
+func TestDAPClientAddr(t *testing.T) {
+	testenv.RequirePtrace(t)
+	bin := fixture.Build(t, "basic", fixture.Flavour{})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cmd := exec.Command(tinydbgBin, "dap", "--client-addr="+l.Addr().String())
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	conn, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newDAPConn(t, conn)
+	c.send("initialize", map[string]any{"adapterID": "go"})
+	c.waitFor(`"command":"initialize"`)
+	c.send("launch", map[string]any{"mode": "exec", "program": bin, "args": []string{"x"}})
+	c.waitFor(`"success":true,"command":"launch"`)
+	c.send("configurationDone", map[string]any{})
+	c.waitFor(`"output":"pt(6,8) 7 14\n`) // args may follow in the same event
+	c.waitFor(`"event":"exited","body":{"exitCode":0}`)
+	c.send("disconnect", map[string]any{})
+	c.waitFor(`"success":true,"command":"disconnect"`)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("tinydbg dap --client-addr: %v; stderr %q", err, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("tinydbg dap --client-addr kept running after its session")
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout %q, want nothing: there is no address to announce", stdout.String())
+	}
+	bad := run(t, t.TempDir(), "", "dap", "--listen=127.0.0.1:0", "--client-addr=127.0.0.1:1")
+	if bad.code == 0 || bad.stderr != "Error: --listen and --client-addr exclude each other: the server either listens or dials its client\n" {
+		t.Fatalf("both flags: code %d, stderr %q", bad.code, bad.stderr)
 	}
 }
