@@ -35,8 +35,9 @@ type exitCodeError struct{ code int }
 func (e exitCodeError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
 // listenOn opens the --listen address: "unix:/path" or a path for a unix
-// socket, host:port for TCP.
-func listenOn(addr string) (net.Listener, error) {
+// socket, host:port for TCP. A TCP address that is not loopback is warned
+// about on stderr, as rpc2.Listen does.
+func listenOn(addr string, stderr io.Writer) (net.Listener, error) {
 	network, where := "tcp", addr
 	if p, ok := strings.CutPrefix(addr, "unix:"); ok {
 		network, where = "unix", p
@@ -47,6 +48,7 @@ func listenOn(addr string) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
 	}
+	rpc2.WarnIfExposed(l.Addr(), stderr)
 	return l, nil
 }
 
@@ -80,7 +82,7 @@ func runSession(o *options, cfg debugger.Config, stdout io.Writer) error {
 	var l net.Listener
 	if o.headless {
 		var err error
-		if l, err = listenOn(o.listen); err != nil {
+		if l, err = listenOn(o.listen, os.Stderr); err != nil {
 			return err
 		}
 	}
