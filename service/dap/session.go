@@ -125,7 +125,13 @@ func (s *session) sendUnknown(content []byte, fieldErr *dap.DecodeProtocolMessag
 	}
 	_ = json.Unmarshal(content, &head)
 	if head.Type != "request" {
-		s.logf("ignoring a message that is not a request: %v", fieldErr)
+		// No type, or one a client does not send: answered as Delve
+		// answers it, so that the client learns and does not wait.
+		s.logf("answering a message that is not a request: %v", fieldErr)
+		er := &dap.ErrorResponse{Response: dap.Response{ProtocolMessage: dap.ProtocolMessage{Type: "response"},
+			RequestSeq: fieldErr.Seq, Message: "Internal Error"}}
+		er.Body.Error = &dap.ErrorMessage{Id: errInternal, Format: "Internal Error: " + fieldErr.Error()}
+		s.send(er)
 		return
 	}
 	req := dap.Request{ProtocolMessage: dap.ProtocolMessage{Seq: head.Seq, Type: "request"}, Command: head.Command}
