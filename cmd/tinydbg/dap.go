@@ -13,7 +13,7 @@ import (
 
 // newDAPCommand is `tinydbg dap`: a Debug Adapter Protocol server for one
 // client session, the server VS Code's Go extension starts as "dlv dap".
-func newDAPCommand() *cobra.Command {
+func newDAPCommand(o *options) *cobra.Command {
 	var listen, clientAddr string
 	c := &cobra.Command{
 		Use:   "dap",
@@ -46,17 +46,17 @@ exits, as 'dlv dap --client-addr' does.`,
 				if err != nil {
 					return err
 				}
-				srv := dap.NewServer(dap.Config{Log: cmd.ErrOrStderr()})
+				srv := dap.NewServer(dapConfig(o, cmd))
 				stop := stopOnSignal(srv)
 				defer stop()
 				srv.ServeConn(conn)
 				return nil
 			}
-			l, err := dap.Listen(listen, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			l, err := dap.Listen(listen, o.df.logs.banner(cmd.OutOrStdout()), cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
-			srv := dap.NewServer(dap.Config{Log: cmd.ErrOrStderr()})
+			srv := dap.NewServer(dapConfig(o, cmd))
 			stop := stopOnSignal(srv)
 			defer stop()
 			return srv.Serve(l)
@@ -64,18 +64,12 @@ exits, as 'dlv dap --client-addr' does.`,
 	}
 	c.Flags().StringVarP(&listen, "listen", "l", "127.0.0.1:0", "Address the DAP server listens on (host:port).")
 	c.Flags().StringVar(&clientAddr, "client-addr", "", "Address (host:port or unix:/path) of a DAP client waiting for the server to dial in.")
-	// VS Code's Go extension passes Delve's logging flags when its trace
-	// setting is on; tinydbg logs its few lines to stderr regardless, so
-	// they are accepted rather than failing the start of the session.
-	var ignoredBool bool
-	var ignored string
-	c.Flags().BoolVar(&ignoredBool, "log", false, "Accepted for Delve compatibility; ignored.")
-	c.Flags().StringVar(&ignored, "log-output", "", "Accepted for Delve compatibility; ignored.")
-	c.Flags().StringVar(&ignored, "log-dest", "", "Accepted for Delve compatibility; ignored.")
-	for _, name := range []string{"log", "log-output", "log-dest"} {
-		c.Flags().MarkHidden(name)
-	}
 	return c
+}
+
+// dapConfig is the server configuration Delve's global flags ask for.
+func dapConfig(o *options, cmd *cobra.Command) dap.Config {
+	return dap.Config{Log: cmd.ErrOrStderr(), AllowOtherUsers: !o.df.onlySameUser, LogMessages: o.df.logs.layer("dap")}
 }
 
 // stopOnSignal makes Ctrl-C or SIGTERM end the session cleanly: the

@@ -21,8 +21,8 @@ import (
 func TestDAPCommand(t *testing.T) {
 	testenv.RequirePtrace(t)
 	bin := fixture.Build(t, "basic", fixture.Flavour{})
-	cmd := newDAPCommand()
-	cmd.SetArgs([]string{"--listen=127.0.0.1:0"})
+	cmd := newRootCommand()
+	cmd.SetArgs([]string{"dap", "--listen=127.0.0.1:0"})
 	pr, pw := io.Pipe()
 	var stderr bytes.Buffer
 	cmd.SetOut(pw)
@@ -100,8 +100,8 @@ func TestDAPCommand(t *testing.T) {
 // TestDAPCommandRejectsArguments checks that the program to debug comes
 // from the client, not the command line.
 func TestDAPCommandRejectsArguments(t *testing.T) {
-	cmd := newDAPCommand()
-	cmd.SetArgs([]string{"./prog"})
+	cmd := newRootCommand()
+	cmd.SetArgs([]string{"dap", "./prog"})
 	cmd.SetOut(io.Discard)
 	cmd.SetErr(io.Discard)
 	if err := cmd.Execute(); err == nil {

@@ -22,6 +22,8 @@ type SharedConfig struct {
 	Addr string
 	// Log receives the session's diagnostics; nil: standard error.
 	Log io.Writer
+	// LogMessages, when set, is told every message (--log-output=dap).
+	LogMessages func(format string, args ...any)
 }
 
 // ServeShared serves one DAP session on conn against cfg.Debugger until
@@ -32,7 +34,7 @@ type SharedConfig struct {
 func ServeShared(conn io.ReadWriteCloser, cfg SharedConfig) (stopServer bool) {
 	srv := NewServer(Config{Log: cfg.Log})
 	sess := newSession(conn, srv.logf)
-	sess.shared = &cfg
+	sess.shared, sess.logMsg = &cfg, cfg.LogMessages
 	sess.serve()
 	return !cfg.AcceptMulti || sess.terminated
 }

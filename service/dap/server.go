@@ -30,6 +30,9 @@ type Config struct {
 	// AllowOtherUsers disables the check that refuses loopback connections
 	// from other local users, who could otherwise run code as this user.
 	AllowOtherUsers bool
+	// LogMessages, when set, is told every message received and sent
+	// (--log-output=dap).
+	LogMessages func(format string, args ...any)
 }
 
 // Server serves one DAP session at a time.
@@ -121,6 +124,7 @@ func (s *Server) accept(l net.Listener) (net.Conn, error) {
 // from (attached) and conn is closed.
 func (s *Server) ServeConn(conn io.ReadWriteCloser) {
 	sess := newSession(conn, s.logf)
+	sess.logMsg = s.cfg.LogMessages
 	s.mu.Lock()
 	if s.stopped {
 		s.mu.Unlock()

@@ -37,9 +37,10 @@ const (
 
 // session is one client's debugging session.
 type session struct {
-	conn io.ReadWriteCloser
-	logf func(format string, args ...any)
-	done chan struct{} // closed when the session has cleaned up
+	conn   io.ReadWriteCloser
+	logf   func(format string, args ...any)
+	logMsg func(format string, args ...any) // nil: messages are not logged
+	done   chan struct{}                    // closed when the session has cleaned up
 
 	wmu sync.Mutex // one message on the wire at a time
 	w   *bufio.Writer
@@ -90,6 +91,9 @@ func (s *session) serve() {
 				s.logf("closing the connection: unreadable message: %v", err)
 			}
 			return
+		}
+		if s.logMsg != nil {
+			s.logMsg("<- %s", content)
 		}
 		msg, err := dap.DecodeProtocolMessage(content)
 		if err != nil {
@@ -243,6 +247,11 @@ func (s *session) send(m dap.Message) {
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	if s.logMsg != nil {
+		if b, err := json.Marshal(m); err == nil {
+			s.logMsg("-> %s", b)
+		}
+	}
 	if err := dap.WriteProtocolMessage(s.w, m); err == nil {
 		s.w.Flush()
 	}

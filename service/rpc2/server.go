@@ -53,6 +53,8 @@ type Config struct {
 	// "{"), as Delve's headless server does for VS Code's remote attach.
 	// It returns whether the server must stop.
 	DAP func(c io.ReadWriteCloser) (stopServer bool)
+	// LogRPC, when set, is told every request and reply (--log-output=rpc).
+	LogRPC func(format string, args ...any)
 }
 
 // Server serves one debugger to JSON-RPC clients.
@@ -305,6 +307,11 @@ func (c *conn) reply(id *json.RawMessage, result any, err error) {
 		null := json.RawMessage("null")
 		resp.ID = &null
 	}
+	if logf := c.s.cfg.LogRPC; logf != nil {
+		if b, merr := json.Marshal(&resp); merr == nil {
+			logf("-> %s", b)
+		}
+	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if werr := c.enc.Encode(&resp); werr != nil {
@@ -322,6 +329,13 @@ func (c *conn) reply(id *json.RawMessage, result any, err error) {
 // goroutine. Asynchronous methods always get a goroutine; the next request
 // is read once they signal that they are set up.
 func (c *conn) dispatch(req *request) {
+	if logf := c.s.cfg.LogRPC; logf != nil {
+		var params []byte
+		if req.Params != nil {
+			params = *req.Params
+		}
+		logf("<- %s(%s)", req.Method, params)
+	}
 	h, ok := c.s.methods[req.Method]
 	if !ok {
 		c.reply(req.ID, nil, fmt.Errorf("unknown method: %s", req.Method))
