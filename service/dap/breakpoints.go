@@ -70,7 +70,7 @@ func (s *session) syncBreakpoints(existing map[string]int, wants []wantedBp) ([]
 				kept[w.key] = got.ID
 			}
 		}
-		out[i] = dapBreakpoint(got, err)
+		out[i] = s.dapBreakpoint(got, err)
 	}
 	for key, id := range existing {
 		if _, ok := kept[key]; ok {
@@ -100,7 +100,7 @@ func (s *session) amendBreakpoint(id int, cond, hitCond string) (*api.Breakpoint
 }
 
 // dapBreakpoint describes the outcome for one requested breakpoint.
-func dapBreakpoint(got *api.Breakpoint, err error) dap.Breakpoint {
+func (s *session) dapBreakpoint(got *api.Breakpoint, err error) dap.Breakpoint {
 	if err == nil && got != nil && len(got.Addrs) == 0 {
 		err = errors.New("unable to set breakpoint")
 	}
@@ -113,7 +113,8 @@ func dapBreakpoint(got *api.Breakpoint, err error) dap.Breakpoint {
 		out.Id = got.ID
 		if got.File != "" {
 			out.Line = got.Line
-			out.Source = &dap.Source{Name: filepath.Base(got.File), Path: got.File}
+			path := s.opts.toClient(got.File)
+			out.Source = &dap.Source{Name: filepath.Base(path), Path: path}
 		}
 	}
 	return out
@@ -129,7 +130,7 @@ func (s *session) onSetBreakpoints(r *dap.SetBreakpointsRequest) {
 	for _, b := range r.Arguments.Breakpoints {
 		wants = append(wants, wantedBp{
 			key: fmt.Sprint(b.Line),
-			loc: api.Breakpoint{File: path, Line: b.Line, Cond: b.Condition, HitCond: b.HitCondition},
+			loc: api.Breakpoint{File: s.opts.toServer(path), Line: b.Line, Cond: b.Condition, HitCond: b.HitCondition},
 		})
 	}
 	s.bps.mu.Lock()

@@ -21,24 +21,24 @@ import (
 type launchArgs struct {
 	// Mode is "debug" (build the package at Program, the default),
 	// "test" (build its tests) or "exec" (run the binary at Program).
-	Mode        string             `json:"mode"`
-	Program     string             `json:"program"`
-	Args        []string           `json:"args"`
-	Cwd         string             `json:"cwd"`
-	Env         map[string]*string `json:"env"`
-	BuildFlags  json.RawMessage    `json:"buildFlags"` // a string or a list of strings
-	Output      string             `json:"output"`
-	StopOnEntry bool               `json:"stopOnEntry"`
-	NoDebug     bool               `json:"noDebug"`
+	Mode       string             `json:"mode"`
+	Program    string             `json:"program"`
+	Args       []string           `json:"args"`
+	Cwd        string             `json:"cwd"`
+	Env        map[string]*string `json:"env"`
+	BuildFlags json.RawMessage    `json:"buildFlags"` // a string or a list of strings
+	Output     string             `json:"output"`
+	NoDebug    bool               `json:"noDebug"`
+	commonArgs
 }
 
 // attachArgs are the attach attributes tinydbg honours.
 type attachArgs struct {
 	// Mode is "local" (attach to ProcessID, the default); "remote" needs
 	// a server that already debugs a process, which tinydbg dap is not.
-	Mode        string `json:"mode"`
-	ProcessID   int    `json:"processId"`
-	StopOnEntry bool   `json:"stopOnEntry"`
+	Mode      string `json:"mode"`
+	ProcessID int    `json:"processId"`
+	commonArgs
 }
 
 func (s *session) onLaunch(r *dap.LaunchRequest) {
@@ -54,14 +54,17 @@ func (s *session) onLaunch(r *dap.LaunchRequest) {
 		return
 	}
 	args := launchArgs{Mode: "debug"}
-	if len(r.Arguments) > 0 {
-		if err := json.Unmarshal(r.Arguments, &args); err != nil {
-			fail("invalid debug configuration - %v", err)
-			return
-		}
+	if err := decodeArgs(r.Arguments, &args); err != nil {
+		fail("invalid debug configuration - %v", err)
+		return
 	}
 	if args.NoDebug {
 		fail("noDebug mode is not supported by tinydbg")
+		return
+	}
+	opts, err := args.check()
+	if err != nil {
+		fail("invalid debug configuration - %v", err)
 		return
 	}
 	switch args.Mode {
@@ -114,7 +117,7 @@ func (s *session) onLaunch(r *dap.LaunchRequest) {
 		fail("%v", err)
 		return
 	}
-	s.dbg, s.stopOnEntry = d, args.StopOnEntry
+	s.dbg, s.stopOnEntry, s.opts = d, args.StopOnEntry, opts
 	pipes.pump(s)
 	s.send(&dap.InitializedEvent{Event: event("initialized")})
 	s.send(&dap.LaunchResponse{Response: s.response(r.Request)})
@@ -129,11 +132,14 @@ func (s *session) onAttach(r *dap.AttachRequest) {
 		return
 	}
 	args := attachArgs{Mode: "local"}
-	if len(r.Arguments) > 0 {
-		if err := json.Unmarshal(r.Arguments, &args); err != nil {
-			fail("invalid debug configuration - %v", err)
-			return
-		}
+	if err := decodeArgs(r.Arguments, &args); err != nil {
+		fail("invalid debug configuration - %v", err)
+		return
+	}
+	opts, err := args.check()
+	if err != nil {
+		fail("invalid debug configuration - %v", err)
+		return
 	}
 	switch args.Mode {
 	case "", "local":
@@ -142,7 +148,7 @@ func (s *session) onAttach(r *dap.AttachRequest) {
 			return
 		}
 	case "remote":
-		s.attachRemote(r, args.StopOnEntry)
+		s.attachRemote(r, args.StopOnEntry, opts)
 		return
 	default:
 		fail("invalid debug configuration - unsupported 'mode' attribute %q", args.Mode)
@@ -157,7 +163,7 @@ func (s *session) onAttach(r *dap.AttachRequest) {
 		fail("%v", err)
 		return
 	}
-	s.dbg, s.attached, s.stopOnEntry = d, true, args.StopOnEntry
+	s.dbg, s.attached, s.stopOnEntry, s.opts = d, true, args.StopOnEntry, opts
 	// Detaching and killing differ only for a process we attached to, so
 	// the client learns it may offer the choice now.
 	s.send(&dap.CapabilitiesEvent{Event: event("capabilities"),

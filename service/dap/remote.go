@@ -42,7 +42,7 @@ func ServeShared(conn io.ReadWriteCloser, cfg SharedConfig) (stopServer bool) {
 // attachRemote takes over the shared debugger, halting a running target
 // so that the client can set its breakpoints; configurationDone resumes
 // it unless stopOnEntry.
-func (s *session) attachRemote(r *dap.AttachRequest, stopOnEntry bool) {
+func (s *session) attachRemote(r *dap.AttachRequest, stopOnEntry bool, opts sessionOpts) {
 	if s.shared == nil {
 		s.sendError(r.Request, errFailedToAttach, "Failed to attach",
 			"tinydbg dap debugs no process before an attach request: use mode \"local\" with a processId", true)
@@ -53,7 +53,7 @@ func (s *session) attachRemote(r *dap.AttachRequest, stopOnEntry bool) {
 		s.sendError(r.Request, errFailedToAttach, "Failed to attach", err.Error(), true)
 		return
 	}
-	s.dbg, s.attached, s.remote, s.stopOnEntry = d, d.AttachPid() != 0, true, stopOnEntry
+	s.dbg, s.attached, s.remote, s.stopOnEntry, s.opts = d, d.AttachPid() != 0, true, stopOnEntry, opts
 	if s.shared.AcceptMulti || s.attached {
 		// The client may leave the debuggee running or end it; a
 		// launched program on a single-client server can only end.

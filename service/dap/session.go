@@ -26,6 +26,8 @@ const (
 	errStackTrace        = 2004
 	errListLocals        = 2005
 	errListArgs          = 2006
+	errListGlobals       = 2007
+	errListRegisters     = 2014
 	errLookupVariable    = 2008
 	errEvaluate          = 2009
 	errHalt              = 2010
@@ -51,6 +53,7 @@ type session struct {
 	dbg         *debugger.Debugger
 	attached    bool
 	stopOnEntry bool
+	opts        sessionOpts    // the launch or attach attributes
 	cleanups    []func()       // remove a built binary, and the like
 	output      sync.WaitGroup // pumps of the target's stdout and stderr
 	clientCaps  dap.InitializeRequestArguments
