@@ -186,3 +186,31 @@ func TestDAPClientAddr(t *testing.T) {
 		t.Fatalf("both flags: code %d, stderr %q", bad.code, bad.stderr)
 	}
 }
+
+// TestHeadlessSingleClientDAP: without --accept-multiclient the server
+// serves its one DAP client and exits when it disconnects, the launched
+// program killed, as dlv does.
+func TestHeadlessSingleClientDAP(t *testing.T) {
+	testenv.RequirePtrace(t)
+	bin := fixture.Build(t, "basic", fixture.Flavour{})
+	addr, server := startHeadless(t, "exec", bin)
+	c := dialDAP(t, addr)
+	c.send("initialize", map[string]any{"adapterID": "go"})
+	c.waitFor(`"command":"initialize"`)
+	c.send("attach", map[string]any{"mode": "remote", "stopOnEntry": true})
+	if got := c.waitFor(`"event":"`); strings.Contains(got, "supportTerminateDebuggee") {
+		t.Fatalf("a launched program on a single-client server can only be ended, yet: %s", got)
+	}
+	c.waitFor(`"success":true,"command":"attach"`)
+	c.send("configurationDone", map[string]any{})
+	c.waitFor(`"reason":"entry"`)
+	c.send("disconnect", map[string]any{})
+	c.waitFor(`"success":true,"command":"disconnect"`)
+	done := make(chan error, 1)
+	go func() { done <- server.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the single-client headless server kept running after its DAP client left")
+	}
+}
