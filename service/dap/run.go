@@ -178,7 +178,7 @@ func (s *session) onContinue(r *dap.ContinueRequest) {
 }
 
 // onStep runs next, stepIn or stepOut on goroutine goid (DAP's threadId).
-func (s *session) onStep(req dap.Request, goid int, cmd string) {
+func (s *session) onStep(req dap.Request, goid int, cmd string, granularity dap.SteppingGranularity) {
 	if goid > 0 {
 		if _, err := s.dbg.Command(api.DebuggerCommand{Name: api.SwitchGoroutine, GoroutineID: int64(goid)}, nil); err != nil {
 			s.sendError(req, errInternal, "Unable to step", fmt.Sprintf("switching to goroutine %d: %v", goid, err), true)
@@ -197,6 +197,10 @@ func (s *session) onStep(req dap.Request, goid int, cmd string) {
 		resp = &dap.StepOutResponse{Response: s.response(req)}
 	}
 	s.send(resp)
+	if granularity == "instruction" {
+		// One instruction, whichever step was asked for, as Delve does.
+		cmd = api.StepInstruction
+	}
 	s.resume(cmd)
 }
 

@@ -32,6 +32,8 @@ const (
 	errEvaluate          = 2009
 	errHalt              = 2010
 	errSetVariable       = 2012
+	errDisassemble       = 2013
+	errReadMemory        = 2016
 	errNoDebuggee        = 3000
 	errDebuggeeIsRunning = 4000
 	errDisconnect        = 5000
@@ -191,11 +193,15 @@ func (s *session) dispatch(m dap.RequestMessage) {
 	case *dap.ContinueRequest:
 		s.onContinue(r)
 	case *dap.NextRequest:
-		s.onStep(r.Request, r.Arguments.ThreadId, cmdNext)
+		s.onStep(r.Request, r.Arguments.ThreadId, cmdNext, r.Arguments.Granularity)
 	case *dap.StepInRequest:
-		s.onStep(r.Request, r.Arguments.ThreadId, cmdStepIn)
+		s.onStep(r.Request, r.Arguments.ThreadId, cmdStepIn, r.Arguments.Granularity)
 	case *dap.StepOutRequest:
-		s.onStep(r.Request, r.Arguments.ThreadId, cmdStepOut)
+		s.onStep(r.Request, r.Arguments.ThreadId, cmdStepOut, r.Arguments.Granularity)
+	case *dap.ReadMemoryRequest:
+		s.onReadMemory(r)
+	case *dap.DisassembleRequest:
+		s.onDisassemble(r)
 	case *dap.SetBreakpointsRequest:
 		s.onSetBreakpoints(r)
 	case *dap.SetFunctionBreakpointsRequest:
@@ -297,6 +303,9 @@ func (s *session) onInitialize(r *dap.InitializeRequest) {
 		SupportsEvaluateForHovers:         true,
 		SupportsClipboardContext:          true,
 		SupportsTerminateRequest:          true,
+		SupportsReadMemoryRequest:         true,
+		SupportsDisassembleRequest:        true,
+		SupportsSteppingGranularity:       true,
 		// Announced when attaching, as Delve does: only then does the
 		// choice between detaching and killing exist.
 		SupportTerminateDebuggee: false,
