@@ -236,6 +236,11 @@ func (s *session) reportStop(st *api.DebuggerState, err error) {
 	}
 	s.state.reset()
 	ev := &dap.StoppedEvent{Event: event("stopped"), Body: dap.StoppedEventBody{AllThreadsStopped: true}}
+	errText := ""
+	if err != nil {
+		errText = err.Error()
+	}
+	s.lastErr.Store(errText)
 	if err != nil {
 		ev.Body.Reason, ev.Body.Description, ev.Body.Text = "exception", "runtime error", err.Error()
 		if err.Error() == "next while nexting" {
@@ -260,6 +265,9 @@ func (s *session) reportStop(st *api.DebuggerState, err error) {
 			ev.Body.HitBreakpointIds = []int{th.Breakpoint.ID}
 			if s.bps.isFunction(th.Breakpoint.ID) {
 				ev.Body.Reason = "function breakpoint"
+			}
+			if id, text, ok := s.exception(th); ok {
+				ev.Body.Reason, ev.Body.Description, ev.Body.Text = "exception", id, text
 			}
 		}
 	}

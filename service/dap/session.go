@@ -32,6 +32,7 @@ const (
 	errEvaluate          = 2009
 	errHalt              = 2010
 	errSetVariable       = 2012
+	errExceptionInfo     = 2011
 	errDisassemble       = 2013
 	errReadMemory        = 2016
 	errNoDebuggee        = 3000
@@ -56,6 +57,7 @@ type session struct {
 	attached    bool
 	stopOnEntry bool
 	opts        sessionOpts    // the launch or attach attributes
+	lastErr     atomic.Value   // string: the last run command's error, for exceptionInfo
 	cleanups    []func()       // remove a built binary, and the like
 	output      sync.WaitGroup // pumps of the target's stdout and stderr
 	clientCaps  dap.InitializeRequestArguments
@@ -207,7 +209,9 @@ func (s *session) dispatch(m dap.RequestMessage) {
 	case *dap.SetFunctionBreakpointsRequest:
 		s.onSetFunctionBreakpoints(r)
 	case *dap.SetExceptionBreakpointsRequest:
-		s.send(&dap.SetExceptionBreakpointsResponse{Response: s.response(r.Request)})
+		s.onSetExceptionBreakpoints(r)
+	case *dap.ExceptionInfoRequest:
+		s.onExceptionInfo(r)
 	case *dap.ThreadsRequest:
 		s.onThreads(r)
 	case *dap.StackTraceRequest:
@@ -238,7 +242,7 @@ func (s *session) dispatchRunning(m dap.RequestMessage) {
 	case *dap.SetFunctionBreakpointsRequest:
 		s.whileHalted(func() { s.onSetFunctionBreakpoints(r) })
 	case *dap.SetExceptionBreakpointsRequest:
-		s.send(&dap.SetExceptionBreakpointsResponse{Response: s.response(r.Request)})
+		s.whileHalted(func() { s.onSetExceptionBreakpoints(r) })
 	default:
 		req := m.GetRequest()
 		s.sendError(*req, errDebuggeeIsRunning, fmt.Sprintf("Unable to process `%s`", req.Command), "debuggee is running", false)
@@ -306,6 +310,8 @@ func (s *session) onInitialize(r *dap.InitializeRequest) {
 		SupportsReadMemoryRequest:         true,
 		SupportsDisassembleRequest:        true,
 		SupportsSteppingGranularity:       true,
+		SupportsExceptionInfoRequest:      true,
+		ExceptionBreakpointFilters:        exceptionFilters,
 		// Announced when attaching, as Delve does: only then does the
 		// choice between detaching and killing exist.
 		SupportTerminateDebuggee: false,
