@@ -118,6 +118,10 @@ func (s *session) onLaunch(r *dap.LaunchRequest) {
 		return
 	}
 	s.dbg, s.stopOnEntry, s.opts = d, args.StopOnEntry, opts
+	// The started process, as Delve announces it: clients show its pid.
+	s.send(&dap.ProcessEvent{Event: event("process"), Body: dap.ProcessEventBody{
+		Name: strings.Join(append([]string{abs}, args.Args...), " "), SystemProcessId: d.ProcessPid(),
+		IsLocalProcess: true, StartMethod: "launch"}})
 	pipes.pump(s)
 	s.send(&dap.InitializedEvent{Event: event("initialized")})
 	s.send(&dap.LaunchResponse{Response: s.response(r.Request)})
