@@ -77,54 +77,65 @@ func (s *session) onLaunch(r *dap.LaunchRequest) {
 		fail("The program attribute is missing in debug configuration.")
 		return
 	}
+	if _, err := parseBuildFlags(args.BuildFlags); err != nil {
+		fail("invalid debug configuration - %v", err)
+		return
+	}
+	d, err := s.startProgram(&args)
+	if err != nil {
+		fail("%v", err)
+		return
+	}
+	s.dbg, s.stopOnEntry, s.opts, s.launched = d, args.StopOnEntry, opts, &args
+	s.send(&dap.InitializedEvent{Event: event("initialized")})
+	s.send(&dap.LaunchResponse{Response: s.response(r.Request)})
+}
+
+// startProgram builds the program of args (modes debug and test) and
+// starts it with its output forwarded, announcing the process as Delve
+// does; a restart calls it again.
+func (s *session) startProgram(args *launchArgs) (*debugger.Debugger, error) {
 	// Delve applies env with os.Setenv, which leaks into the server and
 	// every later session; here it goes to the build and the target only.
 	env := launchEnv(os.Environ(), args.Env)
-	path := args.Program
+	path, cwd := args.Program, args.Cwd
 	if args.Mode != "exec" {
 		flags, err := parseBuildFlags(args.BuildFlags)
 		if err != nil {
-			fail("invalid debug configuration - %v", err)
-			return
+			return nil, err
 		}
 		out, cleanup, err := buildProgram(args.Program, args.Mode == "test", args.Output, flags, env)
 		if err != nil {
-			fail("Build error: %v", err)
-			return
+			return nil, fmt.Errorf("Build error: %w", err)
 		}
 		s.cleanups = append(s.cleanups, cleanup)
 		path = out
-		if args.Mode == "test" && args.Cwd == "" {
+		if args.Mode == "test" && cwd == "" {
 			// go test runs tests in their package directory.
-			args.Cwd = programDir(args.Program)
+			cwd = programDir(args.Program)
 		}
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		fail("%v", err)
-		return
+		return nil, err
 	}
-	cfg := debugger.Config{Path: abs, Args: args.Args, WorkingDir: args.Cwd, Env: env}
+	cfg := debugger.Config{Path: abs, Args: args.Args, WorkingDir: cwd, Env: env}
 	pipes, err := s.outputPipes(&cfg)
 	if err != nil {
-		fail("%v", err)
-		return
+		return nil, err
 	}
 	d, err := debugger.New(cfg)
 	pipes.started()
 	if err != nil {
 		pipes.abandon()
-		fail("%v", err)
-		return
+		return nil, err
 	}
-	s.dbg, s.stopOnEntry, s.opts = d, args.StopOnEntry, opts
 	// The started process, as Delve announces it: clients show its pid.
 	s.send(&dap.ProcessEvent{Event: event("process"), Body: dap.ProcessEventBody{
 		Name: strings.Join(append([]string{abs}, args.Args...), " "), SystemProcessId: d.ProcessPid(),
 		IsLocalProcess: true, StartMethod: "launch"}})
 	pipes.pump(s)
-	s.send(&dap.InitializedEvent{Event: event("initialized")})
-	s.send(&dap.LaunchResponse{Response: s.response(r.Request)})
+	return d, nil
 }
 
 func (s *session) onAttach(r *dap.AttachRequest) {

@@ -57,6 +57,7 @@ type session struct {
 	attached    bool
 	stopOnEntry bool
 	opts        sessionOpts    // the launch or attach attributes
+	launched    *launchArgs    // the launch configuration, for restart
 	lastErr     atomic.Value   // string: the last run command's error, for exceptionInfo
 	cleanups    []func()       // remove a built binary, and the like
 	output      sync.WaitGroup // pumps of the target's stdout and stderr
@@ -179,6 +180,9 @@ func (s *session) dispatch(m dap.RequestMessage) {
 		return
 	case *dap.PauseRequest:
 		s.onPause(r)
+		return
+	case *dap.RestartRequest:
+		s.onRestart(r)
 		return
 	}
 	if s.dbg == nil {
@@ -311,6 +315,7 @@ func (s *session) onInitialize(r *dap.InitializeRequest) {
 		SupportsDisassembleRequest:        true,
 		SupportsSteppingGranularity:       true,
 		SupportsExceptionInfoRequest:      true,
+		SupportsRestartRequest:            true,
 		ExceptionBreakpointFilters:        exceptionFilters,
 		// Announced when attaching, as Delve does: only then does the
 		// choice between detaching and killing exist.
