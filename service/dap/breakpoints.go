@@ -19,11 +19,13 @@ type breakpoints struct {
 	mu     sync.Mutex
 	source map[string]map[int]int // client path → requested line → id
 	funcs  map[string]int         // function breakpoint name → id
+	logs   map[int]*logMessage    // id → message, for logpoints
 }
 
 func (b *breakpoints) init() {
 	b.source = map[string]map[int]int{}
 	b.funcs = map[string]int{}
+	b.logs = map[int]*logMessage{}
 }
 
 // isFunction reports whether id is a function breakpoint.
@@ -127,7 +129,17 @@ func (s *session) onSetBreakpoints(r *dap.SetBreakpointsRequest) {
 		return
 	}
 	wants := make([]wantedBp, 0, len(r.Arguments.Breakpoints))
-	for _, b := range r.Arguments.Breakpoints {
+	msgs := map[int]*logMessage{}      // line → logpoint message
+	badLog := map[int]dap.Breakpoint{} // index → the answer for an unparsable logMessage
+	for i, b := range r.Arguments.Breakpoints {
+		if b.LogMessage != "" {
+			m, err := parseLogMessage(b.LogMessage)
+			if err != nil {
+				badLog[i] = dap.Breakpoint{Verified: false, Message: err.Error()}
+				continue
+			}
+			msgs[b.Line] = m
+		}
 		wants = append(wants, wantedBp{
 			key: fmt.Sprint(b.Line),
 			loc: api.Breakpoint{File: s.opts.toServer(path), Line: b.Line, Cond: b.Condition, HitCond: b.HitCondition},
@@ -139,12 +151,27 @@ func (s *session) onSetBreakpoints(r *dap.SetBreakpointsRequest) {
 		existing[fmt.Sprint(line)] = id
 	}
 	s.bps.mu.Unlock()
-	out, kept := s.syncBreakpoints(existing, wants)
+	synced, kept := s.syncBreakpoints(existing, wants)
+	for _, id := range existing {
+		s.bps.setLogMessage(id, nil)
+	}
 	lines := map[int]int{}
 	for _, b := range r.Arguments.Breakpoints {
 		if id, ok := kept[fmt.Sprint(b.Line)]; ok {
 			lines[b.Line] = id
+			s.bps.setLogMessage(id, msgs[b.Line])
 		}
+	}
+	// The answers in the order of the request, unparsable logpoints in
+	// their places.
+	out := make([]dap.Breakpoint, 0, len(r.Arguments.Breakpoints))
+	for i := range r.Arguments.Breakpoints {
+		if bad, ok := badLog[i]; ok {
+			out = append(out, bad)
+			continue
+		}
+		out = append(out, synced[0])
+		synced = synced[1:]
 	}
 	s.bps.mu.Lock()
 	s.bps.source[path] = lines

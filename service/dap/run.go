@@ -88,6 +88,13 @@ func (s *session) runLoop(cmd string, resumed chan struct{}) {
 			runFault()
 		}
 		s.run.mu.Lock()
+		if !s.run.editPending && err == nil && !s.run.pauseRequested.Load() && s.logHits(st) {
+			// Only logpoints stopped the target: they have printed, it
+			// goes on.
+			s.run.mu.Unlock()
+			cmd, resumed = cmdContinue, nil
+			continue
+		}
 		if !s.run.editPending {
 			if err == nil && st != nil && !st.Exited && st.StopReason != "manual" {
 				// Reset before the client can ask: its frame and

@@ -316,6 +316,7 @@ func (s *session) onInitialize(r *dap.InitializeRequest) {
 		SupportsSteppingGranularity:       true,
 		SupportsExceptionInfoRequest:      true,
 		SupportsRestartRequest:            true,
+		SupportsLogPoints:                 true,
 		ExceptionBreakpointFilters:        exceptionFilters,
 		// Announced when attaching, as Delve does: only then does the
 		// choice between detaching and killing exist.
