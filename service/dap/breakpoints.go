@@ -3,7 +3,9 @@ package dap
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"strconv"
 	"sync"
 
 	"github.com/google/go-dap"
@@ -19,21 +21,32 @@ type breakpoints struct {
 	mu     sync.Mutex
 	source map[string]map[int]int // client path → requested line → id
 	funcs  map[string]int         // function breakpoint name → id
+	insts  map[string]int         // instruction reference+offset → id
 	logs   map[int]*logMessage    // id → message, for logpoints
 }
 
 func (b *breakpoints) init() {
 	b.source = map[string]map[int]int{}
 	b.funcs = map[string]int{}
+	b.insts = map[string]int{}
 	b.logs = map[int]*logMessage{}
 }
 
 // isFunction reports whether id is a function breakpoint.
 func (b *breakpoints) isFunction(id int) bool {
+	return b.isIn(b.funcs, id)
+}
+
+// isInstruction reports whether id is an instruction breakpoint.
+func (b *breakpoints) isInstruction(id int) bool {
+	return b.isIn(b.insts, id)
+}
+
+func (b *breakpoints) isIn(table map[string]int, id int) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for _, fid := range b.funcs {
-		if fid == id {
+	for _, bid := range table {
+		if bid == id {
 			return true
 		}
 	}
@@ -206,4 +219,44 @@ func (s *session) onSetFunctionBreakpoints(r *dap.SetFunctionBreakpointsRequest)
 	s.bps.funcs = kept
 	s.bps.mu.Unlock()
 	s.send(&dap.SetFunctionBreakpointsResponse{Response: s.response(r.Request), Body: dap.SetFunctionBreakpointsResponseBody{Breakpoints: out}})
+}
+
+// onSetInstructionBreakpoints sets breakpoints at addresses, as VS Code's
+// disassembly view asks for them: instructionReference (an address) plus
+// offset bytes.
+func (s *session) onSetInstructionBreakpoints(r *dap.SetInstructionBreakpointsRequest) {
+	wants := make([]wantedBp, 0, len(r.Arguments.Breakpoints))
+	bad := map[int]dap.Breakpoint{}
+	for i, b := range r.Arguments.Breakpoints {
+		addr, err := strconv.ParseUint(b.InstructionReference, 0, 64)
+		if err != nil {
+			bad[i] = dap.Breakpoint{Message: fmt.Sprintf("invalid instructionReference %q", b.InstructionReference)}
+			continue
+		}
+		addr = uint64(int64(addr) + int64(b.Offset))
+		wants = append(wants, wantedBp{key: fmt.Sprintf("%#x", addr),
+			loc: api.Breakpoint{Addr: addr, Cond: b.Condition, HitCond: b.HitCondition}})
+	}
+	s.bps.mu.Lock()
+	existing := maps.Clone(s.bps.insts)
+	s.bps.mu.Unlock()
+	synced, kept := s.syncBreakpoints(existing, wants)
+	s.bps.mu.Lock()
+	s.bps.insts = kept
+	s.bps.mu.Unlock()
+	out := make([]dap.Breakpoint, 0, len(r.Arguments.Breakpoints))
+	for i := range r.Arguments.Breakpoints {
+		if b, ok := bad[i]; ok {
+			out = append(out, b)
+			continue
+		}
+		b := synced[0]
+		synced = synced[1:]
+		if b.Verified {
+			b.InstructionReference = wants[0].key
+		}
+		wants = wants[1:]
+		out = append(out, b)
+	}
+	s.send(&dap.SetInstructionBreakpointsResponse{Response: s.response(r.Request), Body: dap.SetInstructionBreakpointsResponseBody{Breakpoints: out}})
 }

@@ -96,3 +96,39 @@ func TestMemoryAndInstructions(t *testing.T) {
 		t.Fatalf("pc after one instruction %s, want %s", f.InstructionPointerReference, next)
 	}
 }
+
+// TestInstructionBreakpoints stops at an address given as an instruction
+// reference plus an offset, the way VS Code's disassembly view sets them.
+func TestInstructionBreakpoints(t *testing.T) {
+	testenv.RequirePtrace(t)
+	src := fixture.Source("basic")
+	c, top := launchStopped(t, nil, src)
+	if !c.initialize().Body.SupportsInstructionBreakpoints {
+		t.Fatal("instruction breakpoints not announced")
+	}
+	// Three instructions on from the stop, still inside main.add.
+	seq := c.send("disassemble", map[string]any{"memoryReference": top.InstructionPointerReference, "instructionCount": 4})
+	insts := expectResponse[*dap.DisassembleResponse](c, seq).Body.Instructions
+	target := mustHex(t, insts[3].Address)
+	pc := mustHex(t, top.InstructionPointerReference)
+	seq = c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": src}, "breakpoints": []map[string]any{}})
+	expectResponse[*dap.SetBreakpointsResponse](c, seq)
+	seq = c.send("setInstructionBreakpoints", map[string]any{"breakpoints": []map[string]any{
+		{"instructionReference": top.InstructionPointerReference, "offset": int(target - pc)},
+		{"instructionReference": "main.add"}}})
+	bps := expectResponse[*dap.SetInstructionBreakpointsResponse](c, seq).Body.Breakpoints
+	if len(bps) != 2 || !bps[0].Verified || bps[0].InstructionReference != insts[3].Address ||
+		bps[1].Verified || bps[1].Message != `invalid instructionReference "main.add"` {
+		t.Fatalf("instruction breakpoints %+v", bps)
+	}
+	seq = c.send("continue", map[string]any{"threadId": 1})
+	expectResponse[*dap.ContinueResponse](c, seq)
+	stop := expect[*dap.StoppedEvent](c).Body
+	if stop.Reason != "instruction breakpoint" || len(stop.HitBreakpointIds) != 1 || stop.HitBreakpointIds[0] != bps[0].Id {
+		t.Fatalf("stopped %+v", stop)
+	}
+	seq = c.send("stackTrace", map[string]any{"threadId": stop.ThreadId, "levels": 1})
+	if f := expectResponse[*dap.StackTraceResponse](c, seq).Body.StackFrames[0]; f.InstructionPointerReference != insts[3].Address || f.Name != "main.add" {
+		t.Fatalf("stopped at %+v, want %s", f, insts[3].Address)
+	}
+}

@@ -273,6 +273,9 @@ func (s *session) reportStop(st *api.DebuggerState, err error) {
 			if s.bps.isFunction(th.Breakpoint.ID) {
 				ev.Body.Reason = "function breakpoint"
 			}
+			if s.bps.isInstruction(th.Breakpoint.ID) {
+				ev.Body.Reason = "instruction breakpoint"
+			}
 			if id, text, ok := s.exception(th); ok {
 				ev.Body.Reason, ev.Body.Description, ev.Body.Text = "exception", id, text
 			}

@@ -212,6 +212,8 @@ func (s *session) dispatch(m dap.RequestMessage) {
 		s.onSetBreakpoints(r)
 	case *dap.SetFunctionBreakpointsRequest:
 		s.onSetFunctionBreakpoints(r)
+	case *dap.SetInstructionBreakpointsRequest:
+		s.onSetInstructionBreakpoints(r)
 	case *dap.SetExceptionBreakpointsRequest:
 		s.onSetExceptionBreakpoints(r)
 	case *dap.ExceptionInfoRequest:
@@ -245,6 +247,8 @@ func (s *session) dispatchRunning(m dap.RequestMessage) {
 		s.whileHalted(func() { s.onSetBreakpoints(r) })
 	case *dap.SetFunctionBreakpointsRequest:
 		s.whileHalted(func() { s.onSetFunctionBreakpoints(r) })
+	case *dap.SetInstructionBreakpointsRequest:
+		s.whileHalted(func() { s.onSetInstructionBreakpoints(r) })
 	case *dap.SetExceptionBreakpointsRequest:
 		s.whileHalted(func() { s.onSetExceptionBreakpoints(r) })
 	default:
@@ -317,6 +321,7 @@ func (s *session) onInitialize(r *dap.InitializeRequest) {
 		SupportsExceptionInfoRequest:      true,
 		SupportsRestartRequest:            true,
 		SupportsLogPoints:                 true,
+		SupportsInstructionBreakpoints:    true,
 		ExceptionBreakpointFilters:        exceptionFilters,
 		// Announced when attaching, as Delve does: only then does the
 		// choice between detaching and killing exist.
