@@ -69,7 +69,11 @@ exits, as 'dlv dap --client-addr' does.`,
 
 // dapConfig is the server configuration Delve's global flags ask for.
 func dapConfig(o *options, cmd *cobra.Command) dap.Config {
-	return dap.Config{Log: cmd.ErrOrStderr(), AllowOtherUsers: !o.df.onlySameUser, LogMessages: o.df.logs.layer("dap")}
+	return dap.Config{Log: cmd.ErrOrStderr(), AllowOtherUsers: !o.df.onlySameUser, LogMessages: o.df.logs.layer("dap"),
+		DisableASLR: o.df.disableASLR,
+		CheckGoVersion: func(v string) error {
+			return o.df.checkGo(v, cmd.ErrOrStderr())
+		}}
 }
 
 // stopOnSignal makes Ctrl-C or SIGTERM end the session cleanly: the

@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net"
+	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -147,7 +150,7 @@ func TestDAPClientAddr(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	cmd := exec.Command(tinydbgBin, "dap", "--client-addr="+l.Addr().String())
+	cmd := exec.Command(tinydbgBin, "dap", "--disable-aslr", "--client-addr="+l.Addr().String())
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
@@ -164,6 +167,15 @@ func TestDAPClientAddr(t *testing.T) {
 	c.send("initialize", map[string]any{"adapterID": "go"})
 	c.waitFor(`"command":"initialize"`)
 	c.send("launch", map[string]any{"mode": "exec", "program": bin, "args": []string{"x"}})
+	var pe dap.ProcessEvent
+	if err := json.Unmarshal([]byte(c.waitFor(`"event":"process"`)), &pe); err != nil {
+		t.Fatal(err)
+	}
+	// --disable-aslr reaches the DAP server's launches.
+	pers, err := os.ReadFile(fmt.Sprintf("/proc/%d/personality", pe.Body.SystemProcessId))
+	if p, perr := strconv.ParseUint(strings.TrimSpace(string(pers)), 16, 32); err != nil || perr != nil || p&0x0040000 == 0 {
+		t.Errorf("personality of the launched program %q (%v)", pers, err)
+	}
 	c.waitFor(`"success":true,"command":"launch"`)
 	c.send("configurationDone", map[string]any{})
 	c.waitFor(`"output":"pt(6,8) 7 14\n`) // args may follow in the same event

@@ -119,7 +119,7 @@ func (s *session) startProgram(args *launchArgs) (*debugger.Debugger, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := debugger.Config{Path: abs, Args: args.Args, WorkingDir: cwd, Env: env}
+	cfg := debugger.Config{Path: abs, Args: args.Args, WorkingDir: cwd, Env: env, DisableASLR: s.disableASLR}
 	pipes, err := s.outputPipes(&cfg)
 	if err != nil {
 		return nil, err
@@ -127,6 +127,11 @@ func (s *session) startProgram(args *launchArgs) (*debugger.Debugger, error) {
 	d, err := debugger.New(cfg)
 	pipes.started()
 	if err != nil {
+		pipes.abandon()
+		return nil, err
+	}
+	if err := s.vetGoVersion(d); err != nil {
+		d.Detach(true)
 		pipes.abandon()
 		return nil, err
 	}
@@ -175,6 +180,11 @@ func (s *session) onAttach(r *dap.AttachRequest) {
 	}
 	d, err := debugger.New(debugger.Config{AttachPid: args.ProcessID})
 	if err != nil {
+		fail("%v", err)
+		return
+	}
+	if err := s.vetGoVersion(d); err != nil {
+		d.Detach(false)
 		fail("%v", err)
 		return
 	}
@@ -243,6 +253,14 @@ func (s *session) release(kill bool) error {
 		err = nil
 	}
 	return err
+}
+
+// vetGoVersion applies --check-go-version to the program d debugs.
+func (s *session) vetGoVersion(d *debugger.Debugger) error {
+	if s.checkGo == nil {
+		return nil
+	}
+	return s.checkGo(d.TargetGoVersion())
 }
 
 // isExited recognizes the errors that only say the target is gone.

@@ -45,7 +45,10 @@ type session struct {
 	conn   io.ReadWriteCloser
 	logf   func(format string, args ...any)
 	logMsg func(format string, args ...any) // nil: messages are not logged
-	done   chan struct{}                    // closed when the session has cleaned up
+
+	disableASLR bool
+	checkGo     func(goVersion string) error // nil: any version
+	done        chan struct{}                // closed when the session has cleaned up
 
 	wmu sync.Mutex // one message on the wire at a time
 	w   *bufio.Writer
