@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -20,6 +22,7 @@ type commonArgs struct {
 	ShowRegisters        bool             `json:"showRegisters"`
 	HideSystemGoroutines bool             `json:"hideSystemGoroutines"`
 	SubstitutePath       []substitutePath `json:"substitutePath"`
+	ShowPprofLabels      []string         `json:"showPprofLabels"`
 }
 
 // substitutePath maps a source path prefix of the client (From) to the
@@ -34,6 +37,7 @@ type sessionOpts struct {
 	showGlobals, showRegisters, hideSystem bool
 	stackDepth                             int
 	substitute                             []substitutePath
+	pprofLabels                            []string // label keys shown in thread names
 }
 
 // check validates the attributes and returns the session's options.
@@ -56,7 +60,8 @@ func (a *commonArgs) check() (sessionOpts, error) {
 		depth = defaultStackDepth
 	}
 	return sessionOpts{showGlobals: a.ShowGlobalVariables, showRegisters: a.ShowRegisters,
-		hideSystem: a.HideSystemGoroutines, stackDepth: depth, substitute: a.SubstitutePath}, nil
+		hideSystem: a.HideSystemGoroutines, stackDepth: depth, substitute: a.SubstitutePath,
+		pprofLabels: a.ShowPprofLabels}, nil
 }
 
 // toServer maps a client path to the binary's, by the first rule whose
@@ -141,4 +146,27 @@ func jsonKind(v string) string {
 		return "a boolean"
 	}
 	return "a " + v // number, or number 1.5
+}
+
+// labelText is the part of a thread's name showPprofLabels asks for, as
+// Delve writes it: one key shows its value alone, "*" every label sorted
+// by key, several keys key:value each.
+func (o *sessionOpts) labelText(labels map[string]string) string {
+	keys := o.pprofLabels
+	if len(keys) == 1 && keys[0] != "*" {
+		if v := labels[keys[0]]; v != "" {
+			return " " + v
+		}
+		return ""
+	}
+	if len(keys) == 1 {
+		keys = slices.Sorted(maps.Keys(labels))
+	}
+	var b strings.Builder
+	for _, k := range keys {
+		if v := labels[k]; v != "" {
+			fmt.Fprintf(&b, " %s:%s", k, v)
+		}
+	}
+	return b.String()
 }

@@ -64,3 +64,45 @@ func TestServerFlags(t *testing.T) {
 		expectResponse[*dap.LaunchResponse](c, seq)
 	})
 }
+
+// TestShowPprofLabels names goroutines with their pprof labels as Delve
+// does for each form of showPprofLabels.
+func TestShowPprofLabels(t *testing.T) {
+	testenv.RequirePtrace(t)
+	bin := fixture.Build(t, "svcgoroutines", fixture.Flavour{})
+	for _, tc := range []struct {
+		keys []string
+		want string
+	}{
+		{[]string{"role"}, " worker] main.receive"},
+		{[]string{"*"}, " role:worker] main.receive"},
+		{[]string{"nope", "role"}, " role:worker] main.receive"},
+		{nil, "] main.receive"},
+	} {
+		ts := startServer(t)
+		c := dial(t, ts)
+		c.initialize()
+		seq := c.send("launch", map[string]any{"mode": "exec", "program": bin, "showPprofLabels": tc.keys})
+		expect[*dap.InitializedEvent](c)
+		expectResponse[*dap.LaunchResponse](c, seq)
+		seq = c.send("setFunctionBreakpoints", map[string]any{"breakpoints": []map[string]any{{"name": "main.ready"}}})
+		expectResponse[*dap.SetFunctionBreakpointsResponse](c, seq)
+		seq = c.send("configurationDone", nil)
+		expectResponse[*dap.ConfigurationDoneResponse](c, seq)
+		expect[*dap.StoppedEvent](c)
+		seq = c.send("threads", nil)
+		var names []string
+		found := false
+		for _, th := range expectResponse[*dap.ThreadsResponse](c, seq).Body.Threads {
+			names = append(names, th.Name)
+			if strings.HasPrefix(th.Name, "[Go ") && strings.HasSuffix(th.Name, tc.want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("showPprofLabels %q: no thread named [Go N%s in %q", tc.keys, tc.want, names)
+		}
+		seq = c.send("disconnect", nil)
+		expectResponse[*dap.DisconnectResponse](c, seq)
+	}
+}

@@ -130,7 +130,7 @@ func (s *session) onThreads(r *dap.ThreadsRequest) {
 			if g.ThreadID != 0 {
 				thread = fmt.Sprintf(" (Thread %d)", g.ThreadID)
 			}
-			name := fmt.Sprintf("%s[Go %d] %s%s", mark, g.ID, shortFuncName(g.UserCurrentLoc.Function.Name()), thread)
+			name := fmt.Sprintf("%s[Go %d%s] %s%s", mark, g.ID, s.opts.labelText(g.Labels), shortFuncName(g.UserCurrentLoc.Function.Name()), thread)
 			if g.Unreadable != "" {
 				name = fmt.Sprintf("%sUnreadable goroutine: %s", mark, g.Unreadable)
 			}
