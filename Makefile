@@ -4,7 +4,7 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build test test-short bench vet fmt
+.PHONY: build test test-short bench vet fmt differential
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/tinydbg ./cmd/tinydbg
@@ -34,6 +34,13 @@ fmt:
 
 bench: build
 	./bench/run.sh
+
+# The differential test in full: gofmt, go and gofumpt, -N -l and optimized,
+# the fixtures' three toolchains, 20 functions each, stopped at under tinydbg
+# and dlv; writes compat/testdata/differential-results.txt. `make test` runs
+# its small fixed slice.
+differential:
+	cd compat && TINYDBG_STRICT=1 TINYDBG_DIFFERENTIAL=full $(GO) test -count=1 -timeout 150m -run TestDifferential .
 
 # Regenerates the embedded BPF object and its trace.bpf.o.sum from the C
 # source with the pinned clang-14 (installed if missing).

@@ -39,6 +39,8 @@ func TestBadInputFailsWithOneLine(t *testing.T) {
 		{[]string{"connect", "127.0.0.1:1"}, "Error: cannot connect to 127.0.0.1:1: dial tcp 127.0.0.1:1: connect: connection refused"},
 		{[]string{"exec", "--api-version", "1", fixture.Build(t, "basic", fixture.Flavour{})}, "Error: API version 1 is not supported: tinydbg speaks API v2 only"},
 		{[]string{"frobnicate"}, `Error: unknown command "frobnicate" for "tinydbg"`},
+		{[]string{"trace", "-e", fixture.Build(t, "basic", fixture.Flavour{}), "--depth", "-1", "main.add"}, "Error: --depth must be 0 or more, got -1"},
+		{[]string{"trace", "-e", fixture.Build(t, "basic", fixture.Flavour{}), "--stack", "-2", "main.add"}, "Error: --stack must be 0 or more, got -2"},
 	}
 	for _, c := range cases {
 		r := run(t, dir, "", c.args...)

@@ -84,6 +84,14 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 	default:
 		return fmt.Errorf("too many arguments: want [package] regexp, got %d", len(ours))
 	}
+	// A negative count would silently mean "none" (or "all") further
+	// down; say so instead.
+	if f.depth < 0 {
+		return fmt.Errorf("--depth must be 0 or more, got %d", f.depth)
+	}
+	if f.stack < 0 {
+		return fmt.Errorf("--stack must be 0 or more, got %d", f.stack)
+	}
 	if f.exec != "" && pkg != "" {
 		return errors.New("cannot specify package when using --exec")
 	}

@@ -233,12 +233,25 @@ func (t *Target) SetBreakpointAddrs(addrs []uint64) (*Breakpoint, error) {
 	return bp, nil
 }
 
+// BreakpointExistsError is returned when a user breakpoint is set where
+// one already is. Its text is Delve's; it names the place, not an id,
+// since a client's ids need not be proc's.
+type BreakpointExistsError struct {
+	File string
+	Line int
+	Addr uint64
+}
+
+func (e *BreakpointExistsError) Error() string {
+	return fmt.Sprintf("Breakpoint exists at %s:%d at %x", e.File, e.Line, e.Addr)
+}
+
 func (t *Target) addUserBreakpoint(pcs []uint64) (*Breakpoint, error) {
 	pcs = append([]uint64(nil), pcs...)
 	sort.Slice(pcs, func(i, j int) bool { return pcs[i] < pcs[j] })
 	for _, pc := range pcs {
 		if other := t.userAt[pc]; other != nil {
-			return nil, fmt.Errorf("breakpoint %d already exists at %#x", other.ID, pc)
+			return nil, &BreakpointExistsError{File: other.File, Line: other.Line, Addr: pc}
 		}
 	}
 	bp := &Breakpoint{ID: t.nextBPID, HitCount: map[int64]uint64{}}
@@ -317,13 +330,14 @@ func (t *Target) userHit(bp *Breakpoint, goid int64) (bool, error) {
 		ok, err = bp.Cond(goid)
 	case bp.CondExpr != "":
 		if t.Eval == nil {
-			return true, fmt.Errorf("breakpoint %d: condition %q: no expression evaluator", bp.ID, bp.CondExpr)
+			return true, fmt.Errorf("condition %q: no expression evaluator", bp.CondExpr)
 		}
 		ok, err = t.Eval(t, goid, bp.CondExpr)
 	}
 	if err != nil {
 		// A broken condition stops the program so the user can see it.
-		return true, fmt.Errorf("breakpoint %d: evaluating condition: %w", bp.ID, err)
+		// Delve's wording; no id, since proc's ids are not the client's.
+		return true, fmt.Errorf("error evaluating expression: %w", err)
 	}
 	if !ok {
 		return false, nil

@@ -96,6 +96,8 @@ func (t *Target) markExited(ev StopEvent) Stop {
 	st := Stop{Reason: StopExited, ExitCode: ev.ExitCode}
 	if ev.Kind == StopKindKilled {
 		st = Stop{Reason: StopKilled, Signal: ev.Signal}
+		// A shell's 128+N would read as a normal exit; Delve says -N.
+		t.exitCode = -ev.Signal
 	}
 	t.lastStop = st
 	_ = t.close()
@@ -239,8 +241,11 @@ func (t *Target) handleTraps(trapped []Thread) (Stop, bool, error) {
 		t.lastStop = st
 		return st, true, errors.Join(err, condErr, cerr)
 	case stepDone != nil:
+		ret := t.stepReturn()
 		cerr := t.clearSteps()
 		st, err := t.stopOn(stepDone.th, StopStepDone)
+		st.Return = ret
+		t.lastStop = st
 		return st, true, errors.Join(err, cerr)
 	case foreign != nil:
 		cerr := t.clearSteps()

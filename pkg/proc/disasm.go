@@ -29,7 +29,11 @@ func (t *Target) readText(addr, n uint64) ([]byte, error) {
 }
 
 // calls decodes fn and returns its call instructions.
-func (t *Target) calls(fn Func) ([]callSite, error) {
+func (t *Target) calls(fn Func) ([]callSite, error) { return t.branches(fn, x86asm.CALL) }
+
+// branches decodes fn and returns its instructions of kind op (CALL or
+// JMP), with their direct targets.
+func (t *Target) branches(fn Func, op x86asm.Op) ([]callSite, error) {
 	if fn.End <= fn.Entry || fn.End-fn.Entry > 1<<20 {
 		return nil, fmt.Errorf("function %s has a bad range [%#x, %#x)", fn.Name, fn.Entry, fn.End)
 	}
@@ -45,7 +49,7 @@ func (t *Target) calls(fn Func) ([]callSite, error) {
 			continue
 		}
 		pc := fn.Entry + uint64(off)
-		if inst.Op == x86asm.CALL {
+		if inst.Op == op {
 			c := callSite{pc: pc, next: pc + uint64(inst.Len)}
 			if rel, ok := inst.Args[0].(x86asm.Rel); ok {
 				c.target = uint64(int64(pc) + int64(inst.Len) + int64(rel))

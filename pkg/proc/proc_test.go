@@ -1,6 +1,8 @@
 package proc_test
 
 import (
+	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -116,10 +118,13 @@ func TestBreakpointErrors(t *testing.T) {
 		t.Fatal("break on blank line 27 succeeded")
 	}
 	t.Logf("line error: %v", err)
-	if _, err := tg.SetBreakpointFunc("main.add"); err != nil {
+	first, err := tg.SetBreakpointFunc("main.add")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tg.SetBreakpointFunc("main.add"); err == nil || !strings.Contains(err.Error(), "breakpoint 1 already exists") {
-		t.Fatalf("duplicate breakpoint: got %v", err)
+	want := fmt.Sprintf("Breakpoint exists at %s:%d at %x", first.File, first.Line, first.Addrs[0])
+	var exists *proc.BreakpointExistsError
+	if _, err := tg.SetBreakpointFunc("main.add"); !errors.As(err, &exists) || err.Error() != want {
+		t.Fatalf("duplicate breakpoint: got %v, want %q", err, want)
 	}
 }

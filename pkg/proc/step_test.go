@@ -84,8 +84,14 @@ func TestStepDefers(t *testing.T) {
 			want(t, "next in last-deferred call", st, err, proc.StopStepDone, "main.cleanup", 9)
 			st, err = tg.Step()
 			want(t, "step to first-deferred call", st, err, proc.StopStepDone, "main.cleanup", 7)
+			// As in Delve, the deferring function resumes where its
+			// deferreturn call returns (a row of line 16).
 			st, err = tg.StepOut()
-			want(t, "stepout of first-deferred call", st, err, proc.StopStepDone, "main.main", 20)
+			want(t, "stepout of first-deferred call", st, err, proc.StopStepDone, "main.run", 16)
+			st, err = tg.Next()
+			want(t, "next", st, err, proc.StopStepDone, "main.run", 17)
+			st, err = tg.Next()
+			want(t, "next out of run", st, err, proc.StopStepDone, "main.main", 20)
 		})
 	}
 }

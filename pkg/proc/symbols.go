@@ -55,32 +55,13 @@ func (s *binSymbols) PCToLine(pc uint64) (string, int, string, bool) {
 	return file, line, name, true
 }
 
-// LineToPCs keeps the first statement address of the line in each body
-// that contains it: every out-of-line function and every inlined copy. Later
-// rows of the same line in one body (loop back-edges, the code after a
-// deferreturn call) are not where a user expects the line to start.
+// LineToPCs puts a line breakpoint where Delve does: one address in each
+// body that holds the line, every out-of-line function and every inlined
+// copy (see bininfo.LineBreakpointPCs). Later rows of the same line in one
+// body (loop back-edges, the code after a deferreturn call) are not where
+// a user expects the line to start.
 func (s *binSymbols) LineToPCs(file string, line int) ([]uint64, error) {
-	pcs, err := s.bi.LineToPCs(file, line)
-	if err != nil {
-		return nil, err
-	}
-	type body struct{ fn, inl uint64 }
-	seen := map[body]bool{}
-	var out []uint64
-	for _, pc := range pcs { // ascending
-		var b body
-		if fn := s.bi.PCToFunc(pc); fn != nil {
-			b.fn = fn.Entry
-		}
-		if inl := s.bi.InlinedCallsAt(pc); len(inl) > 0 && len(inl[0].Ranges) > 0 {
-			b.inl = inl[0].Ranges[0][0]
-		}
-		if !seen[b] {
-			seen[b] = true
-			out = append(out, pc)
-		}
-	}
-	return out, nil
+	return s.bi.LineBreakpointPCs(file, line)
 }
 
 func (s *binSymbols) FirstPCAfterPrologue(fn Func) (uint64, error) {
@@ -126,8 +107,8 @@ func (s *binSymbols) InlinedCallsAt(pc uint64) []InlinedCall {
 }
 
 // FuncEntryStmts puts a function's breakpoint after the prologue of its
-// out-of-line copy and on the first statement of every inlined copy, so
-// that a function the optimizer inlined still stops on every call.
+// out-of-line copy and at the start of every inlined copy, as Delve does,
+// so that a function the optimizer inlined still stops on every call.
 func (s *binSymbols) FuncEntryStmts(name string) ([]uint64, error) {
 	fn, insts, err := s.bi.LookupFuncInstances(name)
 	if err != nil {
@@ -138,7 +119,7 @@ func (s *binSymbols) FuncEntryStmts(name string) ([]uint64, error) {
 		pcs = append(pcs, s.bi.FirstPCAfterPrologue(fn))
 	}
 	for _, inst := range insts {
-		pcs = append(pcs, s.bi.FirstStmt(inst))
+		pcs = append(pcs, s.bi.BreakpointPC(inst))
 	}
 	sort.Slice(pcs, func(i, j int) bool { return pcs[i] < pcs[j] })
 	out := pcs[:0]

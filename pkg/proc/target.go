@@ -41,6 +41,8 @@ type Stop struct {
 	Function    string
 	ExitCode    int
 	Signal      int
+	// Return, for StopStepDone, is the frame the step left by returning.
+	Return *Return
 }
 
 // String renders the stop as one line, e.g. "main.add at basic/main.go:14".
@@ -136,6 +138,31 @@ func (t *Target) Process() Process { return t.proc }
 
 // Exited reports whether the process has exited, and its exit code.
 func (t *Target) Exited() (bool, int) { return t.exited, t.exitCode }
+
+// exitReaper is what a backend offers to learn, without resuming, that
+// a stopped process died (killed from outside); consumer-owned, optional.
+type exitReaper interface {
+	ReapIfGone() (StopEvent, bool)
+}
+
+// NoticeExit records the end of a process that died while stopped, so
+// that it is reported as an exit (with -signal as its status, as Delve
+// says) instead of as reads failing with "no such process". It reports
+// whether the process has exited.
+func (t *Target) NoticeExit() bool {
+	if t.exited {
+		return true
+	}
+	r, ok := t.proc.(exitReaper)
+	if !ok {
+		return false
+	}
+	ev, gone := r.ReapIfGone()
+	if gone {
+		t.markExited(ev)
+	}
+	return gone
+}
 
 // LastStop returns the most recent stop.
 func (t *Target) LastStop() Stop { return t.lastStop }

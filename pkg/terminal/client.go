@@ -26,7 +26,8 @@ type sessionClient interface {
 	Detach(kill bool) error
 	// Close leaves the server and its target as they are.
 	Close() error
-	// SetReturnValuesLoadConfig makes stepout report what the function returned.
+	// SetReturnValuesLoadConfig makes next, step and stepout report what a
+	// function they return from returned.
 	SetReturnValuesLoadConfig(cfg *api.LoadConfig)
 }
 

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/tinydbg/tinydbg/service/api"
+	"github.com/tinydbg/tinydbg/service/rpc2"
 )
 
 // shortLoad is how much of a value one-line listings (locals, args,
@@ -77,7 +78,36 @@ func printCmd(t *Term, ctx callCtx, args string) error {
 		return err
 	}
 	fmt.Fprintln(t.out, v.MultilineString("", verb))
+	if v.Kind == reflect.Chan {
+		t.printChanWaiters(ctx, v)
+	}
 	return nil
+}
+
+// maxChanWaiters is how many of a channel's waiting goroutines print
+// lists, as in Delve.
+const maxChanWaiters = 100
+
+// printChanWaiters lists the goroutines blocked on a printed channel, in
+// Delve's words, naming the channel by address as Delve's client does.
+func (t *Term) printChanWaiters(ctx callCtx, v *api.Variable) {
+	fmt.Fprintln(t.out)
+	scope := ctx.scope
+	out, err := t.client.ListGoroutinesWithFilter(rpc2.ListGoroutinesIn{Count: maxChanWaiters, EvalScope: &scope,
+		Filters: []api.ListGoroutinesFilter{{Kind: api.GoroutineWaitingOnChannel, Arg: fmt.Sprintf("*(*%q)(%#x)", v.Type, v.Addr)}}})
+	if err != nil {
+		fmt.Fprintf(t.out, "Error reading channel wait queue: %v\n", err)
+		return
+	}
+	fmt.Fprintln(t.out, "Goroutines waiting on this channel:")
+	st, err := t.client.GetState()
+	if err != nil {
+		fmt.Fprintf(t.out, "Error printing channel wait queue: %v\n", err)
+		return
+	}
+	if err := t.printGoroutines(ctx, "", out.Goroutines, goroutineListing{}, st); err != nil {
+		fmt.Fprintf(t.out, "Error printing channel wait queue: %v\n", err)
+	}
 }
 
 // varListArgs parses "[-v] [regex]".

@@ -70,10 +70,22 @@ func continueCmd(t *Term, ctx callCtx, args string) error {
 		}()
 	}
 	t.frame = 0
+	last, err := continueToStop(t)
+	if err != nil {
+		return err
+	}
+	t.printSource(last.CurrentThread)
+	t.afterStop()
+	return nil
+}
+
+// continueToStop resumes the target and prints each stop until a real
+// one: a tracepoint stop is reported and the target resumed at once, as
+// Delve's client does. The end of the process is an error, in Delve's words.
+func continueToStop(t *Term) (*api.DebuggerState, error) {
 	t.setRunning(true)
+	defer t.setRunning(false)
 	var last *api.DebuggerState
-	// A tracepoint stop is reported and the target resumed at once, as
-	// Delve's client does, until a real stop or the end.
 	for last == nil || rpc2.TracepointStop(last) {
 		if last != nil {
 			// The target runs on: its hits show as they happen, in order
@@ -84,53 +96,108 @@ func continueCmd(t *Term, ctx callCtx, args string) error {
 		if err != nil {
 			t.setRunning(false)
 			printContextNow(t)
-			return err
+			return nil, err
 		}
 		if st.Exited {
-			t.setRunning(false)
-			return fmt.Errorf("Process %d has exited with status %d", st.Pid, st.ExitStatus)
+			return nil, fmt.Errorf("Process %d has exited with status %d", st.Pid, st.ExitStatus)
 		}
 		printContext(t, st)
 		last = st
 	}
-	t.setRunning(false)
-	t.printSource(last.CurrentThread)
-	t.afterStop()
-	return nil
+	return last, nil
 }
 
-// finishStep prints where a step ended; when another breakpoint
-// interrupted it, the step is cancelled and the user told why.
-func finishStep(t *Term, st *api.DebuggerState, op string, showSource bool) error {
+// finishStep prints where a step ended. When a breakpoint of another
+// goroutine interrupted it, the step is still in progress and, as in
+// Delve's terminal, the user chooses: continue it (and be asked again at
+// the next such breakpoint), stop here and cancel it, or finish it
+// skipping every breakpoint on the way.
+func finishStep(t *Term, st *api.DebuggerState, op string, showSource bool) (done bool, err error) {
 	defer t.afterStop()
-	if st.NextInProgress {
-		fmt.Fprintf(t.out, "\tbreakpoint hit during %s, stopping here (%s cancelled)\n", op, op)
-		if err := t.client.CancelNext(); err != nil {
-			return err
+	skip, continued := false, false
+	for st.NextInProgress {
+		fmt.Fprintf(t.out, "\tbreakpoint hit during %s", op)
+		if skip {
+			fmt.Fprintln(t.out, ", continuing...")
+		} else {
+			fmt.Fprintln(t.out)
+			switch t.askNextChoice(op) {
+			case "f":
+				skip = true
+				fallthrough
+			case "c":
+				fmt.Fprintln(t.out, "continuing...")
+			default: // "s", or no answer
+				if err := t.client.CancelNext(); err != nil {
+					return false, err
+				}
+				t.printSource(st.CurrentThread)
+				return false, nil
+			}
 		}
+		next, err := continueToStop(t)
+		if err != nil {
+			return false, err
+		}
+		st, continued = next, true
 	}
-	if showSource {
+	if showSource || continued {
+		// Delve lists the source where a continued step ends even in
+		// the middle of "next N".
 		t.printSource(st.CurrentThread)
 	}
-	return nil
+	return true, nil
 }
 
-func stepWith(t *Term, ctx callCtx, op string, fn func() (*api.DebuggerState, error)) error {
+// askNextChoice asks Delve's question until it gets one of its answers;
+// scripts answer on their next line, and end of input stops the step.
+func (t *Term) askNextChoice(op string) string {
+	q := fmt.Sprintf("[c] continue [s] stop here and cancel %s, [f] finish %s skipping all breakpoints? ", op, op)
+	for {
+		if t.line == nil {
+			fmt.Fprint(t.out, q)
+		}
+		s, err := t.readLine(q)
+		if t.line == nil {
+			fmt.Fprintln(t.out) // the script's answer is not echoed
+		}
+		if err != nil {
+			return ""
+		}
+		switch a := strings.ToLower(strings.TrimSpace(s)); a {
+		case "c", "s", "f":
+			return a
+		}
+	}
+}
+
+// stepOnce runs one stepping command after the checks every stepping
+// command makes.
+func stepOnce(t *Term, ctx callCtx, fn func() (*api.DebuggerState, error)) (*api.DebuggerState, error) {
 	if err := switchForScope(t, ctx); err != nil {
-		return err
+		return nil, err
 	}
 	if t.frame != 0 {
-		return errNotTopFrame
+		return nil, errNotTopFrame
 	}
 	t.setRunning(true)
 	st, err := exitedError(fn())
 	t.setRunning(false)
 	if err != nil {
 		printContextNow(t)
+		return nil, err
+	}
+	return st, nil
+}
+
+func stepWith(t *Term, ctx callCtx, op string, fn func() (*api.DebuggerState, error)) error {
+	st, err := stepOnce(t, ctx, fn)
+	if err != nil {
 		return err
 	}
 	printContext(t, st)
-	return finishStep(t, st, op, true)
+	_, err = finishStep(t, st, op, true)
+	return err
 }
 
 func nextCmd(t *Term, ctx callCtx, args string) error {
@@ -142,15 +209,20 @@ func nextCmd(t *Term, ctx callCtx, args string) error {
 		}
 		count = n
 	}
-	for i := 0; i < count-1; i++ {
-		st, err := exitedError(t.client.Next())
+	// As in Delve, only the last next says where it stopped; an earlier
+	// one that a breakpoint interrupted asks first, and the count goes on
+	// once it is finished (not when it was cancelled).
+	for i := 1; i < count; i++ {
+		st, err := stepOnce(t, ctx, t.client.Next)
 		if err != nil {
-			printContextNow(t)
 			return err
 		}
-		if st.NextInProgress {
-			printContext(t, st)
-			return finishStep(t, st, "next", true)
+		if !st.NextInProgress {
+			continue
+		}
+		printContext(t, st)
+		if done, err := finishStep(t, st, "next", false); err != nil || !done {
+			return err
 		}
 	}
 	return stepWith(t, ctx, "next", t.client.Next)

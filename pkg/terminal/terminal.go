@@ -80,7 +80,7 @@ func New(client Client, conf Config) *Term {
 	if conf.Stderr == nil {
 		conf.Stderr = os.Stderr
 	}
-	// Like Delve's terminal: stepout prints what the function returned.
+	// Like Delve's terminal: next, step and stepout print what a function returned.
 	ret := api.DefaultLoadConfig
 	client.SetReturnValuesLoadConfig(&ret)
 	ob := &outBuffer{w: conf.Stdout}

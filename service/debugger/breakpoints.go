@@ -3,6 +3,7 @@ package debugger
 import (
 	"errors"
 	"fmt"
+	"go/parser"
 	"sort"
 	"strconv"
 	"strings"
@@ -69,6 +70,16 @@ func ParseHitCond(s string) (*proc.HitCondition, error) {
 	return &proc.HitCondition{Op: op, N: n}, nil
 }
 
+// checkCond rejects a condition that does not parse, when it is set rather
+// than at its first hit, with go/parser's text as Delve reports it.
+func checkCond(cond string) error {
+	if strings.TrimSpace(cond) == "" {
+		return nil
+	}
+	_, err := parser.ParseExpr(cond)
+	return err
+}
+
 // CreateBreakpoint sets a breakpoint at locExpr, or when it is empty at the
 // place req describes (File:Line, FunctionName, Addrs or Addr, in that
 // order of preference, as Delve does), with req's settings.
@@ -78,6 +89,9 @@ func (d *Debugger) CreateBreakpoint(req api.Breakpoint, locExpr string) (*api.Br
 	}
 	hc, err := ParseHitCond(req.HitCond)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkCond(req.Cond); err != nil {
 		return nil, err
 	}
 	t, unlock, err := d.lockAlive()
@@ -291,6 +305,9 @@ func (d *Debugger) AmendBreakpoint(req api.Breakpoint) error {
 	if err != nil {
 		return err
 	}
+	if err := checkCond(req.Cond); err != nil {
+		return err
+	}
 	t, unlock, err := d.lock()
 	if err != nil {
 		return err
@@ -422,6 +439,8 @@ func (d *Debugger) convertBreakpoint(ub *userBreakpoint) *api.Breakpoint {
 		b.Addr = b.Addrs[0]
 	}
 	d.describeMultiFunc(ub, &b)
+	// Delve names a breakpoint's function without type arguments.
+	b.FunctionName = withoutTypeParams(b.FunctionName)
 	b.AddrPid = nil
 	return &b
 }

@@ -115,14 +115,18 @@ func (d *Debugger) Command(cmd api.DebuggerCommand, resumed chan<- struct{}) (*a
 			return nil, errors.New("next while nexting")
 		}
 	}
-	var retFn *returnSite
-	switch {
-	case cmd.Name == api.StepOut && cmd.ReturnInfoLoadConfig != nil:
-		retFn = d.returnSiteOf(t, *cmd.ReturnInfoLoadConfig)
-	case cmd.Name == api.Continue && d.nextInProgress(t):
-		// Continuing finishes an interrupted stepout: its results are
-		// still the ones to show.
-		retFn = d.pendingRet
+	// As in Delve, next, step and stepout report the results of the
+	// function they leave by returning.
+	var retCfg *api.LoadConfig
+	switch cmd.Name {
+	case api.Next, api.Step, api.StepOut:
+		retCfg = cmd.ReturnInfoLoadConfig
+	case api.Continue:
+		if d.nextInProgress(t) {
+			// Continuing finishes an interrupted step: its results
+			// are still the ones to show.
+			retCfg = d.pendingRet
+		}
 	}
 	d.pendingRet = nil
 	d.running.Store(true)
@@ -130,7 +134,7 @@ func (d *Debugger) Command(cmd api.DebuggerCommand, resumed chan<- struct{}) (*a
 	var st *api.DebuggerState
 	// The resume, the stop and its description form one job for the
 	// ptrace thread: see onTracer.
-	xerr := onTracer(t, func() { st, err = d.runAndDescribe(t, run, cmd, retFn) })
+	xerr := onTracer(t, func() { st, err = d.runAndDescribe(t, run, cmd, retCfg) })
 	if xerr != nil {
 		d.running.Store(false) // runAndDescribe panicked before it could
 	}
@@ -138,8 +142,9 @@ func (d *Debugger) Command(cmd api.DebuggerCommand, resumed chan<- struct{}) (*a
 }
 
 // runAndDescribe resumes the target with run and describes where it
-// stopped; retFn, when set, is the function a stepout is leaving.
-func (d *Debugger) runAndDescribe(t *proc.Target, run func() (proc.Stop, error), cmd api.DebuggerCommand, retFn *returnSite) (*api.DebuggerState, error) {
+// stopped; retCfg, when set, loads the results of a function the step
+// returns from.
+func (d *Debugger) runAndDescribe(t *proc.Target, run func() (proc.Stop, error), cmd api.DebuggerCommand, retCfg *api.LoadConfig) (*api.DebuggerState, error) {
 	stop, err := run()
 	d.running.Store(false)
 	d.lastStop = stop
@@ -157,11 +162,11 @@ func (d *Debugger) runAndDescribe(t *proc.Target, run func() (proc.Stop, error),
 	if err != nil {
 		return nil, err
 	}
-	if retFn != nil && stop.Reason == proc.StopStepDone && st.CurrentThread != nil {
-		st.CurrentThread.ReturnValues = d.returnValues(t, retFn, retFn.cfg)
+	if retCfg != nil && stop.Reason == proc.StopStepDone && stop.Return != nil && st.CurrentThread != nil {
+		st.CurrentThread.ReturnValues = d.returnValues(t, stop, *retCfg)
 	}
-	if retFn != nil && st.NextInProgress {
-		d.pendingRet = retFn
+	if retCfg != nil && st.NextInProgress {
+		d.pendingRet = retCfg
 	}
 	return st, nil
 }
@@ -169,12 +174,8 @@ func (d *Debugger) runAndDescribe(t *proc.Target, run func() (proc.Stop, error),
 // exitedState is the state Delve reports for a process that exited
 // during a command: only the pid and the exit status.
 func (d *Debugger) exitedState(t *proc.Target) *api.DebuggerState {
-	_, code := t.Exited()
-	st := &api.DebuggerState{Pid: t.Pid(), Exited: true, ExitStatus: code, TargetCommandLine: d.commandLine()}
-	if d.lastStop.Reason == proc.StopKilled {
-		st.ExitStatus = -1
-	}
-	return st
+	_, code := t.Exited() // -N for a process killed by signal N, as in Delve
+	return &api.DebuggerState{Pid: t.Pid(), Exited: true, ExitStatus: code, TargetCommandLine: d.commandLine()}
 }
 
 // switchGoroutine selects goid, running or parked. A parked goroutine
@@ -256,9 +257,9 @@ func stopReasonName(r proc.StopReason) string {
 }
 
 // nextTracker is what a target offers to keep a next, step or stepout
-// that another goroutine's breakpoint interrupted, as Delve does. It is
-// consumer-owned: proc.Target cancels such an operation today, and the
-// debugger follows Delve's semantics as soon as the target implements it.
+// that another goroutine's breakpoint interrupted, as Delve does; the
+// terminal then asks whether to continue, cancel or finish it. It is
+// consumer-owned; proc.Target implements it.
 type nextTracker interface {
 	// NextInProgress reports whether stepping breakpoints are still armed.
 	NextInProgress() bool

@@ -67,7 +67,7 @@ type Debugger struct {
 	// pendingRet is the function an interrupted stepout is leaving, kept
 	// while the stepout is in progress so that the continue finishing it
 	// reports its results.
-	pendingRet *returnSite
+	pendingRet *api.LoadConfig
 
 	lastStop   proc.Stop
 	stopReason string // Delve's name of the last stop reason
@@ -142,7 +142,10 @@ func (d *Debugger) lockAlive() (*proc.Target, func(), error) {
 
 // exitedErr reports, in Delve's words, that the process has exited.
 func (d *Debugger) exitedErr() error {
-	if exited, code := d.target.Exited(); exited {
+	// A process killed while stopped is noticed here, so that every
+	// command reports its end rather than failing to read it.
+	if d.target.NoticeExit() {
+		_, code := d.target.Exited()
 		return fmt.Errorf("Process %d has exited with status %d", d.target.Pid(), code)
 	}
 	return nil

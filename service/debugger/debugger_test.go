@@ -1,6 +1,7 @@
 package debugger_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -62,7 +63,7 @@ func TestLocations(t *testing.T) {
 			}{
 				// A function stops at prologue_end, on its func line, as in Delve.
 				{"main.add", "main.add", 13},
-				{"add", "main.add", 13},
+				{"describe", "main.describe", 23},
 				{"Point.Scale", "main.(*Point).Scale", 18},
 				{"main.(*Point).Scale", "main.(*Point).Scale", 18},
 				{"basic/main.go:24", "main.describe", 24},
@@ -91,6 +92,13 @@ func TestLocations(t *testing.T) {
 			locs, err = d.FindLocation(-1, 0, "*"+hex(addLoc[0].PC))
 			if err != nil || len(locs) != 1 || locs[0].PC != addLoc[0].PC || locs[0].Line != 13 {
 				t.Fatalf("address: %+v %v", locs, err)
+			}
+			// As in Delve, a name several functions share is refused with
+			// the candidates, even when one of them is in package main.
+			_, err = d.FindLocation(-1, 0, "add")
+			var amb *debugger.AmbiguousLocationError
+			if !errors.As(err, &amb) || !strings.HasPrefix(err.Error(), `Location "add" ambiguous: main.add, `) || len(amb.Candidates) != 5 {
+				t.Fatalf("add: %v", err)
 			}
 			for _, bad := range []string{"main.nosuch", "nosuch.go:3", "main.go:9999", "/(/"} {
 				if _, err := d.FindLocation(-1, 0, bad); err == nil {

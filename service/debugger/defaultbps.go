@@ -74,28 +74,62 @@ func (d *Debugger) addDefault(loc location, pbp *proc.Breakpoint, spec api.Break
 	d.bps[spec.ID] = &userBreakpoint{spec: spec, loc: loc, pbp: pbp, perG: map[int64]uint64{}}
 }
 
-// describeMultiFunc shows a breakpoint spanning several functions as
-// Delve does: addresses in the order they were asked for, and no single
-// function, file or line.
+// describeMultiFunc shows a breakpoint on several addresses as Delve
+// does: addresses in the order they were asked for; "(multiple
+// functions)" when they lie in functions of different names (type
+// parameters aside), and "<multiple locations>" with line 0 only when
+// their source lines differ, so that a line holding a closure keeps its
+// file:line.
 func (d *Debugger) describeMultiFunc(ub *userBreakpoint, b *api.Breakpoint) {
 	if len(ub.loc.addrs) < 2 || ub.pbp == nil {
 		return
 	}
-	fn := ""
+	b.Addrs = append([]uint64(nil), ub.loc.addrs...)
+	b.Addr = b.Addrs[0]
+	var fn0, file0 string
+	var line0 int
 	for i, a := range ub.loc.addrs {
+		file, line, f := d.bi.PCToLine(a)
 		name := ""
-		if f := d.bi.PCToFunc(a); f != nil {
-			name = f.Name
+		if f != nil {
+			name = withoutTypeParams(f.Name)
 		}
 		if i == 0 {
-			fn = name
-		} else if name != fn {
-			b.FunctionName, b.File, b.Line = "(multiple functions)", "<multiple locations>", 0
-			b.Addrs = append([]uint64(nil), ub.loc.addrs...)
-			b.Addr = b.Addrs[0]
-			return
+			fn0, file0, line0 = name, file, line
+			continue
+		}
+		if name != fn0 {
+			b.FunctionName = "(multiple functions)"
+		} else if b.FunctionName != "(multiple functions)" {
+			// Instantiations of one generic function.
+			b.FunctionName = name
+		}
+		if file != file0 || line != line0 {
+			b.File, b.Line = "<multiple locations>", 0
 		}
 	}
+}
+
+// withoutTypeParams drops the bracketed type arguments of a generic
+// function's name: main.Sum[go.shape.int] is main.Sum. Other brackets
+// (type:.eq.[2]int) are kept.
+func withoutTypeParams(name string) string {
+	if !strings.Contains(name, "[go.shape.") {
+		return name
+	}
+	var out strings.Builder
+	depth := 0
+	for _, r := range name {
+		switch {
+		case r == '[':
+			depth++
+		case r == ']' && depth > 0:
+			depth--
+		case depth == 0:
+			out.WriteRune(r)
+		}
+	}
+	return out.String()
 }
 
 // curgExpr rewrites an expression on runtime.curg (Delve's name for the

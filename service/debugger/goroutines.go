@@ -152,12 +152,18 @@ func (d *Debugger) ListGoroutines(start, count int, filters []api.ListGoroutines
 			kept = append(kept, ag)
 		}
 	}
-	if group.GroupBy == api.GoroutineFieldNone {
-		out.Goroutines = kept
-		return out, nil
+	return out.group(all, kept, group), nil
+}
+
+// group fills l with the kept goroutines, grouped as opt asks; all is the
+// full runtime list.
+func (l *GoroutineList) group(all []*goroutine.G, kept []*api.Goroutine, opt api.GoroutineGroupingOptions) *GoroutineList {
+	if opt.GroupBy == api.GoroutineFieldNone {
+		l.Goroutines = kept
+		return l
 	}
-	out.Goroutines, out.Groups, out.TooManyGroups = groupGoroutines(all, kept, group)
-	return out, nil
+	l.Goroutines, l.Groups, l.TooManyGroups = groupGoroutines(all, kept, opt)
+	return l
 }
 
 // matchesAll reports whether g (ag on the wire) passes every filter.

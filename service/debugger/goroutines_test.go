@@ -61,7 +61,7 @@ func TestGoroutineWire(t *testing.T) {
 	if w.Status != 4 || w.WaitReason != waitReasonChanReceive || w.ThreadID != 0 ||
 		!maps.Equal(w.Labels, map[string]string{"role": "worker"}) ||
 		w.UserCurrentLoc.Function.Name() != "main.receive" || w.UserCurrentLoc.Line != 12 ||
-		w.StartLoc.Function.Name() != "main.main.func1.gowrap1" || w.GoStatementLoc.Line != 44 {
+		w.StartLoc.Function.Name() != "main.worker" || w.StartLoc.Line != 16 || w.GoStatementLoc.Line != 44 {
 		t.Fatalf("worker %+v: user %s start %s", w, w.UserCurrentLoc.Function.Name(), w.StartLoc.Function.Name())
 	}
 	// The runtime leaves waitreason alone when a goroutine wakes up, and

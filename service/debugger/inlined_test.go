@@ -88,8 +88,8 @@ func TestBreakInlinedOnlyFunc(t *testing.T) {
 		})
 	}
 	d := launch(t, "inlinedonly", fixture.Flavour{Optimized: true})
-	bp, err := d.CreateBreakpoint(api.Breakpoint{}, "add")
-	if err != nil || len(bp.Addrs) != 2 || bp.ExprString != "add" {
+	bp, err := d.CreateBreakpoint(api.Breakpoint{}, "main.add")
+	if err != nil || len(bp.Addrs) != 2 || bp.ExprString != "main.add" {
 		t.Fatalf("break add: %+v %v", bp, err)
 	}
 	if got := stops(t, d); got != "main.main:10/main.add main.main:9/main.add @exit 7" {

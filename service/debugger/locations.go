@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -29,6 +30,10 @@ type location struct {
 	fn   string
 	file string
 	line int
+	// fns, for a generic function named without type arguments (fn is
+	// then main.Sum), are its instantiations (main.Sum[go.shape.int], …):
+	// the breakpoint covers them all, as in Delve.
+	fns  []string
 	addr uint64
 	// addrs, when it has more than one element, are the addresses a
 	// client gave for one logical breakpoint (addr is addrs[0]).
@@ -39,6 +44,13 @@ type location struct {
 func (l location) set(t *proc.Target) (*proc.Breakpoint, error) {
 	switch l.kind {
 	case locFunc:
+		if len(l.fns) > 0 {
+			pcs, err := l.funcPCs(t)
+			if err != nil {
+				return nil, err
+			}
+			return t.SetBreakpointAddrs(pcs)
+		}
 		return t.SetBreakpointFunc(l.fn)
 	case locLine:
 		return t.SetBreakpointLine(l.file, l.line)
@@ -47,6 +59,24 @@ func (l location) set(t *proc.Target) (*proc.Breakpoint, error) {
 		return t.SetBreakpointAddrs(l.addrs)
 	}
 	return t.SetBreakpointAddr(l.addr)
+}
+
+// funcPCs returns the breakpoint addresses of a function location: those
+// of fn, or of every instantiation in fns.
+func (l location) funcPCs(t *proc.Target) ([]uint64, error) {
+	if len(l.fns) == 0 {
+		return t.Symbols().FuncEntryStmts(l.fn)
+	}
+	var pcs []uint64
+	for _, fn := range l.fns {
+		p, err := t.Symbols().FuncEntryStmts(fn)
+		if err != nil {
+			return nil, err
+		}
+		pcs = append(pcs, p...)
+	}
+	slices.Sort(pcs)
+	return slices.Compact(pcs), nil
 }
 
 // exprString is the location expression that recreates l.
@@ -94,7 +124,7 @@ func (d *Debugger) FindLocation(goid int64, frame int, spec string) ([]api.Locat
 func (d *Debugger) apiLocation(t *proc.Target, l location) (api.Location, error) {
 	switch l.kind {
 	case locFunc:
-		pcs, err := t.Symbols().FuncEntryStmts(l.fn)
+		pcs, err := l.funcPCs(t)
 		if err != nil {
 			return api.Location{}, err
 		}
@@ -202,7 +232,11 @@ func (d *Debugger) findLocation(t *proc.Target, goid int64, frame int, spec stri
 			if file, err := d.bi.ResolveFile(where); err == nil {
 				return []location{{kind: locLine, file: file, line: n}}, nil
 			}
-			name, ferr := d.matchFunc(where)
+			name, ferr := d.matchFunc(spec, where)
+			var amb *AmbiguousLocationError
+			if errors.As(ferr, &amb) {
+				return nil, ferr
+			}
 			if ferr != nil {
 				return nil, fmt.Errorf("location %q: %q is neither a source file nor a function: %w", spec, where, ferr)
 			}
@@ -219,11 +253,47 @@ func (d *Debugger) findLocation(t *proc.Target, goid int64, frame int, spec stri
 			return []location{{kind: locLine, file: file, line: line + n}}, nil
 		}
 	}
-	name, err := d.matchFunc(spec)
+	name, err := d.matchFunc(spec, spec)
+	var amb *AmbiguousLocationError
+	if errors.As(err, &amb) {
+		return nil, err
+	}
 	if err != nil {
+		if base, insts := d.genericInstances(spec); len(insts) > 0 {
+			return []location{{kind: locFunc, fn: base, fns: insts}}, nil
+		}
 		return nil, fmt.Errorf("location %q: %w", spec, err)
 	}
 	return []location{{kind: locFunc, fn: name}}, nil
+}
+
+// genericInstances finds the generic function spec names without type
+// arguments, matched as matchFunc matches names (main.Sum, Sum,
+// main.(*Box).Put), and returns its name and instantiations; none when no
+// function or more than one matches (an ambiguous name is reported as
+// Delve reports it, with its candidates).
+func (d *Debugger) genericInstances(spec string) (string, []string) {
+	want := undecorate(spec)
+	byBase := map[string][]string{}
+	var bases []string
+	for _, name := range d.bi.Functions() {
+		if !strings.Contains(name, "[") {
+			continue
+		}
+		base := withoutTypeParams(name)
+		n := undecorate(base)
+		if n != want && !strings.HasSuffix(n, "."+want) && !strings.HasSuffix(n, "/"+want) {
+			continue
+		}
+		if byBase[base] == nil {
+			bases = append(bases, base)
+		}
+		byBase[base] = append(byBase[base], name)
+	}
+	if len(bases) != 1 {
+		return "", nil
+	}
+	return bases[0], byBase[bases[0]]
 }
 
 // scopeLine returns the file and line of frame of goroutine goid.
@@ -253,15 +323,31 @@ func (d *Debugger) scopeLine(t *proc.Target, goid int64, frame int) (string, int
 	return frames[frame].File, frames[frame].Line, nil
 }
 
+// AmbiguousLocationError is a location spec naming more than one function.
+// Its text is Delve's, candidates included (at most five, sorted here
+// where Delve's order is a map's).
+type AmbiguousLocationError struct {
+	Location   string
+	Candidates []string
+}
+
+func (e *AmbiguousLocationError) Error() string {
+	return fmt.Sprintf("Location %q ambiguous: %s…", e.Location, strings.Join(e.Candidates, ", "))
+}
+
+// maxLocationCandidates is how many candidates an ambiguous spec lists, as in Delve.
+const maxLocationCandidates = 5
+
 // matchFunc resolves a possibly partial function name the way Delve
 // does: an exact name, or a unique function whose name ends with
-// ".spec" or "/spec", ignoring the (*T) decoration of methods; among
-// several, a single one in package main wins.
-func (d *Debugger) matchFunc(spec string) (string, error) {
-	if fn, err := d.bi.LookupFunc(spec); err == nil {
+// ".name" or "/name", ignoring the (*T) decoration of methods. Several
+// matches are an AmbiguousLocationError for spec, even when one is in
+// package main: Delve does not guess either.
+func (d *Debugger) matchFunc(spec, name string) (string, error) {
+	if fn, err := d.bi.LookupFunc(name); err == nil {
 		return fn.Name, nil
 	}
-	want := undecorate(spec)
+	want := undecorate(name)
 	match := func(names []string) []string {
 		var out []string
 		for _, name := range names {
@@ -273,7 +359,7 @@ func (d *Debugger) matchFunc(spec string) (string, error) {
 		return out
 	}
 	matches := match(d.bi.Functions())
-	if len(matches) != 1 && len(inMain(matches)) != 1 {
+	if len(matches) != 1 {
 		// A function inlined at every call site has no symbol, only
 		// inlined copies; indexing those walks all of DWARF, so only
 		// names that symbols do not settle pay for it.
@@ -287,30 +373,16 @@ func (d *Debugger) matchFunc(spec string) (string, error) {
 	}
 	switch len(matches) {
 	case 0:
-		_, err := d.bi.LookupFunc(spec) // its error names close matches
+		_, err := d.bi.LookupFunc(name) // its error names close matches
 		return "", err
 	case 1:
 		return matches[0], nil
 	}
-	// The program's own code is what users mean most of the time.
-	if m := inMain(matches); len(m) == 1 {
-		return m[0], nil
+	sort.Strings(matches)
+	if len(matches) > maxLocationCandidates {
+		matches = matches[:maxLocationCandidates]
 	}
-	if len(matches) > 5 {
-		matches = append(matches[:5], "…")
-	}
-	return "", fmt.Errorf("ambiguous function name, it matches %s", strings.Join(matches, ", "))
-}
-
-// inMain returns the names of package main among names.
-func inMain(names []string) []string {
-	var out []string
-	for _, n := range names {
-		if strings.HasPrefix(n, "main.") {
-			out = append(out, n)
-		}
-	}
-	return out
+	return "", &AmbiguousLocationError{Location: spec, Candidates: matches}
 }
 
 // undecorate turns "main.(*Point).Scale" into "main.Point.Scale".

@@ -2,9 +2,12 @@ package debugger_test
 
 import (
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
+	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/service/api"
 )
 
@@ -113,5 +116,100 @@ func TestRelativeLocationsInDeepStack(t *testing.T) {
 	}
 	if _, err := d.FindLocation(-1, 40, "+1"); err == nil {
 		t.Error("frame 40 of a 9-frame stack resolved")
+	}
+}
+
+// TestBreakpointOnClosureLine: `break main.go:27` in closureline, as the
+// REPL sets it (the PCs of FindLocation), covers main.main's statement and
+// the closure double past its prologue. Delve describes it as
+// "(multiple functions)() .../closureline/main.go:27"; both stops show
+// line 27, the closure's with its argument already in place.
+func TestBreakpointOnClosureLine(t *testing.T) {
+	d := launch(t, "closureline", fixture.Flavour{})
+	locs, err := d.FindLocation(-1, 0, "main.go:27")
+	if err != nil || len(locs) != 1 || len(locs[0].PCs) != 2 {
+		t.Fatalf("FindLocation main.go:27: %+v %v", locs, err)
+	}
+	bp, err := d.CreateBreakpoint(api.Breakpoint{Addr: locs[0].PC, Addrs: locs[0].PCs}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bp.FunctionName != "(multiple functions)" || !strings.HasSuffix(bp.File, "closureline/main.go") || bp.Line != 27 || len(bp.Addrs) != 2 {
+		t.Fatalf("breakpoint: %s %s:%d at %#x", bp.FunctionName, bp.File, bp.Line, bp.Addrs)
+	}
+	at(t, run(t, d, api.Continue), "main.main", 27)
+	at(t, run(t, d, api.Continue), "main.main.func1", 27)
+	args, err := d.FunctionArguments(-1, 0, api.LoadConfig{})
+	if err != nil || len(args) < 1 || args[0].Name != "x" || args[0].Value != "12" {
+		t.Fatalf("args of double at its breakpoint: %+v %v", args, err)
+	}
+}
+
+// TestBreakpointOnGenericFunction: `break main.Sum` names no function of
+// the binary, only its instantiations main.Sum[go.shape.int] and
+// main.Sum[go.shape.float64]; as in Delve, the breakpoint covers both,
+// after each prologue, and is named main.Sum (Delve: "Breakpoint 1 set
+// at 0x4bda44,0x4bdb04 for main.Sum() .../main.go:17").
+func TestBreakpointOnGenericFunction(t *testing.T) {
+	d := launch(t, "generics", fixture.Flavour{})
+	bi, err := bininfo.Open(fixture.Build(t, "generics", fixture.Flavour{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bi.Close()
+	var want []uint64
+	for _, name := range []string{"main.Sum[go.shape.float64]", "main.Sum[go.shape.int]"} {
+		fn, err := bi.LookupFunc(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, bi.FirstPCAfterPrologue(fn))
+	}
+	slices.Sort(want)
+	locs, err := d.FindLocation(-1, 0, "main.Sum")
+	if err != nil || len(locs) != 1 || !slices.Equal(locs[0].PCs, want) {
+		t.Fatalf("FindLocation main.Sum: %+v %v, want PCs %#x", locs, err, want)
+	}
+	bp, err := d.CreateBreakpoint(api.Breakpoint{Addr: locs[0].PC, Addrs: locs[0].PCs}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bp.FunctionName != "main.Sum" || filepath.Base(bp.File) != "main.go" || bp.Line != 17 || !slices.Equal(bp.Addrs, want) {
+		t.Fatalf("breakpoint: %s %s:%d at %#x", bp.FunctionName, bp.File, bp.Line, bp.Addrs)
+	}
+	put, err := d.CreateBreakpoint(api.Breakpoint{}, "Box.Put")
+	if err != nil || put.FunctionName != "main.(*Box).Put" || len(put.Addrs) != 1 {
+		t.Fatalf("breakpoint on Box.Put: %+v %v", put, err)
+	}
+	at(t, run(t, d, api.Continue), "main.Sum[go.shape.int]", 17)
+	at(t, run(t, d, api.Continue), "main.Sum[go.shape.float64]", 17)
+	at(t, run(t, d, api.Continue), "main.(*Box[go.shape.string]).Put", 44)
+}
+
+// TestBreakpointOnFunctionInlinedElsewhere: optimized, main.direct inlines
+// crossinline/lib.(*Box).Pos, which lib itself never inlines (as go/parser
+// inlines go/ast.(*SwitchStmt).Pos; Delve: 2 addresses). The breakpoint
+// covers the out-of-line copy and the copy in main.direct, and stops in
+// both: first inlined in direct, then out of line through lib.Walk.
+func TestBreakpointOnFunctionInlinedElsewhere(t *testing.T) {
+	d := launch(t, "crossinline", fixture.Flavour{Optimized: true})
+	bp, err := d.CreateBreakpoint(api.Breakpoint{}, "lib.(*Box).Pos")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bp.Addrs) != 2 {
+		t.Fatalf("breakpoint at %#x, want the out-of-line copy and the one inlined in main.direct", bp.Addrs)
+	}
+	// As in Delve, the stop names the function owning the code.
+	at(t, run(t, d, api.Continue), "main.direct", 11)
+	frames, err := d.Stacktrace(-1, 2, 0, nil)
+	if err != nil || len(frames) < 2 || frames[0].Function.Name() != "crossinline/lib.(*Box).Pos" ||
+		frames[1].Function.Name() != "main.direct" || frames[1].PC != frames[0].PC {
+		t.Fatalf("first stop: %+v %v, want Pos inlined in main.direct", frames, err)
+	}
+	at(t, run(t, d, api.Continue), "crossinline/lib.(*Box).Pos", 11)
+	frames, err = d.Stacktrace(-1, 2, 0, nil)
+	if err != nil || len(frames) < 2 || frames[1].Function.Name() != "crossinline/lib.Walk" {
+		t.Fatalf("second stop: %+v %v, want Pos called from lib.Walk", frames, err)
 	}
 }

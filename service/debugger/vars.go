@@ -3,14 +3,12 @@ package debugger
 import (
 	"fmt"
 	"reflect"
-	"strings"
 
 	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/eval"
 	"github.com/tinydbg/tinydbg/pkg/proc/goroutine"
 	"github.com/tinydbg/tinydbg/pkg/proc/stack"
-	"github.com/tinydbg/tinydbg/pkg/proc/value"
 	"github.com/tinydbg/tinydbg/service/api"
 )
 
@@ -44,6 +42,9 @@ func convertScopeVars(vars []eval.ScopeVar) []api.Variable {
 		}
 		if sv.Shadowed {
 			v.Flags |= api.VariableShadowed
+		}
+		if sv.Escaped {
+			v.Flags |= api.VariableEscaped
 		}
 		v.DeclLine = int64(sv.DeclLine)
 		out = append(out, v)
@@ -174,11 +175,7 @@ func (d *Debugger) loadPackageVar(t *proc.Target, pv bininfo.PackageVar, cfg api
 	if err != nil {
 		return api.Variable{}, fmt.Errorf("type of %s: %w", pv.Name, err)
 	}
-	l := &value.Loader{Mem: t.Process(), Types: prog.Types, Funcs: prog}
-	if s, ok := d.bi.Symbol("runtime.types"); ok {
-		l.RuntimeTypes = s.Addr
-	}
-	return api.ConvertVar(l.Load(pv.Name, pv.Addr, typ, api.LoadConfigToValue(cfg))), nil
+	return api.ConvertVar(prog.Loader(t.Process()).Load(pv.Name, pv.Addr, typ, api.LoadConfigToValue(cfg))), nil
 }
 
 // PackageVariables loads the package variables whose names match filter.
@@ -221,75 +218,38 @@ func (d *Debugger) PackageVariables(filter string, cfg api.LoadConfig) ([]api.Va
 	return out, nil
 }
 
-// returnSite remembers the function being stepped out of, to read its
-// results once it has returned.
-type returnSite struct {
-	fn       *bininfo.Function
-	cfa, sp  uint64
-	selected int64
-	cfg      api.LoadConfig
-}
-
-// returnSiteOf records the frame of the selected goroutine that a stepout
-// leaves: the innermost one, or for a parked goroutine its innermost user
-// frame, the one proc steps out of.
-func (d *Debugger) returnSiteOf(t *proc.Target, cfg api.LoadConfig) *returnSite {
-	goid := t.SelectedGoroutine()
-	frames, err := d.goroutineFrames(t, goid, 32)
-	if err != nil || len(frames) == 0 {
-		return nil
-	}
-	k := 0
-	if !d.onThread(t, goid) {
-		for k < len(frames)-1 && isRuntimeFrame(frames[k].Func.Name) {
-			k++
-		}
-	}
-	fn := d.bi.PCToFunc(frames[k].PC)
-	if fn == nil {
-		return nil
-	}
-	return &returnSite{fn: fn, cfa: frames[k].CFA, sp: frames[k].SP, selected: goid, cfg: cfg}
-}
-
-// isRuntimeFrame reports frames a parked goroutine is stopped in on the
-// runtime's behalf (gopark and its callers), which stepping looks through.
-func isRuntimeFrame(name string) bool {
-	return name == "" || strings.HasPrefix(name, "runtime.") || strings.HasSuffix(name, "-fm")
-}
-
-// onThread reports whether goroutine goid runs on one of the threads.
-func (d *Debugger) onThread(t *proc.Target, goid int64) bool {
-	ths, err := t.Threads()
-	return err == nil && threadRegsOf(ths, goid) != nil
-}
-
-// returnValues reads the results of rs.fn right after it returned: the
-// registers still hold register-assigned results and the old frame still
-// holds the stack ones, so the function's entry scope with its old frame
-// address describes them.
-func (d *Debugger) returnValues(t *proc.Target, rs *returnSite, cfg api.LoadConfig) []api.Variable {
-	if t.SelectedGoroutine() != rs.selected {
-		return nil
-	}
+// returnValues reads the results of the function the step of stop
+// returned from, right after it returned: the registers still hold
+// register-assigned results and the old frame still holds the stack ones,
+// so the function's entry scope with its frame address, as proc re-derived
+// it on the goroutine's current stack, describes them. A function without
+// results gives an empty, non-nil list: Delve still prints the header.
+func (d *Debugger) returnValues(t *proc.Target, stop proc.Stop, cfg api.LoadConfig) []api.Variable {
+	ret := stop.Return
 	ths, err := t.Threads()
 	if err != nil {
 		return nil
 	}
-	ti := threadRegsOf(ths, rs.selected)
-	if ti == nil {
+	var ti *proc.ThreadInfo
+	for i := range ths {
+		if ths[i].ID == stop.ThreadID {
+			ti = &ths[i]
+		}
+	}
+	fn := d.bi.PCToFunc(ret.Fn.Entry)
+	if ti == nil || fn == nil {
 		return nil
 	}
 	prog, err := d.program()
 	if err != nil {
 		return nil
 	}
-	regs := ti.Regs
-	fake := regs
-	fake.Rsp, fake.Rip = rs.sp, rs.fn.Entry
+	fake := ti.Regs
+	// At the entry the return address had just been pushed below the CFA.
+	fake.Rsp, fake.Rip = ret.CFA-8, fn.Entry
 	r := stack.FromRegisters(&fake)
-	r.CFA, r.FrameBase = int64(rs.cfa), int64(rs.cfa)
-	sc, err := prog.PCScope(t.Process(), r, rs.fn.Entry)
+	r.CFA, r.FrameBase = int64(ret.CFA), int64(ret.CFA)
+	sc, err := prog.PCScope(t.Process(), r, fn.Entry)
 	if err != nil {
 		return []api.Variable{{Name: "?", Unreadable: err.Error()}}
 	}
@@ -297,7 +257,7 @@ func (d *Debugger) returnValues(t *proc.Target, rs *returnSite, cfg api.LoadConf
 	if err != nil {
 		return []api.Variable{{Name: "?", Unreadable: err.Error()}}
 	}
-	var out []api.Variable
+	out := []api.Variable{}
 	for _, v := range convertScopeVars(vars) {
 		if v.Flags&api.VariableReturnArgument != 0 {
 			out = append(out, v)

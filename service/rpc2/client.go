@@ -15,7 +15,8 @@ import (
 // for concurrent use: Halt may be called while Continue waits.
 type Client struct {
 	c *rpc.Client
-	// ReturnInfoLoadConfig, when set, makes step-out report return values.
+	// ReturnInfoLoadConfig, when set, makes next, step and stepout report
+	// the results of a function they return from.
 	ReturnInfoLoadConfig *api.LoadConfig
 }
 
@@ -123,12 +124,12 @@ func (c *Client) Continue() (*api.DebuggerState, error) {
 
 // Next steps over to the next source line.
 func (c *Client) Next() (*api.DebuggerState, error) {
-	return c.command(api.DebuggerCommand{Name: api.Next})
+	return c.command(api.DebuggerCommand{Name: api.Next, ReturnInfoLoadConfig: c.ReturnInfoLoadConfig})
 }
 
 // Step steps to the next source line, entering calls.
 func (c *Client) Step() (*api.DebuggerState, error) {
-	return c.command(api.DebuggerCommand{Name: api.Step})
+	return c.command(api.DebuggerCommand{Name: api.Step, ReturnInfoLoadConfig: c.ReturnInfoLoadConfig})
 }
 
 // SetReturnValuesLoadConfig sets ReturnInfoLoadConfig, as Delve's client

@@ -3,6 +3,7 @@ package rpc2
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/tinydbg/tinydbg/service/api"
 	"github.com/tinydbg/tinydbg/service/debugger"
@@ -289,7 +290,22 @@ func (s *Server) event(k api.EventKind) {
 // listGoroutines pages, filters and groups goroutines as Delve's
 // ListGoroutines does.
 func listGoroutines(d *debugger.Debugger, in ListGoroutinesIn, out *ListGoroutinesOut) error {
-	gl, err := d.ListGoroutines(in.Start, in.Count, in.Filters, in.GoroutineGroupingOptions)
+	var gl *debugger.GoroutineList
+	var err error
+	if i := slices.IndexFunc(in.Filters, func(f api.ListGoroutinesFilter) bool { return f.Kind == api.GoroutineWaitingOnChannel }); i >= 0 {
+		// The channel's wait queues are the list to page, as in Delve.
+		f := in.Filters[i]
+		switch {
+		case f.Negated:
+			return errors.New("channel filter can not be negated")
+		case in.EvalScope == nil:
+			return errors.New("channel filter without eval scope")
+		}
+		rest := slices.Delete(slices.Clone(in.Filters), i, i+1)
+		gl, err = d.ChanGoroutines(in.EvalScope.GoroutineID, in.EvalScope.Frame, f.Arg, in.Start, in.Count, rest, in.GoroutineGroupingOptions)
+	} else {
+		gl, err = d.ListGoroutines(in.Start, in.Count, in.Filters, in.GoroutineGroupingOptions)
+	}
 	if err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ type Types struct {
 	scan     *dwarf.Reader
 	scanDone bool
 
-	consts map[string]map[string][]constant // package → type name → sorted constants
+	consts constIndex
 }
 
 // New returns a type reader over d. Nothing is read until a type is asked for.

@@ -18,6 +18,7 @@ import (
 	"debug/buildinfo"
 	"debug/dwarf"
 	"debug/elf"
+	"debug/gosym"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -90,6 +91,9 @@ type BinaryInfo struct {
 	rtOnce sync.Once
 	rt     *Runtime
 	rtErr  error
+
+	pclnOnce sync.Once
+	pcln     *gosym.Table // nil when .gopclntab cannot be read
 }
 
 // Open reads the headers of the Go executable at path. It fails with one of

@@ -20,7 +20,10 @@ type Function struct {
 	// AbstractOrigin is the abstract DIE of an inlinable function's
 	// out-of-line copy (holding names of parameters), or 0.
 	AbstractOrigin dwarf.Offset
-	CU             *CompileUnit
+	// Trampoline is DW_AT_trampoline: a wrapper the compiler made to call
+	// another function (the gowrap of a go statement, a deferwrap).
+	Trampoline bool
+	CU         *CompileUnit
 
 	inlineOnce sync.Once
 	inlined    []*inlineNode
@@ -88,6 +91,7 @@ func (cu *CompileUnit) functions() ([]*Function, error) {
 					fn.End = hi + bias
 				}
 				fn.AbstractOrigin, _ = e.Val(dwarf.AttrAbstractOrigin).(dwarf.Offset)
+				fn.Trampoline, _ = e.Val(dwarf.AttrTrampoline).(bool)
 				list = append(list, pending{fn, declFile})
 			}
 		}

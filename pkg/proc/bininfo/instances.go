@@ -139,12 +139,7 @@ func (bi *BinaryInfo) InlinedInstances(name string) ([]InlinedInstance, error) {
 func (bi *BinaryInfo) LookupFuncInstances(name string) (*Function, []InlinedInstance, error) {
 	fn, lookupErr := bi.LookupFunc(name)
 	if fn != nil {
-		// The compiler gives every inlinable function an abstract DIE that
-		// its out-of-line copy points to. Without one the function was never
-		// inlined, and the index of inlined calls, which reads every unit of
-		// .debug_info, is not needed: `break main.main` on a 20 MB binary
-		// stays at tens of MB instead of loading all of its DWARF.
-		if fn.AbstractOrigin == 0 {
+		if !bi.mayBeInlinedElsewhere(fn) {
 			return fn, nil, nil
 		}
 		name = fn.Name
@@ -159,35 +154,40 @@ func (bi *BinaryInfo) LookupFuncInstances(name string) (*Function, []InlinedInst
 	return fn, insts, nil
 }
 
-// FirstStmt returns the run-time address where a breakpoint on the inlined
-// copy should go: its lowest is_stmt address (an inlined body has no
-// prologue), or the start of its first range when no row is a statement.
-func (bi *BinaryInfo) FirstStmt(inst InlinedInstance) uint64 {
-	best := uint64(0)
-	if inst.Caller != nil && inst.Caller.CU != nil {
-		if lt, err := inst.Caller.CU.lineTable(); err == nil {
-			bias := bi.Bias()
-			for _, rg := range inst.Ranges {
-				lt.rowsIn(rg[0]-bias, rg[1]-bias, func(r lineRow) bool {
-					if !r.isStmt {
-						return true
-					}
-					if pc := r.addr + bias; best == 0 || pc < best {
-						best = pc
-					}
-					return false
-				})
-			}
+// mayBeInlinedElsewhere reports whether fn can have inlined copies, so
+// that the index of inlined calls, which reads every unit of .debug_info,
+// is built only when it may answer: `break main.main` on a 20 MB binary
+// stays at tens of MB instead of loading all of its DWARF. The compiler
+// points an out-of-line copy at an abstract DIE only when its own package
+// inlined it; another package inlining it (go/parser inlining
+// go/ast.(*SwitchStmt).Pos) leaves the copy without one. Package main
+// cannot be imported, so there no abstract origin means never inlined;
+// elsewhere only a program without an optimized unit is sure of it.
+func (bi *BinaryInfo) mayBeInlinedElsewhere(fn *Function) bool {
+	if fn.AbstractOrigin != 0 {
+		return true
+	}
+	if fn.CU != nil && fn.CU.Name == "main" {
+		return false
+	}
+	units, err := bi.loadUnits()
+	if err != nil {
+		return true
+	}
+	for _, cu := range units.list {
+		if cu.Optimized() {
+			return true
 		}
 	}
-	if best != 0 {
-		return best
-	}
-	lo := inst.Ranges[0][0]
-	for _, rg := range inst.Ranges {
-		lo = min(lo, rg[0])
-	}
-	return lo
+	return false
+}
+
+// BreakpointPC returns the run-time address where a breakpoint on the
+// inlined copy goes: the start of its first range as DWARF lists it (an
+// inlined body has no prologue), which is where Delve puts it, statement
+// or not.
+func (bi *BinaryInfo) BreakpointPC(inst InlinedInstance) uint64 {
+	return inst.Ranges[0][0]
 }
 
 // InlinedFuncNames returns, sorted, the names of every function that has

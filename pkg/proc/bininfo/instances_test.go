@@ -1,8 +1,11 @@
 package bininfo
 
 import (
+	"debug/dwarf"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -89,16 +92,16 @@ func TestInlinedInstances(t *testing.T) {
 			}
 			for i, w := range []want{{20, 1, 10}, {14, 2, 9}} {
 				in := insts[i]
-				file, line, caller := bi.PCToLine(bi.FirstStmt(in))
+				file, line, caller := bi.PCToLine(bi.BreakpointPC(in))
 				if in.Func != "main.add" || in.Caller.Name != "main.main" || in.CallLine != w.callLine ||
 					filepath.Base(in.CallFile) != "main.go" || in.Depth != w.depth {
 					t.Errorf("copy %d: %s in %s called at %s:%d depth %d", i, in.Func, in.Caller.Name, in.CallFile, in.CallLine, in.Depth)
 				}
 				if line != w.firstLine || caller.Name != "main.main" || !strings.HasSuffix(file, "inlinedonly/main.go") {
-					t.Errorf("copy %d: first statement at %s:%d in %v, want line %d", i, file, line, caller, w.firstLine)
+					t.Errorf("copy %d: breakpoint at %s:%d in %v, want line %d", i, file, line, caller, w.firstLine)
 				}
-				if c := bi.InlinedCallsAt(bi.FirstStmt(in)); len(c) != w.depth || c[0].Offset != in.Offset {
-					t.Errorf("copy %d: InlinedCallsAt(first statement) = %+v", i, c)
+				if c := bi.InlinedCallsAt(bi.BreakpointPC(in)); len(c) != w.depth || c[0].Offset != in.Offset {
+					t.Errorf("copy %d: InlinedCallsAt(breakpoint) = %+v", i, c)
 				}
 			}
 			twice, err := bi.InlinedInstances("main.twice")
@@ -175,4 +178,123 @@ func stmtLines(stmts []Stmt) string {
 		b.WriteString(strconv.Itoa(s.Line))
 	}
 	return b.String()
+}
+
+// TestInlinedIntoOtherPackage: lib never inlines (*Box).Pos itself, so its
+// out-of-line copy has no abstract origin, yet main.direct inlines it, as
+// go/parser inlines go/ast.(*SwitchStmt).Pos. Both copies are found, and
+// the inlined one is exactly the DW_TAG_inlined_subroutine DWARF lists.
+func TestInlinedIntoOtherPackage(t *testing.T) {
+	const name = "crossinline/lib.(*Box).Pos"
+	for _, tc := range fixture.Toolchains {
+		for _, f := range []fixture.Flavour{{Optimized: true, Toolchain: tc}, {Optimized: true, PIE: true, Toolchain: tc}} {
+			t.Run(f.Name(), func(t *testing.T) {
+				bi := openFixture(t, "crossinline", f)
+				if f.PIE {
+					bi.SetLoadBias(0x555555554000)
+				}
+				fn, insts, err := bi.LookupFuncInstances(name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fn == nil || fn.AbstractOrigin != 0 {
+					t.Fatalf("out-of-line copy %+v: want one without an abstract origin", fn)
+				}
+				want := dwarfInlinedStarts(t, bi, name)
+				var got []string
+				for _, in := range insts {
+					got = append(got, fmt.Sprintf("%s:%d@%#x", in.Caller.Name, in.CallLine, bi.BreakpointPC(in)))
+				}
+				if strings.Join(got, " ") != strings.Join(want, " ") || len(want) != 1 || !strings.HasPrefix(want[0], "main.direct:14@") {
+					t.Errorf("inlined copies %v, DWARF lists %v (want one, in main.direct at line 14)", got, want)
+				}
+			})
+		}
+	}
+}
+
+// dwarfInlinedStarts lists, straight from debug/dwarf, every inlined
+// subroutine of the function named name as caller:line@start, start being
+// the first range's as listed.
+func dwarfInlinedStarts(t *testing.T, bi *BinaryInfo, name string) []string {
+	t.Helper()
+	d, err := bi.DWARF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[dwarf.Offset]string{}
+	r := d.Reader()
+	var out []string
+	caller := ""
+	for {
+		e, err := r.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e == nil {
+			break
+		}
+		switch e.Tag {
+		case dwarf.TagSubprogram:
+			n, _ := e.Val(dwarf.AttrName).(string)
+			names[e.Offset] = n
+			if _, ok := e.Val(dwarf.AttrLowpc).(uint64); ok {
+				caller = n
+			}
+		case dwarf.TagInlinedSubroutine:
+			ao, _ := e.Val(dwarf.AttrAbstractOrigin).(dwarf.Offset)
+			n, ok := names[ao]
+			if !ok {
+				ar := d.Reader()
+				ar.Seek(ao)
+				if ae, err := ar.Next(); err == nil && ae != nil {
+					n, _ = ae.Val(dwarf.AttrName).(string)
+				}
+			}
+			if n != name {
+				continue
+			}
+			rs, err := d.Ranges(e)
+			if err != nil || len(rs) == 0 {
+				t.Fatalf("ranges of %#x: %v", e.Offset, err)
+			}
+			// The start of the first range as listed: Delve's breakpoint.
+			line, _ := e.Val(dwarf.AttrCallLine).(int64)
+			out = append(out, fmt.Sprintf("%s:%d@%#x", caller, line, rs[0][0]+bi.Bias()))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestInlinedBreakpointAtRangeStart: in inlinestart, trimLeftByte's code
+// inlined into TrimLeft begins with an instruction that is no statement
+// (as bytes.trimLeftByte's does in cmd/gofmt). Its breakpoint is the start
+// of the inlined range as DWARF lists it, where Delve puts it (0x49e15d),
+// not the first statement inside (0x49e169).
+func TestInlinedBreakpointAtRangeStart(t *testing.T) {
+	for _, tc := range fixture.Toolchains {
+		f := fixture.Flavour{Optimized: true, Toolchain: tc}
+		t.Run(f.Name(), func(t *testing.T) {
+			bi := openFixture(t, "inlinestart", f)
+			fn, insts, err := bi.LookupFuncInstances("main.trimLeftByte")
+			if err != nil || fn != nil || len(insts) != 1 {
+				t.Fatalf("trimLeftByte: out-of-line %v, %d inlined copies, %v; want none and 1", fn, len(insts), err)
+			}
+			pc := bi.BreakpointPC(insts[0])
+			want := dwarfInlinedStarts(t, bi, "main.trimLeftByte")
+			if got := fmt.Sprintf("%s:%d@%#x", insts[0].Caller.Name, insts[0].CallLine, pc); len(want) != 1 || got != want[0] || !strings.HasPrefix(got, "main.TrimLeft:28@") {
+				t.Errorf("breakpoint %s, DWARF's copy %v (want in main.TrimLeft at line 28)", got, want)
+			}
+			stmts, err := bi.StmtPCs(insts[0].Caller, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, st := range stmts {
+				if st.PC == pc {
+					t.Fatalf("%#x is a statement: the fixture lost its shape", pc)
+				}
+			}
+		})
+	}
 }

@@ -31,6 +31,10 @@ func (s *Scope) field(x *evalValue, name string) (*evalValue, error) {
 			if err != nil {
 				return nil, err
 			}
+			// The dereference is implicit in a selector, so fields keep
+			// the name as written (c.P.X, not *c.P.X), as in Delve's
+			// "c.P is nil".
+			d.name = x.name
 			x = d
 		case *godwarf.InterfaceType:
 			d, err := s.ifaceData(x)
@@ -161,10 +165,13 @@ func (s *Scope) intIndex(e ast.Expr) (int64, error) {
 		return 0, fmt.Errorf("index %s is not an integer", exprText(e))
 	}
 	if i < 0 {
-		return 0, fmt.Errorf("index %d out of bounds", i)
+		return 0, errIndexOutOfBounds
 	}
 	return i, nil
 }
+
+// errIndexOutOfBounds is Delve's wording for any index outside the data.
+var errIndexOutOfBounds = errors.New("index out of bounds")
 
 // sequence describes indexable data: elements of elem with stride from base.
 type sequence struct {
@@ -237,7 +244,7 @@ func (s *Scope) index(e *ast.IndexExpr) (*evalValue, error) {
 		return nil, err
 	}
 	if i >= seq.length {
-		return nil, errors.New("index out of bounds")
+		return nil, errIndexOutOfBounds
 	}
 	addr := uint64(seq.base) + uint64(i)*uint64(seq.stride)
 	v := &evalValue{name: x.name + "[" + exprText(e.Index) + "]", typ: seq.elem, addr: addr, reg: -1}

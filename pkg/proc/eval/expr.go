@@ -105,6 +105,11 @@ func (s *Scope) ident(name string) (*evalValue, error) {
 	case "true", "false":
 		return &evalValue{konst: constant.MakeBool(name == "true"), reg: -1}, nil
 	}
+	if s.fn.CU != nil {
+		if v, ok := s.namedConstant(s.fn.CU.Name+"."+name, name); ok {
+			return v, nil
+		}
+	}
 	if v, ok := s.register(name); ok {
 		return v, nil
 	}
@@ -232,7 +237,7 @@ func (s *Scope) qualified(pkg, name string) (*evalValue, bool) {
 			}
 		}
 	}
-	return nil, false
+	return s.namedConstant(pkg+"."+name, pkg+"."+name)
 }
 
 // deref follows a pointer.

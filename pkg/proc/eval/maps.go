@@ -14,7 +14,7 @@ import (
 
 // loader returns the shared value loader over the scope's memory.
 func (s *Scope) loader() *value.Loader {
-	return &value.Loader{Mem: s.mem, Types: s.prog.Types, RuntimeTypes: s.prog.runtimeTypes(), Funcs: s.prog, Consts: s.prog.Types}
+	return s.prog.Loader(s.mem)
 }
 
 // mapIndex finds a key by walking the map's slots and comparing each key

@@ -72,6 +72,10 @@ func (s *Scope) binary(e *ast.BinaryExpr) (*evalValue, error) {
 		}
 	}
 	if (op == token.QUO || op == token.REM) && constant.Sign(cy) == 0 {
+		if intOp {
+			// Delve's wording: the panic Go raises at run time.
+			return nil, errors.New("runtime error: integer divide by zero")
+		}
 		return nil, errors.New("division by zero")
 	}
 	switch op {

@@ -11,6 +11,7 @@ import (
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/dwarf/loclist"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
 
 // Program is the per-binary state evaluation needs: symbols, decoded types
@@ -44,6 +45,13 @@ func (p *Program) runtimeTypes() uint64 {
 		return s.Addr
 	}
 	return 0
+}
+
+// Loader returns the value loader over mem with everything this binary
+// knows: types, func names and closures, constants. Every value a debugger
+// path shows (print, locals, vars) loads through it, so that they agree.
+func (p *Program) Loader(mem value.MemoryReader) *value.Loader {
+	return &value.Loader{Mem: mem, Types: p.Types, RuntimeTypes: p.runtimeTypes(), Funcs: p, Consts: p.Types}
 }
 
 // loclists opens the location-list sections lazily; a binary may have

@@ -38,6 +38,9 @@ type Scope struct {
 	depth   int       // expression nesting, bounded by maxExprDepth
 	dict    *varEntry // the generic dictionary (.dict) of a shaped function
 	work    int       // comparison steps of the current evaluation
+
+	setupEnd uint64 // end of the function's frame setup, once setupOK
+	setupOK  bool
 }
 
 // ErrNoFunction is returned for a frame whose PC has no DWARF function.
@@ -139,11 +142,18 @@ func (s *Scope) entries() ([]varEntry, error) {
 		if v.isArg && v.depth <= 1 {
 			v.depth = 0
 		}
+		v.sortLine = v.declLine
+		if _, ok := s.closureContext(&v); ok && v.declLine == s.line {
+			// Delve's order: at the entry it reads the captured variables
+			// declared on the closure's line from the context, as values
+			// without a declaration line, so they come first.
+			v.sortLine = 0
+		}
 		kept = append(kept, v)
 	}
 	sort.SliceStable(kept, func(i, j int) bool {
 		if kept[i].depth == kept[j].depth {
-			return kept[i].declLine < kept[j].declLine
+			return kept[i].sortLine < kept[j].sortLine
 		}
 		return kept[i].depth < kept[j].depth
 	})
@@ -163,6 +173,7 @@ type ScopeVar struct {
 	Arg      bool // a function parameter
 	Return   bool // a result parameter (~r0 or a named result)
 	Shadowed bool // hidden by an inner variable of the same name
+	Escaped  bool // moved to the heap (DWARF's "&x"): read through a pointer
 	DeclLine int
 }
 
@@ -180,7 +191,8 @@ func (s *Scope) Variables(cfg value.LoadConfig) ([]ScopeVar, error) {
 	for i := range ents {
 		e := &ents[i]
 		v := s.varValue(e)
-		sv := ScopeVar{Var: s.load(v, v.name, cfg), Arg: e.isArg && !e.isRet, Return: e.isRet, DeclLine: e.declLine}
+		sv := ScopeVar{Var: s.load(v, v.name, cfg), Arg: e.isArg && !e.isRet, Return: e.isRet, DeclLine: e.declLine,
+			Escaped: strings.HasPrefix(e.name, "&")}
 		if j, ok := last[v.name]; ok {
 			out[j].Shadowed = true
 		}
@@ -241,38 +253,11 @@ func (s *Scope) varValue(e *varEntry) *evalValue {
 	}
 	v.typ = s.unshape(typ)
 	typ = v.typ
-	expr, err := s.locationExpr(e.entry)
-	if err != nil {
+	if ctx, ok := s.closureContext(e); ok {
+		v.addr = ctx + uint64(e.ctxOff)
+	} else if err := s.locate(v, e, typ); err != nil {
 		v.unreadable = err
 		return v
-	}
-	loc, err := op.Execute(expr, s.regs, s.mem.Parent, s.prog.BI.PtrSize())
-	if err != nil {
-		v.unreadable = err
-		return v
-	}
-	if loc.IsAddr {
-		v.addr = loc.Addr
-	} else {
-		size := typ.Size()
-		if size < 0 || size > 1<<20 {
-			v.unreadable = fmt.Errorf("invalid size %d for a value in registers", size)
-			return v
-		}
-		b, err := loc.Bytes(int(size), s.regs, s.mem.Parent)
-		if err != nil {
-			v.unreadable = err
-			return v
-		}
-		// Only general registers can be written back (SetRegister takes a
-		// 64-bit word); a float in an XMM register stays read-only.
-		if len(loc.Pieces) == 1 && loc.Pieces[0].Kind == op.RegisterPiece && loc.Pieces[0].Offset == 0 && size <= 8 && !regnum.IsXmm(loc.Pieces[0].Reg) {
-			v.reg = int(loc.Pieces[0].Reg)
-		}
-		if v.addr, err = s.mem.Alloc(b); err != nil {
-			v.unreadable = err
-			return v
-		}
 	}
 	if e.name != name { // escaped to the heap: the location holds its address
 		ptr, ok := godwarf.ResolveTypedef(typ).(*godwarf.PtrType)
@@ -291,6 +276,57 @@ func (s *Scope) varValue(e *varEntry) *evalValue {
 		v.typ, v.addr, v.reg = ptr.Elem, p, -1
 	}
 	return v
+}
+
+// closureContext returns the closure context a captured variable is read
+// from while the function has not yet run code of its own: until the end
+// of its frame setup the context register (DX) still holds it, while the
+// variable's own location (a stack slot, a location list) is only written
+// by the code after. Delve does the same on the closure's declaration line.
+func (s *Scope) closureContext(e *varEntry) (uint64, bool) {
+	if !e.captured || e.isArg || s.root != s.fn.Offset || s.pc < s.fn.Entry {
+		return 0, false
+	}
+	if !s.setupOK {
+		s.setupOK, s.setupEnd = true, s.prog.BI.FrameSetupEnd(s.fn)
+	}
+	if s.pc > s.setupEnd {
+		return 0, false
+	}
+	ctx, ok := s.regs.Reg(regnum.Rdx)
+	return ctx, ok && ctx != 0
+}
+
+// locate sets v's address from the variable's location at the scope's PC,
+// copying a register-held value into the scope's overlay.
+func (s *Scope) locate(v *evalValue, e *varEntry, typ godwarf.Type) error {
+	expr, err := s.locationExpr(e.entry)
+	if err != nil {
+		return err
+	}
+	loc, err := op.Execute(expr, s.regs, s.mem.Parent, s.prog.BI.PtrSize())
+	if err != nil {
+		return err
+	}
+	if loc.IsAddr {
+		v.addr = loc.Addr
+		return nil
+	}
+	size := typ.Size()
+	if size < 0 || size > 1<<20 {
+		return fmt.Errorf("invalid size %d for a value in registers", size)
+	}
+	b, err := loc.Bytes(int(size), s.regs, s.mem.Parent)
+	if err != nil {
+		return err
+	}
+	// Only general registers can be written back (SetRegister takes a
+	// 64-bit word); a float in an XMM register stays read-only.
+	if len(loc.Pieces) == 1 && loc.Pieces[0].Kind == op.RegisterPiece && loc.Pieces[0].Offset == 0 && size <= 8 && !regnum.IsXmm(loc.Pieces[0].Reg) {
+		v.reg = int(loc.Pieces[0].Reg)
+	}
+	v.addr, err = s.mem.Alloc(b)
+	return err
 }
 
 // locationExpr returns the expression describing entry at the scope's PC,

@@ -83,9 +83,11 @@ type varEntry struct {
 	name     string
 	typ      dwarf.Offset
 	declLine int
+	sortLine int // the line Delve orders it by (declLine, or 0)
 	isArg    bool
 	isRet    bool
 	captured bool
+	ctxOff   int64 // offset in the closure context, when captured
 	depth    int
 }
 
@@ -155,7 +157,7 @@ func (v *varEntry) fill(e *dwarf.Entry) {
 	if ret, ok := e.Val(dwarf.AttrVarParam).(bool); ok && ret {
 		v.isRet = true
 	}
-	if e.Val(attrGoClosureOffset) != nil {
-		v.captured = true
+	if off, ok := e.Val(attrGoClosureOffset).(int64); ok {
+		v.captured, v.ctxOff = true, off
 	}
 }

@@ -138,6 +138,20 @@ func (s *Scope) typeOf(e ast.Expr) (godwarf.Type, error) {
 	if t, err := s.prog.Types.ByName(name); err == nil {
 		return t, nil
 	}
+	// pkg.T with pkg a package's last path element (flags.Perm for
+	// fixtures/truth/flags.Perm), as Delve resolves it.
+	if sel, ok := e.(*ast.SelectorExpr); ok {
+		if pkg, ok := sel.X.(*ast.Ident); ok {
+			units, _ := s.prog.BI.CompileUnits()
+			for _, cu := range units {
+				if strings.HasSuffix(cu.Name, "/"+pkg.Name) {
+					if t, err := s.prog.Types.ByName(cu.Name + "." + sel.Sel.Name); err == nil {
+						return t, nil
+					}
+				}
+			}
+		}
+	}
 	return nil, fmt.Errorf("could not find type %s", name)
 }
 

@@ -23,6 +23,7 @@ type evalValue struct {
 	konst      constant.Value // untyped constant, when typ == nil
 	isRune     bool           // the untyped constant is a rune literal
 	isNil      bool
+	isConst    bool  // a named constant: printed without a constant's name, as Delve does
 	reg        int   // DWARF register holding the whole value, -1 if none
 	addrOnly   bool  // made by &: printed as an address, like Delve
 	mapSkip    int64 // a map sliced as m[lo:]: entries skipped when loading
@@ -67,16 +68,15 @@ func kindName(v *evalValue) string {
 // load turns a result into a loaded value.Variable.
 func (s *Scope) load(v *evalValue, name string, cfg value.LoadConfig) *value.Variable {
 	if v.unreadable != nil {
-		out := &value.Variable{Name: name, Unreadable: v.unreadable, DwarfType: v.typ}
-		if v.typ != nil {
-			out.Type = value.TypeName(v.typ)
-		}
-		return out
+		return value.UnreadableVar(name, v.typ, v.unreadable)
 	}
 	if v.isNil {
 		return &value.Variable{Name: name, Kind: reflect.Ptr}
 	}
 	if v.typ == nil {
+		if out := exactInt(v, name); out != nil {
+			return out
+		}
 		m, err := s.materialize(v, nil)
 		if err != nil {
 			return &value.Variable{Name: name, Unreadable: err}
@@ -94,7 +94,48 @@ func (s *Scope) load(v *evalValue, name string, cfg value.LoadConfig) *value.Var
 		}
 		return s.loader().LoadMapFrom(name, v.addr, v.typ, v.mapSkip, cfg)
 	}
-	return s.loader().Load(name, v.addr, v.typ, cfg)
+	l := s.loader()
+	if v.isConst {
+		l.Consts = nil
+	}
+	return l.Load(name, v.addr, v.typ, cfg)
+}
+
+// namedConstant makes the value of the constant called full ("main.High")
+// of the binary's DWARF, with its type.
+func (s *Scope) namedConstant(full, name string) (*evalValue, bool) {
+	typ, n, err := s.prog.Types.Constant(full)
+	if err != nil {
+		return nil, false
+	}
+	if b := basic(typ); b == nil || !isInteger(b.Kind) {
+		return nil, false
+	}
+	v, err := s.store(constant.MakeInt64(n), typ, name)
+	if err != nil {
+		return &evalValue{name: name, reg: -1, unreadable: err}, true
+	}
+	v.isConst = true
+	return v, true
+}
+
+// exactInt shows an untyped integer constant int64 cannot hold as the
+// exact number it is (Go's untyped constants are exact), with Delve's kind
+// for it: uint64 above the int64 range, int below. Nil when it fits: then
+// the constant takes its default type like any other.
+func exactInt(v *evalValue, name string) *value.Variable {
+	c := v.konst
+	if c == nil || c.Kind() != constant.Int || v.isRune {
+		return nil
+	}
+	if _, ok := constant.Int64Val(c); ok {
+		return nil
+	}
+	kind := reflect.Int
+	if constant.Sign(c) > 0 {
+		kind = reflect.Uint64
+	}
+	return &value.Variable{Name: name, Kind: kind, Value: c.ExactString()}
 }
 
 // basic returns the basic type under t, or nil.

@@ -53,8 +53,16 @@ func GoLoc(bi *bininfo.BinaryInfo, g *G) Location {
 	return locate(bi, g.GoPC, prevPC(bi, g.GoPC))
 }
 
-// StartLoc returns the function g started in, at its entry.
+// StartLoc returns the function g started in, at its entry. A goroutine
+// started by `go worker(x)` runs a compiler-made wrapper first
+// (main.main.gowrap1); as in Delve, its start is the function the wrapper
+// calls.
 func StartLoc(bi *bininfo.BinaryInfo, g *G) Location {
+	if fn := bi.PCToFunc(g.StartPC); fn != nil {
+		if w := bi.Unwrap(fn); w != fn {
+			return locate(bi, w.Entry, w.Entry)
+		}
+	}
 	return locate(bi, g.StartPC, g.StartPC)
 }
 

@@ -79,6 +79,12 @@ func coreErr(err error) error {
 	return err
 }
 
+// ReapIfGone lets the core notice a process killed while stopped.
+func (p coreProcess) ReapIfGone() (proc.StopEvent, bool) {
+	ev, gone := p.Process.ReapIfGone()
+	return proc.StopEvent{Kind: ev.Kind, ExitCode: ev.ExitCode, Signal: ev.Signal}, gone
+}
+
 func (p coreProcess) Continue() (proc.StopEvent, error) {
 	ev, err := p.Process.Continue()
 	if err != nil {

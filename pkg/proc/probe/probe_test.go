@@ -147,6 +147,13 @@ func TestAssignABIInternal(t *testing.T) {
 		// The compiler lists r twice (a deferred closure sets it).
 		{"ebpfmore", "main.guard", "n=RAX | r=RAX"},
 		{"ebpfmore", "main.(*Outer).Get", "i=RAX | ~r0=RAX"},
+		// A shaped function's dictionary takes RAX (after the receiver
+		// of a method) whether or not DWARF lists it; a closure inside
+		// one captures the dictionary and takes none.
+		{"generics", "main.Sum[go.shape.int]", "xs=RBX+RCX+RDI scale=RSI | ~r0=RAX"},
+		{"generics", "main.Sum[go.shape.float64]", "xs=RBX+RCX+RDI scale=X0 | ~r0=X0"},
+		{"generics", "main.Pair[go.shape.string,go.shape.int]", "k=RBX+RCX v=RDI | ~r0=RAX+RBX"},
+		{"generics", "main.(*Box[go.shape.string]).Put", "b=RAX x=RCX+RDI n=RSI | ~r0=RAX"},
 	}
 	for _, fl := range []fixture.Flavour{{}, {Optimized: true}} {
 		t.Run(fl.Name(), func(t *testing.T) {
@@ -161,6 +168,64 @@ func TestAssignABIInternal(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestParamsShaped checks that a shaped function's parameters carry the
+// shape they stand for, not the compiler's .paramN typedef, and that the
+// dictionary is marked; the closure of a generic method takes none.
+func TestParamsShaped(t *testing.T) {
+	for _, fl := range []fixture.Flavour{{}, {Optimized: true}} {
+		t.Run(fl.Name(), func(t *testing.T) {
+			bi, types := open(t, "generics", fl)
+			cases := []struct{ fn, want string }{
+				{"main.Sum[go.shape.int]", ".dict:*dict xs:[]go.shape.int scale:go.shape.int ~r0:go.shape.int"},
+				{"main.(*Box[go.shape.string]).Put", "b:*main.Box[go.shape.string] .dict:*dict x:go.shape.string n:int ~r0:int"},
+			}
+			if !fl.Optimized { // inlined into Put when optimized
+				cases = append(cases, struct{ fn, want string }{"main.(*Box[go.shape.string]).Put.func1", "y:go.shape.string ~r0:int"})
+			}
+			for _, c := range cases {
+				ps, err := Params(types, lookup(t, bi, c.fn))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, p := range ps {
+					tn := p.Type.String()
+					if p.Dict {
+						tn = "*dict"
+					}
+					got = append(got, p.Name+":"+tn)
+				}
+				if s := strings.Join(got, " "); s != c.want {
+					t.Errorf("%s: got %q, want %q", c.fn, s, c.want)
+				}
+			}
+		})
+	}
+}
+
+func TestDictPosition(t *testing.T) {
+	cases := []struct {
+		name string
+		at   int
+		ok   bool
+	}{
+		{"main.Sum[go.shape.int]", 0, true},
+		{"main.Map[go.shape.int,go.shape.map[string]int]", 0, true},
+		{"main.(*Box[go.shape.string]).Put", 1, true},
+		{"main.Box[go.shape.string].Len", 1, true},
+		{"main.Sum[go.shape.int].func1", 0, false},
+		{"main.(*Box[go.shape.string]).Put.func1", 0, false},
+		{"main.Box[go.shape.string].Len.gowrap2", 0, false},
+		{"main.Sum[int]", 0, false},
+		{"main.main", 0, false},
+	}
+	for _, c := range cases {
+		if at, ok := dictPosition(c.name); at != c.at || ok != c.ok {
+			t.Errorf("dictPosition(%q) = %d, %v; want %d, %v", c.name, at, ok, c.at, c.ok)
+		}
 	}
 }
 

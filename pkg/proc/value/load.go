@@ -43,6 +43,16 @@ func TypeName(t godwarf.Type) string {
 	return t.String()
 }
 
+// UnreadableVar describes a value whose type is known but whose bytes could
+// not be found or read (a variable optimized out at this PC): it keeps its
+// type and kind, as Delve does, so that clients still know what it is.
+func UnreadableVar(name string, typ godwarf.Type, err error) *Variable {
+	var st loadState
+	v := st.newVariable(name, 0, typ, nil)
+	v.Unreadable = err
+	return v
+}
+
 // newVariable describes the value at addr without loading it; for
 // headers (strings, slices, chans) it reads the length so that even an
 // unloaded value knows its size.

@@ -1,0 +1,3 @@
+module closureline
+
+go 1.22

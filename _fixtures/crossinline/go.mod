@@ -1,0 +1,3 @@
+module crossinline
+
+go 1.22

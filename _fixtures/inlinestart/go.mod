@@ -1,0 +1,3 @@
+module inlinestart
+
+go 1.22

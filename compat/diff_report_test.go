@@ -1,0 +1,388 @@
+package compat
+
+import (
+	"fmt"
+	"io"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// disagreement is one compared item on which the two debuggers differ.
+type disagreement struct {
+	build, fn, item string
+	from            string // where a control item started
+	class           string
+	tiny, dlv       string // the differing lines only
+}
+
+// key names the disagreement in knownDifferences: where, and its class,
+// so that the same item going wrong another way is not taken as known.
+func (d disagreement) key() string { return d.build + " " + d.fn + " " + d.item + " [" + d.class + "]" }
+
+func (d disagreement) String() string {
+	from := ""
+	if d.from != "" {
+		from = " from " + d.from
+	}
+	return fmt.Sprintf("[%s] %s %s %s%s: tinydbg=%s | dlv=%s", d.class, d.build, d.fn, d.item, from, clip(d.tiny), clip(d.dlv))
+}
+
+// focus shortens each long line of a to the part around where it first
+// differs from the same line of b, keeping the variable's name.
+func focus(a, b []string) []string {
+	out := make([]string, len(a))
+	for i, l := range a {
+		out[i] = l
+		if i >= len(b) || len(l) < 300 {
+			continue
+		}
+		o := b[i]
+		p := 0
+		for p < len(l) && p < len(o) && l[p] == o[p] {
+			p++
+		}
+		name, _, _ := strings.Cut(l, " = ")
+		if from := p - 120; from > len(name) {
+			out[i] = fmt.Sprintf("%s = …%s…", name, l[from:min(len(l), p+180)])
+		} else {
+			out[i] = l[:min(len(l), p+180)] + "…"
+		}
+	}
+	return out
+}
+
+// clip keeps a reported value readable; the comparison used all of it.
+func clip(s string) string {
+	if len(s) > 700 {
+		return s[:700] + "..."
+	}
+	return s
+}
+
+// tally is one program×build row of the table.
+type tally struct {
+	stops, items, agree, skipped, failed, unstable int
+}
+
+func (t *tally) add(o tally) {
+	t.stops += o.stops
+	t.items += o.items
+	t.agree += o.agree
+	t.skipped += o.skipped
+	t.failed += o.failed
+	t.unstable += o.unstable
+}
+
+// judge compares every item of r and returns the disagreements.
+func judge(r stopResult) (t tally, ds []disagreement) {
+	if r.err != "" {
+		t.failed = 1
+		return t, nil
+	}
+	t.stops = 1
+	skipped := map[string]bool{}
+	for _, s := range r.skipped {
+		skipped[s] = true
+	}
+	for _, item := range diffItems {
+		if skipped[item] {
+			t.skipped++
+			continue
+		}
+		a, okA := r.tiny[item]
+		d, okD := r.dlv[item]
+		if !okA && !okD {
+			continue
+		}
+		if !reflect.DeepEqual(d, r.ctl[item]) {
+			// Two runs under Delve disagree: the item depends on the run.
+			t.unstable++
+			continue
+		}
+		t.items++
+		if reflect.DeepEqual(a, d) {
+			t.agree++
+			continue
+		}
+		onlyA, onlyD := lineDiff(a, d)
+		ds = append(ds, disagreement{build: r.build, fn: r.fn, item: item, from: r.from[item], class: classify(r.fn, item, r.from[item], onlyA, onlyD),
+			tiny: strings.Join(focus(onlyA, onlyD), " ; "), dlv: strings.Join(focus(onlyD, onlyA), " ; ")})
+	}
+	// A function breakpoint that missed copies of the function can make the
+	// program run to its end: the hit is class 9's consequence.
+	for i := range ds {
+		if ds[i].item == "hit" && len(ds) > 0 && ds[0].item == "breakpoint" && ds[0].class == "9" {
+			ds[i].class = "9"
+		}
+	}
+	return t, ds
+}
+
+// lineDiff returns the lines of a not in b and of b not in a, in order;
+// when both are the same lines reordered, it returns both whole.
+func lineDiff(a, b []string) (onlyA, onlyB []string) {
+	count := map[string]int{}
+	for _, l := range b {
+		count[l]++
+	}
+	for _, l := range a {
+		if count[l] > 0 {
+			count[l]--
+			continue
+		}
+		onlyA = append(onlyA, l)
+	}
+	count = map[string]int{}
+	for _, l := range a {
+		count[l]++
+	}
+	for _, l := range b {
+		if count[l] > 0 {
+			count[l]--
+			continue
+		}
+		onlyB = append(onlyB, l)
+	}
+	if len(onlyA) == 0 && len(onlyB) == 0 {
+		if slices.Equal(a, b) {
+			return nil, nil
+		}
+		return []string{"order: " + strings.Join(a, " ; ")}, []string{"order: " + strings.Join(b, " ; ")}
+	}
+	if len(onlyA) == 0 {
+		onlyA = []string{"(nothing)"}
+	}
+	if len(onlyB) == 0 {
+		onlyB = []string{"(nothing)"}
+	}
+	return onlyA, onlyB
+}
+
+var (
+	closureRE = regexp.MustCompile(`\.(func|gowrap|deferwrap)\d+(\.\d+)?$`)
+	lineRE    = regexp.MustCompile(`:\d+( g\d+)?$`)
+)
+
+// classify names the issue 9 class a disagreement looks like, by its
+// shape; the reader of the report confirms each. Classes "D…" are ones
+// where Delve is the one that is wrong or shows less; "new:…" are not in
+// issue 9.
+func classify(fn, item, from string, tiny, dlv []string) string {
+	// Delve gives a channel below the top level the length of its hchan
+	// struct (13 fields) and no capacity; tinydbg, as Delve at the top,
+	// gives qcount and dataqsiz. Judged apart from anything else.
+	chanLen := regexp.MustCompile(`chan len=\d+( cap=\d+)? \{qcount`)
+	tiny, dlv = replaceAll(tiny, chanLen, "chan {qcount"), replaceAll(dlv, chanLen, "chan {qcount")
+	if slices.Equal(tiny, dlv) {
+		return "D4"
+	}
+	ts, ds := strings.Join(tiny, " ; "), strings.Join(dlv, " ; ")
+	values := item == "args" || item == "locals"
+	control := controlItems[item]
+	switch {
+	case (values || item == "retvals") && invalidKindOnly(tiny, dlv):
+		return "11"
+	case (values || item == "retvals") && slices.Equal(replaceAll(tiny, constName, `"$1"`), replaceAll(dlv, constName, `"$1"`)):
+		return "12"
+	case item == "retvals":
+		return "1"
+	case control && strings.HasPrefix(ds, "runtime.doInit1 ") && strings.Contains(ts, ".init "):
+		return "D1" // Delve took the init for a wrapper and stepped out of it too
+	case strings.Contains(ds, "<autogenerated>") && !strings.Contains(ts, "<autogenerated>"):
+		return "D1"
+	case item == "breakpoint" && strings.Contains(ds, "<multiple locations>:0") && addrCount(ts) == addrCount(ds):
+		return "N3"
+	case item == "breakpoint" && !strings.HasPrefix(ts, "error") && !strings.HasPrefix(ds, "error"):
+		return "9"
+	case item == "breakpoint":
+		return "new:breakpoint"
+	case control && strings.HasPrefix(ds, "runtime.doInit1 "):
+		return "5"
+	case control && strings.HasPrefix(ds, "runtime.goexit ") && (strings.HasPrefix(ts, "exited") || strings.Contains(ts, "no caller")):
+		return "8"
+	case strings.Contains(ts, "<autogenerated>") || strings.Contains(ts, " :0"):
+		return "6"
+	case item == "goroutine-locs" && onlyParkLine(tiny, dlv):
+		return "10"
+	case item == "goroutine-locs" && onlyRuntime(tiny, dlv):
+		return "R"
+	case item == "goroutine-ids" && ts == "(nothing)":
+		return "D3"
+	case item == "goroutine-ids":
+		return "R"
+	case item == "hit" && len(tiny) == 1 && len(dlv) == 1 && lineRE.FindString(tiny[0]) != lineRE.FindString(dlv[0]) &&
+		gRE.ReplaceAllString(tiny[0], "") == gRE.ReplaceAllString(dlv[0], ""):
+		return "R"
+	case (values || item == "retvals") && strings.Contains(ts, "{void invalid}") && allUnreadable(dlv):
+		return "N1"
+	case values && allUnreadable(dlv) && !anyUnreadable(tiny):
+		return "D2"
+	case values && (closureRE.MatchString(fn) || strings.Contains(ts, "closure")):
+		return "2"
+	case values && strings.HasSuffix(fn, "-fm"):
+		return "13"
+	case values && strings.Contains(fn, "["):
+		return "3"
+	case values && strings.Contains(ts, "invalid"):
+		return "11"
+	case values:
+		return "new:values"
+	case control && strings.Contains(fn, "deferwrap"):
+		return "7"
+	case control && len(tiny) == 1 && from != "" && gRE.ReplaceAllString(tiny[0], "") == gRE.ReplaceAllString(from, ""):
+		return "N8"
+	case control && len(tiny) == 1 && len(dlv) == 1 && closureRE.MatchString(fn) &&
+		funcOf(dlv[0]) == closureRE.ReplaceAllString(fn, "") && funcOf(tiny[0]) != funcOf(dlv[0]):
+		return "7" // off the end of a deferred closure: Delve is back in its parent
+	case item == "step" && strings.Contains(ds, ".deferwrap") && !strings.Contains(ts, ".deferwrap"):
+		return "N2"
+	case control && (strings.HasSuffix(fn, ".init") || strings.Contains(fn, ".init.")):
+		return "5"
+	case control && strings.HasPrefix(ts, "exited"):
+		return "8"
+	case control && len(tiny) == 1 && len(dlv) == 1 && funcOf(tiny[0]) == funcOf(dlv[0]) && fileOf(tiny[0]) != fileOf(dlv[0]):
+		return "N5"
+	case control && len(tiny) == 1 && len(dlv) == 1 && funcOf(tiny[0]) == funcOf(dlv[0]):
+		return "N8"
+	case control:
+		return "new:control"
+	case item == "stack" && sameButLines(tiny, dlv):
+		return "10"
+	}
+	return "new:" + item
+}
+
+var (
+	// constName matches a value printed with its constant's name.
+	constName = regexp.MustCompile(`"[^"]* \((-?\d+)\)"`)
+	gRE       = regexp.MustCompile(` g\d+$`)
+)
+
+// addrCount is the "N addresses" of a breakpoint item.
+func addrCount(bp string) string { n, _, _ := strings.Cut(bp, ","); return n }
+
+// funcOf and fileOf split a location "fn file:line gN".
+func funcOf(loc string) string { f, _, _ := strings.Cut(loc, " "); return f }
+
+func fileOf(loc string) string {
+	_, rest, _ := strings.Cut(loc, " ")
+	file, _, _ := strings.Cut(rest, ":")
+	return file
+}
+
+// onlyRuntime reports whether, gopark's line aside, a and b differ only in
+// goroutines at runtime functions: ones that had or had not yet parked
+// when the program stopped, which depends on the run.
+func onlyRuntime(a, b []string) bool {
+	park := regexp.MustCompile(`runtime\.gopark runtime/proc\.go:\d+`)
+	x, y := lineDiff(replaceAll(a, park, "gopark"), replaceAll(b, park, "gopark"))
+	for _, l := range append(x, y...) {
+		if _, loc, _ := strings.Cut(l, " "); !strings.HasPrefix(loc, "runtime.") && !strings.HasPrefix(loc, "gopark") {
+			return false
+		}
+	}
+	return true
+}
+
+func replaceAll(l []string, re *regexp.Regexp, with string) []string {
+	out := make([]string, len(l))
+	for i, s := range l {
+		out[i] = re.ReplaceAllString(s, with)
+	}
+	return out
+}
+
+// onlyParkLine reports whether a and b differ only in gopark's line.
+func onlyParkLine(a, b []string) bool {
+	re := regexp.MustCompile(`runtime\.gopark runtime/proc\.go:\d+`)
+	norm := func(l []string) string { return re.ReplaceAllString(strings.Join(l, "\n"), "gopark") }
+	return norm(a) == norm(b)
+}
+
+// invalidKindOnly reports whether a and b differ only where tinydbg says
+// kind invalid of an unreadable value whose type Delve knows (class 11).
+func invalidKindOnly(a, b []string) bool {
+	re := regexp.MustCompile(`= [a-z0-9]+(\[flags \d+\])? \(unreadable\)`)
+	norm := func(l []string) string { return re.ReplaceAllString(strings.Join(l, "\n"), "= (unreadable)") }
+	return strings.Contains(strings.Join(a, " "), "invalid") && norm(a) == norm(b)
+}
+
+func allUnreadable(l []string) bool {
+	for _, s := range l {
+		if !strings.Contains(s, "(unreadable)") {
+			return false
+		}
+	}
+	return len(l) > 0
+}
+
+func anyUnreadable(l []string) bool {
+	for _, s := range l {
+		if strings.Contains(s, "(unreadable)") {
+			return true
+		}
+	}
+	return false
+}
+
+// sameButLines reports whether a and b differ only in line numbers.
+func sameButLines(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if lineRE.ReplaceAllString(a[i], "") != lineRE.ReplaceAllString(b[i], "") {
+			return false
+		}
+	}
+	return true
+}
+
+// writeReport prints the table and every disagreement.
+func writeReport(w io.Writer, order []string, tallies map[string]*tally, ds []disagreement, known map[string]string, notes []string) {
+	fmt.Fprintf(w, "%-28s %6s %6s %6s %8s %8s %8s %7s\n", "program/build", "stops", "items", "agree", "agree%", "skipped", "unstable", "failed")
+	var total tally
+	for _, b := range order {
+		t := tallies[b]
+		fmt.Fprintf(w, "%-28s %6d %6d %6d %7.1f%% %8d %8d %7d\n", b, t.stops, t.items, t.agree, pct(t.agree, t.items), t.skipped, t.unstable, t.failed)
+		total.add(*t)
+	}
+	fmt.Fprintf(w, "%-28s %6d %6d %6d %7.1f%% %8d %8d %7d\n", "total", total.stops, total.items, total.agree, pct(total.agree, total.items), total.skipped, total.unstable, total.failed)
+	byClass := map[string]int{}
+	for _, d := range ds {
+		byClass[d.class]++
+	}
+	classes := make([]string, 0, len(byClass))
+	for c := range byClass {
+		classes = append(classes, c)
+	}
+	sort.Strings(classes)
+	fmt.Fprintf(w, "\ndisagreements by class (as classified by shape):\n")
+	for _, c := range classes {
+		fmt.Fprintf(w, "  %-16s %d\n", c, byClass[c])
+	}
+	fmt.Fprintf(w, "\ndisagreements (%d):\n", len(ds))
+	for _, d := range ds {
+		line := d.String()
+		if reason, ok := known[d.key()]; ok {
+			line += "  (known: " + reason + ")"
+		}
+		fmt.Fprintln(w, line)
+	}
+	if len(notes) > 0 {
+		fmt.Fprintf(w, "\nnotes:\n")
+		for _, n := range notes {
+			fmt.Fprintln(w, "  "+n)
+		}
+	}
+}
+
+func pct(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return 100 * float64(a) / float64(b)
+}
