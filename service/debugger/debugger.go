@@ -32,8 +32,8 @@ type Config struct {
 	WorkingDir string
 	// AttachPid, when not zero, attaches to this process instead of launching.
 	AttachPid int
-	// Stdout and Stderr of the launched program; nil: the debugger's own.
-	Stdout, Stderr *os.File
+	// Stdin, Stdout and Stderr of the launched program; nil: the debugger's own.
+	Stdin, Stdout, Stderr *os.File
 	// DisableASLR launches the program without address randomization.
 	DisableASLR bool
 	// Env is the launched program's environment; nil: the debugger's own.
@@ -103,7 +103,7 @@ func (d *Debugger) start() error {
 		t, err = proc.Attach(native.Backend{}, d.cfg.AttachPid)
 	default:
 		t, err = proc.Launch(native.Backend{}, d.cfg.Path, d.cfg.Args, proc.LaunchConfig{
-			Dir: d.cfg.WorkingDir, Stdout: d.cfg.Stdout, Stderr: d.cfg.Stderr,
+			Dir: d.cfg.WorkingDir, Stdin: d.cfg.Stdin, Stdout: d.cfg.Stdout, Stderr: d.cfg.Stderr,
 			DisableASLR: d.cfg.DisableASLR, Env: d.cfg.Env,
 		})
 	}
