@@ -1,0 +1,37 @@
+package trace
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"testing"
+
+	"github.com/tinydbg/tinydbg/internal/fixture"
+	"github.com/tinydbg/tinydbg/internal/testenv"
+)
+
+// traceInlined traces main.add in _fixtures/inlinesites and returns the
+// text output.
+func traceInlined(t *testing.T, fl fixture.Flavour, ebpf bool) (string, Summary) {
+	t.Helper()
+	testenv.RequirePtrace(t)
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	var buf bytes.Buffer
+	opts := Options{Exec: fixture.Build(t, "inlinesites", fl), Regexp: `^main\.add$`, Depth: 1, Stdout: devnull, EBPF: ebpf}
+	sum, err := Run(context.Background(), opts, NewTextWriter(&buf))
+	if err != nil {
+		t.Fatalf("trace: %v", err)
+	}
+	return buf.String(), sum
+}
+
+func TestInlinedDump(t *testing.T) {
+	for _, fl := range []fixture.Flavour{{}, {Optimized: true}} {
+		out, sum := traceInlined(t, fl, false)
+		t.Logf("%s:\n%s%v", fl.Name(), out, sum)
+	}
+}
