@@ -66,7 +66,7 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 		return sum, err
 	}
 	bi.SetLoadBias(entry - bi.EntryPoint())
-	funcs, err := MatchFuncs(bi, opts.Regexp)
+	funcs, insts, err := matchAll(bi, opts.Regexp)
 	if err != nil {
 		return sum, err
 	}
@@ -78,7 +78,7 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 		eo.PointerDepth = -1
 	}
 	base := monotonicNow()
-	tr, err := ebpf.Open(bi, tg.Pid(), funcs, eo)
+	tr, err := ebpf.OpenInlined(bi, tg.Pid(), funcs, insts, eo)
 	if err != nil {
 		return sum, fmt.Errorf("attaching eBPF probes: %w", err)
 	}

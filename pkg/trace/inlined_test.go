@@ -30,8 +30,10 @@ func traceInlined(t *testing.T, fl fixture.Flavour, ebpf bool) (string, Summary)
 }
 
 func TestInlinedDump(t *testing.T) {
-	for _, fl := range []fixture.Flavour{{}, {Optimized: true}} {
-		out, sum := traceInlined(t, fl, false)
-		t.Logf("%s:\n%s%v", fl.Name(), out, sum)
+	for _, e := range []bool{false, true} {
+		for _, fl := range []fixture.Flavour{{}, {Optimized: true}} {
+			out, sum := traceInlined(t, fl, e)
+			t.Logf("%s:\n%s%v", fl.Name(), out, sum)
+		}
 	}
 }
