@@ -90,11 +90,11 @@ type Tracer struct {
 	// addrs and cookies are the probe sites as uprobes take them.
 	addrs, cookies []uint64
 	types          *godwarf.Types
-	coll   *cebpf.Collection
-	links  []link.Link
-	reader ringReader
-	events chan event.Event
-	done   chan struct{}
+	coll           *cebpf.Collection
+	links          []link.Link
+	reader         ringReader
+	events         chan event.Event
+	done           chan struct{}
 	// readErr is the unexpected ring-buffer error that ended readLoop; it is
 	// written before done is closed and returned by Close.
 	readErr error
