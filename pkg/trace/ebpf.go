@@ -70,7 +70,7 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 	if err != nil {
 		return sum, err
 	}
-	sum.Funcs = len(funcs)
+	sum.Funcs = countFuncs(funcs, insts)
 
 	eo := ebpf.DefaultOptions
 	eo.PointerDepth = opts.Depth

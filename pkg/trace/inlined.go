@@ -46,3 +46,15 @@ func matchAll(bi *bininfo.BinaryInfo, re string) ([]*bininfo.Function, []bininfo
 	}
 	return funcs, insts, nil
 }
+
+// countFuncs is how many functions funcs and insts trace between them.
+func countFuncs(funcs []*bininfo.Function, insts []bininfo.InlinedInstance) int {
+	names := map[string]bool{}
+	for _, fn := range funcs {
+		names[fn.Name] = true
+	}
+	for _, in := range insts {
+		names[in.Func] = true
+	}
+	return len(names)
+}

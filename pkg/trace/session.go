@@ -151,7 +151,7 @@ func Run(ctx context.Context, opts Options, sink Sink) (sum Summary, err error) 
 	if err != nil {
 		return sum, err
 	}
-	sum.Funcs = len(funcs)
+	sum.Funcs = countFuncs(funcs, insts)
 	types := godwarf.New(d)
 	needs := Needs{Values: true, Stack: opts.Stack}
 	if n, ok := sink.(interface{ Needs() Needs }); ok {

@@ -1,0 +1,83 @@
+package ebpf
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/tinydbg/tinydbg/internal/fixture"
+	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
+	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/probe"
+)
+
+// layoutOf lays out the probes of main.leaf and of the inlined copies of
+// the edge-case functions of _fixtures/inlinesites, and describes each
+// address by the events it reports, in order.
+func layoutOf(t *testing.T, fl fixture.Flavour) []string {
+	t.Helper()
+	bi, err := bininfo.Open(fixture.Build(t, "inlinesites", fl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bi.Close()
+	d, err := bi.DWARF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &Tracer{bi: bi, types: godwarf.New(d)}
+	for _, fn := range lookupFuncs(t, bi, "main.leaf") {
+		tf, err := tr.prepare(fn, DefaultOptions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.funcs = append(tr.funcs, tf)
+	}
+	frames, err := probe.LoadFrames(bi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"main.clamp", "main.sumTo", "main.twice", "main.scale"} {
+		insts, err := bi.InlinedInstances(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, inst := range insts {
+			tf, err := tr.prepareInlined(frames, inst, DefaultOptions)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr.funcs = append(tr.funcs, tf)
+		}
+	}
+	if err := tr.layout(); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, c := range tr.cookies {
+		tf := tr.funcs[c>>2]
+		var evs []string
+		for half, r := range tf.roles {
+			if r == nil {
+				continue
+			}
+			kind := "call"
+			if r.ret {
+				kind = "return"
+			}
+			if want := half == 1; want != r.ret && c&3 == probeBoth {
+				// The record kind only selects the plan.
+			}
+			evs = append(evs, kind+" "+tr.funcs[r.fn].name())
+		}
+		if tf.roles == [2]*role{} {
+			evs = append(evs, fmt.Sprintf("%s kind %d", tf.name(), c&3))
+		}
+		out = append(out, strings.Join(evs, ", "))
+	}
+	return out
+}
+
+func TestInlinedLayoutDump(t *testing.T) {
+	t.Log(strings.Join(layoutOf(t, fixture.Flavour{Optimized: true}), "\n"))
+}
