@@ -57,16 +57,13 @@ func layoutOf(t *testing.T, fl fixture.Flavour) []string {
 	for _, c := range tr.cookies {
 		tf := tr.funcs[c>>2]
 		var evs []string
-		for half, r := range tf.roles {
+		for _, r := range tf.roles {
 			if r == nil {
 				continue
 			}
 			kind := "call"
 			if r.ret {
 				kind = "return"
-			}
-			if want := half == 1; want != r.ret && c&3 == probeBoth {
-				// The record kind only selects the plan.
 			}
 			evs = append(evs, kind+" "+tr.funcs[r.fn].name())
 		}
@@ -78,6 +75,28 @@ func layoutOf(t *testing.T, fl fixture.Flavour) []string {
 	return out
 }
 
-func TestInlinedLayoutDump(t *testing.T) {
-	t.Log(strings.Join(layoutOf(t, fixture.Flavour{Optimized: true}), "\n"))
+// TestInlinedLayout: every address reports its events in the order they
+// happen, two at most through one slot: a copy nested at the start of its
+// parent (twice, scale), one copy ending where the next begins, nested
+// copies ending together, a copy ending at its frameless caller's RET
+// (clamp in leaf). Addresses as the running toolchain lays them out.
+func TestInlinedLayout(t *testing.T) {
+	want := []string{
+		"main.leaf kind 0",
+		"call main.clamp",
+		"return main.clamp, return main.leaf",
+		"call main.clamp",
+		"return main.clamp",
+		"call main.sumTo",
+		"return main.sumTo",
+		"call main.twice, call main.scale",
+		"return main.scale, call main.scale",
+		"return main.scale, return main.twice",
+		"return main.twice",
+	}
+	for _, fl := range []fixture.Flavour{{Optimized: true}, {Optimized: true, PIE: true}} {
+		if got := layoutOf(t, fl); strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s:\n%s", fl.Name(), strings.Join(got, "\n"))
+		}
+	}
 }
