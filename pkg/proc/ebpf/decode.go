@@ -81,6 +81,7 @@ func (t *Tracer) decode(raw []byte) (event.Event, error) {
 		ev.Duration, ev.Unpaired = time.Duration(ns), !ok
 		if !ok && tf.inl != nil {
 			// An exit of the copy reached from outside it.
+			t.abandoned.Store(t.pairs.abandoned)
 			return ev, errNoEvent
 		}
 	}

@@ -57,7 +57,12 @@ type Inlined struct {
 
 // Frames reads call frame information: the CFA of a PC inside a caller's
 // body, which inlined copies' stack arguments and pairing are relative to.
-type Frames struct{ t *frame.Table }
+// It also keeps each caller's decoded code, which all the copies in one
+// caller share. It is not safe for concurrent use.
+type Frames struct {
+	t    *frame.Table
+	code map[uint64][]instr
+}
 
 // LoadFrames parses the executable's .debug_frame.
 func LoadFrames(bi *bininfo.BinaryInfo) (*Frames, error) {
@@ -69,7 +74,7 @@ func LoadFrames(bi *bininfo.BinaryInfo) (*Frames, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing .debug_frame: %w", err)
 	}
-	return &Frames{t: t}, nil
+	return &Frames{t: t, code: map[uint64][]instr{}}, nil
 }
 
 // cfaOffset returns CFA-SP at the link-time address pc.
@@ -96,12 +101,17 @@ func FindInlined(bi *bininfo.BinaryInfo, types *godwarf.Types, frames *Frames, i
 		return nil, fmt.Errorf("%s has an invalid code range [%#x, %#x)", caller.Name, caller.Entry, caller.End)
 	}
 	bias := bi.Bias()
-	code, err := readCode(bi.ELF(), caller.Entry-bias, caller.End-bias)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", caller.Name, err)
+	code, ok := frames.code[caller.Entry]
+	if !ok {
+		raw, err := readCode(bi.ELF(), caller.Entry-bias, caller.End-bias)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", caller.Name, err)
+		}
+		code = decodeAll(raw, caller.Entry)
+		frames.code[caller.Entry] = code
 	}
 	in := &Inlined{Func: inst.Func, Depth: inst.Depth, FrameOff: map[uint64]int64{}}
-	in.Entry, in.Exits, in.LoopEntry = decodeExits(code, caller.Entry, inst.Ranges)
+	in.Entry, in.Exits, in.LoopEntry = decodeExits(code, caller.Entry, caller.End, inst.Ranges)
 	for _, pc := range append([]uint64{in.Entry}, in.Exits...) {
 		off, err := frames.cfaOffset(pc - bias)
 		if err != nil {
@@ -115,9 +125,36 @@ func FindInlined(bi *bininfo.BinaryInfo, types *godwarf.Types, frames *Frames, i
 	return in, nil
 }
 
-// decodeExits applies the rules above to code, the whole body of the
-// caller starting at run-time address start.
-func decodeExits(code []byte, start uint64, ranges [][2]uint64) (entry uint64, exits []uint64, loop bool) {
+// instr is what the exit rules need of one instruction.
+type instr struct {
+	pc, next uint64
+	op       x86asm.Op
+	target   uint64 // of a direct jump; 0 otherwise
+}
+
+// decodeAll decodes code, a function's body at run-time address start,
+// up to its first undecodable byte (the padding after it).
+func decodeAll(code []byte, start uint64) []instr {
+	var out []instr
+	for off := 0; off < len(code); {
+		inst, err := x86asm.Decode(code[off:], 64)
+		if err != nil {
+			break
+		}
+		in := instr{pc: start + uint64(off), op: inst.Op}
+		in.next = in.pc + uint64(inst.Len)
+		if rel, ok := inst.Args[0].(x86asm.Rel); ok && (inst.Op == x86asm.JMP || isJcc(inst.Op)) {
+			in.target = in.next + uint64(int64(rel))
+		}
+		out = append(out, in)
+		off += inst.Len
+	}
+	return out
+}
+
+// decodeExits applies the rules above to code, the decoded body of the
+// caller spanning [start, end).
+func decodeExits(code []instr, start, end uint64, ranges [][2]uint64) (entry uint64, exits []uint64, loop bool) {
 	inside := func(a uint64) bool {
 		for _, r := range ranges {
 			if a >= r[0] && a < r[1] {
@@ -130,34 +167,24 @@ func decodeExits(code []byte, start uint64, ranges [][2]uint64) (entry uint64, e
 	for _, r := range ranges {
 		entry = min(entry, r[0])
 	}
-	end := start + uint64(len(code))
 	set := map[uint64]bool{}
-	for off := 0; off < len(code); {
-		inst, err := x86asm.Decode(code[off:], 64)
-		if err != nil {
-			break
-		}
-		pc := start + uint64(off)
-		next := pc + uint64(inst.Len)
-		off += inst.Len
-		if !inside(pc) {
+	for _, in := range code {
+		if !inside(in.pc) {
 			continue
 		}
-		if inst.Op == x86asm.RET {
-			set[pc] = true
+		if in.op == x86asm.RET {
+			set[in.pc] = true
 			continue
 		}
-		if rel, ok := inst.Args[0].(x86asm.Rel); ok && (inst.Op == x86asm.JMP || isJcc(inst.Op)) {
-			target := next + uint64(int64(rel))
-			switch {
-			case target == entry:
-				loop = true
-			case !inside(target) && target >= start && target < end:
-				set[target] = true
-			}
+		switch t := in.target; {
+		case in.target == 0:
+		case t == entry:
+			loop = true
+		case !inside(t) && t >= start && t < end:
+			set[t] = true
 		}
-		if fallsThrough(inst.Op) && !inside(next) && next < end {
-			set[next] = true
+		if fallsThrough(in.op) && !inside(in.next) && in.next < end {
+			set[in.next] = true
 		}
 	}
 	for a := range set {

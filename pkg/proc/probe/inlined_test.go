@@ -25,7 +25,7 @@ func TestDecodeExits(t *testing.T) {
 		0x90, // 0x1012 outside
 	}
 	ranges := [][2]uint64{{0x100c, 0x100d}, {0x1001, 0x1009}, {0x100d, 0x1012}}
-	entry, exits, loop := decodeExits(code, 0x1000, ranges)
+	entry, exits, loop := decodeExits(decodeAll(code, 0x1000), 0x1000, 0x1013, ranges)
 	if entry != 0x1001 || !loop || !reflect.DeepEqual(exits, []uint64{0x1000, 0x1009, 0x100b, 0x100c}) {
 		t.Fatalf("entry %#x, exits %#x, loop %v", entry, exits, loop)
 	}
