@@ -15,8 +15,8 @@ import (
 //	> goroutine(7): main.add(3, (unreadable optimized out)) (inlined)
 //	>> goroutine(7): main.add => () (inlined)
 //
-// Delve's trace prints a call of an inlined copy like any call and no
-// return for it; the suffix tells it apart.
+// Delve's trace prints a call of an inlined copy unmarked (under its
+// caller's name) and no return for it; the suffix tells it apart.
 type TextWriter struct {
 	w *bufio.Writer
 	// Timestamps prefixes each line with the wall-clock time of the event
