@@ -124,7 +124,7 @@ func OpenInlined(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, ins
 	if len(funcs)+len(insts) == 0 {
 		return nil, errors.New("no functions to trace")
 	}
-	if 2*(len(funcs)+len(insts)) > 1<<28 {
+	if len(funcs)+len(insts) > 1<<28 {
 		return nil, fmt.Errorf("%d functions exceed the tracer's limit", len(funcs))
 	}
 	opts = withDefaults(opts)
@@ -166,6 +166,9 @@ func OpenInlined(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, ins
 	}
 	if err := t.layout(); err != nil {
 		return nil, err
+	}
+	if len(t.funcs) > 1<<28 { // cookies hold the plan index in 30 bits
+		return nil, fmt.Errorf("%d probe plans exceed the tracer's limit", len(t.funcs))
 	}
 	if err := t.load(rt.G, opts); err != nil {
 		return nil, err
