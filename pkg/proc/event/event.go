@@ -82,7 +82,7 @@ type Event struct {
 	StackOffset uint64
 	// Inlined marks a call of an inlined copy and the return when control
 	// leaves it (see package probe for the rules); such a return carries
-	// no results, as DWARF has none at the copy's exits.
+	// no results: Go's DWARF describes none for an inlined copy.
 	Inlined bool
 	// TailCall marks a return by a tail jump to another function, which
 	// computes the results: they are reported unavailable.
