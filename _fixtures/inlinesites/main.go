@@ -79,4 +79,9 @@ func edges() {
 	total += sumTo(base)
 	total += twice(total % 5)
 	total += leaf(base * 5)
+	v := total
+	if v > 1<<40 { // never: the code after this copy is reached only from outside it
+		v = clamp(v, 1<<41)
+	}
+	total += v
 }
