@@ -56,7 +56,7 @@ const (
 // pt_regs slots (u64 index into struct pt_regs on x86-64) of the general
 // registers, indexed like probe.GeneralRegs: the nine the Go internal ABI
 // assigns, then those a location list of an inlined call may also name.
-var abiIntRegSlots = [...]uint8{10, 5, 11, 14, 13, 9, 8, 7, 6, 12, 4, 3, 2, 1, 0}
+var abiIntRegSlots = [...]uint8{10, 5, 11, 14, 13, 9, 8, 7, 6, 12, 4, 3, 2, 1, 0, 19}
 
 // bpfConfig mirrors struct config.
 type bpfConfig struct {

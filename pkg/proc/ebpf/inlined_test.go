@@ -102,3 +102,18 @@ func TestInlinedLayout(t *testing.T) {
 		}
 	}
 }
+
+// TestRegSlots: every general register a location may name has the
+// pt_regs slot of the register of that name.
+func TestRegSlots(t *testing.T) {
+	ptRegs := []string{"R15", "R14", "R13", "R12", "RBP", "RBX", "R11", "R10", "R9", "R8", "RAX", "RCX", "RDX",
+		"RSI", "RDI", "ORIG_RAX", "RIP", "CS", "FLAGS", "RSP", "SS"}
+	if len(abiIntRegSlots) != len(probe.GeneralRegs) {
+		t.Fatalf("%d slots for %d registers", len(abiIntRegSlots), len(probe.GeneralRegs))
+	}
+	for i, name := range probe.GeneralRegs {
+		if got := ptRegs[abiIntRegSlots[i]]; got != name {
+			t.Errorf("register %s in slot %d, which holds %s", name, abiIntRegSlots[i], got)
+		}
+	}
+}

@@ -27,10 +27,10 @@ var IntArgRegs = [...]string{"RAX", "RBX", "RCX", "RDI", "RSI", "R8", "R9", "R10
 
 // GeneralRegs extends IntArgRegs with the other general registers a
 // location list may name in optimized code (an inlined call's arguments
-// live wherever the register allocator put them); RSP is never a value's
-// home. Piece.Reg of an integer piece indexes it.
+// live wherever the register allocator put them; RSP holds a pointer to
+// the frame's own stack). Piece.Reg of an integer piece indexes it.
 var GeneralRegs = [...]string{"RAX", "RBX", "RCX", "RDI", "RSI", "R8", "R9", "R10", "R11",
-	"RDX", "RBP", "R12", "R13", "R14", "R15"}
+	"RDX", "RBP", "R12", "R13", "R14", "R15", "RSP"}
 
 // NumFloatArgRegs is how many X registers (X0–X14) ABIInternal assigns;
 // Piece.Reg of a float piece is the X register number.
@@ -70,6 +70,8 @@ func IntArgReg(r *arch.Registers, i int) uint64 {
 		return r.R14
 	case 14:
 		return r.R15
+	case 15:
+		return r.Rsp
 	}
 	return 0
 }

@@ -102,7 +102,7 @@ func fromDWARF(loc op.Location, size int64) (Location, error) {
 func generalIndex(n uint64) int {
 	byDwarf := map[uint64]int{regnum.Rax: 0, regnum.Rbx: 1, regnum.Rcx: 2, regnum.Rdi: 3, regnum.Rsi: 4,
 		regnum.R8: 5, regnum.R9: 6, regnum.R10: 7, regnum.R11: 8, regnum.Rdx: 9, regnum.Rbp: 10,
-		regnum.R12: 11, regnum.R13: 12, regnum.R14: 13, regnum.R15: 14}
+		regnum.R12: 11, regnum.R13: 12, regnum.R14: 13, regnum.R15: 14, regnum.Rsp: 15}
 	if i, ok := byDwarf[n]; ok {
 		return i
 	}

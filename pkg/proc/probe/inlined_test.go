@@ -50,7 +50,8 @@ func TestFromDWARF(t *testing.T) {
 		{loc: op.Location{Pieces: []op.Piece{reg(0, 8)}}, size: 16, err: "optimized out"},
 		{loc: op.Location{Pieces: []op.Piece{reg(0, 8), {Kind: op.MemoryPiece, Addr: cfaMark, Size: 8}}}, size: 16, err: "location not capturable: split between places"},
 		{loc: op.Location{Pieces: []op.Piece{{Kind: op.ValuePiece, Value: 4}}}, size: 8, err: "location not capturable: a computed value"},
-		{loc: op.Location{Pieces: []op.Piece{reg(7, 0)}}, size: 8, err: "location not capturable: in register rsp"},
+		{loc: op.Location{Pieces: []op.Piece{reg(7, 0)}}, size: 8, want: "RSP"},
+		{loc: op.Location{Pieces: []op.Piece{reg(16, 0)}}, size: 8, err: "location not capturable: in register rip"},
 		{loc: op.Location{IsAddr: true, Addr: 0x4000}, size: 8, err: "location not capturable: not on the stack"},
 	}
 	for i, c := range cases {
