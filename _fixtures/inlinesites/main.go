@@ -3,7 +3,7 @@
 // which always call the out-of-line copy. A -N -l build inlines nothing.
 // edges then calls functions whose inlined copies are the hard cases of
 // probing them: a join after the copy, a loop inside it, nested copies, a
-// copy at the start of a frameless function.
+// copy at the start of a frameless function, a copy whose frame moves.
 package main
 
 import (
@@ -84,4 +84,19 @@ func edges() {
 		v = clamp(v, 1<<41)
 	}
 	total += v
+	total += grow(base * 300)
+}
+
+// grow is inlined, and the call inside it grows the goroutine's stack,
+// which moves the caller's frame between the copy's entry and its exit.
+func grow(n int) int { return recurse(n) + n }
+
+//go:noinline
+func recurse(n int) int {
+	var pad [256]byte
+	if n == 0 {
+		return int(pad[0])
+	}
+	pad[n%256] = byte(n)
+	return recurse(n-1) + int(pad[n%256])
 }

@@ -14,7 +14,7 @@ import (
 
 // inlinedRe selects main.add, called at nine sites of which an optimized
 // build inlines five, and the functions of the hard cases of inlining.
-const inlinedRe = `^main\.(add|clamp|sumTo|scale|twice|leaf)$`
+const inlinedRe = `^main\.(add|clamp|sumTo|scale|twice|leaf|grow)$`
 
 // wantInlinedNoopt is the whole trace of _fixtures/inlinesites built with
 // -N -l, where nothing is inlined: every value is known.
@@ -54,6 +54,8 @@ const wantInlinedNoopt = `> goroutine(1): main.add(3, 6)
 > goroutine(1): main.clamp(15, 10)
 >> goroutine(1): main.clamp => (10)
 >> goroutine(1): main.leaf => (10)
+> goroutine(1): main.grow(900)
+>> goroutine(1): main.grow => (107598)
 `
 
 // traceInlined traces inlinedRe in _fixtures/inlinesites into sink.
@@ -93,7 +95,7 @@ func TestInlinedEveryCallSite(t *testing.T) {
 				} else {
 					checkInlined(t, ptext.String())
 				}
-				if psum.Events != 36 || psum.Funcs != 6 {
+				if psum.Events != 38 || psum.Funcs != 7 {
 					t.Errorf("ptrace summary %+v", psum)
 				}
 				requireBPF(t)
@@ -102,7 +104,7 @@ func TestInlinedEveryCallSite(t *testing.T) {
 				if etext.String() != ptext.String() {
 					t.Fatalf("ebpf:\n%s\nptrace:\n%s", etext.String(), ptext.String())
 				}
-				if esum.Events != 36 || esum.Probes != psum.Probes || esum.Dropped != 0 || esum.Funcs != 6 {
+				if esum.Events != 38 || esum.Probes != psum.Probes || esum.Dropped != 0 || esum.Funcs != 7 {
 					t.Errorf("ebpf summary %+v, ptrace %+v", esum, psum)
 				}
 			})
@@ -191,7 +193,7 @@ func TestInlinedJSON(t *testing.T) {
 			}
 		}
 	}
-	if n != 36 || marked != wantInlined || marked < 10 {
+	if n != 38 || marked != wantInlined || marked < 10 {
 		t.Fatalf("%d events, %d marked inlined, text marks %d:\n%s", n, marked, wantInlined, out.String())
 	}
 }

@@ -1,6 +1,7 @@
 package nonstop
 
 import (
+	"encoding/binary"
 	"sort"
 	"time"
 
@@ -9,13 +10,20 @@ import (
 	"github.com/tinydbg/tinydbg/pkg/proc/probe"
 )
 
-// inlineKey is one activation of an inlined copy: the copy runs in its
-// caller's frame, whose CFA is fixed for the caller's whole activation
-// (package probe states the rules).
-type inlineKey struct {
-	goid int64
-	cfa  uint64
+// An inlined copy runs in its caller's frame (package probe states the
+// rules), so its calls pair by goroutine and the caller's CFA, taken as a
+// distance below the goroutine's stack top: copying a growing stack moves
+// the CFA, not the distance. The inlining depth is added so that a copy
+// nested in another sits deeper than its parent, inside the caller's
+// frame and above its callees'. As with the eBPF pairer, a hit at
+// distance d proves every open copy deeper than d gone (a panic unwound
+// it), so none of them can pair with a later exit.
+
+// openInlined is a call of an inlined copy whose exit was not seen yet.
+type openInlined struct {
 	in   *probe.Inlined
+	dist uint64
+	at   time.Duration
 }
 
 // addInlined adds the entry and exit sites of insts.
@@ -23,6 +31,11 @@ func (pt *Tracer) addInlined(insts []bininfo.InlinedInstance) error {
 	if len(insts) == 0 {
 		return nil
 	}
+	rt, err := pt.bi.RuntimeLayout()
+	if err != nil {
+		return err
+	}
+	pt.stackHi = rt.G.StackHi
 	frames, err := probe.LoadFrames(pt.bi)
 	if err != nil {
 		return err
@@ -46,15 +59,48 @@ func (pt *Tracer) addInlined(insts []bininfo.InlinedInstance) error {
 	return nil
 }
 
+// distance is where copy in pairs at probe address addr (see above).
+func (pt *Tracer) distance(in *probe.Inlined, addr uint64, th *hitThread) uint64 {
+	var hi uint64
+	var buf [8]byte
+	// Inlined code is Go code of the register ABI: R14 holds the g.
+	if pt.stackHi >= 0 {
+		if n, err := th.mem.ReadMemory(buf[:], th.regs.R14+uint64(pt.stackHi)); err == nil && n == 8 {
+			hi = binary.LittleEndian.Uint64(buf[:])
+		}
+	}
+	return hi - (th.regs.SP() + uint64(in.FrameOff[addr])) + uint64(in.Depth)
+}
+
+// unwindInlined drops the goroutine's open copies deeper than dist and
+// returns those left.
+func (pt *Tracer) unwindInlined(goid int64, dist uint64) []openInlined {
+	calls := pt.inl[goid][:0]
+	for _, c := range pt.inl[goid] {
+		if c.dist <= dist {
+			calls = append(calls, c)
+		}
+	}
+	return calls
+}
+
 // inlinedCall reports entering copy in at addr, or nothing when the copy
 // is already open in this frame and the hit is its own loop.
 func (pt *Tracer) inlinedCall(in *probe.Inlined, addr uint64, th *hitThread, now time.Duration) *event.Event {
 	cfa := th.regs.SP() + uint64(in.FrameOff[addr])
-	key := inlineKey{goid: th.goid, cfa: cfa, in: in}
-	if _, open := pt.inl[key]; open && in.LoopEntry {
-		return nil
+	dist := pt.distance(in, addr, th)
+	calls := pt.unwindInlined(th.goid, dist)
+	for i, c := range calls {
+		if c.in == in && c.dist == dist {
+			if in.LoopEntry {
+				pt.inl[th.goid] = calls
+				return nil
+			}
+			calls = append(calls[:i], calls[i+1:]...) // superseded: its exit was missed
+			break
+		}
 	}
-	pt.inl[key] = now
+	pt.inl[th.goid] = append(calls, openInlined{in: in, dist: dist, at: now})
 	ev := pt.inlinedEvent(event.Call, in, th, now)
 	if pt.needs.Values {
 		ev.Values = pt.load(in.Args, in.ArgLocs, in.ArgErr, th, cfa)
@@ -66,15 +112,24 @@ func (pt *Tracer) inlinedCall(in *probe.Inlined, addr uint64, th *hitThread, now
 // while the copy is not open in this frame came from outside the copy and
 // reports nothing.
 func (pt *Tracer) inlinedReturn(in *probe.Inlined, addr uint64, th *hitThread, now time.Duration) *event.Event {
-	key := inlineKey{goid: th.goid, cfa: th.regs.SP() + uint64(in.FrameOff[addr]), in: in}
-	at, open := pt.inl[key]
-	if !open {
-		return nil
+	dist := pt.distance(in, addr, th)
+	calls := pt.unwindInlined(th.goid, dist)
+	for i, c := range calls {
+		if c.in == in && c.dist == dist {
+			pt.inl[th.goid] = append(calls[:i], calls[i+1:]...)
+			if len(pt.inl[th.goid]) == 0 {
+				delete(pt.inl, th.goid)
+			}
+			ev := pt.inlinedEvent(event.Return, in, th, now)
+			ev.Duration = now - c.at
+			return ev
+		}
 	}
-	delete(pt.inl, key)
-	ev := pt.inlinedEvent(event.Return, in, th, now)
-	ev.Duration = now - at
-	return ev
+	pt.inl[th.goid] = calls
+	if len(calls) == 0 {
+		delete(pt.inl, th.goid)
+	}
+	return nil
 }
 
 func (pt *Tracer) inlinedEvent(kind event.Kind, in *probe.Inlined, th *hitThread, now time.Duration) *event.Event {

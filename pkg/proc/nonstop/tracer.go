@@ -51,21 +51,22 @@ type openCall struct {
 // mode: only the thread that hits a probe stops, and only while its event
 // is built.
 type Tracer struct {
-	tg     *proc.Target
-	np     Prober
-	bi     *bininfo.BinaryInfo
-	types  *godwarf.Types
-	loader value.Loader
-	cfg    value.LoadConfig
-	needs  event.Needs
-	unw    *stack.Unwinder
-	gids   *goroutine.IDReader
-	sites  map[uint64]*site
-	probes []native.Probe
-	open   map[int64][]openCall // per goroutine, innermost last
-	inl    map[inlineKey]time.Duration
-	start  time.Time
-	events uint64
+	tg      *proc.Target
+	np      Prober
+	bi      *bininfo.BinaryInfo
+	types   *godwarf.Types
+	loader  value.Loader
+	cfg     value.LoadConfig
+	needs   event.Needs
+	unw     *stack.Unwinder
+	gids    *goroutine.IDReader
+	sites   map[uint64]*site
+	probes  []native.Probe
+	open    map[int64][]openCall    // per goroutine, innermost last
+	inl     map[int64][]openInlined // per goroutine
+	stackHi int64                   // offset of g.stack.hi
+	start   time.Time
+	events  uint64
 }
 
 // Prober is what the tracer needs of the ptrace backend: its non-stop
@@ -103,7 +104,7 @@ func NewWithInlined(tg *proc.Target, np Prober, bi *bininfo.BinaryInfo, types *g
 		gids:  gids,
 		sites: map[uint64]*site{},
 		open:  map[int64][]openCall{},
-		inl:   map[inlineKey]time.Duration{},
+		inl:   map[int64][]openInlined{},
 	}
 	pt.loader = value.Loader{Types: types, Funcs: funcResolver{bi}, Consts: types}
 	if s, ok := bi.Symbol("runtime.types"); ok {

@@ -32,8 +32,10 @@ import (
 //     copy at the same frame supersedes it.
 //   - Pairing: the copy runs in its caller's frame, so its calls pair by
 //     goroutine and the caller's CFA (constant for the whole activation,
-//     whatever SP does around an epilogue), plus the inlining depth to
-//     order nested copies inside one frame.
+//     whatever SP does around an epilogue) as a distance below the
+//     goroutine's stack top (which survives the stack being copied to
+//     grow it), plus the inlining depth to order nested copies inside one
+//     frame. FrameOff gives CFA-SP at every site for that.
 
 // Inlined is one inlined copy of a function as the tracers probe it.
 type Inlined struct {
