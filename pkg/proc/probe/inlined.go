@@ -28,8 +28,11 @@ import (
 //     An exit address may also be reached from code outside the copy (a
 //     join after an if); such a hit returns nothing, because it has no
 //     open call to pair with. An indirect jump out (a jump table) cannot
-//     be followed: the call then stays open until the next call of the
-//     copy at the same frame supersedes it.
+//     be followed, nor a jump that leaves the caller (a tail call made
+//     from inlined code): the call then stays open until the next call of
+//     the copy in the same frame supersedes it.
+//   - A copy the compiler reduced to no instructions of its own has no
+//     ranges in DWARF and is not probed (bininfo lists no such copy).
 //   - Pairing: the copy runs in its caller's frame, so its calls pair by
 //     goroutine and the caller's CFA (constant for the whole activation,
 //     whatever SP does around an epilogue) as a distance below the
