@@ -66,11 +66,11 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 		return sum, err
 	}
 	bi.SetLoadBias(entry - bi.EntryPoint())
-	funcs, err := MatchFuncs(bi, opts.Regexp)
+	funcs, insts, err := matchAll(bi, opts.Regexp)
 	if err != nil {
 		return sum, err
 	}
-	sum.Funcs = len(funcs)
+	sum.Funcs = countFuncs(funcs, insts)
 
 	eo := ebpf.DefaultOptions
 	eo.Lossy = opts.Lossy
@@ -82,7 +82,7 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 		eo.PointerDepth = -1
 	}
 	base := monotonicNow()
-	tr, err := ebpf.Open(bi, tg.Pid(), funcs, eo)
+	tr, err := ebpf.OpenInlined(bi, tg.Pid(), funcs, insts, eo)
 	if err != nil {
 		return sum, fmt.Errorf("attaching eBPF probes: %w", err)
 	}

@@ -179,11 +179,11 @@ func Run(ctx context.Context, opts Options, sink Sink) (sum Summary, err error) 
 	if err != nil {
 		return sum, fmt.Errorf("%s: %w", bi.Path(), err)
 	}
-	funcs, err := MatchFuncs(bi, opts.Regexp)
+	funcs, insts, err := matchAll(bi, opts.Regexp)
 	if err != nil {
 		return sum, err
 	}
-	sum.Funcs = len(funcs)
+	sum.Funcs = countFuncs(funcs, insts)
 	types := godwarf.New(d)
 	needs := Needs{Values: true, Stack: opts.Stack}
 	if n, ok := sink.(interface{ Needs() Needs }); ok {
@@ -194,7 +194,7 @@ func Run(ctx context.Context, opts Options, sink Sink) (sum Summary, err error) 
 	if !ok {
 		return sum, errors.New("ptrace tracing needs the native backend")
 	}
-	pt, err := nonstop.New(tg, np, bi, types, funcs, opts.Depth, needs)
+	pt, err := nonstop.NewWithInlined(tg, np, bi, types, funcs, insts, opts.Depth, needs)
 	if err != nil {
 		return sum, err
 	}

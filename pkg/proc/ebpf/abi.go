@@ -53,9 +53,10 @@ const (
 	numDrops    = 4
 )
 
-// pt_regs slots (u64 index into struct pt_regs on x86-64) of the integer
-// registers the Go internal ABI assigns, indexed like probe.IntArgRegs.
-var abiIntRegSlots = [...]uint8{10, 5, 11, 14, 13, 9, 8, 7, 6}
+// pt_regs slots (u64 index into struct pt_regs on x86-64) of the general
+// registers, indexed like probe.GeneralRegs: the nine the Go internal ABI
+// assigns, then those a location list of an inlined call may also name.
+var abiIntRegSlots = [...]uint8{10, 5, 11, 14, 13, 9, 8, 7, 6, 12, 4, 3, 2, 1, 0, 19}
 
 // bpfConfig mirrors struct config.
 type bpfConfig struct {

@@ -59,24 +59,31 @@ func (t *Tracer) decode(raw []byte) (event.Event, error) {
 	if fi >= len(t.funcs) {
 		return event.Event{}, fmt.Errorf("record for unknown probe cookie %d", h.Cookie)
 	}
+	// A slot's record reports one role of its address (inlined.go).
+	fi, kind, tail, stackOff := t.resolve(fi, &h)
 	tf := t.funcs[fi]
-	kind := event.Call
-	if h.Kind == evReturn {
-		kind = event.Return
-	}
 	ev := event.Event{
-		Kind: kind, Function: tf.fn.Name, Goroutine: int64(h.Goid), Thread: int(h.Tid),
-		Time: time.Duration(h.TimeNs), StackOffset: h.StackOff,
+		Kind: kind, Function: tf.name(), Goroutine: int64(h.Goid), Thread: int(h.Tid),
+		Time: time.Duration(h.TimeNs), StackOffset: stackOff,
 		Truncated: h.Flags&evfTruncated != 0,
-		TailCall:  h.Flags&evfTail != 0,
+		TailCall:  tail,
+		Inlined:   tf.inl != nil,
 	}
 	if ev.Kind == event.Call {
-		ev.Depth = t.pairs.call(h.Goid, fi, h.StackOff, h.TimeNs)
+		if t.loopHit(tf, fi, h.Goid, stackOff) {
+			return ev, errNoEvent
+		}
+		ev.Depth = t.pairs.call(h.Goid, fi, stackOff, h.TimeNs)
 	} else {
 		var ok bool
 		var ns uint64
-		ns, ev.Depth, ok = t.pairs.ret(h.Goid, fi, h.StackOff, h.TimeNs)
+		ns, ev.Depth, ok = t.pairs.ret(h.Goid, fi, stackOff, h.TimeNs)
 		ev.Duration, ev.Unpaired = time.Duration(ns), !ok
+		if !ok && tf.inl != nil {
+			// An exit of the copy reached from outside it.
+			t.abandoned.Store(t.pairs.abandoned)
+			return ev, errNoEvent
+		}
 	}
 	t.abandoned.Store(t.pairs.abandoned)
 	data := raw[eventHeaderSize:]

@@ -83,3 +83,15 @@ func (p *pairer) unwind(goid, stackOff uint64, inclusive bool) []openCall {
 	p.abandoned += uint64(len(calls) - n)
 	return calls[:n]
 }
+
+// isOpen reports whether fn's innermost open call on the goroutine is at
+// stackOff and has no open call deeper than it.
+func (p *pairer) isOpen(goid uint64, fn int, stackOff uint64) bool {
+	calls := p.open[goid]
+	for i := len(calls) - 1; i >= 0 && calls[i].stackOff >= stackOff; i-- {
+		if calls[i].stackOff == stackOff && calls[i].fn == fn {
+			return true
+		}
+	}
+	return false
+}

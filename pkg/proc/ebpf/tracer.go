@@ -8,9 +8,8 @@
 //
 // Limits that uprobes impose: a uprobe's BPF program sees only the general
 // registers (struct pt_regs), never the X registers, so float arguments
-// and results are reported unavailable; inlined calls have no entry or RET
-// of their own and cannot be probed as functions (only their out-of-line
-// copies are).
+// and results are reported unavailable. Inlined copies are probed at their
+// entry and exits by package probe's rules (inlined.go).
 package ebpf
 
 import (
@@ -80,12 +79,16 @@ type ringReader interface {
 	Close() error
 }
 
-// tracedFunc is one function with its probe sites and capture plans.
+// tracedFunc is one function with its probe sites and capture plans, an
+// inlined copy (inl), or a slot: the plans of one address's roles (see
+// inlined.go).
 type tracedFunc struct {
 	fn      *bininfo.Function
+	inl     *probe.Inlined
 	sites   probe.Sites
 	entry   probePlan
 	returns probePlan
+	roles   [2]*role // a slot's: what its call-kind and return-kind records report
 }
 
 // Tracer is an attached set of probes on one process. Receive from Events
@@ -98,13 +101,15 @@ type Tracer struct {
 	static staticMemory
 	rtypes uint64 // run-time address of runtime.types
 	funcs  []*tracedFunc
-	types  *godwarf.Types
-	coll   *cebpf.Collection
-	links  []link.Link
-	reader ringReader
-	hold   *holder // nil in lossy mode
-	events chan event.Event
-	done   chan struct{}
+	// addrs and cookies are the probe sites as uprobes take them.
+	addrs, cookies []uint64
+	types          *godwarf.Types
+	coll           *cebpf.Collection
+	links          []link.Link
+	reader         ringReader
+	hold           *holder // nil in lossy mode
+	events         chan event.Event
+	done           chan struct{}
 	// readErr is the unexpected ring-buffer error that ended readLoop; it is
 	// written before done is closed and returned by Close.
 	readErr error
@@ -126,10 +131,15 @@ type Tracer struct {
 // bi's load bias must already be set: interfaces are decoded with the
 // executable's read-only data at run-time addresses.
 func Open(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, opts Options) (*Tracer, error) {
-	if len(funcs) == 0 {
+	return OpenInlined(bi, pid, funcs, nil, opts)
+}
+
+// OpenInlined is Open that also traces the inlined copies insts.
+func OpenInlined(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, insts []bininfo.InlinedInstance, opts Options) (*Tracer, error) {
+	if len(funcs)+len(insts) == 0 {
 		return nil, errors.New("no functions to trace")
 	}
-	if len(funcs) > 1<<28 {
+	if len(funcs)+len(insts) > 1<<28 {
 		return nil, fmt.Errorf("%d functions exceed the tracer's limit", len(funcs))
 	}
 	opts = withDefaults(opts)
@@ -155,6 +165,25 @@ func Open(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, opts Optio
 			return nil, err
 		}
 		t.funcs = append(t.funcs, tf)
+	}
+	if len(insts) > 0 {
+		frames, err := probe.LoadFrames(bi)
+		if err != nil {
+			return nil, err
+		}
+		for _, inst := range insts {
+			tf, err := t.prepareInlined(frames, inst, opts)
+			if err != nil {
+				return nil, err
+			}
+			t.funcs = append(t.funcs, tf)
+		}
+	}
+	if err := t.layout(); err != nil {
+		return nil, err
+	}
+	if len(t.funcs) > 1<<28 { // cookies hold the plan index in 30 bits
+		return nil, fmt.Errorf("%d probe plans exceed the tracer's limit", len(t.funcs))
 	}
 	if err := t.load(rt.G, opts); err != nil {
 		return nil, err
@@ -287,39 +316,7 @@ func ringSize(n int) int {
 // attach creates the probes: one uprobe_multi link for every site, or one
 // perf-event uprobe per site when multi links are unavailable.
 func (t *Tracer) attach(opts Options) error {
-	var addrs, cookies []uint64
-	for i, tf := range t.funcs {
-		entryKind := uint64(probeCall)
-		for _, site := range tf.sites.Returns {
-			kind := uint64(probeReturn)
-			if site == tf.sites.Entry {
-				// An empty function: its entry is its RET. One probe
-				// reports both, in order (see trace.bpf.c).
-				entryKind = probeBoth
-				continue
-			}
-			off, err := probe.FileOffset(t.bi, site)
-			if err != nil {
-				return fmt.Errorf("%s: %w", tf.fn.Name, err)
-			}
-			addrs = append(addrs, off)
-			cookies = append(cookies, uint64(i)<<2|kind)
-		}
-		for _, site := range tf.sites.TailJumps {
-			off, err := probe.FileOffset(t.bi, site)
-			if err != nil {
-				return fmt.Errorf("%s: %w", tf.fn.Name, err)
-			}
-			addrs = append(addrs, off)
-			cookies = append(cookies, uint64(i)<<2|probeTail)
-		}
-		off, err := probe.FileOffset(t.bi, tf.sites.Entry)
-		if err != nil {
-			return fmt.Errorf("%s: %w", tf.fn.Name, err)
-		}
-		addrs = append(addrs, off)
-		cookies = append(cookies, uint64(i)<<2|entryKind)
-	}
+	addrs, cookies := t.addrs, t.cookies
 	ex, err := link.OpenExecutable(t.bi.Path())
 	if err != nil {
 		return fmt.Errorf("opening %s for uprobes: %w", t.bi.Path(), err)
@@ -404,6 +401,9 @@ func (t *Tracer) readLoop() {
 			t.pairs.gen = binary.LittleEndian.Uint32(rec.RawSample[dropGenOffset:])
 		}
 		ev, err := t.decode(rec.RawSample)
+		if errors.Is(err, errNoEvent) {
+			continue
+		}
 		if err != nil {
 			ev = event.Event{Err: err}
 		}
