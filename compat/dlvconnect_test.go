@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -141,12 +142,20 @@ var (
 	threadRE = regexp.MustCompile(`\(thread \d+\)`)
 	pidRE    = regexp.MustCompile(`(PID|Process) \d+`)
 	hexRE    = regexp.MustCompile(`0x[0-9a-f]+`)
+	addrsRE  = regexp.MustCompile(`0x[0-9a-f]+(?:,0x[0-9a-f]+)+`)
 )
 
 // normalize removes colours and masks thread ids and pids, which differ
-// between any two runs.
+// between any two runs, and sorts a breakpoint's address list: Delve lists
+// a multi-address breakpoint's addresses in map order, which changes from
+// run to run.
 func normalize(s string) []string {
 	s = ansiRE.ReplaceAllString(s, "")
+	s = addrsRE.ReplaceAllStringFunc(s, func(list string) string {
+		addrs := strings.Split(list, ",")
+		slices.Sort(addrs)
+		return strings.Join(addrs, ",")
+	})
 	s = threadRE.ReplaceAllString(s, "(thread TID)")
 	s = pidRE.ReplaceAllString(s, "$1 PID")
 	return strings.Split(s, "\n")

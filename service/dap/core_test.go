@@ -40,7 +40,7 @@ func TestCoreMode(t *testing.T) {
 	if msg := findVar(t, locals, "msg"); msg.Value != `"core:0"` {
 		t.Errorf("msg = %+v", msg)
 	}
-	args := c.variables(c.scopes(frames[i+2].Id)["Arguments"])
+	args := c.variables(c.scopes(frames[i+2].Id)["Locals"])
 	if p := findVar(t, args, "p"); p.Value != "main.point {X: 1, Y: 2}" {
 		t.Errorf("p = %+v", p)
 	}
