@@ -89,3 +89,15 @@ var seeded = seed(4)
 func seed(n int) int {
 	return n * 2
 }
+
+// boxedLen's init calls boxed, whose b lives on the heap: its line's only
+// call is runtime.newobject's.
+var boxedLen = boxed("seed").Len()
+
+//go:noinline
+func boxed(s string) *strings.Builder {
+	var b strings.Builder
+	n := seed(len(s))
+	b.WriteString(s[:n/2])
+	return &b
+}

@@ -1,7 +1,6 @@
 package proc
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -564,7 +563,7 @@ func (t *Target) armCalls(o *stepOrigin, fn Func, pc uint64) (bool, error) {
 // stepIntoCall executes the call instruction h stands on. Entering a
 // function with debug info arms a breakpoint after its prologue; a call
 // into the runtime (or code without symbols) is never single-stepped but
-// run to its return address.
+// runs on to the next line.
 func (t *Target) stepIntoCall(o *stepOrigin, h *trapHit) (bool, error) {
 	if err := t.stepOverAt(h.th, h.pc); err != nil {
 		return false, err
@@ -615,12 +614,11 @@ func (t *Target) stepIntoCall(o *stepOrigin, h *trapHit) (bool, error) {
 		}
 		return false, t.addStep(&stepBreakpoint{addr: body, origin: o})
 	}
-	var ret [8]byte
-	if _, err := t.proc.ReadMemory(ret[:], regs.SP()); err != nil {
-		return false, fmt.Errorf("reading return address: %w", err)
-	}
-	return false, t.addStep(&stepBreakpoint{addr: binary.LittleEndian.Uint64(ret[:]), origin: o,
-		cond: atDepth(o, o.frames[0].CFA)})
+	// The runtime (or code without symbols) is stepped over: the line
+	// breakpoints already armed stop at the next line. Its return address
+	// is mid-way through the line the step started from, where Delve does
+	// not stop either.
+	return false, nil
 }
 
 // isRuntime reports whether name belongs to the Go runtime, which the

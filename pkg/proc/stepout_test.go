@@ -111,7 +111,7 @@ func TestStepOutIntoPackageInit(t *testing.T) {
 	for _, fl := range fixture.Flavours {
 		t.Run(fl.Name(), func(t *testing.T) {
 			tg := launch(t, "stepping", fl)
-			mustBreakFunc(t, tg, "main.seed")
+			bp := mustBreakFunc(t, tg, "main.seed")
 			st, err := tg.Continue()
 			line := 89 // -N -l: after the prologue, still on the func line
 			if fl.Optimized {
@@ -121,9 +121,31 @@ func TestStepOutIntoPackageInit(t *testing.T) {
 			st, err = tg.StepOut()
 			want(t, "stepout", st, err, proc.StopStepDone, "main.init", 86)
 			wantReturn(t, "stepout", st, "main.seed")
+			if err := tg.ClearBreakpoint(bp.ID); err != nil {
+				t.Fatal(err)
+			}
 			if st := continueToExit(t, tg); st.ExitCode != 0 {
 				t.Fatalf("exit status %d", st.ExitCode)
 			}
+		})
+	}
+}
+
+// TestStepOverRuntimeCall: step from a line whose only call is into the
+// runtime (runtime.newobject for a variable on the heap) goes on to the
+// next line, as in Delve, instead of stopping again on its own line at the
+// call's return address (internal/diff.Diff diff.go:54 in gofmt).
+func TestStepOverRuntimeCall(t *testing.T) {
+	for _, fl := range fixture.Flavours {
+		t.Run(fl.Name(), func(t *testing.T) {
+			tg := launch(t, "stepping", fl)
+			if _, err := tg.SetBreakpointLine("stepping/main.go", 99); err != nil {
+				t.Fatal(err)
+			}
+			st, err := tg.Continue()
+			want(t, "continue", st, err, proc.StopBreakpoint, "main.boxed", 99)
+			st, err = tg.Step()
+			want(t, "step", st, err, proc.StopStepDone, "main.boxed", 100)
 		})
 	}
 }
