@@ -62,8 +62,8 @@ func returnedCFA(o *stepOrigin, h *trapHit, cfa uint64) uint64 {
 // (which runs the deferred calls of the frame that called it: that frame
 // resumes, and for step its remaining deferred calls are entered). Other
 // runtime frames are skipped to the user code above them; a function the
-// runtime calls with no user code above (main.main, a package init)
-// returns into the runtime frame that called it. The first breakpoint
+// runtime calls with no user code above (main.main, a package init, a
+// goroutine's function) returns into the runtime frame that called it. The first breakpoint
 // records the frame it leaves, for its results. When a panic is on the
 // stack the runtime may resume any frame above, so every user frame gets
 // one.
@@ -119,13 +119,14 @@ func (t *Target) armReturn(o *stepOrigin, into bool) (int, error) {
 }
 
 // armRuntimeReturn stops where o's frame returns into the runtime frame
-// that called it, unless that is the goroutine's end.
+// that called it: runtime.main, doInit1, or for a goroutine's whole
+// function runtime.goexit (as in Delve).
 func (t *Target) armRuntimeReturn(o *stepOrigin) (int, error) {
 	if len(o.frames) < 2 {
 		return 0, nil
 	}
 	switch f := o.frames[1]; {
-	case !isRuntime(f.Fn), f.Fn == "runtime.goexit", f.Fn == "runtime.deferreturn", f.Fn == "runtime.gopanic":
+	case !isRuntime(f.Fn), f.Fn == "runtime.deferreturn", f.Fn == "runtime.gopanic":
 		return 0, nil
 	}
 	if err := t.addReturnStep(o, 1, true); err != nil {

@@ -150,6 +150,33 @@ func TestStepOverRuntimeCall(t *testing.T) {
 	}
 }
 
+// TestStepOutOfGoroutine: stepout of a goroutine's whole function stops
+// where it returns, in runtime.goexit, as Delve does, instead of failing
+// with "no caller to return to".
+func TestStepOutOfGoroutine(t *testing.T) {
+	for _, fl := range fixture.Flavours {
+		t.Run(fl.Name(), func(t *testing.T) {
+			tg := launch(t, "stepping", fl)
+			bp := mustBreakFunc(t, tg, "main.finish")
+			st, err := tg.Continue()
+			if err != nil || st.Reason != proc.StopBreakpoint || st.Function != "main.finish" {
+				t.Fatalf("continue: got %v, %v; want main.finish", st, err)
+			}
+			if err := tg.ClearBreakpoint(bp.ID); err != nil {
+				t.Fatal(err)
+			}
+			st, err = tg.StepOut()
+			if err != nil || st.Reason != proc.StopStepDone || st.Function != "runtime.goexit" {
+				t.Fatalf("stepout: got %v, %v; want a stop in runtime.goexit", st, err)
+			}
+			wantReturn(t, "stepout", st, "main.finish")
+			if st := continueToExit(t, tg); st.ExitCode != 0 {
+				t.Fatalf("exit status %d", st.ExitCode)
+			}
+		})
+	}
+}
+
 // TestNextOffMain: next on main's closing brace returns into runtime.main
 // on its call of main (as in Delve) instead of running the program to its
 // end.
