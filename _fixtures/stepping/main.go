@@ -101,21 +101,3 @@ func boxed(s string) *strings.Builder {
 	b.WriteString(s[:n/2])
 	return &b
 }
-
-// spun is made by spin, which runs finish as a goroutine's whole function
-// (no arguments, so no go-statement wrapper): leaving finish returns into
-// runtime.goexit.
-var spun = spin()
-
-var finished = make(chan struct{})
-
-func spin() chan struct{} {
-	go finish()
-	<-finished
-	return finished
-}
-
-//go:noinline
-func finish() {
-	close(finished)
-}

@@ -177,6 +177,22 @@ func TestStepOutOfGoroutine(t *testing.T) {
 	}
 }
 
+// TestStepIntoOpenCodedDefer: in an optimized build, return calls the
+// defer wrapper directly; step from the return stops in it, on the defer
+// statement's line, as Delve does (gofmt's text/tabwriter.(*Writer).flush),
+// rather than going through it to what it calls. (-N -l builds run defers
+// through runtime.deferreturn: TestStepDefers.)
+func TestStepIntoOpenCodedDefer(t *testing.T) {
+	tg := launch(t, "stepping", fixture.Flavour{Optimized: true})
+	if _, err := tg.SetBreakpointLine("stepping/main.go", 73); err != nil {
+		t.Fatal(err)
+	}
+	st, err := tg.Continue()
+	want(t, "continue", st, err, proc.StopBreakpoint, "main.deferring", 73)
+	st, err = tg.Step()
+	want(t, "step", st, err, proc.StopStepDone, "main.deferring.deferwrap1", 71)
+}
+
 // TestNextOffMain: next on main's closing brace returns into runtime.main
 // on its call of main (as in Delve) instead of running the program to its
 // end.
