@@ -26,7 +26,10 @@ func TestDifferentialJudge(t *testing.T) {
 		tiny, dlv []string
 		want      string
 	}{
-		{"main.f", "goroutine-locs", "", []string{"1 runtime.gopark runtime/proc.go:462"}, []string{"1 runtime.gopark runtime/proc.go:463"}, "10"},
+		{"main.f", "goroutine-locs", "", []string{"1 runtime.gopark runtime/proc.go:462"}, []string{"1 runtime.gopark runtime/proc.go:463"}, "D5"},
+		{"main.gofmtMain.func3.1", "locals", "", []string{`path string = string "/tmp/messy.go" len=13`, "info io/fs.FileInfo = interface {data: *os.fileStat ptr {os.fileStat struct}}"},
+			[]string{"path string = string len=0", "info io/fs.FileInfo = interface {void invalid}"}, "D6"},
+		{"main.gofmtMain.func3.1", "locals", "", []string{`path string = string "/tmp/messy.go" len=13`}, []string{`path string = string "/tmp/other.go" len=13`}, "2"},
 		{"main.f", "args", "", []string{"r *T = ptr {prev: <-chan int chan len=1 cap=1 {qcount: uint uint \"1\"}}"},
 			[]string{"r *T = ptr {prev: <-chan int chan len=13 {qcount: uint uint \"1\"}}"}, "D4"},
 		{"main.f", "args", "", []string{"~r0 error = invalid[flags 16] (unreadable)"}, []string{"~r0 error = interface[flags 16] (unreadable)"}, "11"},

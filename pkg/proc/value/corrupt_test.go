@@ -91,6 +91,12 @@ func TestCorruptMemory(t *testing.T) {
 			"(unreadable reading 8 bytes at 0x4000: unmapped 0x4000)"},
 		{"interface without symbols", fakeMem{at: words(0x5000, 0x6000)}, "error", value.DefaultLoadConfig,
 			"(unreadable invalid interface type: reading 8 bytes at 0x5008: unmapped 0x5008)"},
+		// An uninitialised result slot of interface type (gofmt's
+		// parseBinaryExpr and simplifier.Visit at their entry, -N -l).
+		{"itab without a type", fakeMem{at: words(0x5000, 0x6000), 0x5000: words(0, 0)}, "error", value.DefaultLoadConfig,
+			"(unreadable invalid interface type: itab 0x5000 has no type)"},
+		{"nil type with a data word", fakeMem{at: words(0, 0x6000)}, "error", value.DefaultLoadConfig,
+			"error (unreadable nil interface type with data word 0x6000)"},
 	}
 	for _, c := range cases {
 		start := time.Now()

@@ -66,6 +66,12 @@ func (st *loadState) loadInterface(v *Variable, t *godwarf.InterfaceType, level 
 				v.Unreadable = fmt.Errorf("invalid interface type: %w", err)
 				return
 			}
+			if typeAddr == 0 {
+				// A non-nil itab always names a type: this is no interface
+				// the program wrote (an uninitialised result slot, say).
+				v.Unreadable = fmt.Errorf("invalid interface type: itab %#x has no type", tab)
+				return
+			}
 			descType = pointee(tf.Type)
 		}
 	default:
@@ -81,6 +87,12 @@ func (st *loadState) loadInterface(v *Variable, t *godwarf.InterfaceType, level 
 	if typeAddr == 0 {
 		// nil interface: the data is "void" at whatever the data word holds.
 		d := st.newVariable("", dataWord, &godwarf.VoidType{}, st.l.Mem)
+		if dataWord != 0 {
+			// The program never pairs a nil type with data: the words are
+			// not an interface it wrote, so the data is shown as unreadable
+			// (as Delve does) rather than as a clean nil.
+			d.Unreadable = fmt.Errorf("nil interface type with data word %#x", dataWord)
+		}
 		v.Children = []Variable{*d}
 		return
 	}
