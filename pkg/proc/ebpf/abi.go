@@ -9,11 +9,13 @@ import "unsafe"
 
 // Limits compiled into the BPF program.
 const (
-	maxOps      = 16   // capture operations per probe kind of a function
-	maxPieces   = 4    // registers making up one register-assigned value
-	maxValue    = 64   // bytes of one register-assigned value
-	maxData     = 4096 // captured bytes (segment headers included) per event
-	maxSeg      = 2048 // bytes one capture operation may copy
+	maxOps      = 64    // capture operations per probe kind of a function
+	maxPieces   = 4     // registers making up one register-assigned value
+	maxValue    = 64    // bytes of one register-assigned value
+	maxData     = 16384 // captured bytes (segment headers included) per event
+	maxSeg      = 4096  // bytes one segment may hold
+	maxSegs     = 256   // segments per event
+	maxSteps    = 2048  // interpreter steps per event
 	noLenOffset = 0xffff
 )
 
@@ -79,6 +81,9 @@ type capOp struct {
 	LenOff    uint16
 	Size      uint32
 	Max       uint32
+	Stride    uint16
+	Count     uint16
+	Pad       uint32
 }
 
 // bpfPlan mirrors struct plan: what one probe kind of one function captures.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/event"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
@@ -151,13 +152,8 @@ func (t *Tracer) values(mem *captured, plan *probePlan, ev *event.Event) []event
 			v.Truncated = true
 		default:
 			v.Truncated = paramTruncated(mem, plan, i)
-			cfg := loadConfigFor(mem, plan, i)
-			// Print pointers as deep as they were followed, like the
-			// ptrace tracer at the same --depth.
-			cfg.FollowPointers = t.opts.PointerDepth > 0
-			cfg.MaxVariableRecurse = t.opts.PointerDepth
-			t.loader = value.Loader{Mem: mem, Types: t.types, RuntimeTypes: t.rtypes}
-			v.Var = t.loader.Load(pc.param.Name, seg.addr, pc.param.Type, cfg)
+			t.loader = value.Loader{Mem: mem, Types: t.types, RuntimeTypes: t.rtypes, Funcs: funcNames{t.bi}, Consts: t.types}
+			v.Var = t.loader.Load(pc.param.Name, seg.addr, pc.param.Type, loadConfig(t.opts))
 		}
 		if v.Truncated {
 			ev.Truncated = true
@@ -178,32 +174,16 @@ func paramTruncated(mem *captured, plan *probePlan, i int) bool {
 			return true
 		}
 	}
-	return plan.partial
+	return plan.partial[i]
 }
 
-// loadConfigFor bounds the loader to what the probe captured for parameter
-// i, so a long string shows its captured prefix rather than an error.
-func loadConfigFor(mem *captured, plan *probePlan, i int) value.LoadConfig {
-	cfg := value.DefaultLoadConfig
-	strLen, elems := -1, -1
-	for _, s := range mem.segs {
-		op := plan.bpf.Ops[s.hdr.Op]
-		if int(op.Param) != i || op.Kind != opDeref || op.LenOff == noLenOffset {
-			continue
-		}
-		// Every string or slice of a value is bounded alike, so the
-		// longest capture bounds them all without hiding a shorter one.
-		if op.Size == 1 {
-			strLen = max(strLen, len(s.data))
-		} else if op.Size > 0 {
-			elems = max(elems, len(s.data)/int(op.Size))
-		}
+// funcNames names func values for the loader, as the ptrace tracer does.
+type funcNames struct{ bi *bininfo.BinaryInfo }
+
+// FuncName implements value.FuncResolver.
+func (r funcNames) FuncName(pc uint64) (string, bool) {
+	if fn := r.bi.PCToFunc(pc); fn != nil {
+		return fn.Name, true
 	}
-	if strLen >= 0 {
-		cfg.MaxStringLen = strLen
-	}
-	if elems >= 0 {
-		cfg.MaxArrayValues = elems
-	}
-	return cfg
+	return "", false
 }

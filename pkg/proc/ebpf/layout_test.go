@@ -70,7 +70,7 @@ func TestConstantsMatchBTF(t *testing.T) {
 	}
 	want := map[string]map[string]uint64{
 		"limits": {"MAX_OPS": maxOps, "MAX_PIECES": maxPieces, "MAX_VALUE": maxValue,
-			"MAX_DATA": maxData, "MAX_SEG": maxSeg, "NO_LEN_OFFSET": noLenOffset},
+			"MAX_DATA": maxData, "MAX_SEG": maxSeg, "MAX_SEGS": maxSegs, "MAX_STEPS": maxSteps, "NO_LEN_OFFSET": noLenOffset},
 		"op_kind":    {"OP_REGS": opRegs, "OP_STACK": opStack, "OP_DEREF": opDeref},
 		"ev_kind":    {"EV_CALL": evCall, "EV_RETURN": evReturn},
 		"probe_kind": {"PROBE_CALL": probeCall, "PROBE_RETURN": probeReturn, "PROBE_BOTH": probeBoth, "PROBE_TAIL": probeTail},

@@ -47,11 +47,13 @@ static __u64 (*bpf_get_attach_cookie)(void *ctx) = (void *)174;
 // the object: layout_test.go checks their Go mirrors (abi.go) against it,
 // as it checks the structs.
 enum limits {
-	MAX_OPS = 16,           // capture operations per probe kind of a function
+	MAX_OPS = 64,           // capture operations per probe kind of a function
 	MAX_PIECES = 4,         // registers making up one register-assigned value
 	MAX_VALUE = 64,         // bytes of one register-assigned value
-	MAX_DATA = 4096,        // captured bytes (segment headers included) per event
-	MAX_SEG = 2048,         // bytes one capture operation may copy
+	MAX_DATA = 16384,       // captured bytes (segment headers included) per event
+	MAX_SEG = 4096,         // bytes one segment may hold
+	MAX_SEGS = 256,         // segments per event
+	MAX_STEPS = 2048,       // interpreter steps per event
 	NO_LEN_OFFSET = 0xffff, // cap_op.len_off of a fixed-size value
 };
 
@@ -136,6 +138,13 @@ struct cap_op {
 	__u16 len_off; // NO_LEN_OFFSET: fixed size
 	__u32 size;    // value size, or element size for a counted deref
 	__u32 max;     // byte bound of a deref
+	// A deref with count > 0 is applied to count elements of stride bytes
+	// of each source segment (ptr_off and len_off within the element): a
+	// slice's strings, an array's pointers. Elements past the bytes the
+	// source segment holds are skipped.
+	__u16 stride;
+	__u16 count;
+	__u32 pad;
 };
 
 struct plan {
@@ -168,9 +177,14 @@ struct scratch {
 	struct event_header hdr;
 	__u8 data[MAX_DATA + MAX_SEG + 64];
 	__u64 regs[NUM_REGS];
-	__u16 seg_off[MAX_OPS];
-	__u16 seg_len[MAX_OPS];
-	__u32 off; // end of the segments written so far
+	// Segment k's body is at data[seg_off[k]], seg_len[k] bytes. The
+	// segments of one operation are contiguous: op_first[i], op_nsegs[i].
+	__u16 seg_off[MAX_SEGS];
+	__u16 seg_len[MAX_SEGS];
+	__u16 op_first[MAX_OPS];
+	__u16 op_nsegs[MAX_OPS];
+	__u32 off;   // end of the segments written so far
+	__u32 nsegs; // segments written so far
 };
 
 // segment_layout is never used at run time: it keeps struct segment in the
@@ -217,35 +231,76 @@ static __attribute__((always_inline)) void count_drop(__u32 slot)
 		*n += 1;
 }
 
-// run_op performs capture operation i, appending a segment at s->off. It
-// is a global (non-inlined) function so the verifier checks it once rather
-// than once per unrolled operation of the caller's loop. It returns 0 when
-// the data area is full.
-__attribute__((noinline)) int run_op(struct scratch *s, struct cap_op *op, __u32 i)
+// Capture: the plan is a list of operations interpreted by a bounded loop
+// over one global function (verified once, whatever the plan's length). A root operation (registers
+// or stack) makes one segment; a deref makes one segment per pointer it
+// follows in the segments of its source operation, once per segment or
+// once per element of each. Each step of the loop does one read, so the
+// cost of an event is what its plan reads.
+
+// new_seg starts a segment for operation i at s->off and returns its body
+// offset, or -1 when the data area or the segment table is full.
+static __attribute__((always_inline)) int new_seg(struct scratch *s, __u32 i, __u64 addr, __u32 want, __u8 flags)
 {
-	if (!s || !op || i >= MAX_OPS)
-		return 0;
 	__u32 o = s->off;
-	if (o > MAX_DATA - sizeof(struct segment) - 8)
-		return 0;
-	o &= (MAX_DATA - 1);
-	struct segment *seg = (struct segment *)&s->data[o];
-	__u32 body = o + sizeof(struct segment);
-	seg->addr = 0;
-	seg->want = 0;
+	__u32 k = s->nsegs;
+	if (o > MAX_DATA - sizeof(struct segment) - 8 || k >= MAX_SEGS)
+		return -1;
+	struct segment *seg = (struct segment *)&s->data[o & (MAX_DATA - 1)];
+	seg->addr = addr;
+	seg->want = want;
 	seg->len = 0;
 	seg->op = i;
-	seg->flags = 0;
-	__u32 room = MAX_DATA - body;
-	__u32 n = 0;
-	__u8 kind = op->kind;
+	seg->flags = flags;
+	return (int)(o + sizeof(struct segment));
+}
 
-	if (kind == OP_REGS) {
+// end_seg records the n bytes written at body as the newest segment.
+static __attribute__((always_inline)) void end_seg(struct scratch *s, __u32 i, __u32 body, __u32 n)
+{
+	struct segment *seg = (struct segment *)&s->data[(body - sizeof(struct segment)) & (MAX_DATA - 1)];
+	seg->len = n;
+	__u32 k = s->nsegs & (MAX_SEGS - 1);
+	s->seg_off[k] = body;
+	s->seg_len[k] = n;
+	s->nsegs = k + 1;
+	s->op_nsegs[i & (MAX_OPS - 1)] += 1;
+	s->off = body + ((n + 7) & ~7U);
+}
+
+// copy_user reads len bytes at addr into the segment body; it returns the
+// length copied (0 with SEGF_UNREADABLE set when the read failed).
+static __attribute__((always_inline)) __u32 copy_user(struct scratch *s, __u32 body, __u64 len, __u64 addr)
+{
+	__u32 room = MAX_DATA - body;
+	if (len > room)
+		len = room;
+	if (len > MAX_SEG)
+		len = MAX_SEG;
+	if (len == 0)
+		return 0;
+	if (bpf_probe_read_user(&s->data[body & (MAX_DATA - 1)], (__u32)len, (void *)addr) < 0) {
+		struct segment *seg = (struct segment *)&s->data[(body - sizeof(struct segment)) & (MAX_DATA - 1)];
+		seg->flags |= SEGF_UNREADABLE;
+		return 0;
+	}
+	return (__u32)len;
+}
+
+// root_op performs a register or stack operation; 0 means the data area
+// is full.
+static __attribute__((noinline)) int root_op(struct scratch *s, struct cap_op *op, __u32 i)
+{
+	if (!s || !op)
+		return 0;
+	if (op->kind == OP_REGS) {
 		__u32 size = op->size;
 		if (size > MAX_VALUE)
 			size = MAX_VALUE;
-		if (size > room)
+		int b = new_seg(s, i, 0, size, 0);
+		if (b < 0 || (__u32)b + size > MAX_DATA)
 			return 0;
+		__u32 body = (__u32)b;
 		// The data area has MAX_SEG spare bytes past MAX_DATA, so zeroing a
 		// whole MAX_VALUE block stays in bounds whatever the value's size.
 		__u64 *words = (__u64 *)&s->data[body & (MAX_DATA - 1)];
@@ -269,65 +324,144 @@ __attribute__((noinline)) int run_op(struct scratch *s, struct cap_op *op, __u32
 				s->data[(body + po + b) & (MAX_DATA + MAX_SEG - 1)] = (__u8)(v >> (8 * b));
 			}
 		}
-		seg->want = size;
-		n = size;
-	} else if (kind == OP_STACK || kind == OP_DEREF) {
-		__u64 addr = 0;
-		__u64 want = op->size;
-		if (kind == OP_STACK) {
-			addr = s->regs[REG_SP] + 8 + (__s64)op->stack_off;
-		} else {
-			__u32 src = op->src;
-			if (src >= i) {
-				seg->flags |= SEGF_BAD_SOURCE;
-				goto done;
-			}
-			__u32 so = s->seg_off[src & (MAX_OPS - 1)];
-			__u32 sl = s->seg_len[src & (MAX_OPS - 1)];
-			__u32 po = op->ptr_off, lo = op->len_off;
-			if (po + 8 > sl) {
-				seg->flags |= SEGF_BAD_SOURCE;
-				goto done;
-			}
-			addr = *(__u64 *)&s->data[(so + po) & (MAX_DATA - 1)];
-			if (lo != NO_LEN_OFFSET) {
-				if (lo + 8 > sl) {
-					seg->flags |= SEGF_BAD_SOURCE;
-					goto done;
-				}
-				__u64 count = *(__u64 *)&s->data[(so + lo) & (MAX_DATA - 1)];
-				if ((__s64)count < 0 || count > 0xffffffffULL)
-					count = 0xffffffffULL;
-				want = count * op->size;
-			}
-			if (addr == 0) {
-				seg->flags |= SEGF_NIL;
-				goto done;
-			}
-		}
-		seg->addr = addr;
-		seg->want = want > 0xffffffffULL ? 0xffffffffU : (__u32)want;
-		__u64 len = want;
-		if (len > op->max)
-			len = op->max;
-		if (len > room)
-			len = room;
-		if (len > MAX_SEG)
-			len = MAX_SEG;
-		if (len > 0) {
-			if (bpf_probe_read_user(&s->data[body & (MAX_DATA - 1)], (__u32)len, (void *)addr) < 0) {
-				seg->flags |= SEGF_UNREADABLE;
-				len = 0;
-			}
-		}
-		n = (__u32)len;
+		end_seg(s, i, body, size);
+		return 1;
 	}
-done:
-	seg->len = n;
-	s->seg_off[i & (MAX_OPS - 1)] = body;
-	s->seg_len[i & (MAX_OPS - 1)] = n;
-	s->off = body + ((n + 7) & ~7U);
+	if (op->kind == OP_STACK) {
+		__u64 addr = s->regs[REG_SP] + 8 + (__s64)op->stack_off;
+		__u64 want = op->size;
+		if (want > op->max)
+			want = op->max;
+		int b = new_seg(s, i, addr, (__u32)want, 0);
+		if (b < 0)
+			return 0;
+		end_seg(s, i, (__u32)b, copy_user(s, (__u32)b, want, addr));
+		return 1;
+	}
 	return 1;
+}
+
+// deref follows the pointer at data[at + ptr_off] (at most avail bytes of
+// source past at) for operation i; 0 means the data area is full. A nil
+// pointer makes no segment: the loader never reads through it.
+static __attribute__((noinline)) int deref(struct scratch *s, struct cap_op *op, __u32 i, __u32 at, __u32 avail)
+{
+	if (!s || !op)
+		return 0;
+	__u32 po = op->ptr_off, lo = op->len_off;
+	if (po + 8 > avail)
+		return 1;
+	__u64 addr = *(__u64 *)&s->data[(at + po) & (MAX_DATA - 1)];
+	__u64 want = op->size;
+	if (lo != NO_LEN_OFFSET) {
+		if (lo + 8 > avail)
+			return 1;
+		__u64 count = *(__u64 *)&s->data[(at + lo) & (MAX_DATA - 1)];
+		if ((__s64)count < 0 || count > 0xffffffffULL)
+			count = 0xffffffffULL;
+		want = count * op->size;
+	}
+	if (addr == 0 || want == 0)
+		return 1;
+	// want is what the loader will read: the value, bounded by the plan's
+	// display limit. Only a cut below it is a truncation.
+	if (want > op->max)
+		want = op->max;
+	int b = new_seg(s, i, addr, (__u32)want, 0);
+	if (b < 0)
+		return 0;
+	end_seg(s, i, (__u32)b, copy_user(s, (__u32)b, want, addr));
+	return 1;
+}
+
+// walk is the state of the capture interpreter between loop steps:
+// operation i, source segment k (up to kend), element j.
+struct walk {
+	__u32 nops;
+	__u32 i;
+	__u32 k;
+	__u32 kend;
+	__u32 j;
+	__u32 started; // operation i has been set up
+	__u32 full;    // the data area or segment table filled up
+};
+
+static __attribute__((always_inline)) void next_op(struct walk *w)
+{
+	w->i++;
+	w->started = 0;
+	w->j = 0;
+}
+
+// capture_step does one step of the walk; 1 means the walk is over. It is
+// global so the verifier checks it once, not once per iteration.
+__attribute__((noinline)) int capture_step(struct scratch *s, struct plan *plan, struct walk *w)
+{
+	if (!s || !plan || !w)
+		return 1;
+	__u32 i = w->i;
+	if (i >= w->nops || i >= MAX_OPS)
+		return 1;
+	struct cap_op *op = &plan->ops[i & (MAX_OPS - 1)];
+	if (!w->started) {
+		w->started = 1;
+		s->op_first[i & (MAX_OPS - 1)] = s->nsegs;
+		s->op_nsegs[i & (MAX_OPS - 1)] = 0;
+		if (op->kind != OP_DEREF) {
+			if (!root_op(s, op, i)) {
+				w->full = 1;
+				return 1;
+			}
+			next_op(w);
+			return 0;
+		}
+		__u32 src = op->src;
+		if (src >= i) {
+			next_op(w);
+			return 0;
+		}
+		w->k = s->op_first[src & (MAX_OPS - 1)];
+		w->kend = w->k + s->op_nsegs[src & (MAX_OPS - 1)];
+		w->j = 0;
+	}
+	__u32 k = w->k;
+	if (k >= w->kend || k >= MAX_SEGS) {
+		next_op(w);
+		return 0;
+	}
+	// The barrier keeps clang from dropping the mask it can prove
+	// redundant: the verifier tracks the masked copy, not the compare.
+	asm volatile("" : "+r"(k));
+	k &= MAX_SEGS - 1;
+	__u32 so = s->seg_off[k], sl = s->seg_len[k];
+	__u32 elems = op->count ? op->count : 1;
+	__u32 base = w->j * op->stride;
+	if (w->j >= elems || base >= sl) {
+		w->k++;
+		w->j = 0;
+		return 0;
+	}
+	if (!deref(s, op, i, so + base, sl - base)) {
+		w->full = 1;
+		return 1;
+	}
+	w->j++;
+	return 0;
+}
+
+// capture runs a plan's operations; 0 means something was cut off.
+static __attribute__((always_inline)) int capture(struct scratch *s, struct plan *plan, __u32 nops)
+{
+	// bpf_loop would suit, but its callback fails to load (EFAULT) on
+	// the kernels tried; a bounded loop over a global function costs the
+	// verifier a few instructions per iteration.
+	struct walk w = {.nops = nops > MAX_OPS ? MAX_OPS : nops};
+	s->off = 0;
+	s->nsegs = 0;
+	for (int n = 0; n < MAX_STEPS; n++)
+		if (capture_step(s, plan, &w))
+			break;
+	return !w.full && w.i >= nops;
 }
 
 // emit runs the capture plan of one call or return and writes the record
@@ -349,16 +483,8 @@ static __attribute__((noinline)) int emit(struct scratch *s, struct config *cfg,
 	h->flags = flags;
 	h->pad = 0;
 
-	s->off = 0;
-	__u32 nops = (flags & EVF_TAIL) ? 0 : plan->nops;
-	for (__u32 i = 0; i < MAX_OPS; i++) {
-		if (i >= nops)
-			break;
-		if (!run_op(s, &plan->ops[i], i)) {
-			h->flags |= EVF_TRUNCATED;
-			break;
-		}
-	}
+	if (!capture(s, plan, (flags & EVF_TAIL) ? 0 : plan->nops))
+		h->flags |= EVF_TRUNCATED;
 	__u32 off = s->off;
 	if (off > MAX_DATA)
 		off = MAX_DATA;
