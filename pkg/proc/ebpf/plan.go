@@ -310,8 +310,18 @@ func (b *planner) iface(t *godwarf.InterfaceType, at place, level int) {
 	}
 	data := place{src: at.src, off: at.off + 8, stride: at.stride, count: at.count}
 	idx := b.deref(data, -1, ifaceDataBytes, ifaceDataBytes, true)
-	if idx >= 0 {
-		b.deref(place{src: idx, stride: 8, count: ifaceGuessBytes/8 - 1}, 8, 1, int64(b.cfg.MaxStringLen), true)
+	if idx < 0 {
+		return
+	}
+	words := place{src: idx, stride: 8, count: ifaceGuessBytes/8 - 1}
+	b.deref(words, 8, 1, int64(b.cfg.MaxStringLen), true)
+	if t.Name == "error" {
+		// An error usually wraps another (fmt.wrapError, os.PathError):
+		// each word is also followed as a pointer to a string header, so
+		// the wrapped error's message shows too.
+		if inner := b.deref(words, -1, 16, 16, true); inner >= 0 {
+			b.deref(place{src: inner}, 8, 1, int64(b.cfg.MaxStringLen), true)
+		}
 	}
 }
 
