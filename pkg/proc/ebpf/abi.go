@@ -9,7 +9,7 @@ import "unsafe"
 
 // Limits compiled into the BPF program.
 const (
-	maxOps      = 64    // capture operations per probe kind of a function
+	maxOps      = 128   // capture operations per probe kind of a function
 	maxPieces   = 4     // registers making up one register-assigned value
 	maxValue    = 64    // bytes of one register-assigned value
 	maxData     = 16384 // captured bytes (segment headers included) per event

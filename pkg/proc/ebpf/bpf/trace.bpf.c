@@ -47,7 +47,7 @@ static __u64 (*bpf_get_attach_cookie)(void *ctx) = (void *)174;
 // the object: layout_test.go checks their Go mirrors (abi.go) against it,
 // as it checks the structs.
 enum limits {
-	MAX_OPS = 64,           // capture operations per probe kind of a function
+	MAX_OPS = 128,          // capture operations per probe kind of a function
 	MAX_PIECES = 4,         // registers making up one register-assigned value
 	MAX_VALUE = 64,         // bytes of one register-assigned value
 	MAX_DATA = 16384,       // captured bytes (segment headers included) per event
