@@ -94,4 +94,3 @@ func probeCost(b *testing.B, path, mode, name string, calls int) {
 	b.ReportMetric(float64(size), "bytes/return-event")
 	b.ReportMetric(float64(tr.funcs[0].entry.maxBytes), "bytes/entry-plan-max")
 }
-
