@@ -17,6 +17,10 @@ type captured struct {
 	segs   []segmentView
 	regs   value.Overlay
 	static staticMemory
+	// missed is set when the loader asked for bytes the probe did not
+	// capture: the value it printed is cut short where the plan or the
+	// kernel's limits stopped.
+	missed bool
 }
 
 type segmentView struct {
@@ -42,6 +46,7 @@ func (c *captured) ReadMemory(buf []byte, addr uint64) (int, error) {
 	if n, err := c.static.ReadMemory(buf, addr); err == nil {
 		return n, nil
 	}
+	c.missed = true
 	return 0, fmt.Errorf("%d bytes at %#x were not captured by the probe", len(buf), addr)
 }
 
@@ -153,7 +158,9 @@ func (t *Tracer) values(mem *captured, plan *probePlan, ev *event.Event) []event
 		default:
 			v.Truncated = paramTruncated(mem, plan, i)
 			t.loader = value.Loader{Mem: mem, Types: t.types, RuntimeTypes: t.rtypes, Funcs: funcNames{t.bi}, Consts: t.types}
+			mem.missed = false
 			v.Var = t.loader.Load(pc.param.Name, seg.addr, pc.param.Type, loadConfig(t.opts))
+			v.Truncated = v.Truncated || mem.missed
 		}
 		if v.Truncated {
 			ev.Truncated = true
