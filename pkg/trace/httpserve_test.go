@@ -12,7 +12,8 @@ import (
 // TestEBPFShowsHTTPRequest traces (*ServeMux).ServeHTTP on a real net/http
 // server under three loopback requests: at depth 1 the eBPF backend must
 // print each *http.Request argument exactly as the ptrace backend does,
-// Method, URL.Path, URL.RawQuery, Host and RemoteAddr included. Ports and
+// Method, URL.Path, URL.RawQuery, Host and RemoteAddr included, and the
+// ResponseWriter's dynamic *http.response with its fields. Ports and
 // heap addresses differ between the two runs and are normalized.
 func TestEBPFShowsHTTPRequest(t *testing.T) {
 	requireBPF(t)
@@ -34,6 +35,19 @@ func TestEBPFShowsHTTPRequest(t *testing.T) {
 				}
 				if preqs[i] != ereqs[i] {
 					t.Errorf("request %d:\nebpf   %s\nptrace %s", i, ereqs[i], preqs[i])
+				}
+			}
+			// The ResponseWriter's dynamic value, *http.response, up to its
+			// bufio.Writer, whose fresh buffer may not be paged in yet (a
+			// probe cannot fault pages in; ptrace reads them through the
+			// kernel).
+			pw, ew := writerArgs(t, ptext), writerArgs(t, etext)
+			for i := range pw {
+				if !strings.Contains(pw[i], `remoteAddr: "127.0.0.1:PORT"`) || !strings.Contains(pw[i], `lastMethod: "GET"`) {
+					t.Errorf("ptrace ResponseWriter %d: %s", i, pw[i])
+				}
+				if i >= len(ew) || pw[i] != ew[i] {
+					t.Errorf("ResponseWriter %d:\nebpf   %s\nptrace %s", i, ew[i], pw[i])
 				}
 			}
 			if esum.Dropped != 0 || esum.Events != 6 {
@@ -60,6 +74,27 @@ func requestArgs(t *testing.T, text string) []string {
 		}
 		arg := port.ReplaceAllString(line[i+2:], "127.0.0.1:PORT")
 		out = append(out, hex.ReplaceAllString(arg, "0x?"))
+	}
+	return out
+}
+
+// writerArgs returns the ResponseWriter argument of every ServeHTTP call,
+// normalized, up to its bufio.Writer.
+func writerArgs(t *testing.T, text string) []string {
+	t.Helper()
+	port := regexp.MustCompile(`127\.0\.0\.1:\d+`)
+	hex := regexp.MustCompile(`0x[0-9a-f]+`)
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		if !strings.HasPrefix(line, "> ") {
+			continue
+		}
+		i := strings.Index(line, "net/http.ResponseWriter(*net/http.response) *{")
+		j := strings.Index(line, ", w: *bufio.Writer {")
+		if i < 0 || j < i {
+			t.Fatalf("no ResponseWriter argument in %q", line)
+		}
+		out = append(out, hex.ReplaceAllString(port.ReplaceAllString(line[i:j], "127.0.0.1:PORT"), "0x?"))
 	}
 	return out
 }

@@ -16,6 +16,10 @@ const (
 	maxSeg      = 4096  // bytes one segment may hold
 	maxSegs     = 256   // segments per event
 	maxSteps    = 2048  // interpreter steps per event
+	maxDynOps   = 64    // operations of the plan of one dynamic type
+	maxJobs     = 16    // dynamic-type plans run per event
+	maxAllOps   = 512   // operations per event, dynamic ones included
+	rootSrc     = 0xff  // capOp.Src of a dynamic plan's interface itself
 	noLenOffset = 0xffff
 )
 
@@ -31,6 +35,7 @@ const (
 	opRegs  = 1 // assemble a value from registers
 	opStack = 2 // copy a value from CFA + stack_off
 	opDeref = 3 // follow a pointer held in an earlier segment
+	opIface = 4 // run the plan of an interface's dynamic type
 )
 
 // Event kinds and flags (event_header.kind, .flags).
@@ -91,6 +96,14 @@ type bpfPlan struct {
 	NOps uint32
 	Pad  uint32
 	Ops  [maxOps]capOp
+}
+
+// dynPlan mirrors struct dyn_plan: what is captured of a value of one
+// dynamic type found in an interface.
+type dynPlan struct {
+	NOps uint32
+	Pad  uint32
+	Ops  [maxDynOps]capOp
 }
 
 // eventHeader mirrors struct event_header, the start of every ring buffer

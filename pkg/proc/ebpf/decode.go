@@ -121,11 +121,13 @@ func parseSegments(data []byte, plan *probePlan, c *captured) error {
 		h := segmentHeader{Addr: le.Uint64(data[off:]), Want: le.Uint32(data[off+8:]),
 			Len: le.Uint16(data[off+12:]), Op: data[off+14], Flags: data[off+15]}
 		body := off + segmentHeaderSize
-		if body+int(h.Len) > len(data) || int(h.Op) >= int(plan.bpf.NOps) {
+		if body+int(h.Len) > len(data) {
 			return fmt.Errorf("corrupt segment at offset %d of event data", off)
 		}
 		sv := segmentView{hdr: h, addr: h.Addr, data: data[body : body+int(h.Len)]}
-		if plan.bpf.Ops[h.Op].Kind == opRegs {
+		// Operations past the plan's are those of dynamic types' plans,
+		// which only follow pointers.
+		if int(h.Op) < int(plan.bpf.NOps) && plan.bpf.Ops[h.Op].Kind == opRegs {
 			var err error
 			if sv.addr, err = c.regs.Alloc(sv.data); err != nil {
 				return fmt.Errorf("segment at offset %d of event data: %w", off, err)
@@ -174,7 +176,7 @@ func (t *Tracer) values(mem *captured, plan *probePlan, ev *event.Event) []event
 // or unreadable, or whether the plan could not follow all its pointers.
 func paramTruncated(mem *captured, plan *probePlan, i int) bool {
 	for _, s := range mem.segs {
-		if int(plan.bpf.Ops[s.hdr.Op].Param) != i || plan.speculative[s.hdr.Op] {
+		if int(s.hdr.Op) >= int(plan.bpf.NOps) || int(plan.bpf.Ops[s.hdr.Op].Param) != i || plan.speculative[s.hdr.Op] {
 			continue
 		}
 		if uint32(s.hdr.Len) < s.hdr.Want || s.hdr.Flags&(segfUnread|segfBadSource) != 0 {

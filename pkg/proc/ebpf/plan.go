@@ -95,6 +95,7 @@ type planner struct {
 	cfg   value.LoadConfig
 	opts  Options
 	param int
+	limit int // operations the plan may hold
 }
 
 // buildPlan makes the capture plan for the given parameters, which are the
@@ -103,7 +104,7 @@ type planner struct {
 func buildPlan(params []probe.Param, locs []probe.Location, opts Options) probePlan {
 	var p probePlan
 	p.partial = make([]bool, len(params))
-	b := planner{p: &p, cfg: loadConfig(opts), opts: opts}
+	b := planner{p: &p, cfg: loadConfig(opts), opts: opts, limit: maxOps}
 	for i, prm := range params {
 		b.param = i
 		pc := paramCapture{param: prm, valueOp: -1}
@@ -153,7 +154,7 @@ func buildPlan(params []probe.Param, locs []probe.Location, opts Options) probeP
 // add appends op and returns its index, or -1 when the budget is spent.
 func (b *planner) add(op capOp, guess bool) int {
 	p := b.p
-	if p.bpf.NOps >= maxOps {
+	if int(p.bpf.NOps) >= b.limit {
 		p.partial[b.param] = true
 		return -1
 	}
@@ -250,7 +251,7 @@ func (b *planner) elems(elem godwarf.Type, at place, stride, n int64, level int)
 		b.value(elem, place{src: at.src, off: at.off, stride: stride, count: n}, level)
 		return
 	}
-	for i := int64(0); i < n && b.p.bpf.NOps < maxOps; i++ {
+	for i := int64(0); i < n && int(b.p.bpf.NOps) < b.limit; i++ {
 		b.value(elem, place{src: at.src, off: at.off + i*stride, stride: at.stride, count: at.count}, level)
 	}
 }
@@ -291,25 +292,30 @@ func (b *planner) pointer(t *godwarf.PtrType, at place, level int) {
 // dynamic type and value. The type descriptor itself is read-only data the
 // decoder reads from the executable (staticMemory); an itab may be built
 // at run time, so its first two words (interface type, dynamic type) are
-// copied. The dynamic value's type is known only when the event is
-// decoded, so the bytes behind the data word are copied up to
-// ifaceDataBytes, and each pair of its first words is followed as a
-// string's pointer and length: that prints the message of
-// *errors.errorString, *fmt.wrapError, *os.PathError and any value made of
-// strings, and costs one bounded read per word otherwise.
+// copied. The dynamic value is captured by the plan of its type, which the
+// probe looks up by the type word (see dynPlans). A type without one gets
+// the bytes behind the data word copied up to ifaceDataBytes, whose words
+// are also followed as strings' pointers and lengths: that still prints
+// the message of most errors.
 func (b *planner) iface(t *godwarf.InterfaceType, at place, level int) {
 	layout, ok := godwarf.ResolveTypedef(t.Type).(*godwarf.StructType)
 	if !ok {
 		return
 	}
-	if layout.Field("tab") != nil {
+	itab := layout.Field("tab") != nil
+	if itab {
 		b.deref(at, -1, 16, 16, false)
 	}
-	if level > b.cfg.MaxVariableRecurse {
+	if level > b.cfg.MaxVariableRecurse || level > 0xff || at.off+16 > 0xfffe {
 		return // the loader shows the data as an address only
 	}
-	data := place{src: at.src, off: at.off + 8, stride: at.stride, count: at.count}
-	idx := b.deref(data, -1, ifaceDataBytes, ifaceDataBytes, true)
+	op := capOp{Kind: opIface, Src: uint8(at.src), PtrOff: uint16(at.off), LenOff: noLenOffset,
+		NPieces: uint8(level), Size: ifaceDataBytes, Max: ifaceDataBytes,
+		Stride: uint16(at.stride), Count: uint16(at.count)}
+	if itab {
+		op.LenOff = 0
+	}
+	idx := b.add(op, true)
 	if idx < 0 {
 		return
 	}
@@ -335,7 +341,7 @@ func (b *planner) bytes() int {
 	for i := 0; i < int(p.bpf.NOps); i++ {
 		op := p.bpf.Ops[i]
 		n := 1
-		if op.Kind == opDeref {
+		if op.Kind == opDeref || op.Kind == opIface {
 			n = segs[op.Src] * max(int(op.Count), 1)
 		}
 		segs[i] = min(n, maxSegs)

@@ -208,6 +208,11 @@ func (t *Tracer) load(g bininfo.GLayout, opts Options) error {
 	}
 	spec.Maps["plans"].MaxEntries = uint32(2 * len(t.funcs))
 	spec.Maps["events"].MaxEntries = uint32(ringSize(opts.RingBufferBytes))
+	dyn, err := t.buildDynPlans(opts)
+	if err != nil {
+		return err
+	}
+	dyn.sizeMaps(spec)
 	if !opts.NoUprobeMulti && features.HaveBPFLinkUprobeMulti() == nil {
 		spec.Programs[programName].AttachType = cebpf.AttachTraceUprobeMulti
 		t.stats.Multi = true
@@ -240,6 +245,10 @@ func (t *Tracer) load(g bininfo.GLayout, opts Options) error {
 				return fmt.Errorf("writing capture plans: %w", err)
 			}
 		}
+	}
+	if err := dyn.fill(coll); err != nil {
+		coll.Close()
+		return err
 	}
 	return nil
 }

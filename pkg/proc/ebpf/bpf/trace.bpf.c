@@ -36,6 +36,7 @@ static long (*bpf_ringbuf_output)(void *ringbuf, void *data, __u64 size, __u64 f
 static __u64 (*bpf_ringbuf_query)(void *ringbuf, __u64 flags) = (void *)134;
 static __u64 (*bpf_get_attach_cookie)(void *ctx) = (void *)174;
 
+#define BPF_MAP_TYPE_HASH 1
 #define BPF_MAP_TYPE_ARRAY 2
 #define BPF_MAP_TYPE_PERCPU_ARRAY 6
 #define BPF_MAP_TYPE_RINGBUF 27
@@ -54,6 +55,10 @@ enum limits {
 	MAX_SEG = 4096,         // bytes one segment may hold
 	MAX_SEGS = 256,         // segments per event
 	MAX_STEPS = 2048,       // interpreter steps per event
+	MAX_DYN_OPS = 64,       // operations of the plan of one dynamic type
+	MAX_JOBS = 16,          // dynamic-type plans run per event
+	MAX_ALL_OPS = 512,      // operations per event, dynamic ones included
+	ROOT_SRC = 0xff,        // cap_op.src of a dynamic plan's interface itself
 	NO_LEN_OFFSET = 0xffff, // cap_op.len_off of a fixed-size value
 };
 
@@ -66,6 +71,7 @@ enum op_kind {
 	OP_REGS = 1,  // assemble a value from registers
 	OP_STACK = 2, // copy a value from CFA + stack_off
 	OP_DEREF = 3, // follow a pointer held in an earlier segment
+	OP_IFACE = 4, // run the plan of an interface's dynamic type
 };
 
 // Event kinds and flags.
@@ -153,6 +159,23 @@ struct plan {
 	struct cap_op ops[MAX_OPS];
 };
 
+// dyn_plan is what is captured of a value of one dynamic type found in an
+// interface: its operations' sources are its own earlier operations, or
+// ROOT_SRC, the interface's two words.
+struct dyn_plan {
+	__u32 nops;
+	__u32 pad;
+	struct cap_op ops[MAX_DYN_OPS];
+};
+
+// job is a dynamic plan to run once the current ones are done, on the
+// interface at data offset root_off of segment root.
+struct job {
+	__u32 plan;
+	__u16 root;
+	__u16 root_off;
+};
+
 struct event_header {
 	__u64 goid;
 	__u64 time_ns;
@@ -181,10 +204,13 @@ struct scratch {
 	// segments of one operation are contiguous: op_first[i], op_nsegs[i].
 	__u16 seg_off[MAX_SEGS];
 	__u16 seg_len[MAX_SEGS];
-	__u16 op_first[MAX_OPS];
-	__u16 op_nsegs[MAX_OPS];
+	__u16 op_first[MAX_ALL_OPS];
+	__u16 op_nsegs[MAX_ALL_OPS];
+	struct job jobs[MAX_JOBS];
 	__u32 off;   // end of the segments written so far
 	__u32 nsegs; // segments written so far
+	__u32 njobs;
+	__u32 pad;
 };
 
 // segment_layout is never used at run time: it keeps struct segment in the
@@ -211,6 +237,23 @@ struct {
 	__type(key, __u32);
 	__type(value, struct scratch);
 } scratch_map SEC(".maps");
+
+// dyn_types maps a runtime type descriptor's address, with the nesting
+// level in the top byte, to its plan in dyn_plans; both are filled and
+// resized by the loader.
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u64);
+	__type(value, __u32);
+} dyn_types SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dyn_plan);
+} dyn_plans SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -250,7 +293,7 @@ static __attribute__((always_inline)) int new_seg(struct scratch *s, __u32 i, __
 	seg->addr = addr;
 	seg->want = want;
 	seg->len = 0;
-	seg->op = i;
+	seg->op = i > 0xff ? 0xff : i; // dynamic plans' operations all read as 0xff
 	seg->flags = flags;
 	return (int)(o + sizeof(struct segment));
 }
@@ -264,7 +307,7 @@ static __attribute__((always_inline)) void end_seg(struct scratch *s, __u32 i, _
 	s->seg_off[k] = body;
 	s->seg_len[k] = n;
 	s->nsegs = k + 1;
-	s->op_nsegs[i & (MAX_OPS - 1)] += 1;
+	s->op_nsegs[i & (MAX_ALL_OPS - 1)] += 1;
 	s->off = body + ((n + 7) & ~7U);
 }
 
@@ -374,16 +417,75 @@ static __attribute__((noinline)) int deref(struct scratch *s, struct cap_op *op,
 	return 1;
 }
 
-// walk is the state of the capture interpreter between loop steps:
-// operation i, source segment k (up to kend), element j.
+// iface looks up the plan of the dynamic type of the interface at
+// data[at + ptr_off] and queues it as a job. When the type has none, it
+// copies op->size bytes behind the data word instead, for the decoder to
+// interpret once it knows the type. An itab's dynamic type is its second
+// word (len_off != NO_LEN_OFFSET says the type word is an itab); npieces
+// holds the nesting level the plan was made for. gk is the operation's
+// global index << 16 | the source segment (BPF calls take five arguments).
+// It returns 0 when full.
+static __attribute__((noinline)) int iface(struct scratch *s, struct cap_op *op, __u32 gk, __u32 at, __u32 avail)
+{
+	if (!s || !op)
+		return 0;
+	__u32 g = gk >> 16, k = gk & 0xffff;
+	__u32 po = op->ptr_off;
+	if (po + 16 > avail)
+		return 1;
+	__u64 typ = *(__u64 *)&s->data[(at + po) & (MAX_DATA - 1)];
+	__u64 data = *(__u64 *)&s->data[(at + po + 8) & (MAX_DATA - 1)];
+	if (typ == 0)
+		return 1;
+	if (op->len_off != NO_LEN_OFFSET) {
+		__u64 t = 0;
+		if (bpf_probe_read_user(&t, sizeof(t), (void *)(typ + 8)) < 0)
+			return 1;
+		typ = t;
+	}
+	__u64 key = typ | ((__u64)op->npieces << 56);
+	__u32 *plan = bpf_map_lookup_elem(&dyn_types, &key);
+	if (plan) {
+		__u32 n = s->njobs;
+		if (n >= MAX_JOBS)
+			return 0;
+		struct job *jb = &s->jobs[n & (MAX_JOBS - 1)];
+		jb->plan = *plan;
+		jb->root = k;
+		jb->root_off = at + po - s->seg_off[k & (MAX_SEGS - 1)];
+		s->njobs = n + 1;
+		return 1;
+	}
+	if (data == 0 || op->size == 0)
+		return 1;
+	__u64 want = op->size;
+	if (want > op->max)
+		want = op->max;
+	int b = new_seg(s, g, data, (__u32)want, 0);
+	if (b < 0)
+		return 0;
+	end_seg(s, g, (__u32)b, copy_user(s, (__u32)b, want, data));
+	return 1;
+}
+
+// walk is the state of the capture interpreter between loop steps: job
+// (0 for the probe's own plan, j+1 for jobs[j]), its operation i (global
+// index base + i), source segment k (up to kend) and element j.
 struct walk {
 	__u32 nops;
 	__u32 i;
 	__u32 k;
 	__u32 kend;
 	__u32 j;
-	__u32 started; // operation i has been set up
-	__u32 full;    // the data area or segment table filled up
+	__u32 started;  // operation i has been set up
+	__u32 full;     // the data area, segment or job table filled up
+	__u32 job;
+	__u32 plan;     // dyn_plans index of the current job
+	__u32 base;     // global index of the current plan's operation 0
+	__u32 next;     // global index the next job starts at
+	__u32 root;     // the current job's interface: segment ...
+	__u32 root_off; // ... and offset
+	__u32 elem_off; // where elements start in the current source
 };
 
 static __attribute__((always_inline)) void next_op(struct walk *w)
@@ -393,6 +495,28 @@ static __attribute__((always_inline)) void next_op(struct walk *w)
 	w->j = 0;
 }
 
+// next_job moves the walk to the next queued job; 1 means none is left.
+static __attribute__((always_inline)) int next_job(struct scratch *s, struct walk *w)
+{
+	__u32 jn = w->job;
+	if (jn >= s->njobs || jn >= MAX_JOBS)
+		return 1;
+	struct job *jb = &s->jobs[jn & (MAX_JOBS - 1)];
+	w->job = jn + 1;
+	w->plan = jb->plan;
+	w->root = jb->root;
+	w->root_off = jb->root_off;
+	w->base = w->next;
+	w->i = 0;
+	w->started = 0;
+	w->j = 0;
+	__u32 key = jb->plan;
+	struct dyn_plan *dp = bpf_map_lookup_elem(&dyn_plans, &key);
+	w->nops = dp ? (dp->nops > MAX_DYN_OPS ? MAX_DYN_OPS : dp->nops) : 0;
+	w->next = w->base + w->nops;
+	return 0;
+}
+
 // capture_step does one step of the walk; 1 means the walk is over. It is
 // global so the verifier checks it once, not once per iteration.
 __attribute__((noinline)) int capture_step(struct scratch *s, struct plan *plan, struct walk *w)
@@ -400,15 +524,33 @@ __attribute__((noinline)) int capture_step(struct scratch *s, struct plan *plan,
 	if (!s || !plan || !w)
 		return 1;
 	__u32 i = w->i;
-	if (i >= w->nops || i >= MAX_OPS)
+	if (i >= w->nops)
+		return next_job(s, w);
+	struct cap_op *op;
+	if (w->job == 0) {
+		if (i >= MAX_OPS)
+			return 1;
+		op = &plan->ops[i & (MAX_OPS - 1)];
+	} else {
+		__u32 key = w->plan;
+		struct dyn_plan *dp = bpf_map_lookup_elem(&dyn_plans, &key);
+		if (!dp || i >= MAX_DYN_OPS)
+			return 1;
+		op = &dp->ops[i & (MAX_DYN_OPS - 1)];
+	}
+	__u32 g = w->base + i;
+	if (g >= MAX_ALL_OPS) {
+		w->full = 1;
 		return 1;
-	struct cap_op *op = &plan->ops[i & (MAX_OPS - 1)];
+	}
+	asm volatile("" : "+r"(g)); // see k below
+	g &= MAX_ALL_OPS - 1;
 	if (!w->started) {
 		w->started = 1;
-		s->op_first[i & (MAX_OPS - 1)] = s->nsegs;
-		s->op_nsegs[i & (MAX_OPS - 1)] = 0;
-		if (op->kind != OP_DEREF) {
-			if (!root_op(s, op, i)) {
+		s->op_first[g & (MAX_ALL_OPS - 1)] = s->nsegs;
+		s->op_nsegs[g & (MAX_ALL_OPS - 1)] = 0;
+		if (op->kind != OP_DEREF && op->kind != OP_IFACE) {
+			if (!root_op(s, op, g)) {
 				w->full = 1;
 				return 1;
 			}
@@ -416,12 +558,19 @@ __attribute__((noinline)) int capture_step(struct scratch *s, struct plan *plan,
 			return 0;
 		}
 		__u32 src = op->src;
-		if (src >= i) {
+		if (src == ROOT_SRC && w->job != 0) {
+			w->k = w->root;
+			w->kend = w->root + 1;
+			w->elem_off = w->root_off;
+		} else if (src < i) {
+			__u32 gs = (w->base + src) & (MAX_ALL_OPS - 1);
+			w->k = s->op_first[gs];
+			w->kend = w->k + s->op_nsegs[gs];
+			w->elem_off = 0;
+		} else {
 			next_op(w);
 			return 0;
 		}
-		w->k = s->op_first[src & (MAX_OPS - 1)];
-		w->kend = w->k + s->op_nsegs[src & (MAX_OPS - 1)];
 		w->j = 0;
 	}
 	__u32 k = w->k;
@@ -435,13 +584,18 @@ __attribute__((noinline)) int capture_step(struct scratch *s, struct plan *plan,
 	k &= MAX_SEGS - 1;
 	__u32 so = s->seg_off[k], sl = s->seg_len[k];
 	__u32 elems = op->count ? op->count : 1;
-	__u32 base = w->j * op->stride;
+	__u32 base = w->elem_off + w->j * op->stride;
 	if (w->j >= elems || base >= sl) {
 		w->k++;
 		w->j = 0;
 		return 0;
 	}
-	if (!deref(s, op, i, so + base, sl - base)) {
+	int ok;
+	if (op->kind == OP_IFACE)
+		ok = iface(s, op, g << 16 | k, so + base, sl - base);
+	else
+		ok = deref(s, op, g, so + base, sl - base);
+	if (!ok) {
 		w->full = 1;
 		return 1;
 	}
@@ -449,19 +603,23 @@ __attribute__((noinline)) int capture_step(struct scratch *s, struct plan *plan,
 	return 0;
 }
 
-// capture runs a plan's operations; 0 means something was cut off.
+// capture runs a plan's operations, then the plans of the dynamic types
+// found; 0 means something was cut off.
 static __attribute__((always_inline)) int capture(struct scratch *s, struct plan *plan, __u32 nops)
 {
 	// bpf_loop would suit, but its callback fails to load (EFAULT) on
 	// the kernels tried; a bounded loop over a global function costs the
 	// verifier a few instructions per iteration.
 	struct walk w = {.nops = nops > MAX_OPS ? MAX_OPS : nops};
+	w.next = w.nops;
 	s->off = 0;
 	s->nsegs = 0;
-	for (int n = 0; n < MAX_STEPS; n++)
+	s->njobs = 0;
+	int n;
+	for (n = 0; n < MAX_STEPS; n++)
 		if (capture_step(s, plan, &w))
 			break;
-	return !w.full && w.i >= nops;
+	return !w.full && n < MAX_STEPS;
 }
 
 // emit runs the capture plan of one call or return and writes the record
