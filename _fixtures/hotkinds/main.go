@@ -3,6 +3,7 @@
 //
 //	hotkinds int N     hot(i int)
 //	hotkinds big N     big(s string, it *Item), a 40-byte string and a *struct
+//	hotkinds err N     fail(err error), an error wrapping another
 //
 // It starts calling once a line arrives on stdin, so probes can be attached
 // first.
@@ -10,6 +11,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -27,6 +29,9 @@ func hot(i int) int { return i*3 + 1 }
 //go:noinline
 func big(s string, it *Item) int { return len(s) + it.Weight }
 
+//go:noinline
+func fail(err error) bool { return err != nil }
+
 func main() {
 	if len(os.Args) != 3 {
 		fmt.Fprintln(os.Stderr, "usage: hotkinds int|big N")
@@ -43,11 +48,17 @@ func main() {
 	}
 	s := "0123456789012345678901234567890123456789"
 	it := &Item{Weight: 7, Tag: "tag", Next: &Item{Weight: 8, Tag: "next"}}
+	err = fmt.Errorf("wrapped: %w", errors.New("inner failure"))
 	sum := 0
 	for i := 0; i < n; i++ {
-		if os.Args[1] == "big" {
+		switch os.Args[1] {
+		case "big":
 			sum += big(s, it)
-		} else {
+		case "err":
+			if fail(err) {
+				sum++
+			}
+		default:
 			sum += hot(i)
 		}
 	}

@@ -16,7 +16,8 @@ import (
 )
 
 // BenchmarkProbeCost traces a hot function with an int argument and one
-// with a 40-byte string and a *struct, and reports what the kernel spent
+// with a 40-byte string and a *struct, and one with a wrapped error (a
+// dynamic-type plan per interface), and reports what the kernel spent
 // in the BPF program per probe hit (from the kernel's own run-time
 // statistics, so the load of the machine does not blur it) and the size
 // of the data area of the last event.
@@ -24,7 +25,7 @@ func BenchmarkProbeCost(b *testing.B) {
 	testenv.RequireRoot(b)
 	const calls = 100000
 	path := fixture.Build(b, "hotkinds", fixture.Flavour{Optimized: true})
-	for _, c := range []struct{ mode, fn string }{{"int", "main.hot"}, {"big", "main.big"}} {
+	for _, c := range []struct{ mode, fn string }{{"int", "main.hot"}, {"big", "main.big"}, {"err", "main.fail"}} {
 		b.Run(c.mode, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				probeCost(b, path, c.mode, c.fn, calls)
