@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -98,4 +99,28 @@ var allKindsLines = []string{
 	`> goroutine(1): main.nested(map[int][]string [7: ["seven"], ])`,
 	`> goroutine(1): main.request(*main.Request {Method: "GET", Path: "/x", Query: "a=1", Header: map[string][]string ["Accept": ["*/*"], ], Body: []uint8 len: 4, cap: 4, [98,111,100,121], Remote: "127.0.0.1:1234", Port: 80, Opts: *main.Options {Verbose: true, Level: 3, Name: "opts"}, TLS: *main.Options nil})`,
 	`> goroutine(1): main.floats([]float64 len: 3, cap: 3, [0.5,10000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000,-3])`,
+}
+
+// TestBackendsAgreeAllKindsDepths repeats the comparison at other depths:
+// none (pointers as addresses), 2 and 3 (pointees' pointees, interfaces
+// inside dynamic values).
+func TestBackendsAgreeAllKindsDepths(t *testing.T) {
+	requireBPF(t)
+	hex := regexp.MustCompile(`0x[0-9a-f]+`)
+	for _, depth := range []int{-1, 2, 3} {
+		t.Run(strconv.Itoa(depth), func(t *testing.T) {
+			ptext, _ := traceFixture(t, "allkinds", fixture.Flavour{}, Options{Regexp: allKinds, Depth: depth})
+			etext, esum := traceFixture(t, "allkinds", fixture.Flavour{}, Options{Regexp: allKinds, Depth: depth, EBPF: true})
+			plines := strings.Split(hex.ReplaceAllString(ptext, "0x?"), "\n")
+			elines := strings.Split(hex.ReplaceAllString(etext, "0x?"), "\n")
+			if len(plines) != len(elines) || esum.Events != 2*26 {
+				t.Fatalf("ptrace:\n%s\nebpf:\n%s", ptext, etext)
+			}
+			for i := range plines {
+				if plines[i] != elines[i] && !floatInRegister(elines[i]) {
+					t.Errorf("line %d:\nebpf   %s\nptrace %s", i, elines[i], plines[i])
+				}
+			}
+		})
+	}
 }
