@@ -60,27 +60,22 @@ func TestEBPFShowsHTTPRequest(t *testing.T) {
 // requestArgs returns the *http.Request argument of every ServeHTTP call
 // in a text trace, with ports and addresses normalized.
 func requestArgs(t *testing.T, text string) []string {
-	t.Helper()
-	port := regexp.MustCompile(`127\.0\.0\.1:\d+`)
-	hex := regexp.MustCompile(`0x[0-9a-f]+`)
-	var out []string
-	for _, line := range strings.Split(text, "\n") {
-		if !strings.HasPrefix(line, "> ") {
-			continue
-		}
-		i := strings.LastIndex(line, ", *net/http.Request {")
-		if i < 0 {
-			t.Fatalf("no *http.Request argument in %q", line)
-		}
-		arg := port.ReplaceAllString(line[i+2:], "127.0.0.1:PORT")
-		out = append(out, hex.ReplaceAllString(arg, "0x?"))
-	}
-	return out
+	return callArgs(t, text, func(line string) (int, int) {
+		return strings.LastIndex(line, ", *net/http.Request {") + 2, len(line)
+	})
 }
 
 // writerArgs returns the ResponseWriter argument of every ServeHTTP call,
 // normalized, up to its bufio.Writer.
 func writerArgs(t *testing.T, text string) []string {
+	return callArgs(t, text, func(line string) (int, int) {
+		return strings.Index(line, "net/http.ResponseWriter(*net/http.response) *{"), strings.Index(line, ", w: *bufio.Writer {")
+	})
+}
+
+// callArgs cuts [from, to) out of every call line, as span finds them,
+// with ports and addresses normalized.
+func callArgs(t *testing.T, text string, span func(line string) (from, to int)) []string {
 	t.Helper()
 	port := regexp.MustCompile(`127\.0\.0\.1:\d+`)
 	hex := regexp.MustCompile(`0x[0-9a-f]+`)
@@ -89,12 +84,11 @@ func writerArgs(t *testing.T, text string) []string {
 		if !strings.HasPrefix(line, "> ") {
 			continue
 		}
-		i := strings.Index(line, "net/http.ResponseWriter(*net/http.response) *{")
-		j := strings.Index(line, ", w: *bufio.Writer {")
-		if i < 0 || j < i {
-			t.Fatalf("no ResponseWriter argument in %q", line)
+		from, to := span(line)
+		if from < 2 || to < from {
+			t.Fatalf("argument not found in %q", line)
 		}
-		out = append(out, hex.ReplaceAllString(port.ReplaceAllString(line[i:j], "127.0.0.1:PORT"), "0x?"))
+		out = append(out, hex.ReplaceAllString(port.ReplaceAllString(line[from:to], "127.0.0.1:PORT"), "0x?"))
 	}
 	return out
 }

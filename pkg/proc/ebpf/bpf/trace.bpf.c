@@ -330,6 +330,20 @@ static __attribute__((always_inline)) __u32 copy_user(struct scratch *s, __u32 b
 	return (__u32)len;
 }
 
+// copy_seg appends a segment of operation i holding the want bytes at
+// addr, want bounded by max (the plan's display limit: only a cut below it
+// is a truncation); 0 means the data area is full.
+static __attribute__((always_inline)) int copy_seg(struct scratch *s, __u32 i, __u64 addr, __u64 want, __u32 max)
+{
+	if (want > max)
+		want = max;
+	int b = new_seg(s, i, addr, (__u32)want, 0);
+	if (b < 0)
+		return 0;
+	end_seg(s, i, (__u32)b, copy_user(s, (__u32)b, want, addr));
+	return 1;
+}
+
 // root_op performs a register or stack operation; 0 means the data area
 // is full.
 static __attribute__((noinline)) int root_op(struct scratch *s, struct cap_op *op, __u32 i)
@@ -371,15 +385,7 @@ static __attribute__((noinline)) int root_op(struct scratch *s, struct cap_op *o
 		return 1;
 	}
 	if (op->kind == OP_STACK) {
-		__u64 addr = s->regs[REG_SP] + 8 + (__s64)op->stack_off;
-		__u64 want = op->size;
-		if (want > op->max)
-			want = op->max;
-		int b = new_seg(s, i, addr, (__u32)want, 0);
-		if (b < 0)
-			return 0;
-		end_seg(s, i, (__u32)b, copy_user(s, (__u32)b, want, addr));
-		return 1;
+		return copy_seg(s, i, s->regs[REG_SP] + 8 + (__s64)op->stack_off, op->size, op->max);
 	}
 	return 1;
 }
@@ -406,15 +412,7 @@ static __attribute__((noinline)) int deref(struct scratch *s, struct cap_op *op,
 	}
 	if (addr == 0 || want == 0)
 		return 1;
-	// want is what the loader will read: the value, bounded by the plan's
-	// display limit. Only a cut below it is a truncation.
-	if (want > op->max)
-		want = op->max;
-	int b = new_seg(s, i, addr, (__u32)want, 0);
-	if (b < 0)
-		return 0;
-	end_seg(s, i, (__u32)b, copy_user(s, (__u32)b, want, addr));
-	return 1;
+	return copy_seg(s, i, addr, want, op->max);
 }
 
 // iface looks up the plan of the dynamic type of the interface at
@@ -458,14 +456,7 @@ static __attribute__((noinline)) int iface(struct scratch *s, struct cap_op *op,
 	}
 	if (data == 0 || op->size == 0)
 		return 1;
-	__u64 want = op->size;
-	if (want > op->max)
-		want = op->max;
-	int b = new_seg(s, g, data, (__u32)want, 0);
-	if (b < 0)
-		return 0;
-	end_seg(s, g, (__u32)b, copy_user(s, (__u32)b, want, data));
-	return 1;
+	return copy_seg(s, g, data, op->size, op->max);
 }
 
 // walk is the state of the capture interpreter between loop steps: job
