@@ -99,6 +99,9 @@ func ints(m map[string]int) int { return len(m) }
 func nested(m map[int][]string) int { return len(m) }
 
 //go:noinline
+func bigMap(m map[string]int) int { return len(m) }
+
+//go:noinline
 func channel(c chan int) int { return cap(c) }
 
 //go:noinline
@@ -141,6 +144,11 @@ func main() {
 	fail(nil)
 	ints(map[string]int{"one": 1, "two": 2})
 	nested(map[int][]string{7: {"seven"}})
+	big := map[string]int{}
+	for i := 0; i < 20; i++ {
+		big[fmt.Sprintf("k%02d", i)] = i
+	}
+	bigMap(big)
 	c := make(chan int, 4)
 	c <- 1
 	channel(c)

@@ -38,6 +38,13 @@ const (
 	opIface = 4 // run the plan of an interface's dynamic type
 )
 
+// How a deref's element count is stored (cap_op.len_kind).
+const (
+	lenCount = 0 // a 64-bit count
+	lenLog2  = 1 // a byte B: 1 << B elements
+	lenMask  = 2 // a 64-bit mask: mask + 1 elements
+)
+
 // Event kinds and flags (event_header.kind, .flags).
 const (
 	evCall        = 0
@@ -88,7 +95,9 @@ type capOp struct {
 	Max       uint32
 	Stride    uint16
 	Count     uint16
-	Pad       uint32
+	Stride2   uint16
+	Count2    uint8
+	LenKind   uint8
 }
 
 // bpfPlan mirrors struct plan: what one probe kind of one function captures.

@@ -75,6 +75,7 @@ func TestConstantsMatchBTF(t *testing.T) {
 			"ROOT_SRC": rootSrc, "NO_LEN_OFFSET": noLenOffset},
 		"op_kind":    {"OP_REGS": opRegs, "OP_STACK": opStack, "OP_DEREF": opDeref, "OP_IFACE": opIface},
 		"ev_kind":    {"EV_CALL": evCall, "EV_RETURN": evReturn},
+		"len_kind":   {"LEN_COUNT": lenCount, "LEN_LOG2": lenLog2, "LEN_MASK": lenMask},
 		"probe_kind": {"PROBE_CALL": probeCall, "PROBE_RETURN": probeReturn, "PROBE_BOTH": probeBoth, "PROBE_TAIL": probeTail},
 		"ev_flags":   {"EVF_TRUNCATED": evfTruncated, "EVF_TAIL": evfTail},
 		"seg_flags":  {"SEGF_NIL": segfNil, "SEGF_UNREADABLE": segfUnread, "SEGF_BAD_SOURCE": segfBadSource},

@@ -82,11 +82,19 @@ func loadConfig(opts Options) value.LoadConfig {
 }
 
 // place says where a value lies: at off in each segment of operation src,
-// or, with count > 0, in each of count elements stride bytes apart.
+// or, with count > 0, in each of count elements stride bytes apart, and
+// with count2 > 0 in each of count2 elements stride2 apart inside those.
 type place struct {
-	src           int
-	off           int64
-	stride, count int64
+	src             int
+	off             int64
+	stride, count   int64
+	stride2, count2 int64
+}
+
+// at returns the place off bytes further into each element.
+func (p place) at(off int64) place {
+	p.off += off
+	return p
 }
 
 // planner builds one plan.
@@ -169,11 +177,16 @@ func (b *planner) add(op capOp, guess bool) int {
 // lenOff for a counted one), copying size bytes, or size × the count
 // found at lenOff, up to limit.
 func (b *planner) deref(at place, lenOff int64, size, limit int64, guess bool) int {
+	return b.derefKind(at, lenOff, lenCount, size, limit, guess)
+}
+
+// derefKind is deref with the count at lenOff stored as kind says.
+func (b *planner) derefKind(at place, lenOff int64, kind uint8, size, limit int64, guess bool) int {
 	end := at.off + 8
 	if lenOff >= 0 {
 		end = lenOff + 8
 	}
-	if end > 0xfffe || at.stride > 0xffff || at.count > 0xffff || limit <= 0 {
+	if end > 0xfffe || !at.fits() || limit <= 0 {
 		b.p.partial[b.param] = true
 		return -1
 	}
@@ -183,11 +196,22 @@ func (b *planner) deref(at place, lenOff int64, size, limit int64, guess bool) i
 		limit = maxSeg
 	}
 	op := capOp{Kind: opDeref, Src: uint8(at.src), PtrOff: uint16(at.off), LenOff: noLenOffset,
-		Size: uint32(size), Max: uint32(limit), Stride: uint16(at.stride), Count: uint16(at.count)}
+		Size: uint32(size), Max: uint32(limit)}
+	at.set(&op)
 	if lenOff >= 0 {
-		op.LenOff = uint16(lenOff)
+		op.LenOff, op.LenKind = uint16(lenOff), kind
 	}
 	return b.add(op, guess)
+}
+
+// fits reports whether the element strides and counts fit a capOp.
+func (p place) fits() bool {
+	return p.stride <= 0xffff && p.count <= 0xffff && p.stride2 <= 0xffff && p.count2 <= 0xff
+}
+
+// set copies the place's element strides and counts into op.
+func (p place) set(op *capOp) {
+	op.Stride, op.Count, op.Stride2, op.Count2 = uint16(p.stride), uint16(p.count), uint16(p.stride2), uint8(p.count2)
 }
 
 // value appends the operations that capture what the loader reads of a
@@ -223,7 +247,7 @@ func (b *planner) value(t godwarf.Type, at place, level int) {
 			return
 		}
 		for _, f := range rt.Fields {
-			b.value(f.Type, place{src: at.src, off: at.off + f.ByteOffset, stride: at.stride, count: at.count}, level+1)
+			b.value(f.Type, at.at(f.ByteOffset), level+1)
 		}
 	case *godwarf.PtrType:
 		b.pointer(rt, at, level)
@@ -247,12 +271,18 @@ func (b *planner) value(t godwarf.Type, at place, level int) {
 // at: as one fanned-out operation per read when at is a single place, or
 // one element at a time inside an already fanned-out place.
 func (b *planner) elems(elem godwarf.Type, at place, stride, n int64, level int) {
-	if at.count == 0 {
-		b.value(elem, place{src: at.src, off: at.off, stride: stride, count: n}, level)
+	switch {
+	case at.count == 0:
+		at.stride, at.count = stride, n
+		b.value(elem, at, level)
+		return
+	case at.count2 == 0 && n <= 0xff:
+		at.stride2, at.count2 = stride, n
+		b.value(elem, at, level)
 		return
 	}
 	for i := int64(0); i < n && int(b.p.bpf.NOps) < b.limit; i++ {
-		b.value(elem, place{src: at.src, off: at.off + i*stride, stride: at.stride, count: at.count}, level)
+		b.value(elem, at.at(i*stride), level)
 	}
 }
 
@@ -306,12 +336,12 @@ func (b *planner) iface(t *godwarf.InterfaceType, at place, level int) {
 	if itab {
 		b.deref(at, -1, 16, 16, false)
 	}
-	if level > b.cfg.MaxVariableRecurse || level > 0xff || at.off+16 > 0xfffe {
+	if level > b.cfg.MaxVariableRecurse || level > 0xff || at.off+16 > 0xfffe || !at.fits() {
 		return // the loader shows the data as an address only
 	}
 	op := capOp{Kind: opIface, Src: uint8(at.src), PtrOff: uint16(at.off), LenOff: noLenOffset,
-		NPieces: uint8(level), Size: ifaceDataBytes, Max: ifaceDataBytes,
-		Stride: uint16(at.stride), Count: uint16(at.count)}
+		NPieces: uint8(level), Size: ifaceDataBytes, Max: ifaceDataBytes}
+	at.set(&op)
 	if itab {
 		op.LenOff = 0
 	}
@@ -342,7 +372,7 @@ func (b *planner) bytes() int {
 		op := p.bpf.Ops[i]
 		n := 1
 		if op.Kind == opDeref || op.Kind == opIface {
-			n = segs[op.Src] * max(int(op.Count), 1)
+			n = segs[op.Src] * max(int(op.Count), 1) * max(int(op.Count2), 1)
 		}
 		segs[i] = min(n, maxSegs)
 		total += segs[i] * (segmentHeaderSize + (int(max(op.Max, op.Size))+7)&^7)

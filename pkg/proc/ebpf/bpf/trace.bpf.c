@@ -74,6 +74,13 @@ enum op_kind {
 	OP_IFACE = 4, // run the plan of an interface's dynamic type
 };
 
+// How a deref's element count is stored at len_off.
+enum len_kind {
+	LEN_COUNT = 0, // a 64-bit count (string, slice, Swiss directory)
+	LEN_LOG2 = 1,  // a byte B: 1 << B elements (a Go 1.22 map's buckets)
+	LEN_MASK = 2,  // a 64-bit mask: mask + 1 elements (a Swiss table's groups)
+};
+
 // Event kinds and flags.
 enum ev_kind {
 	EV_CALL = 0,
@@ -117,6 +124,7 @@ struct abi_enums {
 	enum probe_kind probe_kind;
 	enum seg_flags seg_flags;
 	enum drop_slot drop_slot;
+	enum len_kind len_kind;
 };
 
 __attribute__((noinline)) int abi_constants(struct abi_enums *e)
@@ -150,8 +158,13 @@ struct cap_op {
 	// source segment holds are skipped.
 	__u16 stride;
 	__u16 count;
-	__u32 pad;
+	// A second level of elements inside each of those (a map bucket's
+	// slots): element j is at (j / count2) * stride + (j % count2) * stride2.
+	__u16 stride2;
+	__u8 count2;
+	__u8 len_kind; // how the count at len_off is stored (enum len_kind)
 };
+
 
 struct plan {
 	__u32 nops;
@@ -406,6 +419,10 @@ static __attribute__((noinline)) int deref(struct scratch *s, struct cap_op *op,
 		if (lo + 8 > avail)
 			return 1;
 		__u64 count = *(__u64 *)&s->data[(at + lo) & (MAX_DATA - 1)];
+		if (op->len_kind == LEN_LOG2)
+			count = (count & 0xff) > 31 ? 0xffffffffULL : 1ULL << (count & 0xff);
+		else if (op->len_kind == LEN_MASK)
+			count += 1;
 		if ((__s64)count < 0 || count > 0xffffffffULL)
 			count = 0xffffffffULL;
 		want = count * op->size;
@@ -574,8 +591,9 @@ __attribute__((noinline)) int capture_step(struct scratch *s, struct plan *plan,
 	asm volatile("" : "+r"(k));
 	k &= MAX_SEGS - 1;
 	__u32 so = s->seg_off[k], sl = s->seg_len[k];
-	__u32 elems = op->count ? op->count : 1;
-	__u32 base = w->elem_off + w->j * op->stride;
+	__u32 c2 = op->count2 ? op->count2 : 1;
+	__u32 elems = (op->count ? op->count : 1) * c2;
+	__u32 base = w->elem_off + (w->j / c2) * op->stride + (w->j % c2) * op->stride2;
 	if (w->j >= elems || base >= sl) {
 		w->k++;
 		w->j = 0;
