@@ -259,6 +259,11 @@ func (t *Tracer) load(g bininfo.GLayout, opts Options) error {
 		ring, mark = losslessRing(opts.RingBufferBytes, threadCount(t.pid))
 	}
 	spec.Maps["events"].MaxEntries = uint32(ring)
+	dyn, err := t.buildDynPlans(opts)
+	if err != nil {
+		return err
+	}
+	dyn.sizeMaps(spec)
 	if !opts.NoUprobeMulti && features.HaveBPFLinkUprobeMulti() == nil {
 		spec.Programs[programName].AttachType = cebpf.AttachTraceUprobeMulti
 		t.stats.Multi = true
@@ -299,6 +304,10 @@ func (t *Tracer) load(g bininfo.GLayout, opts Options) error {
 				return fmt.Errorf("writing capture plans: %w", err)
 			}
 		}
+	}
+	if err := dyn.fill(coll); err != nil {
+		coll.Close()
+		return err
 	}
 	return nil
 }
