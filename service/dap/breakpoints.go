@@ -22,6 +22,7 @@ type breakpoints struct {
 	source map[string]map[int]int // client path → requested line → id
 	funcs  map[string]int         // function breakpoint name → id
 	insts  map[string]int         // instruction reference+offset → id
+	datas  map[string]int         // data breakpoint dataId → watchpoint id
 	logs   map[int]*logMessage    // id → message, for logpoints
 }
 
@@ -29,6 +30,7 @@ func (b *breakpoints) init() {
 	b.source = map[string]map[int]int{}
 	b.funcs = map[string]int{}
 	b.insts = map[string]int{}
+	b.datas = map[string]int{}
 	b.logs = map[int]*logMessage{}
 }
 
@@ -59,6 +61,9 @@ type wantedBp struct {
 	key     string // line or function name, unique in its list
 	loc     api.Breakpoint
 	locExpr string
+	// create, when set, makes the breakpoint instead of CreateBreakpoint
+	// (a data breakpoint is a watchpoint).
+	create func() (*api.Breakpoint, error)
 }
 
 // syncBreakpoints makes the debugger's breakpoints match wants: existing ones are
@@ -78,6 +83,11 @@ func (s *session) syncBreakpoints(existing map[string]int, wants []wantedBp) ([]
 			got, err = s.amendBreakpoint(id, w.loc.Cond, w.loc.HitCond)
 			if err == nil || got != nil {
 				kept[w.key] = id
+			}
+		} else if w.create != nil {
+			got, err = w.create()
+			if err == nil {
+				kept[w.key] = got.ID
 			}
 		} else {
 			got, err = s.dbg.CreateBreakpoint(w.loc, w.locExpr)
