@@ -6,7 +6,7 @@ import (
 )
 
 // errWriteCore refuses to change a core file's memory: it is a record.
-var errWriteCore = errors.New("can not write memory of a core file")
+var errWriteCore = errors.New("can not write to core process") // as Set refuses
 
 // WriteMemory writes data into the program at addr and returns how many
 // bytes were written. The executable's code is refused: the debugger's
