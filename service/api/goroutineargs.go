@@ -70,7 +70,7 @@ func ParseGoroutineArgs(args string) (GoroutineArgs, error) {
 				return l, err
 			}
 			i++
-			flt := ListGoroutinesFilter{Kind: k, Negated: strings.HasPrefix(a, "-wo")}
+			flt := ListGoroutinesFilter{Kind: k, Negated: a == "-wo" || a == "-without"} // "-without" begins with "-with"
 			if k != GoroutineRunning && k != GoroutineUser {
 				if i+1 >= len(f) {
 					return l, fmt.Errorf("%s %s needs to be followed by an expression", a, f[i])

@@ -17,6 +17,12 @@ func TestParseGoroutineArgs(t *testing.T) {
 	if !reflect.DeepEqual(l.Filters, want) {
 		t.Errorf("filters %+v, want %+v", l.Filters, want)
 	}
+	// The long forms: -without begins with -with, and must still negate.
+	l, err = ParseGoroutineArgs("-without label k=v -with user -w running")
+	want = []ListGoroutinesFilter{{Kind: GoroutineLabel, Arg: "k=v", Negated: true}, {Kind: GoroutineUser}, {Kind: GoroutineRunning}}
+	if err != nil || !reflect.DeepEqual(l.Filters, want) {
+		t.Errorf("long forms: %+v, %v, want %+v", l.Filters, err, want)
+	}
 	for _, bad := range []string{"-x", "-with", "-with nowhere x", "-with userloc"} {
 		if _, err := ParseGoroutineArgs(bad); err == nil {
 			t.Errorf("ParseGoroutineArgs(%q) accepted", bad)
