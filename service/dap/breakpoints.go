@@ -108,6 +108,19 @@ func (s *session) syncBreakpoints(existing map[string]int, wants []wantedBp) ([]
 	return out, kept
 }
 
+// replaceBreakpoints syncs the breakpoints of *table (one of s.bps's) with
+// wants and keeps the result there.
+func (s *session) replaceBreakpoints(table *map[string]int, wants []wantedBp) []dap.Breakpoint {
+	s.bps.mu.Lock()
+	existing := maps.Clone(*table)
+	s.bps.mu.Unlock()
+	out, kept := s.syncBreakpoints(existing, wants)
+	s.bps.mu.Lock()
+	*table = kept
+	s.bps.mu.Unlock()
+	return out
+}
+
 // amendBreakpoint changes the conditions of breakpoint id.
 func (s *session) amendBreakpoint(id int, cond, hitCond string) (*api.Breakpoint, error) {
 	bp, err := s.dbg.GetBreakpoint(id, "")
@@ -247,13 +260,7 @@ func (s *session) onSetInstructionBreakpoints(r *dap.SetInstructionBreakpointsRe
 		wants = append(wants, wantedBp{key: fmt.Sprintf("%#x", addr),
 			loc: api.Breakpoint{Addr: addr, Cond: b.Condition, HitCond: b.HitCondition}})
 	}
-	s.bps.mu.Lock()
-	existing := maps.Clone(s.bps.insts)
-	s.bps.mu.Unlock()
-	synced, kept := s.syncBreakpoints(existing, wants)
-	s.bps.mu.Lock()
-	s.bps.insts = kept
-	s.bps.mu.Unlock()
+	synced := s.replaceBreakpoints(&s.bps.insts, wants)
 	out := make([]dap.Breakpoint, 0, len(r.Arguments.Breakpoints))
 	for i := range r.Arguments.Breakpoints {
 		if b, ok := bad[i]; ok {

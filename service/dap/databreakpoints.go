@@ -74,14 +74,20 @@ func (s *session) onDataBreakpointInfo(r *dap.DataBreakpointInfoRequest) {
 }
 
 // apiChildren is what ref lists, as the debugger gave it: a scope is
-// loaded afresh (arguments first, as it is shown).
+// loaded afresh.
 func (s *session) apiChildren(ref *varRef) ([]api.Variable, error) {
-	if ref.scope == notScope {
-		if ref.v == nil {
-			return nil, nil
-		}
-		return ref.v.Children, nil
+	if ref.scope != notScope {
+		return s.scopeVars(ref)
 	}
+	if ref.v == nil {
+		return nil, nil
+	}
+	return ref.v.Children, nil
+}
+
+// scopeVars loads the variables of a Locals scope in Delve's layout: the
+// arguments (results ~r0… among them) first, then the locals, in one list.
+func (s *session) scopeVars(ref *varRef) ([]api.Variable, error) {
 	vars, err := s.dbg.FunctionArguments(ref.goid, ref.frame, loadConfig)
 	if err != nil {
 		return nil, fmt.Errorf("listing the arguments: %w", err)
@@ -188,16 +194,7 @@ func (s *session) onSetDataBreakpoints(r *dap.SetDataBreakpointsRequest) {
 			},
 		})
 	}
-	s.bps.mu.Lock()
-	existing := make(map[string]int, len(s.bps.datas))
-	for k, id := range s.bps.datas {
-		existing[k] = id
-	}
-	s.bps.mu.Unlock()
-	out, kept := s.syncBreakpoints(existing, wants)
-	s.bps.mu.Lock()
-	s.bps.datas = kept
-	s.bps.mu.Unlock()
+	out := s.replaceBreakpoints(&s.bps.datas, wants)
 	s.send(&dap.SetDataBreakpointsResponse{Response: s.response(r.Request), Body: dap.SetDataBreakpointsResponseBody{Breakpoints: out}})
 }
 

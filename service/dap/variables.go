@@ -49,17 +49,10 @@ func (s *session) onVariables(r *dap.VariablesRequest) {
 // childrenOf converts the children of ref, loading a scope afresh.
 func (s *session) childrenOf(ref *varRef) ([]dap.Variable, error) {
 	if ref.scope != notScope {
-		// Delve's layout: the arguments (results ~r0… among them) first,
-		// then the locals, in one list.
-		vars, err := s.dbg.FunctionArguments(ref.goid, ref.frame, loadConfig)
+		vars, err := s.scopeVars(ref)
 		if err != nil {
-			return nil, fmt.Errorf("listing the arguments: %w", err)
+			return nil, err
 		}
-		locals, err := s.dbg.LocalVariables(ref.goid, ref.frame, loadConfig)
-		if err != nil {
-			return nil, fmt.Errorf("listing the locals: %w", err)
-		}
-		vars = append(vars, locals...)
 		out := []dap.Variable{}
 		for i := range vars {
 			v := &vars[i]
