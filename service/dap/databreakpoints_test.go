@@ -138,6 +138,16 @@ func TestDataBreakpoints(t *testing.T) {
 	if got := c.evaluate("counter", f.Id, "repl").Result; got != "2" {
 		t.Fatalf("counter = %s, want 2", got)
 	}
+	// A read of a package variable: sink = readme stops after the load,
+	// before the store.
+	seq = c.send("setDataBreakpoints", map[string]any{"breakpoints": []map[string]any{{"dataId": "-1,0,readme", "accessType": "read"}}})
+	if bps := expectResponse[*dap.SetDataBreakpointsResponse](c, seq).Body.Breakpoints; len(bps) != 1 || !bps[0].Verified {
+		t.Fatalf("setDataBreakpoints readme: %+v", bps)
+	}
+	f = c.continueToData(24)
+	if got := c.evaluate("sink", f.Id, "repl").Result; got != "0" {
+		t.Fatalf("sink = %s before the store", got)
+	}
 	seq = c.send("setDataBreakpoints", map[string]any{"breakpoints": []map[string]any{}})
 	if bps := expectResponse[*dap.SetDataBreakpointsResponse](c, seq).Body.Breakpoints; len(bps) != 0 {
 		t.Fatalf("cleared: %+v", bps)
