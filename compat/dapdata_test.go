@@ -1,0 +1,85 @@
+package compat
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/go-delve/delve/service/dap/daptest"
+	"github.com/google/go-dap"
+
+	"github.com/tinydbg/tinydbg/internal/fixture"
+	"github.com/tinydbg/tinydbg/internal/testenv"
+)
+
+// TestDAPDataBreakpoints runs one session of Delve's DAP test client on
+// tinydbg dap and dlv dap: dataBreakpointInfo of a package variable by
+// name, a write data breakpoint on it, and the stop after each write
+// (line, reason, value), in the watch fixture's loop.
+func TestDAPDataBreakpoints(t *testing.T) {
+	testenv.RequirePtrace(t)
+	bin := fixture.Build(t, "watch", fixture.Flavour{})
+	src := filepath.Join(fixture.Dir(), "watch", "main.go")
+	debuggers := []struct{ name, path string }{{"tinydbg", tinydbgBin}}
+	if dlvErr != nil {
+		testenv.SkipOrFail(t, "no dlv %s to compare with: %v", dlvVersion, dlvErr)
+	} else {
+		debuggers = append(debuggers, struct{ name, path string }{"dlv", dlvBin})
+	}
+	for _, d := range debuggers {
+		t.Run(d.name, func(t *testing.T) {
+			s := startServer(t, d.path, "dap", "--listen=127.0.0.1:0")
+			c := daptest.NewClient("127.0.0.1:" + s.port)
+			defer c.Close()
+			c.InitializeRequest()
+			if caps := c.CheckInitializeResponse(t, nextMessage(t, c)).Body; !caps.SupportsDataBreakpoints || !caps.SupportsWriteMemoryRequest {
+				t.Fatalf("capabilities %+v", caps)
+			}
+			c.LaunchRequestWithArgs(map[string]any{"request": "launch", "mode": "exec", "program": bin, "outputMode": "remote"})
+			c.CheckProcessEvent(t, nextMessage(t, c))
+			c.CheckInitializedEvent(t, nextMessage(t, c))
+			c.CheckLaunchResponse(t, nextMessage(t, c))
+			c.SetBreakpointsRequest(src, []int{20})
+			if bps := c.CheckSetBreakpointsResponse(t, nextMessage(t, c)).Body.Breakpoints; len(bps) != 1 || !bps[0].Verified {
+				t.Fatalf("breakpoints %+v", bps)
+			}
+			c.ConfigurationDoneRequest()
+			if m, ok := nextMessage(t, c).(*dap.ConfigurationDoneResponse); !ok || !m.Success {
+				t.Fatalf("configurationDone: %#v", m)
+			}
+			stop := c.CheckStoppedEvent(t, nextMessage(t, c)).Body
+			c.CheckStopLocation(t, stop.ThreadId, "main.loop", 20)
+			c.SetBreakpointsRequest(src, nil)
+			c.CheckSetBreakpointsResponse(t, nextMessage(t, c))
+
+			c.DataBreakpointInfoRequest(0, "counter")
+			info := c.CheckDataBreakpointInfoResponse(t, nextMessage(t, c)).Body
+			if info.DataId != "-1,0,counter" || info.Description != "counter" || fmt.Sprint(info.AccessTypes) != "[read write readWrite]" {
+				t.Fatalf("dataBreakpointInfo counter: %+v", info)
+			}
+			c.SetDataBreakpointsRequest([]string{fmt.Sprint(info.DataId), "nonsense"})
+			bps := c.CheckSetDataBreakpointsResponse(t, nextMessage(t, c)).Body.Breakpoints
+			if len(bps) != 2 || !bps[0].Verified || bps[1].Verified || bps[1].Message != `malformed data ID: "nonsense"` {
+				t.Fatalf("setDataBreakpoints: %+v", bps)
+			}
+			for _, want := range []string{"1", "2"} {
+				c.ContinueRequest(stop.ThreadId)
+				c.CheckContinueResponse(t, nextMessage(t, c))
+				stop = c.CheckStoppedEvent(t, nextMessage(t, c)).Body
+				if stop.Reason != "data breakpoint" || len(stop.HitBreakpointIds) != 0 {
+					t.Fatalf("stopped %+v", stop)
+				}
+				c.CheckStopLocation(t, stop.ThreadId, "main.loop", 22)
+				c.StackTraceRequest(stop.ThreadId, 0, 1)
+				frame := c.CheckStackTraceResponse(t, nextMessage(t, c)).Body.StackFrames[0].Id
+				c.EvaluateRequest("counter", frame, "repl")
+				if got := c.CheckEvaluateResponse(t, nextMessage(t, c)).Body.Result; got != want {
+					t.Fatalf("counter = %s, want %s", got, want)
+				}
+			}
+			c.DisconnectRequest()
+			c.CheckDisconnectResponse(t, nextMessage(t, c))
+			c.CheckTerminatedEvent(t, nextMessage(t, c))
+		})
+	}
+}
