@@ -1,6 +1,7 @@
 package compat
 
 import (
+	"encoding/base64"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -76,6 +77,83 @@ func TestDAPDataBreakpoints(t *testing.T) {
 				if got := c.CheckEvaluateResponse(t, nextMessage(t, c)).Body.Result; got != want {
 					t.Fatalf("counter = %s, want %s", got, want)
 				}
+			}
+			c.DisconnectRequest()
+			c.CheckDisconnectResponse(t, nextMessage(t, c))
+			c.CheckTerminatedEvent(t, nextMessage(t, c))
+		})
+	}
+}
+
+// TestDAPWriteMemory writes into a byte slice through the memoryReference
+// its variable carries, on tinydbg dap and dlv dap with Delve's daptest
+// client, and reads the bytes back with readMemory and evaluate.
+func TestDAPWriteMemory(t *testing.T) {
+	testenv.RequirePtrace(t)
+	bin := fixture.Build(t, "values", fixture.Flavour{})
+	src := filepath.Join(fixture.Dir(), "values", "main.go")
+	debuggers := []struct{ name, path string }{{"tinydbg", tinydbgBin}}
+	if dlvErr != nil {
+		testenv.SkipOrFail(t, "no dlv %s to compare with: %v", dlvVersion, dlvErr)
+	} else {
+		debuggers = append(debuggers, struct{ name, path string }{"dlv", dlvBin})
+	}
+	for _, d := range debuggers {
+		t.Run(d.name, func(t *testing.T) {
+			s := startServer(t, d.path, "dap", "--listen=127.0.0.1:0")
+			c := daptest.NewClient("127.0.0.1:" + s.port)
+			defer c.Close()
+			c.InitializeRequest()
+			c.CheckInitializeResponse(t, nextMessage(t, c))
+			c.LaunchRequestWithArgs(map[string]any{"request": "launch", "mode": "exec", "program": bin, "outputMode": "remote", "showGlobalVariables": true})
+			c.CheckProcessEvent(t, nextMessage(t, c))
+			c.CheckInitializedEvent(t, nextMessage(t, c))
+			c.CheckLaunchResponse(t, nextMessage(t, c))
+			c.SetBreakpointsRequest(src, []int{143})
+			c.CheckSetBreakpointsResponse(t, nextMessage(t, c))
+			c.ConfigurationDoneRequest()
+			if m, ok := nextMessage(t, c).(*dap.ConfigurationDoneResponse); !ok || !m.Success {
+				t.Fatalf("configurationDone: %#v", m)
+			}
+			stop := c.CheckStoppedEvent(t, nextMessage(t, c)).Body
+			c.StackTraceRequest(stop.ThreadId, 0, 1)
+			frame := c.CheckStackTraceResponse(t, nextMessage(t, c)).Body.StackFrames[0].Id
+			c.ScopesRequest(frame)
+			globals := 0
+			for _, sc := range c.CheckScopesResponse(t, nextMessage(t, c)).Body.Scopes {
+				if sc.Name == "Globals (package main)" {
+					globals = sc.VariablesReference
+				}
+			}
+			c.VariablesRequest(globals)
+			ref := ""
+			for _, v := range c.CheckVariablesResponse(t, nextMessage(t, c)).Body.Variables {
+				if v.Name == "vBytes" {
+					ref = v.MemoryReference
+				}
+			}
+			if ref == "" {
+				t.Fatalf("no memoryReference for vBytes in the globals scope %d", globals)
+			}
+			c.WriteMemoryRequest(ref, 1, base64.StdEncoding.EncodeToString([]byte("o")))
+			if n := c.CheckWriteMemoryResponse(t, nextMessage(t, c)).Body.BytesWritten; n != 1 {
+				t.Fatalf("bytesWritten %d", n)
+			}
+			// The client supports it: the values shown are stale now.
+			if ev, ok := nextMessage(t, c).(*dap.InvalidatedEvent); !ok || fmt.Sprint(ev.Body.Areas) != "[variables]" {
+				t.Fatalf("after writeMemory: %#v, want an invalidated event for the variables", ev)
+			}
+			c.ReadMemoryRequest(ref, 0, 2)
+			if mem := c.CheckReadMemoryResponse(t, nextMessage(t, c)).Body; mem.Data != base64.StdEncoding.EncodeToString([]byte("ho")) || mem.Address != ref {
+				t.Fatalf("readMemory after the write: %+v", mem)
+			}
+			c.EvaluateRequest("vBytes[1]", frame, "repl")
+			if got := c.CheckEvaluateResponse(t, nextMessage(t, c)).Body.Result; got != "111 = 0x6f" {
+				t.Fatalf("vBytes[1] = %s, want 111 = 0x6f", got)
+			}
+			c.WriteMemoryRequest(ref, 0, "")
+			if er := c.CheckErrorResponse(t, nextMessage(t, c)).Body.Error; er.Format != "Unable to write memory: empty data" {
+				t.Fatalf("empty write: %+v", er)
 			}
 			c.DisconnectRequest()
 			c.CheckDisconnectResponse(t, nextMessage(t, c))
