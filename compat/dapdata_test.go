@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"testing"
 
 	"github.com/go-delve/delve/service/dap/daptest"
@@ -159,5 +160,56 @@ func TestDAPWriteMemory(t *testing.T) {
 			c.CheckDisconnectResponse(t, nextMessage(t, c))
 			c.CheckTerminatedEvent(t, nextMessage(t, c))
 		})
+	}
+}
+
+// TestDAPGoroutineFilters lists threads under goroutineFilters (the
+// REPL's goroutines -with/-without syntax) on tinydbg dap and dlv dap, at
+// the first main.ready of the svcgoroutines fixture, where main and one
+// labelled worker parked in main.receive are the user goroutines.
+func TestDAPGoroutineFilters(t *testing.T) {
+	testenv.RequirePtrace(t)
+	bin := fixture.Build(t, "svcgoroutines", fixture.Flavour{})
+	debuggers := []struct{ name, path string }{{"tinydbg", tinydbgBin}}
+	if dlvErr != nil {
+		testenv.SkipOrFail(t, "no dlv %s to compare with: %v", dlvVersion, dlvErr)
+	} else {
+		debuggers = append(debuggers, struct{ name, path string }{"dlv", dlvBin})
+	}
+	for _, d := range debuggers {
+		for _, tc := range []struct{ filters, want string }{
+			{"-with label role=worker", `^\[Go \d+\] main\.receive$`},
+			{"-without label role=worker -with user", `^\* \[Go 1\] main\.ready( \(Thread \d+\))?$`},
+		} {
+			t.Run(d.name+" "+tc.filters, func(t *testing.T) {
+				s := startServer(t, d.path, "dap", "--listen=127.0.0.1:0")
+				c := daptest.NewClient("127.0.0.1:" + s.port)
+				defer c.Close()
+				c.InitializeRequest()
+				c.CheckInitializeResponse(t, nextMessage(t, c))
+				c.LaunchRequestWithArgs(map[string]any{"request": "launch", "mode": "exec", "program": bin, "outputMode": "remote", "goroutineFilters": tc.filters})
+				c.CheckProcessEvent(t, nextMessage(t, c))
+				c.CheckInitializedEvent(t, nextMessage(t, c))
+				c.CheckLaunchResponse(t, nextMessage(t, c))
+				c.SetFunctionBreakpointsRequest([]dap.FunctionBreakpoint{{Name: "main.ready"}})
+				c.CheckSetFunctionBreakpointsResponse(t, nextMessage(t, c))
+				c.ConfigurationDoneRequest()
+				if m, ok := nextMessage(t, c).(*dap.ConfigurationDoneResponse); !ok || !m.Success {
+					t.Fatalf("configurationDone: %#v", m)
+				}
+				c.CheckStoppedEvent(t, nextMessage(t, c))
+				c.ThreadsRequest()
+				var names []string
+				for _, th := range c.CheckThreadsResponse(t, nextMessage(t, c)).Body.Threads {
+					names = append(names, th.Name)
+				}
+				if len(names) != 1 || !regexp.MustCompile(tc.want).MatchString(names[0]) {
+					t.Fatalf("goroutineFilters %q: threads %q, want one matching %s", tc.filters, names, tc.want)
+				}
+				c.DisconnectRequest()
+				c.CheckDisconnectResponse(t, nextMessage(t, c))
+				c.CheckTerminatedEvent(t, nextMessage(t, c))
+			})
+		}
 	}
 }
