@@ -105,7 +105,7 @@ func (t *Term) printChanWaiters(ctx callCtx, v *api.Variable) {
 		fmt.Fprintf(t.out, "Error printing channel wait queue: %v\n", err)
 		return
 	}
-	if err := t.printGoroutines(ctx, "", out.Goroutines, goroutineListing{}, st); err != nil {
+	if err := t.printGoroutines(ctx, "", out.Goroutines, api.GoroutineArgs{}, st); err != nil {
 		fmt.Fprintf(t.out, "Error printing channel wait queue: %v\n", err)
 	}
 }

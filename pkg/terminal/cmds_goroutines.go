@@ -18,12 +18,8 @@ const (
 	gWaiting = 4
 )
 
-// Grouping limits, as Delve's clients send them.
-const (
-	maxGroupMembers = 5
-	maxGroups       = 50
-	goroutineBatch  = 10000
-)
+// goroutineBatch is how many goroutines one listing request asks for.
+const goroutineBatch = 10000
 
 func goroutineCommands() []*command {
 	return []*command{
@@ -58,101 +54,8 @@ every goroutine listed.`},
 	}
 }
 
-// goroutineListing is a parsed goroutines command line.
-type goroutineListing struct {
-	filters []api.ListGoroutinesFilter
-	group   api.GoroutineGroupingOptions
-	loc     byte // 'u', 'r', 'g' or 's'
-	stack   bool
-	labels  bool
-	depth   int
-	exec    string
-}
-
-var goroutineFields = map[string]api.GoroutineField{
-	"curloc": api.GoroutineCurrentLoc, "userloc": api.GoroutineUserLoc, "goloc": api.GoroutineGoLoc,
-	"startloc": api.GoroutineStartLoc, "label": api.GoroutineLabel, "running": api.GoroutineRunning,
-	"user": api.GoroutineUser,
-}
-
-func parseGoroutineArgs(args string) (goroutineListing, error) {
-	l := goroutineListing{loc: 'u', depth: 10}
-	l.group.MaxGroupMembers, l.group.MaxGroups = maxGroupMembers, maxGroups
-	f := strings.Fields(args)
-	field := func(i int) (api.GoroutineField, error) {
-		if i >= len(f) {
-			return 0, fmt.Errorf("%s must be followed by a field (userloc, curloc, goloc, startloc, label, running, user)", f[i-1])
-		}
-		k, ok := goroutineFields[f[i]]
-		if !ok {
-			return 0, fmt.Errorf("unrecognized argument to %s %s", f[i-1], f[i])
-		}
-		return k, nil
-	}
-	for i := 0; i < len(f); i++ {
-		switch a := f[i]; a {
-		case "-u", "-r", "-g", "-s":
-			l.loc = a[1]
-		case "-l":
-			l.labels = true
-		case "-t":
-			l.stack = true
-			if i+1 < len(f) {
-				if n, err := strconv.Atoi(f[i+1]); err == nil {
-					l.depth = n
-					i++
-				}
-			}
-		case "-w", "-with", "-wo", "-without":
-			k, err := field(i + 1)
-			if err != nil {
-				return l, err
-			}
-			i++
-			flt := api.ListGoroutinesFilter{Kind: k, Negated: strings.HasPrefix(a, "-wo")}
-			if k != api.GoroutineRunning && k != api.GoroutineUser {
-				if i+1 >= len(f) {
-					return l, fmt.Errorf("%s %s needs to be followed by an expression", a, f[i])
-				}
-				i++
-				flt.Arg = f[i]
-			}
-			l.filters = append(l.filters, flt)
-		case "-group":
-			k, err := field(i + 1)
-			if err != nil {
-				return l, err
-			}
-			i++
-			l.group.GroupBy = k
-			if k == api.GoroutineLabel {
-				if i+1 >= len(f) {
-					return l, errors.New("-group label needs a label key")
-				}
-				i++
-				l.group.GroupByKey = f[i]
-			}
-		case "-chan":
-			if i+1 >= len(f) {
-				return l, errors.New("not enough arguments after -chan")
-			}
-			i++
-			l.filters = append(l.filters, api.ListGoroutinesFilter{Kind: api.GoroutineWaitingOnChannel, Arg: f[i]})
-		case "-exec":
-			l.exec = strings.Join(f[i+1:], " ")
-			if l.exec == "" {
-				return l, errors.New("-exec needs a command")
-			}
-			i = len(f)
-		default:
-			return l, fmt.Errorf("wrong argument: '%s'", a)
-		}
-	}
-	return l, nil
-}
-
 func goroutinesCmd(t *Term, ctx callCtx, args string) error {
-	l, err := parseGoroutineArgs(args)
+	l, err := api.ParseGoroutineArgs(args)
 	if err != nil {
 		return err
 	}
@@ -161,14 +64,14 @@ func goroutinesCmd(t *Term, ctx callCtx, args string) error {
 		return err
 	}
 	batch := goroutineBatch
-	if l.group.GroupBy != api.GoroutineFieldNone {
+	if l.Group.GroupBy != api.GoroutineFieldNone {
 		batch = 0 // a group's total needs every goroutine
 	}
 	total := 0
 	scope := ctx.scope
 	for start := 0; start >= 0; {
 		out, err := t.client.ListGoroutinesWithFilter(rpc2.ListGoroutinesIn{Start: start, Count: batch,
-			Filters: l.filters, GoroutineGroupingOptions: l.group, EvalScope: &scope})
+			Filters: l.Filters, GoroutineGroupingOptions: l.Group, EvalScope: &scope})
 		if err != nil {
 			return err
 		}
@@ -203,28 +106,28 @@ func goroutinesCmd(t *Term, ctx callCtx, args string) error {
 	return nil
 }
 
-func (t *Term) printGoroutines(ctx callCtx, indent string, gs []*api.Goroutine, l goroutineListing, st *api.DebuggerState) error {
+func (t *Term) printGoroutines(ctx callCtx, indent string, gs []*api.Goroutine, l api.GoroutineArgs, st *api.DebuggerState) error {
 	for _, g := range gs {
 		mark := "  "
 		if st.SelectedGoroutine != nil && st.SelectedGoroutine.ID == g.ID {
 			mark = "* "
 		}
-		fmt.Fprintf(t.out, "%s%sGoroutine %s\n", indent, mark, t.goroutineLine(g, l.loc))
-		if l.labels {
+		fmt.Fprintf(t.out, "%s%sGoroutine %s\n", indent, mark, t.goroutineLine(g, l.Loc))
+		if l.Labels {
 			writeLabels(t, g, indent+"\t")
 		}
-		if l.stack {
-			frames, err := t.client.StacktraceFrom(g.ID, l.depth, 0, 0, nil)
+		if l.Stack {
+			frames, err := t.client.StacktraceFrom(g.ID, l.Depth, 0, 0, nil)
 			if err != nil {
 				return err
 			}
 			printStack(t, frames, indent+"\t", false)
 		}
-		if l.exec != "" {
+		if l.Exec != "" {
 			c := ctx
 			c.scope.GoroutineID = g.ID
 			c.prefix = scopePrefix
-			if err := t.callWith(l.exec, c); err != nil {
+			if err := t.callWith(l.Exec, c); err != nil {
 				return err
 			}
 		}

@@ -101,25 +101,6 @@ func TestScriptRunsLineByLine(t *testing.T) {
 	}
 }
 
-func TestParseGoroutineArgs(t *testing.T) {
-	l, err := parseGoroutineArgs("-g -t 5 -with userloc main.work -wo running -group label k")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if l.loc != 'g' || !l.stack || l.depth != 5 || l.group.GroupBy != api.GoroutineLabel || l.group.GroupByKey != "k" {
-		t.Errorf("parsed %+v", l)
-	}
-	want := []api.ListGoroutinesFilter{{Kind: api.GoroutineUserLoc, Arg: "main.work"}, {Kind: api.GoroutineRunning, Negated: true}}
-	if !reflect.DeepEqual(l.filters, want) {
-		t.Errorf("filters %+v, want %+v", l.filters, want)
-	}
-	for _, bad := range []string{"-x", "-with", "-with nowhere x", "-with userloc"} {
-		if _, err := parseGoroutineArgs(bad); err == nil {
-			t.Errorf("parseGoroutineArgs(%q) accepted", bad)
-		}
-	}
-}
-
 func TestPrefixesAreChecked(t *testing.T) {
 	term, _, _, _ := newFake()
 	err := term.Call("goroutine 3 restart")

@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/tinydbg/tinydbg/service/api"
 )
 
 // commonArgs are the attributes launch and attach share, as vscode-go,
@@ -23,6 +25,7 @@ type commonArgs struct {
 	HideSystemGoroutines bool             `json:"hideSystemGoroutines"`
 	SubstitutePath       []substitutePath `json:"substitutePath"`
 	ShowPprofLabels      []string         `json:"showPprofLabels"`
+	GoroutineFilters     string           `json:"goroutineFilters"`
 }
 
 // substitutePath maps a source path prefix of the client (From) to the
@@ -38,6 +41,9 @@ type sessionOpts struct {
 	stackDepth                             int
 	substitute                             []substitutePath
 	pprofLabels                            []string // label keys shown in thread names
+	// goroutineFilters select the goroutines threads lists, in the
+	// syntax of the REPL's goroutines -with/-without.
+	goroutineFilters []api.ListGoroutinesFilter
 }
 
 // check validates the attributes and returns the session's options.
@@ -55,13 +61,19 @@ func (a *commonArgs) check() (sessionOpts, error) {
 			return sessionOpts{}, fmt.Errorf("'substitutePath' entry %d has neither 'from' nor 'to'", i)
 		}
 	}
+	// Only the filters count, as in Delve; the rest of a goroutines
+	// line (-t, -group, ...) says how the REPL prints.
+	gargs, err := api.ParseGoroutineArgs(a.GoroutineFilters)
+	if err != nil {
+		return sessionOpts{}, fmt.Errorf("invalid 'goroutineFilters' attribute %q: %w", a.GoroutineFilters, err)
+	}
 	depth := a.StackTraceDepth
 	if depth == 0 {
 		depth = defaultStackDepth
 	}
 	return sessionOpts{showGlobals: a.ShowGlobalVariables, showRegisters: a.ShowRegisters,
 		hideSystem: a.HideSystemGoroutines, stackDepth: depth, substitute: a.SubstitutePath,
-		pprofLabels: a.ShowPprofLabels}, nil
+		pprofLabels: a.ShowPprofLabels, goroutineFilters: gargs.Filters}, nil
 }
 
 // toServer maps a client path to the binary's, by the first rule whose

@@ -22,6 +22,7 @@ type breakpoints struct {
 	source map[string]map[int]int // client path → requested line → id
 	funcs  map[string]int         // function breakpoint name → id
 	insts  map[string]int         // instruction reference+offset → id
+	datas  map[string]int         // data breakpoint dataId → watchpoint id
 	logs   map[int]*logMessage    // id → message, for logpoints
 }
 
@@ -29,6 +30,7 @@ func (b *breakpoints) init() {
 	b.source = map[string]map[int]int{}
 	b.funcs = map[string]int{}
 	b.insts = map[string]int{}
+	b.datas = map[string]int{}
 	b.logs = map[int]*logMessage{}
 }
 
@@ -59,6 +61,9 @@ type wantedBp struct {
 	key     string // line or function name, unique in its list
 	loc     api.Breakpoint
 	locExpr string
+	// create, when set, makes the breakpoint instead of CreateBreakpoint
+	// (a data breakpoint is a watchpoint).
+	create func() (*api.Breakpoint, error)
 }
 
 // syncBreakpoints makes the debugger's breakpoints match wants: existing ones are
@@ -79,6 +84,11 @@ func (s *session) syncBreakpoints(existing map[string]int, wants []wantedBp) ([]
 			if err == nil || got != nil {
 				kept[w.key] = id
 			}
+		} else if w.create != nil {
+			got, err = w.create()
+			if err == nil {
+				kept[w.key] = got.ID
+			}
 		} else {
 			got, err = s.dbg.CreateBreakpoint(w.loc, w.locExpr)
 			if err == nil {
@@ -96,6 +106,19 @@ func (s *session) syncBreakpoints(existing map[string]int, wants []wantedBp) ([]
 		}
 	}
 	return out, kept
+}
+
+// replaceBreakpoints syncs the breakpoints of *table (one of s.bps's) with
+// wants and keeps the result there.
+func (s *session) replaceBreakpoints(table *map[string]int, wants []wantedBp) []dap.Breakpoint {
+	s.bps.mu.Lock()
+	existing := maps.Clone(*table)
+	s.bps.mu.Unlock()
+	out, kept := s.syncBreakpoints(existing, wants)
+	s.bps.mu.Lock()
+	*table = kept
+	s.bps.mu.Unlock()
+	return out
 }
 
 // amendBreakpoint changes the conditions of breakpoint id.
@@ -237,13 +260,7 @@ func (s *session) onSetInstructionBreakpoints(r *dap.SetInstructionBreakpointsRe
 		wants = append(wants, wantedBp{key: fmt.Sprintf("%#x", addr),
 			loc: api.Breakpoint{Addr: addr, Cond: b.Condition, HitCond: b.HitCondition}})
 	}
-	s.bps.mu.Lock()
-	existing := maps.Clone(s.bps.insts)
-	s.bps.mu.Unlock()
-	synced, kept := s.syncBreakpoints(existing, wants)
-	s.bps.mu.Lock()
-	s.bps.insts = kept
-	s.bps.mu.Unlock()
+	synced := s.replaceBreakpoints(&s.bps.insts, wants)
 	out := make([]dap.Breakpoint, 0, len(r.Arguments.Breakpoints))
 	for i := range r.Arguments.Breakpoints {
 		if b, ok := bad[i]; ok {

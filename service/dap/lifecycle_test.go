@@ -197,6 +197,13 @@ func TestPauseAndEditWhileRunning(t *testing.T) {
 	if er := c.expectError(seq); er.Body.Error.Id != errDebuggeeIsRunning {
 		t.Fatalf("stackTrace while running: %+v", er.Body.Error)
 	}
+	for _, cmd := range []string{"dataBreakpointInfo", "setDataBreakpoints"} {
+		seq = c.send(cmd, map[string]any{"name": "x", "breakpoints": []any{}})
+		want := "Can not set data breakpoints while the process is running: Can not set data breakpoints while the process is running"
+		if er := c.expectError(seq); er.Body.Error.Id != errSetBreakpoints || er.Body.Error.Format != want {
+			t.Fatalf("%s while running: %+v", cmd, er.Body.Error)
+		}
+	}
 	seq = c.send("pause", map[string]any{"threadId": -1})
 	expectResponse[*dap.PauseResponse](c, seq)
 	if stop := expect[*dap.StoppedEvent](c).Body; stop.Reason != "pause" || !stop.AllThreadsStopped {

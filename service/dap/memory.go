@@ -105,3 +105,36 @@ func (s *session) onDisassemble(r *dap.DisassembleRequest) {
 	}
 	s.send(&dap.DisassembleResponse{Response: s.response(r.Request), Body: dap.DisassembleResponseBody{Instructions: out}})
 }
+
+// onWriteMemory writes base64 data at memoryReference (an address) plus
+// offset, answering Delve's bytesWritten; the values shown before are
+// then stale, which an invalidated event tells a client that listens.
+func (s *session) onWriteMemory(r *dap.WriteMemoryRequest) {
+	fail := func(details string) {
+		s.sendError(r.Request, errWriteMemory, "Unable to write memory", details, false)
+	}
+	args := r.Arguments
+	if args.Data == "" {
+		fail("empty data")
+		return
+	}
+	base, err := strconv.ParseUint(args.MemoryReference, 0, 64)
+	if err != nil {
+		fail("unknown memoryReference")
+		return
+	}
+	data, err := base64.StdEncoding.DecodeString(args.Data)
+	if err != nil {
+		fail(err.Error())
+		return
+	}
+	n, err := s.dbg.WriteMemory(uint64(int64(base)+int64(args.Offset)), data)
+	if err != nil {
+		fail(err.Error())
+		return
+	}
+	s.send(&dap.WriteMemoryResponse{Response: s.response(r.Request), Body: dap.WriteMemoryResponseBody{BytesWritten: n}})
+	if s.clientCaps.SupportsInvalidatedEvent {
+		s.send(&dap.InvalidatedEvent{Event: event("invalidated"), Body: dap.InvalidatedEventBody{Areas: []dap.InvalidatedAreas{"variables"}}})
+	}
+}

@@ -276,6 +276,10 @@ func (s *session) reportStop(st *api.DebuggerState, err error) {
 			if s.bps.isInstruction(th.Breakpoint.ID) {
 				ev.Body.Reason = "instruction breakpoint"
 			}
+			if th.Breakpoint.WatchExpr != "" {
+				// Delve names no breakpoint for a watchpoint's stop.
+				ev.Body.Reason, ev.Body.HitBreakpointIds = "data breakpoint", nil
+			}
 			if id, text, ok := s.exception(th); ok {
 				ev.Body.Reason, ev.Body.Description, ev.Body.Text = "exception", id, text
 			}

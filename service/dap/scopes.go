@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/google/go-dap"
+
+	"github.com/tinydbg/tinydbg/service/api"
 )
 
 // onScopes lists a frame's scopes as Delve does: one "Locals" scope with
@@ -32,13 +34,17 @@ func (s *session) onScopes(r *dap.ScopesRequest) {
 			return
 		}
 		children := []dap.Variable{}
+		shown := make([]api.Variable, len(globals)) // as named in the scope, for dataBreakpointInfo
 		for i := range globals {
 			g := &globals[i]
 			// The package is named once, in the scope.
 			children = append(children, s.dapVar(strings.TrimPrefix(g.Name, pkg+"."), g.Name, g, f))
+			shown[i] = *g
+			shown[i].Name = children[i].Name
 		}
-		ref := &varRef{frameRef: f, children: children}
-		scopes = append(scopes, dap.Scope{Name: fmt.Sprintf("Globals (package %s)", pkg), VariablesReference: s.state.addVar(ref)})
+		scopeName := fmt.Sprintf("Globals (package %s)", pkg)
+		ref := &varRef{frameRef: f, children: children, v: &api.Variable{Name: scopeName, Children: shown}}
+		scopes = append(scopes, dap.Scope{Name: scopeName, VariablesReference: s.state.addVar(ref)})
 	}
 	if s.opts.showRegisters {
 		regs, err := s.dbg.ScopeRegisters(f.goid, f.frame, false)

@@ -134,6 +134,8 @@ func TestBadAttributes(t *testing.T) {
 			`Failed to launch: invalid debug configuration - unsupported 'backend' attribute "rr": tinydbg has only the native backend`},
 		{"launch", map[string]any{"mode": "exec", "program": "x", "stackTraceDepth": -1},
 			"Failed to launch: invalid debug configuration - 'stackTraceDepth' must not be negative, got -1"},
+		{"launch", map[string]any{"mode": "exec", "program": "x", "goroutineFilters": "-with nowhere x"},
+			`Failed to launch: invalid debug configuration - invalid 'goroutineFilters' attribute "-with nowhere x": unrecognized argument to -with nowhere`},
 		{"attach", map[string]any{"mode": "local", "processId": 1, "substitutePath": []map[string]string{{}}},
 			"Failed to attach: invalid debug configuration - 'substitutePath' entry 0 has neither 'from' nor 'to'"},
 		{"attach", map[string]any{"mode": "local", "processId": "12"},

@@ -35,6 +35,7 @@ const (
 	errExceptionInfo     = 2011
 	errDisassemble       = 2013
 	errReadMemory        = 2016
+	errWriteMemory       = 2018
 	errNoDebuggee        = 3000
 	errDebuggeeIsRunning = 4000
 	errDisconnect        = 5000
@@ -217,6 +218,12 @@ func (s *session) dispatch(m dap.RequestMessage) {
 		s.onSetFunctionBreakpoints(r)
 	case *dap.SetInstructionBreakpointsRequest:
 		s.onSetInstructionBreakpoints(r)
+	case *dap.DataBreakpointInfoRequest:
+		s.onDataBreakpointInfo(r)
+	case *dap.SetDataBreakpointsRequest:
+		s.onSetDataBreakpoints(r)
+	case *dap.WriteMemoryRequest:
+		s.onWriteMemory(r)
 	case *dap.SetExceptionBreakpointsRequest:
 		s.onSetExceptionBreakpoints(r)
 	case *dap.ExceptionInfoRequest:
@@ -254,6 +261,10 @@ func (s *session) dispatchRunning(m dap.RequestMessage) {
 		s.whileHalted(func() { s.onSetInstructionBreakpoints(r) })
 	case *dap.SetExceptionBreakpointsRequest:
 		s.whileHalted(func() { s.onSetExceptionBreakpoints(r) })
+	case *dap.DataBreakpointInfoRequest, *dap.SetDataBreakpointsRequest:
+		// Delve's refusal: a stack variable's address is only known stopped.
+		req := m.GetRequest()
+		s.sendError(*req, errSetBreakpoints, dataWhileRunning, dataWhileRunning, false)
 	default:
 		req := m.GetRequest()
 		s.sendError(*req, errDebuggeeIsRunning, fmt.Sprintf("Unable to process `%s`", req.Command), "debuggee is running", false)
@@ -325,6 +336,8 @@ func (s *session) onInitialize(r *dap.InitializeRequest) {
 		SupportsRestartRequest:            true,
 		SupportsLogPoints:                 true,
 		SupportsInstructionBreakpoints:    true,
+		SupportsDataBreakpoints:           true,
+		SupportsWriteMemoryRequest:        true,
 		ExceptionBreakpointFilters:        exceptionFilters,
 		// Announced when attaching, as Delve does: only then does the
 		// choice between detaching and killing exist.

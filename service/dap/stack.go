@@ -3,6 +3,7 @@ package dap
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -140,14 +141,19 @@ func (s *session) onThreads(r *dap.ThreadsRequest) {
 	s.send(&dap.ThreadsResponse{Response: s.response(r.Request), Body: dap.ThreadsResponseBody{Threads: threads}})
 }
 
-// goroutines lists the goroutines the threads request shows: with
-// hideSystemGoroutines only those running user code, and the selected one.
+// goroutines lists the goroutines the threads request shows: those the
+// goroutineFilters keep and, with hideSystemGoroutines, only those running
+// user code, and the selected one.
 func (s *session) goroutines() ([]*api.Goroutine, error) {
-	if !s.opts.hideSystem {
+	filters := s.opts.goroutineFilters
+	if s.opts.hideSystem {
+		filters = append(slices.Clip(filters), api.ListGoroutinesFilter{Kind: api.GoroutineUser})
+	}
+	if len(filters) == 0 {
 		gs, _, err := s.dbg.Goroutines(0, maxGoroutines)
 		return gs, err
 	}
-	list, err := s.dbg.ListGoroutines(0, maxGoroutines, []api.ListGoroutinesFilter{{Kind: api.GoroutineUser}}, api.GoroutineGroupingOptions{})
+	list, err := s.dbg.ListGoroutines(0, maxGoroutines, filters, api.GoroutineGroupingOptions{})
 	if err != nil {
 		return nil, err
 	}

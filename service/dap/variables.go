@@ -49,17 +49,10 @@ func (s *session) onVariables(r *dap.VariablesRequest) {
 // childrenOf converts the children of ref, loading a scope afresh.
 func (s *session) childrenOf(ref *varRef) ([]dap.Variable, error) {
 	if ref.scope != notScope {
-		// Delve's layout: the arguments (results ~r0… among them) first,
-		// then the locals, in one list.
-		vars, err := s.dbg.FunctionArguments(ref.goid, ref.frame, loadConfig)
+		vars, err := s.scopeVars(ref)
 		if err != nil {
-			return nil, fmt.Errorf("listing the arguments: %w", err)
+			return nil, err
 		}
-		locals, err := s.dbg.LocalVariables(ref.goid, ref.frame, loadConfig)
-		if err != nil {
-			return nil, fmt.Errorf("listing the locals: %w", err)
-		}
-		vars = append(vars, locals...)
 		out := []dap.Variable{}
 		for i := range vars {
 			v := &vars[i]
@@ -154,11 +147,24 @@ func (s *session) mapEntry(ref *varRef, n int, key, val *api.Variable) []dap.Var
 // dapVar converts one value, giving it a handle when it can be expanded.
 func (s *session) dapVar(name, expr string, v *api.Variable, f frameRef) dap.Variable {
 	value, ref := s.convert(v, expr, f, false)
-	out := dap.Variable{Name: name, Value: value, EvaluateName: expr, VariablesReference: ref}
+	out := dap.Variable{Name: name, Value: value, EvaluateName: expr, VariablesReference: ref, MemoryReference: memoryReference(v)}
 	if s.clientCaps.SupportsVariableType {
 		out.Type = typeOf(v)
 	}
 	return out
+}
+
+// memoryReference is where a string's or a slice's bytes are, as Delve
+// offers them to a memory view ("" for other values, as in Delve).
+func memoryReference(v *api.Variable) string {
+	if v.Unreadable != "" || (v.Kind != reflect.String && v.Kind != reflect.Slice) {
+		return ""
+	}
+	addr := v.Addr
+	if v.Base != 0 {
+		addr = v.Base
+	}
+	return fmt.Sprintf("%#x", addr)
 }
 
 // typeOf is the type shown next to a value; an interface shows its

@@ -148,6 +148,9 @@ func TestKernelCoreSession(t *testing.T) {
 	if err := d.Set(1, top, "depth", "5"); err == nil || err.Error() != "can not write to core process" {
 		t.Errorf("set on a core: %v", err)
 	}
+	if n, err := d.WriteMemory(0x1000, []byte{1}); n != 0 || err == nil || err.Error() != "can not write to core process" {
+		t.Errorf("memory write on a core: %d, %v", n, err)
+	}
 	if _, err := d.Restart(false, nil); err == nil {
 		t.Error("restarted a core")
 	}
