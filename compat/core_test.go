@@ -171,7 +171,9 @@ func TestDumpBothTools(t *testing.T) {
 					t.Fatalf("dump: %q", l)
 				}
 			}
-			script := []string{"goroutines", "bt", "args", "locals", "frame 2 args", "frame 2 locals", "threads", "print items[1:]", "print p.Y * 2"}
+			// Selected first: the current thread of a dump is its first
+			// thread note, and dlv writes its threads in map order.
+			script := []string{"goroutine 1", "goroutines", "bt", "args", "locals", "frame 2 args", "frame 2 locals", "threads", "print items[1:]", "print p.Y * 2"}
 			got := map[string][]string{}
 			for name, argv := range coreTools(bin, dump) {
 				for _, l := range repl(t, script, argv...) {
