@@ -20,6 +20,7 @@ type config struct {
 	tinydbg, dlv, bpftrace string
 	goBin                  string // cmd/go built from GOROOT: the large binary
 	hotloop                string // _fixtures/hotloop built with -N -l
+	many                   string // _fixtures/manygoroutines
 	resultsDir             string
 	reps                   int
 	cycles                 int // continues in the cycle benchmark
@@ -60,12 +61,13 @@ func (d debugger) traceArgs(bin string, ebpf bool) []string {
 
 func main() {
 	var c config
-	step := flag.String("step", "all", "startup|cycle|api|trace|all")
+	step := flag.String("step", "all", "startup|cycle|api|trace|goroutines|all")
 	flag.StringVar(&c.tinydbg, "tinydbg", "bin/tinydbg", "tinydbg binary")
 	flag.StringVar(&c.dlv, "dlv", "dlv", "Delve binary")
 	flag.StringVar(&c.bpftrace, "bpftrace", "bpftrace", "bpftrace binary")
 	flag.StringVar(&c.goBin, "gobin", "", "cmd/go binary (the large start-up target)")
 	flag.StringVar(&c.hotloop, "hotloop", "", "hotloop fixture binary")
+	flag.StringVar(&c.many, "many", "", "manygoroutines fixture binary")
 	flag.StringVar(&c.resultsDir, "results", "bench/results", "directory for per-step Markdown fragments")
 	flag.IntVar(&c.reps, "reps", 5, "repetitions per measurement")
 	flag.IntVar(&c.cycles, "cycles", 300, "continues in the cycle benchmark")
@@ -76,15 +78,16 @@ func main() {
 	flag.Parse()
 
 	steps := map[string]func(*config, []debugger) (string, error){
-		"startup": benchStartup,
-		"cycle":   benchCycle,
-		"api":     benchAPI,
-		"trace":   benchTrace,
+		"startup":    benchStartup,
+		"cycle":      benchCycle,
+		"api":        benchAPI,
+		"trace":      benchTrace,
+		"goroutines": benchGoroutines,
 	}
-	order := []string{"startup", "cycle", "api", "trace"}
+	order := []string{"startup", "cycle", "api", "trace", "goroutines"}
 	if *step != "all" {
 		if steps[*step] == nil {
-			fmt.Fprintf(os.Stderr, "unknown step %q (want startup|cycle|api|trace|all)\n", *step)
+			fmt.Fprintf(os.Stderr, "unknown step %q (want startup|cycle|api|trace|goroutines|all)\n", *step)
 			os.Exit(2)
 		}
 		order = []string{*step}

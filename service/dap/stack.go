@@ -104,7 +104,7 @@ const maxGoroutines = 1 << 10
 const defaultStackDepth = 50
 
 func (s *session) onThreads(r *dap.ThreadsRequest) {
-	gs, err := s.goroutines()
+	gs, next, err := s.goroutines()
 	var threads []dap.Thread
 	switch {
 	case err != nil:
@@ -119,8 +119,18 @@ func (s *session) onThreads(r *dap.ThreadsRequest) {
 		threads = []dap.Thread{{Id: 1, Name: "Dummy"}}
 	default:
 		var selected int64
-		if st, err := s.dbg.State(true); err == nil && st.SelectedGoroutine != nil {
+		st, err := s.dbg.State(true)
+		if err == nil && st.SelectedGoroutine != nil {
 			selected = st.SelectedGoroutine.ID
+		}
+		if next >= 0 {
+			// As Delve: say the list is cut, and keep the selected
+			// goroutine in it so that the client can show where it stopped.
+			s.send(&dap.OutputEvent{Event: event("output"), Body: dap.OutputEventBody{
+				Output: fmt.Sprintf("Too many goroutines, only loaded %d\n", len(gs)), Category: "console"}})
+			if selected != 0 && !slices.ContainsFunc(gs, func(g *api.Goroutine) bool { return g.ID == selected }) {
+				gs = append(gs, st.SelectedGoroutine)
+			}
 		}
 		for _, g := range gs {
 			mark := ""
@@ -143,21 +153,20 @@ func (s *session) onThreads(r *dap.ThreadsRequest) {
 
 // goroutines lists the goroutines the threads request shows: those the
 // goroutineFilters keep and, with hideSystemGoroutines, only those running
-// user code, and the selected one.
-func (s *session) goroutines() ([]*api.Goroutine, error) {
+// user code, and the selected one. next is -1 when the list is whole.
+func (s *session) goroutines() ([]*api.Goroutine, int, error) {
 	filters := s.opts.goroutineFilters
 	if s.opts.hideSystem {
 		filters = append(slices.Clip(filters), api.ListGoroutinesFilter{Kind: api.GoroutineUser})
 	}
 	if len(filters) == 0 {
-		gs, _, err := s.dbg.Goroutines(0, maxGoroutines)
-		return gs, err
+		return s.dbg.Goroutines(0, maxGoroutines)
 	}
 	list, err := s.dbg.ListGoroutines(0, maxGoroutines, filters, api.GoroutineGroupingOptions{})
 	if err != nil {
-		return nil, err
+		return nil, -1, err
 	}
-	return list.Goroutines, nil
+	return list.Goroutines, list.Next, nil
 }
 
 // shortFuncName drops the package path before the package name, as

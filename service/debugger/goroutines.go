@@ -15,6 +15,62 @@ import (
 
 // convertG describes g; ths are the target's threads, to find its registers.
 func (d *Debugger) convertG(t *proc.Target, g *goroutine.G, ths []proc.ThreadInfo) *api.Goroutine {
+	return d.convertGWith(t, g, ths, nil)
+}
+
+// locMemo keeps the locations a listing has resolved, by address: the
+// goroutines of a program mostly share a few go statements, start
+// functions and park sites, and resolving each (line tables, a wrapper's
+// decoded call) costs more than the rest of a goroutine's description.
+type locMemo struct {
+	locs  map[memoKey]api.Location
+	funcs map[uint64]*api.Function
+}
+
+// memoKey names one kind of location of the goroutines at one address.
+type memoKey struct {
+	kind byte // 'g' go statement, 's' start, 'p' park site
+	pc   uint64
+}
+
+func newLocMemo() *locMemo {
+	return &locMemo{locs: map[memoKey]api.Location{}, funcs: map[uint64]*api.Function{}}
+}
+
+// memoLoc returns the location of that kind at pc, resolving it on first
+// use; without a memo it just resolves.
+func (d *Debugger) memoLoc(m *locMemo, kind byte, pc uint64, resolve func() goroutine.Location) api.Location {
+	if m == nil {
+		return d.apiLoc(resolve())
+	}
+	key := memoKey{kind, pc}
+	if l, ok := m.locs[key]; ok {
+		return l
+	}
+	l := d.memoAPILoc(m, resolve())
+	m.locs[key] = l
+	return l
+}
+
+// memoAPILoc is apiLoc with the function descriptions shared through m.
+func (d *Debugger) memoAPILoc(m *locMemo, l goroutine.Location) api.Location {
+	if m == nil {
+		return d.apiLoc(l)
+	}
+	out := api.Location{PC: l.PC, File: l.File, Line: l.Line}
+	fn, ok := m.funcs[l.PC]
+	if !ok {
+		if f := d.bi.PCToFunc(l.PC); f != nil {
+			fn = apiFunction(f)
+		}
+		m.funcs[l.PC] = fn
+	}
+	out.Function = fn
+	return out
+}
+
+// convertGWith is convertG resolving locations through m (nil: none).
+func (d *Debugger) convertGWith(t *proc.Target, g *goroutine.G, ths []proc.ThreadInfo, m *locMemo) *api.Goroutine {
 	var regs *proc.ThreadInfo
 	if g.ThreadID != 0 {
 		for i := range ths {
@@ -25,27 +81,33 @@ func (d *Debugger) convertG(t *proc.Target, g *goroutine.G, ths []proc.ThreadInf
 	}
 	out := &api.Goroutine{
 		ID: int64(g.ID), ThreadID: g.ThreadID, Status: uint64(g.Status),
-		GoStatementLoc: d.apiLoc(goroutine.GoLoc(d.bi, g)),
-		StartLoc:       d.apiLoc(goroutine.StartLoc(d.bi, g)),
+		GoStatementLoc: d.memoLoc(m, 'g', g.GoPC, func() goroutine.Location { return goroutine.GoLoc(d.bi, g) }),
+		StartLoc:       d.memoLoc(m, 's', g.StartPC, func() goroutine.Location { return goroutine.StartLoc(d.bi, g) }),
 	}
 	var rp *arch.Registers
 	if regs != nil {
 		rr := regs.Regs
 		rp = &rr
 	}
-	cur := goroutine.CurrentLoc(d.bi, g, rp)
-	out.CurrentLoc = d.apiLoc(cur)
+	inUserCode := false
+	if rp == nil {
+		out.CurrentLoc = d.memoLoc(m, 'p', g.Sched.PC, func() goroutine.Location { return goroutine.CurrentLoc(d.bi, g, nil) })
+	} else {
+		cur := goroutine.CurrentLoc(d.bi, g, rp)
+		out.CurrentLoc = d.apiLoc(cur)
+		inUserCode = d.userCodeAt(rp.Rip, cur.File)
+	}
 	if regs != nil {
 		d.threadView(regs).apply(&out.CurrentLoc)
 	}
 	out.UserCurrentLoc = out.CurrentLoc
-	if rp == nil || !d.userCodeAt(rp.Rip, cur.File) {
+	if !inUserCode {
 		// Only a goroutine inside runtime machinery needs its stack
 		// walked to find the user frame; one stopped in user code (any
 		// breakpoint in the program) is its own user frame.
 		frames, _ := goroutine.Stacktrace(d.unw, t.Process(), g, rp, 32)
 		if f, ok := goroutine.UserFrame(frames); ok {
-			out.UserCurrentLoc = d.apiLoc(goroutine.FrameLoc(f))
+			out.UserCurrentLoc = d.memoAPILoc(m, goroutine.FrameLoc(f))
 		}
 	}
 	ex := d.gLayout().ReadExtra(t.Process(), g)
@@ -146,8 +208,9 @@ func (d *Debugger) ListGoroutines(start, count int, filters []api.ListGoroutines
 		end, out.Next = start+count, start+count
 	}
 	var kept []*api.Goroutine
+	memo := newLocMemo()
 	for _, g := range all[start:end] {
-		ag := d.convertG(t, g, ths)
+		ag := d.convertGWith(t, g, ths, memo)
 		if matchesAll(g, ag, filters) {
 			kept = append(kept, ag)
 		}

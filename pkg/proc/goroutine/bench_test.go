@@ -26,3 +26,18 @@ func BenchmarkList(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkList10k measures reading the 10,000 parked goroutines of
+// manygoroutines, whose g structs List reads in shared spans.
+func BenchmarkList10k(b *testing.B) {
+	testenv.RequirePtrace(b)
+	s := stacktest.Launch(b, fixture.Build(b, "manygoroutines", fixture.Flavour{}))
+	s.BreakAt("main.ready")
+	s.ContinueN(1)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if gs, err := goroutine.List(s.Bin, s.Proc); err != nil || len(gs) < 10000 {
+			b.Fatalf("List: %d goroutines, %v", len(gs), err)
+		}
+	}
+}

@@ -128,14 +128,28 @@ func List(bi *bininfo.BinaryInfo, mem MemoryReader) ([]*G, error) {
 	if err := r.read(ptrs, arr); err != nil {
 		return nil, fmt.Errorf("reading the %d entries of runtime.allgs: %w", n, err)
 	}
+	addrs := make([]uint64, n)
+	for i := range addrs {
+		addrs[i] = le64(ptrs[8*i:])
+	}
+	if err := r.checkGSize(); err != nil && n > 0 {
+		return nil, err
+	}
+	recs := readSpans(r.mem, addrs, r.rt.G.Size)
+	// One slab for every G: a list of 10,000 costs one allocation, not 10,000.
+	slab := make([]G, 0, n)
 	var gs []*G
-	for i := uint64(0); i < n; i++ {
-		addr := le64(ptrs[8*i:])
+	for i, addr := range addrs {
 		if addr == 0 {
 			continue
 		}
-		g, err := r.readG(addr)
+		buf, err := recs.record(i, addr)
 		if err != nil {
+			return gs, fmt.Errorf("reading runtime.g at %#x: %w", addr, err)
+		}
+		slab = append(slab, G{})
+		g := &slab[len(slab)-1]
+		if err := r.decodeG(g, addr, buf); err != nil {
 			return gs, err
 		}
 		if !g.Status.dead() {
@@ -196,16 +210,33 @@ func Current(bi *bininfo.BinaryInfo, mem MemoryReader, regs *arch.Registers) (*G
 	return cg, nil
 }
 
+// checkGSize rejects a runtime.g size no real runtime has.
+func (r *reader) checkGSize() error {
+	if l := r.rt.G; l.Size <= 0 || l.Size > 1<<16 {
+		return fmt.Errorf("implausible runtime.g size %d", l.Size)
+	}
+	return nil
+}
+
 // readG decodes the runtime.g at addr.
 func (r *reader) readG(addr uint64) (*G, error) {
-	l := r.rt.G
-	if l.Size <= 0 || l.Size > 1<<16 {
-		return nil, fmt.Errorf("implausible runtime.g size %d", l.Size)
+	if err := r.checkGSize(); err != nil {
+		return nil, err
 	}
-	buf := make([]byte, l.Size)
+	buf := make([]byte, r.rt.G.Size)
 	if err := r.read(buf, addr); err != nil {
 		return nil, fmt.Errorf("reading runtime.g at %#x: %w", addr, err)
 	}
+	g := &G{}
+	if err := r.decodeG(g, addr, buf); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// decodeG fills g from buf, the bytes of the runtime.g at addr.
+func (r *reader) decodeG(g *G, addr uint64, buf []byte) error {
+	l := r.rt.G
 	field := func(off int64, size int) uint64 {
 		if off < 0 || off+int64(size) > int64(len(buf)) {
 			return 0
@@ -217,7 +248,7 @@ func (r *reader) readG(addr uint64) (*G, error) {
 		return v
 	}
 	sched := l.Sched
-	g := &G{
+	*g = G{
 		ID:      field(l.Goid, 8),
 		Addr:    addr,
 		Status:  Status(uint32(field(l.Atomicstatus, 4)) &^ statusScanBit),
@@ -243,14 +274,14 @@ func (r *reader) readG(addr uint64) (*G, error) {
 	if g.MAddr != 0 && r.rt.M.Procid >= 0 {
 		tid, err := r.u64(g.MAddr + uint64(r.rt.M.Procid))
 		if err != nil {
-			return nil, fmt.Errorf("reading m.procid of goroutine %d: %w", g.ID, err)
+			return fmt.Errorf("reading m.procid of goroutine %d: %w", g.ID, err)
 		}
 		g.ThreadID = int(tid)
 	}
 	if fn := r.bi.PCToFunc(g.StartPC); fn != nil {
 		g.System = isSystem(fn.Name)
 	}
-	return g, nil
+	return nil
 }
 
 // optField reads a gobuf field that older runtimes may lack.
@@ -326,6 +357,9 @@ func (r *reader) waitReasons() []string {
 	return out
 }
 
+// errShortRead reports a read that stopped before the end of its buffer.
+var errShortRead = errors.New("short read")
+
 func (r *reader) read(buf []byte, addr uint64) error {
 	if len(buf) == 0 {
 		return nil
@@ -335,7 +369,7 @@ func (r *reader) read(buf []byte, addr uint64) error {
 		return err
 	}
 	if n != len(buf) {
-		return errors.New("short read")
+		return errShortRead
 	}
 	return nil
 }

@@ -136,5 +136,5 @@ func StacktraceFP(u *stack.Unwinder, mem MemoryReader, g *G, regs *arch.Register
 		return nil, fmt.Errorf("no goroutine and no thread to unwind")
 	}
 	opts.StackLo, opts.StackHi = g.StackLo, g.StackHi
-	return u.UnwindSched(mem, g.Sched, opts)
+	return u.UnwindSched(windowed(mem, g), g.Sched, opts)
 }

@@ -30,7 +30,23 @@ type Unwinder struct {
 	once   sync.Once
 	cfi    CFI
 	cfiErr error
+
+	// rows caches the CFI row found at each static PC: listing thousands
+	// of goroutines parked at the same few sites would otherwise run the
+	// same CFA programs thousands of times.
+	rowsMu sync.Mutex
+	rows   map[uint64]cfiRow
 }
+
+// cfiRow is the CFI row at one PC and whether it comes from a C frame table.
+type cfiRow struct {
+	rules *frame.Rules
+	isC   bool
+}
+
+// maxCachedRows bounds the row cache; a program has far fewer return sites
+// on its stacks at once.
+const maxCachedRows = 1 << 16
 
 // NewUnwinder returns an unwinder resolving names through syms. bias
 // returns the current load bias; loadCFI parses the frame tables and is
@@ -201,10 +217,27 @@ func (u *Unwinder) appendFrames(frames *[]Frame, fn Func, pc, lookup uint64, inn
 // callerRegs computes the CFA of the frame described by cur and the
 // registers of its caller.
 func (u *Unwinder) callerRegs(mem MemoryReader, cur *op.DwarfRegisters, lookup uint64) (*op.DwarfRegisters, uint64, error) {
-	cfi, _ := u.tables()
 	static := lookup - u.bias()
-	var rules *frame.Rules
-	isC := false
+	row, err := u.rowAt(static, lookup)
+	if err != nil {
+		return nil, 0, err
+	}
+	if row.rules == nil {
+		return framePointerCaller(mem, cur)
+	}
+	return applyRules(mem, cur, row.rules, row.isC)
+}
+
+// rowAt finds the CFI row at static (lookup at run time, for messages),
+// the zero row when no table covers it.
+func (u *Unwinder) rowAt(static, lookup uint64) (cfiRow, error) {
+	u.rowsMu.Lock()
+	row, ok := u.rows[static]
+	u.rowsMu.Unlock()
+	if ok {
+		return row, nil
+	}
+	cfi, _ := u.tables()
 	for _, t := range []*frame.Table{cfi.DebugFrame, cfi.EHFrame} {
 		if t == nil {
 			continue
@@ -214,19 +247,22 @@ func (u *Unwinder) callerRegs(mem MemoryReader, cur *op.DwarfRegisters, lookup u
 			continue
 		}
 		if err != nil {
-			return nil, 0, err
+			return cfiRow{}, err
 		}
-		rules, err = fde.RulesAt(static)
+		rules, err := fde.RulesAt(static)
 		if err != nil {
-			return nil, 0, fmt.Errorf("call frame information at %#x: %w", lookup, err)
+			return cfiRow{}, fmt.Errorf("call frame information at %#x: %w", lookup, err)
 		}
-		isC = t == cfi.EHFrame
+		row = cfiRow{rules: rules, isC: t == cfi.EHFrame}
 		break
 	}
-	if rules == nil {
-		return framePointerCaller(mem, cur)
+	u.rowsMu.Lock()
+	if u.rows == nil || len(u.rows) >= maxCachedRows {
+		u.rows = map[uint64]cfiRow{}
 	}
-	return applyRules(mem, cur, rules, isC)
+	u.rows[static] = row
+	u.rowsMu.Unlock()
+	return row, nil
 }
 
 // cSaved are the registers the System V ABI makes callee-saved besides RSP
