@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -36,7 +37,7 @@ func addSessionFlags(root *cobra.Command, o *options) {
 				return fmt.Errorf("--%s applies to the debug, exec, test, attach and connect commands, not to %s", n, cmd.Name())
 			}
 		}
-		return nil
+		return o.df.setup(cmd.ErrOrStderr())
 	}
 }
 
@@ -169,6 +170,9 @@ func newAttachCommand(o *options) *cobra.Command {
 			pid, err := strconv.Atoi(args[0])
 			if err != nil {
 				return fmt.Errorf("invalid pid %q: must be a number", args[0])
+			}
+			if len(o.df.redirects) > 0 {
+				return errors.New("--redirect applies to programs tinydbg starts, not to attach")
 			}
 			if err := checkAttachable(pid); err != nil {
 				return err

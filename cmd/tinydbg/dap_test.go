@@ -3,14 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"io"
-	"net"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/go-dap"
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/internal/testenv"
@@ -21,8 +17,8 @@ import (
 func TestDAPCommand(t *testing.T) {
 	testenv.RequirePtrace(t)
 	bin := fixture.Build(t, "basic", fixture.Flavour{})
-	cmd := newDAPCommand()
-	cmd.SetArgs([]string{"--listen=127.0.0.1:0"})
+	cmd := newRootCommand()
+	cmd.SetArgs([]string{"dap", "--listen=127.0.0.1:0"})
 	pr, pw := io.Pipe()
 	var stderr bytes.Buffer
 	cmd.SetOut(pw)
@@ -41,38 +37,11 @@ func TestDAPCommand(t *testing.T) {
 		t.Fatalf("announcement %q", line)
 	}
 	go io.Copy(io.Discard, pr)
-	conn, err := net.Dial("tcp", "127.0.0.1:"+addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	r := bufio.NewReader(conn)
-	seq := 0
-	send := func(command string, args any) {
-		seq++
-		b, _ := json.Marshal(map[string]any{"seq": seq, "type": "request", "command": command, "arguments": args})
-		if err := dap.WriteBaseMessage(conn, b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// waitFor reads messages until one of type T.
-	var got []string
-	waitFor := func(want string) {
+	c := dialDAP(t, "127.0.0.1:"+addr)
+	send, waitFor := c.send, func(want string) {
 		t.Helper()
-		conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-		for {
-			m, err := dap.ReadProtocolMessage(r)
-			if err != nil {
-				t.Fatalf("waiting for %s after %v: %v", want, got, err)
-			}
-			b, _ := json.Marshal(m)
-			got = append(got, string(b))
-			if ev, ok := m.(*dap.ExitedEvent); ok && ev.Body.ExitCode != 0 {
-				t.Fatalf("exit code %d", ev.Body.ExitCode)
-			}
-			if strings.Contains(string(b), want) {
-				return
-			}
+		if got := c.waitFor(want); strings.Contains(got, `"event":"exited"`) && !strings.Contains(got, `"exitCode":0`) {
+			t.Fatalf("exited: %s", got)
 		}
 	}
 	send("initialize", map[string]any{"adapterID": "go"})
@@ -100,8 +69,8 @@ func TestDAPCommand(t *testing.T) {
 // TestDAPCommandRejectsArguments checks that the program to debug comes
 // from the client, not the command line.
 func TestDAPCommandRejectsArguments(t *testing.T) {
-	cmd := newDAPCommand()
-	cmd.SetArgs([]string{"./prog"})
+	cmd := newRootCommand()
+	cmd.SetArgs([]string{"dap", "./prog"})
 	cmd.SetOut(io.Discard)
 	cmd.SetErr(io.Discard)
 	if err := cmd.Execute(); err == nil {

@@ -23,9 +23,10 @@ their clients feel at home.`,
 	}
 	o := &options{}
 	addSessionFlags(root, o)
+	addDelveFlags(root.PersistentFlags(), &o.df)
 	root.AddCommand(newVersionCommand(), addDebugFlags(newDebugCommand(o), o), addDebugFlags(newExecCommand(o), o),
 		addDebugFlags(newTestCommand(o), o), addDebugFlags(newAttachCommand(o), o), addDebugFlags(newConnectCommand(o), o),
-		newTraceCommand(), newDAPCommand())
+		addDebugFlags(newCoreCommand(o), o), newTraceCommand(), newDAPCommand(o))
 	return root
 }
 

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/tinydbg/tinydbg/pkg/terminal"
+	"github.com/tinydbg/tinydbg/service/dap"
 	"github.com/tinydbg/tinydbg/service/debugger"
 	"github.com/tinydbg/tinydbg/service/rpc2"
 )
@@ -26,6 +27,7 @@ type options struct {
 	wd          string
 	buildFlags  string
 	output      string
+	df          delveFlags // Delve's global flags, on every command
 }
 
 // exitCodeError carries the exit code a session asked for up to main.
@@ -34,8 +36,9 @@ type exitCodeError struct{ code int }
 func (e exitCodeError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
 // listenOn opens the --listen address: "unix:/path" or a path for a unix
-// socket, host:port for TCP.
-func listenOn(addr string) (net.Listener, error) {
+// socket, host:port for TCP. A TCP address that is not loopback is warned
+// about on stderr, as rpc2.Listen does.
+func listenOn(addr string, stderr io.Writer) (net.Listener, error) {
 	network, where := "tcp", addr
 	if p, ok := strings.CutPrefix(addr, "unix:"); ok {
 		network, where = "unix", p
@@ -46,6 +49,7 @@ func listenOn(addr string) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
 	}
+	rpc2.WarnIfExposed(l.Addr(), stderr)
 	return l, nil
 }
 
@@ -79,27 +83,33 @@ func runSession(o *options, cfg debugger.Config, stdout io.Writer) error {
 	var l net.Listener
 	if o.headless {
 		var err error
-		if l, err = listenOn(o.listen); err != nil {
+		if l, err = listenOn(o.listen, os.Stderr); err != nil {
 			return err
 		}
 	}
-	d, err := debugger.New(cfg)
+	d, err := startDebugger(o, cfg)
 	if err != nil {
 		if l != nil {
 			l.Close()
 		}
 		return err
 	}
-	scfg := rpc2.Config{AcceptMulti: o.acceptMulti, APIVersion: 2, Version: version}
+	scfg := rpc2.Config{AcceptMulti: o.acceptMulti, APIVersion: 2, Version: version,
+		AllowOtherUsers: !o.df.onlySameUser, LogRPC: o.df.logs.layer("rpc")}
 	if o.headless {
 		scfg.ContinueOnStart = o.cont
+		// DAP clients share the port, as with Delve: VS Code's
+		// "attach"/"remote" configuration connects here.
+		shared := dap.SharedConfig{Debugger: d, AcceptMulti: o.acceptMulti, Addr: l.Addr().String(),
+			LogMessages: o.df.logs.layer("dap")}
+		scfg.DAP = func(c io.ReadWriteCloser) bool { return dap.ServeShared(c, shared) }
 		srv, err := rpc2.NewServer(scfg, d)
 		if err != nil {
 			l.Close()
 			d.Detach(cfg.AttachPid == 0)
 			return err
 		}
-		fmt.Fprintf(stdout, "API server listening at: %s\n", l.Addr())
+		fmt.Fprintf(o.df.logs.banner(stdout), "API server listening at: %s\n", l.Addr())
 		// Ctrl-C (or a service manager's SIGTERM) ends the server cleanly,
 		// killing a launched target rather than leaving it traced.
 		sig := make(chan os.Signal, 1)
@@ -137,6 +147,33 @@ func runSession(o *options, cfg debugger.Config, stdout io.Writer) error {
 		return exitCodeError{code}
 	}
 	return nil
+}
+
+// startDebugger applies Delve's flags to cfg (redirects, ASLR), starts the
+// debugger and checks the program's Go version.
+func startDebugger(o *options, cfg debugger.Config) (*debugger.Debugger, error) {
+	closeRedirects, err := o.df.applyRedirects(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	cfg.DisableASLR = o.df.disableASLR
+	d, err := debugger.New(cfg)
+	closeRedirects() // the program has its own copies
+	if err != nil {
+		return nil, err
+	}
+	if err := o.df.checkGo(d.TargetGoVersion(), os.Stderr); err != nil {
+		d.Detach(cfg.AttachPid == 0)
+		return nil, err
+	}
+	if logf := o.df.logs.layer("debugger"); logf != nil {
+		if cfg.AttachPid != 0 {
+			logf("attached to process %d", cfg.AttachPid)
+		} else {
+			logf("launched process %d: %s", d.ProcessPid(), strings.Join(append([]string{cfg.Path}, cfg.Args...), " "))
+		}
+	}
+	return d, nil
 }
 
 // runTerminal runs the REPL on client, first continuing if asked to.

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -28,6 +30,8 @@ type traceFlags struct {
 	format    string
 	perfetto  string
 	ebpf      bool
+	lossy     bool
+	events    string
 }
 
 func newTraceCommand() *cobra.Command {
@@ -43,9 +47,16 @@ paired with its own call per goroutine. Without --exec or --pid it builds the
 package (default ".") with optimizations disabled, as Delve does.
 
 Two backends print the same values: by default int3 breakpoints through
-ptrace (the program stops at each probe); with --ebpf, uprobes that never
-stop it. The trace goes to stderr (redirect stdout to see it alone); a
-one-line summary ends it.`,
+ptrace (the thread that hits a probe stops while its event is built); with
+--ebpf, uprobes that stop nothing. Neither loses an event: when the eBPF
+trace falls behind, the program is held (stopped with SIGSTOP, resumed with
+SIGCONT) until it catches up, and the summary says for how long; with
+--lossy it is never held and the summary counts what each function lost.
+
+The trace goes to stderr, or to the file named by --events-file (a write
+error ends the trace); the summary always goes to stderr. SIGINT, SIGTERM
+and SIGHUP end the trace: a program started by it is killed, one attached
+with --pid runs on with no probe left.`,
 		Args:          cobra.ArbitraryArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -64,7 +75,9 @@ one-line summary ends it.`,
 	fl.IntVar(&f.depth, "depth", 1, "How many pointers are followed in arguments and results.")
 	fl.StringVar(&f.format, "format", "text", "Output format: text, json (JSON Lines) or graph (call tree per goroutine).")
 	fl.StringVar(&f.perfetto, "perfetto", "", "Also write a Chrome trace-event JSON file for ui.perfetto.dev.")
-	fl.BoolVar(&f.ebpf, "ebpf", false, "Trace using eBPF uprobes: the program never stops.")
+	fl.BoolVar(&f.ebpf, "ebpf", false, "Trace using eBPF uprobes: the program stops only to let the trace catch up.")
+	fl.BoolVar(&f.lossy, "lossy", false, "With --ebpf, never hold the program: drop events when behind and count them per function.")
+	fl.StringVar(&f.events, "events-file", "", "Write the events to this file instead of stderr; the summary stays on stderr.")
 	return cmd
 }
 
@@ -102,7 +115,10 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 		fmt.Fprintln(cmd.ErrOrStderr(), "warning: --stack is ignored with --ebpf")
 		f.stack = 0
 	}
-	opts := trace.Options{Regexp: re, Pid: f.pid, Args: targetArgs, EBPF: f.ebpf, Depth: f.depth, Stack: f.stack}
+	if f.lossy && !f.ebpf {
+		return errors.New("--lossy needs --ebpf: the ptrace backend never drops events")
+	}
+	opts := trace.Options{Regexp: re, Pid: f.pid, Args: targetArgs, EBPF: f.ebpf, Depth: f.depth, Stack: f.stack, Lossy: f.lossy}
 	if wd := cmd.Flag("wd"); wd != nil {
 		opts.Dir = wd.Value.String() // the root's --wd, when present
 	}
@@ -122,13 +138,39 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 	}
 
 	out := cmd.ErrOrStderr()
-	sink, err := traceSink(out, f)
+	if f.ebpf && !f.lossy && f.pid != 0 && foregroundJob(f.pid) {
+		fmt.Fprintf(out, "warning: %d is the foreground job of a terminal: if the trace falls behind, its shell "+
+			"sees the hold as a job stop (\"Stopped\", status 147) and leaves it in the background; --lossy never holds it\n", f.pid)
+	}
+	evOut := out
+	var evFile *os.File
+	if f.events != "" {
+		var err error
+		if evFile, err = os.Create(f.events); err != nil {
+			return fmt.Errorf("creating the events file: %w", err)
+		}
+		evOut = evFile
+	}
+	sink, err := traceSink(evOut, f)
 	if err != nil {
+		evFile.Close()
 		return err
 	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+	// A hang-up (the terminal closed) ends the trace like an interrupt: the
+	// default action would kill tinydbg with its probes in place. SIGPIPE
+	// is received, not acted on, so a closed output pipe is a write error
+	// that ends the trace cleanly rather than killing tinydbg.
+	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	pipe := make(chan os.Signal, 1)
+	signal.Notify(pipe, syscall.SIGPIPE)
+	defer signal.Stop(pipe)
 	sum, err := trace.Run(ctx, opts, sink)
+	if evFile != nil {
+		if cerr := evFile.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("writing the events file: %w", cerr)
+		}
+	}
 	// Bad input (no permission, no match, no such file) stops the trace
 	// before any probe exists: its error is then the only line.
 	if sum.Probes > 0 {
@@ -191,4 +233,26 @@ func buildForTrace(cmd *cobra.Command, pkg string, f *traceFlags) (string, func(
 		return "", nil, fmt.Errorf("could not build %s:\n%s", pkg, be.Output)
 	}
 	return bin, cleanup, err
+}
+
+// foregroundJob tells whether pid belongs to the foreground process group
+// of its controlling terminal, where a job-control shell waits for it with
+// WUNTRACED: a SIGSTOP then returns the terminal to the shell.
+func foregroundJob(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// Fields after the command's closing parenthesis: state ppid pgrp
+	// session tty_nr tpgid ...
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 6 {
+		return false
+	}
+	pgrp, tty, tpgid := f[2], f[4], f[5]
+	return tty != "0" && pgrp == tpgid
 }

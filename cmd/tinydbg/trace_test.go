@@ -88,3 +88,42 @@ func TestTraceCommandTimestampAndErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestTraceEventsFile writes the events to --events-file while the summary
+// stays on stderr; a write error ends the trace with one line.
+func TestTraceEventsFile(t *testing.T) {
+	testenv.RequirePtrace(t)
+	bin := fixture.Build(t, "traceprog", fixture.Flavour{})
+	for _, backend := range [][]string{nil, {"--ebpf"}} {
+		t.Run(backendName(backend), func(t *testing.T) {
+			if len(backend) > 0 {
+				testenv.RequireRoot(t)
+			}
+			events := filepath.Join(t.TempDir(), "events")
+			args := append(append([]string{}, backend...), "--events-file", events, "--exec", bin, `^main\.weigh$`, "--", "exit", "7")
+			out, err := traceCLI(t, args...)
+			var ec exitCodeError
+			if !errors.As(err, &ec) || ec.code != 7 {
+				t.Fatalf("error %v, want exit status 7\n%s", err, out)
+			}
+			want := "trace: 6 events, 0 dropped, 2 probes on 1 function, backend " + backendName(backend) + "; program exited with status 7\n"
+			if out != want {
+				t.Fatalf("stderr %q, want only the summary %q", out, want)
+			}
+			b, err := os.ReadFile(events)
+			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			if err != nil || len(lines) != 6 || lines[1] != ">> goroutine(1): main.weigh => (4)" {
+				t.Fatalf("events file (%v):\n%s", err, b)
+			}
+
+			args = append(append([]string{}, backend...), "--events-file", "/dev/full", "--exec", bin, `^main\.weigh$`, "--", "loop")
+			out, err = traceCLI(t, args...)
+			if err == nil || err.Error() != "writing the trace: write /dev/full: no space left on device" {
+				t.Fatalf("error %v, want the one write error\n%s", err, out)
+			}
+			if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "trace: ") {
+				t.Fatalf("stderr %q, want the summary alone", out)
+			}
+		})
+	}
+}

@@ -154,3 +154,54 @@ func DevNull(t testing.TB) *os.File {
 	t.Cleanup(func() { f.Close() })
 	return f
 }
+
+// StartWaiting starts path with env added, for fixtures (hotargs) that
+// print their pid and then wait for a line on stdin before they start
+// work; it returns the program and the writer that lets it go. The program
+// is killed and reaped at cleanup.
+func StartWaiting(t testing.TB, path string, env ...string) (*exec.Cmd, *os.File) {
+	t.Helper()
+	cmd := exec.Command(path)
+	cmd.Env = append(os.Environ(), env...)
+	rd, wr, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdin = rd
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	rd.Close()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		wr.Close()
+	})
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != strconv.Itoa(cmd.Process.Pid) {
+		t.Fatalf("%s printed %q (%v), want its pid", path, line, err)
+	}
+	return cmd, wr
+}
+
+// State reads the state letter of /proc/PID/stat ("T" when stopped, ""
+// when the process is gone).
+func State(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return ""
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
+}

@@ -33,6 +33,9 @@ type Breakpoint struct {
 	// HitCount counts those hits per goroutine id.
 	HitCount map[int64]uint64
 
+	// Watch is set for a watchpoint, whose single address is in Addrs.
+	Watch *Watch
+
 	spec bpSpec // what the breakpoint was set on, for Restart
 }
 
@@ -292,6 +295,9 @@ func (t *Target) ClearBreakpoint(id int) error {
 	bp := t.user[id]
 	if bp == nil {
 		return fmt.Errorf("no breakpoint with id %d", id)
+	}
+	if bp.Watch != nil {
+		return t.clearWatch(bp)
 	}
 	var errs []error
 	for _, pc := range bp.Addrs {

@@ -42,11 +42,22 @@ func (t *Target) continueToStop() (Stop, error) {
 		return Stop{}, err
 	}
 	t.threadBP = map[int]*Breakpoint{}
+	t.watchChange = map[int]*WatchChange{}
 	for {
 		// A Halt that arrives between two resumes of this loop is kept
 		// pending by the backend, whose next Continue returns at once.
 		if err := t.stepOverBreakpoints(); err != nil {
 			return t.exitedBy(err)
+		}
+		if stepped := t.takeWatchHits(); len(stepped) > 0 {
+			// An instruction stepped over (or by a next) hit a watchpoint.
+			stop, found, err := t.handleTraps(stepped)
+			if err != nil {
+				return t.exitedBy(err)
+			}
+			if found {
+				return stop, nil
+			}
 		}
 		ev, err := t.proc.Continue()
 		if err != nil {
@@ -162,9 +173,24 @@ func (t *Target) stepOverAt(th Thread, pc uint64) error {
 // stop to report, if any: a user breakpoint (preferably on the selected
 // goroutine) beats the end of a stepping operation.
 func (t *Target) handleTraps(trapped []Thread) (Stop, bool, error) {
-	var hits []*trapHit
+	var hits, watchHits []*trapHit
 	var foreign Thread // a thread stopped by an int3 we did not write
+	var condErr error
 	for _, th := range trapped {
+		// A data watchpoint traps after the access: nothing to rewind.
+		wh, isWatch, err := t.watchTrap(th)
+		if err != nil && !isWatch {
+			return Stop{}, false, err
+		}
+		if err != nil && condErr == nil {
+			condErr = err
+		}
+		if isWatch {
+			if wh != nil {
+				watchHits = append(watchHits, wh)
+			}
+			continue
+		}
 		regs, err := th.Registers()
 		if errors.Is(err, ErrThreadExited) {
 			continue
@@ -192,10 +218,17 @@ func (t *Target) handleTraps(trapped []Thread) (Stop, bool, error) {
 		hits = append(hits, h)
 	}
 
-	var userHits []*trapHit
-	var condErr error
-	var stepDone *trapHit
+	userHits := watchHits
+	var stepDone, scopeHit *trapHit
+	var outOfScope []*Breakpoint
 	for _, h := range hits {
+		gone, err := t.sentinelHit(h)
+		if err != nil {
+			return Stop{}, false, err
+		}
+		if len(gone) > 0 {
+			outOfScope, scopeHit = append(outOfScope, gone...), h
+		}
 		if bp := t.userAt[h.pc]; bp != nil {
 			active, err := t.userHit(bp, h.g.ID)
 			if err != nil && condErr == nil {
@@ -238,6 +271,8 @@ func (t *Target) handleTraps(trapped []Thread) (Stop, bool, error) {
 		}
 		st, err := t.stopOn(chosen.th, StopBreakpoint)
 		st.Breakpoint = t.threadBP[chosen.th.ID()]
+		st.Watch = t.watchChange[chosen.th.ID()]
+		st.WatchOutOfScope = outOfScope
 		t.lastStop = st
 		return st, true, errors.Join(err, condErr, cerr)
 	case stepDone != nil:
@@ -245,12 +280,26 @@ func (t *Target) handleTraps(trapped []Thread) (Stop, bool, error) {
 		cerr := t.clearSteps()
 		st, err := t.stopOn(stepDone.th, StopStepDone)
 		st.Return = ret
+		st.WatchOutOfScope = outOfScope
 		t.lastStop = st
 		return st, true, errors.Join(err, cerr)
+	case scopeHit != nil:
+		// As in Delve, the program stops where the frame returned to.
+		cerr := t.clearSteps()
+		st, err := t.stopOn(scopeHit.th, StopWatchScope)
+		st.WatchOutOfScope = outOfScope
+		t.lastStop = st
+		return st, true, errors.Join(err, condErr, cerr)
 	case foreign != nil:
 		cerr := t.clearSteps()
 		st, err := t.stopOn(foreign, StopTrap)
-		return st, true, errors.Join(err, cerr)
+		return st, true, errors.Join(err, condErr, cerr)
+	}
+	if condErr != nil {
+		// A watchpoint's broken condition stops the program, as a
+		// breakpoint's does.
+		st, err := t.stopOn(nil, StopHalted)
+		return st, true, errors.Join(err, condErr)
 	}
 	return Stop{}, false, nil
 }

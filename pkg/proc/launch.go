@@ -75,3 +75,15 @@ func newTarget(p Process, bi *bininfo.BinaryInfo) (*Target, error) {
 	t.closeFn, t.bi = bi.Close, bi
 	return t, nil
 }
+
+// Open makes a target of a process that was neither launched nor attached
+// here — a core file — with the symbols of its executable exe. Such a
+// target cannot be restarted; p is released if the symbols cannot be read.
+func Open(p Process, exe string) (*Target, error) {
+	bi, err := bininfo.Open(exe)
+	if err != nil {
+		_ = p.Kill()
+		return nil, err
+	}
+	return newTarget(p, bi)
+}

@@ -55,6 +55,11 @@ func (t *Target) Restart() error {
 
 	lost := map[int]error{}
 	for _, bp := range t.Breakpoints() {
+		if bp.Watch != nil {
+			// Its address belonged to the old process.
+			delete(t.user, bp.ID)
+			continue
+		}
 		bp.TotalHitCount = 0
 		bp.HitCount = map[int64]uint64{}
 		pcs, err := t.resolve(bp.spec)
@@ -83,6 +88,8 @@ func (t *Target) adopt(nt *Target) {
 	t.selThread, t.selG = nt.selThread, nt.selG
 	t.threadBP = map[int]*Breakpoint{}
 	t.rewound = map[int]uint64{}
+	t.watchSlots, t.sentinels = [numWatchSlots]*Breakpoint{}, nil
+	t.watchBits, t.watchChange = map[int]uint8{}, map[int]*WatchChange{}
 	t.lastStop = Stop{}
 	t.exited, t.exitCode = false, 0
 }

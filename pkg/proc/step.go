@@ -339,6 +339,7 @@ func (t *Target) stepInstruction() (Stop, error) {
 	if err := t.stepOverAt(th, regs.PC()); err != nil {
 		return t.exitedBy(err)
 	}
+	t.absorbWatchHits(th)
 	delete(t.threadBP, th.ID())
 	return t.stopOn(th, StopStepDone)
 }

@@ -22,11 +22,12 @@ const (
 	StopTrap                         // an int3 the debugger did not set (runtime.Breakpoint)
 	StopExited                       // the process exited; ExitCode is set
 	StopKilled                       // the process died from a signal; Signal is set
+	StopWatchScope                   // watched stack variables went out of scope (WatchOutOfScope)
 )
 
 // String names the reason like Delve's stop messages.
 func (r StopReason) String() string {
-	return [...]string{"breakpoint", "step", "halted", "trap", "exited", "killed"}[r]
+	return [...]string{"breakpoint", "step", "halted", "trap", "exited", "killed", "watchscope"}[r]
 }
 
 // Stop describes where and why the program stopped.
@@ -43,6 +44,11 @@ type Stop struct {
 	Signal      int
 	// Return, for StopStepDone, is the frame the step left by returning.
 	Return *Return
+	// Watch, when Breakpoint is a watchpoint, is its value before and after.
+	Watch *WatchChange
+	// WatchOutOfScope are the watchpoints this stop cleared because their
+	// variable's frame returned.
+	WatchOutOfScope []*Breakpoint
 }
 
 // String renders the stop as one line, e.g. "main.add at basic/main.go:14".
@@ -78,7 +84,12 @@ type Target struct {
 	selG      int64               // selected goroutine id; 0 if none
 	threadBP  map[int]*Breakpoint // user breakpoint each thread stopped on
 	rewound   map[int]uint64      // threads rewound onto a breakpoint: tid → address
-	lastStop  Stop
+
+	watchSlots  [numWatchSlots]*Breakpoint // the watchpoint in each debug-register slot
+	sentinels   []sentinel                 // internal breakpoints of stack watchpoints
+	watchBits   map[int]uint8              // slots that trapped on a thread, not yet handled
+	watchChange map[int]*WatchChange       // value change each thread stopped on
+	lastStop    Stop
 
 	exited   bool
 	exitCode int
@@ -103,12 +114,14 @@ type launchSpec struct {
 func NewTarget(p Process, sym Symbols, rt Runtime) (*Target, error) {
 	t := &Target{
 		proc: p, sym: sym, rt: rt,
-		bps:      breakpointTable{phys: map[uint64]*physBreakpoint{}},
-		user:     map[int]*Breakpoint{},
-		userAt:   map[uint64]*Breakpoint{},
-		nextBPID: 1,
-		threadBP: map[int]*Breakpoint{},
-		rewound:  map[int]uint64{},
+		bps:         breakpointTable{phys: map[uint64]*physBreakpoint{}},
+		user:        map[int]*Breakpoint{},
+		userAt:      map[uint64]*Breakpoint{},
+		nextBPID:    1,
+		threadBP:    map[int]*Breakpoint{},
+		rewound:     map[int]uint64{},
+		watchBits:   map[int]uint8{},
+		watchChange: map[int]*WatchChange{},
 	}
 	entry, err := p.AuxvEntry()
 	if err != nil {

@@ -44,7 +44,7 @@ type runClient interface {
 	CancelNext() error
 }
 
-// breakClient serves break, trace, clear, condition, on and toggle.
+// breakClient serves break, trace, watch, clear, condition, on and toggle.
 type breakClient interface {
 	CreateBreakpoint(bp *api.Breakpoint, locExpr string) (*api.Breakpoint, error)
 	GetBreakpoint(id int) (*api.Breakpoint, error)
@@ -55,6 +55,8 @@ type breakClient interface {
 	AmendBreakpoint(bp *api.Breakpoint) error
 	// FunctionReturnLocations is where trace puts a function's return points.
 	FunctionReturnLocations(fnName string) ([]uint64, error)
+	// CreateWatchpoint serves watch.
+	CreateWatchpoint(scope api.EvalScope, expr string, wtype api.WatchType) (*api.Breakpoint, error)
 }
 
 // dataClient serves print, set, locals, args, vars, regs and examinemem.

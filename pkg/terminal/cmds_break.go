@@ -28,6 +28,21 @@ condition is a boolean expression checked each time the breakpoint is hit.`},
 			help: "Deletes breakpoint.\n\n\tclear <breakpoint name or id>"},
 		{names: []string{"clearall"}, group: groupBreak, fn: clearAllCmd,
 			help: "Deletes multiple breakpoints.\n\n\tclearall [<locspec>]\n\nWithout a locspec every breakpoint goes; with one, only those at that location."},
+		{names: []string{"watch"}, group: groupBreak, fn: watchCmd,
+			help: `Set watchpoint.
+
+	watch [-r|-w|-rw] <expr>
+
+	-r	stops when the memory location is read
+	-w	stops when the memory location is written
+	-rw	stops when the memory location is read or written
+
+The memory location is given with the expression language of print: a
+variable (watch -w v) or a dereferenced address (watch -w *(*int)(0x1400007c018)).
+At most four watchpoints exist at once, on values of 1, 2, 4 or 8 bytes.
+x86 traps reads only together with writes: -r stops on accesses that
+leave the value unchanged. A watchpoint on a local variable follows its
+goroutine's stack and is cleared when the variable's function returns.`},
 		{names: []string{"toggle"}, group: groupBreak, fn: toggleCmd,
 			help: "Toggles on or off a breakpoint.\n\n\ttoggle <breakpoint name or id>"},
 		{names: []string{"condition", "cond"}, group: groupBreak, allowed: onPrefix, fn: conditionCmd,
@@ -279,6 +294,30 @@ func clearAllCmd(t *Term, ctx callCtx, args string) error {
 		}
 		fmt.Fprintf(t.out, "%s cleared at %s\n", bpName(bp, true), bpLocation(bp))
 	}
+	return nil
+}
+
+func watchCmd(t *Term, ctx callCtx, args string) error {
+	flag, expr, ok := strings.Cut(args, " ")
+	if !ok {
+		return errors.New("wrong number of arguments: watch [-r|-w|-rw] <expr>")
+	}
+	var wtype api.WatchType
+	switch flag {
+	case "-r":
+		wtype = api.WatchRead
+	case "-w":
+		wtype = api.WatchWrite
+	case "-rw":
+		wtype = api.WatchRead | api.WatchWrite
+	default:
+		return fmt.Errorf("wrong argument %q to watch", flag)
+	}
+	bp, err := t.client.CreateWatchpoint(ctx.scope, expr, wtype)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(t.out, "%s set at %s\n", bpName(bp, true), bpLocation(bp))
 	return nil
 }
 

@@ -253,7 +253,7 @@ func restartCmd(t *Term, ctx callCtx, args string) error {
 		return err
 	}
 	for _, d := range discarded {
-		fmt.Fprintf(t.out, "Discarded %s at %s: %s\n", bpName(d.Breakpoint, true), bpLocation(d.Breakpoint), d.Reason)
+		fmt.Fprintf(t.out, "Discarded %s at %s: %s\n", bpName(d.Breakpoint, false), bpLocation(d.Breakpoint), d.Reason)
 	}
 	t.frame = 0
 	pid, _ := t.client.ProcessPid()
@@ -329,6 +329,9 @@ func printContext(t *Term, st *api.DebuggerState) {
 	if st.When != "" {
 		fmt.Fprintln(t.out, st.When)
 	}
+	for _, wp := range st.WatchOutOfScope {
+		fmt.Fprintf(t.out, "%s went out of scope and was cleared\n", bpName(wp, true))
+	}
 }
 
 func printLocation(t *Term, fn *api.Function, file string, line int, pc uint64) {
@@ -377,6 +380,10 @@ func printThreadContext(t *Term, th *api.Thread) {
 		formatPath(th.File), th.Line, hits, th.PC)
 	if th.Function != nil && th.Function.Optimized {
 		fmt.Fprintln(t.out, optimizedWarning)
+	}
+	if th.WatchOld != nil && th.WatchNew != nil {
+		// Not in Delve, which shows neither: what the access did.
+		fmt.Fprintf(t.out, "\told value: %s\n\tnew value: %s\n", th.WatchOld.SinglelineString(), th.WatchNew.SinglelineString())
 	}
 	printReturnValues(t, th)
 	printBreakpointInfo(t, th)

@@ -66,19 +66,23 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 		return sum, err
 	}
 	bi.SetLoadBias(entry - bi.EntryPoint())
-	funcs, err := MatchFuncs(bi, opts.Regexp)
+	funcs, insts, err := matchAll(bi, opts.Regexp)
 	if err != nil {
 		return sum, err
 	}
-	sum.Funcs = len(funcs)
+	sum.Funcs = countFuncs(funcs, insts)
 
 	eo := ebpf.DefaultOptions
+	eo.Lossy = opts.Lossy
+	if opts.ringBytes > 0 {
+		eo.RingBufferBytes = opts.ringBytes
+	}
 	eo.PointerDepth = opts.Depth
 	if opts.Depth <= 0 {
 		eo.PointerDepth = -1
 	}
 	base := monotonicNow()
-	tr, err := ebpf.Open(bi, tg.Pid(), funcs, eo)
+	tr, err := ebpf.OpenInlined(bi, tg.Pid(), funcs, insts, eo)
 	if err != nil {
 		return sum, fmt.Errorf("attaching eBPF probes: %w", err)
 	}
@@ -86,9 +90,13 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 	cut.Store(math.MaxUint64)
 	var sent uint64
 	sinkErr := make(chan error, 1)
+	// A sink that fails (a full disk, a closed pipe) ends the trace as an
+	// interrupt would.
+	ctx, stopTrace := context.WithCancel(ctx)
+	defer stopTrace()
 	go func() {
 		var err error
-		sent, err = deliverEBPF(tr.Events(), sink, base, &cut)
+		sent, err = deliverEBPF(tr.Events(), sink, base, &cut, stopTrace)
 		sinkErr <- err
 	}()
 
@@ -110,6 +118,10 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 	serr := <-sinkErr
 	stats := tr.Stats()
 	sum.Probes, sum.Events, sum.Dropped = stats.Probes, sent, stats.Dropped
+	sum.Holds, sum.Held = stats.Holds, stats.Held
+	if len(stats.LostByFunc) > 0 {
+		sum.Lost = &stats.LostByFunc
+	}
 	for _, e := range []error{runErr, serr, closeErr} {
 		if e != nil {
 			return sum, e
@@ -123,9 +135,10 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 // cut (CLOCK_MONOTONIC, as the kernel stamps them) are dropped: while the
 // probes of a live process are removed one by one, a call may still meet
 // its entry probe and miss its return's. It drains events even after the
-// sink failed, so that Close can finish, and returns how many events it
-// sent and the sink's first error.
-func deliverEBPF(events <-chan Event, sink Sink, base uint64, cut *atomic.Uint64) (sent uint64, _ error) {
+// sink failed (calling failed at once, which ends the trace), so that Close
+// can finish, and returns how many events it sent and the sink's first
+// error.
+func deliverEBPF(events <-chan Event, sink Sink, base uint64, cut *atomic.Uint64, failed func()) (sent uint64, _ error) {
 	flush := holdFlushes(sink)
 	if flush == nil {
 		flush = func() error { return nil }
@@ -139,7 +152,7 @@ func deliverEBPF(events <-chan Event, sink Sink, base uint64, cut *atomic.Uint64
 		case ev, ok := <-events:
 			if !ok {
 				if first == nil && pending {
-					first = flush()
+					first = writeErr(flush())
 				}
 				return sent, first
 			}
@@ -147,13 +160,17 @@ func deliverEBPF(events <-chan Event, sink Sink, base uint64, cut *atomic.Uint64
 				continue // keep draining so Close can finish
 			}
 			sent++
-			first = sink.Event(convertEBPF(ev, base))
+			first = writeErr(sink.Event(convertEBPF(ev, base)))
 			pending = true
 		case <-ticker.C:
 			if first == nil && pending {
-				first = flush()
+				first = writeErr(flush())
 				pending = false
 			}
+		}
+		if first != nil && failed != nil {
+			failed()
+			failed = nil
 		}
 	}
 }

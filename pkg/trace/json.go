@@ -51,13 +51,14 @@ type JSONEvent struct {
 	TimeNs     int64       `json:"time_ns"`
 	DurationNs *int64      `json:"duration_ns,omitempty"`
 	Unpaired   bool        `json:"unpaired,omitempty"`
+	Inlined    bool        `json:"inlined,omitempty"`
 	Stack      []JSONFrame `json:"stack,omitempty"`
 }
 
 // Event implements Sink.
 func (j *JSONWriter) Event(ev *Event) error {
 	out := JSONEvent{Kind: ev.Kind.String(), Goroutine: ev.Goroutine, Thread: ev.Thread,
-		Function: ev.Function, TimeNs: ev.Time.Nanoseconds(), Unpaired: ev.Unpaired}
+		Function: ev.Function, TimeNs: ev.Time.Nanoseconds(), Unpaired: ev.Unpaired, Inlined: ev.Inlined}
 	vals := make([]JSONValue, len(ev.Values))
 	for i, v := range ev.Values {
 		vals[i] = JSONValue{Name: v.Name, Type: v.Type, Value: v.Value}

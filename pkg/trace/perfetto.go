@@ -79,6 +79,9 @@ func (p *PerfettoWriter) Event(ev *Event) error {
 		p.open[g] = append(p.open[g], perfettoCall{ev: ev})
 		return nil
 	}
+	if ev.Unpaired {
+		return nil // its call was not seen: no open call is its own
+	}
 	calls := p.open[g]
 	for i := len(calls) - 1; i >= 0; i-- {
 		if calls[i].ev.Function == ev.Function {

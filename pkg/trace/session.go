@@ -7,10 +7,12 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/ebpf"
 	"github.com/tinydbg/tinydbg/pkg/proc/native"
 	"github.com/tinydbg/tinydbg/pkg/proc/nonstop"
 )
@@ -34,6 +36,12 @@ type Options struct {
 	Depth int
 	// Stack is the number of frames printed with each event (ptrace only).
 	Stack int
+	// Lossy lets the eBPF backend lose events rather than hold the
+	// program when the trace falls behind; it reports what each function
+	// lost. The ptrace backend never loses events.
+	Lossy bool
+
+	ringBytes int // tests: the eBPF ring buffer size, 0 for the default
 }
 
 // Summary is what a trace did, printed on stderr at the end.
@@ -43,6 +51,13 @@ type Summary struct {
 	Probes  int    // probe sites (entries plus returns)
 	Events  uint64
 	Dropped uint64
+	// Lost lists the functions that lost events, and how many; nil when
+	// none did (a pointer keeps Summary comparable).
+	Lost *[]FuncDrops
+	// Holds counts the times the eBPF backend stopped the program until
+	// the trace caught up; Held is how long it was stopped in all.
+	Holds uint64
+	Held  time.Duration
 	// Exited is set when the program ended during the trace, with its
 	// exit status or the signal that killed it.
 	Exited   bool
@@ -60,6 +75,9 @@ type Summary struct {
 func (s Summary) String() string {
 	line := fmt.Sprintf("trace: %s, %d dropped, %s on %s, backend %s",
 		plural(int(s.Events), "event"), s.Dropped, plural(s.Probes, "probe"), plural(s.Funcs, "function"), s.Backend)
+	if s.Holds > 0 {
+		line += fmt.Sprintf("; program held %s for %s", plural(int(s.Holds), "time"), s.Held.Round(time.Microsecond))
+	}
 	switch {
 	case s.Exited && s.ExitUnknown:
 		line += "; program exited"
@@ -70,8 +88,16 @@ func (s Summary) String() string {
 	case s.Interrupted:
 		line += "; interrupted"
 	}
+	if s.Lost != nil {
+		for _, l := range *s.Lost {
+			line += fmt.Sprintf("\ntrace: %s lost %s and %s", l.Function, plural(int(l.Calls), "call"), plural(int(l.Returns), "return"))
+		}
+	}
 	return line
 }
+
+// FuncDrops is what one function lost, in calls and returns.
+type FuncDrops = ebpf.FuncDrops
 
 // MatchFuncs returns the functions of bi whose names match re. When none
 // does, the error names the closest function names.
@@ -110,8 +136,14 @@ func Run(ctx context.Context, opts Options, sink Sink) (sum Summary, err error) 
 		sum.Backend = "ebpf"
 	}
 	defer func() {
-		if cerr := sink.Close(); err == nil && cerr != nil {
+		if cerr := writeErr(sink.Close()); err == nil && cerr != nil {
 			err = cerr
+		}
+		// A failed write ends the trace with that one error, whichever
+		// layer of the backend it came through.
+		var we *WriteError
+		if errors.As(err, &we) {
+			err = we
 		}
 	}()
 	if _, err := regexp.Compile(opts.Regexp); err != nil {
@@ -147,11 +179,11 @@ func Run(ctx context.Context, opts Options, sink Sink) (sum Summary, err error) 
 	if err != nil {
 		return sum, fmt.Errorf("%s: %w", bi.Path(), err)
 	}
-	funcs, err := MatchFuncs(bi, opts.Regexp)
+	funcs, insts, err := matchAll(bi, opts.Regexp)
 	if err != nil {
 		return sum, err
 	}
-	sum.Funcs = len(funcs)
+	sum.Funcs = countFuncs(funcs, insts)
 	types := godwarf.New(d)
 	needs := Needs{Values: true, Stack: opts.Stack}
 	if n, ok := sink.(interface{ Needs() Needs }); ok {
@@ -162,12 +194,12 @@ func Run(ctx context.Context, opts Options, sink Sink) (sum Summary, err error) 
 	if !ok {
 		return sum, errors.New("ptrace tracing needs the native backend")
 	}
-	pt, err := nonstop.New(tg, np, bi, types, funcs, opts.Depth, needs)
+	pt, err := nonstop.NewWithInlined(tg, np, bi, types, funcs, insts, opts.Depth, needs)
 	if err != nil {
 		return sum, err
 	}
 	sum.Probes = pt.Probes()
-	res, err := pt.Run(ctx, func(ev *Event) error { return sink.Event(render(ev)) })
+	res, err := pt.Run(ctx, func(ev *Event) error { return writeErr(sink.Event(render(ev))) })
 	sum.Events = pt.Events()
 	if err != nil {
 		if errors.Is(err, proc.ErrProcessExited) {
@@ -182,6 +214,22 @@ func Run(ctx context.Context, opts Options, sink Sink) (sum Summary, err error) 
 		sum.ExitCode, sum.Signal = res.Stop.ExitCode, res.Stop.Signal
 	}
 	return sum, nil
+}
+
+// WriteError is a sink's failure to write the trace (a full disk, a closed
+// pipe): it ends the trace.
+type WriteError struct{ Err error }
+
+func (e *WriteError) Error() string { return "writing the trace: " + e.Err.Error() }
+func (e *WriteError) Unwrap() error { return e.Err }
+
+// writeErr wraps a sink's error as a WriteError.
+func writeErr(err error) error {
+	var we *WriteError
+	if err == nil || errors.As(err, &we) {
+		return err
+	}
+	return &WriteError{Err: err}
 }
 
 // errNoFuncs is wrapped when the regular expression matches nothing.

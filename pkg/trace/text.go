@@ -12,6 +12,11 @@ import (
 //
 //	> goroutine(7): main.work(3, "job-3", *main.Item {Weight: 3, Tag: "t0"})
 //	>> goroutine(7): main.work => (3008,error nil)
+//	> goroutine(7): main.add(3, (unreadable optimized out)) (inlined)
+//	>> goroutine(7): main.add => () (inlined)
+//
+// Delve's trace prints a call of an inlined copy unmarked (under its
+// caller's name) and no return for it; the suffix tells it apart.
 type TextWriter struct {
 	w *bufio.Writer
 	// Timestamps prefixes each line with the wall-clock time of the event
@@ -70,7 +75,16 @@ func (t *TextWriter) Event(ev *Event) error {
 		}
 		w.WriteString(v.Value)
 	}
-	w.WriteString(")\n")
+	w.WriteString(")")
+	if ev.Inlined {
+		w.WriteString(" (inlined)")
+	}
+	if ev.Unpaired {
+		// Its call was not seen (tracing began mid-call, or --lossy
+		// dropped it): the line must not pass for a paired return.
+		w.WriteString(" (unpaired)")
+	}
+	w.WriteString("\n")
 	if ev.Kind == Call && len(ev.Stack) > 0 {
 		w.WriteString("\n") // Delve separates a call's stack by a blank line
 	}

@@ -100,6 +100,10 @@ type Thread struct {
 	// ReturnValues are the results of the function just stepped out of.
 	ReturnValues []Variable
 	CallReturn   bool
+	// WatchOld and WatchNew are the watched value before and after the
+	// access, when the thread stopped on a watchpoint (not in Delve's API).
+	WatchOld *Variable `json:"watchOld,omitempty"`
+	WatchNew *Variable `json:"watchNew,omitempty"`
 }
 
 // Location is a position in the program; FindLocation fills PCs with every

@@ -3,7 +3,9 @@ package dap
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"strconv"
 	"sync"
 
 	"github.com/google/go-dap"
@@ -19,19 +21,32 @@ type breakpoints struct {
 	mu     sync.Mutex
 	source map[string]map[int]int // client path → requested line → id
 	funcs  map[string]int         // function breakpoint name → id
+	insts  map[string]int         // instruction reference+offset → id
+	logs   map[int]*logMessage    // id → message, for logpoints
 }
 
 func (b *breakpoints) init() {
 	b.source = map[string]map[int]int{}
 	b.funcs = map[string]int{}
+	b.insts = map[string]int{}
+	b.logs = map[int]*logMessage{}
 }
 
 // isFunction reports whether id is a function breakpoint.
 func (b *breakpoints) isFunction(id int) bool {
+	return b.isIn(b.funcs, id)
+}
+
+// isInstruction reports whether id is an instruction breakpoint.
+func (b *breakpoints) isInstruction(id int) bool {
+	return b.isIn(b.insts, id)
+}
+
+func (b *breakpoints) isIn(table map[string]int, id int) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for _, fid := range b.funcs {
-		if fid == id {
+	for _, bid := range table {
+		if bid == id {
 			return true
 		}
 	}
@@ -70,7 +85,7 @@ func (s *session) syncBreakpoints(existing map[string]int, wants []wantedBp) ([]
 				kept[w.key] = got.ID
 			}
 		}
-		out[i] = dapBreakpoint(got, err)
+		out[i] = s.dapBreakpoint(got, err)
 	}
 	for key, id := range existing {
 		if _, ok := kept[key]; ok {
@@ -100,7 +115,7 @@ func (s *session) amendBreakpoint(id int, cond, hitCond string) (*api.Breakpoint
 }
 
 // dapBreakpoint describes the outcome for one requested breakpoint.
-func dapBreakpoint(got *api.Breakpoint, err error) dap.Breakpoint {
+func (s *session) dapBreakpoint(got *api.Breakpoint, err error) dap.Breakpoint {
 	if err == nil && got != nil && len(got.Addrs) == 0 {
 		err = errors.New("unable to set breakpoint")
 	}
@@ -113,7 +128,8 @@ func dapBreakpoint(got *api.Breakpoint, err error) dap.Breakpoint {
 		out.Id = got.ID
 		if got.File != "" {
 			out.Line = got.Line
-			out.Source = &dap.Source{Name: filepath.Base(got.File), Path: got.File}
+			path := s.opts.toClient(got.File)
+			out.Source = &dap.Source{Name: filepath.Base(path), Path: path}
 		}
 	}
 	return out
@@ -126,10 +142,20 @@ func (s *session) onSetBreakpoints(r *dap.SetBreakpointsRequest) {
 		return
 	}
 	wants := make([]wantedBp, 0, len(r.Arguments.Breakpoints))
-	for _, b := range r.Arguments.Breakpoints {
+	msgs := map[int]*logMessage{}      // line → logpoint message
+	badLog := map[int]dap.Breakpoint{} // index → the answer for an unparsable logMessage
+	for i, b := range r.Arguments.Breakpoints {
+		if b.LogMessage != "" {
+			m, err := parseLogMessage(b.LogMessage)
+			if err != nil {
+				badLog[i] = dap.Breakpoint{Verified: false, Message: err.Error()}
+				continue
+			}
+			msgs[b.Line] = m
+		}
 		wants = append(wants, wantedBp{
 			key: fmt.Sprint(b.Line),
-			loc: api.Breakpoint{File: path, Line: b.Line, Cond: b.Condition, HitCond: b.HitCondition},
+			loc: api.Breakpoint{File: s.opts.toServer(path), Line: b.Line, Cond: b.Condition, HitCond: b.HitCondition},
 		})
 	}
 	s.bps.mu.Lock()
@@ -138,12 +164,27 @@ func (s *session) onSetBreakpoints(r *dap.SetBreakpointsRequest) {
 		existing[fmt.Sprint(line)] = id
 	}
 	s.bps.mu.Unlock()
-	out, kept := s.syncBreakpoints(existing, wants)
+	synced, kept := s.syncBreakpoints(existing, wants)
+	for _, id := range existing {
+		s.bps.setLogMessage(id, nil)
+	}
 	lines := map[int]int{}
 	for _, b := range r.Arguments.Breakpoints {
 		if id, ok := kept[fmt.Sprint(b.Line)]; ok {
 			lines[b.Line] = id
+			s.bps.setLogMessage(id, msgs[b.Line])
 		}
+	}
+	// The answers in the order of the request, unparsable logpoints in
+	// their places.
+	out := make([]dap.Breakpoint, 0, len(r.Arguments.Breakpoints))
+	for i := range r.Arguments.Breakpoints {
+		if bad, ok := badLog[i]; ok {
+			out = append(out, bad)
+			continue
+		}
+		out = append(out, synced[0])
+		synced = synced[1:]
 	}
 	s.bps.mu.Lock()
 	s.bps.source[path] = lines
@@ -178,4 +219,44 @@ func (s *session) onSetFunctionBreakpoints(r *dap.SetFunctionBreakpointsRequest)
 	s.bps.funcs = kept
 	s.bps.mu.Unlock()
 	s.send(&dap.SetFunctionBreakpointsResponse{Response: s.response(r.Request), Body: dap.SetFunctionBreakpointsResponseBody{Breakpoints: out}})
+}
+
+// onSetInstructionBreakpoints sets breakpoints at addresses, as VS Code's
+// disassembly view asks for them: instructionReference (an address) plus
+// offset bytes.
+func (s *session) onSetInstructionBreakpoints(r *dap.SetInstructionBreakpointsRequest) {
+	wants := make([]wantedBp, 0, len(r.Arguments.Breakpoints))
+	bad := map[int]dap.Breakpoint{}
+	for i, b := range r.Arguments.Breakpoints {
+		addr, err := strconv.ParseUint(b.InstructionReference, 0, 64)
+		if err != nil {
+			bad[i] = dap.Breakpoint{Message: fmt.Sprintf("invalid instructionReference %q", b.InstructionReference)}
+			continue
+		}
+		addr = uint64(int64(addr) + int64(b.Offset))
+		wants = append(wants, wantedBp{key: fmt.Sprintf("%#x", addr),
+			loc: api.Breakpoint{Addr: addr, Cond: b.Condition, HitCond: b.HitCondition}})
+	}
+	s.bps.mu.Lock()
+	existing := maps.Clone(s.bps.insts)
+	s.bps.mu.Unlock()
+	synced, kept := s.syncBreakpoints(existing, wants)
+	s.bps.mu.Lock()
+	s.bps.insts = kept
+	s.bps.mu.Unlock()
+	out := make([]dap.Breakpoint, 0, len(r.Arguments.Breakpoints))
+	for i := range r.Arguments.Breakpoints {
+		if b, ok := bad[i]; ok {
+			out = append(out, b)
+			continue
+		}
+		b := synced[0]
+		synced = synced[1:]
+		if b.Verified {
+			b.InstructionReference = wants[0].key
+		}
+		wants = wants[1:]
+		out = append(out, b)
+	}
+	s.send(&dap.SetInstructionBreakpointsResponse{Response: s.response(r.Request), Body: dap.SetInstructionBreakpointsResponseBody{Breakpoints: out}})
 }

@@ -23,7 +23,7 @@ func (c *testClient) launch(args map[string]any) {
 func (c *testClient) argValue(goid int, name string) string {
 	c.t.Helper()
 	f := c.stack(goid, 0, 1).Body.StackFrames[0]
-	return findVar(c.t, c.variables(c.scopes(f.Id)["Arguments"]), name).Value
+	return findVar(c.t, c.variables(c.scopes(f.Id)["Locals"]), name).Value
 }
 
 // TestConditions checks conditions, hit conditions and function

@@ -59,6 +59,12 @@ func (b *syncBuffer) String() string {
 // background; the test's cleanup stops the server.
 func startServer(t *testing.T) *testServer {
 	t.Helper()
+	return startServerWith(t, Config{})
+}
+
+// startServerWith is startServer with cfg (its Log is the test's).
+func startServerWith(t *testing.T, cfg Config) *testServer {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	l, err := Listen("127.0.0.1:0", &stdout, &stderr)
 	if err != nil {
@@ -69,7 +75,8 @@ func startServer(t *testing.T) *testServer {
 		t.Fatalf("Listen printed %q and %q, want %q and nothing", stdout.String(), stderr.String(), want)
 	}
 	ts := &testServer{log: &syncBuffer{}, addr: l.Addr().String(), done: make(chan struct{})}
-	ts.srv = NewServer(Config{Log: ts.log})
+	cfg.Log = ts.log
+	ts.srv = NewServer(cfg)
 	go func() {
 		defer close(ts.done)
 		if err := ts.srv.Serve(l); err != nil {
@@ -139,8 +146,8 @@ func (c *testClient) send(command string, args any) int {
 	return c.seq
 }
 
-// next returns the next message other than output and continued events,
-// which arrive at times that depend on the target.
+// next returns the next message other than output, continued and process
+// events, which arrive at times that depend on the target.
 func (c *testClient) next() dap.Message {
 	c.t.Helper()
 	for {
@@ -150,14 +157,29 @@ func (c *testClient) next() dap.Message {
 				c.t.Fatalf("connection closed: %v", <-c.errs)
 			}
 			switch m.(type) {
-			case *dap.OutputEvent, *dap.ContinuedEvent:
-				continue
+			case *dap.OutputEvent, *dap.ContinuedEvent, *dap.ProcessEvent:
+				continue // checked where they matter (compat's daptest session)
 			}
 			return m
 		case <-time.After(30 * time.Second):
 			c.t.Fatal("timed out waiting for a message")
 		}
 	}
+}
+
+// nextAny returns the next message, whatever it is.
+func (c *testClient) nextAny() dap.Message {
+	c.t.Helper()
+	select {
+	case m, ok := <-c.msgs:
+		if !ok {
+			c.t.Fatalf("connection closed: %v", <-c.errs)
+		}
+		return m
+	case <-time.After(30 * time.Second):
+		c.t.Fatal("timed out waiting for a message")
+	}
+	return nil
 }
 
 // expect reads the next message, which must be a T.

@@ -20,25 +20,28 @@ import (
 // tinydbg honours; names and defaults are Delve's.
 type launchArgs struct {
 	// Mode is "debug" (build the package at Program, the default),
-	// "test" (build its tests) or "exec" (run the binary at Program).
-	Mode        string             `json:"mode"`
-	Program     string             `json:"program"`
-	Args        []string           `json:"args"`
-	Cwd         string             `json:"cwd"`
-	Env         map[string]*string `json:"env"`
-	BuildFlags  json.RawMessage    `json:"buildFlags"` // a string or a list of strings
-	Output      string             `json:"output"`
-	StopOnEntry bool               `json:"stopOnEntry"`
-	NoDebug     bool               `json:"noDebug"`
+	// "test" (build its tests), "exec" (run the binary at Program) or
+	// "core" (examine CoreFilePath, a core of the binary at Program).
+	Mode       string             `json:"mode"`
+	Program    string             `json:"program"`
+	Args       []string           `json:"args"`
+	Cwd        string             `json:"cwd"`
+	Env        map[string]*string `json:"env"`
+	BuildFlags json.RawMessage    `json:"buildFlags"` // a string or a list of strings
+	Output     string             `json:"output"`
+	NoDebug    bool               `json:"noDebug"`
+	// CoreFilePath is the core file of mode "core".
+	CoreFilePath string `json:"coreFilePath"`
+	commonArgs
 }
 
 // attachArgs are the attach attributes tinydbg honours.
 type attachArgs struct {
 	// Mode is "local" (attach to ProcessID, the default); "remote" needs
 	// a server that already debugs a process, which tinydbg dap is not.
-	Mode        string `json:"mode"`
-	ProcessID   int    `json:"processId"`
-	StopOnEntry bool   `json:"stopOnEntry"`
+	Mode      string `json:"mode"`
+	ProcessID int    `json:"processId"`
+	commonArgs
 }
 
 func (s *session) onLaunch(r *dap.LaunchRequest) {
@@ -49,19 +52,26 @@ func (s *session) onLaunch(r *dap.LaunchRequest) {
 		fail("debug session already in progress")
 		return
 	}
+	if s.shared != nil {
+		fail("%s", s.inProgress())
+		return
+	}
 	args := launchArgs{Mode: "debug"}
-	if len(r.Arguments) > 0 {
-		if err := json.Unmarshal(r.Arguments, &args); err != nil {
-			fail("invalid debug configuration - %v", err)
-			return
-		}
+	if err := decodeArgs(r.Arguments, &args); err != nil {
+		fail("invalid debug configuration - %v", err)
+		return
 	}
 	if args.NoDebug {
 		fail("noDebug mode is not supported by tinydbg")
 		return
 	}
+	opts, err := args.check()
+	if err != nil {
+		fail("invalid debug configuration - %v", err)
+		return
+	}
 	switch args.Mode {
-	case "", "debug", "test", "exec":
+	case "", "debug", "test", "exec", "core":
 	default:
 		fail("invalid debug configuration - unsupported 'mode' attribute %q", args.Mode)
 		return
@@ -70,48 +80,95 @@ func (s *session) onLaunch(r *dap.LaunchRequest) {
 		fail("The program attribute is missing in debug configuration.")
 		return
 	}
+	if args.Mode == "core" {
+		s.launchCore(r, args, opts, fail)
+		return
+	}
+	if _, err := parseBuildFlags(args.BuildFlags); err != nil {
+		fail("invalid debug configuration - %v", err)
+		return
+	}
+	d, err := s.startProgram(&args)
+	if err != nil {
+		fail("%v", err)
+		return
+	}
+	s.dbg, s.stopOnEntry, s.opts, s.launched = d, args.StopOnEntry, opts, &args
+	s.send(&dap.InitializedEvent{Event: event("initialized")})
+	s.send(&dap.LaunchResponse{Response: s.response(r.Request)})
+}
+
+// startProgram builds the program of args (modes debug and test) and
+// starts it with its output forwarded, announcing the process as Delve
+// does; a restart calls it again.
+func (s *session) startProgram(args *launchArgs) (*debugger.Debugger, error) {
 	// Delve applies env with os.Setenv, which leaks into the server and
 	// every later session; here it goes to the build and the target only.
 	env := launchEnv(os.Environ(), args.Env)
-	path := args.Program
+	path, cwd := args.Program, args.Cwd
 	if args.Mode != "exec" {
 		flags, err := parseBuildFlags(args.BuildFlags)
 		if err != nil {
-			fail("invalid debug configuration - %v", err)
-			return
+			return nil, err
 		}
 		out, cleanup, err := buildProgram(args.Program, args.Mode == "test", args.Output, flags, env)
 		if err != nil {
-			fail("Build error: %v", err)
-			return
+			return nil, fmt.Errorf("Build error: %w", err)
 		}
 		s.cleanups = append(s.cleanups, cleanup)
 		path = out
-		if args.Mode == "test" && args.Cwd == "" {
+		if args.Mode == "test" && cwd == "" {
 			// go test runs tests in their package directory.
-			args.Cwd = programDir(args.Program)
+			cwd = programDir(args.Program)
 		}
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		fail("%v", err)
-		return
+		return nil, err
 	}
-	cfg := debugger.Config{Path: abs, Args: args.Args, WorkingDir: args.Cwd, Env: env}
+	cfg := debugger.Config{Path: abs, Args: args.Args, WorkingDir: cwd, Env: env, DisableASLR: s.disableASLR}
 	pipes, err := s.outputPipes(&cfg)
 	if err != nil {
-		fail("%v", err)
-		return
+		return nil, err
 	}
 	d, err := debugger.New(cfg)
 	pipes.started()
 	if err != nil {
 		pipes.abandon()
+		return nil, err
+	}
+	if err := s.vetGoVersion(d); err != nil {
+		d.Detach(true)
+		pipes.abandon()
+		return nil, err
+	}
+	// The started process, as Delve announces it: clients show its pid.
+	s.send(&dap.ProcessEvent{Event: event("process"), Body: dap.ProcessEventBody{
+		Name: strings.Join(append([]string{abs}, args.Args...), " "), SystemProcessId: d.ProcessPid(),
+		IsLocalProcess: true, StartMethod: "launch"}})
+	pipes.pump(s)
+	return d, nil
+}
+
+// launchCore opens a core file: nothing is built and nothing runs, so
+// there is no output to pump; the continue after configurationDone is
+// refused with the core backend's error, as in Delve.
+func (s *session) launchCore(r *dap.LaunchRequest, args launchArgs, opts sessionOpts, fail func(string, ...any)) {
+	if args.CoreFilePath == "" {
+		fail("The 'coreFilePath' attribute is missing in debug configuration.")
+		return
+	}
+	abs, err := filepath.Abs(args.Program)
+	if err != nil {
 		fail("%v", err)
 		return
 	}
-	s.dbg, s.stopOnEntry = d, args.StopOnEntry
-	pipes.pump(s)
+	d, err := debugger.New(debugger.Config{Path: abs, CoreFile: args.CoreFilePath})
+	if err != nil {
+		fail("%v", err)
+		return
+	}
+	s.dbg, s.stopOnEntry, s.opts = d, args.StopOnEntry, opts
 	s.send(&dap.InitializedEvent{Event: event("initialized")})
 	s.send(&dap.LaunchResponse{Response: s.response(r.Request)})
 }
@@ -125,16 +182,23 @@ func (s *session) onAttach(r *dap.AttachRequest) {
 		return
 	}
 	args := attachArgs{Mode: "local"}
-	if len(r.Arguments) > 0 {
-		if err := json.Unmarshal(r.Arguments, &args); err != nil {
-			fail("invalid debug configuration - %v", err)
-			return
-		}
+	if err := decodeArgs(r.Arguments, &args); err != nil {
+		fail("invalid debug configuration - %v", err)
+		return
+	}
+	opts, err := args.check()
+	if err != nil {
+		fail("invalid debug configuration - %v", err)
+		return
 	}
 	switch args.Mode {
 	case "", "local":
+		if s.shared != nil {
+			fail("%s", s.inProgress())
+			return
+		}
 	case "remote":
-		fail("tinydbg dap debugs no process before an attach request: use mode \"local\" with a processId")
+		s.attachRemote(r, args.StopOnEntry, opts)
 		return
 	default:
 		fail("invalid debug configuration - unsupported 'mode' attribute %q", args.Mode)
@@ -149,7 +213,12 @@ func (s *session) onAttach(r *dap.AttachRequest) {
 		fail("%v", err)
 		return
 	}
-	s.dbg, s.attached, s.stopOnEntry = d, true, args.StopOnEntry
+	if err := s.vetGoVersion(d); err != nil {
+		d.Detach(false)
+		fail("%v", err)
+		return
+	}
+	s.dbg, s.attached, s.stopOnEntry, s.opts = d, true, args.StopOnEntry, opts
 	// Detaching and killing differ only for a process we attached to, so
 	// the client learns it may offer the choice now.
 	s.send(&dap.CapabilitiesEvent{Event: event("capabilities"),
@@ -170,6 +239,10 @@ func (s *session) onConfigurationDone(r *dap.ConfigurationDoneRequest) {
 }
 
 func (s *session) onDisconnect(r *dap.DisconnectRequest) {
+	if s.remote {
+		s.disconnectRemote(r)
+		return
+	}
 	kill := !s.attached || (r.Arguments != nil && r.Arguments.TerminateDebuggee)
 	if err := s.release(kill); err != nil {
 		s.sendError(r.Request, errDisconnect, "Error while disconnecting", err.Error(), false)
@@ -182,6 +255,7 @@ func (s *session) onDisconnect(r *dap.DisconnectRequest) {
 // onTerminate ends the debuggee, attached or launched; the client
 // disconnects afterwards.
 func (s *session) onTerminate(r *dap.TerminateRequest) {
+	s.terminated = true
 	if err := s.release(true); err != nil {
 		s.sendError(r.Request, errDisconnect, "Error while terminating", err.Error(), false)
 		return
@@ -211,6 +285,14 @@ func (s *session) release(kill bool) error {
 	return err
 }
 
+// vetGoVersion applies --check-go-version to the program d debugs.
+func (s *session) vetGoVersion(d *debugger.Debugger) error {
+	if s.checkGo == nil {
+		return nil
+	}
+	return s.checkGo(d.TargetGoVersion())
+}
+
 // isExited recognizes the errors that only say the target is gone.
 func isExited(err error) bool {
 	msg := err.Error()
@@ -220,6 +302,10 @@ func isExited(err error) bool {
 // cleanup leaves the target as the session's end requires (a launched
 // program is killed, an attached one keeps running) and closes conn.
 func (s *session) cleanup() {
+	if s.shared != nil && s.shared.AcceptMulti && !s.terminated {
+		// A multi-client server keeps its target for the next client.
+		s.ended = true
+	}
 	if err := s.release(!s.attached); err != nil {
 		s.logf("releasing the target: %v", err)
 	}

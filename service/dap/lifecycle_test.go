@@ -49,6 +49,30 @@ func TestMalformedInput(t *testing.T) {
 		c.expectClosed()
 		ts.wait(t)
 	})
+	t.Run("no type", func(t *testing.T) {
+		// dlv dap answers these with an internal error naming the message,
+		// its request_seq the message's seq, and keeps the session.
+		ts := startServer(t)
+		c := dial(t, ts)
+		for _, m := range []struct {
+			raw    string
+			seq    int
+			format string
+		}{
+			{`{"seq":7,"command":"initialize","arguments":{}}`, 7, "Internal Error: ProtocolMessage type '' is not supported (seq: 7)"},
+			{`{"seq":8,"type":"event","event":"foo"}`, 8, "Internal Error: Event event 'foo' is not supported (seq: 8)"},
+		} {
+			if err := dap.WriteBaseMessage(c.conn, []byte(m.raw)); err != nil {
+				t.Fatal(err)
+			}
+			er := expect[*dap.ErrorResponse](c)
+			if er.Success || er.RequestSeq != m.seq || er.Command != "" ||
+				er.Message != "Internal Error" || er.Body.Error.Id != errInternal || er.Body.Error.Format != m.format {
+				t.Fatalf("reply to %s: %+v %+v", m.raw, er, er.Body.Error)
+			}
+		}
+		c.initialize() // still serving
+	})
 	for _, tc := range []struct {
 		name, raw, log string
 	}{

@@ -88,6 +88,13 @@ func (s *session) runLoop(cmd string, resumed chan struct{}) {
 			runFault()
 		}
 		s.run.mu.Lock()
+		if !s.run.editPending && err == nil && !s.run.pauseRequested.Load() && s.logHits(st) {
+			// Only logpoints stopped the target: they have printed, it
+			// goes on.
+			s.run.mu.Unlock()
+			cmd, resumed = cmdContinue, nil
+			continue
+		}
 		if !s.run.editPending {
 			if err == nil && st != nil && !st.Exited && st.StopReason != "manual" {
 				// Reset before the client can ask: its frame and
@@ -178,7 +185,7 @@ func (s *session) onContinue(r *dap.ContinueRequest) {
 }
 
 // onStep runs next, stepIn or stepOut on goroutine goid (DAP's threadId).
-func (s *session) onStep(req dap.Request, goid int, cmd string) {
+func (s *session) onStep(req dap.Request, goid int, cmd string, granularity dap.SteppingGranularity) {
 	if goid > 0 {
 		if _, err := s.dbg.Command(api.DebuggerCommand{Name: api.SwitchGoroutine, GoroutineID: int64(goid)}, nil); err != nil {
 			s.sendError(req, errInternal, "Unable to step", fmt.Sprintf("switching to goroutine %d: %v", goid, err), true)
@@ -197,6 +204,10 @@ func (s *session) onStep(req dap.Request, goid int, cmd string) {
 		resp = &dap.StepOutResponse{Response: s.response(req)}
 	}
 	s.send(resp)
+	if granularity == "instruction" {
+		// One instruction, whichever step was asked for, as Delve does.
+		cmd = api.StepInstruction
+	}
 	s.resume(cmd)
 }
 
@@ -232,6 +243,11 @@ func (s *session) reportStop(st *api.DebuggerState, err error) {
 	}
 	s.state.reset()
 	ev := &dap.StoppedEvent{Event: event("stopped"), Body: dap.StoppedEventBody{AllThreadsStopped: true}}
+	errText := ""
+	if err != nil {
+		errText = err.Error()
+	}
+	s.lastErr.Store(errText)
 	if err != nil {
 		ev.Body.Reason, ev.Body.Description, ev.Body.Text = "exception", "runtime error", err.Error()
 		if err.Error() == "next while nexting" {
@@ -256,6 +272,12 @@ func (s *session) reportStop(st *api.DebuggerState, err error) {
 			ev.Body.HitBreakpointIds = []int{th.Breakpoint.ID}
 			if s.bps.isFunction(th.Breakpoint.ID) {
 				ev.Body.Reason = "function breakpoint"
+			}
+			if s.bps.isInstruction(th.Breakpoint.ID) {
+				ev.Body.Reason = "instruction breakpoint"
+			}
+			if id, text, ok := s.exception(th); ok {
+				ev.Body.Reason, ev.Body.Description, ev.Body.Text = "exception", id, text
 			}
 		}
 	}

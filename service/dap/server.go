@@ -30,6 +30,14 @@ type Config struct {
 	// AllowOtherUsers disables the check that refuses loopback connections
 	// from other local users, who could otherwise run code as this user.
 	AllowOtherUsers bool
+	// LogMessages, when set, is told every message received and sent
+	// (--log-output=dap).
+	LogMessages func(format string, args ...any)
+	// DisableASLR launches programs without address randomization.
+	DisableASLR bool
+	// CheckGoVersion, when set, vets the Go version a program was built
+	// with (--check-go-version); its error fails the launch or attach.
+	CheckGoVersion func(goVersion string) error
 }
 
 // Server serves one DAP session at a time.
@@ -121,6 +129,7 @@ func (s *Server) accept(l net.Listener) (net.Conn, error) {
 // from (attached) and conn is closed.
 func (s *Server) ServeConn(conn io.ReadWriteCloser) {
 	sess := newSession(conn, s.logf)
+	sess.logMsg, sess.disableASLR, sess.checkGo = s.cfg.LogMessages, s.cfg.DisableASLR, s.cfg.CheckGoVersion
 	s.mu.Lock()
 	if s.stopped {
 		s.mu.Unlock()

@@ -26,10 +26,15 @@ const (
 	errStackTrace        = 2004
 	errListLocals        = 2005
 	errListArgs          = 2006
+	errListGlobals       = 2007
+	errListRegisters     = 2014
 	errLookupVariable    = 2008
 	errEvaluate          = 2009
 	errHalt              = 2010
 	errSetVariable       = 2012
+	errExceptionInfo     = 2011
+	errDisassemble       = 2013
+	errReadMemory        = 2016
 	errNoDebuggee        = 3000
 	errDebuggeeIsRunning = 4000
 	errDisconnect        = 5000
@@ -37,9 +42,13 @@ const (
 
 // session is one client's debugging session.
 type session struct {
-	conn io.ReadWriteCloser
-	logf func(format string, args ...any)
-	done chan struct{} // closed when the session has cleaned up
+	conn   io.ReadWriteCloser
+	logf   func(format string, args ...any)
+	logMsg func(format string, args ...any) // nil: messages are not logged
+
+	disableASLR bool
+	checkGo     func(goVersion string) error // nil: any version
+	done        chan struct{}                // closed when the session has cleaned up
 
 	wmu sync.Mutex // one message on the wire at a time
 	w   *bufio.Writer
@@ -50,6 +59,9 @@ type session struct {
 	dbg         *debugger.Debugger
 	attached    bool
 	stopOnEntry bool
+	opts        sessionOpts    // the launch or attach attributes
+	launched    *launchArgs    // the launch configuration, for restart
+	lastErr     atomic.Value   // string: the last run command's error, for exceptionInfo
 	cleanups    []func()       // remove a built binary, and the like
 	output      sync.WaitGroup // pumps of the target's stdout and stderr
 	clientCaps  dap.InitializeRequestArguments
@@ -60,6 +72,13 @@ type session struct {
 
 	closing atomic.Bool // disconnecting: no more events
 	ended   bool        // the target was killed or detached from
+
+	// shared is the debugger of the headless server this session runs in
+	// (nil for tinydbg dap); remote is set once the client attached to it;
+	// terminated once the client ended it, which stops the server.
+	shared     *SharedConfig
+	remote     bool
+	terminated bool
 }
 
 func newSession(conn io.ReadWriteCloser, logf func(string, ...any)) *session {
@@ -83,6 +102,9 @@ func (s *session) serve() {
 				s.logf("closing the connection: unreadable message: %v", err)
 			}
 			return
+		}
+		if s.logMsg != nil {
+			s.logMsg("<- %s", content)
 		}
 		msg, err := dap.DecodeProtocolMessage(content)
 		if err != nil {
@@ -118,7 +140,13 @@ func (s *session) sendUnknown(content []byte, fieldErr *dap.DecodeProtocolMessag
 	}
 	_ = json.Unmarshal(content, &head)
 	if head.Type != "request" {
-		s.logf("ignoring a message that is not a request: %v", fieldErr)
+		// No type, or one a client does not send: answered as Delve
+		// answers it, so that the client learns and does not wait.
+		s.logf("answering a message that is not a request: %v", fieldErr)
+		er := &dap.ErrorResponse{Response: dap.Response{ProtocolMessage: dap.ProtocolMessage{Type: "response"},
+			RequestSeq: fieldErr.Seq, Message: "Internal Error"}}
+		er.Body.Error = &dap.ErrorMessage{Id: errInternal, Format: "Internal Error: " + fieldErr.Error()}
+		s.send(er)
 		return
 	}
 	req := dap.Request{ProtocolMessage: dap.ProtocolMessage{Seq: head.Seq, Type: "request"}, Command: head.Command}
@@ -156,6 +184,9 @@ func (s *session) dispatch(m dap.RequestMessage) {
 	case *dap.PauseRequest:
 		s.onPause(r)
 		return
+	case *dap.RestartRequest:
+		s.onRestart(r)
+		return
 	}
 	if s.dbg == nil {
 		s.sendError(*req, errNoDebuggee, "No debug session started", "Use launch or attach request first.", true)
@@ -171,17 +202,25 @@ func (s *session) dispatch(m dap.RequestMessage) {
 	case *dap.ContinueRequest:
 		s.onContinue(r)
 	case *dap.NextRequest:
-		s.onStep(r.Request, r.Arguments.ThreadId, cmdNext)
+		s.onStep(r.Request, r.Arguments.ThreadId, cmdNext, r.Arguments.Granularity)
 	case *dap.StepInRequest:
-		s.onStep(r.Request, r.Arguments.ThreadId, cmdStepIn)
+		s.onStep(r.Request, r.Arguments.ThreadId, cmdStepIn, r.Arguments.Granularity)
 	case *dap.StepOutRequest:
-		s.onStep(r.Request, r.Arguments.ThreadId, cmdStepOut)
+		s.onStep(r.Request, r.Arguments.ThreadId, cmdStepOut, r.Arguments.Granularity)
+	case *dap.ReadMemoryRequest:
+		s.onReadMemory(r)
+	case *dap.DisassembleRequest:
+		s.onDisassemble(r)
 	case *dap.SetBreakpointsRequest:
 		s.onSetBreakpoints(r)
 	case *dap.SetFunctionBreakpointsRequest:
 		s.onSetFunctionBreakpoints(r)
+	case *dap.SetInstructionBreakpointsRequest:
+		s.onSetInstructionBreakpoints(r)
 	case *dap.SetExceptionBreakpointsRequest:
-		s.send(&dap.SetExceptionBreakpointsResponse{Response: s.response(r.Request)})
+		s.onSetExceptionBreakpoints(r)
+	case *dap.ExceptionInfoRequest:
+		s.onExceptionInfo(r)
 	case *dap.ThreadsRequest:
 		s.onThreads(r)
 	case *dap.StackTraceRequest:
@@ -211,8 +250,10 @@ func (s *session) dispatchRunning(m dap.RequestMessage) {
 		s.whileHalted(func() { s.onSetBreakpoints(r) })
 	case *dap.SetFunctionBreakpointsRequest:
 		s.whileHalted(func() { s.onSetFunctionBreakpoints(r) })
+	case *dap.SetInstructionBreakpointsRequest:
+		s.whileHalted(func() { s.onSetInstructionBreakpoints(r) })
 	case *dap.SetExceptionBreakpointsRequest:
-		s.send(&dap.SetExceptionBreakpointsResponse{Response: s.response(r.Request)})
+		s.whileHalted(func() { s.onSetExceptionBreakpoints(r) })
 	default:
 		req := m.GetRequest()
 		s.sendError(*req, errDebuggeeIsRunning, fmt.Sprintf("Unable to process `%s`", req.Command), "debuggee is running", false)
@@ -230,6 +271,11 @@ func (s *session) send(m dap.Message) {
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	if s.logMsg != nil {
+		if b, err := json.Marshal(m); err == nil {
+			s.logMsg("-> %s", b)
+		}
+	}
 	if err := dap.WriteProtocolMessage(s.w, m); err == nil {
 		s.w.Flush()
 	}
@@ -272,6 +318,14 @@ func (s *session) onInitialize(r *dap.InitializeRequest) {
 		SupportsEvaluateForHovers:         true,
 		SupportsClipboardContext:          true,
 		SupportsTerminateRequest:          true,
+		SupportsReadMemoryRequest:         true,
+		SupportsDisassembleRequest:        true,
+		SupportsSteppingGranularity:       true,
+		SupportsExceptionInfoRequest:      true,
+		SupportsRestartRequest:            true,
+		SupportsLogPoints:                 true,
+		SupportsInstructionBreakpoints:    true,
+		ExceptionBreakpointFilters:        exceptionFilters,
 		// Announced when attaching, as Delve does: only then does the
 		// choice between detaching and killing exist.
 		SupportTerminateDebuggee: false,

@@ -124,7 +124,10 @@ func TestBasicSession(t *testing.T) {
 	}
 
 	sc := c.scopes(frames[0].Id)
-	args := c.variables(sc["Arguments"])
+	if len(sc) != 1 {
+		t.Fatalf("scopes of add: %v, want Delve's one Locals scope", sc)
+	}
+	args := c.variables(sc["Locals"])
 	if a, b := findVar(t, args, "a"), findVar(t, args, "b"); a.Value != "3" || b.Value != "4" || a.Type != "int" || a.EvaluateName != "a" {
 		t.Fatalf("args of add: %+v", args)
 	}
@@ -182,7 +185,7 @@ func TestBasicSession(t *testing.T) {
 	}
 	// stepIn stops where Delve does: prologue_end, on the func line.
 	in := c.checkTop(goid, "main.(*Point).Scale", 18)
-	if k := findVar(t, c.variables(c.scopes(in.Id)["Arguments"]), "k"); k.Value != "2" {
+	if k := findVar(t, c.variables(c.scopes(in.Id)["Locals"]), "k"); k.Value != "2" {
 		t.Fatalf("k in Scale: %+v", k)
 	}
 

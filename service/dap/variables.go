@@ -32,11 +32,7 @@ func (s *session) onVariables(r *dap.VariablesRequest) {
 	}
 	children, err := s.childrenOf(ref)
 	if err != nil {
-		id := errListLocals
-		if ref.scope == scopeArgs {
-			id = errListArgs
-		}
-		s.sendError(r.Request, id, "Unable to list variables", err.Error(), false)
+		s.sendError(r.Request, errListLocals, "Unable to list variables", err.Error(), false)
 		return
 	}
 	if start := r.Arguments.Start; start > 0 || r.Arguments.Count > 0 {
@@ -53,16 +49,17 @@ func (s *session) onVariables(r *dap.VariablesRequest) {
 // childrenOf converts the children of ref, loading a scope afresh.
 func (s *session) childrenOf(ref *varRef) ([]dap.Variable, error) {
 	if ref.scope != notScope {
-		var vars []api.Variable
-		var err error
-		if ref.scope == scopeArgs {
-			vars, err = s.dbg.FunctionArguments(ref.goid, ref.frame, loadConfig)
-		} else {
-			vars, err = s.dbg.LocalVariables(ref.goid, ref.frame, loadConfig)
-		}
+		// Delve's layout: the arguments (results ~r0… among them) first,
+		// then the locals, in one list.
+		vars, err := s.dbg.FunctionArguments(ref.goid, ref.frame, loadConfig)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("listing the arguments: %w", err)
 		}
+		locals, err := s.dbg.LocalVariables(ref.goid, ref.frame, loadConfig)
+		if err != nil {
+			return nil, fmt.Errorf("listing the locals: %w", err)
+		}
+		vars = append(vars, locals...)
 		out := []dap.Variable{}
 		for i := range vars {
 			v := &vars[i]

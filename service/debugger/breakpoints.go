@@ -9,7 +9,9 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc"
+	"github.com/tinydbg/tinydbg/pkg/proc/core"
 	"github.com/tinydbg/tinydbg/service/api"
 )
 
@@ -26,6 +28,8 @@ type userBreakpoint struct {
 	// hits carried over from earlier proc breakpoints (before a disable).
 	total uint64
 	perG  map[int64]uint64
+	// watchType is the type of a watchpoint's value, to show old and new.
+	watchType godwarf.Type
 }
 
 // ValidBreakpointName rejects names that are numbers or contain anything
@@ -93,6 +97,9 @@ func (d *Debugger) CreateBreakpoint(req api.Breakpoint, locExpr string) (*api.Br
 	}
 	if err := checkCond(req.Cond); err != nil {
 		return nil, err
+	}
+	if d.cfg.CoreFile != "" {
+		return nil, core.ErrBreakpointCore
 	}
 	t, unlock, err := d.lockAlive()
 	if err != nil {
@@ -340,6 +347,9 @@ func (d *Debugger) setDisabled(t *proc.Target, ub *userBreakpoint, disabled bool
 	if disabled == ub.spec.Disabled {
 		return nil
 	}
+	if ub.spec.WatchExpr != "" {
+		return errNoDisableWatch
+	}
 	if disabled {
 		if ub.pbp != nil {
 			if err := d.exitedErr(); err == nil {
@@ -378,6 +388,15 @@ func (d *Debugger) reinstallBreakpoints() []api.DiscardedBreakpoint {
 	var discarded []api.DiscardedBreakpoint
 	for id, ub := range d.bps {
 		ub.total, ub.perG, ub.pbp = 0, map[int64]uint64{}, nil
+		if ub.spec.WatchExpr != "" {
+			// Its address was the old process's. Delve drops it too and
+			// describes it as a breakpoint without a place.
+			b := d.convertBreakpoint(ub)
+			b.WatchExpr, b.WatchType, b.Addr, b.Addrs = "", 0, 0, nil
+			discarded = append(discarded, api.DiscardedBreakpoint{Breakpoint: b, Reason: fmt.Sprintf("breakpoint %d can not be enabled", id)})
+			delete(d.bps, id)
+			continue
+		}
 		if ub.spec.Disabled {
 			continue
 		}
@@ -425,6 +444,10 @@ func (d *Debugger) convertBreakpoint(ub *userBreakpoint) *api.Breakpoint {
 		}
 		b.Addrs = append([]uint64(nil), ub.pbp.Addrs...)
 		b.File, b.Line, b.FunctionName = ub.pbp.File, ub.pbp.Line, ub.pbp.FuncName
+		// Delve sends the location expression only for a breakpoint that
+		// is not in the program (disabled or suspended); its terminal
+		// reads a non-empty one as "(suspended)".
+		b.ExprString = ""
 		if v := ub.view; v != nil {
 			// The function asked for, at its own line: see entryView.
 			b.File, b.Line = v.file, v.line

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tinydbg/tinydbg/pkg/proc"
+	"github.com/tinydbg/tinydbg/pkg/proc/core"
 	"github.com/tinydbg/tinydbg/pkg/proc/goroutine"
 	"github.com/tinydbg/tinydbg/service/api"
 )
@@ -107,6 +108,9 @@ func (d *Debugger) Command(cmd api.DebuggerCommand, resumed chan<- struct{}) (*a
 	if err := d.exitedErr(); err != nil {
 		return nil, err
 	}
+	if d.cfg.CoreFile != "" {
+		return nil, core.ErrContinueCore
+	}
 	if cmd.Name == api.Next || cmd.Name == api.Step || cmd.Name == api.StepOut {
 		// Delve refuses to start a second stepping operation while an
 		// interrupted one still has its breakpoints armed: the user
@@ -148,6 +152,7 @@ func (d *Debugger) runAndDescribe(t *proc.Target, run func() (proc.Stop, error),
 	stop, err := run()
 	d.running.Store(false)
 	d.lastStop = stop
+	gone := d.dropOutOfScope(stop)
 	d.stopReason = stopReasonName(stop.Reason)
 	if err != nil {
 		if errors.Is(err, proc.ErrProcessExited) {
@@ -162,6 +167,7 @@ func (d *Debugger) runAndDescribe(t *proc.Target, run func() (proc.Stop, error),
 	if err != nil {
 		return nil, err
 	}
+	d.describeWatchStop(t, stop, gone, st)
 	if retCfg != nil && stop.Reason == proc.StopStepDone && stop.Return != nil && st.CurrentThread != nil {
 		st.CurrentThread.ReturnValues = d.returnValues(t, stop, *retCfg)
 	}
@@ -250,6 +256,8 @@ func stopReasonName(r proc.StopReason) string {
 		return "next finished"
 	case proc.StopTrap:
 		return "hardcoded breakpoint"
+	case proc.StopWatchScope:
+		return "breakpoint"
 	case proc.StopExited, proc.StopKilled:
 		return "exited"
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/core"
 	"github.com/tinydbg/tinydbg/pkg/proc/native"
 	"github.com/tinydbg/tinydbg/pkg/proc/stack"
 	"github.com/tinydbg/tinydbg/service/api"
@@ -31,13 +32,16 @@ type Config struct {
 	WorkingDir string
 	// AttachPid, when not zero, attaches to this process instead of launching.
 	AttachPid int
-	// Stdout and Stderr of the launched program; nil: the debugger's own.
-	Stdout, Stderr *os.File
+	// Stdin, Stdout and Stderr of the launched program; nil: the debugger's own.
+	Stdin, Stdout, Stderr *os.File
 	// DisableASLR launches the program without address randomization.
 	DisableASLR bool
 	// Env is the launched program's environment; nil: the debugger's own.
 	// Clients pass it here so that several sessions never race on os.Setenv.
 	Env []string
+	// CoreFile, when set, opens this core file of the executable Path
+	// instead of starting a process: read-only, nothing runs.
+	CoreFile string
 }
 
 // ErrRunning is returned by operations that need a stopped target while a
@@ -72,6 +76,8 @@ type Debugger struct {
 	lastStop   proc.Stop
 	stopReason string // Delve's name of the last stop reason
 	detached   bool
+
+	dump dumpState // the core dump in progress or the last one
 }
 
 // New launches or attaches to the target described by cfg, stopped.
@@ -80,7 +86,9 @@ func New(cfg Config) (*Debugger, error) {
 	if err := d.start(); err != nil {
 		return nil, err
 	}
-	d.installDefaultBreakpoints(d.target)
+	if cfg.CoreFile == "" { // a core can hold no breakpoint
+		d.installDefaultBreakpoints(d.target)
+	}
 	return d, nil
 }
 
@@ -88,11 +96,14 @@ func New(cfg Config) (*Debugger, error) {
 func (d *Debugger) start() error {
 	var t *proc.Target
 	var err error
-	if d.cfg.AttachPid != 0 {
+	switch {
+	case d.cfg.CoreFile != "":
+		t, err = openCore(d.cfg.CoreFile, d.cfg.Path)
+	case d.cfg.AttachPid != 0:
 		t, err = proc.Attach(native.Backend{}, d.cfg.AttachPid)
-	} else {
+	default:
 		t, err = proc.Launch(native.Backend{}, d.cfg.Path, d.cfg.Args, proc.LaunchConfig{
-			Dir: d.cfg.WorkingDir, Stdout: d.cfg.Stdout, Stderr: d.cfg.Stderr,
+			Dir: d.cfg.WorkingDir, Stdin: d.cfg.Stdin, Stdout: d.cfg.Stdout, Stderr: d.cfg.Stderr,
 			DisableASLR: d.cfg.DisableASLR, Env: d.cfg.Env,
 		})
 	}
@@ -111,7 +122,7 @@ func (d *Debugger) start() error {
 	d.tmu.Unlock()
 	d.lastStop, d.pendingRet, d.detached = proc.Stop{}, nil, false
 	d.stopReason = "launched"
-	if d.cfg.AttachPid != 0 {
+	if d.cfg.AttachPid != 0 || d.cfg.CoreFile != "" {
 		d.stopReason = "attached"
 	}
 	return nil
@@ -211,6 +222,9 @@ func (d *Debugger) Detach(kill bool) error {
 // resetArgs is set, and sets the user breakpoints again; those that cannot
 // be set are returned.
 func (d *Debugger) Restart(resetArgs bool, newArgs []string) ([]api.DiscardedBreakpoint, error) {
+	if d.cfg.CoreFile != "" {
+		return nil, core.ErrContinueCore
+	}
 	if d.cfg.AttachPid != 0 {
 		return nil, errors.New("cannot restart a process tinydbg did not create")
 	}

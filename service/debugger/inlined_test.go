@@ -26,8 +26,8 @@ func breakByLocation(t *testing.T, d *debugger.Debugger, spec, fn string, pcs in
 	if err != nil {
 		t.Fatalf("break %s: %v", spec, err)
 	}
-	if len(bp.Addrs) != pcs || bp.ExprString != fn {
-		t.Fatalf("break %s: %d addresses %#x, expr %q; want %d, %q", spec, len(bp.Addrs), bp.Addrs, bp.ExprString, pcs, fn)
+	if len(bp.Addrs) != pcs || bp.FunctionName != fn || bp.ExprString != "" {
+		t.Fatalf("break %s: %d addresses %#x, function %q, expr %q; want %d, %q and no expression (it is set)", spec, len(bp.Addrs), bp.Addrs, bp.FunctionName, bp.ExprString, pcs, fn)
 	}
 	return bp
 }
@@ -89,7 +89,7 @@ func TestBreakInlinedOnlyFunc(t *testing.T) {
 	}
 	d := launch(t, "inlinedonly", fixture.Flavour{Optimized: true})
 	bp, err := d.CreateBreakpoint(api.Breakpoint{}, "main.add")
-	if err != nil || len(bp.Addrs) != 2 || bp.ExprString != "main.add" {
+	if err != nil || len(bp.Addrs) != 2 || bp.FunctionName != "main.add" || bp.ExprString != "" {
 		t.Fatalf("break add: %+v %v", bp, err)
 	}
 	if got := stops(t, d); got != "main.main:10/main.add main.main:9/main.add @exit 7" {

@@ -1,11 +1,13 @@
 package debugger
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 
 	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/core"
 	"github.com/tinydbg/tinydbg/pkg/proc/eval"
 	"github.com/tinydbg/tinydbg/pkg/proc/goroutine"
 	"github.com/tinydbg/tinydbg/pkg/proc/stack"
@@ -149,8 +151,13 @@ func (d *Debugger) Set(goid int64, frame int, symbol, val string) error {
 	if err != nil {
 		return err
 	}
-	// The evaluator's message is what Delve's clients show the user.
-	return sc.SetVariable(symbol, val)
+	// The evaluator's message is what Delve's clients show the user; on
+	// a core Delve says only that it cannot write.
+	err = sc.SetVariable(symbol, val)
+	if errors.Is(err, core.ErrWriteCore) {
+		return core.ErrWriteCore
+	}
+	return err
 }
 
 // packageVar loads one package variable by its full name.

@@ -205,6 +205,13 @@ func (c *Client) ListBreakpoints() ([]*api.Breakpoint, error) {
 	return out.Breakpoints, err
 }
 
+// CreateWatchpoint watches the memory expr designates, evaluated in scope.
+func (c *Client) CreateWatchpoint(scope api.EvalScope, expr string, wtype api.WatchType) (*api.Breakpoint, error) {
+	var out CreateWatchpointOut
+	err := c.call("CreateWatchpoint", CreateWatchpointIn{Scope: scope, Expr: expr, Type: wtype}, &out)
+	return out.Breakpoint, err
+}
+
 // ClearBreakpoint removes a breakpoint by id.
 func (c *Client) ClearBreakpoint(id int) (*api.Breakpoint, error) {
 	var out ClearBreakpointOut

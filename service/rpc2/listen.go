@@ -29,10 +29,18 @@ func Listen(addr string, stdout, stderr io.Writer) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s: %w", addr, err)
 	}
-	if ta, ok := l.Addr().(*net.TCPAddr); ok && !ta.IP.IsLoopback() {
+	WarnIfExposed(l.Addr(), stderr)
+	fmt.Fprintf(stdout, "API server listening at: %s\n", l.Addr())
+	return l, nil
+}
+
+// WarnIfExposed warns loudly on stderr when addr is a TCP address that is
+// not loopback: the server authenticates no one, so whoever can reach it
+// can run code as this user. Every listener of the API server goes
+// through it, whoever opened it.
+func WarnIfExposed(addr net.Addr, stderr io.Writer) {
+	if ta, ok := addr.(*net.TCPAddr); ok && !ta.IP.IsLoopback() {
 		fmt.Fprintf(stderr, "WARNING: the API server listens on %s, which is not a loopback address.\n"+
 			"WARNING: anyone who can connect to it can run arbitrary code as this user.\n", ta)
 	}
-	fmt.Fprintf(stdout, "API server listening at: %s\n", l.Addr())
-	return l, nil
 }

@@ -114,7 +114,7 @@ func TestOtherUserRefused(t *testing.T) {
 	}
 	defer c.Close()
 	bp, err := c.CreateBreakpoint(&api.Breakpoint{}, "main.add")
-	if err != nil || bp.Line != 13 || bp.ExprString != "main.add" {
+	if err != nil || bp.Line != 13 || bp.FunctionName != "main.add" {
 		t.Fatalf("breakpoint over unix socket: %+v %v", bp, err)
 	}
 }

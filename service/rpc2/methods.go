@@ -43,7 +43,8 @@ func (s *Server) methodTable() map[string]handler {
 			out.Answer = d.AttachPid() != 0
 			return nil
 		}),
-		"Recorded": syncH(func(_ RecordedIn, out *RecordedOut) error { return nil }),
+		// A core file is a recording to Delve's clients, as in Delve.
+		"Recorded": syncH(func(_ RecordedIn, out *RecordedOut) error { out.Recorded = d.IsCore(); return nil }),
 		"FollowExecEnabled": syncH(func(_ FollowExecEnabledIn, out *FollowExecEnabledOut) error {
 			return nil
 		}),
@@ -101,6 +102,11 @@ func (s *Server) methodTable() map[string]handler {
 			}
 			out.Breakpoint = *bp
 			return nil
+		}),
+		"CreateWatchpoint": syncH(func(in CreateWatchpointIn, out *CreateWatchpointOut) error {
+			var err error
+			out.Breakpoint, err = d.CreateWatchpoint(in.Scope.GoroutineID, in.Scope.Frame, in.Expr, in.Type)
+			return err
 		}),
 		"AmendBreakpoint": syncH(func(in AmendBreakpointIn, _ *AmendBreakpointOut) error {
 			return d.AmendBreakpoint(in.Breakpoint)
@@ -239,6 +245,9 @@ func (s *Server) methodTable() map[string]handler {
 			out.Types, err = d.Types(in.Filter)
 			return err
 		}),
+	}
+	for name, h := range dumpMethods(d) {
+		m[name] = h
 	}
 	full := make(map[string]handler, len(m))
 	for name, h := range m {

@@ -48,6 +48,13 @@ type Config struct {
 	// KeepTargetOnExit leaves the target alone when the server stops
 	// instead of killing a launched target or detaching from an attached one.
 	KeepTargetOnExit bool
+	// DAP, when set, serves the connections that speak the Debug Adapter
+	// Protocol (they start with "Content-Length:", JSON-RPC ones with
+	// "{"), as Delve's headless server does for VS Code's remote attach.
+	// It returns whether the server must stop.
+	DAP func(c io.ReadWriteCloser) (stopServer bool)
+	// LogRPC, when set, is told every request and reply (--log-output=rpc).
+	LogRPC func(format string, args ...any)
 }
 
 // Server serves one debugger to JSON-RPC clients.
@@ -132,8 +139,7 @@ func (s *Server) Serve(l net.Listener) error {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.serveConn(c)
-			if !s.cfg.AcceptMulti {
+			if s.serveDemux(c) || !s.cfg.AcceptMulti {
 				s.Stop()
 			}
 		}()
@@ -145,6 +151,58 @@ func (s *Server) Serve(l net.Listener) error {
 	err := s.Stop()
 	s.wg.Wait()
 	return errors.Join(acceptErr, err)
+}
+
+// bufConn reads through the buffer that sniffed the protocol.
+type bufConn struct {
+	*bufio.Reader
+	io.WriteCloser
+}
+
+// serveDemux serves c with the protocol its first byte names and reports
+// whether the DAP session asked the server to stop.
+func (s *Server) serveDemux(c net.Conn) bool {
+	if s.cfg.DAP == nil {
+		s.serveConn(c)
+		return false
+	}
+	// Tracked while sniffing, so that Stop ends a client that connected
+	// and said nothing.
+	if !s.track(c) {
+		return false
+	}
+	defer s.untrack(c)
+	br := bufio.NewReader(c)
+	b, err := br.Peek(1)
+	if err != nil {
+		c.Close()
+		return false
+	}
+	bc := &bufConn{br, c}
+	if b[0] != 'C' { // DAP's header is Content-Length; JSON starts with {
+		s.serveConn(bc)
+		return false
+	}
+	return s.cfg.DAP(bc)
+}
+
+// track registers a connection that Stop must close; it fails (closing
+// rwc) once the server is stopped.
+func (s *Server) track(rwc io.ReadWriteCloser) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		rwc.Close()
+		return false
+	}
+	s.conns[rwc] = true
+	return true
+}
+
+func (s *Server) untrack(rwc io.ReadWriteCloser) {
+	s.mu.Lock()
+	delete(s.conns, rwc)
+	s.mu.Unlock()
 }
 
 // ServeConn serves one connection (for example one end of a net.Pipe)
@@ -216,14 +274,9 @@ type conn struct {
 }
 
 func (s *Server) serveConn(rwc io.ReadWriteCloser) {
-	s.mu.Lock()
-	if s.stopped {
-		s.mu.Unlock()
-		rwc.Close()
+	if !s.track(rwc) {
 		return
 	}
-	s.conns[rwc] = true
-	s.mu.Unlock()
 	c := &conn{s: s, rwc: rwc, enc: json.NewEncoder(rwc), gone: make(chan struct{})}
 	dec := json.NewDecoder(bufio.NewReader(rwc))
 	for {
@@ -241,9 +294,7 @@ func (s *Server) serveConn(rwc io.ReadWriteCloser) {
 	close(c.gone)
 	rwc.Close()
 	c.pending.Wait()
-	s.mu.Lock()
-	delete(s.conns, rwc)
-	s.mu.Unlock()
+	s.untrack(rwc)
 }
 
 // reply writes one response; writes of concurrent requests are serialized.
@@ -255,6 +306,11 @@ func (c *conn) reply(id *json.RawMessage, result any, err error) {
 	if id == nil {
 		null := json.RawMessage("null")
 		resp.ID = &null
+	}
+	if logf := c.s.cfg.LogRPC; logf != nil {
+		if b, merr := json.Marshal(&resp); merr == nil {
+			logf("-> %s", b)
+		}
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -273,6 +329,13 @@ func (c *conn) reply(id *json.RawMessage, result any, err error) {
 // goroutine. Asynchronous methods always get a goroutine; the next request
 // is read once they signal that they are set up.
 func (c *conn) dispatch(req *request) {
+	if logf := c.s.cfg.LogRPC; logf != nil {
+		var params []byte
+		if req.Params != nil {
+			params = *req.Params
+		}
+		logf("<- %s(%s)", req.Method, params)
+	}
 	h, ok := c.s.methods[req.Method]
 	if !ok {
 		c.reply(req.ID, nil, fmt.Errorf("unknown method: %s", req.Method))

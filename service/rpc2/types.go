@@ -91,6 +91,20 @@ type CreateBreakpointIn struct {
 // CreateBreakpointOut is the result of CreateBreakpoint.
 type CreateBreakpointOut struct{ Breakpoint api.Breakpoint }
 
+// CreateWatchpointIn is the argument of CreateWatchpoint: the expression
+// is evaluated in Scope; Type has WatchRead and/or WatchWrite.
+type CreateWatchpointIn struct {
+	Scope api.EvalScope
+	Expr  string
+	Type  api.WatchType
+}
+
+// CreateWatchpointOut is the watchpoint set. The breakpoint is embedded,
+// so its fields are the result's, as on Delve's wire.
+type CreateWatchpointOut struct {
+	*api.Breakpoint
+}
+
 // ClearBreakpointIn selects the breakpoint to clear.
 type ClearBreakpointIn struct {
 	Id   int // Delve's wire spelling

@@ -9,11 +9,17 @@ import "unsafe"
 
 // Limits compiled into the BPF program.
 const (
-	maxOps      = 16   // capture operations per probe kind of a function
-	maxPieces   = 4    // registers making up one register-assigned value
-	maxValue    = 64   // bytes of one register-assigned value
-	maxData     = 4096 // captured bytes (segment headers included) per event
-	maxSeg      = 2048 // bytes one capture operation may copy
+	maxOps      = 128   // capture operations per probe kind of a function
+	maxPieces   = 4     // registers making up one register-assigned value
+	maxValue    = 64    // bytes of one register-assigned value
+	maxData     = 16384 // captured bytes (segment headers included) per event
+	maxSeg      = 4096  // bytes one segment may hold
+	maxSegs     = 256   // segments per event
+	maxSteps    = 2048  // interpreter steps per event
+	maxDynOps   = 64    // operations of the plan of one dynamic type
+	maxJobs     = 16    // dynamic-type plans run per event
+	maxAllOps   = 512   // operations per event, dynamic ones included
+	rootSrc     = 0xff  // capOp.Src of a dynamic plan's interface itself
 	noLenOffset = 0xffff
 )
 
@@ -29,6 +35,14 @@ const (
 	opRegs  = 1 // assemble a value from registers
 	opStack = 2 // copy a value from CFA + stack_off
 	opDeref = 3 // follow a pointer held in an earlier segment
+	opIface = 4 // run the plan of an interface's dynamic type
+)
+
+// How a deref's element count is stored (cap_op.len_kind).
+const (
+	lenCount = 0 // a 64-bit count
+	lenLog2  = 1 // a byte B: 1 << B elements
+	lenMask  = 2 // a 64-bit mask: mask + 1 elements
 )
 
 // Event kinds and flags (event_header.kind, .flags).
@@ -53,9 +67,10 @@ const (
 	numDrops    = 4
 )
 
-// pt_regs slots (u64 index into struct pt_regs on x86-64) of the integer
-// registers the Go internal ABI assigns, indexed like probe.IntArgRegs.
-var abiIntRegSlots = [...]uint8{10, 5, 11, 14, 13, 9, 8, 7, 6}
+// pt_regs slots (u64 index into struct pt_regs on x86-64) of the general
+// registers, indexed like probe.GeneralRegs: the nine the Go internal ABI
+// assigns, then those a location list of an inlined call may also name.
+var abiIntRegSlots = [...]uint8{10, 5, 11, 14, 13, 9, 8, 7, 6, 12, 4, 3, 2, 1, 0, 19}
 
 // bpfConfig mirrors struct config.
 type bpfConfig struct {
@@ -63,6 +78,15 @@ type bpfConfig struct {
 	GoidOffset    uint32
 	StackHiOffset uint32
 	WakeBytes     uint32
+	HoldBytes     uint32 // 0: lossy, the program is never held
+	Pad           uint32
+}
+
+// holdState mirrors struct hold_state, the memory-mapped flag through
+// which the BPF program tells the reader it stopped the process.
+type holdState struct {
+	Held    uint64
+	SinceNs uint64
 }
 
 // capOp mirrors struct cap_op: one step of a capture plan.
@@ -79,6 +103,11 @@ type capOp struct {
 	LenOff    uint16
 	Size      uint32
 	Max       uint32
+	Stride    uint16
+	Count     uint16
+	Stride2   uint16
+	Count2    uint8
+	LenKind   uint8
 }
 
 // bpfPlan mirrors struct plan: what one probe kind of one function captures.
@@ -86,6 +115,14 @@ type bpfPlan struct {
 	NOps uint32
 	Pad  uint32
 	Ops  [maxOps]capOp
+}
+
+// dynPlan mirrors struct dyn_plan: what is captured of a value of one
+// dynamic type found in an interface.
+type dynPlan struct {
+	NOps uint32
+	Pad  uint32
+	Ops  [maxDynOps]capOp
 }
 
 // eventHeader mirrors struct event_header, the start of every ring buffer
@@ -99,8 +136,11 @@ type eventHeader struct {
 	DataLen  uint16
 	Kind     uint8
 	Flags    uint8
-	Pad      uint32
+	DropGen  uint32 // events of this function lost before this one
 }
+
+// dropGenOffset is where event_header.drop_gen lies in a record.
+const dropGenOffset = int(unsafe.Offsetof(eventHeader{}.DropGen))
 
 // segmentHeader mirrors struct segment; len bytes (padded to 8) follow it.
 type segmentHeader struct {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/event"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
@@ -16,6 +17,10 @@ type captured struct {
 	segs   []segmentView
 	regs   value.Overlay
 	static staticMemory
+	// missed is set when the loader asked for bytes the probe did not
+	// capture: the value it printed is cut short where the plan or the
+	// kernel's limits stopped.
+	missed bool
 }
 
 type segmentView struct {
@@ -41,6 +46,7 @@ func (c *captured) ReadMemory(buf []byte, addr uint64) (int, error) {
 	if n, err := c.static.ReadMemory(buf, addr); err == nil {
 		return n, nil
 	}
+	c.missed = true
 	return 0, fmt.Errorf("%d bytes at %#x were not captured by the probe", len(buf), addr)
 }
 
@@ -59,24 +65,31 @@ func (t *Tracer) decode(raw []byte) (event.Event, error) {
 	if fi >= len(t.funcs) {
 		return event.Event{}, fmt.Errorf("record for unknown probe cookie %d", h.Cookie)
 	}
+	// A slot's record reports one role of its address (inlined.go).
+	fi, kind, tail, stackOff := t.resolve(fi, &h)
 	tf := t.funcs[fi]
-	kind := event.Call
-	if h.Kind == evReturn {
-		kind = event.Return
-	}
 	ev := event.Event{
-		Kind: kind, Function: tf.fn.Name, Goroutine: int64(h.Goid), Thread: int(h.Tid),
-		Time: time.Duration(h.TimeNs), StackOffset: h.StackOff,
+		Kind: kind, Function: tf.name(), Goroutine: int64(h.Goid), Thread: int(h.Tid),
+		Time: time.Duration(h.TimeNs), StackOffset: stackOff,
 		Truncated: h.Flags&evfTruncated != 0,
-		TailCall:  h.Flags&evfTail != 0,
+		TailCall:  tail,
+		Inlined:   tf.inl != nil,
 	}
 	if ev.Kind == event.Call {
-		ev.Depth = t.pairs.call(h.Goid, fi, h.StackOff, h.TimeNs)
+		if t.loopHit(tf, fi, h.Goid, stackOff) {
+			return ev, errNoEvent
+		}
+		ev.Depth = t.pairs.call(h.Goid, fi, stackOff, h.TimeNs)
 	} else {
 		var ok bool
 		var ns uint64
-		ns, ev.Depth, ok = t.pairs.ret(h.Goid, fi, h.StackOff, h.TimeNs)
+		ns, ev.Depth, ok = t.pairs.ret(h.Goid, fi, stackOff, h.TimeNs)
 		ev.Duration, ev.Unpaired = time.Duration(ns), !ok
+		if !ok && tf.inl != nil {
+			// An exit of the copy reached from outside it.
+			t.abandoned.Store(t.pairs.abandoned)
+			return ev, errNoEvent
+		}
 	}
 	t.abandoned.Store(t.pairs.abandoned)
 	data := raw[eventHeaderSize:]
@@ -115,11 +128,13 @@ func parseSegments(data []byte, plan *probePlan, c *captured) error {
 		h := segmentHeader{Addr: le.Uint64(data[off:]), Want: le.Uint32(data[off+8:]),
 			Len: le.Uint16(data[off+12:]), Op: data[off+14], Flags: data[off+15]}
 		body := off + segmentHeaderSize
-		if body+int(h.Len) > len(data) || int(h.Op) >= int(plan.bpf.NOps) {
+		if body+int(h.Len) > len(data) {
 			return fmt.Errorf("corrupt segment at offset %d of event data", off)
 		}
 		sv := segmentView{hdr: h, addr: h.Addr, data: data[body : body+int(h.Len)]}
-		if plan.bpf.Ops[h.Op].Kind == opRegs {
+		// Operations past the plan's are those of dynamic types' plans,
+		// which only follow pointers.
+		if int(h.Op) < int(plan.bpf.NOps) && plan.bpf.Ops[h.Op].Kind == opRegs {
 			var err error
 			if sv.addr, err = c.regs.Alloc(sv.data); err != nil {
 				return fmt.Errorf("segment at offset %d of event data: %w", off, err)
@@ -151,13 +166,10 @@ func (t *Tracer) values(mem *captured, plan *probePlan, ev *event.Event) []event
 			v.Truncated = true
 		default:
 			v.Truncated = paramTruncated(mem, plan, i)
-			cfg := loadConfigFor(mem, plan, i)
-			// Print pointers as deep as they were followed, like the
-			// ptrace tracer at the same --depth.
-			cfg.FollowPointers = t.opts.PointerDepth > 0
-			cfg.MaxVariableRecurse = t.opts.PointerDepth
-			t.loader = value.Loader{Mem: mem, Types: t.types, RuntimeTypes: t.rtypes}
-			v.Var = t.loader.Load(pc.param.Name, seg.addr, pc.param.Type, cfg)
+			t.loader = value.Loader{Mem: mem, Types: t.types, RuntimeTypes: t.rtypes, Funcs: funcNames{t.bi}, Consts: t.types}
+			mem.missed = false
+			v.Var = t.loader.Load(pc.param.Name, seg.addr, pc.param.Type, loadConfig(t.opts))
+			v.Truncated = v.Truncated || mem.missed
 		}
 		if v.Truncated {
 			ev.Truncated = true
@@ -171,39 +183,23 @@ func (t *Tracer) values(mem *captured, plan *probePlan, ev *event.Event) []event
 // or unreadable, or whether the plan could not follow all its pointers.
 func paramTruncated(mem *captured, plan *probePlan, i int) bool {
 	for _, s := range mem.segs {
-		if int(plan.bpf.Ops[s.hdr.Op].Param) != i || plan.speculative[s.hdr.Op] {
+		if int(s.hdr.Op) >= int(plan.bpf.NOps) || int(plan.bpf.Ops[s.hdr.Op].Param) != i || plan.speculative[s.hdr.Op] {
 			continue
 		}
 		if uint32(s.hdr.Len) < s.hdr.Want || s.hdr.Flags&(segfUnread|segfBadSource) != 0 {
 			return true
 		}
 	}
-	return plan.partial
+	return plan.partial[i]
 }
 
-// loadConfigFor bounds the loader to what the probe captured for parameter
-// i, so a long string shows its captured prefix rather than an error.
-func loadConfigFor(mem *captured, plan *probePlan, i int) value.LoadConfig {
-	cfg := value.DefaultLoadConfig
-	strLen, elems := -1, -1
-	for _, s := range mem.segs {
-		op := plan.bpf.Ops[s.hdr.Op]
-		if int(op.Param) != i || op.Kind != opDeref || op.LenOff == noLenOffset {
-			continue
-		}
-		// Every string or slice of a value is bounded alike, so the
-		// longest capture bounds them all without hiding a shorter one.
-		if op.Size == 1 {
-			strLen = max(strLen, len(s.data))
-		} else if op.Size > 0 {
-			elems = max(elems, len(s.data)/int(op.Size))
-		}
+// funcNames names func values for the loader, as the ptrace tracer does.
+type funcNames struct{ bi *bininfo.BinaryInfo }
+
+// FuncName implements value.FuncResolver.
+func (r funcNames) FuncName(pc uint64) (string, bool) {
+	if fn := r.bi.PCToFunc(pc); fn != nil {
+		return fn.Name, true
 	}
-	if strLen >= 0 {
-		cfg.MaxStringLen = strLen
-	}
-	if elems >= 0 {
-		cfg.MaxArrayValues = elems
-	}
-	return cfg
+	return "", false
 }

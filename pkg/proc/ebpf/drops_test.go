@@ -32,6 +32,7 @@ func (r *failingRing) ReadInto(*ringbuf.Record) error {
 func (r *failingRing) SetDeadline(time.Time) {}
 func (r *failingRing) Flush() error          { return nil }
 func (r *failingRing) Close() error          { return nil }
+func (r *failingRing) AvailableBytes() int   { return 0 }
 
 // An unexpected ring-buffer error ends the trace, and Close returns it
 // wrapped, instead of the reader retrying it forever.

@@ -21,8 +21,10 @@ func TestLayoutMatchesBTF(t *testing.T) {
 		goVal any
 	}{
 		{"config", bpfConfig{}},
+		{"hold_state", holdState{}},
 		{"cap_op", capOp{}},
 		{"plan", bpfPlan{}},
+		{"dyn_plan", dynPlan{}},
 		{"event_header", eventHeader{}},
 		{"segment", segmentHeader{}},
 	}
@@ -70,9 +72,11 @@ func TestConstantsMatchBTF(t *testing.T) {
 	}
 	want := map[string]map[string]uint64{
 		"limits": {"MAX_OPS": maxOps, "MAX_PIECES": maxPieces, "MAX_VALUE": maxValue,
-			"MAX_DATA": maxData, "MAX_SEG": maxSeg, "NO_LEN_OFFSET": noLenOffset},
-		"op_kind":    {"OP_REGS": opRegs, "OP_STACK": opStack, "OP_DEREF": opDeref},
+			"MAX_DATA": maxData, "MAX_SEG": maxSeg, "MAX_SEGS": maxSegs, "MAX_STEPS": maxSteps, "MAX_DYN_OPS": maxDynOps, "MAX_JOBS": maxJobs, "MAX_ALL_OPS": maxAllOps,
+			"ROOT_SRC": rootSrc, "NO_LEN_OFFSET": noLenOffset},
+		"op_kind":    {"OP_REGS": opRegs, "OP_STACK": opStack, "OP_DEREF": opDeref, "OP_IFACE": opIface},
 		"ev_kind":    {"EV_CALL": evCall, "EV_RETURN": evReturn},
+		"len_kind":   {"LEN_COUNT": lenCount, "LEN_LOG2": lenLog2, "LEN_MASK": lenMask},
 		"probe_kind": {"PROBE_CALL": probeCall, "PROBE_RETURN": probeReturn, "PROBE_BOTH": probeBoth, "PROBE_TAIL": probeTail},
 		"ev_flags":   {"EVF_TRUNCATED": evfTruncated, "EVF_TAIL": evfTail},
 		"seg_flags":  {"SEGF_NIL": segfNil, "SEGF_UNREADABLE": segfUnread, "SEGF_BAD_SOURCE": segfBadSource},

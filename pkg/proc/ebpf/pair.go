@@ -16,6 +16,7 @@ type openCall struct {
 	fn       int // index into Tracer.funcs
 	stackOff uint64
 	timeNs   uint64
+	gen      uint32 // the function's drop count when the call was recorded
 }
 
 // pairer tracks the open calls of every goroutine. It is used only by the
@@ -23,6 +24,11 @@ type openCall struct {
 type pairer struct {
 	open      map[uint64][]openCall // by goid, shallowest first
 	abandoned uint64
+	// gen is the drop count of the current event's function, set by the
+	// reader before it decodes the event: if it changed between a call and
+	// a return, events of the function were lost in between, and the call
+	// open at the return's position may not be its own.
+	gen uint32
 }
 
 func newPairer() *pairer { return &pairer{open: map[uint64][]openCall{}} }
@@ -37,7 +43,7 @@ func (p *pairer) call(goid uint64, fn int, stackOff, timeNs uint64) int {
 			depth++
 		}
 	}
-	p.open[goid] = append(calls, openCall{fn: fn, stackOff: stackOff, timeNs: timeNs})
+	p.open[goid] = append(calls, openCall{fn: fn, stackOff: stackOff, timeNs: timeNs, gen: p.gen})
 	return depth
 }
 
@@ -54,7 +60,9 @@ func (p *pairer) ret(goid uint64, fn int, stackOff, timeNs uint64) (durationNs u
 				depth++
 			}
 		}
-		durationNs, ok = timeNs-c.timeNs, true
+		if c.gen == p.gen {
+			durationNs, ok = timeNs-c.timeNs, true
+		}
 	}
 	if len(calls) == 0 {
 		delete(p.open, goid)
@@ -74,4 +82,16 @@ func (p *pairer) unwind(goid, stackOff uint64, inclusive bool) []openCall {
 	}
 	p.abandoned += uint64(len(calls) - n)
 	return calls[:n]
+}
+
+// isOpen reports whether fn's innermost open call on the goroutine is at
+// stackOff and has no open call deeper than it.
+func (p *pairer) isOpen(goid uint64, fn int, stackOff uint64) bool {
+	calls := p.open[goid]
+	for i := len(calls) - 1; i >= 0 && calls[i].stackOff >= stackOff; i-- {
+		if calls[i].stackOff == stackOff && calls[i].fn == fn {
+			return true
+		}
+	}
+	return false
 }

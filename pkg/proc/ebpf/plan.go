@@ -3,11 +3,15 @@ package ebpf
 import (
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc/probe"
+	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
 
 // Capture plans say, for one probe kind of one function, which registers
 // and memory the BPF program copies, at the locations package probe
-// assigns by the Go internal ABI.
+// assigns by the Go internal ABI. A plan mirrors what the shared loader
+// reads of each value under the same LoadConfig as the ptrace tracer, so
+// the decoder finds, at their original addresses, exactly the bytes the
+// loader asks for: the two backends then print the same text.
 
 // paramCapture records how one parameter's captured bytes are found again.
 type paramCapture struct {
@@ -20,40 +24,24 @@ type paramCapture struct {
 type probePlan struct {
 	bpf    bpfPlan
 	params []paramCapture
-	// partial is set when the op budget ran out before every reachable
-	// pointer was followed.
-	partial bool
+	// partial is set, per parameter, when the plan could not follow every
+	// read the loader makes (operation budget, offsets beyond a segment).
+	partial []bool
 	// speculative marks operations whose failure or shortness says
 	// nothing about the value (guesses at a dynamic type's layout).
 	speculative [maxOps]bool
-}
-
-// add appends op to the plan and returns its index, or -1 when the
-// operation budget is spent.
-func (p *probePlan) add(op capOp) int {
-	if p.bpf.NOps >= maxOps {
-		p.partial = true
-		return -1
-	}
-	p.bpf.Ops[p.bpf.NOps] = op
-	p.bpf.NOps++
-	return int(p.bpf.NOps - 1)
-}
-
-// guess appends an operation that copies a guessed layout.
-func (p *probePlan) guess(op capOp) int {
-	i := p.add(op)
-	if i >= 0 {
-		p.speculative[i] = true
-	}
-	return i
+	// maxBytes is the most one event of this plan can need, headers
+	// included: how the plan sizes the event from DWARF.
+	maxBytes int
 }
 
 // Options bound what is captured per event.
 type Options struct {
-	// MaxStringBytes is the number of bytes copied from each string.
+	// MaxStringBytes is the number of bytes copied from each string, the
+	// loader's MaxStringLen.
 	MaxStringBytes int
-	// MaxSliceBytes is the number of bytes copied from each slice's array.
+	// MaxSliceBytes bounds the bytes copied from each slice's array (the
+	// first MaxArrayValues elements are asked for).
 	MaxSliceBytes int
 	// PointerDepth is how many pointers are followed from an argument;
 	// 0 means the default, negative means none.
@@ -64,14 +52,62 @@ type Options struct {
 	// NoUprobeMulti forces one perf-event uprobe per probe site, the
 	// fallback used when the kernel lacks uprobe_multi links.
 	NoUprobeMulti bool
+	// Lossy never holds the program: an event that finds the ring buffer
+	// full is lost, and counted for its function. By default the program
+	// is stopped until the reader catches up, and nothing is lost.
+	Lossy bool
 }
 
-// DefaultOptions captures enough to print arguments as Delve's trace does.
+// DefaultOptions captures what the ptrace tracer prints at the same depth,
+// within Delve's string and element limits.
 var DefaultOptions = Options{
-	MaxStringBytes:  64,
-	MaxSliceBytes:   256,
+	MaxStringBytes:  value.DefaultLoadConfig.MaxStringLen,
+	MaxSliceBytes:   maxSeg,
 	PointerDepth:    1,
 	RingBufferBytes: 8 << 20,
+}
+
+// ifaceDataBytes is how much is copied from behind an interface's data
+// word, whose type is known only when the event is decoded; ifaceGuessBytes
+// is the part of it whose words are also followed as strings.
+const (
+	ifaceDataBytes  = 128
+	ifaceGuessBytes = 64
+)
+
+// loadConfig is the loader configuration both the plan and the decoder
+// use: the ptrace tracer's at the same depth (see nonstop.loadConfig).
+func loadConfig(opts Options) value.LoadConfig {
+	cfg := value.DefaultLoadConfig
+	cfg.FollowPointers = opts.PointerDepth > 0
+	cfg.MaxVariableRecurse = max(opts.PointerDepth, 0)
+	cfg.MaxStringLen = opts.MaxStringBytes
+	return cfg
+}
+
+// place says where a value lies: at off in each segment of operation src,
+// or, with count > 0, in each of count elements stride bytes apart, and
+// with count2 > 0 in each of count2 elements stride2 apart inside those.
+type place struct {
+	src             int
+	off             int64
+	stride, count   int64
+	stride2, count2 int64
+}
+
+// at returns the place off bytes further into each element.
+func (p place) at(off int64) place {
+	p.off += off
+	return p
+}
+
+// planner builds one plan.
+type planner struct {
+	p     *probePlan
+	cfg   value.LoadConfig
+	opts  Options
+	param int
+	limit int // operations the plan may hold
 }
 
 // buildPlan makes the capture plan for the given parameters, which are the
@@ -79,8 +115,10 @@ var DefaultOptions = Options{
 // their ABI locations.
 func buildPlan(params []probe.Param, locs []probe.Location, opts Options) probePlan {
 	var p probePlan
-	add := p.add
+	p.partial = make([]bool, len(params))
+	b := planner{p: &p, cfg: loadConfig(opts), opts: opts, limit: maxOps}
 	for i, prm := range params {
+		b.param = i
 		pc := paramCapture{param: prm, valueOp: -1}
 		loc := locs[i]
 		size := prm.Type.Size()
@@ -100,99 +138,248 @@ func buildPlan(params []probe.Param, locs []probe.Location, opts Options) probeP
 				op.PieceOff[j] = uint8(pc.Off)
 				op.PieceSize[j] = uint8(pc.Size)
 			}
-			pc.valueOp = add(op)
+			pc.valueOp = b.add(op, false)
 		default:
-			pc.valueOp = add(capOp{Kind: opStack, Param: uint8(i), StackOff: int32(loc.StackOff),
-				Size: uint32(size), Max: uint32(min(size, maxSeg))})
+			pc.valueOp = b.add(capOp{Kind: opStack, Param: uint8(i), StackOff: int32(loc.StackOff),
+				Size: uint32(size), Max: uint32(min(size, maxSeg))}, false)
+			if size > maxSeg {
+				p.partial[i] = true
+			}
 		}
 		if pc.valueOp < 0 && pc.unavailable == "" && size > 0 {
 			pc.unavailable = "capture budget exhausted"
 		}
 		p.params = append(p.params, pc)
 	}
+	// Values first, then what they point at: a parameter's own bytes are
+	// never crowded out by another's pointees.
 	for i, pc := range p.params {
 		if pc.valueOp >= 0 {
-			addDerefs(&p, pc.param.Type, uint8(i), pc.valueOp, 0, 0, opts)
+			b.param = i
+			b.value(pc.param.Type, place{src: pc.valueOp}, 0)
 		}
 	}
+	p.maxBytes = eventHeaderSize + b.bytes()
 	return p
 }
 
-// addDerefs appends the operations that follow the strings, slices and
-// pointers inside a value of type t lying at offset off of segment src.
-// The loader prints a struct reached through PointerDepth pointers with its
-// pointer fields followed once more (as print does), so pointers are
-// captured one level deeper than PointerDepth.
-func addDerefs(p *probePlan, t godwarf.Type, prm uint8, src int, off int64, depth int, opts Options) {
-	if off+16 > 0xfffe {
-		return
+// add appends op and returns its index, or -1 when the budget is spent.
+func (b *planner) add(op capOp, guess bool) int {
+	p := b.p
+	if int(p.bpf.NOps) >= b.limit {
+		p.partial[b.param] = true
+		return -1
 	}
+	op.Param = uint8(b.param)
+	p.bpf.Ops[p.bpf.NOps] = op
+	p.speculative[p.bpf.NOps] = guess
+	p.bpf.NOps++
+	return int(p.bpf.NOps - 1)
+}
+
+// deref appends an operation following the pointer at at.off (plus
+// lenOff for a counted one), copying size bytes, or size × the count
+// found at lenOff, up to limit.
+func (b *planner) deref(at place, lenOff int64, size, limit int64, guess bool) int {
+	return b.derefKind(at, lenOff, lenCount, size, limit, guess)
+}
+
+// derefKind is deref with the count at lenOff stored as kind says.
+func (b *planner) derefKind(at place, lenOff int64, kind uint8, size, limit int64, guess bool) int {
+	end := at.off + 8
+	if lenOff >= 0 {
+		end = lenOff + 8
+	}
+	if end > 0xfffe || !at.fits() || limit <= 0 {
+		b.p.partial[b.param] = true
+		return -1
+	}
+	if limit > maxSeg {
+		// The loader will ask for more than one segment holds.
+		b.p.partial[b.param] = true
+		limit = maxSeg
+	}
+	op := capOp{Kind: opDeref, Src: uint8(at.src), PtrOff: uint16(at.off), LenOff: noLenOffset,
+		Size: uint32(size), Max: uint32(limit)}
+	at.set(&op)
+	if lenOff >= 0 {
+		op.LenOff, op.LenKind = uint16(lenOff), kind
+	}
+	return b.add(op, guess)
+}
+
+// fits reports whether the element strides and counts fit a capOp.
+func (p place) fits() bool {
+	return p.stride <= 0xffff && p.count <= 0xffff && p.stride2 <= 0xffff && p.count2 <= 0xff
+}
+
+// set copies the place's element strides and counts into op.
+func (p place) set(op *capOp) {
+	op.Stride, op.Count, op.Stride2, op.Count2 = uint16(p.stride), uint16(p.count), uint16(p.stride2), uint8(p.count2)
+}
+
+// value appends the operations that capture what the loader reads of a
+// value of type t lying at at, loaded at nesting level (as in value.Load:
+// structs, maps and interfaces nest, pointers do not).
+func (b *planner) value(t godwarf.Type, at place, level int) {
+	cfg := b.cfg
+	tooDeep := level > cfg.MaxVariableRecurse
 	switch rt := godwarf.ResolveTypedef(t).(type) {
 	case *godwarf.StringType:
-		p.add(capOp{Kind: opDeref, Param: prm, Src: uint8(src), PtrOff: uint16(off), LenOff: uint16(off + 8),
-			Size: 1, Max: uint32(opts.MaxStringBytes)})
+		b.deref(at, at.off+8, 1, int64(cfg.MaxStringLen), false)
 	case *godwarf.SliceType:
-		if es := rt.Elem.Size(); es > 0 {
-			p.add(capOp{Kind: opDeref, Param: prm, Src: uint8(src), PtrOff: uint16(off), LenOff: uint16(off + 8),
-				Size: uint32(es), Max: uint32(opts.MaxSliceBytes)})
-		}
-	case *godwarf.PtrType:
-		if rt.Elem == nil || depth > opts.PointerDepth {
-			return
-		}
 		es := rt.Elem.Size()
-		if es <= 0 {
+		if es <= 0 || cfg.MaxArrayValues <= 0 {
 			return
 		}
-		idx := p.add(capOp{Kind: opDeref, Param: prm, Src: uint8(src), PtrOff: uint16(off), LenOff: noLenOffset,
-			Size: uint32(es), Max: uint32(min(es, maxSeg))})
+		n := int64(cfg.MaxArrayValues)
+		idx := b.deref(at, at.off+8, es, min(n*es, int64(b.opts.MaxSliceBytes)), false)
 		if idx >= 0 {
-			addDerefs(p, rt.Elem, prm, idx, 0, depth+1, opts)
-		}
-	case *godwarf.InterfaceType:
-		addIfaceDerefs(p, rt, prm, src, off, depth, opts)
-	case *godwarf.StructType:
-		for _, f := range rt.Fields {
-			addDerefs(p, f.Type, prm, src, off+f.ByteOffset, depth, opts)
+			b.elems(rt.Elem, place{src: idx}, es, n, level+1)
 		}
 	case *godwarf.ArrayType:
-		for i := int64(0); i < rt.Count && i < 4; i++ {
-			stride := rt.Stride
-			if stride == 0 {
-				stride = rt.Elem.Size()
-			}
-			addDerefs(p, rt.Elem, prm, src, off+i*stride, depth, opts)
+		stride := rt.Stride
+		if stride == 0 {
+			stride = rt.Elem.Size()
+		}
+		n := min(rt.Count, int64(cfg.MaxArrayValues))
+		if n > 0 && stride > 0 {
+			b.elems(rt.Elem, at, stride, n, level+1)
+		}
+	case *godwarf.StructType:
+		if tooDeep {
+			return
+		}
+		for _, f := range rt.Fields {
+			b.value(f.Type, at.at(f.ByteOffset), level+1)
+		}
+	case *godwarf.PtrType:
+		b.pointer(rt, at, level)
+	case *godwarf.InterfaceType:
+		b.iface(rt, at, level)
+	case *godwarf.ChanType:
+		// The loader reads the whole hchan behind the pointer; its fields
+		// give the "chan T n/m" line.
+		if ptr, ok := godwarf.ResolveTypedef(rt.Type).(*godwarf.PtrType); ok && ptr.Elem != nil && ptr.Elem.Size() > 0 {
+			b.deref(at, -1, ptr.Elem.Size(), ptr.Elem.Size(), false)
+		}
+	case *godwarf.FuncType:
+		// A func value points at its funcval, whose first word is the PC.
+		b.deref(at, -1, 8, 8, false)
+	case *godwarf.MapType:
+		b.mapValue(rt, at, level)
+	}
+}
+
+// elems captures n elements of type elem, stride bytes apart, starting at
+// at: as one fanned-out operation per read when at is a single place, or
+// one element at a time inside an already fanned-out place.
+func (b *planner) elems(elem godwarf.Type, at place, stride, n int64, level int) {
+	switch {
+	case at.count == 0:
+		at.stride, at.count = stride, n
+		b.value(elem, at, level)
+		return
+	case at.count2 == 0 && n <= 0xff:
+		at.stride2, at.count2 = stride, n
+		b.value(elem, at, level)
+		return
+	}
+	for i := int64(0); i < n && int(b.p.bpf.NOps) < b.limit; i++ {
+		b.value(elem, at.at(i*stride), level)
+	}
+}
+
+// pointer mirrors the loader's loadPointer: the pointee is read when
+// pointers are followed, at the same level, except that a pointer to a
+// pointer or an interface nests.
+func (b *planner) pointer(t *godwarf.PtrType, at place, level int) {
+	if t.Elem == nil || !b.cfg.FollowPointers {
+		return
+	}
+	next := level
+	switch godwarf.ResolveTypedef(t.Elem).(type) {
+	case *godwarf.VoidType:
+		return
+	case *godwarf.InterfaceType:
+		next++
+	case *godwarf.PtrType:
+		if level > b.cfg.MaxVariableRecurse {
+			return
+		}
+		next++
+	case *godwarf.StructType:
+		if next > b.cfg.MaxVariableRecurse {
+			return // the loader stops before reading the struct
+		}
+	}
+	es := t.Elem.Size()
+	if es <= 0 {
+		return
+	}
+	if idx := b.deref(at, -1, es, es, false); idx >= 0 {
+		b.value(t.Elem, place{src: idx}, next)
+	}
+}
+
+// iface captures what the loader needs to print a non-nil interface as its
+// dynamic type and value. The type descriptor itself is read-only data the
+// decoder reads from the executable (staticMemory); an itab may be built
+// at run time, so its first two words (interface type, dynamic type) are
+// copied. The dynamic value is captured by the plan of its type, which the
+// probe looks up by the type word (see dynPlans). A type without one gets
+// the bytes behind the data word copied up to ifaceDataBytes, whose words
+// are also followed as strings' pointers and lengths: that still prints
+// the message of most errors.
+func (b *planner) iface(t *godwarf.InterfaceType, at place, level int) {
+	layout, ok := godwarf.ResolveTypedef(t.Type).(*godwarf.StructType)
+	if !ok {
+		return
+	}
+	itab := layout.Field("tab") != nil
+	if itab {
+		b.deref(at, -1, 16, 16, false)
+	}
+	if level > b.cfg.MaxVariableRecurse || level > 0xff || at.off+16 > 0xfffe || !at.fits() {
+		return // the loader shows the data as an address only
+	}
+	op := capOp{Kind: opIface, Src: uint8(at.src), PtrOff: uint16(at.off), LenOff: noLenOffset,
+		NPieces: uint8(level), Size: ifaceDataBytes, Max: ifaceDataBytes}
+	at.set(&op)
+	if itab {
+		op.LenOff = 0
+	}
+	idx := b.add(op, true)
+	if idx < 0 {
+		return
+	}
+	words := place{src: idx, stride: 8, count: ifaceGuessBytes/8 - 1}
+	b.deref(words, 8, 1, int64(b.cfg.MaxStringLen), true)
+	if t.Name == "error" {
+		// An error usually wraps another (fmt.wrapError, os.PathError):
+		// each word is also followed as a pointer to a string header, so
+		// the wrapped error's message shows too.
+		if inner := b.deref(words, -1, 16, 16, true); inner >= 0 {
+			b.deref(place{src: inner}, 8, 1, int64(b.cfg.MaxStringLen), true)
 		}
 	}
 }
 
-// ifaceDataBytes is how much is copied from behind an interface's data
-// word, whose type is known only at run time: enough for the small structs
-// errors and other interface values usually point at.
-const ifaceDataBytes = 64
-
-// addIfaceDerefs captures what the loader needs to print a non-nil
-// interface as its dynamic type and value. The type descriptor itself is
-// read-only data the decoder reads from the executable (staticMemory);
-// an itab may be built at run time, so its first two words (interface
-// type, dynamic type) are copied. The value behind the data word is copied
-// up to ifaceDataBytes, and, since its layout is unknown when the plan is
-// built, its first two words are followed as a string's pointer and
-// length: that prints the message of *errors.errorString, *fmt.wrapError
-// and any value whose first field is a string, and costs one bounded read
-// otherwise.
-func addIfaceDerefs(p *probePlan, t *godwarf.InterfaceType, prm uint8, src int, off int64, depth int, opts Options) {
-	if depth >= opts.PointerDepth {
-		return
+// bytes bounds the data area one event of the plan can fill: a root
+// operation's value, or a deref's limit times the segments of its source
+// it can apply to, each with its header.
+func (b *planner) bytes() int {
+	p := b.p
+	segs := make([]int, p.bpf.NOps)
+	total := 0
+	for i := 0; i < int(p.bpf.NOps); i++ {
+		op := p.bpf.Ops[i]
+		n := 1
+		if op.Kind == opDeref || op.Kind == opIface {
+			n = segs[op.Src] * max(int(op.Count), 1) * max(int(op.Count2), 1)
+		}
+		segs[i] = min(n, maxSegs)
+		total += segs[i] * (segmentHeaderSize + (int(max(op.Max, op.Size))+7)&^7)
 	}
-	if layout, ok := godwarf.ResolveTypedef(t.Type).(*godwarf.StructType); ok && layout.Field("tab") != nil {
-		p.add(capOp{Kind: opDeref, Param: prm, Src: uint8(src), PtrOff: uint16(off), LenOff: noLenOffset,
-			Size: 16, Max: 16})
-	}
-	idx := p.guess(capOp{Kind: opDeref, Param: prm, Src: uint8(src), PtrOff: uint16(off + 8), LenOff: noLenOffset,
-		Size: ifaceDataBytes, Max: ifaceDataBytes})
-	if idx >= 0 {
-		p.guess(capOp{Kind: opDeref, Param: prm, Src: uint8(idx), PtrOff: 0, LenOff: 8,
-			Size: 1, Max: uint32(opts.MaxStringBytes)})
-	}
+	return min(total, maxData)
 }

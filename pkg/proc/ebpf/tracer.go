@@ -8,12 +8,12 @@
 //
 // Limits that uprobes impose: a uprobe's BPF program sees only the general
 // registers (struct pt_regs), never the X registers, so float arguments
-// and results are reported unavailable; inlined calls have no entry or RET
-// of their own and cannot be probed as functions (only their out-of-line
-// copies are).
+// and results are reported unavailable. Inlined copies are probed at their
+// entry and exits by package probe's rules (inlined.go).
 package ebpf
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -41,8 +41,14 @@ type Stats struct {
 	// Abandoned counts calls that never returned because a panic (or
 	// runtime.Goexit) unwound past them; they pair with nothing.
 	Abandoned uint64
-	Probes    int  // probe sites attached (entries, returns and tail jumps)
-	Multi     bool // attached through one uprobe_multi link
+	// LostByFunc breaks the ring-full drops down by function.
+	LostByFunc []FuncDrops
+	// Holds counts the times the program was stopped until the reader
+	// caught up, and Held is the sum of those stops (lossless mode).
+	Holds  uint64
+	Held   time.Duration
+	Probes int  // probe sites attached (entries, returns and tail jumps)
+	Multi  bool // attached through one uprobe_multi link
 	// AttachTime and DetachTime measure link creation and removal.
 	AttachTime, DetachTime time.Duration
 }
@@ -54,6 +60,12 @@ type Drops struct {
 	NoPlan   uint64 // a probe fired with a cookie that names no capture plan
 }
 
+// FuncDrops is what one function lost to a full ring buffer.
+type FuncDrops struct {
+	Function       string
+	Calls, Returns uint64
+}
+
 // total is every drop, whatever its reason.
 func (d Drops) total() uint64 { return d.RingFull + d.NoPlan }
 
@@ -62,16 +74,21 @@ func (d Drops) total() uint64 { return d.RingFull + d.NoPlan }
 type ringReader interface {
 	ReadInto(*ringbuf.Record) error
 	SetDeadline(time.Time)
+	AvailableBytes() int
 	Flush() error
 	Close() error
 }
 
-// tracedFunc is one function with its probe sites and capture plans.
+// tracedFunc is one function with its probe sites and capture plans, an
+// inlined copy (inl), or a slot: the plans of one address's roles (see
+// inlined.go).
 type tracedFunc struct {
 	fn      *bininfo.Function
+	inl     *probe.Inlined
 	sites   probe.Sites
 	entry   probePlan
 	returns probePlan
+	roles   [2]*role // a slot's: what its call-kind and return-kind records report
 }
 
 // Tracer is an attached set of probes on one process. Receive from Events
@@ -84,12 +101,15 @@ type Tracer struct {
 	static staticMemory
 	rtypes uint64 // run-time address of runtime.types
 	funcs  []*tracedFunc
-	types  *godwarf.Types
-	coll   *cebpf.Collection
-	links  []link.Link
-	reader ringReader
-	events chan event.Event
-	done   chan struct{}
+	// addrs and cookies are the probe sites as uprobes take them.
+	addrs, cookies []uint64
+	types          *godwarf.Types
+	coll           *cebpf.Collection
+	links          []link.Link
+	reader         ringReader
+	hold           *holder // nil in lossy mode
+	events         chan event.Event
+	done           chan struct{}
 	// readErr is the unexpected ring-buffer error that ended readLoop; it is
 	// written before done is closed and returned by Close.
 	readErr error
@@ -111,10 +131,15 @@ type Tracer struct {
 // bi's load bias must already be set: interfaces are decoded with the
 // executable's read-only data at run-time addresses.
 func Open(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, opts Options) (*Tracer, error) {
-	if len(funcs) == 0 {
+	return OpenInlined(bi, pid, funcs, nil, opts)
+}
+
+// OpenInlined is Open that also traces the inlined copies insts.
+func OpenInlined(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, insts []bininfo.InlinedInstance, opts Options) (*Tracer, error) {
+	if len(funcs)+len(insts) == 0 {
 		return nil, errors.New("no functions to trace")
 	}
-	if len(funcs) > 1<<28 {
+	if len(funcs)+len(insts) > 1<<28 {
 		return nil, fmt.Errorf("%d functions exceed the tracer's limit", len(funcs))
 	}
 	opts = withDefaults(opts)
@@ -141,16 +166,37 @@ func Open(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, opts Optio
 		}
 		t.funcs = append(t.funcs, tf)
 	}
+	if len(insts) > 0 {
+		frames, err := probe.LoadFrames(bi)
+		if err != nil {
+			return nil, err
+		}
+		for _, inst := range insts {
+			tf, err := t.prepareInlined(frames, inst, opts)
+			if err != nil {
+				return nil, err
+			}
+			t.funcs = append(t.funcs, tf)
+		}
+	}
+	if err := t.layout(); err != nil {
+		return nil, err
+	}
+	if len(t.funcs) > 1<<28 { // cookies hold the plan index in 30 bits
+		return nil, fmt.Errorf("%d probe plans exceed the tracer's limit", len(t.funcs))
+	}
 	if err := t.load(rt.G, opts); err != nil {
 		return nil, err
 	}
 	if err := t.attach(opts); err != nil {
+		t.closeHold()
 		t.coll.Close()
 		return nil, err
 	}
 	rd, err := ringbuf.NewReader(t.coll.Maps["events"])
 	if err != nil {
 		t.detach()
+		t.closeHold()
 		t.coll.Close()
 		return nil, fmt.Errorf("opening ring buffer: %w", err)
 	}
@@ -207,7 +253,17 @@ func (t *Tracer) load(g bininfo.GLayout, opts Options) error {
 		return err
 	}
 	spec.Maps["plans"].MaxEntries = uint32(2 * len(t.funcs))
-	spec.Maps["events"].MaxEntries = uint32(ringSize(opts.RingBufferBytes))
+	spec.Maps["fn_drops"].MaxEntries = uint32(2 * len(t.funcs))
+	ring, mark := ringSize(opts.RingBufferBytes), 0
+	if !opts.Lossy {
+		ring, mark = losslessRing(opts.RingBufferBytes, threadCount(t.pid))
+	}
+	spec.Maps["events"].MaxEntries = uint32(ring)
+	dyn, err := t.buildDynPlans(opts)
+	if err != nil {
+		return err
+	}
+	dyn.sizeMaps(spec)
 	if !opts.NoUprobeMulti && features.HaveBPFLinkUprobeMulti() == nil {
 		spec.Programs[programName].AttachType = cebpf.AttachTraceUprobeMulti
 		t.stats.Multi = true
@@ -222,10 +278,18 @@ func (t *Tracer) load(g bininfo.GLayout, opts Options) error {
 	}
 	t.coll = coll
 	cfg := bpfConfig{Tgid: uint32(t.pid), GoidOffset: uint32(g.Goid), StackHiOffset: uint32(g.StackHi),
-		WakeBytes: uint32(ringSize(opts.RingBufferBytes) / wakeFraction)}
+		WakeBytes: uint32(ring / wakeFraction), HoldBytes: uint32(mark)}
 	if err := coll.Maps["config"].Put(uint32(0), cfg); err != nil {
 		coll.Close()
 		return fmt.Errorf("writing BPF config: %w", err)
+	}
+	if !opts.Lossy {
+		// The reader resumes the program once the ring is as empty as
+		// when the BPF program starts waking it.
+		if t.hold, err = newHolder(coll.Maps["hold"], t.pid, ring/wakeFraction); err != nil {
+			coll.Close()
+			return err
+		}
 	}
 	keys := make([]uint32, 0, 2*len(t.funcs))
 	vals := make([]bpfPlan, 0, 2*len(t.funcs))
@@ -240,6 +304,10 @@ func (t *Tracer) load(g bininfo.GLayout, opts Options) error {
 				return fmt.Errorf("writing capture plans: %w", err)
 			}
 		}
+	}
+	if err := dyn.fill(coll); err != nil {
+		coll.Close()
+		return err
 	}
 	return nil
 }
@@ -257,39 +325,7 @@ func ringSize(n int) int {
 // attach creates the probes: one uprobe_multi link for every site, or one
 // perf-event uprobe per site when multi links are unavailable.
 func (t *Tracer) attach(opts Options) error {
-	var addrs, cookies []uint64
-	for i, tf := range t.funcs {
-		entryKind := uint64(probeCall)
-		for _, site := range tf.sites.Returns {
-			kind := uint64(probeReturn)
-			if site == tf.sites.Entry {
-				// An empty function: its entry is its RET. One probe
-				// reports both, in order (see trace.bpf.c).
-				entryKind = probeBoth
-				continue
-			}
-			off, err := probe.FileOffset(t.bi, site)
-			if err != nil {
-				return fmt.Errorf("%s: %w", tf.fn.Name, err)
-			}
-			addrs = append(addrs, off)
-			cookies = append(cookies, uint64(i)<<2|kind)
-		}
-		for _, site := range tf.sites.TailJumps {
-			off, err := probe.FileOffset(t.bi, site)
-			if err != nil {
-				return fmt.Errorf("%s: %w", tf.fn.Name, err)
-			}
-			addrs = append(addrs, off)
-			cookies = append(cookies, uint64(i)<<2|probeTail)
-		}
-		off, err := probe.FileOffset(t.bi, tf.sites.Entry)
-		if err != nil {
-			return fmt.Errorf("%s: %w", tf.fn.Name, err)
-		}
-		addrs = append(addrs, off)
-		cookies = append(cookies, uint64(i)<<2|entryKind)
-	}
+	addrs, cookies := t.addrs, t.cookies
 	ex, err := link.OpenExecutable(t.bi.Path())
 	if err != nil {
 		return fmt.Errorf("opening %s for uprobes: %w", t.bi.Path(), err)
@@ -354,6 +390,9 @@ func (t *Tracer) readLoop() {
 	var rec ringbuf.Record
 	t.reader.SetDeadline(time.Now().Add(pollInterval))
 	for {
+		if t.hold != nil {
+			t.hold.check(t.reader.AvailableBytes())
+		}
 		if err := t.reader.ReadInto(&rec); err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				t.reader.SetDeadline(time.Now().Add(pollInterval))
@@ -367,7 +406,13 @@ func (t *Tracer) readLoop() {
 			t.readErr = fmt.Errorf("reading the ring buffer: %w", err)
 			return
 		}
+		if len(rec.RawSample) >= eventHeaderSize {
+			t.pairs.gen = binary.LittleEndian.Uint32(rec.RawSample[dropGenOffset:])
+		}
 		ev, err := t.decode(rec.RawSample)
+		if errors.Is(err, errNoEvent) {
+			continue
+		}
 		if err != nil {
 			ev = event.Event{Err: err}
 		}
@@ -397,8 +442,44 @@ func (t *Tracer) statsLocked() Stats {
 		}
 		s.Drops = Drops{RingFull: count(dropRingbuf), NoPlan: count(dropNoPlan)}
 		s.Dropped = s.Drops.total()
+		s.LostByFunc = t.lostByFunc()
+	}
+	if t.hold != nil {
+		s.Holds, s.Held = t.hold.totals()
 	}
 	return s
+}
+
+// lostByFunc reads the per-function drop counters, keeping the functions
+// that lost anything.
+func (t *Tracer) lostByFunc() []FuncDrops {
+	var out []FuncDrops
+	var key uint32
+	var n uint64
+	it := t.coll.Maps["fn_drops"].Iterate()
+	for it.Next(&key, &n) {
+		if n == 0 || int(key/2) >= len(t.funcs) {
+			continue
+		}
+		name := t.funcs[key/2].fn.Name
+		if len(out) == 0 || out[len(out)-1].Function != name {
+			out = append(out, FuncDrops{Function: name})
+		}
+		if key%2 == 0 {
+			out[len(out)-1].Calls = n
+		} else {
+			out[len(out)-1].Returns = n
+		}
+	}
+	return out
+}
+
+// closeHold releases a held program and the holder's pidfd.
+func (t *Tracer) closeHold() error {
+	if t.hold == nil {
+		return nil
+	}
+	return t.hold.release()
 }
 
 func sum(v []uint64) uint64 {
@@ -414,7 +495,9 @@ func sum(v []uint64) uint64 {
 // keep receiving from Events meanwhile. Stats stay readable afterwards.
 func (t *Tracer) Close() error {
 	t.closeOnce.Do(func() {
-		errs := []error{t.detach()}
+		// With the probes gone nothing can stop the program again: it
+		// runs on at once, while the reader drains what is left.
+		errs := []error{t.detach(), t.closeHold()}
 		if err := t.reader.Flush(); err != nil {
 			errs = append(errs, fmt.Errorf("flushing ring buffer: %w", err))
 			t.reader.Close()

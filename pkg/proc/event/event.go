@@ -80,6 +80,10 @@ type Event struct {
 	// StackOffset is the distance of SP below the goroutine's stack top
 	// at the probe; a call and its return share it. Set by the eBPF engine.
 	StackOffset uint64
+	// Inlined marks a call of an inlined copy and the return when control
+	// leaves it (see package probe for the rules); such a return carries
+	// no results: Go's DWARF describes none for an inlined copy.
+	Inlined bool
 	// TailCall marks a return by a tail jump to another function, which
 	// computes the results: they are reported unavailable.
 	TailCall bool

@@ -115,10 +115,10 @@ func testGoroutines(t *testing.T, v version) {
 		t.Errorf("List does not hold the current goroutine %+v: %+v", cur, g)
 	}
 
-	// The list: main, 8 workers (none has finished: the breakpoint holds
-	// each at its first call), runtime helpers; no dead g.
-	if len(gs) < 9 {
-		t.Fatalf("List: %d goroutines, want at least 9", len(gs))
+	// The list: main, the workers started so far (none has finished: the
+	// breakpoint holds each at its first call), runtime helpers; no dead g.
+	if len(gs) < 2 {
+		t.Fatalf("List: %d goroutines, want at least 2", len(gs))
 	}
 	workers := 0
 	for _, g := range gs {
@@ -145,8 +145,10 @@ func testGoroutines(t *testing.T, v version) {
 			}
 		}
 	}
-	if workers != 8 {
-		t.Errorf("%d worker goroutines, want 8", workers)
+	// The first worker can hit the breakpoint before main has run all
+	// eight go statements (seen on a loaded machine); none can have ended.
+	if workers < 1 || workers > 8 {
+		t.Errorf("%d worker goroutines, want 1 to 8", workers)
 	}
 	var forcegc *goroutine.G
 	for _, g := range gs {

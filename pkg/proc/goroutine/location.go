@@ -124,7 +124,10 @@ func StacktraceFP(u *stack.Unwinder, mem MemoryReader, g *G, regs *arch.Register
 		if g != nil && (g.OnSystemStack || offStack) && g.Sched.SP != 0 {
 			curg := g.Sched
 			opts.Curg = &curg
-		} else if g != nil && g.StackHi != 0 {
+		} else if g != nil && g.StackHi != 0 && !offStack {
+			// Off its stack with no saved context (a fatal signal raised
+			// on the gsignal stack, as in a GOTRACEBACK=crash core), the
+			// goroutine's bounds say nothing of the frames the CFI finds.
 			opts.StackLo, opts.StackHi = g.StackLo, g.StackHi
 		}
 		return u.Unwind(mem, stack.FromRegistersFP(regs, loadFP), opts)

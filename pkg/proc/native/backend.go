@@ -96,3 +96,6 @@ func (p coreProcess) Continue() (proc.StopEvent, error) {
 	}
 	return out, nil
 }
+
+// WatchHits makes coreThread a proc.WatchThread.
+func (th coreThread) WatchHits() uint8 { return th.Thread.WatchHits() }

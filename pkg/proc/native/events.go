@@ -1,6 +1,7 @@
 package native
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -32,6 +33,8 @@ type event struct {
 	// fault marks a kernel-raised SIGSEGV, SIGBUS, SIGFPE or SIGILL: the
 	// instruction at the thread's PC failed and did not complete.
 	fault bool
+	// watch has bit i set when debug-register slot i caused this trap.
+	watch uint8
 }
 
 // handle updates the thread table for one wait4 report and classifies it.
@@ -92,7 +95,9 @@ func (p *Process) handle(tid int, ws unix.WaitStatus) event {
 	t.inSignalStop = true
 	switch {
 	case sig == unix.SIGTRAP && info.code() > 0:
-		return event{kind: evTrap, t: t}
+		// DR6 tells a data watchpoint (trap after the access) from an
+		// int3 or a single step; the hit waits on the thread for the core.
+		return event{kind: evTrap, t: t, watch: p.noteWatchHit(t)}
 	case sig == unix.SIGSTOP && p.consumeExpectedStop(t):
 		return event{kind: evOwnStop, t: t}
 	}
@@ -151,6 +156,11 @@ func (p *Process) resume(t *Thread, req int, deliver bool) error {
 	sig, extra := 0, []pendingSignal(nil)
 	if deliver {
 		sig, extra = t.takePending()
+	}
+	// A new thread starts with no debug registers (clone does not copy
+	// them), and a changed watchpoint reaches a thread before it runs.
+	if err := p.applyWatch(t); err != nil && !errors.Is(err, unix.ESRCH) {
+		return err
 	}
 	err := ptrace(req, t.tid, 0, uintptr(sig))
 	if err != nil && err != unix.ESRCH {

@@ -186,6 +186,11 @@ func (r *probeRun) hit(t *Thread, regs *unix.PtraceRegs) (s *probeSite, emulated
 		return s, true, nil
 	}
 	if err := unix.PtraceSetRegs(t.tid, regs); err != nil {
+		if err == unix.ESRCH {
+			// Killed meanwhile (SIGKILL): there is nothing to step over,
+			// and its exit report follows, as for resume.
+			return s, false, nil
+		}
 		return s, false, fmt.Errorf("rewinding thread %d: %w", t.tid, err)
 	}
 	return s, false, nil

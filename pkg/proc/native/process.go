@@ -36,6 +36,11 @@ type Process struct {
 	halt     bool // RequestHalt was called and Continue has not yet honoured it
 
 	lastProbeRun probeCounts // how the last RunProbes passed its hits over; ptrace thread only
+
+	// watch is the debug-register setting every thread gets, and watchGen
+	// counts its changes; ptrace thread only.
+	watch    [NumWatchSlots]watchSlot
+	watchGen uint64
 }
 
 // Thread is one thread (task) of a traced process.
@@ -52,6 +57,9 @@ type Thread struct {
 	// reported; they are swallowed so the program never receives them.
 	// Guarded by p.mu.
 	expectedStops int
+
+	watchGen  uint64 // the Process.watchGen this thread's debug registers hold; ptrace thread only
+	watchHits uint8  // slots that trapped and were not yet taken; guarded by p.mu
 }
 
 // pendingSignal is a program signal the debugger intercepted and owes back.
@@ -174,6 +182,7 @@ func (p *Process) Detach() error {
 // detachThread detaches one stopped thread, handing it its owed signals.
 func (p *Process) detachThread(t *Thread) error {
 	sig, extra := t.takePending()
+	p.disarmWatch(t)
 	for {
 		err := ptrace(unix.PTRACE_DETACH, t.tid, 0, uintptr(sig))
 		if err == nil {

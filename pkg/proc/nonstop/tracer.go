@@ -31,10 +31,14 @@ type tracedFunc struct {
 
 // site is one probe address: a function's entry, one of its RETs, both for
 // a body that is a single RET, or a tail JMP that ends the call without
-// its results.
+// its results; and the entries and exits of inlined copies there.
 type site struct {
 	fn               *tracedFunc
 	call, retn, tail bool
+	// exits and enters are the inlined copies that end and begin at the
+	// address, reported before (exits, innermost first) and after
+	// (enters, outermost first) the function's own events.
+	exits, enters []*probe.Inlined
 }
 
 // openCall is a call whose return has not been seen yet.
@@ -47,20 +51,22 @@ type openCall struct {
 // mode: only the thread that hits a probe stops, and only while its event
 // is built.
 type Tracer struct {
-	tg     *proc.Target
-	np     Prober
-	bi     *bininfo.BinaryInfo
-	types  *godwarf.Types
-	loader value.Loader
-	cfg    value.LoadConfig
-	needs  event.Needs
-	unw    *stack.Unwinder
-	gids   *goroutine.IDReader
-	sites  map[uint64]*site
-	probes []native.Probe
-	open   map[int64][]openCall // per goroutine, innermost last
-	start  time.Time
-	events uint64
+	tg      *proc.Target
+	np      Prober
+	bi      *bininfo.BinaryInfo
+	types   *godwarf.Types
+	loader  value.Loader
+	cfg     value.LoadConfig
+	needs   event.Needs
+	unw     *stack.Unwinder
+	gids    *goroutine.IDReader
+	sites   map[uint64]*site
+	probes  []native.Probe
+	open    map[int64][]openCall    // per goroutine, innermost last
+	inl     map[int64][]openInlined // per goroutine
+	stackHi int64                   // offset of g.stack.hi
+	start   time.Time
+	events  uint64
 }
 
 // Prober is what the tracer needs of the ptrace backend: its non-stop
@@ -82,6 +88,11 @@ const maxInstLen = 15
 // probe is read before the first int3 is written, so no probe's bytes
 // ever include another's breakpoint.
 func New(tg *proc.Target, np Prober, bi *bininfo.BinaryInfo, types *godwarf.Types, funcs []*bininfo.Function, depth int, needs event.Needs) (*Tracer, error) {
+	return NewWithInlined(tg, np, bi, types, funcs, nil, depth, needs)
+}
+
+// NewWithInlined is New that also traces the inlined copies insts.
+func NewWithInlined(tg *proc.Target, np Prober, bi *bininfo.BinaryInfo, types *godwarf.Types, funcs []*bininfo.Function, insts []bininfo.InlinedInstance, depth int, needs event.Needs) (*Tracer, error) {
 	gids, err := goroutine.NewIDReader(bi)
 	if err != nil {
 		return nil, err
@@ -93,6 +104,7 @@ func New(tg *proc.Target, np Prober, bi *bininfo.BinaryInfo, types *godwarf.Type
 		gids:  gids,
 		sites: map[uint64]*site{},
 		open:  map[int64][]openCall{},
+		inl:   map[int64][]openInlined{},
 	}
 	pt.loader = value.Loader{Types: types, Funcs: funcResolver{bi}, Consts: types}
 	if s, ok := bi.Symbol("runtime.types"); ok {
@@ -119,6 +131,9 @@ func New(tg *proc.Target, np Prober, bi *bininfo.BinaryInfo, types *godwarf.Type
 			pt.siteAt(j, tf).tail = true
 		}
 	}
+	if err := pt.addInlined(insts); err != nil {
+		return nil, err
+	}
 	for addr := range pt.sites {
 		orig := make([]byte, maxInstLen)
 		n, err := tg.Process().ReadMemory(orig, addr)
@@ -138,8 +153,11 @@ func New(tg *proc.Target, np Prober, bi *bininfo.BinaryInfo, types *godwarf.Type
 func (pt *Tracer) siteAt(addr uint64, tf *tracedFunc) *site {
 	s := pt.sites[addr]
 	if s == nil {
-		s = &site{fn: tf}
+		s = &site{}
 		pt.sites[addr] = s
+	}
+	if tf != nil {
+		s.fn = tf
 	}
 	return s
 }
@@ -227,6 +245,13 @@ func (pt *Tracer) hit(h *native.ProbeHit, emit func(*event.Event) error) error {
 	now := time.Since(pt.start)
 	goid, _ := pt.gids.Current(h, &h.Regs)
 	th := hitThread{id: h.Thread.ID(), goid: goid, regs: &h.Regs, mem: h, fp: h.FPRegisters}
+	for _, in := range s.exits {
+		if ev := pt.inlinedReturn(in, h.Addr, &th, now); ev != nil {
+			if err := emit(ev); err != nil {
+				return err
+			}
+		}
+	}
 	if s.call {
 		if err := emit(pt.event(event.Call, s.fn, &th, now, false)); err != nil {
 			return err
@@ -235,6 +260,13 @@ func (pt *Tracer) hit(h *native.ProbeHit, emit func(*event.Event) error) error {
 	if s.retn || s.tail {
 		if err := emit(pt.event(event.Return, s.fn, &th, now, s.tail)); err != nil {
 			return err
+		}
+	}
+	for _, in := range s.enters {
+		if ev := pt.inlinedCall(in, h.Addr, &th, now); ev != nil {
+			if err := emit(ev); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -302,6 +334,12 @@ func (pt *Tracer) values(fn *tracedFunc, params []probe.Param, locs []probe.Loca
 	if fn.err != nil {
 		return []event.Value{{Name: "?", Value: fmt.Sprintf("(unreadable %v)", fn.err)}}
 	}
+	return pt.load(params, locs, nil, th, th.regs.SP()+8)
+}
+
+// load loads params at locs relative to cfa; where why[i] is set (why may
+// be nil) DWARF gave no place for value i, which is reported unavailable.
+func (pt *Tracer) load(params []probe.Param, locs []probe.Location, why []string, th *hitThread, cfa uint64) []event.Value {
 	mem := newRegMemory(th.mem, th.fp)
 	l := pt.loader
 	l.Mem = mem
@@ -309,7 +347,12 @@ func (pt *Tracer) values(fn *tracedFunc, params []probe.Param, locs []probe.Loca
 	for i := range params {
 		p := &params[i]
 		v := event.Value{Name: p.Name, Type: value.TypeName(p.Type)}
-		addr, err := mem.place(locs[i], p.Type.Size(), th.regs, th.regs.SP()+8)
+		if why != nil && why[i] != "" {
+			v.Unavailable = why[i]
+			out = append(out, v)
+			continue
+		}
+		addr, err := mem.place(locs[i], p.Type.Size(), th.regs, cfa)
 		if err != nil {
 			v.Value = fmt.Sprintf("(unreadable %v)", err)
 		} else {

@@ -25,11 +25,19 @@ const (
 // order; Piece.Reg of an integer piece indexes it.
 var IntArgRegs = [...]string{"RAX", "RBX", "RCX", "RDI", "RSI", "R8", "R9", "R10", "R11"}
 
+// GeneralRegs extends IntArgRegs with the other general registers a
+// location list may name in optimized code (an inlined call's arguments
+// live wherever the register allocator put them; RSP holds a pointer to
+// the frame's own stack). Piece.Reg of an integer piece indexes it.
+var GeneralRegs = [...]string{"RAX", "RBX", "RCX", "RDI", "RSI", "R8", "R9", "R10", "R11",
+	"RDX", "RBP", "R12", "R13", "R14", "R15", "RSP"}
+
 // NumFloatArgRegs is how many X registers (X0–X14) ABIInternal assigns;
 // Piece.Reg of a float piece is the X register number.
 const NumFloatArgRegs = 15
 
-// IntArgReg returns integer argument register i (an index into IntArgRegs).
+// IntArgReg returns general register i (an index into GeneralRegs, whose
+// first entries are IntArgRegs).
 func IntArgReg(r *arch.Registers, i int) uint64 {
 	switch i {
 	case 0:
@@ -50,6 +58,20 @@ func IntArgReg(r *arch.Registers, i int) uint64 {
 		return r.R10
 	case 8:
 		return r.R11
+	case 9:
+		return r.Rdx
+	case 10:
+		return r.Rbp
+	case 11:
+		return r.R12
+	case 12:
+		return r.R13
+	case 13:
+		return r.R14
+	case 14:
+		return r.R15
+	case 15:
+		return r.Rsp
 	}
 	return 0
 }
@@ -57,7 +79,7 @@ func IntArgReg(r *arch.Registers, i int) uint64 {
 // Piece is one register holding bytes [Off, Off+Size) of a value.
 type Piece struct {
 	Float bool // an X register rather than an integer one
-	Reg   int  // index into IntArgRegs, or the X register number
+	Reg   int  // index into GeneralRegs, or the X register number
 	Off   int64
 	Size  int64
 }
@@ -272,7 +294,7 @@ func (l Location) String() string {
 		if p.Float {
 			s += fmt.Sprintf("X%d", p.Reg)
 		} else {
-			s += IntArgRegs[p.Reg]
+			s += GeneralRegs[p.Reg]
 		}
 	}
 	return s

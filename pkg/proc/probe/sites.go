@@ -2,7 +2,8 @@
 // agree on how to observe a Go function without stopping in its body: the
 // addresses to probe (Sites), the function's formal parameters from DWARF
 // (Params) and where the Go register ABI keeps each of them at those
-// addresses (Assign). Keeping one copy means both backends print the same
+// addresses (Assign); and for an inlined copy of a function, its entry,
+// exits and arguments from the copy's DWARF (FindInlined). Keeping one copy means both backends print the same
 // values for the same call.
 package probe
 

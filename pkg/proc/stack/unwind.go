@@ -150,8 +150,11 @@ func (u *Unwinder) Unwind(mem MemoryReader, regs *op.DwarfRegisters, opts Option
 			cur = FromSched(*jump)
 			// gosave_systemstack_switch stores a made-up PC inside
 			// runtime.systemstack_switch, not a return address; mcall
-			// and morestack store their caller's return address.
-			top, fromSched = name == "runtime.systemstack", false
+			// and morestack store their caller's return address, or,
+			// for a goroutine the scheduler is about to run for the
+			// first time, its start function's entry.
+			top = name == "runtime.systemstack"
+			fromSched = !top
 			continue
 		}
 		if err != nil {

@@ -10,9 +10,13 @@
 // distance of SP below the goroutine's stack top: a call and its return see
 // the same distance even when the stack was copied in between, so user
 // space pairs them by it, and a panic that abandons calls cannot shift the
-// pairing of later ones. The program keeps no per-call state and does no
-// map update, which keeps the probe cheap; records are written without a
-// wake-up and user space is woken only once a batch has accumulated.
+// pairing of later ones. The program keeps no per-call state and updates
+// no map on its fast path, which keeps the probe cheap; records are written
+// without a wake-up and user space is woken only once a batch has
+// accumulated. By default no event is lost: once the ring holds more than
+// config.hold_bytes the program stops the process (hold_program) and the
+// reader resumes it when drained; in lossy mode it never does, and a full
+// ring costs the event, counted per function.
 //
 // The layouts below are mirrored in Go (abi.go); layout_test.go compares them
 // through the BTF of the compiled object.
@@ -35,23 +39,33 @@ static long (*bpf_probe_read_user)(void *dst, __u32 size, const void *unsafe_ptr
 static long (*bpf_ringbuf_output)(void *ringbuf, void *data, __u64 size, __u64 flags) = (void *)130;
 static __u64 (*bpf_ringbuf_query)(void *ringbuf, __u64 flags) = (void *)134;
 static __u64 (*bpf_get_attach_cookie)(void *ctx) = (void *)174;
+static long (*bpf_send_signal)(__u32 sig) = (void *)109;
 
+#define BPF_MAP_TYPE_HASH 1
 #define BPF_MAP_TYPE_ARRAY 2
 #define BPF_MAP_TYPE_PERCPU_ARRAY 6
 #define BPF_MAP_TYPE_RINGBUF 27
 #define BPF_RB_NO_WAKEUP 1
 #define BPF_RB_FORCE_WAKEUP 2
 #define BPF_RB_AVAIL_DATA 0
+#define BPF_F_MMAPABLE 1024
+#define SIGSTOP 19
 
 // The constants below are enums, not macros, so that they reach the BTF of
 // the object: layout_test.go checks their Go mirrors (abi.go) against it,
 // as it checks the structs.
 enum limits {
-	MAX_OPS = 16,           // capture operations per probe kind of a function
+	MAX_OPS = 128,          // capture operations per probe kind of a function
 	MAX_PIECES = 4,         // registers making up one register-assigned value
 	MAX_VALUE = 64,         // bytes of one register-assigned value
-	MAX_DATA = 4096,        // captured bytes (segment headers included) per event
-	MAX_SEG = 2048,         // bytes one capture operation may copy
+	MAX_DATA = 16384,       // captured bytes (segment headers included) per event
+	MAX_SEG = 4096,         // bytes one segment may hold
+	MAX_SEGS = 256,         // segments per event
+	MAX_STEPS = 2048,       // interpreter steps per event
+	MAX_DYN_OPS = 64,       // operations of the plan of one dynamic type
+	MAX_JOBS = 16,          // dynamic-type plans run per event
+	MAX_ALL_OPS = 512,      // operations per event, dynamic ones included
+	ROOT_SRC = 0xff,        // cap_op.src of a dynamic plan's interface itself
 	NO_LEN_OFFSET = 0xffff, // cap_op.len_off of a fixed-size value
 };
 
@@ -64,6 +78,14 @@ enum op_kind {
 	OP_REGS = 1,  // assemble a value from registers
 	OP_STACK = 2, // copy a value from CFA + stack_off
 	OP_DEREF = 3, // follow a pointer held in an earlier segment
+	OP_IFACE = 4, // run the plan of an interface's dynamic type
+};
+
+// How a deref's element count is stored at len_off.
+enum len_kind {
+	LEN_COUNT = 0, // a 64-bit count (string, slice, Swiss directory)
+	LEN_LOG2 = 1,  // a byte B: 1 << B elements (a Go 1.22 map's buckets)
+	LEN_MASK = 2,  // a 64-bit mask: mask + 1 elements (a Swiss table's groups)
 };
 
 // Event kinds and flags.
@@ -109,6 +131,7 @@ struct abi_enums {
 	enum probe_kind probe_kind;
 	enum seg_flags seg_flags;
 	enum drop_slot drop_slot;
+	enum len_kind len_kind;
 };
 
 __attribute__((noinline)) int abi_constants(struct abi_enums *e)
@@ -121,6 +144,20 @@ struct config {
 	__u32 goid_offset;     // of runtime.g.goid
 	__u32 stack_hi_offset; // of runtime.g.stack.hi
 	__u32 wake_bytes;      // wake the reader once this much data waits
+	__u32 hold_bytes;      // stop the program once this much waits; 0: lossy, never
+	__u32 pad;
+};
+
+// hold_state is shared with the reader through a memory-mapped array. The
+// program sets held (and since, when it was 0) after sending SIGSTOP; the
+// reader, once it has drained the ring below its low-water mark, clears
+// held and then sends SIGCONT. Sending before setting means held never
+// names a stop that is yet to come, so the reader's SIGCONT always follows
+// the SIGSTOP it answers; a stop that races with a resume sets held again
+// and is answered at the reader's next look.
+struct hold_state {
+	__u64 held;
+	__u64 since_ns; // CLOCK_MONOTONIC when the first thread sent SIGSTOP
 };
 
 struct cap_op {
@@ -136,12 +173,41 @@ struct cap_op {
 	__u16 len_off; // NO_LEN_OFFSET: fixed size
 	__u32 size;    // value size, or element size for a counted deref
 	__u32 max;     // byte bound of a deref
+	// A deref with count > 0 is applied to count elements of stride bytes
+	// of each source segment (ptr_off and len_off within the element): a
+	// slice's strings, an array's pointers. Elements past the bytes the
+	// source segment holds are skipped.
+	__u16 stride;
+	__u16 count;
+	// A second level of elements inside each of those (a map bucket's
+	// slots): element j is at (j / count2) * stride + (j % count2) * stride2.
+	__u16 stride2;
+	__u8 count2;
+	__u8 len_kind; // how the count at len_off is stored (enum len_kind)
 };
+
 
 struct plan {
 	__u32 nops;
 	__u32 pad;
 	struct cap_op ops[MAX_OPS];
+};
+
+// dyn_plan is what is captured of a value of one dynamic type found in an
+// interface: its operations' sources are its own earlier operations, or
+// ROOT_SRC, the interface's two words.
+struct dyn_plan {
+	__u32 nops;
+	__u32 pad;
+	struct cap_op ops[MAX_DYN_OPS];
+};
+
+// job is a dynamic plan to run once the current ones are done, on the
+// interface at data offset root_off of segment root.
+struct job {
+	__u32 plan;
+	__u16 root;
+	__u16 root_off;
 };
 
 struct event_header {
@@ -153,7 +219,7 @@ struct event_header {
 	__u16 data_len;
 	__u8 kind;
 	__u8 flags;
-	__u32 pad;
+	__u32 drop_gen; // events of this function lost so far (see fn_drops)
 };
 
 struct segment {
@@ -168,9 +234,17 @@ struct scratch {
 	struct event_header hdr;
 	__u8 data[MAX_DATA + MAX_SEG + 64];
 	__u64 regs[NUM_REGS];
-	__u16 seg_off[MAX_OPS];
-	__u16 seg_len[MAX_OPS];
-	__u32 off; // end of the segments written so far
+	// Segment k's body is at data[seg_off[k]], seg_len[k] bytes. The
+	// segments of one operation are contiguous: op_first[i], op_nsegs[i].
+	__u16 seg_off[MAX_SEGS];
+	__u16 seg_len[MAX_SEGS];
+	__u16 op_first[MAX_ALL_OPS];
+	__u16 op_nsegs[MAX_ALL_OPS];
+	struct job jobs[MAX_JOBS];
+	__u32 off;   // end of the segments written so far
+	__u32 nsegs; // segments written so far
+	__u32 njobs;
+	__u32 pad;
 };
 
 // segment_layout is never used at run time: it keeps struct segment in the
@@ -198,12 +272,48 @@ struct {
 	__type(value, struct scratch);
 } scratch_map SEC(".maps");
 
+// dyn_types maps a runtime type descriptor's address, with the nesting
+// level in the top byte, to its plan in dyn_plans; both are filled and
+// resized by the loader.
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u64);
+	__type(value, __u32);
+} dyn_types SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dyn_plan);
+} dyn_plans SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, NUM_DROPS);
 	__type(key, __u32);
 	__type(value, __u64);
 } drops SEC(".maps");
+
+// fn_drops counts, per capture plan (function × call/return), the events
+// lost because the ring buffer was full. Every event carries the sum for
+// its function (drop_gen): a return whose call was recorded under another
+// sum may be paired with the wrong call, so user space marks it unpaired.
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2); // resized by the loader to 2 × functions
+	__type(key, __u32);
+	__type(value, __u64);
+} fn_drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct hold_state);
+} hold SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -217,35 +327,90 @@ static __attribute__((always_inline)) void count_drop(__u32 slot)
 		*n += 1;
 }
 
-// run_op performs capture operation i, appending a segment at s->off. It
-// is a global (non-inlined) function so the verifier checks it once rather
-// than once per unrolled operation of the caller's loop. It returns 0 when
-// the data area is full.
-__attribute__((noinline)) int run_op(struct scratch *s, struct cap_op *op, __u32 i)
-{
-	if (!s || !op || i >= MAX_OPS)
-		return 0;
-	__u32 o = s->off;
-	if (o > MAX_DATA - sizeof(struct segment) - 8)
-		return 0;
-	o &= (MAX_DATA - 1);
-	struct segment *seg = (struct segment *)&s->data[o];
-	__u32 body = o + sizeof(struct segment);
-	seg->addr = 0;
-	seg->want = 0;
-	seg->len = 0;
-	seg->op = i;
-	seg->flags = 0;
-	__u32 room = MAX_DATA - body;
-	__u32 n = 0;
-	__u8 kind = op->kind;
+// Capture: the plan is a list of operations interpreted by a bounded loop
+// over one global function (verified once, whatever the plan's length). A root operation (registers
+// or stack) makes one segment; a deref makes one segment per pointer it
+// follows in the segments of its source operation, once per segment or
+// once per element of each. Each step of the loop does one read, so the
+// cost of an event is what its plan reads.
 
-	if (kind == OP_REGS) {
+// new_seg starts a segment for operation i at s->off and returns its body
+// offset, or -1 when the data area or the segment table is full.
+static __attribute__((always_inline)) int new_seg(struct scratch *s, __u32 i, __u64 addr, __u32 want, __u8 flags)
+{
+	__u32 o = s->off;
+	__u32 k = s->nsegs;
+	if (o > MAX_DATA - sizeof(struct segment) - 8 || k >= MAX_SEGS)
+		return -1;
+	struct segment *seg = (struct segment *)&s->data[o & (MAX_DATA - 1)];
+	seg->addr = addr;
+	seg->want = want;
+	seg->len = 0;
+	seg->op = i > 0xff ? 0xff : i; // dynamic plans' operations all read as 0xff
+	seg->flags = flags;
+	return (int)(o + sizeof(struct segment));
+}
+
+// end_seg records the n bytes written at body as the newest segment.
+static __attribute__((always_inline)) void end_seg(struct scratch *s, __u32 i, __u32 body, __u32 n)
+{
+	struct segment *seg = (struct segment *)&s->data[(body - sizeof(struct segment)) & (MAX_DATA - 1)];
+	seg->len = n;
+	__u32 k = s->nsegs & (MAX_SEGS - 1);
+	s->seg_off[k] = body;
+	s->seg_len[k] = n;
+	s->nsegs = k + 1;
+	s->op_nsegs[i & (MAX_ALL_OPS - 1)] += 1;
+	s->off = body + ((n + 7) & ~7U);
+}
+
+// copy_user reads len bytes at addr into the segment body; it returns the
+// length copied (0 with SEGF_UNREADABLE set when the read failed).
+static __attribute__((always_inline)) __u32 copy_user(struct scratch *s, __u32 body, __u64 len, __u64 addr)
+{
+	__u32 room = MAX_DATA - body;
+	if (len > room)
+		len = room;
+	if (len > MAX_SEG)
+		len = MAX_SEG;
+	if (len == 0)
+		return 0;
+	if (bpf_probe_read_user(&s->data[body & (MAX_DATA - 1)], (__u32)len, (void *)addr) < 0) {
+		struct segment *seg = (struct segment *)&s->data[(body - sizeof(struct segment)) & (MAX_DATA - 1)];
+		seg->flags |= SEGF_UNREADABLE;
+		return 0;
+	}
+	return (__u32)len;
+}
+
+// copy_seg appends a segment of operation i holding the want bytes at
+// addr, want bounded by max (the plan's display limit: only a cut below it
+// is a truncation); 0 means the data area is full.
+static __attribute__((always_inline)) int copy_seg(struct scratch *s, __u32 i, __u64 addr, __u64 want, __u32 max)
+{
+	if (want > max)
+		want = max;
+	int b = new_seg(s, i, addr, (__u32)want, 0);
+	if (b < 0)
+		return 0;
+	end_seg(s, i, (__u32)b, copy_user(s, (__u32)b, want, addr));
+	return 1;
+}
+
+// root_op performs a register or stack operation; 0 means the data area
+// is full.
+static __attribute__((noinline)) int root_op(struct scratch *s, struct cap_op *op, __u32 i)
+{
+	if (!s || !op)
+		return 0;
+	if (op->kind == OP_REGS) {
 		__u32 size = op->size;
 		if (size > MAX_VALUE)
 			size = MAX_VALUE;
-		if (size > room)
+		int b = new_seg(s, i, 0, size, 0);
+		if (b < 0 || (__u32)b + size > MAX_DATA)
 			return 0;
+		__u32 body = (__u32)b;
 		// The data area has MAX_SEG spare bytes past MAX_DATA, so zeroing a
 		// whole MAX_VALUE block stays in bounds whatever the value's size.
 		__u64 *words = (__u64 *)&s->data[body & (MAX_DATA - 1)];
@@ -269,65 +434,261 @@ __attribute__((noinline)) int run_op(struct scratch *s, struct cap_op *op, __u32
 				s->data[(body + po + b) & (MAX_DATA + MAX_SEG - 1)] = (__u8)(v >> (8 * b));
 			}
 		}
-		seg->want = size;
-		n = size;
-	} else if (kind == OP_STACK || kind == OP_DEREF) {
-		__u64 addr = 0;
-		__u64 want = op->size;
-		if (kind == OP_STACK) {
-			addr = s->regs[REG_SP] + 8 + (__s64)op->stack_off;
-		} else {
-			__u32 src = op->src;
-			if (src >= i) {
-				seg->flags |= SEGF_BAD_SOURCE;
-				goto done;
-			}
-			__u32 so = s->seg_off[src & (MAX_OPS - 1)];
-			__u32 sl = s->seg_len[src & (MAX_OPS - 1)];
-			__u32 po = op->ptr_off, lo = op->len_off;
-			if (po + 8 > sl) {
-				seg->flags |= SEGF_BAD_SOURCE;
-				goto done;
-			}
-			addr = *(__u64 *)&s->data[(so + po) & (MAX_DATA - 1)];
-			if (lo != NO_LEN_OFFSET) {
-				if (lo + 8 > sl) {
-					seg->flags |= SEGF_BAD_SOURCE;
-					goto done;
-				}
-				__u64 count = *(__u64 *)&s->data[(so + lo) & (MAX_DATA - 1)];
-				if ((__s64)count < 0 || count > 0xffffffffULL)
-					count = 0xffffffffULL;
-				want = count * op->size;
-			}
-			if (addr == 0) {
-				seg->flags |= SEGF_NIL;
-				goto done;
-			}
-		}
-		seg->addr = addr;
-		seg->want = want > 0xffffffffULL ? 0xffffffffU : (__u32)want;
-		__u64 len = want;
-		if (len > op->max)
-			len = op->max;
-		if (len > room)
-			len = room;
-		if (len > MAX_SEG)
-			len = MAX_SEG;
-		if (len > 0) {
-			if (bpf_probe_read_user(&s->data[body & (MAX_DATA - 1)], (__u32)len, (void *)addr) < 0) {
-				seg->flags |= SEGF_UNREADABLE;
-				len = 0;
-			}
-		}
-		n = (__u32)len;
+		end_seg(s, i, body, size);
+		return 1;
 	}
-done:
-	seg->len = n;
-	s->seg_off[i & (MAX_OPS - 1)] = body;
-	s->seg_len[i & (MAX_OPS - 1)] = n;
-	s->off = body + ((n + 7) & ~7U);
+	if (op->kind == OP_STACK) {
+		return copy_seg(s, i, s->regs[REG_SP] + 8 + (__s64)op->stack_off, op->size, op->max);
+	}
 	return 1;
+}
+
+// hold_program stops the traced process: SIGSTOP stops every thread, and
+// each one that is inside a probe now stops on its way back to user space,
+// so at most a few records per running thread follow the one that crossed
+// the mark. The margin above hold_bytes is sized for them (tracer.go).
+// Every thread that sees the ring above the mark sends the signal again:
+// a second SIGSTOP to a stopping process costs little and closes the race
+// with a resume.
+static __attribute__((always_inline)) void hold_program(void)
+{
+	bpf_send_signal(SIGSTOP);
+	__u32 zero = 0;
+	struct hold_state *st = bpf_map_lookup_elem(&hold, &zero);
+	if (!st)
+		return;
+	if (!st->held) {
+		st->since_ns = bpf_ktime_get_ns();
+		st->held = 1;
+	}
+}
+
+// deref follows the pointer at data[at + ptr_off] (at most avail bytes of
+// source past at) for operation i; 0 means the data area is full. A nil
+// pointer makes no segment: the loader never reads through it.
+static __attribute__((noinline)) int deref(struct scratch *s, struct cap_op *op, __u32 i, __u32 at, __u32 avail)
+{
+	if (!s || !op)
+		return 0;
+	__u32 po = op->ptr_off, lo = op->len_off;
+	if (po + 8 > avail)
+		return 1;
+	__u64 addr = *(__u64 *)&s->data[(at + po) & (MAX_DATA - 1)];
+	__u64 want = op->size;
+	if (lo != NO_LEN_OFFSET) {
+		if (lo + 8 > avail)
+			return 1;
+		__u64 count = *(__u64 *)&s->data[(at + lo) & (MAX_DATA - 1)];
+		if (op->len_kind == LEN_LOG2)
+			count = (count & 0xff) > 31 ? 0xffffffffULL : 1ULL << (count & 0xff);
+		else if (op->len_kind == LEN_MASK)
+			count += 1;
+		if ((__s64)count < 0 || count > 0xffffffffULL)
+			count = 0xffffffffULL;
+		want = count * op->size;
+	}
+	if (addr == 0 || want == 0)
+		return 1;
+	return copy_seg(s, i, addr, want, op->max);
+}
+
+// iface looks up the plan of the dynamic type of the interface at
+// data[at + ptr_off] and queues it as a job. When the type has none, it
+// copies op->size bytes behind the data word instead, for the decoder to
+// interpret once it knows the type. An itab's dynamic type is its second
+// word (len_off != NO_LEN_OFFSET says the type word is an itab); npieces
+// holds the nesting level the plan was made for. gk is the operation's
+// global index << 16 | the source segment (BPF calls take five arguments).
+// It returns 0 when full.
+static __attribute__((noinline)) int iface(struct scratch *s, struct cap_op *op, __u32 gk, __u32 at, __u32 avail)
+{
+	if (!s || !op)
+		return 0;
+	__u32 g = gk >> 16, k = gk & 0xffff;
+	__u32 po = op->ptr_off;
+	if (po + 16 > avail)
+		return 1;
+	__u64 typ = *(__u64 *)&s->data[(at + po) & (MAX_DATA - 1)];
+	__u64 data = *(__u64 *)&s->data[(at + po + 8) & (MAX_DATA - 1)];
+	if (typ == 0)
+		return 1;
+	if (op->len_off != NO_LEN_OFFSET) {
+		__u64 t = 0;
+		if (bpf_probe_read_user(&t, sizeof(t), (void *)(typ + 8)) < 0)
+			return 1;
+		typ = t;
+	}
+	__u64 key = typ | ((__u64)op->npieces << 56);
+	__u32 *plan = bpf_map_lookup_elem(&dyn_types, &key);
+	if (plan) {
+		__u32 n = s->njobs;
+		if (n >= MAX_JOBS)
+			return 0;
+		struct job *jb = &s->jobs[n & (MAX_JOBS - 1)];
+		jb->plan = *plan;
+		jb->root = k;
+		jb->root_off = at + po - s->seg_off[k & (MAX_SEGS - 1)];
+		s->njobs = n + 1;
+		return 1;
+	}
+	if (data == 0 || op->size == 0)
+		return 1;
+	return copy_seg(s, g, data, op->size, op->max);
+}
+
+// walk is the state of the capture interpreter between loop steps: job
+// (0 for the probe's own plan, j+1 for jobs[j]), its operation i (global
+// index base + i), source segment k (up to kend) and element j.
+struct walk {
+	__u32 nops;
+	__u32 i;
+	__u32 k;
+	__u32 kend;
+	__u32 j;
+	__u32 started;  // operation i has been set up
+	__u32 full;     // the data area, segment or job table filled up
+	__u32 job;
+	__u32 plan;     // dyn_plans index of the current job
+	__u32 base;     // global index of the current plan's operation 0
+	__u32 next;     // global index the next job starts at
+	__u32 root;     // the current job's interface: segment ...
+	__u32 root_off; // ... and offset
+	__u32 elem_off; // where elements start in the current source
+};
+
+static __attribute__((always_inline)) void next_op(struct walk *w)
+{
+	w->i++;
+	w->started = 0;
+	w->j = 0;
+}
+
+// next_job moves the walk to the next queued job; 1 means none is left.
+static __attribute__((always_inline)) int next_job(struct scratch *s, struct walk *w)
+{
+	__u32 jn = w->job;
+	if (jn >= s->njobs || jn >= MAX_JOBS)
+		return 1;
+	struct job *jb = &s->jobs[jn & (MAX_JOBS - 1)];
+	w->job = jn + 1;
+	w->plan = jb->plan;
+	w->root = jb->root;
+	w->root_off = jb->root_off;
+	w->base = w->next;
+	w->i = 0;
+	w->started = 0;
+	w->j = 0;
+	__u32 key = jb->plan;
+	struct dyn_plan *dp = bpf_map_lookup_elem(&dyn_plans, &key);
+	w->nops = dp ? (dp->nops > MAX_DYN_OPS ? MAX_DYN_OPS : dp->nops) : 0;
+	w->next = w->base + w->nops;
+	return 0;
+}
+
+// capture_step does one step of the walk; 1 means the walk is over. It is
+// global so the verifier checks it once, not once per iteration.
+__attribute__((noinline)) int capture_step(struct scratch *s, struct plan *plan, struct walk *w)
+{
+	if (!s || !plan || !w)
+		return 1;
+	__u32 i = w->i;
+	if (i >= w->nops)
+		return next_job(s, w);
+	struct cap_op *op;
+	if (w->job == 0) {
+		if (i >= MAX_OPS)
+			return 1;
+		op = &plan->ops[i & (MAX_OPS - 1)];
+	} else {
+		__u32 key = w->plan;
+		struct dyn_plan *dp = bpf_map_lookup_elem(&dyn_plans, &key);
+		if (!dp || i >= MAX_DYN_OPS)
+			return 1;
+		op = &dp->ops[i & (MAX_DYN_OPS - 1)];
+	}
+	__u32 g = w->base + i;
+	if (g >= MAX_ALL_OPS) {
+		w->full = 1;
+		return 1;
+	}
+	asm volatile("" : "+r"(g)); // see k below
+	g &= MAX_ALL_OPS - 1;
+	if (!w->started) {
+		w->started = 1;
+		s->op_first[g & (MAX_ALL_OPS - 1)] = s->nsegs;
+		s->op_nsegs[g & (MAX_ALL_OPS - 1)] = 0;
+		if (op->kind != OP_DEREF && op->kind != OP_IFACE) {
+			if (!root_op(s, op, g)) {
+				w->full = 1;
+				return 1;
+			}
+			next_op(w);
+			return 0;
+		}
+		__u32 src = op->src;
+		if (src == ROOT_SRC && w->job != 0) {
+			w->k = w->root;
+			w->kend = w->root + 1;
+			w->elem_off = w->root_off;
+		} else if (src < i) {
+			__u32 gs = (w->base + src) & (MAX_ALL_OPS - 1);
+			w->k = s->op_first[gs];
+			w->kend = w->k + s->op_nsegs[gs];
+			w->elem_off = 0;
+		} else {
+			next_op(w);
+			return 0;
+		}
+		w->j = 0;
+	}
+	__u32 k = w->k;
+	if (k >= w->kend || k >= MAX_SEGS) {
+		next_op(w);
+		return 0;
+	}
+	// The barrier keeps clang from dropping the mask it can prove
+	// redundant: the verifier tracks the masked copy, not the compare.
+	asm volatile("" : "+r"(k));
+	k &= MAX_SEGS - 1;
+	__u32 so = s->seg_off[k], sl = s->seg_len[k];
+	__u32 c2 = op->count2 ? op->count2 : 1;
+	__u32 elems = (op->count ? op->count : 1) * c2;
+	__u32 base = w->elem_off + (w->j / c2) * op->stride + (w->j % c2) * op->stride2;
+	if (w->j >= elems || base >= sl) {
+		w->k++;
+		w->j = 0;
+		return 0;
+	}
+	int ok;
+	if (op->kind == OP_IFACE)
+		ok = iface(s, op, g << 16 | k, so + base, sl - base);
+	else
+		ok = deref(s, op, g, so + base, sl - base);
+	if (!ok) {
+		w->full = 1;
+		return 1;
+	}
+	w->j++;
+	return 0;
+}
+
+// capture runs a plan's operations, then the plans of the dynamic types
+// found; 0 means something was cut off.
+static __attribute__((always_inline)) int capture(struct scratch *s, struct plan *plan, __u32 nops)
+{
+	// bpf_loop would suit, but its callback fails to load (EFAULT) on
+	// the kernels tried; a bounded loop over a global function costs the
+	// verifier a few instructions per iteration.
+	struct walk w = {.nops = nops > MAX_OPS ? MAX_OPS : nops};
+	w.next = w.nops;
+	s->off = 0;
+	s->nsegs = 0;
+	s->njobs = 0;
+	int n;
+	for (n = 0; n < MAX_STEPS; n++)
+		if (capture_step(s, plan, &w))
+			break;
+	return !w.full && n < MAX_STEPS;
 }
 
 // emit runs the capture plan of one call or return and writes the record
@@ -347,27 +708,32 @@ static __attribute__((noinline)) int emit(struct scratch *s, struct config *cfg,
 	h->cookie = key;
 	h->kind = kind;
 	h->flags = flags;
-	h->pad = 0;
 
-	s->off = 0;
-	__u32 nops = (flags & EVF_TAIL) ? 0 : plan->nops;
-	for (__u32 i = 0; i < MAX_OPS; i++) {
-		if (i >= nops)
-			break;
-		if (!run_op(s, &plan->ops[i], i)) {
-			h->flags |= EVF_TRUNCATED;
-			break;
-		}
-	}
+	if (!capture(s, plan, (flags & EVF_TAIL) ? 0 : plan->nops))
+		h->flags |= EVF_TRUNCATED;
 	__u32 off = s->off;
 	if (off > MAX_DATA)
 		off = MAX_DATA;
 	h->data_len = off;
+	__u32 fn_key = fn * 2;
+	__u64 *lost_calls = bpf_map_lookup_elem(&fn_drops, &fn_key);
+	fn_key++;
+	__u64 *lost_rets = bpf_map_lookup_elem(&fn_drops, &fn_key);
+	h->drop_gen = (__u32)((lost_calls ? *lost_calls : 0) + (lost_rets ? *lost_rets : 0));
 	__u64 wake = BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg->wake_bytes)
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	if (avail >= cfg->wake_bytes)
 		wake = BPF_RB_FORCE_WAKEUP;
-	if (bpf_ringbuf_output(&events, s, sizeof(struct event_header) + (off & (MAX_DATA * 2 - 1)), wake) < 0)
+	if (cfg->hold_bytes && avail >= cfg->hold_bytes)
+		hold_program();
+	if (bpf_ringbuf_output(&events, s, sizeof(struct event_header) + (off & (MAX_DATA * 2 - 1)), wake) < 0) {
+		// Lossless mode sizes its margin so this cannot happen; if it
+		// does anyway, the loss is counted, never silent.
 		count_drop(DROP_RINGBUF);
+		__u64 *lost = bpf_map_lookup_elem(&fn_drops, &key);
+		if (lost)
+			__sync_fetch_and_add(lost, 1);
+	}
 	return 0;
 }
 

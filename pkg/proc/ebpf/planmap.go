@@ -1,0 +1,140 @@
+package ebpf
+
+import "github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
+
+// mapValue captures a map the way the loader walks it, from the DWARF of
+// the map's own types: Swiss tables (Go 1.24+) as the one group of a
+// small map or the directory, its tables and their groups; the buckets
+// layout (Go ≤ 1.23) as the array of 1 << B buckets. Each group or bucket
+// is a run of slots whose keys and values are planned as two levels of
+// elements. Overflow buckets and a map that is growing are not followed
+// (what they hold prints as not captured); the segment bound caps how many
+// groups or buckets are copied.
+func (b *planner) mapValue(t *godwarf.MapType, at place, level int) {
+	hdr, _ := godwarf.ResolveTypedef(pointeeType(t.Type)).(*godwarf.StructType)
+	if hdr == nil || hdr.Size() <= 0 {
+		return
+	}
+	h := b.deref(at, -1, hdr.Size(), hdr.Size(), false)
+	if h < 0 || level > b.cfg.MaxVariableRecurse || b.cfg.MaxArrayValues <= 0 {
+		return
+	}
+	if dir := hdr.Field("dirPtr"); dir != nil {
+		b.swiss(t, hdr, h, dir, level)
+		return
+	}
+	bf, bl := hdr.Field("buckets"), hdr.Field("B")
+	if bf == nil || bl == nil {
+		return
+	}
+	bucket, _ := godwarf.ResolveTypedef(pointeeType(bf.Type)).(*godwarf.StructType)
+	if bucket == nil || bucket.Size() <= 0 {
+		return
+	}
+	keys, vals := bucket.Field("keys"), bucket.Field("values")
+	if keys == nil || vals == nil {
+		return
+	}
+	bi := b.derefKind(place{src: h, off: bf.ByteOffset}, bl.ByteOffset, lenLog2, bucket.Size(), maxSeg, false)
+	if bi < 0 {
+		return
+	}
+	for _, part := range []struct {
+		f      *godwarf.StructField
+		goType godwarf.Type
+	}{{keys, t.Key}, {vals, t.Elem}} {
+		arr, _ := godwarf.ResolveTypedef(part.f.Type).(*godwarf.ArrayType)
+		if arr == nil || arr.Elem.Size() <= 0 {
+			continue
+		}
+		b.slot(part.goType, arr.Elem, slots(bi, part.f.ByteOffset, bucket.Size(), arr), level+1)
+	}
+}
+
+// slots is the place of the slot arrays (arr, at off) of every group or
+// bucket of size bytes in the segments of operation src.
+func slots(src int, off, size int64, arr *godwarf.ArrayType) place {
+	stride := arr.Stride
+	if stride == 0 {
+		stride = arr.Elem.Size()
+	}
+	return place{src: src, off: off, stride: size, count: maxSeg / size, stride2: stride, count2: arr.Count}
+}
+
+// swiss captures a Swiss map's dirPtr both ways, since only its dirLen
+// tells them apart at run time: as a small map's group, and as a
+// directory of dirLen table pointers whose tables' groups are copied.
+func (b *planner) swiss(t *godwarf.MapType, hdr *godwarf.StructType, h int, dir *godwarf.StructField, level int) {
+	table, _ := godwarf.ResolveTypedef(pointeeType(pointeeType(dir.Type))).(*godwarf.StructType)
+	if table == nil || table.Field("groups") == nil {
+		return
+	}
+	groupsF := table.Field("groups")
+	groups, _ := godwarf.ResolveTypedef(groupsF.Type).(*godwarf.StructType)
+	if groups == nil || groups.Field("data") == nil || groups.Field("lengthMask") == nil {
+		return
+	}
+	group, _ := godwarf.ResolveTypedef(pointeeType(groups.Field("data").Type)).(*godwarf.StructType)
+	if group == nil || group.Size() <= 0 || group.Field("slots") == nil {
+		return
+	}
+	arr, _ := godwarf.ResolveTypedef(group.Field("slots").Type).(*godwarf.ArrayType)
+	if arr == nil {
+		return
+	}
+	slot, _ := godwarf.ResolveTypedef(arr.Elem).(*godwarf.StructType)
+	if slot == nil || slot.Field("key") == nil || slot.Field("elem") == nil {
+		return
+	}
+	gsize, base := group.Size(), group.Field("slots").ByteOffset
+	var srcs []int
+	if gi := b.deref(place{src: h, off: dir.ByteOffset}, -1, gsize, gsize, false); gi >= 0 {
+		srcs = append(srcs, gi)
+	}
+	if dl := hdr.Field("dirLen"); dl != nil && dl.Type.Size() == 8 {
+		const maxTables = 64
+		di := b.deref(place{src: h, off: dir.ByteOffset}, dl.ByteOffset, 8, 8*maxTables, false)
+		if di >= 0 {
+			ti := b.deref(place{src: di, stride: 8, count: maxTables}, -1, table.Size(), table.Size(), false)
+			if ti >= 0 {
+				data, mask := groupsF.ByteOffset+groups.Field("data").ByteOffset, groupsF.ByteOffset+groups.Field("lengthMask").ByteOffset
+				if gs := b.derefKind(place{src: ti, off: data}, mask, lenMask, gsize, maxSeg, false); gs >= 0 {
+					srcs = append(srcs, gs)
+				}
+			}
+		}
+	}
+	for _, src := range srcs {
+		for _, part := range []struct {
+			f      *godwarf.StructField
+			goType godwarf.Type
+		}{{slot.Field("key"), t.Key}, {slot.Field("elem"), t.Elem}} {
+			at := slots(src, base+part.f.ByteOffset, gsize, arr)
+			at.count = min(at.count, maxSeg/gsize)
+			b.slot(part.goType, part.f.Type, at, level+1)
+		}
+	}
+}
+
+// slot plans one key or value of a map: in the slot itself, or behind the
+// pointer the runtime stores there for a big one.
+func (b *planner) slot(goType, slotType godwarf.Type, at place, level int) {
+	_, slotPtr := godwarf.ResolveTypedef(slotType).(*godwarf.PtrType)
+	_, goPtr := godwarf.ResolveTypedef(goType).(*godwarf.PtrType)
+	if !slotPtr || goPtr {
+		b.value(goType, at, level)
+		return
+	}
+	if size := goType.Size(); size > 0 {
+		if idx := b.deref(at, -1, size, size, false); idx >= 0 {
+			b.value(goType, place{src: idx}, level)
+		}
+	}
+}
+
+func pointeeType(t godwarf.Type) godwarf.Type {
+	if p, ok := godwarf.ResolveTypedef(t).(*godwarf.PtrType); ok {
+		return p.Elem
+	}
+	return nil
+}
