@@ -183,6 +183,8 @@ func classify(fn, item, from string, tiny, dlv []string) string {
 	values := item == "args" || item == "locals"
 	control := controlItems[item]
 	switch {
+	case (values || item == "retvals") && slices.Equal(replaceAll(dlv, voidUnreadable, "{void invalid}"), tiny):
+		return "D7" // Delve calls the void pointee of an unsafe.Pointer unreadable (kind invalid)
 	case (values || item == "retvals") && invalidKindOnly(tiny, dlv):
 		return "11"
 	case (values || item == "retvals") && slices.Equal(replaceAll(tiny, constName, `"$1"`), replaceAll(dlv, constName, `"$1"`)):
@@ -261,6 +263,8 @@ var (
 	// constName matches a value printed with its constant's name.
 	constName = regexp.MustCompile(`"[^"]* \((-?\d+)\)"`)
 	gRE       = regexp.MustCompile(` g\d+$`)
+	// voidUnreadable is Delve's void pointee that it could not "load".
+	voidUnreadable = regexp.MustCompile(`\{void invalid \(unreadable\)\}`)
 )
 
 // addrCount is the "N addresses" of a breakpoint item.
@@ -316,7 +320,7 @@ func invalidKindOnly(a, b []string) bool {
 // value (as an unwritten stack slot of a fresh goroutine's frame reads)
 // where tinydbg's is not: captured variables at a closure's entry.
 func unwrittenOnly(tiny, dlv []string) bool {
-	zero := regexp.MustCompile(`= (string len=0|interface \{void invalid\}|ptr nil|[a-z0-9]+ "0"|[a-z0-9]+ nil)$`)
+	zero := regexp.MustCompile(`= (string len=0|interface \{void invalid\}|ptr nil( \{[^{}]* struct\})?|[a-z0-9]+ "0"|[a-z0-9]+ "[A-Za-z]+ \(0\)"|[a-z0-9]+ nil)$`)
 	if len(tiny) != len(dlv) {
 		return false
 	}
