@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"time"
 )
 
 func park(ch chan struct{}, started *sync.WaitGroup) {
@@ -35,6 +36,8 @@ func main() {
 		go park(ch, &started)
 	}
 	started.Wait()
+	// Done comes just before the receive: give the last ones time to park.
+	time.Sleep(50 * time.Millisecond)
 	total := ready(n)
 	for i := 0; i < 1<<30; i++ {
 		total += step(i)

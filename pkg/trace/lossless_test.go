@@ -109,7 +109,7 @@ func TestEBPFLosslessSlowConsumer(t *testing.T) {
 		t.Fatalf("program output %q, want %q", stdout, want)
 	}
 	line := sum.String()
-	if !strings.Contains(line, fmt.Sprintf("; program held %d times for ", sum.Holds)) {
+	if !strings.Contains(line, fmt.Sprintf("; program held %s for ", plural(int(sum.Holds), "time"))) {
 		t.Fatalf("summary line %q names no hold", line)
 	}
 	t.Logf("%s", line)
