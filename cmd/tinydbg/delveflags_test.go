@@ -120,9 +120,7 @@ func TestGoLandCommandLine(t *testing.T) {
 // hangs up on it, --only-same-user=false answers it.
 func TestOnlySameUser(t *testing.T) {
 	testenv.RequirePtrace(t)
-	if os.Getuid() != 0 {
-		t.Skip("connecting as another user needs root")
-	}
+	testenv.RequireRoot(t) // connecting as another user needs root
 	bin := fixture.Build(t, "basic", fixture.Flavour{})
 	const client = `import socket,sys
 h,p=sys.argv[1].rsplit(":",1)
