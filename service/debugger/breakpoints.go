@@ -462,8 +462,27 @@ func (d *Debugger) convertBreakpoint(ub *userBreakpoint) *api.Breakpoint {
 		b.Addr = b.Addrs[0]
 	}
 	d.describeMultiFunc(ub, &b)
+	d.describeMultiLine(ub, &b)
 	// Delve names a breakpoint's function without type arguments.
 	b.FunctionName = withoutTypeParams(b.FunctionName)
 	b.AddrPid = nil
 	return &b
+}
+
+// describeMultiLine gives a breakpoint whose addresses lie on different
+// source lines (a function's out-of-line body and its inlined copies) the
+// file:line Delve gives it, "<multiple locations>" and 0: Delve keeps the
+// first address's file:line only while every other address has the same.
+// The first address is where b already says it is (its entry view, if
+// any); the others are where a stop on them would be.
+func (d *Debugger) describeMultiLine(ub *userBreakpoint, b *api.Breakpoint) {
+	if ub.pbp == nil || len(ub.pbp.Addrs) < 2 || b.File == "<multiple locations>" {
+		return
+	}
+	for _, a := range ub.pbp.Addrs[1:] {
+		if file, line, _ := d.bi.PCToLine(a); file != b.File || line != b.Line {
+			b.File, b.Line = "<multiple locations>", 0
+			return
+		}
+	}
 }

@@ -74,8 +74,8 @@ func (d *Debugger) Command(cmd api.DebuggerCommand, resumed chan<- struct{}) (*a
 	var run func() (proc.Stop, error)
 	switch cmd.Name {
 	case api.Halt:
-		if err := d.exitedErr(); err != nil {
-			return nil, err
+		if d.exitedErr() != nil {
+			return d.exitedState(t), nil
 		}
 		return d.describe()
 	case api.SwitchThread:
@@ -105,8 +105,11 @@ func (d *Debugger) Command(cmd api.DebuggerCommand, resumed chan<- struct{}) (*a
 	default:
 		return nil, fmt.Errorf("command %q is not supported by tinydbg", cmd.Name)
 	}
-	if err := d.exitedErr(); err != nil {
-		return nil, err
+	if d.exitedErr() != nil {
+		// Delve answers a command on a process already gone with the
+		// exited state, as if the process had ended during it; its
+		// client turns that into the error the user sees.
+		return d.exitedState(t), nil
 	}
 	if d.cfg.CoreFile != "" {
 		return nil, core.ErrContinueCore

@@ -178,6 +178,11 @@ func TestBasicSession(t *testing.T) {
 	if _, err := c.GetState(); err == nil || !strings.Contains(err.Error(), "has exited with status 0") {
 		t.Fatalf("state after exit: %v", err)
 	}
+	// Delve's Command answers a step on the exited process with its
+	// exited state, not with an error.
+	if st2, err := c.Step(); err != nil || !st2.Exited || st2.ExitStatus != 0 || st2.Pid != st.Pid {
+		t.Fatalf("step after exit: %+v %v", st2, err)
+	}
 	if err := c.Detach(true); err != nil {
 		t.Fatal(err)
 	}
