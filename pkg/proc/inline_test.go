@@ -2,6 +2,7 @@ package proc_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -109,18 +110,27 @@ func TestStepOutInlined(t *testing.T) {
 	want(t, "stepout of twice inlined into main", st, err, proc.StopStepDone, "main.main", 20)
 }
 
-// TestStepSkipsOtherInlinedCalls: step from line 23, which calls nothing
-// inlined, must not stop in add's body inlined at line 20 even though that
-// code comes next: it goes to main's next statement, line 20.
-func TestStepSkipsOtherInlinedCalls(t *testing.T) {
+// TestStepEntersInlinedCode: step, as Delve 1.27.2's on this binary,
+// stops on every other line of the physical function, inlined bodies
+// included, in the order the optimizer placed them: from line 23 into
+// add inlined at line 20 (its line 10 first), then twice's line 15 before
+// main's lines 20 and 21, then add's body inlined into twice.
+func TestStepEntersInlinedCode(t *testing.T) {
 	tg := launch(t, "inlinedonly", fixture.Flavour{Optimized: true})
 	if _, err := tg.SetBreakpointLine("inlinedonly/main.go", 19); err != nil {
 		t.Fatal(err)
 	}
 	st, err := tg.Continue()
 	want(t, "continue", st, err, proc.StopBreakpoint, "main.main", 19)
-	st, err = tg.Step()
-	want(t, "step", st, err, proc.StopStepDone, "main.main", 23)
-	st, err = tg.Step()
-	want(t, "step from line 23", st, err, proc.StopStepDone, "main.main", 20)
+	steps := []struct {
+		fn   string
+		line int
+	}{
+		{"main.main", 23}, {"main.add", 10}, {"main.add", 9}, {"main.twice", 15},
+		{"main.main", 20}, {"main.main", 21}, {"main.twice", 14},
+	}
+	for i, w := range steps {
+		st, err = tg.Step()
+		want(t, fmt.Sprintf("step %d", i+1), st, err, proc.StopStepDone, w.fn, w.line)
+	}
 }

@@ -360,9 +360,9 @@ func (t *Target) runStep() (Stop, error) {
 
 // armLines puts a breakpoint on every statement of the current function
 // that starts another line, for the current frame only (so recursion and
-// other goroutines are ignored). Statements of inlined calls count when
-// they are the current logical frame or one it is inlined into; step also
-// takes those of calls inlined on the current line.
+// other goroutines are ignored). For next, statements of inlined calls
+// count when they are the current logical frame or one it is inlined
+// into; step takes them all.
 func (t *Target) armLines(o *stepOrigin, into bool) error {
 	stmts, err := t.sym.StmtPCs(o.fn)
 	if err != nil {
@@ -419,30 +419,18 @@ func sameFrameLine(o *stepOrigin) func(*Target, *trapHit) (bool, error) {
 }
 
 // stopsIn reports whether a statement at pc may end a next (into=false)
-// or step from o: its innermost logical frame is o's or one o is inlined
-// into, or, for step, it lies in a call inlined on o's line by o's frame.
+// or step from o: for next, its innermost logical frame is o's or one o
+// is inlined into; for step, any statement.
 func (t *Target) stopsIn(o *stepOrigin, pc uint64, into bool) bool {
 	chain := t.sym.InlinedCallsAt(pc)
 	inner := uint64(0)
 	if len(chain) > 0 {
 		inner = chain[0].ID
 	}
-	if o.enclosing(inner) {
-		return true
-	}
-	if !into {
-		return false
-	}
-	for i, c := range chain {
-		parent := uint64(0)
-		if i+1 < len(chain) {
-			parent = chain[i+1].ID
-		}
-		if parent == o.inlineID() && c.CallLine == o.line && c.CallFile == o.file {
-			return true
-		}
-	}
-	return false
+	// Step, as Delve's, stops on any statement of the physical function:
+	// code inlined on a later line is a call the user steps into, wherever
+	// the optimizer placed it.
+	return into || o.enclosing(inner)
 }
 
 // armInlinedReturn puts a breakpoint on every statement of the frames o's
