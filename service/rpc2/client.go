@@ -369,6 +369,14 @@ func (c *Client) ListTypes(filter string) ([]string, error) {
 	return out.Types, err
 }
 
+// ListPackagesBuildInfo lists the packages whose import path matches
+// filter (a regexp), with their files when includeFiles is set.
+func (c *Client) ListPackagesBuildInfo(filter string, includeFiles bool) ([]PackageBuildInfo, error) {
+	var out ListPackagesBuildInfoOut
+	err := c.call("ListPackagesBuildInfo", ListPackagesBuildInfoIn{Filter: filter, IncludeFiles: includeFiles}, &out)
+	return out.List, err
+}
+
 // FunctionReturnLocations returns the addresses of the RET instructions of
 // fnName, where return tracepoints go.
 func (c *Client) FunctionReturnLocations(fnName string) ([]uint64, error) {
