@@ -94,6 +94,7 @@ type sourceClient interface {
 // infoClient serves packages and libraries.
 type infoClient interface {
 	ListPackagesBuildInfo(filter string, includeFiles bool) ([]rpc2.PackageBuildInfo, error)
+	ListDynamicLibraries() ([]rpc2.Image, bool, error)
 }
 
 // Static check that the rpc2 client is a terminal client without an adapter.

@@ -1,11 +1,18 @@
 package terminal
 
+import (
+	"fmt"
+	"strconv"
+)
+
 // infoCommands are the commands describing the binary and the process
 // image: its packages and its shared libraries.
 func infoCommands() []*command {
 	return []*command{
 		{names: []string{"packages"}, group: groupOther, fn: packagesCmd,
 			help: "Print list of packages.\n\n\tpackages [<regex>]\n\nIf regex is specified only the packages matching it will be returned."},
+		{names: []string{"libraries"}, group: groupOther, fn: librariesCmd,
+			help: "List loaded dynamic libraries."},
 	}
 }
 
@@ -19,4 +26,21 @@ func packagesCmd(t *Term, ctx callCtx, args string) error {
 		names = append(names, p.ImportPath)
 	}
 	return printSorted(t, names, nil)
+}
+
+// librariesCmd numbers the libraries from 0, right-aligned to the width
+// of their count, as Delve does.
+func librariesCmd(t *Term, ctx callCtx, args string) error {
+	libs, _, err := t.client.ListDynamicLibraries()
+	if err != nil {
+		return err
+	}
+	width := len(strconv.Itoa(len(libs)))
+	for i, l := range libs {
+		fmt.Fprintf(t.out, "%*d. %#x %s\n", width, i, l.Address, l.Path)
+		if l.LoadError != "" {
+			fmt.Fprintf(t.out, "    Load error: %s\n", l.LoadError)
+		}
+	}
+	return nil
 }

@@ -1,7 +1,14 @@
 package terminal_test
 
 import (
+	"fmt"
+	"os"
+	"strings"
 	"testing"
+
+	"github.com/tinydbg/tinydbg/internal/fixture"
+	"github.com/tinydbg/tinydbg/pkg/terminal"
+	"github.com/tinydbg/tinydbg/service/api"
 )
 
 // basicPackages is what Delve 1.27.2 prints for `packages` on the basic
@@ -49,5 +56,64 @@ func TestPackages(t *testing.T) {
 	}
 	if want := "Command failed: invalid Filter pattern: error parsing regexp: missing closing ): `(`\n"; errOut != want {
 		t.Errorf("stderr: %q, want %q", errOut, want)
+	}
+}
+
+// TestLibraries lists the cgo fixture's shared libraries once the dynamic
+// linker has run, each at the start of its lowest mapping in
+// /proc/PID/maps (its load bias: both are linked at 0), in the link map's
+// order; at the entry point, before the dynamic linker ran, and for a
+// static binary, it prints nothing. All as Delve 1.27.2 prints them.
+func TestLibraries(t *testing.T) {
+	out, errOut := runREPL(t, "basic", "libraries\nbreak main.add\ncontinue\nlibraries\nexit\n")
+	if strings.Contains(out, ". 0x") || errOut != "" {
+		t.Errorf("static binary: stdout %q, stderr %q", out, errOut)
+	}
+
+	c := startSession(t, fixture.Build(t, "cgocall", fixture.Flavour{}))
+	var entry strings.Builder
+	term := terminal.New(c, terminal.Config{Stdin: strings.NewReader("libraries\n"), Stdout: &entry, Stderr: &entry, HistoryFile: "-"})
+	if _, err := term.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if entry.String() != "" {
+		t.Errorf("at entry: %q, want nothing", entry.String())
+	}
+
+	c = startSession(t, fixture.Build(t, "cgocall", fixture.Flavour{}))
+	if _, err := c.CreateBreakpoint(&api.Breakpoint{FunctionName: "main.main"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := c.Continue(); err != nil || st.Exited {
+		t.Fatalf("continue: %v %+v", err, st)
+	}
+	pid, err := c.ProcessPid()
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := func(path string) string {
+		for _, line := range strings.Split(string(maps), "\n") {
+			f := strings.Fields(line)
+			if len(f) == 6 && f[5] == path {
+				lo, _, _ := strings.Cut(f[0], "-")
+				return "0x" + strings.TrimLeft(lo, "0")
+			}
+		}
+		t.Fatalf("%s not mapped in:\n%s", path, maps)
+		return ""
+	}
+	want := fmt.Sprintf("0. %s /lib/x86_64-linux-gnu/libc.so.6\n1. %s /lib64/ld-linux-x86-64.so.2\n",
+		base("/usr/lib/x86_64-linux-gnu/libc.so.6"), base("/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"))
+	var got strings.Builder
+	term = terminal.New(c, terminal.Config{Stdin: strings.NewReader("libraries\n"), Stdout: &got, Stderr: &got, HistoryFile: "-"})
+	if _, err := term.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want {
+		t.Errorf("libraries:\n%s\nwant:\n%s", got.String(), want)
 	}
 }

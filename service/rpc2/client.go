@@ -377,6 +377,14 @@ func (c *Client) ListPackagesBuildInfo(filter string, includeFiles bool) ([]Pack
 	return out.List, err
 }
 
+// ListDynamicLibraries lists the shared libraries loaded by the process;
+// the flag says whether the executable was built with -trimpath.
+func (c *Client) ListDynamicLibraries() ([]Image, bool, error) {
+	var out ListDynamicLibrariesOut
+	err := c.call("ListDynamicLibraries", ListDynamicLibrariesIn{}, &out)
+	return out.List, out.ExecutableTrimpath, err
+}
+
 // FunctionReturnLocations returns the addresses of the RET instructions of
 // fnName, where return tracepoints go.
 func (c *Client) FunctionReturnLocations(fnName string) ([]uint64, error) {

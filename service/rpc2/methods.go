@@ -246,6 +246,14 @@ func (s *Server) methodTable() map[string]handler {
 			out.Types, err = d.Types(in.Filter)
 			return err
 		}),
+		"ListDynamicLibraries": syncH(func(_ ListDynamicLibrariesIn, out *ListDynamicLibrariesOut) error {
+			libs, err := d.Libraries()
+			out.List = make([]Image, 0, len(libs))
+			for _, l := range libs {
+				out.List = append(out.List, Image{Path: l.Path, Address: l.Address})
+			}
+			return err
+		}),
 		"ListPackagesBuildInfo": syncH(func(in ListPackagesBuildInfoIn, out *ListPackagesBuildInfoOut) error {
 			var err error
 			out.List, err = packagesBuildInfo(d, in)

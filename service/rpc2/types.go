@@ -339,3 +339,20 @@ type FunctionReturnLocationsIn struct{ FnName string }
 // FunctionReturnLocationsOut is the result of FunctionReturnLocations:
 // the addresses where the function returns.
 type FunctionReturnLocationsOut struct{ Addrs []uint64 }
+
+// ListDynamicLibrariesIn is the argument of ListDynamicLibraries.
+type ListDynamicLibrariesIn struct{}
+
+// Image is a shared library of the process, as Delve's API has it.
+type Image struct {
+	Path      string
+	Address   uint64
+	LoadError string
+	Trimpath  bool
+}
+
+// ListDynamicLibrariesOut is the result of ListDynamicLibraries.
+type ListDynamicLibrariesOut struct {
+	List               []Image
+	ExecutableTrimpath bool
+}
