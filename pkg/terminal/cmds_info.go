@@ -13,6 +13,8 @@ func infoCommands() []*command {
 			help: "Print list of packages.\n\n\tpackages [<regex>]\n\nIf regex is specified only the packages matching it will be returned."},
 		{names: []string{"libraries"}, group: groupOther, fn: librariesCmd,
 			help: "List loaded dynamic libraries."},
+		{names: []string{"transcript"}, group: groupOther, fn: transcriptCmd,
+			help: "Appends command output to a file.\n\n\ttranscript [-t] [-x] <output file>\n\ttranscript -off\n\nOutput of tinydbg's command is appended to the specified output file. If '-t' is specified and the output file exists it is truncated. If '-x' is specified output to stdout is suppressed instead.\n\nUsing the -off option disables the transcript."},
 	}
 }
 

@@ -3,6 +3,7 @@ package terminal_test
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -115,5 +116,45 @@ func TestLibraries(t *testing.T) {
 	}
 	if got.String() != want {
 		t.Errorf("libraries:\n%s\nwant:\n%s", got.String(), want)
+	}
+}
+
+// TestTranscript copies command lines and their output, not errors, to a
+// file, appending or truncating, with or without the terminal's own
+// output, as Delve 1.27.2 does (with tinydbg's prompt).
+func TestTranscript(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt")
+	if err := os.WriteFile(b, []byte("old\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	script := "transcript " + a + "\nbreak main.add\nprint 1+\ncontinue\ntranscript -off\nbreakpoints\n" +
+		"transcript -x " + a + "\nprint 3\ntranscript -t -x " + b + "\nprint 4\ntranscript -off\n" +
+		"transcript\ntranscript -y\ntranscript -off a\nexit\n"
+	out, errOut := runREPL(t, "basic", script)
+	const stop = "> [Breakpoint 1] main.add() ./main.go:13 (hits goroutine(1):1 total:1) (PC: 0x4be7c4)\n" +
+		"     8:\ttype Point struct {\n     9:\t\tX, Y int\n    10:\t\tName string\n    11:\t}\n    12:\t\n" +
+		"=>  13:\tfunc add(a, b int) int {\n    14:\t\tsum := a + b\n    15:\t\treturn sum\n    16:\t}\n    17:\t\n" +
+		"    18:\tfunc (p *Point) Scale(k int) {\n"
+	const set = "Breakpoint 1 set at 0x4be7c4 for main.add() ./main.go:13\n"
+	if !strings.HasPrefix(out, set+stop+"Breakpoint runtime-fatal-throw ") || !strings.HasSuffix(out, "Breakpoint 1 (enabled) at 0x4be7c4 for main.add() ./main.go:13 (1)\n") {
+		t.Errorf("stdout (nothing after -x):\n%s", out)
+	}
+	wantErr := "Command failed: 1:3: expected operand, found 'EOF'\nCommand failed: no output path specified\n" +
+		"Command failed: unrecognized option \"-y\"\nCommand failed: -o option specified with an output path\n"
+	if errOut != wantErr {
+		t.Errorf("stderr:\n%s\nwant:\n%s", errOut, wantErr)
+	}
+	wantA := "(tinydbg) break main.add\n" + set + "(tinydbg) print 1+\n(tinydbg) continue\n" + stop +
+		"(tinydbg) transcript -off\n(tinydbg) print 3\n3\n(tinydbg) transcript -t -x " + b + "\n"
+	wantB := "(tinydbg) print 4\n4\n(tinydbg) transcript -off\n"
+	for path, want := range map[string]string{a: wantA, b: wantB} {
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != want {
+			t.Errorf("%s:\n%s\nwant:\n%s", path, got, want)
+		}
 	}
 }
