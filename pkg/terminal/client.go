@@ -15,6 +15,7 @@ type Client interface {
 	dataClient
 	stackClient
 	sourceClient
+	infoClient
 }
 
 // sessionClient serves the session itself: restart, exit and the final quit.
@@ -88,6 +89,12 @@ type sourceClient interface {
 	ListSources(filter string) ([]string, error)
 	ListFunctions(filter string) ([]string, error)
 	ListTypes(filter string) ([]string, error)
+}
+
+// infoClient serves packages and libraries.
+type infoClient interface {
+	ListPackagesBuildInfo(filter string, includeFiles bool) ([]rpc2.PackageBuildInfo, error)
+	ListDynamicLibraries() ([]rpc2.Image, bool, error)
 }
 
 // Static check that the rpc2 client is a terminal client without an adapter.

@@ -61,6 +61,7 @@ func (t *Term) commandTable() []*command {
 	all = append(all, goroutineCommands()...)
 	all = append(all, stackCommands()...)
 	all = append(all, sourceCommands()...)
+	all = append(all, infoCommands()...)
 	all = append(all, dumpCommands()...)
 	all = append(all, &command{names: []string{"help", "h"}, group: groupOther, fn: helpCmd,
 		help: "Prints the help message.\n\n\thelp [command]\n\nType \"help\" followed by the name of a command for more information about it."})

@@ -14,6 +14,7 @@ type outBuffer struct {
 	mu  sync.Mutex
 	w   io.Writer
 	buf []byte
+	tr  *transcript // set by the transcript command
 }
 
 // flushAt is the size past which output is written without waiting for
@@ -23,6 +24,12 @@ const flushAt = 64 << 10
 func (b *outBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.tr != nil {
+		_, _ = b.tr.w.Write(p)
+		if b.tr.fileOnly {
+			return len(p), nil
+		}
+	}
 	b.buf = append(b.buf, p...)
 	if len(b.buf) >= flushAt {
 		if err := b.flushLocked(); err != nil {
@@ -40,6 +47,9 @@ func (b *outBuffer) Flush() error {
 }
 
 func (b *outBuffer) flushLocked() error {
+	if b.tr != nil {
+		_ = b.tr.w.Flush()
+	}
 	if len(b.buf) == 0 {
 		return nil
 	}

@@ -119,6 +119,11 @@ const prompt = "(tinydbg) "
 // the process exit code the session asks for.
 func (t *Term) Run() (int, error) {
 	defer t.outBuf.Flush()
+	defer func() {
+		if err := t.outBuf.closeTranscript(); err != nil {
+			fmt.Fprintf(t.conf.Stderr, "error closing transcript file: %v\n", err)
+		}
+	}()
 	interactive := isTerminal(t.conf.Stdin)
 	if interactive {
 		t.line = liner.NewLiner()
@@ -159,6 +164,7 @@ func (t *Term) Run() (int, error) {
 			}
 			return t.quit()
 		}
+		t.outBuf.echo(prompt + cmdline + "\n")
 		if strings.TrimSpace(cmdline) == "" {
 			if !interactive {
 				continue // blank script lines are not "repeat last"

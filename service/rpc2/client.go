@@ -369,6 +369,22 @@ func (c *Client) ListTypes(filter string) ([]string, error) {
 	return out.Types, err
 }
 
+// ListPackagesBuildInfo lists the packages whose import path matches
+// filter (a regexp), with their files when includeFiles is set.
+func (c *Client) ListPackagesBuildInfo(filter string, includeFiles bool) ([]PackageBuildInfo, error) {
+	var out ListPackagesBuildInfoOut
+	err := c.call("ListPackagesBuildInfo", ListPackagesBuildInfoIn{Filter: filter, IncludeFiles: includeFiles}, &out)
+	return out.List, err
+}
+
+// ListDynamicLibraries lists the shared libraries loaded by the process;
+// the flag says whether the executable was built with -trimpath.
+func (c *Client) ListDynamicLibraries() ([]Image, bool, error) {
+	var out ListDynamicLibrariesOut
+	err := c.call("ListDynamicLibraries", ListDynamicLibrariesIn{}, &out)
+	return out.List, out.ExecutableTrimpath, err
+}
+
 // FunctionReturnLocations returns the addresses of the RET instructions of
 // fnName, where return tracepoints go.
 func (c *Client) FunctionReturnLocations(fnName string) ([]uint64, error) {

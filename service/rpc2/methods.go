@@ -3,6 +3,7 @@ package rpc2
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 
 	"github.com/tinydbg/tinydbg/service/api"
@@ -245,6 +246,19 @@ func (s *Server) methodTable() map[string]handler {
 			out.Types, err = d.Types(in.Filter)
 			return err
 		}),
+		"ListDynamicLibraries": syncH(func(_ ListDynamicLibrariesIn, out *ListDynamicLibrariesOut) error {
+			libs, err := d.Libraries()
+			out.List = make([]Image, 0, len(libs))
+			for _, l := range libs {
+				out.List = append(out.List, Image{Path: l.Path, Address: l.Address})
+			}
+			return err
+		}),
+		"ListPackagesBuildInfo": syncH(func(in ListPackagesBuildInfoIn, out *ListPackagesBuildInfoOut) error {
+			var err error
+			out.List, err = packagesBuildInfo(d, in)
+			return err
+		}),
 	}
 	for name, h := range dumpMethods(d) {
 		m[name] = h
@@ -320,4 +334,29 @@ func listGoroutines(d *debugger.Debugger, in ListGoroutinesIn, out *ListGoroutin
 	}
 	out.Goroutines, out.Groups, out.Nextg, out.TooManyGroups = gl.Goroutines, gl.Groups, gl.Next, gl.TooManyGroups
 	return nil
+}
+
+// packagesBuildInfo serves ListPackagesBuildInfo; an empty list is [] on
+// the wire, as in Delve.
+func packagesBuildInfo(d *debugger.Debugger, in ListPackagesBuildInfoIn) ([]PackageBuildInfo, error) {
+	var pattern *regexp.Regexp
+	if in.Filter != "" {
+		p, err := regexp.Compile(in.Filter)
+		if err != nil {
+			return nil, fmt.Errorf("invalid Filter pattern: %w", err)
+		}
+		pattern = p
+	}
+	pkgs, err := d.Packages(in.IncludeFiles)
+	if err != nil {
+		return nil, err
+	}
+	list := make([]PackageBuildInfo, 0, len(pkgs))
+	for _, p := range pkgs {
+		if pattern != nil && !pattern.MatchString(p.ImportPath) {
+			continue
+		}
+		list = append(list, PackageBuildInfo{ImportPath: p.ImportPath, DirectoryPath: p.DirectoryPath, Files: p.Files})
+	}
+	return list, nil
 }

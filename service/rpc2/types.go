@@ -230,6 +230,23 @@ type ListTypesIn struct{ Filter string }
 // ListTypesOut is the result of ListTypes.
 type ListTypesOut struct{ Types []string }
 
+// ListPackagesBuildInfoIn is the argument of ListPackagesBuildInfo;
+// Filter, a regexp, keeps the packages whose import path matches.
+type ListPackagesBuildInfoIn struct {
+	IncludeFiles bool
+	Filter       string
+}
+
+// PackageBuildInfo is one package of the binary, as Delve's API has it.
+type PackageBuildInfo struct {
+	ImportPath    string
+	DirectoryPath string
+	Files         []string
+}
+
+// ListPackagesBuildInfoOut is the result of ListPackagesBuildInfo.
+type ListPackagesBuildInfoOut struct{ List []PackageBuildInfo }
+
 // ListGoroutinesIn is the argument of ListGoroutines.
 type ListGoroutinesIn struct {
 	Start   int
@@ -322,3 +339,20 @@ type FunctionReturnLocationsIn struct{ FnName string }
 // FunctionReturnLocationsOut is the result of FunctionReturnLocations:
 // the addresses where the function returns.
 type FunctionReturnLocationsOut struct{ Addrs []uint64 }
+
+// ListDynamicLibrariesIn is the argument of ListDynamicLibraries.
+type ListDynamicLibrariesIn struct{}
+
+// Image is a shared library of the process, as Delve's API has it.
+type Image struct {
+	Path      string
+	Address   uint64
+	LoadError string
+	Trimpath  bool
+}
+
+// ListDynamicLibrariesOut is the result of ListDynamicLibraries.
+type ListDynamicLibrariesOut struct {
+	List               []Image
+	ExecutableTrimpath bool
+}
