@@ -39,7 +39,8 @@ func sourceCommands() []*command {
 	config substitute-path -clear
 
 Parameters: max-string-len, max-array-values, max-variable-recurse,
-source-list-line-count, substitute-path.`},
+source-list-line-count, substitute-path, disassemble-flavor (intel,
+gnu, go), position (default, source, disassembly).`},
 	}
 }
 
@@ -50,10 +51,13 @@ type settings struct {
 	maxRecurse     int
 	listLines      int
 	substitute     [][2]string
+	position       string // positionDefault, positionSource or positionDisassembly
+	flavour        string // a key of flavours
+
 }
 
 func defaultSettings() settings {
-	return settings{maxStringLen: 64, maxArrayValues: 64, maxRecurse: 1, listLines: 5}
+	return settings{maxStringLen: 64, maxArrayValues: 64, maxRecurse: 1, listLines: 5, position: positionDefault, flavour: "intel"}
 }
 
 // localPath applies substitute-path rules: the first rule whose "from"
@@ -169,7 +173,7 @@ func disassembleCmd(t *Term, ctx callCtx, args string) error {
 		if len(locs) != 1 {
 			return errors.New("expression specifies multiple locations")
 		}
-		insts, err = t.client.Disassemble(locs[0].PC, 0, api.IntelFlavour)
+		insts, err = t.client.Disassemble(locs[0].PC, 0, t.flavour())
 	case "-a":
 		f := strings.Fields(rest)
 		if len(f) != 2 {
@@ -180,28 +184,14 @@ func disassembleCmd(t *Term, ctx callCtx, args string) error {
 		if e1 != nil || e2 != nil {
 			return fmt.Errorf("wrong argument: addresses must be numbers")
 		}
-		insts, err = t.client.Disassemble(start, end, api.IntelFlavour)
+		insts, err = t.client.Disassemble(start, end, t.flavour())
 	default:
 		return errDisasmUsage
 	}
 	if err != nil {
 		return err
 	}
-	if len(insts) > 0 && insts[0].Loc.Function != nil {
-		fmt.Fprintf(t.out, "TEXT %s(SB) %s\n", insts[0].Loc.Function.Name(), insts[0].Loc.File)
-	}
-	w := tabwriter.NewWriter(t.out, 1, 8, 1, '\t', 0)
-	for _, in := range insts {
-		pc, bp := "", ""
-		if in.AtPC {
-			pc = "=>"
-		}
-		if in.Breakpoint {
-			bp = "*"
-		}
-		fmt.Fprintf(w, "%s\t%s:%d\t%#x%s\t%x\t%s\n", pc, filepath.Base(in.Loc.File), in.Loc.Line, in.Loc.PC, bp, in.Bytes, in.Text)
-	}
-	return w.Flush()
+	return printInstructions(t.out, insts, true)
 }
 
 func printSorted(t *Term, list []string, err error) error {
@@ -286,7 +276,22 @@ func configCmd(t *Term, ctx callCtx, args string) error {
 			fmt.Fprintf(w, "%s\t%d\n", k, *ints[k])
 		}
 		fmt.Fprintf(w, "substitute-path\t%v\n", t.set.substitute)
+		fmt.Fprintf(w, "disassemble-flavor\t%s\n", t.set.flavour)
+		fmt.Fprintf(w, "position\t%s\n", t.set.position)
 		return w.Flush()
+	case "disassemble-flavor":
+		if _, ok := flavours[rest]; !ok {
+			return fmt.Errorf("disassemble-flavor must be intel, gnu or go, not %q", rest)
+		}
+		t.set.flavour = rest
+		return nil
+	case "position":
+		switch rest {
+		case positionDefault, positionSource, positionDisassembly:
+			t.set.position = rest
+			return nil
+		}
+		return fmt.Errorf("position must be default, source or disassembly, not %q", rest)
 	case "substitute-path":
 		f := strings.Fields(rest)
 		switch {
