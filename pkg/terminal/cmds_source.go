@@ -51,13 +51,13 @@ type settings struct {
 	maxRecurse     int
 	listLines      int
 	substitute     [][2]string
-	position       string // positionDefault, positionSource or positionDisassembly
+	position       string // "", positionDefault, positionSource or positionDisassembly
 	flavour        string // a key of flavours
 
 }
 
 func defaultSettings() settings {
-	return settings{maxStringLen: 64, maxArrayValues: 64, maxRecurse: 1, listLines: 5, position: positionDefault, flavour: "intel"}
+	return settings{maxStringLen: 64, maxArrayValues: 64, maxRecurse: 1, listLines: 5, flavour: "intel"}
 }
 
 // localPath applies substitute-path rules: the first rule whose "from"
@@ -267,17 +267,15 @@ func configCmd(t *Term, ctx callCtx, args string) error {
 		return errors.New("wrong number of arguments to config: use config -list or config <parameter> <value>")
 	case "-list":
 		w := tabwriter.NewWriter(t.out, 0, 8, 1, ' ', 0)
-		keys := make([]string, 0, len(ints))
-		for k := range ints {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		// Delve's order and quoting: its struct order, strings quoted
+		// unless the option is optional (disassemble-flavor).
+		fmt.Fprintf(w, "substitute-path\t%v\n", t.set.substitute)
+		for _, k := range []string{"max-string-len", "max-array-values", "max-variable-recurse"} {
 			fmt.Fprintf(w, "%s\t%d\n", k, *ints[k])
 		}
-		fmt.Fprintf(w, "substitute-path\t%v\n", t.set.substitute)
 		fmt.Fprintf(w, "disassemble-flavor\t%s\n", t.set.flavour)
-		fmt.Fprintf(w, "position\t%s\n", t.set.position)
+		fmt.Fprintf(w, "source-list-line-count\t%d\n", t.set.listLines)
+		fmt.Fprintf(w, "position\t%q\n", t.set.position)
 		return w.Flush()
 	case "disassemble-flavor":
 		if _, ok := flavours[rest]; !ok {
@@ -287,7 +285,7 @@ func configCmd(t *Term, ctx callCtx, args string) error {
 		return nil
 	case "position":
 		switch rest {
-		case positionDefault, positionSource, positionDisassembly:
+		case "", positionDefault, positionSource, positionDisassembly:
 			t.set.position = rest
 			return nil
 		}

@@ -11,7 +11,7 @@ import (
 
 // Values of "config position", as in Delve: where a stop is shown.
 const (
-	positionDefault     = "default"     // source, disassembly after an instruction step
+	positionDefault     = "default"     // or "": source, disassembly after an instruction step
 	positionSource      = "source"      // always the source
 	positionDisassembly = "disassembly" // always the instructions
 )

@@ -56,10 +56,15 @@ func TestConfigPositionAndFlavor(t *testing.T) {
 	if !strings.HasPrefix(got, want) {
 		t.Errorf("stdout:\n%s\nwant prefix:\n%s", got, want)
 	}
-	for _, line := range []string{"disassemble-flavor     gnu\n", "position               disassembly\n"} {
-		if !strings.Contains(got, line) {
-			t.Errorf("config -list lacks %q:\n%s", line, got)
-		}
+	list := "substitute-path        []\n" +
+		"max-string-len         64\n" +
+		"max-array-values       64\n" +
+		"max-variable-recurse   1\n" +
+		"disassemble-flavor     gnu\n" +
+		"source-list-line-count 0\n" +
+		"position               \"disassembly\"\n"
+	if !strings.HasSuffix(got, list) {
+		t.Errorf("config -list:\n%s\nwant suffix:\n%s", got, list)
 	}
 	if errOut != "" {
 		t.Errorf("stderr: %q", errOut)
