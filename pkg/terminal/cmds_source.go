@@ -40,7 +40,7 @@ func sourceCommands() []*command {
 
 Parameters: max-string-len, max-array-values, max-variable-recurse,
 source-list-line-count, substitute-path, disassemble-flavor (intel,
-gnu, go), position (default, source, disassembly).`},
+gnu, go), position (default, source, disassembly), tab.`},
 	}
 }
 
@@ -53,6 +53,7 @@ type settings struct {
 	substitute     [][2]string
 	position       string // "", positionDefault, positionSource or positionDisassembly
 	flavour        string // a key of flavours
+	tab            string // printed for each tab of listed source, when set
 
 }
 
@@ -100,7 +101,11 @@ func (t *Term) listFile(file string, line int, arrow bool) error {
 		if arrow && n == line {
 			mark = "=>"
 		}
-		fmt.Fprintf(&b, "%s%4d:\t%s\n", mark, n, lines[n-1])
+		text := lines[n-1]
+		if t.set.tab != "" {
+			text = strings.ReplaceAll(text, "\t", t.set.tab)
+		}
+		fmt.Fprintf(&b, "%s%4d:\t%s\n", mark, n, text)
 	}
 	_, err = io.WriteString(t.out, b.String())
 	return err
@@ -256,8 +261,19 @@ func (t *Term) sourceFile(path string) error {
 	return sc.Err()
 }
 
+// unquote takes a string option as Delve does: Go-quoted or bare.
+func unquote(s string) string {
+	if u, err := strconv.Unquote(s); err == nil {
+		return u
+	}
+	return s
+}
+
 func configCmd(t *Term, ctx callCtx, args string) error {
 	name, rest := splitWord(args)
+	if name == "position" || name == "disassemble-flavor" {
+		rest = unquote(rest)
+	}
 	ints := map[string]*int{
 		"max-string-len": &t.set.maxStringLen, "max-array-values": &t.set.maxArrayValues,
 		"max-variable-recurse": &t.set.maxRecurse, "source-list-line-count": &t.set.listLines,
@@ -276,7 +292,11 @@ func configCmd(t *Term, ctx callCtx, args string) error {
 		fmt.Fprintf(w, "disassemble-flavor\t%s\n", t.set.flavour)
 		fmt.Fprintf(w, "source-list-line-count\t%d\n", t.set.listLines)
 		fmt.Fprintf(w, "position\t%q\n", t.set.position)
+		fmt.Fprintf(w, "tab\t%q\n", t.set.tab)
 		return w.Flush()
+	case "tab":
+		t.set.tab = unquote(rest)
+		return nil
 	case "disassemble-flavor":
 		if _, ok := flavours[rest]; !ok {
 			return fmt.Errorf("disassemble-flavor must be intel, gnu or go, not %q", rest)

@@ -62,7 +62,8 @@ func TestConfigPositionAndFlavor(t *testing.T) {
 		"max-variable-recurse   1\n" +
 		"disassemble-flavor     gnu\n" +
 		"source-list-line-count 0\n" +
-		"position               \"disassembly\"\n"
+		"position               \"disassembly\"\n" +
+		"tab                    \"\"\n"
 	if !strings.HasSuffix(got, list) {
 		t.Errorf("config -list:\n%s\nwant suffix:\n%s", got, list)
 	}
@@ -79,4 +80,29 @@ var addrRE = regexp.MustCompile(`0x[0-9a-f]{5,}`)
 
 func maskAsm(s string) string {
 	return addrRE.ReplaceAllString(bytesRE.ReplaceAllString(s, "\tBYTES\t"), "0xPC")
+}
+
+// TestConfigTab: as Delve 1.27.2, "config tab" replaces the tabs of the
+// listed source, not the one after the line number; config -list quotes it.
+func TestConfigTab(t *testing.T) {
+	out, errOut := runREPL(t, "stepping", "config source-list-line-count 1\nconfig tab \">__\"\nbreak main.note\ncontinue\nnext\nconfig -list\nexit\n")
+	want := "Breakpoint 1 set at 0xPC for main.note() ./main.go:65\n" +
+		"> [Breakpoint 1] main.note() ./main.go:65 (hits goroutine(1):1 total:1) (PC: 0xPC)\n" +
+		"    64:\t\n" +
+		"=>  65:\tfunc note(s string) {\n" +
+		"    66:\t>__trail = append(trail, s)\n" +
+		"> main.note() ./main.go:66 (PC: 0xPC)\n" +
+		"    65:\tfunc note(s string) {\n" +
+		"=>  66:\t>__trail = append(trail, s)\n" +
+		"    67:\t}\n"
+	got := maskAsm(out)
+	if !strings.HasPrefix(got, want) {
+		t.Errorf("stdout:\n%s\nwant prefix:\n%s", got, want)
+	}
+	if !strings.HasSuffix(got, "tab                    \">__\"\n") {
+		t.Errorf("config -list does not end with the tab:\n%s", got)
+	}
+	if errOut != "" {
+		t.Errorf("stderr: %q", errOut)
+	}
 }
