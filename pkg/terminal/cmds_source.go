@@ -40,7 +40,8 @@ func sourceCommands() []*command {
 
 Parameters: max-string-len, max-array-values, max-variable-recurse,
 source-list-line-count, substitute-path, disassemble-flavor (intel,
-gnu, go), position (default, source, disassembly), tab.`},
+gnu, go), position (default, source, disassembly), tab,
+trace-show-timestamp.`},
 	}
 }
 
@@ -54,6 +55,7 @@ type settings struct {
 	position       string // "", positionDefault, positionSource or positionDisassembly
 	flavour        string // a key of flavours
 	tab            string // printed for each tab of listed source, when set
+	traceTime      bool   // tracepoint lines start with the time of the hit
 
 }
 
@@ -293,7 +295,14 @@ func configCmd(t *Term, ctx callCtx, args string) error {
 		fmt.Fprintf(w, "source-list-line-count\t%d\n", t.set.listLines)
 		fmt.Fprintf(w, "position\t%q\n", t.set.position)
 		fmt.Fprintf(w, "tab\t%q\n", t.set.tab)
+		fmt.Fprintf(w, "trace-show-timestamp\t%t\n", t.set.traceTime)
 		return w.Flush()
+	case "trace-show-timestamp":
+		if rest != "true" && rest != "false" {
+			return fmt.Errorf("argument to %q must be true or false", name)
+		}
+		t.set.traceTime = rest == "true"
+		return nil
 	case "tab":
 		t.set.tab = unquote(rest)
 		return nil

@@ -63,7 +63,8 @@ func TestConfigPositionAndFlavor(t *testing.T) {
 		"disassemble-flavor     gnu\n" +
 		"source-list-line-count 0\n" +
 		"position               \"disassembly\"\n" +
-		"tab                    \"\"\n"
+		"tab                    \"\"\n" +
+		"trace-show-timestamp   false\n"
 	if !strings.HasSuffix(got, list) {
 		t.Errorf("config -list:\n%s\nwant suffix:\n%s", got, list)
 	}
@@ -99,10 +100,22 @@ func TestConfigTab(t *testing.T) {
 	if !strings.HasPrefix(got, want) {
 		t.Errorf("stdout:\n%s\nwant prefix:\n%s", got, want)
 	}
-	if !strings.HasSuffix(got, "tab                    \">__\"\n") {
+	if !strings.Contains(got, "tab                    \">__\"\n") {
 		t.Errorf("config -list does not end with the tab:\n%s", got)
 	}
 	if errOut != "" {
 		t.Errorf("stderr: %q", errOut)
+	}
+}
+
+// TestConfigTraceShowTimestamp: as Delve 1.27.2, each tracepoint hit
+// starts with the time in RFC 3339 with nanoseconds.
+func TestConfigTraceShowTimestamp(t *testing.T) {
+	out, _ := runREPL(t, "basic", "config trace-show-timestamp true\ntrace main.add\ncontinue\nexit\n")
+	want := regexp.MustCompile(`^Tracepoint 1 set at 0xPC for main.add\(\) ./main.go:13\n` +
+		`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d) > goroutine\(1\): main.add\(3, 4\)\n` +
+		`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d) >> goroutine\(1\): main.add => \(7\)\n$`)
+	if got := hexRE.ReplaceAllString(out, "0xPC"); !want.MatchString(got) {
+		t.Errorf("stdout:\n%s\nwant to match:\n%s", got, want)
 	}
 }
