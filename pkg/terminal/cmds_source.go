@@ -41,7 +41,8 @@ func sourceCommands() []*command {
 Parameters: max-string-len, max-array-values, max-variable-recurse,
 source-list-line-count, substitute-path, disassemble-flavor (intel,
 gnu, go), position (default, source, disassembly), tab,
-trace-show-timestamp.`},
+trace-show-timestamp, prompt ($p pid, $t thread, $g goroutine, $f frame,
+$d time, $$ dollar).`},
 	}
 }
 
@@ -56,6 +57,7 @@ type settings struct {
 	flavour        string // a key of flavours
 	tab            string // printed for each tab of listed source, when set
 	traceTime      bool   // tracepoint lines start with the time of the hit
+	prompt         string // "config prompt", expanded by expandPrompt; "" the default
 
 }
 
@@ -296,7 +298,11 @@ func configCmd(t *Term, ctx callCtx, args string) error {
 		fmt.Fprintf(w, "position\t%q\n", t.set.position)
 		fmt.Fprintf(w, "tab\t%q\n", t.set.tab)
 		fmt.Fprintf(w, "trace-show-timestamp\t%t\n", t.set.traceTime)
+		fmt.Fprintf(w, "prompt\t%q\n", t.set.prompt)
 		return w.Flush()
+	case "prompt":
+		t.set.prompt = unquote(rest)
+		return nil
 	case "trace-show-timestamp":
 		if rest != "true" && rest != "false" {
 			return fmt.Errorf("argument to %q must be true or false", name)

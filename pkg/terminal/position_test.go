@@ -64,7 +64,8 @@ func TestConfigPositionAndFlavor(t *testing.T) {
 		"source-list-line-count 0\n" +
 		"position               \"disassembly\"\n" +
 		"tab                    \"\"\n" +
-		"trace-show-timestamp   false\n"
+		"trace-show-timestamp   false\n" +
+		"prompt                 \"\"\n"
 	if !strings.HasSuffix(got, list) {
 		t.Errorf("config -list:\n%s\nwant suffix:\n%s", got, list)
 	}
