@@ -120,3 +120,19 @@ func TestConfigTraceShowTimestamp(t *testing.T) {
 		t.Errorf("stdout:\n%s\nwant to match:\n%s", got, want)
 	}
 }
+
+// TestConfigLoadLimits: as Delve 1.27.2, max-string-len and
+// max-array-values cut what print loads.
+func TestConfigLoadLimits(t *testing.T) {
+	out, errOut := runREPL(t, "stepping", "config source-list-line-count 0\nbreak main.note\ncontinue\nnext\nprint s\nconfig max-string-len 2\nprint s\nexit\n")
+	if want := "\"done\"\n\"do...+2 more\"\n"; !strings.HasSuffix(out, want) {
+		t.Errorf("stdout:\n%s\nwant suffix:\n%s", out, want)
+	}
+	if errOut != "" {
+		t.Errorf("stderr: %q", errOut)
+	}
+	out, _ = runREPL(t, "delvemsgs", "config source-list-line-count 0\nbreak main.go:50\ncontinue\nprint c.Xs\nconfig max-array-values 2\nprint c.Xs\nexit\n")
+	if want := "[]int len: 3, cap: 3, [1,2,3]\n[]int len: 3, cap: 3, [1,2,...+1 more]\n"; !strings.HasSuffix(out, want) {
+		t.Errorf("stdout:\n%s\nwant suffix:\n%s", out, want)
+	}
+}
