@@ -74,7 +74,7 @@ func continueCmd(t *Term, ctx callCtx, args string) error {
 	if err != nil {
 		return err
 	}
-	t.printSource(last.CurrentThread)
+	t.printPos(last.CurrentThread, false)
 	t.afterStop()
 	return nil
 }
@@ -131,7 +131,7 @@ func finishStep(t *Term, st *api.DebuggerState, op string, showSource bool) (don
 				if err := t.client.CancelNext(); err != nil {
 					return false, err
 				}
-				t.printSource(st.CurrentThread)
+				t.printPos(st.CurrentThread, false)
 				return false, nil
 			}
 		}
@@ -144,7 +144,7 @@ func finishStep(t *Term, st *api.DebuggerState, op string, showSource bool) (don
 	if showSource || continued {
 		// Delve lists the source where a continued step ends even in
 		// the middle of "next N".
-		t.printSource(st.CurrentThread)
+		t.printPos(st.CurrentThread, op == "step-instruction" || op == "next-instruction")
 	}
 	return true, nil
 }

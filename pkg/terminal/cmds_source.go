@@ -39,7 +39,10 @@ func sourceCommands() []*command {
 	config substitute-path -clear
 
 Parameters: max-string-len, max-array-values, max-variable-recurse,
-source-list-line-count, substitute-path.`},
+source-list-line-count, substitute-path, disassemble-flavor (intel,
+gnu, go), position (default, source, disassembly), tab,
+trace-show-timestamp, prompt ($p pid, $t thread, $g goroutine, $f frame,
+$d time, $$ dollar).`},
 	}
 }
 
@@ -50,10 +53,16 @@ type settings struct {
 	maxRecurse     int
 	listLines      int
 	substitute     [][2]string
+	position       string // "", positionDefault, positionSource or positionDisassembly
+	flavour        string // a key of flavours
+	tab            string // printed for each tab of listed source, when set
+	traceTime      bool   // tracepoint lines start with the time of the hit
+	prompt         string // "config prompt", expanded by expandPrompt; "" the default
+
 }
 
 func defaultSettings() settings {
-	return settings{maxStringLen: 64, maxArrayValues: 64, maxRecurse: 1, listLines: 5}
+	return settings{maxStringLen: 64, maxArrayValues: 64, maxRecurse: 1, listLines: 5, flavour: "intel"}
 }
 
 // localPath applies substitute-path rules: the first rule whose "from"
@@ -96,7 +105,11 @@ func (t *Term) listFile(file string, line int, arrow bool) error {
 		if arrow && n == line {
 			mark = "=>"
 		}
-		fmt.Fprintf(&b, "%s%4d:\t%s\n", mark, n, lines[n-1])
+		text := lines[n-1]
+		if t.set.tab != "" {
+			text = strings.ReplaceAll(text, "\t", t.set.tab)
+		}
+		fmt.Fprintf(&b, "%s%4d:\t%s\n", mark, n, text)
 	}
 	_, err = io.WriteString(t.out, b.String())
 	return err
@@ -169,7 +182,7 @@ func disassembleCmd(t *Term, ctx callCtx, args string) error {
 		if len(locs) != 1 {
 			return errors.New("expression specifies multiple locations")
 		}
-		insts, err = t.client.Disassemble(locs[0].PC, 0, api.IntelFlavour)
+		insts, err = t.client.Disassemble(locs[0].PC, 0, t.flavour())
 	case "-a":
 		f := strings.Fields(rest)
 		if len(f) != 2 {
@@ -180,28 +193,14 @@ func disassembleCmd(t *Term, ctx callCtx, args string) error {
 		if e1 != nil || e2 != nil {
 			return fmt.Errorf("wrong argument: addresses must be numbers")
 		}
-		insts, err = t.client.Disassemble(start, end, api.IntelFlavour)
+		insts, err = t.client.Disassemble(start, end, t.flavour())
 	default:
 		return errDisasmUsage
 	}
 	if err != nil {
 		return err
 	}
-	if len(insts) > 0 && insts[0].Loc.Function != nil {
-		fmt.Fprintf(t.out, "TEXT %s(SB) %s\n", insts[0].Loc.Function.Name(), insts[0].Loc.File)
-	}
-	w := tabwriter.NewWriter(t.out, 1, 8, 1, '\t', 0)
-	for _, in := range insts {
-		pc, bp := "", ""
-		if in.AtPC {
-			pc = "=>"
-		}
-		if in.Breakpoint {
-			bp = "*"
-		}
-		fmt.Fprintf(w, "%s\t%s:%d\t%#x%s\t%x\t%s\n", pc, filepath.Base(in.Loc.File), in.Loc.Line, in.Loc.PC, bp, in.Bytes, in.Text)
-	}
-	return w.Flush()
+	return printInstructions(t.out, insts, true)
 }
 
 func printSorted(t *Term, list []string, err error) error {
@@ -266,8 +265,19 @@ func (t *Term) sourceFile(path string) error {
 	return sc.Err()
 }
 
+// unquote takes a string option as Delve does: Go-quoted or bare.
+func unquote(s string) string {
+	if u, err := strconv.Unquote(s); err == nil {
+		return u
+	}
+	return s
+}
+
 func configCmd(t *Term, ctx callCtx, args string) error {
 	name, rest := splitWord(args)
+	if name == "position" || name == "disassemble-flavor" {
+		rest = unquote(rest)
+	}
 	ints := map[string]*int{
 		"max-string-len": &t.set.maxStringLen, "max-array-values": &t.set.maxArrayValues,
 		"max-variable-recurse": &t.set.maxRecurse, "source-list-line-count": &t.set.listLines,
@@ -277,16 +287,44 @@ func configCmd(t *Term, ctx callCtx, args string) error {
 		return errors.New("wrong number of arguments to config: use config -list or config <parameter> <value>")
 	case "-list":
 		w := tabwriter.NewWriter(t.out, 0, 8, 1, ' ', 0)
-		keys := make([]string, 0, len(ints))
-		for k := range ints {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		// Delve's order and quoting: its struct order, strings quoted
+		// unless the option is optional (disassemble-flavor).
+		fmt.Fprintf(w, "substitute-path\t%v\n", t.set.substitute)
+		for _, k := range []string{"max-string-len", "max-array-values", "max-variable-recurse"} {
 			fmt.Fprintf(w, "%s\t%d\n", k, *ints[k])
 		}
-		fmt.Fprintf(w, "substitute-path\t%v\n", t.set.substitute)
+		fmt.Fprintf(w, "disassemble-flavor\t%s\n", t.set.flavour)
+		fmt.Fprintf(w, "source-list-line-count\t%d\n", t.set.listLines)
+		fmt.Fprintf(w, "position\t%q\n", t.set.position)
+		fmt.Fprintf(w, "tab\t%q\n", t.set.tab)
+		fmt.Fprintf(w, "trace-show-timestamp\t%t\n", t.set.traceTime)
+		fmt.Fprintf(w, "prompt\t%q\n", t.set.prompt)
 		return w.Flush()
+	case "prompt":
+		t.set.prompt = unquote(rest)
+		return nil
+	case "trace-show-timestamp":
+		if rest != "true" && rest != "false" {
+			return fmt.Errorf("argument to %q must be true or false", name)
+		}
+		t.set.traceTime = rest == "true"
+		return nil
+	case "tab":
+		t.set.tab = unquote(rest)
+		return nil
+	case "disassemble-flavor":
+		if _, ok := flavours[rest]; !ok {
+			return fmt.Errorf("disassemble-flavor must be intel, gnu or go, not %q", rest)
+		}
+		t.set.flavour = rest
+		return nil
+	case "position":
+		switch rest {
+		case "", positionDefault, positionSource, positionDisassembly:
+			t.set.position = rest
+			return nil
+		}
+		return fmt.Errorf("position must be default, source or disassembly, not %q", rest)
 	case "substitute-path":
 		f := strings.Fields(rest)
 		switch {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/tinydbg/tinydbg/service/api"
 )
@@ -78,6 +79,9 @@ func isFunctionSpec(spec string) bool {
 // "> goroutine(1): main.add(3, 4)" at an entry, and
 // ">> goroutine(1): main.add => (7)" at a return.
 func printTracepoint(t *Term, th *api.Thread) {
+	if t.set.traceTime {
+		fmt.Fprintf(t.out, "%s ", time.Now().Format(time.RFC3339Nano))
+	}
 	bp := th.Breakpoint
 	var args []string
 	hasResults := false

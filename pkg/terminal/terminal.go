@@ -154,7 +154,7 @@ func (t *Term) Run() (int, error) {
 		}
 	}
 	for {
-		cmdline, err := t.readLine(prompt)
+		cmdline, err := t.readLine(t.promptText())
 		if err == liner.ErrPromptAborted {
 			continue // Ctrl-C at the prompt only clears the line
 		}
