@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/go-delve/delve/service/dap/daptest"
 	"github.com/google/go-dap"
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
@@ -22,17 +21,10 @@ func TestDAPDataBreakpoints(t *testing.T) {
 	testenv.RequirePtrace(t)
 	bin := fixture.Build(t, "watch", fixture.Flavour{})
 	src := filepath.Join(fixture.Dir(), "watch", "main.go")
-	debuggers := []struct{ name, path string }{{"tinydbg", tinydbgBin}}
-	if dlvErr != nil {
-		testenv.SkipOrFail(t, "no dlv %s to compare with: %v", dlvVersion, dlvErr)
-	} else {
-		debuggers = append(debuggers, struct{ name, path string }{"dlv", dlvBin})
-	}
+	debuggers := dapDebuggers(t)
 	for _, d := range debuggers {
 		t.Run(d.name, func(t *testing.T) {
-			s := startServer(t, d.path, "dap", "--listen=127.0.0.1:0")
-			c := daptest.NewClient("127.0.0.1:" + s.port)
-			defer c.Close()
+			c := dapClient(t, d.path)
 			c.InitializeRequest()
 			if caps := c.CheckInitializeResponse(t, nextMessage(t, c)).Body; !caps.SupportsDataBreakpoints || !caps.SupportsWriteMemoryRequest {
 				t.Fatalf("capabilities %+v", caps)
@@ -93,17 +85,10 @@ func TestDAPWriteMemory(t *testing.T) {
 	testenv.RequirePtrace(t)
 	bin := fixture.Build(t, "values", fixture.Flavour{})
 	src := filepath.Join(fixture.Dir(), "values", "main.go")
-	debuggers := []struct{ name, path string }{{"tinydbg", tinydbgBin}}
-	if dlvErr != nil {
-		testenv.SkipOrFail(t, "no dlv %s to compare with: %v", dlvVersion, dlvErr)
-	} else {
-		debuggers = append(debuggers, struct{ name, path string }{"dlv", dlvBin})
-	}
+	debuggers := dapDebuggers(t)
 	for _, d := range debuggers {
 		t.Run(d.name, func(t *testing.T) {
-			s := startServer(t, d.path, "dap", "--listen=127.0.0.1:0")
-			c := daptest.NewClient("127.0.0.1:" + s.port)
-			defer c.Close()
+			c := dapClient(t, d.path)
 			c.InitializeRequest()
 			c.CheckInitializeResponse(t, nextMessage(t, c))
 			c.LaunchRequestWithArgs(map[string]any{"request": "launch", "mode": "exec", "program": bin, "outputMode": "remote", "showGlobalVariables": true})
@@ -170,21 +155,14 @@ func TestDAPWriteMemory(t *testing.T) {
 func TestDAPGoroutineFilters(t *testing.T) {
 	testenv.RequirePtrace(t)
 	bin := fixture.Build(t, "svcgoroutines", fixture.Flavour{})
-	debuggers := []struct{ name, path string }{{"tinydbg", tinydbgBin}}
-	if dlvErr != nil {
-		testenv.SkipOrFail(t, "no dlv %s to compare with: %v", dlvVersion, dlvErr)
-	} else {
-		debuggers = append(debuggers, struct{ name, path string }{"dlv", dlvBin})
-	}
+	debuggers := dapDebuggers(t)
 	for _, d := range debuggers {
 		for _, tc := range []struct{ filters, want string }{
 			{"-with label role=worker", `^\[Go \d+\] main\.receive$`},
 			{"-without label role=worker -with user", `^\* \[Go 1\] main\.ready( \(Thread \d+\))?$`},
 		} {
 			t.Run(d.name+" "+tc.filters, func(t *testing.T) {
-				s := startServer(t, d.path, "dap", "--listen=127.0.0.1:0")
-				c := daptest.NewClient("127.0.0.1:" + s.port)
-				defer c.Close()
+				c := dapClient(t, d.path)
 				c.InitializeRequest()
 				c.CheckInitializeResponse(t, nextMessage(t, c))
 				c.LaunchRequestWithArgs(map[string]any{"request": "launch", "mode": "exec", "program": bin, "outputMode": "remote", "goroutineFilters": tc.filters})

@@ -25,6 +25,29 @@ func nextMessage(t *testing.T, c *daptest.Client) dap.Message {
 	}
 }
 
+// dapDebuggers are the DAP servers a session runs on: tinydbg, and dlv
+// where it is installed (its absence fails under TINYDBG_STRICT).
+func dapDebuggers(t *testing.T) []struct{ name, path string } {
+	t.Helper()
+	debuggers := []struct{ name, path string }{{"tinydbg", tinydbgBin}}
+	if dlvErr != nil {
+		testenv.SkipOrFail(t, "no dlv %s to compare with: %v", dlvVersion, dlvErr)
+	} else {
+		debuggers = append(debuggers, struct{ name, path string }{"dlv", dlvBin})
+	}
+	return debuggers
+}
+
+// dapClient starts `path dap` on a loopback port and connects Delve's
+// DAP test client to it; both end with the test.
+func dapClient(t *testing.T, path string) *daptest.Client {
+	t.Helper()
+	s := startServer(t, path, "dap", "--listen=127.0.0.1:0")
+	c := daptest.NewClient("127.0.0.1:" + s.port)
+	t.Cleanup(c.Close)
+	return c
+}
+
 // TestDelveDAPTestClient runs one session with Delve's own DAP test client
 // (service/dap/daptest) on tinydbg dap and dlv dap: a breakpoint, the
 // unrecovered-panic exception with exceptionInfo, readMemory and
@@ -33,17 +56,10 @@ func TestDelveDAPTestClient(t *testing.T) {
 	testenv.RequirePtrace(t)
 	bin := fixture.Build(t, "panicexit", fixture.Flavour{})
 	src := filepath.Join(fixture.Dir(), "panicexit", "main.go")
-	debuggers := []struct{ name, path string }{{"tinydbg", tinydbgBin}}
-	if dlvErr != nil {
-		testenv.SkipOrFail(t, "no dlv %s to compare with: %v", dlvVersion, dlvErr)
-	} else {
-		debuggers = append(debuggers, struct{ name, path string }{"dlv", dlvBin})
-	}
+	debuggers := dapDebuggers(t)
 	for _, d := range debuggers {
 		t.Run(d.name, func(t *testing.T) {
-			s := startServer(t, d.path, "dap", "--listen=127.0.0.1:0")
-			c := daptest.NewClient("127.0.0.1:" + s.port)
-			defer c.Close()
+			c := dapClient(t, d.path)
 			c.InitializeRequest()
 			caps := c.CheckInitializeResponse(t, nextMessage(t, c)).Body
 			if !caps.SupportsReadMemoryRequest || !caps.SupportsDisassembleRequest || !caps.SupportsExceptionInfoRequest ||
