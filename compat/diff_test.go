@@ -24,6 +24,8 @@ import (
 // choosing the functions from each binary's symbol table with a fixed seed,
 // and writes the table and every disagreement to
 // TINYDBG_DIFFERENTIAL_OUT (default testdata/differential-results.txt).
+// TINYDBG_DIFFERENTIAL_ONLY=prog/build,… and TINYDBG_DIFFERENTIAL_FUNCS=
+// f|g narrow a run to some builds and functions, to look at one stop again.
 
 // sliceFunctions are gofmt's functions the default slice stops at, each
 // called by its workload in both builds: its own code and closures (one a
@@ -85,7 +87,11 @@ func TestDifferential(t *testing.T) {
 	deadline := time.Now().Add(time.Duration(envInt("TINYDBG_DIFFERENTIAL_MINUTES", 600)) * time.Minute)
 	for _, b := range builds {
 		fns := sliceFunctions
-		if full {
+		if only := os.Getenv("TINYDBG_DIFFERENTIAL_FUNCS"); only != "" {
+			// To look again at a few stops: names split at "|", as shape
+			// names hold commas and semicolons.
+			fns = strings.Split(only, "|")
+		} else if full {
 			var err error
 			fns, err = chooseFunctions(b, perBuild)
 			if err != nil {

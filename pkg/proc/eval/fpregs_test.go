@@ -5,7 +5,6 @@ import (
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/pkg/proc/eval"
-	"github.com/tinydbg/tinydbg/pkg/proc/stack"
 )
 
 // TestFloatArgsInXmm stops at the entry of regArgs(1, "four", Point{2, 3},
@@ -43,25 +42,9 @@ func TestFloatArgsInXmm(t *testing.T) {
 // registers only.
 func noFPScope(t *testing.T, s *session) *eval.Scope {
 	t.Helper()
-	tid := s.tg.LastStop().ThreadID
-	for _, th := range s.tg.Process().Threads() {
-		if th.ID() != tid {
-			continue
-		}
-		regs, err := th.Registers()
-		if err != nil {
-			t.Fatal(err)
-		}
-		frames, err := s.un.Unwind(s.tg.Process(), stack.FromRegisters(&regs), stack.Options{MaxDepth: 5})
-		if len(frames) == 0 {
-			t.Fatalf("unwind: %v", err)
-		}
-		sc, err := s.prog.FrameScope(s.tg.Process(), frames, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return sc
+	sc, err := s.prog.FrameScope(s.tg.Process(), s.generalFrames(5), 0)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("no thread %d", tid)
-	return nil
+	return sc
 }

@@ -41,6 +41,11 @@ type Scope struct {
 
 	setupEnd uint64 // end of the function's frame setup, once setupOK
 	setupOK  bool
+	body     uint64 // the function's first statement after its setup, once bodyOK
+	bodyOK   bool
+	// live is set for a frame on a stack, as opposed to PCScope's scope of
+	// a function that has returned, whose results' slots are written.
+	live bool
 }
 
 // ErrNoFunction is returned for a frame whose PC has no DWARF function.
@@ -72,7 +77,9 @@ func (p *Program) FrameScope(mem Memory, frames []stack.Frame, i int) (*Scope, e
 			root = calls[level].Offset
 		}
 	}
-	return p.newScope(mem, f.Regs, pc, f.Line, fn, root), nil
+	sc := p.newScope(mem, f.Regs, pc, f.Line, fn, root)
+	sc.live = true
+	return sc, nil
 }
 
 // PCScope returns the scope of the physical function containing pc, with
@@ -253,7 +260,21 @@ func (s *Scope) varValue(e *varEntry) *evalValue {
 	}
 	v.typ = s.unshape(typ)
 	typ = v.typ
-	if ctx, ok := s.closureContext(e); ok {
+	if s.resultUnwritten(e) {
+		// By the language a result is its zero value until assigned, and
+		// no statement has run yet: that is its value, not the slot's.
+		size := typ.Size()
+		if size < 0 || size > 1<<20 {
+			v.unreadable = fmt.Errorf("invalid size %d for a result", size)
+			return v
+		}
+		addr, err := s.mem.Alloc(make([]byte, size))
+		if err != nil {
+			v.unreadable = err
+			return v
+		}
+		v.addr = addr
+	} else if ctx, ok := s.closureContext(e); ok {
 		v.addr = ctx + uint64(e.ctxOff)
 	} else if err := s.locate(v, e, typ); err != nil {
 		v.unreadable = err
@@ -295,6 +316,41 @@ func (s *Scope) closureContext(e *varEntry) (uint64, bool) {
 	}
 	ctx, ok := s.regs.Reg(regnum.Rdx)
 	return ctx, ok && ctx != 0
+}
+
+// resultUnwritten reports whether e is a result whose one stack slot the
+// function has not initialised yet. The compiler zeroes such a result
+// after the frame setup, just before the body's first statement (the
+// code is on the func line and not a statement); until then the slot
+// holds whatever an earlier call left there, which would be shown as the
+// result (a slice of len 824634574816 in cmd/go's PackagesAndErrors,
+// go1.22 -N -l). A result with a location list, or an empty location (an
+// optimized-out one), is located as usual.
+func (s *Scope) resultUnwritten(e *varEntry) bool {
+	if !e.isRet || !s.live || s.root != s.fn.Offset || s.pc < s.fn.Entry {
+		return false
+	}
+	f := e.entry.AttrField(dwarf.AttrLocation)
+	if f == nil || (f.Class != dwarf.ClassExprLoc && f.Class != dwarf.ClassBlock) {
+		return false
+	}
+	if expr, _ := f.Val.([]byte); len(expr) == 0 {
+		return false
+	}
+	if !s.bodyOK {
+		s.bodyOK = true
+		if !s.setupOK {
+			s.setupOK, s.setupEnd = true, s.prog.BI.FrameSetupEnd(s.fn)
+		}
+		stmts, _ := s.prog.BI.StmtPCs(s.fn, false)
+		for _, st := range stmts {
+			if st.PC > s.setupEnd {
+				s.body = st.PC
+				break
+			}
+		}
+	}
+	return s.pc < s.body
 }
 
 // locate sets v's address from the variable's location at the scope's PC,
