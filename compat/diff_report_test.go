@@ -227,6 +227,11 @@ func classify(fn, item, from string, tiny, dlv []string) string {
 	values := item == "args" || item == "locals"
 	control := controlItems[item]
 	switch {
+	case item == "args" && allMatch(tiny, zeroResult):
+		// At a -N -l function's entry its results' slots still hold what
+		// an earlier call left there, which Delve shows; the function
+		// zeroes them before its first statement, and tinydbg shows that.
+		return "D11"
 	case (values || item == "retvals") && slices.Equal(replaceAll(dlv, voidUnreadable, "{void invalid}"), tiny):
 		return "D7" // Delve calls the void pointee of an unsafe.Pointer unreadable (kind invalid)
 	case (values || item == "retvals") && invalidKindOnly(tiny, dlv):
@@ -323,6 +328,8 @@ var (
 	// constName matches a value printed with its constant's name.
 	constName = regexp.MustCompile(`"[^"]* \((-?\d+)\)"`)
 	gRE       = regexp.MustCompile(` g\d+$`)
+	// zeroResult matches a result (flags 16) shown as its type's zero.
+	zeroResult = regexp.MustCompile(`^\S+ .+ = [a-z0-9]+\[flags 16\]( "0"| "false"| nil| "nil"| len=0| \{void invalid\})$`)
 	// voidUnreadable is Delve's void pointee that it could not "load".
 	voidUnreadable = regexp.MustCompile(`\{void invalid \(unreadable\)\}`)
 )
@@ -403,6 +410,15 @@ func unwrittenOnly(tiny, dlv []string) bool {
 		}
 	}
 	return true
+}
+
+func allMatch(l []string, re *regexp.Regexp) bool {
+	for _, s := range l {
+		if !re.MatchString(s) {
+			return false
+		}
+	}
+	return len(l) > 0
 }
 
 func allUnreadable(l []string) bool {

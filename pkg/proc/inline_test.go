@@ -134,3 +134,46 @@ func TestStepEntersInlinedCode(t *testing.T) {
 		want(t, fmt.Sprintf("step %d", i+1), st, err, proc.StopStepDone, w.fn, w.line)
 	}
 }
+
+// TestNextOutOfNestedInline: valid is inlined into setPos, itself inlined
+// into expr1 (go/printer's expr1 → setPos → token.Pos.IsValid). A next on
+// valid's line stops on setPos's `if` (line 20), the statement the line
+// table gives the next instruction, inside setPos's inlined range, before
+// expr1's switch (29). Delve 1.27.2 goes from 11 straight to 29: its next
+// keeps only the statements of the physical function that are in no
+// inlined call other than the current one, so it skips the middle
+// function's lines (gofmt's `next` from IsValid: printer.go:886 skipped).
+func TestNextOutOfNestedInline(t *testing.T) {
+	tg := launch(t, "nestedinline", fixture.Flavour{Optimized: true})
+	if _, err := tg.SetBreakpointLine("nestedinline/main.go", 11); err != nil {
+		t.Fatal(err)
+	}
+	st, err := tg.Continue()
+	want(t, "continue", st, err, proc.StopBreakpoint, "main.pos.valid", 11)
+	st, err = tg.Next()
+	want(t, "next out of valid", st, err, proc.StopStepDone, "main.(*printer).setPos", 20)
+	// The tables, read apart from the target (a non-PIE build: no bias).
+	bi, err := bininfo.Open(fixture.Build(t, "nestedinline", fixture.Flavour{Optimized: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bi.Close()
+	calls := bi.InlinedCallsAt(st.PC)
+	if len(calls) != 1 || calls[0].Func != "main.(*printer).setPos" {
+		t.Fatalf("inlined calls at %#x: %+v, want setPos's only", st.PC, calls)
+	}
+	fn := bi.PCToFunc(st.PC)
+	stmts, err := bi.StmtPCs(fn, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	isStmt := false
+	for _, s := range stmts {
+		isStmt = isStmt || (s.PC == st.PC && s.Line == 20)
+	}
+	if fn.Name != "main.(*printer).expr1" || !isStmt {
+		t.Fatalf("stop %#x in %s: not a line-20 statement of expr1's code", st.PC, fn.Name)
+	}
+	st, err = tg.Next()
+	want(t, "next", st, err, proc.StopStepDone, "main.(*printer).expr1", 29)
+}
