@@ -1,6 +1,7 @@
 // Command results returns a slice from a function whose frame lies where
 // an earlier call left a pattern, so that the result's stack slot holds
-// that pattern when the function is entered (-N -l builds).
+// that pattern when the function is entered (-N -l builds); keep's
+// argument escapes, as sync.newEntry's.
 package main
 
 import "fmt"
@@ -22,7 +23,14 @@ func list(n int) (out []int) {
 	return out
 }
 
+//go:noinline
+func keep(i any) *any {
+	return &i
+}
+
 func main() {
 	x := fill()
 	fmt.Println(x, list(3))
+	fill()
+	fmt.Println(*keep(42))
 }

@@ -28,7 +28,7 @@ func TestResultUnwrittenAtEntry(t *testing.T) {
 				t.Fatal(err)
 			}
 			s.cont()
-			slot := s.resultSlot("main.list", "out")
+			slot := s.varSlot("main.list", "out")
 			if got := s.words(slot, 3); got == [3]uint64{} {
 				t.Fatalf("out's slot at entry holds zeros, want what fill's frame left there")
 			}
@@ -49,10 +49,10 @@ func TestResultUnwrittenAtEntry(t *testing.T) {
 	}
 }
 
-// resultSlot returns the address of fn's variable name from its DWARF
+// varSlot returns the address of fn's variable name from its DWARF
 // location in the results fixture, which must be one DW_OP_fbreg (Go's
 // frame base is the CFA).
-func (s *session) resultSlot(fn, name string) uint64 {
+func (s *session) varSlot(fn, name string) uint64 {
 	s.t.Helper()
 	f, err := elf.Open(fixture.Build(s.t, "results", s.fl))
 	if err != nil {
@@ -70,7 +70,7 @@ func (s *session) resultSlot(fn, name string) uint64 {
 		switch {
 		case e.Tag == dwarf.TagSubprogram:
 			inFn = e.Val(dwarf.AttrName) == fn
-		case inFn && e.Tag == dwarf.TagFormalParameter && e.Val(dwarf.AttrName) == name:
+		case inFn && (e.Tag == dwarf.TagFormalParameter || e.Tag == dwarf.TagVariable) && e.Val(dwarf.AttrName) == name:
 			loc, _ = e.Val(dwarf.AttrLocation).([]byte)
 		}
 	}
@@ -142,4 +142,43 @@ func (s *session) words(addr uint64, n int) [3]uint64 {
 		out[i] = binary.LittleEndian.Uint64(buf[8*i:])
 	}
 	return out
+}
+
+// TestEscapedArgAtEntry: keep's argument escapes (`return &i`), so DWARF
+// describes i (a location list: the argument registers up to the spill,
+// then its stack home) and &i, the slot of the heap copy's address, which
+// the function fills only after runtime.newobject, before its first
+// statement. At the entry stop tinydbg reads i from its list, 42, the value
+// the caller passed; the &i slot does not hold the address it will (Delve
+// reads i through it: sync.newEntry's i unreadable in the differential,
+// gofumpt go1.22 -N -l).
+func TestEscapedArgAtEntry(t *testing.T) {
+	for _, tc := range fixture.Toolchains {
+		t.Run("go"+tc, func(t *testing.T) {
+			s := start(t, "results", fixture.Flavour{Toolchain: tc})
+			if _, err := s.tg.SetBreakpointFunc("main.keep"); err != nil {
+				t.Fatal(err)
+			}
+			s.cont()
+			slot := s.varSlot("main.keep", "&i")
+			before := s.words(slot, 1)[0]
+			want := "i = interface {}(int) 42\n~r0 = *interface {} nil\n"
+			if got := vars(t, s.scope("main.keep"), true); got != want {
+				t.Errorf("args at entry:\n got %q\nwant %q", got, want)
+			}
+			if _, err := s.tg.Next(); err != nil {
+				t.Fatal(err)
+			}
+			after := s.words(slot, 1)[0]
+			if after == 0 || after == before {
+				t.Errorf("&i's slot: %#x at entry, %#x after the first next; want the heap copy's address written in between", before, after)
+			}
+			// From here the local &i, the heap copy, shadows the argument.
+			want = "(i) = interface {}(int) 42\n~r0 = *interface {} nil\n"
+			if got := vars(t, s.scope("main.keep"), true); got != want {
+				t.Errorf("args after next:\n got %q\nwant %q", got, want)
+			}
+			expr(t, s.scope("main.keep"), "i", "interface {}(int) 42")
+		})
+	}
 }
