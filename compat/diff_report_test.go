@@ -145,6 +145,11 @@ var judgedByHand = []struct{ key, tinyHas, class string }{
 	// next Line call's inlined copy (0x5d8b2b), hoisted above the rest of
 	// the caller it returns to.
 	{"gofumpt/opt go/ast.(*FuncDecl).End stepout", "format.go:257", "D10"},
+	// flag.sortFlags sorts the flags of a map (FlagSet.formal), collected
+	// in the process's own random iteration order: the data differ, and so
+	// the insertion sort's path. The func argument is D2.
+	{"gofmt/noopt-go1.24.13 slices.insertionSortCmpFunc[go.shape.*uint8] args", `= func[flags 8] "flag.sortFlags.func1"`, "R+D2"},
+	{"gofmt/noopt-go1.24.13 slices.insertionSortCmpFunc[go.shape.*uint8] next3", "zsortanyfunc.go:11", "R"},
 }
 
 // judgedClass is d's class, or the one judged by hand for its item.
@@ -226,14 +231,28 @@ func classify(fn, item, from string, tiny, dlv []string) string {
 	ts, ds := strings.Join(tiny, " ; "), strings.Join(dlv, " ; ")
 	values := item == "args" || item == "locals"
 	control := controlItems[item]
+	if values && len(tiny) > 1 && len(tiny) == len(dlv) {
+		// Several variables differ: when each one's difference is one of
+		// Delve's wrong answers, the item is (e.g. a generic function's
+		// func argument, D2, and its results at entry, D11).
+		if c := perLine(fn, item, from, tiny, dlv); c != "" {
+			return c
+		}
+	}
 	switch {
 	case item == "args" && allMatch(tiny, zeroResult):
 		// At a -N -l function's entry its results' slots still hold what
 		// an earlier call left there, which Delve shows; the function
 		// zeroes them before its first statement, and tinydbg shows that.
 		return "D11"
-	case (values || item == "retvals") && slices.Equal(replaceAll(dlv, voidUnreadable, "{void invalid}"), tiny):
-		return "D7" // Delve calls the void pointee of an unsafe.Pointer unreadable (kind invalid)
+	case (values || item == "retvals") && slices.Equal(replaceAll(replaceAll(dlv, voidUnreadable, "{void invalid}"), unsafePtr, "unsafe.Pointer"),
+		replaceAll(tiny, unsafePtr, "unsafe.Pointer")):
+		// Delve calls the void pointee of an unsafe.Pointer unreadable
+		// (kind invalid). The pointer itself, a heap address, may differ
+		// between the two processes (by 64 KiB in one run).
+		return "D7"
+	case values && allMatch(tiny, funcNamed) && allUnreadable(dlv):
+		return "D2"
 	case (values || item == "retvals") && invalidKindOnly(tiny, dlv):
 		return "11"
 	case (values || item == "retvals") && slices.Equal(replaceAll(tiny, constName, `"$1"`), replaceAll(dlv, constName, `"$1"`)):
@@ -329,7 +348,10 @@ var (
 	constName = regexp.MustCompile(`"[^"]* \((-?\d+)\)"`)
 	gRE       = regexp.MustCompile(` g\d+$`)
 	// zeroResult matches a result (flags 16) shown as its type's zero.
-	zeroResult = regexp.MustCompile(`^\S+ .+ = [a-z0-9]+\[flags 16\]( "0"| "false"| nil| "nil"| len=0| \{void invalid\})$`)
+	zeroResult = regexp.MustCompile(`^\S+ .+ = [a-z0-9]+\[flags 16\]( "0"| "[^"]* \(0\)"| "false"| nil( \{[^{}]*\})?| "nil"| len=0| \{void invalid\})$`)
+	// funcNamed is a func value tinydbg names.
+	funcNamed = regexp.MustCompile(`^\S+ func.* = func(\[flags \d+\])? "[^"]+"`)
+	unsafePtr = regexp.MustCompile(`unsafe\.Pointer "\d+"`)
 	// voidUnreadable is Delve's void pointee that it could not "load".
 	voidUnreadable = regexp.MustCompile(`\{void invalid \(unreadable\)\}`)
 )
@@ -410,6 +432,30 @@ func unwrittenOnly(tiny, dlv []string) bool {
 		}
 	}
 	return true
+}
+
+// perLine classifies each differing variable on its own and returns the
+// classes joined ("D11+D2") when all are Delve's wrong answers, else "".
+func perLine(fn, item, from string, tiny, dlv []string) string {
+	seen := map[string]bool{}
+	for i := range tiny {
+		tn, _, _ := strings.Cut(tiny[i], " ")
+		dn, _, _ := strings.Cut(dlv[i], " ")
+		if tn != dn {
+			return ""
+		}
+		c := classify(fn, item, from, tiny[i:i+1], dlv[i:i+1])
+		if !strings.HasPrefix(c, "D") {
+			return ""
+		}
+		seen[c] = true
+	}
+	cs := make([]string, 0, len(seen))
+	for c := range seen {
+		cs = append(cs, c)
+	}
+	sort.Strings(cs)
+	return strings.Join(cs, "+")
 }
 
 func allMatch(l []string, re *regexp.Regexp) bool {

@@ -23,6 +23,11 @@ func list(n int) (out []int) {
 	return out
 }
 
+type stat struct{ size int64 }
+
+//go:noinline
+func (st *stat) Size() int64 { return st.size }
+
 //go:noinline
 func keep(i any) *any {
 	return &i
@@ -33,4 +38,6 @@ func main() {
 	fmt.Println(x, list(3))
 	fill()
 	fmt.Println(*keep(42))
+	fill()
+	fmt.Println((&stat{size: 9}).Size())
 }

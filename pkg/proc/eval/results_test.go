@@ -182,3 +182,22 @@ func TestEscapedArgAtEntry(t *testing.T) {
 		})
 	}
 }
+
+// TestLeafResultUnwrittenAtEntry: a one-line leaf method (os.(*fileStat).Size's
+// shape) has no statement after its frame setup; its result's slot at the
+// entry stop still holds an earlier call's bytes, and tinydbg shows 0.
+func TestLeafResultUnwrittenAtEntry(t *testing.T) {
+	for _, tc := range fixture.Toolchains {
+		t.Run("go"+tc, func(t *testing.T) {
+			s := start(t, "results", fixture.Flavour{Toolchain: tc})
+			if _, err := s.tg.SetBreakpointFunc("main.(*stat).Size"); err != nil {
+				t.Fatal(err)
+			}
+			s.cont()
+			if got := s.words(s.varSlot("main.(*stat).Size", "~r0"), 1); got[0] == 0 {
+				t.Fatalf("~r0's slot at entry holds 0, want what fill's frame left there")
+			}
+			match(t, "Size args", vars(t, s.scope("main.(*stat).Size"), true), `st = \(\*main\.stat\)\(0x[0-9a-f]+\)\n\*main\.stat \{size: 9\}\n~r0 = 0\n`)
+		})
+	}
+}

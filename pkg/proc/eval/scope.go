@@ -342,6 +342,9 @@ func (s *Scope) resultUnwritten(e *varEntry) bool {
 		if !s.setupOK {
 			s.setupOK, s.setupEnd = true, s.prog.BI.FrameSetupEnd(s.fn)
 		}
+		// A one-line leaf function has no statement after its setup: its
+		// zeroing follows the setup at once (os.(*fileStat).Size, go1.24).
+		s.body = s.setupEnd + 1
 		stmts, _ := s.prog.BI.StmtPCs(s.fn, false)
 		for _, st := range stmts {
 			if st.PC > s.setupEnd {
