@@ -175,6 +175,7 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 	// before any probe exists: its error is then the only line.
 	if sum.Probes > 0 {
 		fmt.Fprintln(out, sum)
+		fmt.Fprintln(out, sum.CostLine())
 	}
 	if err != nil {
 		return err

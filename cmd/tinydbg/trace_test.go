@@ -34,7 +34,7 @@ func TestTraceCommandExec(t *testing.T) {
 	if !errors.As(err, &ec) || ec.code != 7 {
 		t.Fatalf("error %v, want exit status 7", err)
 	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
+	lines := withoutCost(t, out)
 	if len(lines) != 7 || lines[0] != `> goroutine(1): main.weigh(*main.Item {Weight: 1, Tag: "t1"})` ||
 		lines[1] != ">> goroutine(1): main.weigh => (4)" ||
 		lines[6] != "trace: 6 events, 0 dropped, 2 probes on 1 function, backend ptrace; program exited with status 7" {
@@ -50,7 +50,7 @@ func TestTraceCommandBuildsPackage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
+	lines := withoutCost(t, out)
 	if len(lines) != 7 || !strings.HasPrefix(lines[0], `{"kind":"call","goroutine":1,"thread":`) ||
 		!strings.Contains(lines[0], `"function":"main.work","args":[{"name":"n","type":"int","value":"1"}`) ||
 		lines[6] != "trace: 6 events, 0 dropped, 3 probes on 1 function, backend ptrace; program exited with status 0" {
@@ -106,8 +106,8 @@ func TestTraceEventsFile(t *testing.T) {
 			if !errors.As(err, &ec) || ec.code != 7 {
 				t.Fatalf("error %v, want exit status 7\n%s", err, out)
 			}
-			want := "trace: 6 events, 0 dropped, 2 probes on 1 function, backend " + backendName(backend) + "; program exited with status 7\n"
-			if out != want {
+			want := "trace: 6 events, 0 dropped, 2 probes on 1 function, backend " + backendName(backend) + "; program exited with status 7"
+			if got := withoutCost(t, out); len(got) != 1 || got[0] != want {
 				t.Fatalf("stderr %q, want only the summary %q", out, want)
 			}
 			b, err := os.ReadFile(events)
@@ -121,9 +121,21 @@ func TestTraceEventsFile(t *testing.T) {
 			if err == nil || err.Error() != "writing the trace: write /dev/full: no space left on device" {
 				t.Fatalf("error %v, want the one write error\n%s", err, out)
 			}
-			if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "trace: ") {
+			if lines := withoutCost(t, out); len(lines) != 1 || !strings.HasPrefix(lines[0], "trace: ") {
 				t.Fatalf("stderr %q, want the summary alone", out)
 			}
 		})
 	}
+}
+
+// withoutCost splits a trace's stderr into lines after checking that the
+// last one is the cost line, and drops it: its figures are timings.
+func withoutCost(t *testing.T, out string) []string {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	last := lines[len(lines)-1]
+	if !strings.HasPrefix(last, "trace: cost: ") || !strings.Contains(last, " per event (") {
+		t.Fatalf("the trace ends without its cost line:\n%s", out)
+	}
+	return lines[:len(lines)-1]
 }

@@ -119,6 +119,7 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 	stats := tr.Stats()
 	sum.Probes, sum.Events, sum.Dropped = stats.Probes, sent, stats.Dropped
 	sum.Holds, sum.Held = stats.Holds, stats.Held
+	sum.Cost = ebpfCost(stats, opts.Lossy)
 	if len(stats.LostByFunc) > 0 {
 		sum.Lost = &stats.LostByFunc
 	}

@@ -69,6 +69,8 @@ type Summary struct {
 	// Interrupted is set when the trace was stopped by cancelling its
 	// context (SIGINT/SIGTERM); the program was detached or killed.
 	Interrupted bool
+	// Cost is what the probes cost the program (see cost.go).
+	Cost Cost
 }
 
 // String renders the summary as one line.
@@ -201,6 +203,7 @@ func Run(ctx context.Context, opts Options, sink Sink) (sum Summary, err error) 
 	sum.Probes = pt.Probes()
 	res, err := pt.Run(ctx, func(ev *Event) error { return writeErr(sink.Event(render(ev))) })
 	sum.Events = pt.Events()
+	sum.Cost = ptraceCost(pt.Stopped())
 	if err != nil {
 		if errors.Is(err, proc.ErrProcessExited) {
 			finished = true

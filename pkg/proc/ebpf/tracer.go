@@ -16,6 +16,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -25,6 +26,7 @@ import (
 	"github.com/cilium/ebpf/features"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
+	"golang.org/x/sys/unix"
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
@@ -51,6 +53,13 @@ type Stats struct {
 	Multi  bool // attached through one uprobe_multi link
 	// AttachTime and DetachTime measure link creation and removal.
 	AttachTime, DetachTime time.Duration
+	// ProgRuns and ProgTime are the kernel's own count of the BPF
+	// program's runs and the time spent in them (BPF_ENABLE_STATS): the
+	// cost of capturing, not of the uprobe trap that precedes it.
+	// ProgStatsErr says why they are missing when they are.
+	ProgRuns     uint64
+	ProgTime     time.Duration
+	ProgStatsErr error
 }
 
 // Drops counts the events the BPF program lost, by the reason it counted
@@ -123,6 +132,9 @@ type Tracer struct {
 	loader    value.Loader // reused per value (reader only)
 	mu        sync.Mutex   // guards stats and coll against Close
 	stats     Stats
+	// runStats keeps the kernel's run-time statistics of BPF programs on
+	// while the trace runs; nil when they could not be enabled.
+	runStats io.Closer
 }
 
 // Open attaches probes for funcs to process pid, an instance of the
@@ -188,7 +200,16 @@ func OpenInlined(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, ins
 	if err := t.load(rt.G, opts); err != nil {
 		return nil, err
 	}
+	// Run-time statistics cost the kernel two clock reads per run; they
+	// are what lets the summary say what capturing cost the program
+	// without guessing. Without CAP_SYS_ADMIN the trace goes on without.
+	if rs, err := cebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME)); err != nil {
+		t.stats.ProgStatsErr = fmt.Errorf("enabling BPF run-time statistics: %w", err)
+	} else {
+		t.runStats = rs
+	}
 	if err := t.attach(opts); err != nil {
+		t.closeRunStats()
 		t.closeHold()
 		t.coll.Close()
 		return nil, err
@@ -196,6 +217,7 @@ func OpenInlined(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, ins
 	rd, err := ringbuf.NewReader(t.coll.Maps["events"])
 	if err != nil {
 		t.detach()
+		t.closeRunStats()
 		t.closeHold()
 		t.coll.Close()
 		return nil, fmt.Errorf("opening ring buffer: %w", err)
@@ -443,6 +465,7 @@ func (t *Tracer) statsLocked() Stats {
 		s.Drops = Drops{RingFull: count(dropRingbuf), NoPlan: count(dropNoPlan)}
 		s.Dropped = s.Drops.total()
 		s.LostByFunc = t.lostByFunc()
+		t.progStats(&s)
 	}
 	if t.hold != nil {
 		s.Holds, s.Held = t.hold.totals()
@@ -472,6 +495,33 @@ func (t *Tracer) lostByFunc() []FuncDrops {
 		}
 	}
 	return out
+}
+
+// progStats adds up the kernel's run-time statistics of every program of
+// the collection.
+func (t *Tracer) progStats(s *Stats) {
+	if t.runStats == nil {
+		return
+	}
+	s.ProgRuns, s.ProgTime = 0, 0
+	for name, p := range t.coll.Programs {
+		ps, err := p.Stats()
+		if err != nil {
+			s.ProgStatsErr = fmt.Errorf("reading run-time statistics of %s: %w", name, err)
+			return
+		}
+		s.ProgRuns += ps.RunCount
+		s.ProgTime += ps.Runtime
+	}
+}
+
+// closeRunStats turns the kernel's run-time statistics off again (they
+// stay on while any other holder keeps them on).
+func (t *Tracer) closeRunStats() {
+	if t.runStats != nil {
+		t.runStats.Close()
+		t.runStats = nil
+	}
 }
 
 // closeHold releases a held program and the holder's pidfd.
@@ -506,6 +556,7 @@ func (t *Tracer) Close() error {
 		errs = append(errs, t.readErr, t.reader.Close())
 		t.mu.Lock()
 		t.stats = t.statsLocked()
+		t.closeRunStats()
 		if t.coll != nil {
 			t.coll.Close()
 		}

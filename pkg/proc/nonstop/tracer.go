@@ -67,6 +67,10 @@ type Tracer struct {
 	stackHi int64                   // offset of g.stack.hi
 	start   time.Time
 	events  uint64
+	// hits and stopped count probe hits and the time the hit threads
+	// spent stopped in hit, building their events.
+	hits    uint64
+	stopped time.Duration
 }
 
 // Prober is what the tracer needs of the ptrace backend: its non-stop
@@ -189,6 +193,12 @@ func (pt *Tracer) Probes() int { return len(pt.sites) }
 // Events returns the number of events reported so far.
 func (pt *Tracer) Events() uint64 { return pt.events }
 
+// Stopped returns the probe hits so far and the time their threads were
+// held while their events were built: from the moment the handler got the
+// hit to its return. The trap, the ptrace round trips and the step over
+// the displaced instruction come on top and are not in it.
+func (pt *Tracer) Stopped() (hits uint64, d time.Duration) { return pt.hits, pt.stopped }
+
 // Result is how a trace ended.
 type Result struct {
 	Stop        proc.Stop // StopExited/StopKilled when the program ended
@@ -243,6 +253,8 @@ func (pt *Tracer) hit(h *native.ProbeHit, emit func(*event.Event) error) error {
 		return nil
 	}
 	now := time.Since(pt.start)
+	pt.hits++
+	defer func() { pt.stopped += time.Since(pt.start) - now }()
 	goid, _ := pt.gids.Current(h, &h.Regs)
 	th := hitThread{id: h.Thread.ID(), goid: goid, regs: &h.Regs, mem: h, fp: h.FPRegisters}
 	for _, in := range s.exits {
