@@ -52,12 +52,13 @@ echo "building fixtures and the harness in $WORK" >&2
 go build -o "$WORK/go" cmd/go
 (cd _fixtures && go build -gcflags='all=-N -l' -o "$WORK/hotloop" ./hotloop)
 (cd _fixtures && go build -o "$WORK/manygoroutines" ./manygoroutines)
+(cd _fixtures && go build -o "$WORK/jsonserve" ./jsonserve)
 (cd bench && go build -o "$WORK/harness" ./harness)
 
 # shellcheck disable=SC2086 # BENCH_FLAGS is a list of flags
 "$WORK/harness" -step "$STEP" \
 	-tinydbg "$TINYDBG" -dlv "$DLV" -bpftrace "${BPFTRACE:-/nonexistent/bpftrace}" \
-	-gobin "$WORK/go" -hotloop "$WORK/hotloop" -many "$WORK/manygoroutines" -results "$ROOT/bench/results" ${BENCH_FLAGS:-}
+	-gobin "$WORK/go" -hotloop "$WORK/hotloop" -jsonserve "$WORK/jsonserve" -many "$WORK/manygoroutines" -results "$ROOT/bench/results" ${BENCH_FLAGS:-}
 
 # RESULTS.md: machine facts, then every step's latest fragment.
 {

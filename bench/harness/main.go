@@ -20,6 +20,8 @@ type config struct {
 	tinydbg, dlv, bpftrace string
 	goBin                  string // cmd/go built from GOROOT: the large binary
 	hotloop                string // _fixtures/hotloop built with -N -l
+	jsonserve              string // _fixtures/jsonserve, optimized
+	serverN, serverConns   int    // requests and connections of the server load
 	many                   string // _fixtures/manygoroutines
 	resultsDir             string
 	reps                   int
@@ -51,14 +53,6 @@ func (d debugger) headlessArgs(bin string) []string {
 	return append(append(args, d.extraAPI...), bin)
 }
 
-func (d debugger) traceArgs(bin string, ebpf bool) []string {
-	args := []string{"trace"}
-	if ebpf {
-		args = append(args, "--ebpf")
-	}
-	return append(args, "--exec", bin, `^main\.hot$`)
-}
-
 func main() {
 	var c config
 	step := flag.String("step", "all", "startup|cycle|api|trace|goroutines|all")
@@ -67,6 +61,9 @@ func main() {
 	flag.StringVar(&c.bpftrace, "bpftrace", "bpftrace", "bpftrace binary")
 	flag.StringVar(&c.goBin, "gobin", "", "cmd/go binary (the large start-up target)")
 	flag.StringVar(&c.hotloop, "hotloop", "", "hotloop fixture binary")
+	flag.StringVar(&c.jsonserve, "jsonserve", "", "jsonserve fixture binary (the real server of the trace step)")
+	flag.IntVar(&c.serverN, "server-n", 20000, "requests per server load")
+	flag.IntVar(&c.serverConns, "server-conns", 8, "keep-alive connections of the server load")
 	flag.StringVar(&c.many, "many", "", "manygoroutines fixture binary")
 	flag.StringVar(&c.resultsDir, "results", "bench/results", "directory for per-step Markdown fragments")
 	flag.IntVar(&c.reps, "reps", 5, "repetitions per measurement")
