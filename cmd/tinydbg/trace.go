@@ -32,6 +32,7 @@ type traceFlags struct {
 	ebpf      bool
 	lossy     bool
 	events    string
+	compare   bool
 }
 
 func newTraceCommand() *cobra.Command {
@@ -78,6 +79,7 @@ with --pid runs on with no probe left.`,
 	fl.BoolVar(&f.ebpf, "ebpf", false, "Trace using eBPF uprobes: the program stops only to let the trace catch up.")
 	fl.BoolVar(&f.lossy, "lossy", false, "With --ebpf, never hold the program: drop events when behind and count them per function.")
 	fl.StringVar(&f.events, "events-file", "", "Write the events to this file instead of stderr; the summary stays on stderr.")
+	fl.BoolVar(&f.compare, "compare", false, "Run the program once under each backend and print side by side what each saw, cost and showed differently.")
 	return cmd
 }
 
@@ -118,6 +120,9 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 	if f.lossy && !f.ebpf {
 		return errors.New("--lossy needs --ebpf: the ptrace backend never drops events")
 	}
+	if f.compare && (f.ebpf || f.lossy || f.pid != 0) {
+		return errors.New("--compare runs the program once under each backend: not with --ebpf, --lossy or --pid")
+	}
 	opts := trace.Options{Regexp: re, Pid: f.pid, Args: targetArgs, EBPF: f.ebpf, Depth: f.depth, Stack: f.stack, Lossy: f.lossy}
 	if wd := cmd.Flag("wd"); wd != nil {
 		opts.Dir = wd.Value.String() // the root's --wd, when present
@@ -138,6 +143,9 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 	}
 
 	out := cmd.ErrOrStderr()
+	if f.compare {
+		return runCompare(cmd, opts)
+	}
 	if f.ebpf && !f.lossy && f.pid != 0 && foregroundJob(f.pid) {
 		fmt.Fprintf(out, "warning: %d is the foreground job of a terminal: if the trace falls behind, its shell "+
 			"sees the hold as a job stop (\"Stopped\", status 147) and leaves it in the background; --lossy never holds it\n", f.pid)
@@ -190,6 +198,19 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 		}
 	}
 	return nil
+}
+
+// runCompare traces the program under both backends and prints the
+// comparison on stdout. The program's own exit status is not passed on:
+// it ran twice.
+func runCompare(cmd *cobra.Command, opts trace.Options) error {
+	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	c, err := trace.Compare(ctx, opts)
+	if err != nil {
+		return err
+	}
+	return c.Write(cmd.OutOrStdout())
 }
 
 // traceSink builds the writer for --format, plus the --perfetto file.

@@ -139,3 +139,25 @@ func withoutCost(t *testing.T, out string) []string {
 	}
 	return lines[:len(lines)-1]
 }
+
+// TestTraceCompareCommand: --compare runs traceprog under both backends
+// and prints the side-by-side table with no difference; with --ebpf it is
+// refused in one line.
+func TestTraceCompareCommand(t *testing.T) {
+	testenv.RequireRoot(t)
+	bin := fixture.Build(t, "traceprog", fixture.Flavour{})
+	out, err := traceCLI(t, "--compare", "--exec", bin, `^main\.weigh$`, "--", "exit", "7")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	fields := func(i int) string { return strings.Join(strings.Fields(lines[i]), " ") }
+	if len(lines) != 8 || fields(0) != "ptrace ebpf" || fields(1) != "events 6 6" || fields(4) != "pointer depth (max) 1 1" ||
+		fields(5) != "value bytes loaded 78 78" || lines[7] != "0 differences in 6 events paired by goroutine and sequence" {
+		t.Fatalf("output:\n%s", out)
+	}
+	_, err = traceCLI(t, "--compare", "--ebpf", "--exec", bin, `^main\.weigh$`)
+	if err == nil || err.Error() != "--compare runs the program once under each backend: not with --ebpf, --lossy or --pid" {
+		t.Fatalf("error %v", err)
+	}
+}

@@ -42,6 +42,9 @@ type Options struct {
 	Lossy bool
 
 	ringBytes int // tests: the eBPF ring buffer size, 0 for the default
+	// observe, when set, sees every event with its decoded values
+	// before they become text (Compare measures their depth).
+	observe func(*Event)
 }
 
 // Summary is what a trace did, printed on stderr at the end.
@@ -80,15 +83,8 @@ func (s Summary) String() string {
 	if s.Holds > 0 {
 		line += fmt.Sprintf("; program held %s for %s", plural(int(s.Holds), "time"), s.Held.Round(time.Microsecond))
 	}
-	switch {
-	case s.Exited && s.ExitUnknown:
-		line += "; program exited"
-	case s.Exited && s.Signal != 0:
-		line += fmt.Sprintf("; program killed by signal %d", s.Signal)
-	case s.Exited:
-		line += fmt.Sprintf("; program exited with status %d", s.ExitCode)
-	case s.Interrupted:
-		line += "; interrupted"
+	if e := s.ending(); e != "" {
+		line += "; " + e
 	}
 	if s.Lost != nil {
 		for _, l := range *s.Lost {
@@ -96,6 +92,21 @@ func (s Summary) String() string {
 		}
 	}
 	return line
+}
+
+// ending says how the program or the trace ended; "" while it runs.
+func (s Summary) ending() string {
+	switch {
+	case s.Exited && s.ExitUnknown:
+		return "program exited"
+	case s.Exited && s.Signal != 0:
+		return fmt.Sprintf("program killed by signal %d", s.Signal)
+	case s.Exited:
+		return fmt.Sprintf("program exited with status %d", s.ExitCode)
+	case s.Interrupted:
+		return "interrupted"
+	}
+	return ""
 }
 
 // FuncDrops is what one function lost, in calls and returns.
@@ -201,7 +212,12 @@ func Run(ctx context.Context, opts Options, sink Sink) (sum Summary, err error) 
 		return sum, err
 	}
 	sum.Probes = pt.Probes()
-	res, err := pt.Run(ctx, func(ev *Event) error { return writeErr(sink.Event(render(ev))) })
+	res, err := pt.Run(ctx, func(ev *Event) error {
+		if opts.observe != nil {
+			opts.observe(ev)
+		}
+		return writeErr(sink.Event(render(ev)))
+	})
 	sum.Events = pt.Events()
 	sum.Cost = ptraceCost(pt.Stopped())
 	if err != nil {
