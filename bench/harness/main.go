@@ -80,6 +80,9 @@ func main() {
 		"api":        benchAPI,
 		"trace":      benchTrace,
 		"goroutines": benchGoroutines,
+		// The server half of the trace step alone, for working on it;
+		// "trace" includes it.
+		"server": benchServer,
 	}
 	order := []string{"startup", "cycle", "api", "trace", "goroutines"}
 	if *step != "all" {

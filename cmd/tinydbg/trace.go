@@ -124,6 +124,9 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 	if f.compare && (f.ebpf || f.lossy || f.pid != 0) {
 		return errors.New("--compare runs the program once under each backend: not with --ebpf, --lossy or --pid")
 	}
+	if f.compare && (f.format != "text" || f.perfetto != "" || f.events != "" || f.stack > 0) {
+		return errors.New("--compare prints its own table: not with --format, --perfetto, --events-file or --stack")
+	}
 	opts := trace.Options{Regexp: re, Pid: f.pid, Args: targetArgs, EBPF: f.ebpf, Depth: f.depth, Stack: f.stack, Lossy: f.lossy}
 	if wd := cmd.Flag("wd"); wd != nil {
 		opts.Dir = wd.Value.String() // the root's --wd, when present

@@ -160,4 +160,8 @@ func TestTraceCompareCommand(t *testing.T) {
 	if err == nil || err.Error() != "--compare runs the program once under each backend: not with --ebpf, --lossy or --pid" {
 		t.Fatalf("error %v", err)
 	}
+	_, err = traceCLI(t, "--compare", "--format", "json", "--exec", bin, `^main\.weigh$`)
+	if err == nil || err.Error() != "--compare prints its own table: not with --format, --perfetto, --events-file or --stack" {
+		t.Fatalf("error %v", err)
+	}
 }
