@@ -84,7 +84,7 @@ go build -o "$WORK/go" cmd/go
 	echo "the harness is bench/harness (its own module, bench/go.mod, the only place Delve's client package is used)."
 	echo "Ratios are tinydbg / Delve unless a row says otherwise: below 1 means tinydbg is cheaper."
 	echo
-	for s in startup cycle api trace goroutines; do
+	for s in startup cycle api trace trace-notes goroutines; do
 		if [ -f "bench/results/$s.md" ]; then
 			cat "bench/results/$s.md"
 			echo
