@@ -95,6 +95,7 @@ type serverRun struct {
 	seen   int     // ServeHTTP calls the trace reported during the load
 	lost   int     // tinydbg's dropped count
 	cpuPer float64 // seconds of tinydbg CPU per event
+	bpf    float64 // seconds of BPF run time per event, from tinydbg's cost line
 }
 
 // untracedServer measures the server alone.
@@ -182,6 +183,11 @@ func tracedServer(c *config, d debugger, extra ...string) (serverRun, error) {
 	} else {
 		return r, fmt.Errorf("tinydbg printed no summary; output tail:\n%s", tail(out.String(), 2000))
 	}
+	if cm := costLine.FindStringSubmatch(out.String()); cm != nil {
+		if d, err := time.ParseDuration(cm[1]); err == nil {
+			r.bpf = d.Seconds()
+		}
+	}
 	if ps := cmd.ProcessState; ps != nil {
 		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok && r.seen > 0 {
 			// With --pid tinydbg reaps nothing: its rusage is its own.
@@ -245,6 +251,9 @@ func benchServer(c *config, dbgs []debugger) (string, error) {
 	cpuOf := func(rs []serverRun) string {
 		return spread(of(rs, func(r serverRun) float64 { return r.cpuPer }), secs)
 	}
+	bpfOf := func(rs []serverRun) string {
+		return spread(of(rs, func(r serverRun) float64 { return r.bpf }), secs)
+	}
 	minSeen, maxLost := lostOf(traced)
 	zSeen, zLost := lostOf(shallow)
 	kept := ratioValue(orNaN(of(traced, rps)), base)
@@ -258,13 +267,13 @@ func benchServer(c *config, dbgs []debugger) (string, error) {
 		"ResponseWriter's, about 4 KB of text per call) and at `--depth 0`. \"tinydbg CPU / event\" is its rusage "+
 		"(with --pid it reaps nothing) over calls and returns, start-up included. %d repetitions, median (min – max).\n\n",
 		c.serverN, c.serverConns, c.reps)
-	b.WriteString(table([]string{"server", "throughput", "kept", "ServeHTTP calls seen", "lost", "tinydbg CPU / event"}, [][]string{
-		{"untraced", spread(of(plain, rps), perSec), "100%", "—", "—", "—"},
-		{"floor: empty BPF programs", spread(of(floor, rps), perSec), keptOf(floor), "—", "—", "—"},
+	b.WriteString(table([]string{"server", "throughput", "kept", "ServeHTTP calls seen", "lost", "tinydbg CPU / event", "BPF run time / event"}, [][]string{
+		{"untraced", spread(of(plain, rps), perSec), "100%", "—", "—", "—", "—"},
+		{"floor: empty BPF programs", spread(of(floor, rps), perSec), keptOf(floor), "—", "—", "—", "—"},
 		{"tinydbg trace --ebpf --pid", spread(of(traced, rps), perSec), keptOf(traced), fmt.Sprintf("min %d of %d", minSeen, c.serverN),
-			fmt.Sprint(maxLost), cpuOf(traced)},
+			fmt.Sprint(maxLost), cpuOf(traced), bpfOf(traced)},
 		{"tinydbg trace --ebpf --depth 0 --pid", spread(of(shallow, rps), perSec), keptOf(shallow), fmt.Sprintf("min %d of %d", zSeen, c.serverN),
-			fmt.Sprint(zLost), cpuOf(shallow)},
+			fmt.Sprint(zLost), cpuOf(shallow), bpfOf(shallow)},
 	}))
 	fmt.Fprintf(&b, "\n| goal | measured | verdict |\n| --- | --- | --- |\n| throughput kept ≥ 70%% (default depth) | %.0f%% | %s |\n| every call seen | %d lost | %s |\n",
 		100*kept, verdict(-kept, -0.7), maxLost, verdict(float64(maxLost), 0))
