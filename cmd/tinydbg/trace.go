@@ -32,6 +32,8 @@ type traceFlags struct {
 	ebpf      bool
 	lossy     bool
 	events    string
+	stats     bool
+	interval  time.Duration
 }
 
 func newTraceCommand() *cobra.Command {
@@ -78,6 +80,8 @@ with --pid runs on with no probe left.`,
 	fl.BoolVar(&f.ebpf, "ebpf", false, "Trace using eBPF uprobes: the program stops only to let the trace catch up.")
 	fl.BoolVar(&f.lossy, "lossy", false, "With --ebpf, never hold the program: drop events when behind and count them per function.")
 	fl.StringVar(&f.events, "events-file", "", "Write the events to this file instead of stderr; the summary stays on stderr.")
+	fl.BoolVar(&f.stats, "stats", false, "Print no events: count calls and per-goroutine latency percentiles per function (with --ebpf, in the kernel).")
+	fl.DurationVar(&f.interval, "interval", 0, "With --stats, also print the table every interval (e.g. 1s).")
 	return cmd
 }
 
@@ -117,6 +121,9 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 	}
 	if f.lossy && !f.ebpf {
 		return errors.New("--lossy needs --ebpf: the ptrace backend never drops events")
+	}
+	if err := checkStatsFlags(cmd, f); err != nil {
+		return err
 	}
 	opts := trace.Options{Regexp: re, Pid: f.pid, Args: targetArgs, EBPF: f.ebpf, Depth: f.depth, Stack: f.stack, Lossy: f.lossy}
 	if wd := cmd.Flag("wd"); wd != nil {
@@ -165,7 +172,13 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 	pipe := make(chan os.Signal, 1)
 	signal.Notify(pipe, syscall.SIGPIPE)
 	defer signal.Stop(pipe)
-	sum, err := trace.Run(ctx, opts, sink)
+	var sum trace.Summary
+	if f.stats {
+		sink.Close()
+		sum, err = runStats(ctx, opts, f, evOut)
+	} else {
+		sum, err = trace.Run(ctx, opts, sink)
+	}
 	if evFile != nil {
 		if cerr := evFile.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("writing the events file: %w", cerr)
