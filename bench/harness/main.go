@@ -21,6 +21,8 @@ type config struct {
 	goBin                  string // cmd/go built from GOROOT: the large binary
 	hotloop                string // _fixtures/hotloop built with -N -l
 	many                   string // _fixtures/manygoroutines
+	httpload               string // _fixtures/httpload, optimized
+	statsRequests          int    // timed requests per run of the stats step
 	resultsDir             string
 	reps                   int
 	cycles                 int // continues in the cycle benchmark
@@ -61,13 +63,15 @@ func (d debugger) traceArgs(bin string, ebpf bool) []string {
 
 func main() {
 	var c config
-	step := flag.String("step", "all", "startup|cycle|api|trace|goroutines|all")
+	step := flag.String("step", "all", "startup|cycle|api|trace|goroutines|stats|all")
 	flag.StringVar(&c.tinydbg, "tinydbg", "bin/tinydbg", "tinydbg binary")
 	flag.StringVar(&c.dlv, "dlv", "dlv", "Delve binary")
 	flag.StringVar(&c.bpftrace, "bpftrace", "bpftrace", "bpftrace binary")
 	flag.StringVar(&c.goBin, "gobin", "", "cmd/go binary (the large start-up target)")
 	flag.StringVar(&c.hotloop, "hotloop", "", "hotloop fixture binary")
 	flag.StringVar(&c.many, "many", "", "manygoroutines fixture binary")
+	flag.StringVar(&c.httpload, "httpload", "", "httpload fixture binary (the stats step's server)")
+	flag.IntVar(&c.statsRequests, "stats-requests", 20000, "timed requests per run of the stats step")
 	flag.StringVar(&c.resultsDir, "results", "bench/results", "directory for per-step Markdown fragments")
 	flag.IntVar(&c.reps, "reps", 5, "repetitions per measurement")
 	flag.IntVar(&c.cycles, "cycles", 300, "continues in the cycle benchmark")
@@ -83,11 +87,12 @@ func main() {
 		"api":        benchAPI,
 		"trace":      benchTrace,
 		"goroutines": benchGoroutines,
+		"stats":      benchStats,
 	}
-	order := []string{"startup", "cycle", "api", "trace", "goroutines"}
+	order := []string{"startup", "cycle", "api", "trace", "goroutines", "stats"}
 	if *step != "all" {
 		if steps[*step] == nil {
-			fmt.Fprintf(os.Stderr, "unknown step %q (want startup|cycle|api|trace|goroutines|all)\n", *step)
+			fmt.Fprintf(os.Stderr, "unknown step %q (want startup|cycle|api|trace|goroutines|stats|all)\n", *step)
 			os.Exit(2)
 		}
 		order = []string{*step}
