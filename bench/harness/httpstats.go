@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"debug/elf"
 	"errors"
 	"fmt"
 	"io"
@@ -11,14 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
-
-	"golang.org/x/arch/x86/x86asm"
 )
 
 // The stats step: `tinydbg trace --ebpf --stats` on every function of
@@ -30,7 +26,7 @@ import (
 // loadMode is one way of running httpload.
 type loadMode struct {
 	label string
-	kind  string // "none", "bpftrace-entry", "bpftrace-sites", "stats-ebpf", "stats-ptrace"
+	kind  string // "none", "bpftrace-entry", "stats-ebpf", "stats-ptrace"
 	why   string // why it cannot be measured; empty when it can
 }
 
@@ -54,14 +50,11 @@ var (
 	bpfTotal = regexp.MustCompile(`(?m)^@c: (\d+)$`)
 )
 
-// argv is the command line of a mode; script is a bpftrace program too
-// long for the command line (it is passed as a file).
-func (m loadMode) argv(c *config, script string) []string {
+// argv is the command line of a mode.
+func (m loadMode) argv(c *config) []string {
 	switch m.kind {
 	case "bpftrace-entry":
 		return []string{c.bpftrace, "-e", fmt.Sprintf("uprobe:%s:%s { @c = count(); }", c.httpload, statsGlob), "-c", c.httpload}
-	case "bpftrace-sites":
-		return []string{c.bpftrace, script, "-c", c.httpload}
 	case "stats-ebpf":
 		return []string{c.tinydbg, "trace", "--ebpf", "--stats", "--exec", c.httpload, statsRegexp}
 	case "stats-ptrace":
@@ -73,9 +66,9 @@ func (m loadMode) argv(c *config, script string) []string {
 // loadOnce starts httpload under mode m, waits for its "listening" line,
 // sends warm-up requests and then requests timed ones from loadWorkers
 // keep-alive clients, asks it to quit and parses what the tracer printed.
-func loadOnce(c *config, m loadMode, script string, requests int) (loadRun, error) {
+func loadOnce(c *config, m loadMode, requests int) (loadRun, error) {
 	var lr loadRun
-	argv := m.argv(c, script)
+	argv := m.argv(c)
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
@@ -153,7 +146,7 @@ func loadOnce(c *config, m loadMode, script string, requests int) (loadRun, erro
 	}
 	text := out.String()
 	switch m.kind {
-	case "bpftrace-entry", "bpftrace-sites":
+	case "bpftrace-entry":
 		mm := bpfTotal.FindStringSubmatch(text)
 		if mm == nil {
 			return lr, fmt.Errorf("%s printed no count; output tail:\n%s", m.label, tail(text, 2000))
@@ -204,59 +197,4 @@ func load(client *http.Client, base string, n int) error {
 	wg.Wait()
 	close(errs)
 	return <-errs
-}
-
-// sitesScript writes a bpftrace program counting hits at the entry and at
-// every RET of each net/http function: the same kind and number of probes
-// per call as tinydbg's (it probes just past the stack check, bpftrace at
-// the symbol; a RET is single-stepped either way).
-func sitesScript(bin, dir string) (path string, probes int, _ error) {
-	f, err := elf.Open(bin)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	syms, err := f.Symbols()
-	if err != nil {
-		return "", 0, err
-	}
-	text := f.Section(".text")
-	if text == nil {
-		return "", 0, errors.New("no .text")
-	}
-	code, err := text.Data()
-	if err != nil {
-		return "", 0, err
-	}
-	var addrs []uint64
-	for _, s := range syms {
-		if elf.ST_TYPE(s.Info) != elf.STT_FUNC || !strings.HasPrefix(s.Name, "net/http.") || s.Size == 0 ||
-			s.Value < text.Addr || s.Value+s.Size > text.Addr+text.Size {
-			continue
-		}
-		addrs = append(addrs, s.Value)
-		body := code[s.Value-text.Addr : s.Value-text.Addr+s.Size]
-		for off := 0; off < len(body); {
-			inst, err := x86asm.Decode(body[off:], 64)
-			if err != nil {
-				off++
-				continue
-			}
-			if inst.Op == x86asm.RET {
-				addrs = append(addrs, s.Value+uint64(off))
-			}
-			off += inst.Len
-		}
-	}
-	sort.Slice(addrs, func(i, j int) bool { return addrs[i] < addrs[j] })
-	var b strings.Builder
-	for i, a := range addrs {
-		if i > 0 {
-			b.WriteString(",\n")
-		}
-		fmt.Fprintf(&b, "uprobe:%s:0x%x", bin, a)
-	}
-	b.WriteString("\n{ @c = count(); }\n")
-	path = dir + "/sites.bt"
-	return path, len(addrs), os.WriteFile(path, []byte(b.String()), 0o644)
 }
