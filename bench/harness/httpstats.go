@@ -26,7 +26,7 @@ import (
 // loadMode is one way of running httpload.
 type loadMode struct {
 	label string
-	kind  string // "none", "bpftrace-entry", "stats-ebpf", "stats-ptrace"
+	kind  string // "none", "floor", "bpftrace-entry", "stats-ebpf", "stats-ptrace"
 	why   string // why it cannot be measured; empty when it can
 }
 
@@ -121,12 +121,24 @@ func loadOnce(c *config, m loadMode, requests int) (loadRun, error) {
 	case <-ctx.Done():
 		return fail(errors.New("timed out before listening"))
 	}
+	var floor *floorProbe
+	if m.kind == "floor" {
+		if floor, err = attachFloor(c.httpload, cmd.Process.Pid); err != nil {
+			return fail(err)
+		}
+	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: loadWorkers}, Timeout: time.Minute}
 	if err := load(client, base, loadWarmup); err != nil {
+		if floor != nil {
+			floor.close()
+		}
 		return fail(err)
 	}
 	start := time.Now()
 	if err := load(client, base, requests); err != nil {
+		if floor != nil {
+			floor.close()
+		}
 		return fail(err)
 	}
 	lr.rps = float64(requests) / time.Since(start).Seconds()
@@ -134,6 +146,11 @@ func loadOnce(c *config, m loadMode, requests int) (loadRun, error) {
 		resp.Body.Close()
 	}
 	client.CloseIdleConnections()
+	if floor != nil {
+		if lr.counts, err = floor.close(); err != nil {
+			return fail(err)
+		}
+	}
 	err = cmd.Wait()
 	<-read
 	pr.Close()
