@@ -91,7 +91,7 @@ func benchStats(c *config, dbgs []debugger) (string, error) {
 		"(min – max). bpftrace probes each function's first instruction (its stack check, which the kernel single-steps); "+
 		"tinydbg probes the entry past the stack check (a PUSH, emulated) and every RET (single-stepped), so a call costs it one more probe hit. "+
 		"The probe floor is a BPF program of the harness that only bumps a per-CPU counter, attached (uprobe_multi, after start-up) at "+
-		"tinydbg's sites: the cost of the probe mechanism itself on this load. \"counted per request\" is the tracer's total over all requests, warm-up and /quit included. "+
+		"tinydbg's sites: the cost of the probe mechanism itself on this load. \"counted per request\" is the tracer's total (calls; for the floor, probe hits: two per call) over all requests, warm-up and /quit included. "+
 		"tinydbg aggregates in the kernel: no event reaches user space.\n\n",
 		loadWorkers, loadWarmup, c.statsRequests, min(c.statsRequests, statsPtraceN), c.reps)
 	b.WriteString(table([]string{"mode", "requests", "requests/s", "of untraced", "counted per request", "paired"}, rows))
