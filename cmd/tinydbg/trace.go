@@ -55,6 +55,11 @@ trace falls behind, the program is held (stopped with SIGSTOP, resumed with
 SIGCONT) until it catches up, and the summary says for how long; with
 --lossy it is never held and the summary counts what each function lost.
 
+With --stats no event is printed: at the end, and every --interval, a table
+gives per function the calls, p50/p90/p99 latency (bounds of histogram
+buckets at most 12.5% wide) and the exact max, paired per goroutine as the
+trace pairs; with --ebpf the figures are aggregated in the kernel.
+
 The trace goes to stderr, or to the file named by --events-file (a write
 error ends the trace); the summary always goes to stderr. SIGINT, SIGTERM
 and SIGHUP end the trace: a program started by it is killed, one attached

@@ -31,6 +31,9 @@ type StatsResult struct {
 	// Inlined counts the inlined copies of matching functions, which are
 	// not counted: they have no frame of their own to pair by.
 	Inlined int
+	// ReadErr is set when the figures could not all be read from the
+	// kernel: the table is then incomplete and says so.
+	ReadErr error
 }
 
 // RunStats traces the program described by opts as Run does, but instead
@@ -129,9 +132,9 @@ func runStatsEBPF(ctx context.Context, opts Options, interval time.Duration, out
 	}
 	res.Summary.Probes = st.Probes()
 	snap := func() StatsResult {
-		s, _ := st.Snapshot() // a failed read shows on the final table
+		s, err := st.Snapshot()
 		r := *res
-		r.Funcs, r.Missed = s.Funcs, s.Missed
+		r.Funcs, r.Missed, r.ReadErr = s.Funcs, s.Missed, err
 		return r
 	}
 	stop := make(chan struct{})
@@ -150,9 +153,9 @@ func runStatsEBPF(ctx context.Context, opts Options, interval time.Duration, out
 		res.Summary.Interrupted = true
 	}
 	closeErr := st.Close()
-	s, serr := st.Snapshot()
-	res.Funcs, res.Missed = s.Funcs, s.Missed
-	return errors.Join(runErr, werr, closeErr, serr)
+	s, _ := st.Snapshot() // after Close: what Close read, its error in closeErr
+	res.Funcs, res.Missed, res.ReadErr = s.Funcs, s.Missed, closeErr
+	return errors.Join(runErr, werr, closeErr)
 }
 
 // openEBPFTarget opens the binary and the process of an eBPF trace, the

@@ -43,7 +43,7 @@ func TestStatsPairPerGoroutine(t *testing.T) {
 		if c.ebpf {
 			requireBPF(t)
 		}
-		for _, fl := range []fixture.Flavour{{Optimized: true}, {}} {
+		for _, fl := range []fixture.Flavour{{Optimized: true, PIE: true}, {}} {
 			t.Run(c.name+"/"+fl.Name(), func(t *testing.T) {
 				res, stdout := runStatsFixture(t, fl, c.ebpf)
 				blocks, recs, moved := parseBlockLatency(t, stdout)

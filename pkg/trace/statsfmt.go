@@ -55,6 +55,9 @@ func writeStats(w io.Writer, when string, r StatsResult) error {
 	if idle := len(r.Funcs) - len(rows); idle > 0 {
 		fmt.Fprintf(&b, "%s not called\n", plural(idle, "function"))
 	}
+	if r.ReadErr != nil {
+		fmt.Fprintf(&b, "figures incomplete: %v\n", r.ReadErr)
+	}
 	if r.Missed > 0 {
 		fmt.Fprintf(&b, "%s skipped by the kernel (another BPF program was running on the CPU): not in the figures\n", plural(int(r.Missed), "probe hit"))
 	}

@@ -858,17 +858,20 @@ static __attribute__((always_inline)) __u32 stats_bucket(__u64 ns)
 	return STATS_EXACT + ((e - 4) << STATS_SUB_BITS) + sub;
 }
 
+// Counts are added atomically although the values are per CPU: a uprobe
+// program runs with migration, not preemption, disabled, so two threads on
+// one CPU can interleave in it. A locked add on a line no other CPU writes
+// costs little. The max is compared and stored without a lock (this BPF
+// target has no compare-and-exchange): two such updates interleaving on
+// one CPU could keep the smaller of two maxima.
 static __attribute__((always_inline)) void stats_record(struct fn_stats *st, __u64 ns)
 {
-	st->buckets[stats_bucket(ns) & (STATS_BUCKETS - 1)] += 1;
-	st->sum_ns += ns;
+	__sync_fetch_and_add(&st->buckets[stats_bucket(ns) & (STATS_BUCKETS - 1)], 1);
+	__sync_fetch_and_add(&st->sum_ns, ns);
 	if (ns > st->max_ns)
 		st->max_ns = ns;
 }
 
-// Per-CPU values need no atomics: the kernel runs one tracing program at a
-// time per CPU (a nested hit is skipped and counted as a recursion miss,
-// which stats.go reports).
 SEC("uprobe")
 int tinydbg_stats(void *ctx)
 {
@@ -895,19 +898,19 @@ int tinydbg_stats(void *ctx)
 		return 0;
 	}
 	if (kind == PROBE_CALL) {
-		st->calls += 1;
+		__sync_fetch_and_add(&st->calls, 1);
 		if (bpf_map_update_elem(&open_calls, &key, &now, BPF_ANY) < 0)
-			st->lost += 1;
+			__sync_fetch_and_add(&st->lost, 1);
 		return 0;
 	}
 	if (kind == PROBE_BOTH) {
-		st->calls += 1;
+		__sync_fetch_and_add(&st->calls, 1);
 		stats_record(st, 0);
 		return 0;
 	}
 	__u64 *start = bpf_map_lookup_elem(&open_calls, &key);
 	if (!start) {
-		st->unpaired += 1;
+		__sync_fetch_and_add(&st->unpaired, 1);
 		return 0;
 	}
 	__u64 ns = now - *start;
