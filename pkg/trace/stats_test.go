@@ -9,11 +9,14 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/internal/testenv"
+	"github.com/tinydbg/tinydbg/internal/testproc"
 	"github.com/tinydbg/tinydbg/pkg/proc/event"
 )
 
@@ -198,4 +201,63 @@ func repeat(d time.Duration, n int) []time.Duration {
 		out[i] = d
 	}
 	return out
+}
+
+// TestStatsAttached attaches --stats to a running sleeper, whose main
+// goroutine spends its life in time.Sleep(100ms): the return of the sleep
+// in progress at attach time is unpaired, every call seen is paired or
+// still open, and once three interval tables are out the trace is
+// cancelled and the program runs on, traced by no one.
+func TestStatsAttached(t *testing.T) {
+	testenv.RequireRoot(t)
+	for _, ebpf := range []bool{true, false} {
+		name := "ptrace"
+		if ebpf {
+			requireBPF(t)
+			name = "ebpf"
+		}
+		t.Run(name, func(t *testing.T) {
+			cmd := testproc.StartPid(t, fixture.Build(t, "sleeper", fixture.Flavour{}))
+			// It prints its pid before its first sleep: let it get there,
+			// so that a sleep is in progress when the trace attaches.
+			time.Sleep(300 * time.Millisecond)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			out := &tableCounter{after: 3, done: cancel}
+			res, err := RunStats(ctx, Options{Regexp: `^time\.Sleep$`, Pid: cmd.Process.Pid, EBPF: ebpf}, 150*time.Millisecond, out)
+			if err != nil {
+				t.Fatalf("RunStats: %v", err)
+			}
+			if !res.Summary.Interrupted || len(res.Funcs) != 1 {
+				t.Fatalf("result %+v", res)
+			}
+			f := res.Funcs[0]
+			if f.Function != "time.Sleep" || f.Unpaired != 1 || f.Calls == 0 || f.Calls != f.Hist.Count()+f.Open || f.Open > 1 || f.Lost != 0 {
+				t.Errorf("figures %+v (paired %d)", f, f.Hist.Count())
+			}
+			if err := syscall.Kill(cmd.Process.Pid, 0); err != nil || testproc.TracerPid(cmd.Process.Pid) != 0 {
+				t.Errorf("sleeper after the trace: %v, tracer %d", err, testproc.TracerPid(cmd.Process.Pid))
+			}
+		})
+	}
+}
+
+// tableCounter counts interval tables and calls done once it has seen
+// after of them.
+type tableCounter struct {
+	mu    sync.Mutex
+	n     int
+	after int
+	done  func()
+}
+
+func (w *tableCounter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.n += bytes.Count(p, []byte("stats (interval"))
+	if w.n >= w.after && w.done != nil {
+		w.done()
+		w.done = nil
+	}
+	return len(p), nil
 }
