@@ -23,6 +23,11 @@ import (
 // statsProgram is the --stats program's function name in trace.bpf.c.
 const statsProgram = "tinydbg_stats"
 
+// statsOpen is STATS_OPEN, the open calls tracked at once: enough for
+// thousands of goroutines each deep in traced calls. A call that finds the
+// table full is counted as lost and its return as unpaired.
+const statsOpen = 1 << 16
+
 // statsBuckets is STATS_BUCKETS, the slots of fn_stats.buckets; it equals
 // event.Buckets so the kernel's counts copy straight into a Histogram.
 const statsBuckets = event.Buckets
@@ -108,6 +113,7 @@ func OpenStats(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, noMul
 		return nil, fmt.Errorf("embedded BPF object lacks program %s", statsProgram)
 	}
 	spec.Maps["fn_stats"].MaxEntries = uint32(len(funcs))
+	spec.Maps["open_calls"].MaxEntries = statsOpen
 	st := &StatsTracer{funcs: funcs, probes: len(addrs)}
 	if !noMulti && features.HaveBPFLinkUprobeMulti() == nil {
 		spec.Programs[statsProgram].AttachType = cebpf.AttachTraceUprobeMulti

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf/btf"
+
+	"github.com/tinydbg/tinydbg/pkg/proc/event"
 )
 
 // TestStatsLayoutMatchesBTF: the Go mirrors of the --stats map key and
@@ -35,11 +37,20 @@ func TestStatsLayoutMatchesBTF(t *testing.T) {
 		}
 	}
 	var en *btf.Enum
-	if err := spec.Types.TypeByName("stats_limits", &en); err == nil {
-		for _, v := range en.Values {
-			if v.Name == "STATS_BUCKETS" && v.Value != statsBuckets {
-				t.Errorf("STATS_BUCKETS %d, Go %d", v.Value, statsBuckets)
-			}
-		}
+	if err := spec.Types.TypeByName("stats_limits", &en); err != nil {
+		t.Fatalf("enum stats_limits not in BTF: %v", err)
+	}
+	got := map[string]uint64{}
+	for _, v := range en.Values {
+		got[v.Name] = v.Value
+	}
+	want := map[string]uint64{"STATS_BUCKETS": statsBuckets, "STATS_EXACT": 16, "STATS_SUB_BITS": 3, "STATS_OPEN": statsOpen}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("stats_limits: C has %v, Go mirrors %v", got, want)
+	}
+	// The kernel's bucket of a latency is event.BucketOf's: both split
+	// at STATS_EXACT into 1 << STATS_SUB_BITS buckets per power of two.
+	if event.BucketOf(15) != 15 || event.BucketOf(16) != 16 || event.BucketOf(1<<20) != 16+(20-4)<<3 {
+		t.Errorf("event.BucketOf does not split as trace.bpf.c's stats_bucket")
 	}
 }

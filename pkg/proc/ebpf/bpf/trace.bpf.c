@@ -803,6 +803,13 @@ enum stats_limits {
 	STATS_OPEN = 1 << 16,   // open calls tracked at once
 };
 
+// stats_constants is never called: its parameter puts stats_limits into
+// the BTF, for stats_layout_test.go (see abi_constants).
+__attribute__((noinline)) int stats_constants(enum stats_limits *e)
+{
+	return 0;
+}
+
 // stats_key names one activation.
 struct stats_key {
 	__u64 goid;
@@ -823,7 +830,9 @@ struct fn_stats {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, STATS_OPEN);
+	// Resized by the stats loader to STATS_OPEN: the event tracer, which
+	// loads every program of the object, then creates only one entry.
+	__uint(max_entries, 1);
 	__type(key, struct stats_key);
 	__type(value, __u64);
 } open_calls SEC(".maps");
