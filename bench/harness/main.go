@@ -23,6 +23,8 @@ type config struct {
 	jsonserve              string // _fixtures/jsonserve, optimized
 	serverN, serverConns   int    // requests and connections of the server load
 	many                   string // _fixtures/manygoroutines
+	httpload               string // _fixtures/httpload, optimized
+	statsRequests          int    // timed requests per run of the stats step
 	resultsDir             string
 	reps                   int
 	cycles                 int // continues in the cycle benchmark
@@ -55,7 +57,7 @@ func (d debugger) headlessArgs(bin string) []string {
 
 func main() {
 	var c config
-	step := flag.String("step", "all", "startup|cycle|api|trace|goroutines|all")
+	step := flag.String("step", "all", "startup|cycle|api|trace|goroutines|stats|all")
 	flag.StringVar(&c.tinydbg, "tinydbg", "bin/tinydbg", "tinydbg binary")
 	flag.StringVar(&c.dlv, "dlv", "dlv", "Delve binary")
 	flag.StringVar(&c.bpftrace, "bpftrace", "bpftrace", "bpftrace binary")
@@ -65,6 +67,8 @@ func main() {
 	flag.IntVar(&c.serverN, "server-n", 20000, "requests per server load")
 	flag.IntVar(&c.serverConns, "server-conns", 8, "keep-alive connections of the server load")
 	flag.StringVar(&c.many, "many", "", "manygoroutines fixture binary")
+	flag.StringVar(&c.httpload, "httpload", "", "httpload fixture binary (the stats step's server)")
+	flag.IntVar(&c.statsRequests, "stats-requests", 20000, "timed requests per run of the stats step")
 	flag.StringVar(&c.resultsDir, "results", "bench/results", "directory for per-step Markdown fragments")
 	flag.IntVar(&c.reps, "reps", 5, "repetitions per measurement")
 	flag.IntVar(&c.cycles, "cycles", 300, "continues in the cycle benchmark")
@@ -83,11 +87,12 @@ func main() {
 		// The server half of the trace step alone, for working on it;
 		// "trace" includes it.
 		"server": benchServer,
+		"stats":  benchStats,
 	}
-	order := []string{"startup", "cycle", "api", "trace", "goroutines"}
+	order := []string{"startup", "cycle", "api", "trace", "goroutines", "stats"}
 	if *step != "all" {
 		if steps[*step] == nil {
-			fmt.Fprintf(os.Stderr, "unknown step %q (want startup|cycle|api|trace|goroutines|all)\n", *step)
+			fmt.Fprintf(os.Stderr, "unknown step %q (want startup|cycle|api|trace|goroutines|stats|all)\n", *step)
 			os.Exit(2)
 		}
 		order = []string{*step}

@@ -61,15 +61,22 @@ func load(addr string, n, conns int) (time.Duration, error) {
 	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	return getAll(client, n, conns, func(i int) string { return fmt.Sprintf("http://%s/item?id=%d", addr, i) })
+}
+
+// getAll sends the n GETs url(0..n-1) from workers goroutines sharing
+// client, reading each whole answer, and returns how long they took; the
+// first failure ends its worker and is returned.
+func getAll(client *http.Client, n, workers int, url func(int) string) (time.Duration, error) {
 	var wg sync.WaitGroup
-	errs := make(chan error, conns)
+	errs := make(chan error, workers)
 	start := time.Now()
-	for w := 0; w < conns; w++ {
+	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			for i := w; i < n; i += conns {
-				resp, err := client.Get(fmt.Sprintf("http://%s/item?id=%d", addr, i))
+			for i := w; i < n; i += workers {
+				resp, err := client.Get(url(i))
 				if err != nil {
 					errs <- err
 					return

@@ -34,6 +34,8 @@ type traceFlags struct {
 	lossy     bool
 	events    string
 	compare   bool
+	stats     bool
+	interval  time.Duration
 }
 
 func newTraceCommand() *cobra.Command {
@@ -54,6 +56,11 @@ ptrace (the thread that hits a probe stops while its event is built); with
 trace falls behind, the program is held (stopped with SIGSTOP, resumed with
 SIGCONT) until it catches up, and the summary says for how long; with
 --lossy it is never held and the summary counts what each function lost.
+
+With --stats no event is printed: at the end, and every --interval, a table
+gives per function the calls, p50/p90/p99 latency (bounds of histogram
+buckets at most 12.5% wide) and the exact max, paired per goroutine as the
+trace pairs; with --ebpf the figures are aggregated in the kernel.
 
 The trace goes to stderr, or to the file named by --events-file (a write
 error ends the trace); the summary always goes to stderr. SIGINT, SIGTERM
@@ -81,6 +88,8 @@ with --pid runs on with no probe left.`,
 	fl.BoolVar(&f.lossy, "lossy", false, "With --ebpf, never hold the program: drop events when behind and count them per function.")
 	fl.StringVar(&f.events, "events-file", "", "Write the events to this file instead of stderr; the summary stays on stderr.")
 	fl.BoolVar(&f.compare, "compare", false, "Run the program once under each backend and print side by side what each saw, cost and showed differently.")
+	fl.BoolVar(&f.stats, "stats", false, "Print no events: count calls and per-goroutine latency percentiles per function (with --ebpf, in the kernel).")
+	fl.DurationVar(&f.interval, "interval", 0, "With --stats, also print the table every interval (e.g. 1s).")
 	return cmd
 }
 
@@ -126,6 +135,12 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 	}
 	if f.compare && (f.format != "text" || f.perfetto != "" || f.events != "" || f.stack > 0) {
 		return errors.New("--compare prints its own table: not with --format, --perfetto, --events-file or --stack")
+	}
+	if f.compare && f.stats {
+		return errors.New("--compare and --stats each print their own table: choose one")
+	}
+	if err := checkStatsFlags(cmd, f); err != nil {
+		return err
 	}
 	opts := trace.Options{Regexp: re, Pid: f.pid, Args: targetArgs, EBPF: f.ebpf, Depth: f.depth, Stack: f.stack, Lossy: f.lossy}
 	if wd := cmd.Flag("wd"); wd != nil {
@@ -184,7 +199,13 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 	pipe := make(chan os.Signal, 1)
 	signal.Notify(pipe, syscall.SIGPIPE)
 	defer signal.Stop(pipe)
-	sum, err := trace.Run(ctx, opts, sink)
+	var sum trace.Summary
+	if f.stats {
+		sink.Close()
+		sum, err = runStats(ctx, opts, f, evOut)
+	} else {
+		sum, err = trace.Run(ctx, opts, sink)
+	}
 	if evFile != nil {
 		if cerr := evFile.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("writing the events file: %w", cerr)
@@ -194,7 +215,10 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 	// before any probe exists: its error is then the only line.
 	if sum.Probes > 0 {
 		fmt.Fprintln(out, sum)
-		fmt.Fprintln(out, sum.CostLine())
+		// --stats measures nothing of its own cost yet: its line would be empty.
+		if !f.stats {
+			fmt.Fprintln(out, sum.CostLine())
+		}
 	}
 	if err != nil {
 		return err
