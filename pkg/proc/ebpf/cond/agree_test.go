@@ -154,6 +154,49 @@ func conditions(seed int64, n int) []string {
 
 const seed = 20261202
 
+// expected gives, for some conditions, the verdict of call i from
+// condhot's source, so that the test does not rest on the two evaluators
+// alone. (Not for bs when optimized: Go 1.26's location list puts that
+// stack-assigned string 8 bytes above where the ABI passes it, so both
+// evaluators read the bytes of r there.)
+var expected = map[string]func(i int) int{
+	"i == 3":   func(i int) int { return b2v(i == 3) },
+	"p == nil": func(i int) int { return b2v(i%4 == 0) },
+	"p.V > 0": func(i int) int {
+		if i%4 < 2 {
+			return vFault // nil, then the invalid pointer
+		}
+		return b2v((i%6)*11-20 > 0)
+	},
+	`bs == "abc"`: func(i int) int {
+		if i%7 == 6 {
+			return vFault // a string whose bytes cannot be read
+		}
+		return b2v(i%3 == 2)
+	},
+	"i / (i%4) == 1": func(i int) int {
+		if i%4 == 0 {
+			return vFault
+		}
+		return b2v(i/(i%4) == 1)
+	},
+}
+
+func b2v(b bool) int {
+	if b {
+		return vTrue
+	}
+	return vFalse
+}
+
+func expect(f func(int) int) string {
+	vs := make([]int, calls)
+	for i := range vs {
+		vs[i] = f(i)
+	}
+	return verdictText(vs)
+}
+
 // TestBothEvaluatorsAgree compiles every condition at condhot's site, runs
 // the fixture once with all of them in the kernel and once under ptrace
 // evaluating them at each stop, and requires the same verdict (true,
@@ -209,6 +252,11 @@ func agree(t *testing.T, s *site, fl fixture.Flavour) {
 	ptrace := ptraceVerdicts(t, s, compiled)
 	bad := 0
 	for i, e := range compiled {
+		if f, ok := expected[e]; ok && !(fl.Optimized && strings.Contains(e, "bs")) {
+			if got, want := verdictText(kernel[i]), expect(f); got != want {
+				t.Errorf("%q in the kernel:\n got %s\nwant %s", e, got, want)
+			}
+		}
 		k, p := verdictText(kernel[i]), verdictText(ptrace[i])
 		if k != p {
 			bad++
@@ -217,5 +265,43 @@ func agree(t *testing.T, s *site, fl fixture.Flavour) {
 	}
 	if bad == 0 {
 		t.Logf("all %d conditions agree on %d calls", len(compiled), calls)
+	}
+}
+
+// TestReads checks where the compiled code reads variables from: at the
+// entry of main.hot the first arguments are in their ABI registers (a
+// string in two), the ones past the nine integer registers on the stack;
+// at the line of an unoptimized build every variable is on the stack.
+func TestReads(t *testing.T) {
+	want := map[string]string{
+		"noopt/entry": "i:RAX i8:RBX u16:RCX i32:RDI u64:RSI ok:R8 s:R9,R10 bs:CFA+0 p:R11 r:CFA+16 sl:CFA+24 err:CFA+48 gCount:0x",
+		"opt/entry":   "i:RAX i8:RBX u16:RCX i32:RDI u64:RSI ok:R8 s:R9,R10 bs:CFA+8 p:R11 r:CFA+16 sl:CFA+32 err:CFA+48 gCount:0x",
+		"noopt/line":  "i:CFA+64 i8:CFA+72 u16:CFA+74 i32:CFA+76 u64:CFA+80 ok:CFA+88 s:CFA+96 bs:CFA+0 p:CFA+112 r:CFA+16 sl:CFA+24 err:CFA+48 gCount:0x",
+	}
+	const e = `i == 3 && i8 < 0 && u16 > 0 && i32 > 0 && u64 > 0 && ok && s == "a" && bs == "b" && p == nil && r == nil && sl == nil && err == nil && gCount == 1`
+	for _, fl := range fixture.Flavours {
+		for _, s := range openSites(t, fl) {
+			key := fl.Name() + "/" + s.name
+			w, ok := want[key]
+			if !ok {
+				continue
+			}
+			p, err := cond.Compile(s.bi, s.pc, e, cond.Options{Eval: s.prog})
+			if err != nil {
+				t.Errorf("%s: %v", key, err)
+				continue
+			}
+			var got []string
+			for _, r := range p.Reads {
+				where := r.Where
+				if strings.HasPrefix(where, "0x") {
+					where = "0x" // a link-time address: depends on the toolchain
+				}
+				got = append(got, r.Name+":"+where)
+			}
+			if g := strings.Join(got, " "); g != w {
+				t.Errorf("%s: reads\n got %s\nwant %s", key, g, w)
+			}
+		}
 	}
 }
