@@ -45,7 +45,10 @@ var table = []struct {
 	{"gPtr.V == 13", true}, {"gArr[1] == 5000", true}, {"gU8 > 200", true}, {"main.gCount == 2*i", true},
 	{"Limit < i", true}, {"i == Limit", true},
 	{"loc > 100", false}, {"loc == -13", false}, {"u == 37", false}, {"u > 200", false}, {"name == \"abc\"", false},
-	{"len(name) == 0", false}, {"name[0] == 'h'", false},
+	{"len(name) == 0", false}, {"name[0] == 'h'", false}, {"loc+int(u) > 0", false}, {"name < s", false},
+	{"s < \"abc\"", true}, {"s >= \"hello\"", true}, {"\"b\" > s", true}, {"s <= gName", true}, {"r.S > s", true},
+	{"int(i8) + i > 0", true}, {"uint8(i*37) == 37", true}, {"int8(u16) < 0", true}, {"uint16(i32) > 60000", true},
+	{"int64(r.D) > 3000000000", true}, {"uintptr(i) == 5", true}, {"byte(i) == 'a'", true}, {"bool(ok)", true},
 	{"i == 3 && p.V == 2", true}, {"p != nil && p.V > 0", true}, {"p == nil || p.V < 0", true},
 	{"r != nil && r.P != nil && r.P.V > 0", true}, {"i > 30 && s == \"abc\"", true},
 }
@@ -53,9 +56,9 @@ var table = []struct {
 // notCompilable are conditions the compiler must refuse: the evaluator
 // rejects them, or they need what runs only when stopped.
 var notCompilable = []string{
-	"i + \"a\" == 3", "s + \"x\" == \"ax\"", "i == i8", "ok + 1 == 2", "p == 0", "s < \"b\"",
+	"i + \"a\" == 3", "s + \"x\" == \"ax\"", "i == i8", "ok + 1 == 2", "p == 0", "int(s) == 1", "bool(i) == true",
 	"float64(i) > 1", "len(m) == 1", "foo(i)", "err.Error() == \"boom\"", "i", "s", "nosuchvar == 1",
-	"*r == *r", "loc+int(u) > 0", "sl[i] == 1", "rip == 0", "&i == nil", "i / 0 == 1", "i << -1 == 0",
+	"*r == *r", "sl[i] == 1", "rip == 0", "&i == nil", "i / 0 == 1", "i << -1 == 0",
 }
 
 func TestCompileRefuses(t *testing.T) {
@@ -108,6 +111,9 @@ func (g *gen) intExpr(typ string, depth int) string {
 		return "(" + g.intExpr(typ, depth-1) + g.pick([]string{" << ", " >> "}) + g.pick([]string{"0", "1", "3", "9", "63", "64", "70"}) + ")"
 	case 3:
 		return "(" + g.intExpr(typ, depth-1) + g.pick([]string{" / ", " % "}) + g.intExpr(typ, depth-1) + ")"
+	case 4:
+		other := g.pick(intTypes)
+		return typ + "(" + g.intExpr(other, depth-1) + ")"
 	}
 	op := g.pick([]string{" + ", " - ", " * ", " & ", " | ", " ^ ", " &^ "})
 	return "(" + g.intExpr(typ, depth-1) + op + g.intExpr(typ, depth-1) + ")"
@@ -128,8 +134,8 @@ func (g *gen) boolExpr(depth int) string {
 	case 0:
 		return g.pick([]string{"p", "r", "r.P", "gPtr", "p.Next", "err", "sl", "r.Sl"}) + g.pick([]string{" == nil", " != nil"})
 	case 1:
-		return g.pick([]string{"s", "bs", "gName", "r.S", "p.Name", "r.In.Name"}) + g.pick([]string{" == ", " != "}) +
-			g.pick([]string{"\"abc\"", "\"\"", "\"hello world\"", "s", "gName", "r.S"})
+		return g.pick([]string{"s", "bs", "gName", "r.S", "p.Name", "r.In.Name"}) + g.pick([]string{" == ", " != ", " < ", " <= ", " > ", " >= "}) +
+			g.pick([]string{"\"abc\"", "\"\"", "\"hello world\"", "\"hello\"", "\"abd\"", "s", "gName", "r.S"})
 	case 2:
 		return g.pick([]string{"ok", "r.OK", "!ok", "ok == r.OK"})
 	case 3:

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/dwarf/regnum"
+	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
 
 // maxDepth bounds the nesting of a condition.
@@ -310,7 +311,123 @@ func (c *compiler) call(e *ast.CallExpr) (*operand, error) {
 			return c.lenCap(id.Name, e.Args)
 		}
 	}
-	return nil, notCompilable("function call or conversion")
+	if typ, ok := c.typeOf(e.Fun); ok {
+		if len(e.Args) != 1 {
+			return nil, notCompilable("wrong number of arguments to conversion to %s", value.TypeName(typ))
+		}
+		x, err := c.expr(e.Args[0])
+		if err != nil {
+			return nil, err
+		}
+		return c.convert(x, typ)
+	}
+	return nil, notCompilable("function call")
+}
+
+// basicNames are Go's predeclared integer and bool types, for binaries
+// whose DWARF lacks one.
+var basicNames = map[string]struct {
+	kind reflect.Kind
+	size int64
+}{
+	"bool": {reflect.Bool, 1}, "int": {reflect.Int, 8}, "int8": {reflect.Int8, 1}, "int16": {reflect.Int16, 2},
+	"int32": {reflect.Int32, 4}, "int64": {reflect.Int64, 8}, "uint": {reflect.Uint, 8}, "uint8": {reflect.Uint8, 1},
+	"uint16": {reflect.Uint16, 2}, "uint32": {reflect.Uint32, 4}, "uint64": {reflect.Uint64, 8}, "uintptr": {reflect.Uintptr, 8},
+	"byte": {reflect.Uint8, 1}, "rune": {reflect.Int32, 4},
+}
+
+// typeOf resolves the type of a conversion as the evaluator does for the
+// forms a condition uses: a predeclared name, or a type of the package.
+func (c *compiler) typeOf(e ast.Expr) (godwarf.Type, bool) {
+	switch e := e.(type) {
+	case *ast.ParenExpr:
+		return c.typeOf(e.X)
+	case *ast.Ident:
+		name := e.Name
+		switch name {
+		case "byte":
+			name = "uint8"
+		case "rune":
+			name = "int32"
+		}
+		if t, err := c.prog.Types.ByName(name); err == nil {
+			return t, true
+		}
+		if b, ok := basicNames[name]; ok {
+			return c.basicType(name, b.kind, b.size), true
+		}
+		if cu := c.scope.Func.CU; cu != nil {
+			if t, err := c.prog.Types.ByName(cu.Name + "." + e.Name); err == nil {
+				return t, true
+			}
+		}
+	case *ast.SelectorExpr:
+		if x, ok := e.X.(*ast.Ident); ok {
+			if t, err := c.prog.Types.ByName(x.Name + "." + e.Sel.Name); err == nil {
+				return t, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// convert compiles T(x) between integer types (and bools to a bool type),
+// wrapping as the evaluator's conversion does.
+func (c *compiler) convert(x *operand, typ godwarf.Type) (*operand, error) {
+	if x.isNil {
+		return nil, notCompilable("conversion of nil")
+	}
+	dst := godwarf.ResolveTypedef(typ)
+	if x.typ != nil && (sameType(godwarf.ResolveTypedef(x.typ), dst) || value.TypeName(godwarf.ResolveTypedef(x.typ)) == value.TypeName(dst)) {
+		o := *x
+		o.typ = typ
+		return &o, nil
+	}
+	b, ok := dst.(*godwarf.BasicType)
+	if !ok {
+		return nil, notCompilable("conversion to %s", value.TypeName(typ))
+	}
+	if isFloatish(b.Kind) {
+		return nil, notCompilable("floating-point value")
+	}
+	toBool := b.Kind == reflect.Bool
+	switch {
+	case x.isConst():
+		k := x.konst
+		if k.Kind() == constant.String || (k.Kind() == constant.Bool) != toBool {
+			return nil, notCompilable("can not convert %s to %s", x.typeName(), value.TypeName(typ))
+		}
+		if toBool {
+			return &operand{typ: typ, konst: k}, nil
+		}
+		u, ok := wrapConst(k, b)
+		if !ok {
+			return nil, notCompilable("can not convert %s constant to %s", k, value.TypeName(typ))
+		}
+		if isSigned(b.Kind) {
+			return &operand{typ: typ, konst: constant.MakeInt64(int64(u))}, nil
+		}
+		return &operand{typ: typ, konst: constant.MakeUint64(u)}, nil
+	case x.untypedBool:
+		if !toBool {
+			return nil, notCompilable("can not convert untyped bool to %s", value.TypeName(typ))
+		}
+		return &operand{typ: typ, slot: x.slot}, nil
+	}
+	if isString(x.typ) {
+		return nil, notCompilable("can not convert %s to %s", x.typeName(), value.TypeName(typ))
+	}
+	if _, _, err := scalarInfo(x.typ); err != nil {
+		return nil, err
+	}
+	if isBoolType(x.typ) != toBool {
+		return nil, notCompilable("can not convert %s to %s", x.typeName(), value.TypeName(typ))
+	}
+	if err := c.toReg(x, nil, asm0); err != nil {
+		return nil, err
+	}
+	c.normalize(asm0, int(b.Size()), isSigned(b.Kind))
+	return c.computedOf(typ)
 }
 
 // intType is the type len and cap return.
