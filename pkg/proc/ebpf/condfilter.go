@@ -49,7 +49,8 @@ func (t *Tracer) compileConds(opts Options) ([]*cond.Program, error) {
 
 // condSpec prepares the collection for conditions: the program array
 // sized, the entry program told to use it, and every program of one
-// attach type (a tail call needs the caller's).
+// attach type (a tail call needs the caller's); without a condition the
+// continuation programs are left out.
 func condSpec(spec *cebpf.CollectionSpec, nfuncs int, enabled bool) error {
 	spec.Maps["cond_progs"].MaxEntries = uint32(nfuncs + len(condConts))
 	at := spec.Programs[programName].AttachType
@@ -60,6 +61,11 @@ func condSpec(spec *cebpf.CollectionSpec, nfuncs int, enabled bool) error {
 		spec.Programs[name].AttachType = at
 	}
 	if !enabled {
+		// Without a condition nothing tail-calls them: spare their
+		// verification.
+		for _, name := range condConts {
+			delete(spec.Programs, name)
+		}
 		return nil
 	}
 	v := spec.Variables["cond_enabled"]
