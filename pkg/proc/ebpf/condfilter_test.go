@@ -23,6 +23,9 @@ func TestTraceCondition(t *testing.T) {
 			path := fixture.Build(t, "condhot", fl)
 			pass := func(i int) bool { return i%8 == 3 || i > 60 }
 			traceCond(t, path, []string{"main.hot", "main.mark"}, "i%8 == 3 || i > 60", func(i int) int { return b2r(pass(i)) })
+			// Package variables, read at their run-time addresses (PIE):
+			// main sets gCount = 2*i and gName = strs[i%8] before each call.
+			traceCond(t, path, []string{"main.hot"}, `gCount == 2*i && gName == "abc"`, func(i int) int { return b2r(i%8 == 2) })
 			// p is nil when i%4 == 0 and invalid when i%4 == 1: reading
 			// p.V faults; otherwise it is (i%6)*11 - 20.
 			traceCond(t, path, []string{"main.hot"}, "i%8 == 3 || (i > 40 && p.V > 0)", func(i int) int {
