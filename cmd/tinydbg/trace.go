@@ -54,6 +54,13 @@ trace falls behind, the program is held (stopped with SIGSTOP, resumed with
 SIGCONT) until it catches up, and the summary says for how long; with
 --lossy it is never held and the summary counts what each function lost.
 
+--if COND reports only the calls for which COND, a Go expression over the
+function's arguments, holds at its entry, and their returns. With --ebpf it
+is compiled to BPF and filtered calls never leave the kernel; a condition
+that cannot be compiled is refused with the reason (trace it without --ebpf).
+The summary counts the filtered calls and those where COND faulted (a nil
+pointer, a division by zero).
+
 The trace goes to stderr, or to the file named by --events-file (a write
 error ends the trace); the summary always goes to stderr. SIGINT, SIGTERM
 and SIGHUP end the trace: a program started by it is killed, one attached
