@@ -28,6 +28,13 @@ func (pt *Tracer) SetCondition(expr string) error {
 	if _, err := parser.ParseExpr(expr); err != nil {
 		return fmt.Errorf("--if %q: %w", expr, err)
 	}
+	for _, s := range pt.sites {
+		if len(s.enters)+len(s.exits) > 0 {
+			// As the eBPF engine: an inlined copy's arguments are not
+			// the scope of the PC it is probed at.
+			return fmt.Errorf("--if %q: inlined copies are not filtered yet", expr)
+		}
+	}
 	p, err := eval.NewProgram(pt.bi)
 	if err != nil {
 		return err
