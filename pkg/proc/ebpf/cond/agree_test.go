@@ -39,6 +39,8 @@ var table = []struct {
 	{"len(s) == 11", true}, {"s[0] == 97", true}, {"s[2] == 'c'", true},
 	{"bs == \"abc\"", true}, {"len(bs) == 3", true}, {"bs == s", true},
 	{"s == gName", true}, {"s == r.S", true},
+	{"sl[i%8] == 8", true}, {"sl[i8] > 0", true}, {"r.Arr[i%5] == 7", true}, {"gArr[u16%4] == 9", true},
+	{"s[i%4] == 'b'", true}, {"r.Sl[len(r.Sl)-1] == 0", true}, {"sl[u64] == 5", true},
 	{"len(sl) == 3", true}, {"cap(sl) > 4", true}, {"sl[0] == 5", true}, {"sl[2] == 8", true}, {"sl == nil", true},
 	{"err == nil", true}, {"err != nil", true},
 	{"gCount == 20", true}, {"gCount > i", true}, {"gName == \"hello world\"", true}, {"gPtr == nil", true},
@@ -58,7 +60,7 @@ var table = []struct {
 var notCompilable = []string{
 	"i + \"a\" == 3", "s + \"x\" == \"ax\"", "i == i8", "ok + 1 == 2", "p == 0", "int(s) == 1", "bool(i) == true",
 	"float64(i) > 1", "len(m) == 1", "foo(i)", "err.Error() == \"boom\"", "i", "s", "nosuchvar == 1",
-	"*r == *r", "sl[i] == 1", "rip == 0", "&i == nil", "i / 0 == 1", "i << -1 == 0",
+	"*r == *r", "sl[ok] == 1", "sl[p] == 1", "rip == 0", "&i == nil", "i / 0 == 1", "i << -1 == 0",
 }
 
 func TestCompileRefuses(t *testing.T) {
@@ -78,12 +80,12 @@ type gen struct {
 }
 
 var intAtoms = map[string][]string{
-	"int":    {"i", "gCount", "len(s)", "len(sl)", "cap(sl)", "sl[0]", "sl[2]", "r.Sl[1]", "len(r.S)", "Limit"},
+	"int":    {"i", "gCount", "len(s)", "len(sl)", "cap(sl)", "sl[0]", "sl[2]", "r.Sl[1]", "len(r.S)", "Limit", "sl[i%7]", "r.Sl[i8]"},
 	"int8":   {"i8", "r.F"},
-	"int16":  {"r.C", "r.Arr[1]", "r.Arr[3]"},
+	"int16":  {"r.C", "r.Arr[1]", "r.Arr[3]", "r.Arr[u16%5]"},
 	"int32":  {"i32", "p.V", "r.In.V", "r.P.V", "p.Next.V"},
 	"int64":  {"r.A"},
-	"uint8":  {"gU8", "r.B", "s[0]", "s[1]"},
+	"uint8":  {"gU8", "r.B", "s[0]", "s[1]", "s[i%5]", "bs[gCount%4]"},
 	"uint16": {"u16", "gArr[1]", "gArr[0]"},
 	"uint32": {"r.D"},
 	"uint64": {"u64"},
@@ -162,9 +164,9 @@ const seed = 20261202
 
 // expected gives, for some conditions, the verdict of call i from
 // condhot's source, so that the test does not rest on the two evaluators
-// alone. (Not for bs when optimized: Go 1.26's location list puts that
-// stack-assigned string 8 bytes above where the ABI passes it, so both
-// evaluators read the bytes of r there.)
+// alone. (Not for bs and sl when optimized: Go 1.26's location lists put
+// those stack-assigned arguments 8 bytes above where the ABI passes them,
+// so both evaluators read the neighbouring argument's bytes there.)
 var expected = map[string]func(i int) int{
 	"i == 3":   func(i int) int { return b2v(i == 3) },
 	"p == nil": func(i int) int { return b2v(i%4 == 0) },
@@ -179,6 +181,14 @@ var expected = map[string]func(i int) int{
 			return vFault // a string whose bytes cannot be read
 		}
 		return b2v(i%3 == 2)
+	},
+	// sl is data[:i%7] of {5, -3, 8, 100, 0, 42, 7}: an index not below
+	// its length faults.
+	"sl[i%8] == 8": func(i int) int {
+		if i%8 >= i%7 {
+			return vFault
+		}
+		return b2v(i%8 == 2)
 	},
 	"i / (i%4) == 1": func(i int) int {
 		if i%4 == 0 {
@@ -258,7 +268,7 @@ func agree(t *testing.T, s *site, fl fixture.Flavour) {
 	ptrace := ptraceVerdicts(t, s, compiled)
 	bad := 0
 	for i, e := range compiled {
-		if f, ok := expected[e]; ok && !(fl.Optimized && strings.Contains(e, "bs")) {
+		if f, ok := expected[e]; ok && !(fl.Optimized && (strings.Contains(e, "bs") || strings.Contains(e, "sl"))) {
 			if got, want := verdictText(kernel[i]), expect(f); got != want {
 				t.Errorf("%q in the kernel:\n got %s\nwant %s", e, got, want)
 			}
