@@ -33,6 +33,8 @@ typedef long long __s64;
 #define __type(name, val) typeof(val) *name
 
 static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)1;
+static long (*bpf_map_update_elem)(void *map, const void *key, const void *value, __u64 flags) = (void *)2;
+static long (*bpf_map_delete_elem)(void *map, const void *key) = (void *)3;
 static __u64 (*bpf_ktime_get_ns)(void) = (void *)5;
 static __u64 (*bpf_get_current_pid_tgid)(void) = (void *)14;
 static long (*bpf_probe_read_user)(void *dst, __u32 size, const void *unsafe_ptr) = (void *)112;
@@ -746,8 +748,6 @@ static __attribute__((noinline)) int emit(struct scratch *s, struct config *cfg,
 // is keyed by goroutine, stack position and function, as user space pairs;
 // a call that passes deletes the key a filtered call abandoned by a panic
 // may have left at its position.
-static long (*bpf_map_update_elem)(void *map, const void *key, const void *value, __u64 flags) = (void *)2;
-static long (*bpf_map_delete_elem)(void *map, const void *key) = (void *)3;
 static long (*bpf_tail_call)(void *ctx, void *prog_array_map, __u32 index) = (void *)12;
 
 #define BPF_MAP_TYPE_PROG_ARRAY 3
