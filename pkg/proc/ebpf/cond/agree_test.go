@@ -294,7 +294,7 @@ func TestReads(t *testing.T) {
 		"opt/entry":   "i:RAX i8:RBX u16:RCX i32:RDI u64:RSI ok:R8 s:R9,R10 bs:CFA+8 p:R11 r:CFA+16 sl:CFA+32 err:CFA+48 gCount:0x",
 		"noopt/line":  "i:CFA+64 i8:CFA+72 u16:CFA+74 i32:CFA+76 u64:CFA+80 ok:CFA+88 s:CFA+96 bs:CFA+0 p:CFA+112 r:CFA+16 sl:CFA+24 err:CFA+48 gCount:0x",
 	}
-	const e = `i == 3 && i8 < 0 && u16 > 0 && i32 > 0 && u64 > 0 && ok && s == "a" && bs == "b" && p == nil && r == nil && sl == nil && err == nil && gCount == 1`
+	const e = `i == 3 && i > 1 && i8 < 0 && u16 > 0 && i32 > 0 && u64 > 0 && ok && s == "a" && bs == "b" && p == nil && r == nil && sl == nil && err == nil && gCount == 1`
 	for _, fl := range fixture.Flavours {
 		for _, s := range openSites(t, fl) {
 			key := fl.Name() + "/" + s.name

@@ -135,5 +135,18 @@ func Compile(bi *bininfo.BinaryInfo, pc uint64, expr string, opts Options) (prog
 	if err != nil {
 		return nil, err
 	}
-	return &Program{Expr: expr, PC: pc, Insns: insns, Reads: c.reads}, nil
+	return &Program{Expr: expr, PC: pc, Insns: insns, Reads: dedup(c.reads)}, nil
+}
+
+// dedup keeps the first of reads of one variable at one place.
+func dedup(reads []Read) []Read {
+	var out []Read
+	seen := map[Read]bool{}
+	for _, r := range reads {
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	return out
 }
