@@ -32,6 +32,7 @@ type traceFlags struct {
 	perfetto  string
 	ebpf      bool
 	lossy     bool
+	cond      string
 	events    string
 	compare   bool
 	stats     bool
@@ -62,6 +63,13 @@ gives per function the calls, p50/p90/p99 latency (bounds of histogram
 buckets at most 12.5% wide) and the exact max, paired per goroutine as the
 trace pairs; with --ebpf the figures are aggregated in the kernel.
 
+--if COND reports only the calls for which COND, a Go expression over the
+function's arguments, holds at its entry, and their returns. With --ebpf it
+is compiled to BPF and filtered calls never leave the kernel; a condition
+that cannot be compiled is refused with the reason (trace it without --ebpf).
+The summary counts the filtered calls and those where COND faulted (a nil
+pointer, a division by zero).
+
 The trace goes to stderr, or to the file named by --events-file (a write
 error ends the trace); the summary always goes to stderr. SIGINT, SIGTERM
 and SIGHUP end the trace: a program started by it is killed, one attached
@@ -86,6 +94,7 @@ with --pid runs on with no probe left.`,
 	fl.StringVar(&f.perfetto, "perfetto", "", "Also write a Chrome trace-event JSON file for ui.perfetto.dev.")
 	fl.BoolVar(&f.ebpf, "ebpf", false, "Trace using eBPF uprobes: the program stops only to let the trace catch up.")
 	fl.BoolVar(&f.lossy, "lossy", false, "With --ebpf, never hold the program: drop events when behind and count them per function.")
+	fl.StringVar(&f.cond, "if", "", "Report only calls for which this Go condition on the arguments holds (with --ebpf: evaluated in the kernel).")
 	fl.StringVar(&f.events, "events-file", "", "Write the events to this file instead of stderr; the summary stays on stderr.")
 	fl.BoolVar(&f.compare, "compare", false, "Run the program once under each backend and print side by side what each saw, cost and showed differently.")
 	fl.BoolVar(&f.stats, "stats", false, "Print no events: count calls and per-goroutine latency percentiles per function (with --ebpf, in the kernel).")
@@ -142,7 +151,7 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 	if err := checkStatsFlags(cmd, f); err != nil {
 		return err
 	}
-	opts := trace.Options{Regexp: re, Pid: f.pid, Args: targetArgs, EBPF: f.ebpf, Depth: f.depth, Stack: f.stack, Lossy: f.lossy}
+	opts := trace.Options{Regexp: re, Pid: f.pid, Args: targetArgs, EBPF: f.ebpf, Depth: f.depth, Stack: f.stack, Lossy: f.lossy, Cond: f.cond}
 	if wd := cmd.Flag("wd"); wd != nil {
 		opts.Dir = wd.Value.String() // the root's --wd, when present
 	}

@@ -30,6 +30,7 @@ import (
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/ebpf/cond"
 	"github.com/tinydbg/tinydbg/pkg/proc/event"
 	"github.com/tinydbg/tinydbg/pkg/proc/probe"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
@@ -60,6 +61,10 @@ type Stats struct {
 	ProgRuns     uint64
 	ProgTime     time.Duration
 	ProgStatsErr error
+	// Filtered counts calls whose --if condition was false in the kernel,
+	// and CondFaults those whose condition read an invalid pointer or
+	// divided by zero; neither they nor their returns were delivered.
+	Filtered, CondFaults uint64
 }
 
 // Drops counts the events the BPF program lost, by the reason it counted
@@ -115,6 +120,7 @@ type Tracer struct {
 	types          *godwarf.Types
 	coll           *cebpf.Collection
 	links          []link.Link
+	condProgs      []*cebpf.Program // compiled --if conditions, one per function
 	reader         ringReader
 	hold           *holder // nil in lossy mode
 	events         chan event.Event
@@ -197,7 +203,11 @@ func OpenInlined(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, ins
 	if len(t.funcs) > 1<<28 { // cookies hold the plan index in 30 bits
 		return nil, fmt.Errorf("%d probe plans exceed the tracer's limit", len(t.funcs))
 	}
-	if err := t.load(rt.G, opts); err != nil {
+	conds, err := t.compileConds(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.load(rt.G, opts, conds); err != nil {
 		return nil, err
 	}
 	// Run-time statistics cost the kernel two clock reads per run; they
@@ -211,6 +221,7 @@ func OpenInlined(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, ins
 	if err := t.attach(opts); err != nil {
 		t.closeRunStats()
 		t.closeHold()
+		t.closeConds()
 		t.coll.Close()
 		return nil, err
 	}
@@ -219,6 +230,7 @@ func OpenInlined(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, ins
 		t.detach()
 		t.closeRunStats()
 		t.closeHold()
+		t.closeConds()
 		t.coll.Close()
 		return nil, fmt.Errorf("opening ring buffer: %w", err)
 	}
@@ -269,7 +281,7 @@ func (t *Tracer) prepare(fn *bininfo.Function, opts Options) (*tracedFunc, error
 }
 
 // load creates the maps and the program and fills in the plans.
-func (t *Tracer) load(g bininfo.GLayout, opts Options) error {
+func (t *Tracer) load(g bininfo.GLayout, opts Options, conds []*cond.Program) error {
 	spec, err := loadSpec()
 	if err != nil {
 		return err
@@ -289,6 +301,9 @@ func (t *Tracer) load(g bininfo.GLayout, opts Options) error {
 	if !opts.NoUprobeMulti && features.HaveBPFLinkUprobeMulti() == nil {
 		spec.Programs[programName].AttachType = cebpf.AttachTraceUprobeMulti
 		t.stats.Multi = true
+	}
+	if err := condSpec(spec, len(t.funcs), len(conds) > 0); err != nil {
+		return err
 	}
 	coll, err := cebpf.NewCollection(spec)
 	if err != nil {
@@ -328,6 +343,11 @@ func (t *Tracer) load(g bininfo.GLayout, opts Options) error {
 		}
 	}
 	if err := dyn.fill(coll); err != nil {
+		coll.Close()
+		return err
+	}
+	if err := t.loadConds(conds, spec.Programs[programName].AttachType); err != nil {
+		t.closeConds()
 		coll.Close()
 		return err
 	}
@@ -466,6 +486,7 @@ func (t *Tracer) statsLocked() Stats {
 		s.Dropped = s.Drops.total()
 		s.LostByFunc = t.lostByFunc()
 		t.progStats(&s)
+		s.Filtered, s.CondFaults = t.condCounts()
 	}
 	if t.hold != nil {
 		s.Holds, s.Held = t.hold.totals()
@@ -557,6 +578,7 @@ func (t *Tracer) Close() error {
 		t.mu.Lock()
 		t.stats = t.statsLocked()
 		t.closeRunStats()
+		t.closeConds()
 		if t.coll != nil {
 			t.coll.Close()
 		}
