@@ -114,7 +114,7 @@ func (s *session) evalLog(m *logMessage, goid int64) string {
 			vals[i] = fmt.Sprintf("{eval err: %v}", err)
 			continue
 		}
-		vals[i], _ = s.convert(v, "", frameRef{goid: goid}, true)
+		vals[i] = logText(v)
 	}
 	return fmt.Sprintf(m.format, vals...)
 }

@@ -46,6 +46,7 @@ func (s *session) onRestart(r *dap.RestartRequest) {
 	}
 	// The old process goes quietly: its end is no news to the client.
 	s.closing.Store(true)
+	s.closeKernelLogs()
 	s.dbg.Detach(true)
 	s.run.wait()
 	s.waitOutput(2 * time.Second)
