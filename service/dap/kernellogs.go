@@ -154,6 +154,10 @@ func (s *session) pumpKernelLog(k *kernelLog, done chan struct{}) {
 				s.reportLost(k)
 				return
 			}
+			if h.Sync != nil {
+				close(h.Sync)
+				continue
+			}
 			var text string
 			if h.Err != nil {
 				text = fmt.Sprintf("{capture err: %v}", h.Err)
@@ -189,6 +193,26 @@ func (s *session) reportLost(k *kernelLog) {
 		k.lost = n
 	}
 }
+
+// flushKernelLogs prints the kernel logpoints' lines of every hit before
+// the program stopped, so that they come before what the stop prints.
+func (s *session) flushKernelLogs() {
+	s.klogs.mu.Lock()
+	k, done := s.klogs.cur, s.klogs.done
+	s.klogs.mu.Unlock()
+	if k == nil {
+		return
+	}
+	select {
+	case <-k.kl.Sync():
+	case <-done:
+	case <-time.After(flushWait):
+		s.logf("kernel logpoints did not catch up within %v", flushWait)
+	}
+}
+
+// flushWait bounds how long a stop waits for the kernel logpoints' lines.
+const flushWait = 2 * time.Second
 
 // closeKernelLogs removes every kernel logpoint probe and waits for the
 // last lines, before the target is released, exits or restarts.

@@ -1,8 +1,10 @@
 package dap
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -84,45 +86,80 @@ func logRun(t *testing.T, bin, src, cond string, msgs map[int]string, lines []in
 // TestKernelLogpoints runs the same logpoints in the kernel and, made
 // conditional so that they stop, through ptrace: both print the same
 // lines, the kernel run with its uprobes attached and then removed at the
-// program's exit, the other with one line saying why it stops.
+// program's exit, the other with one line saying why it stops. A float
+// argument, which uprobes cannot read, and an expression beyond a field
+// selection stop in both runs, with the reason.
 func TestKernelLogpoints(t *testing.T) {
 	testenv.RequirePtrace(t)
 	testenv.RequireRoot(t)
-	src := fixture.Source("basic")
-	msgs := map[int]string{
-		14: "add a={a} b={b}",
-		19: "scale p.X={p.X} k={k}",
-		24: "describe p={p} p.Name={p.Name}",
-		20: "scale p={p} p.X={p.X} p.Name={p.Name} k={k}",
-		25: "describe s={s} p={p} p.Name={p.Name} p.Y={p.Y}",
-	}
-	lines := []int{14, 20, 25}
-	want := []string{
-		"> [Go 1]: add a=3 b=4\n",
-		`> [Go 1]: scale p=*main.Point {X: 6, Y: 4, Name: "pt"} p.X=6 p.Name="pt" k=2` + "\n",
-		`> [Go 1]: describe s="pt(6,8)" p=main.Point {X: 6, Y: 8, Name: "pt"} p.Name="pt" p.Y=8` + "\n",
-	}
-	for _, fl := range []fixture.Flavour{{}} {
-		t.Run(fl.Name(), func(t *testing.T) {
-			lines := lines
-			if fl.Optimized {
-				lines = []int{24} // the line that has code there
+	for _, tc := range []struct {
+		fixture string
+		fl      fixture.Flavour
+		msgs    map[int]string
+		stops   map[int]string // line → why it stops even without a condition
+		want    []string       // nil: only the agreement of both runs is checked
+	}{
+		{fixture: "basic", msgs: map[int]string{
+			14: "add a={a} b={b}",
+			20: "scale p={p} p.X={p.X} p.Name={p.Name} k={k}",
+			25: "describe s={s} p={p} p.Name={p.Name} p.Y={p.Y}",
+			15: "sum={sum} twice={a+b}",
+		}, stops: map[int]string{15: "a+b: only variables and field selections are captured in the kernel"},
+			want: []string{
+				"> [Go 1]: add a=3 b=4\n",
+				"> [Go 1]: sum=7 twice=7\n",
+				`> [Go 1]: scale p=*main.Point {X: 6, Y: 4, Name: "pt"} p.X=6 p.Name="pt" k=2` + "\n",
+				`> [Go 1]: describe s="pt(6,8)" p=main.Point {X: 6, Y: 8, Name: "pt"} p.Name="pt" p.Y=8` + "\n",
+			}},
+		{fixture: "optargs", fl: fixture.Flavour{Optimized: true}, msgs: map[int]string{
+			20: "addInts a={a} b={b}",
+			27: "sumFloats x={x}",
+			32: "strLen s={s} extra={extra}",
+			39: "swapPair p={p} p.B={p.B}",
+		}, stops: map[int]string{27: "x: held in a floating-point register, which uprobes cannot read"},
+			want: []string{
+				"> [Go 1]: addInts a=1 b=5\n",
+				"> [Go 1]: sumFloats x=7\n",
+				`> [Go 1]: strLen s="hello" extra=7` + "\n",
+				"> [Go 1]: swapPair p=main.pair {A: 7, B: 12} p.B=12\n",
+			}},
+		{fixture: "optargs", msgs: map[int]string{
+			21: "addInts s={s} a={a}",
+			33: "strLen n={n} s={s}",
+			38: "swapPair p={p}",
+		}},
+	} {
+		t.Run(tc.fixture+"/"+tc.fl.Name(), func(t *testing.T) {
+			bin := fixture.Build(t, tc.fixture, tc.fl)
+			src := fixture.Source(tc.fixture)
+			var lines []int
+			for l := range tc.msgs {
+				lines = append(lines, l)
 			}
-			bin := fixture.Build(t, "basic", fl)
 			before := bpfLinks(t)
-			kernel, kconsole, links := logRun(t, bin, src, "", msgs, lines)
+			kernel, kconsole, links := logRun(t, bin, src, "", tc.msgs, lines)
 			if links <= before {
 				t.Errorf("%d BPF links while the logpoints were set, %d before", links, before)
 			}
+			var whys []string
 			for _, l := range kconsole {
 				if strings.Contains(l, "logpoint") {
-					t.Errorf("kernel run: %q", l)
+					whys = append(whys, l)
 				}
+			}
+			var wantWhys []string
+			for l, why := range tc.stops {
+				wantWhys = append(wantWhys, fmt.Sprintf("logpoint at %s:%d stops the program to evaluate: %s\n", src, l, why))
+			}
+			sort.Strings(whys)
+			sort.Strings(wantWhys)
+			if strings.Join(whys, "") != strings.Join(wantWhys, "") {
+				t.Errorf("kernel run said %q, want %q", whys, wantWhys)
 			}
 			if after := bpfLinks(t); after != before {
 				t.Errorf("%d BPF links after the exit, %d before", after, before)
 			}
-			stopped, sconsole, _ := logRun(t, bin, src, "1 == 1", msgs, lines)
+			stopped, sconsole, _ := logRun(t, bin, src, "1 == 1", tc.msgs, lines)
 			why := 0
 			for _, l := range sconsole {
 				if strings.Contains(l, "stops the program to evaluate: it has a condition") {
@@ -132,11 +169,11 @@ func TestKernelLogpoints(t *testing.T) {
 			if why != len(lines) {
 				t.Errorf("stopping run said why %d times: %q", why, sconsole)
 			}
-			if strings.Join(kernel, "") != strings.Join(stopped, "") {
+			if len(kernel) == 0 || strings.Join(kernel, "") != strings.Join(stopped, "") {
 				t.Errorf("kernel logged %q\nptrace logged %q", kernel, stopped)
 			}
-			if !fl.Optimized && strings.Join(kernel, "") != strings.Join(want, "") {
-				t.Errorf("logged %q, want %q", kernel, want)
+			if tc.want != nil && strings.Join(kernel, "") != strings.Join(tc.want, "") {
+				t.Errorf("logged %q, want %q", kernel, tc.want)
 			}
 		})
 	}

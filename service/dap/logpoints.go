@@ -84,6 +84,7 @@ func (s *session) logHits(st *api.DebuggerState) bool {
 	if st == nil || st.Exited || st.CurrentThread == nil {
 		return false
 	}
+	s.flushKernelLogs()
 	onlyLogs := true
 	for _, th := range st.Threads {
 		if th.Breakpoint == nil {

@@ -44,6 +44,8 @@ type LogHit struct {
 	Values    []*api.Variable
 	Errs      []error
 	Err       error // the hit could not be decoded
+	// Sync, when not nil, is no hit but the answer to Sync: close it.
+	Sync chan struct{}
 }
 
 // logPath is how one expression's value is found in its captured variable.
@@ -201,6 +203,10 @@ func selectionDepth(cv eval.CaptureVar, fields []string) (int, error) {
 func (kl *KernelLog) convert() {
 	defer close(kl.hits)
 	for h := range kl.st.Hits() {
+		if h.Sync != nil {
+			kl.hits <- LogHit{Sync: h.Sync}
+			continue
+		}
 		out := LogHit{Log: kl.owner[h.Site], Goroutine: h.Goroutine, Err: h.Err}
 		if h.Err == nil {
 			paths := kl.exprs[h.Site]
@@ -262,6 +268,10 @@ func (p logPath) pick(v *value.Variable) (*value.Variable, error) {
 
 // Hits delivers the logpoints' hits; it is closed after Close.
 func (kl *KernelLog) Hits() <-chan LogHit { return kl.hits }
+
+// Sync returns a channel that comes through Hits after every hit recorded
+// so far.
+func (kl *KernelLog) Sync() chan struct{} { return kl.st.Sync() }
 
 // Lost is the number of hits the kernel could not record so far.
 func (kl *KernelLog) Lost() uint64 { return kl.st.Lost() }

@@ -49,6 +49,9 @@ type Hit struct {
 	// capture (memory the kernel could not read then) has Truncated set.
 	Values []HitValue
 	Err    error // the record could not be decoded
+	// Sync, when not nil, marks no hit but the point Sync was asked for:
+	// every hit recorded before it came first. Close it once handled.
+	Sync chan struct{}
 }
 
 // HitValue is one captured variable.
@@ -62,13 +65,11 @@ type SiteTracer struct {
 	t     *Tracer
 	sites []Site
 	hits  chan Hit
+	syncs chan chan struct{}
 }
 
-// ErrNotCapturable wraps the reason a site's values cannot all be captured
-// by its plan; the caller then evaluates them another way.
-var ErrNotCapturable = errors.New("not capturable by a probe")
-
-// SiteError is the reason site Site cannot be probed.
+// SiteError is the reason site Site's values cannot all be captured by
+// its plan; the caller then evaluates them another way.
 type SiteError struct {
 	Site int
 	Err  error
@@ -78,8 +79,8 @@ func (e *SiteError) Error() string { return e.Err.Error() }
 func (e *SiteError) Unwrap() error { return e.Err }
 
 // OpenSites attaches one probe per site to process pid, which bi
-// describes with its load bias set. It fails, wrapping ErrNotCapturable,
-// when some value would be captured only in part.
+// describes with its load bias set. It fails with a *SiteError when some
+// value would be captured only in part.
 func OpenSites(bi *bininfo.BinaryInfo, pid int, sites []Site, opts Options) (*SiteTracer, error) {
 	if len(sites) == 0 {
 		return nil, errors.New("no sites to probe")
@@ -126,7 +127,7 @@ func OpenSites(bi *bininfo.BinaryInfo, pid int, sites []Site, opts Options) (*Si
 		return nil, fmt.Errorf("opening ring buffer: %w", err)
 	}
 	t.reader = rd
-	st := &SiteTracer{t: t, sites: sites, hits: make(chan Hit, 1024)}
+	st := &SiteTracer{t: t, sites: sites, hits: make(chan Hit, 1024), syncs: make(chan chan struct{}, 16)}
 	go st.readLoop()
 	return st, nil
 }
@@ -159,7 +160,7 @@ func newTracer(bi *bininfo.BinaryInfo, pid int, opts Options) (*Tracer, *bininfo
 func sitePlan(bi *bininfo.BinaryInfo, frames *probe.Frames, s Site, opts Options) (*tracedFunc, error) {
 	frameOff, err := frames.CFAOffset(s.Addr - bi.Bias())
 	if err != nil {
-		return nil, fmt.Errorf("%w: frame at %#x: %v", ErrNotCapturable, s.Addr, err)
+		return nil, fmt.Errorf("frame at %#x: %w", s.Addr, err)
 	}
 	params := make([]probe.Param, len(s.Vars))
 	locs := make([]probe.Location, len(s.Vars))
@@ -174,13 +175,13 @@ func sitePlan(bi *bininfo.BinaryInfo, frames *probe.Frames, s Site, opts Options
 	for i, pc := range plan.params {
 		switch {
 		case pc.unavailable != "":
-			return nil, fmt.Errorf("%w: %s: %s", ErrNotCapturable, s.Vars[i].Name, pc.unavailable)
+			return nil, fmt.Errorf("%s: %s", s.Vars[i].Name, pc.unavailable)
 		case plan.partial[i]:
-			return nil, fmt.Errorf("%w: %s needs more operations or bytes than a probe captures", ErrNotCapturable, s.Vars[i].Name)
+			return nil, fmt.Errorf("%s needs more operations or bytes than a probe captures", s.Vars[i].Name)
 		}
 	}
 	if plan.maxBytes > maxData {
-		return nil, fmt.Errorf("%w: %d bytes exceed the %d one event holds", ErrNotCapturable, plan.maxBytes, maxData)
+		return nil, fmt.Errorf("%d bytes exceed the %d one event holds", plan.maxBytes, maxData)
 	}
 	return &tracedFunc{inl: &probe.Inlined{Func: fmt.Sprintf("%#x", s.Addr)}, entry: plan}, nil
 }
@@ -194,6 +195,19 @@ func (st *SiteTracer) Lost() uint64 { return st.t.Stats().Dropped }
 
 // Probes is the number of uprobes attached.
 func (st *SiteTracer) Probes() int { return st.t.Stats().Probes }
+
+// Sync returns a channel that comes through Hits after every hit the
+// kernel recorded so far: what a stopped program ran before it stopped.
+func (st *SiteTracer) Sync() chan struct{} {
+	ch := make(chan struct{})
+	select {
+	case st.syncs <- ch:
+		st.t.reader.SetDeadline(time.Now())
+	case <-st.t.done:
+		close(ch) // nothing more will come
+	}
+	return ch
+}
 
 // Close removes every probe, delivers what is still buffered and closes
 // Hits; the caller keeps receiving meanwhile. Lost stays readable.
@@ -209,6 +223,15 @@ func (st *SiteTracer) readLoop() {
 	for {
 		if err := t.reader.ReadInto(&rec); err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
+				// The ring is empty: a Sync waiting is answered here.
+				for pending := true; pending; {
+					select {
+					case ch := <-st.syncs:
+						st.hits <- Hit{Sync: ch}
+					default:
+						pending = false
+					}
+				}
 				t.reader.SetDeadline(time.Now().Add(pollInterval))
 				continue
 			}
