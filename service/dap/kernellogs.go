@@ -38,6 +38,10 @@ type kernelLog struct {
 	lost uint64 // lost hits already reported
 }
 
+// kernelLogRing is the size of the logpoints' ring buffer; 0 is the
+// tracer's default. Tests make it small to see hits lost.
+var kernelLogRing = 0
+
 // lostCheck is how often running kernel logpoints report the hits the
 // kernel could not record.
 const lostCheck = time.Second
@@ -105,7 +109,7 @@ func (s *session) syncKernelLogs() {
 	if len(specs) == 0 {
 		return
 	}
-	kl, why, err := s.dbg.OpenKernelLogs(specs, loadConfig)
+	kl, why, err := s.dbg.OpenKernelLogs(specs, loadConfig, kernelLogRing)
 	for i, id := range k.ids {
 		if err == nil && why[i] == nil {
 			continue

@@ -178,3 +178,107 @@ func TestKernelLogpoints(t *testing.T) {
 		})
 	}
 }
+
+// waitStop reads messages until the target stops, returning the logpoint
+// lines that came before the stop.
+func waitStop(t *testing.T, c *testClient) (logged []string, stop *dap.StoppedEvent) {
+	t.Helper()
+	for {
+		switch m := c.nextAny().(type) {
+		case *dap.OutputEvent:
+			if strings.HasPrefix(m.Body.Output, "> ") {
+				logged = append(logged, m.Body.Output)
+			}
+		case *dap.StoppedEvent:
+			return logged, m
+		case *dap.TerminatedEvent:
+			t.Fatal("terminated before stopping")
+		}
+	}
+}
+
+// TestKernelLogpointsRemoved: a kernel logpoint's line comes before the
+// stop at a later breakpoint; restart removes its probes (the client sets
+// it again on the new process), and so does disconnect.
+func TestKernelLogpointsRemoved(t *testing.T) {
+	testenv.RequirePtrace(t)
+	testenv.RequireRoot(t)
+	bin := fixture.Build(t, "basic", fixture.Flavour{})
+	src := fixture.Source("basic")
+	before := bpfLinks(t)
+	ts := startServer(t)
+	c := dial(t, ts)
+	c.initialize()
+	seq := c.send("launch", map[string]any{"mode": "exec", "program": bin})
+	expect[*dap.InitializedEvent](c)
+	expectResponse[*dap.LaunchResponse](c, seq)
+	set := func() {
+		seq := c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": src}, "breakpoints": []map[string]any{
+			{"line": 14, "logMessage": "a={a}"}, {"line": 36}}})
+		expectResponse[*dap.SetBreakpointsResponse](c, seq)
+		if n := bpfLinks(t); n <= before {
+			t.Fatalf("%d BPF links with a logpoint set, %d before", n, before)
+		}
+		seq = c.send("configurationDone", nil)
+		expectResponse[*dap.ConfigurationDoneResponse](c, seq)
+		logged, stop := waitStop(t, c)
+		if strings.Join(logged, "") != "> [Go 1]: a=3\n" || stop.Body.Reason != "breakpoint" {
+			t.Fatalf("before the stop %+v: %q", stop.Body, logged)
+		}
+	}
+	set()
+	seq = c.send("restart", nil)
+	expectResponse[*dap.RestartResponse](c, seq)
+	expect[*dap.InitializedEvent](c)
+	if n := bpfLinks(t); n != before {
+		t.Errorf("%d BPF links after restart, %d before", n, before)
+	}
+	set()
+	seq = c.send("disconnect", map[string]any{})
+	expectResponse[*dap.DisconnectResponse](c, seq)
+	if n := bpfLinks(t); n != before {
+		t.Errorf("%d BPF links after disconnect, %d before", n, before)
+	}
+}
+
+// TestKernelLogpointsLost: with a ring buffer far too small for hotloop's
+// 4 × 20000 calls, every hit is either a line or counted in a "messages
+// lost" line.
+func TestKernelLogpointsLost(t *testing.T) {
+	testenv.RequirePtrace(t)
+	testenv.RequireRoot(t)
+	defer func(n int) { kernelLogRing = n }(kernelLogRing)
+	kernelLogRing = 4096
+	const n = 20000
+	bin := fixture.Build(t, "hotloop", fixture.Flavour{Optimized: true})
+	ts := startServer(t)
+	c := dial(t, ts)
+	c.initialize()
+	seq := c.send("launch", map[string]any{"mode": "exec", "program": bin, "env": map[string]any{"HOTLOOP_N": fmt.Sprint(n)}})
+	expect[*dap.InitializedEvent](c)
+	expectResponse[*dap.LaunchResponse](c, seq)
+	seq = c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": fixture.Source("hotloop")},
+		"breakpoints": []map[string]any{{"line": 23, "logMessage": "i={i}"}}})
+	expectResponse[*dap.SetBreakpointsResponse](c, seq)
+	seq = c.send("configurationDone", nil)
+	expectResponse[*dap.ConfigurationDoneResponse](c, seq)
+	lines, lost := 0, 0
+	for done := false; !done; {
+		switch m := c.nextAny().(type) {
+		case *dap.OutputEvent:
+			var k int
+			if strings.HasPrefix(m.Body.Output, "> [Go ") {
+				lines++
+			} else if _, err := fmt.Sscanf(m.Body.Output, "%d logpoint messages lost\n", &k); err == nil {
+				lost += k
+			}
+		case *dap.StoppedEvent:
+			t.Fatalf("stopped: %+v", m.Body)
+		case *dap.TerminatedEvent:
+			done = true
+		}
+	}
+	if lost == 0 || lines+lost != 4*n {
+		t.Errorf("%d lines + %d lost, want %d in all and some lost", lines, lost, 4*n)
+	}
+}

@@ -54,10 +54,12 @@ type logPath struct {
 	fields  []string
 }
 
-// OpenKernelLogs attaches the kernel logpoints specs describe. why[i] says,
+// OpenKernelLogs attaches the kernel logpoints specs describe, their
+// values loaded as cfg says, with a ring buffer of ringBytes (0: the
+// tracer's default). why[i] says,
 // in one line, why logpoint i cannot be captured (the caller stops to
 // evaluate it instead); the others are attached, kl is nil when none is.
-func (d *Debugger) OpenKernelLogs(specs []LogSpec, cfg api.LoadConfig) (kl *KernelLog, why []error, err error) {
+func (d *Debugger) OpenKernelLogs(specs []LogSpec, cfg api.LoadConfig, ringBytes int) (kl *KernelLog, why []error, err error) {
 	why = make([]error, len(specs))
 	if d.IsCore() {
 		return nil, nil, errors.New("a core file runs no code")
@@ -97,6 +99,9 @@ func (d *Debugger) OpenKernelLogs(specs []LogSpec, cfg api.LoadConfig) (kl *Kern
 	}
 	opts := ebpf.DefaultOptions
 	opts.MaxStringBytes = cfg.MaxStringLen
+	if ringBytes > 0 {
+		opts.RingBufferBytes = ringBytes
+	}
 	for len(sites) > 0 {
 		st, err := ebpf.OpenSites(d.bi, t.Pid(), sites, opts)
 		var se *ebpf.SiteError

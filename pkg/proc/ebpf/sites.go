@@ -295,3 +295,18 @@ func (st *SiteTracer) decode(raw []byte) Hit {
 	}
 	return h
 }
+
+// dropName names plan i in the lost-events report: a function, an
+// inlined copy or a site, or for a slot its first role's.
+func (t *Tracer) dropName(i int) string {
+	tf := t.funcs[i]
+	if tf.fn == nil && tf.inl == nil {
+		for _, r := range tf.roles {
+			if r != nil {
+				return t.funcs[r.fn].name()
+			}
+		}
+		return "?"
+	}
+	return tf.name()
+}

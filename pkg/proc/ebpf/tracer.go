@@ -449,7 +449,7 @@ func (t *Tracer) lostByFunc() []FuncDrops {
 		if n == 0 || int(key/2) >= len(t.funcs) {
 			continue
 		}
-		name := t.funcs[key/2].fn.Name
+		name := t.dropName(int(key / 2))
 		if len(out) == 0 || out[len(out)-1].Function != name {
 			out = append(out, FuncDrops{Function: name})
 		}
