@@ -31,17 +31,23 @@ func bpfLinks(t *testing.T) int {
 	return n
 }
 
+// launchExec starts a session and launches with args, not yet configured.
+func launchExec(t *testing.T, args map[string]any) *testClient {
+	t.Helper()
+	c := dial(t, startServer(t))
+	c.initialize()
+	seq := c.send("launch", args)
+	expect[*dap.InitializedEvent](c)
+	expectResponse[*dap.LaunchResponse](c, seq)
+	return c
+}
+
 // logRun runs fixture basic to its end with logpoints on the given lines
 // (condition cond on each, "" for none) and returns the logged lines, the
 // console lines and how many BPF links were open while it ran.
 func logRun(t *testing.T, bin, src, cond string, msgs map[int]string, lines []int) (logged, console []string, links int) {
 	t.Helper()
-	ts := startServer(t)
-	c := dial(t, ts)
-	c.initialize()
-	seq := c.send("launch", map[string]any{"mode": "exec", "program": bin})
-	expect[*dap.InitializedEvent](c)
-	expectResponse[*dap.LaunchResponse](c, seq)
+	c := launchExec(t, map[string]any{"mode": "exec", "program": bin})
 	var bps []map[string]any
 	for _, l := range lines {
 		bps = append(bps, map[string]any{"line": l, "logMessage": msgs[l], "condition": cond})
@@ -61,7 +67,7 @@ func logRun(t *testing.T, bin, src, cond string, msgs map[int]string, lines []in
 		}
 	}
 	links = bpfLinks(t)
-	seq = c.send("configurationDone", nil)
+	seq := c.send("configurationDone", nil)
 	expectResponse[*dap.ConfigurationDoneResponse](c, seq)
 	for {
 		m, ok := <-c.msgs
@@ -206,12 +212,8 @@ func TestKernelLogpointsRemoved(t *testing.T) {
 	bin := fixture.Build(t, "basic", fixture.Flavour{})
 	src := fixture.Source("basic")
 	before := bpfLinks(t)
-	ts := startServer(t)
-	c := dial(t, ts)
-	c.initialize()
-	seq := c.send("launch", map[string]any{"mode": "exec", "program": bin})
-	expect[*dap.InitializedEvent](c)
-	expectResponse[*dap.LaunchResponse](c, seq)
+	c := launchExec(t, map[string]any{"mode": "exec", "program": bin})
+	var seq int
 	set := func() {
 		seq := c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": src}, "breakpoints": []map[string]any{
 			{"line": 14, "logMessage": "a={a}"}, {"line": 36}}})
@@ -251,13 +253,8 @@ func TestKernelLogpointsLost(t *testing.T) {
 	kernelLogRing = 4096
 	const n = 20000
 	bin := fixture.Build(t, "hotloop", fixture.Flavour{Optimized: true})
-	ts := startServer(t)
-	c := dial(t, ts)
-	c.initialize()
-	seq := c.send("launch", map[string]any{"mode": "exec", "program": bin, "env": map[string]any{"HOTLOOP_N": fmt.Sprint(n)}})
-	expect[*dap.InitializedEvent](c)
-	expectResponse[*dap.LaunchResponse](c, seq)
-	seq = c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": fixture.Source("hotloop")},
+	c := launchExec(t, map[string]any{"mode": "exec", "program": bin, "env": map[string]any{"HOTLOOP_N": fmt.Sprint(n)}})
+	seq := c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": fixture.Source("hotloop")},
 		"breakpoints": []map[string]any{{"line": 23, "logMessage": "i={i}"}}})
 	expectResponse[*dap.SetBreakpointsResponse](c, seq)
 	seq = c.send("configurationDone", nil)
