@@ -212,7 +212,7 @@ func (s *session) onSetBreakpoints(r *dap.SetBreakpointsRequest) {
 	s.bps.mu.Lock()
 	s.bps.source[path] = lines
 	s.bps.mu.Unlock()
-	s.syncKernelLogs()
+	s.syncKernelLogs() // the target is halted for the whole request (dispatchRunning)
 	s.send(&dap.SetBreakpointsResponse{Response: s.response(r.Request), Body: dap.SetBreakpointsResponseBody{Breakpoints: out}})
 }
 

@@ -279,3 +279,49 @@ func TestKernelLogpointsLost(t *testing.T) {
 		t.Errorf("%d lines + %d lost, want %d in all and some lost", lines, lost, 4*n)
 	}
 }
+
+// TestKernelLogpointWhileRunning sets a logpoint while the program runs:
+// the target is halted for the edit and resumed, and the logpoint's lines
+// come from the kernel while it runs on.
+func TestKernelLogpointWhileRunning(t *testing.T) {
+	testenv.RequirePtrace(t)
+	testenv.RequireRoot(t)
+	before := bpfLinks(t)
+	c := launchExec(t, map[string]any{"mode": "exec", "program": fixture.Build(t, "sleeper", fixture.Flavour{})})
+	seq := c.send("configurationDone", nil)
+	expectResponse[*dap.ConfigurationDoneResponse](c, seq)
+	c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": fixture.Source("sleeper")},
+		"breakpoints": []map[string]any{{"line": 12, "logMessage": "tick {i}"}}})
+	var logged []string
+	for len(logged) < 3 {
+		switch m := c.nextAny().(type) {
+		case *dap.OutputEvent:
+			if strings.HasPrefix(m.Body.Output, "> ") {
+				logged = append(logged, m.Body.Output)
+			} else if strings.Contains(m.Body.Output, "logpoint") {
+				t.Fatalf("%q", m.Body.Output)
+			}
+		case *dap.StoppedEvent, *dap.TerminatedEvent:
+			t.Fatalf("%+v", m)
+		}
+	}
+	if n := bpfLinks(t); n <= before {
+		t.Errorf("%d BPF links with the logpoint set, %d before", n, before)
+	}
+	// Consecutive ticks: none missed.
+	var i0 int
+	for k, l := range logged {
+		var i int
+		if _, err := fmt.Sscanf(l, "> [Go 1]: tick %d\n", &i); err != nil || k > 0 && i != i0+k {
+			t.Fatalf("logged %q", logged)
+		}
+		if k == 0 {
+			i0 = i
+		}
+	}
+	seq = c.send("disconnect", map[string]any{})
+	expectResponse[*dap.DisconnectResponse](c, seq)
+	if n := bpfLinks(t); n != before {
+		t.Errorf("%d BPF links after disconnect, %d before", n, before)
+	}
+}

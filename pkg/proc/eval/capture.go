@@ -64,5 +64,5 @@ func (p *Program) VarAt(pc uint64, name string) (CaptureVar, error) {
 		}
 		return cv, nil
 	}
-	return CaptureVar{}, errors.New("not an argument or local variable in scope here")
+	return CaptureVar{}, errors.New("not an argument or local variable in scope here (a probe reads no package variable)")
 }
