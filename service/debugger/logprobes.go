@@ -30,10 +30,12 @@ type KernelLog struct {
 	hits  chan LogHit
 }
 
-// LogSpec is one logpoint: a breakpoint's addresses and its expressions.
+// LogSpec is one logpoint: a breakpoint's addresses and its expressions,
+// each loaded as Cfgs says (nil: all as OpenKernelLogs' cfg).
 type LogSpec struct {
 	Addrs []uint64
 	Exprs []string
+	Cfgs  []api.LoadConfig
 }
 
 // LogHit is one hit of a kernel logpoint: each expression's value, or the
@@ -81,7 +83,14 @@ func (d *Debugger) OpenKernelLogs(specs []LogSpec, cfg api.LoadConfig, ringBytes
 	for i, sp := range specs {
 		n := len(sites)
 		for _, addr := range sp.Addrs {
-			site, paths, err := siteFor(prog, addr, sp.Exprs, cfg)
+			cfgs := sp.Cfgs
+			if cfgs == nil {
+				cfgs = make([]api.LoadConfig, len(sp.Exprs))
+				for j := range cfgs {
+					cfgs[j] = cfg
+				}
+			}
+			site, paths, err := siteFor(prog, addr, sp.Exprs, cfgs)
 			if err != nil {
 				why[i] = err
 				break
@@ -130,7 +139,7 @@ func (d *Debugger) OpenKernelLogs(specs []LogSpec, cfg api.LoadConfig, ringBytes
 }
 
 // siteFor locates exprs at addr.
-func siteFor(prog *eval.Program, addr uint64, exprs []string, cfg api.LoadConfig) (ebpf.Site, []logPath, error) {
+func siteFor(prog *eval.Program, addr uint64, exprs []string, cfgs []api.LoadConfig) (ebpf.Site, []logPath, error) {
 	site := ebpf.Site{Addr: addr}
 	paths := make([]logPath, len(exprs))
 	for j, e := range exprs {
@@ -150,8 +159,12 @@ func siteFor(prog *eval.Program, addr uint64, exprs []string, cfg api.LoadConfig
 		if err != nil {
 			return site, nil, fmt.Errorf("%s: %w", e, err)
 		}
-		site.Vars = append(site.Vars, ebpf.SiteVar{Name: root, Type: cv.Type, Loc: loc,
-			Recurse: cfg.MaxVariableRecurse + levels})
+		// The loader descends levels more from the captured variable than
+		// a stop's evaluation does from the selected value.
+		vc := api.LoadConfigToValue(cfgs[j])
+		vc.MaxVariableRecurse += levels
+		vc.FollowPointers = vc.FollowPointers || levels > 0
+		site.Vars = append(site.Vars, ebpf.SiteVar{Name: root, Type: cv.Type, Loc: loc, Cfg: vc})
 		paths[j] = logPath{escaped: cv.Escaped, fields: fields}
 	}
 	return site, paths, nil

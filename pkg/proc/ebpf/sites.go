@@ -24,13 +24,14 @@ import (
 // ptrace.
 
 // SiteVar is one value a site captures: a variable with its location at
-// the site relative to the CFA (probe.LocationOfExpr), loaded with
-// Recurse levels of nesting (pointers and struct fields) once captured.
+// the site relative to the CFA (probe.LocationOfExpr), loaded as Cfg says
+// once captured; the plan captures what the deepest and longest of a
+// site's configurations ask for.
 type SiteVar struct {
-	Name    string
-	Type    godwarf.Type
-	Loc     probe.Location
-	Recurse int
+	Name string
+	Type godwarf.Type
+	Loc  probe.Location
+	Cfg  value.LoadConfig
 }
 
 // Site is one probed run-time address and what it captures.
@@ -89,7 +90,8 @@ func OpenSites(bi *bininfo.BinaryInfo, pid int, sites []Site, opts Options) (*Si
 	opts.Lossy = true
 	for _, s := range sites {
 		for _, v := range s.Vars {
-			opts.PointerDepth = max(opts.PointerDepth, v.Recurse)
+			opts.PointerDepth = max(opts.PointerDepth, v.Cfg.MaxVariableRecurse)
+			opts.MaxStringBytes = min(max(opts.MaxStringBytes, v.Cfg.MaxStringLen), maxSeg)
 		}
 	}
 	t, rt, err := newTracer(bi, pid, opts)
@@ -284,9 +286,7 @@ func (st *SiteTracer) decode(raw []byte) Hit {
 			h.Values = append(h.Values, hv)
 			continue
 		}
-		cfg := loadConfig(t.opts)
-		cfg.MaxVariableRecurse = st.sites[fi].Vars[i].Recurse
-		cfg.FollowPointers = cfg.MaxVariableRecurse > 0
+		cfg := st.sites[fi].Vars[i].Cfg
 		t.loader = value.Loader{Mem: mem, Types: t.types, RuntimeTypes: t.rtypes, Funcs: funcNames{t.bi}, Consts: t.types}
 		mem.missed = false
 		hv.Var = t.loader.Load(pc.param.Name, seg.addr, pc.param.Type, cfg)

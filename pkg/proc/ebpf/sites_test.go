@@ -11,6 +11,7 @@ import (
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/eval"
 	"github.com/tinydbg/tinydbg/pkg/proc/probe"
+	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
 
 // startTraced starts path stopped at its exec under ptrace, as a debugger
@@ -70,7 +71,7 @@ func TestSitesLostCounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd, run := startTraced(t, path, "HOTLOOP_N="+strconv.Itoa(n))
-	st, err := OpenSites(bi, cmd.Process.Pid, []Site{{Addr: sites.Entry, Vars: []SiteVar{{Name: "i", Type: cv.Type, Loc: loc}}}},
+	st, err := OpenSites(bi, cmd.Process.Pid, []Site{{Addr: sites.Entry, Vars: []SiteVar{{Name: "i", Type: cv.Type, Loc: loc, Cfg: value.DefaultLoadConfig}}}},
 		Options{RingBufferBytes: 4096})
 	if err != nil {
 		cmd.Process.Kill()
