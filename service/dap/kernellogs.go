@@ -218,6 +218,25 @@ func (s *session) flushKernelLogs() {
 // flushWait bounds how long a stop waits for the kernel logpoints' lines.
 const flushWait = 2 * time.Second
 
+// releaseKernelLogs removes the kernel logpoints' probes and enables their
+// int3s again, before the client's breakpoints change: the debugger may
+// then amend, enable or clear them freely (an int3 set over a uprobe, or a
+// uprobe removed under an int3, would leave the wrong byte behind). The
+// target is halted meanwhile, so no hit is missed; syncKernelLogs moves
+// them back.
+func (s *session) releaseKernelLogs() {
+	s.klogs.mu.Lock()
+	k := s.klogs.cur
+	s.klogs.mu.Unlock()
+	if k == nil {
+		return
+	}
+	s.closeKernelLogs()
+	for _, id := range k.ids {
+		s.setDisabled(id, false)
+	}
+}
+
 // closeKernelLogs removes every kernel logpoint probe and waits for the
 // last lines, before the target is released, exits or restarts.
 func (s *session) closeKernelLogs() {

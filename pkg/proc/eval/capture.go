@@ -66,3 +66,30 @@ func (p *Program) VarAt(pc uint64, name string) (CaptureVar, error) {
 	}
 	return CaptureVar{}, errors.New("not an argument or local variable in scope here (a probe reads no package variable)")
 }
+
+// ArgNamesAt lists the arguments and the results of the innermost
+// function at the run-time pc, in declaration order, as a stop there
+// lists them (args).
+func (p *Program) ArgNamesAt(pc uint64) (args, results []string) {
+	s, err := p.PCScope(nil, nil, pc)
+	if err != nil {
+		return nil, nil
+	}
+	if calls := p.BI.InlinedCallsAt(pc); len(calls) > 0 {
+		s.root = calls[0].Offset
+	}
+	ents, err := s.entries()
+	if err != nil {
+		return nil, nil
+	}
+	for _, e := range ents {
+		name := strings.TrimPrefix(e.name, "&")
+		switch {
+		case e.isRet:
+			results = append(results, name)
+		case e.isArg:
+			args = append(args, name)
+		}
+	}
+	return args, results
+}
