@@ -2,8 +2,6 @@ package dap
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -13,23 +11,6 @@ import (
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/internal/testenv"
 )
-
-// bpfLinks counts this process's open BPF links: the uprobes a kernel
-// logpoint attached, which must all be gone once the session lets go.
-func bpfLinks(t *testing.T) int {
-	t.Helper()
-	fds, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, fd := range fds {
-		if l, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && l == "anon_inode:bpf_link" {
-			n++
-		}
-	}
-	return n
-}
 
 // launchExec starts a session and launches with args, not yet configured.
 func launchExec(t *testing.T, args map[string]any) *testClient {
@@ -66,7 +47,7 @@ func logRun(t *testing.T, bin, src, cond string, msgs map[int]string, lines []in
 			set = true
 		}
 	}
-	links = bpfLinks(t)
+	links = testenv.BPFLinks(t)
 	seq := c.send("configurationDone", nil)
 	expectResponse[*dap.ConfigurationDoneResponse](c, seq)
 	for {
@@ -142,7 +123,7 @@ func TestKernelLogpoints(t *testing.T) {
 			for l := range tc.msgs {
 				lines = append(lines, l)
 			}
-			before := bpfLinks(t)
+			before := testenv.BPFLinks(t)
 			kernel, kconsole, links := logRun(t, bin, src, "", tc.msgs, lines)
 			if links <= before {
 				t.Errorf("%d BPF links while the logpoints were set, %d before", links, before)
@@ -162,7 +143,7 @@ func TestKernelLogpoints(t *testing.T) {
 			if strings.Join(whys, "") != strings.Join(wantWhys, "") {
 				t.Errorf("kernel run said %q, want %q", whys, wantWhys)
 			}
-			if after := bpfLinks(t); after != before {
+			if after := testenv.BPFLinks(t); after != before {
 				t.Errorf("%d BPF links after the exit, %d before", after, before)
 			}
 			stopped, sconsole, _ := logRun(t, bin, src, "1 == 1", tc.msgs, lines)
@@ -211,14 +192,14 @@ func TestKernelLogpointsRemoved(t *testing.T) {
 	testenv.RequireRoot(t)
 	bin := fixture.Build(t, "basic", fixture.Flavour{})
 	src := fixture.Source("basic")
-	before := bpfLinks(t)
+	before := testenv.BPFLinks(t)
 	c := launchExec(t, map[string]any{"mode": "exec", "program": bin})
 	var seq int
 	set := func() {
 		seq := c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": src}, "breakpoints": []map[string]any{
 			{"line": 14, "logMessage": "a={a}"}, {"line": 36}}})
 		expectResponse[*dap.SetBreakpointsResponse](c, seq)
-		if n := bpfLinks(t); n <= before {
+		if n := testenv.BPFLinks(t); n <= before {
 			t.Fatalf("%d BPF links with a logpoint set, %d before", n, before)
 		}
 		seq = c.send("configurationDone", nil)
@@ -232,13 +213,13 @@ func TestKernelLogpointsRemoved(t *testing.T) {
 	seq = c.send("restart", nil)
 	expectResponse[*dap.RestartResponse](c, seq)
 	expect[*dap.InitializedEvent](c)
-	if n := bpfLinks(t); n != before {
+	if n := testenv.BPFLinks(t); n != before {
 		t.Errorf("%d BPF links after restart, %d before", n, before)
 	}
 	set()
 	seq = c.send("disconnect", map[string]any{})
 	expectResponse[*dap.DisconnectResponse](c, seq)
-	if n := bpfLinks(t); n != before {
+	if n := testenv.BPFLinks(t); n != before {
 		t.Errorf("%d BPF links after disconnect, %d before", n, before)
 	}
 }
@@ -286,7 +267,7 @@ func TestKernelLogpointsLost(t *testing.T) {
 func TestKernelLogpointWhileRunning(t *testing.T) {
 	testenv.RequirePtrace(t)
 	testenv.RequireRoot(t)
-	before := bpfLinks(t)
+	before := testenv.BPFLinks(t)
 	c := launchExec(t, map[string]any{"mode": "exec", "program": fixture.Build(t, "sleeper", fixture.Flavour{})})
 	seq := c.send("configurationDone", nil)
 	expectResponse[*dap.ConfigurationDoneResponse](c, seq)
@@ -305,7 +286,7 @@ func TestKernelLogpointWhileRunning(t *testing.T) {
 			t.Fatalf("%+v", m)
 		}
 	}
-	if n := bpfLinks(t); n <= before {
+	if n := testenv.BPFLinks(t); n <= before {
 		t.Errorf("%d BPF links with the logpoint set, %d before", n, before)
 	}
 	// Consecutive ticks: none missed.
@@ -321,7 +302,7 @@ func TestKernelLogpointWhileRunning(t *testing.T) {
 	}
 	seq = c.send("disconnect", map[string]any{})
 	expectResponse[*dap.DisconnectResponse](c, seq)
-	if n := bpfLinks(t); n != before {
+	if n := testenv.BPFLinks(t); n != before {
 		t.Errorf("%d BPF links after disconnect, %d before", n, before)
 	}
 }

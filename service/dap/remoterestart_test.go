@@ -57,13 +57,13 @@ func TestRestartRemote(t *testing.T) {
 	expect[*dap.CapabilitiesEvent](c)
 	expect[*dap.InitializedEvent](c)
 	expectResponse[*dap.AttachResponse](c, seq)
-	before := bpfLinks(t)
+	before := testenv.BPFLinks(t)
 	var during int
 	configure := func() {
 		seq := c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": src}, "breakpoints": []map[string]any{
 			{"line": 14, "logMessage": "a={a} b={b}"}, {"line": 15}}})
 		expectResponse[*dap.SetBreakpointsResponse](c, seq)
-		during = bpfLinks(t)
+		during = testenv.BPFLinks(t)
 		seq = c.send("configurationDone", nil)
 		expectResponse[*dap.ConfigurationDoneResponse](c, seq)
 		logged, stop := waitStop(t, c)
@@ -81,13 +81,13 @@ func TestRestartRemote(t *testing.T) {
 	}
 	// The old process's probes are gone; the logpoint, which the server
 	// keeps, is probed again on the new one.
-	if n := bpfLinks(t); n != during || during <= before {
+	if n := testenv.BPFLinks(t); n != during || during <= before {
 		t.Errorf("%d BPF links after restart, %d before it, %d before the logpoint", n, during, before)
 	}
 	configure()
 	seq = c.send("disconnect", map[string]any{"terminateDebuggee": true})
 	expectResponse[*dap.DisconnectResponse](c, seq)
-	if n := bpfLinks(t); n != before {
+	if n := testenv.BPFLinks(t); n != before {
 		t.Errorf("%d BPF links after disconnect, %d before", n, before)
 	}
 }

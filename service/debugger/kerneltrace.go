@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	
+
 	"github.com/tinydbg/tinydbg/service/api"
 )
 
