@@ -78,6 +78,8 @@ type Debugger struct {
 	detached   bool
 
 	dump dumpState // the core dump in progress or the last one
+
+	ktrace kernelTraces // tracepoints probed in the kernel (kerneltrace.go)
 }
 
 // New launches or attaches to the target described by cfg, stopped.
@@ -206,6 +208,7 @@ func (d *Debugger) Halt() {
 // target is halted first.
 func (d *Debugger) Detach(kill bool) error {
 	d.Halt()
+	kerr := d.closeKernelTraces()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.detached {
@@ -213,9 +216,9 @@ func (d *Debugger) Detach(kill bool) error {
 	}
 	d.detached = true
 	if kill {
-		return d.target.Kill()
+		return errors.Join(d.target.Kill(), kerr)
 	}
-	return d.target.Detach()
+	return errors.Join(d.target.Detach(), kerr)
 }
 
 // Restart kills a launched target and starts it again, with newArgs when
@@ -229,6 +232,9 @@ func (d *Debugger) Restart(resetArgs bool, newArgs []string) ([]api.DiscardedBre
 		return nil, errors.New("cannot restart a process tinydbg did not create")
 	}
 	d.Halt()
+	if err := d.releaseKernelTraces(); err != nil {
+		return nil, err
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.detached {

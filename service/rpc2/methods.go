@@ -263,6 +263,9 @@ func (s *Server) methodTable() map[string]handler {
 	for name, h := range dumpMethods(d) {
 		m[name] = h
 	}
+	for name, h := range kernelTraceMethods(d) {
+		m[name] = h
+	}
 	full := make(map[string]handler, len(m))
 	for name, h := range m {
 		full["RPCServer."+name] = h

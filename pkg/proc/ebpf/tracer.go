@@ -161,21 +161,9 @@ func OpenInlined(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, ins
 		return nil, fmt.Errorf("%d functions exceed the tracer's limit", len(funcs))
 	}
 	opts = withDefaults(opts)
-	rt, err := bi.RuntimeLayout()
+	t, rt, err := newTracer(bi, pid, opts)
 	if err != nil {
-		return nil, fmt.Errorf("reading runtime layout: %w", err)
-	}
-	if !rt.ABIInternal || rt.G.Goid < 0 {
-		return nil, fmt.Errorf("eBPF tracing needs the register ABI (Go 1.17+) and runtime.g.goid")
-	}
-	d, err := bi.DWARF()
-	if err != nil {
-		return nil, fmt.Errorf("reading DWARF: %w", err)
-	}
-	t := &Tracer{bi: bi, pid: pid, opts: opts, types: godwarf.New(d), done: make(chan struct{}),
-		static: staticMemory{bi: bi}, pairs: newPairer()}
-	if s, ok := bi.Symbol("runtime.types"); ok {
-		t.rtypes = s.Addr
+		return nil, err
 	}
 	for _, fn := range funcs {
 		tf, err := t.prepare(fn, opts)
@@ -505,7 +493,7 @@ func (t *Tracer) lostByFunc() []FuncDrops {
 		if n == 0 || int(key/2) >= len(t.funcs) {
 			continue
 		}
-		name := t.funcs[key/2].fn.Name
+		name := t.dropName(int(key / 2))
 		if len(out) == 0 || out[len(out)-1].Function != name {
 			out = append(out, FuncDrops{Function: name})
 		}
