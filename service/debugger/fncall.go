@@ -1,0 +1,197 @@
+package debugger
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
+	"github.com/tinydbg/tinydbg/pkg/proc"
+	"github.com/tinydbg/tinydbg/pkg/proc/arch"
+	"github.com/tinydbg/tinydbg/pkg/proc/eval"
+	"github.com/tinydbg/tinydbg/pkg/proc/probe"
+	"github.com/tinydbg/tinydbg/pkg/proc/value"
+	"github.com/tinydbg/tinydbg/service/api"
+)
+
+// callOutcome collects what an injected call returned, filled by the
+// protocol's callbacks and reported by the stop that ends the call (which
+// may come after other stops, when a breakpoint interrupts the call).
+type callOutcome struct {
+	values []api.Variable
+}
+
+// prepareCall resolves cmd.Expr in frame 0 of the call's goroutine and
+// returns the resume operation that injects it, as Delve's Command "call".
+func (d *Debugger) prepareCall(t *proc.Target, cmd api.DebuggerCommand) (func() (proc.Stop, error), error) {
+	if cmd.ReturnInfoLoadConfig == nil {
+		return nil, errors.New("can not call function with nil ReturnInfoLoadConfig")
+	}
+	if t.CallInProgress() {
+		return nil, proc.ErrCallInProgress
+	}
+	goid := d.selectedG(t)
+	if cmd.GoroutineID > 0 {
+		goid = cmd.GoroutineID
+	}
+	if goid == 0 {
+		return nil, proc.ErrCallNoGoroutine
+	}
+	g, err := d.findG(t, goid)
+	if err != nil {
+		return nil, err
+	}
+	if g.ThreadID == 0 {
+		return nil, proc.ErrCallNotRunning
+	}
+	sc, err := d.scope(t, goid, 0)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := sc.PlanCall(cmd.Expr)
+	if err != nil {
+		return nil, err
+	}
+	if !cmd.UnsafeCall {
+		// As Delve without -unsafe: the callee may keep what it is given,
+		// and the stack it would point into moves or dies.
+		for _, p := range plan.Pointers {
+			if p.Addr >= g.StackLo && p.Addr < g.StackHi {
+				return nil, fmt.Errorf("cannot use %s as argument %s in function %s: stack object passed to escaping pointer: %s", p.Arg, p.Param, plan.Fn.Name, p.Arg)
+			}
+		}
+	}
+	prog, err := d.program()
+	if err != nil {
+		return nil, err
+	}
+	out := &callOutcome{values: []api.Variable{}}
+	d.call = out
+	cfg := api.LoadConfigToValue(*cmd.ReturnInfoLoadConfig)
+	mem := t.Process()
+	req := proc.CallRequest{
+		Goroutine: goid,
+		Entry:     plan.Fn.Entry,
+		FrameSize: plan.FrameSize,
+		Closure:   plan.Closure,
+		SetArgs: func(regs *arch.Registers, fp *arch.FPRegisters, sp uint64) error {
+			return placeArgs(mem, plan, regs, fp, sp)
+		},
+		Returned: func(regs *arch.Registers, fp *arch.FPRegisters, sp uint64) error {
+			vals, err := readResults(prog, mem, plan, regs, fp, sp, cfg)
+			out.values = vals
+			return err
+		},
+		Panicked: func(addr uint64) error {
+			typ, err := prog.Types.ByName("interface {}")
+			if err != nil {
+				return err
+			}
+			v := prog.Loader(mem).Load("~panic", addr, typ, cfg)
+			out.values = []api.Variable{api.ConvertVar(v)}
+			return nil
+		},
+	}
+	return func() (proc.Stop, error) { return t.Call(req) }, nil
+}
+
+// placeArgs writes the encoded arguments where the register ABI wants them.
+func placeArgs(mem eval.MemoryWriter, plan *eval.CallPlan, regs *arch.Registers, fp *arch.FPRegisters, sp uint64) error {
+	for i, p := range plan.Params {
+		if p.Result {
+			continue
+		}
+		b, loc := plan.Args[i], plan.Locs[i]
+		if !loc.InRegs {
+			if len(b) == 0 {
+				continue
+			}
+			if _, err := mem.WriteMemory(sp+uint64(loc.StackOff), b); err != nil {
+				return fmt.Errorf("writing argument %s: %w", p.Name, err)
+			}
+			continue
+		}
+		for _, pc := range loc.Pieces {
+			if pc.Off+pc.Size > int64(len(b)) || pc.Size > 8 {
+				return fmt.Errorf("argument %s: register piece outside the value", p.Name)
+			}
+			var w [8]byte
+			copy(w[:], b[pc.Off:pc.Off+pc.Size])
+			if pc.Float {
+				if pc.Reg < 0 || pc.Reg >= arch.NumXmm {
+					return fmt.Errorf("argument %s: no register X%d", p.Name, pc.Reg)
+				}
+				fp.Xmm[pc.Reg] = [16]byte{}
+				copy(fp.Xmm[pc.Reg][:], w[:])
+				continue
+			}
+			if err := setIntArgReg(regs, pc.Reg, w); err != nil {
+				return fmt.Errorf("argument %s: %w", p.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// setIntArgReg writes integer argument register i (probe.IntArgRegs order).
+func setIntArgReg(r *arch.Registers, i int, w [8]byte) error {
+	v := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+	regs := [...]*uint64{&r.Rax, &r.Rbx, &r.Rcx, &r.Rdi, &r.Rsi, &r.R8, &r.R9, &r.R10, &r.R11}
+	if i < 0 || i >= len(regs) {
+		return fmt.Errorf("no integer argument register %d", i)
+	}
+	*regs[i] = v
+	return nil
+}
+
+// readResults loads the results of the returned call: register-held ones
+// from regs and fp, the others from the argument frame at sp.
+func readResults(prog *eval.Program, mem proc.Process, plan *eval.CallPlan, regs *arch.Registers, fp *arch.FPRegisters, sp uint64, cfg value.LoadConfig) ([]api.Variable, error) {
+	ov := &value.Overlay{Parent: mem}
+	ld := prog.Loader(ov)
+	out := []api.Variable{}
+	for i, p := range plan.Params {
+		if !p.Result {
+			continue
+		}
+		addr, err := resultAddr(ov, plan.Locs[i], p.Type, regs, fp, sp)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p.Name, err)
+		}
+		v := api.ConvertVar(ld.Load(p.Name, addr, p.Type, cfg))
+		v.Flags |= api.VariableReturnArgument
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func resultAddr(ov *value.Overlay, loc probe.Location, typ godwarf.Type, regs *arch.Registers, fp *arch.FPRegisters, sp uint64) (uint64, error) {
+	if !loc.InRegs {
+		return sp + uint64(loc.StackOff), nil
+	}
+	b, err := loc.Assemble(regs, fp, typ.Size())
+	if err != nil {
+		return 0, err
+	}
+	return ov.Alloc(b)
+}
+
+// describeCallStop adds the results of the call a StopCallReturned stop
+// ends to the current thread, as Delve's CallReturn and ReturnValues; a
+// call the runtime refused, or whose results could not be read, is an
+// error, the goroutine being back where it was.
+func (d *Debugger) describeCallStop(stop proc.Stop, st *api.DebuggerState) error {
+	if stop.Reason != proc.StopCallReturned {
+		return nil
+	}
+	out := d.call
+	d.call = nil
+	if stop.Call != nil && stop.Call.Err != nil {
+		return stop.Call.Err
+	}
+	if st.CurrentThread != nil && out != nil {
+		st.CurrentThread.CallReturn = true
+		st.CurrentThread.ReturnValues = out.values
+	}
+	return nil
+}

@@ -1,0 +1,140 @@
+package debugger_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tinydbg/tinydbg/internal/fixture"
+	"github.com/tinydbg/tinydbg/internal/testenv"
+	"github.com/tinydbg/tinydbg/service/api"
+	"github.com/tinydbg/tinydbg/service/debugger"
+)
+
+// launchOut starts fixture name with its standard output in a file, read
+// back by the returned function once the program ended.
+func launchOut(t *testing.T, name string, fl fixture.Flavour) (*debugger.Debugger, func() string) {
+	t.Helper()
+	testenv.RequirePtrace(t)
+	bin := fixture.Build(t, name, fl)
+	path := filepath.Join(t.TempDir(), "out")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	d, err := debugger.New(debugger.Config{Path: bin, Stdout: f, Stderr: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Detach(true) })
+	return d, func() string {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+}
+
+// callCmd injects expr as Delve's client does.
+func callCmd(d *debugger.Debugger, expr string, unsafe bool) (*api.DebuggerState, error) {
+	return d.Command(api.DebuggerCommand{Name: api.Call, Expr: expr, UnsafeCall: unsafe, ReturnInfoLoadConfig: &svcLoad}, nil)
+}
+
+// stopAtCallSite stops fncall in main.stop, where the calls are made.
+func stopAtCallSite(t *testing.T, d *debugger.Debugger) {
+	t.Helper()
+	if _, err := d.CreateBreakpoint(api.Breakpoint{File: fixture.Source("fncall"), Line: 65}, ""); err != nil {
+		t.Fatal(err)
+	}
+	at(t, run(t, d, api.Continue), "main.stop", 65)
+}
+
+// frameState is what a call must leave as it was: every register and
+// the locals and arguments of the frame.
+func frameState(t *testing.T, d *debugger.Debugger) string {
+	t.Helper()
+	st, err := d.State(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	regs, err := d.Registers(st.CurrentThread.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args, err := d.FunctionArguments(-1, 0, svcLoad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%+v\n", regs)
+	for _, a := range args {
+		fmt.Fprintf(&b, "%s=%s %v\n", a.Name, a.Value, a.Children)
+	}
+	return b.String()
+}
+
+// TestCallValues: calls of every argument and result shape on the -N -l
+// build return exactly what the source computes, the goroutine is left
+// with the registers and arguments it had, and the program then prints
+// what it would have printed without the calls.
+func TestCallValues(t *testing.T) {
+	for _, tc := range fixture.Toolchains[:2] {
+		t.Run("go"+tc, func(t *testing.T) {
+			d, output := launchOut(t, "fncall", fixture.Flavour{Toolchain: tc})
+			stopAtCallSite(t, d)
+			before := frameState(t, d)
+			for _, c := range []struct {
+				expr string
+				want []string
+			}{
+				{"add(40, 2)", []string{"~r0: 42"}},
+				{"main.add(k, -10)", []string{"~r0: -3"}},
+				{"greet(name, 2)", []string{`~r0: "gophergopher!"`}},
+				{"swap(*p)", []string{"~r0: main.Point {X: 4, Y: 3}", "~r1: true"}},
+				{"half(3)", []string{"~r0: 1.5"}},
+				{"newPoint(k, 8)", []string{"~r0: *main.Point {X: 7, Y: 8}"}},
+				{"p.Sum()", []string{"~r0: 7"}},
+				{"s.Area()", []string{"~r0: 10"}},
+				{"nothing()", []string{}},
+			} {
+				st, err := callCmd(d, c.expr, false)
+				if err != nil {
+					t.Fatalf("call %s: %v", c.expr, err)
+				}
+				at(t, st, "main.stop", 65)
+				if !st.CurrentThread.CallReturn {
+					t.Errorf("call %s: CallReturn not set", c.expr)
+				}
+				wantCallReturned(t, "call "+c.expr, st, c.want)
+				if after := frameState(t, d); after != before {
+					t.Fatalf("after call %s the frame changed:\n%s\nwant\n%s", c.expr, after, before)
+				}
+			}
+			st := run(t, d, api.Continue)
+			if !st.Exited {
+				t.Fatalf("continue: %+v", st.CurrentThread)
+			}
+			if got, want := output(), "2 3 a! 0.5 0 0\nstop 3 10 gopher 7\nafter 3 10\ndone 3 4\n"; got != want {
+				t.Fatalf("program output %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// wantCallReturned asserts the results of a call as the renderer prints
+// them on one line.
+func wantCallReturned(t *testing.T, what string, st *api.DebuggerState, want []string) {
+	t.Helper()
+	rv := st.CurrentThread.ReturnValues
+	got := []string{}
+	for i := range rv {
+		got = append(got, rv[i].Name+": "+rv[i].SinglelineString())
+	}
+	if rv == nil || fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
+		t.Fatalf("%s: returned %q, want %q", what, got, want)
+	}
+}
