@@ -76,6 +76,7 @@ func main() {
 	if len(os.Args) > 5 {
 		boom("never")
 		bump()
+		p.Scale(2)
 	}
 	stop(p, s, "gopher", 7)
 	fmt.Println("done", p.X, p.Y)

@@ -56,7 +56,7 @@ func (d *Debugger) prepareCall(t *proc.Target, cmd api.DebuggerCommand) (func() 
 		// and the stack it would point into moves or dies.
 		for _, p := range plan.Pointers {
 			if p.Addr >= g.StackLo && p.Addr < g.StackHi {
-				return nil, fmt.Errorf("cannot use %s as argument %s in function %s: stack object passed to escaping pointer: %s", p.Arg, p.Param, plan.Fn.Name, p.Arg)
+				return nil, fmt.Errorf("cannot use %s as argument %s in function %s: stack object passed to escaping pointer: %s", p.Arg, p.Param, plan.Fn.Name, p.Path)
 			}
 		}
 	}

@@ -138,3 +138,90 @@ func wantCallReturned(t *testing.T, what string, st *api.DebuggerState, want []s
 		t.Fatalf("%s: returned %q, want %q", what, got, want)
 	}
 }
+
+// TestCallErrors: calls Delve refuses are refused with its one-line
+// errors, before anything runs: the frame is as it was.
+func TestCallErrors(t *testing.T) {
+	d, _ := launchOut(t, "fncall", fixture.Flavour{})
+	stopAtCallSite(t, d)
+	before := frameState(t, d)
+	for _, c := range []struct{ expr, want string }{
+		{"add(1)", "not enough arguments"},
+		{"add(1, 2, 3)", "too many arguments"},
+		{"add(name, 1)", "can not convert value of type string to int"},
+		{`add("a", 1)`, `can not convert "a" constant to int`},
+		{"add(nil, 1)", "mismatched types nil and int"},
+		{"k(1)", `expression "k" is not a function`},
+		{"p.Nope()", "type *main.Point has no method Nope"},
+		{`greet("x", 1)`, "literal string can not be allocated because function calls are not allowed without using 'call'"},
+		{"p.Scale(2)", "cannot use p.Scale as argument p in function main.(*Point).Scale: stack object passed to escaping pointer: p"},
+		{"k", `expression "k" is not a function call`},
+	} {
+		_, err := callCmd(d, c.expr, false)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("call %s: error %v, want %q", c.expr, err, c.want)
+		}
+	}
+	_, err := d.Command(api.DebuggerCommand{Name: api.Call, Expr: "add(1, 2)", GoroutineID: 2, ReturnInfoLoadConfig: &svcLoad}, nil)
+	if err == nil || err.Error() != "selected goroutine not running" {
+		t.Errorf("call on parked goroutine 2: error %v", err)
+	}
+	_, err = d.Command(api.DebuggerCommand{Name: api.Call, Expr: "add(1, 2)"}, nil)
+	if err == nil || err.Error() != "can not call function with nil ReturnInfoLoadConfig" {
+		t.Errorf("call without ReturnInfoLoadConfig: error %v", err)
+	}
+	if after := frameState(t, d); after != before {
+		t.Fatalf("after refused calls the frame changed:\n%s\nwant\n%s", after, before)
+	}
+}
+
+// TestCallPanicAndEffects: a panicking function is reported as Delve does
+// (its panic value as the one result, ~panic), and calls with effects on
+// the program have them: bump's increment and, with -unsafe, Scale on the
+// stack object p show in what the program prints afterwards.
+func TestCallPanicAndEffects(t *testing.T) {
+	d, output := launchOut(t, "fncall", fixture.Flavour{})
+	stopAtCallSite(t, d)
+	before := frameState(t, d)
+	for _, c := range []struct {
+		expr   string
+		unsafe bool
+		want   []string
+	}{
+		{"boom(name)", false, []string{`~panic: interface {}(string) "boom: gopher"`}},
+		{"bump()", false, []string{"~r0: 11"}},
+		{"p.Scale(2)", true, []string{"~r0: 14"}},
+	} {
+		st, err := callCmd(d, c.expr, c.unsafe)
+		if err != nil {
+			t.Fatalf("call %s: %v", c.expr, err)
+		}
+		at(t, st, "main.stop", 65)
+		wantCallReturned(t, "call "+c.expr, st, c.want)
+	}
+	// Scale changed *p; the registers are as they were.
+	after := frameState(t, d)
+	if a, b := strings.SplitN(after, "\n", 2)[0], strings.SplitN(before, "\n", 2)[0]; a != b {
+		t.Fatalf("after the calls the registers changed:\n%s\nwant\n%s", a, b)
+	}
+	if st := run(t, d, api.Continue); !st.Exited {
+		t.Fatalf("continue: %+v", st.CurrentThread)
+	}
+	if got, want := output(), "2 3 a! 0.5 0 0\nstop 6 10 gopher 7\nafter 6 11\ndone 6 8\n"; got != want {
+		t.Fatalf("program output %q, want %q", got, want)
+	}
+}
+
+// TestCallOptimized: as Delve, functions of an optimized build are not
+// called: DWARF does not say enough about their arguments.
+func TestCallOptimized(t *testing.T) {
+	d, _ := launchOut(t, "fncall", fixture.Flavour{Optimized: true})
+	if _, err := d.CreateBreakpoint(api.Breakpoint{FunctionName: "main.stop"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	run(t, d, api.Continue)
+	_, err := callCmd(d, "add(1, 2)", false)
+	if err == nil || err.Error() != "can not call optimized function main.add when regabi is in use" {
+		t.Fatalf("call add(1, 2): error %v", err)
+	}
+}

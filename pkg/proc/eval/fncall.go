@@ -32,8 +32,10 @@ type CallPlan struct {
 
 // ArgPointer is one address an argument passes to the callee.
 type ArgPointer struct {
-	Arg, Param string
-	Addr       uint64
+	Arg   string // the argument expression (the call's function for a receiver)
+	Param string // the formal parameter
+	Path  string // where in the parameter the pointer is: "p", "p.Name"
+	Addr  uint64
 }
 
 // maxRegArgBytes is the register space ABIInternal may spill into the
@@ -115,7 +117,7 @@ func (s *Scope) PlanCall(expr string) (*CallPlan, error) {
 		var v *evalValue
 		name := p.Name
 		if i == 0 && recv != nil {
-			v = recv
+			v, name = recv, exprText(call.Fun)
 		} else {
 			if v, err = s.eval(actual[next]); err != nil {
 				return nil, err
@@ -128,7 +130,10 @@ func (s *Scope) PlanCall(expr string) (*CallPlan, error) {
 			return nil, err
 		}
 		plan.Args[i] = b
-		plan.Pointers = append(plan.Pointers, pointersIn(name, p.Name, p.Type, b)...)
+		for _, ap := range pointersIn(p.Name, p.Type, b) {
+			ap.Arg, ap.Param = name, p.Name
+			plan.Pointers = append(plan.Pointers, ap)
+		}
 	}
 	plan.FrameSize = (size+7)&^7 + maxRegArgBytes
 	return plan, nil
@@ -336,7 +341,7 @@ func readFull(mem Memory, buf []byte, addr uint64) error {
 // pointersIn lists the target addresses an encoded argument of type typ
 // holds at its top level: a pointer, the data of a string or slice, a map
 // or chan header, and the same in a struct's fields.
-func pointersIn(arg, param string, typ godwarf.Type, b []byte) []ArgPointer {
+func pointersIn(path string, typ godwarf.Type, b []byte) []ArgPointer {
 	word := func(off int64) uint64 {
 		if off < 0 || off+8 > int64(len(b)) {
 			return 0
@@ -346,7 +351,7 @@ func pointersIn(arg, param string, typ godwarf.Type, b []byte) []ArgPointer {
 	switch t := godwarf.ResolveTypedef(typ).(type) {
 	case *godwarf.PtrType, *godwarf.StringType, *godwarf.SliceType, *godwarf.MapType, *godwarf.ChanType:
 		if a := word(0); a != 0 {
-			return []ArgPointer{{Arg: arg, Param: param, Addr: a}}
+			return []ArgPointer{{Path: path, Addr: a}}
 		}
 	case *godwarf.StructType:
 		var out []ArgPointer
@@ -354,7 +359,7 @@ func pointersIn(arg, param string, typ godwarf.Type, b []byte) []ArgPointer {
 			if f.ByteOffset < 0 || f.ByteOffset+f.Type.Size() > int64(len(b)) {
 				continue
 			}
-			out = append(out, pointersIn(arg+"."+f.Name, param, f.Type, b[f.ByteOffset:f.ByteOffset+f.Type.Size()])...)
+			out = append(out, pointersIn(path+"."+f.Name, f.Type, b[f.ByteOffset:f.ByteOffset+f.Type.Size()])...)
 		}
 		return out
 	}
