@@ -48,6 +48,9 @@ func (d *Debugger) prepareCall(t *proc.Target, cmd api.DebuggerCommand) (func() 
 		return nil, err
 	}
 	plan, err := sc.PlanCall(cmd.Expr)
+	if errors.Is(err, eval.ErrNotCall) {
+		return d.evalAsCall(t, goid, cmd)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +59,11 @@ func (d *Debugger) prepareCall(t *proc.Target, cmd api.DebuggerCommand) (func() 
 		// and the stack it would point into moves or dies.
 		for _, p := range plan.Pointers {
 			if p.Addr >= g.StackLo && p.Addr < g.StackHi {
-				return nil, fmt.Errorf("cannot use %s as argument %s in function %s: stack object passed to escaping pointer: %s", p.Arg, p.Param, plan.Fn.Name, p.Path)
+				err := fmt.Errorf("cannot use %s as argument %s in function %s: stack object passed to escaping pointer: %s", p.Arg, p.Param, plan.Fn.Name, p.Path)
+				if p.Receiver {
+					err = fmt.Errorf("could not set call receiver: %w", err)
+				}
+				return nil, err
 			}
 		}
 	}
@@ -92,6 +99,22 @@ func (d *Debugger) prepareCall(t *proc.Target, cmd api.DebuggerCommand) (func() 
 		},
 	}
 	return func() (proc.Stop, error) { return t.Call(req) }, nil
+}
+
+// evalAsCall serves a call of an expression that calls nothing, as Delve
+// does: it is evaluated, and shown as the one value returned, without
+// resuming the program.
+func (d *Debugger) evalAsCall(t *proc.Target, goid int64, cmd api.DebuggerCommand) (func() (proc.Stop, error), error) {
+	v, err := d.evalLocked(t, goid, 0, cmd.Expr, *cmd.ReturnInfoLoadConfig)
+	if err != nil {
+		return nil, err
+	}
+	d.call = &callOutcome{values: []api.Variable{*v}}
+	return func() (proc.Stop, error) {
+		st := t.LastStop()
+		st.Reason, st.Call = proc.StopCallReturned, &proc.CallDone{}
+		return st, nil
+	}, nil
 }
 
 // placeArgs writes the encoded arguments where the register ABI wants them.

@@ -100,6 +100,8 @@ func TestCallValues(t *testing.T) {
 				{"p.Sum()", []string{"~r0: 7"}},
 				{"s.Area()", []string{"~r0: 10"}},
 				{"nothing()", []string{}},
+				{"k", []string{"k: 7"}},
+				{"len(name)", []string{"len(name): 6"}},
 			} {
 				st, err := callCmd(d, c.expr, false)
 				if err != nil {
@@ -154,8 +156,7 @@ func TestCallErrors(t *testing.T) {
 		{"k(1)", `expression "k" is not a function`},
 		{"p.Nope()", "type *main.Point has no method Nope"},
 		{`greet("x", 1)`, "literal string can not be allocated because function calls are not allowed without using 'call'"},
-		{"p.Scale(2)", "cannot use p.Scale as argument p in function main.(*Point).Scale: stack object passed to escaping pointer: p"},
-		{"k", `expression "k" is not a function call`},
+		{"p.Scale(2)", "could not set call receiver: cannot use p.Scale as argument p in function main.(*Point).Scale: stack object passed to escaping pointer: p"},
 	} {
 		_, err := callCmd(d, c.expr, false)
 		if err == nil || err.Error() != c.want {

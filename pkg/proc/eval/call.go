@@ -40,7 +40,7 @@ func (s *Scope) call(e *ast.CallExpr) (*evalValue, error) {
 		return s.convert(x, typ)
 	}
 	if name := typeExprName(e.Fun); name != "" {
-		if _, err := s.prog.BI.LookupFunc(name); err == nil {
+		if s.funcNamed(name) != nil {
 			return nil, errCall
 		}
 	}

@@ -35,6 +35,8 @@ type ArgPointer struct {
 	Arg   string // the argument expression (the call's function for a receiver)
 	Param string // the formal parameter
 	Path  string // where in the parameter the pointer is: "p", "p.Name"
+	// Receiver is set for the method's receiver.
+	Receiver bool
 	Addr  uint64
 }
 
@@ -51,6 +53,25 @@ var (
 	ErrStringAlloc = errors.New("literal string can not be allocated because function calls are not allowed without using 'call'")
 )
 
+// ErrNotCall is returned by PlanCall for an expression that calls no
+// function of the program: it is evaluated as usual.
+var ErrNotCall = errors.New("not a function call")
+
+// isConversionOrBuiltin reports whether call is a conversion or a builtin
+// (len, cap, ...), which the evaluator computes without the target.
+func (s *Scope) isConversionOrBuiltin(call *ast.CallExpr) bool {
+	if id, ok := call.Fun.(*ast.Ident); ok {
+		if _, local := s.lookupLocal(id.Name); !local {
+			switch id.Name {
+			case "len", "cap", "real", "imag", "complex":
+				return true
+			}
+		}
+	}
+	_, err := s.typeOf(call.Fun)
+	return err == nil
+}
+
 // PlanCall parses expr, which must be a call of a function, a method or a
 // func-typed variable, and encodes its arguments for the callee.
 func (s *Scope) PlanCall(expr string) (*CallPlan, error) {
@@ -60,8 +81,8 @@ func (s *Scope) PlanCall(expr string) (*CallPlan, error) {
 		return nil, fmt.Errorf("parsing %q: %w", expr, err)
 	}
 	call, ok := e.(*ast.CallExpr)
-	if !ok {
-		return nil, fmt.Errorf("expression %q is not a function call", expr)
+	if !ok || s.isConversionOrBuiltin(call) {
+		return nil, ErrNotCall
 	}
 	plan := &CallPlan{}
 	var recv *evalValue
@@ -131,7 +152,7 @@ func (s *Scope) PlanCall(expr string) (*CallPlan, error) {
 		}
 		plan.Args[i] = b
 		for _, ap := range pointersIn(p.Name, p.Type, b) {
-			ap.Arg, ap.Param = name, p.Name
+			ap.Arg, ap.Param, ap.Receiver = name, p.Name, i == 0 && recv != nil
 			plan.Pointers = append(plan.Pointers, ap)
 		}
 	}
