@@ -37,7 +37,7 @@ type ArgPointer struct {
 	Path  string // where in the parameter the pointer is: "p", "p.Name"
 	// Receiver is set for the method's receiver.
 	Receiver bool
-	Addr  uint64
+	Addr     uint64
 }
 
 // maxRegArgBytes is the register space ABIInternal may spill into the
