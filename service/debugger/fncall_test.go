@@ -226,3 +226,37 @@ func TestCallOptimized(t *testing.T) {
 		t.Fatalf("call add(1, 2): error %v", err)
 	}
 }
+
+// TestCallInRuntime: stopped in the runtime (mallocgc, called by
+// fmt.Println on the main goroutine), the runtime refuses the call with its
+// own reason, which is the error; the goroutine stays where it was and the
+// program goes on as without the call, as with Delve.
+func TestCallInRuntime(t *testing.T) {
+	d, output := launchOut(t, "fncall", fixture.Flavour{})
+	stopAtCallSite(t, d)
+	bp, err := d.CreateBreakpoint(api.Breakpoint{FunctionName: "runtime.mallocgc"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := run(t, d, api.Continue)
+	if st.CurrentThread.Function.Name() != "runtime.mallocgc" || st.CurrentThread.GoroutineID != 1 {
+		t.Fatalf("stopped in %s on goroutine %d", st.CurrentThread.Function.Name(), st.CurrentThread.GoroutineID)
+	}
+	before := frameState(t, d)
+	_, err = callCmd(d, "main.add(1, 2)", false)
+	if err == nil || err.Error() != "call from within the Go runtime" {
+		t.Fatalf("call in runtime.mallocgc: error %v", err)
+	}
+	if after := frameState(t, d); after != before {
+		t.Fatalf("after the refused call the frame changed:\n%s\nwant\n%s", after, before)
+	}
+	if _, err := d.ClearBreakpoint(bp.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if st := run(t, d, api.Continue); !st.Exited {
+		t.Fatalf("continue: %+v", st.CurrentThread)
+	}
+	if got, want := output(), "2 3 a! 0.5 0 0\nstop 3 10 gopher 7\nafter 3 10\ndone 3 4\n"; got != want {
+		t.Fatalf("program output %q, want %q", got, want)
+	}
+}
