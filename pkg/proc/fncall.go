@@ -77,7 +77,12 @@ type fnCall struct {
 	saved    arch.Registers
 	savedFP  arch.FPRegisters
 	dispatch Func // runtime.debugCallV2
-	err      error
+	// rewound is the breakpoint the thread was rewound onto, if any: once
+	// the goroutine is back there, resuming must step over it, even when a
+	// breakpoint hit during the call rewound the thread elsewhere.
+	rewound   uint64
+	isRewound bool
+	err       error
 }
 
 // CallInProgress reports whether an injected call has not yet returned (a
@@ -149,6 +154,7 @@ func (t *Target) startCall(req CallRequest) error {
 		return fmt.Errorf("starting the call on thread %d: %w", th.ID(), err)
 	}
 	t.fncall = &fnCall{req: req, tid: th.ID(), saved: regs, savedFP: fp, dispatch: dispatch}
+	t.fncall.rewound, t.fncall.isRewound = t.rewound[th.ID()]
 	return nil
 }
 
@@ -331,6 +337,10 @@ func (t *Target) finishCall(th Thread, regs arch.Registers) error {
 		if err := th.StepInstruction(); err != nil {
 			return fmt.Errorf("could not step out of %s: %w", c.dispatch.Name, err)
 		}
+	}
+	delete(t.rewound, th.ID())
+	if c.isRewound {
+		t.rewound[th.ID()] = c.rewound
 	}
 	t.callErr = c.err
 	return nil

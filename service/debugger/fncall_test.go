@@ -260,3 +260,39 @@ func TestCallInRuntime(t *testing.T) {
 		t.Fatalf("program output %q, want %q", got, want)
 	}
 }
+
+// TestCallInterruptedByBreakpoint: a breakpoint the called function hits
+// stops the program there (on the goroutine the runtime runs the call on),
+// as in Delve; another call is refused meanwhile, and continue finishes
+// the call: the goroutine is back with the results.
+func TestCallInterruptedByBreakpoint(t *testing.T) {
+	d, output := launchOut(t, "fncall", fixture.Flavour{})
+	stopAtCallSite(t, d)
+	before := frameState(t, d)
+	if _, err := d.CreateBreakpoint(api.Breakpoint{File: fixture.Source("fncall"), Line: 38}, ""); err != nil {
+		t.Fatal(err)
+	}
+	st, err := callCmd(d, "add(40, 2)", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at(t, st, "main.add", 38)
+	if st.CurrentThread.CallReturn || st.CurrentThread.Breakpoint == nil {
+		t.Fatalf("stop in add: %+v", st.CurrentThread)
+	}
+	if _, err := callCmd(d, "add(1, 2)", false); err == nil || err.Error() != "cannot call function while another function call is already in progress" {
+		t.Fatalf("second call: error %v", err)
+	}
+	st = run(t, d, api.Continue)
+	at(t, st, "main.stop", 65)
+	wantCallReturned(t, "continue finishing add(40, 2)", st, []string{"~r0: 42"})
+	if after := frameState(t, d); after != before {
+		t.Fatalf("after the call the frame changed:\n%s\nwant\n%s", after, before)
+	}
+	if st := run(t, d, api.Continue); !st.Exited {
+		t.Fatalf("continue: %+v", st.CurrentThread)
+	}
+	if got, want := output(), "2 3 a! 0.5 0 0\nstop 3 10 gopher 7\nafter 3 10\ndone 3 4\n"; got != want {
+		t.Fatalf("program output %q, want %q", got, want)
+	}
+}
