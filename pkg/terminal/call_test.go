@@ -12,7 +12,7 @@ import (
 func TestCallCommand(t *testing.T) {
 	script := "config source-list-line-count 0\nbreak main.go:65\ncontinue\n" +
 		"call add(40, 2)\ncall swap(*p)\ncall newPoint(k, 8)\ncall s.Area()\ncall nothing()\ncall boom(name)\n" +
-		"call add(1)\ncall add(name, 1)\ncall p.Scale(2)\ncall -unsafe p.Scale(2)\nprint add(1, 2)\ncall k\nexit\n"
+		"call add(1)\ncall add(name, 1)\ncall p.Scale(2)\ncall -unsafe p.Scale(2)\ncall greet(\"x\", 1)\nprint add(1, 2)\ncall k\nexit\n"
 	out, errOut := runREPL(t, "fncall", script)
 	here := "> main.stop() ./main.go:65 (PC: 0xPC)\n"
 	src := "=>  65:\t\tfmt.Println(\"stop\", p.X, s.Area(), name, k)\n"
@@ -26,6 +26,7 @@ func TestCallCommand(t *testing.T) {
 		here + "Values returned:\n\t~panic: interface {}(string) \"boom: gopher\"\n\n" + src +
 		here + here + here +
 		here + "Values returned:\n\t~r0: 14\n\n" + src +
+		here + "Values returned:\n\t~r0: \"x!\"\n\n" + src +
 		here + "Values returned:\n\tk: 7\n\n" + src
 	if got := hexRE.ReplaceAllString(out, "0xPC"); !strings.HasPrefix(got, want) {
 		t.Errorf("stdout:\n%s\nwant prefix:\n%s", got, want)

@@ -31,8 +31,6 @@ Current limitations:
   point.
 - calling a function will resume execution of all goroutines.
 - only supported on linux's native backend.
-- string constants other than "" can not be passed (tinydbg allocates no
-  memory in the target).
 - functions of optimized builds, and generic ones, can not be called.`},
 	}
 }

@@ -47,7 +47,7 @@ func (d *Debugger) prepareCall(t *proc.Target, cmd api.DebuggerCommand) (func() 
 	if err != nil {
 		return nil, err
 	}
-	plan, err := sc.PlanCall(cmd.Expr)
+	plan, err := sc.PlanCall(cmd.Expr, func(size int64) (uint64, error) { return d.allocate(t, goid, size) })
 	if errors.Is(err, eval.ErrNotCall) {
 		return d.evalAsCall(t, goid, cmd)
 	}
@@ -99,6 +99,46 @@ func (d *Debugger) prepareCall(t *proc.Target, cmd api.DebuggerCommand) (func() 
 		},
 	}
 	return func() (proc.Stop, error) { return t.Call(req) }, nil
+}
+
+// allocate gets size bytes of the target's heap for an argument, as Delve
+// does for string constants: by an injected call of runtime.mallocgc
+// (size, no type: memory without pointers, not zeroed) whose result, in
+// RAX under the register ABI, is the address.
+func (d *Debugger) allocate(t *proc.Target, goid int64, size int64) (uint64, error) {
+	fn, err := d.bi.LookupFunc("runtime.mallocgc")
+	if err != nil {
+		return 0, fmt.Errorf("function runtime.mallocgc not found: %w", err)
+	}
+	var addr uint64
+	req := proc.CallRequest{
+		Goroutine: goid,
+		Entry:     fn.Entry,
+		FrameSize: 3*8 + eval.MaxRegArgBytes,
+		SetArgs: func(regs *arch.Registers, _ *arch.FPRegisters, _ uint64) error {
+			regs.Rax, regs.Rbx, regs.Rcx = uint64(size), 0, 0
+			return nil
+		},
+		Returned: func(regs *arch.Registers, _ *arch.FPRegisters, _ uint64) error {
+			addr = regs.Rax
+			return nil
+		},
+		Panicked: func(uint64) error { return errors.New("runtime.mallocgc panicked") },
+	}
+	stop, err := t.Call(req)
+	if err != nil {
+		return 0, err
+	}
+	if stop.Reason != proc.StopCallReturned {
+		return 0, errors.New("call stopped")
+	}
+	if stop.Call != nil && stop.Call.Err != nil {
+		return 0, stop.Call.Err
+	}
+	if addr == 0 {
+		return 0, errors.New("runtime.mallocgc returned nil")
+	}
+	return addr, nil
 }
 
 // evalAsCall serves a call of an expression that calls nothing, as Delve

@@ -40,9 +40,9 @@ type ArgPointer struct {
 	Addr     uint64
 }
 
-// maxRegArgBytes is the register space ABIInternal may spill into the
+// MaxRegArgBytes is the register space ABIInternal may spill into the
 // argument frame: nine integer and fifteen float registers.
-const maxRegArgBytes = 9*8 + 15*8
+const MaxRegArgBytes = 9*8 + 15*8
 
 // Errors worded as Delve's.
 var (
@@ -72,9 +72,15 @@ func (s *Scope) isConversionOrBuiltin(call *ast.CallExpr) bool {
 	return err == nil
 }
 
+// Alloc allocates size bytes in the target (by a call of runtime.mallocgc)
+// and returns their address.
+type Alloc func(size int64) (uint64, error)
+
 // PlanCall parses expr, which must be a call of a function, a method or a
-// func-typed variable, and encodes its arguments for the callee.
-func (s *Scope) PlanCall(expr string) (*CallPlan, error) {
+// func-typed variable, and encodes its arguments for the callee. String
+// constants are copied into memory got from alloc; without alloc they are
+// refused, as Delve refuses them outside call.
+func (s *Scope) PlanCall(expr string, alloc Alloc) (*CallPlan, error) {
 	s.mem.Reset()
 	e, err := parser.ParseExpr(expr)
 	if err != nil {
@@ -146,7 +152,7 @@ func (s *Scope) PlanCall(expr string) (*CallPlan, error) {
 			name = exprText(actual[next])
 			next++
 		}
-		b, err := s.argBytes(v, p.Type)
+		b, err := s.argBytes(v, p.Type, alloc)
 		if err != nil {
 			return nil, err
 		}
@@ -156,7 +162,7 @@ func (s *Scope) PlanCall(expr string) (*CallPlan, error) {
 			plan.Pointers = append(plan.Pointers, ap)
 		}
 	}
-	plan.FrameSize = (size+7)&^7 + maxRegArgBytes
+	plan.FrameSize = (size+7)&^7 + MaxRegArgBytes
 	return plan, nil
 }
 
@@ -295,7 +301,7 @@ func (s *Scope) method(x *evalValue, name string) (*bininfo.Function, *evalValue
 // argBytes encodes v as a value of the formal parameter type typ, with
 // Delve's conversions: untyped constants to numbers, nil to any nillable
 // type, the empty string, and otherwise only a value of the same type.
-func (s *Scope) argBytes(v *evalValue, typ godwarf.Type) ([]byte, error) {
+func (s *Scope) argBytes(v *evalValue, typ godwarf.Type, alloc Alloc) ([]byte, error) {
 	if v.unreadable != nil {
 		return nil, fmt.Errorf("Expression %q is unreadable: %w", v.name, v.unreadable) //nolint:staticcheck // Delve's wording
 	}
@@ -313,10 +319,7 @@ func (s *Scope) argBytes(v *evalValue, typ godwarf.Type) ([]byte, error) {
 			if _, ok := rt.(*godwarf.StringType); !ok {
 				return nil, fmt.Errorf("can not convert %s constant to %s", c, value.TypeName(typ))
 			}
-			if constant.StringVal(c) != "" {
-				return nil, ErrStringAlloc
-			}
-			return make([]byte, size), nil
+			return s.allocString(constant.StringVal(c), alloc)
 		}
 		if _, ok := rt.(*godwarf.PtrType); ok {
 			c := constant.ToInt(v.konst)
@@ -345,6 +348,29 @@ func (s *Scope) argBytes(v *evalValue, typ godwarf.Type) ([]byte, error) {
 		return nil, fmt.Errorf("reading %s: %w", v.name, err)
 	}
 	return buf, nil
+}
+
+// allocString copies str into the target and returns its string header;
+// "" needs no memory.
+func (s *Scope) allocString(str string, alloc Alloc) ([]byte, error) {
+	hdr := make([]byte, 16)
+	if str == "" {
+		return hdr, nil
+	}
+	w, ok := s.mem.Parent.(MemoryWriter)
+	if alloc == nil || !ok {
+		return nil, ErrStringAlloc
+	}
+	addr, err := alloc(int64(len(str)))
+	if err != nil {
+		return nil, fmt.Errorf("allocating %d bytes for a string: %w", len(str), err)
+	}
+	if n, err := w.WriteMemory(addr, []byte(str)); err != nil || n != len(str) {
+		return nil, fmt.Errorf("writing a string at %#x: %w", addr, errors.Join(err, errors.New("short write")))
+	}
+	binary.LittleEndian.PutUint64(hdr, addr)
+	binary.LittleEndian.PutUint64(hdr[8:], uint64(len(str)))
+	return hdr, nil
 }
 
 // readFull fills buf from addr or fails.
