@@ -57,6 +57,12 @@ func nothing() {}
 
 var counter = 10
 
+// op is a func value; offset a closure over a local of main.
+var (
+	op     = add
+	offset func(int) int
+)
+
 //go:noinline
 func bump() int { counter++; return counter }
 
@@ -70,6 +76,8 @@ func main() {
 	p := &Point{X: 3, Y: 4}
 	var s Shape = Rect{W: 2, H: 5}
 	twice := func(n int) int { return 2 * n }
+	base := len(os.Args) + 99
+	offset = func(n int) int { return n + base }
 	fmt.Println(twice(1), add(1, 2), greet("a", 1), half(1), newPoint(0, 0).X, Point{}.Sum())
 	nothing()
 	_, _ = swap(*p)
@@ -77,6 +85,7 @@ func main() {
 		boom("never")
 		bump()
 		p.Scale(2)
+		op(1, 2)
 	}
 	stop(p, s, "gopher", 7)
 	fmt.Println("done", p.X, p.Y)

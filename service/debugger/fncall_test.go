@@ -47,10 +47,10 @@ func callCmd(d *debugger.Debugger, expr string, unsafe bool) (*api.DebuggerState
 // stopAtCallSite stops fncall in main.stop, where the calls are made.
 func stopAtCallSite(t *testing.T, d *debugger.Debugger) {
 	t.Helper()
-	if _, err := d.CreateBreakpoint(api.Breakpoint{File: fixture.Source("fncall"), Line: 65}, ""); err != nil {
+	if _, err := d.CreateBreakpoint(api.Breakpoint{File: fixture.Source("fncall"), Line: 71}, ""); err != nil {
 		t.Fatal(err)
 	}
-	at(t, run(t, d, api.Continue), "main.stop", 65)
+	at(t, run(t, d, api.Continue), "main.stop", 71)
 }
 
 // frameState is what a call must leave as it was: every register and
@@ -102,6 +102,8 @@ func TestCallValues(t *testing.T) {
 				{"p.Sum()", []string{"~r0: 7"}},
 				{"s.Area()", []string{"~r0: 10"}},
 				{"nothing()", []string{}},
+				{"op(2, 3)", []string{"~r0: 5"}},
+				{"main.offset(1)", []string{"~r0: 101"}},
 				{"k", []string{"k: 7"}},
 				{"len(name)", []string{"len(name): 6"}},
 			} {
@@ -109,7 +111,7 @@ func TestCallValues(t *testing.T) {
 				if err != nil {
 					t.Fatalf("call %s: %v", c.expr, err)
 				}
-				at(t, st, "main.stop", 65)
+				at(t, st, "main.stop", 71)
 				if !st.CurrentThread.CallReturn {
 					t.Errorf("call %s: CallReturn not set", c.expr)
 				}
@@ -198,7 +200,7 @@ func TestCallPanicAndEffects(t *testing.T) {
 		if err != nil {
 			t.Fatalf("call %s: %v", c.expr, err)
 		}
-		at(t, st, "main.stop", 65)
+		at(t, st, "main.stop", 71)
 		wantCallReturned(t, "call "+c.expr, st, c.want)
 	}
 	// Scale changed *p; the registers are as they were.
@@ -285,7 +287,7 @@ func TestCallInterruptedByBreakpoint(t *testing.T) {
 		t.Fatalf("second call: error %v", err)
 	}
 	st = run(t, d, api.Continue)
-	at(t, st, "main.stop", 65)
+	at(t, st, "main.stop", 71)
 	wantCallReturned(t, "continue finishing add(40, 2)", st, []string{"~r0: 42"})
 	if after := frameState(t, d); after != before {
 		t.Fatalf("after the call the frame changed:\n%s\nwant\n%s", after, before)
