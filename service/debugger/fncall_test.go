@@ -53,8 +53,9 @@ func stopAtCallSite(t *testing.T, d *debugger.Debugger) {
 	at(t, run(t, d, api.Continue), "main.stop", 71)
 }
 
-// frameState is what a call must leave as it was: every register and
-// the locals and arguments of the frame.
+// frameState is what a call must leave as it was: every general register
+// (pkg/proc's TestCallRestoresEveryRegister checks the SSE ones) and the
+// arguments of the frame.
 func frameState(t *testing.T, d *debugger.Debugger) string {
 	t.Helper()
 	st, err := d.State(false)
