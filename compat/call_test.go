@@ -23,7 +23,7 @@ func TestDlvConnectCall(t *testing.T) {
 	}
 	bin := fixture.Build(t, "fncall", fixture.Flavour{})
 	script := []string{
-		"break main.go:71",
+		"break main.go:83",
 		"continue",
 		"call add(40, 2)",
 		"call swap(*p)",
@@ -60,7 +60,7 @@ func TestDlvConnectCall(t *testing.T) {
 		"\t~r0: main.Point {X: 4, Y: 3}",
 		"\t~panic: interface {}(string) \"boom: gopher\"",
 		"\t~r0: \"x!\"",
-		"(dlv) > main.stop() SRC:71 (PC: 0xADDR)",
+		"(dlv) > main.stop() SRC:83 (PC: 0xADDR)",
 		"Command failed: could not set call receiver: cannot use p.Scale as argument p in function main.(*Point).Scale: stack object passed to escaping pointer: p",
 		"(dlv) 6",
 	} {

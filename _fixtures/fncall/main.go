@@ -24,6 +24,18 @@ type Rect struct {
 //go:noinline
 func (r Rect) Area() int { return r.W * r.H }
 
+// Counter is met by *Tally only: a pointer receiver behind an interface.
+type Counter interface {
+	Inc() int
+}
+
+type Tally struct{ n int }
+
+//go:noinline
+func (t *Tally) Inc() int { t.n++; return t.n }
+
+var tally Counter = &Tally{n: 1}
+
 //go:noinline
 func (p Point) Sum() int { return p.X + p.Y }
 
@@ -86,6 +98,7 @@ func main() {
 		bump()
 		p.Scale(2)
 		op(1, 2)
+		tally.Inc()
 	}
 	stop(p, s, "gopher", 7)
 	fmt.Println("done", p.X, p.Y)

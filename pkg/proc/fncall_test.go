@@ -40,11 +40,11 @@ func TestCallRestoresEveryRegister(t *testing.T) {
 	for _, fl := range basicFlavours {
 		t.Run(fl.Name(), func(t *testing.T) {
 			tg := launch(t, "fncall", fl)
-			if _, err := tg.SetBreakpointLine(fixture.Source("fncall"), 71); err != nil {
+			if _, err := tg.SetBreakpointLine(fixture.Source("fncall"), 83); err != nil {
 				t.Fatal(err)
 			}
 			st, err := tg.Continue()
-			want(t, "continue", st, err, proc.StopBreakpoint, "main.stop", 71)
+			want(t, "continue", st, err, proc.StopBreakpoint, "main.stop", 83)
 			goid := tg.SelectedGoroutine()
 			regs, fp := callThread(t, tg, goid)
 			half, err := tg.Symbols().LookupFunc("main.half")
@@ -65,7 +65,7 @@ func TestCallRestoresEveryRegister(t *testing.T) {
 				Panicked: func(uint64) error { return errors.New("half panicked") },
 			}
 			st, err = tg.Call(req)
-			want(t, "call main.half(3)", st, err, proc.StopCallReturned, "main.stop", 71)
+			want(t, "call main.half(3)", st, err, proc.StopCallReturned, "main.stop", 83)
 			if st.Call == nil || st.Call.Err != nil || got != 1.5 {
 				t.Fatalf("call main.half(3): %+v, result %v", st.Call, got)
 			}

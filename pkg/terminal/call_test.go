@@ -10,14 +10,14 @@ import (
 // back and "Values returned:", a panic as ~panic, refused calls one
 // "Command failed" line, and print refuses calls as Delve does.
 func TestCallCommand(t *testing.T) {
-	script := "config source-list-line-count 0\nbreak main.go:71\ncontinue\n" +
+	script := "config source-list-line-count 0\nbreak main.go:83\ncontinue\n" +
 		"call add(40, 2)\ncall swap(*p)\ncall newPoint(k, 8)\ncall s.Area()\ncall nothing()\ncall boom(name)\n" +
 		"call add(1)\ncall add(name, 1)\ncall p.Scale(2)\ncall -unsafe p.Scale(2)\ncall greet(\"x\", 1)\nprint add(1, 2)\ncall k\nexit\n"
 	out, errOut := runREPL(t, "fncall", script)
-	here := "> main.stop() ./main.go:71 (PC: 0xPC)\n"
-	src := "=>  71:\t\tfmt.Println(\"stop\", p.X, s.Area(), name, k)\n"
-	want := "Breakpoint 1 set at 0xPC for main.stop() ./main.go:71\n" +
-		"> [Breakpoint 1] main.stop() ./main.go:71 (hits goroutine(1):1 total:1) (PC: 0xPC)\n" + src +
+	here := "> main.stop() ./main.go:83 (PC: 0xPC)\n"
+	src := "=>  83:\t\tfmt.Println(\"stop\", p.X, s.Area(), name, k)\n"
+	want := "Breakpoint 1 set at 0xPC for main.stop() ./main.go:83\n" +
+		"> [Breakpoint 1] main.stop() ./main.go:83 (hits goroutine(1):1 total:1) (PC: 0xPC)\n" + src +
 		here + "Values returned:\n\t~r0: 42\n\n" + src +
 		here + "Values returned:\n\t~r0: main.Point {X: 4, Y: 3}\n\t~r1: true\n\n" + src +
 		here + "Values returned:\n\t~r0: (*main.Point)(0xPC)\n*main.Point {X: 7, Y: 8}\n\n" + src +

@@ -18,7 +18,7 @@ func TestEvaluateCall(t *testing.T) {
 	bin := fixture.Build(t, "fncall", fixture.Flavour{})
 	c := dial(t, startServer(t))
 	c.launch(map[string]any{"mode": "exec", "program": bin})
-	seq := c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": fixture.Source("fncall")}, "breakpoints": []map[string]any{{"line": 71}}})
+	seq := c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": fixture.Source("fncall")}, "breakpoints": []map[string]any{{"line": 83}}})
 	expectResponse[*dap.SetBreakpointsResponse](c, seq)
 	seq = c.send("configurationDone", nil)
 	expectResponse[*dap.ConfigurationDoneResponse](c, seq)

@@ -47,10 +47,10 @@ func callCmd(d *debugger.Debugger, expr string, unsafe bool) (*api.DebuggerState
 // stopAtCallSite stops fncall in main.stop, where the calls are made.
 func stopAtCallSite(t *testing.T, d *debugger.Debugger) {
 	t.Helper()
-	if _, err := d.CreateBreakpoint(api.Breakpoint{File: fixture.Source("fncall"), Line: 71}, ""); err != nil {
+	if _, err := d.CreateBreakpoint(api.Breakpoint{File: fixture.Source("fncall"), Line: 83}, ""); err != nil {
 		t.Fatal(err)
 	}
-	at(t, run(t, d, api.Continue), "main.stop", 71)
+	at(t, run(t, d, api.Continue), "main.stop", 83)
 }
 
 // frameState is what a call must leave as it was: every general register
@@ -102,6 +102,8 @@ func TestCallValues(t *testing.T) {
 				{"newPoint(k, 8)", []string{"~r0: *main.Point {X: 7, Y: 8}"}},
 				{"p.Sum()", []string{"~r0: 7"}},
 				{"s.Area()", []string{"~r0: 10"}},
+				{"tally.Inc()", []string{"~r0: 2"}},
+				{"tally.Inc()", []string{"~r0: 3"}},
 				{"nothing()", []string{}},
 				{"op(2, 3)", []string{"~r0: 5"}},
 				{"main.offset(1)", []string{"~r0: 101"}},
@@ -112,7 +114,7 @@ func TestCallValues(t *testing.T) {
 				if err != nil {
 					t.Fatalf("call %s: %v", c.expr, err)
 				}
-				at(t, st, "main.stop", 71)
+				at(t, st, "main.stop", 83)
 				if !st.CurrentThread.CallReturn {
 					t.Errorf("call %s: CallReturn not set", c.expr)
 				}
@@ -201,7 +203,7 @@ func TestCallPanicAndEffects(t *testing.T) {
 		if err != nil {
 			t.Fatalf("call %s: %v", c.expr, err)
 		}
-		at(t, st, "main.stop", 71)
+		at(t, st, "main.stop", 83)
 		wantCallReturned(t, "call "+c.expr, st, c.want)
 	}
 	// Scale changed *p; the registers are as they were.
@@ -220,14 +222,18 @@ func TestCallPanicAndEffects(t *testing.T) {
 // TestCallOptimized: as Delve, functions of an optimized build are not
 // called: DWARF does not say enough about their arguments.
 func TestCallOptimized(t *testing.T) {
-	d, _ := launchOut(t, "fncall", fixture.Flavour{Optimized: true})
-	if _, err := d.CreateBreakpoint(api.Breakpoint{FunctionName: "main.stop"}, ""); err != nil {
-		t.Fatal(err)
-	}
-	run(t, d, api.Continue)
-	_, err := callCmd(d, "add(1, 2)", false)
-	if err == nil || err.Error() != "can not call optimized function main.add when regabi is in use" {
-		t.Fatalf("call add(1, 2): error %v", err)
+	for _, tc := range fixture.Toolchains[:2] {
+		t.Run("go"+tc, func(t *testing.T) {
+			d, _ := launchOut(t, "fncall", fixture.Flavour{Optimized: true, Toolchain: tc})
+			if _, err := d.CreateBreakpoint(api.Breakpoint{FunctionName: "main.stop"}, ""); err != nil {
+				t.Fatal(err)
+			}
+			run(t, d, api.Continue)
+			_, err := callCmd(d, "main.add(1, 2)", false)
+			if err == nil || err.Error() != "can not call optimized function main.add when regabi is in use" {
+				t.Fatalf("call main.add(1, 2): error %v", err)
+			}
+		})
 	}
 }
 
@@ -273,14 +279,14 @@ func TestCallInterruptedByBreakpoint(t *testing.T) {
 	d, output := launchOut(t, "fncall", fixture.Flavour{})
 	stopAtCallSite(t, d)
 	before := frameState(t, d)
-	if _, err := d.CreateBreakpoint(api.Breakpoint{File: fixture.Source("fncall"), Line: 38}, ""); err != nil {
+	if _, err := d.CreateBreakpoint(api.Breakpoint{File: fixture.Source("fncall"), Line: 50}, ""); err != nil {
 		t.Fatal(err)
 	}
 	st, err := callCmd(d, "add(40, 2)", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	at(t, st, "main.add", 38)
+	at(t, st, "main.add", 50)
 	if st.CurrentThread.CallReturn || st.CurrentThread.Breakpoint == nil {
 		t.Fatalf("stop in add: %+v", st.CurrentThread)
 	}
@@ -288,7 +294,7 @@ func TestCallInterruptedByBreakpoint(t *testing.T) {
 		t.Fatalf("second call: error %v", err)
 	}
 	st = run(t, d, api.Continue)
-	at(t, st, "main.stop", 71)
+	at(t, st, "main.stop", 83)
 	wantCallReturned(t, "continue finishing add(40, 2)", st, []string{"~r0: 42"})
 	if after := frameState(t, d); after != before {
 		t.Fatalf("after the call the frame changed:\n%s\nwant\n%s", after, before)
