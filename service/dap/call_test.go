@@ -47,4 +47,26 @@ func TestEvaluateCall(t *testing.T) {
 	if ev := c.evaluate("k", f, "repl"); ev.Result != "7" {
 		t.Fatalf("k after the calls: %+v", ev)
 	}
+
+	// A breakpoint in the callee stops the call: a stopped event, then the
+	// error, as Delve's adapter; continue finishes the call and the
+	// program goes on to its end.
+	seq = c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": fixture.Source("fncall")}, "breakpoints": []map[string]any{{"line": 83}, {"line": 50}}})
+	expectResponse[*dap.SetBreakpointsResponse](c, seq)
+	seq = c.send("evaluate", map[string]any{"expression": "call add(1, 2)", "frameId": f, "context": "repl"})
+	if ev := expect[*dap.StoppedEvent](c); ev.Body.Reason != "breakpoint" {
+		t.Fatalf("stopped in add: %+v", ev.Body)
+	}
+	if e := c.expectError(seq); e.Body.Error == nil || e.Body.Error.Format != "Unable to evaluate expression: call stopped" {
+		t.Fatalf("call add(1, 2) stopped: %+v", e.Body.Error)
+	}
+	seq = c.send("continue", map[string]any{"threadId": stop.ThreadId})
+	expectResponse[*dap.ContinueResponse](c, seq)
+	if ev := expect[*dap.StoppedEvent](c); ev.Body.ThreadId != stop.ThreadId {
+		t.Fatalf("stop finishing the call: %+v", ev.Body)
+	}
+	f = c.stack(stop.ThreadId, 0, 1).Body.StackFrames[0].Id
+	if ev := c.evaluate("k", f, "repl"); ev.Result != "7" {
+		t.Fatalf("k after the interrupted call: %+v", ev)
+	}
 }
