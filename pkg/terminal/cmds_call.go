@@ -20,18 +20,13 @@ func callCommands() []*command {
 
 	call [-unsafe] <function call expression>
 
-Current limitations:
-- only pointers to stack-allocated objects can be passed as argument.
-- only some automatic type conversions are supported.
-- functions can only be called on running goroutines that are not
-  executing the runtime.
-- the current goroutine needs to have at least 256 bytes of free space on
-  the stack.
-- functions can only be called when the goroutine is stopped at a safe
-  point.
-- calling a function will resume execution of all goroutines.
-- only supported on linux's native backend.
-- functions of optimized builds, and generic ones, can not be called.`},
+The call runs on the selected goroutine (or the one of a "goroutine N"
+prefix), which must be running Go code of its own, stopped at a safe point
+with 256 bytes of stack to spare; every goroutine runs while it lasts.
+Arguments must have the parameters' types, apart from untyped constants and
+nil; a pointer into the goroutine's stack is refused unless -unsafe is given,
+since the callee may keep it. Functions of optimized builds and generic
+functions can not be called. Linux native backend only.`},
 	}
 }
 
