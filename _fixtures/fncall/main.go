@@ -99,7 +99,14 @@ func main() {
 		p.Scale(2)
 		op(1, 2)
 		tally.Inc()
+		triple([2]int{}, "")
 	}
 	stop(p, s, "gopher", 7)
 	fmt.Println("done", p.X, p.Y)
 }
+
+// triple takes an array and returns one: arrays of more than one element
+// are never passed in registers, so both use the argument frame.
+//
+//go:noinline
+func triple(a [2]int, s string) [3]int { return [3]int{a[0], a[1], len(s)} }

@@ -99,6 +99,7 @@ func TestCallValues(t *testing.T) {
 				{`greet("", 3)`, []string{`~r0: "!"`}},
 				{"swap(*p)", []string{"~r0: main.Point {X: 4, Y: 3}", "~r1: true"}},
 				{"half(3)", []string{"~r0: 1.5"}},
+				{"triple([2]int{5, 6}, name)", []string{"~r0: [3]int [5,6,6]"}},
 				{"newPoint(k, 8)", []string{"~r0: *main.Point {X: 7, Y: 8}"}},
 				{"p.Sum()", []string{"~r0: 7"}},
 				{"s.Area()", []string{"~r0: 10"}},
