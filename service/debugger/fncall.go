@@ -3,11 +3,13 @@ package debugger
 import (
 	"errors"
 	"fmt"
+	"go/ast"
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/arch"
 	"github.com/tinydbg/tinydbg/pkg/proc/eval"
+	"github.com/tinydbg/tinydbg/pkg/proc/goroutine"
 	"github.com/tinydbg/tinydbg/pkg/proc/probe"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
 	"github.com/tinydbg/tinydbg/service/api"
@@ -43,29 +45,65 @@ func (d *Debugger) prepareCall(t *proc.Target, cmd api.DebuggerCommand) (func() 
 	if g.ThreadID == 0 {
 		return nil, proc.ErrCallNotRunning
 	}
+	alloc := func(size int64) (uint64, error) { return d.allocate(t, goid, size) }
 	sc, err := d.scope(t, goid, 0)
 	if err != nil {
 		return nil, err
 	}
-	plan, err := sc.PlanCall(cmd.Expr, func(size int64) (uint64, error) { return d.allocate(t, goid, size) })
-	if errors.Is(err, eval.ErrNotCall) {
-		return d.evalAsCall(t, goid, cmd)
-	}
+	e, calls, err := sc.ProgramCalls(cmd.Expr)
 	if err != nil {
 		return nil, err
 	}
-	if !cmd.UnsafeCall {
-		// As Delve without -unsafe: the callee may keep what it is given,
-		// and the stack it would point into moves or dies.
-		for _, p := range plan.Pointers {
-			if p.Addr >= g.StackLo && p.Addr < g.StackHi {
-				err := fmt.Errorf("cannot use %s as argument %s in function %s: stack object passed to escaping pointer: %s", p.Arg, p.Param, plan.Fn.Name, p.Path)
-				if p.Receiver {
-					err = fmt.Errorf("could not set call receiver: %w", err)
-				}
-				return nil, err
-			}
+	if len(calls) == 0 {
+		return d.evalAsCall(t, goid, cmd)
+	}
+	// Calls inside the expression are made first, one after the other,
+	// and stand for their results in what contains them; the outermost
+	// call, when the expression is one, is the command's own.
+	top, isCall := e.(*ast.CallExpr)
+	isCall = isCall && calls[len(calls)-1] == top
+	inner := calls
+	if isCall {
+		inner = calls[:len(calls)-1]
+	}
+	results := map[*ast.CallExpr]eval.CallResult{}
+	for _, c := range inner {
+		// A scope per call: a call may have moved the goroutine's stack.
+		if sc, err = d.callScope(t, goid, results); err != nil {
+			return nil, err
 		}
+		plan, err := sc.PlanCallExpr(c, alloc)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkEscapes(plan, g, cmd.UnsafeCall); err != nil {
+			return nil, err
+		}
+		r, panicked, err := d.callNow(t, goid, plan, *cmd.ReturnInfoLoadConfig)
+		if err != nil {
+			return nil, err
+		}
+		if panicked != nil {
+			return d.noResume(t, panicked), nil
+		}
+		results[c] = r
+	}
+	if sc, err = d.callScope(t, goid, results); err != nil {
+		return nil, err
+	}
+	if !isCall {
+		v, err := sc.EvalParsed(e, cmd.Expr, api.LoadConfigToValue(*cmd.ReturnInfoLoadConfig))
+		if err != nil {
+			return nil, err
+		}
+		return d.noResume(t, []api.Variable{api.ConvertVar(v)}), nil
+	}
+	plan, err := sc.PlanCallExpr(top, alloc)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkEscapes(plan, g, cmd.UnsafeCall); err != nil {
+		return nil, err
 	}
 	prog, err := d.program()
 	if err != nil {
@@ -75,28 +113,16 @@ func (d *Debugger) prepareCall(t *proc.Target, cmd api.DebuggerCommand) (func() 
 	d.call = out
 	cfg := api.LoadConfigToValue(*cmd.ReturnInfoLoadConfig)
 	mem := t.Process()
-	req := proc.CallRequest{
-		Goroutine: goid,
-		Entry:     plan.Fn.Entry,
-		FrameSize: plan.FrameSize,
-		Closure:   plan.Closure,
-		SetArgs: func(regs *arch.Registers, fp *arch.FPRegisters, sp uint64) error {
-			return placeArgs(mem, plan, regs, fp, sp)
-		},
-		Returned: func(regs *arch.Registers, fp *arch.FPRegisters, sp uint64) error {
-			vals, err := readResults(prog, mem, plan, regs, fp, sp, cfg)
-			out.values = vals
-			return err
-		},
-		Panicked: func(addr uint64) error {
-			typ, err := prog.Types.ByName("interface {}")
-			if err != nil {
-				return err
-			}
-			v := prog.Loader(mem).Load("~panic", addr, typ, cfg)
-			out.values = []api.Variable{api.ConvertVar(v)}
-			return nil
-		},
+	req := planRequest(mem, goid, plan)
+	req.Returned = func(regs *arch.Registers, fp *arch.FPRegisters, sp uint64) error {
+		vals, err := readResults(prog, mem, plan, regs, fp, sp, cfg)
+		out.values = vals
+		return err
+	}
+	req.Panicked = func(addr uint64) error {
+		v, err := loadPanic(prog, mem, addr, cfg)
+		out.values = v
+		return err
 	}
 	return func() (proc.Stop, error) { return t.Call(req) }, nil
 }
@@ -149,12 +175,130 @@ func (d *Debugger) evalAsCall(t *proc.Target, goid int64, cmd api.DebuggerComman
 	if err != nil {
 		return nil, err
 	}
-	d.call = &callOutcome{values: []api.Variable{*v}}
+	return d.noResume(t, []api.Variable{*v}), nil
+}
+
+// noResume is the operation of a call command whose values are known
+// already: it reports them where the goroutine stands.
+func (d *Debugger) noResume(t *proc.Target, values []api.Variable) func() (proc.Stop, error) {
+	d.call = &callOutcome{values: values}
 	return func() (proc.Stop, error) {
 		st := t.LastStop()
 		st.Reason, st.Call = proc.StopCallReturned, &proc.CallDone{}
 		return st, nil
-	}, nil
+	}
+}
+
+// callScope is frame 0 of goroutine goid with the results of the calls
+// made so far.
+func (d *Debugger) callScope(t *proc.Target, goid int64, results map[*ast.CallExpr]eval.CallResult) (*eval.Scope, error) {
+	sc, err := d.scope(t, goid, 0)
+	if err != nil {
+		return nil, err
+	}
+	for c, r := range results {
+		sc.SetCallResult(c, r)
+	}
+	return sc, nil
+}
+
+// checkEscapes refuses, as Delve does without -unsafe, an argument
+// pointing into the goroutine's stack: the callee may keep it, and the
+// stack it points into moves or dies.
+func checkEscapes(plan *eval.CallPlan, g *goroutine.G, unsafe bool) error {
+	if unsafe {
+		return nil
+	}
+	for _, p := range plan.Pointers {
+		if p.Addr >= g.StackLo && p.Addr < g.StackHi {
+			err := fmt.Errorf("cannot use %s as argument %s in function %s: stack object passed to escaping pointer: %s", p.Arg, p.Param, plan.Fn.Name, p.Path)
+			if p.Receiver {
+				err = fmt.Errorf("could not set call receiver: %w", err)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// callNow makes a call inside the command's expression and waits for it:
+// the bytes of its results, or the panic it ended with, as values.
+func (d *Debugger) callNow(t *proc.Target, goid int64, plan *eval.CallPlan, cfg api.LoadConfig) (eval.CallResult, []api.Variable, error) {
+	r := eval.CallResult{Fn: plan.Fn.Name}
+	var panicked []api.Variable
+	prog, err := d.program()
+	if err != nil {
+		return r, nil, err
+	}
+	mem := t.Process()
+	req := planRequest(mem, goid, plan)
+	req.Returned = func(regs *arch.Registers, fp *arch.FPRegisters, sp uint64) error {
+		for i, p := range plan.Params {
+			if !p.Result {
+				continue
+			}
+			b, err := resultBytes(mem, plan.Locs[i], p.Type, regs, fp, sp)
+			if err != nil {
+				return fmt.Errorf("%s: %w", p.Name, err)
+			}
+			r.Types, r.Values = append(r.Types, p.Type), append(r.Values, b)
+		}
+		return nil
+	}
+	req.Panicked = func(addr uint64) error {
+		v, err := loadPanic(prog, mem, addr, api.LoadConfigToValue(cfg))
+		panicked = v
+		return err
+	}
+	stop, err := t.Call(req)
+	if err != nil {
+		return r, nil, err
+	}
+	if stop.Reason != proc.StopCallReturned {
+		return r, nil, fmt.Errorf("call stopped (in %s, called by the expression)", plan.Fn.Name)
+	}
+	if stop.Call != nil && stop.Call.Err != nil {
+		return r, nil, stop.Call.Err
+	}
+	return r, panicked, nil
+}
+
+// resultBytes copies a result out of the registers or the argument frame,
+// which the next call reuses.
+func resultBytes(mem proc.Process, loc probe.Location, typ godwarf.Type, regs *arch.Registers, fp *arch.FPRegisters, sp uint64) ([]byte, error) {
+	if loc.InRegs {
+		return loc.Assemble(regs, fp, typ.Size())
+	}
+	b := make([]byte, typ.Size())
+	if _, err := mem.ReadMemory(b, sp+uint64(loc.StackOff)); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// loadPanic loads the interface{} a panicking call left at addr, named
+// ~panic as Delve names it.
+func loadPanic(prog *eval.Program, mem proc.Process, addr uint64, cfg value.LoadConfig) ([]api.Variable, error) {
+	typ, err := prog.Types.ByName("interface {}")
+	if err != nil {
+		return nil, err
+	}
+	v := prog.Loader(mem).Load("~panic", addr, typ, cfg)
+	return []api.Variable{api.ConvertVar(v)}, nil
+}
+
+// planRequest is the request of plan's call, the callbacks reading its
+// end left to the caller.
+func planRequest(mem proc.Process, goid int64, plan *eval.CallPlan) proc.CallRequest {
+	return proc.CallRequest{
+		Goroutine: goid,
+		Entry:     plan.Fn.Entry,
+		FrameSize: plan.FrameSize,
+		Closure:   plan.Closure,
+		SetArgs: func(regs *arch.Registers, fp *arch.FPRegisters, sp uint64) error {
+			return placeArgs(mem, plan, regs, fp, sp)
+		},
+	}
 }
 
 // placeArgs writes the encoded arguments where the register ABI wants them.

@@ -107,6 +107,11 @@ func TestCallValues(t *testing.T) {
 				{"tally.Inc()", []string{"~r0: 3"}},
 				{"nothing()", []string{}},
 				{"op(2, 3)", []string{"~r0: 5"}},
+				{"add(add(1, 2), 3)", []string{"~r0: 6"}},
+				{`greet(greet("a", 2), 2)`, []string{`~r0: "aa!aa!!"`}},
+				{"add(1, 2) + 3", []string{"add(1, 2) + 3: 6"}},
+				{"newPoint(k, 8).X", []string{"newPoint(k, 8).X: 7"}},
+				{"len(greet(name, 1))", []string{"len(greet(name, 1)): 7"}},
 				{"main.offset(1)", []string{"~r0: 101"}},
 				{"k", []string{"k: 7"}},
 				{"len(name)", []string{"len(name): 6"}},
@@ -157,6 +162,9 @@ func TestCallErrors(t *testing.T) {
 	before := frameState(t, d)
 	for _, c := range []struct{ expr, want string }{
 		{"add(1)", "not enough arguments"},
+		{"nothing() + 1", "no return values"},
+		{"swap(*p).X", "multiple-value swap(*p) (value of 2 results) in single-value context"},
+		{"add(add(1), 2)", "not enough arguments"},
 		{"add(1, 2, 3)", "too many arguments"},
 		{"add(name, 1)", "can not convert value of type string to int"},
 		{`add("a", 1)`, `can not convert "a" constant to int`},

@@ -7,6 +7,7 @@ import (
 	"go/ast"
 	"go/constant"
 	"go/parser"
+	"go/types"
 	"strings"
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
@@ -81,16 +82,26 @@ type Alloc func(size int64) (uint64, error)
 // constants are copied into memory got from alloc; without alloc they are
 // refused, as Delve refuses them outside call.
 func (s *Scope) PlanCall(expr string, alloc Alloc) (*CallPlan, error) {
-	s.mem.Reset()
 	e, err := parser.ParseExpr(expr)
 	if err != nil {
 		return nil, fmt.Errorf("parsing %q: %w", expr, err)
 	}
 	call, ok := e.(*ast.CallExpr)
-	if !ok || s.isConversionOrBuiltin(call) {
+	if !ok {
+		return nil, ErrNotCall
+	}
+	return s.PlanCallExpr(call, alloc)
+}
+
+// PlanCallExpr is PlanCall of a parsed call; calls among its arguments
+// must have their results set (SetCallResult).
+func (s *Scope) PlanCallExpr(call *ast.CallExpr, alloc Alloc) (*CallPlan, error) {
+	s.mem.Reset()
+	if s.isConversionOrBuiltin(call) {
 		return nil, ErrNotCall
 	}
 	plan := &CallPlan{}
+	var err error
 	var recv *evalValue
 	plan.Fn, recv, plan.Closure, err = s.callee(call.Fun)
 	if err != nil {
@@ -144,12 +155,12 @@ func (s *Scope) PlanCall(expr string, alloc Alloc) (*CallPlan, error) {
 		var v *evalValue
 		name := p.Name
 		if i == 0 && recv != nil {
-			v, name = recv, exprText(call.Fun)
+			v, name = recv, types.ExprString(call.Fun)
 		} else {
 			if v, err = s.eval(actual[next]); err != nil {
 				return nil, err
 			}
-			name = exprText(actual[next])
+			name = types.ExprString(actual[next])
 			next++
 		}
 		b, err := s.argBytes(v, p.Type, alloc)
@@ -192,7 +203,7 @@ func (s *Scope) callee(fun ast.Expr) (*bininfo.Function, *evalValue, uint64, err
 		return nil, nil, 0, err
 	}
 	if _, ok := godwarf.ResolveTypedef(typeOrNil(v)).(*godwarf.FuncType); !ok {
-		return nil, nil, 0, fmt.Errorf("expression %q is not a function", exprText(fun))
+		return nil, nil, 0, fmt.Errorf("expression %q is not a function", types.ExprString(fun))
 	}
 	fv, err := readWord(s.mem, v.addr)
 	if err != nil {
@@ -207,7 +218,7 @@ func (s *Scope) callee(fun ast.Expr) (*bininfo.Function, *evalValue, uint64, err
 	}
 	fn := s.prog.BI.PCToFunc(entry)
 	if fn == nil {
-		return nil, nil, 0, fmt.Errorf("could not find DIE for function %q", exprText(fun))
+		return nil, nil, 0, fmt.Errorf("could not find DIE for function %q", types.ExprString(fun))
 	}
 	return fn, nil, fv, nil
 }
