@@ -30,12 +30,12 @@ const debugCallMinStack = 256
 
 // Errors worded as Delve's, which a user of it recognises.
 var (
-	ErrCallInProgress       = errors.New("cannot call function while another function call is already in progress")
-	ErrCallNoGoroutine      = errors.New("no goroutine selected")
-	ErrCallNotRunning       = errors.New("selected goroutine not running")
-	ErrCallNotEnoughStack   = errors.New("not enough stack space")
-	ErrCallUnsupported      = errors.New("function calls not supported by this version of Go")
-	ErrCallUnsupportedBkend = errors.New("backend does not support function calls")
+	ErrCallInProgress         = errors.New("cannot call function while another function call is already in progress")
+	ErrCallNoGoroutine        = errors.New("no goroutine selected")
+	ErrCallNotRunning         = errors.New("selected goroutine not running")
+	ErrCallNotEnoughStack     = errors.New("not enough stack space")
+	ErrCallUnsupported        = errors.New("function calls not supported by this version of Go")
+	ErrCallUnsupportedBackend = errors.New("backend does not support function calls")
 )
 
 // CallRequest is one function call to inject on a goroutine. The callbacks
@@ -122,7 +122,7 @@ func (t *Target) startCall(req CallRequest) error {
 	}
 	cr, ok := th.(callRegs)
 	if !ok {
-		return ErrCallUnsupportedBkend
+		return ErrCallUnsupportedBackend
 	}
 	regs, err := th.Registers()
 	if err != nil {

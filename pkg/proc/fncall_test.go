@@ -83,3 +83,9 @@ func TestCallRestoresEveryRegister(t *testing.T) {
 		})
 	}
 }
+
+func TestCallStopReasonName(t *testing.T) {
+	if got := proc.StopCallReturned.String(); got != "call returned" {
+		t.Fatalf("StopCallReturned is %q", got)
+	}
+}

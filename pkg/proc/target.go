@@ -27,6 +27,9 @@ const (
 
 // String names the reason like Delve's stop messages.
 func (r StopReason) String() string {
+	if r == StopCallReturned {
+		return "call returned"
+	}
 	return [...]string{"breakpoint", "step", "halted", "trap", "exited", "killed", "watchscope", "call returned"}[r]
 }
 
