@@ -15,7 +15,8 @@ import (
 // script, line for line (addresses masked): results of every shape under
 // "Values returned:", a panic as ~panic, a string constant allocated in
 // the target, the refusals of wrong arguments and of a stack pointer
-// without -unsafe, print refusing a call, and the program going on.
+// without -unsafe, print refusing a call, a breakpoint another goroutine
+// hits during a call (continue then finishes it), and the program going on.
 func TestDlvConnectCall(t *testing.T) {
 	testenv.RequirePtrace(t)
 	if dlvErr != nil {
@@ -39,6 +40,9 @@ func TestDlvConnectCall(t *testing.T) {
 		"print add(1, 2)",
 		"call k",
 		"print p.X",
+		"break main.tick",
+		"call waitTick()",
+		"continue",
 		"continue",
 		"quit",
 	}
@@ -46,7 +50,8 @@ func TestDlvConnectCall(t *testing.T) {
 	mask := func(ls []string) []string {
 		var out []string
 		for _, l := range ls {
-			out = append(out, hexRE.ReplaceAllString(strings.ReplaceAll(l, src, "SRC"), "0xADDR"))
+			l = goroutineRE.ReplaceAllString(strings.ReplaceAll(l, src, "SRC"), "goroutine(G)")
+			out = append(out, hexRE.ReplaceAllString(l, "0xADDR"))
 		}
 		return out
 	}
@@ -63,6 +68,8 @@ func TestDlvConnectCall(t *testing.T) {
 		"(dlv) > main.stop() SRC:83 (PC: 0xADDR)",
 		"Command failed: could not set call receiver: cannot use p.Scale as argument p in function main.(*Point).Scale: stack object passed to escaping pointer: p",
 		"(dlv) 6",
+		"(dlv) > [Breakpoint 2] main.tick() SRC:124 (hits goroutine(G):1 total:1) (PC: 0xADDR)",
+		"\t~r0: 1",
 	} {
 		if !contains(got, w) {
 			t.Errorf("tinydbg transcript lacks %q", w)

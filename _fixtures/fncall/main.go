@@ -85,6 +85,7 @@ func stop(p *Point, s Shape, name string, k int) {
 }
 
 func main() {
+	go ticker()
 	p := &Point{X: 3, Y: 4}
 	var s Shape = Rect{W: 2, H: 5}
 	twice := func(n int) int { return 2 * n }
@@ -100,6 +101,7 @@ func main() {
 		op(1, 2)
 		tally.Inc()
 		triple([2]int{}, "")
+		waitTick()
 	}
 	stop(p, s, "gopher", 7)
 	fmt.Println("done", p.X, p.Y)
@@ -110,3 +112,27 @@ func main() {
 //
 //go:noinline
 func triple(a [2]int, s string) [3]int { return [3]int{a[0], a[1], len(s)} }
+
+// start and ticked let a call block until another goroutine ran: the
+// ticker only runs tick when waitTick, called by the debugger, asks.
+var (
+	start  = make(chan struct{})
+	ticked = make(chan int)
+)
+
+//go:noinline
+func tick(n int) int { return n + 1 }
+
+func ticker() {
+	n := 0
+	for range start {
+		n = tick(n)
+		ticked <- n
+	}
+}
+
+//go:noinline
+func waitTick() int {
+	start <- struct{}{}
+	return <-ticked
+}

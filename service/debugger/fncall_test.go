@@ -315,3 +315,39 @@ func TestCallInterruptedByBreakpoint(t *testing.T) {
 		t.Fatalf("program output %q, want %q", got, want)
 	}
 }
+
+// TestCallOtherGoroutineBreakpoint: waitTick blocks until the ticker
+// goroutine has run tick, which has a breakpoint: the call stops there, on
+// the other goroutine, as in Delve; the first continue finishes the call
+// with its result, the second runs the program to its end.
+func TestCallOtherGoroutineBreakpoint(t *testing.T) {
+	d, output := launchOut(t, "fncall", fixture.Flavour{})
+	stopAtCallSite(t, d)
+	before := frameState(t, d)
+	if _, err := d.CreateBreakpoint(api.Breakpoint{FunctionName: "main.tick"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	st, err := callCmd(d, "waitTick()", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at(t, st, "main.tick", 124)
+	if st.CurrentThread.GoroutineID == 1 || st.CurrentThread.CallReturn {
+		t.Fatalf("stop in tick: %+v", st.CurrentThread)
+	}
+	st = run(t, d, api.Continue)
+	at(t, st, "main.stop", 83)
+	if st.CurrentThread.GoroutineID != 1 {
+		t.Fatalf("call finished on goroutine %d", st.CurrentThread.GoroutineID)
+	}
+	wantCallReturned(t, "continue finishing waitTick()", st, []string{"~r0: 1"})
+	if after := frameState(t, d); after != before {
+		t.Fatalf("after the call the frame changed:\n%s\nwant\n%s", after, before)
+	}
+	if st := run(t, d, api.Continue); !st.Exited {
+		t.Fatalf("continue: %+v", st.CurrentThread)
+	}
+	if got, want := output(), "2 3 a! 0.5 0 0\nstop 3 10 gopher 7\nafter 3 10\ndone 3 4\n"; got != want {
+		t.Fatalf("program output %q, want %q", got, want)
+	}
+}
