@@ -305,15 +305,7 @@ func TestCallInterruptedByBreakpoint(t *testing.T) {
 	st = run(t, d, api.Continue)
 	at(t, st, "main.stop", 83)
 	wantCallReturned(t, "continue finishing add(40, 2)", st, []string{"~r0: 42"})
-	if after := frameState(t, d); after != before {
-		t.Fatalf("after the call the frame changed:\n%s\nwant\n%s", after, before)
-	}
-	if st := run(t, d, api.Continue); !st.Exited {
-		t.Fatalf("continue: %+v", st.CurrentThread)
-	}
-	if got, want := output(), "2 3 a! 0.5 0 0\nstop 3 10 gopher 7\nafter 3 10\ndone 3 4\n"; got != want {
-		t.Fatalf("program output %q, want %q", got, want)
-	}
+	endUnchanged(t, d, before, output)
 }
 
 // TestCallOtherGoroutineBreakpoint: waitTick blocks until the ticker
@@ -341,6 +333,13 @@ func TestCallOtherGoroutineBreakpoint(t *testing.T) {
 		t.Fatalf("call finished on goroutine %d", st.CurrentThread.GoroutineID)
 	}
 	wantCallReturned(t, "continue finishing waitTick()", st, []string{"~r0: 1"})
+	endUnchanged(t, d, before, output)
+}
+
+// endUnchanged asserts that the frame is as before the calls and that the
+// program, continued, prints what it prints without them.
+func endUnchanged(t *testing.T, d *debugger.Debugger, before string, output func() string) {
+	t.Helper()
 	if after := frameState(t, d); after != before {
 		t.Fatalf("after the call the frame changed:\n%s\nwant\n%s", after, before)
 	}
