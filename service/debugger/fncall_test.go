@@ -178,9 +178,20 @@ func TestCallErrors(t *testing.T) {
 			t.Errorf("call %s: error %v, want %q", c.expr, err, c.want)
 		}
 	}
-	_, err := d.Command(api.DebuggerCommand{Name: api.Call, Expr: "add(1, 2)", GoroutineID: 2, ReturnInfoLoadConfig: &svcLoad}, nil)
-	if err == nil || err.Error() != "selected goroutine not running" {
-		t.Errorf("call on parked goroutine 2: error %v", err)
+	// The ticker goroutine waits on a channel.
+	gs, _, err := d.Goroutines(0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parked int64
+	for _, g := range gs {
+		if g.StartLoc.Function.Name() == "main.ticker" && g.ThreadID == 0 {
+			parked = g.ID
+		}
+	}
+	_, err = d.Command(api.DebuggerCommand{Name: api.Call, Expr: "add(1, 2)", GoroutineID: parked, ReturnInfoLoadConfig: &svcLoad}, nil)
+	if parked == 0 || err == nil || err.Error() != "selected goroutine not running" {
+		t.Errorf("call on parked goroutine %d: error %v", parked, err)
 	}
 	_, err = d.Command(api.DebuggerCommand{Name: api.Call, Expr: "add(1, 2)"}, nil)
 	if err == nil || err.Error() != "can not call function with nil ReturnInfoLoadConfig" {
@@ -257,9 +268,18 @@ func TestCallInRuntime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Runtime goroutines allocate too: on to the main goroutine's stop.
 	st := run(t, d, api.Continue)
+	for i := 0; i < 50 && st.CurrentThread.GoroutineID != 1; i++ {
+		st = run(t, d, api.Continue)
+	}
 	if st.CurrentThread.Function.Name() != "runtime.mallocgc" || st.CurrentThread.GoroutineID != 1 {
 		t.Fatalf("stopped in %s on goroutine %d", st.CurrentThread.Function.Name(), st.CurrentThread.GoroutineID)
+	}
+	// Cleared first: another goroutine allocating during the call would
+	// stop it there.
+	if _, err := d.ClearBreakpoint(bp.ID, ""); err != nil {
+		t.Fatal(err)
 	}
 	before := frameState(t, d)
 	_, err = callCmd(d, "main.add(1, 2)", false)
@@ -268,9 +288,6 @@ func TestCallInRuntime(t *testing.T) {
 	}
 	if after := frameState(t, d); after != before {
 		t.Fatalf("after the refused call the frame changed:\n%s\nwant\n%s", after, before)
-	}
-	if _, err := d.ClearBreakpoint(bp.ID, ""); err != nil {
-		t.Fatal(err)
 	}
 	if st := run(t, d, api.Continue); !st.Exited {
 		t.Fatalf("continue: %+v", st.CurrentThread)
