@@ -67,9 +67,22 @@ func (t *Target) continueToStop() (Stop, error) {
 		case StopKindExited, StopKindKilled:
 			return t.markExited(ev), nil
 		}
-		stop, found, err := t.handleTraps(ev.Trapped)
+		// The call thread's protocol traps are the runtime's, not ours:
+		// handled first, so that a breakpoint hit in the same stop does
+		// not leave one unanswered.
+		trapped, callDone, err := t.callTrap(ev.Trapped)
 		if err != nil {
 			return t.exitedBy(err)
+		}
+		stop, found, err := t.handleTraps(trapped)
+		if err != nil {
+			return t.exitedBy(err)
+		}
+		if callDone != nil {
+			st, err := t.stopOn(callDone, StopCallReturned)
+			st.Call = &CallDone{Err: t.callErr}
+			t.lastStop = st
+			return st, err
 		}
 		if found {
 			return stop, nil
@@ -101,6 +114,7 @@ func (t *Target) exitedBy(err error) (Stop, error) {
 func (t *Target) markExited(ev StopEvent) Stop {
 	t.exited = true
 	t.exitCode = ev.ExitCode
+	t.fncall = nil
 	t.steps = nil
 	t.bps.phys = map[uint64]*physBreakpoint{}
 	t.threadBP = map[int]*Breakpoint{}

@@ -27,7 +27,10 @@ const (
 
 // String names the reason like Delve's stop messages.
 func (r StopReason) String() string {
-	return [...]string{"breakpoint", "step", "halted", "trap", "exited", "killed", "watchscope"}[r]
+	if r == StopCallReturned {
+		return "call returned"
+	}
+	return [...]string{"breakpoint", "step", "halted", "trap", "exited", "killed", "watchscope", "call returned"}[r]
 }
 
 // Stop describes where and why the program stopped.
@@ -49,6 +52,8 @@ type Stop struct {
 	// WatchOutOfScope are the watchpoints this stop cleared because their
 	// variable's frame returned.
 	WatchOutOfScope []*Breakpoint
+	// Call, for StopCallReturned, is how the injected call ended.
+	Call *CallDone
 }
 
 // String renders the stop as one line, e.g. "main.add at basic/main.go:14".
@@ -90,6 +95,9 @@ type Target struct {
 	watchBits   map[int]uint8              // slots that trapped on a thread, not yet handled
 	watchChange map[int]*WatchChange       // value change each thread stopped on
 	lastStop    Stop
+
+	fncall  *fnCall // the injected function call in progress (fncall.go)
+	callErr error   // how the last finished call ended, for its stop
 
 	exited   bool
 	exitCode int

@@ -11,6 +11,7 @@ import (
 type Client interface {
 	sessionClient
 	runClient
+	callClient
 	breakClient
 	dataClient
 	stackClient

@@ -55,6 +55,7 @@ var groupOrder = []string{groupRun, groupBreak, groupData, groupGoroutines, grou
 func (t *Term) commandTable() []*command {
 	var all []*command
 	all = append(all, runCommands()...)
+	all = append(all, callCommands()...)
 	all = append(all, breakCommands()...)
 	all = append(all, traceCommands()...)
 	all = append(all, dataCommands()...)

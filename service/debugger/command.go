@@ -102,6 +102,8 @@ func (d *Debugger) Command(cmd api.DebuggerCommand, resumed chan<- struct{}) (*a
 		run = t.StepInstruction
 	case api.NextInstruction:
 		run = func() (proc.Stop, error) { return d.nextInstruction(t) }
+	case api.Call:
+		// resolved below, once the process is known to be alive
 	default:
 		return nil, fmt.Errorf("command %q is not supported by tinydbg", cmd.Name)
 	}
@@ -113,6 +115,11 @@ func (d *Debugger) Command(cmd api.DebuggerCommand, resumed chan<- struct{}) (*a
 	}
 	if d.cfg.CoreFile != "" {
 		return nil, core.ErrContinueCore
+	}
+	if cmd.Name == api.Call {
+		if run, err = d.prepareCall(t, cmd); err != nil {
+			return nil, err
+		}
 	}
 	if cmd.Name == api.Next || cmd.Name == api.Step || cmd.Name == api.StepOut {
 		// Delve refuses to start a second stepping operation while an
@@ -171,6 +178,9 @@ func (d *Debugger) runAndDescribe(t *proc.Target, run func() (proc.Stop, error),
 		return nil, err
 	}
 	d.describeWatchStop(t, stop, gone, st)
+	if err := d.describeCallStop(stop, st); err != nil {
+		return nil, err
+	}
 	if retCfg != nil && stop.Reason == proc.StopStepDone && stop.Return != nil && st.CurrentThread != nil {
 		st.CurrentThread.ReturnValues = d.returnValues(t, stop, *retCfg)
 	}
@@ -259,6 +269,8 @@ func stopReasonName(r proc.StopReason) string {
 		return "next finished"
 	case proc.StopTrap:
 		return "hardcoded breakpoint"
+	case proc.StopCallReturned:
+		return "call returned"
 	case proc.StopWatchScope:
 		return "breakpoint"
 	case proc.StopExited, proc.StopKilled:

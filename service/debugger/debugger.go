@@ -77,7 +77,8 @@ type Debugger struct {
 	stopReason string // Delve's name of the last stop reason
 	detached   bool
 
-	dump dumpState // the core dump in progress or the last one
+	dump dumpState    // the core dump in progress or the last one
+	call *callOutcome // the results of the injected call in progress (fncall.go)
 
 	ktrace kernelTraces // tracepoints probed in the kernel (kerneltrace.go)
 }

@@ -115,7 +115,7 @@ func OpenSites(bi *bininfo.BinaryInfo, pid int, sites []Site, opts Options) (*Si
 		t.addrs = append(t.addrs, off)
 		t.cookies = append(t.cookies, uint64(i)<<2|probeCall)
 	}
-	if err := t.load(rt.G, opts); err != nil {
+	if err := t.load(rt.G, opts, nil); err != nil { // logpoints take no condition
 		return nil, err
 	}
 	if err := t.attach(opts); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"go/ast"
 	"sort"
 	"strings"
 
@@ -41,6 +42,8 @@ type Scope struct {
 
 	setupEnd uint64 // end of the function's frame setup, once setupOK
 	setupOK  bool
+
+	results map[*ast.CallExpr]CallResult // injected calls already made (nested.go)
 }
 
 // ErrNoFunction is returned for a frame whose PC has no DWARF function.
