@@ -19,11 +19,11 @@ var shortLoad = api.ShortLoadConfig
 
 func dataCommands() []*command {
 	return []*command{
-		{names: []string{"print", "p"}, group: groupData, allowed: scopePrefix | onPrefix, fn: printCmd,
+		{names: []string{"print", "p"}, group: groupData, allowed: scopePrefix | onPrefix | deferredPrefix, fn: printCmd,
 			help: "Evaluate an expression.\n\n\tprint [%format] <expression>\n\nThe optional printf verb (%x, %d, %q...) formats every number or string of the result."},
-		{names: []string{"locals"}, group: groupData, allowed: scopePrefix | onPrefix, fn: localsCmd,
+		{names: []string{"locals"}, group: groupData, allowed: scopePrefix | onPrefix | deferredPrefix, fn: localsCmd,
 			help: "Print local variables.\n\n\tlocals [-v] [<regex>]\n\nOnly variables whose name matches the regex are shown; -v prints them in full."},
-		{names: []string{"args"}, group: groupData, allowed: scopePrefix | onPrefix, fn: argsCmd,
+		{names: []string{"args"}, group: groupData, allowed: scopePrefix | onPrefix | deferredPrefix, fn: argsCmd,
 			help: "Print function arguments.\n\n\targs [-v] [<regex>]"},
 		{names: []string{"vars"}, group: groupData, fn: varsCmd,
 			help: "Print package variables.\n\n\tvars [-v] [<regex>]"},

@@ -22,6 +22,8 @@ func stackCommands() []*command {
 	-mode		how the stack is unwound: normal (default), simple (no
 			special cases for runtime frames) or fromg (from the
 			goroutine's saved registers)`},
+		{names: []string{"deferred"}, group: groupStack, fn: deferredCmd,
+			help: "Executes command in the context of a deferred call.\n\n\tdeferred <n> <command>\n\nExecutes the specified command (print, args, locals) in the context of the n-th deferred call in the current frame."},
 		{names: []string{"frame"}, group: groupStack, allowed: scopePrefix, fn: frameCmd,
 			help: "Set the current frame, or execute command on a different frame.\n\n\tframe <m>\n\tframe <m> <command>\n\nThe first form selects frame m for later commands; the second runs one\ncommand in frame m without changing the selection."},
 		{names: []string{"up"}, group: groupStack, allowed: scopePrefix, fn: upCmd,
@@ -205,4 +207,23 @@ func moveFrame(t *Term, ctx callCtx, args string, dir int) error {
 	f := frames[0]
 	fmt.Fprintf(t.out, "Frame %d: %s:%d (PC: %x)\n", frame, formatPath(f.File), f.Line, f.PC)
 	return t.listFile(f.File, f.Line, true)
+}
+
+// deferredCmd runs print, args or locals in the scope of the n-th call
+// the current frame deferred (numbered as stack -defer numbers them).
+func deferredCmd(t *Term, ctx callCtx, args string) error {
+	num, rest := splitWord(args)
+	if rest == "" {
+		return errNotEnoughArgs
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil {
+		return fmt.Errorf("deferred call must be a number, not %q", num)
+	}
+	if n <= 0 {
+		return errors.New("argument of deferred must be a number greater than 0 (use 'stack -defer' to see the list of deferred calls)")
+	}
+	ctx.scope.DeferredCall = n
+	ctx.prefix = deferredPrefix
+	return t.callWith(rest, ctx)
 }

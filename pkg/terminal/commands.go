@@ -20,6 +20,7 @@ const (
 	noPrefix prefix = 1 << iota
 	scopePrefix
 	onPrefix
+	deferredPrefix
 )
 
 // callCtx is what a command runs with.
@@ -98,6 +99,9 @@ func (t *Term) callWith(line string, ctx callCtx) error {
 	if ctx.prefix != noPrefix && c.allowed&ctx.prefix == 0 {
 		if ctx.prefix == onPrefix {
 			return fmt.Errorf("%s can not be used with on", name)
+		}
+		if ctx.prefix == deferredPrefix {
+			return errors.New("command not available") // Delve's words
 		}
 		return fmt.Errorf("%s can not be prefixed by goroutine or frame", name)
 	}

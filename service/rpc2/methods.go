@@ -168,16 +168,28 @@ func (s *Server) methodTable() map[string]handler {
 				cfg = defaultLoadConfig()
 			}
 			var err error
+			if in.Defers || in.Opts&api.StacktraceReadDefers != 0 {
+				out.Locations, err = d.StacktraceDefers(in.Id, in.Depth, in.Skip, cfg)
+				return err
+			}
 			out.Locations, err = d.Stacktrace(in.Id, in.Depth, in.Skip, cfg)
 			return err
 		}),
 		"ListLocalVars": syncH(func(in ListLocalVarsIn, out *ListLocalVarsOut) error {
 			var err error
+			if in.Scope.DeferredCall > 0 {
+				out.Variables, err = d.DeferredVars(in.Scope.GoroutineID, in.Scope.Frame, in.Scope.DeferredCall, in.Cfg, false)
+				return err
+			}
 			out.Variables, err = d.LocalVariables(in.Scope.GoroutineID, in.Scope.Frame, in.Cfg)
 			return err
 		}),
 		"ListFunctionArgs": syncH(func(in ListFunctionArgsIn, out *ListFunctionArgsOut) error {
 			var err error
+			if in.Scope.DeferredCall > 0 {
+				out.Args, err = d.DeferredVars(in.Scope.GoroutineID, in.Scope.Frame, in.Scope.DeferredCall, in.Cfg, true)
+				return err
+			}
 			out.Args, err = d.FunctionArguments(in.Scope.GoroutineID, in.Scope.Frame, in.Cfg)
 			return err
 		}),
@@ -192,6 +204,10 @@ func (s *Server) methodTable() map[string]handler {
 				cfg = defaultLoadConfig()
 			}
 			var err error
+			if in.Scope.DeferredCall > 0 {
+				out.Variable, err = d.DeferredEval(in.Scope.GoroutineID, in.Scope.Frame, in.Scope.DeferredCall, in.Expr, *cfg)
+				return err
+			}
 			out.Variable, err = d.Eval(in.Scope.GoroutineID, in.Scope.Frame, in.Expr, *cfg)
 			return err
 		}),
