@@ -33,3 +33,20 @@ func packageDir(pkg string) (string, error) {
 	}
 	return strings.TrimSpace(string(out)), nil
 }
+
+// rebuilder is the rebuild command's build: the same package and flags,
+// written over bin while the old process still runs from it.
+func rebuilder(o *options, pkg string, test bool, bin string) func() error {
+	return func() error {
+		flags, err := gobuild.SplitFlags(o.buildFlags)
+		if err != nil {
+			return fmt.Errorf("--build-flags: %w", err)
+		}
+		_, _, err = gobuild.Build(gobuild.Options{Package: pkg, Test: test, Output: bin, Flags: flags})
+		var be *gobuild.Error
+		if errors.As(err, &be) {
+			return fmt.Errorf("could not build %s:\n%s", pkg, be.Output)
+		}
+		return err
+	}
+}

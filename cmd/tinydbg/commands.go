@@ -157,7 +157,8 @@ func buildAndDebug(o *options, cmd *cobra.Command, args []string, test bool) err
 			wd = dir
 		}
 	}
-	return runSession(o, debugger.Config{Path: bin, Args: progArgs, WorkingDir: wd}, cmd.OutOrStdout())
+	return runSession(o, debugger.Config{Path: bin, Args: progArgs, WorkingDir: wd,
+		Rebuild: rebuilder(o, pkg, test, bin)}, cmd.OutOrStdout())
 }
 
 func newAttachCommand(o *options) *cobra.Command {

@@ -16,6 +16,7 @@ type Client interface {
 	stackClient
 	sourceClient
 	infoClient
+	jumpClient
 }
 
 // sessionClient serves the session itself: restart, exit and the final quit.

@@ -42,6 +42,9 @@ type Config struct {
 	// CoreFile, when set, opens this core file of the executable Path
 	// instead of starting a process: read-only, nothing runs.
 	CoreFile string
+	// Rebuild, set for debug and test sessions, compiles the program again
+	// into Path; nil: the binary was not built by tinydbg.
+	Rebuild func() error
 }
 
 // ErrRunning is returned by operations that need a stopped target while a

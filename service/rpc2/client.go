@@ -412,3 +412,18 @@ func TracepointStop(st *api.DebuggerState) bool {
 	}
 	return hit
 }
+
+// SetExecutionPoint moves the current thread's PC to addr, which must lie
+// in the function it is in (jump).
+func (c *Client) SetExecutionPoint(addr uint64) (*api.DebuggerState, error) {
+	var out SetExecutionPointOut
+	err := c.call("SetExecutionPoint", SetExecutionPointIn{Addr: addr}, &out)
+	return &out.State, err
+}
+
+// Rebuild builds the program again and restarts it (rebuild).
+func (c *Client) Rebuild() ([]api.DiscardedBreakpoint, error) {
+	var out RestartOut
+	err := c.call("Restart", RestartIn{Rebuild: true}, &out)
+	return out.DiscardedBreakpoints, err
+}

@@ -64,10 +64,11 @@ func (s *Server) methodTable() map[string]handler {
 			if in.Position != "" || in.Rerecord {
 				return errors.New("restarting from a position needs a recording, which tinydbg does not make")
 			}
-			if in.Rebuild {
-				return errors.New("rebuilding on restart is not supported by tinydbg")
-			}
 			var err error
+			if in.Rebuild {
+				out.DiscardedBreakpoints, err = d.Rebuild(in.ResetArgs, in.NewArgs)
+				return err
+			}
 			out.DiscardedBreakpoints, err = d.Restart(in.ResetArgs, in.NewArgs)
 			return err
 		}),
@@ -277,6 +278,9 @@ func (s *Server) methodTable() map[string]handler {
 		}),
 	}
 	for name, h := range dumpMethods(d) {
+		m[name] = h
+	}
+	for name, h := range targetMethods(d) {
 		m[name] = h
 	}
 	full := make(map[string]handler, len(m))
