@@ -179,6 +179,10 @@ func startDebugger(o *options, cfg debugger.Config) (*debugger.Debugger, error) 
 // runTerminal runs the REPL on client, first continuing if asked to.
 func runTerminal(o *options, client terminal.Client, conf terminal.Config) (int, error) {
 	conf.InitFile = o.initFile
+	// The file config -save writes is read back by every session.
+	if path, err := terminal.ConfigPath(); err == nil {
+		conf.ConfigFile = path
+	}
 	term := terminal.New(client, conf)
 	if o.cont {
 		if err := term.Call("continue"); err != nil {

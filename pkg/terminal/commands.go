@@ -38,6 +38,7 @@ type command struct {
 	allowed prefix // prefixes besides noPrefix that the command accepts
 	fn      cmdFunc
 	help    string
+	builtin int // how many of names are the command's own; the rest are configured aliases
 }
 
 // Command groups, in the order help lists them.
