@@ -240,4 +240,3 @@ func unquote(s string) string {
 	}
 	return s
 }
-
