@@ -68,6 +68,11 @@ func (t *Term) listFile(file string, line int, arrow bool) error {
 	}
 	first, last := max(line-t.set.listLines, 1), min(line+t.set.listLines, len(lines))
 	var b strings.Builder
+	if t.colourOn() {
+		t.colourLines(&b, file, lines, first, last, map[bool]int{true: line}[arrow])
+		_, err = io.WriteString(t.out, b.String())
+		return err
+	}
 	for n := first; n <= last; n++ {
 		mark := "  "
 		if arrow && n == line {

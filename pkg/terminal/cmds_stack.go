@@ -118,14 +118,15 @@ func printStack(t *Term, frames []api.Stackframe, indent string, offsets bool) {
 	}
 	d := digits(len(frames) - 1)
 	pad := indent + strings.Repeat(" ", d+2+len(indent))
+	fnc, basec, reset := t.stackColours()
 	for i := range frames {
 		f := &frames[i]
 		if f.Err != "" {
 			fmt.Fprintf(t.out, "%serror: %s\n", pad, f.Err)
 			continue
 		}
-		fmt.Fprintf(t.out, "%s%*d  0x%016x in %s\n", indent, d, i, f.PC, f.Function.Name())
-		fmt.Fprintf(t.out, "%sat %s:%d\n", pad, formatPath(f.File), f.Line)
+		fmt.Fprintf(t.out, "%s%*d  0x%016x in %s%s%s\n", indent, d, i, f.PC, fnc, f.Function.Name(), reset)
+		fmt.Fprintf(t.out, "%sat %s\n", pad, colourPath(fmt.Sprintf("%s:%d", formatPath(f.File), f.Line), basec, reset))
 		if offsets {
 			fmt.Fprintf(t.out, "%sframe: %+#x frame pointer %+#x\n", pad, f.FrameOffset, f.FramePointerOffset)
 		}
@@ -136,9 +137,10 @@ func printStack(t *Term, frames []api.Stackframe, indent string, offsets bool) {
 				fmt.Fprintf(t.out, "%s(unreadable defer: %s)\n", head, df.Unreadable)
 				continue
 			}
-			fmt.Fprintf(t.out, "%s%#016x in %s\n", head, df.DeferredLoc.PC, df.DeferredLoc.Function.Name())
+			fmt.Fprintf(t.out, "%s%#016x in %s%s%s\n", head, df.DeferredLoc.PC, fnc, df.DeferredLoc.Function.Name(), reset)
 			fmt.Fprintf(t.out, "%sat %s:%d\n", cont, formatPath(df.DeferredLoc.File), df.DeferredLoc.Line)
-			fmt.Fprintf(t.out, "%sdeferred by %s at %s:%d\n", cont, df.DeferLoc.Function.Name(), formatPath(df.DeferLoc.File), df.DeferLoc.Line)
+			fmt.Fprintf(t.out, "%sdeferred by %s at %s\n", cont, df.DeferLoc.Function.Name(),
+				colourPath(fmt.Sprintf("%s:%d", formatPath(df.DeferLoc.File), df.DeferLoc.Line), basec, reset))
 		}
 		for _, vs := range [][]api.Variable{f.Arguments, f.Locals} {
 			for j := range vs {

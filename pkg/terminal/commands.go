@@ -85,6 +85,19 @@ func (t *Term) find(name string) *command {
 // Call executes one command line.
 func (t *Term) Call(line string) error {
 	defer t.outBuf.Flush()
+	name, _ := splitWord(line)
+	if c := t.find(name); c != nil && pagedCommands[c.names[0]] {
+		if p := t.pagerNow(); p != nil {
+			// The whole output is held, so that it can go to the pager
+			// if it turns out longer than the window.
+			t.outBuf.hold(true)
+			defer func() {
+				if out := t.outBuf.hold(false); !p.page(t, out) {
+					t.outBuf.release(out)
+				}
+			}()
+		}
+	}
 	return t.callWith(line, callCtx{scope: t.scope(), prefix: noPrefix})
 }
 

@@ -14,6 +14,13 @@ import (
 // runREPLFlavour is runREPL on a fixture built as f.
 func runREPLFlavour(t *testing.T, name string, f fixture.Flavour, script string) (string, string) {
 	t.Helper()
+	return runREPLWith(t, name, f, terminal.Config{}, script)
+}
+
+// runREPLWith is runREPL on a fixture built as f, with a terminal
+// configured as conf (its input and outputs replaced).
+func runREPLWith(t *testing.T, name string, f fixture.Flavour, conf terminal.Config, script string) (string, string) {
+	t.Helper()
 	testenv.RequirePtrace(t)
 	bin := fixture.Build(t, name, f)
 	wd, err := os.Getwd()
@@ -27,8 +34,8 @@ func runREPLFlavour(t *testing.T, name string, f fixture.Flavour, script string)
 	t.Setenv("PWD", filepath.Join(fixture.Dir(), name))
 	c := startSession(t, bin)
 	var out, errOut strings.Builder
-	term := terminal.New(c, terminal.Config{
-		Stdin: strings.NewReader(script), Stdout: &out, Stderr: &errOut, HistoryFile: "-"})
+	conf.Stdin, conf.Stdout, conf.Stderr, conf.HistoryFile = strings.NewReader(script), &out, &errOut, "-"
+	term := terminal.New(c, conf)
 	if _, err := term.Run(); err != nil {
 		t.Fatal(err)
 	}

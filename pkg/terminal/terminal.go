@@ -71,6 +71,10 @@ type Term struct {
 
 	mu      sync.Mutex
 	running bool // a continue/step is in flight; SIGINT halts it
+
+	// winSize is the terminal window's size, for the pager; a field so
+	// that tests can give one.
+	winSize func() (rows, cols int, ok bool)
 }
 
 // ErrExit is returned by a command that ends the session.
@@ -93,6 +97,7 @@ func New(client Client, conf Config) *Term {
 	ob := &outBuffer{w: conf.Stdout}
 	t := &Term{client: client, conf: conf, out: ob, outBuf: ob, errOut: afterFlush{ob, conf.Stderr}, set: defaultSettings()}
 	t.cmds = t.commandTable()
+	t.winSize = t.stdoutWinSize
 	t.applyAliases()
 	if conf.ConfigFile != "" && conf.ConfigFile != "-" {
 		if err := t.loadConfigFile(conf.ConfigFile); err != nil {
@@ -167,7 +172,7 @@ func (t *Term) Run() (int, error) {
 		}
 	}
 	for {
-		cmdline, err := t.readLine(t.promptText())
+		cmdline, err := t.readPrompted()
 		if err == liner.ErrPromptAborted {
 			continue // Ctrl-C at the prompt only clears the line
 		}
