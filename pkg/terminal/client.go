@@ -17,6 +17,7 @@ type Client interface {
 	sourceClient
 	infoClient
 	jumpClient
+	targetClient
 }
 
 // sessionClient serves the session itself: restart, exit and the final quit.

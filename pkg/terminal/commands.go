@@ -66,6 +66,7 @@ func (t *Term) commandTable() []*command {
 	all = append(all, infoCommands()...)
 	all = append(all, dumpCommands()...)
 	all = append(all, jumpCommands()...)
+	all = append(all, targetCommands()...)
 	all = append(all, &command{names: []string{"help", "h"}, group: groupOther, fn: helpCmd,
 		help: "Prints the help message.\n\n\thelp [command]\n\nType \"help\" followed by the name of a command for more information about it."})
 	return all

@@ -1,0 +1,104 @@
+package terminal
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/tinydbg/tinydbg/service/rpc2"
+)
+
+// targetClient serves target.
+type targetClient interface {
+	ListTargets() ([]rpc2.Target, error)
+	FollowExec(enable bool, regex string) error
+	FollowExecEnabled() (bool, error)
+}
+
+func targetCommands() []*command {
+	return []*command{
+		{names: []string{"target"}, group: groupOther, fn: targetCmd, help: `Manages child process debugging.
+
+	target follow-exec [-on [regex]] [-off]
+
+Enables or disables follow exec mode. When follow exec mode Delve will automatically attach to new child processes executed by the target process. An optional regular expression can be passed to 'target follow-exec', only child processes with a command line matching the regular expression will be followed.
+
+	target list
+
+List currently attached processes.
+
+	target switch [pid]
+
+Switches to the specified process.
+
+tinydbg debugs one process: follow-exec cannot be turned on.`},
+	}
+}
+
+func targetCmd(t *Term, ctx callCtx, args string) error {
+	sub, rest := splitWord(args)
+	switch sub {
+	case "":
+		return errors.New("not enough arguments for 'target'")
+	case "list":
+		tgts, err := t.client.ListTargets()
+		if err != nil {
+			return err
+		}
+		pid, _ := t.client.ProcessPid()
+		w := tabwriter.NewWriter(t.out, 4, 4, 2, ' ', 0)
+		for _, tg := range tgts {
+			mark := ""
+			if tg.Pid == pid {
+				mark = "*"
+			}
+			fmt.Fprintf(w, "%s\t%d\t%s\n", mark, tg.Pid, tg.CmdLine)
+		}
+		return w.Flush()
+	case "follow-exec":
+		if rest == "" {
+			on, err := t.client.FollowExecEnabled()
+			if err != nil {
+				return err
+			}
+			if on {
+				fmt.Fprintln(t.out, "Follow exec is enabled.")
+			} else {
+				fmt.Fprintln(t.out, "Follow exec is disabled.")
+			}
+			return nil
+		}
+		opt, re := splitWord(rest)
+		switch opt {
+		case "-on":
+			return t.client.FollowExec(true, re)
+		case "-off":
+			if re != "" {
+				return errors.New("too many arguments")
+			}
+			return t.client.FollowExec(false, "")
+		}
+		return fmt.Errorf("unknown argument %q to 'target follow-exec'", opt)
+	case "switch":
+		if rest == "" {
+			return errNotEnoughArgs
+		}
+		pid, err := strconv.Atoi(rest)
+		if err != nil {
+			return fmt.Errorf("pid must be a number, not %q", rest)
+		}
+		tgts, err := t.client.ListTargets()
+		if err != nil {
+			return err
+		}
+		for _, tg := range tgts {
+			if tg.Pid == pid && tg.CurrentThread != nil {
+				_, err := t.client.SwitchThread(tg.CurrentThread.ID)
+				return err
+			}
+		}
+		return fmt.Errorf("could not find target %d", pid)
+	}
+	return fmt.Errorf("unknown command 'target %s'", sub)
+}
