@@ -46,7 +46,7 @@ func (s *Server) methodTable() map[string]handler {
 		}),
 		// A core file is a recording to Delve's clients, as in Delve.
 		"Recorded": syncH(func(_ RecordedIn, out *RecordedOut) error { out.Recorded = d.IsCore(); return nil }),
-		"Detach": syncH(func(in DetachIn, _ *DetachOut) error { return d.Detach(in.Kill) }),
+		"Detach":   syncH(func(in DetachIn, _ *DetachOut) error { return d.Detach(in.Kill) }),
 		"CancelNext": syncH(func(_ CancelNextIn, _ *CancelNextOut) error {
 			return d.CancelNext()
 		}),
