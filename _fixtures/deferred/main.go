@@ -30,4 +30,6 @@ func work(a int) (r int) {
 
 func main() {
 	fmt.Println(work(20), trail)
+	ranged()
+	fmt.Println(trail)
 }

@@ -94,3 +94,43 @@ func TestStackDeferAndDeferred(t *testing.T) {
 		})
 	}
 }
+
+// TestRangeFuncDefers: calls deferred in a range-over-func loop body (Go
+// 1.23+) sit on a list of their own that a record of the enclosing frame
+// heads; stack -defer lists them under that frame, newest first, deferred
+// by the line of the head record's return address (the loop on Go 1.26,
+// the function's closing brace on 1.24), and deferred N reads their
+// arguments.
+func TestRangeFuncDefers(t *testing.T) {
+	deferLine := map[string]string{"": "17", "go1.24.13": "21"}
+	want := "1  0xPC in main.ranged\n" +
+		"   at ./ranged.go:20\n" +
+		"       defer 1: 0xPC in main.note\n" +
+		"                at ./main.go:10\n" +
+		"                deferred by main.ranged at ./ranged.go:17\n" +
+		"       defer 2: 0xPC in main.note\n" +
+		"                at ./main.go:10\n" +
+		"                deferred by main.ranged at ./ranged.go:17\n" +
+		"\n2  0xPC in main.main\n"
+	for _, tc := range fixture.Toolchains {
+		if tc == "go1.22.12" {
+			continue // no range-over-func before Go 1.23
+		}
+		f := fixture.Flavour{Toolchain: tc}
+		t.Run(f.Name(), func(t *testing.T) {
+			out, errOut := runREPLFlavour(t, "deferred", f, "config source-list-line-count 0\nbreak main.stop\ncontinue\ncontinue\n"+
+				"stack -defer 2\nup\ndeferred 1 locals\ndeferred 2 locals\nexit\n")
+			got := hexRE.ReplaceAllString(out, "0xPC")
+			want := strings.ReplaceAll(want, "ranged.go:17", "ranged.go:"+deferLine[tc])
+			if !strings.Contains(got, "0  0xPC in main.stop\n   at ./main.go:14\n\n"+want) {
+				t.Errorf("stack -defer: no\n%s\nin:\n%s", want, got)
+			}
+			if !strings.HasSuffix(got, "=>  20:\t\tstop(0)\n.autotmp_3 = 1\n.autotmp_3 = 0\n") {
+				t.Errorf("deferred locals:\n%s", got)
+			}
+			if errOut != "" {
+				t.Errorf("stderr: %q", errOut)
+			}
+		})
+	}
+}

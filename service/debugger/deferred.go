@@ -128,7 +128,7 @@ func (d *Debugger) readDefers(t *proc.Target, gaddr uint64) ([]deferRec, error) 
 		}
 		lastSP = r.sp
 		if l.hd >= 0 {
-			if rs := d.rangeDefers(addr, l, word, load); len(rs) > 0 {
+			if rs := d.rangeDefers(r, l, word, load); len(rs) > 0 {
 				out = append(out, rs...)
 				addr = link
 				continue
@@ -142,8 +142,11 @@ func (d *Debugger) readDefers(t *proc.Target, gaddr uint64) ([]deferRec, error) 
 
 // rangeDefers follows a range-over-func record's head (an atomic pointer
 // whose first word is the list) to the records deferred by the loop body.
-func (d *Debugger) rangeDefers(addr uint64, l *deferLayout, word func(uint64) (uint64, error), load func(uint64) (deferRec, uint64)) []deferRec {
-	hp, err := word(addr + uint64(l.hd))
+// Those records hold no SP or PC of their own (the runtime fills only fn
+// and link): they take the head's, the frame and defer statement they
+// belong to.
+func (d *Debugger) rangeDefers(head deferRec, l *deferLayout, word func(uint64) (uint64, error), load func(uint64) (deferRec, uint64)) []deferRec {
+	hp, err := word(head.addr + uint64(l.hd))
 	if err != nil || hp == 0 {
 		return nil
 	}
@@ -154,6 +157,7 @@ func (d *Debugger) rangeDefers(addr uint64, l *deferLayout, word func(uint64) (u
 	var out []deferRec
 	for a := first; a != 0 && len(out) <= maxRangeDefers; {
 		r, link := load(a)
+		r.sp, r.pc = head.sp, head.pc
 		out = append(out, r)
 		if r.err != nil {
 			break
