@@ -30,9 +30,7 @@ List currently attached processes.
 
 	target switch [pid]
 
-Switches to the specified process.
-
-tinydbg debugs one process: follow-exec cannot be turned on.`},
+Switches to the specified process.`},
 	}
 }
 

@@ -1,10 +1,8 @@
 package debugger
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 
 	"github.com/tinydbg/tinydbg/service/api"
@@ -17,16 +15,11 @@ type TargetInfo struct {
 	CurrentThread *api.Thread
 }
 
-// ErrFollowExec is the answer to enabling follow-exec: the native backend
-// traces one process, and its children run undebugged.
-var ErrFollowExec = errors.New("follow-exec is not supported by tinydbg: child processes are not debugged")
-
-// ListTargets lists the debugged processes: tinydbg debugs one, so this
-// is it, with its command line as the kernel has it (as Delve reads it).
-func (d *Debugger) ListTargets() ([]TargetInfo, error) {
+// targetInfo describes this Debugger's target.
+func (d *Debugger) targetInfo() (TargetInfo, error) {
 	t, unlock, err := d.lockAlive()
 	if err != nil {
-		return nil, err
+		return TargetInfo{}, err
 	}
 	defer unlock()
 	info := TargetInfo{Pid: t.Pid(), CmdLine: d.commandLine()}
@@ -35,31 +28,12 @@ func (d *Debugger) ListTargets() ([]TargetInfo, error) {
 	}
 	ths, err := t.Threads()
 	if err != nil {
-		return nil, err
+		return TargetInfo{}, err
 	}
 	for i := range ths {
 		if ths[i].ID == t.SelectedThread() {
 			info.CurrentThread = d.convertThread(&ths[i])
 		}
 	}
-	return []TargetInfo{info}, nil
+	return info, nil
 }
-
-// FollowExec turns follow-exec mode on or off. Off is what tinydbg always
-// does; on is refused, with the regular expression checked first so that
-// a bad one gets its own message.
-func (d *Debugger) FollowExec(enable bool, regex string) error {
-	if !enable {
-		if regex != "" {
-			return errors.New("a regular expression only goes with follow-exec on")
-		}
-		return nil
-	}
-	if _, err := regexp.Compile(regex); err != nil {
-		return fmt.Errorf("follow-exec regex: %w", err)
-	}
-	return ErrFollowExec
-}
-
-// FollowExecEnabled reports whether children are followed: never.
-func (d *Debugger) FollowExecEnabled() bool { return false }

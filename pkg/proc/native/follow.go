@@ -106,10 +106,11 @@ func (p *Process) childEvent(tid int, ws unix.WaitStatus) event {
 		delete(p.fol.children, tid)
 		cmdline := cmdlineOf(tid)
 		if p.fol.want == nil || p.fol.want(cmdline) {
-			// Stopped on its first instruction of the new program: a
-			// SIGSTOP given at the detach holds it there until a
-			// debugger attaches.
-			if ptrace(unix.PTRACE_DETACH, tid, 0, uintptr(unix.SIGSTOP)) == nil && p.fol.onExec != nil {
+			// A SIGSTOP queued now (a detach cannot inject one from an
+			// event stop) stops it before the first instruction of the
+			// new program, until a debugger attaches.
+			_ = unix.Tgkill(tid, tid, unix.SIGSTOP)
+			if ptrace(unix.PTRACE_DETACH, tid, 0, 0) == nil && p.fol.onExec != nil {
 				p.fol.onExec(tid, cmdline)
 			}
 			return event{kind: evIgnored}
