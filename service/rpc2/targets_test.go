@@ -41,11 +41,13 @@ func TestTargetMethodsWire(t *testing.T) {
 	if r := call(2, "FollowExecEnabled", `{}`); r.Error != nil || string(r.Result) != `{"Enabled":false}` {
 		t.Errorf("FollowExecEnabled: %s %v", r.Result, r.Error)
 	}
-	if r := call(3, "FollowExec", `{"Enable":true,"Regex":""}`); r.Error == nil ||
-		*r.Error != "follow-exec is not supported by tinydbg: child processes are not debugged" {
-		t.Errorf("FollowExec on: %s %v", r.Result, r.Error)
+	if r := call(3, "FollowExec", `{"Enable":true,"Regex":"child$"}`); r.Error != nil {
+		t.Errorf("FollowExec on: %v", *r.Error)
 	}
-	if r := call(4, "FollowExec", `{"Enable":false}`); r.Error != nil {
+	if r := call(4, "FollowExecEnabled", `{}`); r.Error != nil || string(r.Result) != `{"Enabled":true}` {
+		t.Errorf("FollowExecEnabled after on: %s %v", r.Result, r.Error)
+	}
+	if r := call(6, "FollowExec", `{"Enable":false}`); r.Error != nil {
 		t.Errorf("FollowExec off: %v", *r.Error)
 	}
 	if r := call(5, "SetExecutionPoint", `{"Addr":1}`); r.Error == nil ||

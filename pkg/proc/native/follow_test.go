@@ -10,12 +10,14 @@ import (
 )
 
 // TestFollowExec: with follow-exec on, the child the fixture forks and
-// execs is reported with its command line and left stopped; attached as a
-// process of its own it runs to its end, printing its output, and the
-// parent then finishes. A child not wanted runs free.
+// execs is reported with its command line and left stopped on the first
+// instruction of the new program; attached as a process of its own it
+// runs to its end, printing its output, and the parent then finishes. A
+// child not wanted runs free.
 func TestFollowExec(t *testing.T) {
 	testenv.RequirePtrace(t)
 	exe := fixture.Build(t, "execchild", fixture.Flavour{})
+	entry, _ := elfEntry(t, exe)
 	for _, want := range []bool{true, false} {
 		r, w := pipe(t)
 		p := launch(t, LaunchConfig{Path: exe, Stdout: w, Stderr: w})
@@ -29,6 +31,11 @@ func TestFollowExec(t *testing.T) {
 					if err != nil {
 						t.Errorf("attaching the child: %v", err)
 						return
+					}
+					if th, ok := c.Thread(pid); !ok {
+						t.Errorf("child %d has no thread %d", pid, pid)
+					} else if regs, err := th.Registers(); err != nil || regs.PC() != entry {
+						t.Errorf("child stopped at %#x (%v), want its entry %#x", regs.PC(), err, entry)
 					}
 					ev, err := c.Continue()
 					if err != nil || ev.Kind != proc.StopKindExited || ev.ExitCode != 0 {
