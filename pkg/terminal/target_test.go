@@ -61,8 +61,9 @@ var targetRE = regexp.MustCompile(`(?m)^(\*?) +([0-9]+)  (.*)$`)
 
 // TestFollowExec: with target follow-exec -on, the child execchild forks
 // and execs is debugged too: the breakpoints set before apply to it, its
-// stop selects it (target list marks it), continue runs both until the
-// parent stops after the child ended, and target switch moves between
+// stop selects it (target list marks it), one set while the child is
+// selected applies to the parent too, continue runs both until the parent
+// stops there after the child ended, and target switch moves between
 // them. target list and follow-exec print as Delve does.
 func TestFollowExec(t *testing.T) {
 	bin := fixture.Build(t, "execchild", fixture.Flavour{})
@@ -72,9 +73,9 @@ func TestFollowExec(t *testing.T) {
 	s.want("target follow-exec -on", "")
 	s.want("target follow-exec", "Follow exec is enabled.\n")
 	s.want("break main.childWork", "Breakpoint 1 set at 0xPC for main.childWork() ./main.go:11\n")
-	s.want("break main.parentDone", "Breakpoint 2 set at 0xPC for main.parentDone() ./main.go:15\n")
 	s.want("continue", "> [Breakpoint 1] main.childWork() ./main.go:11 (hits goroutine(1):1 total:1) (PC: 0xPC)\n"+
 		"=>  11:\tfunc childWork(n int) int {\n")
+	s.want("break main.parentDone", "Breakpoint 2 set at 0xPC for main.parentDone() ./main.go:15\n")
 	list := targetRE.FindAllStringSubmatch(s.do("target list"), -1)
 	if len(list) != 2 || list[0][1] != "" || list[0][3] != bin || list[1][1] != "*" || list[1][3] != bin+" child" {
 		t.Fatalf("target list: %q", list)
@@ -83,6 +84,11 @@ func TestFollowExec(t *testing.T) {
 	s.want("args ^n$", "n = 14\n")
 	s.want("print len(os.Args)", "2\n")
 	s.want("target switch "+parent, "")
+	// Hit counts are each target's own: the child hit 1, the parent not.
+	if got := s.do("breakpoints"); !strings.HasSuffix(got, "Breakpoint 1 (enabled) at 0xPC for main.childWork() ./main.go:11 (0)\n"+
+		"Breakpoint 2 (enabled) at 0xPC for main.parentDone() ./main.go:15 (0)\n") {
+		t.Errorf("the parent's breakpoints:\n%s", got)
+	}
 	s.want("target list", fmt.Sprintf("*   %s  %s\n    %s  %s child\n", parent, bin, child, bin))
 	s.want("print len(os.Args)", "1\n") // the parent's variables
 	s.want("target switch "+child, "")

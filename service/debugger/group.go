@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"regexp"
 	"sort"
 	"sync"
@@ -187,6 +188,7 @@ func (d *Debugger) Command(cmd api.DebuggerCommand, resumed chan<- struct{}) (*a
 		}
 	case api.SwitchThread:
 		if m := g.memberWithThread(cmd.ThreadID); m != nil {
+			g.syncBreakpoints()
 			g.swap(m)
 		}
 	}
@@ -214,25 +216,90 @@ func (g *group) memberWithThread(tid int) *Debugger {
 	return nil
 }
 
-// snapshot records the root's breakpoints, which children attached later get.
-func (g *group) snapshot() {
+// syncBreakpoints makes the breakpoints of every target the root's (the
+// selected target's, where the user sets them): what was added, changed
+// or cleared there since the last sync is done in the others too, by
+// location, under the same ids, as Delve's breakpoints are logical ones
+// of the whole group. It runs before every continue and target switch.
+func (g *group) syncBreakpoints() {
 	d := g.root
 	d.mu.Lock()
-	specs := make(map[int]userBreakpoint, len(d.bps))
+	cur := make(map[int]userBreakpoint, len(d.bps))
 	for id, ub := range d.bps {
-		specs[id] = *ub
+		cur[id] = *ub
 	}
 	next := d.nextBP
 	d.mu.Unlock()
 	g.mu.Lock()
-	g.specs, g.nextBP = specs, next
+	prev := g.specs
+	members := append([]*Debugger(nil), g.members...)
 	g.mu.Unlock()
+	for _, m := range members {
+		next = max(next, m.syncFrom(prev, cur))
+	}
+	d.mu.Lock()
+	d.nextBP = max(d.nextBP, next)
+	d.mu.Unlock()
+	g.mu.Lock()
+	g.specs, g.nextBP = cur, next
+	g.mu.Unlock()
+}
+
+// syncFrom applies to this target the changes from prev to cur and
+// returns its next breakpoint id, which is kept above every id in use.
+func (d *Debugger) syncFrom(prev, cur map[int]userBreakpoint) int {
+	for id := range prev {
+		if _, ok := cur[id]; !ok && id > 0 {
+			_, _ = d.ClearBreakpoint(id, "")
+		}
+	}
+	for id, ub := range cur {
+		old, had := prev[id]
+		switch {
+		case id <= 0 || ub.spec.WatchExpr != "":
+		case !had:
+			d.addCopy(ub)
+		case !reflect.DeepEqual(old.spec, ub.spec):
+			_ = d.AmendBreakpoint(ub.spec)
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.nextBP
+}
+
+// addCopy sets another target's breakpoint here, under its id; one whose
+// location this binary lacks is left out.
+func (d *Debugger) addCopy(ub userBreakpoint) {
+	t, unlock, err := d.lockAlive()
+	if err != nil {
+		return
+	}
+	defer unlock()
+	d.nextBP = max(d.nextBP, ub.spec.ID+1)
+	if _, exists := d.bps[ub.spec.ID]; exists {
+		return
+	}
+	c := ub
+	c.pbp, c.view, c.total, c.perG = nil, nil, 0, map[int64]uint64{}
+	if !c.spec.Disabled {
+		pbp, err := c.loc.set(t)
+		if err != nil {
+			return
+		}
+		hc, _ := ParseHitCond(c.spec.HitCond)
+		pbp.CondExpr, pbp.HitCond, pbp.HitCondPerG = c.spec.Cond, hc, c.spec.HitCondPerG
+		c.pbp = pbp
+		c.view = d.breakpointView(&c)
+		d.installEvaluator(t)
+	}
+	d.bps[c.spec.ID] = &c
 }
 
 // continueAll continues every target until one stops. Targets that end
 // meanwhile leave the group; the last one's end is the result.
 func (g *group) continueAll(cmd api.DebuggerCommand, resumed chan<- struct{}) (*api.DebuggerState, error) {
-	g.snapshot()
+	g.syncBreakpoints()
 	g.mu.Lock()
 	run := &groupRun{res: make(chan runResult), live: map[*Debugger]bool{}}
 	g.run = run
