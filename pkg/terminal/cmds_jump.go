@@ -21,21 +21,21 @@ type jumpClient interface {
 func jumpCommands() []*command {
 	return []*command{
 		{names: []string{"jump", "j"}, group: groupRun, fn: jumpCmd,
-			help: `Set the next instruction to be executed (EXPERIMENTAL!!!).
+			help: `Move the PC to another place in the current function (experimental).
 
-	jump <linespec>
+	jump <locspec>
 
-Sets the next instruction to be executed to the location given by <linespec>,
-without executing any of the instructions in between (also known as "set next
-statement"). The target must be inside the current function.
+The code between the current position and the location does not run (what
+IDEs call "set next statement"). The location must be in the function the
+current thread is in.
 
-WARNING: this is unsafe. Even with optimizations disabled the compiler
-reorders instructions and inserts hidden initialization, so skipping over code
-can skip setup that later instructions rely on.`},
+This is unsafe: the compiler orders and initialises things behind the
+source's back even in -N -l builds, so skipped code may leave variables and
+registers that later code relies on unset.`},
 		{names: []string{"rebuild"}, group: groupRun, fn: rebuildCmd,
-			help: "Rebuild the target executable and restarts it. It does not work if the executable was not built by delve."},
+			help: "Build the program again and restart it, breakpoints kept.\n\n\trebuild\n\nOnly for sessions started by tinydbg debug or tinydbg test, which know how the program was built."},
 		{names: []string{"edit", "ed"}, group: groupOther, allowed: scopePrefix, fn: editCmd,
-			help: "Open where you are in $DELVE_EDITOR or $EDITOR\n\n\tedit [locspec]\n\nIf locspec is omitted edit will open the current source file in the editor, otherwise it will open the specified location."},
+			help: "Open the source in $DELVE_EDITOR, else $EDITOR.\n\n\tedit [locspec]\n\nWithout a locspec the editor opens the current file at the current line (of the selected frame); with one, the file and line of that location."},
 	}
 }
 

@@ -23,7 +23,7 @@ func stackCommands() []*command {
 			special cases for runtime frames) or fromg (from the
 			goroutine's saved registers)`},
 		{names: []string{"deferred"}, group: groupStack, fn: deferredCmd,
-			help: "Executes command in the context of a deferred call.\n\n\tdeferred <n> <command>\n\nExecutes the specified command (print, args, locals) in the context of the n-th deferred call in the current frame."},
+			help: "Run a command in the scope of a deferred call.\n\n\tdeferred <n> <command>\n\nRuns print, args or locals in the scope of the n-th call the current frame deferred, numbered as stack -defer lists them."},
 		{names: []string{"frame"}, group: groupStack, allowed: scopePrefix, fn: frameCmd,
 			help: "Set the current frame, or execute command on a different frame.\n\n\tframe <m>\n\tframe <m> <command>\n\nThe first form selects frame m for later commands; the second runs one\ncommand in frame m without changing the selection."},
 		{names: []string{"up"}, group: groupStack, allowed: scopePrefix, fn: upCmd,

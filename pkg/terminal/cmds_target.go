@@ -18,19 +18,22 @@ type targetClient interface {
 
 func targetCommands() []*command {
 	return []*command{
-		{names: []string{"target"}, group: groupOther, fn: targetCmd, help: `Manages child process debugging.
+		{names: []string{"target"}, group: groupOther, fn: targetCmd, help: `Debug the child processes the program starts.
 
 	target follow-exec [-on [regex]] [-off]
 
-Enables or disables follow exec mode. When follow exec mode Delve will automatically attach to new child processes executed by the target process. An optional regular expression can be passed to 'target follow-exec', only child processes with a command line matching the regular expression will be followed.
+With -on, every child the program forks and execs becomes a target too,
+stopped at its first instruction with the breakpoints that exist; with a
+regex, only children whose command line matches it. -off stops following
+new children. Without an option, says whether children are followed.
 
 	target list
 
-List currently attached processes.
+Lists the debugged processes; * marks the selected one.
 
-	target switch [pid]
+	target switch <pid>
 
-Switches to the specified process.`},
+Selects another debugged process.`},
 	}
 }
 

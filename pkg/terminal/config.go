@@ -45,19 +45,19 @@ var colorParams = []string{"source-list-arrow-color", "source-list-keyword-color
 	"source-list-number-color", "source-list-comment-color", "prompt-color", "source-list-tab-color",
 	"stacktrace-function-color", "stacktrace-basename-color"}
 
-const configHelp = `Changes configuration parameters.
+const configHelp = `Show or change configuration parameters.
 
 	config -list
 
-Show all configuration parameters.
+Lists every parameter with its value.
 
 	config -save
 
-Saves the configuration file to disk, overwriting the current configuration file.
+Writes the parameters to ~/.config/tinydbg/config.yml, which sessions read at start.
 
 	config <parameter> <value>
 
-Changes the value of simple configuration parameters.
+Sets a parameter.
 
 	config alias <command> <alias>
 	config alias <alias>
