@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tinydbg/tinydbg/internal/gobuild"
 )
 
@@ -49,4 +51,12 @@ func rebuilder(o *options, pkg string, test bool, bin string) func() error {
 		}
 		return err
 	}
+}
+
+// addFollowFlags adds --follow-exec and --follow-exec-regex, which start
+// the session as "target follow-exec -on [regex]" would (dlv has only the
+// command, and followExec in DAP launch configurations).
+func addFollowFlags(c *cobra.Command, o *options) {
+	c.Flags().BoolVar(&o.followExec, "follow-exec", false, "Debug the child processes the program forks and execs too.")
+	c.Flags().StringVar(&o.followRegex, "follow-exec-regex", "", "Follow only children whose command line matches this regular expression (implies --follow-exec).")
 }

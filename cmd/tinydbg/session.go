@@ -27,6 +27,8 @@ type options struct {
 	wd          string
 	buildFlags  string
 	output      string
+	followExec  bool       // --follow-exec
+	followRegex string     // --follow-exec-regex
 	df          delveFlags // Delve's global flags, on every command
 }
 
@@ -165,6 +167,12 @@ func startDebugger(o *options, cfg debugger.Config) (*debugger.Debugger, error) 
 	if err := o.df.checkGo(d.TargetGoVersion(), os.Stderr); err != nil {
 		d.Detach(cfg.AttachPid == 0)
 		return nil, err
+	}
+	if o.followExec || o.followRegex != "" {
+		if err := d.FollowExec(true, o.followRegex); err != nil {
+			d.Detach(cfg.AttachPid == 0)
+			return nil, err
+		}
 	}
 	if logf := o.df.logs.layer("debugger"); logf != nil {
 		if cfg.AttachPid != 0 {
