@@ -123,3 +123,25 @@ func TestFollowExecRegex(t *testing.T) {
 	s.want("target follow-exec -off", "")
 	s.want("target follow-exec", "Follow exec is disabled.\n")
 }
+
+// TestFollowExecNext: the other targets run during a next too, as in
+// Delve: a next over the parent's cmd.Run stops in the child at its
+// breakpoint, which is selected; the parent's interrupted next is
+// abandoned, so the next continue runs both to their ends.
+func TestFollowExecNext(t *testing.T) {
+	bin := fixture.Build(t, "execchild", fixture.Flavour{})
+	s := newSession(t, "execchild")
+	s.want("config source-list-line-count 0", "")
+	s.want("target follow-exec -on", "")
+	s.want("break main.childWork", "Breakpoint 1 set at 0xPC for main.childWork() ./main.go:11\n")
+	s.want("break main.go:26", "Breakpoint 2 set at 0xPC for main.main() ./main.go:26\n")
+	s.want("continue", "> [Breakpoint 2] main.main() ./main.go:26 (hits goroutine(1):1 total:1) (PC: 0xPC)\n"+
+		"=>  26:\t\terr := cmd.Run()\n")
+	s.want("next", "> [Breakpoint 1] main.childWork() ./main.go:11 (hits goroutine(1):1 total:1) (PC: 0xPC)\n"+
+		"=>  11:\tfunc childWork(n int) int {\n")
+	list := targetRE.FindAllStringSubmatch(s.do("target list"), -1)
+	if len(list) != 2 || list[1][1] != "*" || list[1][3] != bin+" child" {
+		t.Fatalf("target list: %q", list)
+	}
+	s.want("continue", "error: Process "+list[0][2]+" has exited with status 0\n")
+}

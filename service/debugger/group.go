@@ -180,9 +180,11 @@ func (d *Debugger) Command(cmd api.DebuggerCommand, resumed chan<- struct{}) (*a
 		return d.commandOne(cmd, resumed)
 	}
 	switch cmd.Name {
-	case api.Continue:
-		// With follow-exec on, a child attached during the continue must
-		// be taken along even when there is no other target yet.
+	case api.Continue, api.Next, api.Step, api.StepOut:
+		// The other targets run while the selected one continues or
+		// steps, as in Delve. With follow-exec on, a child attached
+		// meanwhile must be taken along even when there is no other
+		// target yet.
 		if g.hasMembers() || d.FollowExecEnabled() {
 			return g.continueAll(cmd, resumed)
 		}
@@ -296,7 +298,8 @@ func (d *Debugger) addCopy(ub userBreakpoint) {
 	d.bps[c.spec.ID] = &c
 }
 
-// continueAll continues every target until one stops. Targets that end
+// continueAll runs cmd on the root and continues every other target
+// until one stops. Targets that end
 // meanwhile leave the group; the last one's end is the result.
 func (g *group) continueAll(cmd api.DebuggerCommand, resumed chan<- struct{}) (*api.DebuggerState, error) {
 	g.syncBreakpoints()
