@@ -17,6 +17,8 @@ type Client interface {
 	stackClient
 	sourceClient
 	infoClient
+	jumpClient
+	targetClient
 }
 
 // sessionClient serves the session itself: restart, exit and the final quit.

@@ -442,6 +442,6 @@ func (t *Term) afterStop() {
 			fmt.Fprintf(t.out, "%d: %s = error %v\n", i, e, err)
 			continue
 		}
-		fmt.Fprintf(t.out, "%d: %s = %s\n", i, v.Name, v.StringWithOptions("", verb, 0))
+		fmt.Fprintf(t.out, "%d: %s = %s\n", i, v.Name, v.StringWithOptions("", verb, t.rawFlag()))
 	}
 }

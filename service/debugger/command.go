@@ -49,11 +49,12 @@ func onTracer(t *proc.Target, f func()) error {
 	return err
 }
 
-// Command runs one execution command. resumed, when not nil, is closed
+// commandOne runs one execution command on this Debugger's target (Command
+// in group.go adds the other targets of a group). resumed, when not nil, is closed
 // once the command holds the target (and, for resuming commands, the
 // target is marked running), so a server can read the next request
 // knowing that a following halt will find the target running.
-func (d *Debugger) Command(cmd api.DebuggerCommand, resumed chan<- struct{}) (*api.DebuggerState, error) {
+func (d *Debugger) commandOne(cmd api.DebuggerCommand, resumed chan<- struct{}) (*api.DebuggerState, error) {
 	notify := func() {
 		if resumed != nil {
 			close(resumed)

@@ -43,6 +43,9 @@ func (p *Process) handle(tid int, ws unix.WaitStatus) event {
 	p.mu.Lock()
 	t := p.threads[tid]
 	p.mu.Unlock()
+	if t == nil && p.isChild(tid) {
+		return p.childEvent(tid, ws) // follow.go
+	}
 
 	if ws.Exited() || ws.Signaled() {
 		code, sig := ws.ExitStatus(), 0
@@ -83,6 +86,7 @@ func (p *Process) handle(tid int, ws unix.WaitStatus) event {
 		if ws.TrapCause() == unix.PTRACE_EVENT_CLONE {
 			p.addClonedThread(t)
 		}
+		p.noteFork(t, ws.TrapCause())
 		return event{kind: evIgnored, t: t}
 	}
 	info, err := getSiginfo(tid)

@@ -41,6 +41,8 @@ type Process struct {
 	// counts its changes; ptrace thread only.
 	watch    [NumWatchSlots]watchSlot
 	watchGen uint64
+
+	fol follow // follow-exec (follow.go); ptrace thread only
 }
 
 // Thread is one thread (task) of a traced process.
