@@ -236,7 +236,7 @@ func TestKernelLogpointsLost(t *testing.T) {
 	bin := fixture.Build(t, "hotloop", fixture.Flavour{Optimized: true})
 	c := launchExec(t, map[string]any{"mode": "exec", "program": bin, "env": map[string]any{"HOTLOOP_N": fmt.Sprint(n)}})
 	seq := c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": fixture.Source("hotloop")},
-		"breakpoints": []map[string]any{{"line": 23, "logMessage": "i={i}"}}})
+		"breakpoints": []map[string]any{{"line": 28, "logMessage": "i={i}"}}})
 	expectResponse[*dap.SetBreakpointsResponse](c, seq)
 	seq = c.send("configurationDone", nil)
 	expectResponse[*dap.ConfigurationDoneResponse](c, seq)
