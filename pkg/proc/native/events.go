@@ -95,6 +95,9 @@ func (p *Process) handle(tid int, ws unix.WaitStatus) event {
 	t.inSignalStop = true
 	switch {
 	case sig == unix.SIGTRAP && info.code() > 0:
+		// A kernel condition's signal comes with the registers its probe
+		// saw, put back here as an int3 hit would have left them.
+		p.takeKernelHit(t)
 		// DR6 tells a data watchpoint (trap after the access) from an
 		// int3 or a single step; the hit waits on the thread for the core.
 		return event{kind: evTrap, t: t, watch: p.noteWatchHit(t)}
@@ -148,11 +151,15 @@ func (p *Process) markExited() {
 	p.threads = map[int]*Thread{}
 	p.mu.Unlock()
 	p.mem.Close()
+	p.kern.closeProbes()
 }
 
 // resume restarts a stopped thread with req (PTRACE_CONT or
 // PTRACE_SINGLESTEP). With deliver, owed signals go to the program.
 func (p *Process) resume(t *Thread, req int, deliver bool) error {
+	if req == unix.PTRACE_CONT {
+		p.settleKernelHit(t)
+	}
 	sig, extra := 0, []pendingSignal(nil)
 	if deliver {
 		sig, extra = t.takePending()
@@ -332,6 +339,15 @@ func (p *Process) step(t *Thread) error {
 	if !t.stopped {
 		return fmt.Errorf("step thread %d: %w", t.tid, ErrThreadRunning)
 	}
+	if p.settleKernelHit(t) {
+		return nil // the kernel ran the instruction already
+	}
+	// Stepping through a kernel condition's probe must not evaluate it.
+	var regs unix.PtraceRegs
+	skipped := unix.PtraceGetRegs(t.tid, &regs) == nil && p.skipOnce(t, regs.Rip)
+	if skipped {
+		defer p.unskip(t)
+	}
 	done := false
 	for !done || !p.allStopped() {
 		if !done && t.stopped {
@@ -353,6 +369,8 @@ func (p *Process) step(t *Thread) error {
 		case e.kind == evThreadGone:
 			return &ThreadExitedError{Tid: t.tid}
 		case e.kind == evTrap:
+			done = true
+		case skipped && p.uprobeStepTrap(t, e):
 			done = true
 		case e.kind == evSignal && e.fault:
 			// The instruction faulted: stepping again would fault again
