@@ -16,16 +16,17 @@ type KernelConditions interface {
 	KernelBreakpoint(spec KernelBPSpec) (KernelBP, error)
 }
 
+// ErrKernelUnavailable is wrapped by a backend's KernelBreakpoint when the
+// machine cannot run kernel conditions at all (no BPF permission, no
+// uprobes), as opposed to one breakpoint that cannot have one.
+var ErrKernelUnavailable = errors.New("no eBPF")
+
 // KernelBPSpec is one logical breakpoint whose condition the kernel evaluates.
 type KernelBPSpec struct {
 	Path       string       // the executable to probe
 	Sites      []KernelSite // every address of the breakpoint
 	GoidOffset int64        // of runtime.g.goid, for the per-goroutine hit counts
-	// Cond follows the contract of pkg/proc/ebpf/cond: R6 = pt_regs, R0 =
-	// 0/1/2 (false/true/fault) then a jump to the wrapper's end label.
-	// Nil means always true (a hit condition alone).
-	Cond    asm.Instructions
-	EndSym  string // the label Cond jumps to when done
+	EndSym     string       // the label each site's Cond jumps to when done
 	HitCond *HitCondition
 	PerG    bool
 	// Total and PerGCounts start the counts (hits carried over).
@@ -37,6 +38,10 @@ type KernelBPSpec struct {
 type KernelSite struct {
 	Addr       uint64 // run-time address
 	FileOffset uint64 // of the instruction in Path, where the uprobe goes
+	// Cond follows the contract of pkg/proc/ebpf/cond: R6 = pt_regs, R0 =
+	// 0/1/2 (false/true/fault) then a jump to the wrapper's end label.
+	// Nil means always true (a hit condition alone).
+	Cond asm.Instructions
 }
 
 // KernelCounts are a kernel breakpoint's counts: hits whose condition held
@@ -77,8 +82,10 @@ const (
 type KernelCond struct {
 	Path       string
 	GoidOffset int64
-	Cond       asm.Instructions
-	EndSym     string
+	// Cond compiles the condition for one address (locations differ from
+	// one PC to another); nil: no condition.
+	Cond   func(addr uint64) (asm.Instructions, error)
+	EndSym string
 	// FileOffset maps a run-time address to its offset in Path.
 	FileOffset func(addr uint64) (uint64, error)
 }
@@ -116,7 +123,7 @@ func (t *Target) setKernelCond(bp *Breakpoint, kc KernelCond) error {
 	if bp.HitCond != nil && bp.HitCond.Op == "%" && bp.HitCond.N == 0 {
 		return errors.New("hit condition % 0")
 	}
-	spec := KernelBPSpec{Path: kc.Path, GoidOffset: kc.GoidOffset, Cond: kc.Cond, EndSym: kc.EndSym,
+	spec := KernelBPSpec{Path: kc.Path, GoidOffset: kc.GoidOffset, EndSym: kc.EndSym,
 		HitCond: bp.HitCond, PerG: bp.HitCondPerG, Total: bp.TotalHitCount, PerGCounts: bp.HitCount}
 	for _, pc := range bp.Addrs {
 		if t.bps.phys[pc] == nil || t.bps.phys[pc].refs != 1 {
@@ -128,7 +135,13 @@ func (t *Target) setKernelCond(bp *Breakpoint, kc KernelCond) error {
 		if err != nil {
 			return fmt.Errorf("address %#x: %w", pc, err)
 		}
-		spec.Sites = append(spec.Sites, KernelSite{Addr: pc, FileOffset: off})
+		site := KernelSite{Addr: pc, FileOffset: off}
+		if kc.Cond != nil {
+			if site.Cond, err = kc.Cond(pc); err != nil {
+				return err
+			}
+		}
+		spec.Sites = append(spec.Sites, site)
 	}
 	// Our int3s go first: the kernel installs its probe only where it
 	// finds the original instruction, and would take ours for its own.
@@ -301,7 +314,7 @@ func (bp *Breakpoint) CondModeText() string {
 // NewKernelCond describes a compiled condition for this target's binary:
 // the probes go into its executable and the goroutine ids come from its
 // runtime.g.
-func (t *Target) NewKernelCond(insns asm.Instructions, endSym string) (KernelCond, error) {
+func (t *Target) NewKernelCond(compile func(addr uint64) (asm.Instructions, error), endSym string) (KernelCond, error) {
 	if t.bi == nil {
 		return KernelCond{}, errors.New("no binary to probe")
 	}
@@ -312,7 +325,7 @@ func (t *Target) NewKernelCond(insns asm.Instructions, endSym string) (KernelCon
 	if !rt.ABIInternal || rt.G.Goid < 0 {
 		return KernelCond{}, errors.New("needs the register ABI (Go 1.17+) and runtime.g.goid")
 	}
-	return KernelCond{Path: t.bi.Path(), GoidOffset: rt.G.Goid, Cond: insns, EndSym: endSym,
+	return KernelCond{Path: t.bi.Path(), GoidOffset: rt.G.Goid, Cond: compile, EndSym: endSym,
 		// t.bi is read at each call: a restart may bring another binary.
 		FileOffset: func(addr uint64) (uint64, error) { return probe.FileOffset(t.bi, addr) }}, nil
 }

@@ -59,7 +59,7 @@ func launchCfg(t *testing.T, name string, cfg proc.LaunchConfig, args ...string)
 func kernelBreak(t *testing.T, tg *proc.Target, fn string, cond asm.Instructions) *proc.Breakpoint {
 	t.Helper()
 	bp := mustBreakFunc(t, tg, fn)
-	kc, err := tg.NewKernelCond(cond, testEnd)
+	kc, err := tg.NewKernelCond(func(uint64) (asm.Instructions, error) { return cond, nil }, testEnd)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,6 +48,7 @@ type kernelConds struct {
 type kernelSite struct {
 	addr, off uint64
 	orig      byte // the byte the uprobe's int3 hides
+	cond      asm.Instructions
 	prog      *ebpf.Program
 	link      link.Link // nil while suspended
 }
@@ -70,7 +71,7 @@ func (k *kernelConds) init() error {
 		}
 		m, err := ebpf.NewMap(&ebpf.MapSpec{Name: name, Type: typ, KeySize: key, ValueSize: val, MaxEntries: max})
 		if err != nil {
-			k.err = fmt.Errorf("creating BPF map %s: %w", name, err)
+			k.err = fmt.Errorf("%w: creating BPF map %s: %w", proc.ErrKernelUnavailable, name, err)
 		}
 		return m
 	}
@@ -131,17 +132,20 @@ func (p *Process) KernelBreakpoint(spec proc.KernelBPSpec) (proc.KernelBP, error
 		if k.sites[s.Addr] != nil {
 			return nil, fmt.Errorf("address %#x already has a kernel condition", s.Addr)
 		}
-		kb.sites[s.Addr] = &kernelSite{addr: s.Addr, off: s.FileOffset, orig: text[0]}
+		kb.sites[s.Addr] = &kernelSite{addr: s.Addr, off: s.FileOffset, orig: text[0], cond: s.Cond}
 	}
 	if err := k.resetCounts(kb.slot, spec.Total, spec.PerGCounts); err != nil {
 		return nil, err
 	}
 	for _, s := range kb.sites {
 		insns := siteProgram(k, siteParams{addr: s.addr, slot: kb.slot, goidOff: spec.GoidOffset,
-			cond: spec.Cond, endSym: spec.EndSym, hit: spec.HitCond, perG: spec.PerG})
+			cond: s.cond, endSym: spec.EndSym, hit: spec.HitCond, perG: spec.PerG})
 		prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: "tdbg_cond", Type: ebpf.Kprobe, License: "GPL", Instructions: insns})
 		if err != nil {
 			kb.closeLocked()
+			if errors.Is(err, os.ErrPermission) {
+				err = fmt.Errorf("%w: %w", proc.ErrKernelUnavailable, err)
+			}
 			return nil, fmt.Errorf("loading the condition program: %w", err)
 		}
 		s.prog = prog
@@ -162,7 +166,10 @@ func (kb *kernelBreakpoint) attachLocked(s *kernelSite) error {
 	}
 	l, err := ex.Uprobe("", s.prog, &link.UprobeOptions{Address: s.off, PID: kb.p.pid})
 	if err != nil {
-		return fmt.Errorf("attaching a uprobe at %#x: %w", s.addr, err)
+		// Attaching fails for every site alike when the kernel has no
+		// uprobes (or perf events are forbidden); the instruction itself
+		// was checked before.
+		return fmt.Errorf("%w: attaching a uprobe at %#x: %w", proc.ErrKernelUnavailable, s.addr, err)
 	}
 	s.link = l
 	kb.p.kern.sites[s.addr] = s

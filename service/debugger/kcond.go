@@ -1,0 +1,95 @@
+package debugger
+
+import (
+	"errors"
+	"os"
+	"strings"
+
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/tinydbg/tinydbg/pkg/proc"
+	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/ebpf"
+	"github.com/tinydbg/tinydbg/service/api"
+)
+
+// condEnd is the label a compiled condition jumps to when it is done.
+var condEnd = "tdbg_cond_end"
+
+// compileCond turns a condition into BPF instructions for the breakpoint
+// address pc (run-time), or says why it cannot. It is the compiler of
+// pkg/proc/ebpf/cond once that is in the tree (see kcond_compile.go).
+var compileCond = func(bi *bininfo.BinaryInfo, expr string, pc uint64) (asm.Instructions, error) {
+	return nil, errors.New("no condition compiler")
+}
+
+// envNoKernelCond turns evaluation in the kernel off, to compare the two
+// ways (the benchmarks do) or to rule the kernel out.
+const envNoKernelCond = "TINYDBG_KERNEL_COND"
+
+// applyCondMode puts ub's condition in the kernel when it compiles and the
+// machine allows it, else leaves it to stop-and-evaluate with the reason
+// on the breakpoint. It is called whenever the condition, the hit
+// condition or the proc breakpoint changes.
+func (d *Debugger) applyCondMode(t *proc.Target, ub *userBreakpoint) {
+	pbp := ub.pbp
+	if pbp == nil || pbp.Watch != nil || pbp.Cond != nil {
+		return
+	}
+	if pbp.CondExpr == "" && pbp.HitCond == nil {
+		_ = t.DropKernelCond(pbp)
+		return
+	}
+	fallback := func(why string) {
+		_ = t.DropKernelCond(pbp)
+		pbp.CondFallback = why
+	}
+	if os.Getenv(envNoKernelCond) == "0" {
+		fallback(envNoKernelCond + "=0")
+		return
+	}
+	if err := ebpf.CheckPermissions(); err != nil {
+		fallback(noEBPF + err.Error())
+		return
+	}
+	var compile func(uint64) (asm.Instructions, error)
+	if expr := pbp.CondExpr; expr != "" {
+		compile = func(pc uint64) (asm.Instructions, error) { return compileCond(d.bi, expr, pc) }
+	}
+	kc, err := t.NewKernelCond(compile, condEnd)
+	if err != nil {
+		fallback(err.Error())
+		return
+	}
+	// A failure is kept on pbp as its reason; the machine's are marked,
+	// and the terminal says them in a line of their own when set.
+	if err := t.SetKernelCond(pbp, kc); errors.Is(err, proc.ErrKernelUnavailable) {
+		pbp.CondFallback = noEBPF + strings.TrimPrefix(err.Error(), proc.ErrKernelUnavailable.Error()+": ")
+	}
+}
+
+// noEBPF starts the reason of a fallback that the whole machine causes.
+const noEBPF = "no eBPF: "
+
+// condEval says on the wire how a breakpoint's condition is evaluated.
+func condEval(ub *userBreakpoint) string {
+	if ub.pbp == nil || (ub.spec.Cond == "" && ub.spec.HitCond == "") {
+		return ""
+	}
+	return ub.pbp.CondModeText()
+}
+
+// describeCond fills the fields of b that say how the condition runs.
+func describeCond(ub *userBreakpoint, b *api.Breakpoint) {
+	b.CondEval = condEval(ub)
+	if ub.pbp != nil {
+		b.CondFaults = ub.pbp.CondFaults
+	}
+}
+
+func sameHitCond(a, b *proc.HitCondition) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
