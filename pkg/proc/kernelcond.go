@@ -27,8 +27,8 @@ type KernelBPSpec struct {
 	Sites      []KernelSite // every address of the breakpoint
 	GoidOffset int64        // of runtime.g.goid, for the per-goroutine hit counts
 	EndSym     string       // the label each site's Cond jumps to when done
-	HitCond *HitCondition
-	PerG    bool
+	HitCond    *HitCondition
+	PerG       bool
 	// Total and PerGCounts start the counts (hits carried over).
 	Total      uint64
 	PerGCounts map[int64]uint64
