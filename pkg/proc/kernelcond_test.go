@@ -93,7 +93,7 @@ func stoppedRegs(t *testing.T, tg *proc.Target, st proc.Stop) arch.Registers {
 // runs to its normal output.
 func TestKernelCondStopsLikeInt3(t *testing.T) {
 	cfg := proc.LaunchConfig{DisableASLR: true}
-	tg := launchCfg(t, "condhot", cfg, "1000")
+	tg := launchCfg(t, "condloop", cfg, "1000")
 	bp := kernelBreak(t, tg, "main.hot", raxEq(500))
 	st, err := tg.Continue()
 	want(t, "continue", st, err, proc.StopBreakpoint, "main.hot", 19)
@@ -113,7 +113,7 @@ func TestKernelCondStopsLikeInt3(t *testing.T) {
 	}
 
 	// The same stop through an int3, evaluated by the debugger.
-	tg2 := launchCfg(t, "condhot", cfg, "1000")
+	tg2 := launchCfg(t, "condloop", cfg, "1000")
 	bp2 := mustBreakFunc(t, tg2, "main.hot")
 	var iregs arch.Registers
 	for i := 0; ; i++ {
@@ -141,7 +141,7 @@ func TestKernelCondStopsLikeInt3(t *testing.T) {
 // TestKernelCondThreads: four goroutines each meet i == 500 once; every
 // hit is one stop, as four int3 hits would be, counted per goroutine.
 func TestKernelCondThreads(t *testing.T) {
-	tg := launchCfg(t, "condhot", proc.LaunchConfig{}, "20000", "4")
+	tg := launchCfg(t, "condloop", proc.LaunchConfig{}, "20000", "4")
 	bp := kernelBreak(t, tg, "main.hot", raxEq(500))
 	seen := map[int64]bool{}
 	for i := 0; i < 4; i++ {
@@ -166,14 +166,14 @@ func TestKernelCondThreads(t *testing.T) {
 // TestKernelCondFaultAndHitCond: a condition reading address 0 is false
 // and counted at every call; a hit condition counts only true hits.
 func TestKernelCondFaultAndHitCond(t *testing.T) {
-	tg := launchCfg(t, "condhot", proc.LaunchConfig{}, "1000")
+	tg := launchCfg(t, "condloop", proc.LaunchConfig{}, "1000")
 	bp := kernelBreak(t, tg, "main.hot", nilDeref())
 	continueToExit(t, tg)
 	if bp.TotalHitCount != 0 || bp.CondFaults != 1000 {
 		t.Fatalf("fault: total %d faults %d", bp.TotalHitCount, bp.CondFaults)
 	}
 
-	tg = launchCfg(t, "condhot", proc.LaunchConfig{}, "1000")
+	tg = launchCfg(t, "condloop", proc.LaunchConfig{}, "1000")
 	bp = mustBreakFunc(t, tg, "main.hot")
 	bp.HitCond = &proc.HitCondition{Op: "==", N: 700}
 	kc, err := tg.NewKernelCond(nil, "")

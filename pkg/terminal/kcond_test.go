@@ -19,9 +19,9 @@ var (
 func TestKernelCondREPL(t *testing.T) {
 	testenv.RequireRoot(t)
 	script := "break main.hot\ncondition -hitcount 1 == 501\ncontinue\nargs\nlocals\nprint *p\nbreakpoints\nexit\n"
-	kernel, errK := runREPL(t, "condhot", script)
+	kernel, errK := runREPL(t, "condloop", script)
 	t.Setenv("TINYDBG_KERNEL_COND", "0")
-	stop, errS := runREPL(t, "condhot", script)
+	stop, errS := runREPL(t, "condloop", script)
 	if errK != "" || errS != "" {
 		t.Fatalf("stderr: %q %q", errK, errS)
 	}

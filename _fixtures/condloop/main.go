@@ -1,4 +1,4 @@
-// Command condhot calls main.hot N times (first argument, default
+// Command condloop calls main.hot N times (first argument, default
 // 1000000) in each of G goroutines (second argument, default 1), i
 // counting from 0 in each: a breakpoint condition i == K holds once per
 // goroutine. It prints the sum of the results, which a debugger must not
@@ -27,7 +27,7 @@ func arg(n int, def int) int {
 	}
 	v, err := strconv.Atoi(os.Args[n])
 	if err != nil || v < 0 {
-		fmt.Fprintf(os.Stderr, "condhot: bad argument %q\n", os.Args[n])
+		fmt.Fprintf(os.Stderr, "condloop: bad argument %q\n", os.Args[n])
 		os.Exit(2)
 	}
 	return v
