@@ -19,18 +19,25 @@ var (
 func TestKernelCondREPL(t *testing.T) {
 	testenv.RequireRoot(t)
 	script := "break main.hot\ncondition -hitcount 1 == 501\ncontinue\nargs\nlocals\nprint *p\nbreakpoints\nexit\n"
+	compareWays(t, script, "\tcond -hitcount == 501")
+	script = "break main.hot if i == 500\ncontinue\nargs\nlocals\nprint *p\nbreakpoints\nexit\n"
+	compareWays(t, script, "\tcond i == 500")
+}
+
+func compareWays(t *testing.T, script, condLine string) {
+	t.Setenv("TINYDBG_KERNEL_COND", "")
 	kernel, errK := runREPL(t, "condloop", script)
 	t.Setenv("TINYDBG_KERNEL_COND", "0")
 	stop, errS := runREPL(t, "condloop", script)
 	if errK != "" || errS != "" {
 		t.Fatalf("stderr: %q %q", errK, errS)
 	}
-	for _, want := range []string{"i = 500\n", "\tcond -hitcount == 501 (in kernel)\n", "Breakpoint 1 (enabled) at "} {
+	for _, want := range []string{"i = 500\n", condLine + " (in kernel)\n", "Breakpoint 1 (enabled) at "} {
 		if !strings.Contains(kernel, want) {
 			t.Fatalf("kernel run lacks %q:\n%s", want, kernel)
 		}
 	}
-	if !strings.Contains(stop, "\tcond -hitcount == 501 (stops to evaluate: TINYDBG_KERNEL_COND=0)\n") {
+	if !strings.Contains(stop, condLine+" (stops to evaluate: TINYDBG_KERNEL_COND=0)\n") {
 		t.Fatalf("stop-and-evaluate run:\n%s", stop)
 	}
 	same := func(s string) string {
@@ -47,5 +54,15 @@ func TestKernelCondREPL(t *testing.T) {
 			}
 		}
 		t.Fatalf("the stop-and-evaluate run has more:\n%s", stop)
+	}
+}
+
+// TestKernelCondFallbackListed: a condition that does not compile stops
+// to evaluate, and the listing says why.
+func TestKernelCondFallbackListed(t *testing.T) {
+	testenv.RequireRoot(t)
+	out, _ := runREPL(t, "condloop", "break main.hot if hot(i, p) == 4\nbreakpoints\nexit\n")
+	if !strings.Contains(out, "\tcond hot(i, p) == 4 (stops to evaluate: function call or conversion)\n") {
+		t.Fatalf("listing:\n%s", out)
 	}
 }

@@ -8,19 +8,23 @@ import (
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/tinydbg/tinydbg/pkg/proc"
-	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/ebpf"
+	"github.com/tinydbg/tinydbg/pkg/proc/ebpf/cond"
 	"github.com/tinydbg/tinydbg/service/api"
 )
 
-// condEnd is the label a compiled condition jumps to when it is done.
-var condEnd = "tdbg_cond_end"
-
 // compileCond turns a condition into BPF instructions for the breakpoint
-// address pc (run-time), or says why it cannot. It is the compiler of
-// pkg/proc/ebpf/cond once that is in the tree (see kcond_compile.go).
-var compileCond = func(bi *bininfo.BinaryInfo, expr string, pc uint64) (asm.Instructions, error) {
-	return nil, errors.New("no condition compiler")
+// address pc (run-time), or says why it cannot, in a few words.
+func (d *Debugger) compileCond(expr string, pc uint64) (asm.Instructions, error) {
+	opts := cond.Options{Bias: d.bi.Bias()}
+	if p, err := d.program(); err == nil {
+		opts.Eval = p // its type cache is the debugger's
+	}
+	prog, err := cond.Compile(d.bi, pc, expr, opts)
+	if err != nil {
+		return nil, errors.New(strings.TrimPrefix(err.Error(), cond.ErrNotCompilable.Error()+": "))
+	}
+	return prog.Insns, nil
 }
 
 // envNoKernelCond turns evaluation in the kernel off, to compare the two
@@ -54,9 +58,9 @@ func (d *Debugger) applyCondMode(t *proc.Target, ub *userBreakpoint) {
 	}
 	var compile func(uint64) (asm.Instructions, error)
 	if expr := pbp.CondExpr; expr != "" {
-		compile = func(pc uint64) (asm.Instructions, error) { return compileCond(d.bi, expr, pc) }
+		compile = func(pc uint64) (asm.Instructions, error) { return d.compileCond(expr, pc) }
 	}
-	kc, err := t.NewKernelCond(compile, condEnd)
+	kc, err := t.NewKernelCond(compile, cond.EndSymbol)
 	if err != nil {
 		fallback(err.Error())
 		return
