@@ -2,10 +2,13 @@
 // 1000000) in each of G goroutines (second argument, default 1), i
 // counting from 0 in each: a breakpoint condition i == K holds once per
 // goroutine. It prints the sum of the results, which a debugger must not
-// change, and how long the loops took.
+// change, and how long the loops took. With CONDLOOP_WAIT set it prints
+// its pid and waits for a line on stdin first, so that a debugger can
+// attach before the loop.
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"strconv"
@@ -35,6 +38,13 @@ func arg(n int, def int) int {
 
 func main() {
 	n, g := arg(1, 1000000), arg(2, 1)
+	if os.Getenv("CONDLOOP_WAIT") != "" {
+		fmt.Println(os.Getpid())
+		if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
+			fmt.Fprintln(os.Stderr, "condloop: stdin:", err)
+			os.Exit(2)
+		}
+	}
 	sums := make([]int, g)
 	var wg sync.WaitGroup
 	start := time.Now()

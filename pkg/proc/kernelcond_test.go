@@ -1,12 +1,19 @@
 package proc_test
 
 import (
+	"bufio"
 	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
+	"github.com/tinydbg/tinydbg/internal/testproc"
 	"github.com/tinydbg/tinydbg/internal/testenv"
 	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/arch"
@@ -96,7 +103,7 @@ func TestKernelCondStopsLikeInt3(t *testing.T) {
 	tg := launchCfg(t, "condloop", cfg, "1000")
 	bp := kernelBreak(t, tg, "main.hot", raxEq(500))
 	st, err := tg.Continue()
-	want(t, "continue", st, err, proc.StopBreakpoint, "main.hot", 19)
+	want(t, "continue", st, err, proc.StopBreakpoint, "main.hot", 22)
 	kregs := stoppedRegs(t, tg, st)
 	if kregs.Rax != 500 || kregs.Rip != bp.Addrs[0] || st.PC != bp.Addrs[0] {
 		t.Fatalf("kernel stop: rax %d rip %#x pc %#x, want 500 at %#x", kregs.Rax, kregs.Rip, st.PC, bp.Addrs[0])
@@ -118,7 +125,7 @@ func TestKernelCondStopsLikeInt3(t *testing.T) {
 	var iregs arch.Registers
 	for i := 0; ; i++ {
 		st, err := tg2.Continue()
-		want(t, "continue", st, err, proc.StopBreakpoint, "main.hot", 19)
+		want(t, "continue", st, err, proc.StopBreakpoint, "main.hot", 22)
 		if iregs = stoppedRegs(t, tg2, st); iregs.Rax == 500 {
 			break
 		}
@@ -139,22 +146,37 @@ func TestKernelCondStopsLikeInt3(t *testing.T) {
 }
 
 // TestKernelCondThreads: four goroutines each meet i == 500 once; every
-// hit is one stop, as four int3 hits would be, counted per goroutine.
+// hit is reported as an int3 hit would be (hits at the same moment in one
+// stop, each thread on the breakpoint), counted per goroutine.
 func TestKernelCondThreads(t *testing.T) {
 	tg := launchCfg(t, "condloop", proc.LaunchConfig{}, "20000", "4")
 	bp := kernelBreak(t, tg, "main.hot", raxEq(500))
 	seen := map[int64]bool{}
-	for i := 0; i < 4; i++ {
+	for {
 		st, err := tg.Continue()
-		want(t, "continue", st, err, proc.StopBreakpoint, "main.hot", 19)
-		if r := stoppedRegs(t, tg, st); r.Rax != 500 || seen[st.GoroutineID] {
-			t.Fatalf("stop %d: rax %d goroutine %d (seen %v)", i, r.Rax, st.GoroutineID, seen)
+		if err != nil {
+			t.Fatal(err)
 		}
-		seen[st.GoroutineID] = true
+		if st.Reason == proc.StopExited {
+			break
+		}
+		want(t, "continue", st, err, proc.StopBreakpoint, "main.hot", 22)
+		ths, err := tg.Threads()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, th := range ths {
+			if th.Breakpoint != bp {
+				continue
+			}
+			if th.Regs.Rax != 500 || th.Regs.Rip != bp.Addrs[0] || seen[th.GoroutineID] {
+				t.Fatalf("thread %d: rax %d pc %#x goroutine %d (seen %v)", th.ID, th.Regs.Rax, th.Regs.Rip, th.GoroutineID, seen)
+			}
+			seen[th.GoroutineID] = true
+		}
 	}
-	continueToExit(t, tg)
-	if bp.TotalHitCount != 4 || len(bp.HitCount) != 4 {
-		t.Fatalf("counts: total %d per g %v", bp.TotalHitCount, bp.HitCount)
+	if len(seen) != 4 || bp.TotalHitCount != 4 || len(bp.HitCount) != 4 {
+		t.Fatalf("goroutines %v; counts: total %d per g %v", seen, bp.TotalHitCount, bp.HitCount)
 	}
 	for g := range seen {
 		if bp.HitCount[g] != 1 {
@@ -193,11 +215,73 @@ func TestKernelCondFaultAndHitCond(t *testing.T) {
 	// next from the kernel stop: the internal breakpoints work and the
 	// instruction the kernel already ran is not run twice.
 	st, err = tg.Next()
-	want(t, "next", st, err, proc.StopStepDone, "main.hot", 20)
+	want(t, "next", st, err, proc.StopStepDone, "main.hot", 23)
 	st, err = tg.Next()
-	want(t, "next", st, err, proc.StopStepDone, "main.hot", 21)
+	want(t, "next", st, err, proc.StopStepDone, "main.hot", 24)
 	continueToExit(t, tg)
 	if bp.TotalHitCount != 1000 {
 		t.Fatalf("total %d", bp.TotalHitCount)
+	}
+}
+
+// TestKernelCondDetach: attached to a running program, the kernel's probe
+// is in its text (the debugger masks it), and after detach the text is the
+// executable's again and the program prints its normal result.
+func TestKernelCondDetach(t *testing.T) {
+	testenv.RequirePtrace(t)
+	testenv.RequireRoot(t)
+	path := fixture.Build(t, "condloop", fixture.Flavour{})
+	cmd := exec.Command(path, "100000")
+	cmd.Env = append(os.Environ(), "CONDLOOP_WAIT=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	rd := bufio.NewReader(out)
+	if line, err := rd.ReadString('\n'); err != nil || strings.TrimSpace(line) != strconv.Itoa(cmd.Process.Pid) {
+		t.Fatalf("condloop printed %q, %v", line, err)
+	}
+	tg, err := proc.Attach(native.Backend{}, cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bp := kernelBreak(t, tg, "main.hot", raxEq(500))
+	site := bp.Addrs[0]
+	orig := testproc.Memory(t, cmd.Process.Pid, site, 1)[0]
+	if orig != 0xcc {
+		t.Fatalf("the uprobe's int3 is not in the text: %#x", orig)
+	}
+	var b [1]byte
+	if _, err := tg.Process().ReadMemory(b[:], site); err != nil || b[0] != 0x48 {
+		t.Fatalf("masked text: %#x %v", b[0], err)
+	}
+	if _, err := io.WriteString(stdin, "go\n"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := tg.Continue()
+	want(t, "continue", st, err, proc.StopBreakpoint, "main.hot", 22)
+	if r := stoppedRegs(t, tg, st); r.Rax != 500 || bp.TotalHitCount != 1 {
+		t.Fatalf("stop: rax %d hits %d", r.Rax, bp.TotalHitCount)
+	}
+	if err := tg.Detach(); err != nil {
+		t.Fatal(err)
+	}
+	if got := testproc.Memory(t, cmd.Process.Pid, site, 1)[0]; got != 0x48 {
+		t.Fatalf("after detach the text at the site is %#x, want 0x48", got)
+	}
+	rest, err := io.ReadAll(rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil || string(rest) != "sum 14999950000\n" {
+		t.Fatalf("after detach: %q, %v", rest, err)
 	}
 }
