@@ -13,8 +13,8 @@ import (
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
-	"github.com/tinydbg/tinydbg/internal/testproc"
 	"github.com/tinydbg/tinydbg/internal/testenv"
+	"github.com/tinydbg/tinydbg/internal/testproc"
 	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/arch"
 	"github.com/tinydbg/tinydbg/pkg/proc/native"
