@@ -36,8 +36,12 @@ type KernelBPSpec struct {
 
 // KernelSite is one address of a kernel breakpoint.
 type KernelSite struct {
-	Addr       uint64 // run-time address
-	FileOffset uint64 // of the instruction in Path, where the uprobe goes
+	Addr uint64 // run-time address of the breakpoint
+	// Probe is where the uprobe goes: Addr, or an earlier instruction the
+	// kernel emulates (a PUSH of the prologue) from which straight-line
+	// code leads to Addr; the backend then steps the thread to Addr.
+	Probe      uint64
+	FileOffset uint64 // of the instruction at Probe in Path
 	// Cond follows the contract of pkg/proc/ebpf/cond: R6 = pt_regs, R0 =
 	// 0/1/2 (false/true/fault) then a jump to the wrapper's end label.
 	// Nil means always true (a hit condition alone).
@@ -131,15 +135,9 @@ func (t *Target) setKernelCond(bp *Breakpoint, kc KernelCond) error {
 			// probe would hide it. Rare enough to leave to the debugger.
 			return fmt.Errorf("address %#x is in use by a stepping breakpoint", pc)
 		}
-		off, err := kc.FileOffset(pc)
+		site, err := t.kernelSite(kc, pc)
 		if err != nil {
-			return fmt.Errorf("address %#x: %w", pc, err)
-		}
-		site := KernelSite{Addr: pc, FileOffset: off}
-		if kc.Cond != nil {
-			if site.Cond, err = kc.Cond(pc); err != nil {
-				return err
-			}
+			return err
 		}
 		spec.Sites = append(spec.Sites, site)
 	}
@@ -328,4 +326,30 @@ func (t *Target) NewKernelCond(compile func(addr uint64) (asm.Instructions, erro
 	return KernelCond{Path: t.bi.Path(), GoidOffset: rt.G.Goid, Cond: compile, EndSym: endSym,
 		// t.bi is read at each call: a restart may bring another binary.
 		FileOffset: func(addr uint64) (uint64, error) { return probe.FileOffset(t.bi, addr) }}, nil
+}
+
+// kernelSite places the probe of one address: on the emulated PUSH of the
+// prologue before it when there is one and the condition compiles there
+// (the kernel single-steps any other instruction out of line, which costs
+// a hundred times more on some machines), else on the address itself.
+func (t *Target) kernelSite(kc KernelCond, pc uint64) (KernelSite, error) {
+	compile := func(at uint64) (KernelSite, error) {
+		off, err := kc.FileOffset(at)
+		if err != nil {
+			return KernelSite{}, fmt.Errorf("address %#x: %w", at, err)
+		}
+		site := KernelSite{Addr: pc, Probe: at, FileOffset: off}
+		if kc.Cond != nil {
+			if site.Cond, err = kc.Cond(at); err != nil {
+				return KernelSite{}, err
+			}
+		}
+		return site, nil
+	}
+	if push, ok := t.pushBefore(pc); ok {
+		if site, err := compile(push); err == nil {
+			return site, nil
+		}
+	}
+	return compile(pc)
 }

@@ -111,9 +111,13 @@ func TestKernelCondStopsLikeInt3(t *testing.T) {
 	if bp.TotalHitCount != 1 || bp.HitCount[st.GoroutineID] != 1 || len(bp.HitCount) != 1 {
 		t.Fatalf("counts: total %d per g %v", bp.TotalHitCount, bp.HitCount)
 	}
-	var b [1]byte
-	if _, err := tg.Process().ReadMemory(b[:], bp.Addrs[0]); err != nil || b[0] != 0x48 {
-		t.Fatalf("text at the site: %#x, %v; want the MOVQ's 0x48", b[0], err)
+	var b [3]byte
+	fn, err := tg.Symbols().LookupFunc("main.hot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tg.Process().ReadMemory(b[:], fn.Entry); err != nil || b != [3]byte{0x55, 0x48, 0x89} {
+		t.Fatalf("text at the probe: % x, %v; want PUSHQ BP; MOVQ SP, BP", b, err)
 	}
 	if st := continueToExit(t, tg); st.ExitCode != 0 || bp.TotalHitCount != 1 {
 		t.Fatalf("exit %d, hits %d", st.ExitCode, bp.TotalHitCount)
@@ -254,13 +258,18 @@ func TestKernelCondDetach(t *testing.T) {
 		t.Fatal(err)
 	}
 	bp := kernelBreak(t, tg, "main.hot", raxEq(500))
-	site := bp.Addrs[0]
-	orig := testproc.Memory(t, cmd.Process.Pid, site, 1)[0]
-	if orig != 0xcc {
-		t.Fatalf("the uprobe's int3 is not in the text: %#x", orig)
+	// The probe is on the prologue's PUSHQ BP (0x55) at the entry, which
+	// the kernel emulates.
+	fn, err := tg.Symbols().LookupFunc("main.hot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := fn.Entry
+	if got := testproc.Memory(t, cmd.Process.Pid, site, 1)[0]; got != 0xcc {
+		t.Fatalf("the uprobe's int3 is not in the text: %#x", got)
 	}
 	var b [1]byte
-	if _, err := tg.Process().ReadMemory(b[:], site); err != nil || b[0] != 0x48 {
+	if _, err := tg.Process().ReadMemory(b[:], site); err != nil || b[0] != 0x55 {
 		t.Fatalf("masked text: %#x %v", b[0], err)
 	}
 	if _, err := io.WriteString(stdin, "go\n"); err != nil {
@@ -274,8 +283,8 @@ func TestKernelCondDetach(t *testing.T) {
 	if err := tg.Detach(); err != nil {
 		t.Fatal(err)
 	}
-	if got := testproc.Memory(t, cmd.Process.Pid, site, 1)[0]; got != 0x48 {
-		t.Fatalf("after detach the text at the site is %#x, want 0x48", got)
+	if got := testproc.Memory(t, cmd.Process.Pid, site, 1)[0]; got != 0x55 {
+		t.Fatalf("after detach the text at the site is %#x, want 0x55", got)
 	}
 	rest, err := io.ReadAll(rd)
 	if err != nil {
@@ -283,5 +292,34 @@ func TestKernelCondDetach(t *testing.T) {
 	}
 	if err := cmd.Wait(); err != nil || string(rest) != "sum 14999950000\n" {
 		t.Fatalf("after detach: %q, %v", rest, err)
+	}
+}
+
+// TestKernelCondLine: a line breakpoint in the body has no PUSH before
+// it, so the probe is on the breakpoint's own instruction, which the
+// kernel steps out of line; the stop is the same.
+func TestKernelCondLine(t *testing.T) {
+	tg := launchCfg(t, "condloop", proc.LaunchConfig{}, "50")
+	bp, err := tg.SetBreakpointLine("condloop/main.go", 23)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc, err := tg.NewKernelCond(func(uint64) (asm.Instructions, error) { return raxEq(7), nil }, testEnd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tg.SetKernelCond(bp, kc); err != nil {
+		t.Fatal(err)
+	}
+	st, err := tg.Continue()
+	want(t, "continue", st, err, proc.StopBreakpoint, "main.hot", 23)
+	if r := stoppedRegs(t, tg, st); r.Rax != 7 || r.Rip != bp.Addrs[0] || bp.TotalHitCount != 1 {
+		t.Fatalf("stop: rax %d pc %#x hits %d", r.Rax, r.Rip, bp.TotalHitCount)
+	}
+	st, err = tg.Next()
+	want(t, "next", st, err, proc.StopStepDone, "main.hot", 24)
+	continueToExit(t, tg)
+	if bp.TotalHitCount != 1 {
+		t.Fatalf("hits %d", bp.TotalHitCount)
 	}
 }

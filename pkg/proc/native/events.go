@@ -85,6 +85,7 @@ func (p *Process) handle(tid int, ws unix.WaitStatus) event {
 		}
 		return event{kind: evIgnored, t: t}
 	}
+	DebugStops++
 	info, err := getSiginfo(tid)
 	if err != nil {
 		// EINVAL here means group-stop: a stop signal already delivered
@@ -95,6 +96,7 @@ func (p *Process) handle(tid int, ws unix.WaitStatus) event {
 	t.inSignalStop = true
 	switch {
 	case sig == unix.SIGTRAP && info.code() > 0:
+		DebugTraps++
 		// A kernel condition's signal comes with the registers its probe
 		// saw, put back here as an int3 hit would have left them.
 		p.takeKernelHit(t)
@@ -205,9 +207,17 @@ func (p *Process) cont() (StopEvent, error) {
 	case err != nil || over:
 		return exit, err
 	case trapped != nil:
-		return p.stopAll([]*Thread{trapped}, proc.StopKindTrap)
+		ev, err := p.stopAll([]*Thread{trapped}, proc.StopKindTrap)
+		if err == nil && ev.Kind == proc.StopKindTrap {
+			p.advanceKernelHits(ev.Trapped)
+		}
+		return ev, err
 	}
-	return p.stopAll(nil, proc.StopKindHalt)
+	ev, err := p.stopAll(nil, proc.StopKindHalt)
+	if err == nil && ev.Kind == proc.StopKindTrap {
+		p.advanceKernelHits(ev.Trapped)
+	}
+	return ev, err
 }
 
 // beginRun marks the process running for Continue or RunProbes and resumes
@@ -439,3 +449,5 @@ func (p *Process) sigstopPending(tid int) bool {
 	}
 	return false
 }
+
+var DebugTraps, DebugStops int

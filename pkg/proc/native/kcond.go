@@ -38,7 +38,7 @@ type kernelConds struct {
 	counts  *ebpf.Map  // slot → {hits whose condition held, faults}
 	perG    *ebpf.Map  // {slot, goid} → hits
 	slots   [maxKernelSlots]bool
-	sites   map[uint64]*kernelSite // attached probes by run-time address
+	sites   map[uint64]*kernelSite // attached probes by run-time probe address
 	bps     map[*kernelBreakpoint]bool
 	err     error // why the maps could not be made; sticky
 	gone    bool  // the process was detached, killed or ended
@@ -46,7 +46,9 @@ type kernelConds struct {
 
 // kernelSite is one probed address.
 type kernelSite struct {
-	addr, off uint64
+	addr      uint64 // the breakpoint
+	probe     uint64 // where the uprobe is: addr or a PUSH before it
+	off       uint64 // the probe's file offset
 	orig      byte // the byte the uprobe's int3 hides
 	cond      asm.Instructions
 	prog      *ebpf.Program
@@ -126,19 +128,23 @@ func (p *Process) KernelBreakpoint(spec proc.KernelBPSpec) (proc.KernelBP, error
 		if _, err := f.ReadAt(text[:], int64(s.FileOffset)); err != nil {
 			return nil, fmt.Errorf("reading the instruction at %#x: %w", s.Addr, err)
 		}
+		probe := s.Probe
+		if probe == 0 {
+			probe = s.Addr
+		}
 		if why := notReplayable(text[:]); why != "" {
-			return nil, fmt.Errorf("the instruction at %#x is %s", s.Addr, why)
+			return nil, fmt.Errorf("the instruction at %#x is %s", probe, why)
 		}
-		if k.sites[s.Addr] != nil {
-			return nil, fmt.Errorf("address %#x already has a kernel condition", s.Addr)
+		if k.sites[probe] != nil {
+			return nil, fmt.Errorf("address %#x already has a kernel condition", probe)
 		}
-		kb.sites[s.Addr] = &kernelSite{addr: s.Addr, off: s.FileOffset, orig: text[0], cond: s.Cond}
+		kb.sites[s.Addr] = &kernelSite{addr: s.Addr, probe: probe, off: s.FileOffset, orig: text[0], cond: s.Cond}
 	}
 	if err := k.resetCounts(kb.slot, spec.Total, spec.PerGCounts); err != nil {
 		return nil, err
 	}
 	for _, s := range kb.sites {
-		insns := siteProgram(k, siteParams{addr: s.addr, slot: kb.slot, goidOff: spec.GoidOffset,
+		insns := siteProgram(k, siteParams{addr: s.probe, slot: kb.slot, goidOff: spec.GoidOffset,
 			cond: s.cond, endSym: spec.EndSym, hit: spec.HitCond, perG: spec.PerG})
 		prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: "tdbg_cond", Type: ebpf.Kprobe, License: "GPL", Instructions: insns})
 		if err != nil {
@@ -169,10 +175,10 @@ func (kb *kernelBreakpoint) attachLocked(s *kernelSite) error {
 		// Attaching fails for every site alike when the kernel has no
 		// uprobes (or perf events are forbidden); the instruction itself
 		// was checked before.
-		return fmt.Errorf("%w: attaching a uprobe at %#x: %w", proc.ErrKernelUnavailable, s.addr, err)
+		return fmt.Errorf("%w: attaching a uprobe at %#x: %w", proc.ErrKernelUnavailable, s.probe, err)
 	}
 	s.link = l
-	kb.p.kern.sites[s.addr] = s
+	kb.p.kern.sites[s.probe] = s
 	return nil
 }
 
@@ -182,9 +188,9 @@ func (kb *kernelBreakpoint) detachLocked(s *kernelSite) error {
 	}
 	err := s.link.Close()
 	s.link = nil
-	delete(kb.p.kern.sites, s.addr)
+	delete(kb.p.kern.sites, s.probe)
 	if err != nil {
-		return fmt.Errorf("removing the uprobe at %#x: %w", s.addr, err)
+		return fmt.Errorf("removing the uprobe at %#x: %w", s.probe, err)
 	}
 	return nil
 }

@@ -41,6 +41,13 @@ func (p *Process) takeKernelHit(t *Thread) bool {
 		words[i] = binary.LittleEndian.Uint64(rec[8*i:])
 	}
 	addr := binary.LittleEndian.Uint64(rec[8*nRegs:])
+	if s := k.siteAt(addr); s != nil && s.probe != s.addr {
+		// Probed on the prologue's PUSH, which the kernel emulated: the
+		// thread runs on to the breakpoint once every thread is stopped
+		// (advanceKernelHits); nothing is replayed.
+		t.kadvance = s.addr
+		return true
+	}
 	pre.Rip = addr + 1
 	if unix.PtraceSetRegs(t.tid, &pre) != nil {
 		return false
@@ -112,4 +119,36 @@ func (p *Process) uprobeStepTrap(t *Thread, e event) bool {
 	}
 	t.pending = t.pending[:len(t.pending)-1]
 	return true
+}
+
+// maxAdvance bounds the steps from a probed PUSH to its breakpoint.
+const maxAdvance = 16
+
+// advanceKernelHits steps every thread that hit a probe placed before its
+// breakpoint on to the breakpoint, then leaves it as an int3 there would
+// (PC just past it). Every thread is stopped, so the steps run alone. A
+// thread that does not get there (it faulted, say) is left where it is:
+// the core then sees a trap that is not a breakpoint and passes it over.
+func (p *Process) advanceKernelHits(trapped []*Thread) {
+	for _, t := range trapped {
+		target := t.kadvance
+		if target == 0 {
+			continue
+		}
+		t.kadvance = 0
+		for i := 0; i <= maxAdvance; i++ {
+			var regs unix.PtraceRegs
+			if unix.PtraceGetRegs(t.tid, &regs) != nil {
+				break
+			}
+			if regs.Rip == target {
+				regs.Rip++
+				_ = unix.PtraceSetRegs(t.tid, &regs)
+				break
+			}
+			if i == maxAdvance || p.step(t) != nil {
+				break
+			}
+		}
+	}
 }

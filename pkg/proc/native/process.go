@@ -63,7 +63,8 @@ type Thread struct {
 	watchGen  uint64 // the Process.watchGen this thread's debug registers hold; ptrace thread only
 	watchHits uint8  // slots that trapped and were not yet taken; guarded by p.mu
 
-	khit *kernelHit // stopped by a kernel condition; ptrace thread only
+	khit     *kernelHit // stopped by a kernel condition; ptrace thread only
+	kadvance uint64     // the breakpoint this thread must be stepped to (advanceKernelHits)
 }
 
 // pendingSignal is a program signal the debugger intercepted and owes back.
