@@ -46,13 +46,13 @@ type kernelConds struct {
 
 // kernelSite is one probed address.
 type kernelSite struct {
-	addr      uint64 // the breakpoint
-	probe     uint64 // where the uprobe is: addr or a PUSH before it
-	off       uint64 // the probe's file offset
-	orig      byte // the byte the uprobe's int3 hides
-	cond      asm.Instructions
-	prog      *ebpf.Program
-	link      link.Link // nil while suspended
+	addr  uint64 // the breakpoint
+	probe uint64 // where the uprobe is: addr or a PUSH before it
+	off   uint64 // the probe's file offset
+	orig  byte   // the byte the uprobe's int3 hides
+	cond  asm.Instructions
+	prog  *ebpf.Program
+	link  link.Link // nil while suspended
 }
 
 // kernelBreakpoint implements proc.KernelBP.
