@@ -3,8 +3,9 @@
 // counting from 0 in each: a breakpoint condition i == K holds once per
 // goroutine. It prints the sum of the results, which a debugger must not
 // change, and how long the loops took. With CONDLOOP_WAIT set it prints
-// its pid and waits for a line on stdin first, so that a debugger can
-// attach before the loop.
+// its pid and waits for a line on stdin before the loops, so that a
+// debugger can attach first, and for another one after them, so that a
+// test can look at its text after the debugger has left.
 package main
 
 import (
@@ -38,12 +39,17 @@ func arg(n int, def int) int {
 
 func main() {
 	n, g := arg(1, 1000000), arg(2, 1)
+	wait := func() {}
 	if os.Getenv("CONDLOOP_WAIT") != "" {
-		fmt.Println(os.Getpid())
-		if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
-			fmt.Fprintln(os.Stderr, "condloop: stdin:", err)
-			os.Exit(2)
+		in := bufio.NewReader(os.Stdin)
+		wait = func() {
+			if _, err := in.ReadString('\n'); err != nil {
+				fmt.Fprintln(os.Stderr, "condloop: stdin:", err)
+				os.Exit(2)
+			}
 		}
+		fmt.Println(os.Getpid())
+		wait()
 	}
 	sums := make([]int, g)
 	var wg sync.WaitGroup
@@ -62,6 +68,7 @@ func main() {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	wait()
 	total := 0
 	for _, s := range sums {
 		total += s

@@ -103,7 +103,7 @@ func TestKernelCondStopsLikeInt3(t *testing.T) {
 	tg := launchCfg(t, "condloop", cfg, "1000")
 	bp := kernelBreak(t, tg, "main.hot", raxEq(500))
 	st, err := tg.Continue()
-	want(t, "continue", st, err, proc.StopBreakpoint, "main.hot", 22)
+	want(t, "continue", st, err, proc.StopBreakpoint, "main.hot", 23)
 	kregs := stoppedRegs(t, tg, st)
 	if kregs.Rax != 500 || kregs.Rip != bp.Addrs[0] || st.PC != bp.Addrs[0] {
 		t.Fatalf("kernel stop: rax %d rip %#x pc %#x, want 500 at %#x", kregs.Rax, kregs.Rip, st.PC, bp.Addrs[0])
@@ -129,7 +129,7 @@ func TestKernelCondStopsLikeInt3(t *testing.T) {
 	var iregs arch.Registers
 	for i := 0; ; i++ {
 		st, err := tg2.Continue()
-		want(t, "continue", st, err, proc.StopBreakpoint, "main.hot", 22)
+		want(t, "continue", st, err, proc.StopBreakpoint, "main.hot", 23)
 		if iregs = stoppedRegs(t, tg2, st); iregs.Rax == 500 {
 			break
 		}
@@ -164,7 +164,7 @@ func TestKernelCondThreads(t *testing.T) {
 		if st.Reason == proc.StopExited {
 			break
 		}
-		want(t, "continue", st, err, proc.StopBreakpoint, "main.hot", 22)
+		want(t, "continue", st, err, proc.StopBreakpoint, "main.hot", 23)
 		ths, err := tg.Threads()
 		if err != nil {
 			t.Fatal(err)
@@ -219,9 +219,9 @@ func TestKernelCondFaultAndHitCond(t *testing.T) {
 	// next from the kernel stop: the internal breakpoints work and the
 	// instruction the kernel already ran is not run twice.
 	st, err = tg.Next()
-	want(t, "next", st, err, proc.StopStepDone, "main.hot", 23)
-	st, err = tg.Next()
 	want(t, "next", st, err, proc.StopStepDone, "main.hot", 24)
+	st, err = tg.Next()
+	want(t, "next", st, err, proc.StopStepDone, "main.hot", 25)
 	continueToExit(t, tg)
 	if bp.TotalHitCount != 1000 {
 		t.Fatalf("total %d", bp.TotalHitCount)
@@ -276,7 +276,7 @@ func TestKernelCondDetach(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, err := tg.Continue()
-	want(t, "continue", st, err, proc.StopBreakpoint, "main.hot", 22)
+	want(t, "continue", st, err, proc.StopBreakpoint, "main.hot", 23)
 	if r := stoppedRegs(t, tg, st); r.Rax != 500 || bp.TotalHitCount != 1 {
 		t.Fatalf("stop: rax %d hits %d", r.Rax, bp.TotalHitCount)
 	}
@@ -285,6 +285,9 @@ func TestKernelCondDetach(t *testing.T) {
 	}
 	if got := testproc.Memory(t, cmd.Process.Pid, site, 1)[0]; got != 0x55 {
 		t.Fatalf("after detach the text at the site is %#x, want 0x55", got)
+	}
+	if _, err := io.WriteString(stdin, "done\n"); err != nil {
+		t.Fatal(err)
 	}
 	rest, err := io.ReadAll(rd)
 	if err != nil {
@@ -300,7 +303,7 @@ func TestKernelCondDetach(t *testing.T) {
 // kernel steps out of line; the stop is the same.
 func TestKernelCondLine(t *testing.T) {
 	tg := launchCfg(t, "condloop", proc.LaunchConfig{}, "50")
-	bp, err := tg.SetBreakpointLine("condloop/main.go", 23)
+	bp, err := tg.SetBreakpointLine("condloop/main.go", 24)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,12 +315,12 @@ func TestKernelCondLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, err := tg.Continue()
-	want(t, "continue", st, err, proc.StopBreakpoint, "main.hot", 23)
+	want(t, "continue", st, err, proc.StopBreakpoint, "main.hot", 24)
 	if r := stoppedRegs(t, tg, st); r.Rax != 7 || r.Rip != bp.Addrs[0] || bp.TotalHitCount != 1 {
 		t.Fatalf("stop: rax %d pc %#x hits %d", r.Rax, r.Rip, bp.TotalHitCount)
 	}
 	st, err = tg.Next()
-	want(t, "next", st, err, proc.StopStepDone, "main.hot", 24)
+	want(t, "next", st, err, proc.StopStepDone, "main.hot", 25)
 	continueToExit(t, tg)
 	if bp.TotalHitCount != 1 {
 		t.Fatalf("hits %d", bp.TotalHitCount)
