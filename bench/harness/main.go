@@ -21,6 +21,8 @@ type config struct {
 	goBin                  string // cmd/go built from GOROOT: the large binary
 	hotloop                string // _fixtures/hotloop built with -N -l
 	many                   string // _fixtures/manygoroutines
+	condloop               string // _fixtures/condloop built with -N -l
+	condN, condSlowN       int    // calls of the cond step: in the kernel, and stopping at each
 	resultsDir             string
 	reps                   int
 	cycles                 int // continues in the cycle benchmark
@@ -61,13 +63,16 @@ func (d debugger) traceArgs(bin string, ebpf bool) []string {
 
 func main() {
 	var c config
-	step := flag.String("step", "all", "startup|cycle|api|trace|goroutines|all")
+	step := flag.String("step", "all", "startup|cycle|api|trace|goroutines|cond|all")
 	flag.StringVar(&c.tinydbg, "tinydbg", "bin/tinydbg", "tinydbg binary")
 	flag.StringVar(&c.dlv, "dlv", "dlv", "Delve binary")
 	flag.StringVar(&c.bpftrace, "bpftrace", "bpftrace", "bpftrace binary")
 	flag.StringVar(&c.goBin, "gobin", "", "cmd/go binary (the large start-up target)")
 	flag.StringVar(&c.hotloop, "hotloop", "", "hotloop fixture binary")
 	flag.StringVar(&c.many, "many", "", "manygoroutines fixture binary")
+	flag.StringVar(&c.condloop, "condloop", "", "condloop fixture binary")
+	flag.IntVar(&c.condN, "cond-n", 1000000, "calls of main.hot for the kernel ways of the cond step")
+	flag.IntVar(&c.condSlowN, "cond-slow-n", 2000, "calls of main.hot for the stop-and-evaluate ways of the cond step")
 	flag.StringVar(&c.resultsDir, "results", "bench/results", "directory for per-step Markdown fragments")
 	flag.IntVar(&c.reps, "reps", 5, "repetitions per measurement")
 	flag.IntVar(&c.cycles, "cycles", 300, "continues in the cycle benchmark")
@@ -83,11 +88,12 @@ func main() {
 		"api":        benchAPI,
 		"trace":      benchTrace,
 		"goroutines": benchGoroutines,
+		"cond":       benchCond,
 	}
-	order := []string{"startup", "cycle", "api", "trace", "goroutines"}
+	order := []string{"startup", "cycle", "api", "trace", "goroutines", "cond"}
 	if *step != "all" {
 		if steps[*step] == nil {
-			fmt.Fprintf(os.Stderr, "unknown step %q (want startup|cycle|api|trace|goroutines|all)\n", *step)
+			fmt.Fprintf(os.Stderr, "unknown step %q (want startup|cycle|api|trace|goroutines|cond|all)\n", *step)
 			os.Exit(2)
 		}
 		order = []string{*step}
