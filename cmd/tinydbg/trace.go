@@ -31,6 +31,7 @@ type traceFlags struct {
 	perfetto  string
 	ebpf      bool
 	lossy     bool
+	cond      string
 	events    string
 }
 
@@ -52,6 +53,13 @@ ptrace (the thread that hits a probe stops while its event is built); with
 trace falls behind, the program is held (stopped with SIGSTOP, resumed with
 SIGCONT) until it catches up, and the summary says for how long; with
 --lossy it is never held and the summary counts what each function lost.
+
+--if COND reports only the calls for which COND, a Go expression over the
+function's arguments, holds at its entry, and their returns. With --ebpf it
+is compiled to BPF and filtered calls never leave the kernel; a condition
+that cannot be compiled is refused with the reason (trace it without --ebpf).
+The summary counts the filtered calls and those where COND faulted (a nil
+pointer, a division by zero).
 
 The trace goes to stderr, or to the file named by --events-file (a write
 error ends the trace); the summary always goes to stderr. SIGINT, SIGTERM
@@ -77,6 +85,7 @@ with --pid runs on with no probe left.`,
 	fl.StringVar(&f.perfetto, "perfetto", "", "Also write a Chrome trace-event JSON file for ui.perfetto.dev.")
 	fl.BoolVar(&f.ebpf, "ebpf", false, "Trace using eBPF uprobes: the program stops only to let the trace catch up.")
 	fl.BoolVar(&f.lossy, "lossy", false, "With --ebpf, never hold the program: drop events when behind and count them per function.")
+	fl.StringVar(&f.cond, "if", "", "Report only calls for which this Go condition on the arguments holds (with --ebpf: evaluated in the kernel).")
 	fl.StringVar(&f.events, "events-file", "", "Write the events to this file instead of stderr; the summary stays on stderr.")
 	return cmd
 }
@@ -118,7 +127,7 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 	if f.lossy && !f.ebpf {
 		return errors.New("--lossy needs --ebpf: the ptrace backend never drops events")
 	}
-	opts := trace.Options{Regexp: re, Pid: f.pid, Args: targetArgs, EBPF: f.ebpf, Depth: f.depth, Stack: f.stack, Lossy: f.lossy}
+	opts := trace.Options{Regexp: re, Pid: f.pid, Args: targetArgs, EBPF: f.ebpf, Depth: f.depth, Stack: f.stack, Lossy: f.lossy, Cond: f.cond}
 	if wd := cmd.Flag("wd"); wd != nil {
 		opts.Dir = wd.Value.String() // the root's --wd, when present
 	}

@@ -127,3 +127,34 @@ func TestTraceEventsFile(t *testing.T) {
 		})
 	}
 }
+
+// TestTraceCommandIf runs `trace --if` with both backends on condhot: the
+// same two calls of main.hot (i == 3 and i == 35, where i%32 == 3) and
+// the summary's count of the 62 filtered ones; a condition the kernel
+// cannot run is one line naming why.
+func TestTraceCommandIf(t *testing.T) {
+	testenv.RequirePtrace(t)
+	testenv.RequireRoot(t)
+	bin := fixture.Build(t, "condhot", fixture.Flavour{})
+	for _, backend := range []string{"ptrace", "ebpf"} {
+		args := []string{"-e", bin, "--if", "i%32 == 3", `^main\.hot$`}
+		if backend == "ebpf" {
+			args = append([]string{"--ebpf"}, args...)
+		}
+		out, err := traceCLI(t, args...)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", backend, err, out)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		want := "trace: 4 events, 0 dropped, 2 probes on 1 function, backend " + backend +
+			"; 62 calls filtered by the condition, 0 condition faults; program exited with status 0"
+		if len(lines) != 5 || !strings.HasPrefix(lines[0], "> goroutine(1): main.hot(3, -73, 6000,") ||
+			!strings.HasPrefix(lines[2], "> goroutine(1): main.hot(35, ") || lines[4] != want {
+			t.Fatalf("%s: output:\n%s\nwant last line %q", backend, out, want)
+		}
+	}
+	out, err := traceCLI(t, "--ebpf", "-e", bin, "--if", "len(m) > 0", `^main\.hot$`)
+	if err == nil || !strings.Contains(err.Error(), "condition not compilable to BPF: could not find symbol value for m") {
+		t.Fatalf("uncompilable condition: %v\n%s", err, out)
+	}
+}

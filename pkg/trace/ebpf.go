@@ -74,6 +74,7 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 
 	eo := ebpf.DefaultOptions
 	eo.Lossy = opts.Lossy
+	eo.Condition = opts.Cond
 	if opts.ringBytes > 0 {
 		eo.RingBufferBytes = opts.ringBytes
 	}
@@ -119,6 +120,7 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 	stats := tr.Stats()
 	sum.Probes, sum.Events, sum.Dropped = stats.Probes, sent, stats.Dropped
 	sum.Holds, sum.Held = stats.Holds, stats.Held
+	sum.Cond, sum.Filtered, sum.CondFaults = opts.Cond != "", stats.Filtered, stats.CondFaults
 	if len(stats.LostByFunc) > 0 {
 		sum.Lost = &stats.LostByFunc
 	}

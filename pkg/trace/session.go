@@ -40,6 +40,10 @@ type Options struct {
 	// program when the trace falls behind; it reports what each function
 	// lost. The ptrace backend never loses events.
 	Lossy bool
+	// Cond, when set, reports only the calls for which this Go expression
+	// over the function's arguments holds at its entry, and their returns:
+	// compiled into the kernel with EBPF, evaluated by stopping otherwise.
+	Cond string
 
 	ringBytes int // tests: the eBPF ring buffer size, 0 for the default
 }
@@ -58,6 +62,11 @@ type Summary struct {
 	// the trace caught up; Held is how long it was stopped in all.
 	Holds uint64
 	Held  time.Duration
+	// Cond is set when a condition filtered the calls: Filtered counts the
+	// calls it was false for, CondFaults those it could not be evaluated
+	// for (an invalid pointer, a division by zero); both went unreported.
+	Cond                 bool
+	Filtered, CondFaults uint64
 	// Exited is set when the program ended during the trace, with its
 	// exit status or the signal that killed it.
 	Exited   bool
@@ -77,6 +86,9 @@ func (s Summary) String() string {
 		plural(int(s.Events), "event"), s.Dropped, plural(s.Probes, "probe"), plural(s.Funcs, "function"), s.Backend)
 	if s.Holds > 0 {
 		line += fmt.Sprintf("; program held %s for %s", plural(int(s.Holds), "time"), s.Held.Round(time.Microsecond))
+	}
+	if s.Cond {
+		line += fmt.Sprintf("; %s filtered by the condition, %s", plural(int(s.Filtered), "call"), plural(int(s.CondFaults), "condition fault"))
 	}
 	switch {
 	case s.Exited && s.ExitUnknown:
@@ -197,6 +209,13 @@ func Run(ctx context.Context, opts Options, sink Sink) (sum Summary, err error) 
 	pt, err := nonstop.NewWithInlined(tg, np, bi, types, funcs, insts, opts.Depth, needs)
 	if err != nil {
 		return sum, err
+	}
+	if opts.Cond != "" {
+		if err := pt.SetCondition(opts.Cond); err != nil {
+			return sum, err
+		}
+		sum.Cond = true
+		defer func() { sum.Filtered, sum.CondFaults = pt.CondCounts() }()
 	}
 	sum.Probes = pt.Probes()
 	res, err := pt.Run(ctx, func(ev *Event) error { return writeErr(sink.Event(render(ev))) })

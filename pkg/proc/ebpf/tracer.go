@@ -28,6 +28,7 @@ import (
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/ebpf/cond"
 	"github.com/tinydbg/tinydbg/pkg/proc/event"
 	"github.com/tinydbg/tinydbg/pkg/proc/probe"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
@@ -51,6 +52,10 @@ type Stats struct {
 	Multi  bool // attached through one uprobe_multi link
 	// AttachTime and DetachTime measure link creation and removal.
 	AttachTime, DetachTime time.Duration
+	// Filtered counts calls whose --if condition was false in the kernel,
+	// and CondFaults those whose condition read an invalid pointer or
+	// divided by zero; neither they nor their returns were delivered.
+	Filtered, CondFaults uint64
 }
 
 // Drops counts the events the BPF program lost, by the reason it counted
@@ -106,6 +111,7 @@ type Tracer struct {
 	types          *godwarf.Types
 	coll           *cebpf.Collection
 	links          []link.Link
+	condProgs      []*cebpf.Program // compiled --if conditions, one per function
 	reader         ringReader
 	hold           *holder // nil in lossy mode
 	events         chan event.Event
@@ -185,11 +191,16 @@ func OpenInlined(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, ins
 	if len(t.funcs) > 1<<28 { // cookies hold the plan index in 30 bits
 		return nil, fmt.Errorf("%d probe plans exceed the tracer's limit", len(t.funcs))
 	}
-	if err := t.load(rt.G, opts); err != nil {
+	conds, err := t.compileConds(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.load(rt.G, opts, conds); err != nil {
 		return nil, err
 	}
 	if err := t.attach(opts); err != nil {
 		t.closeHold()
+		t.closeConds()
 		t.coll.Close()
 		return nil, err
 	}
@@ -197,6 +208,7 @@ func OpenInlined(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, ins
 	if err != nil {
 		t.detach()
 		t.closeHold()
+		t.closeConds()
 		t.coll.Close()
 		return nil, fmt.Errorf("opening ring buffer: %w", err)
 	}
@@ -247,7 +259,7 @@ func (t *Tracer) prepare(fn *bininfo.Function, opts Options) (*tracedFunc, error
 }
 
 // load creates the maps and the program and fills in the plans.
-func (t *Tracer) load(g bininfo.GLayout, opts Options) error {
+func (t *Tracer) load(g bininfo.GLayout, opts Options, conds []*cond.Program) error {
 	spec, err := loadSpec()
 	if err != nil {
 		return err
@@ -267,6 +279,9 @@ func (t *Tracer) load(g bininfo.GLayout, opts Options) error {
 	if !opts.NoUprobeMulti && features.HaveBPFLinkUprobeMulti() == nil {
 		spec.Programs[programName].AttachType = cebpf.AttachTraceUprobeMulti
 		t.stats.Multi = true
+	}
+	if err := condSpec(spec, len(t.funcs), len(conds) > 0); err != nil {
+		return err
 	}
 	coll, err := cebpf.NewCollection(spec)
 	if err != nil {
@@ -306,6 +321,11 @@ func (t *Tracer) load(g bininfo.GLayout, opts Options) error {
 		}
 	}
 	if err := dyn.fill(coll); err != nil {
+		coll.Close()
+		return err
+	}
+	if err := t.loadConds(conds, spec.Programs[programName].AttachType); err != nil {
+		t.closeConds()
 		coll.Close()
 		return err
 	}
@@ -443,6 +463,7 @@ func (t *Tracer) statsLocked() Stats {
 		s.Drops = Drops{RingFull: count(dropRingbuf), NoPlan: count(dropNoPlan)}
 		s.Dropped = s.Drops.total()
 		s.LostByFunc = t.lostByFunc()
+		s.Filtered, s.CondFaults = t.condCounts()
 	}
 	if t.hold != nil {
 		s.Holds, s.Held = t.hold.totals()
@@ -506,6 +527,7 @@ func (t *Tracer) Close() error {
 		errs = append(errs, t.readErr, t.reader.Close())
 		t.mu.Lock()
 		t.stats = t.statsLocked()
+		t.closeConds()
 		if t.coll != nil {
 			t.coll.Close()
 		}

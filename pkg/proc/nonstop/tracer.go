@@ -43,8 +43,9 @@ type site struct {
 
 // openCall is a call whose return has not been seen yet.
 type openCall struct {
-	fn *tracedFunc
-	at time.Duration
+	fn       *tracedFunc
+	at       time.Duration
+	filtered bool // its condition was false: neither it nor its return is reported
 }
 
 // Tracer reports probe hits from the native backend's non-stop probe
@@ -67,6 +68,7 @@ type Tracer struct {
 	stackHi int64                   // offset of g.stack.hi
 	start   time.Time
 	events  uint64
+	cond    *condition // nil without --if
 }
 
 // Prober is what the tracer needs of the ptrace backend: its non-stop
@@ -252,12 +254,22 @@ func (pt *Tracer) hit(h *native.ProbeHit, emit func(*event.Event) error) error {
 			}
 		}
 	}
-	if s.call {
+	skipReturn := false
+	switch {
+	case s.call && pt.cond != nil && !pt.passes(&th):
+		// A site that is also the return reports neither.
+		skipReturn = true
+		if !s.retn && !s.tail {
+			pt.open[goid] = append(pt.open[goid], openCall{fn: s.fn, at: now, filtered: true})
+		}
+	case s.call:
 		if err := emit(pt.event(event.Call, s.fn, &th, now, false)); err != nil {
 			return err
 		}
+	case pt.cond != nil && (s.retn || s.tail):
+		skipReturn = pt.dropReturn(goid, s.fn)
 	}
-	if s.retn || s.tail {
+	if (s.retn || s.tail) && !skipReturn {
 		if err := emit(pt.event(event.Return, s.fn, &th, now, s.tail)); err != nil {
 			return err
 		}

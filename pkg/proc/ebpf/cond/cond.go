@@ -99,7 +99,14 @@ func notCompilable(format string, args ...any) error {
 
 // Compile compiles expr as a condition evaluated at the run-time address
 // pc of the binary bi describes, with the variables in scope there.
-func Compile(bi *bininfo.BinaryInfo, pc uint64, expr string, opts Options) (*Program, error) {
+func Compile(bi *bininfo.BinaryInfo, pc uint64, expr string, opts Options) (prog *Program, err error) {
+	defer func() {
+		// A compiler bug must not take the debugger down: the condition
+		// is then evaluated by stopping, as any other it cannot take.
+		if r := recover(); r != nil {
+			prog, err = nil, notCompilable("internal error compiling %q: %v", expr, r)
+		}
+	}()
 	if opts.MaxDerefs <= 0 {
 		opts.MaxDerefs = DefaultMaxDerefs
 	}
@@ -128,5 +135,18 @@ func Compile(bi *bininfo.BinaryInfo, pc uint64, expr string, opts Options) (*Pro
 	if err != nil {
 		return nil, err
 	}
-	return &Program{Expr: expr, PC: pc, Insns: insns, Reads: c.reads}, nil
+	return &Program{Expr: expr, PC: pc, Insns: insns, Reads: dedup(c.reads)}, nil
+}
+
+// dedup keeps the first of reads of one variable at one place.
+func dedup(reads []Read) []Read {
+	var out []Read
+	seen := map[Read]bool{}
+	for _, r := range reads {
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/dwarf/regnum"
+	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
 
 // maxDepth bounds the nesting of a condition.
@@ -310,7 +311,123 @@ func (c *compiler) call(e *ast.CallExpr) (*operand, error) {
 			return c.lenCap(id.Name, e.Args)
 		}
 	}
-	return nil, notCompilable("function call or conversion")
+	if typ, ok := c.typeOf(e.Fun); ok {
+		if len(e.Args) != 1 {
+			return nil, notCompilable("wrong number of arguments to conversion to %s", value.TypeName(typ))
+		}
+		x, err := c.expr(e.Args[0])
+		if err != nil {
+			return nil, err
+		}
+		return c.convert(x, typ)
+	}
+	return nil, notCompilable("function call")
+}
+
+// basicNames are Go's predeclared integer and bool types, for binaries
+// whose DWARF lacks one.
+var basicNames = map[string]struct {
+	kind reflect.Kind
+	size int64
+}{
+	"bool": {reflect.Bool, 1}, "int": {reflect.Int, 8}, "int8": {reflect.Int8, 1}, "int16": {reflect.Int16, 2},
+	"int32": {reflect.Int32, 4}, "int64": {reflect.Int64, 8}, "uint": {reflect.Uint, 8}, "uint8": {reflect.Uint8, 1},
+	"uint16": {reflect.Uint16, 2}, "uint32": {reflect.Uint32, 4}, "uint64": {reflect.Uint64, 8}, "uintptr": {reflect.Uintptr, 8},
+	"byte": {reflect.Uint8, 1}, "rune": {reflect.Int32, 4},
+}
+
+// typeOf resolves the type of a conversion as the evaluator does for the
+// forms a condition uses: a predeclared name, or a type of the package.
+func (c *compiler) typeOf(e ast.Expr) (godwarf.Type, bool) {
+	switch e := e.(type) {
+	case *ast.ParenExpr:
+		return c.typeOf(e.X)
+	case *ast.Ident:
+		name := e.Name
+		switch name {
+		case "byte":
+			name = "uint8"
+		case "rune":
+			name = "int32"
+		}
+		if t, err := c.prog.Types.ByName(name); err == nil {
+			return t, true
+		}
+		if b, ok := basicNames[name]; ok {
+			return c.basicType(name, b.kind, b.size), true
+		}
+		if cu := c.scope.Func.CU; cu != nil {
+			if t, err := c.prog.Types.ByName(cu.Name + "." + e.Name); err == nil {
+				return t, true
+			}
+		}
+	case *ast.SelectorExpr:
+		if x, ok := e.X.(*ast.Ident); ok {
+			if t, err := c.prog.Types.ByName(x.Name + "." + e.Sel.Name); err == nil {
+				return t, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// convert compiles T(x) between integer types (and bools to a bool type),
+// wrapping as the evaluator's conversion does.
+func (c *compiler) convert(x *operand, typ godwarf.Type) (*operand, error) {
+	if x.isNil {
+		return nil, notCompilable("conversion of nil")
+	}
+	dst := godwarf.ResolveTypedef(typ)
+	if x.typ != nil && (sameType(godwarf.ResolveTypedef(x.typ), dst) || value.TypeName(godwarf.ResolveTypedef(x.typ)) == value.TypeName(dst)) {
+		o := *x
+		o.typ = typ
+		return &o, nil
+	}
+	b, ok := dst.(*godwarf.BasicType)
+	if !ok {
+		return nil, notCompilable("conversion to %s", value.TypeName(typ))
+	}
+	if isFloatish(b.Kind) {
+		return nil, notCompilable("floating-point value")
+	}
+	toBool := b.Kind == reflect.Bool
+	switch {
+	case x.isConst():
+		k := x.konst
+		if k.Kind() == constant.String || (k.Kind() == constant.Bool) != toBool {
+			return nil, notCompilable("can not convert %s to %s", x.typeName(), value.TypeName(typ))
+		}
+		if toBool {
+			return &operand{typ: typ, konst: k}, nil
+		}
+		u, ok := wrapConst(k, b)
+		if !ok {
+			return nil, notCompilable("can not convert %s constant to %s", k, value.TypeName(typ))
+		}
+		if isSigned(b.Kind) {
+			return &operand{typ: typ, konst: constant.MakeInt64(int64(u))}, nil
+		}
+		return &operand{typ: typ, konst: constant.MakeUint64(u)}, nil
+	case x.untypedBool:
+		if !toBool {
+			return nil, notCompilable("can not convert untyped bool to %s", value.TypeName(typ))
+		}
+		return &operand{typ: typ, slot: x.slot}, nil
+	}
+	if isString(x.typ) {
+		return nil, notCompilable("can not convert %s to %s", x.typeName(), value.TypeName(typ))
+	}
+	if _, _, err := scalarInfo(x.typ); err != nil {
+		return nil, err
+	}
+	if isBoolType(x.typ) != toBool {
+		return nil, notCompilable("can not convert %s to %s", x.typeName(), value.TypeName(typ))
+	}
+	if err := c.toReg(x, nil, asm0); err != nil {
+		return nil, err
+	}
+	c.normalize(asm0, int(b.Size()), isSigned(b.Kind))
+	return c.computedOf(typ)
 }
 
 // intType is the type len and cap return.
@@ -396,74 +513,6 @@ func (c *compiler) stringLen(pl *place, dst asm.Register) error {
 	}
 	c.faultIf(func(l string) asm.Instruction { return asm.JSLT.Imm(dst, 0, l) })
 	return nil
-}
-
-// index compiles x[K] for a constant K, bounds-checked at run time.
-func (c *compiler) index(e *ast.IndexExpr) (*operand, error) {
-	x, err := c.expr(e.X)
-	if err != nil {
-		return nil, err
-	}
-	if x.typ == nil {
-		return nil, notCompilable("expression %s does not support indexing", x.typeName())
-	}
-	if _, ok := godwarf.ResolveTypedef(x.typ).(*godwarf.MapType); ok {
-		return nil, notCompilable("map index")
-	}
-	if pt, ok := godwarf.ResolveTypedef(x.typ).(*godwarf.PtrType); ok {
-		if _, isArr := godwarf.ResolveTypedef(pt.Elem).(*godwarf.ArrayType); isArr {
-			if x, err = c.deref(x); err != nil {
-				return nil, err
-			}
-		}
-	}
-	idx, err := c.expr(e.Index)
-	if err != nil {
-		return nil, err
-	}
-	if idx.konst == nil || idx.computed() {
-		return nil, notCompilable("index that is not a constant")
-	}
-	k := constant.ToInt(idx.konst)
-	i, ok := constant.Int64Val(k)
-	if k.Kind() != constant.Int || !ok || i < 0 {
-		return nil, notCompilable("index out of bounds")
-	}
-	if x.pl == nil {
-		return nil, notCompilable("index of a computed value")
-	}
-	switch t := godwarf.ResolveTypedef(x.typ).(type) {
-	case *godwarf.ArrayType:
-		if i >= t.Count {
-			return nil, notCompilable("index out of bounds")
-		}
-		return &operand{name: x.name, typ: t.Elem, pl: x.pl.at(i * t.Stride)}, nil
-	case *godwarf.SliceType:
-		if err := c.sliceHeader(x.pl); err != nil {
-			return nil, err
-		}
-		c.faultIf(func(l string) asm.Instruction { return asm.JSLE.Imm(asm.R7, int32(min(i, 1<<30)), l) })
-		s, err := c.wordSlot(x.pl, 0)
-		if err != nil {
-			return nil, err
-		}
-		return &operand{name: x.name, typ: t.Elem, pl: &place{kind: inPtr, slot: s, off: i * t.Elem.Size()}}, nil
-	case *godwarf.StringType:
-		if err := c.stringLen(x.pl, asm.R7); err != nil {
-			return nil, err
-		}
-		c.faultIf(func(l string) asm.Instruction { return asm.JSLE.Imm(asm.R7, int32(min(i, 1<<30)), l) })
-		s, err := c.wordSlot(x.pl, 0)
-		if err != nil {
-			return nil, err
-		}
-		u8 := c.basicType("uint8", reflect.Uint8, 1)
-		if err := c.loadWord(&place{kind: inPtr, slot: s, off: i}, 0, 1, false, asm0); err != nil {
-			return nil, err
-		}
-		return c.computedOf(u8)
-	}
-	return nil, notCompilable("expression %s (%s) does not support indexing", x.name, x.typeName())
 }
 
 // wordSlot keeps the 8-byte word at pl+off in a new slot.

@@ -86,15 +86,34 @@ func openSites(t *testing.T, fl fixture.Flavour) []*site {
 	}
 }
 
-// wrap is the test's wrapper program: it runs the condition and records
-// its result + 1 for the n-th hit at results[base+1+n]; results[base]
-// counts the hits (condhot calls hot from one goroutine, one at a time).
-func wrap(body asm.Instructions, m *cebpf.Map, base int) asm.Instructions {
-	insns := asm.Instructions{asm.Mov.Reg(asm.R6, asm.R1)}
-	insns = append(insns, body...)
-	return append(insns,
-		asm.Mov.Reg(asm.R7, asm.R0).WithSymbol(cond.EndSymbol),
-		asm.StoreImm(asm.R10, -4, int64(base), asm.Word),
+// batch is how many conditions one test program evaluates: removing a
+// uprobe waits for a grace period, so the test keeps their number small.
+const batch = 16
+
+// rename prefixes the labels of one condition's code so that several fit
+// in one program; its jumps to cond.EndSymbol go to prefix+EndSymbol.
+func rename(insns asm.Instructions, prefix string) asm.Instructions {
+	out := make(asm.Instructions, len(insns))
+	for i, in := range insns {
+		if sym := in.Symbol(); sym != "" {
+			in = in.WithSymbol(prefix + sym)
+		}
+		if ref := in.Reference(); ref != "" {
+			in = in.WithReference(prefix + ref)
+		}
+		out[i] = in
+	}
+	return out
+}
+
+// wrap is the test's wrapper program for conditions first..first+len(ps):
+// it counts the hits of its batch at results[b] (condhot calls hot from
+// one goroutine, one call at a time) and records condition k's result + 1
+// for hit n at results[nb + k*calls + n].
+func wrap(ps []*cond.Program, m *cebpf.Map, b, nb, first int) asm.Instructions {
+	insns := asm.Instructions{
+		asm.Mov.Reg(asm.R6, asm.R1),
+		asm.StoreImm(asm.R10, -4, int64(b), asm.Word),
 		asm.LoadMapPtr(asm.R1, m.FD()),
 		asm.Mov.Reg(asm.R2, asm.R10), asm.Add.Imm(asm.R2, -4),
 		asm.FnMapLookupElem.Call(),
@@ -103,41 +122,50 @@ func wrap(body asm.Instructions, m *cebpf.Map, base int) asm.Instructions {
 		asm.Mov.Reg(asm.R1, asm.R8), asm.Add.Imm(asm.R1, 1),
 		asm.StoreMem(asm.R0, 0, asm.R1, asm.Word),
 		asm.JGE.Imm(asm.R8, calls, "out"),
-		asm.Add.Imm(asm.R8, int32(base+1)),
-		asm.StoreMem(asm.R10, -8, asm.R8, asm.Word),
-		asm.LoadMapPtr(asm.R1, m.FD()),
-		asm.Mov.Reg(asm.R2, asm.R10), asm.Add.Imm(asm.R2, -8),
-		asm.FnMapLookupElem.Call(),
-		asm.JEq.Imm(asm.R0, 0, "out"),
-		asm.Add.Imm(asm.R7, 1),
-		asm.StoreMem(asm.R0, 0, asm.R7, asm.Word),
-		asm.Mov.Imm(asm.R0, 0).WithSymbol("out"),
-		asm.Return(),
-	)
+		asm.StoreMem(asm.R10, -16, asm.R8, asm.DWord),
+	}
+	for j, p := range ps {
+		prefix := fmt.Sprintf("c%d_", j)
+		insns = append(insns, rename(p.Insns, prefix)...)
+		insns = append(insns,
+			asm.Mov.Reg(asm.R7, asm.R0).WithSymbol(prefix+cond.EndSymbol),
+			asm.LoadMem(asm.R8, asm.R10, -16, asm.DWord),
+			asm.Add.Imm(asm.R8, int32(nb+(first+j)*calls)),
+			asm.StoreMem(asm.R10, -8, asm.R8, asm.Word),
+			asm.LoadMapPtr(asm.R1, m.FD()),
+			asm.Mov.Reg(asm.R2, asm.R10), asm.Add.Imm(asm.R2, -8),
+			asm.FnMapLookupElem.Call(),
+			asm.JEq.Imm(asm.R0, 0, "out"),
+			asm.Add.Imm(asm.R7, 1),
+			asm.StoreMem(asm.R0, 0, asm.R7, asm.Word),
+		)
+	}
+	return append(insns, asm.Mov.Imm(asm.R0, 0).WithSymbol("out"), asm.Return())
 }
 
-// loadCond loads a compiled condition in the test wrapper, which must pass
+// loadBatch loads compiled conditions in the test wrapper, which must pass
 // the verifier.
-func loadCond(t *testing.T, p *cond.Program, m *cebpf.Map, base int) *cebpf.Program {
+func loadBatch(t *testing.T, ps []*cond.Program, m *cebpf.Map, b, nb, first int) *cebpf.Program {
 	t.Helper()
-	prog, err := cebpf.NewProgram(&cebpf.ProgramSpec{Type: cebpf.Kprobe, License: "GPL", Instructions: wrap(p.Insns, m, base)})
+	prog, err := cebpf.NewProgram(&cebpf.ProgramSpec{Type: cebpf.Kprobe, License: "GPL", Instructions: wrap(ps, m, b, nb, first)})
 	if err != nil {
 		var ve *cebpf.VerifierError
 		if errors.As(err, &ve) {
-			t.Fatalf("condition %q fails to load: %v\n%+v", p.Expr, err, ve)
+			t.Fatalf("conditions %d..%d fail to load: %v\n%+v", first, first+len(ps)-1, err, ve)
 		}
-		t.Fatalf("condition %q fails to load: %v", p.Expr, err)
+		t.Fatalf("conditions %d..%d fail to load: %v", first, first+len(ps)-1, err)
 	}
 	t.Cleanup(func() { prog.Close() })
 	return prog
 }
 
-// kernelVerdicts runs condhot once with every condition on a uprobe at
-// the site and returns, per condition, the verdict of each call.
+// kernelVerdicts runs condhot once with every condition on uprobes at the
+// site and returns, per condition, the verdict of each call.
 func kernelVerdicts(t *testing.T, s *site, progs []*cond.Program) [][]int {
 	t.Helper()
 	testenv.RequireRoot(t)
-	m, err := cebpf.NewMap(&cebpf.MapSpec{Type: cebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: uint32(len(progs) * (calls + 1))})
+	nb := (len(progs) + batch - 1) / batch
+	m, err := cebpf.NewMap(&cebpf.MapSpec{Type: cebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: uint32(nb + len(progs)*calls)})
 	if err != nil {
 		testenv.SkipOrFail(t, "creating a BPF map: %v", err)
 		return nil
@@ -158,11 +186,12 @@ func kernelVerdicts(t *testing.T, s *site, progs []*cond.Program) [][]int {
 			l.Close()
 		}
 	}()
-	for i, p := range progs {
-		bp := loadCond(t, p, m, i*(calls+1))
+	for b := 0; b < nb; b++ {
+		first := b * batch
+		bp := loadBatch(t, progs[first:min(first+batch, len(progs))], m, b, nb, first)
 		l, err := ex.Uprobe("", bp, &link.UprobeOptions{Address: off, PID: cmd.Process.Pid})
 		if err != nil {
-			t.Fatalf("uprobe for %q: %v", p.Expr, err)
+			t.Fatalf("uprobe: %v", err)
 		}
 		links = append(links, l)
 	}
@@ -172,19 +201,21 @@ func kernelVerdicts(t *testing.T, s *site, progs []*cond.Program) [][]int {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("condhot: %v", err)
 	}
-	out := make([][]int, len(progs))
-	for i := range progs {
+	for b := 0; b < nb; b++ {
 		var hits uint32
-		if err := m.Lookup(uint32(i*(calls+1)), &hits); err != nil {
+		if err := m.Lookup(uint32(b), &hits); err != nil {
 			t.Fatal(err)
 		}
 		if hits != calls {
-			t.Fatalf("condition %q: %d hits, want %d", progs[i].Expr, hits, calls)
+			t.Fatalf("batch %d: %d hits, want %d", b, hits, calls)
 		}
+	}
+	out := make([][]int, len(progs))
+	for i := range progs {
 		out[i] = make([]int, calls)
 		for n := 0; n < calls; n++ {
 			var v uint32
-			if err := m.Lookup(uint32(i*(calls+1)+1+n), &v); err != nil {
+			if err := m.Lookup(uint32(nb+i*calls+n), &v); err != nil {
 				t.Fatal(err)
 			}
 			out[i][n] = int(v) - 1
