@@ -326,3 +326,24 @@ func TestKernelCondLine(t *testing.T) {
 		t.Fatalf("hits %d", bp.TotalHitCount)
 	}
 }
+
+// TestKernelCondRestart: a restart sets the kernel condition again in the
+// new process, its counts from zero.
+func TestKernelCondRestart(t *testing.T) {
+	tg := launchCfg(t, "condloop", proc.LaunchConfig{}, "1000")
+	bp := kernelBreak(t, tg, "main.hot", raxEq(500))
+	st, err := tg.Continue()
+	want(t, "continue", st, err, proc.StopBreakpoint, "main.hot", 23)
+	if err := tg.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if bp.CondMode != proc.CondKernel || bp.TotalHitCount != 0 {
+		t.Fatalf("after restart: mode %v (%s), hits %d", bp.CondMode, bp.CondFallback, bp.TotalHitCount)
+	}
+	st, err = tg.Continue()
+	want(t, "continue", st, err, proc.StopBreakpoint, "main.hot", 23)
+	if r := stoppedRegs(t, tg, st); r.Rax != 500 || bp.TotalHitCount != 1 {
+		t.Fatalf("stop: rax %d hits %d", r.Rax, bp.TotalHitCount)
+	}
+	continueToExit(t, tg)
+}
