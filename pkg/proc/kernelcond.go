@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	"github.com/cilium/ebpf/asm"
-
-	"github.com/tinydbg/tinydbg/pkg/proc/probe"
 )
 
 // KernelConditions is implemented by a backend that can evaluate a
@@ -310,9 +308,11 @@ func (bp *Breakpoint) CondModeText() string {
 }
 
 // NewKernelCond describes a compiled condition for this target's binary:
-// the probes go into its executable and the goroutine ids come from its
-// runtime.g.
-func (t *Target) NewKernelCond(compile func(addr uint64) (asm.Instructions, error), endSym string) (KernelCond, error) {
+// the probes go into its executable at the offsets fileOffset gives (of a
+// run-time address, e.g. probe.FileOffset with the target's BinInfo) and
+// the goroutine ids come from its runtime.g.
+func (t *Target) NewKernelCond(compile func(addr uint64) (asm.Instructions, error), endSym string,
+	fileOffset func(addr uint64) (uint64, error)) (KernelCond, error) {
 	if t.bi == nil {
 		return KernelCond{}, errors.New("no binary to probe")
 	}
@@ -323,9 +323,7 @@ func (t *Target) NewKernelCond(compile func(addr uint64) (asm.Instructions, erro
 	if !rt.ABIInternal || rt.G.Goid < 0 {
 		return KernelCond{}, errors.New("needs the register ABI (Go 1.17+) and runtime.g.goid")
 	}
-	return KernelCond{Path: t.bi.Path(), GoidOffset: rt.G.Goid, Cond: compile, EndSym: endSym,
-		// t.bi is read at each call: a restart may bring another binary.
-		FileOffset: func(addr uint64) (uint64, error) { return probe.FileOffset(t.bi, addr) }}, nil
+	return KernelCond{Path: t.bi.Path(), GoidOffset: rt.G.Goid, Cond: compile, EndSym: endSym, FileOffset: fileOffset}, nil
 }
 
 // kernelSite places the probe of one address: on the emulated PUSH of the

@@ -18,6 +18,7 @@ import (
 	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/arch"
 	"github.com/tinydbg/tinydbg/pkg/proc/native"
+	"github.com/tinydbg/tinydbg/pkg/proc/probe"
 )
 
 const testEnd = "test_cond_end"
@@ -50,6 +51,11 @@ func nilDeref() asm.Instructions {
 	}
 }
 
+// fileOffset maps tg's run-time addresses to offsets in its executable.
+func fileOffset(tg *proc.Target) func(uint64) (uint64, error) {
+	return func(addr uint64) (uint64, error) { return probe.FileOffset(tg.BinInfo(), addr) }
+}
+
 func launchCfg(t *testing.T, name string, cfg proc.LaunchConfig, args ...string) *proc.Target {
 	t.Helper()
 	testenv.RequirePtrace(t)
@@ -66,7 +72,7 @@ func launchCfg(t *testing.T, name string, cfg proc.LaunchConfig, args ...string)
 func kernelBreak(t *testing.T, tg *proc.Target, fn string, cond asm.Instructions) *proc.Breakpoint {
 	t.Helper()
 	bp := mustBreakFunc(t, tg, fn)
-	kc, err := tg.NewKernelCond(func(uint64) (asm.Instructions, error) { return cond, nil }, testEnd)
+	kc, err := tg.NewKernelCond(func(uint64) (asm.Instructions, error) { return cond, nil }, testEnd, fileOffset(tg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +208,7 @@ func TestKernelCondFaultAndHitCond(t *testing.T) {
 	tg = launchCfg(t, "condloop", proc.LaunchConfig{}, "1000")
 	bp = mustBreakFunc(t, tg, "main.hot")
 	bp.HitCond = &proc.HitCondition{Op: "==", N: 700}
-	kc, err := tg.NewKernelCond(nil, "")
+	kc, err := tg.NewKernelCond(nil, "", fileOffset(tg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +313,7 @@ func TestKernelCondLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kc, err := tg.NewKernelCond(func(uint64) (asm.Instructions, error) { return raxEq(7), nil }, testEnd)
+	kc, err := tg.NewKernelCond(func(uint64) (asm.Instructions, error) { return raxEq(7), nil }, testEnd, fileOffset(tg))
 	if err != nil {
 		t.Fatal(err)
 	}

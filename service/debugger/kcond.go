@@ -10,6 +10,7 @@ import (
 	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/ebpf"
 	"github.com/tinydbg/tinydbg/pkg/proc/ebpf/cond"
+	"github.com/tinydbg/tinydbg/pkg/proc/probe"
 	"github.com/tinydbg/tinydbg/service/api"
 )
 
@@ -60,7 +61,9 @@ func (d *Debugger) applyCondMode(t *proc.Target, ub *userBreakpoint) {
 	if expr := pbp.CondExpr; expr != "" {
 		compile = func(pc uint64) (asm.Instructions, error) { return d.compileCond(expr, pc) }
 	}
-	kc, err := t.NewKernelCond(compile, cond.EndSymbol)
+	// t.BinInfo() is read at each call: a restart may bring another binary.
+	offset := func(addr uint64) (uint64, error) { return probe.FileOffset(t.BinInfo(), addr) }
+	kc, err := t.NewKernelCond(compile, cond.EndSymbol, offset)
 	if err != nil {
 		fallback(err.Error())
 		return
