@@ -83,7 +83,11 @@ func siteProgram(k *kernelConds, sp siteParams) asm.Instructions {
 		asm.AddAtomic.Mem(asm.R0, asm.R1, asm.DWord, 8),
 		asm.Ja.Label(lOut))
 
-	// True: count it, in total (R9) and for the goroutine (R7).
+	// True: count it, in total (R9) and for the goroutine (R7). The count
+	// is read back after an atomic add: with cilium/ebpf 0.22 FetchAdd
+	// left the source register unchanged here, so two threads counting in
+	// the same instant may read the same total. Per-goroutine counts are
+	// exact (a goroutine runs on one thread at a time).
 	add(mapPtr(asm.R1, k.counts).WithSymbol(lTrue))
 	adds(stackPtr(asm.R2, stSlot))
 	add(asm.FnMapLookupElem.Call(),
