@@ -28,6 +28,10 @@ func (d *Debugger) compileCond(expr string, pc uint64) (asm.Instructions, error)
 	return prog.Insns, nil
 }
 
+// checkBPF says whether this process may load BPF programs and attach
+// uprobes; a variable so that a test can play a machine without them.
+var checkBPF = ebpf.CheckPermissions
+
 // envNoKernelCond turns evaluation in the kernel off, to compare the two
 // ways (the benchmarks do) or to rule the kernel out.
 const envNoKernelCond = "TINYDBG_KERNEL_COND"
@@ -53,7 +57,7 @@ func (d *Debugger) applyCondMode(t *proc.Target, ub *userBreakpoint) {
 		fallback(envNoKernelCond + "=0")
 		return
 	}
-	if err := ebpf.CheckPermissions(); err != nil {
+	if err := checkBPF(); err != nil {
 		fallback(noEBPF + err.Error())
 		return
 	}
