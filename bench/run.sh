@@ -2,7 +2,7 @@
 # Benchmarks tinydbg against Delve 1.27.2 and a bare bpftrace uprobe, and
 # writes bench/RESULTS.md.
 #
-#   ./bench/run.sh [startup|cycle|api|trace|goroutines|stats|all]
+#   ./bench/run.sh [startup|cycle|api|trace|goroutines|stats|cond|all]
 #
 # Each step can be rerun alone; RESULTS.md is reassembled from the per-step
 # fragments in bench/results/ every time. Environment knobs:
@@ -13,9 +13,9 @@ set -euo pipefail
 
 STEP=${1:-all}
 case "$STEP" in
-startup | cycle | api | trace | goroutines | stats | all) ;;
+startup | cycle | api | trace | goroutines | stats | cond | all) ;;
 *)
-	echo "usage: $0 [startup|cycle|api|trace|goroutines|stats|all]" >&2
+	echo "usage: $0 [startup|cycle|api|trace|goroutines|stats|cond|all]" >&2
 	exit 2
 	;;
 esac
@@ -54,12 +54,13 @@ go build -o "$WORK/go" cmd/go
 (cd _fixtures && go build -o "$WORK/manygoroutines" ./manygoroutines)
 (cd _fixtures && go build -o "$WORK/jsonserve" ./jsonserve)
 (cd _fixtures && go build -o "$WORK/httpload" ./httpload)
+(cd _fixtures && go build -gcflags='all=-N -l' -o "$WORK/condloop" ./condloop)
 (cd bench && go build -o "$WORK/harness" ./harness)
 
 # shellcheck disable=SC2086 # BENCH_FLAGS is a list of flags
 "$WORK/harness" -step "$STEP" \
 	-tinydbg "$TINYDBG" -dlv "$DLV" -bpftrace "${BPFTRACE:-/nonexistent/bpftrace}" \
-	-gobin "$WORK/go" -hotloop "$WORK/hotloop" -jsonserve "$WORK/jsonserve" -many "$WORK/manygoroutines" -httpload "$WORK/httpload" -results "$ROOT/bench/results" ${BENCH_FLAGS:-}
+	-gobin "$WORK/go" -hotloop "$WORK/hotloop" -jsonserve "$WORK/jsonserve" -many "$WORK/manygoroutines" -httpload "$WORK/httpload" -condloop "$WORK/condloop" -results "$ROOT/bench/results" ${BENCH_FLAGS:-}
 
 # RESULTS.md: machine facts, then every step's latest fragment.
 {
@@ -85,7 +86,7 @@ go build -o "$WORK/go" cmd/go
 	echo "the harness is bench/harness (its own module, bench/go.mod, the only place Delve's client package is used)."
 	echo "Ratios are tinydbg / Delve unless a row says otherwise: below 1 means tinydbg is cheaper."
 	echo
-	for s in startup cycle api trace trace-notes goroutines stats; do
+	for s in startup cycle api trace trace-notes goroutines stats cond differential; do
 		if [ -f "bench/results/$s.md" ]; then
 			cat "bench/results/$s.md"
 			echo

@@ -25,6 +25,8 @@ type config struct {
 	many                   string // _fixtures/manygoroutines
 	httpload               string // _fixtures/httpload, optimized
 	statsRequests          int    // timed requests per run of the stats step
+	condloop               string // _fixtures/condloop built with -N -l
+	condN, condSlowN       int    // calls of the cond step: in the kernel, and stopping at each
 	resultsDir             string
 	reps                   int
 	cycles                 int // continues in the cycle benchmark
@@ -57,7 +59,7 @@ func (d debugger) headlessArgs(bin string) []string {
 
 func main() {
 	var c config
-	step := flag.String("step", "all", "startup|cycle|api|trace|goroutines|stats|all")
+	step := flag.String("step", "all", "startup|cycle|api|trace|goroutines|stats|cond|all")
 	flag.StringVar(&c.tinydbg, "tinydbg", "bin/tinydbg", "tinydbg binary")
 	flag.StringVar(&c.dlv, "dlv", "dlv", "Delve binary")
 	flag.StringVar(&c.bpftrace, "bpftrace", "bpftrace", "bpftrace binary")
@@ -69,6 +71,9 @@ func main() {
 	flag.StringVar(&c.many, "many", "", "manygoroutines fixture binary")
 	flag.StringVar(&c.httpload, "httpload", "", "httpload fixture binary (the stats step's server)")
 	flag.IntVar(&c.statsRequests, "stats-requests", 20000, "timed requests per run of the stats step")
+	flag.StringVar(&c.condloop, "condloop", "", "condloop fixture binary")
+	flag.IntVar(&c.condN, "cond-n", 1000000, "calls of main.hot for the kernel ways of the cond step")
+	flag.IntVar(&c.condSlowN, "cond-slow-n", 2000, "calls of main.hot for the stop-and-evaluate ways of the cond step")
 	flag.StringVar(&c.resultsDir, "results", "bench/results", "directory for per-step Markdown fragments")
 	flag.IntVar(&c.reps, "reps", 5, "repetitions per measurement")
 	flag.IntVar(&c.cycles, "cycles", 300, "continues in the cycle benchmark")
@@ -88,11 +93,12 @@ func main() {
 		// "trace" includes it.
 		"server": benchServer,
 		"stats":  benchStats,
+		"cond":   benchCond,
 	}
-	order := []string{"startup", "cycle", "api", "trace", "goroutines", "stats"}
+	order := []string{"startup", "cycle", "api", "trace", "goroutines", "stats", "cond"}
 	if *step != "all" {
 		if steps[*step] == nil {
-			fmt.Fprintf(os.Stderr, "unknown step %q (want startup|cycle|api|trace|goroutines|stats|all)\n", *step)
+			fmt.Fprintf(os.Stderr, "unknown step %q (want startup|cycle|api|trace|goroutines|stats|cond|all)\n", *step)
 			os.Exit(2)
 		}
 		order = []string{*step}

@@ -116,6 +116,7 @@ func (t *Target) markExited(ev StopEvent) Stop {
 	t.exitCode = ev.ExitCode
 	t.fncall = nil
 	t.steps = nil
+	_ = t.closeKernel() // the process is gone: only the programs are left to release
 	t.bps.phys = map[uint64]*physBreakpoint{}
 	t.threadBP = map[int]*Breakpoint{}
 	st := Stop{Reason: StopExited, ExitCode: ev.ExitCode}
@@ -158,7 +159,7 @@ func (t *Target) stepOverBreakpoints() error {
 // by the last stop and has not moved since.
 func (t *Target) sitsOnHit(tid int, pc uint64) bool {
 	at, ok := t.rewound[tid]
-	return ok && at == pc && t.bps.phys[pc] != nil
+	return ok && at == pc && (t.bps.phys[pc] != nil || t.bps.kern[pc] != nil)
 }
 
 // stepOverAt executes the instruction at pc on th alone, with the original
@@ -213,7 +214,7 @@ func (t *Target) handleTraps(trapped []Thread) (Stop, bool, error) {
 			return Stop{}, false, fmt.Errorf("thread %d: %w", th.ID(), err)
 		}
 		pc := regs.PC() - 1
-		if t.bps.phys[pc] == nil {
+		if t.bps.phys[pc] == nil && t.bps.kern[pc] == nil {
 			var b [1]byte
 			if _, err := t.proc.ReadMemory(b[:], pc); err == nil && b[0] == arch.BreakpointInstr[0] && foreign == nil {
 				foreign = th
@@ -244,7 +245,7 @@ func (t *Target) handleTraps(trapped []Thread) (Stop, bool, error) {
 			outOfScope, scopeHit = append(outOfScope, gone...), h
 		}
 		if bp := t.userAt[h.pc]; bp != nil {
-			active, err := t.userHit(bp, h.g.ID)
+			active, err := t.userHit(bp, h.pc, h.g.ID)
 			if err != nil && condErr == nil {
 				condErr = err
 			}

@@ -122,7 +122,7 @@ type launchSpec struct {
 func NewTarget(p Process, sym Symbols, rt Runtime) (*Target, error) {
 	t := &Target{
 		proc: p, sym: sym, rt: rt,
-		bps:         breakpointTable{phys: map[uint64]*physBreakpoint{}},
+		bps:         breakpointTable{phys: map[uint64]*physBreakpoint{}, kern: map[uint64]*kernelAddr{}},
 		user:        map[int]*Breakpoint{},
 		userAt:      map[uint64]*Breakpoint{},
 		nextBPID:    1,
@@ -208,6 +208,9 @@ func (t *Target) Detach() error {
 		return t.close()
 	}
 	t.steps = nil
+	if err := t.closeKernel(); err != nil {
+		return fmt.Errorf("detach: %w", err)
+	}
 	if err := t.bps.removeAll(t.proc); err != nil {
 		return fmt.Errorf("detach: %w", err)
 	}
@@ -223,7 +226,7 @@ func (t *Target) Kill() error {
 	if t.exited {
 		return t.close()
 	}
-	err := t.proc.Kill()
+	err := errors.Join(t.closeKernel(), t.proc.Kill())
 	t.exited = true
 	if cerr := t.close(); err == nil {
 		err = cerr
@@ -390,9 +393,12 @@ func (t *Target) BinInfo() *bininfo.BinaryInfo { return t.bi }
 // and reports the exit the way it always does.
 func (t *Target) exclusive(op func() (Stop, error)) (st Stop, err error) {
 	ran := false
-	xerr := t.proc.Exclusive(func() { ran = true; st, err = op() })
+	// Hit counts of kernel conditions are read back at every stop.
+	xerr := t.proc.Exclusive(func() { ran = true; st, err = op(); t.syncAllKernelCounts() })
 	if !ran {
-		return op()
+		st, err = op()
+		t.syncAllKernelCounts()
+		return st, err
 	}
 	return st, errors.Join(err, xerr) // xerr: op panicked on the backend's thread
 }
