@@ -61,6 +61,9 @@ func (p *Program) LocateVars(pc uint64) (*LocatedScope, error) {
 		default:
 			l.Type = typ
 			l.Expr, l.Err = s.locationExpr(e.entry)
+			if l.Err == nil {
+				l.Expr = s.abiArgExpr(e, l.Expr)
+			}
 		}
 		out.Vars = append(out.Vars, l)
 	}

@@ -44,6 +44,10 @@ type Scope struct {
 	setupOK  bool
 
 	results map[*ast.CallExpr]CallResult // injected calls already made (nested.go)
+
+	slots   map[string][2]int64 // stack-assigned arguments' CFA offsets and sizes (abislots.go)
+	argsEnd int64               // end of the argument area, from the CFA
+	slotsOK bool
 }
 
 // ErrNoFunction is returned for a frame whose PC has no DWARF function.
@@ -312,7 +316,7 @@ func (s *Scope) locate(v *evalValue, e *varEntry, typ godwarf.Type) error {
 		return err
 	}
 	if loc.IsAddr {
-		v.addr = loc.Addr
+		v.addr = s.abiArgAddr(e, loc)
 		return nil
 	}
 	size := typ.Size()
