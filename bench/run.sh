@@ -2,7 +2,7 @@
 # Benchmarks tinydbg against Delve 1.27.2 and a bare bpftrace uprobe, and
 # writes bench/RESULTS.md.
 #
-#   ./bench/run.sh [startup|cycle|api|trace|goroutines|all]
+#   ./bench/run.sh [startup|cycle|api|trace|goroutines|stats|cond|all]
 #
 # Each step can be rerun alone; RESULTS.md is reassembled from the per-step
 # fragments in bench/results/ every time. Environment knobs:
@@ -13,9 +13,9 @@ set -euo pipefail
 
 STEP=${1:-all}
 case "$STEP" in
-startup | cycle | api | trace | goroutines | all) ;;
+startup | cycle | api | trace | goroutines | stats | cond | all) ;;
 *)
-	echo "usage: $0 [startup|cycle|api|trace|goroutines|all]" >&2
+	echo "usage: $0 [startup|cycle|api|trace|goroutines|stats|cond|all]" >&2
 	exit 2
 	;;
 esac
@@ -40,7 +40,7 @@ fi
 
 # bpftrace (Debian's) for the bare-probe baseline of the trace step.
 BPFTRACE=$(command -v bpftrace || true)
-if [ -z "$BPFTRACE" ] && { [ "$STEP" = trace ] || [ "$STEP" = all ]; }; then
+if [ -z "$BPFTRACE" ] && { [ "$STEP" = trace ] || [ "$STEP" = stats ] || [ "$STEP" = all ]; }; then
 	echo "installing bpftrace" >&2
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bpftrace >/dev/null
 	BPFTRACE=$(command -v bpftrace || true)
@@ -52,12 +52,15 @@ echo "building fixtures and the harness in $WORK" >&2
 go build -o "$WORK/go" cmd/go
 (cd _fixtures && go build -gcflags='all=-N -l' -o "$WORK/hotloop" ./hotloop)
 (cd _fixtures && go build -o "$WORK/manygoroutines" ./manygoroutines)
+(cd _fixtures && go build -o "$WORK/jsonserve" ./jsonserve)
+(cd _fixtures && go build -o "$WORK/httpload" ./httpload)
+(cd _fixtures && go build -gcflags='all=-N -l' -o "$WORK/condloop" ./condloop)
 (cd bench && go build -o "$WORK/harness" ./harness)
 
 # shellcheck disable=SC2086 # BENCH_FLAGS is a list of flags
 "$WORK/harness" -step "$STEP" \
 	-tinydbg "$TINYDBG" -dlv "$DLV" -bpftrace "${BPFTRACE:-/nonexistent/bpftrace}" \
-	-gobin "$WORK/go" -hotloop "$WORK/hotloop" -many "$WORK/manygoroutines" -results "$ROOT/bench/results" ${BENCH_FLAGS:-}
+	-gobin "$WORK/go" -hotloop "$WORK/hotloop" -jsonserve "$WORK/jsonserve" -many "$WORK/manygoroutines" -httpload "$WORK/httpload" -condloop "$WORK/condloop" -results "$ROOT/bench/results" ${BENCH_FLAGS:-}
 
 # RESULTS.md: machine facts, then every step's latest fragment.
 {
@@ -83,7 +86,7 @@ go build -o "$WORK/go" cmd/go
 	echo "the harness is bench/harness (its own module, bench/go.mod, the only place Delve's client package is used)."
 	echo "Ratios are tinydbg / Delve unless a row says otherwise: below 1 means tinydbg is cheaper."
 	echo
-	for s in startup cycle api trace goroutines; do
+	for s in startup cycle api trace trace-notes goroutines stats cond differential; do
 		if [ -f "bench/results/$s.md" ]; then
 			cat "bench/results/$s.md"
 			echo

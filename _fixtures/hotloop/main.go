@@ -5,7 +5,11 @@
 // HOTLOOP_N sets the calls per goroutine (default 100000). When HOTLOOP_OUT
 // names a file, the program writes "calls=C loop_ns=T" there: the loop's own
 // duration, which excludes the tracer's start-up and shut-down, so the cost per
-// probe hit can be computed without them.
+// probe hit can be computed without them, and "cpu_ns=" its own CPU time
+// (user and system), which a tracer's CPU is told apart from.
+//
+// HOTLOOP_FN=big calls main.big instead, with a 40-byte string and a
+// *struct: the arguments a tracer must copy rather than read from registers.
 package main
 
 import (
@@ -13,6 +17,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -22,6 +27,16 @@ const goroutines = 4
 func hot(i int) int {
 	return i*3 + 1
 }
+
+// Item is big's pointer argument: a struct with a string and a pointer.
+type Item struct {
+	Weight int
+	Tag    string
+	Next   *Item
+}
+
+//go:noinline
+func big(s string, it *Item) int { return len(s) + it.Weight }
 
 func main() {
 	perG := 100000
@@ -33,6 +48,7 @@ func main() {
 		}
 		perG = n
 	}
+	bigArgs := os.Getenv("HOTLOOP_FN") == "big"
 	sums := make([]int, goroutines)
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -41,8 +57,16 @@ func main() {
 		go func(g int) {
 			defer wg.Done()
 			s := 0
-			for i := 0; i < perG; i++ {
-				s += hot(i)
+			if bigArgs {
+				str := "0123456789012345678901234567890123456789"
+				it := &Item{Weight: g, Tag: "tag", Next: &Item{Weight: 8, Tag: "next"}}
+				for i := 0; i < perG; i++ {
+					s += big(str, it)
+				}
+			} else {
+				for i := 0; i < perG; i++ {
+					s += hot(i)
+				}
 			}
 			sums[g] = s
 		}(g)
@@ -54,7 +78,10 @@ func main() {
 		total += s
 	}
 	if out := os.Getenv("HOTLOOP_OUT"); out != "" {
-		line := fmt.Sprintf("calls=%d loop_ns=%d\n", goroutines*perG, elapsed.Nanoseconds())
+		var ru syscall.Rusage
+		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		cpu := ru.Utime.Nano() + ru.Stime.Nano()
+		line := fmt.Sprintf("calls=%d loop_ns=%d cpu_ns=%d\n", goroutines*perG, elapsed.Nanoseconds(), cpu)
 		if err := os.WriteFile(out, []byte(line), 0o644); err != nil {
 			fmt.Fprintf(os.Stderr, "hotloop: %v\n", err)
 			os.Exit(1)

@@ -20,7 +20,13 @@ type config struct {
 	tinydbg, dlv, bpftrace string
 	goBin                  string // cmd/go built from GOROOT: the large binary
 	hotloop                string // _fixtures/hotloop built with -N -l
+	jsonserve              string // _fixtures/jsonserve, optimized
+	serverN, serverConns   int    // requests and connections of the server load
 	many                   string // _fixtures/manygoroutines
+	httpload               string // _fixtures/httpload, optimized
+	statsRequests          int    // timed requests per run of the stats step
+	condloop               string // _fixtures/condloop built with -N -l
+	condN, condSlowN       int    // calls of the cond step: in the kernel, and stopping at each
 	resultsDir             string
 	reps                   int
 	cycles                 int // continues in the cycle benchmark
@@ -51,23 +57,23 @@ func (d debugger) headlessArgs(bin string) []string {
 	return append(append(args, d.extraAPI...), bin)
 }
 
-func (d debugger) traceArgs(bin string, ebpf bool) []string {
-	args := []string{"trace"}
-	if ebpf {
-		args = append(args, "--ebpf")
-	}
-	return append(args, "--exec", bin, `^main\.hot$`)
-}
-
 func main() {
 	var c config
-	step := flag.String("step", "all", "startup|cycle|api|trace|goroutines|all")
+	step := flag.String("step", "all", "startup|cycle|api|trace|goroutines|stats|cond|all")
 	flag.StringVar(&c.tinydbg, "tinydbg", "bin/tinydbg", "tinydbg binary")
 	flag.StringVar(&c.dlv, "dlv", "dlv", "Delve binary")
 	flag.StringVar(&c.bpftrace, "bpftrace", "bpftrace", "bpftrace binary")
 	flag.StringVar(&c.goBin, "gobin", "", "cmd/go binary (the large start-up target)")
 	flag.StringVar(&c.hotloop, "hotloop", "", "hotloop fixture binary")
+	flag.StringVar(&c.jsonserve, "jsonserve", "", "jsonserve fixture binary (the real server of the trace step)")
+	flag.IntVar(&c.serverN, "server-n", 20000, "requests per server load")
+	flag.IntVar(&c.serverConns, "server-conns", 8, "keep-alive connections of the server load")
 	flag.StringVar(&c.many, "many", "", "manygoroutines fixture binary")
+	flag.StringVar(&c.httpload, "httpload", "", "httpload fixture binary (the stats step's server)")
+	flag.IntVar(&c.statsRequests, "stats-requests", 20000, "timed requests per run of the stats step")
+	flag.StringVar(&c.condloop, "condloop", "", "condloop fixture binary")
+	flag.IntVar(&c.condN, "cond-n", 1000000, "calls of main.hot for the kernel ways of the cond step")
+	flag.IntVar(&c.condSlowN, "cond-slow-n", 2000, "calls of main.hot for the stop-and-evaluate ways of the cond step")
 	flag.StringVar(&c.resultsDir, "results", "bench/results", "directory for per-step Markdown fragments")
 	flag.IntVar(&c.reps, "reps", 5, "repetitions per measurement")
 	flag.IntVar(&c.cycles, "cycles", 300, "continues in the cycle benchmark")
@@ -83,11 +89,16 @@ func main() {
 		"api":        benchAPI,
 		"trace":      benchTrace,
 		"goroutines": benchGoroutines,
+		// The server half of the trace step alone, for working on it;
+		// "trace" includes it.
+		"server": benchServer,
+		"stats":  benchStats,
+		"cond":   benchCond,
 	}
-	order := []string{"startup", "cycle", "api", "trace", "goroutines"}
+	order := []string{"startup", "cycle", "api", "trace", "goroutines", "stats", "cond"}
 	if *step != "all" {
 		if steps[*step] == nil {
-			fmt.Fprintf(os.Stderr, "unknown step %q (want startup|cycle|api|trace|goroutines|all)\n", *step)
+			fmt.Fprintf(os.Stderr, "unknown step %q (want startup|cycle|api|trace|goroutines|stats|cond|all)\n", *step)
 			os.Exit(2)
 		}
 		order = []string{*step}

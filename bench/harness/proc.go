@@ -28,9 +28,10 @@ type spec struct {
 // result is what one run measured.
 type result struct {
 	wall     time.Duration
-	maxRSS   int64  // KiB, from wait4's rusage: the process and its reaped children
-	output   string // stdout and stderr interleaved (only the tail when spec.match is set)
-	matches  int    // lines containing spec.match
+	maxRSS   int64         // KiB, from wait4's rusage: the process and its reaped children
+	cpu      time.Duration // user + system time from wait4's rusage, reaped children included
+	output   string        // stdout and stderr interleaved (only the tail when spec.match is set)
+	matches  int           // lines containing spec.match
 	exitCode int
 }
 
@@ -59,6 +60,7 @@ func run(s spec) (result, error) {
 		r.exitCode = cmd.ProcessState.ExitCode()
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			r.maxRSS = ru.Maxrss
+			r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 		}
 	}
 	if ctx.Err() != nil {

@@ -8,15 +8,19 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
-// tracer is one way of running hotloop: untraced, under the bare bpftrace
-// probe, or under a debugger's trace command.
+// tracer is one way of running hotloop: untraced, under the empty probes
+// of the floor, under the bare bpftrace probe, or under a debugger's trace
+// command.
 type tracer struct {
-	label string
-	kind  string // "none", "bpftrace", "bpfprint", "ebpf", "ptrace"
-	dbg   debugger
-	why   string // why it cannot be measured; empty when it can
+	label  string
+	kind   string // "none", "floor", "bpftrace", "ebpf", "ptrace"
+	fn     string // "hot" (an int argument) or "big" (a string and a *struct)
+	format string // tinydbg's --format; "" for text
+	dbg    debugger
+	why    string // why it cannot be measured; empty when it can
 }
 
 func (t tracer) calls(c *config) int {
@@ -26,42 +30,76 @@ func (t tracer) calls(c *config) int {
 	return c.traceN
 }
 
+// match is the text of an entry line, counted as one event seen. Return
+// lines ("main.hot => ...") do not contain "main.hot(".
+func (t tracer) match() string {
+	if t.format == "json" {
+		return `"kind":"call"`
+	}
+	return "main." + t.fn + "("
+}
+
+func (t tracer) args(bin string) []string {
+	args := []string{"trace"}
+	if t.kind == "ebpf" {
+		args = append(args, "--ebpf")
+	}
+	if t.format != "" {
+		args = append(args, "--format", t.format)
+	}
+	return append(args, "--exec", bin, `^main\.`+t.fn+`$`)
+}
+
+func (t tracer) env(n int) string {
+	env := "HOTLOOP_N=" + strconv.Itoa(n)
+	if t.fn == "big" {
+		env += " HOTLOOP_FN=big"
+	}
+	return env
+}
+
 // traceRun is what one traced (or untraced) run of hotloop measured.
 type traceRun struct {
 	wall, loop float64 // seconds: whole process, and the loop as hotloop timed it
 	calls      int
-	events     int // calls the tracer reported; -1 when it reports none
+	events     int     // calls the tracer reported; -1 when it reports none
+	dropped    int     // what tinydbg's summary counts as dropped; -1 when not told
+	cpu        float64 // seconds of the tracer's own CPU: its rusage less hotloop's
+	target     float64 // seconds of hotloop's own CPU, the probes' kernel time included
+	bpf        float64 // tinydbg's BPF run time per event from its cost line; NaN if none
 }
 
 var (
-	loopLine  = regexp.MustCompile(`calls=(\d+) loop_ns=(\d+)`)
+	loopLine  = regexp.MustCompile(`calls=(\d+) loop_ns=(\d+) cpu_ns=(\d+)`)
 	bpfCount  = regexp.MustCompile(`@c: (\d+)`)
+	sumLine   = regexp.MustCompile(`trace: (\d+) events?, (\d+) dropped`)
+	costLine  = regexp.MustCompile(`BPF program ran \S+ in \d+ probe hits?, (\S+) per event`)
 	bareProbe = "uprobe:%s:main.hot { @c = count(); }"
-	// printProbe sends every call to user space, as a tracer must; Go's
-	// register ABI passes main.hot's argument in RAX.
-	printProbe = `uprobe:%s:main.hot { printf("hot %%d\n", reg("ax")); }`
 )
 
 func traceOnce(c *config, t tracer, n int) (traceRun, error) {
-	tr := traceRun{events: -1}
+	tr := traceRun{events: -1, dropped: -1, bpf: math.NaN()}
 	dir, err := os.MkdirTemp("", "hotloop-out")
 	if err != nil {
 		return tr, fmt.Errorf("temp dir: %w", err)
 	}
 	defer os.RemoveAll(dir)
 	outFile := filepath.Join(dir, "loop")
-	s := spec{env: []string{"HOTLOOP_N=" + strconv.Itoa(n), "HOTLOOP_OUT=" + outFile}, timeout: c.timeout}
+	s := spec{env: append(strings.Fields(t.env(n)), "HOTLOOP_OUT="+outFile), timeout: c.timeout}
 	switch t.kind {
 	case "none":
 		s.path = c.hotloop
+	case "floor":
+		s.path = c.hotloop
+		fl, _, err := floorProbes(c.hotloop, "main."+t.fn)
+		if err != nil {
+			return tr, err
+		}
+		defer fl.Close()
 	case "bpftrace":
 		s.path, s.args = c.bpftrace, []string{"-e", fmt.Sprintf(bareProbe, c.hotloop), "-c", c.hotloop}
-	case "bpfprint":
-		s.path, s.args, s.match = c.bpftrace, []string{"-e", fmt.Sprintf(printProbe, c.hotloop), "-c", c.hotloop}, "hot "
 	default:
-		// Entry lines look like "> goroutine(7): main.hot(0)"; return lines
-		// ("main.hot => ...") do not contain "main.hot(".
-		s.path, s.args, s.match = t.dbg.path, t.dbg.traceArgs(c.hotloop, t.kind == "ebpf"), "main.hot("
+		s.path, s.args, s.match = t.dbg.path, t.args(c.hotloop), t.match()
 	}
 	r, err := run(s)
 	if err != nil {
@@ -76,6 +114,12 @@ func traceOnce(c *config, t tracer, n int) (traceRun, error) {
 	tr.calls, _ = strconv.Atoi(m[1])
 	ns, _ := strconv.ParseFloat(m[2], 64)
 	tr.loop = ns / 1e9
+	// The tracer reaped hotloop, so its rusage holds hotloop's CPU too
+	// (the probes' kernel time included, which runs in hotloop's context):
+	// what is left is the tracer's own.
+	own, _ := strconv.ParseFloat(m[3], 64)
+	tr.target = own / 1e9
+	tr.cpu = r.cpu.Seconds() - tr.target
 	switch t.kind {
 	case "bpftrace":
 		if bm := bpfCount.FindStringSubmatch(r.output); bm != nil {
@@ -83,153 +127,259 @@ func traceOnce(c *config, t tracer, n int) (traceRun, error) {
 		} else {
 			return tr, fmt.Errorf("bpftrace printed no count; output:\n%s", tail(r.output, 2000))
 		}
-	case "ebpf", "ptrace", "bpfprint":
+	case "ebpf", "ptrace":
 		tr.events = r.matches
+		if t.dbg.name == "tinydbg" {
+			sm := sumLine.FindStringSubmatch(r.output)
+			if sm == nil {
+				return tr, fmt.Errorf("%s printed no summary; output tail:\n%s", t.label, tail(r.output, 2000))
+			}
+			tr.dropped, _ = strconv.Atoi(sm[2])
+			if cm := costLine.FindStringSubmatch(r.output); cm != nil {
+				if d, err := time.ParseDuration(cm[1]); err == nil {
+					tr.bpf = d.Seconds()
+				}
+			}
+		}
 	}
 	return tr, nil
 }
 
-// benchTrace measures the per-call overhead of each tracer on hotloop:
-// (traced − untraced) / calls, both from the loop time hotloop measures
-// itself (which excludes tracer start-up) and from the whole wall time.
-func benchTrace(c *config, dbgs []debugger) (string, error) {
-	tracers := []tracer{{label: "no tracer", kind: "none"}}
+// traceTracers lists every row of the step, the floor first for each kind
+// of argument.
+func traceTracers(c *config, dbgs []debugger) []tracer {
 	noBPF := ""
 	if _, err := os.Stat(c.bpftrace); err != nil {
 		noBPF = "no bpftrace"
 	}
-	tracers = append(tracers,
-		tracer{label: "bpftrace uprobe (bare count)", kind: "bpftrace", why: noBPF},
-		tracer{label: "bpftrace uprobe + printf per call", kind: "bpfprint", why: noBPF})
-	for _, kind := range []string{"ebpf", "ptrace"} {
-		for _, d := range dbgs {
-			t := tracer{label: d.name + " trace", kind: kind, dbg: d, why: d.noTrace}
-			if kind == "ebpf" {
-				t.label += " --ebpf"
-				t.why = d.noEBPF
+	ts := []tracer{
+		{label: "no tracer", kind: "none", fn: "hot"},
+		{label: "no tracer", kind: "none", fn: "big"},
+		{label: "floor: empty BPF programs on entry + RETs", kind: "floor", fn: "hot"},
+		{label: "floor: empty BPF programs on entry + RETs", kind: "floor", fn: "big"},
+		{label: "bpftrace uprobe (bare count, entry only)", kind: "bpftrace", fn: "hot", why: noBPF},
+	}
+	for _, d := range dbgs {
+		if d.name != "tinydbg" {
+			continue
+		}
+		for _, fn := range []string{"hot", "big"} {
+			for _, format := range []string{"", "json"} {
+				label := "tinydbg trace --ebpf"
+				if format != "" {
+					label += " --format " + format
+				}
+				ts = append(ts, tracer{label: label, kind: "ebpf", fn: fn, format: format, dbg: d, why: d.noEBPF})
 			}
-			tracers = append(tracers, t)
 		}
 	}
-	runs := map[string][]traceRun{}
-	base := map[int][]traceRun{} // untraced runs by calls per goroutine
-	sizes := []int{c.traceN}
-	if c.tracePtraceN != c.traceN {
-		sizes = append(sizes, c.tracePtraceN)
+	for _, d := range dbgs {
+		if d.name == "dlv" {
+			ts = append(ts, tracer{label: "dlv trace --ebpf", kind: "ebpf", fn: "hot", dbg: d, why: d.noEBPF})
+		}
 	}
+	for _, d := range dbgs {
+		ts = append(ts, tracer{label: d.name + " trace (ptrace)", kind: "ptrace", fn: "hot", dbg: d, why: d.noTrace})
+	}
+	return ts
+}
+
+// key names a row: its label and the traced function.
+func (t tracer) key() string { return t.label + " / " + t.fn }
+
+// benchTrace measures per-call overhead on hotloop: (traced − untraced
+// loop time) / calls, from the loop time hotloop measures itself (which
+// excludes tracer start-up), against the floor of the same function; the
+// tracer's own CPU per event; what was lost; and then the real server.
+func benchTrace(c *config, dbgs []debugger) (string, error) {
+	tracers := traceTracers(c, dbgs)
+	runs := map[string][]traceRun{}
+	base := map[string][]traceRun{} // untraced runs by function and size
+	baseKey := func(fn string, n int) string { return fn + "/" + strconv.Itoa(n) }
 	for r := 0; r < c.reps; r++ {
 		for _, t := range tracers {
 			if t.why != "" {
 				continue
 			}
 			if t.kind == "none" {
-				for _, n := range sizes {
+				for _, n := range []int{c.traceN, c.tracePtraceN} {
+					if t.fn == "big" && n != c.traceN {
+						continue
+					}
 					tr, err := traceOnce(c, t, n)
 					if err != nil {
 						return "", err
 					}
-					base[n] = append(base[n], tr)
+					base[baseKey(t.fn, n)] = append(base[baseKey(t.fn, n)], tr)
 				}
 				continue
 			}
-			fmt.Fprintf(os.Stderr, "   rep %d: %s\n", r+1, t.label)
+			fmt.Fprintf(os.Stderr, "   rep %d: %s (%s)\n", r+1, t.label, t.fn)
 			tr, err := traceOnce(c, t, t.calls(c))
 			if err != nil {
 				return "", err
 			}
-			runs[t.label] = append(runs[t.label], tr)
+			runs[t.key()] = append(runs[t.key()], tr)
 		}
 	}
-	medOf := func(trs []traceRun, f func(traceRun) float64) float64 {
-		var xs []float64
-		for _, tr := range trs {
-			xs = append(xs, f(tr))
-		}
-		return summarize(xs).med
-	}
-	wallOf := func(tr traceRun) float64 { return tr.wall }
-	loopOf := func(tr traceRun) float64 { return tr.loop }
 	overhead := map[string]stat{}
-	overheadWall := map[string]stat{}
+	progCPU := map[string]stat{} // hotloop's extra CPU per call: robust to a busy machine
+	cpuPer := map[string]stat{}
+	lostMax := map[string]int{}
 	var rows [][]string
 	for _, t := range tracers {
 		if t.why != "" {
-			rows = append(rows, []string{t.label, "not measured: " + t.why, "", "", "", "", ""})
+			rows = append(rows, []string{t.label, argsOf(t.fn), "not measured: " + t.why, "", "", "", "", "", "", "", "", ""})
 			continue
 		}
-		trs := runs[t.label]
-		n := t.calls(c)
 		if t.kind == "none" {
-			for _, n := range sizes {
-				rows = append(rows, []string{t.label, strconv.Itoa(4 * n), "—",
-					spread(collect(base[n], wallOf), secs), spread(collect(base[n], loopOf), secs), "—", "—"})
+			for _, n := range []int{c.traceN, c.tracePtraceN} {
+				if b := base[baseKey(t.fn, n)]; len(b) > 0 {
+					rows = append(rows, []string{t.label, argsOf(t.fn), strconv.Itoa(4 * n), "—", "—",
+						spread(collect(b, loopOf), secs), "—", "—", "—", "—", "—", "—"})
+				}
 			}
 			continue
 		}
-		bw, bl := medOf(base[n], wallOf), medOf(base[n], loopOf)
-		var ol, ow, ev []float64
+		trs := runs[t.key()]
+		bl := orNaN(collect(base[baseKey(t.fn, t.calls(c))], loopOf))
+		bc := orNaN(collect(base[baseKey(t.fn, t.calls(c))], func(tr traceRun) float64 { return tr.target }))
+		var ol, pc, ev, cpu, bpf []float64
+		lost := 0
 		for _, tr := range trs {
 			ol = append(ol, (tr.loop-bl)/float64(tr.calls))
-			ow = append(ow, (tr.wall-bw)/float64(tr.calls))
-			ev = append(ev, float64(tr.events))
-		}
-		overhead[t.label], overheadWall[t.label] = summarize(ol), summarize(ow)
-		evs := summarize(ev)
-		rows = append(rows, []string{t.label, strconv.Itoa(trs[0].calls), fmt.Sprintf("%.0f (min %.0f)", evs.med, evs.min),
-			spread(collect(trs, wallOf), secs), spread(collect(trs, loopOf), secs),
-			spread(overhead[t.label], secs), spread(overheadWall[t.label], secs)})
-	}
-
-	type cmp struct {
-		name, a, b, goal string
-		want             float64
-		inverse          bool // the goal is a/b ≥ want rather than ≤
-	}
-	cmps := []cmp{
-		{"tinydbg --ebpf / bare bpftrace probe", "tinydbg trace --ebpf", "bpftrace uprobe (bare count)", "≤ 3×", 3, false},
-		{"dlv --ebpf / tinydbg --ebpf", "dlv trace --ebpf", "tinydbg trace --ebpf", "≥ 10×", 10, true},
-		{"dlv trace / tinydbg trace (ptrace)", "dlv trace", "tinydbg trace", "≥ 10×", 10, true},
-		{"dlv --ebpf / bare bpftrace probe", "dlv trace --ebpf", "bpftrace uprobe (bare count)", "", 0, false},
-		{"tinydbg --ebpf / bpftrace printf per call", "tinydbg trace --ebpf", "bpftrace uprobe + printf per call", "", 0, false},
-		{"dlv --ebpf / bpftrace printf per call", "dlv trace --ebpf", "bpftrace uprobe + printf per call", "", 0, false},
-	}
-	var crows [][]string
-	for _, x := range cmps {
-		a, b := overhead[x.a], overhead[x.b]
-		aw, bw := overheadWall[x.a], overheadWall[x.b]
-		v := "—"
-		if x.goal != "" {
-			if x.inverse {
-				v = verdict(-ratioValue(orNaN(a), orNaN(b)), -x.want)
-			} else {
-				v = verdict(ratioValue(orNaN(a), orNaN(b)), x.want)
+			pc = append(pc, (tr.target-bc)/float64(tr.calls))
+			if tr.events >= 0 {
+				ev = append(ev, float64(tr.events))
+				lost = max(lost, tr.calls-tr.events, tr.dropped)
+			}
+			if t.kind == "ebpf" || t.kind == "ptrace" {
+				cpu = append(cpu, tr.cpu/float64(max(2*tr.events, 1))) // a call and its return
+			}
+			if !math.IsNaN(tr.bpf) {
+				bpf = append(bpf, tr.bpf)
 			}
 		}
-		crows = append(crows, []string{x.name, ratio(orNaN(a), orNaN(b)), ratio(orNaN(aw), orNaN(bw)), x.goal, v})
+		overhead[t.key()], cpuPer[t.key()], lostMax[t.key()] = summarize(ol), summarize(cpu), lost
+		progCPU[t.key()] = summarize(pc)
+		seen, lostCell := "—", "—"
+		if len(ev) > 0 {
+			evs := summarize(ev)
+			seen, lostCell = fmt.Sprintf("%.0f (min %.0f)", evs.med, evs.min), strconv.Itoa(lost)
+		}
+		floor := orNaN(overhead["floor: empty BPF programs on entry + RETs / "+t.fn])
+		floorCPU := orNaN(progCPU["floor: empty BPF programs on entry + RETs / "+t.fn])
+		vsFloor, vsFloorCPU := "—", "—"
+		if t.kind != "floor" {
+			vsFloor = ratio(orNaN(overhead[t.key()]), floor)
+			vsFloorCPU = ratio(orNaN(progCPU[t.key()]), floorCPU)
+		}
+		rows = append(rows, []string{t.label, argsOf(t.fn), strconv.Itoa(trs[0].calls), seen, lostCell,
+			spread(collect(trs, loopOf), secs), spread(overhead[t.key()], secs), vsFloor,
+			spread(progCPU[t.key()], secs), vsFloorCPU,
+			spreadOr(cpuPer[t.key()]), spreadOr(summarize(bpf))})
+	}
+
+	type goal struct {
+		name, a, b, target string
+		want               float64
+	}
+	const fl = "floor: empty BPF programs on entry + RETs"
+	goals := []goal{
+		{"tinydbg --ebpf text, int / floor", "tinydbg trace --ebpf / hot", fl + " / hot", "≤ 1.5×", 1.5},
+		{"tinydbg --ebpf text, big / floor", "tinydbg trace --ebpf / big", fl + " / big", "≤ 1.5×", 1.5},
+		{"tinydbg --ebpf JSON / text, int", "tinydbg trace --ebpf --format json / hot", "tinydbg trace --ebpf / hot", "≤ 1.2×", 1.2},
+		{"tinydbg --ebpf JSON / text, big", "tinydbg trace --ebpf --format json / big", "tinydbg trace --ebpf / big", "≤ 1.2×", 1.2},
+		{"dlv --ebpf / floor, int", "dlv trace --ebpf / hot", fl + " / hot", "", 0},
+		{"bpftrace bare count / floor, int", "bpftrace uprobe (bare count, entry only) / hot", fl + " / hot", "", 0},
+	}
+	for _, fn := range []string{"hot", "big"} {
+		g := goal{"tinydbg --ebpf text, " + argsOf(fn) + " / floor, program CPU", "tinydbg trace --ebpf / " + fn, fl + " / " + fn, "≤ 1.5×", 1.5}
+		goals = append(goals, g)
+	}
+	var grows [][]string
+	for _, g := range goals {
+		m := overhead
+		if strings.HasSuffix(g.name, "program CPU") {
+			m = progCPU
+		}
+		v := "—"
+		r := ratioValue(orNaN(m[g.a]), orNaN(m[g.b]))
+		if g.target != "" {
+			v = verdict(r, g.want)
+		}
+		grows = append(grows, []string{g.name, ratio(orNaN(m[g.a]), orNaN(m[g.b])), g.target, v})
+	}
+	for _, t := range tracers {
+		if t.dbg.name != "tinydbg" || t.kind != "ebpf" || t.why != "" {
+			continue
+		}
+		name := t.label + ", " + argsOf(t.fn)
+		grows = append(grows,
+			[]string{name + ": events lost", strconv.Itoa(lostMax[t.key()]), "0", verdict(float64(lostMax[t.key()]), 0)},
+			[]string{name + ": tinydbg CPU per event", secs(orNaN(cpuPer[t.key()])), "≤ 1 µs", verdict(orNaN(cpuPer[t.key()]), 1e-6)})
 	}
 
 	var b strings.Builder
-	b.WriteString("## 4. Trace overhead per call on hotloop\n\n")
-	fmt.Fprintf(&b, "`_fixtures/hotloop` (`-gcflags=all=-N -l`, which `dlv trace --ebpf` needs: on the optimized build it fails with "+
-		"\"empty OP stack\"), 4 goroutines calling main.hot. eBPF tracers and the bare probe trace %d calls (%d per goroutine); "+
-		"ptrace tracers trace %d calls (%d per goroutine), because `dlv trace` costs milliseconds per call. "+
-		"hotloop times its own loop (HOTLOOP_OUT), so \"per call (loop)\" = (traced loop − untraced loop) / calls excludes tracer "+
-		"start-up; \"per call (wall)\" = (traced wall − untraced wall) / calls includes it. Trace output goes to a pipe the harness "+
-		"drains, counting entry lines (\"events seen\"; for the bare probe, its @c count). The bare probe only counts in the kernel; "+
-		"the printf probe also ships every call to user space, which is the floor for a tracer that reports each call. %d repetitions, median (min – max).\n\n",
-		4*c.traceN, c.traceN, 4*c.tracePtraceN, c.tracePtraceN, c.reps)
-	b.WriteString(table([]string{"tracer", "calls", "events seen", "wall", "loop (in-process)", "per call (loop)", "per call (wall)"}, rows))
-	b.WriteString("\nRatios of per-call overhead (medians):\n\n")
-	b.WriteString(table([]string{"comparison", "per call (loop)", "per call (wall)", "target", "verdict (loop)"}, crows))
+	b.WriteString("## 4. Trace overhead per call, against the floor\n\n")
+	fmt.Fprintf(&b, "`_fixtures/hotloop` (`-gcflags=all=-N -l`, which `dlv trace --ebpf` needs), 4 goroutines calling "+
+		"main.hot(i int) (\"int\") or, with HOTLOOP_FN=big, main.big(s string, it *Item) with a 40-byte string and a "+
+		"*struct holding a string and a pointer (\"big\"). eBPF rows trace %d calls (%d per goroutine); ptrace rows %d. "+
+		"hotloop times its own loop, so \"per call\" = (traced loop − untraced loop) / calls excludes tracer start-up. "+
+		"The **floor** attaches an empty BPF program (`r0 = 0; exit`: no capture, no ring buffer, no user space), built "+
+		"with cilium/ebpf in the harness, at the sites tinydbg probes (entry past the stack check and every RET, from "+
+		"tinydbg's probe.FindSites) through one uprobe_multi link, as tinydbg attaches; \"× floor\" divides by it. "+
+		"The bare bpftrace count probes the entry only. Trace output goes to a pipe the harness drains, counting entry "+
+		"lines (\"events seen\"); \"lost\" is the most any repetition lost: calls − events seen, or tinydbg's own dropped count "+
+		"if larger. \"tracer CPU / event\" is the tracer's user + system time (wait4's rusage, less the CPU hotloop reports "+
+		"for itself, which holds the probes' kernel time) over events: twice the calls seen, a call and its return. \"BPF run time / event\" is what tinydbg's "+
+		"summary reads from the kernel's run-time statistics of its program. \"program CPU / call\" is hotloop's own "+
+		"user + system time (which holds the uprobe traps and the BPF programs, and not time spent waiting for a CPU) "+
+		"less the untraced run's, over calls: the figure a busy machine does not blur. %d repetitions, median (min – max).\n\n",
+		4*c.traceN, c.traceN, 4*c.tracePtraceN, c.reps)
+	b.WriteString(table([]string{"tracer", "args", "calls", "events seen", "lost", "loop (in-process)", "per call",
+		"× floor", "program CPU / call", "× floor (CPU)", "tracer CPU / event", "BPF run time / event"}, rows))
+	b.WriteString("\nGoals (medians):\n\n")
+	b.WriteString(table([]string{"comparison", "measured", "goal", "verdict"}, grows))
 	b.WriteString("\n```\n")
-	fmt.Fprintf(&b, "HOTLOOP_N=%d HOTLOOP_OUT=$OUT $WORK/hotloop\n", c.traceN)
-	fmt.Fprintf(&b, "HOTLOOP_N=%d HOTLOOP_OUT=$OUT bpftrace -e '%s' -c $WORK/hotloop\n", c.traceN, fmt.Sprintf(bareProbe, "$WORK/hotloop"))
-	fmt.Fprintf(&b, "HOTLOOP_N=%d HOTLOOP_OUT=$OUT bpftrace -e '%s' -c $WORK/hotloop\n", c.traceN, fmt.Sprintf(printProbe, "$WORK/hotloop"))
-	for _, t := range tracers[3:] {
-		fmt.Fprintf(&b, "HOTLOOP_N=%d HOTLOOP_OUT=$OUT %s %s\n", t.calls(c), t.dbg.name, strings.Join(t.dbg.traceArgs("$WORK/hotloop", t.kind == "ebpf"), " "))
+	for _, t := range tracers {
+		switch t.kind {
+		case "none", "floor":
+			fmt.Fprintf(&b, "%s HOTLOOP_OUT=$OUT $WORK/hotloop", t.env(c.traceN))
+			if t.kind == "floor" {
+				fmt.Fprintf(&b, "   # with the empty programs attached at main.%s's sites", t.fn)
+			}
+			b.WriteString("\n")
+		case "bpftrace":
+			fmt.Fprintf(&b, "%s HOTLOOP_OUT=$OUT bpftrace -e '%s' -c $WORK/hotloop\n", t.env(c.traceN), fmt.Sprintf(bareProbe, "$WORK/hotloop"))
+		default:
+			fmt.Fprintf(&b, "%s HOTLOOP_OUT=$OUT %s %s\n", t.env(t.calls(c)), t.dbg.name, strings.Join(t.args("$WORK/hotloop"), " "))
+		}
 	}
 	b.WriteString("```\n")
+	srv, err := benchServer(c, dbgs)
+	if err != nil {
+		return "", err
+	}
+	b.WriteString(srv)
 	return b.String(), nil
+}
+
+func argsOf(fn string) string {
+	if fn == "big" {
+		return "big"
+	}
+	return "int"
+}
+
+func loopOf(tr traceRun) float64 { return tr.loop }
+
+// spreadOr is spread, or "—" when nothing was measured.
+func spreadOr(s stat) string {
+	if s.n == 0 {
+		return "—"
+	}
+	return spread(s, secs)
 }
 
 func collect(trs []traceRun, f func(traceRun) float64) stat {

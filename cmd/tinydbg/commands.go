@@ -95,6 +95,7 @@ The binary should be built with optimizations disabled
 		},
 	}
 	c.Flags().BoolVar(&o.cont, "continue", false, "Let the program run as soon as it is started.")
+	addFollowFlags(c, o)
 	return c
 }
 
@@ -111,6 +112,7 @@ debug session. The binary is removed when the session ends, unless
 	}
 	c.Flags().StringVarP(&o.output, "output", "o", "", "Where to write the built binary.")
 	c.Flags().BoolVar(&o.cont, "continue", false, "Let the program run as soon as it is started.")
+	addFollowFlags(c, o)
 	return c
 }
 
@@ -127,6 +129,7 @@ The test runs in the package's directory, as go test does.`,
 	}
 	c.Flags().StringVarP(&o.output, "output", "o", "", "Where to write the built binary.")
 	c.Flags().BoolVar(&o.cont, "continue", false, "Let the program run as soon as it is started.")
+	addFollowFlags(c, o)
 	return c
 }
 
@@ -157,7 +160,8 @@ func buildAndDebug(o *options, cmd *cobra.Command, args []string, test bool) err
 			wd = dir
 		}
 	}
-	return runSession(o, debugger.Config{Path: bin, Args: progArgs, WorkingDir: wd}, cmd.OutOrStdout())
+	return runSession(o, debugger.Config{Path: bin, Args: progArgs, WorkingDir: wd,
+		Rebuild: rebuilder(o, pkg, test, bin)}, cmd.OutOrStdout())
 }
 
 func newAttachCommand(o *options) *cobra.Command {
@@ -181,6 +185,7 @@ func newAttachCommand(o *options) *cobra.Command {
 		},
 	}
 	c.Flags().BoolVar(&o.cont, "continue", false, "Let the program run as soon as it is started.")
+	addFollowFlags(c, o)
 	return c
 }
 

@@ -256,7 +256,7 @@ func TestBreakpointsConditionClear(t *testing.T) {
 	r := debugFixture(t, "basic", "b main.add\nb named main.describe\ncondition 1 a == 100\nbreakpoints\nc\nclear named\nbreakpoints\nc\nexit\n")
 	expectBlock(t, r.stdout,
 		"Breakpoint 1 (enabled) at 0xPC for main.add() ./main.go:13 (0)",
-		"\tcond a == 100",
+		"\tcond a == 100 (in kernel)",
 		"Breakpoint named (enabled) at 0xPC for main.describe() ./main.go:23 (0)",
 	)
 	// The condition is false, so the first stop is describe.

@@ -27,6 +27,8 @@ type options struct {
 	wd          string
 	buildFlags  string
 	output      string
+	followExec  bool       // --follow-exec
+	followRegex string     // --follow-exec-regex
 	df          delveFlags // Delve's global flags, on every command
 }
 
@@ -166,6 +168,12 @@ func startDebugger(o *options, cfg debugger.Config) (*debugger.Debugger, error) 
 		d.Detach(cfg.AttachPid == 0)
 		return nil, err
 	}
+	if o.followExec || o.followRegex != "" {
+		if err := d.FollowExec(true, o.followRegex); err != nil {
+			d.Detach(cfg.AttachPid == 0)
+			return nil, err
+		}
+	}
 	if logf := o.df.logs.layer("debugger"); logf != nil {
 		if cfg.AttachPid != 0 {
 			logf("attached to process %d", cfg.AttachPid)
@@ -179,6 +187,10 @@ func startDebugger(o *options, cfg debugger.Config) (*debugger.Debugger, error) 
 // runTerminal runs the REPL on client, first continuing if asked to.
 func runTerminal(o *options, client terminal.Client, conf terminal.Config) (int, error) {
 	conf.InitFile = o.initFile
+	// The file config -save writes is read back by every session.
+	if path, err := terminal.ConfigPath(); err == nil {
+		conf.ConfigFile = path
+	}
 	term := terminal.New(client, conf)
 	if o.cont {
 		if err := term.Call("continue"); err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -31,7 +32,11 @@ type traceFlags struct {
 	perfetto  string
 	ebpf      bool
 	lossy     bool
+	cond      string
 	events    string
+	compare   bool
+	stats     bool
+	interval  time.Duration
 }
 
 func newTraceCommand() *cobra.Command {
@@ -52,6 +57,18 @@ ptrace (the thread that hits a probe stops while its event is built); with
 trace falls behind, the program is held (stopped with SIGSTOP, resumed with
 SIGCONT) until it catches up, and the summary says for how long; with
 --lossy it is never held and the summary counts what each function lost.
+
+With --stats no event is printed: at the end, and every --interval, a table
+gives per function the calls, p50/p90/p99 latency (bounds of histogram
+buckets at most 12.5% wide) and the exact max, paired per goroutine as the
+trace pairs; with --ebpf the figures are aggregated in the kernel.
+
+--if COND reports only the calls for which COND, a Go expression over the
+function's arguments, holds at its entry, and their returns. With --ebpf it
+is compiled to BPF and filtered calls never leave the kernel; a condition
+that cannot be compiled is refused with the reason (trace it without --ebpf).
+The summary counts the filtered calls and those where COND faulted (a nil
+pointer, a division by zero).
 
 The trace goes to stderr, or to the file named by --events-file (a write
 error ends the trace); the summary always goes to stderr. SIGINT, SIGTERM
@@ -77,7 +94,11 @@ with --pid runs on with no probe left.`,
 	fl.StringVar(&f.perfetto, "perfetto", "", "Also write a Chrome trace-event JSON file for ui.perfetto.dev.")
 	fl.BoolVar(&f.ebpf, "ebpf", false, "Trace using eBPF uprobes: the program stops only to let the trace catch up.")
 	fl.BoolVar(&f.lossy, "lossy", false, "With --ebpf, never hold the program: drop events when behind and count them per function.")
+	fl.StringVar(&f.cond, "if", "", "Report only calls for which this Go condition on the arguments holds (with --ebpf: evaluated in the kernel).")
 	fl.StringVar(&f.events, "events-file", "", "Write the events to this file instead of stderr; the summary stays on stderr.")
+	fl.BoolVar(&f.compare, "compare", false, "Run the program once under each backend and print side by side what each saw, cost and showed differently.")
+	fl.BoolVar(&f.stats, "stats", false, "Print no events: count calls and per-goroutine latency percentiles per function (with --ebpf, in the kernel).")
+	fl.DurationVar(&f.interval, "interval", 0, "With --stats, also print the table every interval (e.g. 1s).")
 	return cmd
 }
 
@@ -118,7 +139,19 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 	if f.lossy && !f.ebpf {
 		return errors.New("--lossy needs --ebpf: the ptrace backend never drops events")
 	}
-	opts := trace.Options{Regexp: re, Pid: f.pid, Args: targetArgs, EBPF: f.ebpf, Depth: f.depth, Stack: f.stack, Lossy: f.lossy}
+	if f.compare && (f.ebpf || f.lossy || f.pid != 0) {
+		return errors.New("--compare runs the program once under each backend: not with --ebpf, --lossy or --pid")
+	}
+	if f.compare && (f.format != "text" || f.perfetto != "" || f.events != "" || f.stack > 0) {
+		return errors.New("--compare prints its own table: not with --format, --perfetto, --events-file or --stack")
+	}
+	if f.compare && f.stats {
+		return errors.New("--compare and --stats each print their own table: choose one")
+	}
+	if err := checkStatsFlags(cmd, f); err != nil {
+		return err
+	}
+	opts := trace.Options{Regexp: re, Pid: f.pid, Args: targetArgs, EBPF: f.ebpf, Depth: f.depth, Stack: f.stack, Lossy: f.lossy, Cond: f.cond}
 	if wd := cmd.Flag("wd"); wd != nil {
 		opts.Dir = wd.Value.String() // the root's --wd, when present
 	}
@@ -137,7 +170,17 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 		return errors.New("program arguments cannot be given with --pid")
 	}
 
+	if f.ebpf {
+		// An eBPF trace's garbage is per event and dies at once, while the
+		// live heap is the program's symbol tables, which do not grow: a
+		// heap goal of 5× rather than 2× of them cuts the collector's
+		// share of each event's CPU by about a fifth (bench/RESULTS.md §4).
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
 	out := cmd.ErrOrStderr()
+	if f.compare {
+		return runCompare(cmd, opts)
+	}
 	if f.ebpf && !f.lossy && f.pid != 0 && foregroundJob(f.pid) {
 		fmt.Fprintf(out, "warning: %d is the foreground job of a terminal: if the trace falls behind, its shell "+
 			"sees the hold as a job stop (\"Stopped\", status 147) and leaves it in the background; --lossy never holds it\n", f.pid)
@@ -165,7 +208,13 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 	pipe := make(chan os.Signal, 1)
 	signal.Notify(pipe, syscall.SIGPIPE)
 	defer signal.Stop(pipe)
-	sum, err := trace.Run(ctx, opts, sink)
+	var sum trace.Summary
+	if f.stats {
+		sink.Close()
+		sum, err = runStats(ctx, opts, f, evOut)
+	} else {
+		sum, err = trace.Run(ctx, opts, sink)
+	}
 	if evFile != nil {
 		if cerr := evFile.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("writing the events file: %w", cerr)
@@ -175,6 +224,10 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 	// before any probe exists: its error is then the only line.
 	if sum.Probes > 0 {
 		fmt.Fprintln(out, sum)
+		// --stats measures nothing of its own cost yet: its line would be empty.
+		if !f.stats {
+			fmt.Fprintln(out, sum.CostLine())
+		}
 	}
 	if err != nil {
 		return err
@@ -189,6 +242,19 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 		}
 	}
 	return nil
+}
+
+// runCompare traces the program under both backends and prints the
+// comparison on stdout. The program's own exit status is not passed on:
+// it ran twice.
+func runCompare(cmd *cobra.Command, opts trace.Options) error {
+	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	c, err := trace.Compare(ctx, opts)
+	if err != nil {
+		return err
+	}
+	return c.Write(cmd.OutOrStdout())
 }
 
 // traceSink builds the writer for --format, plus the --perfetto file.

@@ -136,7 +136,7 @@ func TestTraceSignalsLeavePidRunning(t *testing.T) {
 				case <-time.After(60 * time.Second):
 					t.Fatalf("tinydbg still runs 60s after %v; stderr:\n%s", sig, stderr.String())
 				}
-				lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+				lines := withoutCost(t, stderr.String())
 				if len(lines) != 1 || !strings.HasPrefix(lines[0], "trace: ") || !strings.HasSuffix(lines[0], "; interrupted") {
 					t.Fatalf("stderr after %v:\n%s", sig, stderr.String())
 				}
@@ -187,7 +187,7 @@ func TestTraceTargetKilled(t *testing.T) {
 				case <-time.After(60 * time.Second):
 					t.Fatalf("tinydbg still runs 60s after the program died; stderr:\n%s", stderr.String())
 				}
-				lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+				lines := withoutCost(t, stderr.String())
 				if len(lines) != 1 || !strings.HasPrefix(lines[0], "trace: ") || !strings.HasSuffix(lines[0], tc.want) {
 					t.Fatalf("round %d: stderr:\n%s\nwant one summary line ending %q", round, stderr.String(), tc.want)
 				}
@@ -249,7 +249,7 @@ func TestTraceStartedTargetKilled(t *testing.T) {
 			if !errors.As(err, &ee) || ee.ExitCode() != 128+9 {
 				t.Fatalf("tinydbg: %v, want exit status 137; stderr:\n%s", err, stderr.String())
 			}
-			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+			lines := withoutCost(t, stderr.String())
 			if len(lines) != 1 || !strings.HasSuffix(lines[0], "backend "+backendName(backend)+"; program killed by signal 9") {
 				t.Fatalf("stderr:\n%s\nwant one summary line naming signal 9", stderr.String())
 			}

@@ -34,7 +34,7 @@ func TestTraceCommandExec(t *testing.T) {
 	if !errors.As(err, &ec) || ec.code != 7 {
 		t.Fatalf("error %v, want exit status 7", err)
 	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
+	lines := withoutCost(t, out)
 	if len(lines) != 7 || lines[0] != `> goroutine(1): main.weigh(*main.Item {Weight: 1, Tag: "t1"})` ||
 		lines[1] != ">> goroutine(1): main.weigh => (4)" ||
 		lines[6] != "trace: 6 events, 0 dropped, 2 probes on 1 function, backend ptrace; program exited with status 7" {
@@ -50,7 +50,7 @@ func TestTraceCommandBuildsPackage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
+	lines := withoutCost(t, out)
 	if len(lines) != 7 || !strings.HasPrefix(lines[0], `{"kind":"call","goroutine":1,"thread":`) ||
 		!strings.Contains(lines[0], `"function":"main.work","args":[{"name":"n","type":"int","value":"1"}`) ||
 		lines[6] != "trace: 6 events, 0 dropped, 3 probes on 1 function, backend ptrace; program exited with status 0" {
@@ -106,8 +106,8 @@ func TestTraceEventsFile(t *testing.T) {
 			if !errors.As(err, &ec) || ec.code != 7 {
 				t.Fatalf("error %v, want exit status 7\n%s", err, out)
 			}
-			want := "trace: 6 events, 0 dropped, 2 probes on 1 function, backend " + backendName(backend) + "; program exited with status 7\n"
-			if out != want {
+			want := "trace: 6 events, 0 dropped, 2 probes on 1 function, backend " + backendName(backend) + "; program exited with status 7"
+			if got := withoutCost(t, out); len(got) != 1 || got[0] != want {
 				t.Fatalf("stderr %q, want only the summary %q", out, want)
 			}
 			b, err := os.ReadFile(events)
@@ -121,9 +121,78 @@ func TestTraceEventsFile(t *testing.T) {
 			if err == nil || err.Error() != "writing the trace: write /dev/full: no space left on device" {
 				t.Fatalf("error %v, want the one write error\n%s", err, out)
 			}
-			if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "trace: ") {
+			if lines := withoutCost(t, out); len(lines) != 1 || !strings.HasPrefix(lines[0], "trace: ") {
 				t.Fatalf("stderr %q, want the summary alone", out)
 			}
 		})
+	}
+}
+
+// withoutCost splits a trace's stderr into lines after checking that the
+// last one is the cost line, and drops it: its figures are timings.
+func withoutCost(t *testing.T, out string) []string {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	last := lines[len(lines)-1]
+	if !strings.HasPrefix(last, "trace: cost: ") || !strings.Contains(last, " per event (") {
+		t.Fatalf("the trace ends without its cost line:\n%s", out)
+	}
+	return lines[:len(lines)-1]
+}
+
+// TestTraceCompareCommand: --compare runs traceprog under both backends
+// and prints the side-by-side table with no difference; with --ebpf it is
+// refused in one line.
+func TestTraceCompareCommand(t *testing.T) {
+	testenv.RequireRoot(t)
+	bin := fixture.Build(t, "traceprog", fixture.Flavour{})
+	out, err := traceCLI(t, "--compare", "--exec", bin, `^main\.weigh$`, "--", "exit", "7")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	fields := func(i int) string { return strings.Join(strings.Fields(lines[i]), " ") }
+	if len(lines) != 8 || fields(0) != "ptrace ebpf" || fields(1) != "events 6 6" || fields(4) != "pointer depth (max) 1 1" ||
+		fields(5) != "value bytes loaded 78 78" || lines[7] != "0 differences in 6 events paired by goroutine and sequence" {
+		t.Fatalf("output:\n%s", out)
+	}
+	_, err = traceCLI(t, "--compare", "--ebpf", "--exec", bin, `^main\.weigh$`)
+	if err == nil || err.Error() != "--compare runs the program once under each backend: not with --ebpf, --lossy or --pid" {
+		t.Fatalf("error %v", err)
+	}
+	_, err = traceCLI(t, "--compare", "--format", "json", "--exec", bin, `^main\.weigh$`)
+	if err == nil || err.Error() != "--compare prints its own table: not with --format, --perfetto, --events-file or --stack" {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// TestTraceCommandIf runs `trace --if` with both backends on condhot: the
+// same two calls of main.hot (i == 3 and i == 35, where i%32 == 3) and
+// the summary's count of the 62 filtered ones; a condition the kernel
+// cannot run is one line naming why.
+func TestTraceCommandIf(t *testing.T) {
+	testenv.RequirePtrace(t)
+	testenv.RequireRoot(t)
+	bin := fixture.Build(t, "condhot", fixture.Flavour{})
+	for _, backend := range []string{"ptrace", "ebpf"} {
+		args := []string{"-e", bin, "--if", "i%32 == 3", `^main\.hot$`}
+		if backend == "ebpf" {
+			args = append([]string{"--ebpf"}, args...)
+		}
+		out, err := traceCLI(t, args...)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", backend, err, out)
+		}
+		lines := withoutCost(t, out)
+		want := "trace: 4 events, 0 dropped, 2 probes on 1 function, backend " + backend +
+			"; 62 calls filtered by the condition, 0 condition faults; program exited with status 0"
+		if len(lines) != 5 || !strings.HasPrefix(lines[0], "> goroutine(1): main.hot(3, -73, 6000,") ||
+			!strings.HasPrefix(lines[2], "> goroutine(1): main.hot(35, ") || lines[4] != want {
+			t.Fatalf("%s: output:\n%s\nwant last line %q", backend, out, want)
+		}
+	}
+	out, err := traceCLI(t, "--ebpf", "-e", bin, "--if", "len(m) > 0", `^main\.hot$`)
+	if err == nil || !strings.Contains(err.Error(), "condition not compilable to BPF: could not find symbol value for m") {
+		t.Fatalf("uncompilable condition: %v\n%s", err, out)
 	}
 }

@@ -36,6 +36,16 @@ type Breakpoint struct {
 	// Watch is set for a watchpoint, whose single address is in Addrs.
 	Watch *Watch
 
+	// CondMode says whether the kernel evaluates the condition
+	// (SetKernelCond); CondFallback is why it does not, when it was asked.
+	CondMode     CondMode
+	CondFallback string
+	// CondFaults counts kernel evaluations that read an invalid pointer:
+	// false, and never a stop.
+	CondFaults uint64
+	kernel     KernelBP    // the kernel's probes, when CondMode is CondKernel
+	kc         *KernelCond // what they were made from, for Restart
+
 	spec bpSpec // what the breakpoint was set on, for Restart
 }
 
@@ -95,12 +105,17 @@ type physBreakpoint struct {
 // breakpointTable owns the physical breakpoints of a process.
 type breakpointTable struct {
 	phys map[uint64]*physBreakpoint
+	kern map[uint64]*kernelAddr // addresses whose condition the kernel evaluates
 }
 
 func (bt *breakpointTable) acquire(mem Process, addr uint64) error {
 	if bp := bt.phys[addr]; bp != nil {
 		bp.refs++
 		return nil
+	}
+	extra, err := bt.suspendKernel(addr)
+	if err != nil {
+		return err
 	}
 	var orig [1]byte
 	if _, err := mem.ReadMemory(orig[:], addr); err != nil {
@@ -109,7 +124,11 @@ func (bt *breakpointTable) acquire(mem Process, addr uint64) error {
 	if _, err := mem.WriteMemory(addr, arch.BreakpointInstr); err != nil {
 		return fmt.Errorf("breakpoint at %#x: writing int3: %w", addr, err)
 	}
-	bt.phys[addr] = &physBreakpoint{addr: addr, orig: orig[0], refs: 1}
+	bp := &physBreakpoint{addr: addr, orig: orig[0], refs: 1}
+	if extra {
+		bp.refs++
+	}
+	bt.phys[addr] = bp
 	return nil
 }
 
@@ -119,6 +138,9 @@ func (bt *breakpointTable) release(mem Process, addr uint64) error {
 		return nil
 	}
 	bp.refs--
+	if done, err := bt.resumeKernel(mem, bp); done {
+		return err
+	}
 	if bp.refs > 0 {
 		return nil
 	}
@@ -300,6 +322,10 @@ func (t *Target) ClearBreakpoint(id int) error {
 		return t.clearWatch(bp)
 	}
 	var errs []error
+	if bp.kernel != nil {
+		// Back to our int3s first, so that one release below removes all.
+		errs = append(errs, t.dropKernelCond(bp))
+	}
 	for _, pc := range bp.Addrs {
 		delete(t.userAt, pc)
 		if !t.exited {
@@ -326,9 +352,25 @@ func (t *Target) Breakpoint(id int) (*Breakpoint, bool) {
 	return bp, ok
 }
 
-// userHit decides whether a hit of bp by goroutine goid stops the program,
-// counting it first. Hits whose condition is false are not counted, as in Delve.
-func (t *Target) userHit(bp *Breakpoint, goid int64) (bool, error) {
+// userHit decides whether a hit of bp by goroutine goid at pc stops the
+// program, counting it first. Hits whose condition is false are not
+// counted, as in Delve.
+func (t *Target) userHit(bp *Breakpoint, pc uint64, goid int64) (bool, error) {
+	if bp.kernel != nil {
+		return t.kernelHit(bp, pc, goid)
+	}
+	ok, err := t.evalCond(bp, goid)
+	if err != nil || !ok {
+		return ok || err != nil, err
+	}
+	bp.TotalHitCount++
+	bp.HitCount[goid]++
+	return bp.hitCondHolds(goid)
+}
+
+// evalCond evaluates bp's condition for goroutine goid; an error means
+// stop (a broken condition stops the program so that the user sees it).
+func (t *Target) evalCond(bp *Breakpoint, goid int64) (bool, error) {
 	ok := true
 	var err error
 	switch {
@@ -341,15 +383,14 @@ func (t *Target) userHit(bp *Breakpoint, goid int64) (bool, error) {
 		ok, err = t.Eval(t, goid, bp.CondExpr)
 	}
 	if err != nil {
-		// A broken condition stops the program so the user can see it.
 		// Delve's wording; no id, since proc's ids are not the client's.
 		return true, fmt.Errorf("error evaluating expression: %w", err)
 	}
-	if !ok {
-		return false, nil
-	}
-	bp.TotalHitCount++
-	bp.HitCount[goid]++
+	return ok, nil
+}
+
+// hitCondHolds applies bp's hit condition to the counts just updated.
+func (bp *Breakpoint) hitCondHolds(goid int64) (bool, error) {
 	if bp.HitCond == nil {
 		return true, nil
 	}

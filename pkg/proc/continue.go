@@ -67,9 +67,22 @@ func (t *Target) continueToStop() (Stop, error) {
 		case StopKindExited, StopKindKilled:
 			return t.markExited(ev), nil
 		}
-		stop, found, err := t.handleTraps(ev.Trapped)
+		// The call thread's protocol traps are the runtime's, not ours:
+		// handled first, so that a breakpoint hit in the same stop does
+		// not leave one unanswered.
+		trapped, callDone, err := t.callTrap(ev.Trapped)
 		if err != nil {
 			return t.exitedBy(err)
+		}
+		stop, found, err := t.handleTraps(trapped)
+		if err != nil {
+			return t.exitedBy(err)
+		}
+		if callDone != nil {
+			st, err := t.stopOn(callDone, StopCallReturned)
+			st.Call = &CallDone{Err: t.callErr}
+			t.lastStop = st
+			return st, err
 		}
 		if found {
 			return stop, nil
@@ -101,7 +114,9 @@ func (t *Target) exitedBy(err error) (Stop, error) {
 func (t *Target) markExited(ev StopEvent) Stop {
 	t.exited = true
 	t.exitCode = ev.ExitCode
+	t.fncall = nil
 	t.steps = nil
+	_ = t.closeKernel() // the process is gone: only the programs are left to release
 	t.bps.phys = map[uint64]*physBreakpoint{}
 	t.threadBP = map[int]*Breakpoint{}
 	st := Stop{Reason: StopExited, ExitCode: ev.ExitCode}
@@ -144,7 +159,7 @@ func (t *Target) stepOverBreakpoints() error {
 // by the last stop and has not moved since.
 func (t *Target) sitsOnHit(tid int, pc uint64) bool {
 	at, ok := t.rewound[tid]
-	return ok && at == pc && t.bps.phys[pc] != nil
+	return ok && at == pc && (t.bps.phys[pc] != nil || t.bps.kern[pc] != nil)
 }
 
 // stepOverAt executes the instruction at pc on th alone, with the original
@@ -199,7 +214,7 @@ func (t *Target) handleTraps(trapped []Thread) (Stop, bool, error) {
 			return Stop{}, false, fmt.Errorf("thread %d: %w", th.ID(), err)
 		}
 		pc := regs.PC() - 1
-		if t.bps.phys[pc] == nil {
+		if t.bps.phys[pc] == nil && t.bps.kern[pc] == nil {
 			var b [1]byte
 			if _, err := t.proc.ReadMemory(b[:], pc); err == nil && b[0] == arch.BreakpointInstr[0] && foreign == nil {
 				foreign = th
@@ -230,7 +245,7 @@ func (t *Target) handleTraps(trapped []Thread) (Stop, bool, error) {
 			outOfScope, scopeHit = append(outOfScope, gone...), h
 		}
 		if bp := t.userAt[h.pc]; bp != nil {
-			active, err := t.userHit(bp, h.g.ID)
+			active, err := t.userHit(bp, h.pc, h.g.ID)
 			if err != nil && condErr == nil {
 				condErr = err
 			}

@@ -39,6 +39,7 @@ func (t *Target) Restart() error {
 	if t.launched == nil {
 		return fmt.Errorf("%w: process %d was attached, not launched by the debugger; detach and start it again yourself", ErrCannotRestart, t.proc.Pid())
 	}
+	_ = t.closeKernel() // the old process's probes; each is set again below
 	if !t.exited {
 		if err := t.proc.Kill(); err != nil {
 			return fmt.Errorf("restart: killing process %d: %w", t.proc.Pid(), err)
@@ -69,6 +70,11 @@ func (t *Target) Restart() error {
 		if err != nil {
 			delete(t.user, bp.ID)
 			lost[bp.ID] = err
+			continue
+		}
+		if kc := bp.kc; kc != nil {
+			// A failure leaves it stop-and-evaluate, its reason shown.
+			_ = t.SetKernelCond(bp, *kc)
 		}
 	}
 	if len(lost) > 0 {
@@ -83,6 +89,9 @@ func (t *Target) adopt(nt *Target) {
 	t.proc, t.sym, t.rt, t.bias = nt.proc, nt.sym, nt.rt, nt.bias
 	t.closeFn, t.launched, t.bi = nt.closeFn, nt.launched, nt.bi
 	t.bps = nt.bps
+	if t.bps.kern == nil {
+		t.bps.kern = map[uint64]*kernelAddr{}
+	}
 	t.userAt = map[uint64]*Breakpoint{}
 	t.steps = nil
 	t.selThread, t.selG = nt.selThread, nt.selG

@@ -27,7 +27,10 @@ const (
 
 // String names the reason like Delve's stop messages.
 func (r StopReason) String() string {
-	return [...]string{"breakpoint", "step", "halted", "trap", "exited", "killed", "watchscope"}[r]
+	if r == StopCallReturned {
+		return "call returned"
+	}
+	return [...]string{"breakpoint", "step", "halted", "trap", "exited", "killed", "watchscope", "call returned"}[r]
 }
 
 // Stop describes where and why the program stopped.
@@ -49,6 +52,8 @@ type Stop struct {
 	// WatchOutOfScope are the watchpoints this stop cleared because their
 	// variable's frame returned.
 	WatchOutOfScope []*Breakpoint
+	// Call, for StopCallReturned, is how the injected call ended.
+	Call *CallDone
 }
 
 // String renders the stop as one line, e.g. "main.add at basic/main.go:14".
@@ -91,6 +96,9 @@ type Target struct {
 	watchChange map[int]*WatchChange       // value change each thread stopped on
 	lastStop    Stop
 
+	fncall  *fnCall // the injected function call in progress (fncall.go)
+	callErr error   // how the last finished call ended, for its stop
+
 	exited   bool
 	exitCode int
 	closeFn  func() error        // releases the symbols, set by the constructor that opened them
@@ -114,7 +122,7 @@ type launchSpec struct {
 func NewTarget(p Process, sym Symbols, rt Runtime) (*Target, error) {
 	t := &Target{
 		proc: p, sym: sym, rt: rt,
-		bps:         breakpointTable{phys: map[uint64]*physBreakpoint{}},
+		bps:         breakpointTable{phys: map[uint64]*physBreakpoint{}, kern: map[uint64]*kernelAddr{}},
 		user:        map[int]*Breakpoint{},
 		userAt:      map[uint64]*Breakpoint{},
 		nextBPID:    1,
@@ -200,6 +208,9 @@ func (t *Target) Detach() error {
 		return t.close()
 	}
 	t.steps = nil
+	if err := t.closeKernel(); err != nil {
+		return fmt.Errorf("detach: %w", err)
+	}
 	if err := t.bps.removeAll(t.proc); err != nil {
 		return fmt.Errorf("detach: %w", err)
 	}
@@ -215,7 +226,7 @@ func (t *Target) Kill() error {
 	if t.exited {
 		return t.close()
 	}
-	err := t.proc.Kill()
+	err := errors.Join(t.closeKernel(), t.proc.Kill())
 	t.exited = true
 	if cerr := t.close(); err == nil {
 		err = cerr
@@ -382,9 +393,12 @@ func (t *Target) BinInfo() *bininfo.BinaryInfo { return t.bi }
 // and reports the exit the way it always does.
 func (t *Target) exclusive(op func() (Stop, error)) (st Stop, err error) {
 	ran := false
-	xerr := t.proc.Exclusive(func() { ran = true; st, err = op() })
+	// Hit counts of kernel conditions are read back at every stop.
+	xerr := t.proc.Exclusive(func() { ran = true; st, err = op(); t.syncAllKernelCounts() })
 	if !ran {
-		return op()
+		st, err = op()
+		t.syncAllKernelCounts()
+		return st, err
 	}
 	return st, errors.Join(err, xerr) // xerr: op panicked on the backend's thread
 }

@@ -269,7 +269,7 @@ func (t *Target) watchTrap(th Thread) (hit *trapHit, ok bool, err error) {
 		if w.Type == WatchRead && !bytes.Equal(old, cur) {
 			continue
 		}
-		active, err := t.userHit(bp, h.g.ID)
+		active, err := t.userHit(bp, 0, h.g.ID)
 		if err != nil && condErr == nil {
 			condErr = err
 		}

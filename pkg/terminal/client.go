@@ -11,11 +11,14 @@ import (
 type Client interface {
 	sessionClient
 	runClient
+	callClient
 	breakClient
 	dataClient
 	stackClient
 	sourceClient
 	infoClient
+	jumpClient
+	targetClient
 }
 
 // sessionClient serves the session itself: restart, exit and the final quit.

@@ -121,6 +121,7 @@ func createPoints(t *Term, ctx callCtx, args string, announce, tracepoint bool) 
 		made = append(made, bp)
 		if announce {
 			fmt.Fprintf(t.out, "%s set at %s\n", bpName(bp, true), bpLocation(bp))
+			condFallbackLine(t, bp)
 		}
 	}
 	return made, nil
@@ -210,15 +211,25 @@ func breakpointsCmd(t *Term, ctx callCtx, args string) error {
 // bpAttrs lists a breakpoint's condition and "on" actions, one per line.
 func bpAttrs(bp *api.Breakpoint) []string {
 	var out []string
+	// How the condition runs goes on its first line: "(in kernel)" or
+	// "(stops to evaluate: why)".
+	mode := ""
+	if bp.CondEval != "" {
+		mode = " (" + bp.CondEval + ")"
+		if bp.CondFaults > 0 {
+			mode = fmt.Sprintf(" (%s, %d faults)", bp.CondEval, bp.CondFaults)
+		}
+	}
 	if bp.Cond != "" {
-		out = append(out, "cond "+bp.Cond)
+		out = append(out, "cond "+bp.Cond+mode)
+		mode = ""
 	}
 	if bp.HitCond != "" {
 		flag := "-hitcount"
 		if bp.HitCondPerG {
 			flag = "-per-g-hitcount"
 		}
-		out = append(out, "cond "+flag+" "+bp.HitCond)
+		out = append(out, "cond "+flag+" "+bp.HitCond+mode)
 	}
 	if bp.Stacktrace > 0 {
 		out = append(out, fmt.Sprintf("stack %d", bp.Stacktrace))
@@ -358,7 +369,7 @@ func conditionCmd(t *Term, ctx callCtx, args string) error {
 			return err
 		}
 		bp.HitCond, bp.HitCondPerG = cond, perG
-		return t.client.AmendBreakpoint(bp)
+		return amendCond(t, bp)
 	case "-clear":
 		bp, err := lookupBreakpoint(t, rest)
 		if err != nil {
@@ -376,7 +387,29 @@ func conditionCmd(t *Term, ctx callCtx, args string) error {
 		return err
 	}
 	bp.Cond = rest
-	return t.client.AmendBreakpoint(bp)
+	return amendCond(t, bp)
+}
+
+// amendCond sends a changed condition and says, in one line, when it is
+// not evaluated in the kernel although it could have been.
+func amendCond(t *Term, bp *api.Breakpoint) error {
+	if err := t.client.AmendBreakpoint(bp); err != nil {
+		return err
+	}
+	if now, err := t.client.GetBreakpoint(bp.ID); err == nil {
+		condFallbackLine(t, now)
+	}
+	return nil
+}
+
+// condFallbackLine prints why a condition stops the program at every hit
+// when the machine cannot evaluate conditions in the kernel (no BPF
+// permission, no uprobes). A condition that does not compile says why in
+// the breakpoints listing only.
+func condFallbackLine(t *Term, bp *api.Breakpoint) {
+	if why, ok := strings.CutPrefix(bp.CondEval, "stops to evaluate: no eBPF: "); ok {
+		fmt.Fprintf(t.out, "%s: the condition stops the program at every hit: %s\n", bpName(bp, true), why)
+	}
 }
 
 // onCmd attaches an action to a breakpoint by running the action's command

@@ -19,11 +19,11 @@ var shortLoad = api.ShortLoadConfig
 
 func dataCommands() []*command {
 	return []*command{
-		{names: []string{"print", "p"}, group: groupData, allowed: scopePrefix | onPrefix, fn: printCmd,
+		{names: []string{"print", "p"}, group: groupData, allowed: scopePrefix | onPrefix | deferredPrefix, fn: printCmd,
 			help: "Evaluate an expression.\n\n\tprint [%format] <expression>\n\nThe optional printf verb (%x, %d, %q...) formats every number or string of the result."},
-		{names: []string{"locals"}, group: groupData, allowed: scopePrefix | onPrefix, fn: localsCmd,
+		{names: []string{"locals"}, group: groupData, allowed: scopePrefix | onPrefix | deferredPrefix, fn: localsCmd,
 			help: "Print local variables.\n\n\tlocals [-v] [<regex>]\n\nOnly variables whose name matches the regex are shown; -v prints them in full."},
-		{names: []string{"args"}, group: groupData, allowed: scopePrefix | onPrefix, fn: argsCmd,
+		{names: []string{"args"}, group: groupData, allowed: scopePrefix | onPrefix | deferredPrefix, fn: argsCmd,
 			help: "Print function arguments.\n\n\targs [-v] [<regex>]"},
 		{names: []string{"vars"}, group: groupData, fn: varsCmd,
 			help: "Print package variables.\n\n\tvars [-v] [<regex>]"},
@@ -77,7 +77,7 @@ func printCmd(t *Term, ctx callCtx, args string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(t.out, v.MultilineString("", verb))
+	fmt.Fprintln(t.out, v.StringWithOptions("", verb, api.PrettyNewlines|t.rawFlag()))
 	if v.Kind == reflect.Chan {
 		t.printChanWaiters(ctx, v)
 	}
@@ -139,7 +139,7 @@ func (t *Term) printVars(kind string, vars []api.Variable, re *regexp.Regexp, lo
 			name = "(" + name + ")"
 		}
 		if long {
-			fmt.Fprintf(t.out, "%s = %s\n", name, v.MultilineString("", ""))
+			fmt.Fprintf(t.out, "%s = %s\n", name, v.StringWithOptions("", "", api.PrettyNewlines|t.rawFlag()))
 		} else {
 			fmt.Fprintf(t.out, "%s = %s\n", name, v.SinglelineString())
 		}
@@ -243,7 +243,18 @@ func whatisCmd(t *Term, ctx callCtx, args string) error {
 	if v.Kind == reflect.Interface && len(v.Children) > 0 {
 		fmt.Fprintf(t.out, "Concrete type: %s\n", v.Children[0].Type)
 	}
+	if t.set.showLocExpr && v.LocationExpr != "" {
+		fmt.Fprintf(t.out, "location: %s\n", v.LocationExpr)
+	}
 	return nil
+}
+
+// rawFlag is PrettyRawString when config show-raw-strings is on.
+func (t *Term) rawFlag() api.PrettyFlags {
+	if t.set.rawStrings {
+		return api.PrettyRawString
+	}
+	return 0
 }
 
 func displayCmd(t *Term, ctx callCtx, args string) error {

@@ -85,6 +85,8 @@ func continueCmd(t *Term, ctx callCtx, args string) error {
 func continueToStop(t *Term) (*api.DebuggerState, error) {
 	t.setRunning(true)
 	defer t.setRunning(false)
+	kt := startKernelTraces(t) // cmds_trace.go
+	defer kt.end()
 	var last *api.DebuggerState
 	for last == nil || rpc2.TracepointStop(last) {
 		if last != nil {
@@ -93,6 +95,7 @@ func continueToStop(t *Term) (*api.DebuggerState, error) {
 			_ = t.outBuf.Flush()
 		}
 		st, err := t.client.Continue()
+		kt.stopped()
 		if err != nil {
 			t.setRunning(false)
 			printContextNow(t)
@@ -439,6 +442,6 @@ func (t *Term) afterStop() {
 			fmt.Fprintf(t.out, "%d: %s = error %v\n", i, e, err)
 			continue
 		}
-		fmt.Fprintf(t.out, "%d: %s = %s\n", i, v.Name, v.StringWithOptions("", verb, 0))
+		fmt.Fprintf(t.out, "%d: %s = %s\n", i, v.Name, v.StringWithOptions("", verb, t.rawFlag()))
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/tinydbg/tinydbg/service/api"
 )
@@ -29,42 +28,11 @@ func sourceCommands() []*command {
 			help: "Print list of types.\n\n\ttypes [<regex>]"},
 		{names: []string{"source"}, group: groupOther, fn: sourceCmd,
 			help: "Executes a file containing a list of tinydbg commands.\n\n\tsource <path>"},
-		{names: []string{"config"}, group: groupOther, fn: configCmd,
-			help: `Changes configuration parameters.
-
-	config -list
-	config <parameter> <value>
-	config substitute-path <from> <to>
-	config substitute-path <from>
-	config substitute-path -clear
-
-Parameters: max-string-len, max-array-values, max-variable-recurse,
-source-list-line-count, substitute-path, disassemble-flavor (intel,
-gnu, go), position (default, source, disassembly), tab,
-trace-show-timestamp, prompt ($p pid, $t thread, $g goroutine, $f frame,
-$d time, $$ dollar).`},
+		{names: []string{"config"}, group: groupOther, fn: configCmd, help: configHelp},
 	}
 }
 
 // settings are the values the config command changes.
-type settings struct {
-	maxStringLen   int
-	maxArrayValues int
-	maxRecurse     int
-	listLines      int
-	substitute     [][2]string
-	position       string // "", positionDefault, positionSource or positionDisassembly
-	flavour        string // a key of flavours
-	tab            string // printed for each tab of listed source, when set
-	traceTime      bool   // tracepoint lines start with the time of the hit
-	prompt         string // "config prompt", expanded by expandPrompt; "" the default
-
-}
-
-func defaultSettings() settings {
-	return settings{maxStringLen: 64, maxArrayValues: 64, maxRecurse: 1, listLines: 5, flavour: "intel"}
-}
-
 // localPath applies substitute-path rules: the first rule whose "from"
 // is a directory prefix of path wins.
 func (t *Term) localPath(path string) string {
@@ -100,6 +68,11 @@ func (t *Term) listFile(file string, line int, arrow bool) error {
 	}
 	first, last := max(line-t.set.listLines, 1), min(line+t.set.listLines, len(lines))
 	var b strings.Builder
+	if t.colourOn() {
+		t.colourLines(&b, file, lines, first, last, map[bool]int{true: line}[arrow])
+		_, err = io.WriteString(t.out, b.String())
+		return err
+	}
 	for n := first; n <= last; n++ {
 		mark := "  "
 		if arrow && n == line {
@@ -271,88 +244,4 @@ func unquote(s string) string {
 		return u
 	}
 	return s
-}
-
-func configCmd(t *Term, ctx callCtx, args string) error {
-	name, rest := splitWord(args)
-	if name == "position" || name == "disassemble-flavor" {
-		rest = unquote(rest)
-	}
-	ints := map[string]*int{
-		"max-string-len": &t.set.maxStringLen, "max-array-values": &t.set.maxArrayValues,
-		"max-variable-recurse": &t.set.maxRecurse, "source-list-line-count": &t.set.listLines,
-	}
-	switch name {
-	case "":
-		return errors.New("wrong number of arguments to config: use config -list or config <parameter> <value>")
-	case "-list":
-		w := tabwriter.NewWriter(t.out, 0, 8, 1, ' ', 0)
-		// Delve's order and quoting: its struct order, strings quoted
-		// unless the option is optional (disassemble-flavor).
-		fmt.Fprintf(w, "substitute-path\t%v\n", t.set.substitute)
-		for _, k := range []string{"max-string-len", "max-array-values", "max-variable-recurse"} {
-			fmt.Fprintf(w, "%s\t%d\n", k, *ints[k])
-		}
-		fmt.Fprintf(w, "disassemble-flavor\t%s\n", t.set.flavour)
-		fmt.Fprintf(w, "source-list-line-count\t%d\n", t.set.listLines)
-		fmt.Fprintf(w, "position\t%q\n", t.set.position)
-		fmt.Fprintf(w, "tab\t%q\n", t.set.tab)
-		fmt.Fprintf(w, "trace-show-timestamp\t%t\n", t.set.traceTime)
-		fmt.Fprintf(w, "prompt\t%q\n", t.set.prompt)
-		return w.Flush()
-	case "prompt":
-		t.set.prompt = unquote(rest)
-		return nil
-	case "trace-show-timestamp":
-		if rest != "true" && rest != "false" {
-			return fmt.Errorf("argument to %q must be true or false", name)
-		}
-		t.set.traceTime = rest == "true"
-		return nil
-	case "tab":
-		t.set.tab = unquote(rest)
-		return nil
-	case "disassemble-flavor":
-		if _, ok := flavours[rest]; !ok {
-			return fmt.Errorf("disassemble-flavor must be intel, gnu or go, not %q", rest)
-		}
-		t.set.flavour = rest
-		return nil
-	case "position":
-		switch rest {
-		case "", positionDefault, positionSource, positionDisassembly:
-			t.set.position = rest
-			return nil
-		}
-		return fmt.Errorf("position must be default, source or disassembly, not %q", rest)
-	case "substitute-path":
-		f := strings.Fields(rest)
-		switch {
-		case len(f) == 1 && f[0] == "-clear":
-			t.set.substitute = nil
-		case len(f) == 1:
-			kept := t.set.substitute[:0]
-			for _, r := range t.set.substitute {
-				if r[0] != f[0] {
-					kept = append(kept, r)
-				}
-			}
-			t.set.substitute = kept
-		case len(f) == 2:
-			t.set.substitute = append(t.set.substitute, [2]string{f[0], f[1]})
-		default:
-			return errors.New("usage: config substitute-path <from> [<to>] | -clear")
-		}
-		return nil
-	}
-	p, ok := ints[name]
-	if !ok {
-		return fmt.Errorf("unknown configuration parameter %q", name)
-	}
-	n, err := strconv.Atoi(rest)
-	if err != nil || n < 0 {
-		return fmt.Errorf("%s needs a non-negative number, not %q", name, rest)
-	}
-	*p = n
-	return nil
 }

@@ -22,6 +22,8 @@ func stackCommands() []*command {
 	-mode		how the stack is unwound: normal (default), simple (no
 			special cases for runtime frames) or fromg (from the
 			goroutine's saved registers)`},
+		{names: []string{"deferred"}, group: groupStack, fn: deferredCmd,
+			help: "Run a command in the scope of a deferred call.\n\n\tdeferred <n> <command>\n\nRuns print, args or locals in the scope of the n-th call the current frame deferred, numbered as stack -defer lists them."},
 		{names: []string{"frame"}, group: groupStack, allowed: scopePrefix, fn: frameCmd,
 			help: "Set the current frame, or execute command on a different frame.\n\n\tframe <m>\n\tframe <m> <command>\n\nThe first form selects frame m for later commands; the second runs one\ncommand in frame m without changing the selection."},
 		{names: []string{"up"}, group: groupStack, allowed: scopePrefix, fn: upCmd,
@@ -116,14 +118,15 @@ func printStack(t *Term, frames []api.Stackframe, indent string, offsets bool) {
 	}
 	d := digits(len(frames) - 1)
 	pad := indent + strings.Repeat(" ", d+2+len(indent))
+	fnc, basec, reset := t.stackColours()
 	for i := range frames {
 		f := &frames[i]
 		if f.Err != "" {
 			fmt.Fprintf(t.out, "%serror: %s\n", pad, f.Err)
 			continue
 		}
-		fmt.Fprintf(t.out, "%s%*d  0x%016x in %s\n", indent, d, i, f.PC, f.Function.Name())
-		fmt.Fprintf(t.out, "%sat %s:%d\n", pad, formatPath(f.File), f.Line)
+		fmt.Fprintf(t.out, "%s%*d  0x%016x in %s%s%s\n", indent, d, i, f.PC, fnc, f.Function.Name(), reset)
+		fmt.Fprintf(t.out, "%sat %s\n", pad, colourPath(fmt.Sprintf("%s:%d", formatPath(f.File), f.Line), basec, reset))
 		if offsets {
 			fmt.Fprintf(t.out, "%sframe: %+#x frame pointer %+#x\n", pad, f.FrameOffset, f.FramePointerOffset)
 		}
@@ -134,9 +137,10 @@ func printStack(t *Term, frames []api.Stackframe, indent string, offsets bool) {
 				fmt.Fprintf(t.out, "%s(unreadable defer: %s)\n", head, df.Unreadable)
 				continue
 			}
-			fmt.Fprintf(t.out, "%s%#016x in %s\n", head, df.DeferredLoc.PC, df.DeferredLoc.Function.Name())
+			fmt.Fprintf(t.out, "%s%#016x in %s%s%s\n", head, df.DeferredLoc.PC, fnc, df.DeferredLoc.Function.Name(), reset)
 			fmt.Fprintf(t.out, "%sat %s:%d\n", cont, formatPath(df.DeferredLoc.File), df.DeferredLoc.Line)
-			fmt.Fprintf(t.out, "%sdeferred by %s at %s:%d\n", cont, df.DeferLoc.Function.Name(), formatPath(df.DeferLoc.File), df.DeferLoc.Line)
+			fmt.Fprintf(t.out, "%sdeferred by %s at %s\n", cont, df.DeferLoc.Function.Name(),
+				colourPath(fmt.Sprintf("%s:%d", formatPath(df.DeferLoc.File), df.DeferLoc.Line), basec, reset))
 		}
 		for _, vs := range [][]api.Variable{f.Arguments, f.Locals} {
 			for j := range vs {
@@ -205,4 +209,23 @@ func moveFrame(t *Term, ctx callCtx, args string, dir int) error {
 	f := frames[0]
 	fmt.Fprintf(t.out, "Frame %d: %s:%d (PC: %x)\n", frame, formatPath(f.File), f.Line, f.PC)
 	return t.listFile(f.File, f.Line, true)
+}
+
+// deferredCmd runs print, args or locals in the scope of the n-th call
+// the current frame deferred (numbered as stack -defer numbers them).
+func deferredCmd(t *Term, ctx callCtx, args string) error {
+	num, rest := splitWord(args)
+	if rest == "" {
+		return errNotEnoughArgs
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil {
+		return fmt.Errorf("deferred call must be a number, not %q", num)
+	}
+	if n <= 0 {
+		return errors.New("argument of deferred must be a number greater than 0 (use 'stack -defer' to see the list of deferred calls)")
+	}
+	ctx.scope.DeferredCall = n
+	ctx.prefix = deferredPrefix
+	return t.callWith(rest, ctx)
 }

@@ -3,7 +3,10 @@ package terminal
 import (
 	"errors"
 	"fmt"
+	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tinydbg/tinydbg/service/api"
@@ -150,3 +153,113 @@ func printTraceInfo(t *Term, th *api.Thread, newlineDone bool) {
 
 // errTraceArgs refuses "on <bp> trace <something>".
 var errTraceArgs = errors.New("too many arguments to trace")
+
+// kernelTracer is what kernel tracepoints need of a client; rpc2's client
+// has it. A plain tracepoint (no condition, collecting its arguments and
+// "on N print" values only) is then captured by a uprobe and the program
+// never stops for it: its hits are fetched while it runs and printed as a
+// tracepoint stop is.
+type kernelTracer interface {
+	SyncKernelTracepoints() (map[int]string, error)
+	KernelTraceHits(sync bool) ([]api.Thread, uint64, error)
+}
+
+// kernelTracePoll is how often hits are fetched while the target runs.
+const kernelTracePoll = 100 * time.Millisecond
+
+// kernelTraceRun prints kernel tracepoint hits while a continue runs.
+type kernelTraceRun struct {
+	t    *Term
+	kt   kernelTracer
+	mu   sync.Mutex // one fetch and print at a time, in order
+	stop chan struct{}
+	done chan struct{}
+}
+
+// saidWhy remembers, per terminal, the reasons already printed for a
+// tracepoint that stops, so that each is said once.
+var saidWhy sync.Map // *Term → map[int]string
+
+// startKernelTraces syncs the tracepoints to the kernel before the target
+// resumes and starts printing their hits; nil when the client cannot.
+func startKernelTraces(t *Term) *kernelTraceRun {
+	kt, ok := t.client.(kernelTracer)
+	if !ok {
+		return nil
+	}
+	why, err := kt.SyncKernelTracepoints()
+	if err != nil {
+		fmt.Fprintf(t.out, "tracepoints stop the program to evaluate: %v\n", err)
+		return nil
+	}
+	v, _ := saidWhy.LoadOrStore(t, map[int]string{})
+	said := v.(map[int]string)
+	ids := make([]int, 0, len(why))
+	for id := range why {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	for _, id := range ids {
+		if r := why[id]; said[id] != r {
+			said[id] = r
+			name := strconv.Itoa(id)
+			if bp, err := t.client.GetBreakpoint(id); err == nil && bp.Name != "" {
+				name = bp.Name
+			}
+			fmt.Fprintf(t.out, "tracepoint %s stops the program to evaluate: %s\n", name, r)
+		}
+	}
+	r := &kernelTraceRun{t: t, kt: kt, stop: make(chan struct{}), done: make(chan struct{})}
+	go r.poll()
+	return r
+}
+
+func (r *kernelTraceRun) poll() {
+	defer close(r.done)
+	tick := time.NewTicker(kernelTracePoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-tick.C:
+			r.print(false)
+		}
+	}
+}
+
+// print fetches and prints the hits so far; with sync, every hit the
+// program made before it stopped.
+func (r *kernelTraceRun) print(sync bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	hits, lost, err := r.kt.KernelTraceHits(sync)
+	if err != nil {
+		return // the next fetch, or the stop, reports what matters
+	}
+	for i := range hits {
+		printTracepoint(r.t, &hits[i])
+	}
+	if lost > 0 {
+		fmt.Fprintf(r.t.out, "%d tracepoint hits lost\n", lost)
+	}
+	_ = r.t.outBuf.Flush()
+}
+
+// stopped prints what ran before the target stopped; call it before the
+// stop's own lines.
+func (r *kernelTraceRun) stopped() {
+	if r != nil {
+		r.print(true)
+	}
+}
+
+// end stops printing, after the last hits.
+func (r *kernelTraceRun) end() {
+	if r == nil {
+		return
+	}
+	close(r.stop)
+	<-r.done
+	r.print(true)
+}

@@ -20,6 +20,7 @@ const (
 	noPrefix prefix = 1 << iota
 	scopePrefix
 	onPrefix
+	deferredPrefix
 )
 
 // callCtx is what a command runs with.
@@ -37,6 +38,7 @@ type command struct {
 	allowed prefix // prefixes besides noPrefix that the command accepts
 	fn      cmdFunc
 	help    string
+	builtin int // how many of names are the command's own; the rest are configured aliases
 }
 
 // Command groups, in the order help lists them.
@@ -55,6 +57,7 @@ var groupOrder = []string{groupRun, groupBreak, groupData, groupGoroutines, grou
 func (t *Term) commandTable() []*command {
 	var all []*command
 	all = append(all, runCommands()...)
+	all = append(all, callCommands()...)
 	all = append(all, breakCommands()...)
 	all = append(all, traceCommands()...)
 	all = append(all, dataCommands()...)
@@ -63,6 +66,8 @@ func (t *Term) commandTable() []*command {
 	all = append(all, sourceCommands()...)
 	all = append(all, infoCommands()...)
 	all = append(all, dumpCommands()...)
+	all = append(all, jumpCommands()...)
+	all = append(all, targetCommands()...)
 	all = append(all, &command{names: []string{"help", "h"}, group: groupOther, fn: helpCmd,
 		help: "Prints the help message.\n\n\thelp [command]\n\nType \"help\" followed by the name of a command for more information about it."})
 	return all
@@ -82,6 +87,19 @@ func (t *Term) find(name string) *command {
 // Call executes one command line.
 func (t *Term) Call(line string) error {
 	defer t.outBuf.Flush()
+	name, _ := splitWord(line)
+	if c := t.find(name); c != nil && pagedCommands[c.names[0]] {
+		if p := t.pagerNow(); p != nil {
+			// The whole output is held, so that it can go to the pager
+			// if it turns out longer than the window.
+			t.outBuf.hold(true)
+			defer func() {
+				if out := t.outBuf.hold(false); !p.page(t, out) {
+					t.outBuf.release(out)
+				}
+			}()
+		}
+	}
 	return t.callWith(line, callCtx{scope: t.scope(), prefix: noPrefix})
 }
 
@@ -98,6 +116,9 @@ func (t *Term) callWith(line string, ctx callCtx) error {
 	if ctx.prefix != noPrefix && c.allowed&ctx.prefix == 0 {
 		if ctx.prefix == onPrefix {
 			return fmt.Errorf("%s can not be used with on", name)
+		}
+		if ctx.prefix == deferredPrefix {
+			return errors.New("command not available") // Delve's words
 		}
 		return fmt.Errorf("%s can not be prefixed by goroutine or frame", name)
 	}

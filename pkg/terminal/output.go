@@ -15,6 +15,26 @@ type outBuffer struct {
 	w   io.Writer
 	buf []byte
 	tr  *transcript // set by the transcript command
+	// held, while set, keeps output from the terminal (not from the
+	// transcript) until hold(false) returns it: for the pager.
+	held    []byte
+	holding bool
+}
+
+// hold starts holding output (on) or stops and returns what was held.
+func (b *outBuffer) hold(on bool) []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := b.held
+	b.holding, b.held = on, nil
+	return out
+}
+
+// release passes held output on to the terminal (the transcript has it).
+func (b *outBuffer) release(out []byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, out...)
 }
 
 // flushAt is the size past which output is written without waiting for
@@ -29,6 +49,10 @@ func (b *outBuffer) Write(p []byte) (int, error) {
 		if b.tr.fileOnly {
 			return len(p), nil
 		}
+	}
+	if b.holding {
+		b.held = append(b.held, p...)
+		return len(p), nil
 	}
 	b.buf = append(b.buf, p...)
 	if len(b.buf) >= flushAt {

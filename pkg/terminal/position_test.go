@@ -56,16 +56,31 @@ func TestConfigPositionAndFlavor(t *testing.T) {
 	if !strings.HasPrefix(got, want) {
 		t.Errorf("stdout:\n%s\nwant prefix:\n%s", got, want)
 	}
-	list := "substitute-path        []\n" +
-		"max-string-len         64\n" +
-		"max-array-values       64\n" +
-		"max-variable-recurse   1\n" +
-		"disassemble-flavor     gnu\n" +
-		"source-list-line-count 0\n" +
-		"position               \"disassembly\"\n" +
-		"tab                    \"\"\n" +
-		"trace-show-timestamp   false\n" +
-		"prompt                 \"\"\n"
+	// As Delve 1.27.2 with its default configuration file: the optional
+	// numbers not set are <not defined>, the flavour set is shown bare.
+	list := "aliases                   map[]\n" +
+		"substitute-path           []\n" +
+		"max-string-len            <not defined>\n" +
+		"max-array-values          <not defined>\n" +
+		"max-variable-recurse      <not defined>\n" +
+		"disassemble-flavor        gnu\n" +
+		"show-location-expr        false\n" +
+		"source-list-line-color    <nil>\n" +
+		"source-list-arrow-color   \"\"\n" +
+		"source-list-keyword-color \"\"\n" +
+		"source-list-string-color  \"\"\n" +
+		"source-list-number-color  \"\"\n" +
+		"source-list-comment-color \"\"\n" +
+		"prompt-color              \"\"\n" +
+		"source-list-tab-color     \"\"\n" +
+		"stacktrace-function-color \"\"\n" +
+		"stacktrace-basename-color \"\"\n" +
+		"source-list-line-count    0\n" +
+		"position                  \"disassembly\"\n" +
+		"tab                       \"\"\n" +
+		"trace-show-timestamp      false\n" +
+		"show-raw-strings          false\n" +
+		"prompt                    \"\"\n"
 	if !strings.HasSuffix(got, list) {
 		t.Errorf("config -list:\n%s\nwant suffix:\n%s", got, list)
 	}
@@ -101,7 +116,7 @@ func TestConfigTab(t *testing.T) {
 	if !strings.HasPrefix(got, want) {
 		t.Errorf("stdout:\n%s\nwant prefix:\n%s", got, want)
 	}
-	if !strings.Contains(got, "tab                    \">__\"\n") {
+	if !strings.Contains(got, "tab                       \">__\"\n") {
 		t.Errorf("config -list does not end with the tab:\n%s", got)
 	}
 	if errOut != "" {

@@ -31,6 +31,13 @@ type Config struct {
 	InitFile string
 	// HistoryFile overrides the history location; "-" disables history.
 	HistoryFile string
+	// ConfigFile is read at start and written by config -save; empty:
+	// nothing is read and config -save writes ConfigPath().
+	ConfigFile string
+	// Color says when listed source and stacks are coloured: "" (auto:
+	// when stdout is a terminal, TERM is not dumb and NO_COLOR is unset),
+	// "always" or "never".
+	Color string
 	// Attached says the target was attached to rather than started, so
 	// quitting asks before killing it.
 	Attached bool
@@ -64,6 +71,10 @@ type Term struct {
 
 	mu      sync.Mutex
 	running bool // a continue/step is in flight; SIGINT halts it
+
+	// winSize is the terminal window's size, for the pager; a field so
+	// that tests can give one.
+	winSize func() (rows, cols int, ok bool)
 }
 
 // ErrExit is returned by a command that ends the session.
@@ -86,6 +97,13 @@ func New(client Client, conf Config) *Term {
 	ob := &outBuffer{w: conf.Stdout}
 	t := &Term{client: client, conf: conf, out: ob, outBuf: ob, errOut: afterFlush{ob, conf.Stderr}, set: defaultSettings()}
 	t.cmds = t.commandTable()
+	t.winSize = t.stdoutWinSize
+	t.applyAliases()
+	if conf.ConfigFile != "" && conf.ConfigFile != "-" {
+		if err := t.loadConfigFile(conf.ConfigFile); err != nil {
+			fmt.Fprintln(conf.Stderr, err)
+		}
+	}
 	return t
 }
 
@@ -154,7 +172,7 @@ func (t *Term) Run() (int, error) {
 		}
 	}
 	for {
-		cmdline, err := t.readLine(t.promptText())
+		cmdline, err := t.readPrompted()
 		if err == liner.ErrPromptAborted {
 			continue // Ctrl-C at the prompt only clears the line
 		}

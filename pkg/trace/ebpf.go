@@ -74,6 +74,7 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 
 	eo := ebpf.DefaultOptions
 	eo.Lossy = opts.Lossy
+	eo.Condition = opts.Cond
 	if opts.ringBytes > 0 {
 		eo.RingBufferBytes = opts.ringBytes
 	}
@@ -96,7 +97,7 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 	defer stopTrace()
 	go func() {
 		var err error
-		sent, err = deliverEBPF(tr.Events(), sink, base, &cut, stopTrace)
+		sent, err = deliverEBPF(tr.Events(), sink, base, &cut, stopTrace, opts.observe)
 		sinkErr <- err
 	}()
 
@@ -119,6 +120,8 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 	stats := tr.Stats()
 	sum.Probes, sum.Events, sum.Dropped = stats.Probes, sent, stats.Dropped
 	sum.Holds, sum.Held = stats.Holds, stats.Held
+	sum.Cost = ebpfCost(stats, opts.Lossy)
+	sum.Cond, sum.Filtered, sum.CondFaults = opts.Cond != "", stats.Filtered, stats.CondFaults
 	if len(stats.LostByFunc) > 0 {
 		sum.Lost = &stats.LostByFunc
 	}
@@ -138,7 +141,7 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 // sink failed (calling failed at once, which ends the trace), so that Close
 // can finish, and returns how many events it sent and the sink's first
 // error.
-func deliverEBPF(events <-chan Event, sink Sink, base uint64, cut *atomic.Uint64, failed func()) (sent uint64, _ error) {
+func deliverEBPF(events <-chan Event, sink Sink, base uint64, cut *atomic.Uint64, failed func(), observe func(*Event)) (sent uint64, _ error) {
 	flush := holdFlushes(sink)
 	if flush == nil {
 		flush = func() error { return nil }
@@ -160,7 +163,7 @@ func deliverEBPF(events <-chan Event, sink Sink, base uint64, cut *atomic.Uint64
 				continue // keep draining so Close can finish
 			}
 			sent++
-			first = writeErr(sink.Event(convertEBPF(ev, base)))
+			first = writeErr(sink.Event(convertObserved(ev, base, observe)))
 			pending = true
 		case <-ticker.C:
 			if first == nil && pending {
@@ -177,12 +180,19 @@ func deliverEBPF(events <-chan Event, sink Sink, base uint64, cut *atomic.Uint64
 
 // convertEBPF completes an engine event for the sinks: its time from the
 // start of tracing, and the text and type of every value.
-func convertEBPF(ev Event, base uint64) *Event {
+func convertEBPF(ev Event, base uint64) *Event { return convertObserved(ev, base, nil) }
+
+// convertObserved is convertEBPF that shows the decoded event to observe
+// (when not nil) before its values become text.
+func convertObserved(ev Event, base uint64, observe func(*Event)) *Event {
 	out := &ev
 	out.Time -= time.Duration(base)
 	if ev.Err != nil {
 		out.Values = []Value{{Name: "?", Value: fmt.Sprintf("(unreadable %v)", ev.Err)}}
 		return out
+	}
+	if observe != nil {
+		observe(out)
 	}
 	return render(out)
 }

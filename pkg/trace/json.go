@@ -2,24 +2,22 @@ package trace
 
 import (
 	"bufio"
-	"encoding/json"
 	"io"
+	"strconv"
+	"unicode/utf8"
 )
 
 // JSONWriter writes one JSON object per event (JSON Lines); the schema is
 // documented in FORMAT.md.
 type JSONWriter struct {
 	w    *bufio.Writer
-	enc  *json.Encoder
-	hold bool // flushes are left to the backend (holdFlushes)
+	buf  []byte // the line being encoded, reused
+	hold bool   // flushes are left to the backend (holdFlushes)
 }
 
 // NewJSONWriter writes JSON Lines to w.
 func NewJSONWriter(w io.Writer) *JSONWriter {
-	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	return &JSONWriter{w: bw, enc: enc}
+	return &JSONWriter{w: bufio.NewWriter(w)}
 }
 
 // Needs implements the sink's load hint: values are written.
@@ -55,27 +53,72 @@ type JSONEvent struct {
 	Stack      []JSONFrame `json:"stack,omitempty"`
 }
 
-// Event implements Sink.
+// Event implements Sink. It writes the bytes encoding/json writes for the
+// event as a JSONEvent (field order, omitted empty fields, escapes), by
+// hand: reflection cost more per event than decoding it did.
+// TestJSONMatchesEncodingJSON holds the two equal.
 func (j *JSONWriter) Event(ev *Event) error {
-	out := JSONEvent{Kind: ev.Kind.String(), Goroutine: ev.Goroutine, Thread: ev.Thread,
-		Function: ev.Function, TimeNs: ev.Time.Nanoseconds(), Unpaired: ev.Unpaired, Inlined: ev.Inlined}
-	vals := make([]JSONValue, len(ev.Values))
-	for i, v := range ev.Values {
-		vals[i] = JSONValue{Name: v.Name, Type: v.Type, Value: v.Value}
-	}
-	if ev.Kind == Call {
-		out.Args = vals
-	} else {
-		out.Returns = vals
-		if !ev.Unpaired {
-			d := ev.Duration.Nanoseconds()
-			out.DurationNs = &d
+	b := append(j.buf[:0], `{"kind":`...)
+	b = appendJSONString(b, ev.Kind.String())
+	b = append(b, `,"goroutine":`...)
+	b = strconv.AppendInt(b, ev.Goroutine, 10)
+	b = append(b, `,"thread":`...)
+	b = strconv.AppendInt(b, int64(ev.Thread), 10)
+	b = append(b, `,"function":`...)
+	b = appendJSONString(b, ev.Function)
+	if len(ev.Values) > 0 {
+		if ev.Kind == Call {
+			b = append(b, `,"args":[`...)
+		} else {
+			b = append(b, `,"returns":[`...)
 		}
+		for i, v := range ev.Values {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"name":`...)
+			b = appendJSONString(b, v.Name)
+			b = append(b, `,"type":`...)
+			b = appendJSONString(b, v.Type)
+			b = append(b, `,"value":`...)
+			b = appendJSONString(b, v.Value)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
 	}
-	for _, f := range ev.Stack {
-		out.Stack = append(out.Stack, JSONFrame(f))
+	b = append(b, `,"time_ns":`...)
+	b = strconv.AppendInt(b, ev.Time.Nanoseconds(), 10)
+	if ev.Kind != Call && !ev.Unpaired {
+		b = append(b, `,"duration_ns":`...)
+		b = strconv.AppendInt(b, ev.Duration.Nanoseconds(), 10)
 	}
-	if err := j.enc.Encode(out); err != nil {
+	if ev.Unpaired {
+		b = append(b, `,"unpaired":true`...)
+	}
+	if ev.Inlined {
+		b = append(b, `,"inlined":true`...)
+	}
+	if len(ev.Stack) > 0 {
+		b = append(b, `,"stack":[`...)
+		for i, f := range ev.Stack {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"pc":`...)
+			b = strconv.AppendUint(b, f.PC, 10)
+			b = append(b, `,"function":`...)
+			b = appendJSONString(b, f.Function)
+			b = append(b, `,"file":`...)
+			b = appendJSONString(b, f.File)
+			b = append(b, `,"line":`...)
+			b = strconv.AppendInt(b, int64(f.Line), 10)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, "}\n"...)
+	j.buf = b
+	if _, err := j.w.Write(b); err != nil {
 		return err
 	}
 	if j.hold {
@@ -84,7 +127,60 @@ func (j *JSONWriter) Event(ev *Event) error {
 	return j.w.Flush()
 }
 
-// holdFlushes implements batcher.
+// appendJSONString appends s as encoding/json quotes it without HTML
+// escaping: quotes, backslashes and control bytes escaped, invalid UTF-8
+// as U+FFFD, and U+2028 and U+2029 escaped for JavaScript.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
 func (j *JSONWriter) holdFlushes() { j.hold = true }
 
 // flush implements batcher.

@@ -50,7 +50,7 @@ func TestExitCodeAndExitMidTrace(t *testing.T) {
 	buf.Reset()
 	var gbuf bytes.Buffer
 	sum = runTrace(t, fixture.Flavour{}, Options{Args: []string{"die"}}, Multi{NewTextWriter(&buf), NewGraphWriter(&gbuf)})
-	if want := (Summary{Backend: "ptrace", Funcs: 2, Probes: 5, Events: 1, Exited: true, ExitCode: 5}); sum != want {
+	if want := (Summary{Backend: "ptrace", Funcs: 2, Probes: 5, Events: 1, Exited: true, ExitCode: 5}); costOf(t, sum) != want {
 		t.Fatalf("summary %+v, want %+v", sum, want)
 	}
 	if got, want := buf.String(), `> goroutine(1): main.work(5, "job-5", *main.Item {Weight: 5, Tag: "t5"})`+"\n"; got != want {
@@ -169,7 +169,7 @@ func TestInterruptKillsStartedProgram(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Summary{Backend: "ptrace", Funcs: 2, Probes: 5, Events: 4, Interrupted: true}); sum != want {
+	if want := (Summary{Backend: "ptrace", Funcs: 2, Probes: 5, Events: 4, Interrupted: true}); costOf(t, sum) != want {
 		t.Fatalf("summary %+v, want %+v", sum, want)
 	}
 	if !strings.HasSuffix(buf.String(), ">> goroutine(1): main.work => (4010,error nil)\n") {

@@ -2,7 +2,9 @@ package trace
 
 import (
 	"fmt"
+	"reflect"
 
+	"github.com/tinydbg/tinydbg/pkg/proc/value"
 	"github.com/tinydbg/tinydbg/service/api"
 )
 
@@ -17,11 +19,25 @@ func render(ev *Event) *Event {
 		switch {
 		case v.Var != nil:
 			v.Type = v.Var.Type
-			v.Value = api.FormatVar(v.Var)
+			v.Value = formatVar(v.Var)
 		case v.Value == "":
 			v.Value = fmt.Sprintf("(unreadable %s)", v.Unavailable)
 		}
 		v.Var = nil
 	}
 	return ev
+}
+
+// formatVar is api.FormatVar, skipping the conversion for a readable
+// number or bool, which the printer writes as the loader's text: a hot
+// function's int arguments are most of what a trace renders.
+// TestFormatVarScalars holds the two equal.
+func formatVar(v *value.Variable) string {
+	switch v.Kind {
+	case reflect.Int, reflect.Uint, reflect.Bool, reflect.Float32, reflect.Float64:
+		if v.Unreadable == nil && v.Value != "" && len(v.Children) == 0 {
+			return v.Value
+		}
+	}
+	return api.FormatVar(v)
 }

@@ -3,9 +3,13 @@ package trace
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"reflect"
 	"testing"
 
 	"github.com/tinydbg/tinydbg/internal/rendertest"
+	"github.com/tinydbg/tinydbg/pkg/proc/value"
+	"github.com/tinydbg/tinydbg/service/api"
 )
 
 // TestRenderTable: both backends report the table's text, and the text,
@@ -103,4 +107,29 @@ func encodePerfetto(t *testing.T, ev *Event) string {
 	}
 	t.Fatalf("no slice in %q", b.String())
 	return ""
+}
+
+// TestFormatVarScalars: the shortcut for numbers and bools writes what the
+// shared printer writes, for every table case and for loaded scalars of
+// each kind it takes, readable or not.
+func TestFormatVarScalars(t *testing.T) {
+	vars := []*value.Variable{
+		{Kind: reflect.Int, Type: "int", Value: "-42"},
+		{Kind: reflect.Uint, Type: "uint8", Value: "255"},
+		{Kind: reflect.Bool, Type: "bool", Value: "true"},
+		{Kind: reflect.Float64, Type: "float64", Value: "+Inf"},
+		{Kind: reflect.Float32, Type: "float32", Value: "1.5"},
+		{Kind: reflect.Int, Type: "main.Color", Value: "main.Red (0)"},
+		{Kind: reflect.Int, Type: "int", Value: ""},
+		{Kind: reflect.Int, Type: "int", Unreadable: errors.New("optimized out")},
+		{Kind: reflect.Uint, Type: "uintptr", Value: "7", Addr: value.SyntheticBase},
+	}
+	for _, c := range rendertest.Cases() {
+		vars = append(vars, c.Var)
+	}
+	for _, v := range vars {
+		if got, want := formatVar(v), api.FormatVar(v); got != want {
+			t.Errorf("%+v: %q, want %q", v, got, want)
+		}
+	}
 }

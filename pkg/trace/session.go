@@ -40,8 +40,15 @@ type Options struct {
 	// program when the trace falls behind; it reports what each function
 	// lost. The ptrace backend never loses events.
 	Lossy bool
+	// Cond, when set, reports only the calls for which this Go expression
+	// over the function's arguments holds at its entry, and their returns:
+	// compiled into the kernel with EBPF, evaluated by stopping otherwise.
+	Cond string
 
 	ringBytes int // tests: the eBPF ring buffer size, 0 for the default
+	// observe, when set, sees every event with its decoded values
+	// before they become text (Compare measures their depth).
+	observe func(*Event)
 }
 
 // Summary is what a trace did, printed on stderr at the end.
@@ -58,6 +65,11 @@ type Summary struct {
 	// the trace caught up; Held is how long it was stopped in all.
 	Holds uint64
 	Held  time.Duration
+	// Cond is set when a condition filtered the calls: Filtered counts the
+	// calls it was false for, CondFaults those it could not be evaluated
+	// for (an invalid pointer, a division by zero); both went unreported.
+	Cond                 bool
+	Filtered, CondFaults uint64
 	// Exited is set when the program ended during the trace, with its
 	// exit status or the signal that killed it.
 	Exited   bool
@@ -69,6 +81,8 @@ type Summary struct {
 	// Interrupted is set when the trace was stopped by cancelling its
 	// context (SIGINT/SIGTERM); the program was detached or killed.
 	Interrupted bool
+	// Cost is what the probes cost the program (see cost.go).
+	Cost Cost
 }
 
 // String renders the summary as one line.
@@ -78,15 +92,11 @@ func (s Summary) String() string {
 	if s.Holds > 0 {
 		line += fmt.Sprintf("; program held %s for %s", plural(int(s.Holds), "time"), s.Held.Round(time.Microsecond))
 	}
-	switch {
-	case s.Exited && s.ExitUnknown:
-		line += "; program exited"
-	case s.Exited && s.Signal != 0:
-		line += fmt.Sprintf("; program killed by signal %d", s.Signal)
-	case s.Exited:
-		line += fmt.Sprintf("; program exited with status %d", s.ExitCode)
-	case s.Interrupted:
-		line += "; interrupted"
+	if s.Cond {
+		line += fmt.Sprintf("; %s filtered by the condition, %s", plural(int(s.Filtered), "call"), plural(int(s.CondFaults), "condition fault"))
+	}
+	if e := s.ending(); e != "" {
+		line += "; " + e
 	}
 	if s.Lost != nil {
 		for _, l := range *s.Lost {
@@ -94,6 +104,21 @@ func (s Summary) String() string {
 		}
 	}
 	return line
+}
+
+// ending says how the program or the trace ended; "" while it runs.
+func (s Summary) ending() string {
+	switch {
+	case s.Exited && s.ExitUnknown:
+		return "program exited"
+	case s.Exited && s.Signal != 0:
+		return fmt.Sprintf("program killed by signal %d", s.Signal)
+	case s.Exited:
+		return fmt.Sprintf("program exited with status %d", s.ExitCode)
+	case s.Interrupted:
+		return "interrupted"
+	}
+	return ""
 }
 
 // FuncDrops is what one function lost, in calls and returns.
@@ -198,9 +223,22 @@ func Run(ctx context.Context, opts Options, sink Sink) (sum Summary, err error) 
 	if err != nil {
 		return sum, err
 	}
+	if opts.Cond != "" {
+		if err := pt.SetCondition(opts.Cond); err != nil {
+			return sum, err
+		}
+		sum.Cond = true
+		defer func() { sum.Filtered, sum.CondFaults = pt.CondCounts() }()
+	}
 	sum.Probes = pt.Probes()
-	res, err := pt.Run(ctx, func(ev *Event) error { return writeErr(sink.Event(render(ev))) })
+	res, err := pt.Run(ctx, func(ev *Event) error {
+		if opts.observe != nil {
+			opts.observe(ev)
+		}
+		return writeErr(sink.Event(render(ev)))
+	})
 	sum.Events = pt.Events()
+	sum.Cost = ptraceCost(pt.Stopped())
 	if err != nil {
 		if errors.Is(err, proc.ErrProcessExited) {
 			finished = true

@@ -88,7 +88,7 @@ func TestTextAllFlavours(t *testing.T) {
 			// Two entries, the RET of weigh and the two RETs of work
 			// (its early return for job 2 has its own).
 			want := Summary{Backend: "ptrace", Funcs: 2, Probes: 5, Events: 12, Exited: true}
-			if sum != want {
+			if costOf(t, sum) != want {
 				t.Fatalf("summary %+v, want %+v", sum, want)
 			}
 		})

@@ -284,7 +284,7 @@ func TestEBPFExitCode(t *testing.T) {
 	requireBPF(t)
 	var buf bytes.Buffer
 	sum := runTrace(t, fixture.Flavour{PIE: true}, Options{EBPF: true, Args: []string{"exit", "7"}}, NewTextWriter(&buf))
-	if want := (Summary{Backend: "ebpf", Funcs: 2, Probes: 5, Events: 12, Exited: true, ExitCode: 7}); sum != want {
+	if want := (Summary{Backend: "ebpf", Funcs: 2, Probes: 5, Events: 12, Exited: true, ExitCode: 7}); costOf(t, sum) != want {
 		t.Fatalf("summary %+v, want %+v", sum, want)
 	}
 	g2, g3 := goroutinesOf(t, buf.String())

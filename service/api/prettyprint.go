@@ -27,6 +27,9 @@ const (
 	// PrettyShortenType shortens package paths inside type names
 	// ("github.com/a/b.T" becomes "b.T"), as Delve's DAP server shows them.
 	PrettyShortenType
+	// PrettyRawString writes strings as they are, not Go-quoted, as
+	// Delve's show-raw-strings does.
+	PrettyRawString
 )
 
 // prettyOpts carries the rendering options down the tree.
@@ -36,6 +39,7 @@ type prettyOpts struct {
 	newlines bool   // allow multi-line layout
 	short    bool   // shorten package paths in type names
 	verb     string // a user-supplied printf verb such as %x, or ""
+	raw      bool   // strings unquoted
 }
 
 // SinglelineString renders v on one line with its type, as locals and
@@ -62,7 +66,7 @@ func (v *Variable) MultilineString(indent, fmtstr string) string {
 func (v *Variable) StringWithOptions(indent, fmtstr string, flags PrettyFlags) string {
 	var b strings.Builder
 	o := prettyOpts{top: true, withType: true, newlines: flags&PrettyNewlines != 0,
-		short: flags&PrettyShortenType != 0, verb: fmtstr}
+		short: flags&PrettyShortenType != 0, verb: fmtstr, raw: flags&PrettyRawString != 0}
 	v.writeTo(&b, o, indent)
 	return b.String()
 }
@@ -88,7 +92,7 @@ func (o prettyOpts) quotedType(t string) string {
 // child is the options for an element of a composite: never the top,
 // with or without the type.
 func (o prettyOpts) child(withType, newlines bool) prettyOpts {
-	return prettyOpts{withType: withType, newlines: newlines, short: o.short, verb: o.verb}
+	return prettyOpts{withType: withType, newlines: newlines, short: o.short, verb: o.verb, raw: o.raw}
 }
 
 func (v *Variable) writeTo(b *strings.Builder, o prettyOpts, indent string) {
@@ -424,6 +428,10 @@ func (v *Variable) writeBasic(b *strings.Builder, o prettyOpts) {
 		s := v.Value
 		if len(s) < int(v.Len) {
 			s = fmt.Sprintf("%s...+%d more", s, int(v.Len)-len(s))
+		}
+		if o.raw {
+			b.WriteString(s)
+			return
 		}
 		b.WriteString(strconv.Quote(s))
 		return

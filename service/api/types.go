@@ -50,6 +50,12 @@ type Breakpoint struct {
 	Cond        string
 	HitCond     string
 	HitCondPerG bool
+	// CondEval says how the condition is evaluated: "in kernel", or
+	// "stops to evaluate" with the reason when the kernel cannot; tinydbg's
+	// own, under a name Delve's clients ignore. CondFaults counts kernel
+	// evaluations that read an invalid pointer (false, never a stop).
+	CondEval   string `json:"tinydbgCondEval,omitempty"`
+	CondFaults uint64 `json:"tinydbgCondFaults,omitempty"`
 
 	// Tracepoint is encoded as "continue", as Delve does.
 	Tracepoint     bool     `json:"continue"`

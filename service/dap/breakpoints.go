@@ -164,6 +164,7 @@ func (s *session) onSetBreakpoints(r *dap.SetBreakpointsRequest) {
 		s.sendError(r.Request, errSetBreakpoints, "Unable to set or clear breakpoints", "empty file path", false)
 		return
 	}
+	s.releaseKernelLogs() // kernellogs.go; syncKernelLogs below takes them back
 	wants := make([]wantedBp, 0, len(r.Arguments.Breakpoints))
 	msgs := map[int]*logMessage{}      // line → logpoint message
 	badLog := map[int]dap.Breakpoint{} // index → the answer for an unparsable logMessage
@@ -212,6 +213,7 @@ func (s *session) onSetBreakpoints(r *dap.SetBreakpointsRequest) {
 	s.bps.mu.Lock()
 	s.bps.source[path] = lines
 	s.bps.mu.Unlock()
+	s.syncKernelLogs() // the target is halted for the whole request (dispatchRunning)
 	s.send(&dap.SetBreakpointsResponse{Response: s.response(r.Request), Body: dap.SetBreakpointsResponseBody{Breakpoints: out}})
 }
 

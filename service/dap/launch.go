@@ -277,6 +277,7 @@ func (s *session) release(kill bool) error {
 	} else {
 		s.console("Detaching without terminating target process")
 	}
+	s.closeKernelLogs()
 	err := s.dbg.Detach(kill)
 	s.run.wait()
 	if err != nil && isExited(err) {

@@ -84,6 +84,7 @@ func (s *session) logHits(st *api.DebuggerState) bool {
 	if st == nil || st.Exited || st.CurrentThread == nil {
 		return false
 	}
+	s.flushKernelLogs()
 	onlyLogs := true
 	for _, th := range st.Threads {
 		if th.Breakpoint == nil {
@@ -114,7 +115,7 @@ func (s *session) evalLog(m *logMessage, goid int64) string {
 			vals[i] = fmt.Sprintf("{eval err: %v}", err)
 			continue
 		}
-		vals[i], _ = s.convert(v, "", frameRef{goid: goid}, true)
+		vals[i] = logText(v)
 	}
 	return fmt.Sprintf(m.format, vals...)
 }

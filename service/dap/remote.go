@@ -100,6 +100,7 @@ func (s *session) disconnectRemote(r *dap.DisconnectRequest) {
 		}
 		s.console(fmt.Sprintf("Closing client session, but leaving multi-client DAP server at %s with debuggee %s", s.shared.Addr, status))
 		s.ended = true // the server, not this client, releases the target
+		s.closeKernelLogs()
 		s.send(&dap.DisconnectResponse{Response: s.response(r.Request)})
 		s.send(&dap.TerminatedEvent{Event: event("terminated")})
 		return

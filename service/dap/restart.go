@@ -2,10 +2,35 @@ package dap
 
 import (
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/google/go-dap"
 )
+
+// restartArgs reads the new program arguments of a restart request:
+// ok is set when its launch configuration has them.
+func restartArgs(r *dap.RestartRequest) (args []string, ok bool, err error) {
+	if len(r.Arguments) == 0 {
+		return nil, false, nil
+	}
+	var in struct {
+		Arguments struct {
+			Request string          `json:"request"`
+			Args    json.RawMessage `json:"args"`
+		} `json:"arguments"`
+	}
+	if err := json.Unmarshal(r.Arguments, &in); err != nil {
+		return nil, false, errors.New("unable to unmarshal launch args")
+	}
+	if in.Arguments.Request != "launch" || len(in.Arguments.Args) == 0 || string(in.Arguments.Args) == "null" {
+		return nil, false, nil
+	}
+	if err := json.Unmarshal(in.Arguments.Args, &args); err != nil {
+		return nil, false, errors.New("the 'args' attribute must be a list of strings")
+	}
+	return args, true, nil
+}
 
 // onRestart starts the launched program again, rebuilt in modes debug
 // and test, with new arguments when the request's launch configuration
@@ -21,31 +46,23 @@ func (s *session) onRestart(r *dap.RestartRequest) {
 	case s.dbg == nil:
 		fail("Cannot restart: debugger is not running", "Debugger is not running")
 		return
-	case s.attached || s.remote || s.launched == nil:
+	case s.remote:
+		s.restartRemote(r)
+		return
+	case s.attached || s.launched == nil:
 		fail("Cannot restart", "cannot restart process tinydbg did not create")
 		return
 	}
 	args := *s.launched
-	if len(r.Arguments) > 0 {
-		var in struct {
-			Arguments struct {
-				Request string          `json:"request"`
-				Args    json.RawMessage `json:"args"`
-			} `json:"arguments"`
-		}
-		if err := json.Unmarshal(r.Arguments, &in); err != nil {
-			fail("Cannot restart", "unable to unmarshal launch args")
-			return
-		}
-		if in.Arguments.Request == "launch" && len(in.Arguments.Args) > 0 && string(in.Arguments.Args) != "null" {
-			if err := json.Unmarshal(in.Arguments.Args, &args.Args); err != nil {
-				fail("Cannot restart", "the 'args' attribute must be a list of strings")
-				return
-			}
-		}
+	if newArgs, ok, err := restartArgs(r); err != nil {
+		fail("Cannot restart", err.Error())
+		return
+	} else if ok {
+		args.Args = newArgs
 	}
 	// The old process goes quietly: its end is no news to the client.
 	s.closing.Store(true)
+	s.closeKernelLogs()
 	s.dbg.Detach(true)
 	s.run.wait()
 	s.waitOutput(2 * time.Second)

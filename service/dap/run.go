@@ -140,6 +140,7 @@ func (s *session) recoverRun() {
 	s.run.active, s.run.editPending = false, false
 	s.run.mu.Unlock()
 	s.run.deadOnce.Do(func() { close(s.run.dead) })
+	s.closeKernelLogs()
 	if err := s.dbg.Detach(!s.attached); err != nil && !isExited(err) {
 		msg += fmt.Sprintf(" (releasing the target: %v)", err)
 	}
@@ -233,11 +234,13 @@ func (s *session) reportStop(st *api.DebuggerState, err error) {
 	if err == nil && st != nil && st.Exited {
 		// The target's last words come before its exit.
 		s.waitOutput(2 * time.Second)
+		s.closeKernelLogs()
 		s.send(&dap.ExitedEvent{Event: event("exited"), Body: dap.ExitedEventBody{ExitCode: st.ExitStatus}})
 		s.send(&dap.TerminatedEvent{Event: event("terminated")})
 		return
 	}
 	if err != nil && isExited(err) {
+		s.closeKernelLogs()
 		s.send(&dap.TerminatedEvent{Event: event("terminated")})
 		return
 	}

@@ -70,6 +70,7 @@ type session struct {
 	run   runControl
 	state handles
 	bps   breakpoints
+	klogs kernelLogs // logpoints evaluated in the kernel (kernellogs.go)
 
 	closing atomic.Bool // disconnecting: no more events
 	ended   bool        // the target was killed or detached from

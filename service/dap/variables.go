@@ -242,7 +242,7 @@ func notLoaded(v *api.Variable) bool {
 	return false
 }
 
-// callExpr recognizes Delve's "call f(x)", which tinydbg cannot inject.
+// callExpr recognizes Delve's "call f(x)" (call.go).
 var callExpr = regexp.MustCompile(`^\s*call\s+\S+`)
 
 func (s *session) onEvaluate(r *dap.EvaluateRequest) {
@@ -261,7 +261,7 @@ func (s *session) onEvaluate(r *dap.EvaluateRequest) {
 	}
 	expr := r.Arguments.Expression
 	if callExpr.MatchString(expr) {
-		s.sendError(r.Request, errEvaluate, "Unable to evaluate expression", "function calls are not supported by tinydbg", showUser)
+		s.evaluateCall(r, f, expr, showUser)
 		return
 	}
 	v, err := s.dbg.Eval(f.goid, f.frame, expr, loadConfig)

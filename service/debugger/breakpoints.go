@@ -156,6 +156,7 @@ func (d *Debugger) CreateBreakpoint(req api.Breakpoint, locExpr string) (*api.Br
 	ub := &userBreakpoint{spec: req, loc: loc, pbp: pbp, perG: map[int64]uint64{}}
 	ub.view = d.breakpointView(ub)
 	d.bps[req.ID] = ub
+	d.applyCondMode(t, ub)
 	return d.convertBreakpoint(ub), nil
 }
 
@@ -335,8 +336,12 @@ func (d *Debugger) AmendBreakpoint(req api.Breakpoint) error {
 	s.Tracepoint, s.TraceReturn, s.Goroutine, s.Stacktrace = req.Tracepoint, req.TraceReturn, req.Goroutine, req.Stacktrace
 	s.Variables, s.LoadArgs, s.LoadLocals, s.CustomCommands = req.Variables, req.LoadArgs, req.LoadLocals, req.CustomCommands
 	if ub.pbp != nil {
+		changed := ub.pbp.CondExpr != s.Cond || !sameHitCond(ub.pbp.HitCond, hc) || ub.pbp.HitCondPerG != s.HitCondPerG
 		ub.pbp.CondExpr, ub.pbp.HitCond, ub.pbp.HitCondPerG = s.Cond, hc, s.HitCondPerG
 		d.installEvaluator(t)
+		if changed || ub.pbp.CondMode != proc.CondKernel {
+			d.applyCondMode(t, ub)
+		}
 	}
 	return nil
 }
@@ -378,6 +383,7 @@ func (d *Debugger) setDisabled(t *proc.Target, ub *userBreakpoint, disabled bool
 	ub.pbp = pbp
 	ub.view = d.breakpointView(ub)
 	ub.spec.Disabled = false
+	d.applyCondMode(t, ub)
 	return nil
 }
 
@@ -410,6 +416,7 @@ func (d *Debugger) reinstallBreakpoints() []api.DiscardedBreakpoint {
 		pbp.CondExpr, pbp.HitCond, pbp.HitCondPerG = ub.spec.Cond, hc, ub.spec.HitCondPerG
 		ub.pbp = pbp
 		ub.view = d.breakpointView(ub)
+		d.applyCondMode(d.target, ub)
 	}
 	d.installEvaluator(d.target)
 	return discarded
@@ -463,6 +470,7 @@ func (d *Debugger) convertBreakpoint(ub *userBreakpoint) *api.Breakpoint {
 	}
 	d.describeMultiFunc(ub, &b)
 	d.describeMultiLine(ub, &b)
+	describeCond(ub, &b)
 	// Delve names a breakpoint's function without type arguments.
 	b.FunctionName = withoutTypeParams(b.FunctionName)
 	b.AddrPid = nil

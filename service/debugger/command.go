@@ -49,11 +49,12 @@ func onTracer(t *proc.Target, f func()) error {
 	return err
 }
 
-// Command runs one execution command. resumed, when not nil, is closed
+// commandOne runs one execution command on this Debugger's target (Command
+// in group.go adds the other targets of a group). resumed, when not nil, is closed
 // once the command holds the target (and, for resuming commands, the
 // target is marked running), so a server can read the next request
 // knowing that a following halt will find the target running.
-func (d *Debugger) Command(cmd api.DebuggerCommand, resumed chan<- struct{}) (*api.DebuggerState, error) {
+func (d *Debugger) commandOne(cmd api.DebuggerCommand, resumed chan<- struct{}) (*api.DebuggerState, error) {
 	notify := func() {
 		if resumed != nil {
 			close(resumed)
@@ -102,6 +103,8 @@ func (d *Debugger) Command(cmd api.DebuggerCommand, resumed chan<- struct{}) (*a
 		run = t.StepInstruction
 	case api.NextInstruction:
 		run = func() (proc.Stop, error) { return d.nextInstruction(t) }
+	case api.Call:
+		// resolved below, once the process is known to be alive
 	default:
 		return nil, fmt.Errorf("command %q is not supported by tinydbg", cmd.Name)
 	}
@@ -113,6 +116,11 @@ func (d *Debugger) Command(cmd api.DebuggerCommand, resumed chan<- struct{}) (*a
 	}
 	if d.cfg.CoreFile != "" {
 		return nil, core.ErrContinueCore
+	}
+	if cmd.Name == api.Call {
+		if run, err = d.prepareCall(t, cmd); err != nil {
+			return nil, err
+		}
 	}
 	if cmd.Name == api.Next || cmd.Name == api.Step || cmd.Name == api.StepOut {
 		// Delve refuses to start a second stepping operation while an
@@ -171,6 +179,9 @@ func (d *Debugger) runAndDescribe(t *proc.Target, run func() (proc.Stop, error),
 		return nil, err
 	}
 	d.describeWatchStop(t, stop, gone, st)
+	if err := d.describeCallStop(stop, st); err != nil {
+		return nil, err
+	}
 	if retCfg != nil && stop.Reason == proc.StopStepDone && stop.Return != nil && st.CurrentThread != nil {
 		st.CurrentThread.ReturnValues = d.returnValues(t, stop, *retCfg)
 	}
@@ -259,6 +270,8 @@ func stopReasonName(r proc.StopReason) string {
 		return "next finished"
 	case proc.StopTrap:
 		return "hardcoded breakpoint"
+	case proc.StopCallReturned:
+		return "call returned"
 	case proc.StopWatchScope:
 		return "breakpoint"
 	case proc.StopExited, proc.StopKilled:

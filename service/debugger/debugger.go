@@ -42,6 +42,9 @@ type Config struct {
 	// CoreFile, when set, opens this core file of the executable Path
 	// instead of starting a process: read-only, nothing runs.
 	CoreFile string
+	// Rebuild, set for debug and test sessions, compiles the program again
+	// into Path; nil: the binary was not built by tinydbg.
+	Rebuild func() error
 }
 
 // ErrRunning is returned by operations that need a stopped target while a
@@ -50,8 +53,6 @@ var ErrRunning = errors.New("target is running")
 
 // Debugger owns one target process.
 type Debugger struct {
-	cfg Config
-
 	// mu serializes every operation on the target; it is held for the
 	// whole duration of a continue or step.
 	mu sync.Mutex
@@ -59,7 +60,20 @@ type Debugger struct {
 	running atomic.Bool
 	// tmu guards the target pointer itself, so Halt can reach the target
 	// without mu while a Restart swaps it.
-	tmu    sync.Mutex
+	tmu sync.Mutex
+
+	// targetState is everything about the one target; follow-exec swaps
+	// it between the Debuggers of a group (group.go) to select a target.
+	targetState
+
+	grp *group // the follow-exec group, nil until follow-exec is turned on
+
+	dump dumpState // the core dump in progress or the last one
+}
+
+// targetState is one target and what the debugger knows of it.
+type targetState struct {
+	cfg    Config
 	target *proc.Target
 
 	bi     *bininfo.BinaryInfo // our own view of the binary, same load bias as the target's
@@ -77,12 +91,13 @@ type Debugger struct {
 	stopReason string // Delve's name of the last stop reason
 	detached   bool
 
-	dump dumpState // the core dump in progress or the last one
+	call   *callOutcome  // the results of the injected call in progress (fncall.go)
+	ktrace *kernelTraces // tracepoints probed in the kernel (kerneltrace.go); a pointer, as targets are swapped by value
 }
 
 // New launches or attaches to the target described by cfg, stopped.
 func New(cfg Config) (*Debugger, error) {
-	d := &Debugger{cfg: cfg, bps: map[int]*userBreakpoint{}, nextBP: 1}
+	d := &Debugger{targetState: targetState{cfg: cfg, bps: map[int]*userBreakpoint{}, nextBP: 1, ktrace: &kernelTraces{}}}
 	if err := d.start(); err != nil {
 		return nil, err
 	}
@@ -195,6 +210,7 @@ func (d *Debugger) commandLine() string {
 // Halt interrupts a running continue or step; it does nothing when the
 // target is stopped, so a late halt cannot cancel the next continue.
 func (d *Debugger) Halt() {
+	d.groupHalt()
 	d.tmu.Lock()
 	defer d.tmu.Unlock()
 	if d.running.Load() {
@@ -206,6 +222,8 @@ func (d *Debugger) Halt() {
 // target is halted first.
 func (d *Debugger) Detach(kill bool) error {
 	d.Halt()
+	kerr := d.closeKernelTraces()
+	d.groupDetach(kill)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.detached {
@@ -213,15 +231,16 @@ func (d *Debugger) Detach(kill bool) error {
 	}
 	d.detached = true
 	if kill {
-		return d.target.Kill()
+		return errors.Join(d.target.Kill(), kerr)
 	}
-	return d.target.Detach()
+	return errors.Join(d.target.Detach(), kerr)
 }
 
 // Restart kills a launched target and starts it again, with newArgs when
 // resetArgs is set, and sets the user breakpoints again; those that cannot
 // be set are returned.
 func (d *Debugger) Restart(resetArgs bool, newArgs []string) ([]api.DiscardedBreakpoint, error) {
+	defer d.groupRestart()() // group.go
 	if d.cfg.CoreFile != "" {
 		return nil, core.ErrContinueCore
 	}
@@ -229,6 +248,9 @@ func (d *Debugger) Restart(resetArgs bool, newArgs []string) ([]api.DiscardedBre
 		return nil, errors.New("cannot restart a process tinydbg did not create")
 	}
 	d.Halt()
+	if err := d.releaseKernelTraces(); err != nil {
+		return nil, err
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.detached {

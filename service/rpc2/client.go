@@ -412,3 +412,38 @@ func TracepointStop(st *api.DebuggerState) bool {
 	}
 	return hit
 }
+
+// SetExecutionPoint moves the current thread's PC to addr, which must lie
+// in the function it is in (jump).
+func (c *Client) SetExecutionPoint(addr uint64) (*api.DebuggerState, error) {
+	var out SetExecutionPointOut
+	err := c.call("SetExecutionPoint", SetExecutionPointIn{Addr: addr}, &out)
+	return &out.State, err
+}
+
+// Rebuild builds the program again and restarts it (rebuild).
+func (c *Client) Rebuild() ([]api.DiscardedBreakpoint, error) {
+	var out RestartOut
+	err := c.call("Restart", RestartIn{Rebuild: true}, &out)
+	return out.DiscardedBreakpoints, err
+}
+
+// ListTargets lists the debugged processes (target list).
+func (c *Client) ListTargets() ([]Target, error) {
+	var out ListTargetsOut
+	err := c.call("ListTargets", ListTargetsIn{}, &out)
+	return out.Targets, err
+}
+
+// FollowExec turns following of exec'd children on (children whose
+// command line matches regex, all when empty) or off.
+func (c *Client) FollowExec(enable bool, regex string) error {
+	return c.call("FollowExec", FollowExecIn{Enable: enable, Regex: regex}, &FollowExecOut{})
+}
+
+// FollowExecEnabled reports whether children are followed.
+func (c *Client) FollowExecEnabled() (bool, error) {
+	var out FollowExecEnabledOut
+	err := c.call("FollowExecEnabled", FollowExecEnabledIn{}, &out)
+	return out.Enabled, err
+}

@@ -46,10 +46,7 @@ func (s *Server) methodTable() map[string]handler {
 		}),
 		// A core file is a recording to Delve's clients, as in Delve.
 		"Recorded": syncH(func(_ RecordedIn, out *RecordedOut) error { out.Recorded = d.IsCore(); return nil }),
-		"FollowExecEnabled": syncH(func(_ FollowExecEnabledIn, out *FollowExecEnabledOut) error {
-			return nil
-		}),
-		"Detach": syncH(func(in DetachIn, _ *DetachOut) error { return d.Detach(in.Kill) }),
+		"Detach":   syncH(func(in DetachIn, _ *DetachOut) error { return d.Detach(in.Kill) }),
 		"CancelNext": syncH(func(_ CancelNextIn, _ *CancelNextOut) error {
 			return d.CancelNext()
 		}),
@@ -64,10 +61,11 @@ func (s *Server) methodTable() map[string]handler {
 			if in.Position != "" || in.Rerecord {
 				return errors.New("restarting from a position needs a recording, which tinydbg does not make")
 			}
-			if in.Rebuild {
-				return errors.New("rebuilding on restart is not supported by tinydbg")
-			}
 			var err error
+			if in.Rebuild {
+				out.DiscardedBreakpoints, err = d.Rebuild(in.ResetArgs, in.NewArgs)
+				return err
+			}
 			out.DiscardedBreakpoints, err = d.Restart(in.ResetArgs, in.NewArgs)
 			return err
 		}),
@@ -168,16 +166,28 @@ func (s *Server) methodTable() map[string]handler {
 				cfg = defaultLoadConfig()
 			}
 			var err error
+			if in.Defers || in.Opts&api.StacktraceReadDefers != 0 {
+				out.Locations, err = d.StacktraceDefers(in.Id, in.Depth, in.Skip, cfg)
+				return err
+			}
 			out.Locations, err = d.Stacktrace(in.Id, in.Depth, in.Skip, cfg)
 			return err
 		}),
 		"ListLocalVars": syncH(func(in ListLocalVarsIn, out *ListLocalVarsOut) error {
 			var err error
+			if in.Scope.DeferredCall > 0 {
+				out.Variables, err = d.DeferredVars(in.Scope.GoroutineID, in.Scope.Frame, in.Scope.DeferredCall, in.Cfg, false)
+				return err
+			}
 			out.Variables, err = d.LocalVariables(in.Scope.GoroutineID, in.Scope.Frame, in.Cfg)
 			return err
 		}),
 		"ListFunctionArgs": syncH(func(in ListFunctionArgsIn, out *ListFunctionArgsOut) error {
 			var err error
+			if in.Scope.DeferredCall > 0 {
+				out.Args, err = d.DeferredVars(in.Scope.GoroutineID, in.Scope.Frame, in.Scope.DeferredCall, in.Cfg, true)
+				return err
+			}
 			out.Args, err = d.FunctionArguments(in.Scope.GoroutineID, in.Scope.Frame, in.Cfg)
 			return err
 		}),
@@ -192,6 +202,10 @@ func (s *Server) methodTable() map[string]handler {
 				cfg = defaultLoadConfig()
 			}
 			var err error
+			if in.Scope.DeferredCall > 0 {
+				out.Variable, err = d.DeferredEval(in.Scope.GoroutineID, in.Scope.Frame, in.Scope.DeferredCall, in.Expr, *cfg)
+				return err
+			}
 			out.Variable, err = d.Eval(in.Scope.GoroutineID, in.Scope.Frame, in.Expr, *cfg)
 			return err
 		}),
@@ -261,6 +275,12 @@ func (s *Server) methodTable() map[string]handler {
 		}),
 	}
 	for name, h := range dumpMethods(d) {
+		m[name] = h
+	}
+	for name, h := range kernelTraceMethods(d) {
+		m[name] = h
+	}
+	for name, h := range targetMethods(d) {
 		m[name] = h
 	}
 	full := make(map[string]handler, len(m))

@@ -257,3 +257,16 @@ func (b *Buf) CString(what string) string {
 	b.Fail(b.Off(), fmt.Errorf("%w: %s is not NUL-terminated", ErrTruncated, what))
 	return ""
 }
+
+// AppendSLEB128 appends v in signed LEB128, for location expressions
+// tinydbg writes itself.
+func AppendSLEB128(b []byte, v int64) []byte {
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
+			return append(b, c)
+		}
+		b = append(b, c|0x80)
+	}
+}

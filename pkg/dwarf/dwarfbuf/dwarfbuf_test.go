@@ -186,3 +186,15 @@ func TestUint(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendSLEB128RoundTrips: what AppendSLEB128 writes, SLEB128 reads
+// back, across the one- and multi-byte boundaries of both signs.
+func TestAppendSLEB128RoundTrips(t *testing.T) {
+	for _, v := range []int64{0, 1, -1, 63, 64, -64, -65, 8, 24, 127, 128, -128, 1 << 40, -(1 << 40), 1<<63 - 1, -1 << 63} {
+		b := AppendSLEB128(nil, v)
+		got, n, err := SLEB128(b)
+		if err != nil || got != v || n != len(b) {
+			t.Errorf("%d: wrote % x, read %d (%d bytes, %v)", v, b, got, n, err)
+		}
+	}
+}

@@ -46,17 +46,7 @@ func uleb(v uint64) []byte {
 	}
 }
 
-func sleb(v int64) []byte {
-	var b []byte
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
-}
+func sleb(v int64) []byte { return dwarfbuf.AppendSLEB128(nil, v) }
 
 func cat(parts ...any) []byte {
 	var b []byte

@@ -56,6 +56,11 @@ type Options struct {
 	// full is lost, and counted for its function. By default the program
 	// is stopped until the reader catches up, and nothing is lost.
 	Lossy bool
+	// Condition, when set, is a Go expression over each function's
+	// arguments (`trace --if`), compiled to BPF and evaluated at its entry:
+	// calls where it is false, or faults, and their returns never leave
+	// the kernel (Stats.Filtered, Stats.CondFaults count them).
+	Condition string
 }
 
 // DefaultOptions captures what the ptrace tracer prints at the same depth,

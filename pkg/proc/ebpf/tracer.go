@@ -16,6 +16,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -25,9 +26,11 @@ import (
 	"github.com/cilium/ebpf/features"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
+	"golang.org/x/sys/unix"
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/ebpf/cond"
 	"github.com/tinydbg/tinydbg/pkg/proc/event"
 	"github.com/tinydbg/tinydbg/pkg/proc/probe"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
@@ -51,6 +54,17 @@ type Stats struct {
 	Multi  bool // attached through one uprobe_multi link
 	// AttachTime and DetachTime measure link creation and removal.
 	AttachTime, DetachTime time.Duration
+	// ProgRuns and ProgTime are the kernel's own count of the BPF
+	// program's runs and the time spent in them (BPF_ENABLE_STATS): the
+	// cost of capturing, not of the uprobe trap that precedes it.
+	// ProgStatsErr says why they are missing when they are.
+	ProgRuns     uint64
+	ProgTime     time.Duration
+	ProgStatsErr error
+	// Filtered counts calls whose --if condition was false in the kernel,
+	// and CondFaults those whose condition read an invalid pointer or
+	// divided by zero; neither they nor their returns were delivered.
+	Filtered, CondFaults uint64
 }
 
 // Drops counts the events the BPF program lost, by the reason it counted
@@ -106,6 +120,7 @@ type Tracer struct {
 	types          *godwarf.Types
 	coll           *cebpf.Collection
 	links          []link.Link
+	condProgs      []*cebpf.Program // compiled --if conditions, one per function
 	reader         ringReader
 	hold           *holder // nil in lossy mode
 	events         chan event.Event
@@ -123,6 +138,9 @@ type Tracer struct {
 	loader    value.Loader // reused per value (reader only)
 	mu        sync.Mutex   // guards stats and coll against Close
 	stats     Stats
+	// runStats keeps the kernel's run-time statistics of BPF programs on
+	// while the trace runs; nil when they could not be enabled.
+	runStats io.Closer
 }
 
 // Open attaches probes for funcs to process pid, an instance of the
@@ -143,21 +161,9 @@ func OpenInlined(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, ins
 		return nil, fmt.Errorf("%d functions exceed the tracer's limit", len(funcs))
 	}
 	opts = withDefaults(opts)
-	rt, err := bi.RuntimeLayout()
+	t, rt, err := newTracer(bi, pid, opts)
 	if err != nil {
-		return nil, fmt.Errorf("reading runtime layout: %w", err)
-	}
-	if !rt.ABIInternal || rt.G.Goid < 0 {
-		return nil, fmt.Errorf("eBPF tracing needs the register ABI (Go 1.17+) and runtime.g.goid")
-	}
-	d, err := bi.DWARF()
-	if err != nil {
-		return nil, fmt.Errorf("reading DWARF: %w", err)
-	}
-	t := &Tracer{bi: bi, pid: pid, opts: opts, types: godwarf.New(d), done: make(chan struct{}),
-		static: staticMemory{bi: bi}, pairs: newPairer()}
-	if s, ok := bi.Symbol("runtime.types"); ok {
-		t.rtypes = s.Addr
+		return nil, err
 	}
 	for _, fn := range funcs {
 		tf, err := t.prepare(fn, opts)
@@ -185,18 +191,34 @@ func OpenInlined(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, ins
 	if len(t.funcs) > 1<<28 { // cookies hold the plan index in 30 bits
 		return nil, fmt.Errorf("%d probe plans exceed the tracer's limit", len(t.funcs))
 	}
-	if err := t.load(rt.G, opts); err != nil {
+	conds, err := t.compileConds(opts)
+	if err != nil {
 		return nil, err
 	}
+	if err := t.load(rt.G, opts, conds); err != nil {
+		return nil, err
+	}
+	// Run-time statistics cost the kernel two clock reads per run; they
+	// are what lets the summary say what capturing cost the program
+	// without guessing. Without CAP_SYS_ADMIN the trace goes on without.
+	if rs, err := cebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME)); err != nil {
+		t.stats.ProgStatsErr = fmt.Errorf("enabling BPF run-time statistics: %w", err)
+	} else {
+		t.runStats = rs
+	}
 	if err := t.attach(opts); err != nil {
+		t.closeRunStats()
 		t.closeHold()
+		t.closeConds()
 		t.coll.Close()
 		return nil, err
 	}
 	rd, err := ringbuf.NewReader(t.coll.Maps["events"])
 	if err != nil {
 		t.detach()
+		t.closeRunStats()
 		t.closeHold()
+		t.closeConds()
 		t.coll.Close()
 		return nil, fmt.Errorf("opening ring buffer: %w", err)
 	}
@@ -247,7 +269,7 @@ func (t *Tracer) prepare(fn *bininfo.Function, opts Options) (*tracedFunc, error
 }
 
 // load creates the maps and the program and fills in the plans.
-func (t *Tracer) load(g bininfo.GLayout, opts Options) error {
+func (t *Tracer) load(g bininfo.GLayout, opts Options, conds []*cond.Program) error {
 	spec, err := loadSpec()
 	if err != nil {
 		return err
@@ -267,6 +289,9 @@ func (t *Tracer) load(g bininfo.GLayout, opts Options) error {
 	if !opts.NoUprobeMulti && features.HaveBPFLinkUprobeMulti() == nil {
 		spec.Programs[programName].AttachType = cebpf.AttachTraceUprobeMulti
 		t.stats.Multi = true
+	}
+	if err := condSpec(spec, len(t.funcs), len(conds) > 0); err != nil {
+		return err
 	}
 	coll, err := cebpf.NewCollection(spec)
 	if err != nil {
@@ -306,6 +331,11 @@ func (t *Tracer) load(g bininfo.GLayout, opts Options) error {
 		}
 	}
 	if err := dyn.fill(coll); err != nil {
+		coll.Close()
+		return err
+	}
+	if err := t.loadConds(conds, spec.Programs[programName].AttachType); err != nil {
+		t.closeConds()
 		coll.Close()
 		return err
 	}
@@ -443,6 +473,8 @@ func (t *Tracer) statsLocked() Stats {
 		s.Drops = Drops{RingFull: count(dropRingbuf), NoPlan: count(dropNoPlan)}
 		s.Dropped = s.Drops.total()
 		s.LostByFunc = t.lostByFunc()
+		t.progStats(&s)
+		s.Filtered, s.CondFaults = t.condCounts()
 	}
 	if t.hold != nil {
 		s.Holds, s.Held = t.hold.totals()
@@ -461,7 +493,7 @@ func (t *Tracer) lostByFunc() []FuncDrops {
 		if n == 0 || int(key/2) >= len(t.funcs) {
 			continue
 		}
-		name := t.funcs[key/2].fn.Name
+		name := t.dropName(int(key / 2))
 		if len(out) == 0 || out[len(out)-1].Function != name {
 			out = append(out, FuncDrops{Function: name})
 		}
@@ -472,6 +504,33 @@ func (t *Tracer) lostByFunc() []FuncDrops {
 		}
 	}
 	return out
+}
+
+// progStats adds up the kernel's run-time statistics of every program of
+// the collection.
+func (t *Tracer) progStats(s *Stats) {
+	if t.runStats == nil {
+		return
+	}
+	s.ProgRuns, s.ProgTime = 0, 0
+	for name, p := range t.coll.Programs {
+		ps, err := p.Stats()
+		if err != nil {
+			s.ProgStatsErr = fmt.Errorf("reading run-time statistics of %s: %w", name, err)
+			return
+		}
+		s.ProgRuns += ps.RunCount
+		s.ProgTime += ps.Runtime
+	}
+}
+
+// closeRunStats turns the kernel's run-time statistics off again (they
+// stay on while any other holder keeps them on).
+func (t *Tracer) closeRunStats() {
+	if t.runStats != nil {
+		t.runStats.Close()
+		t.runStats = nil
+	}
 }
 
 // closeHold releases a held program and the holder's pidfd.
@@ -506,6 +565,8 @@ func (t *Tracer) Close() error {
 		errs = append(errs, t.readErr, t.reader.Close())
 		t.mu.Lock()
 		t.stats = t.statsLocked()
+		t.closeRunStats()
+		t.closeConds()
 		if t.coll != nil {
 			t.coll.Close()
 		}

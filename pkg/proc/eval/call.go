@@ -17,6 +17,9 @@ var errCall = errors.New("function calls not allowed without using 'call'")
 // call handles builtins (len, cap, real, imag, complex) and conversions;
 // calling program functions needs call injection, which is not supported.
 func (s *Scope) call(e *ast.CallExpr) (*evalValue, error) {
+	if r, ok := s.results[e]; ok {
+		return s.resultValue(e, r)
+	}
 	if id, ok := e.Fun.(*ast.Ident); ok {
 		if _, local := s.lookupLocal(id.Name); !local {
 			switch id.Name {
@@ -40,7 +43,7 @@ func (s *Scope) call(e *ast.CallExpr) (*evalValue, error) {
 		return s.convert(x, typ)
 	}
 	if name := typeExprName(e.Fun); name != "" {
-		if _, err := s.prog.BI.LookupFunc(name); err == nil {
+		if s.funcNamed(name) != nil {
 			return nil, errCall
 		}
 	}

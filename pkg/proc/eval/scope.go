@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"go/ast"
 	"sort"
 	"strings"
 
@@ -46,6 +47,12 @@ type Scope struct {
 	// live is set for a frame on a stack, as opposed to PCScope's scope of
 	// a function that has returned, whose results' slots are written.
 	live bool
+
+	results map[*ast.CallExpr]CallResult // injected calls already made (nested.go)
+
+	slots   map[string][2]int64 // stack-assigned arguments' CFA offsets and sizes (abislots.go)
+	argsEnd int64               // end of the argument area, from the CFA
+	slotsOK bool
 }
 
 // ErrNoFunction is returned for a frame whose PC has no DWARF function.
@@ -368,7 +375,7 @@ func (s *Scope) locate(v *evalValue, e *varEntry, typ godwarf.Type) error {
 		return err
 	}
 	if loc.IsAddr {
-		v.addr = loc.Addr
+		v.addr = s.abiArgAddr(e, loc)
 		return nil
 	}
 	size := typ.Size()

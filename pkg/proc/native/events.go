@@ -43,6 +43,9 @@ func (p *Process) handle(tid int, ws unix.WaitStatus) event {
 	p.mu.Lock()
 	t := p.threads[tid]
 	p.mu.Unlock()
+	if t == nil && p.isChild(tid) {
+		return p.childEvent(tid, ws) // follow.go
+	}
 
 	if ws.Exited() || ws.Signaled() {
 		code, sig := ws.ExitStatus(), 0
@@ -83,8 +86,10 @@ func (p *Process) handle(tid int, ws unix.WaitStatus) event {
 		if ws.TrapCause() == unix.PTRACE_EVENT_CLONE {
 			p.addClonedThread(t)
 		}
+		p.noteFork(t, ws.TrapCause())
 		return event{kind: evIgnored, t: t}
 	}
+	DebugStops++
 	info, err := getSiginfo(tid)
 	if err != nil {
 		// EINVAL here means group-stop: a stop signal already delivered
@@ -95,6 +100,10 @@ func (p *Process) handle(tid int, ws unix.WaitStatus) event {
 	t.inSignalStop = true
 	switch {
 	case sig == unix.SIGTRAP && info.code() > 0:
+		DebugTraps++
+		// A kernel condition's signal comes with the registers its probe
+		// saw, put back here as an int3 hit would have left them.
+		p.takeKernelHit(t)
 		// DR6 tells a data watchpoint (trap after the access) from an
 		// int3 or a single step; the hit waits on the thread for the core.
 		return event{kind: evTrap, t: t, watch: p.noteWatchHit(t)}
@@ -148,11 +157,15 @@ func (p *Process) markExited() {
 	p.threads = map[int]*Thread{}
 	p.mu.Unlock()
 	p.mem.Close()
+	p.kern.closeProbes()
 }
 
 // resume restarts a stopped thread with req (PTRACE_CONT or
 // PTRACE_SINGLESTEP). With deliver, owed signals go to the program.
 func (p *Process) resume(t *Thread, req int, deliver bool) error {
+	if req == unix.PTRACE_CONT {
+		p.settleKernelHit(t)
+	}
 	sig, extra := 0, []pendingSignal(nil)
 	if deliver {
 		sig, extra = t.takePending()
@@ -198,9 +211,17 @@ func (p *Process) cont() (StopEvent, error) {
 	case err != nil || over:
 		return exit, err
 	case trapped != nil:
-		return p.stopAll([]*Thread{trapped}, proc.StopKindTrap)
+		ev, err := p.stopAll([]*Thread{trapped}, proc.StopKindTrap)
+		if err == nil && ev.Kind == proc.StopKindTrap {
+			p.advanceKernelHits(ev.Trapped)
+		}
+		return ev, err
 	}
-	return p.stopAll(nil, proc.StopKindHalt)
+	ev, err := p.stopAll(nil, proc.StopKindHalt)
+	if err == nil && ev.Kind == proc.StopKindTrap {
+		p.advanceKernelHits(ev.Trapped)
+	}
+	return ev, err
 }
 
 // beginRun marks the process running for Continue or RunProbes and resumes
@@ -332,6 +353,15 @@ func (p *Process) step(t *Thread) error {
 	if !t.stopped {
 		return fmt.Errorf("step thread %d: %w", t.tid, ErrThreadRunning)
 	}
+	if p.settleKernelHit(t) {
+		return nil // the kernel ran the instruction already
+	}
+	// Stepping through a kernel condition's probe must not evaluate it.
+	var regs unix.PtraceRegs
+	skipped := unix.PtraceGetRegs(t.tid, &regs) == nil && p.skipOnce(t, regs.Rip)
+	if skipped {
+		defer p.unskip(t)
+	}
 	done := false
 	for !done || !p.allStopped() {
 		if !done && t.stopped {
@@ -353,6 +383,8 @@ func (p *Process) step(t *Thread) error {
 		case e.kind == evThreadGone:
 			return &ThreadExitedError{Tid: t.tid}
 		case e.kind == evTrap:
+			done = true
+		case skipped && p.uprobeStepTrap(t, e):
 			done = true
 		case e.kind == evSignal && e.fault:
 			// The instruction faulted: stepping again would fault again
@@ -421,3 +453,5 @@ func (p *Process) sigstopPending(tid int) bool {
 	}
 	return false
 }
+
+var DebugTraps, DebugStops int

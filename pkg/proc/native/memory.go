@@ -22,8 +22,9 @@ func (p *Process) ReadMemory(buf []byte, addr uint64) (int, error) {
 	}
 	n, err := vmRead(p.pid, buf, addr)
 	if err == unix.ENOSYS || err == unix.EPERM {
-		return p.readMemFile(buf, addr)
+		n, err = p.readMemFile(buf, addr)
 	}
+	p.kern.mask(buf[:n], addr)
 	return n, err
 }
 

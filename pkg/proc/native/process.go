@@ -41,6 +41,10 @@ type Process struct {
 	// counts its changes; ptrace thread only.
 	watch    [NumWatchSlots]watchSlot
 	watchGen uint64
+
+	fol follow // follow-exec (follow.go); ptrace thread only
+
+	kern kernelConds // breakpoints whose condition the kernel evaluates
 }
 
 // Thread is one thread (task) of a traced process.
@@ -60,6 +64,9 @@ type Thread struct {
 
 	watchGen  uint64 // the Process.watchGen this thread's debug registers hold; ptrace thread only
 	watchHits uint8  // slots that trapped and were not yet taken; guarded by p.mu
+
+	khit     *kernelHit // stopped by a kernel condition; ptrace thread only
+	kadvance uint64     // the breakpoint this thread must be stepped to (advanceKernelHits)
 }
 
 // pendingSignal is a program signal the debugger intercepted and owes back.
@@ -158,6 +165,10 @@ func (p *Process) RequestHalt() {
 // debugger intercepted and still owes the program are passed on.
 func (p *Process) Detach() error {
 	return p.do(func() error {
+		for _, t := range p.Threads() {
+			p.settleKernelHit(t) // the kernel already ran its instruction
+		}
+		p.kern.closeProbes()
 		p.drainExpectedStops()
 		var firstErr error
 		threads := p.Threads()
@@ -242,6 +253,7 @@ func (p *Process) Kill() error {
 		}
 		return nil
 	})
+	p.kern.closeProbes()
 	if err == proc.ErrProcessExited {
 		return nil
 	}

@@ -118,6 +118,9 @@ type siginfo [128]byte
 // zero or negative ones from kill, tgkill or sigqueue.
 func (s *siginfo) code() int32 { return *(*int32)(unsafe.Pointer(&s[8])) }
 
+// pid returns si_pid, the sender of a kill-like signal.
+func (s *siginfo) pid() int32 { return *(*int32)(unsafe.Pointer(&s[16])) }
+
 func getSiginfo(tid int) (siginfo, error) {
 	var si siginfo
 	err := ptrace(unix.PTRACE_GETSIGINFO, tid, 0, uintptr(unsafe.Pointer(&si)))

@@ -43,8 +43,9 @@ type site struct {
 
 // openCall is a call whose return has not been seen yet.
 type openCall struct {
-	fn *tracedFunc
-	at time.Duration
+	fn       *tracedFunc
+	at       time.Duration
+	filtered bool // its condition was false: neither it nor its return is reported
 }
 
 // Tracer reports probe hits from the native backend's non-stop probe
@@ -67,6 +68,11 @@ type Tracer struct {
 	stackHi int64                   // offset of g.stack.hi
 	start   time.Time
 	events  uint64
+	// hits and stopped count probe hits and the time the hit threads
+	// spent stopped in hit, building their events.
+	hits    uint64
+	stopped time.Duration
+	cond    *condition // nil without --if
 }
 
 // Prober is what the tracer needs of the ptrace backend: its non-stop
@@ -189,6 +195,12 @@ func (pt *Tracer) Probes() int { return len(pt.sites) }
 // Events returns the number of events reported so far.
 func (pt *Tracer) Events() uint64 { return pt.events }
 
+// Stopped returns the probe hits so far and the time their threads were
+// held while their events were built: from the moment the handler got the
+// hit to its return. The trap, the ptrace round trips and the step over
+// the displaced instruction come on top and are not in it.
+func (pt *Tracer) Stopped() (hits uint64, d time.Duration) { return pt.hits, pt.stopped }
+
 // Result is how a trace ended.
 type Result struct {
 	Stop        proc.Stop // StopExited/StopKilled when the program ended
@@ -243,6 +255,8 @@ func (pt *Tracer) hit(h *native.ProbeHit, emit func(*event.Event) error) error {
 		return nil
 	}
 	now := time.Since(pt.start)
+	pt.hits++
+	defer func() { pt.stopped += time.Since(pt.start) - now }()
 	goid, _ := pt.gids.Current(h, &h.Regs)
 	th := hitThread{id: h.Thread.ID(), goid: goid, regs: &h.Regs, mem: h, fp: h.FPRegisters}
 	for _, in := range s.exits {
@@ -252,12 +266,22 @@ func (pt *Tracer) hit(h *native.ProbeHit, emit func(*event.Event) error) error {
 			}
 		}
 	}
-	if s.call {
+	skipReturn := false
+	switch {
+	case s.call && pt.cond != nil && !pt.passes(&th):
+		// A site that is also the return reports neither.
+		skipReturn = true
+		if !s.retn && !s.tail {
+			pt.open[goid] = append(pt.open[goid], openCall{fn: s.fn, at: now, filtered: true})
+		}
+	case s.call:
 		if err := emit(pt.event(event.Call, s.fn, &th, now, false)); err != nil {
 			return err
 		}
+	case pt.cond != nil && (s.retn || s.tail):
+		skipReturn = pt.dropReturn(goid, s.fn)
 	}
-	if s.retn || s.tail {
+	if (s.retn || s.tail) && !skipReturn {
 		if err := emit(pt.event(event.Return, s.fn, &th, now, s.tail)); err != nil {
 			return err
 		}

@@ -35,13 +35,7 @@ func (l *locator) at(e *dwarf.Entry, pc uint64, size int64) (Location, error) {
 	if err != nil {
 		return Location{}, err
 	}
-	regs := op.NewDwarfRegisters(nil, nil)
-	regs.CFA, regs.FrameBase = cfaMark, cfaMark
-	loc, err := op.Execute(expr, regs, noMemory{}, 8)
-	if err != nil {
-		return Location{}, fmt.Errorf("location not capturable: %w", err)
-	}
-	return fromDWARF(loc, size)
+	return LocationOfExpr(expr, size)
 }
 
 // fromDWARF converts an evaluated location (with the CFA at cfaMark).

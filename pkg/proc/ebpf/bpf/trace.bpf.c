@@ -33,6 +33,8 @@ typedef long long __s64;
 #define __type(name, val) typeof(val) *name
 
 static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)1;
+static long (*bpf_map_update_elem)(void *map, const void *key, const void *value, __u64 flags) = (void *)2;
+static long (*bpf_map_delete_elem)(void *map, const void *key) = (void *)3;
 static __u64 (*bpf_ktime_get_ns)(void) = (void *)5;
 static __u64 (*bpf_get_current_pid_tgid)(void) = (void *)14;
 static long (*bpf_probe_read_user)(void *dst, __u32 size, const void *unsafe_ptr) = (void *)112;
@@ -49,6 +51,7 @@ static long (*bpf_send_signal)(__u32 sig) = (void *)109;
 #define BPF_RB_FORCE_WAKEUP 2
 #define BPF_RB_AVAIL_DATA 0
 #define BPF_F_MMAPABLE 1024
+#define BPF_ANY 0
 #define SIGSTOP 19
 
 // The constants below are enums, not macros, so that they reach the BTF of
@@ -737,6 +740,126 @@ static __attribute__((noinline)) int emit(struct scratch *s, struct config *cfg,
 	return 0;
 }
 
+// Conditions (`trace --ebpf --if COND`). The entry probe of a function
+// with a condition tail-calls its compiled condition, cond_progs[fn] (built
+// in Go by pkg/proc/ebpf/cond), which tail-calls cond_progs[functions + R0]:
+// tinydbg_cond_pass emits the call, tinydbg_cond_false and
+// tinydbg_cond_fault count it and remember it as filtered, so that its
+// return is dropped as well and neither reaches user space. A filtered call
+// is keyed by goroutine, stack position and function, as user space pairs;
+// a call that passes deletes the key a filtered call abandoned by a panic
+// may have left at its position.
+static long (*bpf_tail_call)(void *ctx, void *prog_array_map, __u32 index) = (void *)12;
+
+#define BPF_MAP_TYPE_PROG_ARRAY 3
+#define BPF_MAP_TYPE_LRU_HASH 9
+#define COND_FILTERED 0 // cond_counts slot: calls whose condition was false
+#define COND_FAULTS 1   // and calls whose condition faulted (also filtered)
+
+// cond_enabled is set by the loader when some function has a condition.
+volatile const __u32 cond_enabled = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 3); // resized by the loader to functions + 3
+	__type(key, __u32);
+	__type(value, __u32);
+} cond_progs SEC(".maps");
+
+struct filter_key {
+	__u64 goid;
+	__u64 stack_off;
+	__u32 fn;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct filter_key);
+	__type(value, __u8);
+} filtered SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u64);
+} cond_counts SEC(".maps");
+
+static __attribute__((always_inline)) void cond_key(struct filter_key *k, struct scratch *s, __u32 fn)
+{
+	k->goid = s->hdr.goid;
+	k->stack_off = s->hdr.stack_off;
+	k->fn = fn;
+	k->pad = 0;
+}
+
+// cond_return_dropped reports (and forgets) a return whose call was filtered.
+static __attribute__((always_inline)) int cond_return_dropped(struct scratch *s, __u32 fn)
+{
+	struct filter_key k;
+	cond_key(&k, s, fn);
+	if (!bpf_map_lookup_elem(&filtered, &k))
+		return 0;
+	bpf_map_delete_elem(&filtered, &k);
+	return 1;
+}
+
+// cond_filter counts a call whose condition did not hold and remembers it
+// for its return (a site that is also the return has none to drop).
+static __attribute__((always_inline)) int cond_filter(void *ctx, __u32 slot)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&cond_counts, &slot);
+	if (n)
+		*n += 1;
+	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
+	if (!s)
+		return 0;
+	__u32 cookie = (__u32)bpf_get_attach_cookie(ctx);
+	if ((cookie & 3) == PROBE_BOTH)
+		return 0;
+	struct filter_key k;
+	cond_key(&k, s, cookie >> 2);
+	__u8 one = 1;
+	bpf_map_update_elem(&filtered, &k, &one, 0);
+	return 0;
+}
+
+SEC("uprobe")
+int tinydbg_cond_false(void *ctx)
+{
+	return cond_filter(ctx, COND_FILTERED);
+}
+
+SEC("uprobe")
+int tinydbg_cond_fault(void *ctx)
+{
+	return cond_filter(ctx, COND_FAULTS);
+}
+
+// tinydbg_cond_pass continues the entry probe of a call whose condition
+// held, with the registers and header the entry left in the scratch.
+SEC("uprobe")
+int tinydbg_cond_pass(void *ctx)
+{
+	__u32 zero = 0;
+	struct config *cfg = bpf_map_lookup_elem(&config, &zero);
+	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
+	if (!cfg || !s)
+		return 0;
+	__u32 cookie = (__u32)bpf_get_attach_cookie(ctx);
+	__u32 fn = cookie >> 2, kind = cookie & 3;
+	struct filter_key k;
+	cond_key(&k, s, fn);
+	bpf_map_delete_elem(&filtered, &k);
+	emit(s, cfg, fn, EV_CALL, 0);
+	if (kind == PROBE_BOTH)
+		emit(s, cfg, fn, EV_RETURN, 0);
+	return 0;
+}
+
 // The attach cookie is fn << 2 | probe kind. A function whose first
 // instruction is its RET (an empty body) has one site that is both its
 // entry and its return: two uprobes at one address would fire in an
@@ -769,6 +892,12 @@ int tinydbg_trace(void *ctx)
 
 	__u32 cookie = (__u32)bpf_get_attach_cookie(ctx);
 	__u32 fn = cookie >> 2, kind = cookie & 3;
+	if (cond_enabled) {
+		if (kind == PROBE_CALL || kind == PROBE_BOTH)
+			bpf_tail_call(ctx, &cond_progs, fn); // returns only when fn has no condition
+		else if (cond_return_dropped(s, fn))
+			return 0;
+	}
 	if (kind == PROBE_BOTH) {
 		emit(s, cfg, fn, EV_CALL, 0);
 		emit(s, cfg, fn, EV_RETURN, 0);
@@ -777,6 +906,151 @@ int tinydbg_trace(void *ctx)
 	} else {
 		emit(s, cfg, fn, kind, 0);
 	}
+	return 0;
+}
+
+// ---- trace --stats: latency histograms aggregated in the kernel --------
+//
+// tinydbg_stats is attached instead of tinydbg_trace in --stats mode, at the
+// same sites with the same cookies. It captures nothing and writes no
+// record: a call stores its time under its activation (goroutine, distance
+// of SP below the goroutine's stack top, function: what user space pairs
+// by, so recursion pairs right and a goroutine that moved to another
+// thread while it blocked still finds its call), and the return adds the
+// latency to the function's histogram. Per-thread tools pair by thread,
+// which is wrong for Go. The histogram is log2 with 8 linear sub-buckets
+// (values below 16 ns have one bucket each), mirrored in Go by
+// pkg/proc/event's BucketOf; stats.go reads the per-CPU sums.
+
+enum stats_limits {
+	STATS_BUCKETS = 512,    // histogram buckets per function (496 used)
+	STATS_EXACT = 16,       // values below are their own bucket
+	STATS_SUB_BITS = 3,     // 1 << STATS_SUB_BITS linear sub-buckets per power of two
+	STATS_OPEN = 1 << 16,   // open calls tracked at once
+};
+
+// stats_constants is never called: its parameter puts stats_limits into
+// the BTF, for stats_layout_test.go (see abi_constants).
+__attribute__((noinline)) int stats_constants(enum stats_limits *e)
+{
+	return 0;
+}
+
+// stats_key names one activation.
+struct stats_key {
+	__u64 goid;
+	__u64 stack_off;
+	__u32 fn;
+	__u32 pad;
+};
+
+// fn_stats is one function's figures on one CPU.
+struct fn_stats {
+	__u64 calls;    // entries seen
+	__u64 unpaired; // returns whose call was not in open_calls
+	__u64 lost;     // calls that found open_calls full: their returns are unpaired
+	__u64 max_ns;   // largest latency
+	__u64 sum_ns;
+	__u64 buckets[STATS_BUCKETS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	// Resized by the stats loader to STATS_OPEN: the event tracer, which
+	// loads every program of the object, then creates only one entry.
+	__uint(max_entries, 1);
+	__type(key, struct stats_key);
+	__type(value, __u64);
+} open_calls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1); // resized by the loader to the functions traced
+	__type(key, __u32);
+	__type(value, struct fn_stats);
+} fn_stats SEC(".maps");
+
+// stats_log2 is the index of v's highest set bit (v > 0), by halving: BPF
+// has no count-leading-zeros instruction.
+static __attribute__((always_inline)) __u32 stats_log2(__u64 v)
+{
+	__u32 r = 0;
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8) { v >>= 8; r += 8; }
+	if (v >> 4) { v >>= 4; r += 4; }
+	if (v >> 2) { v >>= 2; r += 2; }
+	if (v >> 1) r += 1;
+	return r;
+}
+
+static __attribute__((always_inline)) __u32 stats_bucket(__u64 ns)
+{
+	if (ns < STATS_EXACT)
+		return (__u32)ns;
+	__u32 e = stats_log2(ns); // >= 4
+	__u32 sub = (ns >> (e - STATS_SUB_BITS)) & ((1 << STATS_SUB_BITS) - 1);
+	return STATS_EXACT + ((e - 4) << STATS_SUB_BITS) + sub;
+}
+
+// Counts are added atomically although the values are per CPU: a uprobe
+// program runs with migration, not preemption, disabled, so two threads on
+// one CPU can interleave in it. A locked add on a line no other CPU writes
+// costs little. The max is compared and stored without a lock (this BPF
+// target has no compare-and-exchange): two such updates interleaving on
+// one CPU could keep the smaller of two maxima.
+static __attribute__((always_inline)) void stats_record(struct fn_stats *st, __u64 ns)
+{
+	__sync_fetch_and_add(&st->buckets[stats_bucket(ns) & (STATS_BUCKETS - 1)], 1);
+	__sync_fetch_and_add(&st->sum_ns, ns);
+	if (ns > st->max_ns)
+		st->max_ns = ns;
+}
+
+SEC("uprobe")
+int tinydbg_stats(void *ctx)
+{
+	__u32 zero = 0;
+	struct config *cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg)
+		return 0;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if ((pid_tgid >> 32) != cfg->tgid)
+		return 0;
+	__u64 now = bpf_ktime_get_ns();
+	__u64 g = ((__u64 *)ctx)[REG_G], sp = ((__u64 *)ctx)[REG_SP];
+	struct stats_key key = {};
+	__u64 hi = 0;
+	bpf_probe_read_user(&key.goid, sizeof(key.goid), (void *)(g + cfg->goid_offset));
+	bpf_probe_read_user(&hi, sizeof(hi), (void *)(g + cfg->stack_hi_offset));
+	key.stack_off = hi - sp;
+	__u32 cookie = (__u32)bpf_get_attach_cookie(ctx);
+	__u32 fn = cookie >> 2, kind = cookie & 3;
+	key.fn = fn;
+	struct fn_stats *st = bpf_map_lookup_elem(&fn_stats, &fn);
+	if (!st) {
+		count_drop(DROP_NO_PLAN);
+		return 0;
+	}
+	if (kind == PROBE_CALL) {
+		__sync_fetch_and_add(&st->calls, 1);
+		if (bpf_map_update_elem(&open_calls, &key, &now, BPF_ANY) < 0)
+			__sync_fetch_and_add(&st->lost, 1);
+		return 0;
+	}
+	if (kind == PROBE_BOTH) {
+		__sync_fetch_and_add(&st->calls, 1);
+		stats_record(st, 0);
+		return 0;
+	}
+	__u64 *start = bpf_map_lookup_elem(&open_calls, &key);
+	if (!start) {
+		__sync_fetch_and_add(&st->unpaired, 1);
+		return 0;
+	}
+	__u64 ns = now - *start;
+	bpf_map_delete_elem(&open_calls, &key);
+	stats_record(st, ns);
 	return 0;
 }
 

@@ -1,0 +1,85 @@
+package eval
+
+import (
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/types"
+
+	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
+	"github.com/tinydbg/tinydbg/pkg/proc/value"
+)
+
+// CallResult is what an injected call returned, kept so that the call can
+// stand for its value in a larger expression ("add(1, 2) + 3", an argument
+// of another call): the bytes of each result, copied when it returned.
+type CallResult struct {
+	Types  []godwarf.Type
+	Values [][]byte
+	Fn     string
+}
+
+// ProgramCalls parses expr and returns it with its calls of program
+// functions (not conversions or builtins), each after the calls among its
+// own arguments: the order to inject them in.
+func (s *Scope) ProgramCalls(expr string) (ast.Expr, []*ast.CallExpr, error) {
+	e, err := parser.ParseExpr(expr)
+	if err != nil {
+		return nil, nil, err
+	}
+	var pre []*ast.CallExpr
+	ast.Inspect(e, func(n ast.Node) bool {
+		if c, ok := n.(*ast.CallExpr); ok && !s.isConversionOrBuiltin(c) {
+			pre = append(pre, c)
+		}
+		return true
+	})
+	// In pre-order a call comes before the calls inside it; reversed, each
+	// comes after them.
+	out := make([]*ast.CallExpr, 0, len(pre))
+	for i := len(pre) - 1; i >= 0; i-- {
+		out = append(out, pre[i])
+	}
+	return e, out, nil
+}
+
+// SetCallResult records what call returned, for the evaluation of the
+// expressions around it in this scope.
+func (s *Scope) SetCallResult(call *ast.CallExpr, r CallResult) {
+	if s.results == nil {
+		s.results = map[*ast.CallExpr]CallResult{}
+	}
+	s.results[call] = r
+}
+
+// resultValue is the value of a call made already: its one result.
+func (s *Scope) resultValue(e *ast.CallExpr, r CallResult) (*evalValue, error) {
+	switch len(r.Values) {
+	case 1:
+	case 0:
+		return nil, errors.New("no return values") // Delve's words
+	default:
+		return nil, fmt.Errorf("multiple-value %s (value of %d results) in single-value context", types.ExprString(e), len(r.Values))
+	}
+	addr, err := s.mem.Alloc(r.Values[0])
+	if err != nil {
+		return nil, err
+	}
+	return &evalValue{name: types.ExprString(e), typ: r.Types[0], addr: addr, reg: -1}, nil
+}
+
+// EvalParsed is Eval of an expression ProgramCalls parsed, whose calls
+// have their results set; name names the value.
+func (s *Scope) EvalParsed(e ast.Expr, name string, cfg value.LoadConfig) (*value.Variable, error) {
+	if e == nil {
+		return nil, errors.New("no expression")
+	}
+	s.mem.Reset()
+	s.depth, s.work = 0, 0
+	v, err := s.eval(e)
+	if err != nil {
+		return nil, err
+	}
+	return s.load(v, name, cfg), nil
+}

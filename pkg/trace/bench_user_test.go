@@ -1,0 +1,57 @@
+package trace
+
+import (
+	"context"
+	"io"
+	"os"
+	"syscall"
+	"testing"
+
+	"github.com/tinydbg/tinydbg/internal/fixture"
+)
+
+// BenchmarkUserSpace traces hotloop's main.hot (an int) and main.big (a
+// string and a *struct) to io.Discard as text and JSON, for profiling what
+// tinydbg itself spends per event (-cpuprofile): decoding, pairing,
+// rendering and encoding. It reports tinydbg's CPU per event, from its own
+// rusage, which excludes the traced program.
+func BenchmarkUserSpace(b *testing.B) {
+	requireBPF(b)
+	path := fixture.Build(b, "hotloop", fixture.Flavour{Optimized: true})
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer devnull.Close()
+	for _, fn := range []string{"hot", "big"} {
+		for _, format := range []string{"text", "json"} {
+			b.Run(fn+"/"+format, func(b *testing.B) {
+				b.Setenv("HOTLOOP_N", "100000")
+				b.Setenv("HOTLOOP_FN", fn)
+				for i := 0; i < b.N; i++ {
+					sink := Sink(NewTextWriter(io.Discard))
+					if format == "json" {
+						sink = NewJSONWriter(io.Discard)
+					}
+					before := selfCPU()
+					sum, err := Run(context.Background(), Options{Regexp: `^main\.` + fn + `$`, Exec: path, Depth: 1, EBPF: true,
+						Stdout: devnull}, sink)
+					if err != nil || sum.Events != 800000 {
+						b.Fatalf("%+v %v", sum, err)
+					}
+					b.ReportMetric(float64(selfCPU()-before)/float64(sum.Events), "cpu-ns/event")
+				}
+			})
+		}
+	}
+}
+
+// selfCPU is this process's user and system time in nanoseconds, its
+// children's excluded.
+func selfCPU() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}

@@ -1,0 +1,86 @@
+package trace
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/rand"
+	"testing"
+	"time"
+)
+
+// TestJSONMatchesEncodingJSON: the hand-written encoder writes, byte for
+// byte, what encoding/json (HTML escaping off) writes for the JSONEvent of
+// each event: every field combination, and strings with quotes,
+// backslashes, every control byte, DEL, invalid UTF-8, U+2028/9 and
+// random bytes.
+func TestJSONMatchesEncodingJSON(t *testing.T) {
+	strs := []string{"", "plain", `q"uo\te`, "<a&b>", "\x7f", "\xff\xfe", "é中\U0001F600", "a\u2028b\u2029c", "\xe2\x80"}
+	var ctl []byte
+	for c := 0; c < 0x20; c++ {
+		ctl = append(ctl, byte(c))
+	}
+	strs = append(strs, string(ctl))
+	rng := rand.New(rand.NewSource(1))
+	for i := 0; i < 200; i++ {
+		b := make([]byte, rng.Intn(24))
+		rng.Read(b)
+		strs = append(strs, string(b))
+	}
+	var evs []*Event
+	for i, s := range strs {
+		evs = append(evs,
+			&Event{Kind: Call, Goroutine: int64(i), Thread: 7, Function: s, Time: time.Duration(i) * time.Microsecond,
+				Values: []Value{{Name: s, Type: "string", Value: s}, {Name: "n", Type: "int", Value: "1"}}},
+			&Event{Kind: Return, Goroutine: -1, Function: "f", Duration: 5, Values: []Value{{Name: "~r0", Value: s}}, Inlined: true},
+			&Event{Kind: Return, Function: s, Unpaired: true},
+			&Event{Kind: Call, Function: "g", Stack: []Frame{{PC: 1 << 63, Function: s, File: s, Line: 12}, {PC: 3}}})
+	}
+	var got bytes.Buffer
+	jw := NewJSONWriter(&got)
+	for _, ev := range evs {
+		if err := jw.Event(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var want bytes.Buffer
+	enc := json.NewEncoder(&want)
+	enc.SetEscapeHTML(false)
+	for _, ev := range evs {
+		if err := enc.Encode(reflectJSON(ev)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gl, wl := bytes.Split(got.Bytes(), []byte("\n")), bytes.Split(want.Bytes(), []byte("\n"))
+	if len(gl) != len(wl) {
+		t.Fatalf("%d lines, want %d", len(gl), len(wl))
+	}
+	for i := range gl {
+		if !bytes.Equal(gl[i], wl[i]) {
+			t.Fatalf("line %d:\ngot  %s\nwant %s", i, gl[i], wl[i])
+		}
+	}
+}
+
+// reflectJSON is the JSONEvent of ev, as the writer described it before
+// it encoded by hand.
+func reflectJSON(ev *Event) JSONEvent {
+	out := JSONEvent{Kind: ev.Kind.String(), Goroutine: ev.Goroutine, Thread: ev.Thread,
+		Function: ev.Function, TimeNs: ev.Time.Nanoseconds(), Unpaired: ev.Unpaired, Inlined: ev.Inlined}
+	vals := make([]JSONValue, len(ev.Values))
+	for i, v := range ev.Values {
+		vals[i] = JSONValue{Name: v.Name, Type: v.Type, Value: v.Value}
+	}
+	if ev.Kind == Call {
+		out.Args = vals
+	} else {
+		out.Returns = vals
+		if !ev.Unpaired {
+			d := ev.Duration.Nanoseconds()
+			out.DurationNs = &d
+		}
+	}
+	for _, f := range ev.Stack {
+		out.Stack = append(out.Stack, JSONFrame(f))
+	}
+	return out
+}
