@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -14,6 +15,10 @@ import (
 // rrProbeTimeout bounds the trial recording: rr that hangs must not hang
 // the launch request with it.
 const rrProbeTimeout = 20 * time.Second
+
+// perfParanoidPath holds the kernel's perf_event_paranoid level, which rr
+// needs at 1 or below; a variable so that tests can point it elsewhere.
+var perfParanoidPath = "/proc/sys/kernel/perf_event_paranoid"
 
 // ReplayUnsupported is the error of Delve's replay (dap mode "replay",
 // `dlv replay`, --backend=rr). tinydbg has no rr backend, so replay always
@@ -70,6 +75,13 @@ func rrStatus() string {
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		why = fmt.Sprintf("no answer in %v", rrProbeTimeout)
+	}
+	// rr stops at its first problem; a too high paranoid level is a
+	// second one the user would meet next (and the one dlv reports).
+	if b, err := os.ReadFile(perfParanoidPath); err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && n > 1 {
+			why += fmt.Sprintf("; %s is %d, rr needs 1 or less", perfParanoidPath, n)
+		}
 	}
 	return fmt.Sprintf("%s at %s cannot record on this machine either: rr record %s: %s", ver, rr, victim, why)
 }

@@ -20,25 +20,28 @@ func TestReplayRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, tc := range []struct {
-		name string
-		rr   string // the stand-in rr's script; "" for none
-		want string
-	}{
-		{"rr missing", "", "rr is not installed (not found in $PATH)"},
-		{"rr cannot record", `case "$1" in
+	cannot := `case "$1" in
 --version) echo "rr version 9.9.9" ;;
 record) echo "[FATAL ./src/PerfCounters_x86.h:114:compute_cpu_microarch()] AMD CPU type 0xf20 (ext family 0xb) unknown" >&2
 	echo "=== Start rr backtrace:" >&2; exit 1 ;;
 esac
-`, "rr version 9.9.9 at DIR/rr cannot record on this machine either: rr record DIR/true: AMD CPU type 0xf20 (ext family 0xb) unknown"},
+`
+	for _, tc := range []struct {
+		name     string
+		rr       string // the stand-in rr's script; "" for none
+		paranoid string // perf_event_paranoid's content
+		want     string
+	}{
+		{"rr missing", "", "2\n", "rr is not installed (not found in $PATH)"},
+		{"rr cannot record", cannot, "1\n", "rr version 9.9.9 at DIR/rr cannot record on this machine either: rr record DIR/true: AMD CPU type 0xf20 (ext family 0xb) unknown"},
+		{"rr cannot record, paranoid kernel", cannot, "2\n", "rr version 9.9.9 at DIR/rr cannot record on this machine either: rr record DIR/true: AMD CPU type 0xf20 (ext family 0xb) unknown; DIR/paranoid is 2, rr needs 1 or less"},
 		// The trial recording must go to a directory of its own, given
 		// the way every rr version reads.
 		{"rr records", `case "$1" in
 --version) echo "rr version 9.9.9" ;;
 record) [ -d "$_RR_TRACE_DIR" ] && [ "$2" = "${0%/rr}/true" ] || exit 3 ;;
 esac
-`, "rr version 9.9.9 at DIR/rr records on this machine: replay its traces with dlv replay"},
+`, "2\n", "rr version 9.9.9 at DIR/rr records on this machine: replay its traces with dlv replay"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -46,6 +49,11 @@ esac
 			if tc.rr != "" {
 				script(dir, "rr", tc.rr)
 			}
+			if err := os.WriteFile(filepath.Join(dir, "paranoid"), []byte(tc.paranoid), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			defer func(p string) { perfParanoidPath = p }(perfParanoidPath)
+			perfParanoidPath = filepath.Join(dir, "paranoid")
 			t.Setenv("PATH", dir)
 			got := launchReplay(t)
 			if want := refusal + strings.ReplaceAll(tc.want, "DIR", dir); got != want {
