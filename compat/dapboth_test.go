@@ -228,3 +228,87 @@ func buildUnlock(t *testing.T) string {
 	}
 	return bin
 }
+
+// TestDAPLaunchAttributes launches, with Delve's DAP test client, a
+// package in mode debug with every attribute that changes what runs: cwd,
+// env, buildFlags (a build tag), args, output (where the binary goes) and
+// stopOnEntry; the program prints what it got, the same on tinydbg and dlv.
+func TestDAPLaunchAttributes(t *testing.T) {
+	testenv.RequirePtrace(t)
+	pkg := t.TempDir()
+	files := map[string]string{
+		"go.mod": "module attrs\n\ngo 1.22\n",
+		"main.go": "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\nfunc main() {\n\twd, _ := os.Getwd()\n" +
+			"\tfmt.Printf(\"cwd=%s env=%s tag=%s args=%q\\n\", wd, os.Getenv(\"D12_VAR\"), tag, os.Args[1:])\n}\n",
+		"blue.go":  "//go:build blue\n\npackage main\n\nconst tag = \"blue\"\n",
+		"other.go": "//go:build !blue\n\npackage main\n\nconst tag = \"none\"\n",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(pkg, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range dapDebuggers(t) {
+		t.Run(d.name, func(t *testing.T) {
+			cwd, out := t.TempDir(), filepath.Join(t.TempDir(), "attrs_bin")
+			s := startServerIn(t, pkg, d.path, "dap", "--listen=127.0.0.1:0")
+			c := daptest.NewClient("127.0.0.1:" + s.port)
+			defer c.Close()
+			c.InitializeRequest()
+			c.CheckInitializeResponse(t, nextMessage(t, c))
+			c.LaunchRequestWithArgs(map[string]any{"request": "launch", "mode": "debug", "program": pkg, "cwd": cwd,
+				"env": map[string]any{"D12_VAR": "v1"}, "buildFlags": "-tags=blue", "args": []string{"a", "b c"},
+				"output": out, "stopOnEntry": true, "outputMode": "remote"})
+			for m := nextMessage(t, c); ; m = nextMessage(t, c) {
+				if r, ok := m.(*dap.LaunchResponse); ok {
+					if !r.Success {
+						t.Fatalf("launch: %#v", r)
+					}
+					break
+				}
+				if er, ok := m.(*dap.ErrorResponse); ok {
+					t.Fatalf("launch: %s", er.Body.Error.Format)
+				}
+			}
+			if _, err := os.Stat(out); err != nil {
+				t.Errorf("the 'output' attribute: %v", err)
+			}
+			c.ConfigurationDoneRequest()
+			// The entry stop may come before the response.
+			var stop *dap.StoppedEventBody
+			for configured := false; !configured || stop == nil; {
+				switch m := nextMessage(t, c).(type) {
+				case *dap.ConfigurationDoneResponse:
+					if !m.Success {
+						t.Fatalf("configurationDone: %#v", m)
+					}
+					configured = true
+				case *dap.StoppedEvent:
+					stop = &m.Body
+				default:
+					t.Fatalf("configurationDone: %#v", m)
+				}
+			}
+			if stop.Reason != "entry" {
+				t.Fatalf("stopOnEntry: stopped %+v", stop)
+			}
+			c.ContinueRequest(stop.ThreadId)
+			var stdout strings.Builder
+			for done := false; !done; {
+				switch m := c.ExpectMessage(t).(type) {
+				case *dap.OutputEvent:
+					if m.Body.Category == "stdout" {
+						stdout.WriteString(m.Body.Output)
+					}
+				case *dap.TerminatedEvent:
+					done = true
+				case *dap.ErrorResponse:
+					t.Fatalf("continue: %s", m.Body.Error.Format)
+				}
+			}
+			if want := "cwd=" + cwd + " env=v1 tag=blue args=[\"a\" \"b c\"]\n"; stdout.String() != want {
+				t.Errorf("program printed %q, want %q", stdout.String(), want)
+			}
+		})
+	}
+}
