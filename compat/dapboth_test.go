@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/go-delve/delve/service/dap/daptest"
 	"github.com/google/go-dap"
 
+	"github.com/tinydbg/tinydbg/internal/corefile"
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/internal/testenv"
 )
@@ -309,6 +311,71 @@ func TestDAPLaunchAttributes(t *testing.T) {
 			if want := "cwd=" + cwd + " env=v1 tag=blue args=[\"a\" \"b c\"]\n"; stdout.String() != want {
 				t.Errorf("program printed %q, want %q", stdout.String(), want)
 			}
+		})
+	}
+}
+
+// TestDAPCoreMode opens a core of the corecrash fixture in mode "core" on
+// tinydbg dap and dlv dap: the crashed goroutine's stack and locals, and
+// continue refused as a stop on an exception.
+func TestDAPCoreMode(t *testing.T) {
+	testenv.RequirePtrace(t)
+	bin := fixture.Build(t, "corecrash", fixture.Flavour{})
+	core, _ := corefile.Crash(t, bin)
+	for _, d := range dapDebuggers(t) {
+		t.Run(d.name, func(t *testing.T) {
+			c := dapClient(t, d.path)
+			c.InitializeRequest()
+			c.CheckInitializeResponse(t, nextMessage(t, c))
+			c.LaunchRequestWithArgs(map[string]any{"request": "launch", "mode": "core", "program": bin, "coreFilePath": core, "stopOnEntry": true})
+			for m := nextMessage(t, c); ; m = nextMessage(t, c) {
+				if r, ok := m.(*dap.LaunchResponse); ok && r.Success {
+					break
+				}
+				if er, ok := m.(*dap.ErrorResponse); ok {
+					t.Fatalf("launch: %s", er.Body.Error.Format)
+				}
+			}
+			c.ConfigurationDoneRequest()
+			var stop *dap.StoppedEventBody
+			for configured := false; !configured || stop == nil; {
+				switch m := nextMessage(t, c).(type) {
+				case *dap.ConfigurationDoneResponse:
+					configured = true
+				case *dap.StoppedEvent:
+					stop = &m.Body
+				default:
+					t.Fatalf("configurationDone: %#v", m)
+				}
+			}
+			if stop.Reason != "entry" {
+				t.Fatalf("stopped %+v", stop)
+			}
+			c.StackTraceRequest(1, 0, 30)
+			frames := c.CheckStackTraceResponse(t, nextMessage(t, c)).Body.StackFrames
+			i := slices.IndexFunc(frames, func(f dap.StackFrame) bool { return f.Name == "main.explode" })
+			if i < 0 || frames[i].Line != 25 || frames[i+1].Name != "main.explode" || frames[i+1].Line != 27 {
+				t.Fatalf("stack of goroutine 1: %+v", frames)
+			}
+			c.ScopesRequest(frames[i].Id)
+			scopes := c.CheckScopesResponse(t, nextMessage(t, c)).Body.Scopes
+			c.VariablesRequest(scopes[0].VariablesReference)
+			if v := varValue(c.CheckVariablesResponse(t, nextMessage(t, c)).Body.Variables, "msg"); v != `"core:0"` {
+				t.Errorf("msg = %q", v)
+			}
+			c.ContinueRequest(1)
+			for {
+				m := nextMessage(t, c)
+				if _, ok := m.(*dap.ContinueResponse); ok {
+					continue
+				}
+				st, ok := m.(*dap.StoppedEvent)
+				if !ok || st.Body.Reason != "exception" || st.Body.Text != "can not continue execution of core process" {
+					t.Fatalf("after continue: %#v", m)
+				}
+				break
+			}
+			c.DisconnectRequest()
 		})
 	}
 }
