@@ -65,8 +65,11 @@ func textAt(t *testing.T, bin string) (uint64, uint64) {
 // capabilities, the same script on tinydbg and dlv: logpoints (tinydbg
 // runs those it can capture in the kernel, the rest stop, and both print
 // Delve's lines), data breakpoints, readMemory and disassemble with the
-// program's own bytes, instruction breakpoints, goroutineFilters, and a
-// restart by a client attached in mode "remote" to a multi-client server.
+// program's own bytes, instruction breakpoints, goroutineFilters, a
+// restart by a client attached in mode "remote" to a multi-client server,
+// exception breakpoints (unrecovered panic, fatal throw) with
+// exceptionInfo, a step by instruction, writeMemory and the restart of a
+// launched program.
 func TestVSCodeCapabilities(t *testing.T) {
 	testenv.RequirePtrace(t)
 	dir := dapClientDir(t)
@@ -74,6 +77,9 @@ func TestVSCodeCapabilities(t *testing.T) {
 	basicSrc := fixture.Source("basic")
 	watch := fixture.Build(t, "watch", fixture.Flavour{})
 	goroutines := fixture.Build(t, "svcgoroutines", fixture.Flavour{})
+	panics := fixture.Build(t, "panicexit", fixture.Flavour{})
+	values := fixture.Build(t, "values", fixture.Flavour{})
+	unlock := buildUnlock(t)
 	textAddr, textOff := textAt(t, basic)
 	debuggers := []struct{ name, path string }{{"tinydbg", tinydbgBin}}
 	if dlvErr != nil {
@@ -104,6 +110,24 @@ func TestVSCodeCapabilities(t *testing.T) {
 		t.Run(d.name+"/goroutine-filters", func(t *testing.T) {
 			runCapabilities(t, dir, dapServer(t), map[string]any{"scenario": "filters", "program": goroutines,
 				"filters": "-with label role=worker", "func": "main.ready", "threads": `^\[Go \d+\] main\.receive$`})
+		})
+		t.Run(d.name+"/unrecovered-panic", func(t *testing.T) {
+			runCapabilities(t, dir, dapServer(t), map[string]any{"scenario": "exceptions", "program": panics,
+				"filter": "unrecovered-panic", "exceptionId": "panic", "text": `"level 3 too deep: bad config"`})
+		})
+		t.Run(d.name+"/fatal-throw", func(t *testing.T) {
+			runCapabilities(t, dir, dapServer(t), map[string]any{"scenario": "exceptions", "program": unlock,
+				"filter": "runtime-fatal-throw", "exceptionId": "fatal error", "text": `"sync: unlock of unlocked mutex"`})
+		})
+		t.Run(d.name+"/step-instruction", func(t *testing.T) {
+			runCapabilities(t, dir, dapServer(t), map[string]any{"scenario": "stepInstruction", "program": basic, "source": basicSrc, "line": 14})
+		})
+		t.Run(d.name+"/write-memory", func(t *testing.T) {
+			runCapabilities(t, dir, dapServer(t), map[string]any{"scenario": "writeMemory", "program": values, "source": fixture.Source("values"),
+				"line": 143, "global": "vBytes", "after": "ho"})
+		})
+		t.Run(d.name+"/restart-launch", func(t *testing.T) {
+			runCapabilities(t, dir, dapServer(t), map[string]any{"scenario": "relaunch", "program": basic, "source": basicSrc, "line": 14})
 		})
 		if d.name == "dlv" {
 			// dlv 1.27.2 answers the restart but then sends no initialized

@@ -26,7 +26,7 @@ their clients feel at home.`,
 	addDelveFlags(root.PersistentFlags(), &o.df)
 	root.AddCommand(newVersionCommand(), addDebugFlags(newDebugCommand(o), o), addDebugFlags(newExecCommand(o), o),
 		addDebugFlags(newTestCommand(o), o), addDebugFlags(newAttachCommand(o), o), addDebugFlags(newConnectCommand(o), o),
-		addDebugFlags(newCoreCommand(o), o), newTraceCommand(), newDAPCommand(o))
+		addDebugFlags(newCoreCommand(o), o), newTraceCommand(), newDAPCommand(o), newReplayCommand())
 	return root
 }
 

@@ -159,6 +159,83 @@ async function restart(dc) {
 	await dc.disconnectRequest({ terminateDebuggee: true });
 }
 
+// exceptions: with the exception filter cfg.filter set, the program stops
+// on its exception; exceptionInfo says cfg.exceptionId and cfg.text.
+async function exceptions(dc) {
+	const caps = await start(dc, {});
+	assert.ok(caps.supportsExceptionInfoRequest);
+	assert.ok(caps.exceptionBreakpointFilters.some(f => f.filter === cfg.filter), `filter ${cfg.filter} advertised`);
+	await dc.setExceptionBreakpointsRequest({ filters: [cfg.filter] });
+	const stopped = dc.waitForEvent('stopped');
+	await dc.configurationDoneRequest();
+	const ev = await withTimeout('stopped event', stopped);
+	assert.strictEqual(ev.body.reason, 'exception');
+	assert.strictEqual(ev.body.text, cfg.text);
+	const info = await dc.customRequest('exceptionInfo', { threadId: ev.body.threadId });
+	assert.strictEqual(info.body.exceptionId, cfg.exceptionId);
+	assert.strictEqual(info.body.description, cfg.text);
+	console.log(`exception ${info.body.exceptionId}: ${info.body.description}`);
+	await dc.disconnectRequest({ terminateDebuggee: true });
+}
+
+// stepInstruction: stopped at cfg.line, a next with granularity
+// instruction moves to the second instruction of the disassembly there.
+async function stepInstruction(dc) {
+	const caps = await start(dc, {});
+	assert.ok(caps.supportsSteppingGranularity);
+	await dc.setBreakpointsRequest({ source: { path: cfg.source }, breakpoints: [{ line: cfg.line }] });
+	const top = await runToStop(dc, 'breakpoint');
+	const dis = await dc.customRequest('disassemble', { memoryReference: top.instructionPointerReference, instructionCount: 2 });
+	const next = dis.body.instructions[1].address;
+	const stopped = dc.waitForEvent('stopped');
+	await dc.nextRequest({ threadId: top.threadId, granularity: 'instruction' });
+	const ev = await withTimeout('stopped event', stopped);
+	assert.strictEqual(ev.body.reason, 'step');
+	const st = await dc.stackTraceRequest({ threadId: top.threadId, startFrame: 0, levels: 1 });
+	assert.strictEqual(BigInt(st.body.stackFrames[0].instructionPointerReference), BigInt(next));
+	console.log(`one instruction: ${top.instructionPointerReference} -> ${next}`);
+	await dc.disconnectRequest({ terminateDebuggee: true });
+}
+
+// writeMemory: stopped at cfg.line, cfg.bytes[1] is overwritten with 'o'
+// through the memoryReference of the global cfg.global; readMemory then
+// reads cfg.after.
+async function writeMemory(dc) {
+	const caps = await start(dc, { showGlobalVariables: true });
+	assert.ok(caps.supportsWriteMemoryRequest);
+	await dc.setBreakpointsRequest({ source: { path: cfg.source }, breakpoints: [{ line: cfg.line }] });
+	const top = await runToStop(dc, 'breakpoint');
+	const scopes = await dc.scopesRequest({ frameId: top.id });
+	const globals = scopes.body.scopes.find(s => s.name === 'Globals (package main)');
+	const vars = await dc.variablesRequest({ variablesReference: globals.variablesReference });
+	const v = vars.body.variables.find(x => x.name === cfg.global);
+	assert.ok(v && v.memoryReference, `memoryReference of ${cfg.global}`);
+	const w = await dc.customRequest('writeMemory', { memoryReference: v.memoryReference, offset: 1, data: Buffer.from('o').toString('base64') });
+	assert.strictEqual(w.body.bytesWritten, 1);
+	const mem = await dc.customRequest('readMemory', { memoryReference: v.memoryReference, count: cfg.after.length });
+	assert.strictEqual(Buffer.from(mem.body.data, 'base64').toString(), cfg.after);
+	console.log(`${cfg.global} now ${cfg.after}`);
+	await dc.disconnectRequest({ terminateDebuggee: true });
+}
+
+// relaunch: a launched program stopped at cfg.line is restarted (as
+// vscode-go does, with the launch configuration; rebuild false, which
+// dlv needs in mode exec) and stops there again.
+async function relaunch(dc) {
+	const caps = await start(dc, {});
+	assert.ok(caps.supportsRestartRequest);
+	await dc.setBreakpointsRequest({ source: { path: cfg.source }, breakpoints: [{ line: cfg.line }] });
+	await runToStop(dc, 'breakpoint');
+	const initialized = dc.waitForEvent('initialized');
+	await withTimeout('restart', dc.customRequest('restart', { arguments: { request: 'launch', mode: 'exec', program: cfg.program, rebuild: false } }));
+	await withTimeout('initialized after restart', initialized);
+	await dc.setBreakpointsRequest({ source: { path: cfg.source }, breakpoints: [{ line: cfg.line }] });
+	const top = await runToStop(dc, 'breakpoint');
+	assert.strictEqual(top.line, cfg.line);
+	console.log(`restarted, stopped again at ${top.name}:${top.line}`);
+	await dc.disconnectRequest({ terminateDebuggee: true });
+}
+
 async function main() {
 	const dc = new DebugClient('unused', 'unused', 'go');
 	await withTimeout('connecting', dc.start(cfg.port));
@@ -170,7 +247,7 @@ async function main() {
 			process.exit(1);
 		}
 	});
-	const scenarios = { logpoints, data, memory, filters, restart };
+	const scenarios = { logpoints, data, memory, filters, restart, exceptions, stepInstruction, writeMemory, relaunch };
 	try {
 		await scenarios[cfg.scenario](dc);
 	} finally {

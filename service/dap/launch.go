@@ -21,7 +21,8 @@ import (
 type launchArgs struct {
 	// Mode is "debug" (build the package at Program, the default),
 	// "test" (build its tests), "exec" (run the binary at Program) or
-	// "core" (examine CoreFilePath, a core of the binary at Program).
+	// "core" (examine CoreFilePath, a core of the binary at Program);
+	// "replay" is refused with what rr can do here (see ReplayUnsupported).
 	Mode       string             `json:"mode"`
 	Program    string             `json:"program"`
 	Args       []string           `json:"args"`
@@ -72,6 +73,9 @@ func (s *session) onLaunch(r *dap.LaunchRequest) {
 	}
 	switch args.Mode {
 	case "", "debug", "test", "exec", "core":
+	case "replay":
+		fail("%v", ReplayUnsupported())
+		return
 	default:
 		fail("invalid debug configuration - unsupported 'mode' attribute %q", args.Mode)
 		return

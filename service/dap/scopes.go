@@ -54,7 +54,10 @@ func (s *session) onScopes(r *dap.ScopesRequest) {
 		}
 		children := []dap.Variable{}
 		for _, reg := range regs {
-			children = append(children, dap.Variable{Name: reg.Name, Value: reg.Value})
+			// Delve's names: lower case, right-aligned in six columns so
+			// that the values line up. No evaluateName: Delve's is _RIP,
+			// a pseudo-variable tinydbg's expressions do not have.
+			children = append(children, dap.Variable{Name: fmt.Sprintf("%6s", strings.ToLower(reg.Name)), Value: reg.Value})
 		}
 		ref := &varRef{frameRef: f, children: children}
 		scopes = append(scopes, dap.Scope{Name: "Registers", VariablesReference: s.state.addVar(ref)})

@@ -85,7 +85,7 @@ func TestScopesLayout(t *testing.T) {
 			t.Fatalf("counter: %+v", counter)
 		}
 		regs := c.variables(scopes[2].VariablesReference)
-		rip := findVar(t, regs, "Rip")
+		rip := findVar(t, regs, "   rip")
 		if want := fmt.Sprintf("%#016x", mustHex(t, top.InstructionPointerReference)); rip.Value != want {
 			t.Fatalf("Rip %q, frame's pc %q", rip.Value, top.InstructionPointerReference)
 		}

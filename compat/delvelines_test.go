@@ -1,0 +1,107 @@
+package compat
+
+import (
+	"net"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-delve/delve/service/api"
+	"github.com/go-delve/delve/service/dap/daptest"
+	delverpc "github.com/go-delve/delve/service/rpc2"
+	"github.com/google/go-dap"
+
+	"github.com/tinydbg/tinydbg/internal/fixture"
+	"github.com/tinydbg/tinydbg/internal/testenv"
+)
+
+// TestGoLandLineBothTools starts tinydbg and dlv with GoLand's exact
+// command line and drives each with Delve's JSON-RPC client to a
+// breakpoint.
+func TestGoLandLineBothTools(t *testing.T) {
+	testenv.RequirePtrace(t)
+	bin := fixture.Build(t, "basic", fixture.Flavour{})
+	for _, d := range dapDebuggers(t) {
+		t.Run(d.name, func(t *testing.T) {
+			s := startServer(t, d.path, "--listen=127.0.0.1:0", "--headless=true", "--api-version=2",
+				"--check-go-version=false", "--only-same-user=false", "exec", bin, "--")
+			c := delverpc.NewClient("127.0.0.1:" + s.port)
+			if _, err := c.CreateBreakpoint(&api.Breakpoint{FunctionName: "main.add"}); err != nil {
+				t.Fatal(err)
+			}
+			st, err := continueOnce(t, c)
+			stopAt(t, "continue", st, err, "main.add", 13)
+			if err := c.Detach(true); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestDAPClientAddrBothTools runs `dap --client-addr` on tinydbg and dlv:
+// the server dials the waiting client, serves one launch and exits.
+func TestDAPClientAddrBothTools(t *testing.T) {
+	testenv.RequirePtrace(t)
+	bin := fixture.Build(t, "basic", fixture.Flavour{})
+	for _, d := range dapDebuggers(t) {
+		t.Run(d.name, func(t *testing.T) {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			cmd := exec.Command(d.path, "dap", "--client-addr="+l.Addr().String())
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			t.Cleanup(func() {
+				cmd.Process.Kill()
+				<-exited
+				exited <- nil
+			})
+			conn, err := l.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := daptest.NewClientFromConn(conn)
+			defer c.Close()
+			c.InitializeRequest()
+			c.CheckInitializeResponse(t, nextMessage(t, c))
+			c.LaunchRequestWithArgs(map[string]any{"request": "launch", "mode": "exec", "program": bin, "args": []string{"x"}, "outputMode": "remote"})
+			for m := nextMessage(t, c); ; m = nextMessage(t, c) {
+				if _, ok := m.(*dap.LaunchResponse); ok {
+					break
+				}
+			}
+			c.ConfigurationDoneRequest()
+			var stdout strings.Builder
+			for done := false; !done; {
+				switch m := c.ExpectMessage(t).(type) {
+				case *dap.OutputEvent:
+					if m.Body.Category == "stdout" {
+						stdout.WriteString(m.Body.Output)
+					}
+				case *dap.TerminatedEvent:
+					done = true
+				}
+			}
+			if stdout.String() != "pt(6,8) 7 14\nargs: [x]\n" {
+				t.Errorf("program printed %q", stdout.String())
+			}
+			c.DisconnectRequest()
+			c.CheckDisconnectResponse(t, nextMessage(t, c))
+			select {
+			case err := <-exited:
+				exited <- err
+				if err != nil {
+					t.Errorf("%s dap --client-addr: %v", d.name, err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatalf("%s dap --client-addr kept running after its session", d.name)
+			}
+		})
+	}
+}
