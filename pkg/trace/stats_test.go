@@ -35,8 +35,8 @@ import (
 func TestStatsPairPerGoroutine(t *testing.T) {
 	testenv.RequireRoot(t)
 	cases := []struct {
-		name  string
-		ebpf  bool
+		name string
+		ebpf bool
 		// slack is what may pass between the two clocks: the probes' own
 		// cost, and the thread waiting for a CPU after the fixture's clock
 		// stopped, which on 2 cores running the whole test suite reached
