@@ -279,7 +279,7 @@ func TestParityFollowExec(t *testing.T) {
 			wantTiny = append(append([]string{"Type 'help' for list of commands.",
 				"(dlv) (dlv) Follow exec is enabled.",
 				"(dlv) Breakpoint 1 set at 0xADDR for main.childWork() SRC/main.go:11",
-				"(dlv) Switch target process from PID to PID (BIN)"}, stop...),
+				"(dlv) Switch target process from PID to PID (BIN child)"}, stop...),
 				"(dlv)     PID  BIN", "*   PID  BIN child",
 				"(dlv) Process PID has exited with status 0", "(dlv) Process PID has exited with status 0", "(dlv) ")
 			wantDelve = []string{"Type 'help' for list of commands.",
