@@ -9,6 +9,7 @@ import (
 	delverpc "github.com/go-delve/delve/service/rpc2"
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
+	"github.com/tinydbg/tinydbg/internal/testenv"
 )
 
 // TestDelveClientFollowExec calls FollowExec, FollowExecEnabled and
@@ -19,23 +20,7 @@ func TestDelveClientFollowExec(t *testing.T) {
 	addr, _ := serveFixture(t, "execchild")
 	bin := fixture.Build(t, "execchild", fixture.Flavour{})
 	c := delverpc.NewClient(addr)
-	if c.FollowExecEnabled() {
-		t.Fatal("follow-exec enabled before FollowExec")
-	}
-	if err := c.FollowExec(true, "(unclosed"); err == nil || !strings.Contains(err.Error(), "(unclosed") || c.FollowExecEnabled() {
-		t.Fatalf("FollowExec with a bad regex: %v, enabled %v", err, c.FollowExecEnabled())
-	}
-	if err := c.FollowExec(true, " child$"); err != nil {
-		t.Fatal(err)
-	}
-	if !c.FollowExecEnabled() {
-		t.Fatal("follow-exec not enabled after FollowExec")
-	}
-	before, err := c.ListTargets()
-	if err != nil || len(before) != 1 || before[0].CmdLine != bin {
-		t.Fatalf("targets before the fork: %+v, %v", before, err)
-	}
-	parent := before[0].Pid
+	parent := enableFollowExec(t, c, bin)
 	if _, err := c.CreateBreakpoint(&api.Breakpoint{FunctionName: "main.childWork"}); err != nil {
 		t.Fatal(err)
 	}
@@ -59,13 +44,66 @@ func TestDelveClientFollowExec(t *testing.T) {
 	}
 }
 
+// TestDelveClientFollowExecDlv makes enableFollowExec's calls on `dlv
+// exec --headless`, which answers them as tinydbg does. (Past the fork
+// they differ: dlv 1.27.2 does not stop at the child's breakpoint; see
+// TestParityFollowExec.)
+func TestDelveClientFollowExecDlv(t *testing.T) {
+	testenv.RequirePtrace(t)
+	if dlvErr != nil {
+		testenv.SkipOrFail(t, "no dlv %s: %v", dlvVersion, dlvErr)
+	}
+	bin := fixture.Build(t, "execchild", fixture.Flavour{})
+	h := startHeadless(t, dlvBin, "exec", "--headless", "--listen=127.0.0.1:0", "--api-version=2", bin)
+	enableFollowExec(t, delverpc.NewClient(h.addr), bin)
+}
+
+// enableFollowExec checks FollowExecEnabled before and after FollowExec
+// (a bad regex refused, leaving it off) and the one target before the
+// fork, and returns the parent's pid.
+func enableFollowExec(t *testing.T, c *delverpc.RPCClient, bin string) int {
+	t.Helper()
+	if c.FollowExecEnabled() {
+		t.Fatal("follow-exec enabled before FollowExec")
+	}
+	if err := c.FollowExec(true, "(unclosed"); err == nil || !strings.Contains(err.Error(), "(unclosed") || c.FollowExecEnabled() {
+		t.Fatalf("FollowExec with a bad regex: %v, enabled %v", err, c.FollowExecEnabled())
+	}
+	if err := c.FollowExec(true, " child$"); err != nil {
+		t.Fatal(err)
+	}
+	if !c.FollowExecEnabled() {
+		t.Fatal("follow-exec not enabled after FollowExec")
+	}
+	before, err := c.ListTargets()
+	if err != nil || len(before) != 1 || before[0].CmdLine != bin {
+		t.Fatalf("targets before the fork: %+v, %v", before, err)
+	}
+	return before[0].Pid
+}
+
 // TestDelveClientSetExecutionPoint moves the PC with Delve's client:
 // from main.go:33 to the first address of line 35 (skipping Scale and
 // describe), after which next and the value of counter (7 + n, n = 7)
 // show the jump happened; an address outside the function is refused and
-// leaves the PC where it was.
+// leaves the PC where it was. The same calls on `dlv exec --headless`
+// give the same results.
 func TestDelveClientSetExecutionPoint(t *testing.T) {
-	addr, _ := serve(t)
+	t.Run("tinydbg", func(t *testing.T) {
+		addr, _ := serve(t)
+		setExecutionPoint(t, addr)
+	})
+	t.Run("dlv", func(t *testing.T) {
+		testenv.RequirePtrace(t)
+		if dlvErr != nil {
+			testenv.SkipOrFail(t, "no dlv %s: %v", dlvVersion, dlvErr)
+		}
+		bin := fixture.Build(t, "basic", fixture.Flavour{})
+		setExecutionPoint(t, startHeadless(t, dlvBin, "exec", "--headless", "--listen=127.0.0.1:0", "--api-version=2", bin).addr)
+	})
+}
+
+func setExecutionPoint(t *testing.T, addr string) {
 	c := delverpc.NewClient(addr)
 	if _, err := c.CreateBreakpoint(&api.Breakpoint{File: filepath.Join(fixture.Dir(), "basic", "main.go"), Line: 33}); err != nil {
 		t.Fatal(err)
