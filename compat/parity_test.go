@@ -351,3 +351,26 @@ func TestParityConfigTranscript(t *testing.T) {
 		t.Errorf("transcript file is not two equal halves with the print:\n%s", text)
 	}
 }
+
+// TestParityWatchOwnTerminal: watch through each debugger's own terminal
+// (compat/watch_test.go has Delve's terminal on both servers).
+func TestParityWatchOwnTerminal(t *testing.T) {
+	got, delve := runBoth(t, paritySession{fixture: "watch", repl: true, script: []string{
+		"break main.loop",
+		"continue",
+		"watch -w counter",
+		"watch counter",
+		"continue", "continue",
+		"clear counter",
+		"watch -w local",
+		"continue", "continue", "continue", "continue",
+		"quit",
+	}})
+	// tinydbg's terminal also prints the old and new values of a
+	// watchpoint hit, which Delve's leaves out.
+	requireLines(t, got, "\told value: 0", "\tnew value: 1", "\told value: 1", "\tnew value: 2")
+	got = dropLines(got, regexp.MustCompile("^\t(old|new) value: "))
+	requireLines(t, got, "> watchpoint on [counter] main.loop() SRC/main.go:22 (hits goroutine(G):2 total:2) (PC: 0xADDR)",
+		"Watchpoint local went out of scope and was cleared")
+	sameTranscripts(t, got, delve)
+}
