@@ -90,6 +90,9 @@ type targetState struct {
 	lastStop   proc.Stop
 	stopReason string // Delve's name of the last stop reason
 	detached   bool
+	// cmdline is an attached process's own command line (/proc), which
+	// Delve reports for it; a follow-exec child's holds its arguments.
+	cmdline string
 
 	call   *callOutcome  // the results of the injected call in progress (fncall.go)
 	ktrace *kernelTraces // tracepoints probed in the kernel (kerneltrace.go); a pointer, as targets are swapped by value
@@ -127,6 +130,7 @@ func (d *Debugger) start() error {
 	}
 	if d.cfg.AttachPid != 0 {
 		d.cfg.Path = t.BinInfo().Path()
+		d.cmdline = procCmdline(d.cfg.AttachPid)
 	}
 	// The target opened the binary and applied the load bias; sharing it
 	// keeps one symbol index in memory instead of two.
@@ -204,6 +208,9 @@ func (d *Debugger) LastModified() time.Time {
 
 // commandLine is the target's command line as Delve shows it.
 func (d *Debugger) commandLine() string {
+	if d.cmdline != "" {
+		return d.cmdline
+	}
 	return strings.Join(append([]string{d.cfg.Path}, d.cfg.Args...), " ")
 }
 

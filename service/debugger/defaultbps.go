@@ -81,14 +81,20 @@ func (d *Debugger) addDefault(loc location, pbp *proc.Breakpoint, spec api.Break
 // their source lines differ, so that a line holding a closure keeps its
 // file:line.
 func (d *Debugger) describeMultiFunc(ub *userBreakpoint, b *api.Breakpoint) {
-	if len(ub.loc.addrs) < 2 || ub.pbp == nil {
+	addrs := ub.loc.addrs
+	if len(addrs) < 2 && ub.loc.kind == locLine && ub.pbp != nil {
+		// A file:line resolved here (Delve's terminal sends the location
+		// expression along) covers a closure's line in both functions too.
+		addrs = ub.pbp.Addrs
+	}
+	if len(addrs) < 2 || ub.pbp == nil {
 		return
 	}
-	b.Addrs = append([]uint64(nil), ub.loc.addrs...)
+	b.Addrs = append([]uint64(nil), addrs...)
 	b.Addr = b.Addrs[0]
 	var fn0, file0 string
 	var line0 int
-	for i, a := range ub.loc.addrs {
+	for i, a := range addrs {
 		file, line, f := d.bi.PCToLine(a)
 		name := ""
 		if f != nil {

@@ -23,8 +23,8 @@ func (d *Debugger) targetInfo() (TargetInfo, error) {
 	}
 	defer unlock()
 	info := TargetInfo{Pid: t.Pid(), CmdLine: d.commandLine()}
-	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", t.Pid())); err == nil && len(b) > 0 {
-		info.CmdLine = strings.Join(strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00"), " ")
+	if c := procCmdline(t.Pid()); c != "" {
+		info.CmdLine = c
 	}
 	ths, err := t.Threads()
 	if err != nil {
@@ -36,4 +36,14 @@ func (d *Debugger) targetInfo() (TargetInfo, error) {
 		}
 	}
 	return info, nil
+}
+
+// procCmdline is pid's command line, words joined by spaces; "" when it
+// cannot be read (the process is gone).
+func procCmdline(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return ""
+	}
+	return strings.Join(strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00"), " ")
 }

@@ -3,7 +3,9 @@ package debugger
 import (
 	"errors"
 	"fmt"
+	"go/token"
 	"reflect"
+	"strings"
 
 	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
@@ -137,7 +139,17 @@ func (d *Debugger) evalLocked(t *proc.Target, goid int64, frame int, expr string
 		return nil, err
 	}
 	out := api.ConvertVar(v)
+	if isVarName(expr) {
+		// As Delve fills it for a variable named by the expression alone.
+		out.LocationExpr, _ = sc.LocationExpr(expr)
+	}
 	return &out, nil
+}
+
+// isVarName reports whether expr only names a variable: x or pkg.x.
+func isVarName(expr string) bool {
+	pkg, name, dotted := strings.Cut(expr, ".")
+	return token.IsIdentifier(pkg) && (!dotted || token.IsIdentifier(name))
 }
 
 // Set assigns value to the variable or expression symbol in a frame.
