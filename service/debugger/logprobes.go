@@ -1,6 +1,7 @@
 package debugger
 
 import (
+	"debug/elf"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -8,6 +9,7 @@ import (
 	"reflect"
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
+	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/ebpf"
 	"github.com/tinydbg/tinydbg/pkg/proc/eval"
 	"github.com/tinydbg/tinydbg/pkg/proc/probe"
@@ -28,6 +30,8 @@ type KernelLog struct {
 	owner []int       // per site: the index of its logpoint
 	exprs [][]logPath // per site, per expression
 	hits  chan LogHit
+	// unmask ends the masking of the probes' int3s in memory reads.
+	unmask func()
 }
 
 // LogSpec is one logpoint: a breakpoint's addresses and its expressions,
@@ -111,6 +115,18 @@ func (d *Debugger) OpenKernelLogs(specs []LogSpec, cfg api.LoadConfig, ringBytes
 	if ringBytes > 0 {
 		opts.RingBufferBytes = ringBytes
 	}
+	// Memory reads show the executable's bytes where the uprobes' int3s
+	// are, from before they are attached until after they are gone.
+	kl.unmask = func() {}
+	if m, ok := t.Process().(interface {
+		MaskText(map[uint64]byte) func()
+	}); ok && len(sites) > 0 {
+		orig, err := textBytes(d.bi, sites)
+		if err != nil {
+			return nil, nil, err
+		}
+		kl.unmask = m.MaskText(orig)
+	}
 	for len(sites) > 0 {
 		st, err := ebpf.OpenSites(d.bi, t.Pid(), sites, opts)
 		var se *ebpf.SiteError
@@ -129,13 +145,39 @@ func (d *Debugger) OpenKernelLogs(specs []LogSpec, cfg api.LoadConfig, ringBytes
 			continue
 		}
 		if err != nil {
+			kl.unmask()
 			return nil, nil, err
 		}
 		kl.st = st
 		go kl.convert()
 		return kl, why, nil
 	}
+	kl.unmask()
 	return nil, why, nil
+}
+
+// textBytes reads the executable's byte at each site's address.
+func textBytes(bi *bininfo.BinaryInfo, sites []ebpf.Site) (map[uint64]byte, error) {
+	orig := make(map[uint64]byte, len(sites))
+	for _, s := range sites {
+		link := s.Addr - bi.Bias()
+		found := false
+		for _, p := range bi.ELF().Progs {
+			if p.Type != elf.PT_LOAD || p.Flags&elf.PF_X == 0 || link < p.Vaddr || link >= p.Vaddr+p.Filesz {
+				continue
+			}
+			var b [1]byte
+			if _, err := p.ReadAt(b[:], int64(link-p.Vaddr)); err != nil {
+				return nil, fmt.Errorf("reading the executable at %#x: %w", s.Addr, err)
+			}
+			orig[s.Addr], found = b[0], true
+			break
+		}
+		if !found {
+			return nil, fmt.Errorf("address %#x is not in an executable segment", s.Addr)
+		}
+	}
+	return orig, nil
 }
 
 // siteFor locates exprs at addr.
@@ -299,4 +341,8 @@ func (kl *KernelLog) Probes() int { return kl.st.Probes() }
 
 // Close removes the probes; the caller keeps receiving Hits until it is
 // closed.
-func (kl *KernelLog) Close() error { return kl.st.Close() }
+func (kl *KernelLog) Close() error {
+	err := kl.st.Close()
+	kl.unmask()
+	return err
+}
