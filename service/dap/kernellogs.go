@@ -90,8 +90,8 @@ func (s *session) syncKernelLogs() {
 		}
 		where := fmt.Sprintf("%s:%d", s.opts.toClient(bp.File), bp.Line)
 		switch {
-		case bp.Cond != "" || bp.HitCond != "":
-			err = fmt.Errorf("it has a condition")
+		case bp.HitCond != "":
+			err = fmt.Errorf("it has a hit condition")
 		case len(m.exprs) == 0:
 			err = fmt.Errorf("it has no expression to capture")
 		default:
@@ -104,7 +104,7 @@ func (s *session) syncKernelLogs() {
 			continue
 		}
 		k.ids, k.msgs, k.bps = append(k.ids, id), append(k.msgs, m), append(k.bps, bp)
-		specs = append(specs, debugger.LogSpec{Addrs: bp.Addrs, Exprs: m.exprs})
+		specs = append(specs, debugger.LogSpec{Addrs: bp.Addrs, Exprs: m.exprs, Cond: bp.Cond})
 	}
 	if len(specs) == 0 {
 		return

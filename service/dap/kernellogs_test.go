@@ -24,14 +24,15 @@ func launchExec(t *testing.T, args map[string]any) *testClient {
 }
 
 // logRun runs fixture basic to its end with logpoints on the given lines
-// (condition cond on each, "" for none) and returns the logged lines, the
-// console lines and how many BPF links were open while it ran.
-func logRun(t *testing.T, bin, src, cond string, msgs map[int]string, lines []int) (logged, console []string, links int) {
+// (condition conds[line] on each, none when missing) and returns the
+// logged lines, the console lines and how many BPF links were open while
+// it ran.
+func logRun(t *testing.T, bin, src string, conds, msgs map[int]string, lines []int) (logged, console []string, links int) {
 	t.Helper()
 	c := launchExec(t, map[string]any{"mode": "exec", "program": bin})
 	var bps []map[string]any
 	for _, l := range lines {
-		bps = append(bps, map[string]any{"line": l, "logMessage": msgs[l], "condition": cond})
+		bps = append(bps, map[string]any{"line": l, "logMessage": msgs[l], "condition": conds[l]})
 	}
 	c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": src}, "breakpoints": bps})
 	for set := false; !set; {
@@ -124,7 +125,7 @@ func TestKernelLogpoints(t *testing.T) {
 				lines = append(lines, l)
 			}
 			before := testenv.BPFLinks(t)
-			kernel, kconsole, links := logRun(t, bin, src, "", tc.msgs, lines)
+			kernel, kconsole, links := logRun(t, bin, src, nil, tc.msgs, lines)
 			if links <= before {
 				t.Errorf("%d BPF links while the logpoints were set, %d before", links, before)
 			}
@@ -146,14 +147,23 @@ func TestKernelLogpoints(t *testing.T) {
 			if after := testenv.BPFLinks(t); after != before {
 				t.Errorf("%d BPF links after the exit, %d before", after, before)
 			}
-			stopped, sconsole, _ := logRun(t, bin, src, "1 == 1", tc.msgs, lines)
-			why := 0
+			// A condition that holds, evaluated by stopping.
+			t.Setenv("TINYDBG_KERNEL_COND", "0")
+			always := map[int]string{}
+			for _, l := range lines {
+				always[l] = "1 == 1"
+			}
+			stopped, sconsole, _ := logRun(t, bin, src, always, tc.msgs, lines)
+			why, env := 0, 0
 			for _, l := range sconsole {
-				if strings.Contains(l, "stops the program to evaluate: it has a condition") {
+				if strings.HasPrefix(l, "logpoint at ") && strings.Contains(l, " stops the program to evaluate: ") {
 					why++
 				}
+				if strings.HasSuffix(l, " stops the program to evaluate: its condition: TINYDBG_KERNEL_COND=0\n") {
+					env++
+				}
 			}
-			if why != len(lines) {
+			if why != len(lines) || env < len(lines)-len(tc.stops) {
 				t.Errorf("stopping run said why %d times: %q", why, sconsole)
 			}
 			if len(kernel) == 0 || strings.Join(kernel, "") != strings.Join(stopped, "") {

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"go/ast"
 	"go/parser"
+	"os"
 	"reflect"
+	"strings"
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/ebpf"
+	"github.com/tinydbg/tinydbg/pkg/proc/ebpf/cond"
 	"github.com/tinydbg/tinydbg/pkg/proc/eval"
 	"github.com/tinydbg/tinydbg/pkg/proc/probe"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
@@ -35,11 +38,14 @@ type KernelLog struct {
 }
 
 // LogSpec is one logpoint: a breakpoint's addresses and its expressions,
-// each loaded as Cfgs says (nil: all as OpenKernelLogs' cfg).
+// each loaded as Cfgs says (nil: all as OpenKernelLogs' cfg). With Cond
+// the kernel evaluates it in front of the capture at each address, and
+// only the hits where it holds come through.
 type LogSpec struct {
 	Addrs []uint64
 	Exprs []string
 	Cfgs  []api.LoadConfig
+	Cond  string
 }
 
 // LogHit is one hit of a kernel logpoint: each expression's value, or the
@@ -95,6 +101,14 @@ func (d *Debugger) OpenKernelLogs(specs []LogSpec, cfg api.LoadConfig, ringBytes
 				}
 			}
 			site, paths, err := siteFor(prog, addr, sp.Exprs, cfgs)
+			if err == nil && sp.Cond != "" && os.Getenv(envNoKernelCond) == "0" {
+				err = errors.New("its condition: " + envNoKernelCond + "=0")
+			} else if err == nil && sp.Cond != "" {
+				site.Cond, err = cond.Compile(d.bi, addr, sp.Cond, cond.Options{Bias: d.bi.Bias(), Eval: prog})
+				if err != nil {
+					err = fmt.Errorf("its condition: %s", strings.TrimPrefix(err.Error(), cond.ErrNotCompilable.Error()+": "))
+				}
+			}
 			if err != nil {
 				why[i] = err
 				break
@@ -335,6 +349,10 @@ func (kl *KernelLog) Sync() chan struct{} { return kl.st.Sync() }
 
 // Lost is the number of hits the kernel could not record so far.
 func (kl *KernelLog) Lost() uint64 { return kl.st.Lost() }
+
+// CondCounts is the number of hits whose condition was false, and of
+// those where it faulted (false, and counted apart).
+func (kl *KernelLog) CondCounts() (filtered, faults uint64) { return kl.st.CondCounts() }
 
 // Probes is the number of uprobes attached.
 func (kl *KernelLog) Probes() int { return kl.st.Probes() }
