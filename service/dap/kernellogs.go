@@ -35,7 +35,8 @@ type kernelLog struct {
 	ids  []int
 	msgs []*logMessage
 	bps  []*api.Breakpoint
-	lost uint64 // lost hits already reported
+	lost   uint64 // lost hits already reported
+	faults uint64 // condition faults already reported
 }
 
 // kernelLogRing is the size of the logpoints' ring buffer; 0 is the
@@ -189,12 +190,20 @@ func (s *session) pumpKernelLog(k *kernelLog, done chan struct{}) {
 	}
 }
 
-// reportLost prints the hits lost since the last report.
+// reportLost prints the hits lost since the last report, and those
+// whose condition faulted.
 func (s *session) reportLost(k *kernelLog) {
 	if n := k.kl.Lost(); n > k.lost {
 		s.send(&dap.OutputEvent{Event: event("output"), Body: dap.OutputEventBody{
 			Category: "console", Output: fmt.Sprintf("%d logpoint messages lost\n", n-k.lost)}})
 		k.lost = n
+	}
+	// A condition that read an invalid pointer (or divided by zero) is
+	// false: those hits are not logged, and said so.
+	if _, n := k.kl.CondCounts(); n > k.faults {
+		s.send(&dap.OutputEvent{Event: event("output"), Body: dap.OutputEventBody{
+			Category: "console", Output: fmt.Sprintf("%d logpoint conditions faulted (false, not logged)\n", n-k.faults)}})
+		k.faults = n
 	}
 }
 

@@ -355,3 +355,32 @@ func TestKernelLogpointConditions(t *testing.T) {
 		t.Errorf("stopping run logged %q, want %q", got, want)
 	}
 }
+
+// TestKernelLogpointConditionFaults: condhot's p is nil or invalid in
+// half of its 64 calls; a kernel logpoint whose condition reads p.V logs
+// the calls where it holds (i < 8 and p valid: 2, 3, 6, 7), never stops,
+// and says that the 32 others faulted.
+func TestKernelLogpointConditionFaults(t *testing.T) {
+	testenv.RequirePtrace(t)
+	testenv.RequireRoot(t)
+	bin := fixture.Build(t, "condhot", fixture.Flavour{})
+	src := fixture.Source("condhot")
+	logged, console, _ := logRun(t, bin, src, map[int]string{69: "p.V == p.V && i < 8"}, map[int]string{69: "i={i}"}, []int{69})
+	want := "> [Go 1]: i=2\n> [Go 1]: i=3\n> [Go 1]: i=6\n> [Go 1]: i=7\n"
+	if got := strings.Join(logged, ""); got != want {
+		t.Errorf("logged %q, want %q", got, want)
+	}
+	faults := 0
+	for _, l := range console {
+		if strings.Contains(l, "stops the program") {
+			t.Errorf("console: %q", l)
+		}
+		var n int
+		if _, err := fmt.Sscanf(l, "%d logpoint conditions faulted (false, not logged)\n", &n); err == nil {
+			faults += n
+		}
+	}
+	if faults != 32 {
+		t.Errorf("%d faults reported, want 32; console %q", faults, console)
+	}
+}

@@ -210,12 +210,11 @@ func (st *SiteTracer) Hits() <-chan Hit { return st.hits }
 func (st *SiteTracer) Lost() uint64 { return st.t.Stats().Dropped }
 
 // CondCounts is the number of hits whose condition was false, and of
-// those where it faulted (also not captured), over all sites so far.
+// those where it faulted (also not captured), over all sites so far; the
+// final counts stay readable after Close.
 func (st *SiteTracer) CondCounts() (filtered, faults uint64) {
-	if st.t.condProgs == nil {
-		return 0, 0
-	}
-	return st.t.condCounts()
+	s := st.t.Stats()
+	return s.Filtered, s.CondFaults
 }
 
 // Probes is the number of uprobes attached.
