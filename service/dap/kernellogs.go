@@ -31,10 +31,10 @@ type kernelLogs struct {
 // kernelLog is one attached probe set and the logpoints it serves, in
 // the order of the specs it was opened with.
 type kernelLog struct {
-	kl   *debugger.KernelLog
-	ids  []int
-	msgs []*logMessage
-	bps  []*api.Breakpoint
+	kl     *debugger.KernelLog
+	ids    []int
+	msgs   []*logMessage
+	bps    []*api.Breakpoint
 	lost   uint64 // lost hits already reported
 	faults uint64 // condition faults already reported
 }
