@@ -174,7 +174,7 @@ func (d *Debugger) SyncKernelTracepoints() (map[int]string, error) {
 // sameTracepoints reports whether a and b are the same settings.
 func sameTracepoints(a, b []*api.Breakpoint) bool {
 	return slices.EqualFunc(a, b, func(x, y *api.Breakpoint) bool {
-		return x.ID == y.ID && slices.Equal(x.Variables, y.Variables) && (x.LoadArgs == nil) == (y.LoadArgs == nil)
+		return x.ID == y.ID && x.Cond == y.Cond && slices.Equal(x.Variables, y.Variables) && (x.LoadArgs == nil) == (y.LoadArgs == nil)
 	})
 }
 
