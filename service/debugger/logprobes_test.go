@@ -1,7 +1,6 @@
 package debugger_test
 
 import (
-	"debug/elf"
 	"testing"
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
@@ -11,28 +10,6 @@ import (
 	"github.com/tinydbg/tinydbg/service/debugger"
 )
 
-// fileByte is the executable's byte at link-time address addr (fixtures
-// are not PIE).
-func fileByte(t *testing.T, bin string, addr uint64) byte {
-	t.Helper()
-	f, err := elf.Open(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_LOAD && p.Flags&elf.PF_X != 0 && addr >= p.Vaddr && addr < p.Vaddr+p.Filesz {
-			var b [1]byte
-			if _, err := p.ReadAt(b[:], int64(addr-p.Vaddr)); err != nil {
-				t.Fatal(err)
-			}
-			return b[0]
-		}
-	}
-	t.Fatalf("%#x is not in the text", addr)
-	return 0
-}
-
 // TestKernelLogMasksText: while a kernel logpoint's uprobe has its int3 in
 // the text, the debugger's reads show the executable's byte, and a
 // breakpoint set at that address meanwhile saves that byte, not the
@@ -41,7 +18,6 @@ func fileByte(t *testing.T, bin string, addr uint64) byte {
 func TestKernelLogMasksText(t *testing.T) {
 	testenv.RequireRoot(t)
 	d := launch(t, "basic", fixture.Flavour{})
-	bin := fixture.Build(t, "basic", fixture.Flavour{})
 	src := fixture.Source("basic")
 	bp, err := d.CreateBreakpoint(api.Breakpoint{File: src, Line: 15}, "")
 	if err != nil {
@@ -51,7 +27,12 @@ func TestKernelLogMasksText(t *testing.T) {
 	if _, err := d.ClearBreakpoint(bp.ID, ""); err != nil {
 		t.Fatal(err)
 	}
-	want := fileByte(t, bin, addr)
+	// Disassemble reads the executable's code, never memory.
+	insts, err := d.Disassemble(addr, addr+16, api.GoFlavour)
+	if err != nil || len(insts) == 0 || insts[0].Loc.PC != addr {
+		t.Fatalf("disassemble at %#x: %+v %v", addr, insts, err)
+	}
+	want := insts[0].Bytes[0]
 	if want == 0xcc {
 		t.Fatalf("the executable has an int3 at %#x", addr)
 	}
