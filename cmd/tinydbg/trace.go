@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tinydbg/tinydbg/internal/gobuild"
+	"github.com/tinydbg/tinydbg/pkg/proc/ebpf/cond"
 	"github.com/tinydbg/tinydbg/pkg/trace"
 )
 
@@ -66,7 +68,8 @@ trace pairs; with --ebpf the figures are aggregated in the kernel.
 --if COND reports only the calls for which COND, a Go expression over the
 function's arguments, holds at its entry, and their returns. With --ebpf it
 is compiled to BPF and filtered calls never leave the kernel; a condition
-that cannot be compiled is refused with the reason (trace it without --ebpf).
+that cannot be compiled is evaluated by stopping at each call, as without
+--ebpf, after one line saying why.
 The summary counts the filtered calls and those where COND faulted (a nil
 pointer, a division by zero).
 
@@ -215,6 +218,15 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 	} else {
 		sum, err = trace.Run(ctx, opts, sink)
 	}
+	if opts.EBPF && sum.Probes == 0 && errors.Is(err, cond.ErrNotCompilable) {
+		// The promise for a condition the kernel cannot run: it is
+		// evaluated by stopping, as without --ebpf, and one line says why.
+		// No probe was attached and the program has not run yet (a
+		// started one was killed, an attached one left as it was).
+		fmt.Fprintf(out, "trace: %v; evaluating it by stopping at each call (backend ptrace)\n", err)
+		opts.EBPF, opts.Lossy = false, false
+		sum, err = rerunPtrace(ctx, opts, f, evOut)
+	}
 	if evFile != nil {
 		if cerr := evFile.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("writing the events file: %w", cerr)
@@ -242,6 +254,19 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 		}
 	}
 	return nil
+}
+
+// rerunPtrace runs the trace again with the ptrace backend, on a new sink.
+func rerunPtrace(ctx context.Context, opts trace.Options, f *traceFlags, evOut io.Writer) (trace.Summary, error) {
+	sink, err := traceSink(evOut, f)
+	if err != nil {
+		return trace.Summary{}, err
+	}
+	if f.stats {
+		sink.Close()
+		return runStats(ctx, opts, f, evOut)
+	}
+	return trace.Run(ctx, opts, sink)
 }
 
 // runCompare traces the program under both backends and prints the

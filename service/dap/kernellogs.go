@@ -31,11 +31,12 @@ type kernelLogs struct {
 // kernelLog is one attached probe set and the logpoints it serves, in
 // the order of the specs it was opened with.
 type kernelLog struct {
-	kl   *debugger.KernelLog
-	ids  []int
-	msgs []*logMessage
-	bps  []*api.Breakpoint
-	lost uint64 // lost hits already reported
+	kl     *debugger.KernelLog
+	ids    []int
+	msgs   []*logMessage
+	bps    []*api.Breakpoint
+	lost   uint64 // lost hits already reported
+	faults uint64 // condition faults already reported
 }
 
 // kernelLogRing is the size of the logpoints' ring buffer; 0 is the
@@ -90,8 +91,8 @@ func (s *session) syncKernelLogs() {
 		}
 		where := fmt.Sprintf("%s:%d", s.opts.toClient(bp.File), bp.Line)
 		switch {
-		case bp.Cond != "" || bp.HitCond != "":
-			err = fmt.Errorf("it has a condition")
+		case bp.HitCond != "":
+			err = fmt.Errorf("it has a hit condition")
 		case len(m.exprs) == 0:
 			err = fmt.Errorf("it has no expression to capture")
 		default:
@@ -104,7 +105,7 @@ func (s *session) syncKernelLogs() {
 			continue
 		}
 		k.ids, k.msgs, k.bps = append(k.ids, id), append(k.msgs, m), append(k.bps, bp)
-		specs = append(specs, debugger.LogSpec{Addrs: bp.Addrs, Exprs: m.exprs})
+		specs = append(specs, debugger.LogSpec{Addrs: bp.Addrs, Exprs: m.exprs, Cond: bp.Cond})
 	}
 	if len(specs) == 0 {
 		return
@@ -189,12 +190,20 @@ func (s *session) pumpKernelLog(k *kernelLog, done chan struct{}) {
 	}
 }
 
-// reportLost prints the hits lost since the last report.
+// reportLost prints the hits lost since the last report, and those
+// whose condition faulted.
 func (s *session) reportLost(k *kernelLog) {
 	if n := k.kl.Lost(); n > k.lost {
 		s.send(&dap.OutputEvent{Event: event("output"), Body: dap.OutputEventBody{
 			Category: "console", Output: fmt.Sprintf("%d logpoint messages lost\n", n-k.lost)}})
 		k.lost = n
+	}
+	// A condition that read an invalid pointer (or divided by zero) is
+	// false: those hits are not logged, and said so.
+	if _, n := k.kl.CondCounts(); n > k.faults {
+		s.send(&dap.OutputEvent{Event: event("output"), Body: dap.OutputEventBody{
+			Category: "console", Output: fmt.Sprintf("%d logpoint conditions faulted (false, not logged)\n", n-k.faults)}})
+		k.faults = n
 	}
 }
 

@@ -24,14 +24,15 @@ func launchExec(t *testing.T, args map[string]any) *testClient {
 }
 
 // logRun runs fixture basic to its end with logpoints on the given lines
-// (condition cond on each, "" for none) and returns the logged lines, the
-// console lines and how many BPF links were open while it ran.
-func logRun(t *testing.T, bin, src, cond string, msgs map[int]string, lines []int) (logged, console []string, links int) {
+// (condition conds[line] on each, none when missing) and returns the
+// logged lines, the console lines and how many BPF links were open while
+// it ran.
+func logRun(t *testing.T, bin, src string, conds, msgs map[int]string, lines []int) (logged, console []string, links int) {
 	t.Helper()
 	c := launchExec(t, map[string]any{"mode": "exec", "program": bin})
 	var bps []map[string]any
 	for _, l := range lines {
-		bps = append(bps, map[string]any{"line": l, "logMessage": msgs[l], "condition": cond})
+		bps = append(bps, map[string]any{"line": l, "logMessage": msgs[l], "condition": conds[l]})
 	}
 	c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": src}, "breakpoints": bps})
 	for set := false; !set; {
@@ -124,7 +125,7 @@ func TestKernelLogpoints(t *testing.T) {
 				lines = append(lines, l)
 			}
 			before := testenv.BPFLinks(t)
-			kernel, kconsole, links := logRun(t, bin, src, "", tc.msgs, lines)
+			kernel, kconsole, links := logRun(t, bin, src, nil, tc.msgs, lines)
 			if links <= before {
 				t.Errorf("%d BPF links while the logpoints were set, %d before", links, before)
 			}
@@ -146,14 +147,23 @@ func TestKernelLogpoints(t *testing.T) {
 			if after := testenv.BPFLinks(t); after != before {
 				t.Errorf("%d BPF links after the exit, %d before", after, before)
 			}
-			stopped, sconsole, _ := logRun(t, bin, src, "1 == 1", tc.msgs, lines)
-			why := 0
+			// A condition that holds, evaluated by stopping.
+			t.Setenv("TINYDBG_KERNEL_COND", "0")
+			always := map[int]string{}
+			for _, l := range lines {
+				always[l] = "1 == 1"
+			}
+			stopped, sconsole, _ := logRun(t, bin, src, always, tc.msgs, lines)
+			why, env := 0, 0
 			for _, l := range sconsole {
-				if strings.Contains(l, "stops the program to evaluate: it has a condition") {
+				if strings.HasPrefix(l, "logpoint at ") && strings.Contains(l, " stops the program to evaluate: ") {
 					why++
 				}
+				if strings.HasSuffix(l, " stops the program to evaluate: its condition: TINYDBG_KERNEL_COND=0\n") {
+					env++
+				}
 			}
-			if why != len(lines) {
+			if why != len(lines) || env < len(lines)-len(tc.stops) {
 				t.Errorf("stopping run said why %d times: %q", why, sconsole)
 			}
 			if len(kernel) == 0 || strings.Join(kernel, "") != strings.Join(stopped, "") {
@@ -304,5 +314,73 @@ func TestKernelLogpointWhileRunning(t *testing.T) {
 	expectResponse[*dap.DisconnectResponse](c, seq)
 	if n := testenv.BPFLinks(t); n != before {
 		t.Errorf("%d BPF links after disconnect, %d before", n, before)
+	}
+}
+
+// TestKernelLogpointConditions: logpoints with conditions that compile
+// run in the kernel, which evaluates each condition in front of the
+// capture: the program never stops (logRun fails on a stop), only the
+// lines whose condition holds are logged, and they are the lines the
+// stopping evaluator logs for the same conditions.
+func TestKernelLogpointConditions(t *testing.T) {
+	testenv.RequirePtrace(t)
+	testenv.RequireRoot(t)
+	bin := fixture.Build(t, "basic", fixture.Flavour{})
+	src := fixture.Source("basic")
+	msgs := map[int]string{
+		14: "add a={a} b={b}",
+		15: "sum={sum}",
+		20: "scale k={k}",
+		25: "describe p.Name={p.Name} p.X={p.X}",
+	}
+	conds := map[int]string{14: "a == 3", 15: "sum == 8", 20: "k == 3", 25: `p.Name == "pt" && p.X > 5`}
+	lines := []int{14, 15, 20, 25}
+	want := "> [Go 1]: add a=3 b=4\n" + `> [Go 1]: describe p.Name="pt" p.X=6` + "\n"
+	before := testenv.BPFLinks(t)
+	kernel, kconsole, links := logRun(t, bin, src, conds, msgs, lines)
+	if links <= before {
+		t.Errorf("%d BPF links while the logpoints were set, %d before", links, before)
+	}
+	for _, l := range kconsole {
+		if strings.Contains(l, "stops the program") {
+			t.Errorf("kernel run: %q", l)
+		}
+	}
+	if got := strings.Join(kernel, ""); got != want {
+		t.Errorf("kernel logged %q, want %q", got, want)
+	}
+	t.Setenv("TINYDBG_KERNEL_COND", "0")
+	stopped, _, _ := logRun(t, bin, src, conds, msgs, lines)
+	if got := strings.Join(stopped, ""); got != want {
+		t.Errorf("stopping run logged %q, want %q", got, want)
+	}
+}
+
+// TestKernelLogpointConditionFaults: condhot's p is nil or invalid in
+// half of its 64 calls; a kernel logpoint whose condition reads p.V logs
+// the calls where it holds (i < 8 and p valid: 2, 3, 6, 7), never stops,
+// and says that the 32 others faulted.
+func TestKernelLogpointConditionFaults(t *testing.T) {
+	testenv.RequirePtrace(t)
+	testenv.RequireRoot(t)
+	bin := fixture.Build(t, "condhot", fixture.Flavour{})
+	src := fixture.Source("condhot")
+	logged, console, _ := logRun(t, bin, src, map[int]string{69: "p.V == p.V && i < 8"}, map[int]string{69: "i={i}"}, []int{69})
+	want := "> [Go 1]: i=2\n> [Go 1]: i=3\n> [Go 1]: i=6\n> [Go 1]: i=7\n"
+	if got := strings.Join(logged, ""); got != want {
+		t.Errorf("logged %q, want %q", got, want)
+	}
+	faults := 0
+	for _, l := range console {
+		if strings.Contains(l, "stops the program") {
+			t.Errorf("console: %q", l)
+		}
+		var n int
+		if _, err := fmt.Sscanf(l, "%d logpoint conditions faulted (false, not logged)\n", &n); err == nil {
+			faults += n
+		}
+	}
+	if faults != 32 {
+		t.Errorf("%d faults reported, want 32; console %q", faults, console)
 	}
 }

@@ -95,8 +95,8 @@ func (d *Debugger) SyncKernelTracepoints() (map[int]string, error) {
 		}
 		shared := slices.ContainsFunc(b.Addrs, func(a uint64) bool { return users[a] > 1 })
 		switch {
-		case b.Cond != "" || b.HitCond != "":
-			why[b.ID] = "it has a condition"
+		case b.HitCond != "":
+			why[b.ID] = "it has a hit condition"
 		case b.Goroutine || b.Stacktrace > 0 || b.LoadLocals != nil || len(b.CustomCommands) > 0:
 			why[b.ID] = errHasExtras.Error()
 		case shared:
@@ -120,15 +120,22 @@ func (d *Debugger) SyncKernelTracepoints() (map[int]string, error) {
 	for i, b := range want {
 		fns[i], args[i], specs[i] = d.traceSpec(b)
 	}
-	// The int3 bytes go first: a uprobe put over an int3 takes it for its
-	// own and would vanish when the debugger restores the byte.
+	// A condition's own probe goes first, then the int3 bytes: a uprobe
+	// put over an int3 takes it for its own and would vanish when the
+	// debugger restores the byte.
+	if err := d.tracedConds(want, false); err != nil {
+		d.tracedConds(want, true)
+		return nil, err
+	}
 	if err := d.setInt3s(want, false); err != nil {
 		d.setInt3s(want, true)
+		d.tracedConds(want, true)
 		return nil, err
 	}
 	kl, reasons, err := d.OpenKernelLogs(specs, api.DefaultLoadConfig, 0)
 	if err != nil {
 		d.setInt3s(want, true)
+		d.tracedConds(want, true)
 		for _, b := range want {
 			why[b.ID] = err.Error()
 		}
@@ -137,6 +144,7 @@ func (d *Debugger) SyncKernelTracepoints() (map[int]string, error) {
 	for i, r := range reasons {
 		if r != nil {
 			d.setInt3s(want[i:i+1], true)
+			d.tracedConds(want[i:i+1], true)
 			why[want[i].ID] = r.Error()
 		}
 	}
@@ -166,7 +174,7 @@ func (d *Debugger) SyncKernelTracepoints() (map[int]string, error) {
 // sameTracepoints reports whether a and b are the same settings.
 func sameTracepoints(a, b []*api.Breakpoint) bool {
 	return slices.EqualFunc(a, b, func(x, y *api.Breakpoint) bool {
-		return x.ID == y.ID && slices.Equal(x.Variables, y.Variables) && (x.LoadArgs == nil) == (y.LoadArgs == nil)
+		return x.ID == y.ID && x.Cond == y.Cond && slices.Equal(x.Variables, y.Variables) && (x.LoadArgs == nil) == (y.LoadArgs == nil)
 	})
 }
 
@@ -174,7 +182,7 @@ func sameTracepoints(a, b []*api.Breakpoint) bool {
 // them, as trace makes it) with their short configuration, then its
 // "on N print" values as a stop loads them.
 func (d *Debugger) traceSpec(b *api.Breakpoint) (*api.Function, []argSlot, LogSpec) {
-	spec := LogSpec{Addrs: b.Addrs}
+	spec := LogSpec{Addrs: b.Addrs, Cond: b.Cond}
 	var fn *api.Function
 	var slots []argSlot
 	if f := d.bi.PCToFunc(b.Addr); f != nil {
@@ -223,6 +231,31 @@ func (d *Debugger) setInt3s(bps []*api.Breakpoint, on bool) error {
 			if _, err := t.Process().WriteMemory(a, code); err != nil {
 				errs = append(errs, fmt.Errorf("breakpoint %d at %#x: %w", b.ID, a, err))
 			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// tracedConds takes the kernel condition of each conditional breakpoint
+// in bps off (on false) while the tracepoints' probes evaluate it in front
+// of their capture, or puts it back (on true, as the breakpoint's settings
+// say): its own uprobe would stop the program at the same address.
+func (d *Debugger) tracedConds(bps []*api.Breakpoint, on bool) error {
+	t, unlock, err := d.lockAlive()
+	if err != nil {
+		return nil // an exited process has no probe to move
+	}
+	defer unlock()
+	var errs []error
+	for _, b := range bps {
+		ub := d.bps[b.ID]
+		if ub == nil || ub.pbp == nil || b.Cond == "" {
+			continue
+		}
+		if on {
+			d.applyCondMode(t, ub)
+		} else if err := t.DropKernelCond(ub.pbp); err != nil {
+			errs = append(errs, fmt.Errorf("breakpoint %d: %w", b.ID, err))
 		}
 	}
 	return errors.Join(errs...)
@@ -305,7 +338,7 @@ func (d *Debugger) releaseKernelTraces() error {
 	if set == nil {
 		return nil
 	}
-	err := errors.Join(d.closeKernelTraces(), d.setInt3s(set.bps, true))
+	err := errors.Join(d.closeKernelTraces(), d.setInt3s(set.bps, true), d.tracedConds(set.bps, true))
 	d.mu.Lock()
 	for i, b := range set.bps {
 		if ub := d.bps[b.ID]; ub != nil {

@@ -1,14 +1,19 @@
 package debugger
 
 import (
+	"debug/elf"
 	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
+	"os"
 	"reflect"
+	"strings"
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
+	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/ebpf"
+	"github.com/tinydbg/tinydbg/pkg/proc/ebpf/cond"
 	"github.com/tinydbg/tinydbg/pkg/proc/eval"
 	"github.com/tinydbg/tinydbg/pkg/proc/probe"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
@@ -28,14 +33,19 @@ type KernelLog struct {
 	owner []int       // per site: the index of its logpoint
 	exprs [][]logPath // per site, per expression
 	hits  chan LogHit
+	// unmask ends the masking of the probes' int3s in memory reads.
+	unmask func()
 }
 
 // LogSpec is one logpoint: a breakpoint's addresses and its expressions,
-// each loaded as Cfgs says (nil: all as OpenKernelLogs' cfg).
+// each loaded as Cfgs says (nil: all as OpenKernelLogs' cfg). With Cond
+// the kernel evaluates it in front of the capture at each address, and
+// only the hits where it holds come through.
 type LogSpec struct {
 	Addrs []uint64
 	Exprs []string
 	Cfgs  []api.LoadConfig
+	Cond  string
 }
 
 // LogHit is one hit of a kernel logpoint: each expression's value, or the
@@ -91,6 +101,14 @@ func (d *Debugger) OpenKernelLogs(specs []LogSpec, cfg api.LoadConfig, ringBytes
 				}
 			}
 			site, paths, err := siteFor(prog, addr, sp.Exprs, cfgs)
+			if err == nil && sp.Cond != "" && os.Getenv(envNoKernelCond) == "0" {
+				err = errors.New("its condition: " + envNoKernelCond + "=0")
+			} else if err == nil && sp.Cond != "" {
+				site.Cond, err = cond.Compile(d.bi, addr, sp.Cond, cond.Options{Bias: d.bi.Bias(), Eval: prog})
+				if err != nil {
+					err = fmt.Errorf("its condition: %s", strings.TrimPrefix(err.Error(), cond.ErrNotCompilable.Error()+": "))
+				}
+			}
 			if err != nil {
 				why[i] = err
 				break
@@ -111,6 +129,18 @@ func (d *Debugger) OpenKernelLogs(specs []LogSpec, cfg api.LoadConfig, ringBytes
 	if ringBytes > 0 {
 		opts.RingBufferBytes = ringBytes
 	}
+	// Memory reads show the executable's bytes where the uprobes' int3s
+	// are, from before they are attached until after they are gone.
+	kl.unmask = func() {}
+	if m, ok := t.Process().(interface {
+		MaskText(map[uint64]byte) func()
+	}); ok && len(sites) > 0 {
+		orig, err := textBytes(d.bi, sites)
+		if err != nil {
+			return nil, nil, err
+		}
+		kl.unmask = m.MaskText(orig)
+	}
 	for len(sites) > 0 {
 		st, err := ebpf.OpenSites(d.bi, t.Pid(), sites, opts)
 		var se *ebpf.SiteError
@@ -129,13 +159,39 @@ func (d *Debugger) OpenKernelLogs(specs []LogSpec, cfg api.LoadConfig, ringBytes
 			continue
 		}
 		if err != nil {
+			kl.unmask()
 			return nil, nil, err
 		}
 		kl.st = st
 		go kl.convert()
 		return kl, why, nil
 	}
+	kl.unmask()
 	return nil, why, nil
+}
+
+// textBytes reads the executable's byte at each site's address.
+func textBytes(bi *bininfo.BinaryInfo, sites []ebpf.Site) (map[uint64]byte, error) {
+	orig := make(map[uint64]byte, len(sites))
+	for _, s := range sites {
+		link := s.Addr - bi.Bias()
+		found := false
+		for _, p := range bi.ELF().Progs {
+			if p.Type != elf.PT_LOAD || p.Flags&elf.PF_X == 0 || link < p.Vaddr || link >= p.Vaddr+p.Filesz {
+				continue
+			}
+			var b [1]byte
+			if _, err := p.ReadAt(b[:], int64(link-p.Vaddr)); err != nil {
+				return nil, fmt.Errorf("reading the executable at %#x: %w", s.Addr, err)
+			}
+			orig[s.Addr], found = b[0], true
+			break
+		}
+		if !found {
+			return nil, fmt.Errorf("address %#x is not in an executable segment", s.Addr)
+		}
+	}
+	return orig, nil
 }
 
 // siteFor locates exprs at addr.
@@ -294,9 +350,17 @@ func (kl *KernelLog) Sync() chan struct{} { return kl.st.Sync() }
 // Lost is the number of hits the kernel could not record so far.
 func (kl *KernelLog) Lost() uint64 { return kl.st.Lost() }
 
+// CondCounts is the number of hits whose condition was false, and of
+// those where it faulted (false, and counted apart).
+func (kl *KernelLog) CondCounts() (filtered, faults uint64) { return kl.st.CondCounts() }
+
 // Probes is the number of uprobes attached.
 func (kl *KernelLog) Probes() int { return kl.st.Probes() }
 
 // Close removes the probes; the caller keeps receiving Hits until it is
 // closed.
-func (kl *KernelLog) Close() error { return kl.st.Close() }
+func (kl *KernelLog) Close() error {
+	err := kl.st.Close()
+	kl.unmask()
+	return err
+}

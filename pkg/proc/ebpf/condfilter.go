@@ -89,6 +89,11 @@ func (t *Tracer) loadConds(progs []*cond.Program, attach cebpf.AttachType) error
 		}
 	}
 	for i, p := range progs {
+		if p == nil {
+			// No condition here (a site among conditional ones): the
+			// tail call to the empty slot fails and the probe captures.
+			continue
+		}
 		insns := append(asm.Instructions{asm.Mov.Reg(asm.R6, asm.R1)}, p.Insns...)
 		insns = append(insns,
 			asm.Mov.Reg(asm.R3, asm.R0).WithSymbol(cond.EndSymbol),
@@ -103,9 +108,9 @@ func (t *Tracer) loadConds(progs []*cond.Program, attach cebpf.AttachType) error
 		if err != nil {
 			var ve *cebpf.VerifierError
 			if errors.As(err, &ve) {
-				return fmt.Errorf("loading the condition of %s: %w\n%+v", t.funcs[i].fn.Name, err, ve)
+				return fmt.Errorf("loading the condition of %s: %w\n%+v", t.condWhere(i), err, ve)
 			}
-			return fmt.Errorf("loading the condition of %s: %w", t.funcs[i].fn.Name, err)
+			return fmt.Errorf("loading the condition of %s: %w", t.condWhere(i), err)
 		}
 		t.condProgs = append(t.condProgs, prog)
 		if err := arr.Put(uint32(i), prog); err != nil {
@@ -113,6 +118,14 @@ func (t *Tracer) loadConds(progs []*cond.Program, attach cebpf.AttachType) error
 		}
 	}
 	return nil
+}
+
+// condWhere names traced function or site i in an error.
+func (t *Tracer) condWhere(i int) string {
+	if tf := t.funcs[i]; tf.fn != nil {
+		return tf.fn.Name
+	}
+	return fmt.Sprintf("site %d", i)
 }
 
 // closeConds frees the condition programs.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
+	"github.com/tinydbg/tinydbg/pkg/proc/ebpf/cond"
 	"github.com/tinydbg/tinydbg/pkg/proc/probe"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
@@ -34,10 +35,14 @@ type SiteVar struct {
 	Cfg  value.LoadConfig
 }
 
-// Site is one probed run-time address and what it captures.
+// Site is one probed run-time address and what it captures. With Cond
+// (compiled by pkg/proc/ebpf/cond at Addr) the kernel captures only the
+// hits where it holds; the others, and those where it faulted, are counted
+// (CondCounts) and never reach user space.
 type Site struct {
 	Addr uint64
 	Vars []SiteVar
+	Cond *cond.Program
 }
 
 // Hit is one time a site's address ran.
@@ -115,7 +120,16 @@ func OpenSites(bi *bininfo.BinaryInfo, pid int, sites []Site, opts Options) (*Si
 		t.addrs = append(t.addrs, off)
 		t.cookies = append(t.cookies, uint64(i)<<2|probeCall)
 	}
-	if err := t.load(rt.G, opts, nil); err != nil { // logpoints take no condition
+	var conds []*cond.Program
+	for i, s := range sites {
+		if s.Cond != nil {
+			if conds == nil {
+				conds = make([]*cond.Program, len(sites))
+			}
+			conds[i] = s.Cond
+		}
+	}
+	if err := t.load(rt.G, opts, conds); err != nil {
 		return nil, err
 	}
 	if err := t.attach(opts); err != nil {
@@ -194,6 +208,14 @@ func (st *SiteTracer) Hits() <-chan Hit { return st.hits }
 
 // Lost is the number of hits the kernel could not record so far.
 func (st *SiteTracer) Lost() uint64 { return st.t.Stats().Dropped }
+
+// CondCounts is the number of hits whose condition was false, and of
+// those where it faulted (also not captured), over all sites so far; the
+// final counts stay readable after Close.
+func (st *SiteTracer) CondCounts() (filtered, faults uint64) {
+	s := st.t.Stats()
+	return s.Filtered, s.CondFaults
+}
 
 // Probes is the number of uprobes attached.
 func (st *SiteTracer) Probes() int { return st.t.Stats().Probes }

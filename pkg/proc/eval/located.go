@@ -35,12 +35,18 @@ type LocatedScope struct {
 }
 
 // LocateVars returns the variables visible at the run-time pc in the
-// physical function containing it, in the order Scope's lookup searches
+// innermost (inlined or physical) function containing it, in the order Scope's lookup searches
 // them (the last one of a name wins).
 func (p *Program) LocateVars(pc uint64) (*LocatedScope, error) {
 	s, err := p.PCScope(nil, nil, pc)
 	if err != nil {
 		return nil, err
+	}
+	// Inside inlined code a stop there evaluates in the innermost inlined
+	// call's frame (frame 0), as VarAt does: its variables, not the
+	// physical function's.
+	if calls := p.BI.InlinedCallsAt(pc); len(calls) > 0 {
+		s.root = calls[0].Offset
 	}
 	ents, err := s.entries()
 	if err != nil {

@@ -40,8 +40,9 @@ type kernelConds struct {
 	slots   [maxKernelSlots]bool
 	sites   map[uint64]*kernelSite // attached probes by run-time probe address
 	bps     map[*kernelBreakpoint]bool
-	err     error // why the maps could not be made; sticky
-	gone    bool  // the process was detached, killed or ended
+	foreign map[*int]map[uint64]byte // other uprobes' original bytes (MaskText)
+	err     error                    // why the maps could not be made; sticky
+	gone    bool                     // the process was detached, killed or ended
 }
 
 // kernelSite is one probed address.
@@ -377,6 +378,13 @@ func (k *kernelConds) mask(buf []byte, addr uint64) {
 	for a, s := range k.sites {
 		if a >= addr && a-addr < uint64(len(buf)) {
 			buf[a-addr] = s.orig
+		}
+	}
+	for _, sites := range k.foreign {
+		for a, orig := range sites {
+			if a >= addr && a-addr < uint64(len(buf)) {
+				buf[a-addr] = orig
+			}
 		}
 	}
 }

@@ -83,18 +83,19 @@ func siteProgram(k *kernelConds, sp siteParams) asm.Instructions {
 		asm.AddAtomic.Mem(asm.R0, asm.R1, asm.DWord, 8),
 		asm.Ja.Label(lOut))
 
-	// True: count it, in total (R9) and for the goroutine (R7). The count
-	// is read back after an atomic add: with cilium/ebpf 0.22 FetchAdd
-	// left the source register unchanged here, so two threads counting in
-	// the same instant may read the same total. Per-goroutine counts are
-	// exact (a goroutine runs on one thread at a time).
+	// True: count it, in total (R9) and for the goroutine (R7). The total
+	// is this hit's own number from a fetching add (BPF_ADD | BPF_FETCH
+	// returns the old value in the source): threads hitting at the same
+	// instant each get a different total, so a hit condition on the total
+	// matches exactly one hit. Per-goroutine counts are exact without it
+	// (a goroutine runs on one thread at a time).
 	add(mapPtr(asm.R1, k.counts).WithSymbol(lTrue))
 	adds(stackPtr(asm.R2, stSlot))
 	add(asm.FnMapLookupElem.Call(),
 		asm.JEq.Imm(asm.R0, 0, lOut),
-		asm.Mov.Imm(asm.R1, 1),
-		asm.AddAtomic.Mem(asm.R0, asm.R1, asm.DWord, 0),
-		asm.LoadMem(asm.R9, asm.R0, 0, asm.DWord),
+		asm.Mov.Imm(asm.R9, 1),
+		fetchAdd(asm.R0, asm.R9),
+		asm.Add.Imm(asm.R9, 1),
 		asm.Mov.Imm(asm.R1, 0),
 		asm.StoreMem(asm.R10, stGoid, asm.R1, asm.DWord),
 		asm.LoadMem(asm.R3, asm.R6, ptRegR14, asm.DWord),
@@ -205,6 +206,18 @@ func notReplayable(text []byte) string {
 		}
 	}
 	return ""
+}
+
+// fetchAdd is `src = atomic_fetch_add(*(u64 *)dst, src)`. cilium/ebpf
+// 0.22 encodes asm.FetchAdd with an immediate of 0 (it fills the immediate
+// from the opcode after it has taken the immediate to write), which the
+// kernel runs as a plain add that leaves src as it was; the immediate the
+// kernel expects, BPF_ADD | BPF_FETCH = 1, is put here so that the encoder
+// writes it, as a fixed encoder would too.
+func fetchAdd(dst, src asm.Register) asm.Instruction {
+	ins := asm.FetchAdd.Mem(dst, src, asm.DWord, 0)
+	ins.Constant = 0x00 | 0x01 // BPF_ADD | BPF_FETCH
+	return ins
 }
 
 func hasMem(inst x86asm.Inst) bool {

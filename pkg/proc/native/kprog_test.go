@@ -1,6 +1,13 @@
 package native
 
-import "testing"
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"testing"
+
+	"github.com/cilium/ebpf/asm"
+)
 
 // TestNotReplayable: the instructions a kernel condition's probe must not
 // sit on, because running them twice from the registers of before would
@@ -26,5 +33,18 @@ func TestNotReplayable(t *testing.T) {
 		if got := notReplayable(code); got != c.want {
 			t.Errorf("% x: got %q, want %q", c.code, got, c.want)
 		}
+	}
+}
+
+// TestFetchAddEncoding: the total's fetching add is encoded with the
+// immediate BPF_ADD | BPF_FETCH; with 0 the kernel does not fetch and two
+// threads may see the same total.
+func TestFetchAddEncoding(t *testing.T) {
+	var b bytes.Buffer
+	if err := (asm.Instructions{fetchAdd(asm.R0, asm.R9)}).Marshal(&b, binary.LittleEndian); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprintf("% x", b.Bytes()), "db 90 00 00 01 00 00 00"; got != want {
+		t.Fatalf("encoded %s, want %s", got, want)
 	}
 }

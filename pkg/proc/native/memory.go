@@ -28,6 +28,32 @@ func (p *Process) ReadMemory(buf []byte, addr uint64) (int, error) {
 	return n, err
 }
 
+// MaskText makes ReadMemory show orig[a] at each address a, where a
+// uprobe attached by another part of the debugger (kernel logpoints, the
+// eBPF tracer) has put its int3 in the text: memory views, disassembly and
+// the original byte a breakpoint saves then see the executable's bytes, as
+// with the kernel conditions' own probes. Call the function it returns
+// when those probes are gone.
+func (p *Process) MaskText(orig map[uint64]byte) (unmask func()) {
+	key := new(int)
+	sites := make(map[uint64]byte, len(orig))
+	for a, b := range orig {
+		sites[a] = b
+	}
+	k := &p.kern
+	k.mu.Lock()
+	if k.foreign == nil {
+		k.foreign = map[*int]map[uint64]byte{}
+	}
+	k.foreign[key] = sites
+	k.mu.Unlock()
+	return func() {
+		k.mu.Lock()
+		delete(k.foreign, key)
+		k.mu.Unlock()
+	}
+}
+
 // vmRead reads with process_vm_readv, which needs no ptrace round trip; the
 // raw ENOSYS or EPERM tells the caller to fall back to /proc/PID/mem.
 func vmRead(pid int, buf []byte, addr uint64) (int, error) {
