@@ -50,6 +50,21 @@ func (c *captured) ReadMemory(buf []byte, addr uint64) (int, error) {
 	return 0, fmt.Errorf("%d bytes at %#x were not captured by the probe", len(buf), addr)
 }
 
+// ViewMemory implements value.MemoryViewer: a read ReadMemory would serve
+// from a segment is served in place, without copying.
+func (c *captured) ViewMemory(addr uint64, size int) []byte {
+	if value.IsSynthetic(addr) {
+		return nil
+	}
+	for _, s := range c.segs {
+		if addr >= s.addr && addr-s.addr <= uint64(len(s.data)) && uint64(size) <= uint64(len(s.data))-(addr-s.addr) {
+			off := addr - s.addr
+			return s.data[off : off+uint64(size) : off+uint64(size)]
+		}
+	}
+	return nil
+}
+
 // decode turns one ring buffer record into an Event.
 func (t *Tracer) decode(raw []byte) (event.Event, error) {
 	if len(raw) < eventHeaderSize {
