@@ -1,6 +1,8 @@
 package api
 
 import (
+	"sync"
+
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
@@ -80,11 +82,26 @@ func (c *converter) into(out *Variable, v *value.Variable) {
 // FormatVar renders a loaded value on one line, as locals, arguments and
 // trace events show it.
 func FormatVar(v *value.Variable) string {
+	// The tree lives only until it is printed, so its slice is reused.
+	n := countChildren(v)
+	ap := arenaPool.Get().(*[]Variable)
+	if cap(*ap) < n {
+		*ap = make([]Variable, n)
+	}
+	c := converter{arena: (*ap)[:n]}
 	var out Variable
-	c := newConverter(v, false)
 	c.into(&out, v)
-	return out.SinglelineString()
+	s := out.SinglelineString()
+	if n <= maxPooledArena {
+		arenaPool.Put(ap)
+	}
+	return s
 }
+
+// maxPooledArena keeps a rare huge tree from pinning its slice.
+const maxPooledArena = 4096
+
+var arenaPool = sync.Pool{New: func() any { return new([]Variable) }}
 
 // FormatVarMultiline renders a loaded value as the print command does.
 func FormatVarMultiline(v *value.Variable) string {
