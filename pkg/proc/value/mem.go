@@ -93,12 +93,21 @@ func readFull(mem MemoryReader, buf []byte, addr uint64) error {
 }
 
 func readUint(mem MemoryReader, addr uint64, size int64) (uint64, error) {
-	var buf [8]byte
 	if size <= 0 || size > 8 {
 		return 0, fmt.Errorf("invalid integer size %d", size)
 	}
-	if err := readFull(mem, buf[:size], addr); err != nil {
-		return 0, err
+	// Bytes held in memory already are decoded in place: the buffer
+	// handed to ReadMemory escapes, an allocation per number loaded.
+	var buf []byte
+	if c, ok := mem.(*cachedMemory); ok && addr >= c.base && addr-c.base <= uint64(len(c.data)) && uint64(size) <= uint64(len(c.data))-(addr-c.base) {
+		buf = c.data[addr-c.base:]
+	} else if data := viewMemory(mem, addr, size); data != nil {
+		buf = data
+	} else {
+		buf = make([]byte, 8)
+		if err := readFull(mem, buf[:size], addr); err != nil {
+			return 0, err
+		}
 	}
 	switch size {
 	case 1:
