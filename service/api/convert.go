@@ -26,6 +26,7 @@ func ConvertVar(v *value.Variable) Variable {
 // hundred) was a fifth of what it spent on them.
 type converter struct {
 	arena []Variable
+	used  int // children taken, whether from arena or not
 	// realType fills in RealType, which only the wire needs: the printer
 	// never reads it, and resolving it for every node costs a trace.
 	realType bool
@@ -69,6 +70,12 @@ func (c *converter) into(out *Variable, v *value.Variable) {
 		out.Flags |= VariableFakeAddress
 	}
 	if n := len(v.Children); n > 0 {
+		c.used += n
+		if len(c.arena) < n {
+			// Only FormatVar's reused slice can run out; ConvertVar's
+			// was counted.
+			c.arena = make([]Variable, max(n, 64, c.used)) // grows geometrically
+		}
 		// Capped at n so that appending to one node's children cannot
 		// overwrite the next node's.
 		out.Children = c.arena[:n:n]
@@ -82,17 +89,17 @@ func (c *converter) into(out *Variable, v *value.Variable) {
 // FormatVar renders a loaded value on one line, as locals, arguments and
 // trace events show it.
 func FormatVar(v *value.Variable) string {
-	// The tree lives only until it is printed, so its slice is reused.
-	n := countChildren(v)
+	// The tree lives only until it is printed, so its slice is reused;
+	// one that proves too small is replaced by one that fits next time.
 	ap := arenaPool.Get().(*[]Variable)
-	if cap(*ap) < n {
-		*ap = make([]Variable, n)
-	}
-	c := converter{arena: (*ap)[:n]}
+	c := converter{arena: *ap}
 	var out Variable
 	c.into(&out, v)
 	s := out.SinglelineString()
-	if n <= maxPooledArena {
+	if c.used > len(*ap) {
+		*ap = make([]Variable, c.used)
+	}
+	if len(*ap) <= maxPooledArena {
 		arenaPool.Put(ap)
 	}
 	return s

@@ -99,11 +99,16 @@ func (o *outBuf) hex(x uint64) {
 
 func (o *outBuf) int(x int64) { o.b = strconv.AppendInt(o.b, x, 10) }
 
-// writeTypedAddr writes open, the type, ")(" and the address as %#x,
+// writeTypedAddr writes open, the shown type (quoted when it still holds
+// a '/', so that it reads as one token), ")(" and the address as %#x,
 // then ")": "(*T)(0xc000010000)" and its variants.
-func (o *outBuf) writeTypedAddr(open, typ string, addr uint64) {
+func (o *outBuf) writeTypedAddr(open string, po prettyOpts, typ string, addr uint64) {
 	o.WriteString(open)
-	o.WriteString(typ)
+	if t := po.typeName(typ); strings.Contains(t, "/") {
+		o.b = strconv.AppendQuote(o.b, t)
+	} else {
+		o.WriteString(t)
+	}
 	o.WriteString(")(")
 	o.hex(addr)
 	o.WriteString(")")
@@ -129,16 +134,6 @@ func (o *outBuf) writeMore(n int) {
 func (o prettyOpts) typeName(t string) string {
 	if o.short {
 		return ShortTypeName(t)
-	}
-	return t
-}
-
-// quotedType is the shown type, quoted when it still holds a '/' so that
-// it reads as one token.
-func (o prettyOpts) quotedType(t string) string {
-	t = o.typeName(t)
-	if strings.Contains(t, "/") {
-		return strconv.Quote(t)
 	}
 	return t
 }
@@ -191,10 +186,10 @@ func (v *Variable) writeTo(b *outBuf, o prettyOpts, indent string) {
 		case v.Type == "" || len(v.Children) == 0:
 			b.WriteString("nil")
 		case v.Children[0].OnlyAddr && v.Children[0].Addr != 0:
-			b.writeTypedAddr("(", o.quotedType(v.Type), v.Children[0].Addr)
+			b.writeTypedAddr("(", o, v.Type, v.Children[0].Addr)
 		default:
 			if o.top && o.newlines && v.Children[0].Addr != 0 {
-				b.writeTypedAddr("(", o.quotedType(v.Type), v.Children[0].Addr)
+				b.writeTypedAddr("(", o, v.Type, v.Children[0].Addr)
 				b.WriteString("\n")
 			}
 			b.WriteString("*")
@@ -296,7 +291,7 @@ func (v *Variable) writeIface(b *outBuf, o prettyOpts, indent string) {
 	case data.Kind == reflect.Ptr && data.Children[0].OnlyAddr:
 		b.hex(data.Addr)
 	case data.Kind != reflect.Ptr && data.OnlyAddr:
-		b.writeTypedAddr("*(*", o.quotedType(v.Type), v.Addr)
+		b.writeTypedAddr("*(*", o, v.Type, v.Addr)
 	default:
 		// The dynamic type was shown already unless the caller hid types.
 		data.writeTo(b, o.child(!o.withType, o.newlines), indent)
@@ -392,7 +387,7 @@ func (v *Variable) writeElems(b *outBuf, o prettyOpts, indent string) {
 func (v *Variable) writeStruct(b *outBuf, o prettyOpts, indent string) {
 	if len(v.Children) == 0 && int(v.Len) != 0 {
 		// Too deep to load: show where it lives so the user can print it.
-		b.writeTypedAddr("(*", o.quotedType(v.Type), v.Addr)
+		b.writeTypedAddr("(*", o, v.Type, v.Addr)
 		return
 	}
 	if o.withType {
