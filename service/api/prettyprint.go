@@ -138,6 +138,15 @@ func (o prettyOpts) typeName(t string) string {
 	return t
 }
 
+// deeper is the indent of a composite's elements. On one line no indent
+// is ever written, and building it cost an allocation per element.
+func (o prettyOpts) deeper(indent string) string {
+	if !o.newlines {
+		return indent
+	}
+	return indent + "\t"
+}
+
 // child is the options for an element of a composite: never the top,
 // with or without the type.
 func (o prettyOpts) child(withType, newlines bool) prettyOpts {
@@ -372,7 +381,7 @@ func (v *Variable) writeElems(b *outBuf, o prettyOpts, indent string) {
 		if nl {
 			b.newline(indent, true)
 		}
-		v.Children[i].writeTo(b, o.child(false, nl), indent+"\t")
+		v.Children[i].writeTo(b, o.child(false, nl), o.deeper(indent))
 		if i != len(v.Children)-1 || nl {
 			b.WriteString(",")
 		}
@@ -402,7 +411,7 @@ func (v *Variable) writeStruct(b *outBuf, o prettyOpts, indent string) {
 		}
 		b.WriteString(v.Children[i].Name)
 		b.WriteString(": ")
-		v.Children[i].writeTo(b, o.child(true, nl), indent+"\t")
+		v.Children[i].writeTo(b, o.child(true, nl), o.deeper(indent))
 		if i != len(v.Children)-1 || nl {
 			b.WriteString(",")
 			if !nl {
@@ -436,9 +445,9 @@ func (v *Variable) writeMap(b *outBuf, o prettyOpts, indent string) {
 		if nl {
 			b.newline(indent, true)
 		}
-		v.Children[i].writeTo(b, o.child(false, false), indent+"\t")
+		v.Children[i].writeTo(b, o.child(false, false), o.deeper(indent))
 		b.WriteString(": ")
-		v.Children[i+1].writeTo(b, o.child(false, nl), indent+"\t")
+		v.Children[i+1].writeTo(b, o.child(false, nl), o.deeper(indent))
 		// Delve leaves ", " after the last pair too; users have seen it
 		// for years and tools compare against it.
 		b.WriteString(", ")
