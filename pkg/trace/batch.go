@@ -1,6 +1,10 @@
 package trace
 
-import "time"
+import (
+	"bufio"
+	"io"
+	"time"
+)
 
 // batcher is a sink that can stop flushing after every event and flush
 // when told instead. The eBPF backend uses it: the program never stops at
@@ -43,4 +47,20 @@ func holdFlushes(sink Sink) func() error {
 		}
 		return nil
 	}
+}
+
+// heldBufferSize is the output buffer of a sink whose flushes are held: a
+// line of a request at depth 1 is some 5 KB, more than bufio's default, so
+// the default buffer wrote every line by itself.
+const heldBufferSize = 64 << 10
+
+// grow gives a held sink writing to out through w a buffer of
+// heldBufferSize over out. Sinks are held before their first event; one
+// that holds output already keeps its buffer, so that nothing written and
+// no write error is lost.
+func grow(w *bufio.Writer, out io.Writer) *bufio.Writer {
+	if w.Size() >= heldBufferSize || w.Buffered() > 0 {
+		return w
+	}
+	return bufio.NewWriterSize(out, heldBufferSize)
 }

@@ -97,7 +97,7 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 	defer stopTrace()
 	go func() {
 		var err error
-		sent, err = deliverEBPF(tr.Events(), sink, base, &cut, stopTrace, opts.observe)
+		sent, err = deliverEBPF(tr.Batches(), sink, base, &cut, stopTrace, opts.observe)
 		sinkErr <- err
 	}()
 
@@ -141,7 +141,7 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 // sink failed (calling failed at once, which ends the trace), so that Close
 // can finish, and returns how many events it sent and the sink's first
 // error.
-func deliverEBPF(events <-chan Event, sink Sink, base uint64, cut *atomic.Uint64, failed func(), observe func(*Event)) (sent uint64, _ error) {
+func deliverEBPF(events <-chan []Event, sink Sink, base uint64, cut *atomic.Uint64, failed func(), observe func(*Event)) (sent uint64, _ error) {
 	flush := holdFlushes(sink)
 	if flush == nil {
 		flush = func() error { return nil }
@@ -152,19 +152,22 @@ func deliverEBPF(events <-chan Event, sink Sink, base uint64, cut *atomic.Uint64
 	pending := false
 	for {
 		select {
-		case ev, ok := <-events:
+		case evs, ok := <-events:
 			if !ok {
 				if first == nil && pending {
 					first = writeErr(flush())
 				}
 				return sent, first
 			}
-			if first != nil || (uint64(ev.Time) > cut.Load() && ev.Err == nil) {
-				continue // keep draining so Close can finish
+			for i := range evs {
+				ev := &evs[i] // the batch is ours: no copy per event
+				if first != nil || (uint64(ev.Time) > cut.Load() && ev.Err == nil) {
+					continue // keep draining so Close can finish
+				}
+				sent++
+				first = writeErr(sink.Event(convertObservedAt(ev, base, observe)))
+				pending = true
 			}
-			sent++
-			first = writeErr(sink.Event(convertObserved(ev, base, observe)))
-			pending = true
 		case <-ticker.C:
 			if first == nil && pending {
 				first = writeErr(flush())
@@ -185,10 +188,14 @@ func convertEBPF(ev Event, base uint64) *Event { return convertObserved(ev, base
 // convertObserved is convertEBPF that shows the decoded event to observe
 // (when not nil) before its values become text.
 func convertObserved(ev Event, base uint64, observe func(*Event)) *Event {
-	out := &ev
+	return convertObservedAt(&ev, base, observe)
+}
+
+// convertObservedAt is convertObserved in place.
+func convertObservedAt(out *Event, base uint64, observe func(*Event)) *Event {
 	out.Time -= time.Duration(base)
-	if ev.Err != nil {
-		out.Values = []Value{{Name: "?", Value: fmt.Sprintf("(unreadable %v)", ev.Err)}}
+	if out.Err != nil {
+		out.Values = []Value{{Name: "?", Value: fmt.Sprintf("(unreadable %v)", out.Err)}}
 		return out
 	}
 	if observe != nil {

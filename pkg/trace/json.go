@@ -11,13 +11,14 @@ import (
 // documented in FORMAT.md.
 type JSONWriter struct {
 	w    *bufio.Writer
-	buf  []byte // the line being encoded, reused
-	hold bool   // flushes are left to the backend (holdFlushes)
+	out  io.Writer // what w writes to
+	buf  []byte    // the line being encoded, reused
+	hold bool      // flushes are left to the backend (holdFlushes)
 }
 
 // NewJSONWriter writes JSON Lines to w.
 func NewJSONWriter(w io.Writer) *JSONWriter {
-	return &JSONWriter{w: bufio.NewWriter(w)}
+	return &JSONWriter{w: bufio.NewWriter(w), out: w}
 }
 
 // Needs implements the sink's load hint: values are written.
@@ -181,7 +182,7 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-func (j *JSONWriter) holdFlushes() { j.hold = true }
+func (j *JSONWriter) holdFlushes() { j.hold, j.w = true, grow(j.w, j.out) }
 
 // flush implements batcher.
 func (j *JSONWriter) flush() error { return j.w.Flush() }

@@ -263,8 +263,11 @@ func (e *WriteError) Unwrap() error { return e.Err }
 
 // writeErr wraps a sink's error as a WriteError.
 func writeErr(err error) error {
+	if err == nil {
+		return nil // before we, whose address escapes: this runs per event
+	}
 	var we *WriteError
-	if err == nil || errors.As(err, &we) {
+	if errors.As(err, &we) {
 		return err
 	}
 	return &WriteError{Err: err}

@@ -18,7 +18,8 @@ import (
 // Delve's trace prints a call of an inlined copy unmarked (under its
 // caller's name) and no return for it; the suffix tells it apart.
 type TextWriter struct {
-	w *bufio.Writer
+	w   *bufio.Writer
+	out io.Writer // what w writes to
 	// Timestamps prefixes each line with the wall-clock time of the event
 	// (RFC 3339 with nanoseconds), as Delve's --timestamp does.
 	Timestamps bool
@@ -33,7 +34,7 @@ type TextWriter struct {
 
 // NewTextWriter writes text events to w.
 func NewTextWriter(w io.Writer) *TextWriter {
-	return &TextWriter{w: bufio.NewWriter(w), Start: time.Now()}
+	return &TextWriter{w: bufio.NewWriter(w), out: w, Start: time.Now()}
 }
 
 // Needs implements the sink's load hint: values are printed.
@@ -104,7 +105,7 @@ func (t *TextWriter) Event(ev *Event) error {
 }
 
 // holdFlushes implements batcher.
-func (t *TextWriter) holdFlushes() { t.hold = true }
+func (t *TextWriter) holdFlushes() { t.hold, t.w = true, grow(t.w, t.out) }
 
 // flush implements batcher.
 func (t *TextWriter) flush() error { return t.w.Flush() }

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"sync"
+
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
@@ -13,23 +15,51 @@ import (
 // printer tells it from a nil one.
 func ConvertVar(v *value.Variable) Variable {
 	var out Variable
-	convertInto(&out, v)
+	c := newConverter(v, true)
+	c.into(&out, v)
 	return out
 }
 
-// convertInto is ConvertVar in place: a Variable is large and values nest,
+// converter turns one value tree into its wire form. All of the tree's
+// children are carved out of one slice: a trace converts a tree per
+// event, and one allocation per composite (an *http.Request has some
+// hundred) was a fifth of what it spent on them.
+type converter struct {
+	arena []Variable
+	used  int // children taken, whether from arena or not
+	// realType fills in RealType, which only the wire needs: the printer
+	// never reads it, and resolving it for every node costs a trace.
+	realType bool
+}
+
+func newConverter(v *value.Variable, realType bool) converter {
+	return converter{arena: make([]Variable, countChildren(v)), realType: realType}
+}
+
+// countChildren is the number of nodes below v.
+func countChildren(v *value.Variable) int {
+	n := len(v.Children)
+	for i := range v.Children {
+		n += countChildren(&v.Children[i])
+	}
+	return n
+}
+
+// into is ConvertVar in place: a Variable is large and values nest,
 // so returning every child by value would copy it once per level — a
 // third of what a trace spends per event on struct arguments.
-func convertInto(out *Variable, v *value.Variable) {
+func (c *converter) into(out *Variable, v *value.Variable) {
 	*out = Variable{
 		Name: v.Name, Addr: v.Addr, OnlyAddr: v.OnlyAddr, Type: v.Type, Kind: v.Kind,
 		Value: v.Value, Len: v.Len, Cap: v.Cap, Base: v.Base,
 	}
-	out.RealType = out.Type
-	if v.DwarfType != nil {
-		if rt := godwarf.ResolveTypedef(v.DwarfType); rt != nil {
-			if name := rt.String(); name != "" {
-				out.RealType = name
+	if c.realType {
+		out.RealType = out.Type
+		if v.DwarfType != nil {
+			if rt := godwarf.ResolveTypedef(v.DwarfType); rt != nil {
+				if name := rt.String(); name != "" {
+					out.RealType = name
+				}
 			}
 		}
 	}
@@ -39,10 +69,19 @@ func convertInto(out *Variable, v *value.Variable) {
 	if value.IsSynthetic(v.Addr) {
 		out.Flags |= VariableFakeAddress
 	}
-	if len(v.Children) > 0 {
-		out.Children = make([]Variable, len(v.Children))
+	if n := len(v.Children); n > 0 {
+		c.used += n
+		if len(c.arena) < n {
+			// Only FormatVar's reused slice can run out; ConvertVar's
+			// was counted.
+			c.arena = make([]Variable, max(n, 64, c.used)) // grows geometrically
+		}
+		// Capped at n so that appending to one node's children cannot
+		// overwrite the next node's.
+		out.Children = c.arena[:n:n]
+		c.arena = c.arena[n:]
 		for i := range v.Children {
-			convertInto(&out.Children[i], &v.Children[i])
+			c.into(&out.Children[i], &v.Children[i])
 		}
 	}
 }
@@ -50,10 +89,26 @@ func convertInto(out *Variable, v *value.Variable) {
 // FormatVar renders a loaded value on one line, as locals, arguments and
 // trace events show it.
 func FormatVar(v *value.Variable) string {
+	// The tree lives only until it is printed, so its slice is reused;
+	// one that proves too small is replaced by one that fits next time.
+	ap := arenaPool.Get().(*[]Variable)
+	c := converter{arena: *ap}
 	var out Variable
-	convertInto(&out, v)
-	return out.SinglelineString()
+	c.into(&out, v)
+	s := out.SinglelineString()
+	if c.used > len(*ap) {
+		*ap = make([]Variable, c.used)
+	}
+	if len(*ap) <= maxPooledArena {
+		arenaPool.Put(ap)
+	}
+	return s
 }
+
+// maxPooledArena keeps a rare huge tree from pinning its slice.
+const maxPooledArena = 4096
+
+var arenaPool = sync.Pool{New: func() any { return new([]Variable) }}
 
 // FormatVarMultiline renders a loaded value as the print command does.
 func FormatVarMultiline(v *value.Variable) string {

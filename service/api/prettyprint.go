@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Values travel as Variable trees and every client (the terminal, the DAP
@@ -64,11 +65,73 @@ func (v *Variable) MultilineString(indent, fmtstr string) string {
 // StringWithOptions renders v with the given layout flags; indent and
 // fmtstr are as for MultilineString.
 func (v *Variable) StringWithOptions(indent, fmtstr string, flags PrettyFlags) string {
-	var b strings.Builder
+	b := bufPool.Get().(*outBuf)
 	o := prettyOpts{top: true, withType: true, newlines: flags&PrettyNewlines != 0,
 		short: flags&PrettyShortenType != 0, verb: fmtstr, raw: flags&PrettyRawString != 0}
-	v.writeTo(&b, o, indent)
-	return b.String()
+	v.writeTo(b, o, indent)
+	s := string(b.b)
+	if cap(b.b) <= maxPooledBuf {
+		b.b = b.b[:0]
+		bufPool.Put(b)
+	}
+	return s
+}
+
+// outBuf is where the printer writes. Buffers are reused across calls:
+// a trace renders several kilobytes per event, and growing a fresh
+// builder to that size cost it a dozen allocations and copies.
+type outBuf struct{ b []byte }
+
+// maxPooledBuf keeps a rare huge rendering from pinning its buffer.
+const maxPooledBuf = 64 << 10
+
+var bufPool = sync.Pool{New: func() any { return &outBuf{b: make([]byte, 0, 1024)} }}
+
+func (o *outBuf) WriteString(s string) { o.b = append(o.b, s...) }
+
+// Write lets fmt print into the buffer, for the rare verbs.
+func (o *outBuf) Write(p []byte) (int, error) {
+	o.b = append(o.b, p...)
+	return len(p), nil
+}
+
+// hex writes x as fmt's %#x does.
+func (o *outBuf) hex(x uint64) {
+	o.b = append(o.b, "0x"...)
+	o.b = strconv.AppendUint(o.b, x, 16)
+}
+
+func (o *outBuf) int(x int64) { o.b = strconv.AppendInt(o.b, x, 10) }
+
+// writeTypedAddr writes open, the shown type (quoted when it still holds
+// a '/', so that it reads as one token), ")(" and the address as %#x,
+// then ")": "(*T)(0xc000010000)" and its variants.
+func (o *outBuf) writeTypedAddr(open string, po prettyOpts, typ string, addr uint64) {
+	o.WriteString(open)
+	if t := po.typeName(typ); strings.Contains(t, "/") {
+		o.b = strconv.AppendQuote(o.b, t)
+	} else {
+		o.WriteString(t)
+	}
+	o.WriteString(")(")
+	o.hex(addr)
+	o.WriteString(")")
+}
+
+// newline starts a line at indent, one tab deeper when deeper is set.
+func (o *outBuf) newline(indent string, deeper bool) {
+	o.WriteString("\n")
+	o.WriteString(indent)
+	if deeper {
+		o.WriteString("\t")
+	}
+}
+
+// writeMore writes "...+N more".
+func (o *outBuf) writeMore(n int) {
+	o.WriteString("...+")
+	o.int(int64(n))
+	o.WriteString(" more")
 }
 
 // typeName is t as the options want it shown.
@@ -79,14 +142,13 @@ func (o prettyOpts) typeName(t string) string {
 	return t
 }
 
-// quotedType is the shown type, quoted when it still holds a '/' so that
-// it reads as one token.
-func (o prettyOpts) quotedType(t string) string {
-	t = o.typeName(t)
-	if strings.Contains(t, "/") {
-		return strconv.Quote(t)
+// deeper is the indent of a composite's elements. On one line no indent
+// is ever written, and building it cost an allocation per element.
+func (o prettyOpts) deeper(indent string) string {
+	if !o.newlines {
+		return indent
 	}
-	return t
+	return indent + "\t"
 }
 
 // child is the options for an element of a composite: never the top,
@@ -95,14 +157,17 @@ func (o prettyOpts) child(withType, newlines bool) prettyOpts {
 	return prettyOpts{withType: withType, newlines: newlines, short: o.short, verb: o.verb, raw: o.raw}
 }
 
-func (v *Variable) writeTo(b *strings.Builder, o prettyOpts, indent string) {
+func (v *Variable) writeTo(b *outBuf, o prettyOpts, indent string) {
 	if v.Unreadable != "" {
-		fmt.Fprintf(b, "(unreadable %s)", v.Unreadable)
+		b.WriteString("(unreadable ")
+		b.WriteString(v.Unreadable)
+		b.WriteString(")")
 		return
 	}
 	if !o.top && v.Addr == 0 && v.Value == "" {
 		if o.withType && v.Type != "void" {
-			b.WriteString(o.typeName(v.Type) + " nil")
+			b.WriteString(o.typeName(v.Type))
+			b.WriteString(" nil")
 		} else {
 			b.WriteString("nil")
 		}
@@ -111,7 +176,12 @@ func (v *Variable) writeTo(b *strings.Builder, o prettyOpts, indent string) {
 	switch v.Kind {
 	case reflect.Slice:
 		if o.withType {
-			fmt.Fprintf(b, "%s len: %d, cap: %d, ", o.typeName(v.Type), v.Len, v.Cap)
+			b.WriteString(o.typeName(v.Type))
+			b.WriteString(" len: ")
+			b.int(v.Len)
+			b.WriteString(", cap: ")
+			b.int(v.Cap)
+			b.WriteString(", ")
 		}
 		if v.Base == 0 && len(v.Children) == 0 {
 			b.WriteString("nil")
@@ -120,7 +190,8 @@ func (v *Variable) writeTo(b *strings.Builder, o prettyOpts, indent string) {
 		v.writeElems(b, o, indent)
 	case reflect.Array:
 		if o.withType {
-			b.WriteString(o.typeName(v.Type) + " ")
+			b.WriteString(o.typeName(v.Type))
+			b.WriteString(" ")
 		}
 		v.writeElems(b, o, indent)
 	case reflect.Ptr:
@@ -128,10 +199,11 @@ func (v *Variable) writeTo(b *strings.Builder, o prettyOpts, indent string) {
 		case v.Type == "" || len(v.Children) == 0:
 			b.WriteString("nil")
 		case v.Children[0].OnlyAddr && v.Children[0].Addr != 0:
-			fmt.Fprintf(b, "(%s)(%#x)", o.quotedType(v.Type), v.Children[0].Addr)
+			b.writeTypedAddr("(", o, v.Type, v.Children[0].Addr)
 		default:
 			if o.top && o.newlines && v.Children[0].Addr != 0 {
-				fmt.Fprintf(b, "(%s)(%#x)\n", o.quotedType(v.Type), v.Children[0].Addr)
+				b.writeTypedAddr("(", o, v.Type, v.Children[0].Addr)
+				b.WriteString("\n")
 			}
 			b.WriteString("*")
 			v.Children[0].writeTo(b, o.child(o.withType, o.newlines), indent)
@@ -140,19 +212,29 @@ func (v *Variable) writeTo(b *strings.Builder, o prettyOpts, indent string) {
 		if len(v.Children) == 0 {
 			b.WriteString("unsafe.Pointer(nil)")
 		} else {
-			fmt.Fprintf(b, "unsafe.Pointer(%#x)", v.Children[0].Addr)
+			b.WriteString("unsafe.Pointer(")
+			b.hex(v.Children[0].Addr)
+			b.WriteString(")")
 		}
 	case reflect.Chan:
 		if o.newlines {
 			v.writeStruct(b, o, indent)
 		} else if len(v.Children) < 2 {
-			b.WriteString(o.typeName(v.Type) + " nil")
+			b.WriteString(o.typeName(v.Type))
+			b.WriteString(" nil")
 		} else {
-			fmt.Fprintf(b, "%s %s/%s", o.typeName(v.Type), v.Children[0].Value, v.Children[1].Value)
+			b.WriteString(o.typeName(v.Type))
+			b.WriteString(" ")
+			b.WriteString(v.Children[0].Value)
+			b.WriteString("/")
+			b.WriteString(v.Children[1].Value)
 		}
 	case reflect.Struct:
 		if v.Value != "" {
-			fmt.Fprintf(b, "%s(%s)", o.typeName(v.Type), v.Value)
+			b.WriteString(o.typeName(v.Type))
+			b.WriteString("(")
+			b.WriteString(v.Value)
+			b.WriteString(")")
 			o.withType = false
 		}
 		v.writeStruct(b, o, indent)
@@ -172,18 +254,24 @@ func (v *Variable) writeTo(b *strings.Builder, o prettyOpts, indent string) {
 			b.WriteString(" {\n")
 			for i := range v.Children {
 				c := &v.Children[i]
-				b.WriteString(indent + "\t" + c.Name + " " + c.Type + " = ")
+				b.WriteString(indent)
+				b.WriteString("\t")
+				b.WriteString(c.Name)
+				b.WriteString(" ")
+				b.WriteString(c.Type)
+				b.WriteString(" = ")
 				c.writeTo(b, o.child(false, o.newlines), indent+"\t")
 				b.WriteString("\n")
 			}
-			b.WriteString(indent + "}")
+			b.WriteString(indent)
+			b.WriteString("}")
 		}
 	default:
 		v.writeBasic(b, o)
 	}
 }
 
-func (v *Variable) writeIface(b *strings.Builder, o prettyOpts, indent string) {
+func (v *Variable) writeIface(b *outBuf, o prettyOpts, indent string) {
 	// Delve's rule: an interface without an address is nil (an escaped
 	// variable out of scope); values held in registers keep their
 	// synthetic address, so they are not mistaken for it. One without
@@ -195,13 +283,17 @@ func (v *Variable) writeIface(b *strings.Builder, o prettyOpts, indent string) {
 	data := &v.Children[0]
 	if o.withType {
 		if data.Kind == reflect.Invalid {
-			b.WriteString(o.typeName(v.Type) + " ")
+			b.WriteString(o.typeName(v.Type))
+			b.WriteString(" ")
 			if data.Addr == 0 {
 				b.WriteString("nil")
 				return
 			}
 		} else {
-			fmt.Fprintf(b, "%s(%s) ", o.typeName(v.Type), o.typeName(data.Type))
+			b.WriteString(o.typeName(v.Type))
+			b.WriteString("(")
+			b.WriteString(o.typeName(data.Type))
+			b.WriteString(") ")
 		}
 	}
 	switch {
@@ -210,9 +302,9 @@ func (v *Variable) writeIface(b *strings.Builder, o prettyOpts, indent string) {
 	case data.Kind == reflect.Ptr && data.Children[0].Addr == 0:
 		b.WriteString("nil")
 	case data.Kind == reflect.Ptr && data.Children[0].OnlyAddr:
-		fmt.Fprintf(b, "%#x", data.Addr)
+		b.hex(data.Addr)
 	case data.Kind != reflect.Ptr && data.OnlyAddr:
-		fmt.Fprintf(b, "*(*%s)(%#x)", o.quotedType(v.Type), v.Addr)
+		b.writeTypedAddr("*(*", o, v.Type, v.Addr)
 	default:
 		// The dynamic type was shown already unless the caller hid types.
 		data.writeTo(b, o.child(!o.withType, o.newlines), indent)
@@ -270,7 +362,7 @@ func breaksLines(kids []Variable, newlines, firstOnly bool) bool {
 }
 
 // writeMore notes the elements that were not loaded.
-func writeMore(b *strings.Builder, nl bool, indent string, shown, total int) {
+func writeMore(b *outBuf, nl bool, indent string, shown, total int) {
 	if shown == total {
 		return
 	}
@@ -279,49 +371,51 @@ func writeMore(b *strings.Builder, nl bool, indent string, shown, total int) {
 		return
 	}
 	if nl {
-		b.WriteString("\n" + indent + "\t")
+		b.newline(indent, true)
 	} else {
 		b.WriteString(",")
 	}
-	fmt.Fprintf(b, "...+%d more", total-shown)
+	b.writeMore(total - shown)
 }
 
-func (v *Variable) writeElems(b *strings.Builder, o prettyOpts, indent string) {
+func (v *Variable) writeElems(b *outBuf, o prettyOpts, indent string) {
 	nl := breaksLines(v.Children, o.newlines, true)
 	b.WriteString("[")
 	for i := range v.Children {
 		if nl {
-			b.WriteString("\n" + indent + "\t")
+			b.newline(indent, true)
 		}
-		v.Children[i].writeTo(b, o.child(false, nl), indent+"\t")
+		v.Children[i].writeTo(b, o.child(false, nl), o.deeper(indent))
 		if i != len(v.Children)-1 || nl {
 			b.WriteString(",")
 		}
 	}
 	writeMore(b, nl, indent, len(v.Children), int(v.Len))
 	if nl {
-		b.WriteString("\n" + indent)
+		b.newline(indent, false)
 	}
 	b.WriteString("]")
 }
 
-func (v *Variable) writeStruct(b *strings.Builder, o prettyOpts, indent string) {
+func (v *Variable) writeStruct(b *outBuf, o prettyOpts, indent string) {
 	if len(v.Children) == 0 && int(v.Len) != 0 {
 		// Too deep to load: show where it lives so the user can print it.
-		fmt.Fprintf(b, "(*%s)(%#x)", o.quotedType(v.Type), v.Addr)
+		b.writeTypedAddr("(*", o, v.Type, v.Addr)
 		return
 	}
 	if o.withType {
-		b.WriteString(o.typeName(v.Type) + " ")
+		b.WriteString(o.typeName(v.Type))
+		b.WriteString(" ")
 	}
 	nl := breaksLines(v.Children, o.newlines, false)
 	b.WriteString("{")
 	for i := range v.Children {
 		if nl {
-			b.WriteString("\n" + indent + "\t")
+			b.newline(indent, true)
 		}
-		b.WriteString(v.Children[i].Name + ": ")
-		v.Children[i].writeTo(b, o.child(true, nl), indent+"\t")
+		b.WriteString(v.Children[i].Name)
+		b.WriteString(": ")
+		v.Children[i].writeTo(b, o.child(true, nl), o.deeper(indent))
 		if i != len(v.Children)-1 || nl {
 			b.WriteString(",")
 			if !nl {
@@ -331,18 +425,19 @@ func (v *Variable) writeStruct(b *strings.Builder, o prettyOpts, indent string) 
 	}
 	if len(v.Children) != int(v.Len) && v.Kind == reflect.Struct {
 		if nl {
-			b.WriteString("\n" + indent + "\t")
+			b.newline(indent, true)
 		} else {
 			b.WriteString(",")
 		}
-		fmt.Fprintf(b, "...+%d more", int(v.Len)-len(v.Children))
+		b.writeMore(int(v.Len) - len(v.Children))
 	}
 	b.WriteString("}")
 }
 
-func (v *Variable) writeMap(b *strings.Builder, o prettyOpts, indent string) {
+func (v *Variable) writeMap(b *outBuf, o prettyOpts, indent string) {
 	if o.withType {
-		b.WriteString(o.typeName(v.Type) + " ")
+		b.WriteString(o.typeName(v.Type))
+		b.WriteString(" ")
 	}
 	if v.Base == 0 && len(v.Children) == 0 {
 		b.WriteString("nil")
@@ -352,18 +447,18 @@ func (v *Variable) writeMap(b *strings.Builder, o prettyOpts, indent string) {
 	b.WriteString("[")
 	for i := 0; i+1 < len(v.Children); i += 2 {
 		if nl {
-			b.WriteString("\n" + indent + "\t")
+			b.newline(indent, true)
 		}
-		v.Children[i].writeTo(b, o.child(false, false), indent+"\t")
+		v.Children[i].writeTo(b, o.child(false, false), o.deeper(indent))
 		b.WriteString(": ")
-		v.Children[i+1].writeTo(b, o.child(false, nl), indent+"\t")
+		v.Children[i+1].writeTo(b, o.child(false, nl), o.deeper(indent))
 		// Delve leaves ", " after the last pair too; users have seen it
 		// for years and tools compare against it.
 		b.WriteString(", ")
 	}
 	writeMore(b, nl, indent, len(v.Children)/2, int(v.Len))
 	if nl {
-		b.WriteString("\n" + indent)
+		b.newline(indent, false)
 	}
 	b.WriteString("]")
 }
@@ -380,7 +475,7 @@ func ExtractIntValue(s string) string {
 	return s
 }
 
-func (v *Variable) writeBasic(b *strings.Builder, o prettyOpts) {
+func (v *Variable) writeBasic(b *outBuf, o prettyOpts) {
 	if v.Value == "" && v.Kind != reflect.String && v.Kind != reflect.Complex64 && v.Kind != reflect.Complex128 {
 		fmt.Fprintf(b, "(unknown %s)", v.Kind)
 		return
@@ -417,7 +512,11 @@ func (v *Variable) writeBasic(b *strings.Builder, o prettyOpts) {
 				fmt.Fprintf(b, o.verb, complex(re, im))
 				return
 			}
-			fmt.Fprintf(b, "(%s + %si)", v.Children[0].Value, v.Children[1].Value)
+			b.WriteString("(")
+			b.WriteString(v.Children[0].Value)
+			b.WriteString(" + ")
+			b.WriteString(v.Children[1].Value)
+			b.WriteString("i)")
 			return
 		}
 	case reflect.String:
@@ -427,13 +526,13 @@ func (v *Variable) writeBasic(b *strings.Builder, o prettyOpts) {
 		}
 		s := v.Value
 		if len(s) < int(v.Len) {
-			s = fmt.Sprintf("%s...+%d more", s, int(v.Len)-len(s))
+			s = s + "...+" + strconv.Itoa(int(v.Len)-len(s)) + " more"
 		}
 		if o.raw {
 			b.WriteString(s)
 			return
 		}
-		b.WriteString(strconv.Quote(s))
+		b.b = strconv.AppendQuote(b.b, s)
 		return
 	}
 	b.WriteString(v.Value)

@@ -2,7 +2,10 @@ package api
 
 import (
 	"reflect"
+	"strconv"
 	"testing"
+
+	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
 
 func intVar(name, v string) Variable {
@@ -24,6 +27,12 @@ func TestFormatVariables(t *testing.T) {
 		Children: []Variable{strVar("", "k", 1), intVar("", "9")}}
 	ptr := Variable{Type: "*main.Point", Kind: reflect.Ptr, Addr: 0x6000, Children: []Variable{point}}
 	nilSlice := Variable{Type: "[]int", Kind: reflect.Slice, Addr: 0x7000}
+	// Two levels of line breaks, each indented one tab further; on one
+	// line no indent at all.
+	nested := Variable{Name: "b", Type: "main.Box", Kind: reflect.Struct, Len: 2, Addr: 0x8000,
+		Children: []Variable{strVar("Label", "a long label", 12),
+			{Name: "Points", Type: "[]main.Point", Kind: reflect.Slice, Len: 2, Cap: 2, Base: 0x9000, Addr: 0x8010,
+				Children: []Variable{longPoint, point}}}}
 	cases := []struct {
 		name      string
 		v         Variable
@@ -38,6 +47,9 @@ func TestFormatVariables(t *testing.T) {
 		{"nil slice", nilSlice, "[]int len: 0, cap: 0, nil", "[]int len: 0, cap: 0, nil"},
 		{"map", m, `map[string]int ["k": 9, ]`, "map[string]int [\n\t\"k\": 9, \n]"},
 		{"pointer", ptr, `*main.Point {X: 3, Y: 4, Name: "pt"}`, "(*main.Point)(0x3000)\n*main.Point {X: 3, Y: 4, Name: \"pt\"}"},
+		{"nested", nested,
+			`main.Box {Label: "a long label", Points: []main.Point len: 2, cap: 2, [{X: 3, Y: 4, Name: "a long name"},{X: 3, Y: 4, Name: "pt"}]}`,
+			"main.Box {\n\tLabel: \"a long label\",\n\tPoints: []main.Point len: 2, cap: 2, [\n\t\t{\n\t\t\tX: 3,\n\t\t\tY: 4,\n\t\t\tName: \"a long name\",},\n\t\t{X: 3, Y: 4, Name: \"pt\"},\n\t],}"},
 		{"unreadable", Variable{Unreadable: "bad address"}, "(unreadable bad address)", "(unreadable bad address)"},
 	}
 	for _, c := range cases {
@@ -62,5 +74,29 @@ func TestClosureCapturesMultiline(t *testing.T) {
 	}
 	if got, want := v.SinglelineString(), "main.makeCounter.func1"; got != want {
 		t.Errorf("one-line closure: %q, want %q", got, want)
+	}
+}
+
+// FormatVar reuses its wire tree's slice between calls: trees smaller and
+// larger than the last one, and one larger than is kept, must render as a
+// fresh conversion does.
+func TestFormatVarReusesTree(t *testing.T) {
+	tree := func(n int) *value.Variable {
+		v := &value.Variable{Type: "[]main.T", Kind: reflect.Slice, Len: int64(n), Cap: int64(n), Base: 0x1000, Addr: 0x2000}
+		for i := 0; i < n; i++ {
+			v.Children = append(v.Children, value.Variable{Type: "main.T", Kind: reflect.Struct, Len: 1, Addr: 0x3000,
+				Children: []value.Variable{{Name: "N", Type: "int", Kind: reflect.Int, Value: strconv.Itoa(i), Addr: 0x3000}}})
+		}
+		return v
+	}
+	for _, n := range []int{3, 300, 1, 5000, 40} {
+		v := tree(n)
+		want := ConvertVar(v)
+		if got := FormatVar(v); got != want.SinglelineString() {
+			t.Fatalf("%d elements: FormatVar = %.200q, want %.200q", n, got, want.SinglelineString())
+		}
+	}
+	if got := FormatVar(tree(2)); got != "[]main.T len: 2, cap: 2, [{N: 0},{N: 1}]" {
+		t.Fatalf("FormatVar = %q", got)
 	}
 }

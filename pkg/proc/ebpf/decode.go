@@ -16,7 +16,7 @@ import (
 type captured struct {
 	segs   []segmentView
 	regs   value.Overlay
-	static staticMemory
+	static staticPages
 	// missed is set when the loader asked for bytes the probe did not
 	// capture: the value it printed is cut short where the plan or the
 	// kernel's limits stopped.
@@ -48,6 +48,50 @@ func (c *captured) ReadMemory(buf []byte, addr uint64) (int, error) {
 	}
 	c.missed = true
 	return 0, fmt.Errorf("%d bytes at %#x were not captured by the probe", len(buf), addr)
+}
+
+// ViewMemory implements value.MemoryViewer: a read ReadMemory would serve
+// from a segment is served in place, without copying.
+func (c *captured) ViewMemory(addr uint64, size int) []byte {
+	if value.IsSynthetic(addr) {
+		return nil
+	}
+	for _, s := range c.segs {
+		if addr >= s.addr && addr-s.addr <= uint64(len(s.data)) && uint64(size) <= uint64(len(s.data))-(addr-s.addr) {
+			off := addr - s.addr
+			return s.data[off : off+uint64(size) : off+uint64(size)]
+		}
+	}
+	return nil
+}
+
+// staticPages keeps the pages of the executable's read-only data that
+// events have read: every interface in every event reads its dynamic
+// type's flags there, and each read was a pread of the file.
+type staticPages struct {
+	mem   staticMemory
+	pages map[uint64][]byte // by page address; nil: not readable whole
+}
+
+const staticPageSize = 4096
+
+// ReadMemory implements value.MemoryReader, as mem does.
+func (s *staticPages) ReadMemory(buf []byte, addr uint64) (int, error) {
+	page := addr &^ (staticPageSize - 1)
+	if len(buf) > 0 && addr-page+uint64(len(buf)) <= staticPageSize {
+		data, ok := s.pages[page]
+		if !ok {
+			data = make([]byte, staticPageSize)
+			if n, err := s.mem.ReadMemory(data, page); err != nil || n != len(data) {
+				data = nil // straddles the end of the data: read piecewise
+			}
+			s.pages[page] = data
+		}
+		if data != nil {
+			return copy(buf, data[addr-page:]), nil
+		}
+	}
+	return s.mem.ReadMemory(buf, addr)
 }
 
 // decode turns one ring buffer record into an Event.
@@ -113,7 +157,9 @@ func (t *Tracer) decode(raw []byte) (event.Event, error) {
 	if err := parseSegments(data, plan, mem); err != nil {
 		return ev, err
 	}
-	mem.static = t.static
+	if mem.static.pages == nil || mem.static.mem != t.static {
+		mem.static = staticPages{mem: t.static, pages: map[uint64][]byte{}}
+	}
 	ev.Values = t.values(mem, plan, &ev)
 	return ev, nil
 }

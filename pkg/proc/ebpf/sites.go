@@ -293,7 +293,9 @@ func (st *SiteTracer) decode(raw []byte) Hit {
 		h.Err = err
 		return h
 	}
-	mem.static = t.static
+	if mem.static.pages == nil || mem.static.mem != t.static {
+		mem.static = staticPages{mem: t.static, pages: map[uint64][]byte{}}
+	}
 	cut := raw[35]&evfTruncated != 0
 	for i, pc := range plan.params {
 		var seg *segmentView

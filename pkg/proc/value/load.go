@@ -57,10 +57,19 @@ func UnreadableVar(name string, typ godwarf.Type, err error) *Variable {
 // headers (strings, slices, chans) it reads the length so that even an
 // unloaded value knows its size.
 func (st *loadState) newVariable(name string, addr uint64, typ godwarf.Type, mem MemoryReader) *Variable {
-	v := &Variable{Name: name, Addr: addr, DwarfType: typ, Type: TypeName(typ)}
+	v := &Variable{}
+	st.initVariable(v, name, addr, typ, mem)
+	return v
+}
+
+// initVariable is newVariable into *v, which must be zero: composites
+// build their parts in place in their Children rather than allocating
+// each part and copying it in (a trace loads a tree per event).
+func (st *loadState) initVariable(v *Variable, name string, addr uint64, typ godwarf.Type, mem MemoryReader) {
+	v.Name, v.Addr, v.DwarfType, v.Type = name, addr, typ, TypeName(typ)
 	if typ == nil {
 		v.Unreadable = errors.New("no type")
-		return v
+		return
 	}
 	switch t := godwarf.ResolveTypedef(typ).(type) {
 	case *godwarf.PtrType:
@@ -107,7 +116,6 @@ func (st *loadState) newVariable(name string, addr uint64, typ godwarf.Type, mem
 	default:
 		v.Unreadable = fmt.Errorf("unknown type: %T", t)
 	}
-	return v
 }
 
 func (st *loadState) readStringHeader(v *Variable, t *godwarf.StringType, mem MemoryReader) {
@@ -288,14 +296,15 @@ func (st *loadState) loadPointer(v *Variable, t *godwarf.PtrType, level int, mem
 	if elem == nil {
 		elem = &godwarf.VoidType{}
 	}
+	v.Children = make([]Variable, 1)
+	child := &v.Children[0]
 	if err != nil {
 		v.Unreadable = err
-		child := st.newVariable("", 0, elem, st.l.Mem)
+		st.initVariable(child, "", 0, elem, st.l.Mem)
 		child.Unreadable = fmt.Errorf("parent pointer unreadable: %w", err)
-		v.Children = []Variable{*child}
 		return
 	}
-	child := st.newVariable("", p, elem, st.l.Mem)
+	st.initVariable(child, "", p, elem, st.l.Mem)
 	v.Value = strconv.FormatUint(p, 10)
 	switch {
 	case v.Kind == reflect.UnsafePointer || child.Kind == reflect.Invalid:
@@ -319,7 +328,6 @@ func (st *loadState) loadPointer(v *Variable, t *godwarf.PtrType, level int, mem
 			st.load(child, next, st.l.Mem)
 		}
 	}
-	v.Children = []Variable{*child}
 }
 
 func (st *loadState) loadString(v *Variable) {
@@ -330,8 +338,13 @@ func (st *loadState) loadString(v *Variable) {
 	if n <= 0 {
 		return
 	}
+	mem := uncached(st.l.Mem)
+	if data := viewMemory(mem, v.Base, n); data != nil {
+		v.Value = string(data) // one copy instead of two
+		return
+	}
 	buf := make([]byte, n)
-	if err := readFull(uncached(st.l.Mem), buf, v.Base); err != nil {
+	if err := readFull(mem, buf, v.Base); err != nil {
 		v.Unreadable = fmt.Errorf("could not read string at %#x due to %w", v.Base, err)
 		return
 	}
@@ -349,9 +362,11 @@ func (st *loadState) loadStruct(v *Variable, t *godwarf.StructType, level int, m
 		if st.cfg.MaxStructFields >= 0 && len(v.Children) >= st.cfg.MaxStructFields {
 			break
 		}
-		fv := st.newVariable(f.Name, v.Addr+uint64(f.ByteOffset), f.Type, mem)
+		// Within the capacity made above, so fv stays valid.
+		v.Children = append(v.Children, Variable{})
+		fv := &v.Children[len(v.Children)-1]
+		st.initVariable(fv, f.Name, v.Addr+uint64(f.ByteOffset), f.Type, mem)
 		st.load(fv, level+1, mem)
-		v.Children = append(v.Children, *fv)
 	}
 	if t.Name == "time.Time" {
 		st.describeTime(v)
@@ -389,12 +404,13 @@ func (st *loadState) loadArray(v *Variable, real godwarf.Type, level int, mem Me
 	errs := 0
 	v.Children = make([]Variable, 0, count)
 	for i := int64(0); i < count; i++ {
-		ev := st.newVariable("", v.Base+uint64(i*stride), elem, mem)
+		v.Children = append(v.Children, Variable{}) // within capacity
+		ev := &v.Children[len(v.Children)-1]
+		st.initVariable(ev, "", v.Base+uint64(i*stride), elem, mem)
 		st.load(ev, level+1, mem)
 		if ev.Unreadable != nil {
 			errs++
 		}
-		v.Children = append(v.Children, *ev)
 		if errs > maxErrCount {
 			break
 		}

@@ -38,11 +38,35 @@ func cacheMemory(mem MemoryReader, addr uint64, size int64) MemoryReader {
 			return mem
 		}
 	}
+	if data := viewMemory(mem, addr, size); data != nil {
+		return &cachedMemory{base: addr, data: data, parent: uncached(mem)}
+	}
 	buf := make([]byte, size)
 	if err := readFull(mem, buf, addr); err != nil {
 		return mem
 	}
 	return &cachedMemory{base: addr, data: buf, parent: uncached(mem)}
+}
+
+// MemoryViewer is a MemoryReader whose bytes may be in this process's
+// memory already (an eBPF event's captured buffer): the loader then reads
+// a block in place instead of copying it out. ViewMemory returns the size
+// bytes at addr exactly as ReadMemory would read them, or nil when it does
+// not hold them in one piece (ReadMemory is used then). The bytes must not
+// change until the Load that asked for them returns.
+type MemoryViewer interface {
+	MemoryReader
+	ViewMemory(addr uint64, size int) []byte
+}
+
+// viewMemory is MemoryViewer.ViewMemory of mem's bottom layer, or nil.
+func viewMemory(mem MemoryReader, addr uint64, size int64) []byte {
+	if vw, ok := uncached(mem).(MemoryViewer); ok && size > 0 && size <= maxCacheSize {
+		if data := vw.ViewMemory(addr, int(size)); len(data) == int(size) {
+			return data
+		}
+	}
+	return nil
 }
 
 // uncached strips prefetch layers: memory reached through a pointer is
@@ -69,12 +93,21 @@ func readFull(mem MemoryReader, buf []byte, addr uint64) error {
 }
 
 func readUint(mem MemoryReader, addr uint64, size int64) (uint64, error) {
-	var buf [8]byte
 	if size <= 0 || size > 8 {
 		return 0, fmt.Errorf("invalid integer size %d", size)
 	}
-	if err := readFull(mem, buf[:size], addr); err != nil {
-		return 0, err
+	// Bytes held in memory already are decoded in place: the buffer
+	// handed to ReadMemory escapes, an allocation per number loaded.
+	var buf []byte
+	if c, ok := mem.(*cachedMemory); ok && addr >= c.base && addr-c.base <= uint64(len(c.data)) && uint64(size) <= uint64(len(c.data))-(addr-c.base) {
+		buf = c.data[addr-c.base:]
+	} else if data := viewMemory(mem, addr, size); data != nil {
+		buf = data
+	} else {
+		buf = make([]byte, 8)
+		if err := readFull(mem, buf[:size], addr); err != nil {
+			return 0, err
+		}
 	}
 	switch size {
 	case 1:
