@@ -72,7 +72,7 @@ func (d *Debugger) SyncKernelTracepoints() (map[int]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	kt := d.ktrace
+	kt := d.kernelTraceState()
 	kt.mu.Lock()
 	var old []*api.Breakpoint
 	if kt.cur != nil {
@@ -310,7 +310,7 @@ func logValue(h LogHit, i int, name string) api.Variable {
 // stop is in. It never waits for the target, so a client may call it
 // while a continue runs.
 func (d *Debugger) KernelTraceHits(sync bool) ([]api.Thread, uint64) {
-	kt := d.ktrace
+	kt := d.kernelTraceState()
 	if sync && !d.IsRunning() {
 		// Stopped: the probes go (their last hits come in on the way)
 		// and the breakpoints are as the user set them, counts included,
@@ -331,7 +331,7 @@ func (d *Debugger) KernelTraceHits(sync bool) ([]api.Thread, uint64) {
 // int3s back and counts their hits, so that the breakpoints are as the
 // user set them.
 func (d *Debugger) releaseKernelTraces() error {
-	kt := d.ktrace
+	kt := d.kernelTraceState()
 	kt.mu.Lock()
 	set := kt.cur
 	kt.mu.Unlock()
@@ -358,7 +358,7 @@ func (d *Debugger) releaseKernelTraces() error {
 // closeKernelTraces removes the kernel tracepoints' probes, keeping the
 // hits not yet fetched and the count of those lost.
 func (d *Debugger) closeKernelTraces() error {
-	kt := d.ktrace
+	kt := d.kernelTraceState()
 	kt.mu.Lock()
 	set := kt.cur
 	kt.cur = nil
@@ -375,4 +375,13 @@ func (d *Debugger) closeKernelTraces() error {
 		return fmt.Errorf("removing tracepoint probes: %w", err)
 	}
 	return nil
+}
+
+// kernelTraceState returns this Debugger's tracepoint state. A follow-exec
+// group swaps targets' states under tmu while the terminal polls for hits,
+// so the pointer is read under it too.
+func (d *Debugger) kernelTraceState() *kernelTraces {
+	d.tmu.Lock()
+	defer d.tmu.Unlock()
+	return d.ktrace
 }

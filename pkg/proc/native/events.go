@@ -89,7 +89,6 @@ func (p *Process) handle(tid int, ws unix.WaitStatus) event {
 		p.noteFork(t, ws.TrapCause())
 		return event{kind: evIgnored, t: t}
 	}
-	DebugStops++
 	info, err := getSiginfo(tid)
 	if err != nil {
 		// EINVAL here means group-stop: a stop signal already delivered
@@ -100,7 +99,6 @@ func (p *Process) handle(tid int, ws unix.WaitStatus) event {
 	t.inSignalStop = true
 	switch {
 	case sig == unix.SIGTRAP && info.code() > 0:
-		DebugTraps++
 		// A kernel condition's signal comes with the registers its probe
 		// saw, put back here as an int3 hit would have left them.
 		p.takeKernelHit(t)
@@ -453,5 +451,3 @@ func (p *Process) sigstopPending(tid int) bool {
 	}
 	return false
 }
-
-var DebugTraps, DebugStops int
