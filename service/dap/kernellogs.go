@@ -292,7 +292,7 @@ func (s *session) endKernelHold(st *api.DebuggerState, err error) {
 		s.klogs.mu.Unlock()
 		return
 	}
-	s.klogs.held, s.klogs.told = false, true
+	s.klogs.held, s.klogs.told = false, alive
 	s.klogs.mu.Unlock()
 	if alive {
 		s.syncKernelLogs()
