@@ -281,10 +281,16 @@ func (t *Target) handleTraps(trapped []Thread) (Stop, bool, error) {
 		// one hit by another goroutine only interrupts it, and, as in
 		// Delve, the next Continue finishes the step unless CancelNext.
 		var cerr error
+		stepDone := false
 		if len(t.steps) == 0 || t.steps[0].origin.owns(chosen) {
+			// A logpoint's client logs and goes on; it must know whether
+			// the step would have ended here too, or that end is lost.
+			done, serr := t.evalSteps(chosen)
+			stepDone = done && serr == nil
 			cerr = t.clearSteps()
 		}
 		st, err := t.stopOn(chosen.th, StopBreakpoint)
+		st.StepDone = stepDone
 		st.Breakpoint = t.threadBP[chosen.th.ID()]
 		st.Watch = t.watchChange[chosen.th.ID()]
 		st.WatchOutOfScope = outOfScope

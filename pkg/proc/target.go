@@ -45,6 +45,9 @@ type Stop struct {
 	Function    string
 	ExitCode    int
 	Signal      int
+	// StepDone, for StopBreakpoint, says that the stepping goroutine's
+	// step also ended at this breakpoint.
+	StepDone bool
 	// Return, for StopStepDone, is the frame the step left by returning.
 	Return *Return
 	// Watch, when Breakpoint is a watchpoint, is its value before and after.

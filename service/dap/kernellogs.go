@@ -26,6 +26,12 @@ type kernelLogs struct {
 	mu   sync.Mutex
 	cur  *kernelLog
 	done chan struct{} // closed when cur's pump has ended
+	// held: released for a step (holdKernelLogs), whose int3s a uprobe
+	// at the same address would swallow; they stay int3s until it ends.
+	held bool
+	// told: the lines saying why a logpoint stops were sent once; a
+	// step's end moving them back does not repeat them.
+	told bool
 }
 
 // kernelLog is one attached probe set and the logpoints it serves, in
@@ -53,6 +59,17 @@ const lostCheck = time.Second
 func (s *session) syncKernelLogs() {
 	if s.dbg == nil {
 		return
+	}
+	s.klogs.mu.Lock()
+	held, quiet := s.klogs.held, s.klogs.told
+	s.klogs.told = false
+	s.klogs.mu.Unlock()
+	if held {
+		return
+	}
+	say := s.console
+	if quiet {
+		say = func(string) {}
 	}
 	s.bps.mu.Lock()
 	want := make(map[int]*logMessage, len(s.bps.logs))
@@ -101,7 +118,7 @@ func (s *session) syncKernelLogs() {
 			err = s.setDisabled(id, true)
 		}
 		if err != nil {
-			s.console(fmt.Sprintf("logpoint at %s stops the program to evaluate: %v", where, err))
+			say(fmt.Sprintf("logpoint at %s stops the program to evaluate: %v", where, err))
 			continue
 		}
 		k.ids, k.msgs, k.bps = append(k.ids, id), append(k.msgs, m), append(k.bps, bp)
@@ -117,12 +134,12 @@ func (s *session) syncKernelLogs() {
 		}
 		if err == nil {
 			err := why[i]
-			defer s.console(fmt.Sprintf("logpoint at %s:%d stops the program to evaluate: %v", s.opts.toClient(k.bps[i].File), k.bps[i].Line, err))
+			defer say(fmt.Sprintf("logpoint at %s:%d stops the program to evaluate: %v", s.opts.toClient(k.bps[i].File), k.bps[i].Line, err))
 		}
 		s.setDisabled(id, false)
 	}
 	if err != nil {
-		s.console(fmt.Sprintf("logpoints stop the program to evaluate: %v", err))
+		say(fmt.Sprintf("logpoints stop the program to evaluate: %v", err))
 		return
 	}
 	if kl == nil {
@@ -243,6 +260,42 @@ func (s *session) releaseKernelLogs() {
 	s.closeKernelLogs()
 	for _, id := range k.ids {
 		s.setDisabled(id, false)
+	}
+}
+
+// holdKernelLogs releases the kernel logpoints for a step about to run:
+// the step's own int3 at a logpoint's address would be taken by the
+// uprobe there and never stop. They stop as ordinary logpoints until
+// endKernelHold moves them back.
+func (s *session) holdKernelLogs() {
+	s.releaseKernelLogs()
+	s.klogs.mu.Lock()
+	s.klogs.held = true
+	s.klogs.mu.Unlock()
+}
+
+// endKernelHold moves held logpoints back to the kernel once the run
+// stopped with no step pending (a step interrupted by another goroutine
+// still needs its int3s for the continue that finishes it).
+func (s *session) endKernelHold(st *api.DebuggerState, err error) {
+	alive := err == nil && st != nil && !st.Exited && !s.closing.Load()
+	keep := alive && st.NextInProgress && !s.run.pauseRequested.Load()
+	if alive {
+		for _, th := range st.Threads {
+			// A uprobe at the pc a thread resumes from would log that
+			// hit again: the int3 it already stopped at is stepped over.
+			keep = keep || th.Breakpoint != nil && s.bps.logMessage(th.Breakpoint.ID) != nil
+		}
+	}
+	s.klogs.mu.Lock()
+	if !s.klogs.held || keep {
+		s.klogs.mu.Unlock()
+		return
+	}
+	s.klogs.held, s.klogs.told = false, alive
+	s.klogs.mu.Unlock()
+	if alive {
+		s.syncKernelLogs()
 	}
 }
 

@@ -88,7 +88,13 @@ func (s *session) runLoop(cmd string, resumed chan struct{}) {
 			runFault()
 		}
 		s.run.mu.Lock()
-		if !s.run.editPending && err == nil && !s.run.pauseRequested.Load() && s.logHits(st) {
+		logsOnly := !s.run.editPending && err == nil && !s.run.pauseRequested.Load() && s.logHits(st)
+		if logsOnly && s.dbg.StopEndedStep() {
+			// The step ended at the logpoint: it has printed, and the
+			// client hears of the step's end, as in Delve.
+			st.StopReason, logsOnly = "next finished", false
+		}
+		if logsOnly {
 			// Only logpoints stopped the target: they have printed, it
 			// goes on.
 			s.run.mu.Unlock()
@@ -101,6 +107,7 @@ func (s *session) runLoop(cmd string, resumed chan struct{}) {
 				// variable ids belong to the previous stop.
 				s.state.reset()
 			}
+			s.endKernelHold(st, err) // before a request can find the target stopped
 			s.run.active = false
 			s.run.mu.Unlock()
 			s.reportStop(st, err)
@@ -118,6 +125,7 @@ func (s *session) runLoop(cmd string, resumed chan struct{}) {
 		}
 		close(resumed)
 		s.run.mu.Lock()
+		s.endKernelHold(st, err)
 		s.run.active = false
 		s.run.mu.Unlock()
 		s.reportStop(st, err)
@@ -209,6 +217,7 @@ func (s *session) onStep(req dap.Request, goid int, cmd string, granularity dap.
 		// One instruction, whichever step was asked for, as Delve does.
 		cmd = api.StepInstruction
 	}
+	s.holdKernelLogs() // kernellogs.go
 	s.resume(cmd)
 }
 

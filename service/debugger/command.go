@@ -319,3 +319,15 @@ func (d *Debugger) CancelNext() error {
 	}
 	return nil
 }
+
+// StopEndedStep reports whether the last stop, at a breakpoint, is also
+// where the next, step or stepout that ran ended: a client that goes on
+// from a logpoint reports the step's end there instead.
+func (d *Debugger) StopEndedStep() bool {
+	_, unlock, err := d.lockAlive()
+	if err != nil {
+		return false
+	}
+	defer unlock()
+	return d.lastStop.Reason == proc.StopBreakpoint && d.lastStop.StepDone
+}
