@@ -236,10 +236,7 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 	// before any probe exists: its error is then the only line.
 	if sum.Probes > 0 {
 		fmt.Fprintln(out, sum)
-		// --stats measures nothing of its own cost yet: its line would be empty.
-		if !f.stats {
-			fmt.Fprintln(out, sum.CostLine())
-		}
+		fmt.Fprintln(out, sum.CostLine())
 	}
 	if err != nil {
 		return err

@@ -46,12 +46,17 @@ func ebpfCost(st ebpf.Stats, lossy bool) Cost {
 	return c
 }
 
-// PerEvent is the cost divided over the events; 0 without events.
+// PerEvent is the cost divided over the events, or over the probe hits
+// when no event reached user space (--stats counts in the kernel); 0
+// without either.
 func (s Summary) PerEvent() time.Duration {
-	if s.Events == 0 {
-		return 0
+	switch {
+	case s.Events > 0:
+		return s.Cost.Time / time.Duration(s.Events)
+	case s.Cost.Hits > 0:
+		return s.Cost.Time / time.Duration(s.Cost.Hits)
 	}
-	return s.Cost.Time / time.Duration(s.Events)
+	return 0
 }
 
 // CostLine says in one line what tracing cost the program: for ptrace the

@@ -155,6 +155,10 @@ func runStatsEBPF(ctx context.Context, opts Options, interval time.Duration, out
 	closeErr := st.Close()
 	s, _ := st.Snapshot() // after Close: what Close read, its error in closeErr
 	res.Funcs, res.Missed, res.ReadErr = s.Funcs, s.Missed, closeErr
+	res.Summary.Cost = Cost{Source: CostBPFRunTime, Hits: s.Runs, Time: s.RunTime}
+	if s.RunErr != nil {
+		res.Summary.Cost.Source, res.Summary.Cost.Missing = "", s.RunErr.Error()
+	}
 	return errors.Join(runErr, werr, closeErr)
 }
 
@@ -260,6 +264,7 @@ func runStatsPtrace(ctx context.Context, opts Options, interval time.Duration, o
 	close(stop)
 	werr := wait()
 	res.Summary.Events = pt.Events()
+	res.Summary.Cost = ptraceCost(pt.Stopped())
 	res.Funcs = rec.Snapshot()
 	if err != nil {
 		if errors.Is(err, proc.ErrProcessExited) {

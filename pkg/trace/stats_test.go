@@ -92,6 +92,11 @@ func TestStatsPairPerGoroutine(t *testing.T) {
 						t.Errorf("%s: max %v, the fixture's own max %v", fn, f.Hist.Max, top)
 					}
 				}
+				// What counting cost is measured over every probe hit: a
+				// call and a return per call.
+				if hits := 2 * uint64(len(blocks)+len(recs)); res.Summary.Cost.Source == "" || res.Summary.Cost.Hits != hits {
+					t.Errorf("cost %+v, want %d probe hits measured", res.Summary.Cost, hits)
+				}
 				if res.Missed != 0 || res.Summary.ExitCode != 0 || !res.Summary.Exited {
 					t.Errorf("result %+v", res.Summary)
 				}

@@ -3,12 +3,14 @@ package ebpf
 import (
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
 	cebpf "github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/features"
 	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
 
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/event"
@@ -69,6 +71,12 @@ type StatsTracer struct {
 	probes int
 	multi  bool
 
+	// runStats keeps the kernel's run-time statistics on while attached,
+	// so that the summary can say what counting cost; statsErr says why
+	// they are off.
+	runStats io.Closer
+	statsErr error
+
 	mu     sync.Mutex // guards objs against Close, and last
 	closed bool
 	last   StatsSnapshot
@@ -81,6 +89,11 @@ type StatsSnapshot struct {
 	// program was running on the CPU: those calls or returns are not in
 	// the figures.
 	Missed uint64
+	// Runs and RunTime are the kernel's count of the program's runs and
+	// the time spent in them; RunErr says why they are missing.
+	Runs    uint64
+	RunTime time.Duration
+	RunErr  error
 }
 
 // OpenStats attaches the --stats program at the entry, every RET and every
@@ -130,6 +143,11 @@ func OpenStats(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, noMul
 	if err := st.objs.Config.Put(uint32(0), cfg); err != nil {
 		st.closeObjs()
 		return nil, fmt.Errorf("writing BPF config: %w", err)
+	}
+	if rs, err := cebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME)); err != nil {
+		st.statsErr = fmt.Errorf("enabling BPF run-time statistics: %w", err)
+	} else {
+		st.runStats = rs
 	}
 	if err := st.attach(bi.Path(), pid, addrs, cookies); err != nil {
 		st.closeObjs()
@@ -249,8 +267,16 @@ func (st *StatsTracer) read() (StatsSnapshot, error) {
 	if err := it.Err(); err != nil {
 		return snap, fmt.Errorf("reading the open calls: %w", err)
 	}
-	if ps, err := st.objs.Prog.Stats(); err == nil {
+	ps, err := st.objs.Prog.Stats()
+	if err == nil {
 		snap.Missed = ps.RecursionMisses
+		snap.Runs, snap.RunTime = ps.RunCount, ps.Runtime
+	}
+	switch {
+	case st.statsErr != nil:
+		snap.RunErr = st.statsErr
+	case err != nil:
+		snap.RunErr = fmt.Errorf("reading run-time statistics: %w", err)
 	}
 	return snap, nil
 }
@@ -268,6 +294,10 @@ func (st *StatsTracer) detach() error {
 
 // closeObjs frees what LoadAndAssign created (all of it, once it succeeded).
 func (st *StatsTracer) closeObjs() {
+	if st.runStats != nil {
+		st.runStats.Close()
+		st.runStats = nil
+	}
 	st.objs.Prog.Close()
 	for _, m := range []*cebpf.Map{st.objs.Config, st.objs.OpenCalls, st.objs.FnStats, st.objs.Drops} {
 		m.Close()
