@@ -143,7 +143,7 @@ func (s *Scope) typeAssert(e *ast.TypeAssertExpr) (*evalValue, error) {
 	if d == nil {
 		return nil, fmt.Errorf("interface conversion: %s is nil, not %s", x.typeName(), value.TypeName(want))
 	}
-	if !sameType(d.typ, want) {
+	if !value.SameType(d.typ, want) {
 		return nil, fmt.Errorf("interface conversion: %s is %s, not %s", x.typeName(), value.TypeName(d.typ), value.TypeName(want))
 	}
 	return d, nil

@@ -128,7 +128,7 @@ func (s *Scope) realImag(name string, args []ast.Expr) (*evalValue, error) {
 		return &evalValue{konst: part, reg: -1}, nil
 	}
 	ft := "float64"
-	if b := basic(x.typ); b != nil && b.Size() == 8 {
+	if b := godwarf.Basic(x.typ); b != nil && b.Size() == 8 {
 		ft = "float32"
 	}
 	t, err := s.basicType(ft)
@@ -175,7 +175,7 @@ func (s *Scope) convert(x *evalValue, typ godwarf.Type) (*evalValue, error) {
 		}
 		return nil, fmt.Errorf("can not convert nil to %s", value.TypeName(typ))
 	}
-	if x.typ != nil && sameType(godwarf.ResolveTypedef(x.typ), dst) || x.typ != nil && value.TypeName(godwarf.ResolveTypedef(x.typ)) == value.TypeName(dst) {
+	if x.typ != nil && value.SameType(godwarf.ResolveTypedef(x.typ), dst) || x.typ != nil && value.TypeName(godwarf.ResolveTypedef(x.typ)) == value.TypeName(dst) {
 		return &evalValue{name: x.name, typ: typ, addr: x.addr, reg: x.reg}, nil
 	}
 	switch d := dst.(type) {
@@ -187,12 +187,12 @@ func (s *Scope) convert(x *evalValue, typ godwarf.Type) (*evalValue, error) {
 		if c.Kind() == constant.String || (c.Kind() == constant.Bool) != (d.Kind.String() == "bool") {
 			return nil, fmt.Errorf("can not convert %s to %s", x.typeName(), value.TypeName(typ))
 		}
-		if x.typ == nil && isInteger(d.Kind) && c.Kind() == constant.Float {
+		if x.typ == nil && godwarf.IsIntegerKind(d.Kind) && c.Kind() == constant.Float {
 			if i := constant.ToInt(c); i.Kind() != constant.Int {
 				return nil, fmt.Errorf("can not convert %s constant to %s", c, value.TypeName(typ))
 			}
 		}
-		if isInteger(d.Kind) {
+		if godwarf.IsIntegerKind(d.Kind) {
 			c = truncate(c)
 		}
 		r, err := fitKind(d.Kind, d.Size(), c)
@@ -228,7 +228,7 @@ func truncate(c constant.Value) constant.Value {
 }
 
 func (s *Scope) toString(x *evalValue, typ godwarf.Type) (*evalValue, error) {
-	if x.typ == nil || basic(x.typ) != nil {
+	if x.typ == nil || godwarf.Basic(x.typ) != nil {
 		c, err := s.scalar(x)
 		if err != nil {
 			return nil, err
@@ -252,8 +252,8 @@ func (s *Scope) toString(x *evalValue, typ godwarf.Type) (*evalValue, error) {
 		}
 		return nil, fmt.Errorf("can not convert %s to %s", x.typeName(), value.TypeName(typ))
 	}
-	eb := basic(seq.elem)
-	if eb == nil || (eb.Size() != 1 && eb.Size() != 4) || !isInteger(eb.Kind) {
+	eb := godwarf.Basic(seq.elem)
+	if eb == nil || (eb.Size() != 1 && eb.Size() != 4) || !godwarf.IsIntegerKind(eb.Kind) {
 		return nil, fmt.Errorf("can not convert %s to %s", x.typeName(), value.TypeName(typ))
 	}
 	if seq.length*eb.Size() > maxStringRead {
@@ -280,8 +280,8 @@ func (s *Scope) toSlice(x *evalValue, typ godwarf.Type, d *godwarf.SliceType) (*
 		return nil, fmt.Errorf("can not convert %s to %s", x.typeName(), value.TypeName(typ))
 	}
 	str := constant.StringVal(c)
-	eb := basic(d.Elem)
-	if eb == nil || !isInteger(eb.Kind) || (eb.Size() != 1 && eb.Size() != 4) {
+	eb := godwarf.Basic(d.Elem)
+	if eb == nil || !godwarf.IsIntegerKind(eb.Kind) || (eb.Size() != 1 && eb.Size() != 4) {
 		return nil, fmt.Errorf("can not convert %s to %s", x.typeName(), value.TypeName(typ))
 	}
 	data := []byte(str)

@@ -301,12 +301,12 @@ func (s *Scope) unary(e *ast.UnaryExpr) (*evalValue, error) {
 	if x.typ == nil {
 		return &evalValue{konst: constant.UnaryOp(op, c, 0), isRune: x.isRune, reg: -1}, nil
 	}
-	b := basic(x.typ)
+	b := godwarf.Basic(x.typ)
 	if b == nil {
 		return nil, fmt.Errorf("operator %s not defined on %s", op, x.typeName())
 	}
 	var prec uint
-	if op == token.XOR && isUnsigned(b.Kind) {
+	if op == token.XOR && godwarf.IsUnsignedKind(b.Kind) {
 		prec = uint(b.Size() * 8)
 	}
 	r, err := fitKind(b.Kind, b.Size(), constant.UnaryOp(op, c, prec))

@@ -341,7 +341,7 @@ func (s *Scope) argBytes(v *evalValue, typ godwarf.Type, alloc Alloc) ([]byte, e
 			binary.LittleEndian.PutUint64(b, wrapInt(c))
 			return b, nil
 		}
-		b := basic(typ)
+		b := godwarf.Basic(typ)
 		if b == nil {
 			return nil, fmt.Errorf("can not convert %s constant to %s", v.konst, value.TypeName(typ))
 		}
@@ -351,7 +351,7 @@ func (s *Scope) argBytes(v *evalValue, typ godwarf.Type, alloc Alloc) ([]byte, e
 		}
 		return encodeBasic(b.Kind, size, c)
 	}
-	if !sameType(v.typ, typ) {
+	if !value.SameType(v.typ, typ) {
 		return nil, fmt.Errorf("can not convert value of type %s to %s", value.TypeName(v.typ), value.TypeName(typ))
 	}
 	buf := make([]byte, size)

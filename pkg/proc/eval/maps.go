@@ -42,7 +42,7 @@ func (s *Scope) mapIndex(x *evalValue, mt *godwarf.MapType, keyExpr ast.Expr) (*
 		if k, err = s.materialize(k, keyType); err != nil {
 			return nil, err
 		}
-	} else if !sameType(k.typ, mt.Key) && !ifaceKey {
+	} else if !value.SameType(k.typ, mt.Key) && !ifaceKey {
 		return nil, fmt.Errorf("mismatched types %q and %q", value.TypeName(k.typ), value.TypeName(mt.Key))
 	}
 
@@ -77,7 +77,7 @@ func (s *Scope) keyMatcher(k *evalValue, keyType godwarf.Type, ifaceKey bool) (f
 	if !ifaceKey {
 		switch t := godwarf.ResolveTypedef(keyType).(type) {
 		case *godwarf.BasicType:
-			if t.Kind == reflect.Bool || isInteger(t.Kind) {
+			if t.Kind == reflect.Bool || godwarf.IsIntegerKind(t.Kind) {
 				return s.bytesMatcher(k, t.Size())
 			}
 		case *godwarf.PtrType, *godwarf.ChanType:
@@ -88,9 +88,9 @@ func (s *Scope) keyMatcher(k *evalValue, keyType godwarf.Type, ifaceKey bool) (f
 	}
 	return func(addr uint64) bool {
 		cand := &evalValue{typ: keyType, addr: addr, reg: -1}
-		if ifaceKey && !sameType(k.typ, keyType) {
+		if ifaceKey && !value.SameType(k.typ, keyType) {
 			d, err := s.ifaceData(cand)
-			if err != nil || d == nil || !sameType(d.typ, k.typ) {
+			if err != nil || d == nil || !value.SameType(d.typ, k.typ) {
 				return false
 			}
 			cand = d

@@ -61,8 +61,8 @@ func (s *Scope) binary(e *ast.BinaryExpr) (*evalValue, error) {
 	}
 	intOp := cx.Kind() == constant.Int && cy.Kind() == constant.Int
 	if typ != nil {
-		if b := basic(typ); b != nil {
-			intOp = isInteger(b.Kind)
+		if b := godwarf.Basic(typ); b != nil {
+			intOp = godwarf.IsIntegerKind(b.Kind)
 			switch {
 			case isFloat(b.Kind):
 				cx, cy = constant.ToFloat(cx), constant.ToFloat(cy)
@@ -95,7 +95,7 @@ func (s *Scope) binary(e *ast.BinaryExpr) (*evalValue, error) {
 	if typ == nil {
 		return &evalValue{konst: r, isRune: x.isRune || y.isRune, reg: -1}, nil
 	}
-	if b := basic(typ); b != nil {
+	if b := godwarf.Basic(typ); b != nil {
 		if r, err = fitKind(b.Kind, b.Size(), r); err != nil {
 			return nil, err
 		}
@@ -138,7 +138,7 @@ func (s *Scope) unify(x, y *evalValue) (godwarf.Type, error) {
 		return y.typ, nil
 	case y.typ == nil:
 		return x.typ, nil
-	case sameType(x.typ, y.typ):
+	case value.SameType(x.typ, y.typ):
 		return x.typ, nil
 	}
 	return nil, fmt.Errorf("mismatched types %q and %q", value.TypeName(x.typ), value.TypeName(y.typ))
@@ -159,7 +159,7 @@ func (s *Scope) operand(v *evalValue, typ godwarf.Type) (constant.Value, error) 
 
 // convertConst converts an untyped constant to typ, as Go does implicitly.
 func convertConst(c constant.Value, typ godwarf.Type) (constant.Value, error) {
-	b := basic(typ)
+	b := godwarf.Basic(typ)
 	if b == nil {
 		if _, ok := godwarf.ResolveTypedef(typ).(*godwarf.StringType); ok && c.Kind() == constant.String {
 			return c, nil
@@ -167,7 +167,7 @@ func convertConst(c constant.Value, typ godwarf.Type) (constant.Value, error) {
 		return nil, fmt.Errorf("can not convert %s constant to %s", c, value.TypeName(typ))
 	}
 	switch {
-	case isInteger(b.Kind):
+	case godwarf.IsIntegerKind(b.Kind):
 		i := constant.ToInt(c)
 		if i.Kind() != constant.Int {
 			return nil, fmt.Errorf("can not convert %s constant to %s", c, value.TypeName(typ))
@@ -212,8 +212,8 @@ func (s *Scope) shift(op token.Token, x, y *evalValue) (*evalValue, error) {
 	if x.typ == nil {
 		return &evalValue{konst: r, reg: -1}, nil
 	}
-	b := basic(x.typ)
-	if b == nil || !isInteger(b.Kind) {
+	b := godwarf.Basic(x.typ)
+	if b == nil || !godwarf.IsIntegerKind(b.Kind) {
 		return nil, fmt.Errorf("operator %s not defined on %s", op, x.typeName())
 	}
 	if r, err = fitKind(b.Kind, b.Size(), r); err != nil {
@@ -344,7 +344,7 @@ func (s *Scope) equal(x, y *evalValue, depth int) (bool, error) {
 		if dx == nil || dy == nil {
 			return dx == nil && dy == nil, nil
 		}
-		if !sameType(dx.typ, dy.typ) {
+		if !value.SameType(dx.typ, dy.typ) {
 			return false, nil
 		}
 		return s.equal(dx, dy, depth+1)

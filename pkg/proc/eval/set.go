@@ -75,7 +75,7 @@ func (s *Scope) assignBytes(dst, src *evalValue) ([]byte, error) {
 		if src.isNil {
 			return nil, fmt.Errorf("can not assign nil to %s", value.TypeName(dst.typ))
 		}
-		if src.typ != nil && !sameType(src.typ, dst.typ) {
+		if src.typ != nil && !value.SameType(src.typ, dst.typ) {
 			return nil, fmt.Errorf("can not assign %s to %s", src.typeName(), value.TypeName(dst.typ))
 		}
 		v, err := s.operand(src, dst.typ)
@@ -87,7 +87,7 @@ func (s *Scope) assignBytes(dst, src *evalValue) ([]byte, error) {
 		switch {
 		case src.isNil:
 			c = constant.MakeUint64(0)
-		case src.typ == nil || sameType(src.typ, dst.typ):
+		case src.typ == nil || value.SameType(src.typ, dst.typ):
 			v, err := s.scalar(src)
 			if err != nil {
 				return nil, err

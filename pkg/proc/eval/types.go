@@ -206,11 +206,3 @@ func genericName(x ast.Expr, args []ast.Expr) string {
 	}
 	return base + "[" + strings.Join(parts, ",") + "]"
 }
-
-// sameType reports whether two types are the same Go type.
-func sameType(a, b godwarf.Type) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return a == b || value.TypeName(a) == value.TypeName(b)
-}

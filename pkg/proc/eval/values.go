@@ -108,7 +108,7 @@ func (s *Scope) namedConstant(full, name string) (*evalValue, bool) {
 	if err != nil {
 		return nil, false
 	}
-	if b := basic(typ); b == nil || !isInteger(b.Kind) {
+	if b := godwarf.Basic(typ); b == nil || !godwarf.IsIntegerKind(b.Kind) {
 		return nil, false
 	}
 	v, err := s.store(constant.MakeInt64(n), typ, name)
@@ -136,29 +136,6 @@ func exactInt(v *evalValue, name string) *value.Variable {
 		kind = reflect.Uint64
 	}
 	return &value.Variable{Name: name, Kind: kind, Value: c.ExactString()}
-}
-
-// basic returns the basic type under t, or nil.
-func basic(t godwarf.Type) *godwarf.BasicType {
-	b, _ := godwarf.ResolveTypedef(t).(*godwarf.BasicType)
-	return b
-}
-
-func isInteger(k reflect.Kind) bool {
-	switch k {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return true
-	}
-	return false
-}
-
-func isUnsigned(k reflect.Kind) bool {
-	switch k {
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return true
-	}
-	return false
 }
 
 func isFloat(k reflect.Kind) bool { return k == reflect.Float32 || k == reflect.Float64 }
@@ -260,9 +237,9 @@ func decodeBasic(k reflect.Kind, b []byte) (constant.Value, error) {
 	switch {
 	case k == reflect.Bool:
 		return constant.MakeBool(u != 0), nil
-	case isUnsigned(k):
+	case godwarf.IsUnsignedKind(k):
 		return constant.MakeUint64(u), nil
-	case isInteger(k):
+	case godwarf.IsIntegerKind(k):
 		shift := 64 - 8*uint(len(b))
 		return constant.MakeInt64(int64(u<<shift) >> shift), nil
 	case k == reflect.Float32:
@@ -293,7 +270,7 @@ func encodeBasic(k reflect.Kind, size int64, c constant.Value) ([]byte, error) {
 		if constant.BoolVal(c) {
 			b[0] = 1
 		}
-	case isInteger(k):
+	case godwarf.IsIntegerKind(k):
 		i := constant.ToInt(c)
 		if i.Kind() != constant.Int {
 			return nil, fmt.Errorf("can not convert %s constant to %s", c, k)

@@ -33,6 +33,15 @@ type loadState struct {
 }
 
 // TypeName is the name Delve shows for a type.
+// SameType reports whether two types are the same Go type: the same
+// object or the same name (DWARF may describe one type more than once).
+func SameType(a, b godwarf.Type) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a == b || TypeName(a) == TypeName(b)
+}
+
 func TypeName(t godwarf.Type) string {
 	if t == nil {
 		return ""

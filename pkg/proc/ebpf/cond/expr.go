@@ -101,7 +101,7 @@ func (c *compiler) namedConst(full string) (*operand, bool) {
 	if err != nil {
 		return nil, false
 	}
-	if b := basicOf(typ); b == nil || !isInteger(b.Kind) {
+	if b := godwarf.Basic(typ); b == nil || !godwarf.IsIntegerKind(b.Kind) {
 		return nil, false
 	}
 	return &operand{name: full, typ: typ, konst: constant.MakeInt64(n)}, true
@@ -280,7 +280,7 @@ func (c *compiler) unary(e *ast.UnaryExpr) (*operand, error) {
 		c.emit(asm.Xor.Imm(asm0, 1))
 		return c.untypedBoolOf()
 	}
-	b := basicOf(x.typ)
+	b := godwarf.Basic(x.typ)
 	if b == nil {
 		return nil, notCompilable("operator %s not defined on %s", e.Op, x.typeName())
 	}
@@ -301,7 +301,7 @@ func (c *compiler) unary(e *ast.UnaryExpr) (*operand, error) {
 	case token.NOT:
 		c.emit(asm.Xor.Imm(asm0, 1))
 	}
-	c.normalize(asm0, int(b.Size()), isSigned(b.Kind))
+	c.normalize(asm0, int(b.Size()), godwarf.IsSignedKind(b.Kind))
 	return c.computedOf(x.typ)
 }
 
@@ -378,7 +378,7 @@ func (c *compiler) convert(x *operand, typ godwarf.Type) (*operand, error) {
 		return nil, notCompilable("conversion of nil")
 	}
 	dst := godwarf.ResolveTypedef(typ)
-	if x.typ != nil && (sameType(godwarf.ResolveTypedef(x.typ), dst) || value.TypeName(godwarf.ResolveTypedef(x.typ)) == value.TypeName(dst)) {
+	if x.typ != nil && (value.SameType(godwarf.ResolveTypedef(x.typ), dst) || value.TypeName(godwarf.ResolveTypedef(x.typ)) == value.TypeName(dst)) {
 		o := *x
 		o.typ = typ
 		return &o, nil
@@ -404,7 +404,7 @@ func (c *compiler) convert(x *operand, typ godwarf.Type) (*operand, error) {
 		if !ok {
 			return nil, notCompilable("can not convert %s constant to %s", k, value.TypeName(typ))
 		}
-		if isSigned(b.Kind) {
+		if godwarf.IsSignedKind(b.Kind) {
 			return &operand{typ: typ, konst: constant.MakeInt64(int64(u))}, nil
 		}
 		return &operand{typ: typ, konst: constant.MakeUint64(u)}, nil
@@ -426,7 +426,7 @@ func (c *compiler) convert(x *operand, typ godwarf.Type) (*operand, error) {
 	if err := c.toReg(x, nil, asm0); err != nil {
 		return nil, err
 	}
-	c.normalize(asm0, int(b.Size()), isSigned(b.Kind))
+	c.normalize(asm0, int(b.Size()), godwarf.IsSignedKind(b.Kind))
 	return c.computedOf(typ)
 }
 

@@ -89,7 +89,7 @@ func (c *compiler) varIndex(x, idx *operand) (*operand, error) {
 	if idx.isNil || idx.untypedBool {
 		return nil, notCompilable("index %s is not an integer", idx.typeName())
 	}
-	if b := basicOf(idx.typ); b == nil || !isInteger(b.Kind) {
+	if b := godwarf.Basic(idx.typ); b == nil || !godwarf.IsIntegerKind(b.Kind) {
 		return nil, notCompilable("index of type %s", idx.typeName())
 	}
 	var elem godwarf.Type

@@ -77,28 +77,6 @@ func (c *compiler) untypedBoolOf() (*operand, error) {
 	return &operand{untypedBool: true, slot: s}, nil
 }
 
-func basicOf(t godwarf.Type) *godwarf.BasicType {
-	b, _ := godwarf.ResolveTypedef(t).(*godwarf.BasicType)
-	return b
-}
-
-func isInteger(k reflect.Kind) bool {
-	switch k {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return true
-	}
-	return false
-}
-
-func isSigned(k reflect.Kind) bool {
-	switch k {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return true
-	}
-	return false
-}
-
 func isFloatish(k reflect.Kind) bool {
 	switch k {
 	case reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
@@ -122,11 +100,6 @@ func isString(t godwarf.Type) bool {
 	return ok
 }
 
-// sameType is the evaluator's identity of types: same name.
-func sameType(a, b godwarf.Type) bool {
-	return a == b || value.TypeName(a) == value.TypeName(b)
-}
-
 // wrapConst reduces an integer constant to what a variable of basic type
 // b holds, in the normalized 64-bit form, as the evaluator's conversions
 // wrap.
@@ -145,7 +118,7 @@ func wrapConst(c constant.Value, b *godwarf.BasicType) (uint64, bool) {
 		m := constant.BinaryOp(i, token.AND, constant.MakeUint64(^uint64(0)))
 		u, _ = constant.Uint64Val(m)
 	}
-	return extend(u, int(b.Size()), isSigned(b.Kind)), true
+	return extend(u, int(b.Size()), godwarf.IsSignedKind(b.Kind)), true
 }
 
 // constFor converts an untyped constant operand to the immediate of type
@@ -155,12 +128,12 @@ func constFor(o *operand, typ godwarf.Type) (uint64, error) {
 	if o.isNil {
 		return 0, nil
 	}
-	b := basicOf(typ)
+	b := godwarf.Basic(typ)
 	if b == nil {
 		return 0, notCompilable("can not convert %s constant to %s", c, value.TypeName(typ))
 	}
 	switch {
-	case isInteger(b.Kind):
+	case godwarf.IsIntegerKind(b.Kind):
 		u, ok := wrapConst(c, b)
 		if !ok {
 			return 0, notCompilable("can not convert %s constant to %s", c, value.TypeName(typ))
@@ -182,14 +155,14 @@ func scalarInfo(t godwarf.Type) (size int, signed bool, err error) {
 	if isWord(t) {
 		return 8, false, nil
 	}
-	b := basicOf(t)
+	b := godwarf.Basic(t)
 	if b == nil {
 		return 0, false, notCompilable("%s is not a scalar value", value.TypeName(t))
 	}
 	if isFloatish(b.Kind) {
 		return 0, false, notCompilable("floating-point value")
 	}
-	return int(b.Size()), isSigned(b.Kind), nil
+	return int(b.Size()), godwarf.IsSignedKind(b.Kind), nil
 }
 
 // toReg loads the normalized 64-bit value of o into dst (R0, R7 or R8;
@@ -202,7 +175,7 @@ func (c *compiler) toReg(o *operand, as godwarf.Type, dst asm.Register) error {
 	case o.konst != nil:
 		var u uint64
 		if o.typ != nil {
-			b := basicOf(o.typ)
+			b := godwarf.Basic(o.typ)
 			if b == nil {
 				return notCompilable("constant of type %s", value.TypeName(o.typ))
 			}
@@ -231,7 +204,7 @@ func (c *compiler) toReg(o *operand, as godwarf.Type, dst asm.Register) error {
 		if err := c.loadWord(o.pl, 0, n, signed, dst); err != nil {
 			return err
 		}
-		if b := basicOf(o.typ); b != nil && b.Kind == reflect.Bool {
+		if b := godwarf.Basic(o.typ); b != nil && b.Kind == reflect.Bool {
 			c.boolify(dst)
 		}
 		return nil
@@ -267,7 +240,7 @@ func (c *compiler) boolToR0(o *operand) error {
 		c.emit(asm.Mov.Imm(asm0, v))
 		return nil
 	case o.typ != nil:
-		if b := basicOf(o.typ); b != nil && b.Kind == reflect.Bool {
+		if b := godwarf.Basic(o.typ); b != nil && b.Kind == reflect.Bool {
 			return c.toReg(o, nil, asm0)
 		}
 	}

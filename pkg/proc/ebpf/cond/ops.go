@@ -41,7 +41,7 @@ func unify(x, y *operand) (godwarf.Type, error) {
 		return y.typ, nil
 	case y.typ == nil:
 		return x.typ, nil
-	case sameType(x.typ, y.typ):
+	case value.SameType(x.typ, y.typ):
 		return x.typ, nil
 	}
 	return nil, notCompilable("mismatched types %q and %q", value.TypeName(x.typ), value.TypeName(y.typ))
@@ -50,7 +50,7 @@ func unify(x, y *operand) (godwarf.Type, error) {
 func (c *compiler) boolType() godwarf.Type { return c.basicType("bool", reflect.Bool, 1) }
 
 func isBoolType(t godwarf.Type) bool {
-	b := basicOf(t)
+	b := godwarf.Basic(t)
 	return b != nil && b.Kind == reflect.Bool
 }
 
@@ -275,7 +275,7 @@ func (c *compiler) arith(op token.Token, x, y *operand) (*operand, error) {
 		}
 		return nil, notCompilable("operator %s not defined on %s", op, value.TypeName(typ))
 	}
-	b := basicOf(typ)
+	b := godwarf.Basic(typ)
 	if b == nil {
 		if isWord(typ) {
 			return nil, notCompilable("pointer arithmetic")
@@ -285,7 +285,7 @@ func (c *compiler) arith(op token.Token, x, y *operand) (*operand, error) {
 	if isFloatish(b.Kind) {
 		return nil, notCompilable("floating-point value")
 	}
-	if !isInteger(b.Kind) {
+	if !godwarf.IsIntegerKind(b.Kind) {
 		return nil, notCompilable("operator %s not defined on %s", op, value.TypeName(typ))
 	}
 	if (op == token.QUO || op == token.REM) && y.konst != nil {
@@ -296,7 +296,7 @@ func (c *compiler) arith(op token.Token, x, y *operand) (*operand, error) {
 	if err := c.pair(x, y, typ); err != nil {
 		return nil, err
 	}
-	signed := isSigned(b.Kind)
+	signed := godwarf.IsSignedKind(b.Kind)
 	switch op {
 	case token.ADD:
 		c.emit(asm.Add.Reg(asm0, asm.R1))
@@ -351,7 +351,7 @@ func (c *compiler) shift(op token.Token, x, y *operand) (*operand, error) {
 	case y.isNil || y.untypedBool:
 		return nil, notCompilable("invalid shift count")
 	default:
-		if b := basicOf(y.typ); b == nil || !isInteger(b.Kind) {
+		if b := godwarf.Basic(y.typ); b == nil || !godwarf.IsIntegerKind(b.Kind) {
 			return nil, notCompilable("invalid shift count of type %s", y.typeName())
 		}
 	}
@@ -368,14 +368,14 @@ func (c *compiler) shift(op token.Token, x, y *operand) (*operand, error) {
 		}
 		return &operand{konst: constant.Shift(k, op, uint(n))}, nil
 	}
-	b := basicOf(x.typ)
-	if b == nil || !isInteger(b.Kind) {
+	b := godwarf.Basic(x.typ)
+	if b == nil || !godwarf.IsIntegerKind(b.Kind) {
 		if b != nil && isFloatish(b.Kind) {
 			return nil, notCompilable("floating-point value")
 		}
 		return nil, notCompilable("operator %s not defined on %s", op, x.typeName())
 	}
-	signed := isSigned(b.Kind)
+	signed := godwarf.IsSignedKind(b.Kind)
 	if err := c.toReg(x, nil, asm.R7); err != nil {
 		return nil, err
 	}
