@@ -182,20 +182,7 @@ func Run(ctx context.Context, opts Options, sink Sink) (sum Summary, err error) 
 		return sum, err
 	}
 	finished := false
-	defer func() {
-		if finished {
-			return
-		}
-		var end error
-		if opts.Pid != 0 {
-			end = tg.Detach()
-		} else {
-			end = tg.Kill()
-		}
-		if err == nil && end != nil {
-			err = end
-		}
-	}()
+	defer func() { leaveUnfinished(tg, opts.Pid, finished, &err) }()
 	// The target's binary, opened once, already carries the load bias, so
 	// the functions matched here have run-time addresses. A pattern that
 	// matches nothing ends the trace before the program runs an instruction.
@@ -275,6 +262,24 @@ func writeErr(err error) error {
 
 // errNoFuncs is wrapped when the regular expression matches nothing.
 var errNoFuncs = errors.New("no function matches")
+
+// leaveUnfinished ends a target whose end the trace did not see: a process
+// it attached to is detached and runs on, one it started is killed. The
+// first error is kept in *err.
+func leaveUnfinished(tg *proc.Target, pid int, finished bool, err *error) {
+	if finished {
+		return
+	}
+	var end error
+	if pid != 0 {
+		end = tg.Detach()
+	} else {
+		end = tg.Kill()
+	}
+	if *err == nil && end != nil {
+		*err = end
+	}
+}
 
 // start launches or attaches the target with the native backend, stopped.
 func start(opts Options) (*proc.Target, error) {

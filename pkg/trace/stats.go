@@ -216,20 +216,7 @@ func runStatsPtrace(ctx context.Context, opts Options, interval time.Duration, o
 		return err
 	}
 	finished := false
-	defer func() {
-		if finished {
-			return
-		}
-		var end error
-		if opts.Pid != 0 {
-			end = tg.Detach()
-		} else {
-			end = tg.Kill()
-		}
-		if err == nil && end != nil {
-			err = end
-		}
-	}()
+	defer func() { leaveUnfinished(tg, opts.Pid, finished, &err) }()
 	bi := tg.BinInfo()
 	d, err := bi.DWARF()
 	if err != nil {
