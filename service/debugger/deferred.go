@@ -312,16 +312,7 @@ func (d *Debugger) DeferredVars(goid int64, frame, n int, cfg api.LoadConfig, ar
 	if err != nil {
 		return nil, err
 	}
-	var vars []eval.ScopeVar
-	if args {
-		vars, err = sc.Args(api.LoadConfigToValue(cfg))
-	} else {
-		vars, err = sc.Locals(api.LoadConfigToValue(cfg))
-	}
-	if err != nil {
-		return nil, err
-	}
-	return convertScopeVars(vars), nil
+	return scopeVars(sc, cfg, args)
 }
 
 // DeferredEval evaluates expr in the scope of the n-th deferred call of a frame.

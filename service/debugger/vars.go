@@ -75,7 +75,13 @@ func (d *Debugger) frameVars(t *proc.Target, goid int64, frame int, cfg api.Load
 	if err != nil {
 		return nil, err
 	}
+	return scopeVars(sc, cfg, args)
+}
+
+// scopeVars loads the arguments (args set) or locals of a scope.
+func scopeVars(sc *eval.Scope, cfg api.LoadConfig, args bool) ([]api.Variable, error) {
 	var vars []eval.ScopeVar
+	var err error
 	if args {
 		vars, err = sc.Args(api.LoadConfigToValue(cfg))
 	} else {
