@@ -131,12 +131,7 @@ func rerunStop(b diffBuild, debugger []string, who, fn string, moves, exprs []st
 func evalAll(s *debugSession, exprs []string) []string {
 	out := make([]string, 0, len(exprs))
 	for _, e := range exprs {
-		var v *api.Variable
-		err := s.call(20*time.Second, func() error {
-			var err error
-			v, err = s.client.EvalVariable(api.EvalScope{GoroutineID: -1}, e, diffLoadConfig)
-			return err
-		})
+		v, err := evalIn(s, e)
 		if err != nil {
 			out = append(out, fmt.Sprintf("    %s: error: %v", e, err))
 			continue
@@ -144,6 +139,17 @@ func evalAll(s *debugSession, exprs []string) []string {
 		out = append(out, fmt.Sprintf("    %s = %s", e, renderValue(*v)))
 	}
 	return out
+}
+
+// evalIn evaluates e in the selected goroutine's frame.
+func evalIn(s *debugSession, e string) (*api.Variable, error) {
+	var v *api.Variable
+	err := s.call(20*time.Second, func() error {
+		var err error
+		v, err = s.client.EvalVariable(api.EvalScope{GoroutineID: -1}, e, diffLoadConfig)
+		return err
+	})
+	return v, err
 }
 
 // countHits runs the program to its end under one debugger with a
@@ -160,16 +166,7 @@ func countHits(b diffBuild, debugger []string, who, fn string) ([]string, error)
 	var gs []int64
 	end := ""
 	for hits < 1000 {
-		var last *api.DebuggerState
-		err := s.call(120*time.Second, func() error {
-			for st := range s.client.Continue() {
-				last = st
-			}
-			if last == nil {
-				return fmt.Errorf("no state")
-			}
-			return last.Err
-		})
+		last, err := continueSession(s)
 		if err != nil {
 			// An exit comes back as an error from some servers.
 			end = "ended: " + err.Error()
@@ -200,8 +197,10 @@ func TestDifferentialPartitionStepOut(t *testing.T) {
 	if dlvErr != nil {
 		testenv.SkipOrFail(t, "no dlv %s: %v", dlvVersion, dlvErr)
 	}
-	if testing.Short() {
-		t.Skip("builds cmd/go")
+	// It builds cmd/go and runs it under both debuggers: part of `make
+	// differential` (which builds the same binary), not of `make test`.
+	if os.Getenv("TINYDBG_DIFFERENTIAL") == "" {
+		t.Skip("runs with the differential: TINYDBG_DIFFERENTIAL=1, or full for go1.22 as well")
 	}
 	flavours := []fixture.Flavour{{Optimized: true}}
 	if os.Getenv("TINYDBG_DIFFERENTIAL") == "full" {
@@ -302,12 +301,7 @@ func partitionStepOut(b diffBuild, debugger []string, who, fn string) (got, want
 // evalString evaluates e in the selected goroutine's frame and returns
 // its value as the client gets it (a string's contents, a number's digits).
 func evalString(s *debugSession, e string) (string, error) {
-	var v *api.Variable
-	err := s.call(20*time.Second, func() error {
-		var err error
-		v, err = s.client.EvalVariable(api.EvalScope{GoroutineID: -1}, e, diffLoadConfig)
-		return err
-	})
+	v, err := evalIn(s, e)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", e, err)
 	}

@@ -171,6 +171,20 @@ func setBreakpoint(s *debugSession, fn string) []string {
 // continueToHit continues to the breakpoint's first hit and clears it, so
 // that another goroutine's hit cannot interrupt the steps that follow.
 func continueToHit(s *debugSession) []string {
+	last, err := continueSession(s)
+	if err != nil {
+		return []string{"error: " + err.Error()}
+	}
+	loc := where(last)
+	if s.bpID != 0 {
+		_ = s.call(20*time.Second, func() error { _, err := s.client.ClearBreakpoint(s.bpID); return err })
+	}
+	return []string{loc}
+}
+
+// continueSession continues until the program stops or exits and returns
+// the last state the server sent.
+func continueSession(s *debugSession) (*api.DebuggerState, error) {
 	var last *api.DebuggerState
 	err := s.call(120*time.Second, func() error {
 		for st := range s.client.Continue() {
@@ -181,14 +195,7 @@ func continueToHit(s *debugSession) []string {
 		}
 		return last.Err
 	})
-	if err != nil {
-		return []string{"error: " + err.Error()}
-	}
-	loc := where(last)
-	if s.bpID != 0 {
-		_ = s.call(20*time.Second, func() error { _, err := s.client.ClearBreakpoint(s.bpID); return err })
-	}
-	return []string{loc}
+	return last, err
 }
 
 // where is the current thread's function and line, as a user reads it.
