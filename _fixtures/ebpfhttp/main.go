@@ -6,10 +6,10 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
+
+	"fixtures/internal/loopback"
 )
 
 func main() {
@@ -17,24 +17,13 @@ func main() {
 		fmt.Println("stdin:", err)
 		return
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Println(err)
-		os.Exit(1)
-	}
+	ln := loopback.Listen()
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "hello %s", r.URL.Path)
 	})}
 	go srv.Serve(ln)
 	for i := 0; i < 3; i++ {
-		resp, err := http.Get(fmt.Sprintf("http://%s/req%d", ln.Addr(), i))
-		if err != nil {
-			fmt.Println(err)
-			os.Exit(1)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		fmt.Println(string(b))
+		fmt.Println(loopback.Get(http.DefaultClient, fmt.Sprintf("http://%s/req%d", ln.Addr(), i)))
 	}
 	srv.Close()
 }

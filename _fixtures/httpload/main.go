@@ -5,11 +5,10 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
-	"os"
+
+	"fixtures/internal/loopback"
 )
 
 type reply struct {
@@ -18,24 +17,16 @@ type reply struct {
 }
 
 func main() {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Println(err)
-		os.Exit(1)
-	}
 	quit := make(chan struct{})
 	mux := http.NewServeMux()
 	mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(reply{Greeting: "hello", N: r.URL.Query().Get("n")})
+		loopback.JSON(w, reply{Greeting: "hello", N: r.URL.Query().Get("n")})
 	})
 	mux.HandleFunc("/quit", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "bye")
 		close(quit)
 	})
-	srv := &http.Server{Handler: mux}
-	go srv.Serve(ln)
-	fmt.Println("listening", ln.Addr())
+	srv := loopback.Serve(mux)
 	<-quit
 	srv.Close()
 }

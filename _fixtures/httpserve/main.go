@@ -5,18 +5,13 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"os"
+
+	"fixtures/internal/loopback"
 )
 
 func main() {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Println(err)
-		os.Exit(1)
-	}
+	ln := loopback.Listen()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "hello %s", r.URL.Query().Get("n"))
@@ -24,13 +19,6 @@ func main() {
 	go http.Serve(ln, mux)
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	for i := 0; i < 3; i++ {
-		resp, err := client.Get(fmt.Sprintf("http://%s/hello?n=%d", ln.Addr(), i))
-		if err != nil {
-			fmt.Println(err)
-			os.Exit(1)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		fmt.Println(string(b))
+		fmt.Println(loopback.Get(client, fmt.Sprintf("http://%s/hello?n=%d", ln.Addr(), i)))
 	}
 }

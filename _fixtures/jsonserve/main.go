@@ -5,13 +5,12 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
+
+	"fixtures/internal/loopback"
 )
 
 // Item is the response body: a few fields of the usual kinds.
@@ -23,18 +22,11 @@ type Item struct {
 }
 
 func main() {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Println(err)
-		os.Exit(1)
-	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/item", func(w http.ResponseWriter, r *http.Request) {
 		id, _ := strconv.Atoi(r.URL.Query().Get("id"))
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(Item{ID: id, Name: "item-" + strconv.Itoa(id), Tags: []string{"a", "b"}, Price: float64(id) / 4})
+		loopback.JSON(w, Item{ID: id, Name: "item-" + strconv.Itoa(id), Tags: []string{"a", "b"}, Price: float64(id) / 4})
 	})
-	go http.Serve(ln, mux)
-	fmt.Println("listening", ln.Addr())
+	loopback.Serve(mux)
 	io.Copy(io.Discard, os.Stdin)
 }

@@ -90,9 +90,15 @@ func stopped(m dapMsg) bool { return m.Type == "event" && m.Event == "stopped" }
 
 var dapListening = regexp.MustCompile(`DAP server listening at: (\S+:\d+)`)
 
+// dapTimes are the timings of one stop of dapThreads: the first threads
+// request, the same request again and a parked goroutine's stack, which a
+// client asks for at the same stop.
+type dapTimes struct{ first, again, stack []float64 }
+
 // dapThreads starts `dap` on manygoroutines with n goroutines, stops in
-// main.ready and times k threads requests, each after a next.
-func dapThreads(c *config, d debugger, n, k int) ([]float64, error) {
+// main.ready and, k times after a next, times a threads request, a second
+// one and a stackTrace of the last goroutine listed (parked in main.park).
+func dapThreads(c *config, d debugger, n, k int) (*dapTimes, error) {
 	s, err := startSession(d.path, []string{"dap", "--listen=127.0.0.1:0"}, nil)
 	if err != nil {
 		return nil, err
@@ -129,20 +135,33 @@ func dapThreads(c *config, d debugger, n, k int) ([]float64, error) {
 	if _, err := step("configurationDone", nil, anyStop); err != nil {
 		return nil, err
 	}
-	var out []float64
+	out := &dapTimes{}
+	timed := func(to *[]float64, command string, args any) (dapMsg, error) {
+		t0 := time.Now()
+		r, err := step(command, args, response)
+		*to = append(*to, time.Since(t0).Seconds())
+		return r, err
+	}
 	for i := 0; i < k; i++ {
 		if _, err := step("next", map[string]any{"threadId": 1}, anyStop); err != nil {
 			return nil, err
 		}
-		t0 := time.Now()
-		r, err := step("threads", nil, response)
-		if err != nil {
-			return nil, err
+		var last struct{ Id int }
+		for _, to := range []*[]float64{&out.first, &out.again} {
+			r, err := timed(to, "threads", nil)
+			if err != nil {
+				return nil, err
+			}
+			var body struct{ Threads []json.RawMessage }
+			if err := json.Unmarshal(r.Body, &body); err != nil || len(body.Threads) < pageSize {
+				return nil, fmt.Errorf("%s: threads answered %d threads (%v)", d.name, len(body.Threads), err)
+			}
+			if err := json.Unmarshal(body.Threads[len(body.Threads)-1], &last); err != nil {
+				return nil, err
+			}
 		}
-		out = append(out, time.Since(t0).Seconds())
-		var body struct{ Threads []json.RawMessage }
-		if err := json.Unmarshal(r.Body, &body); err != nil || len(body.Threads) < pageSize {
-			return nil, fmt.Errorf("%s: threads answered %d threads (%v)", d.name, len(body.Threads), err)
+		if _, err := timed(&out.stack, "stackTrace", map[string]any{"threadId": last.Id, "levels": 20}); err != nil {
+			return nil, err
 		}
 	}
 	step("disconnect", map[string]any{"terminateDebuggee": true}, response)

@@ -86,7 +86,8 @@ func manySession(c *config, d debugger, n, k int, page bool) (manyRun, error) {
 func benchGoroutines(c *config, dbgs []debugger) (string, error) {
 	ds := usable(dbgs, func(d debugger) string { return d.noHeadless })
 	const k = 20
-	pages, threads := map[string][]float64{}, map[string][]float64{}
+	pages := map[string][]float64{}
+	threads, again, stacks := map[string][]float64{}, map[string][]float64{}, map[string][]float64{}
 	nexts := map[string]map[int][]float64{}
 	for _, d := range ds {
 		nexts[d.name] = map[int][]float64{}
@@ -104,7 +105,9 @@ func benchGoroutines(c *config, dbgs []debugger) (string, error) {
 		if err != nil {
 			return err
 		}
-		threads[d.name] = append(threads[d.name], ts...)
+		threads[d.name] = append(threads[d.name], ts.first...)
+		again[d.name] = append(again[d.name], ts.again...)
+		stacks[d.name] = append(stacks[d.name], ts.stack...)
 		return nil
 	}); err != nil {
 		return "", err
@@ -112,10 +115,12 @@ func benchGoroutines(c *config, dbgs []debugger) (string, error) {
 	var rows [][]string
 	for _, d := range ds {
 		n10, n10k := summarize(nexts[d.name][10]).med, summarize(nexts[d.name][10000]).med
-		rows = append(rows, []string{d.name, spread(summarize(threads[d.name]), secs), spread(summarize(pages[d.name]), secs),
+		rows = append(rows, []string{d.name, spread(summarize(threads[d.name]), secs), spread(summarize(again[d.name]), secs),
+			spread(summarize(stacks[d.name]), secs), spread(summarize(pages[d.name]), secs),
 			secs(n10), secs(n10k), fmt.Sprintf("%.2f", n10k/n10)})
 	}
 	rows = append(rows, []string{"**tinydbg / dlv**", ratio(summarize(threads["tinydbg"]).med, summarize(threads["dlv"]).med),
+		ratio(summarize(again["tinydbg"]).med, summarize(again["dlv"]).med), ratio(summarize(stacks["tinydbg"]).med, summarize(stacks["dlv"]).med),
 		ratio(summarize(pages["tinydbg"]).med, summarize(pages["dlv"]).med),
 		ratio(summarize(nexts["tinydbg"][10]).med, summarize(nexts["dlv"][10]).med),
 		ratio(summarize(nexts["tinydbg"][10000]).med, summarize(nexts["dlv"][10000]).med), ""})
@@ -124,8 +129,8 @@ func benchGoroutines(c *config, dbgs []debugger) (string, error) {
 	fmt.Fprintf(&b, "`_fixtures/manygoroutines N` parks N goroutines and stops in main.ready; each server is driven by Delve's client: "+
 		"StepOut into main.main's loop, %d timed Nexts, then (N = 10,000) %d ListGoroutines(0, %d), the page a DAP "+
 		"threads request lists, each after an untimed Next so that it starts from a fresh stop. %d sessions per debugger and N, alternated; median (min – max) over all calls. "+
-		"DAP threads: `<debugger> dap`, launch N = 10,000, stop in main.ready, then %d rounds of next and a timed threads request.\n\n", k, k, pageSize, c.reps, k)
-	b.WriteString(table([]string{"server", "DAP threads, 10,000", "ListGoroutines(0, 1024) of 10,000", "next, 10 goroutines", "next, 10,000 goroutines", "next 10k / next 10"}, rows))
+		"DAP threads: `<debugger> dap`, launch N = 10,000, stop in main.ready, then %d rounds of next, a timed threads request, the same again and a stackTrace (20 frames) of a goroutine parked in main.park, all at that stop.\n\n", k, k, pageSize, c.reps, k)
+	b.WriteString(table([]string{"server", "DAP threads, 10,000", "DAP threads again, same stop", "DAP stackTrace of a parked goroutine", "ListGoroutines(0, 1024) of 10,000", "next, 10 goroutines", "next, 10,000 goroutines", "next 10k / next 10"}, rows))
 	b.WriteString("\nGoal (issue): the page in ≤ 100 ms; a step that does not slow with the number of goroutines.\n\n```\n")
 	for _, d := range ds {
 		fmt.Fprintf(&b, "%s %s -- 10000\n%s dap --listen=127.0.0.1:0\n", d.name, strings.Join(d.headlessArgs("$WORK/manygoroutines"), " "), d.name)

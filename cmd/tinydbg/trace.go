@@ -63,7 +63,9 @@ SIGCONT) until it catches up, and the summary says for how long; with
 With --stats no event is printed: at the end, and every --interval, a table
 gives per function the calls, p50/p90/p99 latency (bounds of histogram
 buckets at most 12.5% wide) and the exact max, paired per goroutine as the
-trace pairs; with --ebpf the figures are aggregated in the kernel.
+trace pairs; with --ebpf the figures are aggregated in the kernel. With
+--format json each table is one JSON object, its histograms' buckets
+included (pkg/trace/FORMAT.md).
 
 --if COND reports only the calls for which COND, a Go expression over the
 function's arguments, holds at its entry, and their returns. With --ebpf it
@@ -93,7 +95,7 @@ with --pid runs on with no probe left.`,
 	fl.IntVarP(&f.verbose, "verbose", "v", 0, "How values are shown: 0 values only, 1 or more name: value.")
 	fl.StringVar(&f.output, "output", "", "Where to write the built binary.")
 	fl.IntVar(&f.depth, "depth", 1, "How many pointers are followed in arguments and results.")
-	fl.StringVar(&f.format, "format", "text", "Output format: text, json (JSON Lines) or graph (call tree per goroutine).")
+	fl.StringVar(&f.format, "format", "text", "Output format: text, json (JSON Lines) or graph (call tree per goroutine); with --stats, text or json.")
 	fl.StringVar(&f.perfetto, "perfetto", "", "Also write a Chrome trace-event JSON file for ui.perfetto.dev.")
 	fl.BoolVar(&f.ebpf, "ebpf", false, "Trace using eBPF uprobes: the program stops only to let the trace catch up.")
 	fl.BoolVar(&f.lossy, "lossy", false, "With --ebpf, never hold the program: drop events when behind and count them per function.")

@@ -16,22 +16,15 @@ import (
 const statsHeader = "percentiles are bucket bounds (\"p99 ≤ 1.02ms\": 99% of paired calls took at most that; buckets are ≤12.5% wide); max is exact"
 
 // writeStats writes one table: the functions that were called or
-// returned, most called first, then a line for the rest.
+// returned, most called first, then a line for the rest. A writer from
+// StatsJSON gets the table as JSON.
 func writeStats(w io.Writer, when string, r StatsResult) error {
+	if j, ok := w.(*statsJSON); ok {
+		return writeStatsJSON(j.w, when, r)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "stats (%s, backend %s): %s\n", when, r.Summary.Backend, statsHeader)
-	rows := make([]FuncStats, 0, len(r.Funcs))
-	for _, f := range r.Funcs {
-		if f.Calls > 0 || f.Unpaired > 0 {
-			rows = append(rows, f)
-		}
-	}
-	sort.SliceStable(rows, func(i, j int) bool {
-		if rows[i].Calls != rows[j].Calls {
-			return rows[i].Calls > rows[j].Calls
-		}
-		return rows[i].Function < rows[j].Function
-	})
+	rows := statsRows(r)
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "calls\tpaired\tp50\tp90\tp99\tmax\tunpaired\topen\tlost\t function\n")
 	for _, f := range rows {
@@ -66,6 +59,24 @@ func writeStats(w io.Writer, when string, r StatsResult) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// statsRows are the functions a table lists: those called or returned,
+// most called first.
+func statsRows(r StatsResult) []FuncStats {
+	rows := make([]FuncStats, 0, len(r.Funcs))
+	for _, f := range r.Funcs {
+		if f.Calls > 0 || f.Unpaired > 0 {
+			rows = append(rows, f)
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		if rows[i].Calls != rows[j].Calls {
+			return rows[i].Calls > rows[j].Calls
+		}
+		return rows[i].Function < rows[j].Function
+	})
+	return rows
 }
 
 // shortDuration prints d with three significant digits: 850ns, 12.3µs,

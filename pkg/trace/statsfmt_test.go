@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -8,23 +9,55 @@ import (
 	"github.com/tinydbg/tinydbg/pkg/proc/event"
 )
 
-// TestStatsTable: the most called function first, percentiles as the
-// rounded-up top of their bucket (never above max), max exact, the
-// functions never called and the inlined copies counted on their own lines.
-func TestStatsTable(t *testing.T) {
+// statsTableInput is a table with a busy function (two buckets, one of
+// them holding the max), a function in flight, one never called, a
+// skipped probe hit and inlined copies.
+func statsTableInput() StatsResult {
 	var h event.Histogram
 	for i := 0; i < 98; i++ {
 		h.Add(1000 * time.Nanosecond) // bucket [960ns, 1023ns]
 	}
 	h.Add(3 * time.Millisecond)      // [2.883584ms, 3.145727ms]
 	h.Add(3100123 * time.Nanosecond) // same bucket, the max
-	res := StatsResult{Summary: Summary{Backend: "ebpf"}, Inlined: 2, Missed: 1, Funcs: []FuncStats{
+	return StatsResult{Summary: Summary{Backend: "ebpf"}, Inlined: 2, Missed: 1, Funcs: []FuncStats{
 		{Function: "main.idle"},
 		{Function: "main.rare", Calls: 1, Open: 1},
 		{Function: "main.hot", Calls: 101, Hist: h, Unpaired: 3, Open: 1},
 	}}
+}
+
+// TestStatsJSON: the same rows as the table, one object per line, with
+// exact nanoseconds: percentiles the top of their bucket (p99 the max,
+// below its bucket's top), the non-empty buckets with their bounds.
+func TestStatsJSON(t *testing.T) {
 	var b strings.Builder
-	if err := writeStats(&b, "final", res); err != nil {
+	res := statsTableInput()
+	res.ReadErr = errors.New("reading the histogram map: EPERM")
+	w := StatsJSON(&b)
+	if err := writeStats(w, "interval", res); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeStats(w, "final", statsTableInput()); err != nil {
+		t.Fatal(err)
+	}
+	hot := `{"function":"main.hot","calls":101,"paired":100,"unpaired":3,"open":1,"lost":0,` +
+		`"latency":{"p50_ns":1023,"p90_ns":1023,"p99_ns":3100123,"max_ns":3100123,"sum_ns":6198123,` +
+		`"buckets":[{"lo_ns":960,"hi_ns":1023,"count":98},{"lo_ns":2883584,"hi_ns":3145727,"count":2}]}}`
+	rare := `{"function":"main.rare","calls":1,"paired":0,"unpaired":0,"open":1,"lost":0}`
+	want := `{"stats":"interval","backend":"ebpf","functions":[` + hot + `,` + rare + `],"not_called":1,"missed":1,"inlined":2,"incomplete":"reading the histogram map: EPERM"}
+{"stats":"final","backend":"ebpf","functions":[` + hot + `,` + rare + `],"not_called":1,"missed":1,"inlined":2}
+`
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+// TestStatsTable: the most called function first, percentiles as the
+// rounded-up top of their bucket (never above max), max exact, the
+// functions never called and the inlined copies counted on their own lines.
+func TestStatsTable(t *testing.T) {
+	var b strings.Builder
+	if err := writeStats(&b, "final", statsTableInput()); err != nil {
 		t.Fatal(err)
 	}
 	want := `stats (final, backend ebpf): ` + statsHeader + `

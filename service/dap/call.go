@@ -31,6 +31,8 @@ func (s *session) evaluateCall(r *dap.EvaluateRequest, f frameRef, expr string, 
 		goid = before.SelectedGoroutine.ID
 	}
 	st, err := s.dbg.Command(api.DebuggerCommand{Name: api.Call, Expr: expr, GoroutineID: goid, ReturnInfoLoadConfig: &cfg}, nil)
+	// The target ran the call: its goroutines may have come and gone.
+	s.state.forgetThreads()
 	if err == nil && st.Exited {
 		s.reportStop(st, nil)
 		err = errors.New("terminated")

@@ -129,6 +129,7 @@ func (s *session) onWriteMemory(r *dap.WriteMemoryRequest) {
 		return
 	}
 	n, err := s.dbg.WriteMemory(uint64(int64(base)+int64(args.Offset)), data)
+	s.state.forgetThreads() // the bytes may be the runtime's goroutines
 	if err != nil {
 		fail(err.Error())
 		return

@@ -68,6 +68,7 @@ func (rc *runControl) wait() { rc.wg.Wait() }
 // running.
 func (s *session) resume(cmd string) {
 	s.run.pauseRequested.Store(false)
+	s.state.forgetThreads()
 	s.run.mu.Lock()
 	s.run.active = true
 	s.run.mu.Unlock()

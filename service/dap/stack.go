@@ -20,6 +20,18 @@ type handles struct {
 	next   int
 	frames map[int]frameRef
 	vars   map[int]*varRef
+	// page is the threads list of this stop, nil until asked for: VS
+	// Code asks for it again and again at one stop (after each step, on
+	// every pause of a thread), and a program may have thousands.
+	page *threadsPage
+}
+
+// threadsPage is what the threads request shows of one stop.
+type threadsPage struct {
+	gs       []*api.Goroutine // those listed, the selected one last when the list is cut
+	cut      bool             // more goroutines than maxGoroutines
+	loaded   int              // how many of them the list read
+	selected int64            // 0: none
 }
 
 // frameRef is one frame of one goroutine.
@@ -64,6 +76,27 @@ func (h *handles) reset() {
 	}
 	h.frames = map[int]frameRef{}
 	h.vars = map[int]*varRef{}
+	h.page = nil
+}
+
+// forgetThreads drops the threads list of this stop, for what changes
+// goroutines without a new stop: a resume, a write, an injected call.
+func (h *handles) forgetThreads() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.page = nil
+}
+
+func (h *handles) threads() *threadsPage {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.page
+}
+
+func (h *handles) keepThreads(p *threadsPage) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.page = p
 }
 
 func (h *handles) addFrame(f frameRef) int {
@@ -104,7 +137,7 @@ const maxGoroutines = 1 << 10
 const defaultStackDepth = 50
 
 func (s *session) onThreads(r *dap.ThreadsRequest) {
-	gs, next, err := s.goroutines()
+	page, err := s.threadsPage()
 	var threads []dap.Thread
 	switch {
 	case err != nil:
@@ -113,28 +146,19 @@ func (s *session) onThreads(r *dap.ThreadsRequest) {
 				Output: fmt.Sprintf("Unable to retrieve goroutines: %s\n", err), Category: "stderr"}})
 		}
 		threads = []dap.Thread{{Id: 1, Name: "Dummy"}}
-	case len(gs) == 0:
+	case len(page.gs) == 0:
 		// DAP requires at least one thread, even before the runtime has
 		// made a goroutine.
 		threads = []dap.Thread{{Id: 1, Name: "Dummy"}}
 	default:
-		var selected int64
-		st, err := s.dbg.State(true)
-		if err == nil && st.SelectedGoroutine != nil {
-			selected = st.SelectedGoroutine.ID
-		}
-		if next >= 0 {
-			// As Delve: say the list is cut, and keep the selected
-			// goroutine in it so that the client can show where it stopped.
+		if page.cut {
+			// As Delve: say the list is cut, at every threads request.
 			s.send(&dap.OutputEvent{Event: event("output"), Body: dap.OutputEventBody{
-				Output: fmt.Sprintf("Too many goroutines, only loaded %d\n", len(gs)), Category: "console"}})
-			if selected != 0 && !slices.ContainsFunc(gs, func(g *api.Goroutine) bool { return g.ID == selected }) {
-				gs = append(gs, st.SelectedGoroutine)
-			}
+				Output: fmt.Sprintf("Too many goroutines, only loaded %d\n", page.loaded), Category: "console"}})
 		}
-		for _, g := range gs {
+		for _, g := range page.gs {
 			mark := ""
-			if g.ID == selected {
+			if g.ID == page.selected {
 				mark = "* "
 			}
 			thread := ""
@@ -149,6 +173,32 @@ func (s *session) onThreads(r *dap.ThreadsRequest) {
 		}
 	}
 	s.send(&dap.ThreadsResponse{Response: s.response(r.Request), Body: dap.ThreadsResponseBody{Threads: threads}})
+}
+
+// threadsPage returns the threads list of this stop, reading it on the
+// first request. Errors are not kept: the next request tries again.
+func (s *session) threadsPage() (*threadsPage, error) {
+	if p := s.state.threads(); p != nil {
+		return p, nil
+	}
+	gs, next, err := s.goroutines()
+	if err != nil {
+		return nil, err
+	}
+	p := &threadsPage{gs: gs, cut: next >= 0, loaded: len(gs)}
+	if len(gs) > 0 {
+		st, err := s.dbg.State(true)
+		if err == nil && st.SelectedGoroutine != nil {
+			p.selected = st.SelectedGoroutine.ID
+		}
+		if p.cut && p.selected != 0 && !slices.ContainsFunc(gs, func(g *api.Goroutine) bool { return g.ID == p.selected }) {
+			// As Delve: keep the selected goroutine in a cut list so
+			// that the client can show where it stopped.
+			p.gs = append(gs, st.SelectedGoroutine)
+		}
+	}
+	s.state.keepThreads(p)
+	return p, nil
 }
 
 // goroutines lists the goroutines the threads request shows: those the

@@ -313,7 +313,9 @@ func (s *session) onSetVariable(r *dap.SetVariableRequest) {
 		fail(fmt.Sprintf("%s cannot be set: no expression names it", r.Arguments.Name))
 		return
 	}
-	if err := s.dbg.Set(ref.goid, ref.frame, expr, r.Arguments.Value); err != nil {
+	err = s.dbg.Set(ref.goid, ref.frame, expr, r.Arguments.Value)
+	s.state.forgetThreads() // the value may be a goroutine's, or its labels
+	if err != nil {
 		fail(err.Error())
 		return
 	}

@@ -160,7 +160,9 @@ func (d *Debugger) commandOne(cmd api.DebuggerCommand, resumed chan<- struct{}) 
 // stopped; retCfg, when set, loads the results of a function the step
 // returns from.
 func (d *Debugger) runAndDescribe(t *proc.Target, run func() (proc.Stop, error), cmd api.DebuggerCommand, retCfg *api.LoadConfig) (*api.DebuggerState, error) {
+	d.forgetG() // whatever run does, the goroutines may have changed
 	stop, err := run()
+	d.forgetG()
 	d.running.Store(false)
 	d.lastStop = stop
 	gone := d.dropOutOfScope(stop)

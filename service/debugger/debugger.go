@@ -69,6 +69,8 @@ type Debugger struct {
 	grp *group // the follow-exec group, nil until follow-exec is turned on
 
 	dump dumpState // the core dump in progress or the last one
+
+	greads atomic.Uint64 // goroutine lists read from targets (gcache.go)
 }
 
 // targetState is one target and what the debugger knows of it.
@@ -94,8 +96,9 @@ type targetState struct {
 	// Delve reports for it; a follow-exec child's holds its arguments.
 	cmdline string
 
-	call   *callOutcome  // the results of the injected call in progress (fncall.go)
-	ktrace *kernelTraces // tracepoints probed in the kernel (kerneltrace.go); a pointer, as targets are swapped by value
+	call   *callOutcome   // the results of the injected call in progress (fncall.go)
+	ktrace *kernelTraces  // tracepoints probed in the kernel (kerneltrace.go); a pointer, as targets are swapped by value
+	gcache goroutineCache // the goroutines read at this stop (gcache.go)
 }
 
 // New launches or attaches to the target described by cfg, stopped.
@@ -140,6 +143,7 @@ func (d *Debugger) start() error {
 	d.target = t
 	d.tmu.Unlock()
 	d.lastStop, d.pendingRet, d.detached = proc.Stop{}, nil, false
+	d.forgetG()
 	d.stopReason = "launched"
 	if d.cfg.AttachPid != 0 || d.cfg.CoreFile != "" {
 		d.stopReason = "attached"

@@ -45,15 +45,6 @@ func (d *Debugger) convertThread(th *proc.ThreadInfo) *api.Thread {
 	return out
 }
 
-// listG reads every goroutine of the target.
-func (d *Debugger) listG(t *proc.Target) ([]*goroutine.G, error) {
-	gs, err := goroutine.List(d.bi, t.Process())
-	if err != nil {
-		return nil, fmt.Errorf("listing goroutines: %w", err)
-	}
-	return gs, nil
-}
-
 // findG returns goroutine goid.
 func (d *Debugger) findG(t *proc.Target, goid int64) (*goroutine.G, error) {
 	gs, err := d.listG(t)

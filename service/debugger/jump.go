@@ -39,6 +39,7 @@ func (d *Debugger) SetExecutionPoint(addr uint64) error {
 	}
 	for _, th := range t.Process().Threads() {
 		if th.ID() == tid {
+			d.forgetG() // a goroutine's thread now runs elsewhere
 			if err := th.SetPC(addr); err != nil {
 				return fmt.Errorf("setting the PC of thread %d: %w", tid, err)
 			}

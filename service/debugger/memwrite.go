@@ -30,6 +30,7 @@ func (d *Debugger) WriteMemory(addr uint64, data []byte) (int, error) {
 		}
 	}
 	n, err := t.Process().WriteMemory(addr, data)
+	d.forgetG() // the bytes may be the runtime's goroutine structures
 	if err != nil {
 		return n, fmt.Errorf("writing %d bytes at %#x: %w", len(data), addr, err)
 	}

@@ -172,6 +172,7 @@ func (d *Debugger) Set(goid int64, frame int, symbol, val string) error {
 	// The evaluator's message is what Delve's clients show the user; on
 	// a core Delve says only that it cannot write.
 	err = sc.SetVariable(symbol, val)
+	d.forgetG() // the value may be one the goroutine list is read from
 	if errors.Is(err, core.ErrWriteCore) {
 		return core.ErrWriteCore
 	}
