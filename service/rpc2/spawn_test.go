@@ -7,6 +7,7 @@ import (
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/service/api"
+	"github.com/tinydbg/tinydbg/service/rpc2"
 )
 
 // commandEvents sends a continue (with WithEvents as asked) on raw and,
@@ -51,6 +52,28 @@ func commandEvents(t *testing.T, raw *rawConn, withEvents bool) ([]string, api.D
 	return events, out.State
 }
 
+// spawnSession serves execchild with follow-exec on (regex as given) and
+// breakpoints at locs, and returns a client, a raw connection and the
+// parent's pid.
+func spawnSession(t *testing.T, regex string, locs ...string) (*rpc2.Client, *rawConn, int) {
+	t.Helper()
+	s := start(t, "execchild", true)
+	c := s.client(t)
+	parent, err := c.ProcessPid()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.FollowExec(true, regex); err != nil {
+		t.Fatal(err)
+	}
+	for _, loc := range locs {
+		if _, err := c.CreateBreakpoint(&api.Breakpoint{}, loc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c, dialRaw(t, s.addr), parent
+}
+
 // TestProcessSpawnedEvent: with follow-exec on, the child execchild forks
 // and execs is announced to a client asking for events as Delve's server
 // does, between the resume and the stop, in Delve's JSON: kind 4, the
@@ -61,21 +84,7 @@ func commandEvents(t *testing.T, raw *rawConn, withEvents bool) ([]string, api.D
 func TestProcessSpawnedEvent(t *testing.T) {
 	bin := fixture.Build(t, "execchild", fixture.Flavour{})
 	t.Run("followed", func(t *testing.T) {
-		s := start(t, "execchild", true)
-		c := s.client(t)
-		parent, err := c.ProcessPid()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := c.FollowExec(true, ""); err != nil {
-			t.Fatal(err)
-		}
-		for _, fn := range []string{"main.childWork", "main.parentDone"} {
-			if _, err := c.CreateBreakpoint(&api.Breakpoint{FunctionName: fn}, ""); err != nil {
-				t.Fatal(err)
-			}
-		}
-		raw := dialRaw(t, s.addr)
+		_, raw, parent := spawnSession(t, "", "main.childWork", "main.parentDone")
 		events, st := commandEvents(t, raw, true)
 		child := st.Pid
 		if child == parent || st.TargetCommandLine != bin+" child" || st.CurrentThread == nil || st.CurrentThread.Function.Name() != "main.childWork" {
@@ -93,21 +102,8 @@ func TestProcessSpawnedEvent(t *testing.T) {
 		}
 	})
 	t.Run("not-followed-and-no-events", func(t *testing.T) {
-		s := start(t, "execchild", true)
-		c := s.client(t)
-		parent, err := c.ProcessPid()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := c.FollowExec(true, "nomatch$"); err != nil {
-			t.Fatal(err)
-		}
-		for _, loc := range []string{"main.go:26", "main.parentDone"} { // before cmd.Run, after it
-			if _, err := c.CreateBreakpoint(&api.Breakpoint{}, loc); err != nil {
-				t.Fatal(err)
-			}
-		}
-		raw := dialRaw(t, s.addr)
+		// Breakpoints before cmd.Run and after it.
+		c, raw, parent := spawnSession(t, "nomatch$", "main.go:26", "main.parentDone")
 		events, st := commandEvents(t, raw, true)
 		if want := []string{`{"Kind":0}`, `{"Kind":1}`}; fmt.Sprint(events) != fmt.Sprint(want) || st.CurrentThread == nil || st.CurrentThread.Line != 26 {
 			t.Fatalf("to cmd.Run: events %v at %+v, want %v at line 26", events, st.CurrentThread, want)
