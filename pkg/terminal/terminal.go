@@ -124,10 +124,12 @@ type eventsClient interface {
 }
 
 // event prints what the user is told of while the target runs: a child
-// process it spawned, in Delve's words (whether followed or not).
+// process it spawned, in Delve's words (whether followed or not), at
+// once, in order with what the program prints meanwhile.
 func (t *Term) event(ev *api.Event) {
 	if ev.Kind == api.EventProcessSpawned && ev.ProcessSpawnedEventDetails != nil {
 		fmt.Fprintf(t.out, "Spawned new process '%s' (%d)\n", ev.Cmdline, ev.PID)
+		_ = t.outBuf.Flush()
 	}
 }
 
