@@ -260,6 +260,8 @@ func restartCmd(t *Term, ctx callCtx, args string) error {
 	}
 	t.frame = 0
 	pid, _ := t.client.ProcessPid()
+	// A new process, which its first stop need not call a switch.
+	t.oldPid = pid
 	fmt.Fprintln(t.out, "Process restarted with PID", pid)
 	return nil
 }
@@ -297,6 +299,12 @@ func printContextNow(t *Term) {
 // printContext prints the "> func() file:line" banner for the stop: first
 // for other threads sitting on breakpoints, then for the selected one.
 func printContext(t *Term, st *api.DebuggerState) {
+	if st.Pid != t.oldPid {
+		if t.oldPid != 0 {
+			fmt.Fprintf(t.out, "Switch target process from %d to %d (%s)\n", t.oldPid, st.Pid, st.TargetCommandLine)
+		}
+		t.oldPid = st.Pid
+	}
 	for _, th := range st.Threads {
 		if st.CurrentThread != nil && th.ID == st.CurrentThread.ID {
 			continue

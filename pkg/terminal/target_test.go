@@ -57,14 +57,17 @@ func (s *session) want(line, want string) {
 	}
 }
 
-var targetRE = regexp.MustCompile(`(?m)^(\*?) +([0-9]+)  (.*)$`)
+// targetRE reads target list; its pid column is as wide as the widest pid.
+var targetRE = regexp.MustCompile(`(?m)^(\*?) +([0-9]+) +(.*)$`)
 
 // TestFollowExec: with target follow-exec -on, the child execchild forks
 // and execs is debugged too: the breakpoints set before apply to it, its
 // stop selects it (target list marks it), one set while the child is
 // selected applies to the parent too, continue runs both until the parent
 // stops there after the child ended, and target switch moves between
-// them. target list and follow-exec print as Delve does.
+// them. target list and follow-exec print as Delve does, and so does
+// the stop in the child: the server's event announces the child (its
+// pid), and the stop names the process it switched from.
 func TestFollowExec(t *testing.T) {
 	bin := fixture.Build(t, "execchild", fixture.Flavour{})
 	s := newSession(t, "execchild")
@@ -73,14 +76,19 @@ func TestFollowExec(t *testing.T) {
 	s.want("target follow-exec -on", "")
 	s.want("target follow-exec", "Follow exec is enabled.\n")
 	s.want("break main.childWork", "Breakpoint 1 set at 0xPC for main.childWork() ./main.go:11\n")
-	s.want("continue", "> [Breakpoint 1] main.childWork() ./main.go:11 (hits goroutine(1):1 total:1) (PC: 0xPC)\n"+
-		"=>  11:\tfunc childWork(n int) int {\n")
+	stop := s.do("continue")
 	s.want("break main.parentDone", "Breakpoint 2 set at 0xPC for main.parentDone() ./main.go:15\n")
 	list := targetRE.FindAllStringSubmatch(s.do("target list"), -1)
 	if len(list) != 2 || list[0][1] != "" || list[0][3] != bin || list[1][1] != "*" || list[1][3] != bin+" child" {
 		t.Fatalf("target list: %q", list)
 	}
 	parent, child := list[0][2], list[1][2]
+	if want := fmt.Sprintf("Spawned new process '%s child' (%s)\n", bin, child) +
+		fmt.Sprintf("Switch target process from %s to %s (%s child)\n", parent, child, bin) +
+		"> [Breakpoint 1] main.childWork() ./main.go:11 (hits goroutine(1):1 total:1) (PC: 0xPC)\n" +
+		"=>  11:\tfunc childWork(n int) int {\n"; stop != want {
+		t.Errorf("continue:\n%s\nwant:\n%s", stop, want)
+	}
 	s.want("args ^n$", "n = 14\n")
 	s.want("print len(os.Args)", "2\n")
 	s.want("target switch "+parent, "")
@@ -89,11 +97,16 @@ func TestFollowExec(t *testing.T) {
 		"Breakpoint 2 (enabled) at 0xPC for main.parentDone() ./main.go:15 (0)\n") {
 		t.Errorf("the parent's breakpoints:\n%s", got)
 	}
-	s.want("target list", fmt.Sprintf("*   %s  %s\n    %s  %s child\n", parent, bin, child, bin))
+	if got := targetRE.FindAllStringSubmatch(s.do("target list"), -1); len(got) != 2 || [3]string(got[0][1:]) != [3]string{"*", parent, bin} ||
+		[3]string(got[1][1:]) != [3]string{"", child, bin + " child"} {
+		t.Errorf("target list after switching to the parent: %q", got)
+	}
 	s.want("print len(os.Args)", "1\n") // the parent's variables
 	s.want("target switch "+child, "")
 	s.want("print n", "14\n")
-	s.want("continue", "> [Breakpoint 2] main.parentDone() ./main.go:15 (hits goroutine(1):1 total:1) (PC: 0xPC)\n"+
+	// As in Delve, the switch is from the process of the last stop shown.
+	s.want("continue", fmt.Sprintf("Switch target process from %s to %s (%s)\n", child, parent, bin)+
+		"> [Breakpoint 2] main.parentDone() ./main.go:15 (hits goroutine(1):1 total:1) (PC: 0xPC)\n"+
 		"=>  15:\tfunc parentDone(code int) {\n")
 	s.want("target list", "*   "+parent+"  "+bin+"\n")
 	s.want("print code", "0\n")
@@ -106,7 +119,8 @@ func TestFollowExec(t *testing.T) {
 }
 
 // TestFollowExecRegex: a child whose command line does not match the
-// regular expression runs undebugged; the parent's breakpoint still stops.
+// regular expression runs undebugged, though announced as in Delve; the
+// parent's breakpoint still stops.
 func TestFollowExecRegex(t *testing.T) {
 	bin := fixture.Build(t, "execchild", fixture.Flavour{})
 	s := newSession(t, "execchild")
@@ -114,11 +128,16 @@ func TestFollowExecRegex(t *testing.T) {
 	s.want("target follow-exec -on nomatch$", "")
 	s.want("break main.childWork", "Breakpoint 1 set at 0xPC for main.childWork() ./main.go:11\n")
 	s.want("break main.parentDone", "Breakpoint 2 set at 0xPC for main.parentDone() ./main.go:15\n")
-	s.want("continue", "> [Breakpoint 2] main.parentDone() ./main.go:15 (hits goroutine(1):1 total:1) (PC: 0xPC)\n"+
-		"=>  15:\tfunc parentDone(code int) {\n")
+	stop := s.do("continue")
 	list := targetRE.FindAllStringSubmatch(s.do("target list"), -1)
 	if len(list) != 1 || list[0][1] != "*" || list[0][3] != bin {
 		t.Errorf("target list: %q", list)
+	}
+	spawnRE := regexp.MustCompile(`^Spawned new process '` + regexp.QuoteMeta(bin) + ` child' \(([0-9]+)\)\n` +
+		regexp.QuoteMeta("> [Breakpoint 2] main.parentDone() ./main.go:15 (hits goroutine(1):1 total:1) (PC: 0xPC)\n"+
+			"=>  15:\tfunc parentDone(code int) {\n") + "$")
+	if m := spawnRE.FindStringSubmatch(stop); m == nil || len(list) == 1 && m[1] == list[0][2] {
+		t.Errorf("continue:\n%s\nwant the child announced, then the parent's stop", stop)
 	}
 	s.want("target follow-exec -off", "")
 	s.want("target follow-exec", "Follow exec is disabled.\n")
@@ -137,11 +156,16 @@ func TestFollowExecNext(t *testing.T) {
 	s.want("break main.go:26", "Breakpoint 2 set at 0xPC for main.main() ./main.go:26\n")
 	s.want("continue", "> [Breakpoint 2] main.main() ./main.go:26 (hits goroutine(1):1 total:1) (PC: 0xPC)\n"+
 		"=>  26:\t\terr := cmd.Run()\n")
-	s.want("next", "> [Breakpoint 1] main.childWork() ./main.go:11 (hits goroutine(1):1 total:1) (PC: 0xPC)\n"+
-		"=>  11:\tfunc childWork(n int) int {\n")
+	stop := s.do("next")
 	list := targetRE.FindAllStringSubmatch(s.do("target list"), -1)
 	if len(list) != 2 || list[1][1] != "*" || list[1][3] != bin+" child" {
 		t.Fatalf("target list: %q", list)
+	}
+	if want := fmt.Sprintf("Spawned new process '%s child' (%s)\n", bin, list[1][2]) +
+		fmt.Sprintf("Switch target process from %s to %s (%s child)\n", list[0][2], list[1][2], bin) +
+		"> [Breakpoint 1] main.childWork() ./main.go:11 (hits goroutine(1):1 total:1) (PC: 0xPC)\n" +
+		"=>  11:\tfunc childWork(n int) int {\n"; stop != want {
+		t.Errorf("next:\n%s\nwant:\n%s", stop, want)
 	}
 	// Both end; which exit is reported is the one tinydbg sees last, and
 	// the kernel reports the child's and the parent's exits to two ptrace

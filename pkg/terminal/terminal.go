@@ -72,6 +72,10 @@ type Term struct {
 	mu      sync.Mutex
 	running bool // a continue/step is in flight; SIGINT halts it
 
+	// oldPid is the process of the last stop shown (at first the
+	// target's), so that a stop in another one says so, as in Delve.
+	oldPid int
+
 	// winSize is the terminal window's size, for the pager; a field so
 	// that tests can give one.
 	winSize func() (rows, cols int, ok bool)
@@ -99,12 +103,34 @@ func New(client Client, conf Config) *Term {
 	t.cmds = t.commandTable()
 	t.winSize = t.stdoutWinSize
 	t.applyAliases()
+	if pid, err := client.ProcessPid(); err == nil {
+		t.oldPid = pid
+	}
+	if ec, ok := client.(eventsClient); ok {
+		ec.SetEventsFn(t.event)
+	}
 	if conf.ConfigFile != "" && conf.ConfigFile != "-" {
 		if err := t.loadConfigFile(conf.ConfigFile); err != nil {
 			fmt.Fprintln(conf.Stderr, err)
 		}
 	}
 	return t
+}
+
+// eventsClient is a client that hands over what happens while the target
+// runs, as Delve's client does for its terminal.
+type eventsClient interface {
+	SetEventsFn(fn func(*api.Event))
+}
+
+// event prints what the user is told of while the target runs: a child
+// process it spawned, in Delve's words (whether followed or not), at
+// once, in order with what the program prints meanwhile.
+func (t *Term) event(ev *api.Event) {
+	if ev.Kind == api.EventProcessSpawned && ev.ProcessSpawnedEventDetails != nil {
+		fmt.Fprintf(t.out, "Spawned new process '%s' (%d)\n", ev.Cmdline, ev.PID)
+		_ = t.outBuf.Flush()
+	}
 }
 
 // isTerminal reports whether r is an interactive terminal.

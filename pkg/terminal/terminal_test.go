@@ -30,6 +30,7 @@ func (f *fakeClient) ListFunctionArgs(api.EvalScope, api.LoadConfig) ([]api.Vari
 func (f *fakeClient) GetState() (*api.DebuggerState, error)     { return f.state, nil }
 func (f *fakeClient) Detach(bool) error                         { return nil }
 func (f *fakeClient) IsMulticlient() (bool, error)              { return false, nil }
+func (f *fakeClient) ProcessPid() (int, error)                  { return 0, nil }
 func (f *fakeClient) SetReturnValuesLoadConfig(*api.LoadConfig) {}
 
 func newFake() (*Term, *bytes.Buffer, *bytes.Buffer, *fakeClient) {

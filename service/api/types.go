@@ -263,6 +263,13 @@ type DebuggerCommand struct {
 	UnsafeCall           bool `json:"unsafeCall,omitempty"`
 }
 
+// Resumes reports whether the command runs the target, and so has events
+// (a resume, spawned children, a stop) when WithEvents asks for them:
+// every command but halt and the thread and goroutine switches.
+func (c DebuggerCommand) Resumes() bool {
+	return c.Name != Halt && c.Name != SwitchThread && c.Name != SwitchGoroutine
+}
+
 // BreakpointInfo is what a breakpoint asked to collect when hit.
 type BreakpointInfo struct {
 	Stacktrace []Stackframe `json:"stacktrace,omitempty"`
@@ -407,13 +414,28 @@ type GoroutineGroupingOptions struct {
 // EventKind classifies an Event.
 type EventKind uint8
 
-// Event kinds, numbered as in Delve.
+// Event kinds, numbered as in Delve. Delve's 2 and 3 (debuginfod
+// downloads, materialized suspended breakpoints) never happen in tinydbg.
 const (
-	EventResumed EventKind = iota
-	EventStopped
+	EventResumed        EventKind = 0
+	EventStopped        EventKind = 1
+	EventProcessSpawned EventKind = 4 // a child exec'd with follow-exec on
 )
 
-// Event is something that happened while the target ran.
+// Event is something that happened while the target ran. The details of
+// its kind are embedded, as in Delve, so that their fields sit at the top
+// level of the JSON object.
 type Event struct {
 	Kind EventKind
+	*ProcessSpawnedEventDetails
+}
+
+// ProcessSpawnedEventDetails is a child the target forked that exec'd a
+// program: its pid and thread, its command line (arguments joined by
+// spaces) and whether it is debugged too (it matches follow-exec's regex).
+type ProcessSpawnedEventDetails struct {
+	PID        int
+	ThreadID   int
+	Cmdline    string
+	WillFollow bool
 }

@@ -26,6 +26,11 @@ type commonArgs struct {
 	SubstitutePath       []substitutePath `json:"substitutePath"`
 	ShowPprofLabels      []string         `json:"showPprofLabels"`
 	GoroutineFilters     string           `json:"goroutineFilters"`
+	// FollowExec debugs the children the program forks and execs too
+	// (those whose command line matches FollowExecRegex, when set), as
+	// the REPL's target follow-exec -on does; launch only, as in Delve.
+	FollowExec      bool   `json:"followExec"`
+	FollowExecRegex string `json:"followExecRegex"`
 }
 
 // substitutePath maps a source path prefix of the client (From) to the

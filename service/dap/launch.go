@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-dap"
 
 	"github.com/tinydbg/tinydbg/internal/gobuild"
+	"github.com/tinydbg/tinydbg/service/api"
 	"github.com/tinydbg/tinydbg/service/debugger"
 )
 
@@ -150,8 +151,25 @@ func (s *session) startProgram(args *launchArgs) (*debugger.Debugger, error) {
 	s.send(&dap.ProcessEvent{Event: event("process"), Body: dap.ProcessEventBody{
 		Name: strings.Join(append([]string{abs}, args.Args...), " "), SystemProcessId: d.ProcessPid(),
 		IsLocalProcess: true, StartMethod: "launch"}})
+	if args.FollowExec {
+		// As in Delve, a failure is told and the session goes on.
+		if err := d.FollowExec(true, args.FollowExecRegex); err != nil {
+			s.send(&dap.OutputEvent{Event: event("output"), Body: dap.OutputEventBody{
+				Output: fmt.Sprintf("Failed to enable follow exec: %v\n", err), Category: "important"}})
+		}
+	}
 	pipes.pump(s)
 	return d, nil
+}
+
+// spawned announces a child the program exec'd (with follow-exec on) as
+// Delve does, with a process event: every child, followed or not.
+func (s *session) spawned(ev api.Event) {
+	if ev.Kind != api.EventProcessSpawned || ev.ProcessSpawnedEventDetails == nil {
+		return
+	}
+	s.send(&dap.ProcessEvent{Event: event("process"), Body: dap.ProcessEventBody{
+		Name: ev.Cmdline, SystemProcessId: ev.PID, IsLocalProcess: true}})
 }
 
 // launchCore opens a core file: nothing is built and nothing runs, so
@@ -189,6 +207,11 @@ func (s *session) onAttach(r *dap.AttachRequest) {
 	if err := decodeArgs(r.Arguments, &args); err != nil {
 		fail("invalid debug configuration - %v", err)
 		return
+	}
+	if args.FollowExec {
+		// Told before anything else, whatever the mode, as in Delve.
+		s.send(&dap.OutputEvent{Event: event("output"), Body: dap.OutputEventBody{
+			Output: "Follow exec not supported in attach request yet.", Category: "important"}})
 	}
 	opts, err := args.check()
 	if err != nil {

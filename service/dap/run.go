@@ -84,7 +84,7 @@ func (s *session) runLoop(cmd string, resumed chan struct{}) {
 	defer s.run.wg.Done()
 	defer s.recoverRun()
 	for {
-		st, err := s.dbg.Command(api.DebuggerCommand{Name: cmd}, resumed)
+		st, err := s.dbg.CommandEvents(api.DebuggerCommand{Name: cmd}, resumed, s.spawned)
 		if runFault != nil {
 			runFault()
 		}

@@ -31,11 +31,17 @@ type group struct {
 	specs   map[int]userBreakpoint
 	nextBP  int
 	errs    []error // children that could not be attached, for the next stop
+	// events receives the spawned-process events of the command in
+	// progress (nil: none wanted); spawns counts the children whose
+	// attach and event are still on their way, which that command
+	// waits for, so that they come before its stop.
+	events func(api.Event)
+	spawns sync.WaitGroup
 }
 
 // follower is what the native backend's process offers for follow-exec.
 type follower interface {
-	FollowExec(on bool, want func(cmdline string) bool, onExec func(pid int, cmdline string)) error
+	FollowExec(on bool, want func(cmdline string) bool, onExec func(pid int, cmdline string, stopped bool)) error
 }
 
 // FollowExec turns follow-exec on (children whose command line matches
@@ -88,10 +94,32 @@ func (g *group) apply(t *proc.Target, enable bool, re *regexp.Regexp) error {
 		return errors.New("follow-exec needs the native backend")
 	}
 	want := func(cmdline string) bool { return re == nil || re.MatchString(cmdline) }
-	return f.FollowExec(enable, want, func(pid int, cmdline string) {
+	return f.FollowExec(enable, want, func(pid int, cmdline string, stopped bool) {
 		// On the parent's ptrace thread: attaching is another thread's job.
-		go g.attach(pid)
+		g.spawns.Add(1)
+		go func() {
+			defer g.spawns.Done()
+			if stopped {
+				g.attach(pid)
+			}
+			g.spawned(pid, cmdline, stopped)
+		}()
 	})
+}
+
+// spawned tells the command in progress of a child's exec, as Delve's
+// ProcessSpawned event: every child, followed or not (whether it was
+// followed is WillFollow), after a followed one was attached or let go.
+func (g *group) spawned(pid int, cmdline string, followed bool) {
+	g.mu.Lock()
+	events := g.events
+	g.mu.Unlock()
+	if events != nil {
+		// The child's only thread has the pid (its exec'ing thread
+		// became its leader).
+		events(api.Event{Kind: api.EventProcessSpawned, ProcessSpawnedEventDetails: &api.ProcessSpawnedEventDetails{
+			PID: pid, ThreadID: pid, Cmdline: cmdline, WillFollow: followed}})
+	}
 }
 
 // FollowExecEnabled reports whether exec'd children are followed.
@@ -175,9 +203,28 @@ func (r *groupRun) start(d *Debugger) {
 // first stop of any, whose target becomes the selected one; switching to
 // a thread of another target selects that target.
 func (d *Debugger) Command(cmd api.DebuggerCommand, resumed chan<- struct{}) (*api.DebuggerState, error) {
+	return d.CommandEvents(cmd, resumed, nil)
+}
+
+// CommandEvents is Command telling events of what the command ran:
+// with follow-exec on, each child that exec'd (api.EventProcessSpawned),
+// before the command returns.
+func (d *Debugger) CommandEvents(cmd api.DebuggerCommand, resumed chan<- struct{}, events func(api.Event)) (*api.DebuggerState, error) {
 	g := d.grp
 	if g == nil || g.root != d {
 		return d.commandOne(cmd, resumed)
+	}
+	if cmd.Resumes() {
+		g.mu.Lock()
+		g.events = events
+		g.mu.Unlock()
+		defer func() {
+			// Every target is stopped: no exec is left to come.
+			g.spawns.Wait()
+			g.mu.Lock()
+			g.events = nil
+			g.mu.Unlock()
+		}()
 	}
 	switch cmd.Name {
 	case api.Continue, api.Next, api.Step, api.StepOut:

@@ -18,6 +18,7 @@ type Client struct {
 	// ReturnInfoLoadConfig, when set, makes next, step and stepout report
 	// the results of a function they return from.
 	ReturnInfoLoadConfig *api.LoadConfig
+	eventsFn             func(*api.Event) // see SetEventsFn
 }
 
 // Dial connects to a server at addr: "unix:PATH" or a path starting with
@@ -111,7 +112,13 @@ func (c *Client) GetStateNonBlocking() (*api.DebuggerState, error) {
 
 func (c *Client) command(cmd api.DebuggerCommand) (*api.DebuggerState, error) {
 	var out CommandOut
-	if err := c.call("Command", cmd, &out); err != nil {
+	var err error
+	if c.eventsFn != nil && cmd.Resumes() {
+		err = c.commandWithEvents(cmd, &out)
+	} else {
+		err = c.call("Command", cmd, &out)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return &out.State, nil

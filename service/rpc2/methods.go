@@ -300,10 +300,11 @@ func defaultLoadConfig() *api.LoadConfig {
 // commandHandler runs Command. Its parameter is the DebuggerCommand itself.
 func (s *Server) commandHandler() handler {
 	return asyncH(func(c *callCtx, cmd api.DebuggerCommand, out *CommandOut) error {
-		resumes := cmd.Name != api.Halt && cmd.Name != api.SwitchThread && cmd.Name != api.SwitchGoroutine
-		if cmd.WithEvents && resumes {
-			s.event(api.EventResumed)
-			defer s.event(api.EventStopped)
+		var events func(api.Event)
+		if cmd.WithEvents && cmd.Resumes() {
+			s.event(api.Event{Kind: api.EventResumed})
+			defer s.event(api.Event{Kind: api.EventStopped})
+			events = s.event
 		}
 		ready := make(chan struct{})
 		go func() {
@@ -313,7 +314,7 @@ func (s *Server) commandHandler() handler {
 			}
 			c.setup()
 		}()
-		st, err := s.d.Command(cmd, ready)
+		st, err := s.d.CommandEvents(cmd, ready, events)
 		if err != nil {
 			return err
 		}
@@ -323,9 +324,9 @@ func (s *Server) commandHandler() handler {
 }
 
 // event queues an event for GetEvents, dropping it when nobody reads them.
-func (s *Server) event(k api.EventKind) {
+func (s *Server) event(ev api.Event) {
 	select {
-	case s.events <- api.Event{Kind: k}:
+	case s.events <- ev:
 	default:
 	}
 }

@@ -18,16 +18,17 @@ import (
 type follow struct {
 	on       bool
 	want     func(cmdline string) bool // nil: every child
-	onExec   func(pid int, cmdline string)
+	onExec   func(pid int, cmdline string, stopped bool)
 	children map[int]bool // traced children not yet exec'd
 }
 
 // FollowExec turns follow-exec on or off. want picks the children (by
 // their command line, arguments joined by spaces; nil: all) and onExec
-// is told of each one left stopped after its exec: it runs on the ptrace
-// thread, so it must not call into this Process; it may hand the pid to
-// another goroutine, which attaches.
-func (p *Process) FollowExec(on bool, want func(cmdline string) bool, onExec func(pid int, cmdline string)) error {
+// is told of each child's exec, stopped set for one left stopped (a
+// wanted one), so that a debugger can announce every child as Delve
+// does: it runs on the ptrace thread, so it must not call into this
+// Process; it may hand the pid to another goroutine, which attaches.
+func (p *Process) FollowExec(on bool, want func(cmdline string) bool, onExec func(pid int, cmdline string, stopped bool)) error {
 	return p.do(func() error {
 		opts := unix.PTRACE_O_TRACECLONE
 		if p.launched {
@@ -105,17 +106,16 @@ func (p *Process) childEvent(tid int, ws unix.WaitStatus) event {
 	case sig == unix.SIGTRAP && cause == unix.PTRACE_EVENT_EXEC:
 		delete(p.fol.children, tid)
 		cmdline := cmdlineOf(tid)
-		if p.fol.want == nil || p.fol.want(cmdline) {
+		stopped := p.fol.want == nil || p.fol.want(cmdline)
+		if stopped {
 			// A SIGSTOP queued now (a detach cannot inject one from an
 			// event stop) stops it before the first instruction of the
 			// new program, until a debugger attaches.
 			_ = unix.Tgkill(tid, tid, unix.SIGSTOP)
-			if ptrace(unix.PTRACE_DETACH, tid, 0, 0) == nil && p.fol.onExec != nil {
-				p.fol.onExec(tid, cmdline)
-			}
-			return event{kind: evIgnored}
 		}
-		_ = ptrace(unix.PTRACE_DETACH, tid, 0, 0)
+		if ptrace(unix.PTRACE_DETACH, tid, 0, 0) == nil && p.fol.onExec != nil {
+			p.fol.onExec(tid, cmdline, stopped)
+		}
 		return event{kind: evIgnored}
 	case sig == unix.SIGTRAP && cause != 0:
 		if cause == unix.PTRACE_EVENT_FORK || cause == unix.PTRACE_EVENT_VFORK || cause == unix.PTRACE_EVENT_CLONE {

@@ -23,8 +23,14 @@ func TestFollowExec(t *testing.T) {
 		p := launch(t, LaunchConfig{Path: exe, Stdout: w, Stderr: w})
 		execd := make(chan [2]string, 1)
 		err := p.FollowExec(true, func(cmdline string) bool { return want && strings.HasSuffix(cmdline, " child") },
-			func(pid int, cmdline string) {
+			func(pid int, cmdline string, stopped bool) {
 				execd <- [2]string{cmdlineOf(pid), cmdline}
+				if stopped != want {
+					t.Errorf("want %v: child reported stopped %v", want, stopped)
+				}
+				if !stopped {
+					return
+				}
 				// Attaching is another ptrace thread's job.
 				go func() {
 					c, err := Attach(pid)
@@ -52,15 +58,15 @@ func TestFollowExec(t *testing.T) {
 		if ev.ExitCode != 0 || out != "child: 42\nparent: child exited with 0\n" {
 			t.Errorf("want %v: parent exit %d, output %q", want, ev.ExitCode, out)
 		}
+		// Both children are reported; /proc still has the one left
+		// stopped, and had the other while it was being reported.
 		select {
 		case c := <-execd:
-			if !want || c[0] != exe+" child" || c[1] != exe+" child" {
+			if c[1] != exe+" child" || (want && c[0] != exe+" child") {
 				t.Errorf("want %v: exec'd child %q", want, c)
 			}
 		default:
-			if want {
-				t.Error("the child's exec was not reported")
-			}
+			t.Errorf("want %v: the child's exec was not reported", want)
 		}
 	}
 }
