@@ -354,3 +354,10 @@ func TestKernelCondRestart(t *testing.T) {
 	}
 	continueToExit(t, tg)
 }
+
+// In a container tinydbg knows threads by the container's pids, which the
+// BPF programs must use too: with the initial namespace's ids they never
+// found a thread's record, and the program ran to its end unstopped.
+func TestKernelCondInPidNamespace(t *testing.T) {
+	testenv.RunInPidNamespace(t, "TestKernelCondStopsLikeInt3", "TestKernelCondThreads")
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/tinydbg/tinydbg/internal/pidns"
 	"os"
 	"sync"
 
@@ -41,6 +42,7 @@ type kernelConds struct {
 	sites   map[uint64]*kernelSite // attached probes by run-time probe address
 	bps     map[*kernelBreakpoint]bool
 	foreign map[*int]map[uint64]byte // other uprobes' original bytes (MaskText)
+	ns      pidns.NS                 // tinydbg's pid namespace: how the programs name threads
 	err     error                    // why the maps could not be made; sticky
 	gone    bool                     // the process was detached, killed or ended
 }
@@ -78,6 +80,12 @@ func (k *kernelConds) init() error {
 		}
 		return m
 	}
+	ns, err := pidns.Self()
+	if err != nil {
+		k.err = fmt.Errorf("%w: %w", proc.ErrKernelUnavailable, err)
+		return k.err
+	}
+	k.ns = ns
 	recs := mk("tdbg_records", ebpf.Hash, 4, recordSize, maxRecords)
 	skip := mk("tdbg_skip", ebpf.Hash, 4, 8, maxRecords)
 	counts := mk("tdbg_counts", ebpf.Array, 4, 16, maxKernelSlots)

@@ -2,6 +2,7 @@ package native
 
 import (
 	"github.com/cilium/ebpf/asm"
+	"github.com/tinydbg/tinydbg/internal/pidns"
 	"golang.org/x/arch/x86/x86asm"
 	"golang.org/x/sys/unix"
 )
@@ -33,6 +34,26 @@ func FalseCond(endSym string) asm.Instructions {
 	return asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Ja.Label(endSym)}
 }
 
+// currentTid stores at stTid the hitting thread's id as ptrace knows it,
+// in tinydbg's own pid namespace (0 if the kernel cannot say: the thread
+// then matches no record, and is not stopped wrongly).
+func currentTid(ns pidns.NS) asm.Instructions {
+	if ns.Initial() {
+		return asm.Instructions{asm.FnGetCurrentPidTgid.Call(),
+			asm.StoreMem(asm.R10, stTid, asm.R0, asm.Word)}
+	}
+	// struct bpf_pidns_info {u32 pid; u32 tgid}, in the record's space,
+	// which is written only later; the helper zeroes it when it fails.
+	return asm.Instructions{
+		asm.LoadImm(asm.R1, int64(ns.Dev), asm.DWord),
+		asm.LoadImm(asm.R2, int64(ns.Ino), asm.DWord),
+		asm.Mov.Reg(asm.R3, asm.R10), asm.Add.Imm(asm.R3, stRecord),
+		asm.Mov.Imm(asm.R4, 8),
+		asm.FnGetNsCurrentPidTgid.Call(),
+		asm.LoadMem(asm.R1, asm.R10, stRecord, asm.Word),
+		asm.StoreMem(asm.R10, stTid, asm.R1, asm.Word)}
+}
+
 // siteProgram generates the program of one site around the condition.
 func siteProgram(k *kernelConds, sp siteParams) asm.Instructions {
 	mapPtr := func(dst asm.Register, m interface{ FD() int }) asm.Instruction {
@@ -53,10 +74,9 @@ func siteProgram(k *kernelConds, sp siteParams) asm.Instructions {
 	add := func(ins ...asm.Instruction) { p = append(p, ins...) }
 	adds := func(ins asm.Instructions) { p = append(p, ins...) }
 
-	add(asm.Mov.Reg(asm.R6, asm.R1),
-		asm.FnGetCurrentPidTgid.Call(),
-		asm.StoreMem(asm.R10, stTid, asm.R0, asm.Word),
-		asm.StoreImm(asm.R10, stSlot, int64(sp.slot), asm.Word))
+	add(asm.Mov.Reg(asm.R6, asm.R1))
+	adds(currentTid(k.ns))
+	add(asm.StoreImm(asm.R10, stSlot, int64(sp.slot), asm.Word))
 	// A thread the debugger steps over this address (or resumes at it,
 	// its registers changed) is not evaluated again.
 	add(mapPtr(asm.R1, k.skip))
