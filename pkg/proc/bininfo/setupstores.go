@@ -25,11 +25,12 @@ const maxSetupScan = 1024
 
 // SetupStores decodes fn's code from its entry to its first statement
 // after the frame setup and returns the stores into its frame there, and
-// the run-time address from which DX may no longer hold the closure
-// context (the first instruction that writes DX, calls or jumps, or the
-// end of the scan). Stores after DX is overwritten are still returned:
-// their slots are not written before them either. It tracks the stack pointer from the entry (pushes
-// and the frame's SUBQ) to turn SP-relative slots into CFA offsets; at a
+// the last run-time address at which DX still holds the closure context:
+// the first instruction that writes DX (it has not run while the PC is
+// on it), a call or a jump, or the end of the scan. Stores after DX is
+// overwritten are still returned: their slots are not written before
+// them either. It tracks the stack pointer from the entry (pushes and
+// the frame's SUBQ) to turn SP-relative slots into CFA offsets; at a
 // call, a jump or a form it does not follow it stops, returning what it
 // has.
 func (bi *BinaryInfo) SetupStores(fn *Function) ([]SetupStore, uint64) {
@@ -113,12 +114,18 @@ func scanSetup(code []byte, pc uint64) ([]SetupStore, uint64) {
 		if dst == 0 {
 			continue // compares, tests, conditional jumps: nothing written
 		}
-		if writesDX(dst) && until == 0 {
-			until = at
+		if wholeReg(dst) {
+			delete(held, dst)
+		} else {
+			clear(held) // a part of a register: it may alias one holding a context word
 		}
-		clear(held) // any write may alias a register holding a context word
 		if m, ok := inst.Args[1].(x86asm.Mem); ok && until == 0 && isMove(inst.Op) && m.Base == x86asm.RDX && m.Index == 0 && m.Segment == 0 {
 			held[dst] = loaded{off: m.Disp, size: inst.MemBytes}
+		}
+		// The last copy may load into DX itself (MOVQ 16(DX), DX): the
+		// load reads the context, and from there DX is the word loaded.
+		if writesDX(dst) && until == 0 {
+			until = at
 		}
 	}
 	return out, orAt(until, pc+uint64(len(code)))
@@ -136,6 +143,12 @@ func orAt(until, at uint64) uint64 {
 // MOVUPS for 16-byte values; sign or zero extension changes the value.
 func isMove(op x86asm.Op) bool {
 	return op == x86asm.MOV || op == x86asm.MOVUPS || op == x86asm.MOVSD_XMM || op == x86asm.MOVSS
+}
+
+// wholeReg reports a 64-bit general register or an XMM register, which a
+// write replaces entirely and which aliases no other register of the set.
+func wholeReg(r x86asm.Reg) bool {
+	return (r >= x86asm.RAX && r <= x86asm.R15) || (r >= x86asm.X0 && r <= x86asm.X15)
 }
 
 func writesDX(r x86asm.Reg) bool {

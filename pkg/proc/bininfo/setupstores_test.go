@@ -48,4 +48,37 @@ func TestSetupStoresOfGo122Closure(t *testing.T) {
 	if want := []SetupStore{{PC: 0x101b, CFAOff: -64, Size: 8, CtxOff: -1}}; !reflect.DeepEqual(stores, want) {
 		t.Errorf("clobbered: stores\n got %+v\nwant %+v", stores, want)
 	}
+
+	// _fixtures/truth, go1.22 -N -l: greet's closure loads two words of
+	// name before storing them; capture's loads its last word into DX.
+	for _, c := range []struct {
+		what  string
+		code  string
+		entry uint64
+		want  []SetupStore
+		until uint64
+	}{
+		{"greet.func1", "493b6610" + "7659" + "55" + "4889e5" + "4883ec50" + "488b7208" + "488b7a10" + "4889742430" +
+			"48897c2438" + "488b5218" + "4889542418" + "440f117c2420", 0x49c3a0, []SetupStore{
+			{PC: 0x49c3b6, CFAOff: -48, Size: 8, CtxOff: 8}, {PC: 0x49c3bb, CFAOff: -40, Size: 8, CtxOff: 16},
+			{PC: 0x49c3c4, CFAOff: -72, Size: 8, CtxOff: 24}, {PC: 0x49c3c9, CFAOff: -64, Size: 16, CtxOff: -1},
+		}, 0x49c3c0},
+		{"capture.func1", "55" + "4889e5" + "4883ec18" + "4889442428" + "488b4a08" + "48894c2410" + "488b5210" +
+			"4889542408" + "48c7042400000000", 0x49c260, []SetupStore{
+			{PC: 0x49c268, CFAOff: 0, Size: 8, CtxOff: -1}, {PC: 0x49c271, CFAOff: -24, Size: 8, CtxOff: 8},
+			{PC: 0x49c27a, CFAOff: -32, Size: 8, CtxOff: 16}, {PC: 0x49c27f, CFAOff: -40, Size: 8, CtxOff: -1},
+		}, 0x49c276},
+	} {
+		code, err := hex.DecodeString(c.code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stores, until := scanSetup(code, c.entry)
+		if !reflect.DeepEqual(stores, c.want) {
+			t.Errorf("%s: stores\n got %+v\nwant %+v", c.what, stores, c.want)
+		}
+		if until != c.until {
+			t.Errorf("%s: context held until %#x, want %#x", c.what, until, c.until)
+		}
+	}
 }

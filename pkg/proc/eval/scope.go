@@ -334,7 +334,7 @@ func (s *Scope) inContext(e *varEntry) bool {
 	if !s.setupOK {
 		s.setupOK, s.setupEnd = true, s.prog.BI.FrameSetupEnd(s.fn)
 	}
-	return s.pc <= s.setupEnd || (s.slotPending(e) && s.pc < e.ctxUntil)
+	return s.pc <= s.setupEnd || (s.slotPending(e) && s.pc <= e.ctxUntil)
 }
 
 // resultUnwritten reports whether e is a result whose one stack slot the

@@ -12,10 +12,10 @@ import (
 const dwOpFbreg = 0x91
 
 // setupInfo is what a function's code does before its first statement:
-// the stores into its frame, and until where DX is its closure context.
+// the stores into its frame, and up to where DX is its closure context.
 type setupInfo struct {
 	stores   []bininfo.SetupStore
-	ctxUntil uint64 // run-time address from which DX may be something else
+	ctxUntil uint64 // last run-time address at which DX is still the context
 }
 
 type setupCache struct {

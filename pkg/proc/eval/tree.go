@@ -90,7 +90,7 @@ type varEntry struct {
 	ctxOff   int64 // offset in the closure context, when captured
 	// setupStore is the last instruction of the function's setup code
 	// that writes the variable's slot (0: none): up to it the slot is
-	// not the variable yet. DX is the closure context before ctxUntil.
+	// not the variable yet. DX is the closure context up to ctxUntil.
 	setupStore, ctxUntil uint64
 	depth                int
 }
