@@ -86,6 +86,15 @@ func TestDifferentialJudge(t *testing.T) {
 		t.Errorf("judgedClass kept D9 for another answer of tinydbg's")
 	}
 
+	d = disagreement{build: "gofmt/noopt-go1.24.13", fn: "go/parser.(*parser).parseIfStmt.deferwrap1", item: "step", class: "7",
+		tiny: "go/parser.decNestLev go/parser/parser.go:123 g6"}
+	if got := judgedClass(d); got != "D12" {
+		t.Errorf("judgedClass(step into the deferred decNestLev) = %s, want D12", got)
+	}
+	if d.tiny = "go/parser.(*parser).parseStmtList go/parser/parser.go:1403 g6"; judgedClass(d) != "7" {
+		t.Errorf("judgedClass kept D12 for another answer of tinydbg's")
+	}
+
 	v := api.Variable{Name: "p", Type: "*main.T", Kind: 22, Value: "824634330112", Children: []api.Variable{
 		{Type: "main.T", Kind: 25, Children: []api.Variable{{Name: "X", Type: "int", Kind: 2, Value: "3"}}},
 	}}

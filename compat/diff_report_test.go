@@ -141,6 +141,16 @@ var judgedByHand = []struct{ key, tinyHas, class string }{
 	// An escaped argument at entry: its location list gives the argument
 	// registers; Delve reads &i, whose slot runtime.newobject has not filled.
 	{"gofumpt/noopt-go1.22.12 sync.newEntry args", "i interface {} = interface[flags 8] {data: *internal/godebug.setting", "D9"},
+	// A go1.22 closure's captured f at its entry: go1.22 marks no variable
+	// captured; the slot (fbreg -64) is written by the setup code after the
+	// breakpoint, which Delve reads; tinydbg reads DX+8 as the program does.
+	{"gofumpt/noopt-go1.22.12 mvdan.cc/gofumpt/format.File.func2 locals", `LangVersion: string string "go`, "D6"},
+	// step over parseStmt's deferreturn: Delve's rule enters the deferred
+	// call, but its check wants runtime.deferreturn as the caller, and
+	// decNestLev (it has arguments) runs under parseStmt.deferwrap1
+	// (compat TestDelveStepIntoDeferredCall).
+	{"gofmt/noopt-go1.24.13 go/parser.(*parser).parseIfStmt.deferwrap1 step", "go/parser.decNestLev go/parser/parser.go:", "D12"},
+	{"gofumpt/noopt-go1.22.12 go/parser.(*parser).parseIfStmt.deferwrap1 step", "go/parser.decNestLev go/parser/parser.go:", "D12"},
 	// stepout of an inlined PositionFor: Delve stops on a statement of the
 	// next Line call's inlined copy (0x5d8b2b), hoisted above the rest of
 	// the caller it returns to.

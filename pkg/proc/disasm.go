@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"golang.org/x/arch/x86/x86asm"
@@ -34,21 +35,8 @@ func (t *Target) calls(fn Func) ([]callSite, error) { return t.branches(fn, x86a
 // branches decodes fn and returns its instructions of kind op (CALL or
 // JMP), with their direct targets.
 func (t *Target) branches(fn Func, op x86asm.Op) ([]callSite, error) {
-	if fn.End <= fn.Entry || fn.End-fn.Entry > 1<<20 {
-		return nil, fmt.Errorf("function %s has a bad range [%#x, %#x)", fn.Name, fn.Entry, fn.End)
-	}
-	code, err := t.readText(fn.Entry, fn.End-fn.Entry)
-	if err != nil {
-		return nil, err
-	}
 	var out []callSite
-	for off := 0; off < len(code); {
-		inst, err := x86asm.Decode(code[off:], 64)
-		if err != nil || inst.Len == 0 {
-			off++ // padding or data: resynchronise on the next byte
-			continue
-		}
-		pc := fn.Entry + uint64(off)
+	err := t.decode(fn, func(pc uint64, inst x86asm.Inst) {
 		if inst.Op == op {
 			c := callSite{pc: pc, next: pc + uint64(inst.Len)}
 			if rel, ok := inst.Args[0].(x86asm.Rel); ok {
@@ -56,9 +44,30 @@ func (t *Target) branches(fn Func, op x86asm.Op) ([]callSite, error) {
 			}
 			out = append(out, c)
 		}
+	})
+	return out, err
+}
+
+// decode calls each with every instruction of fn's code, as the compiler
+// wrote it, in address order.
+func (t *Target) decode(fn Func, each func(pc uint64, inst x86asm.Inst)) error {
+	if fn.End <= fn.Entry || fn.End-fn.Entry > 1<<20 {
+		return fmt.Errorf("function %s has a bad range [%#x, %#x)", fn.Name, fn.Entry, fn.End)
+	}
+	code, err := t.readText(fn.Entry, fn.End-fn.Entry)
+	if err != nil {
+		return err
+	}
+	for off := 0; off < len(code); {
+		inst, err := x86asm.Decode(code[off:], 64)
+		if err != nil || inst.Len == 0 {
+			off++ // padding or data: resynchronise on the next byte
+			continue
+		}
+		each(fn.Entry+uint64(off), inst)
 		off += inst.Len
 	}
-	return out, nil
+	return nil
 }
 
 // callTargets returns the non-runtime functions fn calls directly.
@@ -77,4 +86,49 @@ func (t *Target) callTargets(fn Func) ([]Func, error) {
 		}
 	}
 	return out, nil
+}
+
+// deferredDirect returns the functions fn defers without arguments (`defer
+// tick()`): the compiler passes their static funcval (a RIP-relative LEAQ
+// of a read-only word holding the function's entry) to
+// runtime.deferprocStack or runtime.deferproc, and runtime.deferreturn
+// then calls the function itself, with no deferwrap closure in between.
+func (t *Target) deferredDirect(fn Func) ([]Func, error) {
+	var out []Func
+	var loaded []uint64 // funcval addresses loaded since the last call
+	err := t.decode(fn, func(pc uint64, inst x86asm.Inst) {
+		switch inst.Op {
+		case x86asm.LEA:
+			if m, ok := inst.Args[1].(x86asm.Mem); ok && m.Base == x86asm.RIP {
+				loaded = append(loaded, uint64(int64(pc)+int64(inst.Len)+m.Disp))
+			}
+		case x86asm.CALL:
+			rel, ok := inst.Args[0].(x86asm.Rel)
+			callee, found := t.sym.PCToFunc(uint64(int64(pc) + int64(inst.Len) + int64(rel)))
+			if ok && found && (callee.Name == "runtime.deferprocStack" || callee.Name == "runtime.deferproc") {
+				for _, fv := range loaded {
+					if f, ok := t.funcvalTarget(fv); ok {
+						out = append(out, f)
+					}
+				}
+			}
+			loaded = loaded[:0]
+		}
+	})
+	return out, err
+}
+
+// funcvalTarget reads the word at addr as a funcval's code pointer and
+// returns the non-runtime function it enters, if it is one's entry.
+func (t *Target) funcvalTarget(addr uint64) (Func, bool) {
+	var b [8]byte
+	if _, err := t.proc.ReadMemory(b[:], addr); err != nil {
+		return Func{}, false
+	}
+	pc := binary.LittleEndian.Uint64(b[:])
+	f, ok := t.sym.PCToFunc(pc)
+	if !ok || f.Entry != pc || isRuntime(f.Name) || isWrapper(f.Name) {
+		return Func{}, false
+	}
+	return f, true
 }

@@ -462,8 +462,8 @@ func (t *Target) armInlinedReturn(o *stepOrigin) (int, error) {
 }
 
 // armDefers puts breakpoints after the prologue of the functions fnName
-// (whose frame is at cfa) may defer: its own closures and what its defer
-// wrappers call. They fire only below the current frame and, as in Delve,
+// (whose frame is at cfa) may defer: its own closures, what its defer
+// wrappers call, and the functions it defers without arguments. They fire only below the current frame and, as in Delve,
 // for next/stepout only when a panic runs them; for step also when the
 // function's return runs them.
 func (t *Target) armDefers(o *stepOrigin, fnName string, cfa uint64, into bool) (int, error) {
@@ -473,6 +473,13 @@ func (t *Target) armDefers(o *stepOrigin, fnName string, cfa uint64, into bool) 
 		if isDigits(strings.TrimPrefix(f.Name, prefix)) {
 			cands = append(cands, f)
 		}
+	}
+	if fn, err := t.sym.LookupFunc(fnName); err == nil {
+		direct, err := t.deferredDirect(fn)
+		if err != nil {
+			return 0, err
+		}
+		cands = append(cands, direct...)
 	}
 	for _, w := range t.sym.Funcs(fnName + ".deferwrap") {
 		targets, err := t.callTargets(w)

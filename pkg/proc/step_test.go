@@ -96,6 +96,53 @@ func TestStepDefers(t *testing.T) {
 	}
 }
 
+// TestStepIntoDeferredCalls: step over the deferreturn call of a return
+// enters the deferred call, whether the compiler calls it through a
+// deferwrap closure (parseStmt's `defer decNestLev(incNestLev(p))`, as
+// in go/parser) or runtime.deferreturn calls it itself (direct's `defer
+// tick()`, a function without arguments). Delve 1.27.2 enters tick on
+// every toolchain (its own TestStepDeferReturn asks that), but not
+// decNestLev: its breakpoint on the deferred function requires the frame
+// below it to be runtime.deferreturn, which is the deferwrap here (see
+// compat TestDelveStepIntoDeferredCall).
+func TestStepIntoDeferredCalls(t *testing.T) {
+	for _, tc := range fixture.Toolchains {
+		t.Run("go"+tc, func(t *testing.T) {
+			tg := launch(t, "deferstep", fixture.Flavour{Toolchain: tc})
+			for _, line := range []int{29, 36} {
+				if _, err := tg.SetBreakpointLine("deferstep/main.go", line); err != nil {
+					t.Fatal(err)
+				}
+			}
+			st, err := tg.Continue()
+			want(t, "continue", st, err, proc.StopBreakpoint, "main.parseStmt", 29)
+			// next goes to the line of the deferreturn call: the return
+			// (go1.22, go1.24) or the closing brace (go1.26).
+			st, err = tg.Next()
+			if err != nil || st.Function != "main.parseStmt" {
+				t.Fatalf("next: %v, %v", st, err)
+			}
+			st, err = tg.Step()
+			want(t, "step over the deferreturn", st, err, proc.StopStepDone, "main.decNestLev", 16)
+
+			st, err = tg.Continue() // parseStmt's second call
+			want(t, "continue", st, err, proc.StopBreakpoint, "main.parseStmt", 29)
+			st, err = tg.Continue()
+			want(t, "continue", st, err, proc.StopBreakpoint, "main.direct", 36)
+			st, err = tg.Next()
+			if err != nil || st.Function != "main.direct" {
+				t.Fatalf("next: %v, %v", st, err)
+			}
+			st, err = tg.Step()
+			want(t, "step over the deferreturn", st, err, proc.StopStepDone, "main.tick", 23)
+			st, err = tg.Next()
+			want(t, "next in the deferred call", st, err, proc.StopStepDone, "main.tick", 24)
+			st, err = tg.Step()
+			want(t, "step out of the deferred call", st, err, proc.StopStepDone, "main.direct", 37)
+		})
+	}
+}
+
 // TestNextRecoveredPanic: next over a call that panics stops in the
 // deferred closure that recovers; stepping on leaves it to the caller of the
 // recovering function.

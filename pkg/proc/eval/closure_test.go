@@ -73,3 +73,49 @@ func TestCapturedAtEntry(t *testing.T) {
 		})
 	}
 }
+
+// TestCapturedBeforeCopy is gofumpt's format.File.func2 (go1.22 -N -l)
+// in small: a closure capturing a struct pointer f by value (and last by
+// reference), stopped at its breakpoint, the frame setup's SUBQ. The
+// closure copies f from its context (DX+8) into its slot only after
+// that; walk's call of dirty left its pattern there, which both Delve
+// and tinydbg showed as f (gofumpt: a fumpter whose fset.base was
+// 824634239856, a heap address). Go 1.22's DWARF does not mark f as
+// captured (no DW_AT_go_closure_offset); the copy in the setup code does.
+// tinydbg reads f from the context until the copy runs, and after one
+// next the slot holds the very pointer it showed.
+func TestCapturedBeforeCopy(t *testing.T) {
+	for _, tc := range fixture.Toolchains {
+		t.Run("go"+tc, func(t *testing.T) {
+			s := start(t, "closurectx", fixture.Flavour{Toolchain: tc})
+			if _, err := s.tg.SetBreakpointFunc("main.format.func1"); err != nil {
+				t.Fatal(err)
+			}
+			s.cont()
+			slot := s.varSlot("main.format.func1", "f")
+			if got := s.words(slot, 1)[0]; got>>8 != 0x7a7a7a7a7a7a7a {
+				t.Fatalf("f's slot at entry holds %#x, want dirty's pattern 0x7a7a7a7a7a7a7aNN", got)
+			}
+			sc := s.scope("main.format.func1")
+			expr(t, sc, "f.fset.base", "1634")
+			expr(t, sc, "f.name", `"top"`)
+			expr(t, sc, "f.level", "1")
+			expr(t, sc, "len(f.fset.files)", "1")
+			v, err := sc.Eval("f", value.DefaultLoadConfig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(v.Children) != 1 {
+				t.Fatalf("f: %s", api.FormatVarMultiline(v))
+			}
+			shown := v.Children[0].Addr // the fumpter's address: f's value
+			if _, err := s.tg.Next(); err != nil {
+				t.Fatal(err)
+			}
+			if got := s.words(slot, 1)[0]; got != shown {
+				t.Errorf("after next f's slot holds %#x, want the fumpter tinydbg showed at %#x", got, shown)
+			}
+			expr(t, s.scope("main.format.func1"), "f.fset.base", "1634")
+		})
+	}
+}

@@ -26,6 +26,7 @@ type session struct {
 	prog *eval.Program
 	un   *stack.Unwinder
 	fl   fixture.Flavour
+	name string // the fixture
 }
 
 func start(t *testing.T, name string, fl fixture.Flavour) *session {
@@ -51,7 +52,7 @@ func start(t *testing.T, name string, fl fixture.Flavour) *session {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &session{t: t, tg: tg, bi: bi, prog: prog, un: stack.New(bi), fl: fl}
+	return &session{t: t, tg: tg, bi: bi, prog: prog, un: stack.New(bi), fl: fl, name: name}
 }
 
 func devNull(t *testing.T) *os.File {

@@ -62,8 +62,10 @@ func (p *Program) LocateVars(pc uint64) (*LocatedScope, error) {
 			l.Err = fmt.Errorf("could not read type of %s: %w", l.Name, err)
 		case isShape(typ):
 			l.Err = errors.New("generic shape type read through the dictionary")
-		case e.captured && !e.isArg && s.root == s.fn.Offset && pc <= p.BI.FrameSetupEnd(s.fn):
+		case s.inContext(e):
 			l.Err = errors.New("captured variable still in the closure context")
+		case s.slotPending(e):
+			l.Err = fmt.Errorf("not yet written: the instruction at %#x sets its stack slot", e.setupStore)
 		default:
 			l.Type = typ
 			l.Expr, l.Err = s.locationExpr(e.entry)

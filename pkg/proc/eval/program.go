@@ -27,6 +27,7 @@ type Program struct {
 	debugAdr []byte
 
 	closures closureCache
+	setups   setupCache
 }
 
 // NewProgram prepares evaluation over the binary bi describes.

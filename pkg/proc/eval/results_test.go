@@ -50,11 +50,11 @@ func TestResultUnwrittenAtEntry(t *testing.T) {
 }
 
 // varSlot returns the address of fn's variable name from its DWARF
-// location in the results fixture, which must be one DW_OP_fbreg (Go's
+// location in the session's fixture, which must be one DW_OP_fbreg (Go's
 // frame base is the CFA).
 func (s *session) varSlot(fn, name string) uint64 {
 	s.t.Helper()
-	f, err := elf.Open(fixture.Build(s.t, "results", s.fl))
+	f, err := elf.Open(fixture.Build(s.t, s.name, s.fl))
 	if err != nil {
 		s.t.Fatal(err)
 	}

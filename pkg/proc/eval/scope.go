@@ -156,6 +156,7 @@ func (s *Scope) entries() ([]varEntry, error) {
 		if v.isArg && v.depth <= 1 {
 			v.depth = 0
 		}
+		s.markSetupStores(&v)
 		v.sortLine = v.declLine
 		if _, ok := s.closureContext(&v); ok && v.declLine == s.line {
 			// Delve's order: at the entry it reads the captured variables
@@ -283,6 +284,9 @@ func (s *Scope) varValue(e *varEntry) *evalValue {
 		v.addr = addr
 	} else if ctx, ok := s.closureContext(e); ok {
 		v.addr = ctx + uint64(e.ctxOff)
+	} else if s.slotPending(e) {
+		v.unreadable = fmt.Errorf("not yet written: the instruction at %#x sets %s's stack slot", e.setupStore, name)
+		return v
 	} else if err := s.locate(v, e, typ); err != nil {
 		v.unreadable = err
 		return v
@@ -312,17 +316,25 @@ func (s *Scope) varValue(e *varEntry) *evalValue {
 // variable's own location (a stack slot, a location list) is only written
 // by the code after. Delve does the same on the closure's declaration line.
 func (s *Scope) closureContext(e *varEntry) (uint64, bool) {
-	if !e.captured || e.isArg || s.root != s.fn.Offset || s.pc < s.fn.Entry {
-		return 0, false
-	}
-	if !s.setupOK {
-		s.setupOK, s.setupEnd = true, s.prog.BI.FrameSetupEnd(s.fn)
-	}
-	if s.pc > s.setupEnd {
+	if !s.inContext(e) {
 		return 0, false
 	}
 	ctx, ok := s.regs.Reg(regnum.Rdx)
 	return ctx, ok && ctx != 0
+}
+
+// inContext reports whether the captured variable e is to be read from
+// the closure context at the scope's PC: up to the end of the frame
+// setup, or, where the setup code copies it (SetupStores), up to that
+// copy while DX is still the context.
+func (s *Scope) inContext(e *varEntry) bool {
+	if !e.captured || e.isArg || s.root != s.fn.Offset || s.pc < s.fn.Entry {
+		return false
+	}
+	if !s.setupOK {
+		s.setupOK, s.setupEnd = true, s.prog.BI.FrameSetupEnd(s.fn)
+	}
+	return s.pc <= s.setupEnd || (s.slotPending(e) && s.pc <= e.ctxUntil)
 }
 
 // resultUnwritten reports whether e is a result whose one stack slot the

@@ -88,7 +88,11 @@ type varEntry struct {
 	isRet    bool
 	captured bool
 	ctxOff   int64 // offset in the closure context, when captured
-	depth    int
+	// setupStore is the last instruction of the function's setup code
+	// that writes the variable's slot (0: none): up to it the slot is
+	// not the variable yet. DX is the closure context up to ctxUntil.
+	setupStore, ctxUntil uint64
+	depth                int
 }
 
 // collectVars walks root the way Delve's Variables does: blocks count only
