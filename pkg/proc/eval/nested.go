@@ -20,6 +20,19 @@ type CallResult struct {
 	Fn     string
 }
 
+// Pointers lists the addresses the results hold (pointers, string and
+// slice data, and the like, at their top level): what must stay alive
+// while only the debugger refers to them.
+func (r CallResult) Pointers() []uint64 {
+	var out []uint64
+	for i, b := range r.Values {
+		for _, p := range pointersIn("", r.Types[i], b) {
+			out = append(out, p.Addr)
+		}
+	}
+	return out
+}
+
 // ProgramCalls parses expr and returns it with its calls of program
 // functions (not conversions or builtins), each after the calls among its
 // own arguments: the order to inject them in.

@@ -1,0 +1,113 @@
+package debugger_test
+
+import (
+	"testing"
+
+	"github.com/tinydbg/tinydbg/internal/fixture"
+	"github.com/tinydbg/tinydbg/service/api"
+)
+
+// TestCallPinsInnerResults: in show(churn(), newThing(7), newName(8),
+// newTags(9)) the pointer, the string and the slice the inner calls
+// return are held by the debugger alone while churn runs the collector
+// (the inner calls are made last argument first). With
+// runtime.debugPinnerV1 (Go 1.23 on) they are pinned, so none of them is
+// freed and show reads them intact; they are unpinned once show returned,
+// so the collector frees all three afterwards. Go 1.22 has no
+// debugPinnerV1: nothing is pinned, as in Delve, and churn sees the
+// object freed.
+func TestCallPinsInnerResults(t *testing.T) {
+	src := fixture.Source("fnpin")
+	for _, tc := range fixture.Toolchains {
+		t.Run(fixture.Flavour{Toolchain: tc}.Name(), func(t *testing.T) {
+			d, _ := launchOut(t, "fnpin", fixture.Flavour{Toolchain: tc})
+			if _, err := d.CreateBreakpoint(api.Breakpoint{File: src, Line: 99}, ""); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := d.CreateBreakpoint(api.Breakpoint{File: src, Line: 111}, ""); err != nil {
+				t.Fatal(err)
+			}
+			at(t, run(t, d, api.Continue), "main.stop", 99)
+			if tc == "go1.22.12" {
+				st, err := callCmd(d, "counts(churn(), newThing(7))", false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantCallReturned(t, "counts", st, []string{`~r0: "made=1 freed=1"`})
+			} else {
+				st, err := callCmd(d, "show(churn(), newThing(7), newName(8), newTags(9))", false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantCallReturned(t, "show", st, []string{`~r0: "7 thing-7 [7 14] name-8 [9 18 27] made=3 freed=0"`})
+			}
+			at(t, run(t, d, api.Continue), "main.done", 111)
+			v, err := d.Eval(-1, 0, "released", svcLoad)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "3"
+			if tc == "go1.22.12" {
+				want = "1"
+			}
+			if v.Value != want {
+				t.Fatalf("objects freed once the call was over: %s, want %s", v.Value, want)
+			}
+		})
+	}
+}
+
+// TestCallPinsReleasedAfterBreakpoint: a breakpoint stops the expression's
+// call in the middle, in the outer call (show) or in an inner one
+// (newThing, after newTags and newName returned and were pinned); the
+// continue that finishes that call releases the pins, so the collector
+// frees the three objects afterwards.
+func TestCallPinsReleasedAfterBreakpoint(t *testing.T) {
+	src := fixture.Source("fnpin")
+	for _, tc := range []struct {
+		name string
+		line int
+		fn   string
+	}{{"outer", 93, "main.show"}, {"inner", 43, "main.newThing"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, _ := launchOut(t, "fnpin", fixture.Flavour{})
+			for _, line := range []int{99, 111} {
+				if _, err := d.CreateBreakpoint(api.Breakpoint{File: src, Line: line}, ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+			at(t, run(t, d, api.Continue), "main.stop", 99)
+			bp, err := d.CreateBreakpoint(api.Breakpoint{File: src, Line: tc.line}, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := callCmd(d, "show(churn(), newThing(7), newName(8), newTags(9))", false)
+			if tc.name == "outer" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				at(t, st, tc.fn, tc.line)
+			} else if err == nil || err.Error() != "call stopped (in main.newThing, called by the expression)" {
+				t.Fatalf("call interrupted in newThing: state %+v, error %v", st, err)
+			}
+			if _, err := d.ClearBreakpoint(bp.ID, ""); err != nil {
+				t.Fatal(err)
+			}
+			st = run(t, d, api.Continue)
+			at(t, st, "main.stop", 99)
+			if tc.name == "outer" {
+				wantCallReturned(t, "continue finishing show", st, []string{`~r0: "7 thing-7 [7 14] name-8 [9 18 27] made=3 freed=0"`})
+			} else if st.CurrentThread.CallReturn {
+				t.Fatalf("continue finishing newThing reports results: %+v", st.CurrentThread.ReturnValues)
+			}
+			at(t, run(t, d, api.Continue), "main.done", 111)
+			v, err := d.Eval(-1, 0, "released", svcLoad)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Value != "3" {
+				t.Fatalf("objects freed once the call was over: %s, want 3", v.Value)
+			}
+		})
+	}
+}
