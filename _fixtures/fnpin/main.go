@@ -84,14 +84,14 @@ func churn() int {
 }
 
 //go:noinline
-func counts(rounds int, t *thing) string {
+func counts(t *thing, rounds int) string {
 	return fmt.Sprintf("made=%d freed=%d", atomic.LoadInt32(&made), atomic.LoadInt32(&freed))
 }
 
 //go:noinline
-func show(rounds int, t *thing, name string, tags []int) string {
-	return fmt.Sprintf("%d %s %v %s %v made=%d freed=%d", t.id, t.name, t.tags, name, tags,
-		atomic.LoadInt32(&made), atomic.LoadInt32(&freed))
+func show(t *thing, name string, tags []int, rounds int) string {
+	return fmt.Sprintf("%d %s %v %s %v made=%d freed=%d rounds=%d", t.id, t.name, t.tags, name, tags,
+		atomic.LoadInt32(&made), atomic.LoadInt32(&freed), rounds)
 }
 
 //go:noinline
@@ -113,7 +113,7 @@ func done() {
 
 func main() {
 	if len(os.Args) > 5 {
-		fmt.Println(show(churn(), newThing(1), newName(2), newTags(3)), counts(0, nil))
+		fmt.Println(show(newThing(1), newName(2), newTags(3), churn()), counts(nil, 0))
 	}
 	stop()
 	collect()

@@ -7,10 +7,10 @@ import (
 	"github.com/tinydbg/tinydbg/service/api"
 )
 
-// TestCallPinsInnerResults: in show(churn(), newThing(7), newName(8),
-// newTags(9)) the pointer, the string and the slice the inner calls
-// return are held by the debugger alone while churn runs the collector
-// (the inner calls are made last argument first). With
+// TestCallPinsInnerResults: in show(newThing(7), newName(8), newTags(9),
+// churn()) the pointer, the string and the slice the inner calls return
+// are held by the debugger alone while churn runs the collector (rounds=20:
+// churn ran after them and waited in vain for a finalizer). With
 // runtime.debugPinnerV1 (Go 1.23 on) they are pinned, so none of them is
 // freed and show reads them intact; they are unpinned once show returned,
 // so the collector frees all three afterwards. Go 1.22 has no
@@ -29,17 +29,17 @@ func TestCallPinsInnerResults(t *testing.T) {
 			}
 			at(t, run(t, d, api.Continue), "main.stop", 99)
 			if tc == "go1.22.12" {
-				st, err := callCmd(d, "counts(churn(), newThing(7))", false)
+				st, err := callCmd(d, "counts(newThing(7), churn())", false)
 				if err != nil {
 					t.Fatal(err)
 				}
 				wantCallReturned(t, "counts", st, []string{`~r0: "made=1 freed=1"`})
 			} else {
-				st, err := callCmd(d, "show(churn(), newThing(7), newName(8), newTags(9))", false)
+				st, err := callCmd(d, "show(newThing(7), newName(8), newTags(9), churn())", false)
 				if err != nil {
 					t.Fatal(err)
 				}
-				wantCallReturned(t, "show", st, []string{`~r0: "7 thing-7 [7 14] name-8 [9 18 27] made=3 freed=0"`})
+				wantCallReturned(t, "show", st, []string{`~r0: "7 thing-7 [7 14] name-8 [9 18 27] made=3 freed=0 rounds=20"`})
 			}
 			at(t, run(t, d, api.Continue), "main.done", 111)
 			v, err := d.Eval(-1, 0, "released", svcLoad)
@@ -59,7 +59,7 @@ func TestCallPinsInnerResults(t *testing.T) {
 
 // TestCallPinsReleasedAfterBreakpoint: a breakpoint stops the expression's
 // call in the middle, in the outer call (show) or in an inner one
-// (newThing, after newTags and newName returned and were pinned); the
+// (newTags, after newThing and newName returned and were pinned); the
 // continue that finishes that call releases the pins, so the collector
 // frees the three objects afterwards.
 func TestCallPinsReleasedAfterBreakpoint(t *testing.T) {
@@ -68,7 +68,7 @@ func TestCallPinsReleasedAfterBreakpoint(t *testing.T) {
 		name string
 		line int
 		fn   string
-	}{{"outer", 93, "main.show"}, {"inner", 43, "main.newThing"}} {
+	}{{"outer", 93, "main.show"}, {"inner", 61, "main.newTags"}} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, _ := launchOut(t, "fnpin", fixture.Flavour{})
 			for _, line := range []int{99, 111} {
@@ -81,14 +81,14 @@ func TestCallPinsReleasedAfterBreakpoint(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			st, err := callCmd(d, "show(churn(), newThing(7), newName(8), newTags(9))", false)
+			st, err := callCmd(d, "show(newThing(7), newName(8), newTags(9), churn())", false)
 			if tc.name == "outer" {
 				if err != nil {
 					t.Fatal(err)
 				}
 				at(t, st, tc.fn, tc.line)
-			} else if err == nil || err.Error() != "call stopped (in main.newThing, called by the expression)" {
-				t.Fatalf("call interrupted in newThing: state %+v, error %v", st, err)
+			} else if err == nil || err.Error() != "call stopped (in main.newTags, called by the expression)" {
+				t.Fatalf("call interrupted in newTags: state %+v, error %v", st, err)
 			}
 			if _, err := d.ClearBreakpoint(bp.ID, ""); err != nil {
 				t.Fatal(err)
@@ -96,9 +96,9 @@ func TestCallPinsReleasedAfterBreakpoint(t *testing.T) {
 			st = run(t, d, api.Continue)
 			at(t, st, "main.stop", 99)
 			if tc.name == "outer" {
-				wantCallReturned(t, "continue finishing show", st, []string{`~r0: "7 thing-7 [7 14] name-8 [9 18 27] made=3 freed=0"`})
+				wantCallReturned(t, "continue finishing show", st, []string{`~r0: "7 thing-7 [7 14] name-8 [9 18 27] made=3 freed=0 rounds=20"`})
 			} else if st.CurrentThread.CallReturn {
-				t.Fatalf("continue finishing newThing reports results: %+v", st.CurrentThread.ReturnValues)
+				t.Fatalf("continue finishing newTags reports results: %+v", st.CurrentThread.ReturnValues)
 			}
 			at(t, run(t, d, api.Continue), "main.done", 111)
 			v, err := d.Eval(-1, 0, "released", svcLoad)
@@ -109,5 +109,20 @@ func TestCallPinsReleasedAfterBreakpoint(t *testing.T) {
 				t.Fatalf("objects freed once the call was over: %s, want 3", v.Value)
 			}
 		})
+	}
+}
+
+// TestCallInnerCallsInOrder: the calls inside an expression are made in
+// Go's order, left to right, as Delve makes them: with counter at 10,
+// add(bump(), 10*bump()) is add(11, 120).
+func TestCallInnerCallsInOrder(t *testing.T) {
+	d, _ := launchOut(t, "fncall", fixture.Flavour{})
+	stopAtCallSite(t, d)
+	for _, want := range []string{"~r0: 131", "~r0: 153"} {
+		st, err := callCmd(d, "add(bump(), 10*bump())", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantCallReturned(t, "add(bump(), 10*bump())", st, []string{want})
 	}
 }
