@@ -13,7 +13,9 @@ import (
 // churn ran after them and waited in vain for a finalizer). With
 // runtime.debugPinnerV1 (Go 1.23 on) they are pinned, so none of them is
 // freed and show reads them intact; they are unpinned once show returned,
-// so the collector frees all three afterwards. Go 1.22 has no
+// so the collector frees all three afterwards: during the next
+// expression's churn, which also shows a literal argument, whose string
+// is allocated and pinned for the call. Go 1.22 has no
 // debugPinnerV1: nothing is pinned, as in Delve, and churn sees the
 // object freed.
 func TestCallPinsInnerResults(t *testing.T) {
@@ -40,13 +42,21 @@ func TestCallPinsInnerResults(t *testing.T) {
 					t.Fatal(err)
 				}
 				wantCallReturned(t, "show", st, []string{`~r0: "7 thing-7 [7 14] name-8 [9 18 27] made=3 freed=0 rounds=20"`})
+				// The three were unpinned when show returned: this
+				// churn frees them, while the new thing and the
+				// string allocated for the literal stay pinned.
+				st, err = callCmd(d, `show(newThing(5), "lit", nil, churn())`, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantCallReturned(t, "show", st, []string{`~r0: "5 thing-5 [5 10] lit [] made=4 freed=3 rounds=20"`})
 			}
 			at(t, run(t, d, api.Continue), "main.done", 111)
 			v, err := d.Eval(-1, 0, "released", svcLoad)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := "3"
+			want := "4"
 			if tc == "go1.22.12" {
 				want = "1"
 			}
