@@ -1,7 +1,6 @@
 package proc_test
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
@@ -12,14 +11,15 @@ import (
 // on; with Go 1.22 NewPinner says it is not, before injecting anything.
 func TestDebugPinnerByToolchain(t *testing.T) {
 	for _, tc := range fixture.Toolchains {
-		t.Run(fixture.Flavour{Toolchain: tc}.Name(), func(t *testing.T) {
-			tg := launch(t, "fnpin", fixture.Flavour{Toolchain: tc})
-			want := tc != "go1.22.12"
+		fl := fixture.Flavour{Toolchain: tc}
+		want := tc != "go1.22.12"
+		t.Run(fl.Name(), func(t *testing.T) {
+			tg := launch(t, "fnpin", fl)
 			if got := tg.HasDebugPinner(); got != want {
 				t.Fatalf("HasDebugPinner() = %v, want %v", got, want)
 			}
 			if !want {
-				if _, err := tg.NewPinner(1, 1); !errors.Is(err, proc.ErrNoDebugPinner) {
+				if _, err := tg.NewPinner(1, 1); err != proc.ErrNoDebugPinner {
 					t.Fatalf("NewPinner: %v, want %v", err, proc.ErrNoDebugPinner)
 				}
 			}
