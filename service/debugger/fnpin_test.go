@@ -20,9 +20,15 @@ import (
 // object freed.
 func TestCallPinsInnerResults(t *testing.T) {
 	src := fixture.Source("fnpin")
+	var fls []fixture.Flavour
 	for _, tc := range fixture.Toolchains {
-		t.Run(fixture.Flavour{Toolchain: tc}.Name(), func(t *testing.T) {
-			d, _ := launchOut(t, "fnpin", fixture.Flavour{Toolchain: tc})
+		fls = append(fls, fixture.Flavour{Toolchain: tc})
+	}
+	// PIE: the type descriptor Pin is given is found at its run-time address.
+	for _, fl := range append(fls, fixture.Flavour{PIE: true}) {
+		tc := fl.Toolchain
+		t.Run(fl.Name(), func(t *testing.T) {
+			d, _ := launchOut(t, "fnpin", fl)
 			if _, err := d.CreateBreakpoint(api.Breakpoint{File: src, Line: 99}, ""); err != nil {
 				t.Fatal(err)
 			}
