@@ -1,6 +1,7 @@
 package debugger
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -20,6 +21,10 @@ import (
 // may come after other stops, when a breakpoint interrupts the call).
 type callOutcome struct {
 	values []api.Variable
+	pins   *callPins // released once the call returned
+	// abandoned is set for an expression left when a breakpoint
+	// interrupted one of its inner calls: its end has no results to show.
+	abandoned bool
 }
 
 // prepareCall resolves cmd.Expr in frame 0 of the call's goroutine and
@@ -45,7 +50,6 @@ func (d *Debugger) prepareCall(t *proc.Target, cmd api.DebuggerCommand) (func() 
 	if g.ThreadID == 0 {
 		return nil, proc.ErrCallNotRunning
 	}
-	alloc := func(size int64) (uint64, error) { return d.allocate(t, goid, size) }
 	sc, err := d.scope(t, goid, 0)
 	if err != nil {
 		return nil, err
@@ -57,6 +61,27 @@ func (d *Debugger) prepareCall(t *proc.Target, cmd api.DebuggerCommand) (func() 
 	if len(calls) == 0 {
 		return d.evalAsCall(t, goid, cmd)
 	}
+	pins := d.newCallPins(t, goid, g)
+	run, err := d.callExpr(t, goid, g, cmd, e, calls, pins)
+	if err != nil {
+		return nil, pins.releaseWith(err)
+	}
+	return run, nil
+}
+
+// callExpr makes the calls of the expression e, in order, the last one
+// (when e is a call) by the returned resume operation; what the debugger
+// alone holds meanwhile is pinned in pins.
+func (d *Debugger) callExpr(t *proc.Target, goid int64, g *goroutine.G, cmd api.DebuggerCommand, e ast.Expr, calls []*ast.CallExpr, pins *callPins) (func() (proc.Stop, error), error) {
+	alloc := func(size int64) (uint64, error) {
+		addr, err := d.allocate(t, goid, size)
+		if err != nil {
+			return 0, err
+		}
+		return addr, pins.pin([]uint64{addr})
+	}
+	var sc *eval.Scope
+	var err error
 	// Calls inside the expression are made first, one after the other,
 	// and stand for their results in what contains them; the outermost
 	// call, when the expression is one, is the command's own.
@@ -84,7 +109,10 @@ func (d *Debugger) prepareCall(t *proc.Target, cmd api.DebuggerCommand) (func() 
 			return nil, err
 		}
 		if panicked != nil {
-			return d.noResume(t, panicked), nil
+			return d.noResume(t, panicked), pins.release()
+		}
+		if err := pins.pin(r.Pointers()); err != nil {
+			return nil, err
 		}
 		results[c] = r
 	}
@@ -96,7 +124,7 @@ func (d *Debugger) prepareCall(t *proc.Target, cmd api.DebuggerCommand) (func() 
 		if err != nil {
 			return nil, err
 		}
-		return d.noResume(t, []api.Variable{api.ConvertVar(v)}), nil
+		return d.noResume(t, []api.Variable{api.ConvertVar(v)}), pins.release()
 	}
 	plan, err := sc.PlanCallExpr(top, alloc)
 	if err != nil {
@@ -109,7 +137,7 @@ func (d *Debugger) prepareCall(t *proc.Target, cmd api.DebuggerCommand) (func() 
 	if err != nil {
 		return nil, err
 	}
-	out := &callOutcome{values: []api.Variable{}}
+	out := &callOutcome{values: []api.Variable{}, pins: pins}
 	d.call = out
 	cfg := api.LoadConfigToValue(*cmd.ReturnInfoLoadConfig)
 	mem := t.Process()
@@ -124,7 +152,14 @@ func (d *Debugger) prepareCall(t *proc.Target, cmd api.DebuggerCommand) (func() 
 		out.values = v
 		return err
 	}
-	return func() (proc.Stop, error) { return t.Call(req) }, nil
+	return func() (proc.Stop, error) {
+		stop, err := t.Call(req)
+		if err == nil && stop.Reason == proc.StopCallReturned {
+			// Delve unpins once the expression's last call returned.
+			err = pins.release()
+		}
+		return stop, err
+	}, nil
 }
 
 // allocate gets size bytes of the target's heap for an argument, as Delve
@@ -132,34 +167,9 @@ func (d *Debugger) prepareCall(t *proc.Target, cmd api.DebuggerCommand) (func() 
 // (size, no type: memory without pointers, not zeroed) whose result, in
 // RAX under the register ABI, is the address.
 func (d *Debugger) allocate(t *proc.Target, goid int64, size int64) (uint64, error) {
-	fn, err := d.bi.LookupFunc("runtime.mallocgc")
-	if err != nil {
-		return 0, fmt.Errorf("function runtime.mallocgc not found: %w", err)
-	}
-	var addr uint64
-	req := proc.CallRequest{
-		Goroutine: goid,
-		Entry:     fn.Entry,
-		FrameSize: 3*8 + eval.MaxRegArgBytes,
-		SetArgs: func(regs *arch.Registers, _ *arch.FPRegisters, _ uint64) error {
-			regs.Rax, regs.Rbx, regs.Rcx = uint64(size), 0, 0
-			return nil
-		},
-		Returned: func(regs *arch.Registers, _ *arch.FPRegisters, _ uint64) error {
-			addr = regs.Rax
-			return nil
-		},
-		Panicked: func(uint64) error { return errors.New("runtime.mallocgc panicked") },
-	}
-	stop, err := t.Call(req)
+	addr, err := t.CallRuntime(goid, "runtime.mallocgc", uint64(size), 0, 0)
 	if err != nil {
 		return 0, err
-	}
-	if stop.Reason != proc.StopCallReturned {
-		return 0, errors.New("call stopped")
-	}
-	if stop.Call != nil && stop.Call.Err != nil {
-		return 0, stop.Call.Err
 	}
 	if addr == 0 {
 		return 0, errors.New("runtime.mallocgc returned nil")
@@ -331,23 +341,11 @@ func placeArgs(mem eval.MemoryWriter, plan *eval.CallPlan, regs *arch.Registers,
 				copy(fp.Xmm[pc.Reg][:], w[:])
 				continue
 			}
-			if err := setIntArgReg(regs, pc.Reg, w); err != nil {
+			if err := regs.SetIntArg(pc.Reg, binary.LittleEndian.Uint64(w[:])); err != nil {
 				return fmt.Errorf("argument %s: %w", p.Name, err)
 			}
 		}
 	}
-	return nil
-}
-
-// setIntArgReg writes integer argument register i (probe.IntArgRegs order).
-func setIntArgReg(r *arch.Registers, i int, w [8]byte) error {
-	v := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-	regs := [...]*uint64{&r.Rax, &r.Rbx, &r.Rcx, &r.Rdi, &r.Rsi, &r.R8, &r.R9, &r.R10, &r.R11}
-	if i < 0 || i >= len(regs) {
-		return fmt.Errorf("no integer argument register %d", i)
-	}
-	*regs[i] = v
 	return nil
 }
 
@@ -393,10 +391,16 @@ func (d *Debugger) describeCallStop(stop proc.Stop, st *api.DebuggerState) error
 	}
 	out := d.call
 	d.call = nil
+	if out != nil {
+		// A call a breakpoint interrupted ends here, in a later continue.
+		if err := out.pins.release(); err != nil {
+			return err
+		}
+	}
 	if stop.Call != nil && stop.Call.Err != nil {
 		return stop.Call.Err
 	}
-	if st.CurrentThread != nil && out != nil {
+	if st.CurrentThread != nil && out != nil && !out.abandoned {
 		st.CurrentThread.CallReturn = true
 		st.CurrentThread.ReturnValues = out.values
 	}

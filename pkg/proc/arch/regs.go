@@ -3,7 +3,11 @@
 // lives in pkg/dwarf/regnum.
 package arch
 
-import "github.com/tinydbg/tinydbg/pkg/dwarf/regnum"
+import (
+	"fmt"
+
+	"github.com/tinydbg/tinydbg/pkg/dwarf/regnum"
+)
 
 // BreakpointInstr is the one-byte int3 instruction written over code to make
 // a software breakpoint.
@@ -56,3 +60,19 @@ func (r *Registers) DwarfRegs() (vals [regnum.Count]uint64, present [regnum.Coun
 	set(regnum.GsBase, r.GsBase)
 	return vals, present
 }
+
+// SetIntArg writes integer argument register i of Go's register ABI
+// (ABIInternal: RAX, RBX, RCX, RDI, RSI, R8–R11), as placing the
+// arguments of an injected call does.
+func (r *Registers) SetIntArg(i int, v uint64) error {
+	regs := [...]*uint64{&r.Rax, &r.Rbx, &r.Rcx, &r.Rdi, &r.Rsi, &r.R8, &r.R9, &r.R10, &r.R11}
+	if i < 0 || i >= len(regs) {
+		return fmt.Errorf("no integer argument register %d", i)
+	}
+	*regs[i] = v
+	return nil
+}
+
+// MaxRegArgBytes is the register space ABIInternal may spill into the
+// argument frame of a call: nine integer and fifteen float registers.
+const MaxRegArgBytes = 9*8 + 15*8

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
+	"github.com/tinydbg/tinydbg/pkg/proc/arch"
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/probe"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
@@ -42,8 +43,8 @@ type ArgPointer struct {
 }
 
 // MaxRegArgBytes is the register space ABIInternal may spill into the
-// argument frame: nine integer and fifteen float registers.
-const MaxRegArgBytes = 9*8 + 15*8
+// argument frame.
+const MaxRegArgBytes = arch.MaxRegArgBytes
 
 // Errors worded as Delve's.
 var (
@@ -396,9 +397,10 @@ func readFull(mem Memory, buf []byte, addr uint64) error {
 	return nil
 }
 
-// pointersIn lists the target addresses an encoded argument of type typ
+// pointersIn lists the target addresses an encoded value of type typ
 // holds at its top level: a pointer, the data of a string or slice, a map
-// or chan header, and the same in a struct's fields.
+// or chan header, a funcval, an interface's data, and the same in a
+// struct's fields and an array's elements.
 func pointersIn(path string, typ godwarf.Type, b []byte) []ArgPointer {
 	word := func(off int64) uint64 {
 		if off < 0 || off+8 > int64(len(b)) {
@@ -411,6 +413,24 @@ func pointersIn(path string, typ godwarf.Type, b []byte) []ArgPointer {
 		if a := word(0); a != 0 {
 			return []ArgPointer{{Path: path, Addr: a}}
 		}
+	case *godwarf.FuncType:
+		if a := word(0); a != 0 {
+			return []ArgPointer{{Path: path, Addr: a}}
+		}
+	case *godwarf.InterfaceType:
+		if a := word(8); a != 0 {
+			return []ArgPointer{{Path: path + ".data", Addr: a}}
+		}
+	case *godwarf.ArrayType:
+		var out []ArgPointer
+		for i := int64(0); i < t.Count && t.Stride > 0; i++ {
+			off, n := i*t.Stride, t.Elem.Size()
+			if off+n > int64(len(b)) {
+				break
+			}
+			out = append(out, pointersIn(fmt.Sprintf("%s[%d]", path, i), t.Elem, b[off:off+n])...)
+		}
+		return out
 	case *godwarf.StructType:
 		var out []ArgPointer
 		for _, f := range t.Fields {

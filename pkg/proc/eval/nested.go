@@ -20,27 +20,44 @@ type CallResult struct {
 	Fn     string
 }
 
+// Pointers lists the addresses the results hold (pointers, string and
+// slice data, and the like, at their top level): what must stay alive
+// while only the debugger refers to them.
+func (r CallResult) Pointers() []uint64 {
+	var out []uint64
+	for i, b := range r.Values {
+		for _, p := range pointersIn("", r.Types[i], b) {
+			out = append(out, p.Addr)
+		}
+	}
+	return out
+}
+
 // ProgramCalls parses expr and returns it with its calls of program
-// functions (not conversions or builtins), each after the calls among its
-// own arguments: the order to inject them in.
+// functions (not conversions or builtins) in the order to inject them:
+// Go's and Delve's, left to right, each after the calls among its own
+// function expression and arguments.
 func (s *Scope) ProgramCalls(expr string) (ast.Expr, []*ast.CallExpr, error) {
 	e, err := parser.ParseExpr(expr)
 	if err != nil {
 		return nil, nil, err
 	}
-	var pre []*ast.CallExpr
+	// Post-order: Inspect reports leaving a node with nil, after its
+	// children (a call's function, then its arguments in order).
+	var open []ast.Node
+	var out []*ast.CallExpr
 	ast.Inspect(e, func(n ast.Node) bool {
-		if c, ok := n.(*ast.CallExpr); ok && !s.isConversionOrBuiltin(c) {
-			pre = append(pre, c)
+		if n != nil {
+			open = append(open, n)
+			return true
+		}
+		last := open[len(open)-1]
+		open = open[:len(open)-1]
+		if c, ok := last.(*ast.CallExpr); ok && !s.isConversionOrBuiltin(c) {
+			out = append(out, c)
 		}
 		return true
 	})
-	// In pre-order a call comes before the calls inside it; reversed, each
-	// comes after them.
-	out := make([]*ast.CallExpr, 0, len(pre))
-	for i := len(pre) - 1; i >= 0; i-- {
-		out = append(out, pre[i])
-	}
 	return e, out, nil
 }
 

@@ -48,6 +48,20 @@ func (p *Program) runtimeTypes() uint64 {
 	return 0
 }
 
+// RuntimeTypeAddr returns the run-time address of the descriptor of the
+// type called name, as an interface's type word holds it.
+func (p *Program) RuntimeTypeAddr(name string) (uint64, error) {
+	typ, err := p.Types.ByName(name)
+	if err != nil {
+		return 0, err
+	}
+	rt, base := typ.Common().RuntimeType, p.runtimeTypes()
+	if rt == 0 || base == 0 {
+		return 0, fmt.Errorf("type %s has no runtime type descriptor", name)
+	}
+	return base + rt, nil
+}
+
 // Loader returns the value loader over mem with everything this binary
 // knows: types, func names and closures, constants. Every value a debugger
 // path shows (print, locals, vars) loads through it, so that they agree.
