@@ -29,6 +29,11 @@ type slowSink struct {
 	// stall is a longer pause at the first event: long enough for the
 	// program to fill the ring whatever the machine's speed.
 	stall time.Duration
+	// heldPid, if set, names the traced program: the first pause then
+	// lasts until the program is held (up to a minute), not for stall,
+	// since a loaded machine can run the program too slowly to fill the
+	// ring in any fixed time.
+	heldPid func() int
 	// onPause runs at each pause (tests watch the program from it).
 	onPause func()
 
@@ -42,7 +47,7 @@ var hotArgs = regexp.MustCompile(`^hot\((\d+), "x{40}", \*main\.item \{ID: (\d),
 
 func (s *slowSink) Event(ev *Event) error {
 	if s.n++; s.n == 1 {
-		time.Sleep(s.stall)
+		s.stallFirst()
 	}
 	if s.every > 0 && s.n%s.every == 0 {
 		if s.onPause != nil {
@@ -84,6 +89,34 @@ func (s *slowSink) Event(ev *Event) error {
 
 func (s *slowSink) Close() error { return nil }
 
+func (s *slowSink) stallFirst() {
+	if s.heldPid == nil {
+		time.Sleep(s.stall)
+		return
+	}
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if pid := s.heldPid(); pid > 0 && testproc.State(pid) == "T" {
+			return
+		}
+	}
+}
+
+// pidOfExe finds the process running the binary at path (a fixture only
+// this test runs), or 0.
+func pidOfExe(path string) int {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if exe, err := os.Readlink("/proc/" + e.Name() + "/exe"); err == nil && exe == path {
+			return pid
+		}
+	}
+	return 0
+}
+
 // TestEBPFLosslessSlowConsumer traces the hot fixture through a consumer
 // that cannot keep up: every call and every return is delivered, paired
 // with its own, the program is held (and the summary says for how long),
@@ -92,7 +125,7 @@ func TestEBPFLosslessSlowConsumer(t *testing.T) {
 	requireBPF(t)
 	path := fixture.Build(t, "hotargs", fixture.Flavour{})
 	var out bytes.Buffer
-	sink := &slowSink{every: 200, pause: 2 * time.Millisecond, stall: time.Second}
+	sink := &slowSink{every: 200, pause: 2 * time.Millisecond, heldPid: func() int { return pidOfExe(path) }}
 	opts := Options{Regexp: `^main\.hot$`, Exec: path, Args: []string{"3"}, Depth: 1, EBPF: true, ringBytes: 256 << 10}
 	sum, stdout := runCaptured(t, opts, sink, &out)
 	if sum.Events != 2*hotCalls || sum.Dropped != 0 || sum.Lost != nil || !sum.Exited || sum.ExitCode != 3 {
@@ -244,7 +277,7 @@ func TestEBPFPidLosslessSlowConsumer(t *testing.T) {
 	requireBPF(t)
 	path := fixture.Build(t, "hotargs", fixture.Flavour{Optimized: true})
 	cmd, start := testproc.StartWaiting(t, path, "HOTARGS_WAIT=1")
-	sink := &slowSink{every: 100, pause: 2 * time.Millisecond, stall: time.Second}
+	sink := &slowSink{every: 100, pause: 2 * time.Millisecond, heldPid: func() int { return cmd.Process.Pid }}
 	type result struct {
 		sum Summary
 		err error
