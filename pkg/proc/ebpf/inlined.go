@@ -64,22 +64,29 @@ func (t *Tracer) prepareInlined(frames *probe.Frames, inst bininfo.InlinedInstan
 		loc.StackOff += in.FrameOff[in.Entry] - 8
 		params, locs, orig = append(params, p), append(locs, loc), append(orig, i)
 	}
-	located := buildPlan(params, locs, opts)
+	plan := renumberInlined(buildPlan(params, locs, opts), in.Args, in.ArgErr, orig)
+	return &tracedFunc{inl: in, entry: plan}, nil
+}
+
+// renumberInlined turns the plan built for the located arguments only
+// into one indexed by every argument of the copy: orig[k] is the argument
+// the k-th located one is. Everything per parameter moves with it, or the
+// decoder reads one argument's marks for another's (and past the end).
+func renumberInlined(located probePlan, args []probe.Param, argErr []string, orig []int) probePlan {
 	plan := located
-	plan.params = nil
 	for i := uint32(0); i < plan.bpf.NOps; i++ {
 		plan.bpf.Ops[i].Param = uint8(orig[plan.bpf.Ops[i].Param])
 	}
-	next := 0
-	for i, p := range in.Args {
-		if in.ArgErr[i] != "" {
-			plan.params = append(plan.params, paramCapture{param: p, valueOp: -1, unavailable: in.ArgErr[i]})
-			continue
-		}
-		plan.params = append(plan.params, located.params[next])
-		next++
+	plan.params = make([]paramCapture, len(args))
+	plan.partial = make([]bool, len(args))
+	for i, p := range args {
+		plan.params[i] = paramCapture{param: p, valueOp: -1, unavailable: argErr[i]}
 	}
-	return &tracedFunc{inl: in, entry: plan}, nil
+	for k, i := range orig {
+		plan.params[i] = located.params[k]
+		plan.partial[i] = located.partial[k]
+	}
+	return plan
 }
 
 // layout assigns every probe address its cookie, adding slots to t.funcs
