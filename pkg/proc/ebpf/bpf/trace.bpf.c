@@ -571,23 +571,6 @@ struct walk {
 	__u32 elem_off; // where elements start in the current source
 };
 
-static __attribute__((always_inline)) void next_op(struct walk *w)
-{
-	w->i++;
-	w->started = 0;
-	w->j = 0;
-}
-
-// next_source moves the walk to the next source segment of the operation,
-// or to the next operation after the last one.
-static __attribute__((always_inline)) void next_source(struct walk *w)
-{
-	w->k++;
-	w->j = 0;
-	if (w->k >= w->kend)
-		next_op(w);
-}
-
 // next_job moves the walk to the next queued job; 1 means none is left.
 static __attribute__((always_inline)) int next_job(struct scratch *s, struct walk *w)
 {
@@ -608,6 +591,26 @@ static __attribute__((always_inline)) int next_job(struct scratch *s, struct wal
 	w->nops = dp ? (dp->nops > MAX_DYN_OPS ? MAX_DYN_OPS : dp->nops) : 0;
 	w->next = w->base + w->nops;
 	return 0;
+}
+
+// next_op moves the walk to the next operation, or once the plan is done
+// to the next job; 1 means the walk is over. Ending here rather than at a
+// step of its own saves a step per plan.
+static __attribute__((always_inline)) int next_op(struct scratch *s, struct walk *w)
+{
+	w->i++;
+	w->started = 0;
+	w->j = 0;
+	return w->i >= w->nops ? next_job(s, w) : 0;
+}
+
+// next_source moves the walk to the next source segment of the operation,
+// or to the next operation after the last one; 1 means the walk is over.
+static __attribute__((always_inline)) int next_source(struct scratch *s, struct walk *w)
+{
+	w->k++;
+	w->j = 0;
+	return w->k >= w->kend ? next_op(s, w) : 0;
 }
 
 // capture_step does one step of the walk; 1 means the walk is over. It is
@@ -647,8 +650,7 @@ __attribute__((noinline)) int capture_step(struct scratch *s, struct plan *plan,
 				w->full = 1;
 				return 1;
 			}
-			next_op(w);
-			return 0;
+			return next_op(s, w);
 		}
 		__u32 src = op->src;
 		if (src == ROOT_SRC && w->job != 0) {
@@ -661,15 +663,13 @@ __attribute__((noinline)) int capture_step(struct scratch *s, struct plan *plan,
 			w->kend = w->k + s->op_nsegs[gs];
 			w->elem_off = 0;
 		} else {
-			next_op(w);
-			return 0;
+			return next_op(s, w);
 		}
 		w->j = 0;
 	}
 	__u32 k = w->k;
 	if (k >= w->kend || k >= MAX_SEGS) {
-		next_op(w);
-		return 0;
+		return next_op(s, w);
 	}
 	// The barrier keeps clang from dropping the mask it can prove
 	// redundant: the verifier tracks the masked copy, not the compare.
@@ -687,8 +687,7 @@ __attribute__((noinline)) int capture_step(struct scratch *s, struct plan *plan,
 		base += j * op->stride;
 	}
 	if (j >= elems || base >= sl) {
-		next_source(w);
-		return 0;
+		return next_source(s, w);
 	}
 	int ok;
 	if (op->kind == OP_IFACE)
@@ -703,7 +702,7 @@ __attribute__((noinline)) int capture_step(struct scratch *s, struct plan *plan,
 	// would only find the element or the source segment exhausted: a
 	// plain pointer then costs one step, not three.
 	if (++w->j >= elems)
-		next_source(w);
+		return next_source(s, w);
 	return 0;
 }
 
