@@ -337,6 +337,17 @@ static __attribute__((always_inline)) void count_drop(__u32 slot)
 // once per element of each. Each step of the loop does one read, so the
 // cost of an event is what its plan reads.
 
+// word is the 8 bytes at data[off]. Dereferenced straight from the byte
+// array, a cast pointer takes the array's alignment of 1 and clang splits
+// each access into eight byte loads or stores and the shifts joining them;
+// through this typed pointer it is one 8-byte access. The words read are Go
+// pointers and lengths, 8-aligned in 8-aligned segments, and x86 (where the
+// verifier does not demand alignment of map values) would not mind if not.
+static __attribute__((always_inline)) __u64 *word(struct scratch *s, __u32 off)
+{
+	return (__u64 *)&s->data[off];
+}
+
 // new_seg starts a segment for operation i at s->off and returns its body
 // offset, or -1 when the data area or the segment table is full.
 static __attribute__((always_inline)) int new_seg(struct scratch *s, __u32 i, __u64 addr, __u32 want, __u8 flags)
@@ -429,13 +440,14 @@ static __attribute__((noinline)) int root_op(struct scratch *s, struct cap_op *o
 			__u64 v = s->regs[r];
 			__u32 po = op->piece_off[p];
 			__u32 ps = op->piece_size[p];
-			if (ps > 8)
-				ps = 8;
-			for (__u32 b = 0; b < 8; b++) {
-				if (b >= ps)
-					break;
-				s->data[(body + po + b) & (MAX_DATA + MAX_SEG - 1)] = (__u8)(v >> (8 * b));
-			}
+			if (ps == 0)
+				continue;
+			if (ps < 8)
+				v &= (1ULL << (8 * ps)) - 1;
+			// Pieces do not overlap and the value was zeroed, so OR-ing
+			// the piece's low ps bytes into the word at its offset (the
+			// target is little-endian) leaves every other byte as it was.
+			*word(s, (body + po) & (MAX_DATA + MAX_SEG - 1)) |= v;
 		}
 		end_seg(s, i, body, size);
 		return 1;
@@ -476,12 +488,12 @@ static __attribute__((noinline)) int deref(struct scratch *s, struct cap_op *op,
 	__u32 po = op->ptr_off, lo = op->len_off;
 	if (po + 8 > avail)
 		return 1;
-	__u64 addr = *(__u64 *)&s->data[(at + po) & (MAX_DATA - 1)];
+	__u64 addr = *word(s, (at + po) & (MAX_DATA - 1));
 	__u64 want = op->size;
 	if (lo != NO_LEN_OFFSET) {
 		if (lo + 8 > avail)
 			return 1;
-		__u64 count = *(__u64 *)&s->data[(at + lo) & (MAX_DATA - 1)];
+		__u64 count = *word(s, (at + lo) & (MAX_DATA - 1));
 		if (op->len_kind == LEN_LOG2)
 			count = (count & 0xff) > 31 ? 0xffffffffULL : 1ULL << (count & 0xff);
 		else if (op->len_kind == LEN_MASK)
@@ -511,8 +523,8 @@ static __attribute__((noinline)) int iface(struct scratch *s, struct cap_op *op,
 	__u32 po = op->ptr_off;
 	if (po + 16 > avail)
 		return 1;
-	__u64 typ = *(__u64 *)&s->data[(at + po) & (MAX_DATA - 1)];
-	__u64 data = *(__u64 *)&s->data[(at + po + 8) & (MAX_DATA - 1)];
+	__u64 typ = *word(s, (at + po) & (MAX_DATA - 1));
+	__u64 data = *word(s, (at + po + 8) & (MAX_DATA - 1));
 	if (typ == 0)
 		return 1;
 	if (op->len_off != NO_LEN_OFFSET) {
@@ -559,13 +571,6 @@ struct walk {
 	__u32 elem_off; // where elements start in the current source
 };
 
-static __attribute__((always_inline)) void next_op(struct walk *w)
-{
-	w->i++;
-	w->started = 0;
-	w->j = 0;
-}
-
 // next_job moves the walk to the next queued job; 1 means none is left.
 static __attribute__((always_inline)) int next_job(struct scratch *s, struct walk *w)
 {
@@ -586,6 +591,26 @@ static __attribute__((always_inline)) int next_job(struct scratch *s, struct wal
 	w->nops = dp ? (dp->nops > MAX_DYN_OPS ? MAX_DYN_OPS : dp->nops) : 0;
 	w->next = w->base + w->nops;
 	return 0;
+}
+
+// next_op moves the walk to the next operation, or once the plan is done
+// to the next job; 1 means the walk is over. Ending here rather than at a
+// step of its own saves a step per plan.
+static __attribute__((always_inline)) int next_op(struct scratch *s, struct walk *w)
+{
+	w->i++;
+	w->started = 0;
+	w->j = 0;
+	return w->i >= w->nops ? next_job(s, w) : 0;
+}
+
+// next_source moves the walk to the next source segment of the operation,
+// or to the next operation after the last one; 1 means the walk is over.
+static __attribute__((always_inline)) int next_source(struct scratch *s, struct walk *w)
+{
+	w->k++;
+	w->j = 0;
+	return w->k >= w->kend ? next_op(s, w) : 0;
 }
 
 // capture_step does one step of the walk; 1 means the walk is over. It is
@@ -625,8 +650,7 @@ __attribute__((noinline)) int capture_step(struct scratch *s, struct plan *plan,
 				w->full = 1;
 				return 1;
 			}
-			next_op(w);
-			return 0;
+			return next_op(s, w);
 		}
 		__u32 src = op->src;
 		if (src == ROOT_SRC && w->job != 0) {
@@ -639,28 +663,31 @@ __attribute__((noinline)) int capture_step(struct scratch *s, struct plan *plan,
 			w->kend = w->k + s->op_nsegs[gs];
 			w->elem_off = 0;
 		} else {
-			next_op(w);
-			return 0;
+			return next_op(s, w);
 		}
 		w->j = 0;
 	}
 	__u32 k = w->k;
 	if (k >= w->kend || k >= MAX_SEGS) {
-		next_op(w);
-		return 0;
+		return next_op(s, w);
 	}
 	// The barrier keeps clang from dropping the mask it can prove
 	// redundant: the verifier tracks the masked copy, not the compare.
 	asm volatile("" : "+r"(k));
 	k &= MAX_SEGS - 1;
 	__u32 so = s->seg_off[k], sl = s->seg_len[k];
-	__u32 c2 = op->count2 ? op->count2 : 1;
-	__u32 elems = (op->count ? op->count : 1) * c2;
-	__u32 base = w->elem_off + (w->j / c2) * op->stride + (w->j % c2) * op->stride2;
-	if (w->j >= elems || base >= sl) {
-		w->k++;
-		w->j = 0;
-		return 0;
+	__u32 c2 = op->count2, j = w->j, elems = op->count ? op->count : 1;
+	__u32 base = w->elem_off;
+	// Division is slow in BPF; only the two-level elements of a map's
+	// buckets need it.
+	if (c2 > 1) {
+		elems *= c2;
+		base += (j / c2) * op->stride + (j % c2) * op->stride2;
+	} else {
+		base += j * op->stride;
+	}
+	if (j >= elems || base >= sl) {
+		return next_source(s, w);
 	}
 	int ok;
 	if (op->kind == OP_IFACE)
@@ -671,7 +698,11 @@ __attribute__((noinline)) int capture_step(struct scratch *s, struct plan *plan,
 		w->full = 1;
 		return 1;
 	}
-	w->j++;
+	// Moving on now rather than at the next step saves the steps that
+	// would only find the element or the source segment exhausted: a
+	// plain pointer then costs one step, not three.
+	if (++w->j >= elems)
+		return next_source(s, w);
 	return 0;
 }
 
@@ -860,6 +891,36 @@ int tinydbg_cond_pass(void *ctx)
 	return 0;
 }
 
+// G_SPAN bounds the bytes of g read at once for its stack top and goid.
+#define G_SPAN 256
+
+// read_g sets the header's goid and, in stack_off, g.stack.hi. The two
+// fields lie a few words apart in every Go release, so one read covers
+// both: a read costs far more in fixed overhead than in bytes. The bytes
+// land in the data area, which the capture overwrites afterwards. A field
+// that cannot be read is 0, as with two reads.
+static __attribute__((always_inline)) void read_g(struct scratch *s, struct config *cfg, __u64 g)
+{
+	__u32 lo = cfg->stack_hi_offset, go = cfg->goid_offset;
+	__u32 n = go + 8 - lo;
+	s->hdr.goid = 0;
+	s->hdr.stack_off = 0;
+	if (go >= lo + 8 && n <= G_SPAN) {
+		// The barrier keeps the bound the verifier needs on n itself.
+		asm volatile("" : "+r"(n));
+		n &= 2 * G_SPAN - 1;
+		if (n > G_SPAN || n < 16)
+			return;
+		if (bpf_probe_read_user(s->data, n, (void *)(g + lo)) < 0)
+			return;
+		s->hdr.stack_off = *word(s, 0);
+		s->hdr.goid = *word(s, (go - lo) & (G_SPAN - 1));
+		return;
+	}
+	bpf_probe_read_user(&s->hdr.goid, sizeof(s->hdr.goid), (void *)(g + go));
+	bpf_probe_read_user(&s->hdr.stack_off, sizeof(s->hdr.stack_off), (void *)(g + lo));
+}
+
 // The attach cookie is fn << 2 | probe kind. A function whose first
 // instruction is its RET (an empty body) has one site that is both its
 // entry and its return: two uprobes at one address would fire in an
@@ -882,12 +943,8 @@ int tinydbg_trace(void *ctx)
 		s->regs[r] = ((__u64 *)ctx)[r];
 
 	struct event_header *h = &s->hdr;
-	__u64 g = s->regs[REG_G];
-	__u64 goid = 0, hi = 0;
-	bpf_probe_read_user(&goid, sizeof(goid), (void *)(g + cfg->goid_offset));
-	bpf_probe_read_user(&hi, sizeof(hi), (void *)(g + cfg->stack_hi_offset));
-	h->goid = goid;
-	h->stack_off = hi - s->regs[REG_SP];
+	read_g(s, cfg, s->regs[REG_G]);
+	h->stack_off -= s->regs[REG_SP];
 	h->tid = (__u32)pid_tgid;
 
 	__u32 cookie = (__u32)bpf_get_attach_cookie(ctx);
