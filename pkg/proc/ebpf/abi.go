@@ -1,6 +1,10 @@
 package ebpf
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/tinydbg/tinydbg/internal/pidns"
+)
 
 // Go mirrors of the structures and constants shared with bpf/trace.bpf.c.
 // Field order, sizes, padding and values must match the C declarations
@@ -80,6 +84,21 @@ type bpfConfig struct {
 	WakeBytes     uint32
 	HoldBytes     uint32 // 0: lossy, the program is never held
 	Pad           uint32
+	NsDev, NsIno  uint64 // tinydbg's pid namespace; 0 in the initial one
+}
+
+// configFor is the config of a program tracing pid from tinydbg's own pid
+// namespace.
+func configFor(pid int) (bpfConfig, error) {
+	ns, err := pidns.Self()
+	if err != nil {
+		return bpfConfig{}, err
+	}
+	cfg := bpfConfig{Tgid: uint32(pid)}
+	if !ns.Initial() {
+		cfg.NsDev, cfg.NsIno = ns.Dev, ns.Ino
+	}
+	return cfg, nil
 }
 
 // holdState mirrors struct hold_state, the memory-mapped flag through

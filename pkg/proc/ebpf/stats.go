@@ -139,7 +139,12 @@ func OpenStats(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, noMul
 		}
 		return nil, fmt.Errorf("loading BPF stats program: %w", err)
 	}
-	cfg := bpfConfig{Tgid: uint32(pid), GoidOffset: uint32(rt.G.Goid), StackHiOffset: uint32(rt.G.StackHi)}
+	cfg, err := configFor(pid)
+	if err != nil {
+		st.closeObjs()
+		return nil, err
+	}
+	cfg.GoidOffset, cfg.StackHiOffset = uint32(rt.G.Goid), uint32(rt.G.StackHi)
 	if err := st.objs.Config.Put(uint32(0), cfg); err != nil {
 		st.closeObjs()
 		return nil, fmt.Errorf("writing BPF config: %w", err)

@@ -304,8 +304,13 @@ func (t *Tracer) load(g bininfo.GLayout, opts Options, conds []*cond.Program) er
 		return fmt.Errorf("loading BPF program: %w", err)
 	}
 	t.coll = coll
-	cfg := bpfConfig{Tgid: uint32(t.pid), GoidOffset: uint32(g.Goid), StackHiOffset: uint32(g.StackHi),
-		WakeBytes: uint32(ring / wakeFraction), HoldBytes: uint32(mark)}
+	cfg, err := configFor(t.pid)
+	if err != nil {
+		coll.Close()
+		return err
+	}
+	cfg.GoidOffset, cfg.StackHiOffset = uint32(g.Goid), uint32(g.StackHi)
+	cfg.WakeBytes, cfg.HoldBytes = uint32(ring/wakeFraction), uint32(mark)
 	if err := coll.Maps["config"].Put(uint32(0), cfg); err != nil {
 		coll.Close()
 		return fmt.Errorf("writing BPF config: %w", err)

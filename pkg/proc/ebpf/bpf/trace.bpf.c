@@ -37,6 +37,7 @@ static long (*bpf_map_update_elem)(void *map, const void *key, const void *value
 static long (*bpf_map_delete_elem)(void *map, const void *key) = (void *)3;
 static __u64 (*bpf_ktime_get_ns)(void) = (void *)5;
 static __u64 (*bpf_get_current_pid_tgid)(void) = (void *)14;
+static long (*bpf_get_ns_current_pid_tgid)(__u64 dev, __u64 ino, void *nsdata, __u32 size) = (void *)120;
 static long (*bpf_probe_read_user)(void *dst, __u32 size, const void *unsafe_ptr) = (void *)112;
 static long (*bpf_ringbuf_output)(void *ringbuf, void *data, __u64 size, __u64 flags) = (void *)130;
 static __u64 (*bpf_ringbuf_query)(void *ringbuf, __u64 flags) = (void *)134;
@@ -149,7 +150,30 @@ struct config {
 	__u32 wake_bytes;      // wake the reader once this much data waits
 	__u32 hold_bytes;      // stop the program once this much waits; 0: lossy, never
 	__u32 pad;
+	// tinydbg's pid namespace, when it is not the initial one: tgid and
+	// the thread ids of events are then those tinydbg (and /proc) uses.
+	__u64 ns_dev;
+	__u64 ns_ino;
 };
+
+struct pidns_info {
+	__u32 pid;
+	__u32 tgid;
+};
+
+// current_pid_tgid is bpf_get_current_pid_tgid in tinydbg's own pid
+// namespace: in a container the initial namespace's ids would match no
+// pid tinydbg knows, and every event would be filtered out. 0 if the
+// thread is outside that namespace.
+static __attribute__((always_inline)) __u64 current_pid_tgid(const struct config *cfg)
+{
+	if (!cfg->ns_ino)
+		return bpf_get_current_pid_tgid();
+	struct pidns_info ns = {};
+	if (bpf_get_ns_current_pid_tgid(cfg->ns_dev, cfg->ns_ino, &ns, sizeof(ns)))
+		return 0;
+	return (__u64)ns.tgid << 32 | ns.pid;
+}
 
 // hold_state is shared with the reader through a memory-mapped array. The
 // program sets held (and since, when it was 0) after sending SIGSTOP; the
@@ -932,7 +956,7 @@ int tinydbg_trace(void *ctx)
 	struct config *cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
 		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 pid_tgid = current_pid_tgid(cfg);
 	if ((pid_tgid >> 32) != cfg->tgid)
 		return 0;
 
@@ -1071,7 +1095,7 @@ int tinydbg_stats(void *ctx)
 	struct config *cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
 		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 pid_tgid = current_pid_tgid(cfg);
 	if ((pid_tgid >> 32) != cfg->tgid)
 		return 0;
 	__u64 now = bpf_ktime_get_ns();
