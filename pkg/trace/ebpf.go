@@ -97,7 +97,7 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 	defer stopTrace()
 	go func() {
 		var err error
-		sent, err = deliverEBPF(tr.Batches(), sink, base, &cut, stopTrace, opts.observe)
+		sent, err = deliverEBPF(tr, sink, base, &cut, stopTrace, opts.observe)
 		sinkErr <- err
 	}()
 
@@ -141,7 +141,7 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 // sink failed (calling failed at once, which ends the trace), so that Close
 // can finish, and returns how many events it sent and the sink's first
 // error.
-func deliverEBPF(events <-chan []Event, sink Sink, base uint64, cut *atomic.Uint64, failed func(), observe func(*Event)) (sent uint64, _ error) {
+func deliverEBPF(tr batchSource, sink Sink, base uint64, cut *atomic.Uint64, failed func(), observe func(*Event)) (sent uint64, _ error) {
 	flush := holdFlushes(sink)
 	if flush == nil {
 		flush = func() error { return nil }
@@ -150,17 +150,18 @@ func deliverEBPF(events <-chan []Event, sink Sink, base uint64, cut *atomic.Uint
 	defer ticker.Stop()
 	var first error
 	pending := false
+	events := tr.Batches()
 	for {
 		select {
-		case evs, ok := <-events:
+		case b, ok := <-events:
 			if !ok {
 				if first == nil && pending {
 					first = writeErr(flush())
 				}
 				return sent, first
 			}
-			for i := range evs {
-				ev := &evs[i] // the batch is ours: no copy per event
+			for i := range b.Events {
+				ev := &b.Events[i] // the batch is ours: no copy per event
 				if first != nil || (uint64(ev.Time) > cut.Load() && ev.Err == nil) {
 					continue // keep draining so Close can finish
 				}
@@ -168,6 +169,14 @@ func deliverEBPF(events <-chan []Event, sink Sink, base uint64, cut *atomic.Uint
 				first = writeErr(sink.Event(convertObservedAt(ev, base, observe)))
 				pending = true
 			}
+			// Rendering dropped every value tree (render), dropped
+			// events included: they are not needed any more.
+			for i := range b.Events {
+				for j := range b.Events[i].Values {
+					b.Events[i].Values[j].Var = nil
+				}
+			}
+			tr.Release(b)
 		case <-ticker.C:
 			if first == nil && pending {
 				first = writeErr(flush())
@@ -179,6 +188,12 @@ func deliverEBPF(events <-chan []Event, sink Sink, base uint64, cut *atomic.Uint
 			failed = nil
 		}
 	}
+}
+
+// batchSource is the eBPF tracer as deliverEBPF uses it.
+type batchSource interface {
+	Batches() <-chan *ebpf.Batch
+	Release(*ebpf.Batch)
 }
 
 // convertEBPF completes an engine event for the sinks: its time from the

@@ -212,7 +212,8 @@ func (t *Tracer) values(mem *captured, plan *probePlan, ev *event.Event) []event
 			v.Truncated = true
 		default:
 			v.Truncated = paramTruncated(mem, plan, i)
-			t.loader = value.Loader{Mem: mem, Types: t.types, RuntimeTypes: t.rtypes, Funcs: funcNames{t.bi}, Consts: t.types}
+			t.loader = value.Loader{Mem: mem, Types: t.types, RuntimeTypes: t.rtypes, Funcs: funcNames{t.bi}, Consts: t.types,
+				Arena: t.arena}
 			mem.missed = false
 			v.Var = t.loader.Load(pc.param.Name, seg.addr, pc.param.Type, loadConfig(t.opts))
 			v.Truncated = v.Truncated || mem.missed

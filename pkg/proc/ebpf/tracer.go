@@ -123,7 +123,9 @@ type Tracer struct {
 	condProgs      []*cebpf.Program // compiled --if conditions, one per function
 	reader         ringReader
 	hold           *holder // nil in lossy mode
-	events         chan []event.Event
+	events         chan *Batch
+	free           chan *Batch  // released batches, for reuse (see Release)
+	arena          *value.Arena // the batch being decoded's (reader only)
 	flatOnce       sync.Once
 	flat           chan event.Event // Events' channel, made on first use
 	done           chan struct{}
@@ -225,7 +227,8 @@ func OpenInlined(bi *bininfo.BinaryInfo, pid int, funcs []*bininfo.Function, ins
 		return nil, fmt.Errorf("opening ring buffer: %w", err)
 	}
 	t.reader = rd
-	t.events = make(chan []event.Event, eventBatches)
+	t.events = make(chan *Batch, eventBatches)
+	t.free = make(chan *Batch, eventBatches+2)
 	go t.readLoop()
 	return t, nil
 }
@@ -401,12 +404,45 @@ func (t *Tracer) detach() error {
 	return errors.Join(errs...)
 }
 
+// Batch is a run of events as the ring buffer held them.
+type Batch struct {
+	Events []event.Event
+	// arena holds the events' value trees (Value.Var).
+	arena value.Arena
+}
+
 // Batches delivers calls and returns in the order the kernel recorded them,
 // as many at a time as the ring buffer held (at most maxBatch): handing
 // them over one by one cost a trace of a hot function a tenth of its CPU
 // in channel operations and wake-ups. It is closed once Close has
 // delivered everything captured. Use either Batches or Events, not both.
-func (t *Tracer) Batches() <-chan []event.Event { return t.events }
+func (t *Tracer) Batches() <-chan *Batch { return t.events }
+
+// Release gives back the storage of the value trees of b's events, which
+// the tracer then reuses for later batches: call it once no Value.Var of
+// b is used any more (the events themselves stay the caller's). Not
+// releasing a batch is allowed; its trees are then collected as garbage.
+func (t *Tracer) Release(b *Batch) {
+	b.arena.Reset()
+	b.Events = nil
+	select {
+	case t.free <- b:
+	default: // enough kept
+	}
+}
+
+// newBatch is a released batch, or a new one.
+func (t *Tracer) newBatch() *Batch {
+	var b *Batch
+	select {
+	case b = <-t.free:
+	default:
+		b = new(Batch)
+	}
+	// A new slice per batch: the consumer keeps the one it was sent.
+	b.Events = make([]event.Event, 0, maxBatch)
+	return b
+}
 
 // Events is Batches one event at a time.
 func (t *Tracer) Events() <-chan event.Event {
@@ -414,8 +450,8 @@ func (t *Tracer) Events() <-chan event.Event {
 		t.flat = make(chan event.Event, maxBatch)
 		go func() {
 			defer close(t.flat)
-			for evs := range t.events {
-				for _, ev := range evs {
+			for b := range t.events {
+				for _, ev := range b.Events {
 					t.flat <- ev
 				}
 			}
@@ -446,10 +482,9 @@ const (
 func (t *Tracer) readLoop() {
 	defer close(t.done)
 	defer close(t.events)
-	var batch []event.Event
-	// A new slice per batch: the consumer keeps the one it was sent.
+	var batch *Batch
 	send := func() {
-		if len(batch) > 0 {
+		if batch != nil && len(batch.Events) > 0 {
 			t.events <- batch
 			batch = nil
 		}
@@ -464,7 +499,7 @@ func (t *Tracer) readLoop() {
 		}
 		// What the ring holds now is decoded before the batch goes: the
 		// next read would wait for the program.
-		if len(batch) >= maxBatch || avail == 0 {
+		if (batch != nil && len(batch.Events) >= maxBatch) || avail == 0 {
 			send()
 		}
 		if err := t.reader.ReadInto(&rec); err != nil {
@@ -483,6 +518,10 @@ func (t *Tracer) readLoop() {
 		if len(rec.RawSample) >= eventHeaderSize {
 			t.pairs.gen = binary.LittleEndian.Uint32(rec.RawSample[dropGenOffset:])
 		}
+		if batch == nil {
+			batch = t.newBatch()
+			t.arena = &batch.arena
+		}
 		ev, err := t.decode(rec.RawSample)
 		if errors.Is(err, errNoEvent) {
 			continue
@@ -491,10 +530,7 @@ func (t *Tracer) readLoop() {
 			ev = event.Event{Err: err}
 		}
 		t.delivered.Add(1)
-		if batch == nil {
-			batch = make([]event.Event, 0, maxBatch)
-		}
-		batch = append(batch, ev)
+		batch.Events = append(batch.Events, ev)
 	}
 }
 

@@ -24,7 +24,7 @@ func (st *loadState) loadInterface(v *Variable, t *godwarf.InterfaceType, level 
 		v.Unreadable = fmt.Errorf("invalid interface type %s: no runtime layout", v.Type)
 		return
 	}
-	mem = cacheMemory(mem, v.Addr, layout.Size())
+	mem = st.cacheMemory(mem, v.Addr, layout.Size())
 	dataField := layout.Field("data")
 	if dataField == nil {
 		v.Unreadable = errors.New("invalid interface type: no data field")

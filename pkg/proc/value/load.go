@@ -66,7 +66,7 @@ func UnreadableVar(name string, typ godwarf.Type, err error) *Variable {
 // headers (strings, slices, chans) it reads the length so that even an
 // unloaded value knows its size.
 func (st *loadState) newVariable(name string, addr uint64, typ godwarf.Type, mem MemoryReader) *Variable {
-	v := &Variable{}
+	v := &st.l.arena().variables(1)[0]
 	st.initVariable(v, name, addr, typ, mem)
 	return v
 }
@@ -128,7 +128,7 @@ func (st *loadState) initVariable(v *Variable, name string, addr uint64, typ god
 }
 
 func (st *loadState) readStringHeader(v *Variable, t *godwarf.StringType, mem MemoryReader) {
-	mem = cacheMemory(mem, v.Addr, t.Size())
+	mem = st.cacheMemory(mem, v.Addr, t.Size())
 	for _, f := range t.Fields {
 		switch f.Name {
 		case "str":
@@ -154,7 +154,7 @@ func (st *loadState) readStringHeader(v *Variable, t *godwarf.StringType, mem Me
 }
 
 func (st *loadState) readSliceHeader(v *Variable, t *godwarf.SliceType, mem MemoryReader) {
-	mem = cacheMemory(mem, v.Addr, t.Size())
+	mem = st.cacheMemory(mem, v.Addr, t.Size())
 	for _, f := range t.Fields {
 		var err error
 		switch f.Name {
@@ -305,7 +305,7 @@ func (st *loadState) loadPointer(v *Variable, t *godwarf.PtrType, level int, mem
 	if elem == nil {
 		elem = &godwarf.VoidType{}
 	}
-	v.Children = make([]Variable, 1)
+	v.Children = st.l.arena().variables(1)
 	child := &v.Children[0]
 	if err != nil {
 		v.Unreadable = err
@@ -365,8 +365,8 @@ func (st *loadState) loadStruct(v *Variable, t *godwarf.StructType, level int, m
 	if st.tooDeep(level) {
 		return
 	}
-	mem = cacheMemory(mem, v.Addr, t.Size())
-	v.Children = make([]Variable, 0, len(t.Fields))
+	mem = st.cacheMemory(mem, v.Addr, t.Size())
+	v.Children = st.l.arena().variables(len(t.Fields))[:0]
 	for _, f := range t.Fields {
 		if st.cfg.MaxStructFields >= 0 && len(v.Children) >= st.cfg.MaxStructFields {
 			break
@@ -409,9 +409,9 @@ func (st *loadState) loadArray(v *Variable, real godwarf.Type, level int, mem Me
 		v.Unreadable = fmt.Errorf("bad array base address %#x", v.Base)
 		return
 	}
-	mem = cacheMemory(mem, v.Base, stride*count)
+	mem = st.cacheMemory(mem, v.Base, stride*count)
 	errs := 0
-	v.Children = make([]Variable, 0, count)
+	v.Children = st.l.arena().variables(int(count))[:0]
 	for i := int64(0); i < count; i++ {
 		v.Children = append(v.Children, Variable{}) // within capacity
 		ev := &v.Children[len(v.Children)-1]

@@ -1,0 +1,66 @@
+package value
+
+// Arena holds the nodes of the trees a Loader builds (Loader.Arena) in
+// blocks that are reused once Reset: a tracer loads a tree per event and
+// drops it as soon as it is printed, and allocating every node, then
+// collecting it, cost it more than reading the values did. A tree loaded
+// through an arena is valid only until the arena's next Reset; one that
+// must outlive it is loaded without an arena. The zero Arena is ready.
+type Arena struct {
+	blocks [][]Variable
+	cur    int // block being carved
+	off    int // nodes of blocks[cur] handed out
+	caches []cachedMemory
+	nCache int
+}
+
+// arenaBlock is the nodes of one block: a struct's fields or an array's
+// elements are carved from one block, so a bigger composite is allocated
+// on its own.
+const arenaBlock = 512
+
+// variables returns n zero nodes, from a when it is not nil.
+func (a *Arena) variables(n int) []Variable {
+	if a == nil || n > arenaBlock {
+		return make([]Variable, n)
+	}
+	if a.cur < len(a.blocks) && a.off+n > arenaBlock {
+		a.cur, a.off = a.cur+1, 0
+	}
+	if a.cur == len(a.blocks) {
+		a.blocks = append(a.blocks, make([]Variable, arenaBlock))
+	}
+	s := a.blocks[a.cur][a.off : a.off+n : a.off+n]
+	a.off += n
+	return s
+}
+
+// cache returns a zero prefetch layer, from a when it is not nil.
+func (a *Arena) cache() *cachedMemory {
+	if a == nil {
+		return &cachedMemory{}
+	}
+	if a.nCache == len(a.caches) {
+		// A new slice: the layers handed out before stay where they are.
+		a.caches = make([]cachedMemory, max(2*len(a.caches), 64))
+		a.nCache = 0
+	}
+	c := &a.caches[a.nCache]
+	a.nCache++
+	return c
+}
+
+// Reset makes the arena's storage available again, invalidating every
+// tree loaded through it. The nodes are zeroed, as the loader needs
+// them, and so that the arena keeps nothing they referred to alive.
+func (a *Arena) Reset() {
+	for i := 0; i < a.cur && i < len(a.blocks); i++ {
+		clear(a.blocks[i])
+	}
+	if a.cur < len(a.blocks) {
+		clear(a.blocks[a.cur][:a.off])
+	}
+	a.cur, a.off = 0, 0
+	clear(a.caches[:a.nCache])
+	a.nCache = 0
+}
