@@ -151,9 +151,17 @@ func deliverEBPF(tr batchSource, sink Sink, base uint64, cut *atomic.Uint64, fai
 	var first error
 	pending := false
 	events := tr.Batches()
+	// The values' text of a batch is kept in one buffer; a sink that
+	// keeps nothing lets the next batch reuse it, and the batch itself.
+	streams := keepsNothing(sink)
+	var text []byte
 	for {
 		select {
 		case b, ok := <-events:
+			if !streams || text == nil {
+				text = make([]byte, 0, max(cap(text), 4096))
+			}
+			text = text[:0]
 			if !ok {
 				if first == nil && pending {
 					first = writeErr(flush())
@@ -166,7 +174,7 @@ func deliverEBPF(tr batchSource, sink Sink, base uint64, cut *atomic.Uint64, fai
 					continue // keep draining so Close can finish
 				}
 				sent++
-				first = writeErr(sink.Event(convertObservedAt(ev, base, observe)))
+				first = writeErr(sink.Event(convertObservedAt(ev, base, observe, &text)))
 				pending = true
 			}
 			// Rendering dropped every value tree (render), dropped
@@ -176,7 +184,11 @@ func deliverEBPF(tr batchSource, sink Sink, base uint64, cut *atomic.Uint64, fai
 					b.Events[i].Values[j].Var = nil
 				}
 			}
-			tr.Release(b)
+			if streams {
+				tr.Recycle(b)
+			} else {
+				tr.Release(b)
+			}
 		case <-ticker.C:
 			if first == nil && pending {
 				first = writeErr(flush())
@@ -194,6 +206,7 @@ func deliverEBPF(tr batchSource, sink Sink, base uint64, cut *atomic.Uint64, fai
 type batchSource interface {
 	Batches() <-chan *ebpf.Batch
 	Release(*ebpf.Batch)
+	Recycle(*ebpf.Batch)
 }
 
 // convertEBPF completes an engine event for the sinks: its time from the
@@ -203,11 +216,12 @@ func convertEBPF(ev Event, base uint64) *Event { return convertObserved(ev, base
 // convertObserved is convertEBPF that shows the decoded event to observe
 // (when not nil) before its values become text.
 func convertObserved(ev Event, base uint64, observe func(*Event)) *Event {
-	return convertObservedAt(&ev, base, observe)
+	return convertObservedAt(&ev, base, observe, nil)
 }
 
-// convertObservedAt is convertObserved in place.
-func convertObservedAt(out *Event, base uint64, observe func(*Event)) *Event {
+// convertObservedAt is convertObserved in place, keeping the values' text
+// in *text when it is not nil (renderInto).
+func convertObservedAt(out *Event, base uint64, observe func(*Event), text *[]byte) *Event {
 	out.Time -= time.Duration(base)
 	if out.Err != nil {
 		out.Values = []Value{{Name: "?", Value: fmt.Sprintf("(unreadable %v)", out.Err)}}
@@ -216,7 +230,7 @@ func convertObservedAt(out *Event, base uint64, observe func(*Event)) *Event {
 	if observe != nil {
 		observe(out)
 	}
-	return render(out)
+	return renderInto(out, text)
 }
 
 // launchEBPF starts path with the native backend, held stopped before

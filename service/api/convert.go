@@ -89,20 +89,34 @@ func (c *converter) into(out *Variable, v *value.Variable) {
 // FormatVar renders a loaded value on one line, as locals, arguments and
 // trace events show it.
 func FormatVar(v *value.Variable) string {
+	b := bufPool.Get().(*outBuf)
+	b.b = AppendVar(b.b[:0], v)
+	s := string(b.b)
+	if cap(b.b) <= maxPooledBuf {
+		b.b = b.b[:0] // the pool's buffers are empty
+		bufPool.Put(b)
+	}
+	return s
+}
+
+// AppendVar appends FormatVar's text of v to dst, for a caller that keeps
+// the text of many values in one buffer (a trace, per batch of events).
+func AppendVar(dst []byte, v *value.Variable) []byte {
 	// The tree lives only until it is printed, so its slice is reused;
 	// one that proves too small is replaced by one that fits next time.
 	ap := arenaPool.Get().(*[]Variable)
 	c := converter{arena: *ap}
 	var out Variable
 	c.into(&out, v)
-	s := out.SinglelineString()
+	b := outBuf{b: dst}
+	out.writeTo(&b, prettyOpts{top: true, withType: true}, "")
 	if c.used > len(*ap) {
 		*ap = make([]Variable, c.used)
 	}
 	if len(*ap) <= maxPooledArena {
 		arenaPool.Put(ap)
 	}
-	return s
+	return b.b
 }
 
 // maxPooledArena keeps a rare huge tree from pinning its slice.

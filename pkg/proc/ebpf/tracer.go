@@ -124,8 +124,8 @@ type Tracer struct {
 	reader         ringReader
 	hold           *holder // nil in lossy mode
 	events         chan *Batch
-	free           chan *Batch  // released batches, for reuse (see Release)
-	arena          *value.Arena // the batch being decoded's (reader only)
+	free           chan *Batch // released batches, for reuse (see Release)
+	batch          *Batch      // the batch being decoded (reader only)
 	flatOnce       sync.Once
 	flat           chan event.Event // Events' channel, made on first use
 	done           chan struct{}
@@ -409,6 +409,10 @@ type Batch struct {
 	Events []event.Event
 	// arena holds the events' value trees (Value.Var).
 	arena value.Arena
+	// vals is where the events' Values are carved from; used of them are
+	// taken.
+	vals []event.Value
+	used int
 }
 
 // Batches delivers calls and returns in the order the kernel recorded them,
@@ -423,8 +427,19 @@ func (t *Tracer) Batches() <-chan *Batch { return t.events }
 // b is used any more (the events themselves stay the caller's). Not
 // releasing a batch is allowed; its trees are then collected as garbage.
 func (t *Tracer) Release(b *Batch) {
+	b.Events, b.vals, b.used = nil, nil, 0
+	t.recycle(b)
+}
+
+// Recycle is Release for a caller that keeps nothing of b's events either
+// (nor their Values): their storage is reused as well.
+func (t *Tracer) Recycle(b *Batch) {
+	b.Events, b.used = b.Events[:0], 0
+	t.recycle(b)
+}
+
+func (t *Tracer) recycle(b *Batch) {
 	b.arena.Reset()
-	b.Events = nil
 	select {
 	case t.free <- b:
 	default: // enough kept
@@ -439,10 +454,29 @@ func (t *Tracer) newBatch() *Batch {
 	default:
 		b = new(Batch)
 	}
-	// A new slice per batch: the consumer keeps the one it was sent.
-	b.Events = make([]event.Event, 0, maxBatch)
+	if b.Events == nil {
+		b.Events = make([]event.Event, 0, maxBatch)
+	}
 	return b
 }
+
+// values is room for n Values of an event, carved from the batch being
+// decoded: one allocation per batch rather than one per event.
+func (t *Tracer) values(n int) []event.Value {
+	b := t.batch
+	if b == nil || n > maxBatchValues/8 {
+		return make([]event.Value, 0, n)
+	}
+	if b.used+n > len(b.vals) {
+		b.vals, b.used = make([]event.Value, maxBatchValues), 0
+	}
+	s := b.vals[b.used : b.used : b.used+n]
+	b.used += n
+	return s
+}
+
+// maxBatchValues is the size of a batch's block of Values.
+const maxBatchValues = 256
 
 // Events is Batches one event at a time.
 func (t *Tracer) Events() <-chan event.Event {
@@ -520,7 +554,7 @@ func (t *Tracer) readLoop() {
 		}
 		if batch == nil {
 			batch = t.newBatch()
-			t.arena = &batch.arena
+			t.batch = batch
 		}
 		ev, err := t.decode(rec.RawSample)
 		if errors.Is(err, errNoEvent) {

@@ -1,5 +1,10 @@
 package value
 
+import (
+	"strconv"
+	"unsafe"
+)
+
 // Arena holds the nodes of the trees a Loader builds (Loader.Arena) in
 // blocks that are reused once Reset: a tracer loads a tree per event and
 // drops it as soon as it is printed, and allocating every node, then
@@ -12,6 +17,9 @@ type Arena struct {
 	off    int // nodes of blocks[cur] handed out
 	caches []cachedMemory
 	nCache int
+	// text holds the Value of numbers and strings. A string handed out
+	// stays valid when text grows: it keeps the old array alive.
+	text []byte
 }
 
 // arenaBlock is the nodes of one block: a struct's fields or an array's
@@ -63,4 +71,41 @@ func (a *Arena) Reset() {
 	a.cur, a.off = 0, 0
 	clear(a.caches[:a.nCache])
 	a.nCache = 0
+	a.text = a.text[:0]
+}
+
+// textFrom is what a's text holds from start on, as a string.
+func (a *Arena) textFrom(start int) string {
+	b := a.text[start:]
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// formatInt is strconv.FormatInt(n, 10), in a when it is not nil.
+func (a *Arena) formatInt(n int64) string {
+	if a == nil || (n >= 0 && n < 100) { // strconv's small numbers are not allocated
+		return strconv.FormatInt(n, 10)
+	}
+	start := len(a.text)
+	a.text = strconv.AppendInt(a.text, n, 10)
+	return a.textFrom(start)
+}
+
+// formatUint is strconv.FormatUint(n, 10), in a when it is not nil.
+func (a *Arena) formatUint(n uint64) string {
+	if a == nil || n < 100 {
+		return strconv.FormatUint(n, 10)
+	}
+	start := len(a.text)
+	a.text = strconv.AppendUint(a.text, n, 10)
+	return a.textFrom(start)
+}
+
+// copyString is string(b), in a when it is not nil.
+func (a *Arena) copyString(b []byte) string {
+	if a == nil || len(b) == 0 {
+		return string(b)
+	}
+	start := len(a.text)
+	a.text = append(a.text, b...)
+	return a.textFrom(start)
 }

@@ -210,14 +210,14 @@ func (st *loadState) load(v *Variable, level int, mem MemoryReader) {
 			v.Unreadable = err
 			return
 		}
-		v.Value = st.describeInt(v, strconv.FormatInt(n, 10), n)
+		v.Value = st.describeInt(v, st.l.arena().formatInt(n), n)
 	case reflect.Uint:
 		n, err := readUint(mem, v.Addr, real.Size())
 		if err != nil {
 			v.Unreadable = err
 			return
 		}
-		v.Value = st.describeInt(v, strconv.FormatUint(n, 10), int64(n))
+		v.Value = st.describeInt(v, st.l.arena().formatUint(n), int64(n))
 	case reflect.Bool:
 		var b [1]byte
 		if err := readFull(mem, b[:], v.Addr); err != nil {
@@ -314,7 +314,7 @@ func (st *loadState) loadPointer(v *Variable, t *godwarf.PtrType, level int, mem
 		return
 	}
 	st.initVariable(child, "", p, elem, st.l.Mem)
-	v.Value = strconv.FormatUint(p, 10)
+	v.Value = st.l.arena().formatUint(p)
 	switch {
 	case v.Kind == reflect.UnsafePointer || child.Kind == reflect.Invalid:
 		child.OnlyAddr = true
@@ -349,7 +349,7 @@ func (st *loadState) loadString(v *Variable) {
 	}
 	mem := uncached(st.l.Mem)
 	if data := viewMemory(mem, v.Base, n); data != nil {
-		v.Value = string(data) // one copy instead of two
+		v.Value = st.l.arena().copyString(data) // one copy instead of two
 		return
 	}
 	buf := make([]byte, n)
