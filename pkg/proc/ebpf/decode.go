@@ -54,7 +54,7 @@ func (c *captured) ReadMemory(buf []byte, addr uint64) (int, error) {
 // from a segment is served in place, without copying.
 func (c *captured) ViewMemory(addr uint64, size int) []byte {
 	if value.IsSynthetic(addr) {
-		return nil
+		return c.regs.View(addr, size)
 	}
 	for _, s := range c.segs {
 		if addr >= s.addr && addr-s.addr <= uint64(len(s.data)) && uint64(size) <= uint64(len(s.data))-(addr-s.addr) {
