@@ -71,11 +71,12 @@ func (st *loadState) newVariable(name string, addr uint64, typ godwarf.Type, mem
 	return v
 }
 
-// initVariable is newVariable into *v, which must be zero: composites
+// initVariable is newVariable into *v, whatever it held: composites
 // build their parts in place in their Children rather than allocating
-// each part and copying it in (a trace loads a tree per event).
+// each part and copying it in (a trace loads a tree per event), and an
+// Arena's nodes are reused without being cleared first.
 func (st *loadState) initVariable(v *Variable, name string, addr uint64, typ godwarf.Type, mem MemoryReader) {
-	v.Name, v.Addr, v.DwarfType, v.Type = name, addr, typ, TypeName(typ)
+	*v = Variable{Name: name, Addr: addr, DwarfType: typ, Type: TypeName(typ)}
 	if typ == nil {
 		v.Unreadable = errors.New("no type")
 		return
@@ -371,8 +372,9 @@ func (st *loadState) loadStruct(v *Variable, t *godwarf.StructType, level int, m
 		if st.cfg.MaxStructFields >= 0 && len(v.Children) >= st.cfg.MaxStructFields {
 			break
 		}
-		// Within the capacity made above, so fv stays valid.
-		v.Children = append(v.Children, Variable{})
+		// Within the capacity made above, so fv stays valid;
+		// initVariable sets all of it.
+		v.Children = v.Children[:len(v.Children)+1]
 		fv := &v.Children[len(v.Children)-1]
 		st.initVariable(fv, f.Name, v.Addr+uint64(f.ByteOffset), f.Type, mem)
 		st.load(fv, level+1, mem)
@@ -413,7 +415,7 @@ func (st *loadState) loadArray(v *Variable, real godwarf.Type, level int, mem Me
 	errs := 0
 	v.Children = st.l.arena().variables(int(count))[:0]
 	for i := int64(0); i < count; i++ {
-		v.Children = append(v.Children, Variable{}) // within capacity
+		v.Children = v.Children[:len(v.Children)+1] // within capacity; set by initVariable
 		ev := &v.Children[len(v.Children)-1]
 		st.initVariable(ev, "", v.Base+uint64(i*stride), elem, mem)
 		st.load(ev, level+1, mem)
