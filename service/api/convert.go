@@ -71,7 +71,7 @@ func (c *converter) into(out *Variable, v *value.Variable) {
 // trace events show it.
 func FormatVar(v *value.Variable) string {
 	b := bufPool.Get().(*outBuf)
-	b.b = AppendVar(b.b[:0], v)
+	writeTo(b, (*loadedVar)(v), prettyOpts{top: true, withType: true}, "")
 	s := string(b.b)
 	if cap(b.b) <= maxPooledBuf {
 		b.b = b.b[:0] // the pool's buffers are empty
@@ -86,9 +86,15 @@ func FormatVar(v *value.Variable) string {
 // trace prints a tree per event, and building the wire tree first was the
 // largest part of what printing an *http.Request cost.
 func AppendVar(dst []byte, v *value.Variable) []byte {
-	b := outBuf{b: dst}
-	writeTo(&b, (*loadedVar)(v), prettyOpts{top: true, withType: true}, "")
-	return b.b
+	// The printer's buffer escapes through the node interface: a pooled
+	// one carries dst rather than one allocated per call.
+	b := bufPool.Get().(*outBuf)
+	own := b.b
+	b.b = dst
+	writeTo(b, (*loadedVar)(v), prettyOpts{top: true, withType: true}, "")
+	dst, b.b = b.b, own[:0]
+	bufPool.Put(b)
+	return dst
 }
 
 // FormatVarMultiline renders a loaded value as the print command does.
