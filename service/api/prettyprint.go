@@ -203,6 +203,12 @@ func (v *loadedVar) child(i int) node { return (*loadedVar)(&v.Children[i]) }
 
 func writeTo(b *outBuf, v node, o prettyOpts, indent string) {
 	a := v.attrs()
+	writeNode(b, v, &a, o, indent)
+}
+
+// writeNode is writeTo for a caller that has v's attributes a already:
+// reading them once per node halves what a trace's printing costs.
+func writeNode(b *outBuf, v node, a *nodeAttrs, o prettyOpts, indent string) {
 	if a.Unreadable != "" {
 		b.WriteString("(unreadable ")
 		b.WriteString(a.Unreadable)
@@ -232,13 +238,13 @@ func writeTo(b *outBuf, v node, o prettyOpts, indent string) {
 			b.WriteString("nil")
 			return
 		}
-		writeElems(b, v, &a, o, indent)
+		writeElems(b, v, a, o, indent)
 	case reflect.Array:
 		if o.withType {
 			b.WriteString(o.typeName(a.Type))
 			b.WriteString(" ")
 		}
-		writeElems(b, v, &a, o, indent)
+		writeElems(b, v, a, o, indent)
 	case reflect.Ptr:
 		if a.Type == "" || a.Kids == 0 {
 			b.WriteString("nil")
@@ -255,7 +261,7 @@ func writeTo(b *outBuf, v node, o prettyOpts, indent string) {
 			b.WriteString("\n")
 		}
 		b.WriteString("*")
-		writeTo(b, c, o.child(o.withType, o.newlines), indent)
+		writeNode(b, c, &ca, o.child(o.withType, o.newlines), indent)
 	case reflect.UnsafePointer:
 		if a.Kids == 0 {
 			b.WriteString("unsafe.Pointer(nil)")
@@ -266,7 +272,7 @@ func writeTo(b *outBuf, v node, o prettyOpts, indent string) {
 		}
 	case reflect.Chan:
 		if o.newlines {
-			writeStruct(b, v, &a, o, indent)
+			writeStruct(b, v, a, o, indent)
 		} else if a.Kids < 2 {
 			b.WriteString(o.typeName(a.Type))
 			b.WriteString(" nil")
@@ -285,11 +291,11 @@ func writeTo(b *outBuf, v node, o prettyOpts, indent string) {
 			b.WriteString(")")
 			o.withType = false
 		}
-		writeStruct(b, v, &a, o, indent)
+		writeStruct(b, v, a, o, indent)
 	case reflect.Interface:
-		writeIface(b, v, &a, o, indent)
+		writeIface(b, v, a, o, indent)
 	case reflect.Map:
-		writeMap(b, v, &a, o, indent)
+		writeMap(b, v, a, o, indent)
 	case reflect.Func:
 		if a.Value == "" {
 			b.WriteString("nil")
@@ -309,14 +315,14 @@ func writeTo(b *outBuf, v node, o prettyOpts, indent string) {
 				b.WriteString(" ")
 				b.WriteString(ca.Type)
 				b.WriteString(" = ")
-				writeTo(b, c, o.child(false, o.newlines), indent+"\t")
+				writeNode(b, c, &ca, o.child(false, o.newlines), indent+"\t")
 				b.WriteString("\n")
 			}
 			b.WriteString(indent)
 			b.WriteString("}")
 		}
 	default:
-		writeBasic(b, v, &a, o)
+		writeBasic(b, v, a, o)
 	}
 }
 
@@ -361,7 +367,7 @@ func writeIface(b *outBuf, v node, a *nodeAttrs, o prettyOpts, indent string) {
 		b.writeTypedAddr("*(*", o, a.Type, a.Addr)
 	default:
 		// The dynamic type was shown already unless the caller hid types.
-		writeTo(b, data, o.child(!o.withType, o.newlines), indent)
+		writeNode(b, data, &da, o.child(!o.withType, o.newlines), indent)
 	}
 }
 
@@ -471,9 +477,10 @@ func writeStruct(b *outBuf, v node, a *nodeAttrs, o prettyOpts, indent string) {
 			b.newline(indent, true)
 		}
 		c := v.child(i)
-		b.WriteString(c.attrs().Name)
+		ca := c.attrs()
+		b.WriteString(ca.Name)
 		b.WriteString(": ")
-		writeTo(b, c, o.child(true, nl), o.deeper(indent))
+		writeNode(b, c, &ca, o.child(true, nl), o.deeper(indent))
 		if i != a.Kids-1 || nl {
 			b.WriteString(",")
 			if !nl {
