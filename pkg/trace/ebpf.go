@@ -83,7 +83,15 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 		eo.PointerDepth = -1
 	}
 	base := monotonicNow()
-	tr, err := ebpf.OpenInlined(bi, tg.Pid(), funcs, insts, eo)
+	// Values are printed on the reader, as soon as they are loaded.
+	observe := opts.observe
+	conv := func(ev *Event, text *[]byte) {
+		if observe != nil {
+			observe(ev)
+		}
+		renderInto(ev, text)
+	}
+	tr, err := ebpf.OpenConverted(bi, tg.Pid(), funcs, insts, eo, conv)
 	if err != nil {
 		return sum, fmt.Errorf("attaching eBPF probes: %w", err)
 	}
@@ -97,7 +105,7 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 	defer stopTrace()
 	go func() {
 		var err error
-		sent, err = deliverEBPF(tr, sink, base, &cut, stopTrace, opts.observe)
+		sent, err = deliverEBPF(tr, sink, base, &cut, stopTrace)
 		sinkErr <- err
 	}()
 
@@ -141,7 +149,7 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 // sink failed (calling failed at once, which ends the trace), so that Close
 // can finish, and returns how many events it sent and the sink's first
 // error.
-func deliverEBPF(tr batchSource, sink Sink, base uint64, cut *atomic.Uint64, failed func(), observe func(*Event)) (sent uint64, _ error) {
+func deliverEBPF(tr batchSource, sink Sink, base uint64, cut *atomic.Uint64, failed func()) (sent uint64, _ error) {
 	flush := holdFlushes(sink)
 	if flush == nil {
 		flush = func() error { return nil }
@@ -151,17 +159,12 @@ func deliverEBPF(tr batchSource, sink Sink, base uint64, cut *atomic.Uint64, fai
 	var first error
 	pending := false
 	events := tr.Batches()
-	// The values' text of a batch is kept in one buffer; a sink that
-	// keeps nothing lets the next batch reuse it, and the batch itself.
+	// A sink that keeps nothing lets the next batch reuse this one's
+	// storage, its values' text included.
 	streams := keepsNothing(sink)
-	var text []byte
 	for {
 		select {
 		case b, ok := <-events:
-			if !streams || text == nil {
-				text = make([]byte, 0, max(cap(text), 4096))
-			}
-			text = text[:0]
 			if !ok {
 				if first == nil && pending {
 					first = writeErr(flush())
@@ -174,15 +177,8 @@ func deliverEBPF(tr batchSource, sink Sink, base uint64, cut *atomic.Uint64, fai
 					continue // keep draining so Close can finish
 				}
 				sent++
-				first = writeErr(sink.Event(convertObservedAt(ev, base, observe, &text)))
+				first = writeErr(sink.Event(finishEBPF(ev, base)))
 				pending = true
-			}
-			// Rendering dropped every value tree (render), dropped
-			// events included: they are not needed any more.
-			for i := range b.Events {
-				for j := range b.Events[i].Values {
-					b.Events[i].Values[j].Var = nil
-				}
 			}
 			if streams {
 				tr.Recycle(b)
@@ -216,21 +212,29 @@ func convertEBPF(ev Event, base uint64) *Event { return convertObserved(ev, base
 // convertObserved is convertEBPF that shows the decoded event to observe
 // (when not nil) before its values become text.
 func convertObserved(ev Event, base uint64, observe func(*Event)) *Event {
-	return convertObservedAt(&ev, base, observe, nil)
+	return convertObservedAt(&ev, base, observe)
 }
 
-// convertObservedAt is convertObserved in place, keeping the values' text
-// in *text when it is not nil (renderInto).
-func convertObservedAt(out *Event, base uint64, observe func(*Event), text *[]byte) *Event {
-	out.Time -= time.Duration(base)
-	if out.Err != nil {
-		out.Values = []Value{{Name: "?", Value: fmt.Sprintf("(unreadable %v)", out.Err)}}
+// convertObservedAt is convertObserved in place.
+func convertObservedAt(out *Event, base uint64, observe func(*Event)) *Event {
+	if finishEBPF(out, base).Err != nil {
 		return out
 	}
 	if observe != nil {
 		observe(out)
 	}
-	return renderInto(out, text)
+	return render(out)
+}
+
+// finishEBPF completes an event whose values the reader printed (see
+// runEBPF): its time from the start of tracing, and the text of one that
+// could not be decoded.
+func finishEBPF(ev *Event, base uint64) *Event {
+	ev.Time -= time.Duration(base)
+	if ev.Err != nil {
+		ev.Values = []Value{{Name: "?", Value: fmt.Sprintf("(unreadable %v)", ev.Err)}}
+	}
+	return ev
 }
 
 // launchEBPF starts path with the native backend, held stopped before
