@@ -203,12 +203,13 @@ func (v *loadedVar) child(i int) node { return (*loadedVar)(&v.Children[i]) }
 
 func writeTo(b *outBuf, v node, o prettyOpts, indent string) {
 	a := v.attrs()
-	writeNode(b, v, &a, o, indent)
+	writeNode(b, v, a, o, indent)
 }
 
 // writeNode is writeTo for a caller that has v's attributes a already:
-// reading them once per node halves what a trace's printing costs.
-func writeNode(b *outBuf, v node, a *nodeAttrs, o prettyOpts, indent string) {
+// reading them once per node halves what a trace's printing costs. They
+// are passed by value: a pointer to a caller's copy made it escape.
+func writeNode(b *outBuf, v node, a nodeAttrs, o prettyOpts, indent string) {
 	if a.Unreadable != "" {
 		b.WriteString("(unreadable ")
 		b.WriteString(a.Unreadable)
@@ -238,13 +239,13 @@ func writeNode(b *outBuf, v node, a *nodeAttrs, o prettyOpts, indent string) {
 			b.WriteString("nil")
 			return
 		}
-		writeElems(b, v, a, o, indent)
+		writeElems(b, v, &a, o, indent)
 	case reflect.Array:
 		if o.withType {
 			b.WriteString(o.typeName(a.Type))
 			b.WriteString(" ")
 		}
-		writeElems(b, v, a, o, indent)
+		writeElems(b, v, &a, o, indent)
 	case reflect.Ptr:
 		if a.Type == "" || a.Kids == 0 {
 			b.WriteString("nil")
@@ -261,7 +262,7 @@ func writeNode(b *outBuf, v node, a *nodeAttrs, o prettyOpts, indent string) {
 			b.WriteString("\n")
 		}
 		b.WriteString("*")
-		writeNode(b, c, &ca, o.child(o.withType, o.newlines), indent)
+		writeNode(b, c, ca, o.child(o.withType, o.newlines), indent)
 	case reflect.UnsafePointer:
 		if a.Kids == 0 {
 			b.WriteString("unsafe.Pointer(nil)")
@@ -272,7 +273,7 @@ func writeNode(b *outBuf, v node, a *nodeAttrs, o prettyOpts, indent string) {
 		}
 	case reflect.Chan:
 		if o.newlines {
-			writeStruct(b, v, a, o, indent)
+			writeStruct(b, v, &a, o, indent)
 		} else if a.Kids < 2 {
 			b.WriteString(o.typeName(a.Type))
 			b.WriteString(" nil")
@@ -291,11 +292,11 @@ func writeNode(b *outBuf, v node, a *nodeAttrs, o prettyOpts, indent string) {
 			b.WriteString(")")
 			o.withType = false
 		}
-		writeStruct(b, v, a, o, indent)
+		writeStruct(b, v, &a, o, indent)
 	case reflect.Interface:
-		writeIface(b, v, a, o, indent)
+		writeIface(b, v, &a, o, indent)
 	case reflect.Map:
-		writeMap(b, v, a, o, indent)
+		writeMap(b, v, &a, o, indent)
 	case reflect.Func:
 		if a.Value == "" {
 			b.WriteString("nil")
@@ -315,14 +316,14 @@ func writeNode(b *outBuf, v node, a *nodeAttrs, o prettyOpts, indent string) {
 				b.WriteString(" ")
 				b.WriteString(ca.Type)
 				b.WriteString(" = ")
-				writeNode(b, c, &ca, o.child(false, o.newlines), indent+"\t")
+				writeNode(b, c, ca, o.child(false, o.newlines), indent+"\t")
 				b.WriteString("\n")
 			}
 			b.WriteString(indent)
 			b.WriteString("}")
 		}
 	default:
-		writeBasic(b, v, a, o)
+		writeBasic(b, v, &a, o)
 	}
 }
 
@@ -367,7 +368,7 @@ func writeIface(b *outBuf, v node, a *nodeAttrs, o prettyOpts, indent string) {
 		b.writeTypedAddr("*(*", o, a.Type, a.Addr)
 	default:
 		// The dynamic type was shown already unless the caller hid types.
-		writeNode(b, data, &da, o.child(!o.withType, o.newlines), indent)
+		writeNode(b, data, da, o.child(!o.withType, o.newlines), indent)
 	}
 }
 
@@ -480,7 +481,7 @@ func writeStruct(b *outBuf, v node, a *nodeAttrs, o prettyOpts, indent string) {
 		ca := c.attrs()
 		b.WriteString(ca.Name)
 		b.WriteString(": ")
-		writeNode(b, c, &ca, o.child(true, nl), o.deeper(indent))
+		writeNode(b, c, ca, o.child(true, nl), o.deeper(indent))
 		if i != a.Kids-1 || nl {
 			b.WriteString(",")
 			if !nl {
