@@ -23,8 +23,9 @@ func monotonicNow() uint64 {
 
 // runEBPF traces with the uprobe engine. The binary is opened once, from
 // the program's own executable; the process is never under ptrace while
-// probes fire (see ebpf.Process) and no probe ever stops it. Events are
-// converted on their own goroutine, the only one writing to the sink.
+// probes fire (see ebpf.Process) and no probe ever stops it. Values are
+// printed on the tracer's reader as soon as they are decoded; events are
+// sent to the sink from their own goroutine, the only one writing to it.
 func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary, error) {
 	// Permissions first: before a process is started, and in words rather
 	// than the kernel's bare EPERM.
@@ -141,7 +142,7 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 	return sum, nil
 }
 
-// deliverEBPF converts and sends every event to sink, writing output in
+// deliverEBPF completes and sends every event to sink, writing output in
 // batches, at most flushInterval after an event. Events recorded after the
 // cut (CLOCK_MONOTONIC, as the kernel stamps them) are dropped: while the
 // probes of a live process are removed one by one, a call may still meet
