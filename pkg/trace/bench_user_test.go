@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"runtime"
 	"syscall"
 	"testing"
 
@@ -14,7 +15,8 @@ import (
 // string and a *struct) to io.Discard as text and JSON, for profiling what
 // tinydbg itself spends per event (-cpuprofile): decoding, pairing,
 // rendering and encoding. It reports tinydbg's CPU per event, from its own
-// rusage, which excludes the traced program.
+// rusage, which excludes the traced program, and its allocations per
+// event (start-up included in both).
 func BenchmarkUserSpace(b *testing.B) {
 	requireBPF(b)
 	path := fixture.Build(b, "hotloop", fixture.Flavour{Optimized: true})
@@ -33,6 +35,8 @@ func BenchmarkUserSpace(b *testing.B) {
 					if format == "json" {
 						sink = NewJSONWriter(io.Discard)
 					}
+					var m0, m1 runtime.MemStats
+					runtime.ReadMemStats(&m0)
 					before := selfCPU()
 					sum, err := Run(context.Background(), Options{Regexp: `^main\.` + fn + `$`, Exec: path, Depth: 1, EBPF: true,
 						Stdout: devnull}, sink)
@@ -40,6 +44,9 @@ func BenchmarkUserSpace(b *testing.B) {
 						b.Fatalf("%+v %v", sum, err)
 					}
 					b.ReportMetric(float64(selfCPU()-before)/float64(sum.Events), "cpu-ns/event")
+					runtime.ReadMemStats(&m1)
+					b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(sum.Events), "allocs/event")
+					b.ReportMetric(float64(m1.TotalAlloc-m0.TotalAlloc)/float64(sum.Events), "B/event")
 				}
 			})
 		}

@@ -23,8 +23,9 @@ func monotonicNow() uint64 {
 
 // runEBPF traces with the uprobe engine. The binary is opened once, from
 // the program's own executable; the process is never under ptrace while
-// probes fire (see ebpf.Process) and no probe ever stops it. Events are
-// converted on their own goroutine, the only one writing to the sink.
+// probes fire (see ebpf.Process) and no probe ever stops it. Values are
+// printed on the tracer's reader as soon as they are decoded; events are
+// sent to the sink from their own goroutine, the only one writing to it.
 func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary, error) {
 	// Permissions first: before a process is started, and in words rather
 	// than the kernel's bare EPERM.
@@ -83,7 +84,15 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 		eo.PointerDepth = -1
 	}
 	base := monotonicNow()
-	tr, err := ebpf.OpenInlined(bi, tg.Pid(), funcs, insts, eo)
+	// Values are printed on the reader, as soon as they are loaded.
+	observe := opts.observe
+	conv := func(ev *Event, text *[]byte) {
+		if observe != nil {
+			observe(ev)
+		}
+		renderInto(ev, text)
+	}
+	tr, err := ebpf.OpenConverted(bi, tg.Pid(), funcs, insts, eo, conv)
 	if err != nil {
 		return sum, fmt.Errorf("attaching eBPF probes: %w", err)
 	}
@@ -97,7 +106,7 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 	defer stopTrace()
 	go func() {
 		var err error
-		sent, err = deliverEBPF(tr.Batches(), sink, base, &cut, stopTrace, opts.observe)
+		sent, err = deliverEBPF(tr, sink, base, &cut, stopTrace)
 		sinkErr <- err
 	}()
 
@@ -133,7 +142,7 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 	return sum, nil
 }
 
-// deliverEBPF converts and sends every event to sink, writing output in
+// deliverEBPF completes and sends every event to sink, writing output in
 // batches, at most flushInterval after an event. Events recorded after the
 // cut (CLOCK_MONOTONIC, as the kernel stamps them) are dropped: while the
 // probes of a live process are removed one by one, a call may still meet
@@ -141,7 +150,7 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 // sink failed (calling failed at once, which ends the trace), so that Close
 // can finish, and returns how many events it sent and the sink's first
 // error.
-func deliverEBPF(events <-chan []Event, sink Sink, base uint64, cut *atomic.Uint64, failed func(), observe func(*Event)) (sent uint64, _ error) {
+func deliverEBPF(tr batchSource, sink Sink, base uint64, cut *atomic.Uint64, failed func()) (sent uint64, _ error) {
 	flush := holdFlushes(sink)
 	if flush == nil {
 		flush = func() error { return nil }
@@ -150,23 +159,32 @@ func deliverEBPF(events <-chan []Event, sink Sink, base uint64, cut *atomic.Uint
 	defer ticker.Stop()
 	var first error
 	pending := false
+	events := tr.Batches()
+	// A sink that keeps nothing lets the next batch reuse this one's
+	// storage, its values' text included.
+	streams := keepsNothing(sink)
 	for {
 		select {
-		case evs, ok := <-events:
+		case b, ok := <-events:
 			if !ok {
 				if first == nil && pending {
 					first = writeErr(flush())
 				}
 				return sent, first
 			}
-			for i := range evs {
-				ev := &evs[i] // the batch is ours: no copy per event
+			for i := range b.Events {
+				ev := &b.Events[i] // the batch is ours: no copy per event
 				if first != nil || (uint64(ev.Time) > cut.Load() && ev.Err == nil) {
 					continue // keep draining so Close can finish
 				}
 				sent++
-				first = writeErr(sink.Event(convertObservedAt(ev, base, observe)))
+				first = writeErr(sink.Event(finishEBPF(ev, base)))
 				pending = true
+			}
+			if streams {
+				tr.Recycle(b)
+			} else {
+				tr.Release(b)
 			}
 		case <-ticker.C:
 			if first == nil && pending {
@@ -181,6 +199,13 @@ func deliverEBPF(events <-chan []Event, sink Sink, base uint64, cut *atomic.Uint
 	}
 }
 
+// batchSource is the eBPF tracer as deliverEBPF uses it.
+type batchSource interface {
+	Batches() <-chan *ebpf.Batch
+	Release(*ebpf.Batch)
+	Recycle(*ebpf.Batch)
+}
+
 // convertEBPF completes an engine event for the sinks: its time from the
 // start of tracing, and the text and type of every value.
 func convertEBPF(ev Event, base uint64) *Event { return convertObserved(ev, base, nil) }
@@ -193,15 +218,24 @@ func convertObserved(ev Event, base uint64, observe func(*Event)) *Event {
 
 // convertObservedAt is convertObserved in place.
 func convertObservedAt(out *Event, base uint64, observe func(*Event)) *Event {
-	out.Time -= time.Duration(base)
-	if out.Err != nil {
-		out.Values = []Value{{Name: "?", Value: fmt.Sprintf("(unreadable %v)", out.Err)}}
+	if finishEBPF(out, base).Err != nil {
 		return out
 	}
 	if observe != nil {
 		observe(out)
 	}
 	return render(out)
+}
+
+// finishEBPF completes an event whose values the reader printed (see
+// runEBPF): its time from the start of tracing, and the text of one that
+// could not be decoded.
+func finishEBPF(ev *Event, base uint64) *Event {
+	ev.Time -= time.Duration(base)
+	if ev.Err != nil {
+		ev.Values = []Value{{Name: "?", Value: fmt.Sprintf("(unreadable %v)", ev.Err)}}
+	}
+	return ev
 }
 
 // launchEBPF starts path with the native backend, held stopped before

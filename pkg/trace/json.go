@@ -184,6 +184,9 @@ func appendJSONString(b []byte, s string) []byte {
 
 func (j *JSONWriter) holdFlushes() { j.hold, j.w = true, grow(j.w, j.out) }
 
+// keepsNothing implements streamer: Event copies what it writes.
+func (j *JSONWriter) keepsNothing() {}
+
 // flush implements batcher.
 func (j *JSONWriter) flush() error { return j.w.Flush() }
 

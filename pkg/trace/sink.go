@@ -33,3 +33,26 @@ type Sink interface {
 	// included) once tracing has ended.
 	Close() error
 }
+
+// streamer is a sink that keeps nothing of an event, nor its values'
+// text, once Event returns (it writes them out): the eBPF backend then
+// reuses their storage for later events.
+type streamer interface {
+	keepsNothing()
+}
+
+// keepsNothing reports whether s, or every sink of a Multi, is a streamer.
+func keepsNothing(s Sink) bool {
+	switch s := s.(type) {
+	case Multi:
+		for _, m := range s {
+			if !keepsNothing(m) {
+				return false
+			}
+		}
+		return true
+	case streamer:
+		return true
+	}
+	return false
+}

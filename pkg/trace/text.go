@@ -107,6 +107,9 @@ func (t *TextWriter) Event(ev *Event) error {
 // holdFlushes implements batcher.
 func (t *TextWriter) holdFlushes() { t.hold, t.w = true, grow(t.w, t.out) }
 
+// keepsNothing implements streamer: Event copies what it prints.
+func (t *TextWriter) keepsNothing() {}
+
 // flush implements batcher.
 func (t *TextWriter) flush() error { return t.w.Flush() }
 

@@ -1,8 +1,6 @@
 package api
 
 import (
-	"sync"
-
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
@@ -15,25 +13,17 @@ import (
 // printer tells it from a nil one.
 func ConvertVar(v *value.Variable) Variable {
 	var out Variable
-	c := newConverter(v, true)
+	c := converter{arena: make([]Variable, countChildren(v))}
 	c.into(&out, v)
 	return out
 }
 
 // converter turns one value tree into its wire form. All of the tree's
-// children are carved out of one slice: a trace converts a tree per
-// event, and one allocation per composite (an *http.Request has some
-// hundred) was a fifth of what it spent on them.
+// children are carved out of one slice, counted beforehand: one
+// allocation per composite (an *http.Request has some hundred) cost a
+// fifth of what converting took.
 type converter struct {
 	arena []Variable
-	used  int // children taken, whether from arena or not
-	// realType fills in RealType, which only the wire needs: the printer
-	// never reads it, and resolving it for every node costs a trace.
-	realType bool
-}
-
-func newConverter(v *value.Variable, realType bool) converter {
-	return converter{arena: make([]Variable, countChildren(v)), realType: realType}
 }
 
 // countChildren is the number of nodes below v.
@@ -46,20 +36,17 @@ func countChildren(v *value.Variable) int {
 }
 
 // into is ConvertVar in place: a Variable is large and values nest,
-// so returning every child by value would copy it once per level — a
-// third of what a trace spends per event on struct arguments.
+// so returning every child by value would copy it once per level.
 func (c *converter) into(out *Variable, v *value.Variable) {
 	*out = Variable{
 		Name: v.Name, Addr: v.Addr, OnlyAddr: v.OnlyAddr, Type: v.Type, Kind: v.Kind,
 		Value: v.Value, Len: v.Len, Cap: v.Cap, Base: v.Base,
 	}
-	if c.realType {
-		out.RealType = out.Type
-		if v.DwarfType != nil {
-			if rt := godwarf.ResolveTypedef(v.DwarfType); rt != nil {
-				if name := rt.String(); name != "" {
-					out.RealType = name
-				}
+	out.RealType = out.Type
+	if v.DwarfType != nil {
+		if rt := godwarf.ResolveTypedef(v.DwarfType); rt != nil {
+			if name := rt.String(); name != "" {
+				out.RealType = name
 			}
 		}
 	}
@@ -70,12 +57,6 @@ func (c *converter) into(out *Variable, v *value.Variable) {
 		out.Flags |= VariableFakeAddress
 	}
 	if n := len(v.Children); n > 0 {
-		c.used += n
-		if len(c.arena) < n {
-			// Only FormatVar's reused slice can run out; ConvertVar's
-			// was counted.
-			c.arena = make([]Variable, max(n, 64, c.used)) // grows geometrically
-		}
 		// Capped at n so that appending to one node's children cannot
 		// overwrite the next node's.
 		out.Children = c.arena[:n:n]
@@ -89,26 +70,32 @@ func (c *converter) into(out *Variable, v *value.Variable) {
 // FormatVar renders a loaded value on one line, as locals, arguments and
 // trace events show it.
 func FormatVar(v *value.Variable) string {
-	// The tree lives only until it is printed, so its slice is reused;
-	// one that proves too small is replaced by one that fits next time.
-	ap := arenaPool.Get().(*[]Variable)
-	c := converter{arena: *ap}
-	var out Variable
-	c.into(&out, v)
-	s := out.SinglelineString()
-	if c.used > len(*ap) {
-		*ap = make([]Variable, c.used)
-	}
-	if len(*ap) <= maxPooledArena {
-		arenaPool.Put(ap)
+	b := bufPool.Get().(*outBuf)
+	writeTo(b, (*loadedVar)(v), prettyOpts{top: true, withType: true}, "")
+	s := string(b.b)
+	if cap(b.b) <= maxPooledBuf {
+		b.b = b.b[:0] // the pool's buffers are empty
+		bufPool.Put(b)
 	}
 	return s
 }
 
-// maxPooledArena keeps a rare huge tree from pinning its slice.
-const maxPooledArena = 4096
-
-var arenaPool = sync.Pool{New: func() any { return new([]Variable) }}
+// AppendVar appends FormatVar's text of v to dst, for a caller that keeps
+// the text of many values in one buffer (a trace, per batch of events).
+// It prints the loaded tree itself, which reads as ConvertVar's would: a
+// trace prints a tree per event, and building the wire tree first was the
+// largest part of what printing an *http.Request cost.
+func AppendVar(dst []byte, v *value.Variable) []byte {
+	// The printer's buffer escapes through the node interface: a pooled
+	// one carries dst rather than one allocated per call.
+	b := bufPool.Get().(*outBuf)
+	own := b.b
+	b.b = dst
+	writeTo(b, (*loadedVar)(v), prettyOpts{top: true, withType: true}, "")
+	dst, b.b = b.b, own[:0]
+	bufPool.Put(b)
+	return dst
+}
 
 // FormatVarMultiline renders a loaded value as the print command does.
 func FormatVarMultiline(v *value.Variable) string {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
 
 // Values travel as Variable trees and every client (the terminal, the DAP
@@ -68,7 +70,7 @@ func (v *Variable) StringWithOptions(indent, fmtstr string, flags PrettyFlags) s
 	b := bufPool.Get().(*outBuf)
 	o := prettyOpts{top: true, withType: true, newlines: flags&PrettyNewlines != 0,
 		short: flags&PrettyShortenType != 0, verb: fmtstr, raw: flags&PrettyRawString != 0}
-	v.writeTo(b, o, indent)
+	writeTo(b, v, o, indent)
 	s := string(b.b)
 	if cap(b.b) <= maxPooledBuf {
 		b.b = b.b[:0]
@@ -157,183 +159,245 @@ func (o prettyOpts) child(withType, newlines bool) prettyOpts {
 	return prettyOpts{withType: withType, newlines: newlines, short: o.short, verb: o.verb, raw: o.raw}
 }
 
-func (v *Variable) writeTo(b *outBuf, o prettyOpts, indent string) {
-	if v.Unreadable != "" {
+// node is what the printer reads of a value: the wire Variable, or the
+// loader's tree itself (loadedVar), which a trace prints without building
+// the wire tree first.
+type node interface {
+	attrs() nodeAttrs
+	child(i int) node
+}
+
+// nodeAttrs are a node's own fields, copied out at once: one call per
+// node rather than one per field.
+type nodeAttrs struct {
+	Name, Type, Value string
+	Unreadable        string // why it could not be read, or ""
+	Kind              reflect.Kind
+	OnlyAddr          bool
+	Addr, Base        uint64
+	Len, Cap          int64
+	Kids              int // children
+}
+
+func (v *Variable) attrs() nodeAttrs {
+	return nodeAttrs{Name: v.Name, Type: v.Type, Value: v.Value, Unreadable: v.Unreadable, Kind: v.Kind,
+		OnlyAddr: v.OnlyAddr, Addr: v.Addr, Base: v.Base, Len: v.Len, Cap: v.Cap, Kids: len(v.Children)}
+}
+
+func (v *Variable) child(i int) node { return &v.Children[i] }
+
+// loadedVar is a loaded value as the printer reads it: what ConvertVar
+// would put on the wire, field for field.
+type loadedVar value.Variable
+
+func (v *loadedVar) attrs() nodeAttrs {
+	a := nodeAttrs{Name: v.Name, Type: v.Type, Value: v.Value, Kind: v.Kind,
+		OnlyAddr: v.OnlyAddr, Addr: v.Addr, Base: v.Base, Len: v.Len, Cap: v.Cap, Kids: len(v.Children)}
+	if v.Unreadable != nil {
+		a.Unreadable = v.Unreadable.Error()
+	}
+	return a
+}
+
+func (v *loadedVar) child(i int) node { return (*loadedVar)(&v.Children[i]) }
+
+func writeTo(b *outBuf, v node, o prettyOpts, indent string) {
+	a := v.attrs()
+	writeNode(b, v, a, o, indent)
+}
+
+// writeNode is writeTo for a caller that has v's attributes a already:
+// reading them once per node halves what a trace's printing costs. They
+// are passed by value: a pointer to a caller's copy made it escape.
+func writeNode(b *outBuf, v node, a nodeAttrs, o prettyOpts, indent string) {
+	if a.Unreadable != "" {
 		b.WriteString("(unreadable ")
-		b.WriteString(v.Unreadable)
+		b.WriteString(a.Unreadable)
 		b.WriteString(")")
 		return
 	}
-	if !o.top && v.Addr == 0 && v.Value == "" {
-		if o.withType && v.Type != "void" {
-			b.WriteString(o.typeName(v.Type))
+	if !o.top && a.Addr == 0 && a.Value == "" {
+		if o.withType && a.Type != "void" {
+			b.WriteString(o.typeName(a.Type))
 			b.WriteString(" nil")
 		} else {
 			b.WriteString("nil")
 		}
 		return
 	}
-	switch v.Kind {
+	switch a.Kind {
 	case reflect.Slice:
 		if o.withType {
-			b.WriteString(o.typeName(v.Type))
+			b.WriteString(o.typeName(a.Type))
 			b.WriteString(" len: ")
-			b.int(v.Len)
+			b.int(a.Len)
 			b.WriteString(", cap: ")
-			b.int(v.Cap)
+			b.int(a.Cap)
 			b.WriteString(", ")
 		}
-		if v.Base == 0 && len(v.Children) == 0 {
+		if a.Base == 0 && a.Kids == 0 {
 			b.WriteString("nil")
 			return
 		}
-		v.writeElems(b, o, indent)
+		writeElems(b, v, &a, o, indent)
 	case reflect.Array:
 		if o.withType {
-			b.WriteString(o.typeName(v.Type))
+			b.WriteString(o.typeName(a.Type))
 			b.WriteString(" ")
 		}
-		v.writeElems(b, o, indent)
+		writeElems(b, v, &a, o, indent)
 	case reflect.Ptr:
-		switch {
-		case v.Type == "" || len(v.Children) == 0:
+		if a.Type == "" || a.Kids == 0 {
 			b.WriteString("nil")
-		case v.Children[0].OnlyAddr && v.Children[0].Addr != 0:
-			b.writeTypedAddr("(", o, v.Type, v.Children[0].Addr)
-		default:
-			if o.top && o.newlines && v.Children[0].Addr != 0 {
-				b.writeTypedAddr("(", o, v.Type, v.Children[0].Addr)
-				b.WriteString("\n")
-			}
-			b.WriteString("*")
-			v.Children[0].writeTo(b, o.child(o.withType, o.newlines), indent)
+			break
 		}
+		c := v.child(0)
+		ca := c.attrs()
+		if ca.OnlyAddr && ca.Addr != 0 {
+			b.writeTypedAddr("(", o, a.Type, ca.Addr)
+			break
+		}
+		if o.top && o.newlines && ca.Addr != 0 {
+			b.writeTypedAddr("(", o, a.Type, ca.Addr)
+			b.WriteString("\n")
+		}
+		b.WriteString("*")
+		writeNode(b, c, ca, o.child(o.withType, o.newlines), indent)
 	case reflect.UnsafePointer:
-		if len(v.Children) == 0 {
+		if a.Kids == 0 {
 			b.WriteString("unsafe.Pointer(nil)")
 		} else {
 			b.WriteString("unsafe.Pointer(")
-			b.hex(v.Children[0].Addr)
+			b.hex(v.child(0).attrs().Addr)
 			b.WriteString(")")
 		}
 	case reflect.Chan:
 		if o.newlines {
-			v.writeStruct(b, o, indent)
-		} else if len(v.Children) < 2 {
-			b.WriteString(o.typeName(v.Type))
+			writeStruct(b, v, &a, o, indent)
+		} else if a.Kids < 2 {
+			b.WriteString(o.typeName(a.Type))
 			b.WriteString(" nil")
 		} else {
-			b.WriteString(o.typeName(v.Type))
+			b.WriteString(o.typeName(a.Type))
 			b.WriteString(" ")
-			b.WriteString(v.Children[0].Value)
+			b.WriteString(v.child(0).attrs().Value)
 			b.WriteString("/")
-			b.WriteString(v.Children[1].Value)
+			b.WriteString(v.child(1).attrs().Value)
 		}
 	case reflect.Struct:
-		if v.Value != "" {
-			b.WriteString(o.typeName(v.Type))
+		if a.Value != "" {
+			b.WriteString(o.typeName(a.Type))
 			b.WriteString("(")
-			b.WriteString(v.Value)
+			b.WriteString(a.Value)
 			b.WriteString(")")
 			o.withType = false
 		}
-		v.writeStruct(b, o, indent)
+		writeStruct(b, v, &a, o, indent)
 	case reflect.Interface:
-		v.writeIface(b, o, indent)
+		writeIface(b, v, &a, o, indent)
 	case reflect.Map:
-		v.writeMap(b, o, indent)
+		writeMap(b, v, &a, o, indent)
 	case reflect.Func:
-		if v.Value == "" {
+		if a.Value == "" {
 			b.WriteString("nil")
 			break
 		}
-		b.WriteString(v.Value)
+		b.WriteString(a.Value)
 		// A closure's captured variables, one per line, as Delve's print
 		// shows them; the one-line form keeps just the function's name.
-		if o.newlines && len(v.Children) > 0 {
+		if o.newlines && a.Kids > 0 {
 			b.WriteString(" {\n")
-			for i := range v.Children {
-				c := &v.Children[i]
+			for i := 0; i < a.Kids; i++ {
+				c := v.child(i)
+				ca := c.attrs()
 				b.WriteString(indent)
 				b.WriteString("\t")
-				b.WriteString(c.Name)
+				b.WriteString(ca.Name)
 				b.WriteString(" ")
-				b.WriteString(c.Type)
+				b.WriteString(ca.Type)
 				b.WriteString(" = ")
-				c.writeTo(b, o.child(false, o.newlines), indent+"\t")
+				writeNode(b, c, ca, o.child(false, o.newlines), indent+"\t")
 				b.WriteString("\n")
 			}
 			b.WriteString(indent)
 			b.WriteString("}")
 		}
 	default:
-		v.writeBasic(b, o)
+		writeBasic(b, v, &a, o)
 	}
 }
 
-func (v *Variable) writeIface(b *outBuf, o prettyOpts, indent string) {
+func writeIface(b *outBuf, v node, a *nodeAttrs, o prettyOpts, indent string) {
 	// Delve's rule: an interface without an address is nil (an escaped
 	// variable out of scope); values held in registers keep their
 	// synthetic address, so they are not mistaken for it. One without
 	// its data loaded has nothing else to show.
-	if v.Addr == 0 || len(v.Children) == 0 {
+	if a.Addr == 0 || a.Kids == 0 {
 		b.WriteString("nil")
 		return
 	}
-	data := &v.Children[0]
+	data := v.child(0)
+	da := data.attrs()
 	if o.withType {
-		if data.Kind == reflect.Invalid {
-			b.WriteString(o.typeName(v.Type))
+		if da.Kind == reflect.Invalid {
+			b.WriteString(o.typeName(a.Type))
 			b.WriteString(" ")
-			if data.Addr == 0 {
+			if da.Addr == 0 {
 				b.WriteString("nil")
 				return
 			}
 		} else {
-			b.WriteString(o.typeName(v.Type))
+			b.WriteString(o.typeName(a.Type))
 			b.WriteString("(")
-			b.WriteString(o.typeName(data.Type))
+			b.WriteString(o.typeName(da.Type))
 			b.WriteString(") ")
 		}
 	}
+	var pointee nodeAttrs
+	if da.Kind == reflect.Ptr && da.Kids > 0 {
+		pointee = data.child(0).attrs()
+	}
 	switch {
-	case data.Kind == reflect.Ptr && len(data.Children) == 0:
+	case da.Kind == reflect.Ptr && da.Kids == 0:
 		b.WriteString("...")
-	case data.Kind == reflect.Ptr && data.Children[0].Addr == 0:
+	case da.Kind == reflect.Ptr && pointee.Addr == 0:
 		b.WriteString("nil")
-	case data.Kind == reflect.Ptr && data.Children[0].OnlyAddr:
-		b.hex(data.Addr)
-	case data.Kind != reflect.Ptr && data.OnlyAddr:
-		b.writeTypedAddr("*(*", o, v.Type, v.Addr)
+	case da.Kind == reflect.Ptr && pointee.OnlyAddr:
+		b.hex(da.Addr)
+	case da.Kind != reflect.Ptr && da.OnlyAddr:
+		b.writeTypedAddr("*(*", o, a.Type, a.Addr)
 	default:
 		// The dynamic type was shown already unless the caller hid types.
-		data.writeTo(b, o.child(!o.withType, o.newlines), indent)
+		writeNode(b, data, da, o.child(!o.withType, o.newlines), indent)
 	}
 }
 
 // containerKind follows pointers to the kind they point at, and says
-// whether a pointer was crossed: pointed-to strings force line breaks too.
-func containerKind(v *Variable) (reflect.Kind, bool) {
+// whether a pointer was crossed: pointed-to strings force line breaks too;
+// a is v's attributes, and what it returns those of where it stopped.
+func containerKind(v node, a nodeAttrs) (reflect.Kind, bool, nodeAttrs) {
 	viaPtr := false
-	for v.Kind == reflect.Ptr && len(v.Children) > 0 {
+	for a.Kind == reflect.Ptr && a.Kids > 0 {
 		viaPtr = true
-		v = &v.Children[0]
+		v = v.child(0)
+		a = v.attrs()
 	}
-	if v.Kind == reflect.Ptr {
+	if a.Kind == reflect.Ptr {
 		viaPtr = true
 	}
-	return v.Kind, viaPtr
+	return a.Kind, viaPtr, a
 }
 
-// breaksLines decides whether a composite whose children are kids is
-// laid out one child per line; firstOnly is for arrays and slices, whose
-// elements share one type.
-func breaksLines(kids []Variable, newlines, firstOnly bool) bool {
-	if !newlines || len(kids) == 0 {
+// breaksLines decides whether a composite v (of attributes a) is laid out
+// one child per line; firstOnly is for arrays and slices, whose elements
+// share one type.
+func breaksLines(v node, a *nodeAttrs, newlines, firstOnly bool) bool {
+	if !newlines || a.Kids == 0 {
 		return false
 	}
-	for i := range kids {
-		k, viaPtr := containerKind(&kids[i])
+	for i := 0; i < a.Kids; i++ {
+		kid := v.child(i)
+		k, viaPtr, _ := containerKind(kid, kid.attrs())
 		switch k {
 		case reflect.Slice, reflect.Array, reflect.Struct, reflect.Map, reflect.Interface:
 			return true
@@ -343,14 +407,14 @@ func breaksLines(kids []Variable, newlines, firstOnly bool) bool {
 			}
 			if firstOnly {
 				// Arrays are homogeneous: decide from every string's length.
-				for j := range kids {
-					if len(kids[j].Value) > longStringLen {
+				for j := 0; j < a.Kids; j++ {
+					if len(v.child(j).attrs().Value) > longStringLen {
 						return true
 					}
 				}
 				return false
 			}
-			if len(kids[i].Value) > longStringLen {
+			if len(kid.attrs().Value) > longStringLen {
 				return true
 			}
 		}
@@ -378,85 +442,87 @@ func writeMore(b *outBuf, nl bool, indent string, shown, total int) {
 	b.writeMore(total - shown)
 }
 
-func (v *Variable) writeElems(b *outBuf, o prettyOpts, indent string) {
-	nl := breaksLines(v.Children, o.newlines, true)
+func writeElems(b *outBuf, v node, a *nodeAttrs, o prettyOpts, indent string) {
+	nl := breaksLines(v, a, o.newlines, true)
 	b.WriteString("[")
-	for i := range v.Children {
+	for i := 0; i < a.Kids; i++ {
 		if nl {
 			b.newline(indent, true)
 		}
-		v.Children[i].writeTo(b, o.child(false, nl), o.deeper(indent))
-		if i != len(v.Children)-1 || nl {
+		writeTo(b, v.child(i), o.child(false, nl), o.deeper(indent))
+		if i != a.Kids-1 || nl {
 			b.WriteString(",")
 		}
 	}
-	writeMore(b, nl, indent, len(v.Children), int(v.Len))
+	writeMore(b, nl, indent, a.Kids, int(a.Len))
 	if nl {
 		b.newline(indent, false)
 	}
 	b.WriteString("]")
 }
 
-func (v *Variable) writeStruct(b *outBuf, o prettyOpts, indent string) {
-	if len(v.Children) == 0 && int(v.Len) != 0 {
+func writeStruct(b *outBuf, v node, a *nodeAttrs, o prettyOpts, indent string) {
+	if a.Kids == 0 && int(a.Len) != 0 {
 		// Too deep to load: show where it lives so the user can print it.
-		b.writeTypedAddr("(*", o, v.Type, v.Addr)
+		b.writeTypedAddr("(*", o, a.Type, a.Addr)
 		return
 	}
 	if o.withType {
-		b.WriteString(o.typeName(v.Type))
+		b.WriteString(o.typeName(a.Type))
 		b.WriteString(" ")
 	}
-	nl := breaksLines(v.Children, o.newlines, false)
+	nl := breaksLines(v, a, o.newlines, false)
 	b.WriteString("{")
-	for i := range v.Children {
+	for i := 0; i < a.Kids; i++ {
 		if nl {
 			b.newline(indent, true)
 		}
-		b.WriteString(v.Children[i].Name)
+		c := v.child(i)
+		ca := c.attrs()
+		b.WriteString(ca.Name)
 		b.WriteString(": ")
-		v.Children[i].writeTo(b, o.child(true, nl), o.deeper(indent))
-		if i != len(v.Children)-1 || nl {
+		writeNode(b, c, ca, o.child(true, nl), o.deeper(indent))
+		if i != a.Kids-1 || nl {
 			b.WriteString(",")
 			if !nl {
 				b.WriteString(" ")
 			}
 		}
 	}
-	if len(v.Children) != int(v.Len) && v.Kind == reflect.Struct {
+	if a.Kids != int(a.Len) && a.Kind == reflect.Struct {
 		if nl {
 			b.newline(indent, true)
 		} else {
 			b.WriteString(",")
 		}
-		b.writeMore(int(v.Len) - len(v.Children))
+		b.writeMore(int(a.Len) - a.Kids)
 	}
 	b.WriteString("}")
 }
 
-func (v *Variable) writeMap(b *outBuf, o prettyOpts, indent string) {
+func writeMap(b *outBuf, v node, a *nodeAttrs, o prettyOpts, indent string) {
 	if o.withType {
-		b.WriteString(o.typeName(v.Type))
+		b.WriteString(o.typeName(a.Type))
 		b.WriteString(" ")
 	}
-	if v.Base == 0 && len(v.Children) == 0 {
+	if a.Base == 0 && a.Kids == 0 {
 		b.WriteString("nil")
 		return
 	}
-	nl := o.newlines && len(v.Children) > 0
+	nl := o.newlines && a.Kids > 0
 	b.WriteString("[")
-	for i := 0; i+1 < len(v.Children); i += 2 {
+	for i := 0; i+1 < a.Kids; i += 2 {
 		if nl {
 			b.newline(indent, true)
 		}
-		v.Children[i].writeTo(b, o.child(false, false), o.deeper(indent))
+		writeTo(b, v.child(i), o.child(false, false), o.deeper(indent))
 		b.WriteString(": ")
-		v.Children[i+1].writeTo(b, o.child(false, nl), o.deeper(indent))
+		writeTo(b, v.child(i+1), o.child(false, nl), o.deeper(indent))
 		// Delve leaves ", " after the last pair too; users have seen it
 		// for years and tools compare against it.
 		b.WriteString(", ")
 	}
-	writeMore(b, nl, indent, len(v.Children)/2, int(v.Len))
+	writeMore(b, nl, indent, a.Kids/2, int(a.Len))
 	if nl {
 		b.newline(indent, false)
 	}
@@ -475,58 +541,59 @@ func ExtractIntValue(s string) string {
 	return s
 }
 
-func (v *Variable) writeBasic(b *outBuf, o prettyOpts) {
-	if v.Value == "" && v.Kind != reflect.String && v.Kind != reflect.Complex64 && v.Kind != reflect.Complex128 {
-		fmt.Fprintf(b, "(unknown %s)", v.Kind)
+func writeBasic(b *outBuf, v node, a *nodeAttrs, o prettyOpts) {
+	if a.Value == "" && a.Kind != reflect.String && a.Kind != reflect.Complex64 && a.Kind != reflect.Complex128 {
+		fmt.Fprintf(b, "(unknown %s)", a.Kind)
 		return
 	}
-	switch v.Kind {
+	switch a.Kind {
 	case reflect.Bool:
 		if o.verb != "" {
-			fmt.Fprintf(b, o.verb, v.Value == "true")
+			fmt.Fprintf(b, o.verb, a.Value == "true")
 			return
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		if o.verb != "" {
-			n, _ := strconv.ParseInt(ExtractIntValue(v.Value), 10, 64)
+			n, _ := strconv.ParseInt(ExtractIntValue(a.Value), 10, 64)
 			fmt.Fprintf(b, o.verb, n)
 			return
 		}
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		if o.verb != "" {
-			n, _ := strconv.ParseUint(ExtractIntValue(v.Value), 10, 64)
+			n, _ := strconv.ParseUint(ExtractIntValue(a.Value), 10, 64)
 			fmt.Fprintf(b, o.verb, n)
 			return
 		}
 	case reflect.Float32, reflect.Float64:
 		if o.verb != "" {
-			f, _ := strconv.ParseFloat(v.Value, 64)
+			f, _ := strconv.ParseFloat(a.Value, 64)
 			fmt.Fprintf(b, o.verb, f)
 			return
 		}
 	case reflect.Complex64, reflect.Complex128:
-		if len(v.Children) == 2 {
+		if a.Kids == 2 {
+			re, im := v.child(0).attrs().Value, v.child(1).attrs().Value
 			if o.verb != "" {
-				re, _ := strconv.ParseFloat(v.Children[0].Value, 64)
-				im, _ := strconv.ParseFloat(v.Children[1].Value, 64)
-				fmt.Fprintf(b, o.verb, complex(re, im))
+				ref, _ := strconv.ParseFloat(re, 64)
+				imf, _ := strconv.ParseFloat(im, 64)
+				fmt.Fprintf(b, o.verb, complex(ref, imf))
 				return
 			}
 			b.WriteString("(")
-			b.WriteString(v.Children[0].Value)
+			b.WriteString(re)
 			b.WriteString(" + ")
-			b.WriteString(v.Children[1].Value)
+			b.WriteString(im)
 			b.WriteString("i)")
 			return
 		}
 	case reflect.String:
 		if o.verb != "" {
-			fmt.Fprintf(b, o.verb, v.Value)
+			fmt.Fprintf(b, o.verb, a.Value)
 			return
 		}
-		s := v.Value
-		if len(s) < int(v.Len) {
-			s = s + "...+" + strconv.Itoa(int(v.Len)-len(s)) + " more"
+		s := a.Value
+		if len(s) < int(a.Len) {
+			s = s + "...+" + strconv.Itoa(int(a.Len)-len(s)) + " more"
 		}
 		if o.raw {
 			b.WriteString(s)
@@ -535,5 +602,5 @@ func (v *Variable) writeBasic(b *outBuf, o prettyOpts) {
 		b.b = strconv.AppendQuote(b.b, s)
 		return
 	}
-	b.WriteString(v.Value)
+	b.WriteString(a.Value)
 }

@@ -54,7 +54,7 @@ func (c *captured) ReadMemory(buf []byte, addr uint64) (int, error) {
 // from a segment is served in place, without copying.
 func (c *captured) ViewMemory(addr uint64, size int) []byte {
 	if value.IsSynthetic(addr) {
-		return nil
+		return c.regs.View(addr, size)
 	}
 	for _, s := range c.segs {
 		if addr >= s.addr && addr-s.addr <= uint64(len(s.data)) && uint64(size) <= uint64(len(s.data))-(addr-s.addr) {
@@ -160,7 +160,7 @@ func (t *Tracer) decode(raw []byte) (event.Event, error) {
 	if mem.static.pages == nil || mem.static.mem != t.static {
 		mem.static = staticPages{mem: t.static, pages: map[uint64][]byte{}}
 	}
-	ev.Values = t.values(mem, plan, &ev)
+	ev.Values = t.decodeValues(mem, plan, &ev)
 	return ev, nil
 }
 
@@ -192,9 +192,19 @@ func parseSegments(data []byte, plan *probePlan, c *captured) error {
 	return nil
 }
 
-// values decodes every parameter of a plan from the captured memory.
-func (t *Tracer) values(mem *captured, plan *probePlan, ev *event.Event) []event.Value {
-	out := make([]event.Value, 0, len(plan.params))
+// decodeValues decodes every parameter of a plan from the captured memory.
+func (t *Tracer) decodeValues(mem *captured, plan *probePlan, ev *event.Event) []event.Value {
+	out := t.values(len(plan.params))
+	var arena *value.Arena
+	if t.batch != nil {
+		arena = &t.batch.arena
+	}
+	// Set only when it changes: the loader's pointer fields cost a write
+	// barrier each.
+	if t.loader.Mem != mem || t.loader.Arena != arena || t.loader.Types != t.types {
+		t.loader = value.Loader{Mem: mem, Types: t.types, RuntimeTypes: t.rtypes, Funcs: funcNames{t.bi}, Consts: t.types,
+			Arena: arena}
+	}
 	for i, pc := range plan.params {
 		v := event.Value{Name: pc.param.Name, Unavailable: pc.unavailable}
 		var seg *segmentView
@@ -212,7 +222,6 @@ func (t *Tracer) values(mem *captured, plan *probePlan, ev *event.Event) []event
 			v.Truncated = true
 		default:
 			v.Truncated = paramTruncated(mem, plan, i)
-			t.loader = value.Loader{Mem: mem, Types: t.types, RuntimeTypes: t.rtypes, Funcs: funcNames{t.bi}, Consts: t.types}
 			mem.missed = false
 			v.Var = t.loader.Load(pc.param.Name, seg.addr, pc.param.Type, loadConfig(t.opts))
 			v.Truncated = v.Truncated || mem.missed

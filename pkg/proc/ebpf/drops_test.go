@@ -1,8 +1,6 @@
 package ebpf
 
 import (
-	"github.com/tinydbg/tinydbg/pkg/proc/event"
-
 	"errors"
 	"os"
 	"sync/atomic"
@@ -39,7 +37,7 @@ func (r *failingRing) AvailableBytes() int   { return 0 }
 func TestRingReadErrorEndsTrace(t *testing.T) {
 	cause := errors.New("injected ring fault")
 	ring := &failingRing{err: cause}
-	tr := &Tracer{reader: ring, events: make(chan []event.Event, 1), done: make(chan struct{})}
+	tr := &Tracer{reader: ring, events: make(chan *Batch, 1), done: make(chan struct{})}
 	go tr.readLoop()
 	select {
 	case ev, ok := <-tr.Events():

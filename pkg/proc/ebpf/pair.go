@@ -22,7 +22,11 @@ type openCall struct {
 // pairer tracks the open calls of every goroutine. It is used only by the
 // reader goroutine.
 type pairer struct {
-	open      map[uint64][]openCall // by goid, shallowest first
+	open map[uint64][]openCall // by goid, shallowest first
+	// spare holds emptied slices of open for goroutines' next calls: a
+	// goroutine calling a traced function in a loop empties its slice at
+	// every return, and making it anew cost an allocation per call.
+	spare     [][]openCall
 	abandoned uint64
 	// gen is the drop count of the current event's function, set by the
 	// reader before it decodes the event: if it changed between a call and
@@ -42,6 +46,9 @@ func (p *pairer) call(goid uint64, fn int, stackOff, timeNs uint64) int {
 		if c.fn == fn {
 			depth++
 		}
+	}
+	if calls == nil && len(p.spare) > 0 {
+		calls, p.spare = p.spare[len(p.spare)-1], p.spare[:len(p.spare)-1]
 	}
 	p.open[goid] = append(calls, openCall{fn: fn, stackOff: stackOff, timeNs: timeNs, gen: p.gen})
 	return depth
@@ -66,11 +73,18 @@ func (p *pairer) ret(goid uint64, fn int, stackOff, timeNs uint64) (durationNs u
 	}
 	if len(calls) == 0 {
 		delete(p.open, goid)
+		if cap(calls) > 0 && len(p.spare) < maxSpare {
+			p.spare = append(p.spare, calls[:0])
+		}
 	} else {
 		p.open[goid] = calls
 	}
 	return durationNs, depth, ok
 }
+
+// maxSpare bounds pairer.spare: about the goroutines that call traced
+// functions at once.
+const maxSpare = 256
 
 // unwind drops the goroutine's open calls that are deeper than stackOff
 // (or at it, when inclusive) and returns those that remain.

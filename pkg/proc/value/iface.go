@@ -24,7 +24,7 @@ func (st *loadState) loadInterface(v *Variable, t *godwarf.InterfaceType, level 
 		v.Unreadable = fmt.Errorf("invalid interface type %s: no runtime layout", v.Type)
 		return
 	}
-	mem = cacheMemory(mem, v.Addr, layout.Size())
+	mem = st.cacheMemory(mem, v.Addr, layout.Size())
 	dataField := layout.Field("data")
 	if dataField == nil {
 		v.Unreadable = errors.New("invalid interface type: no data field")
@@ -101,19 +101,21 @@ func (st *loadState) loadInterface(v *Variable, t *godwarf.InterfaceType, level 
 		v.Unreadable = err
 		return
 	}
-	var data *Variable
+	// Built in place in its one-element Children (from the arena, if any).
+	kids := st.l.arena().variables(1)
+	data := &kids[0]
 	_, isPtr := godwarf.ResolveTypedef(dyn).(*godwarf.PtrType)
 	if isPtr || st.isDirectIface(typeAddr, descType) {
-		data = st.newVariable("data", dataAddr, dyn, mem)
+		st.initVariable(data, "data", dataAddr, dyn, mem)
 	} else {
-		data = st.newVariable("data", dataWord, dyn, st.l.Mem)
+		st.initVariable(data, "data", dataWord, dyn, st.l.Mem)
 	}
 	if !st.tooDeep(level) {
 		st.load(data, level, st.memFor(data, dataAddr, mem))
 	} else {
 		data.OnlyAddr = true
 	}
-	v.Children = []Variable{*data}
+	v.Children = kids
 }
 
 // memFor picks the memory a child is read through: the parent's prefetch

@@ -66,16 +66,17 @@ func UnreadableVar(name string, typ godwarf.Type, err error) *Variable {
 // headers (strings, slices, chans) it reads the length so that even an
 // unloaded value knows its size.
 func (st *loadState) newVariable(name string, addr uint64, typ godwarf.Type, mem MemoryReader) *Variable {
-	v := &Variable{}
+	v := &st.l.arena().variables(1)[0]
 	st.initVariable(v, name, addr, typ, mem)
 	return v
 }
 
-// initVariable is newVariable into *v, which must be zero: composites
+// initVariable is newVariable into *v, whatever it held: composites
 // build their parts in place in their Children rather than allocating
-// each part and copying it in (a trace loads a tree per event).
+// each part and copying it in (a trace loads a tree per event), and an
+// Arena's nodes are reused without being cleared first.
 func (st *loadState) initVariable(v *Variable, name string, addr uint64, typ godwarf.Type, mem MemoryReader) {
-	v.Name, v.Addr, v.DwarfType, v.Type = name, addr, typ, TypeName(typ)
+	*v = Variable{Name: name, Addr: addr, DwarfType: typ, Type: TypeName(typ)}
 	if typ == nil {
 		v.Unreadable = errors.New("no type")
 		return
@@ -128,7 +129,7 @@ func (st *loadState) initVariable(v *Variable, name string, addr uint64, typ god
 }
 
 func (st *loadState) readStringHeader(v *Variable, t *godwarf.StringType, mem MemoryReader) {
-	mem = cacheMemory(mem, v.Addr, t.Size())
+	mem = st.cacheMemory(mem, v.Addr, t.Size())
 	for _, f := range t.Fields {
 		switch f.Name {
 		case "str":
@@ -154,7 +155,7 @@ func (st *loadState) readStringHeader(v *Variable, t *godwarf.StringType, mem Me
 }
 
 func (st *loadState) readSliceHeader(v *Variable, t *godwarf.SliceType, mem MemoryReader) {
-	mem = cacheMemory(mem, v.Addr, t.Size())
+	mem = st.cacheMemory(mem, v.Addr, t.Size())
 	for _, f := range t.Fields {
 		var err error
 		switch f.Name {
@@ -210,14 +211,14 @@ func (st *loadState) load(v *Variable, level int, mem MemoryReader) {
 			v.Unreadable = err
 			return
 		}
-		v.Value = st.describeInt(v, strconv.FormatInt(n, 10), n)
+		v.Value = st.describeInt(v, st.l.arena().formatInt(n), n)
 	case reflect.Uint:
 		n, err := readUint(mem, v.Addr, real.Size())
 		if err != nil {
 			v.Unreadable = err
 			return
 		}
-		v.Value = st.describeInt(v, strconv.FormatUint(n, 10), int64(n))
+		v.Value = st.describeInt(v, st.l.arena().formatUint(n), int64(n))
 	case reflect.Bool:
 		var b [1]byte
 		if err := readFull(mem, b[:], v.Addr); err != nil {
@@ -305,7 +306,7 @@ func (st *loadState) loadPointer(v *Variable, t *godwarf.PtrType, level int, mem
 	if elem == nil {
 		elem = &godwarf.VoidType{}
 	}
-	v.Children = make([]Variable, 1)
+	v.Children = st.l.arena().variables(1)
 	child := &v.Children[0]
 	if err != nil {
 		v.Unreadable = err
@@ -314,7 +315,7 @@ func (st *loadState) loadPointer(v *Variable, t *godwarf.PtrType, level int, mem
 		return
 	}
 	st.initVariable(child, "", p, elem, st.l.Mem)
-	v.Value = strconv.FormatUint(p, 10)
+	v.Value = st.l.arena().formatUint(p)
 	switch {
 	case v.Kind == reflect.UnsafePointer || child.Kind == reflect.Invalid:
 		child.OnlyAddr = true
@@ -349,7 +350,7 @@ func (st *loadState) loadString(v *Variable) {
 	}
 	mem := uncached(st.l.Mem)
 	if data := viewMemory(mem, v.Base, n); data != nil {
-		v.Value = string(data) // one copy instead of two
+		v.Value = st.l.arena().copyString(data) // one copy instead of two
 		return
 	}
 	buf := make([]byte, n)
@@ -365,14 +366,15 @@ func (st *loadState) loadStruct(v *Variable, t *godwarf.StructType, level int, m
 	if st.tooDeep(level) {
 		return
 	}
-	mem = cacheMemory(mem, v.Addr, t.Size())
-	v.Children = make([]Variable, 0, len(t.Fields))
+	mem = st.cacheMemory(mem, v.Addr, t.Size())
+	v.Children = st.l.arena().variables(len(t.Fields))[:0]
 	for _, f := range t.Fields {
 		if st.cfg.MaxStructFields >= 0 && len(v.Children) >= st.cfg.MaxStructFields {
 			break
 		}
-		// Within the capacity made above, so fv stays valid.
-		v.Children = append(v.Children, Variable{})
+		// Within the capacity made above, so fv stays valid;
+		// initVariable sets all of it.
+		v.Children = v.Children[:len(v.Children)+1]
 		fv := &v.Children[len(v.Children)-1]
 		st.initVariable(fv, f.Name, v.Addr+uint64(f.ByteOffset), f.Type, mem)
 		st.load(fv, level+1, mem)
@@ -409,11 +411,11 @@ func (st *loadState) loadArray(v *Variable, real godwarf.Type, level int, mem Me
 		v.Unreadable = fmt.Errorf("bad array base address %#x", v.Base)
 		return
 	}
-	mem = cacheMemory(mem, v.Base, stride*count)
+	mem = st.cacheMemory(mem, v.Base, stride*count)
 	errs := 0
-	v.Children = make([]Variable, 0, count)
+	v.Children = st.l.arena().variables(int(count))[:0]
 	for i := int64(0); i < count; i++ {
-		v.Children = append(v.Children, Variable{}) // within capacity
+		v.Children = v.Children[:len(v.Children)+1] // within capacity; set by initVariable
 		ev := &v.Children[len(v.Children)-1]
 		st.initVariable(ev, "", v.Base+uint64(i*stride), elem, mem)
 		st.load(ev, level+1, mem)

@@ -30,6 +30,16 @@ func (c *cachedMemory) ReadMemory(buf []byte, addr uint64) (int, error) {
 // read at once (it may straddle an unmapped page) it returns mem
 // unchanged, so that each part reports its own error.
 func cacheMemory(mem MemoryReader, addr uint64, size int64) MemoryReader {
+	return cacheMemoryIn(nil, mem, addr, size)
+}
+
+// cacheMemory is cacheMemory with its layer taken from the Loader's arena.
+func (st *loadState) cacheMemory(mem MemoryReader, addr uint64, size int64) MemoryReader {
+	return cacheMemoryIn(st.l.arena(), mem, addr, size)
+}
+
+// cacheMemoryIn is cacheMemory taking the layer from a (nil for the heap).
+func cacheMemoryIn(a *Arena, mem MemoryReader, addr uint64, size int64) MemoryReader {
 	if size <= 0 || size > maxCacheSize || addr == 0 || addr+uint64(size) < addr {
 		return mem
 	}
@@ -39,7 +49,9 @@ func cacheMemory(mem MemoryReader, addr uint64, size int64) MemoryReader {
 		}
 	}
 	if data := viewMemory(mem, addr, size); data != nil {
-		return &cachedMemory{base: addr, data: data, parent: uncached(mem)}
+		c := a.cache()
+		*c = cachedMemory{base: addr, data: data, parent: uncached(mem)}
+		return c
 	}
 	buf := make([]byte, size)
 	if err := readFull(mem, buf, addr); err != nil {

@@ -56,6 +56,20 @@ func (o *Overlay) Alloc(data []byte) (uint64, error) {
 	return addr, nil
 }
 
+// View is the size bytes of a chunk at the synthetic address addr, in
+// place, or nil: MemoryViewer.ViewMemory for a reader that holds an
+// overlay (bytes held in registers are read once per value loaded).
+func (o *Overlay) View(addr uint64, size int) []byte {
+	for i := len(o.chunks) - 1; i >= 0; i-- {
+		c := &o.chunks[i]
+		if addr >= c.addr && addr-c.addr <= uint64(len(c.data)) && uint64(size) <= uint64(len(c.data))-(addr-c.addr) {
+			off := addr - c.addr
+			return c.data[off : off+uint64(size) : off+uint64(size)]
+		}
+	}
+	return nil
+}
+
 // ReadMemory implements MemoryReader.
 func (o *Overlay) ReadMemory(buf []byte, addr uint64) (int, error) {
 	if !IsSynthetic(addr) {

@@ -135,6 +135,17 @@ type Loader struct {
 	RuntimeTypes uint64
 	Funcs        FuncResolver  // optional: names func values
 	Consts       ConstResolver // optional: describes named integer constants
+	// Arena, when not nil, holds the trees loaded: they are valid until
+	// its Reset.
+	Arena *Arena
+}
+
+// arena is l's Arena; nil (the heap) for a nil Loader.
+func (l *Loader) arena() *Arena {
+	if l == nil {
+		return nil
+	}
+	return l.Arena
 }
 
 // Load reads the value of type typ at addr with a loader that has no
