@@ -12,7 +12,6 @@ import (
 	"github.com/tinydbg/tinydbg/pkg/proc/core"
 	"github.com/tinydbg/tinydbg/pkg/proc/eval"
 	"github.com/tinydbg/tinydbg/pkg/proc/goroutine"
-	"github.com/tinydbg/tinydbg/pkg/proc/stack"
 	"github.com/tinydbg/tinydbg/service/api"
 )
 
@@ -248,9 +247,9 @@ func (d *Debugger) PackageVariables(filter string, cfg api.LoadConfig) ([]api.Va
 // returned from, right after it returned: the registers still hold
 // register-assigned results and the old frame still holds the stack ones,
 // so the function's entry scope with its frame address, as proc re-derived
-// it on the goroutine's current stack, describes them. Results DWARF does
-// not locate are read where the register ABI put them, while the thread is
-// still at the return address. A function without results gives an
+// it on the goroutine's current stack, describes them (eval.ReturnScope).
+// Results DWARF does not locate are read where the register ABI put them,
+// while the thread is still at the return address. A function without results gives an
 // empty, non-nil list: Delve still prints the header.
 func (d *Debugger) returnValues(t *proc.Target, stop proc.Stop, cfg api.LoadConfig) []api.Variable {
 	ret := stop.Return
@@ -277,12 +276,7 @@ func (d *Debugger) returnValues(t *proc.Target, stop proc.Stop, cfg api.LoadConf
 		regs := ti.Regs
 		at = &eval.JustReturned{Regs: &regs, LoadFP: ti.LoadFP}
 	}
-	fake := ti.Regs
-	// At the entry the return address had just been pushed below the CFA.
-	fake.Rsp, fake.Rip = ret.CFA-8, fn.Entry
-	r := stack.FromRegisters(&fake)
-	r.CFA, r.FrameBase = int64(ret.CFA), int64(ret.CFA)
-	sc, err := prog.PCScope(t.Process(), r, fn.Entry)
+	sc, err := prog.ReturnScope(t.Process(), ti.Regs, fn, ret.CFA)
 	if err != nil {
 		return []api.Variable{{Name: "?", Unreadable: err.Error()}}
 	}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 
 	"github.com/tinydbg/tinydbg/pkg/proc/arch"
+	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/probe"
+	"github.com/tinydbg/tinydbg/pkg/proc/stack"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
 
@@ -21,8 +23,20 @@ type JustReturned struct {
 	LoadFP func() (arch.FPRegisters, error)
 }
 
-// Results returns the results of the scope's function, a PCScope at its
-// entry whose CFA is that of the frame that returned, each once. at, when
+// ReturnScope returns the scope of fn, which has returned, as at its
+// entry: with its frame at cfa (as it lies on the goroutine's stack now)
+// and the other registers regs, so that its results' DWARF locations and
+// ABI slots resolve against that frame. Delve reads results the same way.
+func (p *Program) ReturnScope(mem Memory, regs arch.Registers, fn *bininfo.Function, cfa uint64) (*Scope, error) {
+	// At the entry the return address had just been pushed below the CFA.
+	regs.Rsp, regs.Rip = cfa-8, fn.Entry
+	r := stack.FromRegisters(&regs)
+	r.CFA, r.FrameBase = int64(cfa), int64(cfa)
+	return p.PCScope(mem, r, fn.Entry)
+}
+
+// Results returns the results of the scope's function (a ReturnScope),
+// each once. at, when
 // not nil, says the thread has just returned from it: a result DWARF gives
 // no location is then read where ABIInternal put it (the function's own
 // ABI must be known to be that one), in registers or in the caller's
