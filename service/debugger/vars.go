@@ -12,7 +12,6 @@ import (
 	"github.com/tinydbg/tinydbg/pkg/proc/core"
 	"github.com/tinydbg/tinydbg/pkg/proc/eval"
 	"github.com/tinydbg/tinydbg/pkg/proc/goroutine"
-	"github.com/tinydbg/tinydbg/pkg/proc/stack"
 	"github.com/tinydbg/tinydbg/service/api"
 )
 
@@ -248,8 +247,10 @@ func (d *Debugger) PackageVariables(filter string, cfg api.LoadConfig) ([]api.Va
 // returned from, right after it returned: the registers still hold
 // register-assigned results and the old frame still holds the stack ones,
 // so the function's entry scope with its frame address, as proc re-derived
-// it on the goroutine's current stack, describes them. A function without
-// results gives an empty, non-nil list: Delve still prints the header.
+// it on the goroutine's current stack, describes them (eval.ReturnScope).
+// Results DWARF does not locate are read where the register ABI put them,
+// while the thread is still at the return address. A function without results gives an
+// empty, non-nil list: Delve still prints the header.
 func (d *Debugger) returnValues(t *proc.Target, stop proc.Stop, cfg api.LoadConfig) []api.Variable {
 	ret := stop.Return
 	ths, err := t.Threads()
@@ -270,26 +271,20 @@ func (d *Debugger) returnValues(t *proc.Target, stop proc.Stop, cfg api.LoadConf
 	if err != nil {
 		return nil
 	}
-	fake := ti.Regs
-	// At the entry the return address had just been pushed below the CFA.
-	fake.Rsp, fake.Rip = ret.CFA-8, fn.Entry
-	r := stack.FromRegisters(&fake)
-	r.CFA, r.FrameBase = int64(ret.CFA), int64(ret.CFA)
-	sc, err := prog.PCScope(t.Process(), r, fn.Entry)
+	var at *eval.JustReturned
+	if ret.JustReturned(&ti.Regs) {
+		regs := ti.Regs
+		at = &eval.JustReturned{Regs: &regs, LoadFP: ti.LoadFP}
+	}
+	sc, err := prog.ReturnScope(t.Process(), ti.Regs, fn, ret.CFA)
 	if err != nil {
 		return []api.Variable{{Name: "?", Unreadable: err.Error()}}
 	}
-	vars, err := sc.Args(api.LoadConfigToValue(cfg))
+	vars, err := sc.Results(api.LoadConfigToValue(cfg), at)
 	if err != nil {
 		return []api.Variable{{Name: "?", Unreadable: err.Error()}}
 	}
-	out := []api.Variable{}
-	for _, v := range convertScopeVars(vars) {
-		if v.Flags&api.VariableReturnArgument != 0 {
-			out = append(out, v)
-		}
-	}
-	return out
+	return append([]api.Variable{}, convertScopeVars(vars)...)
 }
 
 // installEvaluator gives the target a breakpoint condition evaluator when

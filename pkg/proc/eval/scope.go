@@ -407,19 +407,25 @@ func (s *Scope) locate(v *evalValue, e *varEntry, typ godwarf.Type) error {
 	return err
 }
 
+// noLocation is the error of a variable DWARF gives no location at the
+// scope's PC (optimized out there), as opposed to one it fails to read.
+type noLocation string
+
+func (e noLocation) Error() string { return string(e) }
+
 // locationExpr returns the expression describing entry at the scope's PC,
 // with Delve's wording when the variable has no location there.
 func (s *Scope) locationExpr(e *dwarf.Entry) ([]byte, error) {
 	f := e.AttrField(dwarf.AttrLocation)
 	if f == nil {
-		return nil, errors.New("no location attribute")
+		return nil, noLocation("no location attribute")
 	}
 	var off int64
 	switch f.Class {
 	case dwarf.ClassExprLoc, dwarf.ClassBlock:
 		expr, _ := f.Val.([]byte)
 		if len(expr) == 0 {
-			return nil, errors.New("empty OP stack")
+			return nil, noLocation("empty OP stack")
 		}
 		return expr, nil
 	case dwarf.ClassLocListPtr:
@@ -461,10 +467,10 @@ func (s *Scope) locationExpr(e *dwarf.Entry) ([]byte, error) {
 		return nil, fmt.Errorf("reading location list at %#x: %w", off, err)
 	}
 	if expr == nil {
-		return nil, fmt.Errorf("could not find loclist entry at %#x for address %#x", off, s.pc)
+		return nil, noLocation(fmt.Sprintf("could not find loclist entry at %#x for address %#x", off, s.pc))
 	}
 	if len(expr) == 0 {
-		return nil, errors.New("empty OP stack")
+		return nil, noLocation("empty OP stack")
 	}
 	return expr, nil
 }
