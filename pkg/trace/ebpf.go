@@ -170,6 +170,12 @@ func deliverEBPF(tr batchSource, sink Sink, base uint64, cut *atomic.Uint64, fai
 				if first == nil && pending {
 					first = writeErr(flush())
 				}
+				// The reader also stops on its own (a ring error, a
+				// decoding failure): the trace must end then, or a held
+				// program would wait for a reader that is gone.
+				if failed != nil {
+					failed()
+				}
 				return sent, first
 			}
 			for i := range b.Events {

@@ -441,6 +441,13 @@ const (
 func (t *Tracer) readLoop() {
 	defer close(t.done)
 	defer close(t.events)
+	// A bug in decoding must end the trace with an error, not kill
+	// tinydbg while the program is held or its probes are attached.
+	defer func() {
+		if r := recover(); r != nil {
+			t.readErr = fmt.Errorf("decoding an event: internal error: %v", r)
+		}
+	}()
 	var batch *Batch
 	send := func() {
 		if batch != nil && len(batch.Events) > 0 {
