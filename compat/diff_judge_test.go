@@ -26,6 +26,11 @@ func TestDifferentialJudge(t *testing.T) {
 		tiny, dlv []string
 		want      string
 	}{
+		{"internal/diff.Diff", "retvals", "", []string{`~r0 []uint8 = slice[flags 16] len=2 cap=8 {uint8 uint "100", uint8 uint "105"}`},
+			[]string{"~r0 []uint8 = slice[flags 16] (unreadable)"}, "D13"},
+		{"go/parser.(*parser).parseBinaryExpr", "retvals", "", []string{`~r0 go/ast.Expr = interface[flags 16] {data: *go/ast.Ident ptr}`},
+			[]string{"~r0 go/ast.Expr = interface[flags 18] (unreadable)", "~r0 go/ast.Expr = interface[flags 16] (unreadable)"}, "D13"},
+		{"main.f", "retvals", "", []string{`~r0 int = int[flags 16] "3"`}, []string{`~r0 int = int[flags 16] "4"`}, "1"},
 		{"main.f", "goroutine-locs", "", []string{"1 runtime.gopark runtime/proc.go:462"}, []string{"1 runtime.gopark runtime/proc.go:463"}, "D5"},
 		{"main.gofmtMain.func3.1", "locals", "", []string{`path string = string "/tmp/messy.go" len=13`, "info io/fs.FileInfo = interface {data: *os.fileStat ptr {os.fileStat struct}}"},
 			[]string{"path string = string len=0", "info io/fs.FileInfo = interface {void invalid}"}, "D6"},

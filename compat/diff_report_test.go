@@ -267,6 +267,12 @@ func classify(fn, item, from string, tiny, dlv []string) string {
 		return "11"
 	case (values || item == "retvals") && slices.Equal(replaceAll(tiny, constName, `"$1"`), replaceAll(dlv, constName, `"$1"`)):
 		return "12"
+	case item == "retvals" && allUnreadable(dlv) && !anyUnreadable(tiny):
+		// After stepout of an optimized function Delve looks its results
+		// up in the callee's location lists, which end before the RET;
+		// tinydbg reads the register ABI's result registers, as the caller
+		// does (TestDelveResultsAfterStepOutOfOptimized).
+		return "D13"
 	case item == "retvals":
 		return "1"
 	case control && strings.HasPrefix(ds, "runtime.doInit1 ") && strings.Contains(ts, ".init "):
