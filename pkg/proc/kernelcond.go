@@ -233,16 +233,16 @@ func (t *Target) kernelHit(bp *Breakpoint, pc uint64, goid int64) (bool, error) 
 		t.syncKernelCounts(bp)
 		return true, nil
 	}
-	ok, err := t.evalCond(bp, goid)
-	if err != nil || !ok {
-		return ok || err != nil, err
+	ok, condErr := t.evalCond(bp, goid)
+	if condErr == nil && !ok {
+		return false, nil
 	}
 	c, err := bp.kernel.AddHit(goid)
 	if err != nil {
-		return true, fmt.Errorf("counting hit: %w", err)
+		return true, errors.Join(condErr, fmt.Errorf("counting hit: %w", err))
 	}
 	bp.setCounts(c)
-	return bp.hitCondHolds(goid)
+	return bp.hitAfterCond(goid, condErr)
 }
 
 // closeKernel removes every kernel probe (detach, kill, exit, restart).
