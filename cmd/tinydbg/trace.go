@@ -71,7 +71,9 @@ included (pkg/trace/FORMAT.md).
 function's arguments, holds at its entry, and their returns. With --ebpf it
 is compiled to BPF and filtered calls never leave the kernel; a condition
 that cannot be compiled is evaluated by stopping at each call, as without
---ebpf, after one line saying why.
+--ebpf, after one line saying why. A COND naming something that is not in
+scope in a matched function is refused before anything is traced, in one line
+naming the symbol and the functions.
 The summary counts the filtered calls and those where COND faulted (a nil
 pointer, a division by zero).
 
