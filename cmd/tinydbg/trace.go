@@ -73,7 +73,8 @@ is compiled to BPF and filtered calls never leave the kernel; a condition
 that cannot be compiled is evaluated by stopping at each call, as without
 --ebpf, after one line saying why. A COND naming something that is not in
 scope in a matched function is refused before anything is traced, in one line
-naming the symbol and the functions.
+naming the symbol and the functions. --stats does not filter calls, so it
+refuses --if.
 The summary counts the filtered calls and those where COND faulted (a nil
 pointer, a division by zero).
 

@@ -2,6 +2,7 @@ package trace
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
@@ -46,6 +47,32 @@ func TestTraceIfNotInScope(t *testing.T) {
 		}
 		if links := ourBPFLinks(); len(links) != 0 {
 			t.Fatalf("ebpf=%v: BPF links left: %v", ebpf, links)
+		}
+	}
+}
+
+// TestStatsRefusesIf: --stats with --if is refused on both backends,
+// before the program starts or is attached, as neither aggregation
+// filters calls: figures over every call must not pass for the
+// condition's.
+func TestStatsRefusesIf(t *testing.T) {
+	sleeper := fixture.Build(t, "sleeper", fixture.Flavour{})
+	for _, ebpf := range []bool{false, true} {
+		if ebpf {
+			testenv.RequireRoot(t)
+		} else {
+			testenv.RequirePtrace(t)
+		}
+		cmd := testproc.StartPid(t, sleeper)
+		pid := cmd.Process.Pid
+		var out strings.Builder
+		res, err := RunStats(context.Background(), Options{Regexp: `^main\.tick$`, Pid: pid, EBPF: ebpf, Cond: "i > 2"}, 0, &out)
+		const want = "--stats does not apply --if: drop --if, or trace without --stats to see the calls it selects"
+		if err == nil || err.Error() != want || res.Summary.Probes != 0 || out.Len() != 0 {
+			t.Fatalf("ebpf=%v: %v, %d probes, output %q; want %q", ebpf, err, res.Summary.Probes, out.String(), want)
+		}
+		if tr, st := testproc.TracerPid(pid), testproc.State(pid); tr != 0 || st == "" || st == "T" {
+			t.Fatalf("ebpf=%v: program left with tracer %d, state %q", ebpf, tr, st)
 		}
 	}
 }

@@ -53,6 +53,12 @@ func RunStats(ctx context.Context, opts Options, interval time.Duration, out io.
 	if interval < 0 {
 		return res, fmt.Errorf("--interval must be 0 or more, got %s", interval)
 	}
+	if opts.Cond != "" {
+		// Neither backend's aggregation filters calls yet (the kernel's
+		// counts every call): figures over all calls must not pass for
+		// the condition's.
+		return res, errStatsCond
+	}
 	if opts.EBPF {
 		err = runStatsEBPF(ctx, opts, interval, out, &res)
 	} else {
@@ -65,6 +71,9 @@ func RunStats(ctx context.Context, opts Options, interval time.Duration, out io.
 	}
 	return res, err
 }
+
+// errStatsCond refuses --stats with --if, before anything starts.
+var errStatsCond = errors.New("--stats does not apply --if: drop --if, or trace without --stats to see the calls it selects")
 
 // matchStats selects the out-of-line functions matching the pattern and
 // counts the inlined copies left out.
