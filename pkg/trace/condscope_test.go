@@ -76,3 +76,31 @@ func TestStatsRefusesIf(t *testing.T) {
 		}
 	}
 }
+
+// TestStatsEventsBothBackends: the --stats summary counts the same events
+// on both backends, every call and return of the figures: hotloop's four
+// goroutines call main.hot 25 times each, 200 events.
+func TestStatsEventsBothBackends(t *testing.T) {
+	t.Setenv("HOTLOOP_N", "25")
+	path := fixture.Build(t, "hotloop", fixture.Flavour{})
+	for _, ebpf := range []bool{false, true} {
+		if ebpf {
+			testenv.RequireRoot(t)
+		} else {
+			testenv.RequirePtrace(t)
+		}
+		var out strings.Builder
+		res, err := RunStats(context.Background(), Options{Regexp: `^main\.hot$`, Exec: path, EBPF: ebpf,
+			Stdout: testproc.DevNull(t)}, 0, &out)
+		if err != nil {
+			t.Fatalf("ebpf=%v: %v\n%s", ebpf, err, out.String())
+		}
+		if len(res.Funcs) != 1 || res.Funcs[0].Calls != 100 || res.Funcs[0].Hist.Count() != 100 || res.Missed != 0 {
+			t.Fatalf("ebpf=%v: figures %+v, missed %d", ebpf, res.Funcs, res.Missed)
+		}
+		want := "trace: 200 events, 0 dropped, 2 probes on 1 function, backend " + res.Summary.Backend
+		if got := res.Summary.String(); res.Summary.Events != 200 || !strings.HasPrefix(got, want) {
+			t.Errorf("ebpf=%v: summary %q, want it to start %q", ebpf, got, want)
+		}
+	}
+}
