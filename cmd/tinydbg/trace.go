@@ -177,6 +177,11 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 	if f.pid != 0 && len(targetArgs) > 0 {
 		return errors.New("program arguments cannot be given with --pid")
 	}
+	if f.pid != 0 {
+		if err := checkTracePid(f.pid, f.ebpf); err != nil {
+			return err
+		}
+	}
 
 	if f.ebpf {
 		// An eBPF trace's garbage is per event and dies at once, while the
