@@ -17,7 +17,8 @@ import (
 // internal/poll (a pipe read), in runtime code linknamed as time.Sleep
 // and sync.runtime_SemacquireWaitGroup, and in an iter.Pull coroutine.
 // Each one's User location, through Delve's client, is the same on
-// tinydbg's server as on dlv's, and is the frame Delve's rule picks.
+// tinydbg's server as on dlv's, and is the frame Delve's rule picks; the
+// reader's stack is marked complete exactly when it is, as by Delve.
 func TestGoroutineUserLocBothTools(t *testing.T) {
 	testenv.RequirePtrace(t)
 	requireDlv(t)
@@ -31,6 +32,8 @@ func TestGoroutineUserLocBothTools(t *testing.T) {
 		"main.sleeper":      "time.Sleep time.go",
 		"main.waiter":       "sync.runtime_SemacquireWaitGroup sema.go",
 		"runtime.corostart": "main.numbers pull.go:10",
+		"bt 9":              "10 frames, last main.main.gowrap1, bottom false",
+		"bt 10":             "11 frames, last runtime.goexit, bottom true",
 	}
 	for start, w := range want {
 		if g := got[start]; len(g) < len(w) || g[:len(w)] != w {
@@ -65,6 +68,19 @@ func userLocs(t *testing.T, addr string) map[string]string {
 		case "main.reader", "main.sleeper", "main.waiter", "runtime.corostart":
 			u := g.UserCurrentLoc
 			out[start] = fmt.Sprintf("%s %s:%d", u.Function.Name(), filepath.Base(u.File), u.Line)
+		}
+		if start != "main.reader" {
+			continue
+		}
+		// Its stack, parked through runtime.mcall, is 11 frames: complete
+		// at depth 10 (no "(truncated)"), cut at depth 9.
+		for _, depth := range []int{9, 10} {
+			fs, err := c.Stacktrace(g.ID, depth, 0, 0, nil)
+			if err != nil || len(fs) == 0 {
+				t.Fatalf("stack of goroutine %d at depth %d: %v", g.ID, depth, err)
+			}
+			last := fs[len(fs)-1]
+			out[fmt.Sprintf("bt %d", depth)] = fmt.Sprintf("%d frames, last %s, bottom %v", len(fs), last.Function.Name(), last.Bottom)
 		}
 	}
 	return out
