@@ -71,7 +71,10 @@ included (pkg/trace/FORMAT.md).
 function's arguments, holds at its entry, and their returns. With --ebpf it
 is compiled to BPF and filtered calls never leave the kernel; a condition
 that cannot be compiled is evaluated by stopping at each call, as without
---ebpf, after one line saying why.
+--ebpf, after one line saying why. A COND naming something that is not in
+scope in a matched function is refused before anything is traced, in one line
+naming the symbol and the functions. --stats does not filter calls, so it
+refuses --if.
 The summary counts the filtered calls and those where COND faulted (a nil
 pointer, a division by zero).
 
@@ -173,6 +176,11 @@ func runTrace(cmd *cobra.Command, args []string, f *traceFlags) error {
 	}
 	if f.pid != 0 && len(targetArgs) > 0 {
 		return errors.New("program arguments cannot be given with --pid")
+	}
+	if f.pid != 0 {
+		if err := checkTracePid(f.pid, f.ebpf); err != nil {
+			return err
+		}
 	}
 
 	if f.ebpf {

@@ -207,3 +207,20 @@ func TestTraceCommandIf(t *testing.T) {
 		t.Fatalf("fallback output:\n%s", out)
 	}
 }
+
+// TestTracePidNoSuchProcess: `trace --pid` of a pid no process can have
+// (the kernel's pid_max) says so in one line on every backend and mode,
+// before any build or attach.
+func TestTracePidNoSuchProcess(t *testing.T) {
+	b, err := os.ReadFile("/proc/sys/kernel/pid_max")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := strings.TrimSpace(string(b))
+	for _, mode := range [][]string{nil, {"--ebpf"}, {"--stats"}, {"--stats", "--ebpf"}} {
+		out, err := traceCLI(t, append(append([]string{}, mode...), "--pid", pid, `^main\.x$`)...)
+		if want := "no process with pid " + pid; err == nil || err.Error() != want || out != "" {
+			t.Errorf("trace %v --pid %s: %v, output %q; want %q", mode, pid, err, out, want)
+		}
+	}
+}

@@ -70,6 +70,22 @@ func checkAttachable(pid int) error {
 	return nil
 }
 
+// checkTracePid is checkAttachable for `trace --pid`: the ptrace backend
+// attaches as `attach` does; the eBPF one needs only the process to exist
+// (its uprobes work beside another tracer).
+func checkTracePid(pid int, ebpf bool) error {
+	if !ebpf {
+		return checkAttachable(pid)
+	}
+	if pid <= 0 {
+		return fmt.Errorf("invalid pid %d", pid)
+	}
+	if errors.Is(native.CheckAttachable(pid), native.ErrNoSuchProcess) {
+		return fmt.Errorf("no process with pid %d", pid)
+	}
+	return nil
+}
+
 func processName(pid int) string {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
 	if err != nil {

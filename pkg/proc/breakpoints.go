@@ -40,8 +40,8 @@ type Breakpoint struct {
 	// (SetKernelCond); CondFallback is why it does not, when it was asked.
 	CondMode     CondMode
 	CondFallback string
-	// CondFaults counts kernel evaluations that read an invalid pointer:
-	// false, and never a stop.
+	// CondFaults counts kernel evaluations that read an invalid pointer;
+	// each is also a hit, which stops with the evaluator's error.
 	CondFaults uint64
 	kernel     KernelBP    // the kernel's probes, when CondMode is CondKernel
 	kc         *KernelCond // what they were made from, for Restart
@@ -360,16 +360,28 @@ func (t *Target) userHit(bp *Breakpoint, pc uint64, goid int64) (bool, error) {
 		return t.kernelHit(bp, pc, goid)
 	}
 	ok, err := t.evalCond(bp, goid)
-	if err != nil || !ok {
-		return ok || err != nil, err
+	if err == nil && !ok {
+		return false, nil
 	}
 	bp.TotalHitCount++
 	bp.HitCount[goid]++
-	return bp.hitCondHolds(goid)
+	return bp.hitAfterCond(goid, err)
 }
 
-// evalCond evaluates bp's condition for goroutine goid; an error means
-// stop (a broken condition stops the program so that the user sees it).
+// hitAfterCond applies the hit condition to a hit just counted whose
+// condition held or failed to evaluate (condErr). As in Delve, a condition
+// that cannot be evaluated makes the hit count and stop with its error,
+// unless the hit condition then says not to stop, which drops the error.
+func (bp *Breakpoint) hitAfterCond(goid int64, condErr error) (bool, error) {
+	stop, err := bp.hitCondHolds(goid)
+	if !stop {
+		return false, err
+	}
+	return true, errors.Join(condErr, err)
+}
+
+// evalCond evaluates bp's condition for goroutine goid; with an error
+// the hit counts as one whose condition held (see hitAfterCond).
 func (t *Target) evalCond(bp *Breakpoint, goid int64) (bool, error) {
 	ok := true
 	var err error

@@ -71,6 +71,9 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 	if err != nil {
 		return sum, err
 	}
+	if err := checkCondScope(bi, funcs, opts.Cond); err != nil {
+		return sum, err
+	}
 	sum.Funcs = countFuncs(funcs, insts)
 
 	eo := ebpf.DefaultOptions

@@ -195,6 +195,9 @@ func Run(ctx context.Context, opts Options, sink Sink) (sum Summary, err error) 
 	if err != nil {
 		return sum, err
 	}
+	if err := checkCondScope(bi, funcs, opts.Cond); err != nil {
+		return sum, err
+	}
 	sum.Funcs = countFuncs(funcs, insts)
 	types := godwarf.New(d)
 	needs := Needs{Values: true, Stack: opts.Stack}

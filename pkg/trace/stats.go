@@ -20,8 +20,8 @@ import (
 type FuncStats = event.FuncStats
 
 // StatsResult is what RunStats measured: the final figures, and the
-// summary of the trace (Events counts the events the ptrace backend built
-// to compute them; the eBPF backend sends none to user space).
+// summary of the trace (Events counts the calls and returns the figures
+// were made of, whichever backend counted them: see statsEvents).
 type StatsResult struct {
 	Summary Summary
 	Funcs   []FuncStats
@@ -53,6 +53,12 @@ func RunStats(ctx context.Context, opts Options, interval time.Duration, out io.
 	if interval < 0 {
 		return res, fmt.Errorf("--interval must be 0 or more, got %s", interval)
 	}
+	if opts.Cond != "" {
+		// Neither backend's aggregation filters calls yet (the kernel's
+		// counts every call): figures over all calls must not pass for
+		// the condition's.
+		return res, errStatsCond
+	}
 	if opts.EBPF {
 		err = runStatsEBPF(ctx, opts, interval, out, &res)
 	} else {
@@ -65,6 +71,21 @@ func RunStats(ctx context.Context, opts Options, interval time.Duration, out io.
 	}
 	return res, err
 }
+
+// statsEvents is the summary's event count under --stats: every call and
+// every return the figures count (paired or not). The eBPF backend sends
+// no event to user space, so the count comes from the figures on both
+// backends and means the same on both.
+func statsEvents(funcs []FuncStats) uint64 {
+	var n uint64
+	for _, f := range funcs {
+		n += f.Calls + f.Hist.Count() + f.Unpaired
+	}
+	return n
+}
+
+// errStatsCond refuses --stats with --if, before anything starts.
+var errStatsCond = errors.New("--stats does not apply --if: drop --if, or trace without --stats to see the calls it selects")
 
 // matchStats selects the out-of-line functions matching the pattern and
 // counts the inlined copies left out.
@@ -155,6 +176,7 @@ func runStatsEBPF(ctx context.Context, opts Options, interval time.Duration, out
 	closeErr := st.Close()
 	s, _ := st.Snapshot() // after Close: what Close read, its error in closeErr
 	res.Funcs, res.Missed, res.ReadErr = s.Funcs, s.Missed, closeErr
+	res.Summary.Events = statsEvents(res.Funcs)
 	res.Summary.Cost = Cost{Source: CostBPFRunTime, Hits: s.Runs, Time: s.RunTime}
 	if s.RunErr != nil {
 		res.Summary.Cost.Source, res.Summary.Cost.Missing = "", s.RunErr.Error()
@@ -250,9 +272,9 @@ func runStatsPtrace(ctx context.Context, opts Options, interval time.Duration, o
 	run, err := pt.Run(ctx, rec.Record)
 	close(stop)
 	werr := wait()
-	res.Summary.Events = pt.Events()
 	res.Summary.Cost = ptraceCost(pt.Stopped())
 	res.Funcs = rec.Snapshot()
+	res.Summary.Events = statsEvents(res.Funcs)
 	if err != nil {
 		if errors.Is(err, proc.ErrProcessExited) {
 			finished = true

@@ -53,7 +53,8 @@ type Breakpoint struct {
 	// CondEval says how the condition is evaluated: "in kernel", or
 	// "stops to evaluate" with the reason when the kernel cannot; tinydbg's
 	// own, under a name Delve's clients ignore. CondFaults counts kernel
-	// evaluations that read an invalid pointer (false, never a stop).
+	// evaluations that read an invalid pointer (each also a hit, which
+	// stops with the evaluator's error, as Delve stops).
 	CondEval   string `json:"tinydbgCondEval,omitempty"`
 	CondFaults uint64 `json:"tinydbgCondFaults,omitempty"`
 

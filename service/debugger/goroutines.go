@@ -9,7 +9,6 @@ import (
 	"github.com/tinydbg/tinydbg/pkg/proc"
 	"github.com/tinydbg/tinydbg/pkg/proc/arch"
 	"github.com/tinydbg/tinydbg/pkg/proc/goroutine"
-	"github.com/tinydbg/tinydbg/pkg/proc/stack"
 	"github.com/tinydbg/tinydbg/service/api"
 )
 
@@ -95,7 +94,7 @@ func (d *Debugger) convertGWith(t *proc.Target, g *goroutine.G, ths []proc.Threa
 	} else {
 		cur := goroutine.CurrentLoc(d.bi, g, rp)
 		out.CurrentLoc = d.apiLoc(cur)
-		inUserCode = d.userCodeAt(rp.Rip, cur.File)
+		inUserCode = d.userCodeAt(rp.Rip)
 	}
 	if regs != nil {
 		d.threadView(regs).apply(&out.CurrentLoc)
@@ -105,7 +104,7 @@ func (d *Debugger) convertGWith(t *proc.Target, g *goroutine.G, ths []proc.Threa
 		// Only a goroutine inside runtime machinery needs its stack
 		// walked to find the user frame; one stopped in user code (any
 		// breakpoint in the program) is its own user frame.
-		frames, _ := goroutine.Stacktrace(d.unw, t.Process(), g, rp, 32)
+		frames, _ := goroutine.Stacktrace(d.unw, t.Process(), g, rp, goroutine.UserDepth)
 		if f, ok := goroutine.UserFrame(frames); ok {
 			out.UserCurrentLoc = d.memoAPILoc(m, goroutine.FrameLoc(f))
 		}
@@ -116,10 +115,10 @@ func (d *Debugger) convertGWith(t *proc.Target, g *goroutine.G, ths []proc.Threa
 	return out
 }
 
-// userCodeAt reports whether the innermost logical frame at pc (in file)
-// is user code by the rule goroutine.UserFrame applies to unwound frames,
-// so the answer matches what an unwind would find first.
-func (d *Debugger) userCodeAt(pc uint64, file string) bool {
+// userCodeAt reports whether the innermost logical frame at pc is user
+// code by the rule goroutine.UserFrame applies to unwound frames, so the
+// answer matches what an unwind would find first.
+func (d *Debugger) userCodeAt(pc uint64) bool {
 	fn := d.bi.PCToFunc(pc)
 	if fn == nil {
 		return false
@@ -128,8 +127,7 @@ func (d *Debugger) userCodeAt(pc uint64, file string) bool {
 	if inl := d.bi.InlinedCallsAt(pc); len(inl) > 0 {
 		name = inl[0].Func
 	}
-	_, ok := goroutine.UserFrame([]stack.Frame{{PC: pc, Func: stack.Func{Name: name}, File: file}})
-	return ok
+	return goroutine.IsUserFunc(name)
 }
 
 // gLayout returns where the goroutine list's extra runtime.g fields are,

@@ -169,7 +169,9 @@ func (d *Debugger) Stacktrace(goid int64, depth, skip int, cfg *api.LoadConfig) 
 		}
 		out = append(out, sf)
 	}
-	if len(frames) > 0 && len(frames) <= depth && len(out) > 0 {
+	// The outermost function is the bottom however many frames were
+	// asked for: a stack of exactly depth+1 frames is complete too.
+	if len(frames) > 0 && len(out) > 0 {
 		last := frames[len(frames)-1].Func.Name
 		out[len(out)-1].Bottom = last == "runtime.goexit" || last == "runtime.rt0_go" || last == "runtime.mstart"
 	}

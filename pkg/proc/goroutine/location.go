@@ -75,26 +75,50 @@ func prevPC(bi *bininfo.BinaryInfo, pc uint64) uint64 {
 	return pc
 }
 
-// UserFrame returns the innermost frame that is not runtime machinery: the
-// first whose function is outside package runtime, its internal packages,
-// and the runtime-implemented functions linknamed into other packages.
+// UserDepth is how many physical frames UserFrame looks at, as Delve does
+// (deeper user frames are not looked for: the goroutine's own location
+// stands instead).
+const UserDepth = 30
+
+// UserFrame returns the innermost frame, among the first UserDepth
+// physical ones, that is user code by Delve's rule (see IsUserFunc), so
+// that a goroutine's "User" location is the one Delve's clients show.
 func UserFrame(frames []stack.Frame) (stack.Frame, bool) {
+	physical := 0
 	for _, f := range frames {
-		if f.Func.Name != "" && !isRuntimeFrame(f) {
+		if physical >= UserDepth {
+			break
+		}
+		if !f.Inlined {
+			physical++
+		}
+		if IsUserFunc(f.Func.Name) {
 			return f, true
 		}
 	}
 	return stack.Frame{}, false
 }
 
-func isRuntimeFrame(f stack.Frame) bool {
-	name := f.Func.Name
-	if strings.HasPrefix(name, "runtime.") || strings.HasPrefix(name, "runtime/") || strings.HasPrefix(name, "internal/runtime/") {
-		return true
+// IsUserFunc is Delve's test of a goroutine's user frame on a function
+// name: qualified by a package, and neither the runtime's unexported
+// functions nor internal packages nor package iter (a coroutine's
+// plumbing). Exported runtime functions (runtime.Gosched, runtime.GC)
+// and runtime code linknamed into other packages (time.Sleep,
+// sync.runtime_Semacquire) count as user code, since that is where the
+// user's call went.
+func IsUserFunc(name string) bool {
+	if !strings.Contains(name, ".") {
+		return false
 	}
-	// sync.runtime_Semacquire and friends are written in the runtime's
-	// source files under another package's name.
-	return strings.Contains(f.File, "/src/runtime/")
+	if rest, ok := strings.CutPrefix(name, "runtime."); ok {
+		return rest != "" && 'A' <= rest[0] && rest[0] <= 'Z'
+	}
+	for _, p := range []string{"internal/", "runtime/internal", "iter."} {
+		if strings.HasPrefix(name, p) {
+			return false
+		}
+	}
+	return true
 }
 
 // FrameLoc returns the source location of a frame.
