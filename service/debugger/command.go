@@ -162,6 +162,17 @@ func (d *Debugger) commandOne(cmd api.DebuggerCommand, resumed chan<- struct{}) 
 func (d *Debugger) runAndDescribe(t *proc.Target, run func() (proc.Stop, error), cmd api.DebuggerCommand, retCfg *api.LoadConfig) (*api.DebuggerState, error) {
 	d.forgetG() // whatever run does, the goroutines may have changed
 	stop, err := run()
+	for err == nil && stop.Reason == proc.StopCallReturned && d.call != nil && d.call.rest != nil {
+		// An inner call of an expression returned: the same command
+		// goes on with the expression, as Delve's continue does.
+		rest := d.call.rest
+		d.call = nil
+		d.forgetG()
+		if run, err = rest(stop); err == nil {
+			d.forgetG()
+			stop, err = run()
+		}
+	}
 	d.forgetG()
 	d.running.Store(false)
 	d.lastStop = stop

@@ -325,6 +325,56 @@ func TestCallInterruptedByBreakpoint(t *testing.T) {
 	endUnchanged(t, d, before, output)
 }
 
+// TestCallInnerCallBreakpoint: a breakpoint hit by a call inside the
+// expression is the call command's stop, as in Delve, not an error; the
+// goroutine list is that stop's. Each continue goes on with the
+// expression: the inner add(1, 2) returns and the outer add(3, 3) hits
+// the breakpoint again; the next continue ends the expression with 6.
+func TestCallInnerCallBreakpoint(t *testing.T) {
+	d, output := launchOut(t, "fncall", fixture.Flavour{})
+	stopAtCallSite(t, d)
+	before := frameState(t, d)
+	if _, err := d.CreateBreakpoint(api.Breakpoint{File: fixture.Source("fncall"), Line: 50}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.ListGoroutines(0, 100, nil, api.GoroutineGroupingOptions{}); err != nil {
+		t.Fatal(err) // read at this stop, to be read again after the call
+	}
+	st, err := callCmd(d, "add(add(1, 2), 3)", false)
+	if err != nil {
+		t.Fatalf("call stopped by a breakpoint in an inner call: %v", err)
+	}
+	at(t, st, "main.add", 50)
+	if st.CurrentThread.CallReturn || st.CurrentThread.Breakpoint == nil || st.StopReason != "breakpoint" {
+		t.Fatalf("stop in the inner add: %+v reason %q", st.CurrentThread, st.StopReason)
+	}
+	gl, err := d.ListGoroutines(0, 100, nil, api.GoroutineGroupingOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inAdd := 0
+	for _, g := range gl.Goroutines {
+		if g.CurrentLoc.Function.Name() == "main.add" && g.CurrentLoc.Line == 50 && g.ID == st.CurrentThread.GoroutineID {
+			inAdd++
+		}
+	}
+	if inAdd != 1 {
+		t.Fatalf("goroutine %d is not listed in main.add:50 after the call stopped there", st.CurrentThread.GoroutineID)
+	}
+	if _, err := callCmd(d, "add(1, 2)", false); err == nil || err.Error() != "cannot call function while another function call is already in progress" {
+		t.Fatalf("second call: error %v", err)
+	}
+	st = run(t, d, api.Continue)
+	at(t, st, "main.add", 50)
+	if st.CurrentThread.CallReturn || st.CurrentThread.Breakpoint == nil {
+		t.Fatalf("stop in the outer add: %+v", st.CurrentThread)
+	}
+	st = run(t, d, api.Continue)
+	at(t, st, "main.stop", 83)
+	wantCallReturned(t, "continue finishing add(add(1, 2), 3)", st, []string{"~r0: 6"})
+	endUnchanged(t, d, before, output)
+}
+
 // TestCallOtherGoroutineBreakpoint: waitTick blocks until the ticker
 // goroutine has run tick, which has a breakpoint: the call stops there, on
 // the other goroutine, as in Delve; the first continue finishes the call
