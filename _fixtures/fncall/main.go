@@ -136,3 +136,33 @@ func waitTick() int {
 	start <- struct{}{}
 	return <-ticked
 }
+
+// hold parks for good the goroutines spawn starts, so that a call of
+// spawn leaves one more goroutine, in main.park, for the list to show.
+var hold = make(chan int)
+
+//go:noinline
+func spawn() int {
+	go park()
+	return 1
+}
+
+func park() { <-hold }
+
+// spin never returns: a call of it ends only by a halt.
+//
+//go:noinline
+func spin() int {
+	for counter >= 0 {
+		counter++
+		counter--
+	}
+	return counter
+}
+
+func init() {
+	if len(os.Args) > 5 { // never: only the debugger calls them
+		spawn()
+		spin()
+	}
+}

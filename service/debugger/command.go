@@ -118,7 +118,11 @@ func (d *Debugger) commandOne(cmd api.DebuggerCommand, resumed chan<- struct{}) 
 		return nil, core.ErrContinueCore
 	}
 	if cmd.Name == api.Call {
-		if run, err = d.prepareCall(t, cmd); err != nil {
+		run, err = d.prepareCall(t, cmd)
+		// Its inner calls, allocations and pins ran the program, even
+		// when the expression then failed.
+		d.forgetG()
+		if err != nil {
 			return nil, err
 		}
 	}

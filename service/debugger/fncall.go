@@ -78,6 +78,7 @@ func (d *Debugger) prepareCall(t *proc.Target, cmd api.DebuggerCommand) (func() 
 // RAX under the register ABI, is the address.
 func (d *Debugger) allocate(t *proc.Target, goid int64, size int64) (uint64, error) {
 	addr, err := t.CallRuntime(goid, "runtime.mallocgc", uint64(size), 0, 0)
+	d.forgetG() // the program ran
 	if err != nil {
 		return 0, err
 	}

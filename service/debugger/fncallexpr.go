@@ -199,5 +199,6 @@ func (x *exprCalls) callInner(plan *eval.CallPlan) (*innerCall, proc.Stop, error
 		return err
 	}
 	stop, err := x.t.Call(req)
+	x.d.forgetG() // the goroutines ran, and may have come and gone
 	return ic, stop, err
 }
