@@ -149,15 +149,17 @@ func spawn() int {
 
 func park() { <-hold }
 
-// spin never returns: a call of it ends only by a halt.
-//
+// spinning keeps spin going until the debugger clears it: a call of spin
+// ends only after a halt.
+var spinning = true
+
 //go:noinline
 func spin() int {
-	for counter >= 0 {
-		counter++
-		counter--
+	n := 0
+	for spinning {
+		n++
 	}
-	return counter
+	return 7
 }
 
 func init() {

@@ -118,6 +118,9 @@ func (d *Debugger) commandOne(cmd api.DebuggerCommand, resumed chan<- struct{}) 
 		return nil, core.ErrContinueCore
 	}
 	if cmd.Name == api.Call {
+		// The expression's inner calls run the program before its own
+		// call does: from here on a halt may come (exprCalls.callInner).
+		notify()
 		run, err = d.prepareCall(t, cmd)
 		// Its inner calls, allocations and pins ran the program, even
 		// when the expression then failed.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -416,4 +417,71 @@ func endUnchanged(t *testing.T, d *debugger.Debugger, before string, output func
 	if got, want := output(), "2 3 a! 0.5 0 0\nstop 3 10 gopher 7\nafter 3 10\ndone 3 4\n"; got != want {
 		t.Fatalf("program output %q, want %q", got, want)
 	}
+}
+
+// TestCallInnerCallHalted: spin loops until spinning is cleared, so the
+// call expression add(spin(), 1) ends only after a halt. The halt reaches
+// the inner call and is the command's stop, as in Delve, with spin still
+// running on the call's goroutine and the call in progress; once spinning
+// is cleared, continue goes on with the expression: add(7, 1) is 8.
+func TestCallInnerCallHalted(t *testing.T) {
+	d, output := launchOut(t, "fncall", fixture.Flavour{})
+	stopAtCallSite(t, d)
+	before := frameState(t, d)
+	spinning := func() int {
+		t.Helper()
+		gl, err := d.ListGoroutines(0, 100, nil, api.GoroutineGroupingOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, g := range gl.Goroutines {
+			if g.UserCurrentLoc.Function.Name() == "main.spin" {
+				n++
+			}
+		}
+		return n
+	}
+	st := haltDuring(t, d, func() (*api.DebuggerState, error) { return callCmd(d, "add(spin(), 1)", false) })
+	// A halt may come before the call reached spin: continue until it
+	// stops there; it cannot end before spinning is cleared.
+	for i := 0; i < 100 && spinning() == 0; i++ {
+		st = haltDuring(t, d, func() (*api.DebuggerState, error) { return d.Command(api.DebuggerCommand{Name: api.Continue}, nil) })
+	}
+	if n := spinning(); n != 1 {
+		t.Fatalf("%d goroutines in main.spin at the halt, want 1", n)
+	}
+	if _, err := callCmd(d, "add(1, 2)", false); err == nil || err.Error() != "cannot call function while another function call is already in progress" {
+		t.Fatalf("second call: error %v", err)
+	}
+	if err := d.Set(-1, 0, "main.spinning", "false"); err != nil {
+		t.Fatal(err)
+	}
+	st = run(t, d, api.Continue)
+	at(t, st, "main.stop", 83)
+	wantCallReturned(t, "continue finishing add(spin(), 1)", st, []string{"~r0: 8"})
+	endUnchanged(t, d, before, output)
+}
+
+// haltDuring runs cmd and halts the target once cmd runs it; the halt must
+// be cmd's stop.
+func haltDuring(t *testing.T, d *debugger.Debugger, cmd func() (*api.DebuggerState, error)) *api.DebuggerState {
+	t.Helper()
+	halted := make(chan struct{})
+	go func() {
+		defer close(halted)
+		for !d.IsRunning() {
+			runtime.Gosched()
+		}
+		d.Halt()
+	}()
+	st, err := cmd()
+	<-halted
+	if err != nil {
+		t.Fatalf("halted command: %v", err)
+	}
+	if st.Exited || st.StopReason != "manual" || st.CurrentThread.CallReturn {
+		t.Fatalf("halted command: reason %q, exited %v, thread %+v", st.StopReason, st.Exited, st.CurrentThread)
+	}
+	return st
 }

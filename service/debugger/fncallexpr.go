@@ -198,7 +198,11 @@ func (x *exprCalls) callInner(plan *eval.CallPlan) (*innerCall, proc.Stop, error
 		ic.panicked = v
 		return err
 	}
+	// The called code may block or loop: a halt must reach it, and the
+	// server has let the client send one (commandOne).
+	was := x.d.running.Swap(true)
 	stop, err := x.t.Call(req)
+	x.d.running.Store(was)
 	x.d.forgetG() // the goroutines ran, and may have come and gone
 	return ic, stop, err
 }
