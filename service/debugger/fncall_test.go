@@ -428,20 +428,7 @@ func TestCallInnerCallHalted(t *testing.T) {
 	d, output := launchOut(t, "fncall", fixture.Flavour{})
 	stopAtCallSite(t, d)
 	before := frameState(t, d)
-	spinning := func() int {
-		t.Helper()
-		gl, err := d.ListGoroutines(0, 100, nil, api.GoroutineGroupingOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := 0
-		for _, g := range gl.Goroutines {
-			if g.UserCurrentLoc.Function.Name() == "main.spin" {
-				n++
-			}
-		}
-		return n
-	}
+	spinning := func() int { return goroutinesIn(t, d, "main.spin") }
 	st := haltDuring(t, d, func() (*api.DebuggerState, error) { return callCmd(d, "add(spin(), 1)", false) })
 	// A halt may come before the call reached spin: continue until it
 	// stops there; it cannot end before spinning is cleared.

@@ -229,20 +229,7 @@ func TestSetThroughAPI(t *testing.T) {
 func TestGoroutinesAfterCall(t *testing.T) {
 	d, _ := launchOut(t, "fncall", fixture.Flavour{})
 	stopAtCallSite(t, d)
-	parked := func() int {
-		t.Helper()
-		gl, err := d.ListGoroutines(0, 100, nil, api.GoroutineGroupingOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := 0
-		for _, g := range gl.Goroutines {
-			if g.UserCurrentLoc.Function.Name() == "main.park" {
-				n++
-			}
-		}
-		return n
-	}
+	parked := func() int { return goroutinesIn(t, d, "main.park") }
 	if n := parked(); n != 0 {
 		t.Fatalf("%d goroutines in main.park before any call, want 0", n)
 	}
@@ -268,4 +255,20 @@ func TestGoroutinesAfterCall(t *testing.T) {
 	if n := parked(); n != 0 {
 		t.Fatalf("%d goroutines in main.park after restart, want 0", n)
 	}
+}
+
+// goroutinesIn counts the goroutines whose user frame is in function fn.
+func goroutinesIn(t *testing.T, d *debugger.Debugger, fn string) int {
+	t.Helper()
+	gl, err := d.ListGoroutines(0, 100, nil, api.GoroutineGroupingOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, g := range gl.Goroutines {
+		if g.UserCurrentLoc.Function.Name() == fn {
+			n++
+		}
+	}
+	return n
 }
