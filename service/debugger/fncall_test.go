@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/internal/testenv"
@@ -419,40 +420,49 @@ func endUnchanged(t *testing.T, d *debugger.Debugger, before string, output func
 	}
 }
 
-// TestCallInnerCallHalted: spin loops until spinning is cleared, so the
-// call expression add(spin(), 1) ends only after a halt. The halt reaches
-// the inner call and is the command's stop, as in Delve, with spin still
-// running on the call's goroutine and the call in progress; once spinning
-// is cleared, continue goes on with the expression: add(7, 1) is 8.
+// TestCallInnerCallHalted: spin loops until spinning is cleared, so a call
+// of it ends only after a halt. The halt reaches the call, inside the
+// expression add(spin(), 1) or the command's own spin(), and is the
+// command's stop, as in Delve, with spin still running on the call's
+// goroutine and the call in progress; once spinning is cleared, continue
+// goes on with the expression: add(7, 1) is 8, spin() 7.
 func TestCallInnerCallHalted(t *testing.T) {
 	d, output := launchOut(t, "fncall", fixture.Flavour{})
 	stopAtCallSite(t, d)
 	before := frameState(t, d)
 	spinning := func() int { return goroutinesIn(t, d, "main.spin") }
-	st := haltDuring(t, d, func() (*api.DebuggerState, error) { return callCmd(d, "add(spin(), 1)", false) })
-	// A halt may come before the call reached spin: continue until it
-	// stops there; it cannot end before spinning is cleared.
-	for i := 0; i < 100 && spinning() == 0; i++ {
-		st = haltDuring(t, d, func() (*api.DebuggerState, error) { return d.Command(api.DebuggerCommand{Name: api.Continue}, nil) })
+	for _, tc := range []struct{ expr, want string }{{"add(spin(), 1)", "~r0: 8"}, {"spin()", "~r0: 7"}} {
+		if err := d.Set(-1, 0, "main.spinning", "true"); err != nil {
+			t.Fatal(err)
+		}
+		haltDuring(t, d, 0, func() (*api.DebuggerState, error) { return callCmd(d, tc.expr, false) })
+		// A halt may come before the call reached spin: continue, and
+		// halt a little later, until it stops there; it cannot end
+		// before spinning is cleared.
+		for i := 0; i < 100 && spinning() == 0; i++ {
+			haltDuring(t, d, 10*time.Millisecond, func() (*api.DebuggerState, error) {
+				return d.Command(api.DebuggerCommand{Name: api.Continue}, nil)
+			})
+		}
+		if n := spinning(); n != 1 {
+			t.Fatalf("%s: %d goroutines in main.spin at the halt, want 1", tc.expr, n)
+		}
+		if _, err := callCmd(d, "add(1, 2)", false); err == nil || err.Error() != "cannot call function while another function call is already in progress" {
+			t.Fatalf("%s: second call: error %v", tc.expr, err)
+		}
+		if err := d.Set(-1, 0, "main.spinning", "false"); err != nil {
+			t.Fatal(err)
+		}
+		st := run(t, d, api.Continue)
+		at(t, st, "main.stop", 83)
+		wantCallReturned(t, "continue finishing "+tc.expr, st, []string{tc.want})
 	}
-	if n := spinning(); n != 1 {
-		t.Fatalf("%d goroutines in main.spin at the halt, want 1", n)
-	}
-	if _, err := callCmd(d, "add(1, 2)", false); err == nil || err.Error() != "cannot call function while another function call is already in progress" {
-		t.Fatalf("second call: error %v", err)
-	}
-	if err := d.Set(-1, 0, "main.spinning", "false"); err != nil {
-		t.Fatal(err)
-	}
-	st = run(t, d, api.Continue)
-	at(t, st, "main.stop", 83)
-	wantCallReturned(t, "continue finishing add(spin(), 1)", st, []string{"~r0: 8"})
 	endUnchanged(t, d, before, output)
 }
 
-// haltDuring runs cmd and halts the target once cmd runs it; the halt must
-// be cmd's stop.
-func haltDuring(t *testing.T, d *debugger.Debugger, cmd func() (*api.DebuggerState, error)) *api.DebuggerState {
+// haltDuring runs cmd and halts the target once cmd has run it for at
+// least after; the halt must be cmd's stop.
+func haltDuring(t *testing.T, d *debugger.Debugger, after time.Duration, cmd func() (*api.DebuggerState, error)) *api.DebuggerState {
 	t.Helper()
 	halted := make(chan struct{})
 	go func() {
@@ -460,6 +470,7 @@ func haltDuring(t *testing.T, d *debugger.Debugger, cmd func() (*api.DebuggerSta
 		for !d.IsRunning() {
 			runtime.Gosched()
 		}
+		time.Sleep(after)
 		d.Halt()
 	}()
 	st, err := cmd()
