@@ -22,8 +22,8 @@ import (
 type callOutcome struct {
 	values []api.Variable
 	pins   *callPins // released once the call returned
-	// abandoned is set for an expression left when a breakpoint
-	// interrupted one of its inner calls: its end has no results to show.
+	// abandoned is set for an expression given up on (an error) while one
+	// of its calls is still in progress: its end has no results to show.
 	abandoned bool
 	// rest, when set, goes on with the expression once the inner call
 	// a breakpoint or halt interrupted has returned (exprCalls.from).
