@@ -136,3 +136,35 @@ func waitTick() int {
 	start <- struct{}{}
 	return <-ticked
 }
+
+// hold parks for good the goroutines spawn starts, so that a call of
+// spawn leaves one more goroutine, in main.park, for the list to show.
+var hold = make(chan int)
+
+//go:noinline
+func spawn() int {
+	go park()
+	return 1
+}
+
+func park() { <-hold }
+
+// spinning keeps spin going until the debugger clears it: a call of spin
+// ends only after a halt.
+var spinning = true
+
+//go:noinline
+func spin() int {
+	n := 0
+	for spinning {
+		n++
+	}
+	return 7
+}
+
+func init() {
+	if len(os.Args) > 5 { // never: only the debugger calls them
+		spawn()
+		spin()
+	}
+}

@@ -92,6 +92,10 @@ type StopEvent struct {
 	Trapped  []Thread // threads that received SIGTRAP
 	ExitCode int
 	Signal   int
+	// HaltRequested, on a StopKindTrap, says a halt was requested during
+	// the run: when the traps are the core's own business (the call
+	// protocol, a step over), the halt is the stop, not lost.
+	HaltRequested bool
 }
 
 // Func is a function of the binary at run-time addresses [Entry, End).

@@ -87,7 +87,9 @@ func (t *Target) continueToStop() (Stop, error) {
 		if found {
 			return stop, nil
 		}
-		if ev.Kind == StopKindHalt {
+		if ev.Kind == StopKindHalt || ev.HaltRequested {
+			// A halt that came with traps the loop would resume past
+			// (an injected call's protocol, most often) still stops.
 			cerr := t.clearSteps()
 			st, err := t.stopOn(nil, StopHalted)
 			return st, errors.Join(err, cerr)

@@ -118,7 +118,14 @@ func (d *Debugger) commandOne(cmd api.DebuggerCommand, resumed chan<- struct{}) 
 		return nil, core.ErrContinueCore
 	}
 	if cmd.Name == api.Call {
-		if run, err = d.prepareCall(t, cmd); err != nil {
+		// The expression's inner calls run the program before its own
+		// call does: from here on a halt may come (exprCalls.callInner).
+		notify()
+		run, err = d.prepareCall(t, cmd)
+		// Its inner calls, allocations and pins ran the program, even
+		// when the expression then failed.
+		d.forgetG()
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -162,6 +169,17 @@ func (d *Debugger) commandOne(cmd api.DebuggerCommand, resumed chan<- struct{}) 
 func (d *Debugger) runAndDescribe(t *proc.Target, run func() (proc.Stop, error), cmd api.DebuggerCommand, retCfg *api.LoadConfig) (*api.DebuggerState, error) {
 	d.forgetG() // whatever run does, the goroutines may have changed
 	stop, err := run()
+	for err == nil && stop.Reason == proc.StopCallReturned && d.call != nil && d.call.rest != nil {
+		// An inner call of an expression returned: the same command
+		// goes on with the expression, as Delve's continue does.
+		rest := d.call.rest
+		d.call = nil
+		d.forgetG()
+		if run, err = rest(stop); err == nil {
+			d.forgetG()
+			stop, err = run()
+		}
+	}
 	d.forgetG()
 	d.running.Store(false)
 	d.lastStop = stop

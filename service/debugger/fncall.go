@@ -22,9 +22,12 @@ import (
 type callOutcome struct {
 	values []api.Variable
 	pins   *callPins // released once the call returned
-	// abandoned is set for an expression left when a breakpoint
-	// interrupted one of its inner calls: its end has no results to show.
+	// abandoned is set for an expression given up on (an error) while one
+	// of its calls is still in progress: its end has no results to show.
 	abandoned bool
+	// rest, when set, goes on with the expression once the inner call
+	// a breakpoint or halt interrupted has returned (exprCalls.from).
+	rest func(end proc.Stop) (func() (proc.Stop, error), error)
 }
 
 // prepareCall resolves cmd.Expr in frame 0 of the call's goroutine and
@@ -69,105 +72,13 @@ func (d *Debugger) prepareCall(t *proc.Target, cmd api.DebuggerCommand) (func() 
 	return run, nil
 }
 
-// callExpr makes the calls of the expression e, in order, the last one
-// (when e is a call) by the returned resume operation; what the debugger
-// alone holds meanwhile is pinned in pins.
-func (d *Debugger) callExpr(t *proc.Target, goid int64, g *goroutine.G, cmd api.DebuggerCommand, e ast.Expr, calls []*ast.CallExpr, pins *callPins) (func() (proc.Stop, error), error) {
-	alloc := func(size int64) (uint64, error) {
-		addr, err := d.allocate(t, goid, size)
-		if err != nil {
-			return 0, err
-		}
-		return addr, pins.pin([]uint64{addr})
-	}
-	var sc *eval.Scope
-	var err error
-	// Calls inside the expression are made first, one after the other,
-	// and stand for their results in what contains them; the outermost
-	// call, when the expression is one, is the command's own.
-	top, isCall := e.(*ast.CallExpr)
-	isCall = isCall && calls[len(calls)-1] == top
-	inner := calls
-	if isCall {
-		inner = calls[:len(calls)-1]
-	}
-	results := map[*ast.CallExpr]eval.CallResult{}
-	for _, c := range inner {
-		// A scope per call: a call may have moved the goroutine's stack.
-		if sc, err = d.callScope(t, goid, results); err != nil {
-			return nil, err
-		}
-		plan, err := sc.PlanCallExpr(c, alloc)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkEscapes(plan, g, cmd.UnsafeCall); err != nil {
-			return nil, err
-		}
-		r, panicked, err := d.callNow(t, goid, plan, *cmd.ReturnInfoLoadConfig)
-		if err != nil {
-			return nil, err
-		}
-		if panicked != nil {
-			return d.noResume(t, panicked), pins.release()
-		}
-		if err := pins.pin(r.Pointers()); err != nil {
-			return nil, err
-		}
-		results[c] = r
-	}
-	if sc, err = d.callScope(t, goid, results); err != nil {
-		return nil, err
-	}
-	if !isCall {
-		v, err := sc.EvalParsed(e, cmd.Expr, api.LoadConfigToValue(*cmd.ReturnInfoLoadConfig))
-		if err != nil {
-			return nil, err
-		}
-		return d.noResume(t, []api.Variable{api.ConvertVar(v)}), pins.release()
-	}
-	plan, err := sc.PlanCallExpr(top, alloc)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkEscapes(plan, g, cmd.UnsafeCall); err != nil {
-		return nil, err
-	}
-	prog, err := d.program()
-	if err != nil {
-		return nil, err
-	}
-	out := &callOutcome{values: []api.Variable{}, pins: pins}
-	d.call = out
-	cfg := api.LoadConfigToValue(*cmd.ReturnInfoLoadConfig)
-	mem := t.Process()
-	req := planRequest(mem, goid, plan)
-	req.Returned = func(regs *arch.Registers, fp *arch.FPRegisters, sp uint64) error {
-		vals, err := readResults(prog, mem, plan, regs, fp, sp, cfg)
-		out.values = vals
-		return err
-	}
-	req.Panicked = func(addr uint64) error {
-		v, err := loadPanic(prog, mem, addr, cfg)
-		out.values = v
-		return err
-	}
-	return func() (proc.Stop, error) {
-		stop, err := t.Call(req)
-		if err == nil && stop.Reason == proc.StopCallReturned {
-			// Delve unpins once the expression's last call returned.
-			err = pins.release()
-		}
-		return stop, err
-	}, nil
-}
-
 // allocate gets size bytes of the target's heap for an argument, as Delve
 // does for string constants: by an injected call of runtime.mallocgc
 // (size, no type: memory without pointers, not zeroed) whose result, in
 // RAX under the register ABI, is the address.
 func (d *Debugger) allocate(t *proc.Target, goid int64, size int64) (uint64, error) {
 	addr, err := t.CallRuntime(goid, "runtime.mallocgc", uint64(size), 0, 0)
+	d.forgetG() // the program ran
 	if err != nil {
 		return 0, err
 	}
@@ -229,48 +140,6 @@ func checkEscapes(plan *eval.CallPlan, g *goroutine.G, unsafe bool) error {
 		}
 	}
 	return nil
-}
-
-// callNow makes a call inside the command's expression and waits for it:
-// the bytes of its results, or the panic it ended with, as values.
-func (d *Debugger) callNow(t *proc.Target, goid int64, plan *eval.CallPlan, cfg api.LoadConfig) (eval.CallResult, []api.Variable, error) {
-	r := eval.CallResult{Fn: plan.Fn.Name}
-	var panicked []api.Variable
-	prog, err := d.program()
-	if err != nil {
-		return r, nil, err
-	}
-	mem := t.Process()
-	req := planRequest(mem, goid, plan)
-	req.Returned = func(regs *arch.Registers, fp *arch.FPRegisters, sp uint64) error {
-		for i, p := range plan.Params {
-			if !p.Result {
-				continue
-			}
-			b, err := resultBytes(mem, plan.Locs[i], p.Type, regs, fp, sp)
-			if err != nil {
-				return fmt.Errorf("%s: %w", p.Name, err)
-			}
-			r.Types, r.Values = append(r.Types, p.Type), append(r.Values, b)
-		}
-		return nil
-	}
-	req.Panicked = func(addr uint64) error {
-		v, err := loadPanic(prog, mem, addr, api.LoadConfigToValue(cfg))
-		panicked = v
-		return err
-	}
-	stop, err := t.Call(req)
-	if err != nil {
-		return r, nil, err
-	}
-	if stop.Reason != proc.StopCallReturned {
-		return r, nil, fmt.Errorf("call stopped (in %s, called by the expression)", plan.Fn.Name)
-	}
-	if stop.Call != nil && stop.Call.Err != nil {
-		return r, nil, stop.Call.Err
-	}
-	return r, panicked, nil
 }
 
 // resultBytes copies a result out of the registers or the argument frame,

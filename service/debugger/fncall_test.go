@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/internal/testenv"
@@ -325,6 +327,56 @@ func TestCallInterruptedByBreakpoint(t *testing.T) {
 	endUnchanged(t, d, before, output)
 }
 
+// TestCallInnerCallBreakpoint: a breakpoint hit by a call inside the
+// expression is the call command's stop, as in Delve, not an error; the
+// goroutine list is that stop's. Each continue goes on with the
+// expression: the inner add(1, 2) returns and the outer add(3, 3) hits
+// the breakpoint again; the next continue ends the expression with 6.
+func TestCallInnerCallBreakpoint(t *testing.T) {
+	d, output := launchOut(t, "fncall", fixture.Flavour{})
+	stopAtCallSite(t, d)
+	before := frameState(t, d)
+	if _, err := d.CreateBreakpoint(api.Breakpoint{File: fixture.Source("fncall"), Line: 50}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.ListGoroutines(0, 100, nil, api.GoroutineGroupingOptions{}); err != nil {
+		t.Fatal(err) // read at this stop, to be read again after the call
+	}
+	st, err := callCmd(d, "add(add(1, 2), 3)", false)
+	if err != nil {
+		t.Fatalf("call stopped by a breakpoint in an inner call: %v", err)
+	}
+	at(t, st, "main.add", 50)
+	if st.CurrentThread.CallReturn || st.CurrentThread.Breakpoint == nil || st.StopReason != "breakpoint" {
+		t.Fatalf("stop in the inner add: %+v reason %q", st.CurrentThread, st.StopReason)
+	}
+	gl, err := d.ListGoroutines(0, 100, nil, api.GoroutineGroupingOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inAdd := 0
+	for _, g := range gl.Goroutines {
+		if g.CurrentLoc.Function.Name() == "main.add" && g.CurrentLoc.Line == 50 && g.ID == st.CurrentThread.GoroutineID {
+			inAdd++
+		}
+	}
+	if inAdd != 1 {
+		t.Fatalf("goroutine %d is not listed in main.add:50 after the call stopped there", st.CurrentThread.GoroutineID)
+	}
+	if _, err := callCmd(d, "add(1, 2)", false); err == nil || err.Error() != "cannot call function while another function call is already in progress" {
+		t.Fatalf("second call: error %v", err)
+	}
+	st = run(t, d, api.Continue)
+	at(t, st, "main.add", 50)
+	if st.CurrentThread.CallReturn || st.CurrentThread.Breakpoint == nil {
+		t.Fatalf("stop in the outer add: %+v", st.CurrentThread)
+	}
+	st = run(t, d, api.Continue)
+	at(t, st, "main.stop", 83)
+	wantCallReturned(t, "continue finishing add(add(1, 2), 3)", st, []string{"~r0: 6"})
+	endUnchanged(t, d, before, output)
+}
+
 // TestCallOtherGoroutineBreakpoint: waitTick blocks until the ticker
 // goroutine has run tick, which has a breakpoint: the call stops there, on
 // the other goroutine, as in Delve; the first continue finishes the call
@@ -366,4 +418,68 @@ func endUnchanged(t *testing.T, d *debugger.Debugger, before string, output func
 	if got, want := output(), "2 3 a! 0.5 0 0\nstop 3 10 gopher 7\nafter 3 10\ndone 3 4\n"; got != want {
 		t.Fatalf("program output %q, want %q", got, want)
 	}
+}
+
+// TestCallInnerCallHalted: spin loops until spinning is cleared, so a call
+// of it ends only after a halt. The halt reaches the call, inside the
+// expression add(spin(), 1) or the command's own spin(), and is the
+// command's stop, as in Delve, with spin still running on the call's
+// goroutine and the call in progress; once spinning is cleared, continue
+// goes on with the expression: add(7, 1) is 8, spin() 7.
+func TestCallInnerCallHalted(t *testing.T) {
+	d, output := launchOut(t, "fncall", fixture.Flavour{})
+	stopAtCallSite(t, d)
+	before := frameState(t, d)
+	spinning := func() int { return goroutinesIn(t, d, "main.spin") }
+	for _, tc := range []struct{ expr, want string }{{"add(spin(), 1)", "~r0: 8"}, {"spin()", "~r0: 7"}} {
+		if err := d.Set(-1, 0, "main.spinning", "true"); err != nil {
+			t.Fatal(err)
+		}
+		haltDuring(t, d, 0, func() (*api.DebuggerState, error) { return callCmd(d, tc.expr, false) })
+		// A halt may come before the call reached spin: continue, and
+		// halt a little later, until it stops there; it cannot end
+		// before spinning is cleared.
+		for i := 0; i < 100 && spinning() == 0; i++ {
+			haltDuring(t, d, 10*time.Millisecond, func() (*api.DebuggerState, error) {
+				return d.Command(api.DebuggerCommand{Name: api.Continue}, nil)
+			})
+		}
+		if n := spinning(); n != 1 {
+			t.Fatalf("%s: %d goroutines in main.spin at the halt, want 1", tc.expr, n)
+		}
+		if _, err := callCmd(d, "add(1, 2)", false); err == nil || err.Error() != "cannot call function while another function call is already in progress" {
+			t.Fatalf("%s: second call: error %v", tc.expr, err)
+		}
+		if err := d.Set(-1, 0, "main.spinning", "false"); err != nil {
+			t.Fatal(err)
+		}
+		st := run(t, d, api.Continue)
+		at(t, st, "main.stop", 83)
+		wantCallReturned(t, "continue finishing "+tc.expr, st, []string{tc.want})
+	}
+	endUnchanged(t, d, before, output)
+}
+
+// haltDuring runs cmd and halts the target once cmd has run it for at
+// least after; the halt must be cmd's stop.
+func haltDuring(t *testing.T, d *debugger.Debugger, after time.Duration, cmd func() (*api.DebuggerState, error)) *api.DebuggerState {
+	t.Helper()
+	halted := make(chan struct{})
+	go func() {
+		defer close(halted)
+		for !d.IsRunning() {
+			runtime.Gosched()
+		}
+		time.Sleep(after)
+		d.Halt()
+	}()
+	st, err := cmd()
+	<-halted
+	if err != nil {
+		t.Fatalf("halted command: %v", err)
+	}
+	if st.Exited || st.StopReason != "manual" || st.CurrentThread.CallReturn {
+		t.Fatalf("halted command: reason %q, exited %v, thread %+v", st.StopReason, st.Exited, st.CurrentThread)
+	}
+	return st
 }

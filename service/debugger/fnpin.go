@@ -67,9 +67,9 @@ func (c *callPins) release() error {
 }
 
 // releaseWith is release for a path ending with err, both reported. When
-// a breakpoint interrupted one of the expression's calls, that call is
-// still in progress and no other can be made: the pins are released when
-// it returns, at a later stop (describeCallStop).
+// one of the expression's calls is still in progress, no other can be
+// made: the pins are released when it returns, at a later stop
+// (describeCallStop).
 func (c *callPins) releaseWith(err error) error {
 	if c.p != nil && c.t.CallInProgress() {
 		c.d.call = &callOutcome{pins: c, abandoned: true}

@@ -220,3 +220,55 @@ func TestSetThroughAPI(t *testing.T) {
 		t.Fatalf("exit %+v", st)
 	}
 }
+
+// TestGoroutinesAfterCall: the goroutine list is read again after every
+// command that ran the program. spawn starts a goroutine that parks in
+// main.park for good: a call expression whose inner spawn() ran before
+// its outer call was refused leaves one, a call of spawn() a second, and
+// a restart none, the new process having none of the old one's.
+func TestGoroutinesAfterCall(t *testing.T) {
+	d, _ := launchOut(t, "fncall", fixture.Flavour{})
+	stopAtCallSite(t, d)
+	parked := func() int { return goroutinesIn(t, d, "main.park") }
+	if n := parked(); n != 0 {
+		t.Fatalf("%d goroutines in main.park before any call, want 0", n)
+	}
+	_, err := callCmd(d, `add(spawn(), "x")`, false)
+	if err == nil || err.Error() != `can not convert "x" constant to int` {
+		t.Fatalf("call of add with a string: error %v", err)
+	}
+	if n := parked(); n != 1 {
+		t.Fatalf("%d goroutines in main.park after the inner spawn() ran, want 1", n)
+	}
+	st, err := callCmd(d, "spawn()", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCallReturned(t, "spawn()", st, []string{"~r0: 1"})
+	if n := parked(); n != 2 {
+		t.Fatalf("%d goroutines in main.park after spawn(), want 2", n)
+	}
+	if _, err := d.Restart(false, nil); err != nil {
+		t.Fatal(err)
+	}
+	at(t, run(t, d, api.Continue), "main.stop", 83) // the breakpoint is kept
+	if n := parked(); n != 0 {
+		t.Fatalf("%d goroutines in main.park after restart, want 0", n)
+	}
+}
+
+// goroutinesIn counts the goroutines whose user frame is in function fn.
+func goroutinesIn(t *testing.T, d *debugger.Debugger, fn string) int {
+	t.Helper()
+	gl, err := d.ListGoroutines(0, 100, nil, api.GoroutineGroupingOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, g := range gl.Goroutines {
+		if g.UserCurrentLoc.Function.Name() == fn {
+			n++
+		}
+	}
+	return n
+}

@@ -30,7 +30,7 @@ type group struct {
 	run     *groupRun      // the continue in progress
 	specs   map[int]userBreakpoint
 	nextBP  int
-	errs    []error // children that could not be attached, for the next stop
+	errs    []error // children that could not be attached, for the reply of the command that ran
 	// events receives the spawned-process events of the command in
 	// progress (nil: none wanted); spawns counts the children whose
 	// attach and event are still on their way, which that command
@@ -214,18 +214,31 @@ func (d *Debugger) CommandEvents(cmd api.DebuggerCommand, resumed chan<- struct{
 	if g == nil || g.root != d {
 		return d.commandOne(cmd, resumed)
 	}
-	if cmd.Resumes() {
-		g.mu.Lock()
-		g.events = events
-		g.mu.Unlock()
-		defer func() {
-			// Every target is stopped: no exec is left to come.
-			g.spawns.Wait()
-			g.mu.Lock()
-			g.events = nil
-			g.mu.Unlock()
-		}()
+	if !cmd.Resumes() {
+		return g.command(cmd, resumed)
 	}
+	g.mu.Lock()
+	g.events = events
+	g.mu.Unlock()
+	st, err := g.command(cmd, resumed)
+	// Every target is stopped: no exec is left to come. What the
+	// children exec'd while this command ran is its reply's, whichever
+	// command it is (a call may exec too), not a later one's.
+	g.spawns.Wait()
+	g.mu.Lock()
+	g.events = nil
+	errs := g.errs
+	g.errs = nil
+	g.mu.Unlock()
+	if len(errs) > 0 {
+		err = errors.Join(append([]error{err}, errs...)...)
+	}
+	return st, err
+}
+
+// command runs cmd on the group whose root is the selected target.
+func (g *group) command(cmd api.DebuggerCommand, resumed chan<- struct{}) (*api.DebuggerState, error) {
+	d := g.root
 	switch cmd.Name {
 	case api.Continue, api.Next, api.Step, api.StepOut:
 		// The other targets run while the selected one continues or
@@ -385,8 +398,6 @@ func (g *group) continueAll(cmd api.DebuggerCommand, resumed chan<- struct{}) (*
 	}
 	g.mu.Lock()
 	g.run = nil
-	errs := g.errs
-	g.errs = nil
 	g.mu.Unlock()
 	// The root ends up holding the winner's target; what ended leaves.
 	if win.d != g.root {
@@ -400,9 +411,6 @@ func (g *group) continueAll(cmd api.DebuggerCommand, resumed chan<- struct{}) (*
 		}
 	}
 	g.drop(gone)
-	if win.err == nil && len(errs) > 0 {
-		return win.st, errors.Join(errs...)
-	}
 	return win.st, win.err
 }
 

@@ -31,4 +31,7 @@ type StopEvent struct {
 	Trapped  []*Thread // threads that stopped with SIGTRAP (kind proc.StopKindTrap)
 	ExitCode int
 	Signal   int
+	// HaltRequested, on a trap, says RequestHalt came during the run: the
+	// caller may resume past the traps, but not past the halt.
+	HaltRequested bool
 }

@@ -90,7 +90,7 @@ func (p coreProcess) Continue() (proc.StopEvent, error) {
 	if err != nil {
 		return proc.StopEvent{}, err
 	}
-	out := proc.StopEvent{Kind: ev.Kind, ExitCode: ev.ExitCode, Signal: ev.Signal}
+	out := proc.StopEvent{Kind: ev.Kind, ExitCode: ev.ExitCode, Signal: ev.Signal, HaltRequested: ev.HaltRequested}
 	for _, th := range ev.Trapped {
 		out.Trapped = append(out.Trapped, coreThread{th})
 	}

@@ -205,19 +205,22 @@ func (p *Process) cont() (StopEvent, error) {
 	}
 	defer p.endRun()
 	trapped, exit, over, err := p.waitStop()
-	switch {
-	case err != nil || over:
+	if err != nil || over {
 		return exit, err
-	case trapped != nil:
-		ev, err := p.stopAll([]*Thread{trapped}, proc.StopKindTrap)
-		if err == nil && ev.Kind == proc.StopKindTrap {
-			p.advanceKernelHits(ev.Trapped)
-		}
-		return ev, err
 	}
-	ev, err := p.stopAll(nil, proc.StopKindHalt)
+	kind, traps := proc.StopKindHalt, []*Thread(nil)
+	if trapped != nil {
+		kind, traps = proc.StopKindTrap, []*Thread{trapped}
+	}
+	ev, err := p.stopAll(traps, kind)
 	if err == nil && ev.Kind == proc.StopKindTrap {
 		p.advanceKernelHits(ev.Trapped)
+		// A halt that met traps (even one whose stop found a trap
+		// on the way) must not be lost if the caller resumes past
+		// them; endRun drops the request.
+		p.mu.Lock()
+		ev.HaltRequested = p.halt
+		p.mu.Unlock()
 	}
 	return ev, err
 }
