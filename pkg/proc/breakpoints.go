@@ -40,8 +40,8 @@ type Breakpoint struct {
 	// (SetKernelCond); CondFallback is why it does not, when it was asked.
 	CondMode     CondMode
 	CondFallback string
-	// CondFaults counts kernel evaluations that read an invalid pointer;
-	// each is also a hit, which stops with the evaluator's error.
+	// CondFaults counts kernel evaluations that read an invalid pointer:
+	// false, and never a stop.
 	CondFaults uint64
 	kernel     KernelBP    // the kernel's probes, when CondMode is CondKernel
 	kc         *KernelCond // what they were made from, for Restart

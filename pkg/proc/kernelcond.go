@@ -47,8 +47,8 @@ type KernelSite struct {
 }
 
 // KernelCounts are a kernel breakpoint's counts: hits whose condition held
-// or faulted (total and per goroutine, as Delve counts them) and, among
-// them, evaluations that read an invalid pointer.
+// (total and per goroutine, as Delve counts them) and evaluations that read
+// an invalid pointer (counted, and false).
 type KernelCounts struct {
 	Total  uint64
 	Faults uint64
@@ -231,7 +231,7 @@ func (t *Target) kernelHit(bp *Breakpoint, pc uint64, goid int64) (bool, error) 
 	ka := t.bps.kern[pc]
 	if ka == nil || !ka.suspended {
 		t.syncKernelCounts(bp)
-		return true, t.kernelStopErr(bp, goid)
+		return true, nil
 	}
 	ok, condErr := t.evalCond(bp, goid)
 	if condErr == nil && !ok {
@@ -243,24 +243,6 @@ func (t *Target) kernelHit(bp *Breakpoint, pc uint64, goid int64) (bool, error) 
 	}
 	bp.setCounts(c)
 	return bp.hitAfterCond(goid, condErr)
-}
-
-// kernelStopErr is the error of a stop the kernel made: it stops where
-// the condition held or faulted (read an invalid pointer), and, as in
-// Delve, a condition that cannot be evaluated stops with its error; only
-// the evaluator here can say which it was, and with what message. A
-// condition the kernel could not read but that evaluates here (a page the
-// kernel may not fault in) is said to be so rather than passed off as
-// true.
-func (t *Target) kernelStopErr(bp *Breakpoint, goid int64) error {
-	if bp.Cond == nil && bp.CondExpr == "" {
-		return nil // a hit condition alone
-	}
-	ok, err := t.evalCond(bp, goid)
-	if err == nil && !ok {
-		return errors.New("error evaluating expression: the kernel could not read what the condition reads here, though it evaluates to false now")
-	}
-	return err
 }
 
 // closeKernel removes every kernel probe (detach, kill, exit, restart).

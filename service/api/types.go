@@ -53,8 +53,7 @@ type Breakpoint struct {
 	// CondEval says how the condition is evaluated: "in kernel", or
 	// "stops to evaluate" with the reason when the kernel cannot; tinydbg's
 	// own, under a name Delve's clients ignore. CondFaults counts kernel
-	// evaluations that read an invalid pointer (each also a hit, which
-	// stops with the evaluator's error, as Delve stops).
+	// evaluations that read an invalid pointer (false, never a stop).
 	CondEval   string `json:"tinydbgCondEval,omitempty"`
 	CondFaults uint64 `json:"tinydbgCondFaults,omitempty"`
 

@@ -16,9 +16,8 @@ import (
 )
 
 // Breakpoints whose condition the kernel evaluates: a uprobe at each
-// address runs a program that evaluates the condition (a fault counts as
-// true, see siteProgram), counts the hit (in total and per goroutine),
-// applies the hit condition and only then
+// address runs a program that evaluates the condition, counts the hit (in
+// total and per goroutine), applies the hit condition and only then
 // records the registers it saw, keyed by thread, and raises SIGTRAP on the
 // thread. The kernel delivers that signal after the probed instruction has
 // run; the trap handler (kstop.go) puts the recorded registers back, so

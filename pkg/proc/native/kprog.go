@@ -94,16 +94,14 @@ func siteProgram(k *kernelConds, sp siteParams) asm.Instructions {
 	adds(cond)
 	add(asm.JEq.Imm(asm.R0, 1, lTrue).WithSymbol(endSym),
 		asm.JNE.Imm(asm.R0, 2, lOut))
-	// Fault: an invalid pointer was read. Counted as a fault, then as a
-	// hit whose condition held: Delve stops at a condition it cannot
-	// evaluate, and the debugger re-evaluates it to report the error.
+	// Fault: an invalid pointer was read. False, and counted.
 	add(mapPtr(asm.R1, k.counts).WithSymbol(lFault))
 	adds(stackPtr(asm.R2, stSlot))
 	add(asm.FnMapLookupElem.Call(),
-		asm.JEq.Imm(asm.R0, 0, lTrue),
+		asm.JEq.Imm(asm.R0, 0, lOut),
 		asm.Mov.Imm(asm.R1, 1),
 		asm.AddAtomic.Mem(asm.R0, asm.R1, asm.DWord, 8),
-		asm.Ja.Label(lTrue))
+		asm.Ja.Label(lOut))
 
 	// True: count it, in total (R9) and for the goroutine (R7). The total
 	// is this hit's own number from a fetching add (BPF_ADD | BPF_FETCH
