@@ -1,0 +1,58 @@
+package api
+
+import (
+	"reflect"
+	"runtime"
+	"syscall"
+	"testing"
+
+	"github.com/tinydbg/tinydbg/pkg/proc/value"
+)
+
+// bigArgs are the loaded trees of hotloop's main.big(s string, it *Item)
+// as a trace of depth 1 loads them.
+func bigArgs() []*value.Variable {
+	s := &value.Variable{Name: "s", Type: "string", Kind: reflect.String, Addr: 0x1000, Base: 0x4b0000,
+		Value: "0123456789012345678901234567890123456789", Len: 40}
+	next := value.Variable{Name: "Next", Type: "*main.Item", Kind: reflect.Ptr, Addr: 0xc000012018, Value: "824633794608", Len: 1,
+		Children: []value.Variable{{Type: "main.Item", Kind: reflect.Struct, Addr: 0xc000012030, OnlyAddr: true, Len: 3}}}
+	item := value.Variable{Type: "main.Item", Kind: reflect.Struct, Addr: 0xc000012000, Len: 3, Children: []value.Variable{
+		{Name: "Weight", Type: "int", Kind: reflect.Int, Addr: 0xc000012000, Value: "3"},
+		{Name: "Tag", Type: "string", Kind: reflect.String, Addr: 0xc000012008, Base: 0x4b1000, Value: "tag", Len: 3},
+		next,
+	}}
+	it := &value.Variable{Name: "it", Type: "*main.Item", Kind: reflect.Ptr, Addr: 0x2000, Value: "824633794560", Len: 1,
+		Children: []value.Variable{item}}
+	return []*value.Variable{s, it}
+}
+
+// BenchmarkAppendVarBig is what printing main.big's arguments costs a
+// trace per event.
+func BenchmarkAppendVarBig(b *testing.B) {
+	args := bigArgs()
+	var out []byte
+	b.ReportAllocs()
+	runtime.LockOSThread() // for threadCPU
+	defer runtime.UnlockOSThread()
+	before := threadCPU()
+	for i := 0; i < b.N; i++ {
+		out = out[:0]
+		for _, v := range args {
+			out = AppendVar(out, v)
+		}
+	}
+	b.ReportMetric(float64(threadCPU()-before)/float64(b.N), "cpu-ns/op")
+	if want := `"0123456789012345678901234567890123456789"*main.Item {Weight: 3, Tag: "tag", Next: (*main.Item)(0xc000012030)}`; string(out) != want {
+		b.Fatalf("got %s, want %s", out, want)
+	}
+}
+
+// threadCPU is the calling thread's user and system time in nanoseconds:
+// on a machine shared with others, wall time per operation says little.
+func threadCPU() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
