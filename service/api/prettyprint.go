@@ -111,7 +111,7 @@ func (o *outBuf) int(x int64) { o.b = strconv.AppendInt(o.b, x, 10) }
 func (o *outBuf) writeTypedAddr(open string, po prettyOpts, typ string, addr uint64) {
 	o.WriteString(open)
 	if t := po.typeName(typ); strings.Contains(t, "/") {
-		o.b = strconv.AppendQuote(o.b, t)
+		o.b = appendQuote(o.b, t)
 	} else {
 		o.WriteString(t)
 	}
@@ -599,8 +599,23 @@ func writeBasic(b *outBuf, v node, a *nodeAttrs, o prettyOpts) {
 			b.WriteString(s)
 			return
 		}
-		b.b = strconv.AppendQuote(b.b, s)
+		b.b = appendQuote(b.b, s)
 		return
 	}
 	b.WriteString(a.Value)
+}
+
+// appendQuote is strconv.AppendQuote, which a trace calls for every string
+// of every event and which escapes rune by rune: a string of printable
+// ASCII other than a quote or a backslash, the usual one, is written as
+// it is between quotes, exactly as strconv would write it.
+func appendQuote(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
+			return strconv.AppendQuote(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
