@@ -10,12 +10,18 @@ import (
 )
 
 // bigArgs are the loaded trees of hotloop's main.big(s string, it *Item)
-// as a trace of depth 1 loads them.
+// as a trace of depth 1 loads them: it.Next is followed too.
 func bigArgs() []*value.Variable {
 	s := &value.Variable{Name: "s", Type: "string", Kind: reflect.String, Addr: 0x1000, Base: 0x4b0000,
 		Value: "0123456789012345678901234567890123456789", Len: 40}
-	next := value.Variable{Name: "Next", Type: "*main.Item", Kind: reflect.Ptr, Addr: 0xc000012018, Value: "824633794608", Len: 1,
-		Children: []value.Variable{{Type: "main.Item", Kind: reflect.Struct, Addr: 0xc000012030, OnlyAddr: true, Len: 3}}}
+	nilNext := value.Variable{Name: "Next", Type: "*main.Item", Kind: reflect.Ptr, Addr: 0xd018, Value: "0", Len: 1,
+		Children: []value.Variable{{Type: "main.Item", Kind: reflect.Struct}}}
+	next := value.Variable{Name: "Next", Type: "*main.Item", Kind: reflect.Ptr, Addr: 0xc018, Value: "53248", Len: 1,
+		Children: []value.Variable{{Type: "main.Item", Kind: reflect.Struct, Addr: 0xd000, Len: 3, Children: []value.Variable{
+			{Name: "Weight", Type: "int", Kind: reflect.Int, Addr: 0xd000, Value: "8"},
+			{Name: "Tag", Type: "string", Kind: reflect.String, Addr: 0xd008, Base: 0x6000, Value: "next", Len: 4},
+			nilNext,
+		}}}}
 	item := value.Variable{Type: "main.Item", Kind: reflect.Struct, Addr: 0xc000012000, Len: 3, Children: []value.Variable{
 		{Name: "Weight", Type: "int", Kind: reflect.Int, Addr: 0xc000012000, Value: "3"},
 		{Name: "Tag", Type: "string", Kind: reflect.String, Addr: 0xc000012008, Base: 0x4b1000, Value: "tag", Len: 3},
@@ -42,7 +48,7 @@ func BenchmarkAppendVarBig(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(threadCPU()-before)/float64(b.N), "cpu-ns/op")
-	if want := `"0123456789012345678901234567890123456789"*main.Item {Weight: 3, Tag: "tag", Next: (*main.Item)(0xc000012030)}`; string(out) != want {
+	if want := `"0123456789012345678901234567890123456789"*main.Item {Weight: 3, Tag: "tag", Next: *main.Item {Weight: 8, Tag: "next", Next: *main.Item nil}}`; string(out) != want {
 		b.Fatalf("got %s, want %s", out, want)
 	}
 }
