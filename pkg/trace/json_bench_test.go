@@ -3,9 +3,10 @@ package trace
 import (
 	"io"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tinydbg/tinydbg/internal/testenv"
 )
 
 // BenchmarkJSONEventBig is what writing a call of hotloop's main.big as
@@ -20,20 +21,11 @@ func BenchmarkJSONEventBig(b *testing.B) {
 	b.ReportAllocs()
 	runtime.LockOSThread() // for the thread's CPU time
 	defer runtime.UnlockOSThread()
-	before := threadCPU()
+	before := testenv.ThreadCPU()
 	for i := 0; i < b.N; i++ {
 		if err := jw.Event(ev); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(threadCPU()-before)/float64(b.N), "cpu-ns/op")
-}
-
-// threadCPU is the calling thread's user and system time in nanoseconds.
-func threadCPU() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
+	b.ReportMetric(float64(testenv.ThreadCPU()-before)/float64(b.N), "cpu-ns/op")
 }

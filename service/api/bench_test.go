@@ -3,9 +3,9 @@ package api
 import (
 	"reflect"
 	"runtime"
-	"syscall"
 	"testing"
 
+	"github.com/tinydbg/tinydbg/internal/testenv"
 	"github.com/tinydbg/tinydbg/pkg/proc/value"
 )
 
@@ -40,25 +40,15 @@ func BenchmarkAppendVarBig(b *testing.B) {
 	b.ReportAllocs()
 	runtime.LockOSThread() // for threadCPU
 	defer runtime.UnlockOSThread()
-	before := threadCPU()
+	before := testenv.ThreadCPU()
 	for i := 0; i < b.N; i++ {
 		out = out[:0]
 		for _, v := range args {
 			out = AppendVar(out, v)
 		}
 	}
-	b.ReportMetric(float64(threadCPU()-before)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(testenv.ThreadCPU()-before)/float64(b.N), "cpu-ns/op")
 	if want := `"0123456789012345678901234567890123456789"*main.Item {Weight: 3, Tag: "tag", Next: *main.Item {Weight: 8, Tag: "next", Next: *main.Item nil}}`; string(out) != want {
 		b.Fatalf("got %s, want %s", out, want)
 	}
-}
-
-// threadCPU is the calling thread's user and system time in nanoseconds:
-// on a machine shared with others, wall time per operation says little.
-func threadCPU() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }

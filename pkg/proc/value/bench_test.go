@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/tinydbg/tinydbg/internal/testenv"
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 )
 
@@ -70,26 +71,16 @@ func BenchmarkLoadBig(b *testing.B) {
 	b.ReportAllocs()
 	runtime.LockOSThread() // for threadCPU
 	defer runtime.UnlockOSThread()
-	before := threadCPU()
+	before := testenv.ThreadCPU()
 	var s, it *Variable
 	for i := 0; i < b.N; i++ {
 		l.Arena.Reset()
 		s = l.Load("s", 0x1000, strT, cfg)
 		it = l.Load("it", 0x2000, itemPtr, cfg)
 	}
-	b.ReportMetric(float64(threadCPU()-before)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(testenv.ThreadCPU()-before)/float64(b.N), "cpu-ns/op")
 	if s.Value != "0123456789012345678901234567890123456789" || len(it.Children) != 1 || len(it.Children[0].Children) != 3 ||
 		it.Children[0].Children[1].Value != "tag" || it.Children[0].Children[2].Children[0].Children[1].Value != "next" {
 		b.Fatalf("loaded %+v %+v", s, it)
 	}
-}
-
-// threadCPU is the calling thread's user and system time in nanoseconds:
-// on a machine shared with others, wall time per operation says little.
-func threadCPU() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }
