@@ -136,6 +136,10 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		i = skipPlain(s, i)
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -180,6 +184,27 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// skipPlain is the index of the first block of eight bytes of s from i
+// on that may need escaping, or of the last, shorter block: most of a
+// trace's JSON is its values' text, plain ASCII, and the byte loop cost a
+// cycle or more per byte. A block is plain when all its bytes are ASCII
+// at or above a space and none is a quote or a backslash; each test below
+// is the word-at-a-time "has a byte less than n" (a byte equal to q is a
+// zero byte of x^q), exact for bytes under 0x80, which x&highs excludes.
+func skipPlain(s string, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(s); i += 8 {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		q, bs := x^('"'*ones), x^('\\'*ones)
+		if (x|(x-0x20*ones)&^x|(q-ones)&^q|(bs-ones)&^bs)&highs != 0 {
+			break
+		}
+	}
+	return i
 }
 
 func (j *JSONWriter) holdFlushes() { j.hold, j.w = true, grow(j.w, j.out) }

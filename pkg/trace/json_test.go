@@ -11,8 +11,8 @@ import (
 // TestJSONMatchesEncodingJSON: the hand-written encoder writes, byte for
 // byte, what encoding/json (HTML escaping off) writes for the JSONEvent of
 // each event: every field combination, and strings with quotes,
-// backslashes, every control byte, DEL, invalid UTF-8, U+2028/9 and
-// random bytes.
+// backslashes, every control byte, DEL, invalid UTF-8, U+2028/9,
+// random bytes, and every byte amid plain ASCII.
 func TestJSONMatchesEncodingJSON(t *testing.T) {
 	strs := []string{"", "plain", `q"uo\te`, "<a&b>", "\x7f", "\xff\xfe", "é中\U0001F600", "a\u2028b\u2029c", "\xe2\x80"}
 	var ctl []byte
@@ -24,6 +24,25 @@ func TestJSONMatchesEncodingJSON(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		b := make([]byte, rng.Intn(24))
 		rng.Read(b)
+		strs = append(strs, string(b))
+	}
+	// Every byte at each place of the eight-byte blocks the encoder skips
+	// at once, and long mostly-plain strings.
+	for c := 0; c < 256; c++ {
+		for _, at := range []int{0, 3, 7, 8, 15, 16} {
+			b := []byte("abcdefghijklmnopq")
+			b[at] = byte(c)
+			strs = append(strs, string(b))
+		}
+	}
+	for i := 0; i < 200; i++ {
+		b := make([]byte, 8+rng.Intn(64))
+		for j := range b {
+			b[j] = byte(' ' + rng.Intn(95))
+			if rng.Intn(20) == 0 {
+				b[j] = byte(rng.Intn(256))
+			}
+		}
 		strs = append(strs, string(b))
 	}
 	var evs []*Event

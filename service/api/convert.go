@@ -71,7 +71,7 @@ func (c *converter) into(out *Variable, v *value.Variable) {
 // trace events show it.
 func FormatVar(v *value.Variable) string {
 	b := bufPool.Get().(*outBuf)
-	writeTo(b, (*loadedVar)(v), prettyOpts{top: true, withType: true}, "")
+	writeTo(b, node{l: v}, prettyOpts{top: true, withType: true}, "")
 	s := string(b.b)
 	if cap(b.b) <= maxPooledBuf {
 		b.b = b.b[:0] // the pool's buffers are empty
@@ -91,7 +91,7 @@ func AppendVar(dst []byte, v *value.Variable) []byte {
 	b := bufPool.Get().(*outBuf)
 	own := b.b
 	b.b = dst
-	writeTo(b, (*loadedVar)(v), prettyOpts{top: true, withType: true}, "")
+	writeTo(b, node{l: v}, prettyOpts{top: true, withType: true}, "")
 	dst, b.b = b.b, own[:0]
 	bufPool.Put(b)
 	return dst

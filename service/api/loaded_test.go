@@ -17,8 +17,8 @@ func TestLoadedPrintsAsWire(t *testing.T) {
 				o := prettyOpts{top: true, withType: true, newlines: flags&PrettyNewlines != 0,
 					short: flags&PrettyShortenType != 0, verb: verb, raw: flags&PrettyRawString != 0}
 				var lb, wb outBuf
-				writeTo(&lb, (*loadedVar)(c.Var), o, "\t")
-				writeTo(&wb, &w, o, "\t")
+				writeTo(&lb, node{l: c.Var}, o, "\t")
+				writeTo(&wb, node{w: &w}, o, "\t")
 				if string(lb.b) != string(wb.b) {
 					t.Errorf("%s, flags %b, verb %q: loaded %q, wire %q", c.Name, flags, verb, lb.b, wb.b)
 				}

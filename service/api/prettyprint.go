@@ -70,7 +70,7 @@ func (v *Variable) StringWithOptions(indent, fmtstr string, flags PrettyFlags) s
 	b := bufPool.Get().(*outBuf)
 	o := prettyOpts{top: true, withType: true, newlines: flags&PrettyNewlines != 0,
 		short: flags&PrettyShortenType != 0, verb: fmtstr, raw: flags&PrettyRawString != 0}
-	writeTo(b, v, o, indent)
+	writeTo(b, node{w: v}, o, indent)
 	s := string(b.b)
 	if cap(b.b) <= maxPooledBuf {
 		b.b = b.b[:0]
@@ -111,7 +111,7 @@ func (o *outBuf) int(x int64) { o.b = strconv.AppendInt(o.b, x, 10) }
 func (o *outBuf) writeTypedAddr(open string, po prettyOpts, typ string, addr uint64) {
 	o.WriteString(open)
 	if t := po.typeName(typ); strings.Contains(t, "/") {
-		o.b = strconv.AppendQuote(o.b, t)
+		o.b = appendQuote(o.b, t)
 	} else {
 		o.WriteString(t)
 	}
@@ -160,11 +160,14 @@ func (o prettyOpts) child(withType, newlines bool) prettyOpts {
 }
 
 // node is what the printer reads of a value: the wire Variable, or the
-// loader's tree itself (loadedVar), which a trace prints without building
-// the wire tree first.
-type node interface {
-	attrs() nodeAttrs
-	child(i int) node
+// loader's tree itself, which a trace prints without building the wire
+// tree first. It is a struct, not an interface: through an interface a
+// pointer to the caller's nodeAttrs escaped, and returning them by value
+// cost copies that stalled on the stores just made (a fifth of printing
+// main.big's arguments).
+type node struct {
+	w *Variable       // the wire tree, or
+	l *value.Variable // the loader's, read as ConvertVar would convert it
 }
 
 // nodeAttrs are a node's own fields, copied out at once: one call per
@@ -179,37 +182,45 @@ type nodeAttrs struct {
 	Kids              int // children
 }
 
-func (v *Variable) attrs() nodeAttrs {
-	return nodeAttrs{Name: v.Name, Type: v.Type, Value: v.Value, Unreadable: v.Unreadable, Kind: v.Kind,
-		OnlyAddr: v.OnlyAddr, Addr: v.Addr, Base: v.Base, Len: v.Len, Cap: v.Cap, Kids: len(v.Children)}
+// fill sets every field of *a from n.
+func (n node) fill(a *nodeAttrs) {
+	if v := n.l; v != nil {
+		a.Name, a.Type, a.Value, a.Unreadable = v.Name, v.Type, v.Value, ""
+		a.Kind, a.OnlyAddr, a.Addr, a.Base = v.Kind, v.OnlyAddr, v.Addr, v.Base
+		a.Len, a.Cap, a.Kids = v.Len, v.Cap, len(v.Children)
+		if v.Unreadable != nil {
+			a.Unreadable = v.Unreadable.Error()
+		}
+		return
+	}
+	v := n.w
+	a.Name, a.Type, a.Value, a.Unreadable = v.Name, v.Type, v.Value, v.Unreadable
+	a.Kind, a.OnlyAddr, a.Addr, a.Base = v.Kind, v.OnlyAddr, v.Addr, v.Base
+	a.Len, a.Cap, a.Kids = v.Len, v.Cap, len(v.Children)
 }
 
-func (v *Variable) child(i int) node { return &v.Children[i] }
-
-// loadedVar is a loaded value as the printer reads it: what ConvertVar
-// would put on the wire, field for field.
-type loadedVar value.Variable
-
-func (v *loadedVar) attrs() nodeAttrs {
-	a := nodeAttrs{Name: v.Name, Type: v.Type, Value: v.Value, Kind: v.Kind,
-		OnlyAddr: v.OnlyAddr, Addr: v.Addr, Base: v.Base, Len: v.Len, Cap: v.Cap, Kids: len(v.Children)}
-	if v.Unreadable != nil {
-		a.Unreadable = v.Unreadable.Error()
-	}
+// attrs is fill for the printer's less used paths.
+func (n node) attrs() (a nodeAttrs) {
+	n.fill(&a)
 	return a
 }
 
-func (v *loadedVar) child(i int) node { return (*loadedVar)(&v.Children[i]) }
+func (n node) child(i int) node {
+	if n.l != nil {
+		return node{l: &n.l.Children[i]}
+	}
+	return node{w: &n.w.Children[i]}
+}
 
 func writeTo(b *outBuf, v node, o prettyOpts, indent string) {
-	a := v.attrs()
-	writeNode(b, v, a, o, indent)
+	var a nodeAttrs
+	v.fill(&a)
+	writeNode(b, v, &a, o, indent)
 }
 
 // writeNode is writeTo for a caller that has v's attributes a already:
-// reading them once per node halves what a trace's printing costs. They
-// are passed by value: a pointer to a caller's copy made it escape.
-func writeNode(b *outBuf, v node, a nodeAttrs, o prettyOpts, indent string) {
+// reading them once per node halves what a trace's printing costs.
+func writeNode(b *outBuf, v node, a *nodeAttrs, o prettyOpts, indent string) {
 	if a.Unreadable != "" {
 		b.WriteString("(unreadable ")
 		b.WriteString(a.Unreadable)
@@ -239,20 +250,21 @@ func writeNode(b *outBuf, v node, a nodeAttrs, o prettyOpts, indent string) {
 			b.WriteString("nil")
 			return
 		}
-		writeElems(b, v, &a, o, indent)
+		writeElems(b, v, a, o, indent)
 	case reflect.Array:
 		if o.withType {
 			b.WriteString(o.typeName(a.Type))
 			b.WriteString(" ")
 		}
-		writeElems(b, v, &a, o, indent)
+		writeElems(b, v, a, o, indent)
 	case reflect.Ptr:
 		if a.Type == "" || a.Kids == 0 {
 			b.WriteString("nil")
 			break
 		}
 		c := v.child(0)
-		ca := c.attrs()
+		var ca nodeAttrs
+		c.fill(&ca)
 		if ca.OnlyAddr && ca.Addr != 0 {
 			b.writeTypedAddr("(", o, a.Type, ca.Addr)
 			break
@@ -262,7 +274,7 @@ func writeNode(b *outBuf, v node, a nodeAttrs, o prettyOpts, indent string) {
 			b.WriteString("\n")
 		}
 		b.WriteString("*")
-		writeNode(b, c, ca, o.child(o.withType, o.newlines), indent)
+		writeNode(b, c, &ca, o.child(o.withType, o.newlines), indent)
 	case reflect.UnsafePointer:
 		if a.Kids == 0 {
 			b.WriteString("unsafe.Pointer(nil)")
@@ -273,7 +285,7 @@ func writeNode(b *outBuf, v node, a nodeAttrs, o prettyOpts, indent string) {
 		}
 	case reflect.Chan:
 		if o.newlines {
-			writeStruct(b, v, &a, o, indent)
+			writeStruct(b, v, a, o, indent)
 		} else if a.Kids < 2 {
 			b.WriteString(o.typeName(a.Type))
 			b.WriteString(" nil")
@@ -292,11 +304,11 @@ func writeNode(b *outBuf, v node, a nodeAttrs, o prettyOpts, indent string) {
 			b.WriteString(")")
 			o.withType = false
 		}
-		writeStruct(b, v, &a, o, indent)
+		writeStruct(b, v, a, o, indent)
 	case reflect.Interface:
-		writeIface(b, v, &a, o, indent)
+		writeIface(b, v, a, o, indent)
 	case reflect.Map:
-		writeMap(b, v, &a, o, indent)
+		writeMap(b, v, a, o, indent)
 	case reflect.Func:
 		if a.Value == "" {
 			b.WriteString("nil")
@@ -307,23 +319,24 @@ func writeNode(b *outBuf, v node, a nodeAttrs, o prettyOpts, indent string) {
 		// shows them; the one-line form keeps just the function's name.
 		if o.newlines && a.Kids > 0 {
 			b.WriteString(" {\n")
+			var ca nodeAttrs // out of the loop, or escape analysis moves it to the heap
 			for i := 0; i < a.Kids; i++ {
 				c := v.child(i)
-				ca := c.attrs()
+				c.fill(&ca)
 				b.WriteString(indent)
 				b.WriteString("\t")
 				b.WriteString(ca.Name)
 				b.WriteString(" ")
 				b.WriteString(ca.Type)
 				b.WriteString(" = ")
-				writeNode(b, c, ca, o.child(false, o.newlines), indent+"\t")
+				writeNode(b, c, &ca, o.child(false, o.newlines), indent+"\t")
 				b.WriteString("\n")
 			}
 			b.WriteString(indent)
 			b.WriteString("}")
 		}
 	default:
-		writeBasic(b, v, &a, o)
+		writeBasic(b, v, a, o)
 	}
 }
 
@@ -368,7 +381,7 @@ func writeIface(b *outBuf, v node, a *nodeAttrs, o prettyOpts, indent string) {
 		b.writeTypedAddr("*(*", o, a.Type, a.Addr)
 	default:
 		// The dynamic type was shown already unless the caller hid types.
-		writeNode(b, data, da, o.child(!o.withType, o.newlines), indent)
+		writeNode(b, data, &da, o.child(!o.withType, o.newlines), indent)
 	}
 }
 
@@ -473,15 +486,16 @@ func writeStruct(b *outBuf, v node, a *nodeAttrs, o prettyOpts, indent string) {
 	}
 	nl := breaksLines(v, a, o.newlines, false)
 	b.WriteString("{")
+	var ca nodeAttrs // out of the loop, or escape analysis moves it to the heap
 	for i := 0; i < a.Kids; i++ {
 		if nl {
 			b.newline(indent, true)
 		}
 		c := v.child(i)
-		ca := c.attrs()
+		c.fill(&ca)
 		b.WriteString(ca.Name)
 		b.WriteString(": ")
-		writeNode(b, c, ca, o.child(true, nl), o.deeper(indent))
+		writeNode(b, c, &ca, o.child(true, nl), o.deeper(indent))
 		if i != a.Kids-1 || nl {
 			b.WriteString(",")
 			if !nl {
@@ -599,8 +613,23 @@ func writeBasic(b *outBuf, v node, a *nodeAttrs, o prettyOpts) {
 			b.WriteString(s)
 			return
 		}
-		b.b = strconv.AppendQuote(b.b, s)
+		b.b = appendQuote(b.b, s)
 		return
 	}
 	b.WriteString(a.Value)
+}
+
+// appendQuote is strconv.AppendQuote, which a trace calls for every string
+// of every event and which escapes rune by rune: a string of printable
+// ASCII other than a quote or a backslash, the usual one, is written as
+// it is between quotes, exactly as strconv would write it.
+func appendQuote(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
+			return strconv.AppendQuote(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }

@@ -100,3 +100,17 @@ func TestFormatVarReusesTree(t *testing.T) {
 		t.Fatalf("FormatVar = %q", got)
 	}
 }
+
+// TestAppendQuoteIsStrconvs proves the printer's quoting fast path writes
+// what strconv.AppendQuote writes, for every byte alone and amid ASCII.
+func TestAppendQuoteIsStrconvs(t *testing.T) {
+	cases := []string{"", "plain text 0123456789 ~!@#$%^&*()", `a"b`, `a\b`, "tab\there", "é", "\xff", "\u2028", "\x7f"}
+	for c := 0; c < 256; c++ {
+		cases = append(cases, string([]byte{byte(c)}), "x"+string([]byte{byte(c)})+"y")
+	}
+	for _, s := range cases {
+		if got, want := string(appendQuote([]byte("<"), s)), string(strconv.AppendQuote([]byte("<"), s)); got != want {
+			t.Errorf("appendQuote(%q) = %s, want %s", s, got, want)
+		}
+	}
+}

@@ -196,7 +196,10 @@ func parseSegments(data []byte, plan *probePlan, c *captured) error {
 func (t *Tracer) decodeValues(mem *captured, plan *probePlan, ev *event.Event) []event.Value {
 	out := t.values(len(plan.params))
 	var arena *value.Arena
-	if t.batch != nil {
+	switch {
+	case t.convert != nil:
+		arena = &t.convArena
+	case t.batch != nil:
 		arena = &t.batch.arena
 	}
 	// Set only when it changes: the loader's pointer fields cost a write

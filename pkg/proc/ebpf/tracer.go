@@ -141,7 +141,11 @@ type Tracer struct {
 	pairs     *pairer
 	scratch   captured     // segments of the event being decoded (reader only)
 	loader    value.Loader // reused per value (reader only)
-	mu        sync.Mutex   // guards stats and coll against Close
+	// convArena holds the value trees of the event being converted: with
+	// a converter they are dropped as soon as printed, so one arena, whose
+	// few nodes stay in the cache, serves every batch (reader only).
+	convArena value.Arena
+	mu        sync.Mutex // guards stats and coll against Close
 	stats     Stats
 	// runStats keeps the kernel's run-time statistics of BPF programs on
 	// while the trace runs; nil when they could not be enabled.
@@ -501,7 +505,7 @@ func (t *Tracer) readLoop() {
 			if err == nil {
 				t.convert(&batch.Events[len(batch.Events)-1], &batch.text)
 			}
-			batch.arena.Reset() // the event's trees are dropped
+			t.convArena.Reset() // the event's trees are dropped
 		}
 	}
 }
