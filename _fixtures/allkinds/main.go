@@ -3,6 +3,9 @@
 // line by line: strings, structs, nested pointers, slices and arrays of
 // strings and structs, interfaces, errors, maps, channels, funcs and floats
 // held in memory.
+//
+// chained's map has, with Go's buckets layout (before 1.24), overflow
+// buckets two deep (overflow_buckets.go).
 package main
 
 import (
@@ -102,6 +105,9 @@ func nested(m map[int][]string) int { return len(m) }
 func bigMap(m map[string]int) int { return len(m) }
 
 //go:noinline
+func chained(m map[string]int) int { return len(m) }
+
+//go:noinline
 func channel(c chan int) int { return cap(c) }
 
 //go:noinline
@@ -144,14 +150,18 @@ func main() {
 	fail(nil)
 	ints(map[string]int{"one": 1, "two": 2})
 	nested(map[int][]string{7: {"seven"}})
-	// Room for 64: with go1.22's buckets, 20 keys in 4 buckets overflow
-	// one often enough (the hash seed decides), and the eBPF capture does
-	// not follow overflow buckets yet; in 16 buckets they never do.
+	// Room for 64: 20 keys in 16 buckets never overflow one (chained
+	// below is the map whose buckets do).
 	big := make(map[string]int, 64)
 	for i := 0; i < 20; i++ {
 		big[fmt.Sprintf("k%02d", i)] = i
 	}
 	bigMap(big)
+	var keys []string
+	for i := 0; i < 50; i++ {
+		keys = append(keys, fmt.Sprintf("o%02d", i))
+	}
+	chained(chainedMap(keys))
 	c := make(chan int, 4)
 	c <- 1
 	channel(c)

@@ -5,11 +5,12 @@ import "github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 // mapValue captures a map the way the loader walks it, from the DWARF of
 // the map's own types: Swiss tables (Go 1.24+) as the one group of a
 // small map or the directory, its tables and their groups; the buckets
-// layout (Go ≤ 1.23) as the array of 1 << B buckets. Each group or bucket
-// is a run of slots whose keys and values are planned as two levels of
-// elements. Overflow buckets and a map that is growing are not followed
-// (what they hold prints as not captured); the segment bound caps how many
-// groups or buckets are copied.
+// layout (Go ≤ 1.23) as the array of 1 << B buckets and the chains of
+// overflow buckets hanging off them (see buckets). Each group or bucket is
+// a run of slots whose keys and values are planned as two levels of
+// elements. A map that is growing is not followed (what its old buckets
+// hold prints as not captured); the segment bound caps how many groups or
+// buckets are copied.
 func (b *planner) mapValue(t *godwarf.MapType, at place, level int) {
 	hdr, _ := godwarf.ResolveTypedef(pointeeType(t.Type)).(*godwarf.StructType)
 	if hdr == nil || hdr.Size() <= 0 {
@@ -31,25 +32,66 @@ func (b *planner) mapValue(t *godwarf.MapType, at place, level int) {
 	if bucket == nil || bucket.Size() <= 0 {
 		return
 	}
-	keys, vals := bucket.Field("keys"), bucket.Field("values")
-	if keys == nil || vals == nil {
+	if bucket.Field("keys") == nil || bucket.Field("values") == nil {
 		return
 	}
 	bi := b.derefKind(place{src: h, off: bf.ByteOffset}, bl.ByteOffset, lenLog2, bucket.Size(), maxSeg, false)
 	if bi < 0 {
 		return
 	}
-	for _, part := range []struct {
-		f      *godwarf.StructField
-		goType godwarf.Type
-	}{{keys, t.Key}, {vals, t.Elem}} {
-		arr, _ := godwarf.ResolveTypedef(part.f.Type).(*godwarf.ArrayType)
-		if arr == nil || arr.Elem.Size() <= 0 {
-			continue
+	b.buckets(t, bucket, bi, level)
+}
+
+// overflowLevels is how many overflow buckets of each bucket a plan follows
+// at most: a bucket of a map that is not growing overflows only when more
+// than 8 of its keys hash to it, which one level nearly always covers and
+// three leave to maps that would print more entries than the element limit
+// anyway. A deeper chain's buckets print as not captured.
+const overflowLevels = 3
+
+// buckets plans the keys and values of the old-layout buckets in the
+// segments of operation src, then those of their overflow buckets, one
+// operation per level of the chains. Levels past the first are planned only
+// while the operation budget keeps room for what later values need, so
+// that following a rare deep chain never crowds out another argument.
+func (b *planner) buckets(t *godwarf.MapType, bucket *godwarf.StructType, src, level int) {
+	keys, vals, over := bucket.Field("keys"), bucket.Field("values"), bucket.Field("overflow")
+	size := bucket.Size()
+	for depth := 0; ; depth++ {
+		before := int(b.p.bpf.NOps)
+		for _, part := range []struct {
+			f      *godwarf.StructField
+			goType godwarf.Type
+		}{{keys, t.Key}, {vals, t.Elem}} {
+			arr, _ := godwarf.ResolveTypedef(part.f.Type).(*godwarf.ArrayType)
+			if arr == nil || arr.Elem.Size() <= 0 {
+				continue
+			}
+			b.slot(part.goType, arr.Elem, slots(src, part.f.ByteOffset, size, arr), level+1)
 		}
-		b.slot(part.goType, arr.Elem, slots(bi, part.f.ByteOffset, bucket.Size(), arr), level+1)
+		if over == nil || depth == overflowLevels {
+			return
+		}
+		per := int(b.p.bpf.NOps) - before + 1
+		if depth > 0 && int(b.p.bpf.NOps)+per > b.limit-overflowReserve {
+			return
+		}
+		// The bucket array's segment holds many buckets, an overflow
+		// segment one.
+		n := int64(1)
+		if depth == 0 {
+			n = maxSeg / size
+		}
+		src = b.deref(place{src: src, off: over.ByteOffset, stride: size, count: n}, -1, size, size, false)
+		if src < 0 {
+			return
+		}
 	}
 }
+
+// overflowReserve is the operations a second or later overflow level
+// leaves to the rest of the plan.
+const overflowReserve = 16
 
 // slots is the place of the slot arrays (arr, at off) of every group or
 // bucket of size bytes in the segments of operation src.
