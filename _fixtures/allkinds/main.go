@@ -5,7 +5,7 @@
 // held in memory.
 //
 // chained's map has, with Go's buckets layout (before 1.24), overflow
-// buckets two deep (overflow_buckets.go).
+// buckets two deep, and growing's is caught growing (overflow_buckets.go).
 package main
 
 import (
@@ -108,6 +108,9 @@ func bigMap(m map[string]int) int { return len(m) }
 func chained(m map[string]int) int { return len(m) }
 
 //go:noinline
+func growing(m map[string]int) int { return len(m) }
+
+//go:noinline
 func channel(c chan int) int { return cap(c) }
 
 //go:noinline
@@ -162,6 +165,11 @@ func main() {
 		keys = append(keys, fmt.Sprintf("o%02d", i))
 	}
 	chained(chainedMap(keys))
+	keys = keys[:0]
+	for i := 0; i < 53; i++ {
+		keys = append(keys, fmt.Sprintf("g%02d", i))
+	}
+	growing(growingMap(keys))
 	c := make(chan int, 4)
 	c <- 1
 	channel(c)

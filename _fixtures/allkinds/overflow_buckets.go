@@ -55,3 +55,20 @@ func longestChain(h *hmap) int {
 	}
 	return longest
 }
+
+// growingMap returns keys mapped to their indexes in a map caught growing:
+// the last insertion crossed the load factor of 8 buckets, so the entries
+// still lie mostly in the old bucket array, which each later write would
+// evacuate a little more of.
+func growingMap(keys []string) map[string]int {
+	for {
+		m := make(map[string]int, 40)
+		for i, k := range keys {
+			m[k] = i
+		}
+		h := *(**hmap)(unsafe.Pointer(&m))
+		if h.oldbuckets != nil && h.nevacuate < 1<<(h.B-1) {
+			return m
+		}
+	}
+}

@@ -8,9 +8,8 @@ import "github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
 // layout (Go ≤ 1.23) as the array of 1 << B buckets and the chains of
 // overflow buckets hanging off them (see buckets). Each group or bucket is
 // a run of slots whose keys and values are planned as two levels of
-// elements. A map that is growing is not followed (what its old buckets
-// hold prints as not captured); the segment bound caps how many groups or
-// buckets are copied.
+// elements. A growing map's old buckets are captured the same way. The
+// segment bound caps how many groups or buckets are copied.
 func (b *planner) mapValue(t *godwarf.MapType, at place, level int) {
 	hdr, _ := godwarf.ResolveTypedef(pointeeType(t.Type)).(*godwarf.StructType)
 	if hdr == nil || hdr.Size() <= 0 {
@@ -39,14 +38,28 @@ func (b *planner) mapValue(t *godwarf.MapType, at place, level int) {
 	if bi < 0 {
 		return
 	}
+	before := int(b.p.bpf.NOps)
 	b.buckets(t, bucket, bi, level)
+	// A growing map's old array has half as many buckets (the loader reads
+	// no more of it, even after a same-size grow): 1 << B buckets of half
+	// a bucket each. A map that is not growing has no old array, and the
+	// operations cost nothing at run time; they are planned only while the
+	// budget keeps its reserve, and when they are not, the old buckets
+	// print as not captured.
+	ob := hdr.Field("oldbuckets")
+	if ob == nil || bucket.Size()%2 != 0 || int(b.p.bpf.NOps)+int(b.p.bpf.NOps)-before > b.limit-overflowReserve {
+		return
+	}
+	if oi := b.derefKind(place{src: h, off: ob.ByteOffset}, bl.ByteOffset, lenLog2, bucket.Size()/2, maxSeg, false); oi >= 0 {
+		b.buckets(t, bucket, oi, level)
+	}
 }
 
 // overflowLevels is how many overflow buckets of each bucket a plan follows
-// at most: a bucket of a map that is not growing overflows only when more
-// than 8 of its keys hash to it, which one level nearly always covers and
-// three leave to maps that would print more entries than the element limit
-// anyway. A deeper chain's buckets print as not captured.
+// at most: a bucket overflows only when more than 8 of its keys hash to it,
+// which one level nearly always covers and three leave to maps that would
+// print more entries than the element limit anyway. A deeper chain's
+// buckets print as not captured.
 const overflowLevels = 3
 
 // buckets plans the keys and values of the old-layout buckets in the
