@@ -44,10 +44,10 @@ func (b *planner) mapValue(t *godwarf.MapType, at place, level int) {
 	// no more of it, even after a same-size grow): 1 << B buckets of half
 	// a bucket each. A map that is not growing has no old array, and the
 	// operations cost nothing at run time; they are planned only while the
-	// budget keeps its reserve, and when they are not, the old buckets
+	// budget keeps room (spare), and when they are not, the old buckets
 	// print as not captured.
 	ob := hdr.Field("oldbuckets")
-	if ob == nil || bucket.Size()%2 != 0 || int(b.p.bpf.NOps)+int(b.p.bpf.NOps)-before > b.limit-overflowReserve {
+	if ob == nil || bucket.Size()%2 != 0 || !b.spare(int(b.p.bpf.NOps)-before) {
 		return
 	}
 	if oi := b.derefKind(place{src: h, off: ob.ByteOffset}, bl.ByteOffset, lenLog2, bucket.Size()/2, maxSeg, false); oi >= 0 {
@@ -86,7 +86,7 @@ func (b *planner) buckets(t *godwarf.MapType, bucket *godwarf.StructType, src, l
 			return
 		}
 		per := int(b.p.bpf.NOps) - before + 1
-		if depth > 0 && int(b.p.bpf.NOps)+per > b.limit-overflowReserve {
+		if depth > 0 && !b.spare(per) {
 			return
 		}
 		// The bucket array's segment holds many buckets, an overflow
@@ -102,9 +102,12 @@ func (b *planner) buckets(t *godwarf.MapType, bucket *godwarf.StructType, src, l
 	}
 }
 
-// overflowReserve is the operations a second or later overflow level
-// leaves to the rest of the plan.
-const overflowReserve = 16
+// spare reports whether n more operations that a value seldom needs (deep
+// overflow chains, a growing map's old buckets) leave half the plan's
+// budget to what later values need.
+func (b *planner) spare(n int) bool {
+	return int(b.p.bpf.NOps)+n <= b.limit/2
+}
 
 // slots is the place of the slot arrays (arr, at off) of every group or
 // bucket of size bytes in the segments of operation src.
