@@ -77,3 +77,47 @@ func normPieces(text string) []string {
 	sort.Strings(lines)
 	return lines
 }
+
+// wantInlinePieces is the trace of the copies of find and describe in
+// the optimized inlinepieces: find's key is assembled from a stack slot
+// and a register, describe's span is read from match's frame.
+const wantInlinePieces = `> goroutine(1): main.(*node).find(*main.node {name: "root", list: []main.entry len: 2, cap: 2, [(*main.entry)(0x?),(*main.entry)(0x?)]}, "a") (inlined)
+>> goroutine(1): main.(*node).find => () (inlined)
+> goroutine(1): main.(*node).find(*main.node {name: "mid", list: []main.entry len: 2, cap: 2, [(*main.entry)(0x?),(*main.entry)(0x?)]}, "b") (inlined)
+>> goroutine(1): main.(*node).find => () (inlined)
+> goroutine(1): main.describe(main.span {Seg: "b", Depth: 3, Rest: ""}) (inlined)
+>> goroutine(1): main.describe => () (inlined)
+> goroutine(1): main.describe(main.span {Seg: "a", Depth: 2, Rest: "b"}) (inlined)
+>> goroutine(1): main.describe => () (inlined)
+> goroutine(1): main.(*node).find(*main.node {name: "root", list: []main.entry len: 2, cap: 2, [(*main.entry)(0x?),(*main.entry)(0x?)]}, "a") (inlined)
+>> goroutine(1): main.(*node).find => () (inlined)
+> goroutine(1): main.(*node).find(*main.node {name: "mid", list: []main.entry len: 2, cap: 2, [(*main.entry)(0x?),(*main.entry)(0x?)]}, "c") (inlined)
+>> goroutine(1): main.(*node).find => () (inlined)
+> goroutine(1): main.describe(main.span {Seg: "c", Depth: 3, Rest: ""}) (inlined)
+>> goroutine(1): main.describe => () (inlined)
+> goroutine(1): main.describe(main.span {Seg: "a", Depth: 2, Rest: "c"}) (inlined)
+>> goroutine(1): main.describe => () (inlined)
+> goroutine(1): main.(*node).find(*main.node {name: "root", list: []main.entry len: 2, cap: 2, [(*main.entry)(0x?),(*main.entry)(0x?)]}, "x") (inlined)
+>> goroutine(1): main.(*node).find => () (inlined)
+> goroutine(1): main.describe(main.span {Seg: "x", Depth: 1, Rest: ""}) (inlined)
+>> goroutine(1): main.describe => () (inlined)
+`
+
+// TestInlinedPiecesExact: both backends print exactly the program's
+// values for the copies' arguments, the key split between a register and
+// a stack slot included (probe's TestInlinedArgumentInPieces checks it is).
+func TestInlinedPiecesExact(t *testing.T) {
+	requireBPF(t)
+	hex := regexp.MustCompile(`0x[0-9a-f]+`)
+	opts := Options{Regexp: `^main\.(\(\*node\)\.find|describe)$`, Depth: 1}
+	fl := fixture.Flavour{Optimized: true}
+	ptext, _ := traceFixture(t, "inlinepieces", fl, opts)
+	if got := hex.ReplaceAllString(ptext, "0x?"); got != wantInlinePieces {
+		t.Fatalf("ptrace:\n%s", got)
+	}
+	opts.EBPF = true
+	etext, esum := traceFixture(t, "inlinepieces", fl, opts)
+	if got := hex.ReplaceAllString(etext, "0x?"); got != wantInlinePieces || esum.Dropped != 0 {
+		t.Fatalf("ebpf (%+v):\n%s", esum, got)
+	}
+}

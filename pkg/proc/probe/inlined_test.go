@@ -155,3 +155,38 @@ func TestAssembleFromStackPieces(t *testing.T) {
 		t.Fatal("an unreadable stack piece assembled")
 	}
 }
+
+// TestInlinedArgumentInPieces: in the optimized inlinepieces, the key of
+// find's copy in match is one piece in a register and one in match's
+// frame (the pointer spilled, the length in RBX with Go 1.26): the
+// location keeps both, in offset order, where it once was refused.
+func TestInlinedArgumentInPieces(t *testing.T) {
+	bi, types := open(t, "inlinepieces", fixture.Flavour{Optimized: true})
+	insts, err := bi.InlinedInstances("main.(*node).find")
+	if err != nil || len(insts) != 1 {
+		t.Fatalf("%d copies, %v", len(insts), err)
+	}
+	frames, err := LoadFrames(bi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := FindInlined(bi, types, frames, insts[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Args) != 2 || in.Args[1].Name != "k" || in.ArgErr[1] != "" {
+		t.Fatalf("args %+v, errors %q", in.Args, in.ArgErr)
+	}
+	loc := in.ArgLocs[1]
+	var regs, stack int
+	for _, p := range loc.Pieces {
+		if p.Stack {
+			stack++
+		} else {
+			regs++
+		}
+	}
+	if !loc.InRegs || regs == 0 || stack == 0 || loc.Pieces[0].Off != 0 || loc.Pieces[1].Off != 8 {
+		t.Fatalf("k at %s, want a register piece and a stack piece", loc)
+	}
+}
