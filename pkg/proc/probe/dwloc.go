@@ -74,8 +74,12 @@ func fromDWARF(loc op.Location, size int64) (Location, error) {
 			run = run && off == out.StackOff+at
 			out.Pieces = append(out.Pieces, Piece{Stack: true, Off: at, Size: n, StackOff: off})
 		case op.RegisterPiece:
-			if p.Offset != 0 || n > 8 && !regnum.IsXmm(p.Reg) {
+			switch {
+			case p.Offset != 0:
 				return Location{}, errors.New("location not capturable: part of a register")
+			case n > 8 && !regnum.IsXmm(p.Reg):
+				// The compiler names one register for a wider value.
+				return Location{}, fmt.Errorf("location not capturable: %d bytes in one register", n)
 			}
 			run = false
 			pc := Piece{Off: at, Size: n}

@@ -57,6 +57,8 @@ func TestFromDWARF(t *testing.T) {
 		{loc: op.Location{Pieces: []op.Piece{reg(0, 8), {Kind: op.MemoryPiece, Addr: 0x4000, Size: 8}}}, size: 16, err: "location not capturable: a piece is not on the stack"},
 		{loc: op.Location{Pieces: []op.Piece{{Kind: op.ValuePiece, Value: 4}}}, size: 8, err: "location not capturable: a computed value"},
 		{loc: op.Location{Pieces: []op.Piece{reg(7, 0)}}, size: 8, want: "RSP"},
+		{loc: op.Location{Pieces: []op.Piece{reg(3, 0)}}, size: 16, err: "location not capturable: 16 bytes in one register"},
+		{loc: op.Location{Pieces: []op.Piece{{Kind: op.RegisterPiece, Reg: 0, Size: 4, Offset: 4}, reg(2, 4)}}, size: 8, err: "location not capturable: part of a register"},
 		{loc: op.Location{Pieces: []op.Piece{reg(16, 0)}}, size: 8, err: "location not capturable: in register rip"},
 		{loc: op.Location{IsAddr: true, Addr: 0x4000}, size: 8, err: "location not capturable: not on the stack"},
 	}
