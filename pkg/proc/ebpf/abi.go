@@ -14,7 +14,7 @@ import (
 // Limits compiled into the BPF program.
 const (
 	maxOps      = 128   // capture operations per probe kind of a function
-	maxPieces   = 4     // registers making up one register-assigned value
+	maxPieces   = 12    // pieces (registers, stack runs) making up one value
 	maxValue    = 64    // bytes of one register-assigned value
 	maxData     = 16384 // captured bytes (segment headers included) per event
 	maxSeg      = 4096  // bytes one segment may hold
@@ -25,6 +25,7 @@ const (
 	maxAllOps   = 512   // operations per event, dynamic ones included
 	rootSrc     = 0xff  // capOp.Src of a dynamic plan's interface itself
 	noLenOffset = 0xffff
+	pieceStack  = 0xfe // capOp.Regs of a piece read from the stack
 )
 
 // Record sizes, as the decoder walks the ring buffer's bytes; the layout
@@ -117,16 +118,19 @@ type capOp struct {
 	Regs      [maxPieces]uint8
 	PieceOff  [maxPieces]uint8
 	PieceSize [maxPieces]uint8
-	StackOff  int32
-	PtrOff    uint16
-	LenOff    uint16
-	Size      uint32
-	Max       uint32
-	Stride    uint16
-	Count     uint16
-	Stride2   uint16
-	Count2    uint8
-	LenKind   uint8
+	// PieceStack is SP+8-relative for a piece whose Regs entry is
+	// pieceStack.
+	PieceStack [maxPieces]int16
+	StackOff   int32
+	PtrOff     uint16
+	LenOff     uint16
+	Size       uint32
+	Max        uint32
+	Stride     uint16
+	Count      uint16
+	Stride2    uint16
+	Count2     uint8
+	LenKind    uint8
 }
 
 // bpfPlan mirrors struct plan: what one probe kind of one function captures.

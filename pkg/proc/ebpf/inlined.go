@@ -60,8 +60,7 @@ func (t *Tracer) prepareInlined(frames *probe.Frames, inst bininfo.InlinedInstan
 		if in.ArgErr[i] != "" {
 			continue
 		}
-		loc := in.ArgLocs[i]
-		loc.StackOff += in.FrameOff[in.Entry] - 8
+		loc := in.ArgLocs[i].Shift(in.FrameOff[in.Entry] - 8)
 		params, locs, orig = append(params, p), append(locs, loc), append(orig, i)
 	}
 	plan := renumberInlined(buildPlan(params, locs, opts), in.Args, in.ArgErr, orig)

@@ -73,7 +73,7 @@ func TestConstantsMatchBTF(t *testing.T) {
 	want := map[string]map[string]uint64{
 		"limits": {"MAX_OPS": maxOps, "MAX_PIECES": maxPieces, "MAX_VALUE": maxValue,
 			"MAX_DATA": maxData, "MAX_SEG": maxSeg, "MAX_SEGS": maxSegs, "MAX_STEPS": maxSteps, "MAX_DYN_OPS": maxDynOps, "MAX_JOBS": maxJobs, "MAX_ALL_OPS": maxAllOps,
-			"ROOT_SRC": rootSrc, "NO_LEN_OFFSET": noLenOffset},
+			"ROOT_SRC": rootSrc, "NO_LEN_OFFSET": noLenOffset, "PIECE_STACK": pieceStack},
 		"op_kind":    {"OP_REGS": opRegs, "OP_STACK": opStack, "OP_DEREF": opDeref, "OP_IFACE": opIface},
 		"ev_kind":    {"EV_CALL": evCall, "EV_RETURN": evReturn},
 		"len_kind":   {"LEN_COUNT": lenCount, "LEN_LOG2": lenLog2, "LEN_MASK": lenMask},

@@ -138,10 +138,9 @@ func buildPlan(params []probe.Param, locs []probe.Location, opts Options) probeP
 			pc.unavailable = "held in a floating-point register, which uprobes cannot read"
 		case loc.InRegs:
 			op := capOp{Kind: opRegs, Param: uint8(i), NPieces: uint8(len(loc.Pieces)), Size: uint32(size)}
-			for j, pc := range loc.Pieces {
-				op.Regs[j] = abiIntRegSlots[pc.Reg]
-				op.PieceOff[j] = uint8(pc.Off)
-				op.PieceSize[j] = uint8(pc.Size)
+			if !setPieces(&op, loc.Pieces) {
+				pc.unavailable = "a piece on the stack is beyond what a probe addresses"
+				break
 			}
 			pc.valueOp = b.add(op, false)
 		default:
@@ -166,6 +165,24 @@ func buildPlan(params []probe.Param, locs []probe.Location, opts Options) probeP
 	}
 	p.maxBytes = eventHeaderSize + b.bytes()
 	return p
+}
+
+// setPieces fills op's pieces: a register's pt_regs slot, or a stack
+// piece's offset from SP+8 (at the probe, as a stack operation's).
+func setPieces(op *capOp, pieces []probe.Piece) bool {
+	for j, pc := range pieces {
+		op.PieceOff[j] = uint8(pc.Off)
+		op.PieceSize[j] = uint8(pc.Size)
+		if !pc.Stack {
+			op.Regs[j] = abiIntRegSlots[pc.Reg]
+			continue
+		}
+		if pc.StackOff < -1<<15 || pc.StackOff >= 1<<15 {
+			return false
+		}
+		op.Regs[j], op.PieceStack[j] = pieceStack, int16(pc.StackOff)
+	}
+	return true
 }
 
 // add appends op and returns its index, or -1 when the budget is spent.

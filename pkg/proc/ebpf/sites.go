@@ -182,10 +182,7 @@ func sitePlan(bi *bininfo.BinaryInfo, frames *probe.Frames, s Site, opts Options
 	locs := make([]probe.Location, len(s.Vars))
 	for i, v := range s.Vars {
 		params[i] = probe.Param{Name: v.Name, Type: v.Type}
-		locs[i] = v.Loc
-		if !v.Loc.InRegs {
-			locs[i].StackOff += frameOff - 8
-		}
+		locs[i] = v.Loc.Shift(frameOff - 8)
 	}
 	plan := buildPlan(params, locs, opts)
 	for i, pc := range plan.params {

@@ -24,8 +24,8 @@ func newRegMemory(mem value.MemoryReader, fp func() (arch.FPRegisters, error)) *
 }
 
 // place returns the address the loader should read a value of size bytes
-// at loc from: the overlay filled from the registers, or the stack above
-// cfa.
+// at loc from: the overlay filled from its pieces (registers, and stack
+// bytes above cfa), or the stack above cfa.
 func (m *regMemory) place(loc probe.Location, size int64, regs *arch.Registers, cfa uint64) (uint64, error) {
 	if !loc.InRegs {
 		return cfa + uint64(loc.StackOff), nil
@@ -37,7 +37,7 @@ func (m *regMemory) place(loc probe.Location, size int64, regs *arch.Registers, 
 			return 0, err
 		}
 	}
-	buf, err := loc.Assemble(regs, fp, size)
+	buf, err := loc.AssembleFrom(regs, fp, m.Parent, cfa, size)
 	if err != nil {
 		return 0, err
 	}

@@ -76,20 +76,56 @@ func IntArgReg(r *arch.Registers, i int) uint64 {
 	return 0
 }
 
-// Piece is one register holding bytes [Off, Off+Size) of a value.
+// Piece is one register holding bytes [Off, Off+Size) of a value, or,
+// with Stack, the stack bytes at CFA+StackOff holding them: optimized code
+// may keep part of an inlined copy's argument in registers and spill the
+// rest to its caller's frame.
 type Piece struct {
-	Float bool // an X register rather than an integer one
-	Reg   int  // index into GeneralRegs, or the X register number
-	Off   int64
-	Size  int64
+	Float    bool // an X register rather than an integer one
+	Stack    bool // stack bytes rather than a register
+	Reg      int  // index into GeneralRegs, or the X register number
+	Off      int64
+	Size     int64
+	StackOff int64 // of a Stack piece, relative to the CFA
 }
 
-// Location is where a value is at a probe site: in registers, or on the
-// stack at CFA+StackOff (the CFA is SP+8 at every site of Sites).
+// Location is where a value is at a probe site: assembled from pieces
+// (InRegs; registers and, in a composite DWARF location, stack bytes), or
+// on the stack at CFA+StackOff (the CFA is SP+8 at every site of Sites).
 type Location struct {
 	InRegs   bool
 	Pieces   []Piece // in order of offset; empty for a zero-sized value
 	StackOff int64
+}
+
+// Shift returns the location with every stack offset moved by d: how a
+// location relative to one frame address becomes relative to another.
+func (l Location) Shift(d int64) Location {
+	l.StackOff += d
+	if l.InRegs {
+		l.Pieces = append([]Piece(nil), l.Pieces...)
+		for i := range l.Pieces {
+			if l.Pieces[i].Stack {
+				l.Pieces[i].StackOff += d
+			}
+		}
+	}
+	return l
+}
+
+// HasStack reports whether part of a piece-assembled value is on the stack.
+func (l Location) HasStack() bool {
+	for _, p := range l.Pieces {
+		if p.Stack {
+			return true
+		}
+	}
+	return false
+}
+
+// Memory is what reads a value's stack pieces.
+type Memory interface {
+	ReadMemory(buf []byte, addr uint64) (int, error)
 }
 
 // HasFloat reports whether part of the value is in an X register, which
@@ -112,6 +148,12 @@ var ErrFloatRegister = errors.New("held in a floating-point register, which is n
 // fp may be nil when the backend cannot read them; a value with a float
 // piece is then ErrFloatRegister.
 func (l Location) Assemble(regs *arch.Registers, fp *arch.FPRegisters, size int64) ([]byte, error) {
+	return l.AssembleFrom(regs, fp, nil, 0, size)
+}
+
+// AssembleFrom is Assemble for a location that may have stack pieces,
+// which are read from mem at cfa+StackOff.
+func (l Location) AssembleFrom(regs *arch.Registers, fp *arch.FPRegisters, mem Memory, cfa uint64, size int64) ([]byte, error) {
 	if !l.InRegs {
 		return nil, fmt.Errorf("value is on the stack at CFA%+d, not in registers", l.StackOff)
 	}
@@ -120,6 +162,23 @@ func (l Location) Assemble(regs *arch.Registers, fp *arch.FPRegisters, size int6
 	}
 	buf := make([]byte, max(size, 8))
 	for _, p := range l.Pieces {
+		if p.Stack {
+			if p.Off < 0 || p.Size < 0 || p.Off+p.Size > size {
+				return nil, fmt.Errorf("stack piece [%d, %d) outside a %d-byte value", p.Off, p.Off+p.Size, size)
+			}
+			if mem == nil {
+				return nil, fmt.Errorf("part of the value is on the stack at CFA%+d", p.StackOff)
+			}
+			addr := cfa + uint64(p.StackOff)
+			n, err := mem.ReadMemory(buf[p.Off:p.Off+p.Size], addr)
+			if err == nil && int64(n) != p.Size {
+				err = fmt.Errorf("read %d of %d bytes", n, p.Size)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("reading the stack piece at %#x: %w", addr, err)
+			}
+			continue
+		}
 		var w [8]byte
 		src := w[:]
 		if p.Float {
@@ -291,9 +350,12 @@ func (l Location) String() string {
 		if i > 0 {
 			s += "+"
 		}
-		if p.Float {
+		switch {
+		case p.Stack:
+			s += fmt.Sprintf("stack+%d", p.StackOff)
+		case p.Float:
 			s += fmt.Sprintf("X%d", p.Reg)
-		} else {
+		default:
 			s += GeneralRegs[p.Reg]
 		}
 	}

@@ -13,9 +13,10 @@ import (
 
 // locator turns a variable's DWARF location at one PC into a Location a
 // probe can capture without evaluating DWARF at run time: registers, or
-// one run of stack bytes at CFA+offset. Anything else (a constant, a value
-// split between registers and memory, a piece optimized away) is refused
-// with the reason, so the value is reported unavailable, never guessed.
+// one run of stack bytes at CFA+offset, or pieces of both. Anything else
+// (a constant, a piece in memory off the stack, a piece optimized away) is
+// refused with the reason, so the value is reported unavailable, never
+// guessed.
 type locator struct {
 	bi *bininfo.BinaryInfo
 	cu *bininfo.CompileUnit
@@ -53,6 +54,7 @@ func fromDWARF(loc op.Location, size int64) (Location, error) {
 	}
 	var out Location
 	var at int64
+	run := true // every piece so far is memory continuing the previous one
 	for i, p := range loc.Pieces {
 		n := int64(p.Size)
 		if n == 0 {
@@ -63,17 +65,23 @@ func fromDWARF(loc op.Location, size int64) (Location, error) {
 			return Location{}, errOptimizedOut
 		case op.MemoryPiece:
 			off, ok := stackOff(p.Addr)
-			if !ok || out.InRegs || i > 0 && off != out.StackOff+at {
-				return Location{}, errors.New("location not capturable: split between places")
+			if !ok {
+				return Location{}, errors.New("location not capturable: a piece is not on the stack")
 			}
 			if i == 0 {
 				out.StackOff = off
 			}
+			run = run && off == out.StackOff+at
+			out.Pieces = append(out.Pieces, Piece{Stack: true, Off: at, Size: n, StackOff: off})
 		case op.RegisterPiece:
-			if i > 0 && !out.InRegs || p.Offset != 0 || n > 8 && !regnum.IsXmm(p.Reg) {
-				return Location{}, errors.New("location not capturable: split between places")
+			switch {
+			case p.Offset != 0:
+				return Location{}, errors.New("location not capturable: part of a register")
+			case n > 8 && !regnum.IsXmm(p.Reg):
+				// The compiler names one register for a wider value.
+				return Location{}, fmt.Errorf("location not capturable: %d bytes in one register", n)
 			}
-			out.InRegs = true
+			run = false
 			pc := Piece{Off: at, Size: n}
 			if regnum.IsXmm(p.Reg) {
 				pc.Float, pc.Reg = true, int(p.Reg-regnum.Xmm0)
@@ -89,6 +97,12 @@ func fromDWARF(loc op.Location, size int64) (Location, error) {
 	if at < size {
 		return Location{}, errOptimizedOut
 	}
+	if run {
+		// One run of stack bytes, however DWARF cut it.
+		return Location{StackOff: out.StackOff}, nil
+	}
+	// Pieces in registers and on the stack, each read from where it is.
+	out.InRegs = true
 	return out, nil
 }
 

@@ -1,11 +1,14 @@
 package probe
 
 import (
+	"encoding/binary"
+	"fmt"
 	"reflect"
 	"testing"
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/pkg/dwarf/op"
+	"github.com/tinydbg/tinydbg/pkg/proc/arch"
 )
 
 // TestDecodeExits applies the exit rules to hand-assembled code: a copy
@@ -48,9 +51,14 @@ func TestFromDWARF(t *testing.T) {
 		{loc: op.Location{Pieces: []op.Piece{{Kind: op.MemoryPiece, Addr: cfaMark + 8, Size: 8}, {Kind: op.MemoryPiece, Addr: cfaMark + 16, Size: 8}}}, size: 16, want: "stack+8"},
 		{loc: op.Location{Pieces: []op.Piece{reg(0, 8), {Kind: op.UndefinedPiece, Size: 8}}}, size: 16, err: "optimized out"},
 		{loc: op.Location{Pieces: []op.Piece{reg(0, 8)}}, size: 16, err: "optimized out"},
-		{loc: op.Location{Pieces: []op.Piece{reg(0, 8), {Kind: op.MemoryPiece, Addr: cfaMark, Size: 8}}}, size: 16, err: "location not capturable: split between places"},
+		{loc: op.Location{Pieces: []op.Piece{reg(0, 8), {Kind: op.MemoryPiece, Addr: cfaMark + 16, Size: 8}}}, size: 16, want: "RAX+stack+16"},
+		{loc: op.Location{Pieces: []op.Piece{{Kind: op.MemoryPiece, Addr: cfaMark - 8, Size: 8}, reg(2, 8), {Kind: op.MemoryPiece, Addr: cfaMark + 32, Size: 8}}}, size: 24, want: "stack+-8+RCX+stack+32"},
+		{loc: op.Location{Pieces: []op.Piece{{Kind: op.MemoryPiece, Addr: cfaMark + 8, Size: 8}, {Kind: op.MemoryPiece, Addr: cfaMark + 24, Size: 8}}}, size: 16, want: "stack+8+stack+24"},
+		{loc: op.Location{Pieces: []op.Piece{reg(0, 8), {Kind: op.MemoryPiece, Addr: 0x4000, Size: 8}}}, size: 16, err: "location not capturable: a piece is not on the stack"},
 		{loc: op.Location{Pieces: []op.Piece{{Kind: op.ValuePiece, Value: 4}}}, size: 8, err: "location not capturable: a computed value"},
 		{loc: op.Location{Pieces: []op.Piece{reg(7, 0)}}, size: 8, want: "RSP"},
+		{loc: op.Location{Pieces: []op.Piece{reg(3, 0)}}, size: 16, err: "location not capturable: 16 bytes in one register"},
+		{loc: op.Location{Pieces: []op.Piece{{Kind: op.RegisterPiece, Reg: 0, Size: 4, Offset: 4}, reg(2, 4)}}, size: 8, err: "location not capturable: part of a register"},
 		{loc: op.Location{Pieces: []op.Piece{reg(16, 0)}}, size: 8, err: "location not capturable: in register rip"},
 		{loc: op.Location{IsAddr: true, Addr: 0x4000}, size: 8, err: "location not capturable: not on the stack"},
 	}
@@ -117,5 +125,70 @@ func TestFindInlined(t *testing.T) {
 				t.Errorf("no argument located")
 			}
 		})
+	}
+}
+
+// fakeStack is memory holding words at fixed addresses.
+type fakeStack map[uint64][8]byte
+
+func (m fakeStack) ReadMemory(buf []byte, addr uint64) (int, error) {
+	w, ok := m[addr]
+	if !ok || len(buf) > 8 {
+		return 0, fmt.Errorf("no word at %#x", addr)
+	}
+	return copy(buf, w[:]), nil
+}
+
+// TestAssembleFromStackPieces: a value in RAX and a stack slot is put
+// together from both, the slot read at the CFA plus its offset; without
+// memory it is refused, never half filled.
+func TestAssembleFromStackPieces(t *testing.T) {
+	loc := Location{InRegs: true, Pieces: []Piece{{Reg: 0, Size: 8}, {Stack: true, Off: 8, Size: 8, StackOff: -96}}}
+	regs := &arch.Registers{Rax: 0x1122}
+	mem := fakeStack{0x1000 - 96: {5}}
+	b, err := loc.AssembleFrom(regs, nil, mem, 0x1000, 16)
+	if err != nil || binary.LittleEndian.Uint64(b) != 0x1122 || binary.LittleEndian.Uint64(b[8:]) != 5 {
+		t.Fatalf("assembled %x, %v", b, err)
+	}
+	if _, err := loc.Assemble(regs, nil, 16); err == nil || err.Error() != "part of the value is on the stack at CFA-96" {
+		t.Fatalf("without memory: %v", err)
+	}
+	if _, err := loc.AssembleFrom(regs, nil, mem, 0x2000, 16); err == nil {
+		t.Fatal("an unreadable stack piece assembled")
+	}
+}
+
+// TestInlinedArgumentInPieces: in the optimized inlinepieces, the key of
+// find's copy in match is one piece in a register and one in match's
+// frame (the pointer spilled, the length in RBX with Go 1.26): the
+// location keeps both, in offset order, where it once was refused.
+func TestInlinedArgumentInPieces(t *testing.T) {
+	bi, types := open(t, "inlinepieces", fixture.Flavour{Optimized: true})
+	insts, err := bi.InlinedInstances("main.(*node).find")
+	if err != nil || len(insts) != 1 {
+		t.Fatalf("%d copies, %v", len(insts), err)
+	}
+	frames, err := LoadFrames(bi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := FindInlined(bi, types, frames, insts[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Args) != 2 || in.Args[1].Name != "k" || in.ArgErr[1] != "" {
+		t.Fatalf("args %+v, errors %q", in.Args, in.ArgErr)
+	}
+	loc := in.ArgLocs[1]
+	var regs, stack int
+	for _, p := range loc.Pieces {
+		if p.Stack {
+			stack++
+		} else {
+			regs++
+		}
+	}
+	if !loc.InRegs || regs == 0 || stack == 0 || loc.Pieces[0].Off != 0 || loc.Pieces[1].Off != 8 {
+		t.Fatalf("k at %s, want a register piece and a stack piece", loc)
 	}
 }

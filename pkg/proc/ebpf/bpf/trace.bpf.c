@@ -23,6 +23,7 @@
 
 typedef unsigned char __u8;
 typedef unsigned short __u16;
+typedef short __s16;
 typedef unsigned int __u32;
 typedef int __s32;
 typedef unsigned long long __u64;
@@ -60,7 +61,7 @@ static long (*bpf_send_signal)(__u32 sig) = (void *)109;
 // as it checks the structs.
 enum limits {
 	MAX_OPS = 128,          // capture operations per probe kind of a function
-	MAX_PIECES = 4,         // registers making up one register-assigned value
+	MAX_PIECES = 12,        // pieces (registers, stack runs) making up one value
 	MAX_VALUE = 64,         // bytes of one register-assigned value
 	MAX_DATA = 16384,       // captured bytes (segment headers included) per event
 	MAX_SEG = 4096,         // bytes one segment may hold
@@ -71,6 +72,7 @@ enum limits {
 	MAX_ALL_OPS = 512,      // operations per event, dynamic ones included
 	ROOT_SRC = 0xff,        // cap_op.src of a dynamic plan's interface itself
 	NO_LEN_OFFSET = 0xffff, // cap_op.len_off of a fixed-size value
+	PIECE_STACK = 0xfe,     // cap_op.regs[] of a piece read from the stack
 };
 
 #define NUM_REGS 21       // u64 slots of struct pt_regs on x86-64
@@ -79,7 +81,7 @@ enum limits {
 
 // Operation kinds.
 enum op_kind {
-	OP_REGS = 1,  // assemble a value from registers
+	OP_REGS = 1,  // assemble a value from registers (and stack pieces)
 	OP_STACK = 2, // copy a value from CFA + stack_off
 	OP_DEREF = 3, // follow a pointer held in an earlier segment
 	OP_IFACE = 4, // run the plan of an interface's dynamic type
@@ -195,6 +197,10 @@ struct cap_op {
 	__u8 regs[MAX_PIECES];
 	__u8 piece_off[MAX_PIECES];
 	__u8 piece_size[MAX_PIECES];
+	// A piece whose regs[] is PIECE_STACK is not in a register but on the
+	// stack at SP + 8 + piece_stack[] (an inlined copy's argument split
+	// between registers and its caller's frame).
+	__s16 piece_stack[MAX_PIECES];
 	__s32 stack_off;
 	__u16 ptr_off;
 	__u16 len_off; // NO_LEN_OFFSET: fixed size
@@ -459,13 +465,24 @@ static __attribute__((noinline)) int root_op(struct scratch *s, struct cap_op *o
 			if (p >= np)
 				break;
 			__u32 r = op->regs[p];
-			if (r >= NUM_REGS)
-				continue;
-			__u64 v = s->regs[r];
 			__u32 po = op->piece_off[p];
 			__u32 ps = op->piece_size[p];
-			if (ps == 0)
+			if (ps == 0 || po + ps > size)
 				continue;
+			if (r == PIECE_STACK) {
+				// Read straight into the zeroed value: pieces do not overlap.
+				__u64 at = s->regs[REG_SP] + 8 + (__s64)op->piece_stack[p];
+				if (ps > MAX_VALUE)
+					ps = MAX_VALUE;
+				if (bpf_probe_read_user(&s->data[(body + po) & (MAX_DATA - 1)], ps, (void *)at) < 0) {
+					struct segment *seg = (struct segment *)&s->data[(body - sizeof(struct segment)) & (MAX_DATA - 1)];
+					seg->flags |= SEGF_UNREADABLE;
+				}
+				continue;
+			}
+			if (r >= NUM_REGS || ps > 8)
+				continue;
+			__u64 v = s->regs[r];
 			if (ps < 8)
 				v &= (1ULL << (8 * ps)) - 1;
 			// Pieces do not overlap and the value was zeroed, so OR-ing
