@@ -119,9 +119,9 @@ func (d *Debugger) commandOne(cmd api.DebuggerCommand, resumed chan<- struct{}) 
 	}
 	if cmd.Name == api.Call {
 		// The expression's inner calls run the program before its own
-		// call does: from here on a halt may come (exprCalls.callInner).
-		notify()
-		run, err = d.prepareCall(t, cmd)
+		// call does: the first of them tells the server a halt may come
+		// (exprCalls.callInner), once it finds the target running.
+		run, err = d.prepareCall(t, cmd, notify)
 		// Its inner calls, allocations and pins ran the program, even
 		// when the expression then failed.
 		d.forgetG()

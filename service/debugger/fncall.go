@@ -32,7 +32,8 @@ type callOutcome struct {
 
 // prepareCall resolves cmd.Expr in frame 0 of the call's goroutine and
 // returns the resume operation that injects it, as Delve's Command "call".
-func (d *Debugger) prepareCall(t *proc.Target, cmd api.DebuggerCommand) (func() (proc.Stop, error), error) {
+// running is called once the target runs an inner call of the expression.
+func (d *Debugger) prepareCall(t *proc.Target, cmd api.DebuggerCommand, running func()) (func() (proc.Stop, error), error) {
 	if cmd.ReturnInfoLoadConfig == nil {
 		return nil, errors.New("can not call function with nil ReturnInfoLoadConfig")
 	}
@@ -65,7 +66,7 @@ func (d *Debugger) prepareCall(t *proc.Target, cmd api.DebuggerCommand) (func() 
 		return d.evalAsCall(t, goid, cmd)
 	}
 	pins := d.newCallPins(t, goid, g)
-	run, err := d.callExpr(t, goid, g, cmd, e, calls, pins)
+	run, err := d.callExpr(t, goid, g, cmd, e, calls, pins, running)
 	if err != nil {
 		return nil, pins.releaseWith(err)
 	}

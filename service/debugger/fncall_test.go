@@ -483,3 +483,44 @@ func haltDuring(t *testing.T, d *debugger.Debugger, after time.Duration, cmd fun
 	}
 	return st
 }
+
+// TestCallHaltAtResumed: a server reads the client's next request once
+// the call command closes resumed, so a halt sent at once must find the
+// target running, with no inner call (spin()) as with one (add(spin(), 1)),
+// and be the command's stop; before, the call command closed resumed
+// before it marked the target running, and such a halt was lost.
+func TestCallHaltAtResumed(t *testing.T) {
+	d, output := launchOut(t, "fncall", fixture.Flavour{})
+	stopAtCallSite(t, d)
+	before := frameState(t, d)
+	for _, tc := range []struct{ expr, want string }{{"spin()", "~r0: 7"}, {"add(spin(), 1)", "~r0: 8"}} {
+		if err := d.Set(-1, 0, "main.spinning", "true"); err != nil {
+			t.Fatal(err)
+		}
+		resumed := make(chan struct{})
+		runningAtResumed := make(chan bool, 1)
+		go func() {
+			<-resumed
+			runningAtResumed <- d.IsRunning()
+			// Halted however late, so that a failure is one, not a hang.
+			for !d.IsRunning() {
+				runtime.Gosched()
+			}
+			d.Halt()
+		}()
+		st, err := d.Command(api.DebuggerCommand{Name: api.Call, Expr: tc.expr, ReturnInfoLoadConfig: &svcLoad}, resumed)
+		if running := <-runningAtResumed; !running {
+			t.Fatalf("%s: the target was not marked running when resumed was closed", tc.expr)
+		}
+		if err != nil || st.Exited || st.StopReason != "manual" || st.CurrentThread.CallReturn {
+			t.Fatalf("%s halted at once: error %v, state %+v", tc.expr, err, st)
+		}
+		if err := d.Set(-1, 0, "main.spinning", "false"); err != nil {
+			t.Fatal(err)
+		}
+		st = run(t, d, api.Continue)
+		at(t, st, "main.stop", 83)
+		wantCallReturned(t, "continue finishing "+tc.expr, st, []string{tc.want})
+	}
+	endUnchanged(t, d, before, output)
+}

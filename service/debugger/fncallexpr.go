@@ -28,6 +28,9 @@ type exprCalls struct {
 	inner   []*ast.CallExpr
 	results map[*ast.CallExpr]eval.CallResult
 	pins    *callPins // what the debugger alone holds meanwhile
+	// running, until the first inner call runs, tells the command's
+	// server that a halt will find the target running (commandOne).
+	running func()
 }
 
 // innerCall is filled by the callbacks of one call inside the
@@ -38,9 +41,10 @@ type innerCall struct {
 }
 
 // callExpr makes the calls of the expression e, in order, the last one
-// (when e is a call) by the returned resume operation.
-func (d *Debugger) callExpr(t *proc.Target, goid int64, g *goroutine.G, cmd api.DebuggerCommand, e ast.Expr, calls []*ast.CallExpr, pins *callPins) (func() (proc.Stop, error), error) {
-	x := &exprCalls{d: d, t: t, goid: goid, g: g, cmd: cmd, e: e, inner: calls, results: map[*ast.CallExpr]eval.CallResult{}, pins: pins}
+// (when e is a call) by the returned resume operation; running is called
+// when the first inner call is made, the target marked running.
+func (d *Debugger) callExpr(t *proc.Target, goid int64, g *goroutine.G, cmd api.DebuggerCommand, e ast.Expr, calls []*ast.CallExpr, pins *callPins, running func()) (func() (proc.Stop, error), error) {
+	x := &exprCalls{d: d, t: t, goid: goid, g: g, cmd: cmd, e: e, inner: calls, results: map[*ast.CallExpr]eval.CallResult{}, pins: pins, running: running}
 	if top, ok := e.(*ast.CallExpr); ok && calls[len(calls)-1] == top {
 		x.top, x.inner = top, calls[:len(calls)-1]
 	}
@@ -198,9 +202,14 @@ func (x *exprCalls) callInner(plan *eval.CallPlan) (*innerCall, proc.Stop, error
 		ic.panicked = v
 		return err
 	}
-	// The called code may block or loop: a halt must reach it, and the
-	// server has let the client send one (commandOne).
+	// The called code may block or loop: a halt must reach it. Only now,
+	// with the target marked running, may the server let the client
+	// send one: before, Halt would find nothing to stop and be lost.
 	was := x.d.running.Swap(true)
+	if x.running != nil {
+		x.running()
+		x.running = nil
+	}
 	stop, err := x.t.Call(req)
 	x.d.running.Store(was)
 	x.d.forgetG() // the goroutines ran, and may have come and gone

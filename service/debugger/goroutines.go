@@ -103,7 +103,10 @@ func (d *Debugger) convertGWith(t *proc.Target, g *goroutine.G, ths []proc.Threa
 	if !inUserCode {
 		// Only a goroutine inside runtime machinery needs its stack
 		// walked to find the user frame; one stopped in user code (any
-		// breakpoint in the program) is its own user frame.
+		// breakpoint in the program) is its own user frame. The
+		// unwinder's depth counts inlined frames too: with some among the
+		// first UserDepth, fewer physical frames are looked at than the
+		// UserDepth Delve looks at (a user frame that deep is rare).
 		frames, _ := goroutine.Stacktrace(d.unw, t.Process(), g, rp, goroutine.UserDepth)
 		if f, ok := goroutine.UserFrame(frames); ok {
 			out.UserCurrentLoc = d.memoAPILoc(m, goroutine.FrameLoc(f))

@@ -135,15 +135,3 @@ func (t *Tracer) closeConds() {
 	}
 	t.condProgs = nil
 }
-
-// condCounts reads the filtered and faulted calls from the kernel.
-func (t *Tracer) condCounts() (filtered, faults uint64) {
-	count := func(slot uint32) uint64 {
-		var perCPU []uint64
-		if err := t.coll.Maps["cond_counts"].Lookup(slot, &perCPU); err != nil {
-			return 0
-		}
-		return sum(perCPU)
-	}
-	return count(condFiltered), count(condFaults)
-}

@@ -60,19 +60,7 @@ func TestRingReadErrorEndsTrace(t *testing.T) {
 // total. A probe whose cookie names a function past the plans makes the
 // program count a no-plan drop at each of the 4 calls of main.work.
 func TestDropsByReason(t *testing.T) {
-	requireBPF(t)
-	path := fixture.Build(t, "ebpftrace", fixture.Flavour{})
-	bi, err := bininfo.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bi.Close()
-	funcs := lookupFuncs(t, bi, "main.work")
-	st := startStopped(t, path)
-	tr, err := Open(bi, st.cmd.Process.Pid, funcs, Options{NoUprobeMulti: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, bi, funcs, st, tr := openWork(t)
 	ex, err := link.OpenExecutable(path)
 	if err != nil {
 		t.Fatal(err)
@@ -97,4 +85,50 @@ func TestDropsByReason(t *testing.T) {
 	if s.Drops != (Drops{NoPlan: 4}) || s.Dropped != 4 || len(evs) != 8 {
 		t.Fatalf("drops %+v, dropped %d, %d events; want 4 without a plan, 4 in all, 8 events", s.Drops, s.Dropped, len(evs))
 	}
+}
+
+// A kernel counter that cannot be read is never reported as no loss:
+// with the drops and condition-count maps closed under the tracer, Close
+// says which counters it could not read, and Stats has the same error.
+func TestUnreadableCountersReported(t *testing.T) {
+	_, _, _, st, tr := openWork(t)
+	res := collect(tr)
+	st.run(t)
+	for _, m := range []string{"drops", "cond_counts"} {
+		if err := tr.coll.Maps[m].Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := tr.Close()
+	<-res
+	const want = "reading the kernel's counter drops[0]: lookup: bad file descriptor\n" +
+		"reading the kernel's counter drops[2]: lookup: bad file descriptor\n" +
+		"reading the kernel's counter cond_counts[0]: lookup: bad file descriptor\n" +
+		"reading the kernel's counter cond_counts[1]: lookup: bad file descriptor"
+	if err == nil || err.Error() != want {
+		t.Fatalf("Close: %v\nwant %s", err, want)
+	}
+	if s := tr.Stats(); s.CountsErr == nil || s.CountsErr.Error() != want || s.Dropped != 0 {
+		t.Fatalf("Stats(): CountsErr %v, dropped %d; want the error Close returned, 0", s.CountsErr, s.Dropped)
+	}
+}
+
+// openWork opens a tracer of ebpftrace's main.work on a started, stopped
+// ebpftrace, without uprobe_multi.
+func openWork(t *testing.T) (string, *bininfo.BinaryInfo, []*bininfo.Function, *stoppedTarget, *Tracer) {
+	t.Helper()
+	requireBPF(t)
+	path := fixture.Build(t, "ebpftrace", fixture.Flavour{})
+	bi, err := bininfo.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bi.Close() })
+	funcs := lookupFuncs(t, bi, "main.work")
+	st := startStopped(t, path)
+	tr, err := Open(bi, st.cmd.Process.Pid, funcs, Options{NoUprobeMulti: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, bi, funcs, st, tr
 }

@@ -131,7 +131,7 @@ func buildPlan(params []probe.Param, locs []probe.Location, opts Options) probeP
 		case size == 0:
 			pc.unavailable = ""
 		case loc.InRegs && len(loc.Pieces) > maxPieces:
-			pc.unavailable = "held in more registers than a probe captures"
+			pc.unavailable = "split into more pieces (registers, stack runs) than a probe captures"
 		case loc.InRegs && size > maxValue:
 			pc.unavailable = "register-held value too large to capture"
 		case loc.InRegs && loc.HasFloat():

@@ -65,6 +65,10 @@ type Stats struct {
 	// and CondFaults those whose condition read an invalid pointer or
 	// divided by zero; neither they nor their returns were delivered.
 	Filtered, CondFaults uint64
+	// CountsErr says which of the kernel's counters above (drops, drops
+	// by function, condition counts) could not be read: those read as 0,
+	// and Close returns it, so that a loss is never reported as none.
+	CountsErr error
 }
 
 // Drops counts the events the BPF program lost, by the reason it counted
@@ -522,18 +526,14 @@ func (t *Tracer) statsLocked() Stats {
 	s.Events = t.delivered.Load()
 	s.Abandoned = t.abandoned.Load()
 	if t.coll != nil {
-		count := func(slot uint32) uint64 {
-			var perCPU []uint64
-			if err := t.coll.Maps["drops"].Lookup(slot, &perCPU); err != nil {
-				return 0
-			}
-			return sum(perCPU)
-		}
-		s.Drops = Drops{RingFull: count(dropRingbuf), NoPlan: count(dropNoPlan)}
+		var errs []error
+		s.Drops = Drops{RingFull: t.counter("drops", dropRingbuf, &errs), NoPlan: t.counter("drops", dropNoPlan, &errs)}
 		s.Dropped = s.Drops.total()
-		s.LostByFunc = t.lostByFunc()
+		s.LostByFunc = t.lostByFunc(&errs)
 		t.progStats(&s)
-		s.Filtered, s.CondFaults = t.condCounts()
+		s.Filtered = t.counter("cond_counts", condFiltered, &errs)
+		s.CondFaults = t.counter("cond_counts", condFaults, &errs)
+		s.CountsErr = errors.Join(errs...)
 	}
 	if t.hold != nil {
 		s.Holds, s.Held = t.hold.totals()
@@ -541,9 +541,20 @@ func (t *Tracer) statsLocked() Stats {
 	return s
 }
 
+// counter sums the per-CPU slot of the kernel's counter map m; a failed
+// read is added to errs.
+func (t *Tracer) counter(m string, slot uint32, errs *[]error) uint64 {
+	var perCPU []uint64
+	if err := t.coll.Maps[m].Lookup(slot, &perCPU); err != nil {
+		*errs = append(*errs, fmt.Errorf("reading the kernel's counter %s[%d]: %w", m, slot, err))
+		return 0
+	}
+	return sum(perCPU)
+}
+
 // lostByFunc reads the per-function drop counters, keeping the functions
-// that lost anything.
-func (t *Tracer) lostByFunc() []FuncDrops {
+// that lost anything; a failed walk is added to errs.
+func (t *Tracer) lostByFunc(errs *[]error) []FuncDrops {
 	var out []FuncDrops
 	var key uint32
 	var n uint64
@@ -561,6 +572,9 @@ func (t *Tracer) lostByFunc() []FuncDrops {
 		} else {
 			out[len(out)-1].Returns = n
 		}
+	}
+	if err := it.Err(); err != nil {
+		*errs = append(*errs, fmt.Errorf("reading the kernel's per-function drop counters: %w", err))
 	}
 	return out
 }
@@ -624,6 +638,7 @@ func (t *Tracer) Close() error {
 		errs = append(errs, t.readErr, t.reader.Close())
 		t.mu.Lock()
 		t.stats = t.statsLocked()
+		errs = append(errs, t.stats.CountsErr)
 		t.closeRunStats()
 		t.closeConds()
 		if t.coll != nil {

@@ -7,6 +7,7 @@ import (
 	"reflect"
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
+	"github.com/tinydbg/tinydbg/pkg/dwarf/op"
 	"github.com/tinydbg/tinydbg/pkg/proc/arch"
 )
 
@@ -123,11 +124,6 @@ func (l Location) HasStack() bool {
 	return false
 }
 
-// Memory is what reads a value's stack pieces.
-type Memory interface {
-	ReadMemory(buf []byte, addr uint64) (int, error)
-}
-
 // HasFloat reports whether part of the value is in an X register, which
 // neither ptrace's general registers nor a uprobe's pt_regs hold.
 func (l Location) HasFloat() bool {
@@ -153,7 +149,7 @@ func (l Location) Assemble(regs *arch.Registers, fp *arch.FPRegisters, size int6
 
 // AssembleFrom is Assemble for a location that may have stack pieces,
 // which are read from mem at cfa+StackOff.
-func (l Location) AssembleFrom(regs *arch.Registers, fp *arch.FPRegisters, mem Memory, cfa uint64, size int64) ([]byte, error) {
+func (l Location) AssembleFrom(regs *arch.Registers, fp *arch.FPRegisters, mem op.MemoryReader, cfa uint64, size int64) ([]byte, error) {
 	if !l.InRegs {
 		return nil, fmt.Errorf("value is on the stack at CFA%+d, not in registers", l.StackOff)
 	}
