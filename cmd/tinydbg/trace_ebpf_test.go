@@ -19,21 +19,28 @@ import (
 func TestTraceEBPFWithoutPermission(t *testing.T) {
 	testenv.RequireRoot(t)
 	bin := fixture.Build(t, "traceprog", fixture.Flavour{})
-	// A copy the unprivileged user can reach (test temp dirs are 0700).
-	dir := t.TempDir()
-	for _, d := range []string{dir, filepath.Dir(dir)} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	self := filepath.Join(dir, "tinydbg")
-	data, err := os.ReadFile(tinydbgBin)
+	// Copies of tinydbg and the program the unprivileged user can reach:
+	// test temp dirs are 0700, and so may be $TMPDIR, so they go in a
+	// directory of /tmp's own.
+	dir, err := os.MkdirTemp("/tmp", "tinydbg-noperm-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(self, data, 0o755); err != nil {
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	self, prog := filepath.Join(dir, "tinydbg"), filepath.Join(dir, "traceprog")
+	for to, from := range map[string]string{self: tinydbgBin, prog: bin} {
+		data, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(to, data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin = prog
 	cmd := exec.Command(self, "trace", "--ebpf", "--exec", bin, `main\.work$`, "--", "exit", "3")
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, NoSetGroups: true}}
