@@ -6,7 +6,7 @@ import (
 	"github.com/tinydbg/tinydbg/internal/pidns"
 )
 
-// Go mirrors of the structures and constants shared with bpf/trace.bpf.c.
+// Go mirrors of the structures and constants shared with bpf/abi.h.
 // Field order, sizes, padding and values must match the C declarations
 // exactly; layout_test.go checks them against the BTF of the compiled
 // object.

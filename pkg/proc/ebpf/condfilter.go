@@ -16,7 +16,7 @@ import (
 // slots functions + R0.
 var condConts = [...]string{"tinydbg_cond_false", "tinydbg_cond_pass", "tinydbg_cond_fault"}
 
-// cond_counts slots (COND_FILTERED, COND_FAULTS in trace.bpf.c).
+// cond_counts slots (COND_FILTERED, COND_FAULTS in bpf/cond.h).
 const (
 	condFiltered = 0
 	condFaults   = 1

@@ -8,8 +8,9 @@ import (
 	cebpf "github.com/cilium/ebpf"
 )
 
-// traceObject is bpf/trace.bpf.o, compiled from bpf/trace.bpf.c by
-// bpf/build.sh (`make bpf`) and committed so building tinydbg needs no clang.
+// traceObject is bpf/trace.bpf.o, compiled from bpf/trace.bpf.c and the
+// headers beside it by bpf/build.sh (`make bpf`) and committed so building
+// tinydbg needs no clang.
 //
 //go:embed bpf/trace.bpf.o
 var traceObject []byte

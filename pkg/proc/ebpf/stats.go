@@ -19,10 +19,10 @@ import (
 
 // `trace --stats` on the eBPF backend: the tinydbg_stats program counts
 // calls and adds each return's latency, paired per goroutine activation,
-// to per-function histograms in a per-CPU map (trace.bpf.c, last section).
+// to per-function histograms in a per-CPU map (bpf/stats.h).
 // No event reaches user space; Snapshot reads the sums whenever asked.
 
-// statsProgram is the --stats program's function name in trace.bpf.c.
+// statsProgram is the --stats program's function name in bpf/stats.h.
 const statsProgram = "tinydbg_stats"
 
 // statsOpen is STATS_OPEN, the open calls tracked at once: enough for

@@ -51,6 +51,6 @@ func TestStatsLayoutMatchesBTF(t *testing.T) {
 	// The kernel's bucket of a latency is event.BucketOf's: both split
 	// at STATS_EXACT into 1 << STATS_SUB_BITS buckets per power of two.
 	if event.BucketOf(15) != 15 || event.BucketOf(16) != 16 || event.BucketOf(1<<20) != 16+(20-4)<<3 {
-		t.Errorf("event.BucketOf does not split as trace.bpf.c's stats_bucket")
+		t.Errorf("event.BucketOf does not split as bpf/stats.h's stats_bucket")
 	}
 }

@@ -6,11 +6,11 @@ import (
 )
 
 // Latency histograms of `trace --stats`. The eBPF backend fills them in
-// the kernel (trace.bpf.c's stats_bucket, which this file mirrors) and the
-// ptrace backend in user space, so both report the same buckets. Values
-// below 16 ns have a bucket each; above, every power of two is cut into
-// 8 linear sub-buckets, so a bucket is at most 12.5% wide: percentiles
-// read from it are bounds, never exact values.
+// the kernel (stats_bucket in pkg/proc/ebpf/bpf/stats.h, which this file
+// mirrors) and the ptrace backend in user space, so both report the same
+// buckets. Values below 16 ns have a bucket each; above, every power of
+// two is cut into 8 linear sub-buckets, so a bucket is at most 12.5% wide:
+// percentiles read from it are bounds, never exact values.
 
 // Buckets is the number of histogram buckets (the kernel's map holds
 // more slots than are used, a power of two).

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # build.sh regenerates trace.bpf.o, the committed BPF object embedded by
-# pkg/proc/ebpf, and trace.bpf.o.sum, which records what it was built from.
-# Building tinydbg itself never needs clang; run this (via `make bpf`) only
-# after editing trace.bpf.c, then commit both files. object_test.go fails
-# when the source changed and the object did not.
+# pkg/proc/ebpf, and trace.bpf.o.sum, which records what it was built from:
+# trace.bpf.c, every header beside it (the parts trace.bpf.c includes) and
+# this script. Building tinydbg itself never needs clang; run this (via
+# `make bpf`) only after editing one of them, then commit the sources, the
+# object and the sum. object_test.go fails when a source changed and the
+# object did not, and when a header is not in the sum.
 #
 # The compiler is pinned to one Debian package so the object is the same
 # byte for byte wherever it is built; paths are mapped to "." so no build
@@ -11,6 +13,7 @@
 # and fails unless it equals the committed object.
 set -euo pipefail
 cd "$(dirname "$0")"
+export LC_ALL=C # the headers' glob, and so the sum, in one order everywhere
 
 CLANG=clang-14
 STRIP=llvm-strip-14
@@ -41,14 +44,14 @@ mv "$out.tmp" "$out"
 
 if [ "${1:-}" = "--check" ]; then
 	if ! cmp -s "$out" trace.bpf.o; then
-		echo "build.sh: trace.bpf.o differs from what trace.bpf.c builds to; run make bpf" >&2
+		echo "build.sh: trace.bpf.o differs from what trace.bpf.c and its headers build to; run make bpf" >&2
 		exit 1
 	fi
-	echo "build.sh: trace.bpf.o is what trace.bpf.c builds to"
+	echo "build.sh: trace.bpf.o is what trace.bpf.c and its headers build to"
 	exit 0
 fi
 {
 	echo "compiler: $COMPILER"
-	sha256sum trace.bpf.c build.sh trace.bpf.o
+	sha256sum trace.bpf.c *.h build.sh trace.bpf.o
 } >trace.bpf.o.sum
 echo "build.sh: wrote $(pwd)/trace.bpf.o and trace.bpf.o.sum"
