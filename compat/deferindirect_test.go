@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/go-delve/delve/service/api"
-	delverpc "github.com/go-delve/delve/service/rpc2"
 
 	"github.com/tinydbg/tinydbg/internal/fixture"
 	"github.com/tinydbg/tinydbg/internal/testenv"
@@ -44,9 +43,7 @@ func TestDelveStepIntoIndirectDefers(t *testing.T) {
 	}
 	for _, d := range dapDebuggers(t) {
 		t.Run(d.name, func(t *testing.T) {
-			s := startServer(t, d.path, "--listen=127.0.0.1:0", "--headless=true", "--api-version=2",
-				"--check-go-version=false", "--only-same-user=false", "exec", bin, "--")
-			c := delverpc.NewClient("127.0.0.1:" + s.port)
+			c := goLandClient(t, d.path, bin)
 			defer c.Detach(true)
 			for _, line := range []int{31, 37, 43, 49, 57} {
 				if _, err := c.CreateBreakpoint(&api.Breakpoint{File: src, Line: line}); err != nil {

@@ -16,6 +16,15 @@ import (
 	"github.com/tinydbg/tinydbg/internal/testenv"
 )
 
+// goLandClient starts debugger headless on bin with GoLand's own command
+// line and returns Delve's JSON-RPC client connected to it.
+func goLandClient(t *testing.T, debugger, bin string) *delverpc.RPCClient {
+	t.Helper()
+	s := startServer(t, debugger, "--listen=127.0.0.1:0", "--headless=true", "--api-version=2",
+		"--check-go-version=false", "--only-same-user=false", "exec", bin, "--")
+	return delverpc.NewClient("127.0.0.1:" + s.port)
+}
+
 // TestGoLandLineBothTools starts tinydbg and dlv with GoLand's exact
 // command line and drives each with Delve's JSON-RPC client to a
 // breakpoint.
@@ -24,9 +33,7 @@ func TestGoLandLineBothTools(t *testing.T) {
 	bin := fixture.Build(t, "basic", fixture.Flavour{})
 	for _, d := range dapDebuggers(t) {
 		t.Run(d.name, func(t *testing.T) {
-			s := startServer(t, d.path, "--listen=127.0.0.1:0", "--headless=true", "--api-version=2",
-				"--check-go-version=false", "--only-same-user=false", "exec", bin, "--")
-			c := delverpc.NewClient("127.0.0.1:" + s.port)
+			c := goLandClient(t, d.path, bin)
 			if _, err := c.CreateBreakpoint(&api.Breakpoint{FunctionName: "main.add"}); err != nil {
 				t.Fatal(err)
 			}
@@ -124,9 +131,7 @@ func TestDelveStepIntoDeferredCall(t *testing.T) {
 	src := fixture.Source("deferstep")
 	for _, d := range dapDebuggers(t) {
 		t.Run(d.name, func(t *testing.T) {
-			s := startServer(t, d.path, "--listen=127.0.0.1:0", "--headless=true", "--api-version=2",
-				"--check-go-version=false", "--only-same-user=false", "exec", bin, "--")
-			c := delverpc.NewClient("127.0.0.1:" + s.port)
+			c := goLandClient(t, d.path, bin)
 			defer c.Detach(true)
 			for _, line := range []int{29, 36} {
 				if _, err := c.CreateBreakpoint(&api.Breakpoint{File: src, Line: line}); err != nil {
