@@ -43,16 +43,7 @@ func (c *inlinedCopy) end() uint64 {
 // the other call's frames), so it stops in a call that has not begun;
 // tinydbg goes on to the statement of the frame it returns to (Line's, 257).
 func TestDelveStepOutOfInlinedCall(t *testing.T) {
-	var prog diffProgram
-	for _, p := range diffPrograms() {
-		if p.name == "gofumpt" {
-			prog = p
-		}
-	}
-	b, err := buildDiff(prog, fixture.Flavour{Optimized: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := buildDiffProgram(t, "gofumpt", fixture.Flavour{Optimized: true})
 	f, err := elf.Open(b.bin)
 	if err != nil {
 		t.Fatal(err)
@@ -100,6 +91,23 @@ func TestDelveStepOutOfInlinedCall(t *testing.T) {
 }
 
 // hasCodeFrom reports whether c has code at or after pc.
+// buildDiffProgram builds the differential's program named name one way,
+// for a proof that looks at one of its stops again.
+func buildDiffProgram(t *testing.T, name string, f fixture.Flavour) diffBuild {
+	t.Helper()
+	for _, p := range diffPrograms() {
+		if p.name == name {
+			b, err := buildDiff(p, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+	}
+	t.Fatalf("no differential program %q", name)
+	return diffBuild{}
+}
+
 func (c *inlinedCopy) hasCodeFrom(pc uint64) bool {
 	for _, r := range c.ranges {
 		if r[1] > pc {

@@ -22,19 +22,10 @@ func TestDelveResultsAfterStepOutOfOptimized(t *testing.T) {
 	if dlvErr != nil {
 		t.Fatalf("no dlv %s: %v", dlvVersion, dlvErr)
 	}
-	var prog diffProgram
-	for _, p := range diffPrograms() {
-		if p.name == "gofmt" {
-			prog = p
-		}
-	}
-	b, err := buildDiff(prog, fixture.Flavour{Optimized: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := buildDiffProgram(t, "gofmt", fixture.Flavour{Optimized: true})
 	const fn = "internal/diff.Diff"
 	stepOut := func(who string, debugger []string) (*api.DebuggerState, *debugSession) {
-		s, err := startSession(who, debugger, b.bin, diffCache(), prog.argsFor(b.goroot), sessionEnv(b))
+		s, err := startSession(who, debugger, b.bin, diffCache(), b.prog.argsFor(b.goroot), sessionEnv(b))
 		if err != nil {
 			t.Fatal(err)
 		}
