@@ -92,7 +92,14 @@ func TestRestart(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			addr, err := tg.SetBreakpointAddr(describe.Entry)
+			// Past the stack check: a breakpoint on the entry itself is
+			// hit again when morestack or a preemption runs the first
+			// instruction twice.
+			pc, err := tg.Symbols().FirstPCAfterPrologue(describe)
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr, err := tg.SetBreakpointAddr(pc)
 			if err != nil {
 				t.Fatal(err)
 			}
