@@ -29,7 +29,7 @@ type TextWriter struct {
 	Verbose bool
 
 	hold bool   // flushes are left to the backend (holdFlushes)
-	num  []byte // scratch for formatting numbers
+	num  []byte // scratch for building a line
 }
 
 // NewTextWriter writes text events to w.
@@ -45,47 +45,52 @@ func (t *TextWriter) Needs() Needs { return Needs{Values: true} }
 // the backend holds flushes (see holdFlushes).
 func (t *TextWriter) Event(ev *Event) error {
 	w := t.w
+	// The line is built in one buffer and written once: with --ebpf this
+	// runs for every call of a hot function, and each bufio call costs.
+	b := t.num[:0]
 	if t.Timestamps {
-		w.WriteString(t.Start.Add(ev.Time).Format(time.RFC3339Nano) + " ")
+		b = t.Start.Add(ev.Time).AppendFormat(b, time.RFC3339Nano)
+		b = append(b, ' ')
 	}
-	// Written piecewise rather than through fmt: with --ebpf this runs
-	// for every call of a hot function.
 	sep := ", "
 	if ev.Kind == Call {
-		w.WriteString("> goroutine(")
+		b = append(b, "> goroutine("...)
 	} else {
-		w.WriteString(">> goroutine(")
+		b = append(b, ">> goroutine("...)
 		sep = ","
 	}
-	t.num = strconv.AppendInt(t.num[:0], ev.Goroutine, 10)
-	w.Write(t.num)
-	w.WriteString("): ")
-	w.WriteString(ev.Function)
+	b = strconv.AppendInt(b, ev.Goroutine, 10)
+	b = append(b, "): "...)
+	b = append(b, ev.Function...)
 	if ev.Kind == Call {
-		w.WriteString("(")
+		b = append(b, '(')
 	} else {
-		w.WriteString(" => (")
+		b = append(b, " => ("...)
 	}
 	for i, v := range ev.Values {
 		if i > 0 {
-			w.WriteString(sep)
+			b = append(b, sep...)
 		}
 		if t.Verbose {
-			w.WriteString(v.Name)
-			w.WriteString(": ")
+			b = append(b, v.Name...)
+			b = append(b, ": "...)
 		}
-		w.WriteString(v.Value)
+		b = append(b, v.Value...)
 	}
-	w.WriteString(")")
+	b = append(b, ')')
 	if ev.Inlined {
-		w.WriteString(" (inlined)")
+		b = append(b, " (inlined)"...)
 	}
 	if ev.Unpaired {
 		// Its call was not seen (tracing began mid-call, or --lossy
 		// dropped it): the line must not pass for a paired return.
-		w.WriteString(" (unpaired)")
+		b = append(b, " (unpaired)"...)
 	}
-	w.WriteString("\n")
+	b = append(b, '\n')
+	if len(b) <= maxKeptLine {
+		t.num = b
+	}
+	w.Write(b)
 	if ev.Kind == Call && len(ev.Stack) > 0 {
 		w.WriteString("\n") // Delve separates a call's stack by a blank line
 	}
@@ -103,6 +108,10 @@ func (t *TextWriter) Event(ev *Event) error {
 	}
 	return w.Flush()
 }
+
+// maxKeptLine bounds the line buffer kept between events: one huge value
+// must not pin its memory for the rest of the trace.
+const maxKeptLine = 64 << 10
 
 // holdFlushes implements batcher.
 func (t *TextWriter) holdFlushes() { t.hold, t.w = true, grow(t.w, t.out) }

@@ -96,8 +96,17 @@ func (s *staticPages) ReadMemory(buf []byte, addr uint64) (int, error) {
 
 // decode turns one ring buffer record into an Event.
 func (t *Tracer) decode(raw []byte) (event.Event, error) {
+	var ev event.Event
+	err := t.decodeInto(raw, &ev)
+	return ev, err
+}
+
+// decodeInto is decode into *out, which must be the zero Event: the reader
+// decodes in place in its batch, an event being too large to copy twice
+// per call of a hot function.
+func (t *Tracer) decodeInto(raw []byte, out *event.Event) error {
 	if len(raw) < eventHeaderSize {
-		return event.Event{}, fmt.Errorf("short record of %d bytes", len(raw))
+		return fmt.Errorf("short record of %d bytes", len(raw))
 	}
 	le := binary.LittleEndian
 	h := eventHeader{
@@ -107,21 +116,18 @@ func (t *Tracer) decode(raw []byte) (event.Event, error) {
 	}
 	fi := int(h.Cookie / 2)
 	if fi >= len(t.funcs) {
-		return event.Event{}, fmt.Errorf("record for unknown probe cookie %d", h.Cookie)
+		return fmt.Errorf("record for unknown probe cookie %d", h.Cookie)
 	}
 	// A slot's record reports one role of its address (inlined.go).
 	fi, kind, tail, stackOff := t.resolve(fi, &h)
 	tf := t.funcs[fi]
-	ev := event.Event{
-		Kind: kind, Function: tf.name(), Goroutine: int64(h.Goid), Thread: int(h.Tid),
-		Time: time.Duration(h.TimeNs), StackOffset: stackOff,
-		Truncated: h.Flags&evfTruncated != 0,
-		TailCall:  tail,
-		Inlined:   tf.inl != nil,
-	}
+	ev := out
+	ev.Kind, ev.Function, ev.Goroutine, ev.Thread = kind, tf.name(), int64(h.Goid), int(h.Tid)
+	ev.Time, ev.StackOffset = time.Duration(h.TimeNs), stackOff
+	ev.Truncated, ev.TailCall, ev.Inlined = h.Flags&evfTruncated != 0, tail, tf.inl != nil
 	if ev.Kind == event.Call {
 		if t.loopHit(tf, fi, h.Goid, stackOff) {
-			return ev, errNoEvent
+			return errNoEvent
 		}
 		ev.Depth = t.pairs.call(h.Goid, fi, stackOff, h.TimeNs)
 	} else {
@@ -132,7 +138,7 @@ func (t *Tracer) decode(raw []byte) (event.Event, error) {
 		if !ok && tf.inl != nil {
 			// An exit of the copy reached from outside it.
 			t.abandoned.Store(t.pairs.abandoned)
-			return ev, errNoEvent
+			return errNoEvent
 		}
 	}
 	t.abandoned.Store(t.pairs.abandoned)
@@ -149,19 +155,19 @@ func (t *Tracer) decode(raw []byte) (event.Event, error) {
 			ev.Values = append(ev.Values, event.Value{Name: pc.param.Name,
 				Unavailable: "returned by a tail call, whose callee computes the results"})
 		}
-		return ev, nil
+		return nil
 	}
 	// The segments of one event are reused for the next: decoding copies
 	// every value out of them, and only the reader goroutine decodes.
 	mem := &t.scratch
 	if err := parseSegments(data, plan, mem); err != nil {
-		return ev, err
+		return err
 	}
 	if mem.static.pages == nil || mem.static.mem != t.static {
 		mem.static = staticPages{mem: t.static, pages: map[uint64][]byte{}}
 	}
-	ev.Values = t.decodeValues(mem, plan, &ev)
-	return ev, nil
+	ev.Values = t.decodeValues(mem, plan, ev)
+	return nil
 }
 
 // parseSegments splits an event's data area into the segments of c,

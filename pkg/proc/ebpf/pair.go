@@ -22,11 +22,13 @@ type openCall struct {
 // pairer tracks the open calls of every goroutine. It is used only by the
 // reader goroutine.
 type pairer struct {
-	open map[uint64][]openCall // by goid, shallowest first
-	// spare holds emptied slices of open for goroutines' next calls: a
-	// goroutine calling a traced function in a loop empties its slice at
-	// every return, and making it anew cost an allocation per call.
-	spare     [][]openCall
+	// open holds each goroutine's open calls, shallowest first. A
+	// goroutine's entry stays when its last call returns, so that a
+	// goroutine calling a traced function in a loop costs one map lookup
+	// per event and no allocation; idle counts such empty entries, swept
+	// once they outnumber the busy ones.
+	open      map[uint64]*callStack
+	idle      int
 	abandoned uint64
 	// gen is the drop count of the current event's function, set by the
 	// reader before it decodes the event: if it changed between a call and
@@ -35,29 +37,42 @@ type pairer struct {
 	gen uint32
 }
 
-func newPairer() *pairer { return &pairer{open: map[uint64][]openCall{}} }
+type callStack struct{ calls []openCall }
+
+func newPairer() *pairer { return &pairer{open: map[uint64]*callStack{}} }
+
+// stack is the goroutine's call stack, made when first needed.
+func (p *pairer) stack(goid uint64) *callStack {
+	s := p.open[goid]
+	if s == nil {
+		s = new(callStack)
+		p.open[goid] = s
+	} else if len(s.calls) == 0 {
+		p.idle--
+	}
+	return s
+}
 
 // call records a call and returns its depth: how many calls of the same
 // function are still open below it on the goroutine (recursion).
 func (p *pairer) call(goid uint64, fn int, stackOff, timeNs uint64) int {
-	calls := p.unwind(goid, stackOff, true)
+	s := p.stack(goid)
+	calls := p.unwind(s, stackOff, true)
 	depth := 0
 	for _, c := range calls {
 		if c.fn == fn {
 			depth++
 		}
 	}
-	if calls == nil && len(p.spare) > 0 {
-		calls, p.spare = p.spare[len(p.spare)-1], p.spare[:len(p.spare)-1]
-	}
-	p.open[goid] = append(calls, openCall{fn: fn, stackOff: stackOff, timeNs: timeNs, gen: p.gen})
+	s.calls = append(calls, openCall{fn: fn, stackOff: stackOff, timeNs: timeNs, gen: p.gen})
 	return depth
 }
 
 // ret pairs a return with its call. ok is false when the call was not seen
 // (the probes were attached during it, or its event was dropped).
 func (p *pairer) ret(goid uint64, fn int, stackOff, timeNs uint64) (durationNs uint64, depth int, ok bool) {
-	calls := p.unwind(goid, stackOff, false)
+	s := p.stack(goid)
+	calls := p.unwind(s, stackOff, false)
 	n := len(calls)
 	if n > 0 && calls[n-1].stackOff == stackOff && calls[n-1].fn == fn {
 		c := calls[n-1]
@@ -71,25 +86,35 @@ func (p *pairer) ret(goid uint64, fn int, stackOff, timeNs uint64) (durationNs u
 			durationNs, ok = timeNs-c.timeNs, true
 		}
 	}
+	s.calls = calls
 	if len(calls) == 0 {
-		delete(p.open, goid)
-		if cap(calls) > 0 && len(p.spare) < maxSpare {
-			p.spare = append(p.spare, calls[:0])
+		p.idle++
+		if p.idle > minSweep && p.idle > len(p.open)/2 {
+			p.sweep()
 		}
-	} else {
-		p.open[goid] = calls
 	}
 	return durationNs, depth, ok
 }
 
-// maxSpare bounds pairer.spare: about the goroutines that call traced
-// functions at once.
-const maxSpare = 256
+// minSweep is how many goroutines without open calls are kept before they
+// are swept: about the goroutines that call traced functions at once.
+const minSweep = 1024
+
+// sweep forgets the goroutines that have no open call: most have ended,
+// and a server starts a goroutine per connection.
+func (p *pairer) sweep() {
+	for goid, s := range p.open {
+		if len(s.calls) == 0 {
+			delete(p.open, goid)
+		}
+	}
+	p.idle = 0
+}
 
 // unwind drops the goroutine's open calls that are deeper than stackOff
 // (or at it, when inclusive) and returns those that remain.
-func (p *pairer) unwind(goid, stackOff uint64, inclusive bool) []openCall {
-	calls := p.open[goid]
+func (p *pairer) unwind(s *callStack, stackOff uint64, inclusive bool) []openCall {
+	calls := s.calls
 	n := len(calls)
 	for n > 0 && (calls[n-1].stackOff > stackOff || inclusive && calls[n-1].stackOff == stackOff) {
 		n--
@@ -101,7 +126,11 @@ func (p *pairer) unwind(goid, stackOff uint64, inclusive bool) []openCall {
 // isOpen reports whether fn's innermost open call on the goroutine is at
 // stackOff and has no open call deeper than it.
 func (p *pairer) isOpen(goid uint64, fn int, stackOff uint64) bool {
-	calls := p.open[goid]
+	s := p.open[goid]
+	if s == nil {
+		return false
+	}
+	calls := s.calls
 	for i := len(calls) - 1; i >= 0 && calls[i].stackOff >= stackOff; i-- {
 		if calls[i].stackOff == stackOff && calls[i].fn == fn {
 			return true

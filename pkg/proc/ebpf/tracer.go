@@ -496,15 +496,17 @@ func (t *Tracer) readLoop() {
 			batch = t.newBatch()
 			t.batch = batch
 		}
-		ev, err := t.decode(rec.RawSample)
+		n := len(batch.Events)
+		batch.Events = append(batch.Events, event.Event{})
+		err := t.decodeInto(rec.RawSample, &batch.Events[n])
 		if errors.Is(err, errNoEvent) {
+			batch.Events = batch.Events[:n]
 			continue
 		}
 		if err != nil {
-			ev = event.Event{Err: err}
+			batch.Events[n] = event.Event{Err: err}
 		}
 		t.delivered.Add(1)
-		batch.Events = append(batch.Events, ev)
 		if t.convert != nil {
 			if err == nil {
 				t.convert(&batch.Events[len(batch.Events)-1], &batch.text)
