@@ -25,10 +25,12 @@ type dynTable struct {
 }
 
 // buildDynPlans makes the plans of every runtime type for every level the
-// loader can load interface data at under opts.
+// loader can load interface data at under opts. With no interface in any
+// plan the table is empty: indexing and planning every runtime type was a
+// fifth of a trace's start-up.
 func (t *Tracer) buildDynPlans(opts Options) (dynTable, error) {
 	var d dynTable
-	if t.rtypes == 0 {
+	if t.rtypes == 0 || !t.plansIfaces() {
 		return d, nil
 	}
 	offs, err := t.types.RuntimeTypeOffsets()
@@ -56,6 +58,21 @@ func (t *Tracer) buildDynPlans(opts Options) (dynTable, error) {
 		}
 	}
 	return d, nil
+}
+
+// plansIfaces reports whether any function's plan captures an interface,
+// the only operation that runs a dynamic type's plan.
+func (t *Tracer) plansIfaces() bool {
+	for _, tf := range t.funcs {
+		for _, p := range []*probePlan{&tf.entry, &tf.returns} {
+			for _, op := range p.bpf.Ops[:p.bpf.NOps] {
+				if op.Kind == opIface {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // buildDynPlan plans the capture of a value of type typ held in an

@@ -29,6 +29,14 @@ func TestDynPlansCoverServerTypes(t *testing.T) {
 		t.Fatal("no runtime.types")
 	}
 	tr.rtypes = s.Addr
+	// No interface in any plan: no dynamic type's plan is needed.
+	if dt, err := tr.buildDynPlans(withDefaults(Options{})); err != nil || len(dt.plans) != 0 {
+		t.Fatalf("without interfaces: %d plans, %v", len(dt.plans), err)
+	}
+	iface := &tracedFunc{}
+	iface.entry.bpf.NOps = 1
+	iface.entry.bpf.Ops[0].Kind = opIface
+	tr.funcs = []*tracedFunc{{}, iface}
 	dt, err := tr.buildDynPlans(withDefaults(Options{}))
 	if err != nil {
 		t.Fatal(err)
