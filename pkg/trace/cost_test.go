@@ -3,6 +3,8 @@ package trace
 import (
 	"testing"
 	"time"
+
+	"github.com/tinydbg/tinydbg/pkg/proc/ebpf"
 )
 
 // costOf checks that a trace measured its cost from the source its
@@ -18,6 +20,7 @@ func costOf(t *testing.T, sum Summary) Summary {
 		t.Fatalf("cost %+v of %d events, want %d hits from %q", c, sum.Events, sum.Events, want)
 	}
 	sum.Cost = Cost{}
+	sum.memo = ebpf.MemoStats{} // how often text was reused is not the summary's
 	return sum
 }
 

@@ -82,6 +82,10 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 	if opts.ringBytes > 0 {
 		eo.RingBufferBytes = opts.ringBytes
 	}
+	// The converter below prints each value's tree and nothing else; an
+	// observer sees the trees, which a reused text has none of.
+	eo.ReuseText = opts.observe == nil
+	eo.CheckReuse = opts.checkReuse
 	eo.PointerDepth = opts.Depth
 	if opts.Depth <= 0 {
 		eo.PointerDepth = -1
@@ -132,6 +136,7 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 	stats := tr.Stats()
 	sum.Probes, sum.Events, sum.Dropped = stats.Probes, sent, stats.Dropped
 	sum.Holds, sum.Held = stats.Holds, stats.Held
+	sum.memo = stats.Memo
 	sum.Cost = ebpfCost(stats, opts.Lossy)
 	sum.Cond, sum.Filtered, sum.CondFaults = opts.Cond != "", stats.Filtered, stats.CondFaults
 	if len(stats.LostByFunc) > 0 {

@@ -49,6 +49,9 @@ type Options struct {
 	// observe, when set, sees every event with its decoded values
 	// before they become text (Compare measures their depth).
 	observe func(*Event)
+	// checkReuse, for tests, loads every value the eBPF reader would have
+	// reused the text of, and counts differences in Summary.memo.
+	checkReuse bool
 }
 
 // Summary is what a trace did, printed on stderr at the end.
@@ -83,6 +86,8 @@ type Summary struct {
 	Interrupted bool
 	// Cost is what the probes cost the program (see cost.go).
 	Cost Cost
+	// memo is how often the eBPF reader reused a value's text (tests).
+	memo ebpf.MemoStats
 }
 
 // String renders the summary as one line.

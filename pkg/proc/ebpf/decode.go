@@ -21,12 +21,37 @@ type captured struct {
 	// capture: the value it printed is cut short where the plan or the
 	// kernel's limits stopped.
 	missed bool
+	// owner is the parameter being loaded, and foreign is set when a read
+	// was served by a segment of another one (or a dynamic type's): only
+	// a value read wholly from its own segments can be reused (memo.go).
+	owner   int
+	foreign bool
 }
 
 type segmentView struct {
-	hdr  segmentHeader
-	addr uint64
-	data []byte
+	hdr   segmentHeader
+	addr  uint64
+	data  []byte
+	param int // the plan's parameter the segment belongs to; -1: none
+}
+
+// served notes that s served a read of the value being loaded.
+func (c *captured) served(s *segmentView) {
+	if s.param != c.owner {
+		c.foreign = true
+	}
+}
+
+// servedSynthetic notes a read of a register-assembled value: foreign
+// unless one of the owner's register segments holds it.
+func (c *captured) servedSynthetic(addr uint64, size int) {
+	for i := range c.segs {
+		s := &c.segs[i]
+		if s.param == c.owner && addr >= s.addr && addr-s.addr <= uint64(len(s.data)) && uint64(size) <= uint64(len(s.data))-(addr-s.addr) {
+			return
+		}
+	}
+	c.foreign = true
 }
 
 // ReadMemory implements value.MemoryReader: reads must fall entirely inside
@@ -34,12 +59,15 @@ type segmentView struct {
 func (c *captured) ReadMemory(buf []byte, addr uint64) (int, error) {
 	if value.IsSynthetic(addr) {
 		if n, err := c.regs.ReadMemory(buf, addr); err == nil {
+			c.servedSynthetic(addr, len(buf))
 			return n, nil
 		}
 		return 0, fmt.Errorf("%d bytes at %#x were not captured by the probe", len(buf), addr)
 	}
-	for _, s := range c.segs {
+	for i := range c.segs {
+		s := &c.segs[i]
 		if addr >= s.addr && addr-s.addr <= uint64(len(s.data)) && uint64(len(buf)) <= uint64(len(s.data))-(addr-s.addr) {
+			c.served(s)
 			return copy(buf, s.data[addr-s.addr:]), nil
 		}
 	}
@@ -54,10 +82,16 @@ func (c *captured) ReadMemory(buf []byte, addr uint64) (int, error) {
 // from a segment is served in place, without copying.
 func (c *captured) ViewMemory(addr uint64, size int) []byte {
 	if value.IsSynthetic(addr) {
-		return c.regs.View(addr, size)
+		b := c.regs.View(addr, size)
+		if b != nil {
+			c.servedSynthetic(addr, size)
+		}
+		return b
 	}
-	for _, s := range c.segs {
+	for i := range c.segs {
+		s := &c.segs[i]
 		if addr >= s.addr && addr-s.addr <= uint64(len(s.data)) && uint64(size) <= uint64(len(s.data))-(addr-s.addr) {
+			c.served(s)
 			off := addr - s.addr
 			return s.data[off : off+uint64(size) : off+uint64(size)]
 		}
@@ -183,7 +217,10 @@ func parseSegments(data []byte, plan *probePlan, c *captured) error {
 		if body+int(h.Len) > len(data) {
 			return fmt.Errorf("corrupt segment at offset %d of event data", off)
 		}
-		sv := segmentView{hdr: h, addr: h.Addr, data: data[body : body+int(h.Len)]}
+		sv := segmentView{hdr: h, addr: h.Addr, data: data[body : body+int(h.Len)], param: -1}
+		if int(h.Op) < int(plan.bpf.NOps) {
+			sv.param = int(plan.bpf.Ops[h.Op].Param)
+		}
 		// Operations past the plan's are those of dynamic types' plans,
 		// which only follow pointers.
 		if int(h.Op) < int(plan.bpf.NOps) && plan.bpf.Ops[h.Op].Kind == opRegs {
@@ -201,6 +238,7 @@ func parseSegments(data []byte, plan *probePlan, c *captured) error {
 // decodeValues decodes every parameter of a plan from the captured memory.
 func (t *Tracer) decodeValues(mem *captured, plan *probePlan, ev *event.Event) []event.Value {
 	out := t.values(len(plan.params))
+	t.memoPending = t.memoPending[:0]
 	var arena *value.Arena
 	switch {
 	case t.convert != nil:
@@ -231,9 +269,33 @@ func (t *Tracer) decodeValues(mem *captured, plan *probePlan, ev *event.Event) [
 			v.Truncated = true
 		default:
 			v.Truncated = paramTruncated(mem, plan, i)
-			mem.missed = false
+			memo := t.memoFor(plan, i)
+			var key []byte
+			if memo != nil {
+				var ok bool
+				if key, ok = t.memoKey(mem, i); !ok {
+					memo = nil
+				}
+			}
+			var kept memoText
+			var check bool
+			if memo != nil {
+				if e, ok := memo.lookup(key, &t.memoStats); ok {
+					if !t.opts.CheckReuse {
+						v.Type, v.Value, v.Truncated = e.typ, e.text, e.truncated
+						break
+					}
+					kept, check = e, true
+				}
+			}
+			mem.missed, mem.owner, mem.foreign = false, i, false
 			v.Var = t.loader.Load(pc.param.Name, seg.addr, pc.param.Type, loadConfig(t.opts))
 			v.Truncated = v.Truncated || mem.missed
+			if check {
+				t.memoPending = append(t.memoPending, pendingMemo{index: len(out), check: true, kept: kept})
+			} else if memo != nil && !mem.missed && !mem.foreign && !memo.full() {
+				t.memoPending = append(t.memoPending, pendingMemo{memo: memo, index: len(out), key: string(key)})
+			}
 		}
 		if v.Truncated {
 			ev.Truncated = true

@@ -33,6 +33,8 @@ type probePlan struct {
 	// maxBytes is the most one event of this plan can need, headers
 	// included: how the plan sizes the event from DWARF.
 	maxBytes int
+	// memos are the parameters' kept texts (memo.go), made on first use.
+	memos []*valueMemo
 }
 
 // Options bound what is captured per event.
@@ -46,6 +48,15 @@ type Options struct {
 	// PointerDepth is how many pointers are followed from an argument;
 	// 0 means the default, negative means none.
 	PointerDepth int
+	// ReuseText lets an event whose captured bytes for a parameter equal
+	// an earlier event's take that event's text instead of being loaded
+	// (memo.go). Set it only for a converter whose text for a value
+	// depends on nothing but the value's tree, and that reads no Var of a
+	// value already holding text.
+	ReuseText bool
+	// CheckReuse, for tests, loads every value ReuseText would have
+	// reused, and counts in Stats.Memo where the two texts differ.
+	CheckReuse bool
 	// RingBufferBytes is the size of the kernel ring buffer (a power of two
 	// multiple of the page size).
 	RingBufferBytes int

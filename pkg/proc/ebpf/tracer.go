@@ -69,6 +69,9 @@ type Stats struct {
 	// by function, condition counts) could not be read: those read as 0,
 	// and Close returns it, so that a loss is never reported as none.
 	CountsErr error
+	// Memo counts the values whose text was reused (Options.ReuseText);
+	// set once the reader ended.
+	Memo MemoStats
 }
 
 // Drops counts the events the BPF program lost, by the reason it counted
@@ -149,8 +152,12 @@ type Tracer struct {
 	// a converter they are dropped as soon as printed, so one arena, whose
 	// few nodes stay in the cache, serves every batch (reader only).
 	convArena value.Arena
-	mu        sync.Mutex // guards stats and coll against Close
-	stats     Stats
+	// memoBuf, memoPending and memoStats are memo.go's (reader only).
+	memoBuf     []byte
+	memoPending []pendingMemo
+	memoStats   MemoStats
+	mu          sync.Mutex // guards stats and coll against Close
+	stats       Stats
 	// runStats keeps the kernel's run-time statistics of BPF programs on
 	// while the trace runs; nil when they could not be enabled.
 	runStats io.Closer
@@ -449,6 +456,11 @@ const (
 func (t *Tracer) readLoop() {
 	defer close(t.done)
 	defer close(t.events)
+	defer func() {
+		t.mu.Lock()
+		t.stats.Memo = t.memoStats
+		t.mu.Unlock()
+	}()
 	// A bug in decoding must end the trace with an error, not kill
 	// tinydbg while the program is held or its probes are attached.
 	defer func() {
@@ -510,6 +522,9 @@ func (t *Tracer) readLoop() {
 		if t.convert != nil {
 			if err == nil {
 				t.convert(&batch.Events[len(batch.Events)-1], &batch.text)
+			}
+			if err == nil {
+				t.settleMemos(batch.Events[len(batch.Events)-1].Values)
 			}
 			t.convArena.Reset() // the event's trees are dropped
 		}
