@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -25,9 +26,16 @@ func BenchmarkUserSpace(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer devnull.Close()
-	for _, fn := range []string{"hot", "big"} {
+	// "fresh" loads every value: an observer turns text reuse off, as
+	// for arguments that differ at every call.
+	for _, fn := range []string{"hot", "big", "big-fresh"} {
 		for _, format := range []string{"text", "json"} {
-			b.Run(fn+"/"+format, func(b *testing.B) {
+			fn, fresh := strings.CutSuffix(fn, "-fresh")
+			name := fn + "/" + format
+			if fresh {
+				name = fn + "-fresh/" + format
+			}
+			b.Run(name, func(b *testing.B) {
 				b.Setenv("HOTLOOP_N", "100000")
 				b.Setenv("HOTLOOP_FN", fn)
 				for i := 0; i < b.N; i++ {
@@ -38,8 +46,11 @@ func BenchmarkUserSpace(b *testing.B) {
 					var m0, m1 runtime.MemStats
 					runtime.ReadMemStats(&m0)
 					before, sys0 := selfCPU(), selfSys()
-					sum, err := Run(context.Background(), Options{Regexp: `^main\.` + fn + `$`, Exec: path, Depth: 1, EBPF: true,
-						Stdout: devnull}, sink)
+					opts := Options{Regexp: `^main\.` + fn + `$`, Exec: path, Depth: 1, EBPF: true, Stdout: devnull}
+					if fresh {
+						opts.observe = func(*Event) {}
+					}
+					sum, err := Run(context.Background(), opts, sink)
 					if err != nil || sum.Events != 800000 {
 						b.Fatalf("%+v %v", sum, err)
 					}
