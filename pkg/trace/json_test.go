@@ -47,9 +47,11 @@ func TestJSONMatchesEncodingJSON(t *testing.T) {
 	}
 	var evs []*Event
 	for i, s := range strs {
-		evs = append(evs,
-			&Event{Kind: Call, Goroutine: int64(i), Thread: 7, Function: s, Time: time.Duration(i) * time.Microsecond,
-				Values: []Value{{Name: s, Type: "string", Value: s}, {Name: "n", Type: "int", Value: "1"}}},
+		call := &Event{Kind: Call, Goroutine: int64(i), Thread: 7, Function: s, Time: time.Duration(i) * time.Microsecond,
+			Values: []Value{{Name: s, Type: "string", Value: s}, {Name: "n", Type: "int", Value: "1"}}}
+		// The same event twice: the second meets the writer's quoted
+		// strings of the first.
+		evs = append(evs, call, call,
 			&Event{Kind: Return, Goroutine: -1, Function: "f", Duration: 5, Values: []Value{{Name: "~r0", Value: s}}, Inlined: true},
 			&Event{Kind: Return, Function: s, Unpaired: true},
 			&Event{Kind: Call, Function: "g", Stack: []Frame{{PC: 1 << 63, Function: s, File: s, Line: 12}, {PC: 3}}})
