@@ -3,6 +3,8 @@ package trace
 import (
 	"fmt"
 	"regexp"
+	"regexp/syntax"
+	"strings"
 
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 )
@@ -15,7 +17,7 @@ func MatchInlined(bi *bininfo.BinaryInfo, re string) ([]bininfo.InlinedInstance,
 	if err != nil {
 		return nil, fmt.Errorf("invalid regexp %q: %w", re, err)
 	}
-	names, err := bi.InlinedFuncNames()
+	names, err := inlinedNames(bi, re)
 	if err != nil {
 		return nil, fmt.Errorf("indexing inlined calls: %w", err)
 	}
@@ -31,6 +33,29 @@ func MatchInlined(bi *bininfo.BinaryInfo, re string) ([]bininfo.InlinedInstance,
 		out = append(out, insts...)
 	}
 	return out, nil
+}
+
+// inlinedNames lists the inlined functions re may select: only package
+// main's when re can match nothing else, which spares reading the other
+// packages' DWARF at every start of `trace '^main\.f$'`.
+func inlinedNames(bi *bininfo.BinaryInfo, re string) ([]string, error) {
+	if onlyMain(re) {
+		return bi.MainInlinedFuncNames()
+	}
+	return bi.InlinedFuncNames()
+}
+
+// onlyMain reports whether every string re matches begins with "main.":
+// re is anchored at the start of the text and a case-sensitive literal
+// beginning "main." follows.
+func onlyMain(re string) bool {
+	tree, err := syntax.Parse(re, syntax.Perl)
+	if err != nil || tree.Op != syntax.OpConcat || len(tree.Sub) < 2 {
+		return false
+	}
+	begin, lit := tree.Sub[0], tree.Sub[1]
+	return begin.Op == syntax.OpBeginText && lit.Op == syntax.OpLiteral && lit.Flags&syntax.FoldCase == 0 &&
+		strings.HasPrefix(string(lit.Rune), "main.")
 }
 
 // matchAll finds the functions and inlined copies re selects; it fails

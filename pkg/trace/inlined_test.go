@@ -197,3 +197,17 @@ func TestInlinedJSON(t *testing.T) {
 		t.Fatalf("%d events, %d marked inlined, text marks %d:\n%s", n, marked, wantInlined, out.String())
 	}
 }
+
+// TestOnlyMain: the regexps that can match only package main's names are
+// told from those that may match others.
+func TestOnlyMain(t *testing.T) {
+	for re, want := range map[string]bool{
+		`^main\.hot$`: true, inlinedRe: true, `^main\.`: true, `^main\.(a|b)`: true,
+		`main\.hot`: false, `^mai`: false, `^(?i)main\.hot`: false, `^main\.a|^b`: false,
+		`^main.x`: false, `(?m)^main\.hot`: false, `^net/http\.`: false, `^main[.]x`: true, `[`: false,
+	} {
+		if got := onlyMain(re); got != want {
+			t.Errorf("onlyMain(%q) = %v, want %v", re, got, want)
+		}
+	}
+}

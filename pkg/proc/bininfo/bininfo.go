@@ -87,6 +87,9 @@ type BinaryInfo struct {
 
 	instOnce  sync.Once
 	instances instanceIndex
+	// mainInstances indexes package main's units only (see mainOnly).
+	mainInstOnce  sync.Once
+	mainInstances instanceIndex
 
 	rtOnce sync.Once
 	rt     *Runtime

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -38,47 +39,70 @@ type instanceIndex struct {
 // from any unit (cross-package inlining uses DW_FORM_ref_addr), so no unit
 // can be skipped; the walk is spread over the available CPUs.
 func (bi *BinaryInfo) loadInstances() (*instanceIndex, error) {
-	bi.instOnce.Do(func() {
-		idx := &bi.instances
-		idx.byName = map[string][]instanceRef{}
-		units, err := bi.loadUnits()
-		if err != nil {
-			idx.err = err
-			return
-		}
-		work := make(chan *CompileUnit)
-		results := make([][]instanceRef, len(units.list))
-		errs := make([]error, len(units.list))
-		pos := make(map[*CompileUnit]int, len(units.list))
-		for i, cu := range units.list {
-			pos[cu] = i
-		}
-		var wg sync.WaitGroup
-		for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for cu := range work {
-					results[pos[cu]], errs[pos[cu]] = unitInstances(cu)
-				}
-			}()
-		}
-		for _, cu := range units.list {
-			work <- cu
-		}
-		close(work)
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
-			idx.err = err
-			return
-		}
-		for _, refs := range results {
-			for _, r := range refs {
-				idx.byName[r.node.call.Func] = append(idx.byName[r.node.call.Func], r)
-			}
-		}
-	})
+	bi.instOnce.Do(func() { bi.indexInstances(&bi.instances, nil) })
 	return &bi.instances, bi.instances.err
+}
+
+// loadMainInstances is loadInstances for package main's units alone:
+// main cannot be imported, so its functions are inlined only there, and
+// `trace '^main\.f$'` reads a fraction of the DWARF.
+func (bi *BinaryInfo) loadMainInstances() (*instanceIndex, error) {
+	bi.mainInstOnce.Do(func() {
+		bi.indexInstances(&bi.mainInstances, func(cu *CompileUnit) bool { return cu.Name == "main" })
+	})
+	return &bi.mainInstances, bi.mainInstances.err
+}
+
+// instancesFor is the index that holds every inlined copy of name.
+func (bi *BinaryInfo) instancesFor(name string) (*instanceIndex, error) {
+	if strings.HasPrefix(name, "main.") {
+		return bi.loadMainInstances()
+	}
+	return bi.loadInstances()
+}
+
+// indexInstances fills idx from the units keep selects (all when nil).
+func (bi *BinaryInfo) indexInstances(idx *instanceIndex, keep func(*CompileUnit) bool) {
+	byName := map[string][]instanceRef{}
+	units, err := bi.loadUnits()
+	if err != nil {
+		idx.err = err
+		return
+	}
+	var list []*CompileUnit
+	for _, cu := range units.list {
+		if keep == nil || keep(cu) {
+			list = append(list, cu)
+		}
+	}
+	work := make(chan int)
+	results := make([][]instanceRef, len(list))
+	errs := make([]error, len(list))
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				results[i], errs[i] = unitInstances(list[i])
+			}
+		}()
+	}
+	for i := range list {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		idx.err = err
+		return
+	}
+	for _, refs := range results {
+		for _, r := range refs {
+			byName[r.node.call.Func] = append(byName[r.node.call.Func], r)
+		}
+	}
+	idx.byName = byName
 }
 
 // unitInstances lists every inlined call of the unit's functions.
@@ -109,7 +133,7 @@ func unitInstances(cu *CompileUnit) ([]instanceRef, error) {
 // (as Go prints it, like LookupFunc), sorted by address; nil when the
 // function was never inlined.
 func (bi *BinaryInfo) InlinedInstances(name string) ([]InlinedInstance, error) {
-	idx, err := bi.loadInstances()
+	idx, err := bi.instancesFor(name)
 	if err != nil {
 		return nil, err
 	}
@@ -201,6 +225,23 @@ func (bi *BinaryInfo) InlinedFuncNames() ([]string, error) {
 	names := make([]string, 0, len(idx.byName))
 	for name := range idx.byName {
 		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// MainInlinedFuncNames is InlinedFuncNames for package main's functions
+// alone, which it finds without reading other packages' units.
+func (bi *BinaryInfo) MainInlinedFuncNames() ([]string, error) {
+	idx, err := bi.loadMainInstances()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for name := range idx.byName {
+		if strings.HasPrefix(name, "main.") {
+			names = append(names, name)
+		}
 	}
 	sort.Strings(names)
 	return names, nil

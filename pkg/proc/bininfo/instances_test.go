@@ -298,3 +298,42 @@ func TestInlinedBreakpointAtRangeStart(t *testing.T) {
 		})
 	}
 }
+
+// TestMainInstancesIndex: the index of package main's units alone finds
+// every inlined copy of main's functions that the index of all units
+// finds, the same ones, on optimized builds of two toolchains; and, having
+// read fewer units, it knows fewer functions.
+func TestMainInstancesIndex(t *testing.T) {
+	for _, tc := range []string{"", fixture.Toolchains[len(fixture.Toolchains)-1]} {
+		f := fixture.Flavour{Optimized: true, Toolchain: tc}
+		t.Run(f.Name(), func(t *testing.T) {
+			bi := openFixture(t, "inlinesites", f)
+			main, err := bi.loadMainInstances()
+			if err != nil {
+				t.Fatal(err)
+			}
+			all, err := bi.loadInstances()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var mainNames []string
+			for name, refs := range all.byName {
+				if !strings.HasPrefix(name, "main.") {
+					continue
+				}
+				mainNames = append(mainNames, name)
+				if fmt.Sprint(main.byName[name]) != fmt.Sprint(refs) {
+					t.Errorf("%s: main index %v, whole index %v", name, main.byName[name], refs)
+				}
+			}
+			sort.Strings(mainNames)
+			got, err := bi.MainInlinedFuncNames()
+			if err != nil || fmt.Sprint(got) != fmt.Sprint(mainNames) || len(got) < 5 {
+				t.Fatalf("MainInlinedFuncNames = %v, %v; want %v (5 or more)", got, err, mainNames)
+			}
+			if len(all.byName) <= len(main.byName) {
+				t.Errorf("whole index %d names, main's %d: it read no fewer units", len(all.byName), len(main.byName))
+			}
+		})
+	}
+}
