@@ -42,7 +42,8 @@ bench: build
 differential:
 	cd compat && TINYDBG_STRICT=1 TINYDBG_DIFFERENTIAL=full $(GO) test -count=1 -timeout 150m -run TestDifferential .
 
-# Regenerates the embedded BPF object and its trace.bpf.o.sum from the C
+# Regenerates the embedded BPF objects (trace.bpf.o, and trace_bounded.bpf.o for
+# kernels before 6.4) and their trace.bpf.o.sum from the C
 # source with the pinned clang-14 (installed if missing).
 .PHONY: bpf
 bpf:

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
+	"sync"
 
 	cebpf "github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
 )
 
 // traceObject is bpf/trace.bpf.o, compiled from bpf/trace.bpf.c and the
@@ -15,13 +17,43 @@ import (
 //go:embed bpf/trace.bpf.o
 var traceObject []byte
 
+// boundedObject is the same program built with a bounded loop in place
+// of the kernel's numeric iterator, for kernels before 6.4; verifying it
+// costs five times as much.
+//
+//go:embed bpf/trace_bounded.bpf.o
+var boundedObject []byte
+
+// useBoundedLoop makes loadSpec take boundedObject whatever the kernel
+// has; the tests set it to run that object here too.
+var useBoundedLoop bool
+
+// haveIterNum reports whether the kernel's BTF has the numeric iterator's
+// kfuncs, which traceObject calls.
+var haveIterNum = sync.OnceValue(func() bool {
+	spec, err := btf.LoadKernelSpec()
+	if err != nil {
+		return false
+	}
+	_, err = spec.AnyTypeByName("bpf_iter_num_new")
+	return err == nil
+})
+
+// object is the BPF object this kernel loads.
+func object() []byte {
+	if useBoundedLoop || !haveIterNum() {
+		return boundedObject
+	}
+	return traceObject
+}
+
 // programName is the uprobe program's function name in trace.bpf.c.
 const programName = "tinydbg_trace"
 
 // loadSpec parses the embedded object. Each call returns a fresh spec the
 // caller may modify.
 func loadSpec() (*cebpf.CollectionSpec, error) {
-	spec, err := cebpf.LoadCollectionSpecFromReader(bytes.NewReader(traceObject))
+	spec, err := cebpf.LoadCollectionSpecFromReader(bytes.NewReader(object()))
 	if err != nil {
 		return nil, fmt.Errorf("parsing embedded BPF object: %w", err)
 	}

@@ -48,14 +48,14 @@ func TestObjectMatchesSource(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if name == "trace.bpf.o" && !bytes.Equal(b, traceObject) {
-			t.Fatal("the embedded object is not bpf/trace.bpf.o")
+		if name == "trace.bpf.o" && !bytes.Equal(b, traceObject) || name == "trace_bounded.bpf.o" && !bytes.Equal(b, boundedObject) {
+			t.Fatalf("the embedded object is not bpf/%s", name)
 		}
 		got := sha256.Sum256(b)
 		switch {
 		case hex.EncodeToString(got[:]) == hash:
-		case name == "trace.bpf.o":
-			t.Errorf("bpf/trace.bpf.o is not the object build.sh recorded: run make bpf")
+		case strings.HasSuffix(name, ".o"):
+			t.Errorf("bpf/%s is not the object build.sh recorded: run make bpf", name)
 		default:
 			t.Errorf("bpf/%s changed since trace.bpf.o was built: run make bpf and commit the object and its sum", name)
 		}
@@ -65,7 +65,7 @@ func TestObjectMatchesSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"build.sh", "trace.bpf.o"}
+	want := []string{"build.sh", "trace.bpf.o", "trace_bounded.bpf.o"}
 	for _, p := range sources {
 		want = append(want, filepath.Base(p))
 	}
@@ -83,11 +83,13 @@ func TestObjectMatchesSource(t *testing.T) {
 // are NUL-terminated; none may be an absolute path, which would make the
 // object depend on where it was built.
 func TestObjectHasNoBuildPath(t *testing.T) {
-	if m := regexp.MustCompile(`\x00/[[:alnum:]_.-]+/[^\x00]*`).Find(traceObject); m != nil {
-		t.Fatalf("the object embeds the absolute path %q", m[1:])
-	}
-	if !bytes.Contains(traceObject, []byte("\x00./trace.bpf.c\x00")) {
-		t.Fatal("the object's line info does not name ./trace.bpf.c")
+	for _, obj := range [][]byte{traceObject, boundedObject} {
+		if m := regexp.MustCompile(`\x00/[[:alnum:]_.-]+/[^\x00]*`).Find(obj); m != nil {
+			t.Fatalf("the object embeds the absolute path %q", m[1:])
+		}
+		if !bytes.Contains(obj, []byte("\x00./trace.bpf.c\x00")) {
+			t.Fatal("the object's line info does not name ./trace.bpf.c")
+		}
 	}
 }
 
@@ -103,4 +105,18 @@ func TestObjectRebuilds(t *testing.T) {
 	if err != nil {
 		t.Fatalf("build.sh --check: %v\n%s", err, out)
 	}
+}
+
+// TestBoundedLoopObject runs the traces of the edge cases and of kernel
+// conditions with the object built for kernels without the numeric
+// iterator, which this kernel would otherwise never load; and checks that
+// only the default object calls the iterator.
+func TestBoundedLoopObject(t *testing.T) {
+	if !bytes.Contains(traceObject, []byte("bpf_iter_num_next")) || bytes.Contains(boundedObject, []byte("bpf_iter_num")) {
+		t.Fatal("trace.bpf.o should call the numeric iterator and trace_bounded.bpf.o should not")
+	}
+	useBoundedLoop = true
+	t.Cleanup(func() { useBoundedLoop = false })
+	t.Run("edge", TestTraceEdgeCases)
+	t.Run("cond", TestTraceCondition)
 }

@@ -31,27 +31,36 @@ if [ "$got" != "$COMPILER" ]; then
 	exit 1
 fi
 
-out=trace.bpf.o
-if [ "${1:-}" = "--check" ]; then
-	out="$(mktemp)"
-	trap 'rm -f "$out" "$out.tmp"' EXIT
-fi
-# -g emits the BTF the loader and the layout test rely on; the DWARF part is
-# stripped afterwards so the committed object stays small.
-"$CLANG" -O2 -g -target bpf -Wall -Werror -ffile-prefix-map="$PWD"=. -c trace.bpf.c -o "$out.tmp"
-"$STRIP" -g "$out.tmp"
-mv "$out.tmp" "$out"
+# Two objects from the same sources: trace.bpf.o, and trace_bounded.bpf.o
+# for kernels without the numeric iterator (see capture.h).
+build() { # build OUT [CFLAGS...]
+	local out=$1
+	shift
+	# -g emits the BTF the loader and the layout test rely on; the DWARF
+	# part is stripped afterwards so the committed object stays small.
+	"$CLANG" -O2 -g -target bpf -Wall -Werror -ffile-prefix-map="$PWD"=. "$@" -c trace.bpf.c -o "$out.tmp"
+	"$STRIP" -g "$out.tmp"
+	mv "$out.tmp" "$out"
+}
 
 if [ "${1:-}" = "--check" ]; then
-	if ! cmp -s "$out" trace.bpf.o; then
-		echo "build.sh: trace.bpf.o differs from what trace.bpf.c and its headers build to; run make bpf" >&2
-		exit 1
-	fi
-	echo "build.sh: trace.bpf.o is what trace.bpf.c and its headers build to"
+	tmp="$(mktemp -d)"
+	trap 'rm -rf "$tmp"' EXIT
+	build "$tmp/trace.bpf.o"
+	build "$tmp/trace_bounded.bpf.o" -DTINYDBG_BOUNDED_LOOP
+	for obj in trace.bpf.o trace_bounded.bpf.o; do
+		if ! cmp -s "$tmp/$obj" "$obj"; then
+			echo "build.sh: $obj differs from what trace.bpf.c and its headers build to; run make bpf" >&2
+			exit 1
+		fi
+	done
+	echo "build.sh: trace.bpf.o and trace_bounded.bpf.o are what trace.bpf.c and its headers build to"
 	exit 0
 fi
+build trace.bpf.o
+build trace_bounded.bpf.o -DTINYDBG_BOUNDED_LOOP
 {
 	echo "compiler: $COMPILER"
-	sha256sum trace.bpf.c *.h build.sh trace.bpf.o
+	sha256sum trace.bpf.c *.h build.sh trace.bpf.o trace_bounded.bpf.o
 } >trace.bpf.o.sum
-echo "build.sh: wrote $(pwd)/trace.bpf.o and trace.bpf.o.sum"
+echo "build.sh: wrote $(pwd)/trace.bpf.o, trace_bounded.bpf.o and trace.bpf.o.sum"
