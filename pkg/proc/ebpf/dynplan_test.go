@@ -41,6 +41,23 @@ func TestDynPlansCoverServerTypes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Types of one shape share a plan: no two plans are equal, every key
+	// names one, and there are fewer plans than keys.
+	distinct := map[dynPlan]bool{}
+	for _, p := range dt.plans {
+		if distinct[p] {
+			t.Fatalf("a plan of %d operations is in the table twice", p.NOps)
+		}
+		distinct[p] = true
+	}
+	for _, i := range dt.index {
+		if int(i) >= len(dt.plans) {
+			t.Fatalf("index %d, %d plans", i, len(dt.plans))
+		}
+	}
+	if len(dt.keys) != len(dt.index) || len(dt.plans)*2 > len(dt.keys) {
+		t.Errorf("%d keys, %d indexes, %d plans: want a plan shared by two keys or more on average", len(dt.keys), len(dt.index), len(dt.plans))
+	}
 	offs, err := tr.types.RuntimeTypeOffsets()
 	if err != nil {
 		t.Fatal(err)
