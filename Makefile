@@ -43,7 +43,7 @@ differential:
 	cd compat && TINYDBG_STRICT=1 TINYDBG_DIFFERENTIAL=full $(GO) test -count=1 -timeout 150m -run TestDifferential .
 
 # Regenerates the embedded BPF objects (trace.bpf.o, and trace_bounded.bpf.o for
-# kernels before 6.4) and their trace.bpf.o.sum from the C
+# kernels before 5.17) and their trace.bpf.o.sum from the C
 # source with the pinned clang-14 (installed if missing).
 .PHONY: bpf
 bpf:

@@ -7,7 +7,8 @@ import (
 	"sync"
 
 	cebpf "github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/btf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/features"
 )
 
 // traceObject is bpf/trace.bpf.o, compiled from bpf/trace.bpf.c and the
@@ -18,8 +19,8 @@ import (
 var traceObject []byte
 
 // boundedObject is the same program built with a bounded loop in place
-// of the kernel's numeric iterator, for kernels before 6.4; verifying it
-// costs five times as much.
+// of bpf_loop, for kernels before 5.17; verifying it costs five times as
+// much.
 //
 //go:embed bpf/trace_bounded.bpf.o
 var boundedObject []byte
@@ -28,20 +29,15 @@ var boundedObject []byte
 // has; the tests set it to run that object here too.
 var useBoundedLoop bool
 
-// haveIterNum reports whether the kernel's BTF has the numeric iterator's
-// kfuncs, which traceObject calls.
-var haveIterNum = sync.OnceValue(func() bool {
-	spec, err := btf.LoadKernelSpec()
-	if err != nil {
-		return false
-	}
-	_, err = spec.AnyTypeByName("bpf_iter_num_new")
-	return err == nil
+// haveLoop reports whether uprobe programs may call bpf_loop, as
+// traceObject does.
+var haveLoop = sync.OnceValue(func() bool {
+	return features.HaveProgramHelper(cebpf.Kprobe, asm.FnLoop) == nil
 })
 
 // object is the BPF object this kernel loads.
 func object() []byte {
-	if useBoundedLoop || !haveIterNum() {
+	if useBoundedLoop || !haveLoop() {
 		return boundedObject
 	}
 	return traceObject

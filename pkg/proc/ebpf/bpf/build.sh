@@ -32,7 +32,7 @@ if [ "$got" != "$COMPILER" ]; then
 fi
 
 # Two objects from the same sources: trace.bpf.o, and trace_bounded.bpf.o
-# for kernels without the numeric iterator (see capture.h).
+# for kernels without bpf_loop (see capture.h).
 build() { # build OUT [CFLAGS...]
 	local out=$1
 	shift

@@ -392,26 +392,33 @@ __attribute__((noinline)) int capture_step(struct scratch *s, struct plan *plan,
 }
 
 #ifndef TINYDBG_BOUNDED_LOOP
-// The kernel's numeric iterator (6.4+): the verifier checks the loop body
-// until its states repeat, a few passes, where it walked a bounded loop's
-// MAX_STEPS iterations one by one (78,000 instructions, 66 ms of every
-// trace's start-up, against 8,300 and 12 ms). build.sh also builds the
-// object with -DTINYDBG_BOUNDED_LOOP for kernels without it.
-struct bpf_iter_num {
-	__u64 __opaque[1];
-} __attribute__((aligned(8)));
-extern int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) __attribute__((section(".ksyms")));
-extern int *bpf_iter_num_next(struct bpf_iter_num *it) __attribute__((section(".ksyms")));
-extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __attribute__((section(".ksyms")));
+// bpf_loop (5.17+) runs capture_cb MAX_STEPS times at most: the verifier
+// checks the callback once, where it walked a bounded loop's MAX_STEPS
+// iterations one by one (78,000 instructions, 66 ms of every trace's
+// start-up, against 8,300 and 12 ms). build.sh also builds the object with
+// -DTINYDBG_BOUNDED_LOOP for kernels without bpf_loop.
+struct loop_ctx {
+	struct scratch *s;
+	struct plan *plan;
+	struct walk *w;
+	int done;
+};
+
+static long capture_cb(__u64 i, void *ctx)
+{
+	struct loop_ctx *lc = ctx;
+	if (capture_step(lc->s, lc->plan, lc->w)) {
+		lc->done = 1;
+		return 1;
+	}
+	return 0;
+}
 #endif
 
 // capture runs a plan's operations, then the plans of the dynamic types
 // found; 0 means something was cut off.
 static __attribute__((always_inline)) int capture(struct scratch *s, struct plan *plan, __u32 nops)
 {
-	// bpf_loop would suit, but its callback fails to load (EFAULT) on
-	// the kernels tried; a bounded loop over a global function costs the
-	// verifier a few instructions per iteration.
 	struct walk w = {.nops = nops > MAX_OPS ? MAX_OPS : nops};
 	w.next = w.nops;
 	s->off = 0;
@@ -425,15 +432,9 @@ static __attribute__((always_inline)) int capture(struct scratch *s, struct plan
 			break;
 		}
 #else
-	struct bpf_iter_num it;
-	bpf_iter_num_new(&it, 0, MAX_STEPS);
-	while (bpf_iter_num_next(&it)) {
-		if (capture_step(s, plan, &w)) {
-			done = 1;
-			break;
-		}
-	}
-	bpf_iter_num_destroy(&it);
+	struct loop_ctx lc = {.s = s, .plan = plan, .w = &w};
+	long n = bpf_loop(MAX_STEPS, capture_cb, &lc, 0);
+	done = n >= 0 && lc.done;
 #endif
 	return !w.full && done; // not done: MAX_STEPS ran out first
 }
