@@ -46,6 +46,14 @@ func run(s spec) (result, error) {
 	out := &capture{match: s.match, keepAll: s.match == ""}
 	cmd.Stdout = out
 	cmd.Stderr = out
+	var progOut *capture
+	if s.match != "" {
+		// Tracers write their events to stderr; the traced program's own
+		// stdout, on the same pipe, could split a line mid-write and
+		// hide an event from the count.
+		progOut = &capture{}
+		cmd.Stdout = progOut
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
@@ -56,6 +64,9 @@ func run(s spec) (result, error) {
 	}
 	err = cmd.Wait()
 	r := result{wall: time.Since(start), output: out.String(), matches: out.count}
+	if progOut != nil {
+		r.output += progOut.String()
+	}
 	if cmd.ProcessState != nil {
 		r.exitCode = cmd.ProcessState.ExitCode()
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
