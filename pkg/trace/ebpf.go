@@ -163,8 +163,12 @@ func deliverEBPF(tr batchSource, sink Sink, base uint64, cut *atomic.Uint64, fai
 	if flush == nil {
 		flush = func() error { return nil }
 	}
-	ticker := time.NewTicker(flushInterval)
-	defer ticker.Stop()
+	// The flush timer runs only while output waits: a ticker woke an
+	// idle trace 100 times a second.
+	timer := time.NewTimer(flushInterval)
+	timer.Stop()
+	defer timer.Stop()
+	var tick <-chan time.Time
 	var first error
 	pending := false
 	events := tr.Batches()
@@ -200,7 +204,12 @@ func deliverEBPF(tr batchSource, sink Sink, base uint64, cut *atomic.Uint64, fai
 			} else {
 				tr.Release(b)
 			}
-		case <-ticker.C:
+			if pending && tick == nil {
+				timer.Reset(flushInterval)
+				tick = timer.C
+			}
+		case <-tick:
+			tick = nil
 			if first == nil && pending {
 				first = writeErr(flush())
 				pending = false

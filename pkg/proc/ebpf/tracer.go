@@ -447,9 +447,12 @@ func (t *Tracer) detach() error {
 // waits. Waking per event would cost the traced program more than the
 // probes themselves, since the reader then competes for its CPUs once per
 // call.
+// A trace that stays quiet polls less and less often, up to maxPoll: at
+// 20 ms an idle trace cost 2.6% of a core here in wake-ups alone.
 const (
 	wakeFraction = 8
 	pollInterval = 20 * time.Millisecond
+	maxPoll      = 100 * time.Millisecond
 )
 
 // readLoop drains the ring buffer until Close flushes it.
@@ -477,7 +480,8 @@ func (t *Tracer) readLoop() {
 	}
 	defer send() // before the channel closes
 	var rec ringbuf.Record
-	t.reader.SetDeadline(time.Now().Add(pollInterval))
+	poll := pollInterval
+	t.reader.SetDeadline(time.Now().Add(poll))
 	for {
 		avail := t.reader.AvailableBytes()
 		if t.hold != nil {
@@ -490,7 +494,8 @@ func (t *Tracer) readLoop() {
 		}
 		if err := t.reader.ReadInto(&rec); err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
-				t.reader.SetDeadline(time.Now().Add(pollInterval))
+				poll = min(2*poll, maxPoll)
+				t.reader.SetDeadline(time.Now().Add(poll))
 				continue
 			}
 			if errors.Is(err, ringbuf.ErrFlushed) || errors.Is(err, ringbuf.ErrClosed) {
@@ -500,6 +505,10 @@ func (t *Tracer) readLoop() {
 			// unnoticed: the trace ends, and Close says why.
 			t.readErr = fmt.Errorf("reading the ring buffer: %w", err)
 			return
+		}
+		if poll != pollInterval {
+			poll = pollInterval
+			t.reader.SetDeadline(time.Now().Add(poll))
 		}
 		if len(rec.RawSample) >= eventHeaderSize {
 			t.pairs.gen = binary.LittleEndian.Uint32(rec.RawSample[dropGenOffset:])
