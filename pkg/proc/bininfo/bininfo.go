@@ -87,7 +87,7 @@ type BinaryInfo struct {
 
 	instOnce  sync.Once
 	instances instanceIndex
-	// mainInstances indexes package main's units only (see mainOnly).
+	// mainInstances indexes package main's units only (loadMainInstances).
 	mainInstOnce  sync.Once
 	mainInstances instanceIndex
 

@@ -218,28 +218,25 @@ func (bi *BinaryInfo) BreakpointPC(inst InlinedInstance) uint64 {
 // at least one inlined copy, including those the compiler kept no
 // out-of-line copy of (which Functions cannot list).
 func (bi *BinaryInfo) InlinedFuncNames() ([]string, error) {
-	idx, err := bi.loadInstances()
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, 0, len(idx.byName))
-	for name := range idx.byName {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	return names, nil
+	return namesIn(bi.loadInstances, "")
 }
 
 // MainInlinedFuncNames is InlinedFuncNames for package main's functions
 // alone, which it finds without reading other packages' units.
 func (bi *BinaryInfo) MainInlinedFuncNames() ([]string, error) {
-	idx, err := bi.loadMainInstances()
+	return namesIn(bi.loadMainInstances, "main.")
+}
+
+// namesIn returns, sorted, the names beginning with prefix in the index
+// load builds.
+func namesIn(load func() (*instanceIndex, error), prefix string) ([]string, error) {
+	idx, err := load()
 	if err != nil {
 		return nil, err
 	}
-	var names []string
+	names := make([]string, 0, len(idx.byName))
 	for name := range idx.byName {
-		if strings.HasPrefix(name, "main.") {
+		if strings.HasPrefix(name, prefix) {
 			names = append(names, name)
 		}
 	}
