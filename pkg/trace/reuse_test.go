@@ -3,6 +3,7 @@ package trace
 import (
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -71,4 +72,70 @@ func TestReusedTextOnHTTPServer(t *testing.T) {
 		t.Errorf("reuse %+v, summary %+v", m, sum)
 	}
 	t.Logf("reuse on ServeHTTP: %+v", sum.memo)
+}
+
+// TestScalarTextIsFresh traces hotloop's main.hot, whose int argument and
+// result are formatted from their bytes without a load: with checkReuse
+// each must equal a fresh load's, and the trace must print every call and
+// result exactly, as one that loads every value does.
+func TestScalarTextIsFresh(t *testing.T) {
+	requireBPF(t)
+	const perG = 2000
+	t.Setenv("HOTLOOP_N", "2000")
+	t.Setenv("HOTLOOP_FN", "")
+	line := regexp.MustCompile(`^(>>?) goroutine\(\d+\): main\.hot(?:\((-?\d+)\)| => \((-?\d+)\))$`)
+	for _, fl := range []fixture.Flavour{{}, {Optimized: true, PIE: true}} {
+		t.Run(fl.Name(), func(t *testing.T) {
+			opts := Options{Regexp: `^main\.hot$`, Depth: 1, EBPF: true}
+			checked := opts
+			checked.checkReuse = true
+			fresh := opts
+			fresh.observe = func(*Event) {}
+			want := make([]int, 0, 8*perG)
+			for g := 0; g < 4; g++ {
+				for i := 0; i < perG; i++ {
+					want = append(want, i, -(i*3 + 1)) // a result as its negation
+				}
+			}
+			slices.Sort(want)
+			for name, o := range map[string]Options{"checked": checked, "direct": opts, "fresh": fresh} {
+				text, sum := traceFixture(t, "hotloop", fl, o)
+				if sum.Events != 8*perG || sum.Dropped != 0 {
+					t.Errorf("%s: %d events, %d dropped", name, sum.Events, sum.Dropped)
+				}
+				m := sum.memo
+				switch {
+				case name == "fresh" && m.Scalars != 0:
+					t.Errorf("fresh: %d scalars formatted without a load", m.Scalars)
+				case name != "fresh" && (m.Scalars != 8*perG || m.Mismatches != 0):
+					t.Errorf("%s: %+v, want %d scalars and no mismatch", name, m, 8*perG)
+				}
+				var got []int
+				for _, l := range strings.Split(strings.TrimSpace(text), "\n") {
+					sm := line.FindStringSubmatch(l)
+					if sm == nil {
+						t.Fatalf("%s: line %q", name, l)
+					}
+					if sm[1] == ">" {
+						got = append(got, atoi(t, sm[2]))
+					} else {
+						got = append(got, -atoi(t, sm[3]))
+					}
+				}
+				slices.Sort(got)
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: %d values, not the %d calls and results hotloop made", name, len(got), len(want))
+				}
+			}
+		})
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

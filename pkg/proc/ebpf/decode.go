@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"time"
+	"unsafe"
 
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/event"
@@ -267,6 +268,21 @@ func (t *Tracer) decodeValues(mem *captured, plan *probePlan, ev *event.Event) [
 		case seg == nil:
 			v.Unavailable = "dropped: the event's data area was full"
 			v.Truncated = true
+		case pc.isScalar && t.textOnly() && t.batch != nil && len(seg.data) >= pc.scalar.Size():
+			v.Truncated = paramTruncated(mem, plan, i)
+			text := &t.batch.text
+			start := len(*text)
+			*text = pc.scalar.Append(*text, seg.data)
+			b := (*text)[start:]
+			v.Type, v.Value = pc.scalar.Type, unsafe.String(unsafe.SliceData(b), len(b))
+			t.memoStats.Scalars++
+			if t.opts.CheckReuse {
+				mem.missed, mem.owner, mem.foreign = false, i, false
+				kept := memoText{typ: v.Type, text: v.Value, truncated: v.Truncated}
+				v.Type, v.Value = "", ""
+				v.Var = t.loader.Load(pc.param.Name, seg.addr, pc.param.Type, loadConfig(t.opts))
+				t.memoPending = append(t.memoPending, pendingMemo{index: len(out), check: true, kept: kept})
+			}
 		default:
 			v.Truncated = paramTruncated(mem, plan, i)
 			memo := t.memoFor(plan, i)

@@ -52,8 +52,11 @@ const (
 // MemoStats counts how often a kept text was reused.
 type MemoStats struct {
 	Hits, Lookups uint64
-	// Mismatches counts reused texts that differed from a fresh load's,
-	// when Options.CheckReuse asks for both; it must stay 0.
+	// Scalars counts the numbers and bools formatted from their bytes,
+	// without a load (value.Scalar).
+	Scalars uint64
+	// Mismatches counts reused or scalar texts that differed from a
+	// fresh load's, when Options.CheckReuse asks for both; it must stay 0.
 	Mismatches uint64
 }
 
@@ -84,7 +87,7 @@ func (t *Tracer) memoKey(mem *captured, i int) ([]byte, bool) {
 // memoFor is the memo of parameter i of plan, made on first use; nil when
 // reusing text is off or was turned off for it.
 func (t *Tracer) memoFor(plan *probePlan, i int) *valueMemo {
-	if !t.opts.ReuseText || t.convert == nil {
+	if !t.textOnly() {
 		return nil
 	}
 	if plan.memos == nil {
@@ -102,6 +105,11 @@ func (t *Tracer) memoFor(plan *probePlan, i int) *valueMemo {
 	}
 	return m
 }
+
+// textOnly reports whether the converter wants nothing but each value's
+// text (Options.ReuseText): then a value may be given its text without
+// being loaded, from a memo or, for a scalar, straight from its bytes.
+func (t *Tracer) textOnly() bool { return t.opts.ReuseText && t.convert != nil }
 
 // lookup returns the kept text for key, counting the try.
 func (m *valueMemo) lookup(key []byte, st *MemoStats) (memoText, bool) {

@@ -18,6 +18,10 @@ type paramCapture struct {
 	param       probe.Param
 	valueOp     int    // op whose segment holds the value itself; -1 if none
 	unavailable string // why nothing was captured
+	// scalar formats the value from its segment without a load, when
+	// its type allows (value.ScalarOf) and the converter prints text.
+	scalar   value.Scalar
+	isScalar bool
 }
 
 // probePlan is a capture plan plus what user space needs to decode it.
@@ -136,6 +140,7 @@ func buildPlan(params []probe.Param, locs []probe.Location, opts Options) probeP
 	for i, prm := range params {
 		b.param = i
 		pc := paramCapture{param: prm, valueOp: -1}
+		pc.scalar, pc.isScalar = value.ScalarOf(prm.Type)
 		loc := locs[i]
 		size := prm.Type.Size()
 		switch {

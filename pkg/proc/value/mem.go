@@ -122,16 +122,24 @@ func readUint(mem MemoryReader, addr uint64, size int64) (uint64, error) {
 		}
 	}
 	switch size {
-	case 1:
-		return uint64(buf[0]), nil
-	case 2:
-		return uint64(binary.LittleEndian.Uint16(buf[:])), nil
-	case 4:
-		return uint64(binary.LittleEndian.Uint32(buf[:])), nil
-	case 8:
-		return binary.LittleEndian.Uint64(buf[:]), nil
+	case 1, 2, 4, 8:
+		return littleEndian(buf, int(size)), nil
 	}
 	return 0, fmt.Errorf("invalid integer size %d", size)
+}
+
+// littleEndian is the unsigned integer of size 1, 2, 4 or 8 at the start
+// of b.
+func littleEndian(b []byte, size int) uint64 {
+	switch size {
+	case 1:
+		return uint64(b[0])
+	case 2:
+		return uint64(binary.LittleEndian.Uint16(b))
+	case 4:
+		return uint64(binary.LittleEndian.Uint32(b))
+	}
+	return binary.LittleEndian.Uint64(b)
 }
 
 func readInt(mem MemoryReader, addr uint64, size int64) (int64, error) {
