@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // JSONWriter writes one JSON object per event (JSON Lines); the schema is
@@ -18,6 +19,37 @@ type JSONWriter struct {
 	// kept quoted: escaping them anew cost a third of each event's
 	// encoding. Calls and returns alternate, so each kind has its own.
 	quoted [2]eventStrings
+	// kept holds the encodings of kept values' texts (Value.Kept), by
+	// the address of their bytes: the reader reuses a hot function's
+	// texts from a few, and escaping them was a third of a big event.
+	kept map[*byte]keptText
+}
+
+// keptText is a kept value's text and its JSON encoding.
+type keptText struct {
+	text string // holds the bytes, so that no other text takes the address
+	enc  []byte
+}
+
+// maxKeptTexts bounds JSONWriter.kept; it starts over when full.
+const maxKeptTexts = 4096
+
+// appendValue appends v's text quoted.
+func (j *JSONWriter) appendValue(b []byte, v *Value) []byte {
+	if !v.Kept || v.Value == "" {
+		return appendJSONString(b, v.Value)
+	}
+	p := unsafe.StringData(v.Value)
+	if k, ok := j.kept[p]; ok && len(k.text) == len(v.Value) {
+		return append(b, k.enc...)
+	}
+	if j.kept == nil || len(j.kept) >= maxKeptTexts {
+		j.kept = make(map[*byte]keptText)
+	}
+	start := len(b)
+	b = appendJSONString(b, v.Value)
+	j.kept[p] = keptText{text: v.Value, enc: append([]byte(nil), b[start:]...)}
+	return b
 }
 
 // eventStrings are the quoted strings of the last event of one kind.
@@ -28,15 +60,17 @@ type eventStrings struct {
 
 // quoted is the JSON encoding of the last string appended through it.
 type quoted struct {
-	s   string
+	// s is a copy of the string: a value's text lives in a batch's
+	// buffer, which is reused once the batch is written.
+	s   []byte
 	enc []byte
 }
 
 // append appends s quoted, encoding it only when it is not the string
 // quoted last time.
 func (q *quoted) append(b []byte, s string) []byte {
-	if q.enc == nil || s != q.s {
-		q.s, q.enc = s, appendJSONString(q.enc[:0], s)
+	if q.enc == nil || s != string(q.s) {
+		q.s, q.enc = append(q.s[:0], s...), appendJSONString(q.enc[:0], s)
 	}
 	return append(b, q.enc...)
 }
@@ -114,7 +148,7 @@ func (j *JSONWriter) Event(ev *Event) error {
 			b = append(b, `,"type":`...)
 			b = q.types[i].append(b, v.Type)
 			b = append(b, `,"value":`...)
-			b = appendJSONString(b, v.Value)
+			b = j.appendValue(b, &v)
 			b = append(b, '}')
 		}
 		b = append(b, ']')

@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // TestJSONMatchesEncodingJSON: the hand-written encoder writes, byte for
@@ -55,6 +56,9 @@ func TestJSONMatchesEncodingJSON(t *testing.T) {
 			&Event{Kind: Return, Goroutine: -1, Function: "f", Duration: 5, Values: []Value{{Name: "~r0", Value: s}}, Inlined: true},
 			&Event{Kind: Return, Function: s, Unpaired: true},
 			&Event{Kind: Call, Function: "g", Stack: []Frame{{PC: 1 << 63, Function: s, File: s, Line: 12}, {PC: 3}}})
+		// Kept texts, and a shorter one at the same address.
+		kept := &Event{Kind: Call, Function: "k", Values: []Value{{Name: "a", Value: s, Kept: true}, {Name: "b", Value: s[:len(s)/2], Kept: true}}}
+		evs = append(evs, kept, kept)
 	}
 	var got bytes.Buffer
 	jw := NewJSONWriter(&got)
@@ -104,4 +108,27 @@ func reflectJSON(ev *Event) JSONEvent {
 		out.Stack = append(out.Stack, JSONFrame(f))
 	}
 	return out
+}
+
+// TestJSONQuotedSurvivesReusedBuffer writes values whose text shares one
+// buffer, rewritten between events as a recycled batch's is: the writer
+// must encode what each event holds, not what it kept of the last.
+func TestJSONQuotedSurvivesReusedBuffer(t *testing.T) {
+	buf := []byte(`"ab"`)
+	text := unsafe.String(&buf[0], len(buf))
+	var got bytes.Buffer
+	jw := NewJSONWriter(&got)
+	for _, s := range []string{`"ab"`, `"cd"`, `"cd"`, `"ab"`} {
+		copy(buf, s)
+		if err := jw.Event(&Event{Kind: Call, Function: "f", Values: []Value{{Name: "s", Type: "string", Value: text}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := ""
+	for _, s := range []string{`ab`, `cd`, `cd`, `ab`} {
+		want += `{"kind":"call","goroutine":0,"thread":0,"function":"f","args":[{"name":"s","type":"string","value":"\"` + s + `\""}],"time_ns":0}` + "\n"
+	}
+	if got.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", got.String(), want)
+	}
 }

@@ -298,7 +298,7 @@ func (t *Tracer) decodeValues(mem *captured, plan *probePlan, ev *event.Event) [
 			if memo != nil {
 				if e, ok := memo.lookup(key, &t.memoStats); ok {
 					if !t.opts.CheckReuse {
-						v.Type, v.Value, v.Truncated = e.typ, e.text, e.truncated
+						v.Type, v.Value, v.Truncated, v.Kept = e.typ, e.text, e.truncated, true
 						break
 					}
 					kept, check = e, true

@@ -44,6 +44,10 @@ type Value struct {
 	// Truncated is set when a string, slice or pointee was longer than
 	// the capture bound or could not be read at probe time.
 	Truncated bool
+	// Kept says Value is a string the backend gives again, never
+	// changed, for every event whose value prints the same (a reused
+	// text): a writer may keep what it derives from it, by its address.
+	Kept bool
 }
 
 // Frame is one frame of the stack printed with -s N.
