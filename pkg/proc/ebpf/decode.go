@@ -27,6 +27,16 @@ type captured struct {
 	// a value read wholly from its own segments can be reused (memo.go).
 	owner   int
 	foreign bool
+	// params holds, per parameter of the plan, what parseSegments found
+	// of it in one pass over the segments.
+	params []paramSegs
+}
+
+// paramSegs is what one event's segments say of one parameter.
+type paramSegs struct {
+	value int // index in segs of the segment holding the value; -1: none
+	// cut is set when one of its segments was cut short or unreadable.
+	cut bool
 }
 
 type segmentView struct {
@@ -211,6 +221,10 @@ func parseSegments(data []byte, plan *probePlan, c *captured) error {
 	le := binary.LittleEndian
 	c.segs = c.segs[:0]
 	c.regs.Reset()
+	c.params = c.params[:0]
+	for i := range plan.params {
+		c.params = append(c.params, paramSegs{value: -1, cut: plan.partial[i]})
+	}
 	for off := 0; off+segmentHeaderSize <= len(data); {
 		h := segmentHeader{Addr: le.Uint64(data[off:]), Want: le.Uint32(data[off+8:]),
 			Len: le.Uint16(data[off+12:]), Op: data[off+14], Flags: data[off+15]}
@@ -218,19 +232,31 @@ func parseSegments(data []byte, plan *probePlan, c *captured) error {
 		if body+int(h.Len) > len(data) {
 			return fmt.Errorf("corrupt segment at offset %d of event data", off)
 		}
-		sv := segmentView{hdr: h, addr: h.Addr, data: data[body : body+int(h.Len)], param: -1}
-		if int(h.Op) < int(plan.bpf.NOps) {
-			sv.param = int(plan.bpf.Ops[h.Op].Param)
-		}
+		// Filled in place: the view is copied often enough per event.
+		c.segs = append(c.segs, segmentView{})
+		sv := &c.segs[len(c.segs)-1]
+		sv.hdr, sv.addr, sv.data, sv.param = h, h.Addr, data[body:body+int(h.Len)], -1
 		// Operations past the plan's are those of dynamic types' plans,
 		// which only follow pointers.
-		if int(h.Op) < int(plan.bpf.NOps) && plan.bpf.Ops[h.Op].Kind == opRegs {
-			var err error
-			if sv.addr, err = c.regs.Alloc(sv.data); err != nil {
-				return fmt.Errorf("segment at offset %d of event data: %w", off, err)
+		if int(h.Op) < int(plan.bpf.NOps) {
+			op := &plan.bpf.Ops[h.Op]
+			sv.param = int(op.Param)
+			if op.Kind == opRegs {
+				var err error
+				if sv.addr, err = c.regs.Alloc(sv.data); err != nil {
+					return fmt.Errorf("segment at offset %d of event data: %w", off, err)
+				}
+			}
+			if sv.param < len(c.params) {
+				ps := &c.params[sv.param]
+				if !plan.speculative[h.Op] && (uint32(h.Len) < h.Want || h.Flags&(segfUnread|segfBadSource) != 0) {
+					ps.cut = true
+				}
+				if int(h.Op) == plan.params[sv.param].valueOp {
+					ps.value = len(c.segs) - 1
+				}
 			}
 		}
-		c.segs = append(c.segs, sv)
 		off = body + (int(h.Len)+7)&^7
 	}
 	return nil
@@ -256,10 +282,8 @@ func (t *Tracer) decodeValues(mem *captured, plan *probePlan, ev *event.Event) [
 	for i, pc := range plan.params {
 		v := event.Value{Name: pc.param.Name, Unavailable: pc.unavailable}
 		var seg *segmentView
-		for j := range mem.segs {
-			if int(mem.segs[j].hdr.Op) == pc.valueOp {
-				seg = &mem.segs[j]
-			}
+		if j := mem.params[i].value; j >= 0 {
+			seg = &mem.segs[j]
 		}
 		switch {
 		case pc.param.Type.Size() == 0:
@@ -269,7 +293,7 @@ func (t *Tracer) decodeValues(mem *captured, plan *probePlan, ev *event.Event) [
 			v.Unavailable = "dropped: the event's data area was full"
 			v.Truncated = true
 		case pc.isScalar && t.textOnly() && t.batch != nil && len(seg.data) >= pc.scalar.Size():
-			v.Truncated = paramTruncated(mem, plan, i)
+			v.Truncated = mem.params[i].cut
 			text := &t.batch.text
 			start := len(*text)
 			*text = pc.scalar.Append(*text, seg.data)
@@ -284,7 +308,7 @@ func (t *Tracer) decodeValues(mem *captured, plan *probePlan, ev *event.Event) [
 				t.memoPending = append(t.memoPending, pendingMemo{index: len(out), check: true, kept: kept})
 			}
 		default:
-			v.Truncated = paramTruncated(mem, plan, i)
+			v.Truncated = mem.params[i].cut
 			memo := t.memoFor(plan, i)
 			var key []byte
 			if memo != nil {
@@ -319,20 +343,6 @@ func (t *Tracer) decodeValues(mem *captured, plan *probePlan, ev *event.Event) [
 		out = append(out, v)
 	}
 	return out
-}
-
-// paramTruncated reports whether any segment of parameter i was cut short
-// or unreadable, or whether the plan could not follow all its pointers.
-func paramTruncated(mem *captured, plan *probePlan, i int) bool {
-	for _, s := range mem.segs {
-		if int(s.hdr.Op) >= int(plan.bpf.NOps) || int(plan.bpf.Ops[s.hdr.Op].Param) != i || plan.speculative[s.hdr.Op] {
-			continue
-		}
-		if uint32(s.hdr.Len) < s.hdr.Want || s.hdr.Flags&(segfUnread|segfBadSource) != 0 {
-			return true
-		}
-	}
-	return plan.partial[i]
 }
 
 // funcNames names func values for the loader, as the ptrace tracer does.

@@ -36,7 +36,10 @@ func TestRenumberInlinedMovesEveryParameterMark(t *testing.T) {
 		}
 	}
 	var mem captured
-	if paramTruncated(&mem, &plan, 0) || !paramTruncated(&mem, &plan, 1) {
-		t.Fatalf("truncated: root %v, depth %v; want false, true", paramTruncated(&mem, &plan, 0), paramTruncated(&mem, &plan, 1))
+	if err := parseSegments(nil, &plan, &mem); err != nil {
+		t.Fatal(err)
+	}
+	if mem.params[0].cut || !mem.params[1].cut {
+		t.Fatalf("truncated: root %v, depth %v; want false, true", mem.params[0].cut, mem.params[1].cut)
 	}
 }

@@ -296,10 +296,8 @@ func (st *SiteTracer) decode(raw []byte) Hit {
 	cut := raw[35]&evfTruncated != 0
 	for i, pc := range plan.params {
 		var seg *segmentView
-		for j := range mem.segs {
-			if int(mem.segs[j].hdr.Op) == pc.valueOp {
-				seg = &mem.segs[j]
-			}
+		if j := mem.params[i].value; j >= 0 {
+			seg = &mem.segs[j]
 		}
 		hv := HitValue{Truncated: true}
 		if seg == nil {
@@ -311,7 +309,7 @@ func (st *SiteTracer) decode(raw []byte) Hit {
 		t.loader = value.Loader{Mem: mem, Types: t.types, RuntimeTypes: t.rtypes, Funcs: funcNames{t.bi}, Consts: t.types}
 		mem.missed = false
 		hv.Var = t.loader.Load(pc.param.Name, seg.addr, pc.param.Type, cfg)
-		hv.Truncated = cut || mem.missed || paramTruncated(mem, plan, i)
+		hv.Truncated = cut || mem.missed || mem.params[i].cut
 		h.Values = append(h.Values, hv)
 	}
 	return h
