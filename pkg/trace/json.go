@@ -59,18 +59,19 @@ type eventStrings struct {
 }
 
 // quoted is the JSON encoding of the last string appended through it.
+// It keeps the string itself, so only strings never rewritten go through
+// it: kinds, function, argument and type names. A value's text may live
+// in a batch's buffer, reused once the batch is written (appendValue).
 type quoted struct {
-	// s is a copy of the string: a value's text lives in a batch's
-	// buffer, which is reused once the batch is written.
-	s   []byte
+	s   string
 	enc []byte
 }
 
 // append appends s quoted, encoding it only when it is not the string
 // quoted last time.
 func (q *quoted) append(b []byte, s string) []byte {
-	if q.enc == nil || s != string(q.s) {
-		q.s, q.enc = append(q.s[:0], s...), appendJSONString(q.enc[:0], s)
+	if q.enc == nil || s != q.s {
+		q.s, q.enc = s, appendJSONString(q.enc[:0], s)
 	}
 	return append(b, q.enc...)
 }
