@@ -110,6 +110,14 @@ func (t *Target) exitedBy(err error) (Stop, error) {
 		}
 		return t.markExited(ev), nil
 	}
+	// A thread that steps through exit_group ends alone; the others die
+	// stopped, so the next ptrace call on one fails with ESRCH. Whatever
+	// failed, a process that is gone is reported as its exit.
+	if r, ok := t.proc.(exitReaper); ok {
+		if ev, gone := r.ReapIfGone(); gone {
+			return t.markExited(ev), nil
+		}
+	}
 	return Stop{}, errors.Join(err, t.clearSteps())
 }
 

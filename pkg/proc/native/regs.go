@@ -59,6 +59,11 @@ func (t *Thread) rawRegs() (unix.PtraceRegs, error) {
 		return raw, err
 	}
 	if err := unix.PtraceGetRegs(t.tid, &raw); err != nil {
+		if err == unix.ESRCH {
+			// Stopped, yet gone: killed while stopped (another thread's
+			// exit_group, a SIGKILL); its exit report is still to come.
+			return raw, &ThreadExitedError{Tid: t.tid}
+		}
 		return raw, fmt.Errorf("registers of thread %d: %w", t.tid, err)
 	}
 	return raw, nil
