@@ -13,31 +13,42 @@ import (
 )
 
 // BenchmarkUserSpace traces hotloop's main.hot (an int) and main.big (a
-// string and a *struct) to io.Discard as text and JSON, for profiling what
+// string and a *struct), and jsonserve's (*ServeMux).ServeHTTP as it
+// serves itself 20,000 requests ("serve": every field of *http.Request and
+// the ResponseWriter's, about 4 KB of text a call), to io.Discard as text
+// and JSON, for profiling what
 // tinydbg itself spends per event (-cpuprofile): decoding, pairing,
 // rendering and encoding. It reports tinydbg's CPU per event, from its own
 // rusage, which excludes the traced program, and its allocations per
 // event (start-up included in both).
 func BenchmarkUserSpace(b *testing.B) {
 	requireBPF(b)
-	path := fixture.Build(b, "hotloop", fixture.Flavour{Optimized: true})
+	hotloop := fixture.Build(b, "hotloop", fixture.Flavour{Optimized: true})
+	jsonserve := fixture.Build(b, "jsonserve", fixture.Flavour{Optimized: true})
 	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer devnull.Close()
+	type target struct {
+		name, path, regexp string
+		env                [][2]string
+		events             uint64
+	}
 	// "fresh" loads every value: an observer turns text reuse off, as
 	// for arguments that differ at every call.
-	for _, fn := range []string{"hot", "big", "big-fresh"} {
+	targets := []target{
+		{"hot", hotloop, `^main\.hot$`, [][2]string{{"HOTLOOP_N", "100000"}, {"HOTLOOP_FN", "hot"}}, 800000},
+		{"big", hotloop, `^main\.big$`, [][2]string{{"HOTLOOP_N", "100000"}, {"HOTLOOP_FN", "big"}}, 800000},
+		{"big-fresh", hotloop, `^main\.big$`, [][2]string{{"HOTLOOP_N", "100000"}, {"HOTLOOP_FN", "big"}}, 800000},
+		{"serve", jsonserve, `^net/http\.\(\*ServeMux\)\.ServeHTTP$`, [][2]string{{"JSONSERVE_SELF", "20000"}}, 40000},
+	}
+	for _, tg := range targets {
 		for _, format := range []string{"text", "json"} {
-			fn, fresh := strings.CutSuffix(fn, "-fresh")
-			name := fn + "/" + format
-			if fresh {
-				name = fn + "-fresh/" + format
-			}
-			b.Run(name, func(b *testing.B) {
-				b.Setenv("HOTLOOP_N", "100000")
-				b.Setenv("HOTLOOP_FN", fn)
+			b.Run(tg.name+"/"+format, func(b *testing.B) {
+				for _, kv := range tg.env {
+					b.Setenv(kv[0], kv[1])
+				}
 				for i := 0; i < b.N; i++ {
 					sink := Sink(NewTextWriter(io.Discard))
 					if format == "json" {
@@ -46,12 +57,12 @@ func BenchmarkUserSpace(b *testing.B) {
 					var m0, m1 runtime.MemStats
 					runtime.ReadMemStats(&m0)
 					before, sys0 := selfCPU(), selfSys()
-					opts := Options{Regexp: `^main\.` + fn + `$`, Exec: path, Depth: 1, EBPF: true, Stdout: devnull}
-					if fresh {
+					opts := Options{Regexp: tg.regexp, Exec: tg.path, Depth: 1, EBPF: true, Stdout: devnull}
+					if strings.HasSuffix(tg.name, "-fresh") {
 						opts.observe = func(*Event) {}
 					}
 					sum, err := Run(context.Background(), opts, sink)
-					if err != nil || sum.Events != 800000 {
+					if err != nil || sum.Events != tg.events {
 						b.Fatalf("%+v %v", sum, err)
 					}
 					b.ReportMetric(float64(selfCPU()-before)/float64(sum.Events), "cpu-ns/event")
