@@ -462,7 +462,13 @@ func writeElems(b *outBuf, v node, a *nodeAttrs, o prettyOpts, indent string) {
 		if nl {
 			b.newline(indent, true)
 		}
-		writeTo(b, v.child(i), o.child(false, nl), o.deeper(indent))
+		if s, ok := plainScalar(v, i, o); ok {
+			// A []byte is dozens of these: written without the
+			// attribute copy and dispatch of writeTo, to the same text.
+			b.WriteString(s)
+		} else {
+			writeTo(b, v.child(i), o.child(false, nl), o.deeper(indent))
+		}
 		if i != a.Kids-1 || nl {
 			b.WriteString(",")
 		}
@@ -472,6 +478,25 @@ func writeElems(b *outBuf, v node, a *nodeAttrs, o prettyOpts, indent string) {
 		b.newline(indent, false)
 	}
 	b.WriteString("]")
+}
+
+// plainScalar returns the text of element i of the loader's tree v when
+// it is a readable integer or bool printed without a format verb: its
+// Value, as writeBasic would write it.
+func plainScalar(v node, i int, o prettyOpts) (string, bool) {
+	if v.l == nil || o.verb != "" {
+		return "", false
+	}
+	c := &v.l.Children[i]
+	if c.Unreadable != nil || c.Value == "" {
+		return "", false
+	}
+	switch c.Kind {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr, reflect.Bool:
+		return c.Value, true
+	}
+	return "", false
 }
 
 func writeStruct(b *outBuf, v node, a *nodeAttrs, o prettyOpts, indent string) {

@@ -412,6 +412,9 @@ func (st *loadState) loadArray(v *Variable, real godwarf.Type, level int, mem Me
 		return
 	}
 	mem = st.cacheMemory(mem, v.Base, stride*count)
+	if st.loadScalars(v, elem, stride, count, mem) {
+		return
+	}
 	errs := 0
 	v.Children = st.l.arena().variables(int(count))[:0]
 	for i := int64(0); i < count; i++ {

@@ -129,6 +129,9 @@ func (st *loadState) loadMap(v *Variable, t *godwarf.MapType, level int, mem Mem
 	}
 	w := &mapWalker{mem: st.l.Mem, limit: int(min(limit, hardMaxMapVisits))}
 	errs := 0
+	// Room for every entry wanted, from the arena: growing Children by
+	// append copied each Variable again at every doubling.
+	kids := st.l.arena().variables(int(2 * want))[:0]
 	err = w.walk(h, func(k, val uint64) bool {
 		if skip > 0 {
 			skip--
@@ -139,9 +142,12 @@ func (st *loadState) loadMap(v *Variable, t *godwarf.MapType, level int, mem Mem
 		if kv.Unreadable != nil || vv.Unreadable != nil {
 			errs++
 		}
-		v.Children = append(v.Children, *kv, *vv)
-		return int64(len(v.Children)/2) < want && errs <= maxErrCount
+		kids = append(kids, *kv, *vv)
+		return int64(len(kids)/2) < want && errs <= maxErrCount
 	})
+	if len(kids) > 0 {
+		v.Children = kids
+	}
 	st.mapVisits += w.visits
 	switch {
 	case errors.Is(err, errMapWalkLimit):

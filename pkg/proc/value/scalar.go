@@ -63,3 +63,40 @@ func (s Scalar) Append(b, data []byte) []byte {
 	shift := uint(64 - 8*s.size)
 	return strconv.AppendInt(b, int64(u<<shift)>>shift, 10)
 }
+
+// loadScalars loads the count elements of array or slice v when they are
+// of a predeclared integer or bool type and their bytes are in the block
+// mem caches: a []byte or [N]uint8 field is dozens of elements, each of
+// which would otherwise go through the whole of initVariable and load.
+// The Variables are those load makes. It reports false when it did not
+// apply.
+func (st *loadState) loadScalars(v *Variable, elem godwarf.Type, stride, count int64, mem MemoryReader) bool {
+	sc, ok := ScalarOf(elem)
+	if !ok || int64(sc.size) != stride {
+		return false
+	}
+	c, ok := mem.(*cachedMemory)
+	n := uint64(stride * count)
+	if !ok || v.Base < c.base || v.Base-c.base > uint64(len(c.data)) || n > uint64(len(c.data))-(v.Base-c.base) {
+		return false
+	}
+	data := c.data[v.Base-c.base:]
+	a := st.l.arena()
+	v.Children = a.variables(int(count))
+	for i := range v.Children {
+		b := data[i*sc.size:]
+		ev := &v.Children[i]
+		*ev = Variable{Type: sc.Type, Kind: sc.kind, Addr: v.Base + uint64(i)*uint64(stride), DwarfType: elem, loaded: true}
+		switch sc.kind {
+		case reflect.Bool:
+			ev.Value = strconv.FormatBool(b[0] != 0)
+		case reflect.Uint:
+			ev.Value = a.formatUint(littleEndian(b, sc.size))
+		default:
+			shift := uint(64 - 8*sc.size)
+			ev.Value = a.formatInt(int64(littleEndian(b, sc.size)<<shift) >> shift)
+		}
+	}
+	st.nodes += int(count)
+	return true
+}

@@ -3,6 +3,7 @@ package value
 import (
 	"encoding/binary"
 	"reflect"
+	"syscall"
 	"testing"
 
 	"github.com/tinydbg/tinydbg/pkg/dwarf/godwarf"
@@ -60,6 +61,48 @@ func TestScalarRefusesNamedAndOthers(t *testing.T) {
 	} {
 		if _, ok := ScalarOf(typ); ok {
 			t.Errorf("%s: taken as a scalar", typ.Common().Name)
+		}
+	}
+}
+
+// smallReads serves reads of at most 8 bytes and offers no view, so that
+// no block can be cached and every element goes through load one by one.
+type smallReads struct{ mem segments }
+
+func (m smallReads) ReadMemory(buf []byte, addr uint64) (int, error) {
+	if len(buf) > 8 {
+		return 0, syscall.EFAULT
+	}
+	return m.mem.ReadMemory(buf, addr)
+}
+
+// TestScalarElementsMatchLoad loads arrays and slices of predeclared
+// integers and bools from a cached block (loadScalars) and element by
+// element, and requires the same Variables, values, types and addresses.
+func TestScalarElementsMatchLoad(t *testing.T) {
+	basic := func(name string, kind reflect.Kind, size int64) *godwarf.BasicType {
+		return &godwarf.BasicType{CommonType: godwarf.CommonType{Name: name, ByteSize: size}, Kind: kind}
+	}
+	data := make([]byte, 64)
+	for i := range data {
+		data[i] = byte(i*37 + 200) // crosses 100 and the sign bit
+	}
+	const base = 0x2000
+	for _, elem := range []*godwarf.BasicType{
+		basic("uint8", reflect.Uint8, 1), basic("int8", reflect.Int8, 1), basic("int16", reflect.Int16, 2),
+		basic("uint32", reflect.Uint32, 4), basic("int", reflect.Int, 8), basic("bool", reflect.Bool, 1),
+	} {
+		n := int64(len(data)) / elem.ByteSize
+		arr := &godwarf.ArrayType{CommonType: godwarf.CommonType{Name: "[N]" + elem.Name, ByteSize: int64(len(data))}, Elem: elem, Count: n, Stride: elem.ByteSize}
+		for _, cfg := range []LoadConfig{DefaultLoadConfig, {MaxArrayValues: 5, MaxStringLen: 64}} {
+			fast := (&Loader{Mem: segments{{base, data}}, Arena: &Arena{}}).Load("a", base, arr, cfg)
+			slow := (&Loader{Mem: smallReads{segments{{base, data}}}}).Load("a", base, arr, cfg)
+			if fast.Unreadable != nil || len(fast.Children) == 0 {
+				t.Fatalf("%s: %v, %d children", arr.Name, fast.Unreadable, len(fast.Children))
+			}
+			if !reflect.DeepEqual(fast, slow) {
+				t.Errorf("%s (%d values): from a block\n%+v\none by one\n%+v", arr.Name, cfg.MaxArrayValues, fast.Children[:3], slow.Children[:3])
+			}
 		}
 	}
 }
