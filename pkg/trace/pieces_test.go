@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"fmt"
 	"regexp"
 	"sort"
 	"strings"
@@ -120,4 +121,62 @@ func TestInlinedPiecesExact(t *testing.T) {
 	if got := hex.ReplaceAllString(etext, "0x?"); got != wantInlinePieces || esum.Dropped != 0 {
 		t.Fatalf("ebpf (%+v):\n%s", esum, got)
 	}
+}
+
+// threeRolesRe selects, in the goprinter fixture (go/format), an inlined
+// copy of token.Pos.IsValid that ends where a copy of (*printer).setPos
+// begins with a copy of IsValid nested at its start, and (*printer).lineFor
+// ending at the same kind of place: addresses with three roles, one more
+// than a probe's records.
+const threeRolesRe = `^go/token\.Pos\.IsValid$|^go/printer\.\(\*printer\)\.(setPos|lineFor)$`
+
+// TestBackendsAgreeOnThreeRoles: both backends report every call and
+// return of copies whose addresses have three roles, the same lines in
+// the same order, and every call of the eBPF trace is paired.
+func TestBackendsAgreeOnThreeRoles(t *testing.T) {
+	requireBPF(t)
+	fl := fixture.Flavour{Optimized: true}
+	ptext, psum := traceFixture(t, "goprinter", fl, Options{Regexp: threeRolesRe, Depth: 1})
+	etext, esum := traceFixture(t, "goprinter", fl, Options{Regexp: threeRolesRe, Depth: 1, EBPF: true})
+	norm := func(text string) []string {
+		gid, hex := regexp.MustCompile(`goroutine\(\d+\)`), regexp.MustCompile(`0x[0-9a-f]+`)
+		var lines []string
+		for _, l := range strings.Split(text, "\n") {
+			if strings.HasPrefix(l, ">") {
+				lines = append(lines, hex.ReplaceAllString(gid.ReplaceAllString(l, "goroutine(N)"), "0x?"))
+			}
+		}
+		return lines
+	}
+	plines, elines := norm(ptext), norm(etext)
+	if strings.Join(plines, "\n") != strings.Join(elines, "\n") {
+		t.Errorf("ebpf %d lines, ptrace %d; first difference:\n%s", len(elines), len(plines), firstDiff(elines, plines))
+	}
+	calls, rets := 0, 0
+	for _, l := range elines {
+		switch {
+		case strings.HasPrefix(l, ">> ") && !strings.Contains(l, "unpaired"):
+			rets++
+		case strings.HasPrefix(l, "> "):
+			calls++
+		}
+	}
+	if esum.Events != psum.Events || esum.Dropped != 0 || calls != rets || calls < 300 {
+		t.Errorf("ebpf summary %+v (%d calls, %d paired returns), ptrace %+v", esum, calls, rets, psum)
+	}
+}
+
+// firstDiff shows where two traces' lines part.
+func firstDiff(a, b []string) string {
+	i := 0
+	for i < min(len(a), len(b)) && a[i] == b[i] {
+		i++
+	}
+	at := func(s []string) string {
+		if i < len(s) {
+			return s[i]
+		}
+		return "(end)"
+	}
+	return fmt.Sprintf("line %d:\n  %s\n  %s", i+1, at(a), at(b))
 }

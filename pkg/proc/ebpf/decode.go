@@ -163,7 +163,9 @@ func (t *Tracer) decodeInto(raw []byte, out *event.Event) error {
 	if fi >= len(t.funcs) {
 		return fmt.Errorf("record for unknown probe cookie %d", h.Cookie)
 	}
-	// A slot's record reports one role of its address (inlined.go).
+	// A slot's record reports one role of its address (inlined.go), and
+	// its first the exits its roles imply.
+	t.impliedExits(fi, &h)
 	fi, kind, tail, stackOff := t.resolve(fi, &h)
 	tf := t.funcs[fi]
 	ev := out

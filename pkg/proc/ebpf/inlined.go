@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/tinydbg/tinydbg/pkg/proc/bininfo"
 	"github.com/tinydbg/tinydbg/pkg/proc/event"
@@ -20,7 +21,10 @@ import (
 // order they happen (exits of copies, innermost first; the function's
 // call, then its return; entries of copies, outermost first). A third
 // role at one address (two nested traced copies ending where a third
-// begins) is not reported: that copy's call stays open until superseded.
+// begins) is reported without a record of its own when it is an exit of
+// a copy: the slot's first record reports it (splitImplied). Only a third
+// role that is a call or a function's return is not reported; its call
+// then stays open until superseded.
 
 // role is one event an address reports.
 type role struct {
@@ -130,16 +134,35 @@ func (t *Tracer) layout() error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", t.funcs[roles[0].fn].name(), err)
 		}
+		var implied []role
+		if len(roles) > 2 {
+			roles, implied = t.splitImplied(roles)
+		}
 		t.addrs = append(t.addrs, off)
-		t.cookies = append(t.cookies, t.cookie(roles))
+		t.cookies = append(t.cookies, t.cookie(roles, implied))
 	}
 	return nil
 }
 
-// cookie returns the attach cookie of an address with roles.
-func (t *Tracer) cookie(roles []role) uint64 {
+// splitImplied moves the exits of copies out of an address's roles,
+// innermost first, until two roles are left. Their records would carry
+// nothing (copies' exits have no values), and the record of any role at
+// the address says the hit happened: each copy still open in the frame
+// there has ended (impliedExits). Exits come first in the order of roles,
+// so reporting them before the records' events keeps that order.
+func (t *Tracer) splitImplied(roles []role) (kept, implied []role) {
+	kept = roles
+	for len(kept) > 2 && kept[0].ret && t.funcs[kept[0].fn].inl != nil {
+		implied, kept = append(implied, kept[0]), kept[1:]
+	}
+	return kept, implied
+}
+
+// cookie returns the attach cookie of an address with roles and the exits
+// they imply.
+func (t *Tracer) cookie(roles, implied []role) uint64 {
 	r := roles[0]
-	if t.funcs[r.fn].inl == nil {
+	if t.funcs[r.fn].inl == nil && len(implied) == 0 {
 		switch {
 		case len(roles) == 1 && r.tail:
 			return uint64(r.fn)<<2 | probeTail
@@ -152,7 +175,7 @@ func (t *Tracer) cookie(roles []role) uint64 {
 			return uint64(r.fn)<<2 | probeBoth
 		}
 	}
-	slot := &tracedFunc{}
+	slot := &tracedFunc{implied: implied}
 	kind := uint64(probeBoth)
 	switch {
 	case len(roles) == 1 && r.ret:
@@ -204,6 +227,28 @@ func (t *Tracer) resolve(fi int, h *eventHeader) (int, event.Kind, bool, uint64)
 		off = off - uint64(r.frameOff) + 8 + uint64(in.Depth)
 	}
 	return r.fn, kind, r.tail, off
+}
+
+// impliedExits appends to t.impliedEvents the returns of the copies that
+// the record (of plan index fi, header h) implies have ended, each that is
+// open: they come before the record's own event. Only a slot's first
+// record reports them, once per hit.
+func (t *Tracer) impliedExits(fi int, h *eventHeader) {
+	slot := t.funcs[fi]
+	if len(slot.implied) == 0 || h.Kind&1 != 0 && slot.roles[0] != nil {
+		return
+	}
+	for _, r := range slot.implied {
+		in := t.funcs[r.fn].inl
+		off := h.StackOff - uint64(r.frameOff) + 8 + uint64(in.Depth)
+		if !t.pairs.isOpen(h.Goid, r.fn, off) {
+			continue // entered before the probes were, or never
+		}
+		ns, depth, ok := t.pairs.ret(h.Goid, r.fn, off, h.TimeNs)
+		t.impliedEvents = append(t.impliedEvents, event.Event{Kind: event.Return, Function: in.Func,
+			Goroutine: int64(h.Goid), Thread: int(h.Tid), Time: time.Duration(h.TimeNs), StackOffset: off,
+			Duration: time.Duration(ns), Unpaired: !ok, Depth: depth, Inlined: true})
+	}
 }
 
 // loopHit reports whether a call record of tf is its entry hit again by

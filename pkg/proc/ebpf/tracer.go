@@ -110,6 +110,9 @@ type tracedFunc struct {
 	entry   probePlan
 	returns probePlan
 	roles   [2]*role // a slot's: what its call-kind and return-kind records report
+	// implied are a slot's exits of copies that its roles imply, reported
+	// before its first record's event (inlined.go).
+	implied []role
 }
 
 // Tracer is an attached set of probes on one process. Receive from Events
@@ -145,9 +148,12 @@ type Tracer struct {
 	closeErr  error
 	delivered atomic.Uint64
 	abandoned atomic.Uint64
-	pairs     *pairer
-	scratch   captured     // segments of the event being decoded (reader only)
-	loader    value.Loader // reused per value (reader only)
+	// impliedEvents are the returns the record being decoded implies,
+	// which go before its own event (inlined.go); reused.
+	impliedEvents []event.Event
+	pairs         *pairer
+	scratch       captured     // segments of the event being decoded (reader only)
+	loader        value.Loader // reused per value (reader only)
 	// convArena holds the value trees of the event being converted: with
 	// a converter they are dropped as soon as printed, so one arena, whose
 	// few nodes stay in the cache, serves every batch (reader only).
@@ -519,7 +525,15 @@ func (t *Tracer) readLoop() {
 		}
 		n := len(batch.Events)
 		batch.Events = append(batch.Events, event.Event{})
+		t.impliedEvents = t.impliedEvents[:0]
 		err := t.decodeInto(rec.RawSample, &batch.Events[n])
+		if len(t.impliedEvents) > 0 {
+			// They happened first: the record's own event goes after them.
+			own := batch.Events[n]
+			batch.Events = append(append(batch.Events[:n], t.impliedEvents...), own)
+			t.delivered.Add(uint64(len(t.impliedEvents)))
+			n += len(t.impliedEvents)
+		}
 		if errors.Is(err, errNoEvent) {
 			batch.Events = batch.Events[:n]
 			continue
