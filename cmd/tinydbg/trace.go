@@ -286,7 +286,8 @@ func runCompare(cmd *cobra.Command, opts trace.Options) error {
 	if err != nil {
 		return err
 	}
-	return c.Write(cmd.OutOrStdout())
+	// On stderr, as a trace's events: stdout is the program's.
+	return c.Write(cmd.ErrOrStderr())
 }
 
 // traceSink builds the writer for --format, plus the --perfetto file.
