@@ -73,6 +73,9 @@ type Summary struct {
 	// for (an invalid pointer, a division by zero); both went unreported.
 	Cond                 bool
 	Filtered, CondFaults uint64
+	// Unread counts the eBPF events with a value the probe could not
+	// read (unmapped, or not in memory at the call); each value says so.
+	Unread uint64
 	// Exited is set when the program ended during the trace, with its
 	// exit status or the signal that killed it.
 	Exited   bool
@@ -99,6 +102,9 @@ func (s Summary) String() string {
 	}
 	if s.Cond {
 		line += fmt.Sprintf("; %s filtered by the condition, %s", plural(int(s.Filtered), "call"), plural(int(s.CondFaults), "condition fault"))
+	}
+	if s.Unread > 0 {
+		line += fmt.Sprintf("; %s with values the probe could not read", plural(int(s.Unread), "event"))
 	}
 	if e := s.ending(); e != "" {
 		line += "; " + e

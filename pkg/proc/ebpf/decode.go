@@ -22,6 +22,9 @@ type captured struct {
 	// capture: the value it printed is cut short where the plan or the
 	// kernel's limits stopped.
 	missed bool
+	// faulted is set when a read fell in a segment the probe tried and
+	// the kernel could not read (segfUnread): its page was not in memory.
+	faulted bool
 	// owner is the parameter being loaded, and foreign is set when a read
 	// was served by a segment of another one (or a dynamic type's): only
 	// a value read wholly from its own segments can be reused (memo.go).
@@ -86,7 +89,25 @@ func (c *captured) ReadMemory(buf []byte, addr uint64) (int, error) {
 		return n, nil
 	}
 	c.missed = true
+	if c.triedAt(addr) {
+		c.faulted = true
+		return 0, fmt.Errorf("the probe could not read %d bytes at %#x: unmapped, or not in memory at the call (a probe cannot fault pages in)", len(buf), addr)
+	}
 	return 0, fmt.Errorf("%d bytes at %#x were not captured by the probe", len(buf), addr)
+}
+
+// triedAt reports whether addr is in the bytes a segment wanted and the
+// kernel refused to read: a bad pointer's, or a fresh allocation's page
+// the program has not touched yet, which ptrace reads (as zeros) and a
+// probe, which cannot take a page fault, cannot.
+func (c *captured) triedAt(addr uint64) bool {
+	for i := range c.segs {
+		s := &c.segs[i]
+		if s.hdr.Flags&segfUnread != 0 && addr >= s.addr && addr-s.addr < uint64(s.hdr.Want) {
+			return true
+		}
+	}
+	return false
 }
 
 // ViewMemory implements value.MemoryViewer: a read ReadMemory would serve
@@ -214,6 +235,9 @@ func (t *Tracer) decodeInto(raw []byte, out *event.Event) error {
 		mem.static = staticPages{mem: t.static, pages: map[uint64][]byte{}}
 	}
 	ev.Values = t.decodeValues(mem, plan, ev)
+	if mem.faulted {
+		t.unread.Add(1)
+	}
 	return nil
 }
 
@@ -222,6 +246,7 @@ func (t *Tracer) decodeInto(raw []byte, out *event.Event) error {
 func parseSegments(data []byte, plan *probePlan, c *captured) error {
 	le := binary.LittleEndian
 	c.segs = c.segs[:0]
+	c.faulted = false
 	c.regs.Reset()
 	c.params = c.params[:0]
 	for i := range plan.params {

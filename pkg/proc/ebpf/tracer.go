@@ -44,6 +44,9 @@ type Stats struct {
 	// Abandoned counts calls that never returned because a panic (or
 	// runtime.Goexit) unwound past them; they pair with nothing.
 	Abandoned uint64
+	// Unread counts the events with a value the probe tried and failed
+	// to read: unmapped, or its page not in memory (captured.triedAt).
+	Unread uint64
 	// LostByFunc breaks the ring-full drops down by function.
 	LostByFunc []FuncDrops
 	// Holds counts the times the program was stopped until the reader
@@ -148,6 +151,7 @@ type Tracer struct {
 	closeErr  error
 	delivered atomic.Uint64
 	abandoned atomic.Uint64
+	unread    atomic.Uint64
 	// impliedEvents are the returns the record being decoded implies,
 	// which go before its own event (inlined.go); reused.
 	impliedEvents []event.Event
@@ -564,7 +568,7 @@ func (t *Tracer) Stats() Stats {
 func (t *Tracer) statsLocked() Stats {
 	s := t.stats
 	s.Events = t.delivered.Load()
-	s.Abandoned = t.abandoned.Load()
+	s.Abandoned, s.Unread = t.abandoned.Load(), t.unread.Load()
 	if t.coll != nil {
 		var errs []error
 		s.Drops = Drops{RingFull: t.counter("drops", dropRingbuf, &errs), NoPlan: t.counter("drops", dropNoPlan, &errs)}
