@@ -135,7 +135,7 @@ func runEBPF(ctx context.Context, opts Options, sink Sink, sum Summary) (Summary
 	serr := <-sinkErr
 	stats := tr.Stats()
 	sum.Probes, sum.Events, sum.Dropped = stats.Probes, sent, stats.Dropped
-	sum.Holds, sum.Held, sum.Unread = stats.Holds, stats.Held, stats.Unread
+	sum.Holds, sum.Held, sum.Unread, sum.Cut = stats.Holds, stats.Held, stats.Unread, stats.Cut
 	sum.memo = stats.Memo
 	sum.Cost = ebpfCost(stats, opts.Lossy)
 	sum.Cond, sum.Filtered, sum.CondFaults = opts.Cond != "", stats.Filtered, stats.CondFaults

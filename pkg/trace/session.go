@@ -76,6 +76,9 @@ type Summary struct {
 	// Unread counts the eBPF events with a value the probe could not
 	// read (unmapped, or not in memory at the call); each value says so.
 	Unread uint64
+	// Cut counts the other eBPF events whose values the probe's limits
+	// cut short; each missing part prints "not captured by the probe".
+	Cut uint64
 	// Exited is set when the program ended during the trace, with its
 	// exit status or the signal that killed it.
 	Exited   bool
@@ -102,6 +105,9 @@ func (s Summary) String() string {
 	}
 	if s.Cond {
 		line += fmt.Sprintf("; %s filtered by the condition, %s", plural(int(s.Filtered), "call"), plural(int(s.CondFaults), "condition fault"))
+	}
+	if s.Cut > 0 {
+		line += fmt.Sprintf("; %s with values cut at the probe's limits", plural(int(s.Cut), "event"))
 	}
 	if s.Unread > 0 {
 		line += fmt.Sprintf("; %s with values the probe could not read", plural(int(s.Unread), "event"))

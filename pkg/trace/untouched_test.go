@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -39,5 +40,32 @@ func TestEBPFMarksUntouchedPages(t *testing.T) {
 	if esum.Unread != 1 || esum.Events != 4 || esum.Dropped != 0 ||
 		!strings.Contains(esum.String(), "; 1 event with values the probe could not read;") {
 		t.Errorf("ebpf summary %+v: %s", esum, esum)
+	}
+}
+
+// TestBackendsAgreeOnManyInterfaces: a slice of 24 interfaces, more
+// dynamic values than one event runs plans for (16), prints every element
+// under eBPF as under ptrace; the elements past the 16th are captured
+// without a plan of their own, which a *struct of ints does not need.
+func TestBackendsAgreeOnManyInterfaces(t *testing.T) {
+	requireBPF(t)
+	ptext, _ := traceFixture(t, "manyifaces", fixture.Flavour{}, Options{Regexp: `^main\.show$`, Depth: 1})
+	etext, esum := traceFixture(t, "manyifaces", fixture.Flavour{}, Options{Regexp: `^main\.show$`, Depth: 1, EBPF: true})
+	var want strings.Builder
+	want.WriteString("> goroutine(1): main.show([]interface {} len: 24, cap: 24, [")
+	for i := 0; i < 24; i++ {
+		if i > 0 {
+			want.WriteString(",")
+		}
+		fmt.Fprintf(&want, "*main.point {X: %d, Y: %d}", i, -i)
+	}
+	want.WriteString("])\n>> goroutine(1): main.show => (24)\n")
+	for _, c := range []struct{ name, text string }{{"ptrace", ptext}, {"ebpf", etext}} {
+		if got := strings.Join(strings.SplitAfter(c.text, "\n")[:2], ""); got != want.String() {
+			t.Errorf("%s:\n%s\nwant:\n%s", c.name, got, want.String())
+		}
+	}
+	if esum.Cut != 0 || esum.Unread != 0 || esum.Events != 2 {
+		t.Errorf("ebpf summary %+v", esum)
 	}
 }

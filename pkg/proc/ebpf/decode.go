@@ -235,8 +235,11 @@ func (t *Tracer) decodeInto(raw []byte, out *event.Event) error {
 		mem.static = staticPages{mem: t.static, pages: map[uint64][]byte{}}
 	}
 	ev.Values = t.decodeValues(mem, plan, ev)
-	if mem.faulted {
+	switch {
+	case mem.faulted:
 		t.unread.Add(1)
+	case ev.Truncated:
+		t.cut.Add(1)
 	}
 	return nil
 }

@@ -47,6 +47,9 @@ type Stats struct {
 	// Unread counts the events with a value the probe tried and failed
 	// to read: unmapped, or its page not in memory (captured.triedAt).
 	Unread uint64
+	// Cut counts the other events whose values were captured only in
+	// part: the plan's or the kernel's limits stopped the capture.
+	Cut uint64
 	// LostByFunc breaks the ring-full drops down by function.
 	LostByFunc []FuncDrops
 	// Holds counts the times the program was stopped until the reader
@@ -152,6 +155,7 @@ type Tracer struct {
 	delivered atomic.Uint64
 	abandoned atomic.Uint64
 	unread    atomic.Uint64
+	cut       atomic.Uint64
 	// impliedEvents are the returns the record being decoded implies,
 	// which go before its own event (inlined.go); reused.
 	impliedEvents []event.Event
@@ -568,7 +572,7 @@ func (t *Tracer) Stats() Stats {
 func (t *Tracer) statsLocked() Stats {
 	s := t.stats
 	s.Events = t.delivered.Load()
-	s.Abandoned, s.Unread = t.abandoned.Load(), t.unread.Load()
+	s.Abandoned, s.Unread, s.Cut = t.abandoned.Load(), t.unread.Load(), t.cut.Load()
 	if t.coll != nil {
 		var errs []error
 		s.Drops = Drops{RingFull: t.counter("drops", dropRingbuf, &errs), NoPlan: t.counter("drops", dropNoPlan, &errs)}

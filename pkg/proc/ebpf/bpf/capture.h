@@ -193,9 +193,12 @@ static __attribute__((noinline)) int deref(struct scratch *s, struct cap_op *op,
 }
 
 // iface looks up the plan of the dynamic type of the interface at
-// data[at + ptr_off] and queues it as a job. When the type has none, it
+// data[at + ptr_off] and queues it as a job. When the type has none, or
+// the job table is full (more interfaces than MAX_JOBS in one event), it
 // copies op->size bytes behind the data word instead, for the decoder to
-// interpret once it knows the type. An itab's dynamic type is its second
+// interpret once it knows the type: a full table used to end the whole
+// capture, jobs already queued included, so that a slice of 24 interfaces
+// showed none of them. An itab's dynamic type is its second
 // word (len_off != NO_LEN_OFFSET says the type word is an itab); npieces
 // holds the nesting level the plan was made for. gk is the operation's
 // global index << 16 | the source segment (BPF calls take five arguments).
@@ -220,10 +223,8 @@ static __attribute__((noinline)) int iface(struct scratch *s, struct cap_op *op,
 	}
 	__u64 key = typ | ((__u64)op->npieces << 56);
 	__u32 *plan = bpf_map_lookup_elem(&dyn_types, &key);
-	if (plan) {
-		__u32 n = s->njobs;
-		if (n >= MAX_JOBS)
-			return 0;
+	__u32 n = s->njobs;
+	if (plan && n < MAX_JOBS) {
 		struct job *jb = &s->jobs[n & (MAX_JOBS - 1)];
 		jb->plan = *plan;
 		jb->root = k;
