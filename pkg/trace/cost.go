@@ -74,11 +74,20 @@ func (s Summary) CostLine() string {
 		if s.Cost.Source == "" {
 			return line + "BPF run time not measured: " + s.Cost.Missing
 		}
-		return line + fmt.Sprintf("BPF program ran %s in %s, %s per event (%s)",
-			roundDur(s.Cost.Time), plural(int(s.Cost.Hits), "probe hit"), roundDur(s.PerEvent()), s.Cost.Source)
+		return line + fmt.Sprintf("BPF program ran %s in %s, %s (%s)",
+			roundDur(s.Cost.Time), plural(int(s.Cost.Hits), "probe hit"), s.perEventText(), s.Cost.Source)
 	}
-	return line + fmt.Sprintf("threads stopped %s in %s, %s per event (%s)",
-		roundDur(s.Cost.Time), plural(int(s.Cost.Hits), "probe hit"), roundDur(s.PerEvent()), s.Cost.Source)
+	return line + fmt.Sprintf("threads stopped %s in %s, %s (%s)",
+		roundDur(s.Cost.Time), plural(int(s.Cost.Hits), "probe hit"), s.perEventText(), s.Cost.Source)
+}
+
+// perEventText is PerEvent as the cost line says it, naming the events it
+// is over when they are not the hits (a condition filtered some).
+func (s Summary) perEventText() string {
+	if s.Events > 0 && s.Events != s.Cost.Hits {
+		return fmt.Sprintf("%s per event over the %s", roundDur(s.PerEvent()), plural(int(s.Events), "event"))
+	}
+	return fmt.Sprintf("%s per event", roundDur(s.PerEvent()))
 }
 
 // roundDur keeps three significant digits or so: nanoseconds matter for a

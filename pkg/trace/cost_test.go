@@ -36,6 +36,9 @@ func TestCostLine(t *testing.T) {
 			"trace: cost: program held 2 times for 1.5ms (lossless); BPF program ran 900ns in 3 probe hits, 300ns per event (" + CostBPFRunTime + ")"},
 		{Summary{Backend: "ebpf", Events: 1, Cost: Cost{Source: CostBPFRunTime, Hits: 1, Time: 2_345_678, Lossy: true}},
 			"trace: cost: program never held (--lossy); BPF program ran 2.346ms in 1 probe hit, 2.346ms per event (" + CostBPFRunTime + ")"},
+		// A condition filtered 18 of 28 calls: the cost is over the 10 events.
+		{Summary{Backend: "ptrace", Events: 10, Cost: Cost{Source: CostPtraceHandler, Hits: 28, Time: 42 * time.Millisecond}},
+			"trace: cost: threads stopped 42ms in 28 probe hits, 4.2ms per event over the 10 events (" + CostPtraceHandler + ")"},
 		{Summary{Backend: "ebpf", Cost: Cost{Missing: "enabling BPF run-time statistics: operation not permitted"}},
 			"trace: cost: program held 0 times for 0s (lossless); BPF run time not measured: enabling BPF run-time statistics: operation not permitted"},
 	} {
