@@ -111,6 +111,7 @@ type JSONEvent struct {
 	DurationNs *int64      `json:"duration_ns,omitempty"`
 	Unpaired   bool        `json:"unpaired,omitempty"`
 	Inlined    bool        `json:"inlined,omitempty"`
+	Truncated  bool        `json:"truncated,omitempty"`
 	Stack      []JSONFrame `json:"stack,omitempty"`
 }
 
@@ -165,6 +166,9 @@ func (j *JSONWriter) Event(ev *Event) error {
 	}
 	if ev.Inlined {
 		b = append(b, `,"inlined":true`...)
+	}
+	if ev.Truncated {
+		b = append(b, `,"truncated":true`...)
 	}
 	if len(ev.Stack) > 0 {
 		b = append(b, `,"stack":[`...)

@@ -54,7 +54,7 @@ func TestJSONMatchesEncodingJSON(t *testing.T) {
 		// strings of the first.
 		evs = append(evs, call, call,
 			&Event{Kind: Return, Goroutine: -1, Function: "f", Duration: 5, Values: []Value{{Name: "~r0", Value: s}}, Inlined: true},
-			&Event{Kind: Return, Function: s, Unpaired: true},
+			&Event{Kind: Return, Function: s, Unpaired: true, Truncated: true},
 			&Event{Kind: Call, Function: "g", Stack: []Frame{{PC: 1 << 63, Function: s, File: s, Line: 12}, {PC: 3}}})
 		// Kept texts, and a shorter one at the same address.
 		kept := &Event{Kind: Call, Function: "k", Values: []Value{{Name: "a", Value: s, Kept: true}, {Name: "b", Value: s[:len(s)/2], Kept: true}}}
@@ -90,7 +90,7 @@ func TestJSONMatchesEncodingJSON(t *testing.T) {
 // it encoded by hand.
 func reflectJSON(ev *Event) JSONEvent {
 	out := JSONEvent{Kind: ev.Kind.String(), Goroutine: ev.Goroutine, Thread: ev.Thread,
-		Function: ev.Function, TimeNs: ev.Time.Nanoseconds(), Unpaired: ev.Unpaired, Inlined: ev.Inlined}
+		Function: ev.Function, TimeNs: ev.Time.Nanoseconds(), Unpaired: ev.Unpaired, Inlined: ev.Inlined, Truncated: ev.Truncated}
 	vals := make([]JSONValue, len(ev.Values))
 	for i, v := range ev.Values {
 		vals[i] = JSONValue{Name: v.Name, Type: v.Type, Value: v.Value}
