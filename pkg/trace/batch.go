@@ -54,6 +54,20 @@ func holdFlushes(sink Sink) func() error {
 // the default buffer wrote every line by itself.
 const heldBufferSize = 64 << 10
 
+// writeWhole writes one event's line through w so that it reaches the
+// output in one write: when it does not fit in what the buffer has left,
+// the buffer is flushed first. A line cut across two writes can have the
+// program's own output (on the same stderr) land in its middle.
+func writeWhole(w *bufio.Writer, b []byte) error {
+	if w.Buffered() > 0 && len(b) > w.Available() {
+		if err := w.Flush(); err != nil {
+			return err
+		}
+	}
+	_, err := w.Write(b)
+	return err
+}
+
 // grow gives a held sink writing to out through w a buffer of
 // heldBufferSize over out. Sinks are held before their first event; one
 // that holds output already keeps its buffer, so that nothing written and

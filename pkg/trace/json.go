@@ -190,7 +190,7 @@ func (j *JSONWriter) Event(ev *Event) error {
 	}
 	b = append(b, "}\n"...)
 	j.buf = b
-	if _, err := j.w.Write(b); err != nil {
+	if err := writeWhole(j.w, b); err != nil {
 		return err
 	}
 	if j.hold {

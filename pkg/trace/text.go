@@ -90,7 +90,9 @@ func (t *TextWriter) Event(ev *Event) error {
 	if len(b) <= maxKeptLine {
 		t.num = b
 	}
-	w.Write(b)
+	if err := writeWhole(w, b); err != nil {
+		return err
+	}
 	if ev.Kind == Call && len(ev.Stack) > 0 {
 		w.WriteString("\n") // Delve separates a call's stack by a blank line
 	}
