@@ -222,11 +222,16 @@ func (t *Tracer) resolve(fi int, h *eventHeader) (int, event.Kind, bool, uint64)
 	if r.ret {
 		kind = event.Return
 	}
-	off := h.StackOff
+	return r.fn, kind, r.tail, t.pairingOff(h.StackOff, r)
+}
+
+// pairingOff is the stack offset the record of role r, at stackOff, is
+// paired by (see resolve).
+func (t *Tracer) pairingOff(stackOff uint64, r *role) uint64 {
 	if in := t.funcs[r.fn].inl; in != nil {
-		off = off - uint64(r.frameOff) + 8 + uint64(in.Depth)
+		return stackOff - uint64(r.frameOff) + 8 + uint64(in.Depth)
 	}
-	return r.fn, kind, r.tail, off
+	return stackOff
 }
 
 // impliedExits appends to t.impliedEvents the returns of the copies that
@@ -238,14 +243,14 @@ func (t *Tracer) impliedExits(fi int, h *eventHeader) {
 	if len(slot.implied) == 0 || h.Kind&1 != 0 && slot.roles[0] != nil {
 		return
 	}
-	for _, r := range slot.implied {
-		in := t.funcs[r.fn].inl
-		off := h.StackOff - uint64(r.frameOff) + 8 + uint64(in.Depth)
+	for i := range slot.implied {
+		r := &slot.implied[i]
+		off := t.pairingOff(h.StackOff, r)
 		if !t.pairs.isOpen(h.Goid, r.fn, off) {
 			continue // entered before the probes were, or never
 		}
 		ns, depth, ok := t.pairs.ret(h.Goid, r.fn, off, h.TimeNs)
-		t.impliedEvents = append(t.impliedEvents, event.Event{Kind: event.Return, Function: in.Func,
+		t.impliedEvents = append(t.impliedEvents, event.Event{Kind: event.Return, Function: t.funcs[r.fn].name(),
 			Goroutine: int64(h.Goid), Thread: int(h.Tid), Time: time.Duration(h.TimeNs), StackOffset: off,
 			Duration: time.Duration(ns), Unpaired: !ok, Depth: depth, Inlined: true})
 	}

@@ -119,9 +119,9 @@ func (p *Process) handle(tid int, ws unix.WaitStatus) event {
 // entry for, it makes one up with si_code SI_USER and si_pid 0: an int3
 // hit then reads like a kill from nowhere. A broad trace of gofmt saw it
 // in about one run in four (once in some 800,000 stops), and passing it
-// on as the program's own signal killed the program with SIGTRAP. A kill sent from this pid namespace
-// carries its sender's pid, so what stands just past an int3 with no
-// sender is taken for the trap it is.
+// on as the program's own signal killed the program with SIGTRAP. A kill
+// sent from this pid namespace carries its sender's pid, so what stands
+// just past an int3 with no sender is taken for the trap it is.
 func (p *Process) int3WithoutInfo(t *Thread, info *siginfo) bool {
 	if info.code() != 0 || info.pid() != 0 {
 		return false

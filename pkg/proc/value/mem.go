@@ -147,15 +147,16 @@ func readInt(mem MemoryReader, addr uint64, size int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	switch size {
-	case 1:
-		return int64(int8(u)), nil
-	case 2:
-		return int64(int16(u)), nil
-	case 4:
-		return int64(int32(u)), nil
+	return signExtend(u, int(size)), nil
+}
+
+// signExtend is the signed integer whose size low bytes u holds.
+func signExtend(u uint64, size int) int64 {
+	if size <= 0 || size >= 8 {
+		return int64(u)
 	}
-	return int64(u), nil
+	shift := uint(64 - 8*size)
+	return int64(u<<shift) >> shift
 }
 
 func readFloat(mem MemoryReader, addr uint64, size int64) (float64, error) {

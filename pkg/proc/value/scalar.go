@@ -59,9 +59,7 @@ func (s Scalar) Append(b, data []byte) []byte {
 	if s.kind == reflect.Uint {
 		return strconv.AppendUint(b, u, 10)
 	}
-	// Sign-extended from the value's width, as readInt does.
-	shift := uint(64 - 8*s.size)
-	return strconv.AppendInt(b, int64(u<<shift)>>shift, 10)
+	return strconv.AppendInt(b, signExtend(u, s.size), 10)
 }
 
 // loadScalars loads the count elements of array or slice v when they are
@@ -93,8 +91,7 @@ func (st *loadState) loadScalars(v *Variable, elem godwarf.Type, stride, count i
 		case reflect.Uint:
 			ev.Value = a.formatUint(littleEndian(b, sc.size))
 		default:
-			shift := uint(64 - 8*sc.size)
-			ev.Value = a.formatInt(int64(littleEndian(b, sc.size)<<shift) >> shift)
+			ev.Value = a.formatInt(signExtend(littleEndian(b, sc.size), sc.size))
 		}
 	}
 	st.nodes += int(count)
